@@ -1,0 +1,364 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// DRDrill condition types.
+const (
+	// ConditionLastRunPassed reflects the result of the newest finished run.
+	ConditionLastRunPassed = "LastRunPassed"
+	// ConditionObjectivesMet is True when the newest finished run met the RTO and RPO.
+	ConditionObjectivesMet = "ObjectivesMet"
+)
+
+// SandboxKeep says when a run's sandbox namespace survives the run.
+// +kubebuilder:validation:Enum=Never;OnFailure;Always
+type SandboxKeep string
+
+// Sandbox keep policies.
+const (
+	SandboxKeepNever     SandboxKeep = "Never"
+	SandboxKeepOnFailure SandboxKeep = "OnFailure"
+	SandboxKeepAlways    SandboxKeep = "Always"
+)
+
+// DrillProcedure is what one restore test does. A DRDrill holds it as a
+// template; each DRDrillRun holds an immutable copy taken when the run was
+// created, so later edits of the drill never change what a past run proves.
+type DrillProcedure struct {
+	// backupPolicyName is the BackupPolicy, in the same namespace, whose
+	// snapshots are restored. Its existence is checked by the reconciler.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +required
+	BackupPolicyName string `json:"backupPolicyName"`
+
+	// snapshot is the restic snapshot to restore: "latest" (default) or a
+	// snapshot id (8 to 64 hex digits).
+	// +kubebuilder:default=latest
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self == 'latest' || self.matches('^[0-9a-f]{8,64}$')",message="snapshot must be \"latest\" or a restic snapshot id of 8 to 64 lowercase hex digits"
+	// +optional
+	Snapshot string `json:"snapshot,omitempty"`
+
+	// sandbox is where the restore runs, isolated from customers.
+	// +kubebuilder:default={}
+	// +optional
+	Sandbox Sandbox `json:"sandbox,omitempty"`
+
+	// checks run against the restored copy; the run passes when all pass.
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=64
+	// +optional
+	Checks []DrillCheck `json:"checks,omitempty"`
+
+	// objectives are the recovery objectives the run is measured against.
+	// +optional
+	Objectives *DrillObjectives `json:"objectives,omitempty"`
+
+	// evidence configures the tamper-evident report each run leaves.
+	// +optional
+	Evidence *EvidenceSpec `json:"evidence,omitempty"`
+}
+
+// Sandbox describes the isolated namespace a run restores into.
+type Sandbox struct {
+	// keep says when the sandbox survives the run: Never, OnFailure (default)
+	// or Always. A kept sandbox is deleted after ttl.
+	// +kubebuilder:default=OnFailure
+	// +optional
+	Keep SandboxKeep `json:"keep,omitempty"`
+
+	// ttl is how long a kept sandbox lives after the run ends, e.g. 2h; default 2h.
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ns|us|ms|s|m|h))+$')",message="must be a duration such as 20s, 30m, 4h or 1h30m (units h, m, s, ms; no days: write 48h for 2 days)"
+	// +optional
+	TTL *metav1.Duration `json:"ttl,omitempty"`
+
+	// postgresImage is the image of the scratch PostgreSQL server; use the
+	// major version of the source server. Default postgres:15.
+	// +kubebuilder:default="postgres:15"
+	// +kubebuilder:validation:MaxLength=512
+	// +optional
+	PostgresImage string `json:"postgresImage,omitempty"`
+
+	// namespace is the sandbox namespace's fixed name; default
+	// "drill-<run name>". It is created by the run and deleted at teardown,
+	// so it must not be the drill's own namespace, which holds the source data
+	// (enforced at admission by the ValidatingAdmissionPolicy in
+	// config/admission: CRD validation rules cannot read metadata.namespace).
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+}
+
+// DrillCheck is one check on the restored copy. Set exactly one of sql,
+// compareManifest or files.
+// +kubebuilder:validation:XValidation:rule="[has(self.sql), has(self.compareManifest), has(self.files)].filter(x, x).size() == 1",message="a check needs exactly one of sql, compareManifest or files"
+// +kubebuilder:validation:XValidation:rule="!has(self.sql) || (has(self.database) && has(self.expect))",message="an sql check needs database and expect (e.g. expect: {min: 1})"
+type DrillCheck struct {
+	// name identifies the check in results and evidence.
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	// +kubebuilder:validation:MaxLength=63
+	// +required
+	Name string `json:"name"`
+
+	// database the sql runs in (read-only, with a statement timeout).
+	// +kubebuilder:validation:MaxLength=63
+	// +optional
+	Database string `json:"database,omitempty"`
+
+	// sql is a query returning one row with one numeric column, e.g.
+	// SELECT count(*) FROM tickets.
+	// +kubebuilder:validation:MaxLength=4096
+	// +optional
+	SQL string `json:"sql,omitempty"`
+
+	// expect is what the sql's result must satisfy.
+	// +optional
+	Expect *Expectation `json:"expect,omitempty"`
+
+	// compareManifest compares row counts with the manifest recorded at backup time.
+	// +optional
+	CompareManifest *ManifestComparison `json:"compareManifest,omitempty"`
+
+	// files compares a restored volume with the manifest recorded at backup time.
+	// +optional
+	Files *FilesCheck `json:"files,omitempty"`
+}
+
+// Expectation bounds a numeric result; set at least one field.
+// +kubebuilder:validation:XValidation:rule="has(self.min) || has(self.max) || has(self.equals)",message="expect needs at least one of min, max or equals"
+// +kubebuilder:validation:XValidation:rule="!has(self.min) || !has(self.max) || self.min <= self.max",message="expect.min must not be greater than expect.max"
+type Expectation struct {
+	// min is the smallest acceptable value.
+	// +optional
+	Min *int64 `json:"min,omitempty"`
+	// max is the largest acceptable value.
+	// +optional
+	Max *int64 `json:"max,omitempty"`
+	// equals is the only acceptable value.
+	// +optional
+	Equals *int64 `json:"equals,omitempty"`
+}
+
+// ManifestComparison compares restored row counts with the backup manifest.
+type ManifestComparison struct {
+	// tables to compare (schema-qualified or in public); all tables of the
+	// manifest when empty.
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=256
+	// +kubebuilder:validation:items:MaxLength=127
+	// +optional
+	Tables []string `json:"tables,omitempty"`
+
+	// tolerancePercent is the allowed difference between restored and
+	// recorded row counts, 0-100; default 0 (exact).
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	// +optional
+	TolerancePercent int32 `json:"tolerancePercent,omitempty"`
+}
+
+// FilesCheck compares a restored volume with the backup manifest.
+type FilesCheck struct {
+	// volume is the name of a sources.volumes entry of the BackupPolicy.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +required
+	Volume string `json:"volume"`
+
+	// compareManifest compares file count, bytes and the listing digest.
+	// +optional
+	CompareManifest bool `json:"compareManifest,omitempty"`
+}
+
+// DrillObjectives are the recovery objectives a run is measured against.
+// +kubebuilder:validation:XValidation:rule="has(self.rto) || has(self.rpo)",message="objectives needs rto, rpo or both"
+type DrillObjectives struct {
+	// rto is the recovery-time objective: provisioning, restore and
+	// verification together must take at most this, e.g. 30m.
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ns|us|ms|s|m|h))+$')",message="must be a duration such as 20s, 30m, 4h or 1h30m (units h, m, s, ms; no days: write 48h for 2 days)"
+	// +optional
+	RTO *metav1.Duration `json:"rto,omitempty"`
+
+	// rpo is the recovery-point objective: the restored snapshot must be at
+	// most this old when the run starts, e.g. 26h.
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ns|us|ms|s|m|h))+$')",message="must be a duration such as 20s, 30m, 4h or 1h30m (units h, m, s, ms; no days: write 48h for 2 days)"
+	// +optional
+	RPO *metav1.Duration `json:"rpo,omitempty"`
+}
+
+// EvidenceSpec configures run evidence.
+type EvidenceSpec struct {
+	// signingKeySecretRef names a Secret key holding an ed25519 private key
+	// (PEM PKCS#8 or 64 raw bytes); reports are signed with it when set.
+	// +optional
+	SigningKeySecretRef *SecretKeyRef `json:"signingKeySecretRef,omitempty"`
+}
+
+// HistoryLimit bounds how many finished runs are kept.
+type HistoryLimit struct {
+	// passed is how many passed runs to keep, 0-100; default 12. The newest
+	// passed run is never deleted.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	// +kubebuilder:default=12
+	// +optional
+	Passed int32 `json:"passed"`
+
+	// failed is how many failed or errored runs to keep, 0-100; default 12.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	// +kubebuilder:default=12
+	// +optional
+	Failed int32 `json:"failed"`
+}
+
+// DRDrillSpec schedules restore tests of one BackupPolicy.
+type DRDrillSpec struct {
+	DrillProcedure `json:",inline"`
+
+	// schedule is when runs start, cron in timeZone, e.g. "0 6 * * 1".
+	// +required
+	Schedule CronSchedule `json:"schedule"`
+
+	// timeZone is the IANA zone the schedule is read in; default UTC.
+	// +kubebuilder:default=UTC
+	// +optional
+	TimeZone TimeZone `json:"timeZone,omitempty"`
+
+	// suspend stops new scheduled runs; on-demand runs still start. Default false.
+	// +optional
+	Suspend bool `json:"suspend,omitempty"`
+
+	// startingDeadlineSeconds: a scheduled run missed by more than this is
+	// skipped (like a CronJob's). Default: no deadline.
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	StartingDeadlineSeconds *int64 `json:"startingDeadlineSeconds,omitempty"`
+
+	// historyLimit bounds the finished runs kept.
+	// +kubebuilder:default={}
+	// +optional
+	HistoryLimit HistoryLimit `json:"historyLimit,omitempty"`
+}
+
+// LastRun summarises the newest finished run of a drill.
+type LastRun struct {
+	// name of the DRDrillRun.
+	Name string `json:"name"`
+	// result is the run's final phase: Passed, Failed or Error.
+	Result DrillRunPhase `json:"result"`
+	// measuredRTO is the run's measured recovery time.
+	// +optional
+	MeasuredRTO *metav1.Duration `json:"measuredRTO,omitempty"`
+	// measuredRPO is the age of the restored snapshot when the run started.
+	// +optional
+	MeasuredRPO *metav1.Duration `json:"measuredRPO,omitempty"`
+	// completionTime is when the run ended.
+	// +optional
+	CompletionTime *metav1.Time `json:"completionTime,omitempty"`
+}
+
+// DRDrillStatus is what the operator observed about a drill.
+type DRDrillStatus struct {
+	// observedGeneration is the spec generation the status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// conditions: Ready, LastRunPassed, ObjectivesMet.
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// activeRun is the run in progress, if any.
+	// +optional
+	ActiveRun string `json:"activeRun,omitempty"`
+
+	// lastRun is the newest finished run.
+	// +optional
+	LastRun *LastRun `json:"lastRun,omitempty"`
+
+	// lastPassedTime is when the newest passed run ended.
+	// +optional
+	LastPassedTime *metav1.Time `json:"lastPassedTime,omitempty"`
+
+	// lastScheduleTime is the schedule time of the newest scheduled run.
+	// +optional
+	LastScheduleTime *metav1.Time `json:"lastScheduleTime,omitempty"`
+
+	// nextScheduleTime is when the next scheduled run is due.
+	// +optional
+	NextScheduleTime *metav1.Time `json:"nextScheduleTime,omitempty"`
+
+	// lastRunNowToken is the last ops.supportstack.io/run-now annotation value acted on.
+	// +optional
+	LastRunNowToken string `json:"lastRunNowToken,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=drill,categories=supportstack
+// +kubebuilder:printcolumn:name="Policy",type=string,JSONPath=`.spec.backupPolicyName`
+// +kubebuilder:printcolumn:name="Schedule",type=string,JSONPath=`.spec.schedule`
+// +kubebuilder:printcolumn:name="Last Result",type=string,JSONPath=`.status.lastRun.result`
+// +kubebuilder:printcolumn:name="Last Passed",type=date,JSONPath=`.status.lastPassedTime`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+
+// DRDrill schedules isolated restore tests of a BackupPolicy's snapshots,
+// measured against RTO/RPO objectives. Each execution is a DRDrillRun.
+type DRDrill struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// metadata is standard object metadata.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the drill as the platform engineer declares it.
+	// +required
+	Spec DRDrillSpec `json:"spec"`
+
+	// status is what the operator observed.
+	// +optional
+	Status DRDrillStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// DRDrillList contains a list of DRDrill.
+type DRDrillList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []DRDrill `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&DRDrill{}, &DRDrillList{})
+}

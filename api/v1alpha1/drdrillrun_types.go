@@ -1,0 +1,201 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// DrillRunPhase is where a run is in its life.
+// +kubebuilder:validation:Enum=Pending;Provisioning;Restoring;Verifying;Passed;Failed;Error
+type DrillRunPhase string
+
+// Run phases. Passed, Failed and Error are final. Failed means a check or an
+// objective failed; Error means the drill could not be carried out.
+const (
+	DrillRunPending      DrillRunPhase = "Pending"
+	DrillRunProvisioning DrillRunPhase = "Provisioning"
+	DrillRunRestoring    DrillRunPhase = "Restoring"
+	DrillRunVerifying    DrillRunPhase = "Verifying"
+	DrillRunPassed       DrillRunPhase = "Passed"
+	DrillRunFailed       DrillRunPhase = "Failed"
+	DrillRunError        DrillRunPhase = "Error"
+)
+
+// DRDrillRunSpec is one execution of a drill: a copy of the drill's procedure
+// taken when the run was created. It cannot be changed afterwards.
+type DRDrillRunSpec struct {
+	// drillName is the DRDrill this run belongs to.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +required
+	DrillName string `json:"drillName"`
+
+	DrillProcedure `json:",inline"`
+}
+
+// SnapshotRef identifies the restored snapshot.
+type SnapshotRef struct {
+	// id is restic's snapshot id.
+	ID string `json:"id"`
+	// time is when the snapshot was taken.
+	// +optional
+	Time *metav1.Time `json:"time,omitempty"`
+}
+
+// PhaseTimings are the measured durations of a run's phases.
+type PhaseTimings struct {
+	// provision is the time to create the sandbox and scratch database.
+	// +optional
+	Provision *metav1.Duration `json:"provision,omitempty"`
+	// restore is the time of the restore Job.
+	// +optional
+	Restore *metav1.Duration `json:"restore,omitempty"`
+	// verify is the time of the verify Job.
+	// +optional
+	Verify *metav1.Duration `json:"verify,omitempty"`
+	// total is provision + restore + verify as measured end to end.
+	// +optional
+	Total *metav1.Duration `json:"total,omitempty"`
+}
+
+// CheckResult is the outcome of one check.
+type CheckResult struct {
+	// name of the check.
+	Name string `json:"name"`
+	// passed is true when observed satisfies expected.
+	Passed bool `json:"passed"`
+	// expected is the expectation in words, e.g. ">= 1".
+	// +optional
+	Expected string `json:"expected,omitempty"`
+	// observed is what the restored copy showed.
+	// +optional
+	Observed string `json:"observed,omitempty"`
+	// message explains a failure.
+	// +optional
+	Message string `json:"message,omitempty"`
+}
+
+// EvidenceRef points at a run's tamper-evident report.
+type EvidenceRef struct {
+	// configMapName is the immutable ConfigMap holding the report.
+	// +optional
+	ConfigMapName string `json:"configMapName,omitempty"`
+	// sha256 of the canonical report.
+	// +optional
+	SHA256 string `json:"sha256,omitempty"`
+	// previousSHA256 is the sha256 of the drill's previous report (the hash chain).
+	// +optional
+	PreviousSHA256 string `json:"previousSHA256,omitempty"`
+	// signature is the base64 ed25519 signature of the report, when signed.
+	// +optional
+	Signature string `json:"signature,omitempty"`
+}
+
+// DRDrillRunStatus is the observed progress and result of a run.
+type DRDrillRunStatus struct {
+	// observedGeneration is the spec generation the status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// conditions of the run, with Ready.
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// phase is where the run is: Pending, Provisioning, Restoring, Verifying,
+	// Passed, Failed or Error.
+	// +optional
+	Phase DrillRunPhase `json:"phase,omitempty"`
+	// message explains the phase in one line.
+	// +optional
+	Message string `json:"message,omitempty"`
+	// sandboxNamespace is the namespace the run restores into.
+	// +optional
+	SandboxNamespace string `json:"sandboxNamespace,omitempty"`
+	// snapshot is the restored snapshot.
+	// +optional
+	Snapshot *SnapshotRef `json:"snapshot,omitempty"`
+	// startTime is when provisioning started.
+	// +optional
+	StartTime *metav1.Time `json:"startTime,omitempty"`
+	// completionTime is when the run reached a final phase.
+	// +optional
+	CompletionTime *metav1.Time `json:"completionTime,omitempty"`
+	// timings per phase.
+	// +optional
+	Timings *PhaseTimings `json:"timings,omitempty"`
+	// measuredRTO is start of provisioning to end of verification.
+	// +optional
+	MeasuredRTO *metav1.Duration `json:"measuredRTO,omitempty"`
+	// measuredRPO is the run's start minus the snapshot's time.
+	// +optional
+	MeasuredRPO *metav1.Duration `json:"measuredRPO,omitempty"`
+	// objectivesMet is true when measured RTO and RPO are within the objectives.
+	// +optional
+	ObjectivesMet *bool `json:"objectivesMet,omitempty"`
+	// checks are the results of the procedure's checks.
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	Checks []CheckResult `json:"checks,omitempty"`
+	// evidence points at the run's report.
+	// +optional
+	Evidence *EvidenceRef `json:"evidence,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=drillrun,categories=supportstack
+// +kubebuilder:printcolumn:name="Drill",type=string,JSONPath=`.spec.drillName`
+// +kubebuilder:printcolumn:name="Result",type=string,JSONPath=`.status.phase`
+// +kubebuilder:printcolumn:name="RTO",type=string,JSONPath=`.status.measuredRTO`
+// +kubebuilder:printcolumn:name="RPO",type=string,JSONPath=`.status.measuredRPO`
+// +kubebuilder:printcolumn:name="Objectives Met",type=boolean,JSONPath=`.status.objectivesMet`
+// +kubebuilder:printcolumn:name="Snapshot",type=string,JSONPath=`.status.snapshot.id`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+
+// DRDrillRun is one execution of a DRDrill: sandbox, restore, verification,
+// measured RTO/RPO and evidence. Its spec is immutable.
+type DRDrillRun struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// metadata is standard object metadata.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the procedure this run carries out; immutable after creation.
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="a DRDrillRun's spec is immutable: create a new run (or annotate the DRDrill with ops.supportstack.io/run-now) instead of editing this one"
+	// +required
+	Spec DRDrillRunSpec `json:"spec"`
+
+	// status is what the operator observed.
+	// +optional
+	Status DRDrillRunStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// DRDrillRunList contains a list of DRDrillRun.
+type DRDrillRunList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []DRDrillRun `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&DRDrillRun{}, &DRDrillRunList{})
+}

@@ -1,0 +1,511 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// SupportTeam condition types.
+const (
+	// ConditionStaffed is True when scheduled staff meets the required staff
+	// in every 30-minute interval of the coming 7 days, for every queue.
+	ConditionStaffed = "Staffed"
+	// ConditionQueuesSynced is True when the queues are materialized in the
+	// team's queue backend.
+	ConditionQueuesSynced = "QueuesSynced"
+)
+
+// Role of a team member.
+// +kubebuilder:validation:Enum=Specialist;Lead;Manager
+type Role string
+
+// Roles a member can have. Leads and managers may edit their own SupportTeam.
+const (
+	RoleSpecialist Role = "Specialist"
+	RoleLead       Role = "Lead"
+	RoleManager    Role = "Manager"
+)
+
+// Channel through which a queue's contacts arrive.
+// +kubebuilder:validation:Enum=Phone;Chat;Email;Portal
+type Channel string
+
+// Channels. Phone and Chat are answered live (Erlang C, serviceLevel);
+// Email and Portal are worked from a backlog (workload model, responseTargets).
+const (
+	ChannelPhone  Channel = "Phone"
+	ChannelChat   Channel = "Chat"
+	ChannelEmail  Channel = "Email"
+	ChannelPortal Channel = "Portal"
+)
+
+// SupportTeamSpec declares a help-desk team's roster, working hours, queues and
+// the demand they must serve.
+// +kubebuilder:validation:XValidation:rule="!has(self.members) || self.members.all(m, !has(m.shifts) || m.shifts.all(s, has(self.shifts) && self.shifts.exists(x, x.name == s)))",message="every name in members[].shifts must be one of spec.shifts[].name: add the shift or fix the member's shift list"
+// +kubebuilder:validation:XValidation:rule="!has(self.timeOff) || self.timeOff.all(t, has(self.members) && self.members.exists(m, m.name == t.member))",message="every timeOff[].member must be one of spec.members[].name: add the member or fix the time-off entry"
+// +kubebuilder:validation:XValidation:rule="!has(self.queues) || self.queues.all(q, !has(q.escalation) || has(q.escalation.toTeam) || self.queues.exists(x, x.name == q.escalation.toQueue))",message="a queue's escalation without toTeam must name another queue of this team in toQueue: add the queue or set escalation.toTeam"
+type SupportTeamSpec struct {
+	// displayName is the team's human-readable name, shown in the help desk.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	// +optional
+	DisplayName string `json:"displayName,omitempty"`
+
+	// tier is the support tier the team works at: 1 takes first contact,
+	// higher tiers take escalations.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=5
+	// +kubebuilder:default=1
+	// +optional
+	Tier int32 `json:"tier,omitempty"`
+
+	// timeZone is the IANA time zone in which shifts, demand intervals, time
+	// off and holidays are written, e.g. America/New_York. Daylight-saving
+	// changes follow the zone's rules.
+	// +required
+	TimeZone TimeZone `json:"timeZone"`
+
+	// shrinkage is the percentage of paid time in which members are not
+	// available for contacts (breaks, training, meetings, sick leave), 0-90.
+	// Required staff = ceil(required agents / (1 - shrinkage/100)).
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=90
+	// +kubebuilder:default=30
+	// +optional
+	Shrinkage int32 `json:"shrinkage"`
+
+	// shifts are the named working patterns members are assigned to.
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=32
+	// +optional
+	Shifts []Shift `json:"shifts,omitempty"`
+
+	// members is the team's roster.
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=200
+	// +optional
+	Members []Member `json:"members,omitempty"`
+
+	// timeOff lists absences of members: vacations, training, sick leave.
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=500
+	// +optional
+	TimeOff []TimeOff `json:"timeOff,omitempty"`
+
+	// holidays are days on which nobody of the team is scheduled.
+	// +listType=map
+	// +listMapKey=date
+	// +kubebuilder:validation:MaxItems=100
+	// +optional
+	Holidays []Holiday `json:"holidays,omitempty"`
+
+	// queues are the work queues the team answers, with their demand forecast
+	// and service targets.
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=32
+	// +optional
+	Queues []Queue `json:"queues,omitempty"`
+
+	// queueBackend is where queues are materialized. Default: a routing
+	// ConfigMap in the team's namespace.
+	// +optional
+	QueueBackend *QueueBackend `json:"queueBackend,omitempty"`
+}
+
+// Shift is a recurring working pattern: the same hours on the listed days.
+// +kubebuilder:validation:XValidation:rule="self.start != '24:00'",message="a shift cannot start at 24:00: write 00:00"
+// +kubebuilder:validation:XValidation:rule="self.start != self.end",message="a shift's start and end must differ (end before start means the shift runs past midnight)"
+type Shift struct {
+	// name identifies the shift; members refer to it.
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	// +kubebuilder:validation:MaxLength=63
+	// +required
+	Name string `json:"name"`
+
+	// days are the weekdays on which the shift starts.
+	// +listType=set
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=7
+	// +required
+	Days []Weekday `json:"days"`
+
+	// start is the time the shift starts, HH:MM in the team's time zone.
+	// +required
+	Start ClockTime `json:"start"`
+
+	// end is the time the shift ends, HH:MM in the team's time zone. An end at
+	// or before start means the shift runs past midnight into the next day.
+	// +required
+	End ClockTime `json:"end"`
+}
+
+// Member is one person on the team.
+type Member struct {
+	// name identifies the member inside the team (a DNS label, e.g. alice).
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	// +kubebuilder:validation:MaxLength=63
+	// +required
+	Name string `json:"name"`
+
+	// email is the member's address; the help desk uses it as their login.
+	// +kubebuilder:validation:MaxLength=254
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[^@ ]+@[^@ ]+[.][^@ ]+$')",message="must be an e-mail address such as alice@example.com"
+	// +optional
+	Email string `json:"email,omitempty"`
+
+	// role is Specialist (default), Lead or Manager. Leads and managers may
+	// edit this SupportTeam.
+	// +kubebuilder:default=Specialist
+	// +optional
+	Role Role `json:"role,omitempty"`
+
+	// skills the member has; a member serves the queues whose skills they all have.
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MaxLength=63
+	// +optional
+	Skills []string `json:"skills,omitempty"`
+
+	// shifts names the spec.shifts the member works.
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=8
+	// +kubebuilder:validation:items:MaxLength=63
+	// +optional
+	Shifts []string `json:"shifts,omitempty"`
+}
+
+// TimeOff is a member's absence over whole days.
+// +kubebuilder:validation:XValidation:rule="self.from <= self.to",message="timeOff.to must be on or after timeOff.from"
+type TimeOff struct {
+	// member is the name of the absent member.
+	// +kubebuilder:validation:MaxLength=63
+	// +required
+	Member string `json:"member"`
+
+	// from is the first day of absence, inclusive, in the team's time zone.
+	// +required
+	From Date `json:"from"`
+
+	// to is the last day of absence, inclusive, in the team's time zone.
+	// +required
+	To Date `json:"to"`
+
+	// reason is free text for the manager (vacation, training...).
+	// +kubebuilder:validation:MaxLength=128
+	// +optional
+	Reason string `json:"reason,omitempty"`
+}
+
+// Holiday is a day on which the team does not work.
+type Holiday struct {
+	// date of the holiday in the team's time zone.
+	// +required
+	Date Date `json:"date"`
+
+	// name of the holiday, e.g. Christmas Day.
+	// +kubebuilder:validation:MaxLength=128
+	// +optional
+	Name string `json:"name,omitempty"`
+}
+
+// Queue is a stream of contacts the team answers.
+// +kubebuilder:validation:XValidation:rule="!(self.channel in ['Phone', 'Chat']) || has(self.serviceLevel)",message="Phone and Chat queues need serviceLevel (e.g. {percent: 80, answerWithin: 20s})"
+// +kubebuilder:validation:XValidation:rule="!(self.channel in ['Email', 'Portal']) || has(self.responseTargets)",message="Email and Portal queues need responseTargets (e.g. {firstResponse: 4h})"
+// +kubebuilder:validation:XValidation:rule="!has(self.escalation) || has(self.escalation.toTeam) || self.escalation.toQueue != self.name",message="a queue cannot escalate to itself: set escalation.toQueue to another queue or escalation.toTeam to another team"
+type Queue struct {
+	// name identifies the queue (a DNS label).
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	// +kubebuilder:validation:MaxLength=63
+	// +required
+	Name string `json:"name"`
+
+	// channel is how contacts arrive: Phone, Chat, Email or Portal.
+	// +required
+	Channel Channel `json:"channel"`
+
+	// skills a member needs, all of them, to work this queue.
+	// +listType=set
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:MaxLength=63
+	// +required
+	Skills []string `json:"skills"`
+
+	// demand is the forecast of contacts for the queue.
+	// +optional
+	Demand *Demand `json:"demand,omitempty"`
+
+	// serviceLevel is the target for live channels (Phone, Chat): percent of
+	// contacts answered within answerWithin.
+	// +optional
+	ServiceLevel *ServiceLevel `json:"serviceLevel,omitempty"`
+
+	// responseTargets are the targets for backlog channels (Email, Portal).
+	// +optional
+	ResponseTargets *ResponseTargets `json:"responseTargets,omitempty"`
+
+	// escalation says where unresolved contacts go and when.
+	// +optional
+	Escalation *Escalation `json:"escalation,omitempty"`
+}
+
+// Demand is a queue's contact forecast.
+type Demand struct {
+	// averageHandleTime is the mean time one contact occupies an agent
+	// (talk plus wrap-up), e.g. 3m or 4m30s.
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ns|us|ms|s|m|h))+$')",message="must be a duration such as 20s, 30m, 4h or 1h30m (units h, m, s, ms; no days: write 48h for 2 days)"
+	// +required
+	AverageHandleTime metav1.Duration `json:"averageHandleTime"`
+
+	// intervals give the forecast contacts per hour at 30-minute resolution;
+	// a time outside every interval has no demand.
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=64
+	// +optional
+	Intervals []DemandInterval `json:"intervals,omitempty"`
+}
+
+// DemandInterval is the forecast for one recurring window of the week.
+// +kubebuilder:validation:XValidation:rule="self.from < self.to",message="a demand interval's to must be after from on the same day (split windows that cross midnight in two)"
+// +kubebuilder:validation:XValidation:rule="self.from.endsWith(':00') || self.from.endsWith(':30')",message="demand intervals have 30-minute resolution: from must end in :00 or :30"
+// +kubebuilder:validation:XValidation:rule="self.to.endsWith(':00') || self.to.endsWith(':30')",message="demand intervals have 30-minute resolution: to must end in :00 or :30"
+type DemandInterval struct {
+	// days on which the window applies.
+	// +listType=set
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=7
+	// +required
+	Days []Weekday `json:"days"`
+
+	// from is the window's start, HH:MM (on :00 or :30) in the team's time zone.
+	// +required
+	From ClockTime `json:"from"`
+
+	// to is the window's end, HH:MM (on :00 or :30), after from.
+	// +required
+	To ClockTime `json:"to"`
+
+	// contactsPerHour is the forecast arrival rate during the window.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100000
+	// +required
+	ContactsPerHour int32 `json:"contactsPerHour"`
+}
+
+// ServiceLevel is a live-channel target: percent answered within a time.
+type ServiceLevel struct {
+	// percent of contacts to answer within answerWithin, 1-100.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	// +required
+	Percent int32 `json:"percent"`
+
+	// answerWithin is the answer-time threshold, e.g. 20s.
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ns|us|ms|s|m|h))+$')",message="must be a duration such as 20s, 30m, 4h or 1h30m (units h, m, s, ms; no days: write 48h for 2 days)"
+	// +required
+	AnswerWithin metav1.Duration `json:"answerWithin"`
+
+	// maxOccupancy caps agent occupancy (traffic / agents) in percent, 1-100;
+	// no cap when absent.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	// +optional
+	MaxOccupancy *int32 `json:"maxOccupancy,omitempty"`
+}
+
+// ResponseTargets are backlog-channel targets.
+type ResponseTargets struct {
+	// firstResponse is the time within which every contact gets a first reply, e.g. 4h.
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ns|us|ms|s|m|h))+$')",message="must be a duration such as 20s, 30m, 4h or 1h30m (units h, m, s, ms; no days: write 48h for 2 days)"
+	// +required
+	FirstResponse metav1.Duration `json:"firstResponse"`
+
+	// resolution is the time within which contacts should be resolved, e.g. 48h.
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ns|us|ms|s|m|h))+$')",message="must be a duration such as 20s, 30m, 4h or 1h30m (units h, m, s, ms; no days: write 48h for 2 days)"
+	// +optional
+	Resolution *metav1.Duration `json:"resolution,omitempty"`
+}
+
+// Escalation routes unresolved contacts to another queue.
+type Escalation struct {
+	// after is how long a contact may stay unresolved before it escalates, e.g. 30m.
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ns|us|ms|s|m|h))+$')",message="must be a duration such as 20s, 30m, 4h or 1h30m (units h, m, s, ms; no days: write 48h for 2 days)"
+	// +required
+	After metav1.Duration `json:"after"`
+
+	// toTeam is the SupportTeam (same namespace) that receives escalations;
+	// this team when absent. Its existence is checked by the reconciler.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	ToTeam string `json:"toTeam,omitempty"`
+
+	// toQueue is the queue, in toTeam, that receives escalations.
+	// +kubebuilder:validation:MaxLength=63
+	// +required
+	ToQueue string `json:"toQueue"`
+}
+
+// QueueBackend selects where queues are materialized; set at most one.
+// +kubebuilder:validation:XValidation:rule="!(has(self.configMap) && has(self.requestTracker))",message="set only one queue backend: configMap or requestTracker"
+type QueueBackend struct {
+	// configMap materializes the routing table as a ConfigMap (the default).
+	// +optional
+	ConfigMap *ConfigMapBackend `json:"configMap,omitempty"`
+
+	// requestTracker materializes queues in a Request Tracker 5 instance
+	// through its REST2 API.
+	// +optional
+	RequestTracker *RequestTrackerBackend `json:"requestTracker,omitempty"`
+}
+
+// ConfigMapBackend writes the routing table to a ConfigMap.
+type ConfigMapBackend struct {
+	// name of the ConfigMap; default "<team>-queues".
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	Name string `json:"name,omitempty"`
+}
+
+// RequestTrackerBackend points at a Request Tracker 5 REST2 API.
+type RequestTrackerBackend struct {
+	// url is RT's base URL, e.g. https://rt.example.com (REST2 lives under /REST/2.0).
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && (self.startsWith('https://') || self.startsWith('http://'))",message="must be an http(s) URL such as https://rt.example.com"
+	// +required
+	URL string `json:"url"`
+
+	// tokenSecretRef names the Secret key holding an RT auth token.
+	// +required
+	TokenSecretRef SecretKeyRef `json:"tokenSecretRef"`
+}
+
+// WorstGap is the interval with the largest staffing shortfall.
+type WorstGap struct {
+	// start of the 30-minute interval, RFC 3339 in the team's time zone.
+	Start string `json:"start"`
+	// required staff in that interval (after shrinkage).
+	Required int32 `json:"required"`
+	// scheduled staff in that interval.
+	Scheduled int32 `json:"scheduled"`
+}
+
+// QueueStatus is the observed staffing of one queue.
+type QueueStatus struct {
+	// name of the queue.
+	Name string `json:"name"`
+	// peakRequiredAgents is the highest number of agents needed in any
+	// interval of the coming 7 days (Erlang C or workload, before shrinkage).
+	// +optional
+	PeakRequiredAgents int32 `json:"peakRequiredAgents"`
+	// peakRequiredStaff is peakRequiredAgents after shrinkage.
+	// +optional
+	PeakRequiredStaff int32 `json:"peakRequiredStaff"`
+	// understaffedIntervals counts 30-minute intervals in the coming 7 days
+	// where scheduled staff is below required staff.
+	// +optional
+	UnderstaffedIntervals int32 `json:"understaffedIntervals"`
+	// worstGap is the interval with the largest shortfall, if any.
+	// +optional
+	WorstGap *WorstGap `json:"worstGap,omitempty"`
+	// externalID is the queue's id in the queue backend, when it has one.
+	// +optional
+	ExternalID string `json:"externalID,omitempty"`
+}
+
+// SupportTeamStatus is what the operator observed about a team.
+type SupportTeamStatus struct {
+	// observedGeneration is the spec generation the status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// conditions: Ready, Staffed, QueuesSynced.
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// headcount is the number of members.
+	// +optional
+	Headcount int32 `json:"headcount"`
+
+	// onShiftNow is the number of members on shift at the last evaluation.
+	// +optional
+	OnShiftNow int32 `json:"onShiftNow"`
+
+	// queues holds per-queue staffing.
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	Queues []QueueStatus `json:"queues,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=st,categories=supportstack
+// +kubebuilder:printcolumn:name="Tier",type=integer,JSONPath=`.spec.tier`
+// +kubebuilder:printcolumn:name="Headcount",type=integer,JSONPath=`.status.headcount`
+// +kubebuilder:printcolumn:name="On Shift",type=integer,JSONPath=`.status.onShiftNow`
+// +kubebuilder:printcolumn:name="Staffed",type=string,JSONPath=`.status.conditions[?(@.type=="Staffed")].status`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="!has(self.spec.queues) || self.spec.queues.all(q, !has(q.escalation) || !has(q.escalation.toTeam) || q.escalation.toTeam != self.metadata.name || q.escalation.toQueue != q.name)",message="a queue cannot escalate to itself: escalation.toTeam names this team and toQueue this queue"
+
+// SupportTeam declares a help-desk team: roster, shifts, time off, queues and
+// demand. The operator checks declared capacity against demand every 30
+// minutes of the coming week and materializes the queues.
+type SupportTeam struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// metadata is standard object metadata.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the team as the manager declares it.
+	// +required
+	Spec SupportTeamSpec `json:"spec"`
+
+	// status is what the operator observed.
+	// +optional
+	Status SupportTeamStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// SupportTeamList contains a list of SupportTeam.
+type SupportTeamList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []SupportTeam `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&SupportTeam{}, &SupportTeamList{})
+}
