@@ -316,5 +316,5 @@ type BackupPolicyList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&BackupPolicy{}, &BackupPolicyList{})
+	knownTypes = append(knownTypes, &BackupPolicy{}, &BackupPolicyList{})
 }

@@ -360,5 +360,5 @@ type DRDrillList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&DRDrill{}, &DRDrillList{})
+	knownTypes = append(knownTypes, &DRDrill{}, &DRDrillList{})
 }

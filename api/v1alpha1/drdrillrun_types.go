@@ -197,5 +197,5 @@ type DRDrillRunList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&DRDrillRun{}, &DRDrillRunList{})
+	knownTypes = append(knownTypes, &DRDrillRun{}, &DRDrillRunList{})
 }

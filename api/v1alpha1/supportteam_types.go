@@ -507,5 +507,5 @@ type SupportTeamList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&SupportTeam{}, &SupportTeamList{})
+	knownTypes = append(knownTypes, &SupportTeam{}, &SupportTeamList{})
 }

@@ -21,6 +21,9 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 )
 
+// Every reconciler records Kubernetes Events that say what changed.
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
 // SetupWithManager registers every reconciler that exists with the manager.
 // Each capability (SupportTeam staffing, BackupPolicy, DRDrill/DRDrillRun)
 // adds its reconciler here as it lands.
