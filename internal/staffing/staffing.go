@@ -142,17 +142,23 @@ func Live(contactsPerHour float64, handle time.Duration, target LiveTarget) (Res
 		return Result{ServiceLevel: 1}, nil
 	}
 	goal := target.Percent / 100
-	// Erlang C needs n > a; start just above the traffic and walk up. The
-	// service level rises with n, so the first n that meets the goal is the
-	// smallest.
-	n := int(math.Floor(a)) + 1
-	for ; n <= maxAgents; n++ {
-		if ServiceLevel(n, a, handle, target.AnswerWithin) >= goal-1e-12 {
+	// Walk n upwards carrying Erlang B along (one step of the recurrence per
+	// n), so the search costs O(N) rather than O(N²). The service level rises
+	// with n, so the first n > a that meets the goal is the smallest.
+	n, b := 0, 1.0
+	for {
+		n++
+		if n > maxAgents {
+			return Result{}, fmt.Errorf("traffic of %.0f Erlangs needs more than %d agents", a, maxAgents)
+		}
+		b = a * b / (float64(n) + a*b)
+		if float64(n) <= a {
+			continue
+		}
+		c := float64(n) * b / (float64(n) - a*(1-b))
+		if 1-c*math.Exp(-(float64(n)-a)*target.AnswerWithin.Seconds()/handle.Seconds()) >= goal-1e-12 {
 			break
 		}
-	}
-	if n > maxAgents {
-		return Result{}, fmt.Errorf("traffic of %.0f Erlangs needs more than %d agents", a, maxAgents)
 	}
 	if target.MaxOccupancy > 0 {
 		if byCap := int(math.Ceil(a/(target.MaxOccupancy/100) - 1e-9)); byCap > n {

@@ -1,0 +1,441 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package coverage expands a team's shifts, members, time off and holidays
+// into scheduled staff per 30-minute interval, compares it with the staff each
+// queue requires (package staffing) and summarises the gaps. It has no
+// Kubernetes client; FromSpec converts the API type.
+//
+// Rules, all in the team's time zone:
+//
+//   - Intervals are the 336 half-hours following the local half-hour that
+//     contains "now". They are consecutive in absolute time, so a day with a
+//     daylight-saving change has 46 or 50 of them, and shifts, demand windows
+//     and dates are read on the wall clock.
+//   - A shift covers [start, end) of the day it starts on; end <= start runs
+//     past midnight into the next day. Time off and holidays remove whole shift
+//     instances by the date the instance starts, so a night shift starting
+//     the evening before a holiday is worked.
+//   - A member serves a queue when they have all of its skills. At any moment
+//     a member is counted for one queue only. Allocation per interval is
+//     greedy and deterministic: queues with the fewest available members
+//     are filled first (ties by queue order in the spec), each from the
+//     members who can serve the fewest queues (ties by name), up to the
+//     queue's required staff; members left over go to the queue they serve
+//     with the largest remaining shortfall (ties by queue order).
+//   - Overlapping demand windows of one queue add up.
+package coverage
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/supportstack/operator/internal/staffing"
+)
+
+// IntervalLength is the resolution of the coverage.
+const IntervalLength = 30 * time.Minute
+
+// Horizon is how far ahead coverage is computed.
+const Horizon = 7 * 24 * time.Hour
+
+// Date is a calendar date in the team's time zone.
+type Date struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+// DateOf returns the calendar date of t in t's location.
+func DateOf(t time.Time) Date {
+	y, m, d := t.Date()
+	return Date{y, m, d}
+}
+
+// Before reports whether d is before o.
+func (d Date) Before(o Date) bool {
+	if d.Year != o.Year {
+		return d.Year < o.Year
+	}
+	if d.Month != o.Month {
+		return d.Month < o.Month
+	}
+	return d.Day < o.Day
+}
+
+// String formats the date as YYYY-MM-DD.
+func (d Date) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day) }
+
+// Shift is a weekly working pattern; Start and End are minutes of the day
+// (End may be 1440 for midnight at the end of the day).
+type Shift struct {
+	Name       string
+	Days       [7]bool // indexed by time.Weekday
+	Start, End int
+}
+
+// Member is a person on the roster.
+type Member struct {
+	Name   string
+	Skills []string
+	Shifts []string
+}
+
+// Absence removes a member's shifts starting from From to To inclusive.
+type Absence struct {
+	Member   string
+	From, To Date
+}
+
+// Window is a recurring demand window; From and To are minutes of the day.
+type Window struct {
+	Days            [7]bool
+	From, To        int
+	ContactsPerHour float64
+}
+
+// Queue is a queue with its demand and target.
+type Queue struct {
+	Name   string
+	Skills []string
+	// Live selects Erlang C (Phone, Chat); otherwise the workload model.
+	Live    bool
+	Handle  time.Duration
+	Target  staffing.LiveTarget
+	Windows []Window
+}
+
+// Team is everything coverage needs.
+type Team struct {
+	Location         *time.Location
+	ShrinkagePercent float64
+	Shifts           []Shift
+	Members          []Member
+	Absences         []Absence
+	Holidays         []Date
+	Queues           []Queue
+}
+
+// Gap is one interval's shortfall.
+type Gap struct {
+	Start     time.Time
+	Required  int
+	Scheduled int
+}
+
+// QueueSummary is the coverage of one queue over the horizon.
+type QueueSummary struct {
+	Name                  string
+	PeakRequiredAgents    int
+	PeakRequiredStaff     int
+	UnderstaffedIntervals int
+	// WorstGap is the interval with the largest shortfall (the earliest of
+	// equal ones); nil when no interval is understaffed.
+	WorstGap *Gap
+}
+
+// Interval is one half-hour: per queue (in Team.Queues order) the required
+// agents, required staff and scheduled staff.
+type Interval struct {
+	Start          time.Time
+	OnShift        int
+	RequiredAgents []int
+	RequiredStaff  []int
+	Scheduled      []int
+}
+
+// Result is the coverage of a team from now over the horizon.
+type Result struct {
+	Intervals  []Interval
+	Queues     []QueueSummary
+	Headcount  int
+	OnShiftNow int
+	// NextBoundary is when the window next moves by one interval.
+	NextBoundary time.Time
+}
+
+// Understaffed is the total number of understaffed queue-intervals.
+func (r Result) Understaffed() int {
+	n := 0
+	for _, q := range r.Queues {
+		n += q.UnderstaffedIntervals
+	}
+	return n
+}
+
+type plan struct {
+	team        Team
+	shifts      [][]*Shift // per member
+	absent      []map[Date]bool
+	holiday     map[Date]bool
+	eligible    [][]int // per member: queues they serve
+	memberOrder []int   // members by (number of eligible queues, name)
+	required    []map[float64][2]int
+}
+
+// Compute returns the coverage of the team for the Horizon after now.
+func Compute(team Team, now time.Time) (Result, error) {
+	if team.Location == nil {
+		return Result{}, fmt.Errorf("team has no time zone")
+	}
+	p, err := newPlan(team)
+	if err != nil {
+		return Result{}, err
+	}
+	local := now.In(team.Location)
+	start := time.Date(local.Year(), local.Month(), local.Day(), local.Hour(), local.Minute()-local.Minute()%30, 0, 0, team.Location)
+	n := int(Horizon / IntervalLength)
+	res := Result{
+		Intervals:    make([]Interval, 0, n),
+		Queues:       make([]QueueSummary, len(team.Queues)),
+		Headcount:    len(team.Members),
+		NextBoundary: start.Add(IntervalLength),
+	}
+	for qi, q := range team.Queues {
+		res.Queues[qi].Name = q.Name
+	}
+	onShift := make([]int, 0, len(team.Members))
+	for i := 0; i < n; i++ {
+		t := start.Add(time.Duration(i) * IntervalLength).In(team.Location)
+		onShift = p.onShift(t, onShift[:0])
+		iv, err := p.interval(t, onShift)
+		if err != nil {
+			return Result{}, err
+		}
+		for qi := range team.Queues {
+			s := &res.Queues[qi]
+			s.PeakRequiredAgents = max(s.PeakRequiredAgents, iv.RequiredAgents[qi])
+			s.PeakRequiredStaff = max(s.PeakRequiredStaff, iv.RequiredStaff[qi])
+			if short := iv.RequiredStaff[qi] - iv.Scheduled[qi]; short > 0 {
+				s.UnderstaffedIntervals++
+				if s.WorstGap == nil || short > s.WorstGap.Required-s.WorstGap.Scheduled {
+					s.WorstGap = &Gap{Start: t, Required: iv.RequiredStaff[qi], Scheduled: iv.Scheduled[qi]}
+				}
+			}
+		}
+		res.Intervals = append(res.Intervals, iv)
+	}
+	res.OnShiftNow = len(p.onShift(local, nil))
+	return res, nil
+}
+
+func newPlan(team Team) (*plan, error) {
+	p := &plan{team: team, holiday: map[Date]bool{}}
+	byName := map[string]*Shift{}
+	for i := range team.Shifts {
+		byName[team.Shifts[i].Name] = &team.Shifts[i]
+	}
+	memberIndex := map[string]int{}
+	for mi, m := range team.Members {
+		memberIndex[m.Name] = mi
+		var shifts []*Shift
+		for _, name := range m.Shifts {
+			s, ok := byName[name]
+			if !ok {
+				return nil, fmt.Errorf("member %s works shift %q, which the team does not declare", m.Name, name)
+			}
+			shifts = append(shifts, s)
+		}
+		p.shifts = append(p.shifts, shifts)
+		p.absent = append(p.absent, map[Date]bool{})
+		p.eligible = append(p.eligible, servedQueues(m, team.Queues))
+	}
+	for _, a := range team.Absences {
+		mi, ok := memberIndex[a.Member]
+		if !ok {
+			return nil, fmt.Errorf("time off for %q, who is not a member", a.Member)
+		}
+		// Walk the dates at noon UTC so no clock change can skip or repeat one.
+		for d := time.Date(a.From.Year, a.From.Month, a.From.Day, 12, 0, 0, 0, time.UTC); !a.To.Before(DateOf(d)); d = d.AddDate(0, 0, 1) {
+			p.absent[mi][DateOf(d)] = true
+		}
+	}
+	for _, h := range team.Holidays {
+		p.holiday[h] = true
+	}
+	p.memberOrder = make([]int, len(team.Members))
+	for i := range p.memberOrder {
+		p.memberOrder[i] = i
+	}
+	sort.SliceStable(p.memberOrder, func(a, b int) bool {
+		ma, mb := p.memberOrder[a], p.memberOrder[b]
+		if len(p.eligible[ma]) != len(p.eligible[mb]) {
+			return len(p.eligible[ma]) < len(p.eligible[mb])
+		}
+		return team.Members[ma].Name < team.Members[mb].Name
+	})
+	p.required = make([]map[float64][2]int, len(team.Queues))
+	for qi := range p.required {
+		p.required[qi] = map[float64][2]int{}
+	}
+	return p, nil
+}
+
+func servedQueues(m Member, queues []Queue) []int {
+	has := map[string]bool{}
+	for _, s := range m.Skills {
+		has[s] = true
+	}
+	var served []int
+	for qi, q := range queues {
+		ok := true
+		for _, s := range q.Skills {
+			if !has[s] {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			served = append(served, qi)
+		}
+	}
+	return served
+}
+
+// onShift appends to dst the members working at local time t.
+func (p *plan) onShift(t time.Time, dst []int) []int {
+	today := DateOf(t)
+	yesterday := DateOf(time.Date(t.Year(), t.Month(), t.Day()-1, 12, 0, 0, 0, time.UTC))
+	wd := t.Weekday()
+	ywd := (wd + 6) % 7
+	minute := t.Hour()*60 + t.Minute()
+	for mi := range p.team.Members {
+		for _, s := range p.shifts[mi] {
+			var instance Date
+			switch {
+			case s.End > s.Start && s.Days[wd] && minute >= s.Start && minute < s.End:
+				instance = today
+			case s.End <= s.Start && s.Days[wd] && minute >= s.Start:
+				instance = today
+			case s.End <= s.Start && s.Days[ywd] && minute < s.End:
+				instance = yesterday
+			default:
+				continue
+			}
+			if p.holiday[instance] || p.absent[mi][instance] {
+				continue
+			}
+			dst = append(dst, mi)
+			break
+		}
+	}
+	return dst
+}
+
+// requirement returns the agents and staff queue qi needs at contactsPerHour.
+func (p *plan) requirement(qi int, contactsPerHour float64) (int, int, error) {
+	if r, ok := p.required[qi][contactsPerHour]; ok {
+		return r[0], r[1], nil
+	}
+	q := p.team.Queues[qi]
+	var agents int
+	if q.Live {
+		r, err := staffing.Live(contactsPerHour, q.Handle, q.Target)
+		if err != nil {
+			return 0, 0, fmt.Errorf("queue %s: %w", q.Name, err)
+		}
+		agents = r.Agents
+	} else {
+		agents = staffing.Workload(contactsPerHour, q.Handle).Agents
+	}
+	staff := staffing.Staff(agents, p.team.ShrinkagePercent)
+	p.required[qi][contactsPerHour] = [2]int{agents, staff}
+	return agents, staff, nil
+}
+
+func (p *plan) interval(t time.Time, onShift []int) (Interval, error) {
+	nq := len(p.team.Queues)
+	iv := Interval{
+		Start:          t,
+		OnShift:        len(onShift),
+		RequiredAgents: make([]int, nq),
+		RequiredStaff:  make([]int, nq),
+		Scheduled:      make([]int, nq),
+	}
+	wd := t.Weekday()
+	minute := t.Hour()*60 + t.Minute()
+	for qi, q := range p.team.Queues {
+		rate := 0.0
+		for _, w := range q.Windows {
+			if w.Days[wd] && minute >= w.From && minute < w.To {
+				rate += w.ContactsPerHour
+			}
+		}
+		agents, staff, err := p.requirement(qi, rate)
+		if err != nil {
+			return Interval{}, err
+		}
+		iv.RequiredAgents[qi], iv.RequiredStaff[qi] = agents, staff
+	}
+	p.allocate(onShift, iv.RequiredStaff, iv.Scheduled)
+	return iv, nil
+}
+
+// allocate assigns each member on shift to at most one queue (see the package doc).
+func (p *plan) allocate(onShift []int, required, scheduled []int) {
+	working := map[int]bool{}
+	for _, mi := range onShift {
+		working[mi] = true
+	}
+	available := make([]int, len(required))
+	for _, mi := range onShift {
+		for _, qi := range p.eligible[mi] {
+			available[qi]++
+		}
+	}
+	queueOrder := make([]int, len(required))
+	for i := range queueOrder {
+		queueOrder[i] = i
+	}
+	sort.SliceStable(queueOrder, func(a, b int) bool { return available[queueOrder[a]] < available[queueOrder[b]] })
+
+	assigned := map[int]bool{}
+	for _, qi := range queueOrder {
+		for _, mi := range p.memberOrder {
+			if scheduled[qi] >= required[qi] {
+				break
+			}
+			if !working[mi] || assigned[mi] || !serves(p.eligible[mi], qi) {
+				continue
+			}
+			assigned[mi] = true
+			scheduled[qi]++
+		}
+	}
+	for _, mi := range p.memberOrder {
+		if !working[mi] || assigned[mi] || len(p.eligible[mi]) == 0 {
+			continue
+		}
+		best := p.eligible[mi][0]
+		for _, qi := range p.eligible[mi][1:] {
+			if required[qi]-scheduled[qi] > required[best]-scheduled[best] {
+				best = qi
+			}
+		}
+		assigned[mi] = true
+		scheduled[best]++
+	}
+}
+
+func serves(eligible []int, qi int) bool {
+	for _, q := range eligible {
+		if q == qi {
+			return true
+		}
+	}
+	return false
+}
