@@ -24,6 +24,10 @@ import (
 	"os"
 	"path/filepath"
 
+	// The distroless image has no zoneinfo: embed it so team and schedule
+	// time zones resolve.
+	_ "time/tzdata"
+
 	// Import all Kubernetes client auth plugins (e.g. Azure, GCP, OIDC, etc.)
 	// to ensure that exec-entrypoint and run can make use of them.
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
@@ -118,6 +122,7 @@ func main() {
 
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
 		Scheme:                        scheme,
+		Cache:                         controller.CacheOptions(),
 		Metrics:                       metricsServerOptions,
 		HealthProbeBindAddress:        probeAddr,
 		LeaderElection:                enableLeaderElection,

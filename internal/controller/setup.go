@@ -18,8 +18,30 @@ limitations under the License.
 package controller
 
 import (
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 )
+
+// CacheOptions makes the manager cache only the children the operator owns
+// (labelled app.kubernetes.io/managed-by=supportstack-operator), not every
+// ConfigMap, Role or RoleBinding of the cluster.
+func CacheOptions() cache.Options {
+	owned := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{
+		opsv1alpha1.LabelManagedBy: opsv1alpha1.ManagedByValue,
+	})}
+	return cache.Options{ByObject: map[client.Object]cache.ByObject{
+		&corev1.ConfigMap{}:   owned,
+		&rbacv1.Role{}:        owned,
+		&rbacv1.RoleBinding{}: owned,
+	}}
+}
 
 // Every reconciler records Kubernetes Events that say what changed.
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
@@ -28,6 +50,14 @@ import (
 // Each capability (SupportTeam staffing, BackupPolicy, DRDrill/DRDrillRun)
 // adds its reconciler here as it lands.
 func SetupWithManager(mgr ctrl.Manager) error {
-	_ = mgr
-	return nil
+	return SetupWithManagerAndClock(mgr, clock.RealClock{})
+}
+
+// SetupWithManagerAndClock is SetupWithManager with an injected clock (tests).
+func SetupWithManagerAndClock(mgr ctrl.Manager, clk clock.PassiveClock) error {
+	return (&SupportTeamReconciler{
+		Client:   mgr.GetClient(),
+		Recorder: mgr.GetEventRecorder("supportstack-supportteam"),
+		Clock:    clk,
+	}).SetupWithManager(mgr)
 }

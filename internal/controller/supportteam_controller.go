@@ -1,0 +1,313 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+	"github.com/supportstack/operator/internal/coverage"
+	"github.com/supportstack/operator/internal/queues"
+	"github.com/supportstack/operator/internal/resources"
+)
+
+// SupportTeam condition reasons.
+const (
+	ReasonEscalationTargetNotFound = "EscalationTargetNotFound"
+	ReasonAllIntervalsStaffed      = "AllIntervalsStaffed"
+	ReasonUnderstaffed             = "Understaffed"
+	ReasonQueuesMaterialized       = "QueuesMaterialized"
+)
+
+// SupportTeamReconciler checks a team's declared capacity against its
+// demand for every 30 minutes of the coming week, materializes its queues and
+// gives its leads access to their own team.
+type SupportTeamReconciler struct {
+	client.Client
+	Recorder events.EventRecorder
+	// Clock is injected so tests can move time; production uses the real clock.
+	Clock clock.PassiveClock
+}
+
+// The operator needs update/patch on SupportTeams only because RBAC lets it
+// grant a team's leads those verbs (on their own team) only if it holds them
+// itself; it never writes a team's spec.
+// +kubebuilder:rbac:groups=ops.supportstack.io,resources=supportteams,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=ops.supportstack.io,resources=supportteams/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings,verbs=get;list;watch;create;update;patch;delete
+
+// Reconcile brings one SupportTeam's children and status in line with its spec.
+func (r *SupportTeamReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, reterr error) {
+	log := logf.FromContext(ctx)
+	team := &opsv1alpha1.SupportTeam{}
+	if err := r.Get(ctx, req.NamespacedName, team); err != nil {
+		if apierrors.IsNotFound(err) {
+			// Children go with their owner references; only metrics remain.
+			forgetTeam(req.Namespace, req.Name)
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, err
+	}
+	before := team.DeepCopy()
+	// One status write per reconcile, and none when nothing changed.
+	defer func() {
+		if equality.Semantic.DeepEqual(before.Status, team.Status) {
+			return
+		}
+		if err := r.Status().Patch(ctx, team, client.MergeFrom(before)); err != nil && !apierrors.IsNotFound(err) {
+			reterr = errors.Join(reterr, fmt.Errorf("patching status: %w", err))
+		}
+	}()
+
+	queuesOK, err := r.reconcileQueues(ctx, team)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.reconcileAccess(ctx, team); err != nil {
+		return ctrl.Result{}, err
+	}
+	next, coverageOK := r.reconcileCoverage(team, before)
+
+	if queuesOK && coverageOK {
+		r.setCondition(team, opsv1alpha1.ConditionReady, metav1.ConditionTrue, opsv1alpha1.ReasonReconciled,
+			"queues materialized, team access in place, coverage computed for the coming 7 days")
+	}
+	team.Status.ObservedGeneration = team.Generation
+	log.V(1).Info("reconciled", "supportTeam", klog.KObj(team), "requeueAfter", next)
+	return ctrl.Result{RequeueAfter: next}, nil
+}
+
+// reconcileQueues resolves escalations and materializes the routing table.
+// It reports false when the user must fix something.
+func (r *SupportTeamReconciler) reconcileQueues(ctx context.Context, team *opsv1alpha1.SupportTeam) (bool, error) {
+	table, err := queues.Build(team, r.lookupTeam(ctx, team.Namespace))
+	var escalationErr *queues.EscalationError
+	switch {
+	case errors.As(err, &escalationErr):
+		msg := escalationErr.Error()
+		if !meta.IsStatusConditionPresentAndEqual(team.Status.Conditions, opsv1alpha1.ConditionReady, metav1.ConditionFalse) ||
+			meta.FindStatusCondition(team.Status.Conditions, opsv1alpha1.ConditionReady).Message != msg {
+			r.Recorder.Eventf(team, nil, corev1.EventTypeWarning, ReasonEscalationTargetNotFound, "Validate", msg)
+		}
+		r.setCondition(team, opsv1alpha1.ConditionQueuesSynced, metav1.ConditionFalse, ReasonEscalationTargetNotFound, msg)
+		r.setCondition(team, opsv1alpha1.ConditionReady, metav1.ConditionFalse, ReasonEscalationTargetNotFound, msg)
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+
+	desired := resources.RoutingConfigMap(team, table)
+	if err := apply(ctx, r.Client, r.Recorder, team, desired, func(existing *corev1.ConfigMap) {
+		existing.Labels = mergeLabels(existing.Labels, desired.Labels)
+		existing.Data = desired.Data
+	}); err != nil {
+		return false, err
+	}
+	r.setCondition(team, opsv1alpha1.ConditionQueuesSynced, metav1.ConditionTrue, ReasonQueuesMaterialized,
+		fmt.Sprintf("%d queues in ConfigMap %s", len(table.Queues), desired.Name))
+	return true, nil
+}
+
+// reconcileAccess keeps the Role and RoleBinding of the team's leads.
+func (r *SupportTeamReconciler) reconcileAccess(ctx context.Context, team *opsv1alpha1.SupportTeam) error {
+	role := resources.TeamAccessRole(team)
+	if err := apply(ctx, r.Client, r.Recorder, team, role, func(existing *rbacv1.Role) {
+		existing.Labels = mergeLabels(existing.Labels, role.Labels)
+		existing.Rules = role.Rules
+	}); err != nil {
+		return err
+	}
+	binding := resources.TeamAccessRoleBinding(team)
+	return apply(ctx, r.Client, r.Recorder, team, binding, func(existing *rbacv1.RoleBinding) {
+		existing.Labels = mergeLabels(existing.Labels, binding.Labels)
+		existing.RoleRef = binding.RoleRef
+		existing.Subjects = binding.Subjects
+	})
+}
+
+// reconcileCoverage computes staffing against demand and returns when the
+// answer can next change (the next interval boundary).
+func (r *SupportTeamReconciler) reconcileCoverage(team *opsv1alpha1.SupportTeam, before *opsv1alpha1.SupportTeam) (time.Duration, bool) {
+	now := r.Clock.Now()
+	model, err := coverage.FromSpec(team.Spec)
+	var result coverage.Result
+	if err == nil {
+		result, err = coverage.Compute(model, now)
+	}
+	if err != nil {
+		msg := fmt.Sprintf("cannot compute coverage: %v", err)
+		r.setCondition(team, opsv1alpha1.ConditionStaffed, metav1.ConditionUnknown, opsv1alpha1.ReasonInvalidSpec, msg)
+		r.setCondition(team, opsv1alpha1.ConditionReady, metav1.ConditionFalse, opsv1alpha1.ReasonInvalidSpec, msg)
+		return 0, false
+	}
+
+	team.Status.Headcount = int32(result.Headcount)
+	team.Status.OnShiftNow = int32(result.OnShiftNow)
+	external := map[string]string{}
+	for _, q := range team.Status.Queues {
+		external[q.Name] = q.ExternalID
+	}
+	team.Status.Queues = make([]opsv1alpha1.QueueStatus, 0, len(result.Queues))
+	var worst *opsv1alpha1.WorstGap
+	worstQueue := ""
+	for qi, q := range result.Queues {
+		qs := opsv1alpha1.QueueStatus{
+			Name:                  q.Name,
+			PeakRequiredAgents:    int32(q.PeakRequiredAgents),
+			PeakRequiredStaff:     int32(q.PeakRequiredStaff),
+			UnderstaffedIntervals: int32(q.UnderstaffedIntervals),
+			ExternalID:            external[q.Name],
+		}
+		if g := q.WorstGap; g != nil {
+			qs.WorstGap = &opsv1alpha1.WorstGap{Start: g.Start.Format(time.RFC3339), Required: int32(g.Required), Scheduled: int32(g.Scheduled)}
+			if worst == nil || int32(g.Required-g.Scheduled) > worst.Required-worst.Scheduled {
+				worst, worstQueue = qs.WorstGap, q.Name
+			}
+		}
+		team.Status.Queues = append(team.Status.Queues, qs)
+		current := result.Intervals[0]
+		labels := []string{team.Namespace, team.Name, q.Name}
+		queueRequiredStaff.WithLabelValues(labels...).Set(float64(current.RequiredStaff[qi]))
+		queueScheduledStaff.WithLabelValues(labels...).Set(float64(current.Scheduled[qi]))
+		queueUnderstaffedIntervals.WithLabelValues(labels...).Set(float64(q.UnderstaffedIntervals))
+	}
+	teamHeadcount.WithLabelValues(team.Namespace, team.Name).Set(float64(result.Headcount))
+
+	wasStaffed := meta.FindStatusCondition(before.Status.Conditions, opsv1alpha1.ConditionStaffed)
+	if worst == nil {
+		r.setCondition(team, opsv1alpha1.ConditionStaffed, metav1.ConditionTrue, ReasonAllIntervalsStaffed,
+			fmt.Sprintf("every queue is staffed in all %d half-hour intervals of the coming 7 days", len(result.Intervals)))
+		if wasStaffed != nil && wasStaffed.Status != metav1.ConditionTrue {
+			r.Recorder.Eventf(team, nil, corev1.EventTypeNormal, ReasonAllIntervalsStaffed, "ComputeCoverage",
+				"every queue is now staffed for the coming 7 days")
+		}
+	} else {
+		msg := fmt.Sprintf("%d of %d queue-intervals in the coming 7 days are understaffed; worst: queue %s at %s needs %d staff, %d scheduled (short %d)",
+			result.Understaffed(), len(result.Intervals)*len(result.Queues), worstQueue, worst.Start, worst.Required, worst.Scheduled, worst.Required-worst.Scheduled)
+		r.setCondition(team, opsv1alpha1.ConditionStaffed, metav1.ConditionFalse, ReasonUnderstaffed, msg)
+		if wasStaffed == nil || wasStaffed.Status != metav1.ConditionFalse {
+			r.Recorder.Eventf(team, nil, corev1.EventTypeWarning, ReasonUnderstaffed, "ComputeCoverage", msg)
+		}
+	}
+	return result.NextBoundary.Sub(now), true
+}
+
+// lookupTeam finds escalation targets in the team's namespace.
+func (r *SupportTeamReconciler) lookupTeam(ctx context.Context, namespace string) queues.TeamLookup {
+	return func(name string) (*opsv1alpha1.SupportTeam, bool, error) {
+		other := &opsv1alpha1.SupportTeam{}
+		err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, other)
+		if apierrors.IsNotFound(err) {
+			return nil, false, nil
+		}
+		return other, err == nil, err
+	}
+}
+
+func (r *SupportTeamReconciler) setCondition(team *opsv1alpha1.SupportTeam, condType string, status metav1.ConditionStatus, reason, msg string) {
+	meta.SetStatusCondition(&team.Status.Conditions, metav1.Condition{
+		Type: condType, Status: status, Reason: reason, Message: msg, ObservedGeneration: team.Generation,
+	})
+}
+
+// apply creates or patches the object named like desired, owned by owner:
+// mutate copies the desired fields onto what the API server holds. It
+// records an event when it changed anything; a steady state makes no write.
+func apply[T client.Object](ctx context.Context, c client.Client, rec events.EventRecorder, owner client.Object, desired T, mutate func(T)) error {
+	// CreateOrPatch reads the current state into the object it is given, so
+	// give it a copy and keep desired intact for mutate to copy from.
+	obj := desired.DeepCopyObject().(T)
+	res, err := controllerutil.CreateOrPatch(ctx, c, obj, func() error {
+		mutate(obj)
+		return controllerutil.SetControllerReference(owner, obj, c.Scheme())
+	})
+	if err != nil {
+		return fmt.Errorf("applying %T %s: %w", obj, obj.GetName(), err)
+	}
+	if res == controllerutil.OperationResultCreated || res == controllerutil.OperationResultUpdated {
+		kind := "object"
+		if gvk, err := apiutil.GVKForObject(obj, c.Scheme()); err == nil {
+			kind = gvk.Kind
+		}
+		rec.Eventf(owner, obj, corev1.EventTypeNormal, "Applied", "Apply", "%s %s %s", res, kind, obj.GetName())
+	}
+	return nil
+}
+
+func mergeLabels(existing, desired map[string]string) map[string]string {
+	if existing == nil {
+		existing = map[string]string{}
+	}
+	for k, v := range desired {
+		existing[k] = v
+	}
+	return existing
+}
+
+// SetupWithManager watches SupportTeams, their children, and the teams they
+// escalate to.
+func (r *SupportTeamReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&opsv1alpha1.SupportTeam{}).
+		Owns(&corev1.ConfigMap{}).
+		Owns(&rbacv1.Role{}).
+		Owns(&rbacv1.RoleBinding{}).
+		// A team whose escalation target appears, changes or goes away must
+		// be re-checked.
+		Watches(&opsv1alpha1.SupportTeam{}, handler.EnqueueRequestsFromMapFunc(r.teamsEscalatingTo)).
+		Named("supportteam").
+		Complete(r)
+}
+
+func (r *SupportTeamReconciler) teamsEscalatingTo(ctx context.Context, obj client.Object) []reconcile.Request {
+	var list opsv1alpha1.SupportTeamList
+	if err := r.List(ctx, &list, client.InNamespace(obj.GetNamespace())); err != nil {
+		return nil
+	}
+	var reqs []reconcile.Request
+	for _, t := range list.Items {
+		for _, q := range t.Spec.Queues {
+			if q.Escalation != nil && q.Escalation.ToTeam == obj.GetName() && t.Name != obj.GetName() {
+				reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&t)})
+				break
+			}
+		}
+	}
+	return reqs
+}
