@@ -1,0 +1,345 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package queues
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// RequestTracker materializes queues in Request Tracker 5 through its REST2
+// API (Authorization: token <string>). It adopts queues, users and groups
+// that already exist by name, never deletes anything (a queue removed from
+// the spec is disabled, its tickets stay), and makes no write when RT
+// already matches.
+type RequestTracker struct {
+	// BaseURL is RT's web root, e.g. https://rt.example.com; REST2 is under /REST/2.0.
+	BaseURL string
+	// Token is an RT auth token. It is sent only in the Authorization header.
+	Token string
+	HTTP  *http.Client
+}
+
+// RTQueue is one queue as RT should have it.
+type RTQueue struct {
+	Name        string
+	Description string
+	// SLA enables RT's service agreements on the queue (REST creates queues
+	// with SLADisabled: 1).
+	SLA bool
+}
+
+// RTPerson is a team member as an RT user.
+type RTPerson struct {
+	Email    string
+	RealName string
+}
+
+// RTDesired is the state of one team in RT.
+type RTDesired struct {
+	// Owner marks the queues of this team ("<namespace>/<team>") in their
+	// description, so queues removed from the spec can be found and disabled.
+	Owner   string
+	Group   string
+	Members []RTPerson
+	Queues  []RTQueue
+}
+
+// RTResult reports a sync.
+type RTResult struct {
+	// QueueIDs maps queue names to RT queue ids.
+	QueueIDs map[string]string
+	// Writes counts the POST, PUT and DELETE requests made.
+	Writes int
+	// Disabled lists queues disabled because they left the spec.
+	Disabled []string
+}
+
+// OwnerMarker is the description prefix of the queues a team owns.
+func OwnerMarker(owner string) string { return "SupportStack " + owner + ":" }
+
+type rtObject struct {
+	ID          json.Number `json:"id"`
+	Name        string      `json:"Name"`
+	Description string      `json:"Description"`
+	Disabled    json.Number `json:"Disabled"`
+	SLADisabled json.Number `json:"SLADisabled"`
+	Privileged  json.Number `json:"Privileged"`
+}
+
+type rtList struct {
+	Items []struct {
+		ID   json.Number `json:"id"`
+		Type string      `json:"type"`
+	} `json:"items"`
+}
+
+// APIError is a non-success answer from RT.
+type APIError struct {
+	Method, Path string
+	Status       int
+	Message      string
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("request tracker: %s %s: %d %s", e.Method, e.Path, e.Status, e.Message)
+}
+
+// do sends one REST2 request; out, when not nil, receives the JSON answer.
+// It returns found=false for 404. Everything but GET counts as a write.
+func (c *RequestTracker) do(ctx context.Context, res *RTResult, method, path string, body, out any) (bool, error) {
+	if method != http.MethodGet {
+		res.Writes++
+	}
+	return c.send(ctx, method, path, body, out)
+}
+
+// search runs a REST2 JSON search (a POST that changes nothing) on a
+// collection (queues, groups) for objects whose field matches value.
+func (c *RequestTracker) search(ctx context.Context, collection, field, operator, value string) (rtList, error) {
+	var list rtList
+	_, err := c.send(ctx, http.MethodPost, "/"+collection+"?per_page=100",
+		[]map[string]string{{"field": field, "operator": operator, "value": value}}, &list)
+	return list, err
+}
+
+func (c *RequestTracker) send(ctx context.Context, method, path string, body, out any) (bool, error) {
+	var reader io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return false, err
+		}
+		reader = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(c.BaseURL, "/")+"/REST/2.0"+path, reader)
+	if err != nil {
+		return false, err
+	}
+	req.Header.Set("Authorization", "token "+c.Token)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	client := c.HTTP
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		// The URL holds no secret; the token is only in the header.
+		return false, fmt.Errorf("request tracker: %s %s: %w", method, path, err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode == http.StatusNotFound && method == http.MethodGet {
+		return false, nil
+	}
+	if resp.StatusCode >= 300 {
+		var m struct {
+			Message string `json:"message"`
+		}
+		_ = json.Unmarshal(data, &m)
+		return false, &APIError{Method: method, Path: path, Status: resp.StatusCode, Message: m.Message}
+	}
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			return false, fmt.Errorf("request tracker: %s %s: decoding answer: %w", method, path, err)
+		}
+	}
+	return true, nil
+}
+
+func boolNumber(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Sync makes RT match desired.
+func (c *RequestTracker) Sync(ctx context.Context, desired RTDesired) (RTResult, error) {
+	res := RTResult{QueueIDs: map[string]string{}}
+	marker := OwnerMarker(desired.Owner)
+	want := map[string]bool{}
+	for _, q := range desired.Queues {
+		want[q.Name] = true
+		id, err := c.syncQueue(ctx, &res, q, marker)
+		if err != nil {
+			return res, err
+		}
+		res.QueueIDs[q.Name] = id
+	}
+	if err := c.disableRemoved(ctx, &res, marker, want); err != nil {
+		return res, err
+	}
+	var principals []int
+	for _, p := range desired.Members {
+		id, err := c.syncUser(ctx, &res, p)
+		if err != nil {
+			return res, err
+		}
+		principals = append(principals, id)
+	}
+	if err := c.syncGroup(ctx, &res, desired.Group, marker, principals); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+func (c *RequestTracker) syncQueue(ctx context.Context, res *RTResult, q RTQueue, marker string) (string, error) {
+	description := marker + " " + q.Description
+	var existing rtObject
+	found, err := c.do(ctx, res, http.MethodGet, "/queue/"+url.PathEscape(q.Name), nil, &existing)
+	if err != nil {
+		return "", err
+	}
+	slaDisabled := boolNumber(!q.SLA)
+	if !found {
+		var created rtObject
+		if _, err := c.do(ctx, res, http.MethodPost, "/queue", map[string]any{
+			"Name": q.Name, "Description": description, "SLADisabled": slaDisabled,
+		}, &created); err != nil {
+			return "", err
+		}
+		return created.ID.String(), nil
+	}
+	changes := map[string]any{}
+	if existing.Description != description {
+		changes["Description"] = description
+	}
+	if existing.SLADisabled.String() != strconv.Itoa(slaDisabled) {
+		changes["SLADisabled"] = slaDisabled
+	}
+	if existing.Disabled.String() != "0" {
+		changes["Disabled"] = 0
+	}
+	if len(changes) > 0 {
+		if _, err := c.do(ctx, res, http.MethodPut, "/queue/"+existing.ID.String(), changes, nil); err != nil {
+			return "", err
+		}
+	}
+	return existing.ID.String(), nil
+}
+
+// disableRemoved disables the enabled queues marked as this team's that
+// are no longer wanted. RT's DELETE on a queue disables it; tickets stay.
+func (c *RequestTracker) disableRemoved(ctx context.Context, res *RTResult, marker string, want map[string]bool) error {
+	list, err := c.search(ctx, "queues", "Description", "LIKE", marker)
+	if err != nil {
+		return err
+	}
+	for _, item := range list.Items {
+		var q rtObject
+		if _, err := c.do(ctx, res, http.MethodGet, "/queue/"+item.ID.String(), nil, &q); err != nil {
+			return err
+		}
+		if want[q.Name] || !strings.HasPrefix(q.Description, marker) || q.Disabled.String() != "0" {
+			continue
+		}
+		if _, err := c.do(ctx, res, http.MethodDelete, "/queue/"+item.ID.String(), nil, nil); err != nil {
+			return err
+		}
+		res.Disabled = append(res.Disabled, q.Name)
+	}
+	sort.Strings(res.Disabled)
+	return nil
+}
+
+func (c *RequestTracker) syncUser(ctx context.Context, res *RTResult, p RTPerson) (int, error) {
+	var u rtObject
+	found, err := c.do(ctx, res, http.MethodGet, "/user/"+url.PathEscape(p.Email), nil, &u)
+	if err != nil {
+		return 0, err
+	}
+	if !found {
+		if _, err := c.do(ctx, res, http.MethodPost, "/user", map[string]any{
+			"Name": p.Email, "EmailAddress": p.Email, "RealName": p.RealName, "Privileged": 1,
+		}, nil); err != nil {
+			return 0, err
+		}
+		if _, err := c.do(ctx, res, http.MethodGet, "/user/"+url.PathEscape(p.Email), nil, &u); err != nil {
+			return 0, err
+		}
+	} else if u.Privileged.String() != "1" {
+		// Only privileged users can own tickets.
+		if _, err := c.do(ctx, res, http.MethodPut, "/user/"+u.ID.String(), map[string]any{"Privileged": 1}, nil); err != nil {
+			return 0, err
+		}
+	}
+	id, err := strconv.Atoi(u.ID.String())
+	if err != nil {
+		return 0, fmt.Errorf("request tracker: user %s has id %q", p.Email, u.ID)
+	}
+	return id, nil
+}
+
+func (c *RequestTracker) syncGroup(ctx context.Context, res *RTResult, name, marker string, principals []int) error {
+	found, err := c.search(ctx, "groups", "Name", "=", name)
+	if err != nil {
+		return err
+	}
+	var groupID string
+	if len(found.Items) > 0 {
+		groupID = found.Items[0].ID.String()
+	} else {
+		var created rtObject
+		if _, err := c.do(ctx, res, http.MethodPost, "/group", map[string]any{"Name": name, "Description": marker + " team members"}, &created); err != nil {
+			return err
+		}
+		groupID = created.ID.String()
+	}
+	var members rtList
+	if _, err := c.do(ctx, res, http.MethodGet, "/group/"+groupID+"/members?per_page=100", nil, &members); err != nil {
+		return err
+	}
+	have := map[int]bool{}
+	for _, m := range members.Items {
+		if id, err := strconv.Atoi(m.ID.String()); err == nil {
+			have[id] = true
+		}
+	}
+	wantSet := map[int]bool{}
+	var add []int
+	for _, p := range principals {
+		wantSet[p] = true
+		if !have[p] {
+			add = append(add, p)
+		}
+	}
+	if len(add) > 0 {
+		if _, err := c.do(ctx, res, http.MethodPut, "/group/"+groupID+"/members", add, nil); err != nil {
+			return err
+		}
+	}
+	for id := range have {
+		if !wantSet[id] {
+			if _, err := c.do(ctx, res, http.MethodDelete, fmt.Sprintf("/group/%s/member/%d", groupID, id), nil, nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

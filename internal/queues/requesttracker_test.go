@@ -1,0 +1,220 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package queues
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/yaml"
+
+	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+	"github.com/supportstack/operator/internal/queues/rttest"
+)
+
+const deskTeam = `
+metadata: {name: desk, namespace: helpdesk}
+spec:
+  timeZone: Europe/Warsaw
+  shifts: [{name: always, days: [Mon, Tue, Wed, Thu, Fri, Sat, Sun], start: "00:00", end: "24:00"}]
+  members:
+  - {name: alice, email: alice@example.com, role: Lead, skills: [windows], shifts: [always]}
+  - {name: bob, email: bob@example.com, skills: [windows], shifts: [always]}
+  queues:
+  - name: desk-mail
+    channel: Email
+    skills: [windows]
+    responseTargets: {firstResponse: 4h, resolution: 48h}
+  - name: desk-phone
+    channel: Phone
+    skills: [windows]
+    serviceLevel: {percent: 80, answerWithin: 20s}
+`
+
+func loadTeam(t *testing.T, doc string) *opsv1alpha1.SupportTeam {
+	t.Helper()
+	team := &opsv1alpha1.SupportTeam{}
+	if err := yaml.UnmarshalStrict([]byte(doc), team); err != nil {
+		t.Fatal(err)
+	}
+	return team
+}
+
+// rtCall is an independent REST2 call for assertions.
+func rtCall(t *testing.T, s *rttest.Server, method, path string, body any) (int, map[string]any) {
+	t.Helper()
+	var reader *bytes.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		reader = bytes.NewReader(b)
+	} else {
+		reader = bytes.NewReader(nil)
+	}
+	req, _ := http.NewRequest(method, s.URL+"/REST/2.0"+path, reader)
+	req.Header.Set("Authorization", "token "+s.Token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	out := map[string]any{}
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+func TestRequestTrackerProvider(t *testing.T) {
+	ctx := context.Background()
+	s := rttest.Start(t)
+	rt := &RequestTracker{BaseURL: s.URL, Token: s.Token, HTTP: &http.Client{Timeout: 30 * time.Second}}
+	team := loadTeam(t, deskTeam)
+
+	// A queue of that name already exists (created by hand): it is adopted.
+	code, created := rtCall(t, s, http.MethodPost, "/queue", map[string]any{"Name": "desk-phone"})
+	if code != http.StatusCreated {
+		t.Fatalf("creating the pre-existing queue: %d %v", code, created)
+	}
+	preexisting := created["id"].(string)
+
+	res, err := rt.Sync(ctx, RTDesiredFor(team))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.QueueIDs["desk-phone"] != preexisting {
+		t.Errorf("desk-phone id %s, want the adopted %s", res.QueueIDs["desk-phone"], preexisting)
+	}
+	for _, name := range []string{"desk-mail", "desk-phone"} {
+		code, q := rtCall(t, s, http.MethodGet, "/queue/"+name, nil)
+		if code != http.StatusOK || q["Disabled"] != "0" || !strings.HasPrefix(q["Description"].(string), "SupportStack helpdesk/desk:") {
+			t.Errorf("queue %s: %d %v", name, code, q)
+		}
+	}
+	_, mail := rtCall(t, s, http.MethodGet, "/queue/desk-mail", nil)
+	if mail["SLADisabled"] != "0" {
+		t.Errorf("desk-mail has response targets but SLADisabled = %v", mail["SLADisabled"])
+	}
+	for _, email := range []string{"alice@example.com", "bob@example.com"} {
+		code, u := rtCall(t, s, http.MethodGet, "/user/"+email, nil)
+		if code != http.StatusOK || u["Privileged"] != float64(1) {
+			t.Errorf("user %s: %d privileged=%v", email, code, u["Privileged"])
+		}
+	}
+	members := strings.TrimSpace(s.Perl(`
+my $g = RT::Group->new(RT->SystemUser); $g->LoadUserDefinedGroup('supportstack-helpdesk-desk') or die "no group";
+my $m = $g->UserMembersObj; my @n; while (my $u = $m->Next) { push @n, $u->Name } print join(',', sort @n);`))
+	if members != "alice@example.com,bob@example.com" {
+		t.Errorf("group members %q", members)
+	}
+	t.Logf("first sync: %d writes", res.Writes)
+
+	// Nothing changed: no writes at all.
+	again, err := rt.Sync(ctx, RTDesiredFor(team))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Writes != 0 {
+		t.Errorf("second sync made %d writes, want 0", again.Writes)
+	}
+
+	// Service levels and rights: load the rendered configuration into RT.
+	cfg := RenderRT(team)
+	if err := os.WriteFile(filepath.Join(s.ConfigDir(), "supportstack-helpdesk-desk.pm"), []byte(cfg.SiteConfig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	acl := filepath.Join(t.TempDir(), "initialdata")
+	if err := os.WriteFile(acl, []byte(cfg.InitialData), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.InsertData(acl)
+	// A second team's snippet beside it: both teams' levels must survive.
+	other := RenderRT(loadTeam(t, strings.NewReplacer("name: desk,", "name: desk2,", "desk-mail", "desk2-mail", "desk-phone", "desk2-phone").Replace(deskTeam)))
+	if err := os.WriteFile(filepath.Join(s.ConfigDir(), "supportstack-helpdesk-desk2.pm"), []byte(other.SiteConfig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.Restart()
+	if got := strings.TrimSpace(s.Perl(`
+my %sla = RT->Config->Get('ServiceAgreements'); my %hours = RT->Config->Get('ServiceBusinessHours');
+print join(',', sort keys %{ $sla{Levels} }), ' ', join(',', sort keys %hours);`)); got != "supportstack-helpdesk-desk-desk-mail,supportstack-helpdesk-desk2-desk2-mail supportstack-helpdesk-desk,supportstack-helpdesk-desk2" {
+		t.Errorf("levels and business hours after loading two teams: %s", got)
+	}
+	if got := strings.TrimSpace(s.Perl(`
+my $u = RT::User->new(RT->SystemUser); $u->Load('alice@example.com');
+my $q = RT::Queue->new(RT->SystemUser); $q->Load('desk-mail');
+print join(',', map { $u->HasRight(Right => $_, Object => $q) ? 1 : 0 } qw(OwnTicket ReplyToTicket AdminQueue));`)); got != "1,1,0" {
+		t.Errorf("alice's rights on desk-mail (OwnTicket, ReplyToTicket, AdminQueue) = %s, want 1,1,0", got)
+	}
+
+	// A customer writes in (as RT's mail gateway would: the requestor is the
+	// creator, which is what makes the response target apply).
+	ticketID := strings.TrimSpace(s.Perl(`
+my $cust = RT::User->new(RT->SystemUser);
+my ($uid, $umsg) = $cust->Create(Name => 'customer@example.com', EmailAddress => 'customer@example.com');
+die "customer: $umsg" unless $uid;
+my $q = RT::Queue->new(RT->SystemUser); $q->Load('desk-mail') or die "no queue";
+my $everyone = RT::Group->new(RT->SystemUser); $everyone->LoadSystemInternalGroup('Everyone');
+$everyone->PrincipalObj->GrantRight(Right => 'CreateTicket', Object => $q);
+my $t = RT::Ticket->new(RT::CurrentUser->new($cust));
+my ($id, $txn, $msg) = $t->Create(Queue => $q->id, Subject => 'printer on fire', Requestor => 'customer@example.com');
+die "ticket: $msg" unless $id;
+print $id;`))
+	_, tk := rtCall(t, s, http.MethodGet, "/ticket/"+ticketID, nil)
+	createdAt, err1 := time.Parse(time.RFC3339, tk["Created"].(string))
+	due, err2 := time.Parse(time.RFC3339, tk["Due"].(string))
+	if err1 != nil || err2 != nil {
+		t.Fatalf("ticket times: Created %v, Due %v", tk["Created"], tk["Due"])
+	}
+	// The team works around the clock, so the 4h first-response target is
+	// 4 real hours.
+	if d := due.Sub(createdAt); d != 4*time.Hour {
+		t.Errorf("Due - Created = %v, want 4h (SLA %v)", d, tk["SLA"])
+	}
+	if tk["SLA"] != "supportstack-helpdesk-desk-desk-mail" {
+		t.Errorf("ticket SLA level %v", tk["SLA"])
+	}
+
+	// desk-mail leaves the spec: disabled in RT, its ticket kept.
+	team.Spec.Queues = team.Spec.Queues[1:]
+	removed, err := rt.Sync(ctx, RTDesiredFor(team))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(removed.Disabled, ",") != "desk-mail" {
+		t.Errorf("disabled %v, want desk-mail", removed.Disabled)
+	}
+	if _, q := rtCall(t, s, http.MethodGet, "/queue/desk-mail", nil); q["Disabled"] != "1" {
+		t.Errorf("desk-mail Disabled = %v, want 1", q["Disabled"])
+	}
+	if code, _ := rtCall(t, s, http.MethodGet, "/ticket/"+ticketID, nil); code != http.StatusOK {
+		t.Errorf("ticket %s after disabling its queue: %d, want it kept", ticketID, code)
+	}
+	if final, err := rt.Sync(ctx, RTDesiredFor(team)); err != nil || final.Writes != 0 {
+		t.Errorf("sync after disabling: %d writes, %v; want 0", final.Writes, err)
+	}
+
+	// A wrong token is an error that names RT's answer, not a panic.
+	bad := &RequestTracker{BaseURL: s.URL, Token: "1-1-wrong"}
+	if _, err := bad.Sync(ctx, RTDesiredFor(team)); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Errorf("wrong token: %v, want a 401 error", err)
+	}
+}

@@ -1,0 +1,196 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package rttest runs a private Request Tracker 5 (Debian's request-tracker5,
+// rt5-db-sqlite, rt5-standalone) on loopback for tests: its own SQLite
+// database and site configuration in a temporary directory, so the
+// package's own configuration and database are never touched.
+package rttest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const (
+	setupDatabase = "/usr/sbin/rt-setup-database-5"
+	rtServer      = "/usr/share/request-tracker5/libexec/rt-server"
+	rtLib         = "/usr/share/request-tracker5/lib"
+)
+
+// Server is a running private RT.
+type Server struct {
+	URL   string
+	Token string
+	dir   string
+	port  int
+	cmd   *exec.Cmd
+	t     testing.TB
+}
+
+// Start sets up a fresh RT and starts it; t.Cleanup stops it. It fails the
+// test with the install command when RT is not installed.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	for _, f := range []string{setupDatabase, rtServer} {
+		if _, err := os.Stat(f); err != nil {
+			t.Fatalf("Request Tracker is not installed (%v): apt-get install --no-install-recommends request-tracker5 rt5-db-sqlite rt5-standalone (.ci/run does)", err)
+		}
+	}
+	dir := t.TempDir()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	_ = l.Close()
+	s := &Server{URL: fmt.Sprintf("http://127.0.0.1:%d", port), dir: dir, port: port, t: t}
+	if err := os.MkdirAll(s.ConfigDir(), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	site := fmt.Sprintf(`Set($rtname, 'supportstack-test');
+Set($Organization, 'supportstack.test');
+Set($WebDomain, '127.0.0.1');
+Set($WebPort, %d);
+Set($WebBaseURL, '%s');
+Set($DatabaseType, 'SQLite');
+Set($DatabaseName, '%s');
+Set($LogToSTDERR, 'warning');
+Set($LogToSyslog, undef);
+Set($Timezone, 'UTC');
+1;
+`, port, s.URL, filepath.Join(dir, "rt.db"))
+	if err := os.WriteFile(filepath.Join(dir, "RT_SiteConfig.pm"), []byte(site), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "root-password"), []byte("supportstack-test\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.run(setupDatabase, "--action", "init", "--skip-create", "--root-password-file", filepath.Join(dir, "root-password"))
+	s.Token = strings.TrimSpace(s.Perl(`
+my $user = RT::User->new(RT->SystemUser); $user->Load('root') or die "no root user";
+my $token = RT::AuthToken->new(RT->SystemUser);
+my ($ok, $msg, $auth) = $token->Create(Owner => $user->id, Description => 'supportstack tests');
+die "creating token: $msg" unless $ok;
+print $auth;`))
+	s.start()
+	t.Cleanup(s.stop)
+	return s
+}
+
+// ConfigDir is the RT_SiteConfig.d directory of this RT.
+func (s *Server) ConfigDir() string { return filepath.Join(s.dir, "RT_SiteConfig.d") }
+
+func (s *Server) env() []string {
+	return append(os.Environ(),
+		"RT_SITE_CONFIG="+filepath.Join(s.dir, "RT_SiteConfig.pm"),
+		"RT_SITE_CONFIG_DIR="+s.ConfigDir())
+}
+
+func (s *Server) run(name string, args ...string) string {
+	s.t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env = s.env()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		s.t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// Perl runs code with RT's API loaded against this RT and returns its stdout.
+func (s *Server) Perl(code string) string {
+	s.t.Helper()
+	cmd := exec.Command("perl", "-I"+rtLib, "-e", "use strict; use warnings; use RT; RT::LoadConfig(); RT::Init();\n"+code)
+	cmd.Env = s.env()
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		s.t.Fatalf("perl: %v\n%s", err, stderr.String())
+	}
+	return string(out)
+}
+
+// InsertData applies an initialdata file with rt-setup-database.
+func (s *Server) InsertData(file string) string {
+	s.t.Helper()
+	return s.run(setupDatabase, "--action", "insert", "--datafile", file)
+}
+
+func (s *Server) start() {
+	s.t.Helper()
+	cmd := exec.Command(rtServer, "--port", fmt.Sprint(s.port))
+	cmd.Env = s.env()
+	log, err := os.Create(filepath.Join(s.dir, "rt-server.log"))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	s.cmd = cmd
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for ctx.Err() == nil {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/REST/2.0/queues/all", nil)
+		req.Header.Set("Authorization", "token "+s.Token)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	data, _ := os.ReadFile(filepath.Join(s.dir, "rt-server.log"))
+	s.t.Fatalf("RT did not answer on %s within 60s:\n%s", s.URL, data)
+}
+
+func (s *Server) stop() {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	// rt-server forks workers: stop the whole process group.
+	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+	}
+	s.cmd = nil
+}
+
+// Restart restarts RT so it reads its site configuration again.
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.stop()
+	s.start()
+}
