@@ -52,7 +52,7 @@ TEST_ENV = KUBEBUILDER_ASSETS="$(K8S_ASSETS)" K8S_ASSETS="$(K8S_ASSETS)" \
 .PHONY: test
 # No manifests/generate here: the suite itself fails when the checked-in
 # generated files are stale, and regenerating first would hide that.
-test: setup-k8s controller-gen vet ## Run the whole suite: unit, envtest (real kube-apiserver + etcd), generated files, e2e on kwok.
+test: deps setup-k8s controller-gen vet ## Run the whole suite: unit, envtest (real kube-apiserver + etcd), generated files, e2e on kwok.
 	go build -o bin/manager ./cmd
 	$(TEST_ENV) go test ./... -count=1 -timeout 30m -coverprofile cover.out
 
@@ -127,7 +127,7 @@ undeploy: kustomize ## Remove the operator from the cluster.
 ##@ Demo
 
 .PHONY: demo
-demo: setup-k8s build ## Local control plane (kwok), operator running against it, samples applied, objects printed.
+demo: deps setup-k8s build ## Local control plane (kwok), operator running against it, samples applied, objects printed.
 	K8S_ASSETS="$(K8S_ASSETS)" hack/demo.sh up
 
 .PHONY: demo-down
@@ -151,6 +151,10 @@ GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 KUSTOMIZE_VERSION ?= v5.8.0
 GOLANGCI_LINT_VERSION ?= v2.15.0
+
+.PHONY: deps
+deps: ## Install the Debian packages the tests and demo use (Request Tracker 5, curl), if missing.
+	hack/install-deps.sh
 
 .PHONY: setup-k8s
 setup-k8s: ## Build kube-apiserver, controller-manager, scheduler, kubectl, etcd, kwok into bin/k8s/$(K8S_VERSION) (cached).

@@ -18,6 +18,9 @@ limitations under the License.
 package controller
 
 import (
+	"net/http"
+	"time"
+
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -56,8 +59,10 @@ func SetupWithManager(mgr ctrl.Manager) error {
 // SetupWithManagerAndClock is SetupWithManager with an injected clock (tests).
 func SetupWithManagerAndClock(mgr ctrl.Manager, clk clock.PassiveClock) error {
 	return (&SupportTeamReconciler{
-		Client:   mgr.GetClient(),
-		Recorder: mgr.GetEventRecorder("supportstack-supportteam"),
-		Clock:    clk,
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Recorder:  mgr.GetEventRecorder("supportstack-supportteam"),
+		HTTP:      &http.Client{Timeout: 30 * time.Second},
+		Clock:     clk,
 	}).SetupWithManager(mgr)
 }

@@ -20,6 +20,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -52,6 +54,19 @@ const (
 	ReasonAllIntervalsStaffed      = "AllIntervalsStaffed"
 	ReasonUnderstaffed             = "Understaffed"
 	ReasonQueuesMaterialized       = "QueuesMaterialized"
+	ReasonBackendUnavailable       = "BackendUnavailable"
+
+	// AnnotationRTConfigSHA256 on the routing ConfigMap is the hash of the
+	// rendered RT configuration: copy it into the RT pod template so RT
+	// restarts when the configuration changes.
+	AnnotationRTConfigSHA256 = "ops.supportstack.io/rt-config-sha256"
+	// RT configuration keys of the routing ConfigMap.
+	RTSiteConfigKey  = "rt-siteconfig.pm"
+	RTInitialDataKey = "rt-initialdata.pl"
+
+	// secretRecheck is how soon a team whose Secret is missing is looked at
+	// again: Secrets are not watched.
+	secretRecheck = 30 * time.Second
 )
 
 // SupportTeamReconciler checks a team's declared capacity against its
@@ -59,7 +74,12 @@ const (
 // gives its leads access to their own team.
 type SupportTeamReconciler struct {
 	client.Client
-	Recorder events.EventRecorder
+	// APIReader reads Secrets straight from the API server: the manager does
+	// not cache Secrets.
+	APIReader client.Reader
+	Recorder  events.EventRecorder
+	// HTTP talks to help-desk backends (Request Tracker).
+	HTTP *http.Client
 	// Clock is injected so tests can move time; production uses the real clock.
 	Clock clock.PassiveClock
 }
@@ -71,6 +91,7 @@ type SupportTeamReconciler struct {
 // +kubebuilder:rbac:groups=ops.supportstack.io,resources=supportteams/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
 
 // Reconcile brings one SupportTeam's children and status in line with its spec.
 func (r *SupportTeamReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, reterr error) {
@@ -95,14 +116,17 @@ func (r *SupportTeamReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		}
 	}()
 
-	queuesOK, err := r.reconcileQueues(ctx, team)
+	externalIDs, queuesOK, err := r.reconcileQueues(ctx, team)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	if err := r.reconcileAccess(ctx, team); err != nil {
 		return ctrl.Result{}, err
 	}
-	next, coverageOK := r.reconcileCoverage(team, before)
+	next, coverageOK := r.reconcileCoverage(team, before, externalIDs)
+	if !queuesOK && next > secretRecheck {
+		next = secretRecheck
+	}
 
 	if queuesOK && coverageOK {
 		r.setCondition(team, opsv1alpha1.ConditionReady, metav1.ConditionTrue, opsv1alpha1.ReasonReconciled,
@@ -113,35 +137,88 @@ func (r *SupportTeamReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	return ctrl.Result{RequeueAfter: next}, nil
 }
 
-// reconcileQueues resolves escalations and materializes the routing table.
-// It reports false when the user must fix something.
-func (r *SupportTeamReconciler) reconcileQueues(ctx context.Context, team *opsv1alpha1.SupportTeam) (bool, error) {
+// reconcileQueues resolves escalations and materializes the queues: the
+// routing ConfigMap always, and Request Tracker when the team uses it. It
+// returns the queues' ids in the backend, and false when the user must fix
+// something.
+func (r *SupportTeamReconciler) reconcileQueues(ctx context.Context, team *opsv1alpha1.SupportTeam) (map[string]string, bool, error) {
 	table, err := queues.Build(team, r.lookupTeam(ctx, team.Namespace))
 	var escalationErr *queues.EscalationError
 	switch {
 	case errors.As(err, &escalationErr):
 		msg := escalationErr.Error()
-		if !meta.IsStatusConditionPresentAndEqual(team.Status.Conditions, opsv1alpha1.ConditionReady, metav1.ConditionFalse) ||
-			meta.FindStatusCondition(team.Status.Conditions, opsv1alpha1.ConditionReady).Message != msg {
+		if c := condition(team, opsv1alpha1.ConditionReady); c == nil || c.Message != msg {
 			r.Recorder.Eventf(team, nil, corev1.EventTypeWarning, ReasonEscalationTargetNotFound, "Validate", msg)
 		}
-		r.setCondition(team, opsv1alpha1.ConditionQueuesSynced, metav1.ConditionFalse, ReasonEscalationTargetNotFound, msg)
-		r.setCondition(team, opsv1alpha1.ConditionReady, metav1.ConditionFalse, ReasonEscalationTargetNotFound, msg)
-		return false, nil
+		r.notSynced(team, ReasonEscalationTargetNotFound, msg)
+		return nil, false, nil
 	case err != nil:
-		return false, err
+		return nil, false, err
 	}
 
 	desired := resources.RoutingConfigMap(team, table)
+	var rt *opsv1alpha1.RequestTrackerBackend
+	if b := team.Spec.QueueBackend; b != nil {
+		rt = b.RequestTracker
+	}
+	if rt != nil {
+		cfg := queues.RenderRT(team)
+		desired.Data[RTSiteConfigKey] = cfg.SiteConfig
+		desired.Data[RTInitialDataKey] = cfg.InitialData
+		desired.Annotations = map[string]string{AnnotationRTConfigSHA256: cfg.SHA256}
+	}
 	if err := apply(ctx, r.Client, r.Recorder, team, desired, func(existing *corev1.ConfigMap) {
 		existing.Labels = mergeLabels(existing.Labels, desired.Labels)
+		existing.Annotations = mergeLabels(existing.Annotations, desired.Annotations)
 		existing.Data = desired.Data
 	}); err != nil {
-		return false, err
+		return nil, false, err
+	}
+	if rt == nil {
+		r.setCondition(team, opsv1alpha1.ConditionQueuesSynced, metav1.ConditionTrue, ReasonQueuesMaterialized,
+			fmt.Sprintf("%d queues in ConfigMap %s", len(table.Queues), desired.Name))
+		return nil, true, nil
+	}
+	return r.syncRequestTracker(ctx, team, rt)
+}
+
+// syncRequestTracker materializes the team's queues, group and members in RT.
+func (r *SupportTeamReconciler) syncRequestTracker(ctx context.Context, team *opsv1alpha1.SupportTeam, rt *opsv1alpha1.RequestTrackerBackend) (map[string]string, bool, error) {
+	ref := rt.TokenSecretRef
+	var secret corev1.Secret
+	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: team.Namespace, Name: ref.Name}, &secret)
+	if apierrors.IsNotFound(err) {
+		r.notSynced(team, opsv1alpha1.ReasonInvalidSpec, fmt.Sprintf("queueBackend.requestTracker.tokenSecretRef: Secret %s not found in namespace %s", ref.Name, team.Namespace))
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("reading Secret %s: %w", ref.Name, err)
+	}
+	token := strings.TrimSpace(string(secret.Data[ref.Key]))
+	if token == "" {
+		r.notSynced(team, opsv1alpha1.ReasonInvalidSpec, fmt.Sprintf("queueBackend.requestTracker.tokenSecretRef: Secret %s has no key %s", ref.Name, ref.Key))
+		return nil, false, nil
+	}
+	backend := &queues.RequestTracker{BaseURL: rt.URL, Token: token, HTTP: r.HTTP}
+	res, err := backend.Sync(ctx, queues.RTDesiredFor(team))
+	if err != nil {
+		// The error names the method, path and RT's answer; never the token.
+		r.notSynced(team, ReasonBackendUnavailable, err.Error())
+		return nil, false, err
+	}
+	if res.Writes > 0 {
+		r.Recorder.Eventf(team, nil, corev1.EventTypeNormal, "RequestTrackerSynced", "SyncQueues",
+			"made %d changes in Request Tracker %s (disabled queues: %v)", res.Writes, rt.URL, res.Disabled)
 	}
 	r.setCondition(team, opsv1alpha1.ConditionQueuesSynced, metav1.ConditionTrue, ReasonQueuesMaterialized,
-		fmt.Sprintf("%d queues in ConfigMap %s", len(table.Queues), desired.Name))
-	return true, nil
+		fmt.Sprintf("%d queues, group %s and %d members in Request Tracker %s", len(res.QueueIDs), queues.RTGroupName(team), len(queues.RTDesiredFor(team).Members), rt.URL))
+	return res.QueueIDs, true, nil
+}
+
+// notSynced records that the queues could not be materialized.
+func (r *SupportTeamReconciler) notSynced(team *opsv1alpha1.SupportTeam, reason, msg string) {
+	r.setCondition(team, opsv1alpha1.ConditionQueuesSynced, metav1.ConditionFalse, reason, msg)
+	r.setCondition(team, opsv1alpha1.ConditionReady, metav1.ConditionFalse, reason, msg)
 }
 
 // reconcileAccess keeps the Role and RoleBinding of the team's leads.
@@ -163,7 +240,7 @@ func (r *SupportTeamReconciler) reconcileAccess(ctx context.Context, team *opsv1
 
 // reconcileCoverage computes staffing against demand and returns when the
 // answer can next change (the next interval boundary).
-func (r *SupportTeamReconciler) reconcileCoverage(team *opsv1alpha1.SupportTeam, before *opsv1alpha1.SupportTeam) (time.Duration, bool) {
+func (r *SupportTeamReconciler) reconcileCoverage(team, before *opsv1alpha1.SupportTeam, externalIDs map[string]string) (time.Duration, bool) {
 	now := r.Clock.Now()
 	model, err := coverage.FromSpec(team.Spec)
 	var result coverage.Result
@@ -179,10 +256,6 @@ func (r *SupportTeamReconciler) reconcileCoverage(team *opsv1alpha1.SupportTeam,
 
 	team.Status.Headcount = int32(result.Headcount)
 	team.Status.OnShiftNow = int32(result.OnShiftNow)
-	external := map[string]string{}
-	for _, q := range team.Status.Queues {
-		external[q.Name] = q.ExternalID
-	}
 	team.Status.Queues = make([]opsv1alpha1.QueueStatus, 0, len(result.Queues))
 	var worst *opsv1alpha1.WorstGap
 	worstQueue := ""
@@ -192,7 +265,7 @@ func (r *SupportTeamReconciler) reconcileCoverage(team *opsv1alpha1.SupportTeam,
 			PeakRequiredAgents:    int32(q.PeakRequiredAgents),
 			PeakRequiredStaff:     int32(q.PeakRequiredStaff),
 			UnderstaffedIntervals: int32(q.UnderstaffedIntervals),
-			ExternalID:            external[q.Name],
+			ExternalID:            externalIDs[q.Name],
 		}
 		if g := q.WorstGap; g != nil {
 			qs.WorstGap = &opsv1alpha1.WorstGap{Start: g.Start.Format(time.RFC3339), Required: int32(g.Required), Scheduled: int32(g.Scheduled)}
@@ -209,7 +282,7 @@ func (r *SupportTeamReconciler) reconcileCoverage(team *opsv1alpha1.SupportTeam,
 	}
 	teamHeadcount.WithLabelValues(team.Namespace, team.Name).Set(float64(result.Headcount))
 
-	wasStaffed := meta.FindStatusCondition(before.Status.Conditions, opsv1alpha1.ConditionStaffed)
+	wasStaffed := condition(before, opsv1alpha1.ConditionStaffed)
 	if worst == nil {
 		r.setCondition(team, opsv1alpha1.ConditionStaffed, metav1.ConditionTrue, ReasonAllIntervalsStaffed,
 			fmt.Sprintf("every queue is staffed in all %d half-hour intervals of the coming 7 days", len(result.Intervals)))
@@ -238,6 +311,10 @@ func (r *SupportTeamReconciler) lookupTeam(ctx context.Context, namespace string
 		}
 		return other, err == nil, err
 	}
+}
+
+func condition(team *opsv1alpha1.SupportTeam, condType string) *metav1.Condition {
+	return meta.FindStatusCondition(team.Status.Conditions, condType)
 }
 
 func (r *SupportTeamReconciler) setCondition(team *opsv1alpha1.SupportTeam, condType string, status metav1.ConditionStatus, reason, msg string) {

@@ -29,7 +29,6 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
@@ -88,10 +87,6 @@ func sampleTeam(t *testing.T, ns string) *opsv1alpha1.SupportTeam {
 	}
 	t.Fatal("no SupportTeam sample")
 	return nil
-}
-
-func condition(team *opsv1alpha1.SupportTeam, condType string) *metav1.Condition {
-	return meta.FindStatusCondition(team.Status.Conditions, condType)
 }
 
 // readyTeam waits until the team's status describes its current generation.

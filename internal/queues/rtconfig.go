@@ -125,7 +125,7 @@ func RenderRT(team *opsv1alpha1.SupportTeam) RTConfig {
 		}
 	}
 	if len(team.Spec.Holidays) > 0 {
-		var days []string
+		days := make([]string, 0, len(team.Spec.Holidays))
 		for _, h := range team.Spec.Holidays {
 			days = append(days, perlString(string(h.Date)))
 		}
