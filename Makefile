@@ -54,11 +54,13 @@ TEST_ENV = KUBEBUILDER_ASSETS="$(K8S_ASSETS)" K8S_ASSETS="$(K8S_ASSETS)" \
 # generated files are stale, and regenerating first would hide that.
 test: deps setup-k8s controller-gen vet ## Run the whole suite: unit, envtest (real kube-apiserver + etcd), generated files, e2e on kwok.
 	go build -o bin/manager ./cmd
+	go build -o bin/supportstack ./cmd/supportstack
 	$(TEST_ENV) go test ./... -count=1 -timeout 30m -coverprofile cover.out
 
 .PHONY: test-e2e
-test-e2e: setup-k8s vet ## Run only the end-to-end tests against a local kwok control plane.
+test-e2e: deps setup-k8s vet ## Run only the end-to-end tests against a local kwok control plane.
 	go build -o bin/manager ./cmd
+	go build -o bin/supportstack ./cmd/supportstack
 	$(TEST_ENV) go test ./test/e2e/... -v -count=1 -timeout 20m
 
 .PHONY: bench
@@ -76,8 +78,9 @@ lint-fix: golangci-lint ## Run golangci-lint and apply its fixes.
 ##@ Build
 
 .PHONY: build
-build: manifests generate fmt vet ## Build the manager binary into bin/manager.
+build: manifests generate fmt vet ## Build the manager (bin/manager) and the CLI (bin/supportstack).
 	go build -o bin/manager ./cmd
+	go build -o bin/supportstack ./cmd/supportstack
 
 .PHONY: run
 run: manifests generate fmt vet ## Run the manager from your host against the cluster in ~/.kube/config.

@@ -91,6 +91,9 @@ up() {
     "${KUBECTL}" get "${kind}" -A -o go-template='{{range .items}}{{.kind}} {{.metadata.namespace}}/{{.metadata.name}}:{{"\n"}}{{with .status}}{{with .conditions}}{{range .}}  {{.type}}={{.status}} {{.reason}}: {{.message}}{{"\n"}}{{end}}{{else}}  (no conditions yet){{"\n"}}{{end}}{{else}}  (no status yet: no reconciler for this kind has acted on it){{"\n"}}{{end}}{{end}}'
   done
 
+  say "The SupportTeam's coming week, hour by hour (bin/supportstack coverage; first 16 lines)"
+  "${ROOT}/bin/supportstack" coverage -n "${NAMESPACE}" windows-tier1 | head -16 || true
+
   say "Objects the operator created (label app.kubernetes.io/managed-by=supportstack-operator)"
   "${KUBECTL}" get configmaps,roles,rolebindings,serviceaccounts,cronjobs,jobs,networkpolicies,namespaces \
     -A -l app.kubernetes.io/managed-by=supportstack-operator 2>&1 || true

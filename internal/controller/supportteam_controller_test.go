@@ -25,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -142,6 +143,17 @@ func TestSupportTeamStatusAndChildren(t *testing.T) {
 	}
 	if c := condition(got, opsv1alpha1.ConditionQueuesSynced); c == nil || c.Status != metav1.ConditionTrue {
 		t.Errorf("QueuesSynced = %+v", c)
+	}
+	if v := testutil.ToFloat64(teamHeadcount.WithLabelValues(ns, "windows-tier1")); v != 5 {
+		t.Errorf("supportstack_team_headcount = %v, want 5", v)
+	}
+	if v := testutil.ToFloat64(queueUnderstaffedIntervals.WithLabelValues(ns, "windows-tier1", "windows-phone")); v != float64(phone.UnderstaffedIntervals) {
+		t.Errorf("supportstack_team_queue_understaffed_intervals = %v, want %d", v, phone.UnderstaffedIntervals)
+	}
+	// Monday 10:00: the phones need staff and have the early shift.
+	if req, sched := testutil.ToFloat64(queueRequiredStaff.WithLabelValues(ns, "windows-tier1", "windows-phone")),
+		testutil.ToFloat64(queueScheduledStaff.WithLabelValues(ns, "windows-tier1", "windows-phone")); req != float64(phone.PeakRequiredStaff) || sched < 1 {
+		t.Errorf("required/scheduled staff metrics %v/%v", req, sched)
 	}
 
 	// The routing ConfigMap, owned by the team.

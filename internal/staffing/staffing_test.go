@@ -208,8 +208,28 @@ func TestMonotonic(t *testing.T) {
 	}
 }
 
+// BenchmarkLive finds the agents for 200 Erlangs (3000 calls/h of 240 s),
+// carrying Erlang B along the search: O(N).
 func BenchmarkLive(b *testing.B) {
 	for b.Loop() {
-		_, _ = Live(3000, 240*time.Second, LiveTarget{Percent: 80, AnswerWithin: 20 * time.Second})
+		if r, _ := Live(3000, 240*time.Second, LiveTarget{Percent: 80, AnswerWithin: 20 * time.Second}); r.Agents != 209 {
+			b.Fatal(r.Agents)
+		}
+	}
+}
+
+// BenchmarkLiveBaselineRecompute is the baseline BenchmarkLive compares
+// with: the same search recomputing Erlang C from scratch for every
+// candidate n, O(N²).
+func BenchmarkLiveBaselineRecompute(b *testing.B) {
+	for b.Loop() {
+		a := Traffic(3000, 240*time.Second)
+		n := int(a) + 1
+		for ServiceLevel(n, a, 240*time.Second, 20*time.Second) < 0.8 {
+			n++
+		}
+		if n != 209 {
+			b.Fatal(n)
+		}
 	}
 }
