@@ -21,7 +21,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -137,10 +136,9 @@ func (r *SupportTeamReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	return ctrl.Result{RequeueAfter: next}, nil
 }
 
-// reconcileQueues resolves escalations and materializes the queues: the
-// routing ConfigMap always, and Request Tracker when the team uses it. It
-// returns the queues' ids in the backend, and false when the user must fix
-// something.
+// reconcileQueues resolves escalations and materializes the queues through
+// the team's backend. It returns the queues' ids in the backend, and false
+// when the user must fix something.
 func (r *SupportTeamReconciler) reconcileQueues(ctx context.Context, team *opsv1alpha1.SupportTeam) (map[string]string, bool, error) {
 	table, err := queues.Build(team, r.lookupTeam(ctx, team.Namespace))
 	var escalationErr *queues.EscalationError
@@ -156,63 +154,19 @@ func (r *SupportTeamReconciler) reconcileQueues(ctx context.Context, team *opsv1
 		return nil, false, err
 	}
 
-	desired := resources.RoutingConfigMap(team, table)
-	var rt *opsv1alpha1.RequestTrackerBackend
-	if b := team.Spec.QueueBackend; b != nil {
-		rt = b.RequestTracker
-	}
-	if rt != nil {
-		cfg := queues.RenderRT(team)
-		desired.Data[RTSiteConfigKey] = cfg.SiteConfig
-		desired.Data[RTInitialDataKey] = cfg.InitialData
-		desired.Annotations = map[string]string{AnnotationRTConfigSHA256: cfg.SHA256}
-	}
-	if err := apply(ctx, r.Client, r.Recorder, team, desired, func(existing *corev1.ConfigMap) {
-		existing.Labels = mergeLabels(existing.Labels, desired.Labels)
-		existing.Annotations = mergeLabels(existing.Annotations, desired.Annotations)
-		existing.Data = desired.Data
-	}); err != nil {
-		return nil, false, err
-	}
-	if rt == nil {
-		r.setCondition(team, opsv1alpha1.ConditionQueuesSynced, metav1.ConditionTrue, ReasonQueuesMaterialized,
-			fmt.Sprintf("%d queues in ConfigMap %s", len(table.Queues), desired.Name))
-		return nil, true, nil
-	}
-	return r.syncRequestTracker(ctx, team, rt)
-}
-
-// syncRequestTracker materializes the team's queues, group and members in RT.
-func (r *SupportTeamReconciler) syncRequestTracker(ctx context.Context, team *opsv1alpha1.SupportTeam, rt *opsv1alpha1.RequestTrackerBackend) (map[string]string, bool, error) {
-	ref := rt.TokenSecretRef
-	var secret corev1.Secret
-	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: team.Namespace, Name: ref.Name}, &secret)
-	if apierrors.IsNotFound(err) {
-		r.notSynced(team, opsv1alpha1.ReasonInvalidSpec, fmt.Sprintf("queueBackend.requestTracker.tokenSecretRef: Secret %s not found in namespace %s", ref.Name, team.Namespace))
+	synced, err := r.backendFor(team).sync(ctx, team, table)
+	var specErr *backendSpecError
+	switch {
+	case errors.As(err, &specErr):
+		r.notSynced(team, opsv1alpha1.ReasonInvalidSpec, specErr.msg)
 		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, fmt.Errorf("reading Secret %s: %w", ref.Name, err)
-	}
-	token := strings.TrimSpace(string(secret.Data[ref.Key]))
-	if token == "" {
-		r.notSynced(team, opsv1alpha1.ReasonInvalidSpec, fmt.Sprintf("queueBackend.requestTracker.tokenSecretRef: Secret %s has no key %s", ref.Name, ref.Key))
-		return nil, false, nil
-	}
-	backend := &queues.RequestTracker{BaseURL: rt.URL, Token: token, HTTP: r.HTTP}
-	res, err := backend.Sync(ctx, queues.RTDesiredFor(team))
-	if err != nil {
-		// The error names the method, path and RT's answer; never the token.
+	case err != nil:
+		// The error names what failed; it never holds a credential.
 		r.notSynced(team, ReasonBackendUnavailable, err.Error())
 		return nil, false, err
 	}
-	if res.Writes > 0 {
-		r.Recorder.Eventf(team, nil, corev1.EventTypeNormal, "RequestTrackerSynced", "SyncQueues",
-			"made %d changes in Request Tracker %s (disabled queues: %v)", res.Writes, rt.URL, res.Disabled)
-	}
-	r.setCondition(team, opsv1alpha1.ConditionQueuesSynced, metav1.ConditionTrue, ReasonQueuesMaterialized,
-		fmt.Sprintf("%d queues, group %s and %d members in Request Tracker %s", len(res.QueueIDs), queues.RTGroupName(team), len(queues.RTDesiredFor(team).Members), rt.URL))
-	return res.QueueIDs, true, nil
+	r.setCondition(team, opsv1alpha1.ConditionQueuesSynced, metav1.ConditionTrue, ReasonQueuesMaterialized, synced.summary)
+	return synced.externalIDs, true, nil
 }
 
 // notSynced records that the queues could not be materialized.
