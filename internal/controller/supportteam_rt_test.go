@@ -18,7 +18,6 @@ package controller
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -79,7 +78,7 @@ func TestSupportTeamWithRequestTracker(t *testing.T) {
 		if q.ExternalID == "" {
 			t.Errorf("queue %s has no externalID", q.Name)
 		}
-		code, rtQueue := rtGet(t, rt, "/queue/"+q.ExternalID)
+		code, rtQueue := rt.Call(http.MethodGet, "/queue/"+q.ExternalID, nil)
 		if code != http.StatusOK || rtQueue["Name"] != q.Name {
 			t.Errorf("RT queue %s: %d %v", q.ExternalID, code, rtQueue["Name"])
 		}
@@ -106,18 +105,4 @@ func keys(m map[string]string) []string {
 		out = append(out, k)
 	}
 	return out
-}
-
-func rtGet(t *testing.T, s *rttest.Server, path string) (int, map[string]any) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, s.URL+"/REST/2.0"+path, nil)
-	req.Header.Set("Authorization", "token "+s.Token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	out := map[string]any{}
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
 }

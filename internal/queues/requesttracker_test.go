@@ -17,9 +17,7 @@ limitations under the License.
 package queues
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -61,29 +59,6 @@ func loadTeam(t *testing.T, doc string) *opsv1alpha1.SupportTeam {
 	return team
 }
 
-// rtCall is an independent REST2 call for assertions.
-func rtCall(t *testing.T, s *rttest.Server, method, path string, body any) (int, map[string]any) {
-	t.Helper()
-	var reader *bytes.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		reader = bytes.NewReader(b)
-	} else {
-		reader = bytes.NewReader(nil)
-	}
-	req, _ := http.NewRequest(method, s.URL+"/REST/2.0"+path, reader)
-	req.Header.Set("Authorization", "token "+s.Token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	out := map[string]any{}
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
-}
-
 func TestRequestTrackerProvider(t *testing.T) {
 	ctx := context.Background()
 	s := rttest.Start(t)
@@ -91,7 +66,7 @@ func TestRequestTrackerProvider(t *testing.T) {
 	team := loadTeam(t, deskTeam)
 
 	// A queue of that name already exists (created by hand): it is adopted.
-	code, created := rtCall(t, s, http.MethodPost, "/queue", map[string]any{"Name": "desk-phone"})
+	code, created := s.Call(http.MethodPost, "/queue", map[string]any{"Name": "desk-phone"})
 	if code != http.StatusCreated {
 		t.Fatalf("creating the pre-existing queue: %d %v", code, created)
 	}
@@ -105,17 +80,17 @@ func TestRequestTrackerProvider(t *testing.T) {
 		t.Errorf("desk-phone id %s, want the adopted %s", res.QueueIDs["desk-phone"], preexisting)
 	}
 	for _, name := range []string{"desk-mail", "desk-phone"} {
-		code, q := rtCall(t, s, http.MethodGet, "/queue/"+name, nil)
+		code, q := s.Call(http.MethodGet, "/queue/"+name, nil)
 		if code != http.StatusOK || q["Disabled"] != "0" || !strings.HasPrefix(q["Description"].(string), "SupportStack helpdesk/desk:") {
 			t.Errorf("queue %s: %d %v", name, code, q)
 		}
 	}
-	_, mail := rtCall(t, s, http.MethodGet, "/queue/desk-mail", nil)
+	_, mail := s.Call(http.MethodGet, "/queue/desk-mail", nil)
 	if mail["SLADisabled"] != "0" {
 		t.Errorf("desk-mail has response targets but SLADisabled = %v", mail["SLADisabled"])
 	}
 	for _, email := range []string{"alice@example.com", "bob@example.com"} {
-		code, u := rtCall(t, s, http.MethodGet, "/user/"+email, nil)
+		code, u := s.Call(http.MethodGet, "/user/"+email, nil)
 		if code != http.StatusOK || u["Privileged"] != float64(1) {
 			t.Errorf("user %s: %d privileged=%v", email, code, u["Privileged"])
 		}
@@ -178,7 +153,7 @@ my $t = RT::Ticket->new(RT::CurrentUser->new($cust));
 my ($id, $txn, $msg) = $t->Create(Queue => $q->id, Subject => 'printer on fire', Requestor => 'customer@example.com');
 die "ticket: $msg" unless $id;
 print $id;`))
-	_, tk := rtCall(t, s, http.MethodGet, "/ticket/"+ticketID, nil)
+	_, tk := s.Call(http.MethodGet, "/ticket/"+ticketID, nil)
 	createdAt, err1 := time.Parse(time.RFC3339, tk["Created"].(string))
 	due, err2 := time.Parse(time.RFC3339, tk["Due"].(string))
 	if err1 != nil || err2 != nil {
@@ -202,10 +177,10 @@ print $id;`))
 	if strings.Join(removed.Disabled, ",") != "desk-mail" {
 		t.Errorf("disabled %v, want desk-mail", removed.Disabled)
 	}
-	if _, q := rtCall(t, s, http.MethodGet, "/queue/desk-mail", nil); q["Disabled"] != "1" {
+	if _, q := s.Call(http.MethodGet, "/queue/desk-mail", nil); q["Disabled"] != "1" {
 		t.Errorf("desk-mail Disabled = %v, want 1", q["Disabled"])
 	}
-	if code, _ := rtCall(t, s, http.MethodGet, "/ticket/"+ticketID, nil); code != http.StatusOK {
+	if code, _ := s.Call(http.MethodGet, "/ticket/"+ticketID, nil); code != http.StatusOK {
 		t.Errorf("ticket %s after disabling its queue: %d, want it kept", ticketID, code)
 	}
 	if final, err := rt.Sync(ctx, RTDesiredFor(team)); err != nil || final.Writes != 0 {

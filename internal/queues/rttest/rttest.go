@@ -21,7 +21,9 @@ limitations under the License.
 package rttest
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -186,6 +188,33 @@ func (s *Server) stop() {
 		<-done
 	}
 	s.cmd = nil
+}
+
+// Call sends one REST2 request with the server's token, for assertions that
+// must not go through the code under test.
+func (s *Server) Call(method, path string, body any) (int, map[string]any) {
+	s.t.Helper()
+	var b []byte
+	if body != nil {
+		var err error
+		if b, err = json.Marshal(body); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+	req, err := http.NewRequest(method, s.URL+"/REST/2.0"+path, bytes.NewReader(b))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "token "+s.Token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	out := map[string]any{}
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
 }
 
 // Restart restarts RT so it reads its site configuration again.
