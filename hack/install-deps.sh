@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite and the demo use, if missing:
-# curl and procps (demo), perl and Request Tracker 5 with SQLite and its
+# curl and procps (demo), PostgreSQL and restic (the data-path tests), perl
+# and Request Tracker 5 with SQLite and its
 # standalone server (the real help desk the queue tests run against).
 # Idempotent: does nothing when everything is installed.
 set -euo pipefail
 
-packages=(make curl git procps ca-certificates perl request-tracker5 rt5-db-sqlite rt5-standalone)
+packages=(make curl git procps ca-certificates perl request-tracker5 rt5-db-sqlite rt5-standalone postgresql restic)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "${p}" 2>/dev/null | grep -q "install ok installed" || missing+=("${p}")

@@ -1,0 +1,252 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package agent
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Runner carries out the agent's operations.
+type Runner struct {
+	Restic *Restic
+	// PgDump is the pg_dump binary.
+	PgDump string
+	// Env is the base environment of child processes.
+	Env []string
+	Now func() time.Time
+}
+
+// tags of every snapshot of a policy's source.
+func tags(cfg Config, source, database, kind string) []string {
+	t := []string{"policy=" + cfg.Policy, "source=" + source, "kind=" + kind}
+	if database != "" {
+		t = append(t, "database="+database)
+	}
+	return t
+}
+
+// prepare initialises the repository when needed and clears stale locks.
+func (a *Runner) prepare(ctx context.Context, cfg Config, res *Result) error {
+	initialised, err := a.Restic.EnsureRepository(ctx)
+	if err != nil {
+		return err
+	}
+	if initialised {
+		res.Notes = append(res.Notes, "initialised the repository")
+	}
+	notes, err := a.Restic.RemoveStaleLocks(ctx, cfg.StaleLockAge.Duration, a.Now())
+	res.Notes = append(res.Notes, notes...)
+	return err
+}
+
+func (a *Runner) finish(res Result, errs []error) Result {
+	res.End = a.Now()
+	res.Succeeded = len(errs) == 0
+	if len(errs) > 0 {
+		msgs := make([]string, 0, len(errs))
+		for _, e := range errs {
+			msgs = append(msgs, e.Error())
+		}
+		res.Error = strings.Join(msgs, "; ")
+	}
+	return res
+}
+
+// Backup backs up every source of cfg. A source that fails leaves no
+// snapshot; the others are still backed up, and the result is failed.
+func (a *Runner) Backup(ctx context.Context, cfg Config) Result {
+	res := Result{Operation: "backup", Policy: cfg.Policy, Start: a.Now()}
+	if err := a.prepare(ctx, cfg, &res); err != nil {
+		return a.finish(res, []error{err})
+	}
+	var errs []error
+	for _, src := range cfg.Postgres {
+		for _, db := range src.Databases {
+			snap, err := a.backupDatabase(ctx, cfg, src, db)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("database %s: %w", db, err))
+				continue
+			}
+			res.Snapshots = append(res.Snapshots, snap)
+		}
+	}
+	for _, vol := range cfg.Volumes {
+		snap, err := a.backupVolume(ctx, cfg, vol)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("volume %s: %w", vol.Name, err))
+			continue
+		}
+		res.Snapshots = append(res.Snapshots, snap)
+	}
+	return a.finish(res, errs)
+}
+
+// describePg turns a connection error into one line: "connection refused
+// at db.example:5432".
+func describePg(err error) error {
+	var connErr *pgconn.ConnectError
+	if errors.As(err, &connErr) {
+		msg := connErr.Unwrap().Error()
+		switch {
+		case strings.Contains(msg, "connection refused"):
+			return fmt.Errorf("connection refused at %s:%d", connErr.Config.Host, connErr.Config.Port)
+		case strings.Contains(msg, "password authentication failed"):
+			return fmt.Errorf("password authentication failed for user %s at %s:%d", connErr.Config.User, connErr.Config.Host, connErr.Config.Port)
+		}
+		return fmt.Errorf("cannot connect to %s:%d: %s", connErr.Config.Host, connErr.Config.Port, lastLine(msg))
+	}
+	return err
+}
+
+func (a *Runner) backupDatabase(ctx context.Context, cfg Config, src PostgresSource, db string) (Snapshot, error) {
+	started := a.Now()
+	uri, err := DatabaseURI(os.Getenv(src.URIEnv), db)
+	if err != nil {
+		return Snapshot{}, err
+	}
+	dbSnap, err := OpenDatabaseSnapshot(ctx, uri, db, cfg.ExactCountMaxRows)
+	if err != nil {
+		return Snapshot{}, describePg(err)
+	}
+	defer dbSnap.Close(ctx)
+	pgEnv, err := LibpqEnv(uri)
+	if err != nil {
+		return Snapshot{}, err
+	}
+
+	// pg_dump streams into restic; nothing of the dump touches the disk.
+	dump := exec.CommandContext(ctx, a.PgDump, "--format=custom", "--no-password", "--snapshot="+dbSnap.SnapshotID)
+	dump.Env = append(append([]string{}, a.Env...), pgEnv...)
+	var dumpErr bytes.Buffer
+	dump.Stderr = &dumpErr
+	dumpOut, err := dump.StdoutPipe()
+	if err != nil {
+		return Snapshot{}, err
+	}
+	store := a.Restic.BackupCommand(ctx, tags(cfg, src.Name, db, "data"), "--stdin", "--stdin-filename", db+".dump")
+	storeIn, err := store.StdinPipe()
+	if err != nil {
+		return Snapshot{}, err
+	}
+	var storeOut, storeErr bytes.Buffer
+	store.Stdout, store.Stderr = &storeOut, &storeErr
+	if err := store.Start(); err != nil {
+		return Snapshot{}, err
+	}
+	if err := dump.Start(); err != nil {
+		_ = store.Process.Kill()
+		_ = store.Wait()
+		return Snapshot{}, err
+	}
+	_, copyErr := io.Copy(storeIn, dumpOut)
+	if waitErr := dump.Wait(); waitErr != nil || copyErr != nil {
+		// Kill restic before it sees the end of its input: a failed dump
+		// must never become a snapshot that looks complete.
+		_ = store.Process.Kill()
+		_ = store.Wait()
+		if waitErr != nil {
+			return Snapshot{}, fmt.Errorf("pg_dump: %s", firstNonEmpty(lastLine(dumpErr.String()), waitErr.Error()))
+		}
+		return Snapshot{}, &ResticError{Detail: lastLine(storeErr.String()), Err: copyErr}
+	}
+	_ = storeIn.Close()
+	if err := store.Wait(); err != nil {
+		return Snapshot{}, &ResticError{Args: store.Args, Detail: lastLine(storeErr.String()), Err: err}
+	}
+	summary, err := parseSummary(storeOut.Bytes())
+	if err != nil {
+		return Snapshot{}, err
+	}
+	m := Manifest{Policy: cfg.Policy, Source: src.Name, Time: started, DataSnapshot: summary.SnapshotID, Database: &dbSnap.Manifest}
+	return a.storeManifest(ctx, cfg, src.Name, db, m, summary, started)
+}
+
+func (a *Runner) backupVolume(ctx context.Context, cfg Config, vol VolumeSource) (Snapshot, error) {
+	started := a.Now()
+	vm, err := ScanVolume(vol.Path)
+	if err != nil {
+		return Snapshot{}, fmt.Errorf("reading %s: %w", vol.Path, err)
+	}
+	summary, err := a.Restic.BackupPaths(ctx, tags(cfg, vol.Name, "", "data"), vol.Path)
+	if err != nil {
+		return Snapshot{}, err
+	}
+	m := Manifest{Policy: cfg.Policy, Source: vol.Name, Time: started, DataSnapshot: summary.SnapshotID, Volume: &vm}
+	return a.storeManifest(ctx, cfg, vol.Name, "", m, summary, started)
+}
+
+func (a *Runner) storeManifest(ctx context.Context, cfg Config, source, db string, m Manifest, data BackupSummary, started time.Time) (Snapshot, error) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return Snapshot{}, err
+	}
+	ms, err := a.Restic.BackupReader(ctx, tags(cfg, source, db, "manifest"), "manifest.json", bytes.NewReader(b))
+	if err != nil {
+		return Snapshot{}, fmt.Errorf("storing the manifest: %w", err)
+	}
+	return Snapshot{
+		Source: source, Database: db, ID: data.SnapshotID, Manifest: ms.SnapshotID,
+		Added: data.DataAdded, Total: data.TotalBytes, Seconds: a.Now().Sub(started).Seconds(), Digest: m.Digest(),
+	}, nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// Prune forgets the policy's snapshots beyond its keep rules, per source
+// (and per database and kind), and prunes unreferenced data. Snapshots of
+// other policies in the same repository are never touched: only snapshots
+// tagged with this policy are considered.
+func (a *Runner) Prune(ctx context.Context, cfg Config) Result {
+	res := Result{Operation: "prune", Policy: cfg.Policy, Start: a.Now()}
+	if err := a.prepare(ctx, cfg, &res); err != nil {
+		return a.finish(res, []error{err})
+	}
+	if _, err := a.Restic.Forget(ctx, []string{"policy=" + cfg.Policy}, cfg.Retention); err != nil {
+		return a.finish(res, []error{err})
+	}
+	return a.finish(res, nil)
+}
+
+// Check verifies the repository's structure and a share of its data.
+func (a *Runner) Check(ctx context.Context, cfg Config) Result {
+	res := Result{Operation: "check", Policy: cfg.Policy, Start: a.Now()}
+	if err := a.prepare(ctx, cfg, &res); err != nil {
+		return a.finish(res, []error{err})
+	}
+	if _, err := a.Restic.Check(ctx, cfg.ReadDataPercent); err != nil {
+		return a.finish(res, []error{err})
+	}
+	return a.finish(res, nil)
+}
