@@ -44,7 +44,7 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: agent backup|prune|check --config JSON")
+		_, _ = fmt.Fprintln(stderr, "usage: agent backup|prune|check --config JSON")
 		return 2
 	}
 	op := args[0]
@@ -59,7 +59,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg, err := agent.ParseConfig(*config)
 	if err != nil {
-		fmt.Fprintln(stderr, err)
+		_, _ = fmt.Fprintln(stderr, err)
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
@@ -80,18 +80,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "check":
 		res = runner.Check(ctx, cfg)
 	default:
-		fmt.Fprintf(stderr, "unknown operation %q: use backup, prune or check\n", op)
+		_, _ = fmt.Fprintf(stderr, "unknown operation %q: use backup, prune or check\n", op)
 		return 2
 	}
 	out := res.Encode()
 	if *termination != "" {
 		if err := os.WriteFile(*termination, out, 0o644); err != nil {
-			fmt.Fprintf(stderr, "writing the termination log: %v\n", err)
+			_, _ = fmt.Fprintf(stderr, "writing the termination log: %v\n", err)
 		}
 	}
 	_, _ = stdout.Write(append(out, '\n'))
 	if !res.Succeeded {
-		fmt.Fprintf(stderr, "%s failed: %s\n", op, res.Error)
+		_, _ = fmt.Fprintf(stderr, "%s failed: %s\n", op, res.Error)
 		return 1
 	}
 	return 0

@@ -1,0 +1,94 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package agent
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestLibpqEnv(t *testing.T) {
+	env, err := LibpqEnv("postgresql://app:p%40ss@db.example:6432/helpdesk?sslmode=require&connect_timeout=5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(env, " ")
+	for _, want := range []string{"PGHOST=db.example", "PGPORT=6432", "PGUSER=app", "PGPASSWORD=p@ss", "PGDATABASE=helpdesk", "PGSSLMODE=require", "PGCONNECT_TIMEOUT=5"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("%s lacks %s", got, want)
+		}
+	}
+	for _, bad := range []string{"mysql://x", "host=db user=app password=pw"} {
+		if _, err := LibpqEnv(bad); err == nil || strings.Contains(err.Error(), bad) {
+			t.Errorf("LibpqEnv(%q) = %v: want an error that does not echo the URI", bad, err)
+		}
+	}
+	uri, err := DatabaseURI("postgresql://app:pw@db:5432/postgres?sslmode=disable", "helpdesk")
+	if err != nil || uri != "postgresql://app:pw@db:5432/helpdesk?sslmode=disable" {
+		t.Errorf("DatabaseURI = %q, %v", uri, err)
+	}
+}
+
+func TestDescribeRestic(t *testing.T) {
+	cases := []struct{ stderr, want string }{
+		{"Fatal: wrong password or no key found", "repository: wrong password"},
+		{"Fatal: unable to save snapshot: write /r/data/x: no space left on device", "repository: disk full: unable to save snapshot"},
+		{"Fatal: unable to open config file: Stat: Get \"http://127.0.0.1:1/config\": dial tcp 127.0.0.1:1: connect: connection refused", "repository unreachable: "},
+		{"Fatal: unable to create lock in backend: repository is already locked exclusively by PID 12", "repository is locked by another run"},
+		{"some progress\nFatal: something new", "restic: something new"},
+	}
+	for _, tc := range cases {
+		got := (&ResticError{Detail: lastLine(tc.stderr), Err: errors.New("exit status 1")}).Error()
+		if !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%q -> %q, want prefix %q", tc.stderr, got, tc.want)
+		}
+	}
+}
+
+func TestResultFitsTerminationMessage(t *testing.T) {
+	r := Result{Operation: "backup", Policy: "ns/p", Succeeded: true}
+	for i := 0; i < 200; i++ {
+		r.Snapshots = append(r.Snapshots, Snapshot{Source: fmt.Sprintf("source-%d", i), ID: "0123abcd", Manifest: "89abcdef", Digest: strings.Repeat("f", 64)})
+	}
+	b := r.Encode()
+	if len(b) > 4096 {
+		t.Fatalf("%d bytes", len(b))
+	}
+	back, err := DecodeResult(b)
+	if err != nil || len(back.Snapshots) == 0 || !back.Succeeded || back.Notes[len(back.Notes)-1] != truncatedNote || len(back.Notes) != 1 {
+		t.Errorf("decoded %d snapshots, notes %v, err %v", len(back.Snapshots), back.Notes, err)
+	}
+}
+
+func TestParseConfigRefusals(t *testing.T) {
+	t.Setenv("SET_URI", "postgresql://x@y/z")
+	for cfg, want := range map[string]string{
+		`{`:               "agent configuration",
+		`{"postgres":[]}`: "policy is empty",
+		`{"policy":"a/b","postgres":[{"name":"db","uriEnv":"UNSET_URI_FOR_TEST"}]}`: "environment variable UNSET_URI_FOR_TEST",
+	} {
+		if _, err := ParseConfig(cfg); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseConfig(%s) = %v, want %q", cfg, err, want)
+		}
+	}
+	c, err := ParseConfig(`{"policy":"a/b","postgres":[{"name":"db","uriEnv":"SET_URI","databases":["z"]}],"staleLockAge":"30m"}`)
+	if err != nil || c.StaleLockAge.Minutes() != 30 || c.ExactCountMaxRows != 10_000_000 {
+		t.Errorf("%+v %v", c, err)
+	}
+}
