@@ -66,7 +66,10 @@ func main() {
 		enableLeaderElection bool
 		secureMetrics        bool
 		enableHTTP2          bool
+		agentImage           string
 	)
+	flag.StringVar(&agentImage, "agent-image", "supportstack/agent:latest",
+		"The image of the backup agent (agent + postgresql-client + restic) that the backup, prune and check Jobs run.")
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0",
 		"The address the metrics endpoint binds to. Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable it.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "The address the probe endpoint binds to.")
@@ -134,7 +137,7 @@ func main() {
 		os.Exit(1)
 	}
 
-	if err := controller.SetupWithManager(mgr); err != nil {
+	if err := controller.SetupWithManager(mgr, controller.Options{AgentImage: agentImage}); err != nil {
 		setupLog.Error(err, "unable to set up controllers")
 		os.Exit(1)
 	}

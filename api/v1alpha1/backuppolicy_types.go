@@ -168,6 +168,12 @@ type Repository struct {
 // Retention lists restic forget rules; a snapshot kept by any rule is kept.
 // +kubebuilder:validation:XValidation:rule="has(self.keepLast) || has(self.keepHourly) || has(self.keepDaily) || has(self.keepWeekly) || has(self.keepMonthly) || has(self.keepYearly)",message="retention needs at least one keep rule (keepLast, keepHourly, keepDaily, keepWeekly, keepMonthly or keepYearly), otherwise prune would delete every snapshot"
 type Retention struct {
+	// schedule is when prune (restic forget --prune) runs, cron in the
+	// policy's timeZone; default "@daily" (midnight).
+	// +kubebuilder:default="@daily"
+	// +optional
+	Schedule CronSchedule `json:"schedule,omitempty"`
+
 	// keepLast keeps the newest N snapshots.
 	// +kubebuilder:validation:Minimum=1
 	// +optional

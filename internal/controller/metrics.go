@@ -42,8 +42,38 @@ var (
 	}, []string{"namespace", "team", "queue"})
 )
 
+// Backup metrics, labelled by namespace and policy.
+var (
+	backupLastSuccess = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "supportstack_backup_last_success_timestamp_seconds",
+		Help: "Completion time of the newest successful backup, Unix seconds.",
+	}, []string{"namespace", "policy"})
+	backupLastDuration = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "supportstack_backup_last_duration_seconds",
+		Help: "Duration of the newest finished backup.",
+	}, []string{"namespace", "policy"})
+	backupLastBytesAdded = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "supportstack_backup_last_bytes_added",
+		Help: "Bytes the newest successful backup added to the repository.",
+	}, []string{"namespace", "policy"})
+	backupRPOMet = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "supportstack_backup_rpo_met",
+		Help: "1 while the newest successful backup is within the recovery-point objective, else 0.",
+	}, []string{"namespace", "policy"})
+)
+
 func init() {
-	metrics.Registry.MustRegister(teamHeadcount, queueRequiredStaff, queueScheduledStaff, queueUnderstaffedIntervals)
+	metrics.Registry.MustRegister(teamHeadcount, queueRequiredStaff, queueScheduledStaff, queueUnderstaffedIntervals,
+		backupLastSuccess, backupLastDuration, backupLastBytesAdded, backupRPOMet)
+}
+
+// forgetPolicy removes every series of a deleted policy.
+func forgetPolicy(namespace, policy string) {
+	labels := prometheus.Labels{"namespace": namespace, "policy": policy}
+	backupLastSuccess.DeletePartialMatch(labels)
+	backupLastDuration.DeletePartialMatch(labels)
+	backupLastBytesAdded.DeletePartialMatch(labels)
+	backupRPOMet.DeletePartialMatch(labels)
 }
 
 // forgetTeam removes every series of a deleted team.

@@ -21,7 +21,9 @@ import (
 	"net/http"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/utils/clock"
@@ -40,9 +42,14 @@ func CacheOptions() cache.Options {
 		opsv1alpha1.LabelManagedBy: opsv1alpha1.ManagedByValue,
 	})}
 	return cache.Options{ByObject: map[client.Object]cache.ByObject{
-		&corev1.ConfigMap{}:   owned,
-		&rbacv1.Role{}:        owned,
-		&rbacv1.RoleBinding{}: owned,
+		&corev1.ConfigMap{}:           owned,
+		&rbacv1.Role{}:                owned,
+		&rbacv1.RoleBinding{}:         owned,
+		&corev1.ServiceAccount{}:      owned,
+		&corev1.Pod{}:                 owned,
+		&batchv1.CronJob{}:            owned,
+		&batchv1.Job{}:                owned,
+		&networkingv1.NetworkPolicy{}: owned,
 	}}
 }
 
@@ -52,17 +59,32 @@ func CacheOptions() cache.Options {
 // SetupWithManager registers every reconciler that exists with the manager.
 // Each capability (SupportTeam staffing, BackupPolicy, DRDrill/DRDrillRun)
 // adds its reconciler here as it lands.
-func SetupWithManager(mgr ctrl.Manager) error {
-	return SetupWithManagerAndClock(mgr, clock.RealClock{})
-}
-
-// SetupWithManagerAndClock is SetupWithManager with an injected clock (tests).
-func SetupWithManagerAndClock(mgr ctrl.Manager, clk clock.PassiveClock) error {
-	return (&SupportTeamReconciler{
+func SetupWithManager(mgr ctrl.Manager, opts Options) error {
+	if opts.Clock == nil {
+		opts.Clock = clock.RealClock{}
+	}
+	if err := (&SupportTeamReconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
 		Recorder:  mgr.GetEventRecorder("supportstack-supportteam"),
 		HTTP:      &http.Client{Timeout: 30 * time.Second},
-		Clock:     clk,
+		Clock:     opts.Clock,
+	}).SetupWithManager(mgr); err != nil {
+		return err
+	}
+	return (&BackupPolicyReconciler{
+		Client:     mgr.GetClient(),
+		APIReader:  mgr.GetAPIReader(),
+		Recorder:   mgr.GetEventRecorder("supportstack-backuppolicy"),
+		Clock:      opts.Clock,
+		AgentImage: opts.AgentImage,
 	}).SetupWithManager(mgr)
+}
+
+// Options configure the reconcilers.
+type Options struct {
+	// AgentImage runs in the backup, prune and check Jobs.
+	AgentImage string
+	// Clock is injected by tests; the real clock when nil.
+	Clock clock.PassiveClock
 }

@@ -57,7 +57,7 @@ func TestMain(m *testing.M) {
 		Metrics: metricsserver.Options{BindAddress: "0"},
 	})
 	if err == nil {
-		err = SetupWithManagerAndClock(mgr, fakeClock)
+		err = SetupWithManager(mgr, Options{AgentImage: testAgentImage, Clock: fakeClock})
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

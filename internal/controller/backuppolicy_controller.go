@@ -1,0 +1,510 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sort"
+	"strings"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+	"github.com/supportstack/operator/internal/agent"
+	"github.com/supportstack/operator/internal/resources"
+	"github.com/supportstack/operator/internal/schedule"
+)
+
+// BackupPolicy condition reasons and event reasons.
+const (
+	ReasonBackupSucceeded = "BackupSucceeded"
+	ReasonBackupFailed    = "BackupFailed"
+	ReasonNoBackupYet     = "NoBackupYet"
+	ReasonWithinRPO       = "WithinRPO"
+	ReasonRPOMissed       = "RPOMissed"
+	// recentBackupsLimit bounds status.recentBackups.
+	recentBackupsLimit = 10
+)
+
+// BackupPolicyReconciler keeps a policy's backup, prune and check CronJobs,
+// their ServiceAccount and NetworkPolicy in shape, and reads finished Jobs'
+// results into status.
+type BackupPolicyReconciler struct {
+	client.Client
+	// APIReader reads Secrets and PVCs, which the manager does not cache.
+	APIReader  client.Reader
+	Recorder   events.EventRecorder
+	Clock      clock.PassiveClock
+	AgentImage string
+}
+
+// +kubebuilder:rbac:groups=ops.supportstack.io,resources=backuppolicies,verbs=get;list;watch
+// +kubebuilder:rbac:groups=ops.supportstack.io,resources=backuppolicies/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=batch,resources=cronjobs,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=serviceaccounts,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=persistentvolumeclaims;services,verbs=get
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies,verbs=get;list;watch;create;update;patch;delete
+
+// Reconcile brings one BackupPolicy's children and status in line.
+func (r *BackupPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, reterr error) {
+	log := logf.FromContext(ctx)
+	policy := &opsv1alpha1.BackupPolicy{}
+	if err := r.Get(ctx, req.NamespacedName, policy); err != nil {
+		if apierrors.IsNotFound(err) {
+			forgetPolicy(req.Namespace, req.Name)
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, err
+	}
+	before := policy.DeepCopy()
+	defer func() {
+		if equality.Semantic.DeepEqual(before.Status, policy.Status) {
+			return
+		}
+		if err := r.Status().Patch(ctx, policy, client.MergeFrom(before)); err != nil && !apierrors.IsNotFound(err) {
+			reterr = errors.Join(reterr, fmt.Errorf("patching status: %w", err))
+		}
+	}()
+
+	now := r.Clock.Now()
+	requeue := time.Duration(0)
+	problems, peers, err := r.checkReferences(ctx, policy)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if len(problems) > 0 {
+		r.setPolicyCondition(policy, opsv1alpha1.ConditionReady, metav1.ConditionFalse, opsv1alpha1.ReasonInvalidSpec, strings.Join(problems, "; "))
+		// Secrets and PVCs are not watched: look again soon.
+		requeue = secretRecheck
+	} else {
+		if err := r.reconcileChildren(ctx, policy, peers); err != nil {
+			return ctrl.Result{}, err
+		}
+		r.setPolicyCondition(policy, opsv1alpha1.ConditionReady, metav1.ConditionTrue, opsv1alpha1.ReasonReconciled,
+			"backup, prune and check CronJobs, ServiceAccount and NetworkPolicy in place")
+		policy.Status.ObservedGeneration = policy.Generation
+	}
+	if err := r.reconcileResults(ctx, policy, before); err != nil {
+		return ctrl.Result{}, err
+	}
+	if next := r.reconcileRPO(policy, before, now); next > 0 && (requeue == 0 || next < requeue) {
+		requeue = next
+	}
+	if next, err := schedule.Next(string(policy.Spec.Schedule), string(policy.Spec.TimeZone), now); err == nil && !policy.Spec.Suspend {
+		policy.Status.NextScheduleTime = &metav1.Time{Time: next}
+	} else {
+		policy.Status.NextScheduleTime = nil
+	}
+	log.V(1).Info("reconciled", "backupPolicy", klog.KObj(policy), "requeueAfter", requeue)
+	return ctrl.Result{RequeueAfter: requeue}, nil
+}
+
+// checkReferences verifies what CEL cannot: the referenced Secrets, keys and
+// PVCs exist. It also finds where backup pods must be allowed to connect.
+func (r *BackupPolicyReconciler) checkReferences(ctx context.Context, policy *opsv1alpha1.BackupPolicy) ([]string, []resources.EgressPeer, error) {
+	var problems []string
+	var peers []resources.EgressPeer
+	secretValue := func(field string, ref opsv1alpha1.SecretKeyRef) (string, error) {
+		var s corev1.Secret
+		err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: policy.Namespace, Name: ref.Name}, &s)
+		switch {
+		case apierrors.IsNotFound(err):
+			problems = append(problems, fmt.Sprintf("%s: Secret %s not found", field, ref.Name))
+			return "", nil
+		case err != nil:
+			return "", err
+		}
+		v, ok := s.Data[ref.Key]
+		if !ok {
+			problems = append(problems, fmt.Sprintf("%s: Secret %s has no key %s", field, ref.Name, ref.Key))
+		}
+		return string(v), nil
+	}
+	spec := policy.Spec
+	if _, err := secretValue("repository.passwordSecretRef", spec.Repository.PasswordSecretRef); err != nil {
+		return nil, nil, err
+	}
+	if c := spec.Repository.CredentialsSecretRef; c != nil {
+		var s corev1.Secret
+		if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: policy.Namespace, Name: c.Name}, &s); apierrors.IsNotFound(err) {
+			problems = append(problems, fmt.Sprintf("repository.credentialsSecretRef: Secret %s not found", c.Name))
+		} else if err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, p := range spec.Sources.Postgres {
+		uri, err := secretValue("sources.postgres["+p.Name+"].connectionSecretRef", p.ConnectionSecretRef)
+		if err != nil {
+			return nil, nil, err
+		}
+		if uri == "" {
+			continue
+		}
+		host, port, err := postgresEndpoint(uri)
+		if err != nil {
+			// Never echo the URI: it holds a password.
+			problems = append(problems, fmt.Sprintf("sources.postgres[%s]: the connection Secret's value is not a postgresql:// URI", p.Name))
+			continue
+		}
+		peer, err := r.resolvePeer(ctx, policy.Namespace, host, port)
+		if err != nil {
+			return nil, nil, err
+		}
+		peers = append(peers, peer)
+	}
+	claims := map[string]string{}
+	for _, v := range spec.Sources.Volumes {
+		claims[v.ClaimName] = "sources.volumes[" + v.Name + "].claimName"
+	}
+	if c := spec.Repository.VolumeClaimName; c != "" {
+		claims[c] = "repository.volumeClaimName"
+	}
+	for claim, field := range claims {
+		var pvc corev1.PersistentVolumeClaim
+		if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: policy.Namespace, Name: claim}, &pvc); apierrors.IsNotFound(err) {
+			problems = append(problems, fmt.Sprintf("%s: PersistentVolumeClaim %s not found", field, claim))
+		} else if err != nil {
+			return nil, nil, err
+		}
+	}
+	if host, port, ok := resources.RepositoryEndpoint(spec.Repository.URL); ok {
+		peer, err := r.resolvePeer(ctx, policy.Namespace, host, port)
+		if err != nil {
+			return nil, nil, err
+		}
+		peers = append(peers, peer)
+	}
+	sort.Strings(problems)
+	return problems, peers, nil
+}
+
+func postgresEndpoint(uri string) (string, int32, error) {
+	env, err := agent.LibpqEnv(uri)
+	if err != nil {
+		return "", 0, err
+	}
+	host, port := "", int32(5432)
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PGHOST="); ok {
+			host = v
+		}
+		if v, ok := strings.CutPrefix(kv, "PGPORT="); ok {
+			var p int
+			if _, err := fmt.Sscanf(v, "%d", &p); err == nil {
+				port = int32(p)
+			}
+		}
+	}
+	return host, port, nil
+}
+
+// resolvePeer turns a host into a NetworkPolicy peer: an IP is pinned as
+// /32; an in-cluster Service name (svc, svc.ns, svc.ns.svc...) becomes its
+// pods; anything else (an external name, a cloud API) is allowed on its
+// port only, to any address, since NetworkPolicies cannot name hosts.
+func (r *BackupPolicyReconciler) resolvePeer(ctx context.Context, namespace, host string, port int32) (resources.EgressPeer, error) {
+	if ip := net.ParseIP(host); ip != nil {
+		bits := "/32"
+		if ip.To4() == nil {
+			bits = "/128"
+		}
+		return resources.EgressPeer{CIDR: ip.String() + bits, Port: port}, nil
+	}
+	parts := strings.Split(host, ".")
+	if host != "" && (len(parts) == 1 || len(parts) == 2 || (len(parts) >= 3 && parts[2] == "svc")) {
+		ns := namespace
+		if len(parts) >= 2 {
+			ns = parts[1]
+		}
+		var svc corev1.Service
+		err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: ns, Name: parts[0]}, &svc)
+		if err != nil && !apierrors.IsNotFound(err) {
+			return resources.EgressPeer{}, err
+		}
+		if err == nil && len(svc.Spec.Selector) > 0 {
+			target := port
+			for _, p := range svc.Spec.Ports {
+				if p.Port == port && p.TargetPort.IntValue() > 0 {
+					target = int32(p.TargetPort.IntValue())
+				}
+			}
+			return resources.EgressPeer{Namespace: ns, PodSelector: svc.Spec.Selector, Port: target}, nil
+		}
+	}
+	return resources.EgressPeer{CIDR: "0.0.0.0/0", Port: port}, nil
+}
+
+// reconcileChildren applies the ServiceAccount, CronJobs and NetworkPolicy.
+func (r *BackupPolicyReconciler) reconcileChildren(ctx context.Context, policy *opsv1alpha1.BackupPolicy, peers []resources.EgressPeer) error {
+	sa := resources.BackupServiceAccount(policy)
+	if err := apply(ctx, r.Client, r.Recorder, policy, sa, func(existing *corev1.ServiceAccount) {
+		existing.Labels = mergeLabels(existing.Labels, sa.Labels)
+		existing.AutomountServiceAccountToken = sa.AutomountServiceAccountToken
+	}); err != nil {
+		return err
+	}
+	operations := []string{resources.OperationBackup, resources.OperationPrune}
+	if policy.Spec.Check != nil {
+		operations = append(operations, resources.OperationCheck)
+	} else {
+		stale := &batchv1.CronJob{ObjectMeta: metav1.ObjectMeta{Namespace: policy.Namespace, Name: resources.BackupName(policy, resources.OperationCheck)}}
+		if err := r.Delete(ctx, stale); err == nil {
+			r.Recorder.Eventf(policy, stale, corev1.EventTypeNormal, "Deleted", "Delete", "deleted CronJob %s: the policy no longer has a check", stale.Name)
+		} else if !apierrors.IsNotFound(err) {
+			return err
+		}
+	}
+	for _, op := range operations {
+		cj := resources.BackupCronJob(policy, op, r.AgentImage)
+		if err := apply(ctx, r.Client, r.Recorder, policy, cj, func(existing *batchv1.CronJob) {
+			existing.Labels = mergeLabels(existing.Labels, cj.Labels)
+			existing.Spec = cj.Spec
+		}); err != nil {
+			return err
+		}
+	}
+	np := resources.BackupNetworkPolicy(policy, peers)
+	return apply(ctx, r.Client, r.Recorder, policy, np, func(existing *networkingv1.NetworkPolicy) {
+		existing.Labels = mergeLabels(existing.Labels, np.Labels)
+		existing.Spec = np.Spec
+	})
+}
+
+// reconcileResults reads the finished backup Jobs into status.
+func (r *BackupPolicyReconciler) reconcileResults(ctx context.Context, policy *opsv1alpha1.BackupPolicy, before *opsv1alpha1.BackupPolicy) error {
+	var jobs batchv1.JobList
+	if err := r.List(ctx, &jobs, client.InNamespace(policy.Namespace), client.MatchingLabels{
+		resources.LabelBackupPolicy: policy.Name, resources.LabelOperation: resources.OperationBackup,
+	}); err != nil {
+		return err
+	}
+	known := map[string]bool{}
+	for _, b := range before.Status.RecentBackups {
+		known[b.JobName] = true
+	}
+	results := append([]opsv1alpha1.BackupResult{}, policy.Status.RecentBackups...)
+	for i := range jobs.Items {
+		job := &jobs.Items[i]
+		if known[job.Name] {
+			continue
+		}
+		res, finished, err := r.jobResult(ctx, job)
+		if err != nil {
+			return err
+		}
+		if !finished {
+			continue
+		}
+		results = append(results, res)
+		if res.Result == opsv1alpha1.BackupSucceeded {
+			r.Recorder.Eventf(policy, job, corev1.EventTypeNormal, ReasonBackupSucceeded, "Backup",
+				"backup %s succeeded: snapshot %s, %d bytes added", job.Name, res.SnapshotID, res.BytesAdded)
+		} else {
+			r.Recorder.Eventf(policy, job, corev1.EventTypeWarning, ReasonBackupFailed, "Backup", "backup %s failed: %s", job.Name, res.Message)
+		}
+	}
+	sort.SliceStable(results, func(i, j int) bool { return completion(results[i]).After(completion(results[j])) })
+	if len(results) > recentBackupsLimit {
+		results = results[:recentBackupsLimit]
+	}
+	if len(results) == 0 {
+		return nil
+	}
+	policy.Status.RecentBackups = results
+	last := results[0]
+	policy.Status.LastBackup = &last
+	for _, b := range results {
+		if b.Result == opsv1alpha1.BackupSucceeded {
+			if policy.Status.LastSuccessfulTime == nil || b.CompletionTime.After(policy.Status.LastSuccessfulTime.Time) {
+				policy.Status.LastSuccessfulTime = b.CompletionTime.DeepCopy()
+			}
+			break
+		}
+	}
+	labels := []string{policy.Namespace, policy.Name}
+	if last.Result == opsv1alpha1.BackupSucceeded {
+		r.setPolicyCondition(policy, opsv1alpha1.ConditionLastBackupSucceeded, metav1.ConditionTrue, ReasonBackupSucceeded,
+			fmt.Sprintf("backup %s: snapshot %s, %d bytes added", last.JobName, last.SnapshotID, last.BytesAdded))
+		backupLastBytesAdded.WithLabelValues(labels...).Set(float64(last.BytesAdded))
+	} else {
+		r.setPolicyCondition(policy, opsv1alpha1.ConditionLastBackupSucceeded, metav1.ConditionFalse, ReasonBackupFailed,
+			fmt.Sprintf("backup %s: %s", last.JobName, last.Message))
+	}
+	if last.StartTime != nil && last.CompletionTime != nil {
+		backupLastDuration.WithLabelValues(labels...).Set(last.CompletionTime.Sub(last.StartTime.Time).Seconds())
+	}
+	if t := policy.Status.LastSuccessfulTime; t != nil {
+		backupLastSuccess.WithLabelValues(labels...).Set(float64(t.Unix()))
+	}
+	return nil
+}
+
+func completion(b opsv1alpha1.BackupResult) time.Time {
+	if b.CompletionTime != nil {
+		return b.CompletionTime.Time
+	}
+	return time.Time{}
+}
+
+// jobResult reads a finished Job's outcome from its pod's termination
+// message (written by the agent), falling back to the Job's own condition
+// when the agent could not write one (killed, out of memory, deadline).
+func (r *BackupPolicyReconciler) jobResult(ctx context.Context, job *batchv1.Job) (opsv1alpha1.BackupResult, bool, error) {
+	done := finishedCondition(job)
+	if done == nil {
+		return opsv1alpha1.BackupResult{}, false, nil
+	}
+	res := opsv1alpha1.BackupResult{JobName: job.Name, Result: opsv1alpha1.BackupFailed, StartTime: job.Status.StartTime, CompletionTime: &done.LastTransitionTime}
+	if job.Status.CompletionTime != nil {
+		res.CompletionTime = job.Status.CompletionTime
+	}
+	var pods corev1.PodList
+	if err := r.List(ctx, &pods, client.InNamespace(job.Namespace), client.MatchingLabels{batchv1.JobNameLabel: job.Name}); err != nil {
+		return res, true, err
+	}
+	message := terminationMessage(pods.Items)
+	out, err := agent.DecodeResult([]byte(message))
+	switch {
+	case err == nil && out.Operation != "":
+		if out.Succeeded && done.Type == batchv1.JobComplete {
+			res.Result = opsv1alpha1.BackupSucceeded
+		}
+		res.StartTime, res.CompletionTime = &metav1.Time{Time: out.Start}, &metav1.Time{Time: out.End}
+		for i, s := range out.Snapshots {
+			if i == 0 {
+				res.SnapshotID = s.ID
+			}
+			res.BytesAdded += s.Added
+			res.TotalBytes += s.Total
+		}
+		res.Message = out.Error
+	case done.Type == batchv1.JobComplete:
+		res.Message = "the Job completed but the agent left no result"
+	default:
+		res.Message = strings.TrimSpace(fmt.Sprintf("%s: %s %s", done.Reason, done.Message, message))
+	}
+	if len(res.Message) > 1024 {
+		res.Message = res.Message[:1024]
+	}
+	return res, true, nil
+}
+
+// finishedCondition is a Job's Complete or Failed condition, nil while it runs.
+func finishedCondition(job *batchv1.Job) *batchv1.JobCondition {
+	for i, c := range job.Status.Conditions {
+		if (c.Type == batchv1.JobComplete || c.Type == batchv1.JobFailed) && c.Status == corev1.ConditionTrue {
+			return &job.Status.Conditions[i]
+		}
+	}
+	return nil
+}
+
+// terminationMessage is the message of the newest terminated container of
+// the pods (a retried Job has several), or the reason it was terminated.
+func terminationMessage(pods []corev1.Pod) string {
+	var message string
+	var newest time.Time
+	for _, p := range pods {
+		for _, cs := range p.Status.ContainerStatuses {
+			if t := cs.State.Terminated; t != nil && t.FinishedAt.After(newest) {
+				newest, message = t.FinishedAt.Time, t.Message
+				if message == "" && t.Reason != "" {
+					message = "agent exited with " + t.Reason
+				}
+			}
+		}
+	}
+	return message
+}
+
+// reconcileRPO compares the age of the newest successful backup with the
+// objective and returns when the answer changes next.
+func (r *BackupPolicyReconciler) reconcileRPO(policy, before *opsv1alpha1.BackupPolicy, now time.Time) time.Duration {
+	labels := []string{policy.Namespace, policy.Name}
+	if policy.Spec.Objectives == nil {
+		meta.RemoveStatusCondition(&policy.Status.Conditions, opsv1alpha1.ConditionRPOMet)
+		backupRPOMet.DeleteLabelValues(labels...)
+		return 0
+	}
+	rpo := policy.Spec.Objectives.RPO.Duration
+	ref, what := policy.CreationTimestamp.Time, "no successful backup since the policy was created"
+	if t := policy.Status.LastSuccessfulTime; t != nil {
+		ref, what = t.Time, "the newest successful backup completed"
+	}
+	age := now.Sub(ref).Truncate(time.Second)
+	if age <= rpo {
+		r.setPolicyCondition(policy, opsv1alpha1.ConditionRPOMet, metav1.ConditionTrue, ReasonWithinRPO,
+			fmt.Sprintf("%s at %s, within the RPO of %s", what, ref.UTC().Format(time.RFC3339), rpo))
+		backupRPOMet.WithLabelValues(labels...).Set(1)
+		return ref.Add(rpo).Sub(now) + time.Second
+	}
+	msg := fmt.Sprintf("%s at %s, %s ago: over the RPO of %s", what, ref.UTC().Format(time.RFC3339), age, rpo)
+	if c := meta.FindStatusCondition(before.Status.Conditions, opsv1alpha1.ConditionRPOMet); c == nil || c.Status != metav1.ConditionFalse {
+		r.Recorder.Eventf(policy, nil, corev1.EventTypeWarning, ReasonRPOMissed, "CheckRPO", msg)
+	}
+	// The message names no changing age, so a steady breach writes nothing.
+	r.setPolicyCondition(policy, opsv1alpha1.ConditionRPOMet, metav1.ConditionFalse, ReasonRPOMissed,
+		fmt.Sprintf("%s at %s: older than the RPO of %s", what, ref.UTC().Format(time.RFC3339), rpo))
+	backupRPOMet.WithLabelValues(labels...).Set(0)
+	return 0
+}
+
+func (r *BackupPolicyReconciler) setPolicyCondition(policy *opsv1alpha1.BackupPolicy, condType string, status metav1.ConditionStatus, reason, msg string) {
+	meta.SetStatusCondition(&policy.Status.Conditions, metav1.Condition{
+		Type: condType, Status: status, Reason: reason, Message: msg, ObservedGeneration: policy.Generation,
+	})
+}
+
+// SetupWithManager watches policies, their children and their Jobs.
+func (r *BackupPolicyReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&opsv1alpha1.BackupPolicy{}).
+		Owns(&batchv1.CronJob{}).
+		Owns(&corev1.ServiceAccount{}).
+		Owns(&networkingv1.NetworkPolicy{}).
+		// Jobs are owned by the CronJobs, not the policy: map them by label.
+		Watches(&batchv1.Job{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+			name := o.GetLabels()[resources.LabelBackupPolicy]
+			if name == "" {
+				return nil
+			}
+			return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: name}}}
+		})).
+		Named("backuppolicy").
+		Complete(r)
+}

@@ -1,0 +1,474 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+	"github.com/supportstack/operator/internal/agent"
+	"github.com/supportstack/operator/internal/resources"
+	"github.com/supportstack/operator/internal/testenv"
+)
+
+const (
+	testAgentImage  = "registry.example.com/supportstack/agent:test"
+	resticPassword  = "correct horse battery staple"
+	databaseURI     = "postgresql://app:db-pass-123@helpdesk-db:5432/helpdesk"
+	s3SecretKeyText = "s3-secret-key-456"
+)
+
+func samplePolicy(t *testing.T, ns string) *opsv1alpha1.BackupPolicy {
+	t.Helper()
+	objs, err := testenv.ReadObjects(filepath.Join(testenv.RepoRoot(), "config", "samples"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range objs {
+		if u.GetKind() == "BackupPolicy" {
+			p := &opsv1alpha1.BackupPolicy{}
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, p); err != nil {
+				t.Fatal(err)
+			}
+			p.Namespace = ns
+			return p
+		}
+	}
+	t.Fatal("no BackupPolicy sample")
+	return nil
+}
+
+// createPolicyInputs creates what the sample policy refers to.
+func createPolicyInputs(t *testing.T, ns string) {
+	t.Helper()
+	ctx := context.Background()
+	for _, obj := range []client.Object{
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "restic", Namespace: ns}, StringData: map[string]string{"password": resticPassword}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "s3-credentials", Namespace: ns}, StringData: map[string]string{"AWS_ACCESS_KEY_ID": "AKIA", "AWS_SECRET_ACCESS_KEY": s3SecretKeyText}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "helpdesk-db", Namespace: ns}, StringData: map[string]string{"uri": databaseURI}},
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "helpdesk-db", Namespace: ns}, Spec: corev1.ServiceSpec{
+			Selector: map[string]string{"app": "postgres"},
+			Ports:    []corev1.ServicePort{{Port: 5432, TargetPort: intstr.FromInt32(5433)}},
+		}},
+		&corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "helpdesk-attachments", Namespace: ns}, Spec: corev1.PersistentVolumeClaimSpec{
+			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
+		}},
+	} {
+		if err := k8sClient.Create(ctx, obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func policyCondition(p *opsv1alpha1.BackupPolicy, condType string) *metav1.Condition {
+	return meta.FindStatusCondition(p.Status.Conditions, condType)
+}
+
+func waitPolicy(t *testing.T, key client.ObjectKey, check func(*opsv1alpha1.BackupPolicy) error) *opsv1alpha1.BackupPolicy {
+	t.Helper()
+	p := &opsv1alpha1.BackupPolicy{}
+	eventually(t, 20*time.Second, func() error {
+		if err := k8sClient.Get(context.Background(), key, p); err != nil {
+			return err
+		}
+		return check(p)
+	})
+	return p
+}
+
+func readyPolicy(p *opsv1alpha1.BackupPolicy) error {
+	if c := policyCondition(p, opsv1alpha1.ConditionReady); c == nil || c.Status != metav1.ConditionTrue || p.Status.ObservedGeneration != p.Generation {
+		return fmt.Errorf("Ready %+v, observed %d of %d", c, p.Status.ObservedGeneration, p.Generation)
+	}
+	return nil
+}
+
+func TestBackupPolicyChildren(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	createPolicyInputs(t, ns)
+	policy := samplePolicy(t, ns)
+	if err := k8sClient.Create(ctx, policy); err != nil {
+		t.Fatal(err)
+	}
+	got := waitPolicy(t, client.ObjectKeyFromObject(policy), readyPolicy)
+
+	for _, op := range []string{"backup", "prune", "check"} {
+		var cj batchv1.CronJob
+		if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "helpdesk-" + op}, &cj); err != nil {
+			t.Fatalf("CronJob for %s: %v", op, err)
+		}
+		assertPolicyOwned(t, &cj, got)
+		s := cj.Spec
+		if s.ConcurrencyPolicy != batchv1.ForbidConcurrent || *s.TimeZone != "Europe/Warsaw" || *s.StartingDeadlineSeconds <= 0 ||
+			*s.SuccessfulJobsHistoryLimit != 3 || *s.JobTemplate.Spec.BackoffLimit != 1 || *s.JobTemplate.Spec.ActiveDeadlineSeconds <= 0 {
+			t.Errorf("%s CronJob spec %+v", op, s)
+		}
+		want := map[string]string{"backup": "0 2 * * *", "prune": "@daily", "check": "0 4 * * 0"}[op]
+		if s.Schedule != want {
+			t.Errorf("%s schedule %q, want %q", op, s.Schedule, want)
+		}
+		pod := s.JobTemplate.Spec.Template.Spec
+		c := pod.Containers[0]
+		if !*pod.SecurityContext.RunAsNonRoot || pod.SecurityContext.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault ||
+			*c.SecurityContext.AllowPrivilegeEscalation || !*c.SecurityContext.ReadOnlyRootFilesystem ||
+			len(c.SecurityContext.Capabilities.Drop) != 1 || c.SecurityContext.Capabilities.Drop[0] != "ALL" ||
+			*pod.AutomountServiceAccountToken || pod.ServiceAccountName != "helpdesk-backup-agent" || c.Image != testAgentImage {
+			t.Errorf("%s pod is not restricted: %+v / %+v", op, pod.SecurityContext, c.SecurityContext)
+		}
+		if c.Args[0] != op {
+			t.Errorf("%s args %v", op, c.Args)
+		}
+		// Secrets reach the pod only by reference.
+		raw, _ := json.Marshal(cj)
+		for _, secret := range []string{resticPassword, "db-pass-123", s3SecretKeyText} {
+			if strings.Contains(string(raw), secret) {
+				t.Errorf("%s CronJob contains a secret value", op)
+			}
+		}
+		envs := map[string]corev1.EnvVar{}
+		for _, e := range c.Env {
+			envs[e.Name] = e
+		}
+		if e := envs["RESTIC_PASSWORD"]; e.ValueFrom == nil || e.ValueFrom.SecretKeyRef.Name != "restic" {
+			t.Errorf("%s RESTIC_PASSWORD %+v", op, e)
+		}
+		if op == "backup" {
+			if e := envs[resources.ConnectionEnv("tickets")]; e.ValueFrom == nil || e.ValueFrom.SecretKeyRef.Name != "helpdesk-db" {
+				t.Errorf("database URI env %+v", e)
+			}
+			if len(pod.Volumes) != 2 || pod.Volumes[1].PersistentVolumeClaim.ClaimName != "helpdesk-attachments" || !pod.Volumes[1].PersistentVolumeClaim.ReadOnly {
+				t.Errorf("backup volumes %+v", pod.Volumes)
+			}
+		}
+	}
+	var sa corev1.ServiceAccount
+	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "helpdesk-backup-agent"}, &sa); err != nil || *sa.AutomountServiceAccountToken {
+		t.Errorf("service account %+v %v", sa, err)
+	}
+	var np networkingv1.NetworkPolicy
+	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "helpdesk-backup-egress"}, &np); err != nil {
+		t.Fatal(err)
+	}
+	assertPolicyOwned(t, &np, got)
+	if len(np.Spec.PolicyTypes) != 2 || len(np.Spec.Ingress) != 0 || len(np.Spec.Egress) != 3 {
+		t.Fatalf("network policy %+v", np.Spec)
+	}
+	db, repo := np.Spec.Egress[1], np.Spec.Egress[2]
+	if db.To[0].PodSelector.MatchLabels["app"] != "postgres" || db.To[0].NamespaceSelector.MatchLabels[corev1.LabelMetadataName] != ns || db.Ports[0].Port.IntValue() != 5433 {
+		t.Errorf("database egress %+v: want the Service's pods on the target port", db)
+	}
+	if repo.To[0].IPBlock.CIDR != "0.0.0.0/0" || repo.Ports[0].Port.IntValue() != 443 {
+		t.Errorf("repository egress %+v: want HTTPS", repo)
+	}
+	if got.Status.NextScheduleTime == nil || got.Status.NextScheduleTime.Time.In(mustZone(t, "Europe/Warsaw")).Hour() != 2 {
+		t.Errorf("nextScheduleTime %v", got.Status.NextScheduleTime)
+	}
+
+	// Suspend reaches the CronJobs; removing the check removes its CronJob.
+	got.Spec.Suspend = true
+	got.Spec.Check = nil
+	if err := k8sClient.Update(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	waitPolicy(t, client.ObjectKeyFromObject(policy), readyPolicy)
+	eventually(t, 10*time.Second, func() error {
+		var cj batchv1.CronJob
+		if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "helpdesk-backup"}, &cj); err != nil || !*cj.Spec.Suspend {
+			return fmt.Errorf("backup CronJob not suspended: %v", err)
+		}
+		if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "helpdesk-check"}, &cj); !apierrors.IsNotFound(err) {
+			return fmt.Errorf("check CronJob still there: %v", err)
+		}
+		return nil
+	})
+}
+
+func mustZone(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+func assertPolicyOwned(t *testing.T, obj client.Object, owner *opsv1alpha1.BackupPolicy) {
+	t.Helper()
+	refs := obj.GetOwnerReferences()
+	if len(refs) != 1 || refs[0].UID != owner.UID || !*refs[0].Controller {
+		t.Errorf("%s owner references %+v", obj.GetName(), refs)
+	}
+}
+
+// finishJob creates a Job of the backup CronJob and its pod, finished as
+// kube-controller-manager and the kubelet would leave them.
+func finishJob(t *testing.T, ns, name string, succeeded bool, message string, at time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	var cj batchv1.CronJob
+	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "helpdesk-backup"}, &cj); err != nil {
+		t.Fatal(err)
+	}
+	job := &batchv1.Job{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: cj.Spec.JobTemplate.Labels,
+			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(&cj, batchv1.SchemeGroupVersion.WithKind("CronJob"))}},
+		Spec: *cj.Spec.JobTemplate.Spec.DeepCopy(),
+	}
+	if err := k8sClient.Create(ctx, job); err != nil {
+		t.Fatal(err)
+	}
+	start := metav1.NewTime(at.Add(-3 * time.Minute))
+	end := metav1.NewTime(at)
+	job.Status.StartTime = &start
+	if succeeded {
+		job.Status.Succeeded = 1
+		job.Status.CompletionTime = &end
+		job.Status.Conditions = []batchv1.JobCondition{
+			{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue, LastTransitionTime: end, LastProbeTime: end},
+			{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, LastTransitionTime: end, LastProbeTime: end},
+		}
+	} else {
+		job.Status.Failed = 2
+		job.Status.Conditions = []batchv1.JobCondition{
+			{Type: batchv1.JobFailureTarget, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", LastTransitionTime: end, LastProbeTime: end},
+			{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", LastTransitionTime: end, LastProbeTime: end},
+		}
+	}
+	if err := k8sClient.Status().Update(ctx, job); err != nil {
+		t.Fatalf("job status: %v", err)
+	}
+	labels := map[string]string{batchv1.JobNameLabel: name}
+	for k, v := range cj.Spec.JobTemplate.Spec.Template.Labels {
+		labels[k] = v
+	}
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name + "-pod", Namespace: ns, Labels: labels},
+		Spec:       *cj.Spec.JobTemplate.Spec.Template.Spec.DeepCopy(),
+	}
+	if err := k8sClient.Create(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	exit := int32(0)
+	if !succeeded {
+		exit = 1
+	}
+	pod.Status.Phase = corev1.PodSucceeded
+	if !succeeded {
+		pod.Status.Phase = corev1.PodFailed
+	}
+	pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "agent", Image: testAgentImage, State: corev1.ContainerState{
+		Terminated: &corev1.ContainerStateTerminated{ExitCode: exit, Message: message, StartedAt: start, FinishedAt: end},
+	}}}
+	if err := k8sClient.Status().Update(ctx, pod); err != nil {
+		t.Fatalf("pod status: %v", err)
+	}
+}
+
+func agentMessage(t *testing.T, ok bool, at time.Time, errMsg string) string {
+	t.Helper()
+	r := agent.Result{Operation: "backup", Policy: "x/helpdesk", Start: at.Add(-3 * time.Minute), End: at, Succeeded: ok, Error: errMsg}
+	if ok {
+		r.Snapshots = []agent.Snapshot{{Source: "tickets", Database: "helpdesk", ID: "0557d900", Added: 4402351, Total: 4401861},
+			{Source: "attachments", ID: "7a1b2c3d", Added: 1000, Total: 2000}}
+	}
+	return string(r.Encode())
+}
+
+func TestBackupPolicyStatusFromJobs(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	createPolicyInputs(t, ns)
+	policy := samplePolicy(t, ns)
+	// Created now (fake clock) with a 26h RPO and no backup: RPO met for now.
+	if err := k8sClient.Create(ctx, policy); err != nil {
+		t.Fatal(err)
+	}
+	waitPolicy(t, client.ObjectKeyFromObject(policy), readyPolicy)
+
+	now := fakeClock.Now()
+	finishJob(t, ns, "helpdesk-backup-1", true, agentMessage(t, true, now.Add(-time.Hour), ""), now.Add(-time.Hour))
+	got := waitPolicy(t, client.ObjectKeyFromObject(policy), func(p *opsv1alpha1.BackupPolicy) error {
+		if p.Status.LastBackup == nil || p.Status.LastBackup.SnapshotID != "0557d900" {
+			return fmt.Errorf("lastBackup %+v", p.Status.LastBackup)
+		}
+		return nil
+	})
+	lb := got.Status.LastBackup
+	if lb.Result != opsv1alpha1.BackupSucceeded || lb.BytesAdded != 4403351 || lb.TotalBytes != 4403861 || lb.JobName != "helpdesk-backup-1" {
+		t.Errorf("lastBackup %+v", lb)
+	}
+	if got.Status.LastSuccessfulTime == nil || !got.Status.LastSuccessfulTime.Time.Equal(now.Add(-time.Hour).Truncate(time.Second)) {
+		t.Errorf("lastSuccessfulTime %v", got.Status.LastSuccessfulTime)
+	}
+	if c := policyCondition(got, opsv1alpha1.ConditionLastBackupSucceeded); c == nil || c.Status != metav1.ConditionTrue {
+		t.Errorf("LastBackupSucceeded %+v", c)
+	}
+	if c := policyCondition(got, opsv1alpha1.ConditionRPOMet); c == nil || c.Status != metav1.ConditionTrue {
+		t.Errorf("RPOMet %+v", c)
+	}
+	labels := []string{ns, "helpdesk"}
+	if v := testutil.ToFloat64(backupLastBytesAdded.WithLabelValues(labels...)); v != 4403351 {
+		t.Errorf("last bytes added metric %v", v)
+	}
+	if v := testutil.ToFloat64(backupLastDuration.WithLabelValues(labels...)); v != 180 {
+		t.Errorf("last duration metric %v", v)
+	}
+
+	// A failed run: the agent's one-line reason reaches status.
+	finishJob(t, ns, "helpdesk-backup-2", false, agentMessage(t, false, now, "database helpdesk: connection refused at helpdesk-db:5432"), now)
+	got = waitPolicy(t, client.ObjectKeyFromObject(policy), func(p *opsv1alpha1.BackupPolicy) error {
+		if c := policyCondition(p, opsv1alpha1.ConditionLastBackupSucceeded); c == nil || c.Status != metav1.ConditionFalse {
+			return fmt.Errorf("LastBackupSucceeded %+v", c)
+		}
+		return nil
+	})
+	if got.Status.LastBackup.Message != "database helpdesk: connection refused at helpdesk-db:5432" || len(got.Status.RecentBackups) != 2 ||
+		got.Status.RecentBackups[1].JobName != "helpdesk-backup-1" {
+		t.Errorf("after a failure: lastBackup %+v, recent %d", got.Status.LastBackup, len(got.Status.RecentBackups))
+	}
+	// A pod killed before the agent could write its result.
+	finishJob(t, ns, "helpdesk-backup-3", false, "", now.Add(time.Minute))
+	got = waitPolicy(t, client.ObjectKeyFromObject(policy), func(p *opsv1alpha1.BackupPolicy) error {
+		if p.Status.LastBackup.JobName != "helpdesk-backup-3" {
+			return fmt.Errorf("lastBackup %s", p.Status.LastBackup.JobName)
+		}
+		return nil
+	})
+	if !strings.HasPrefix(got.Status.LastBackup.Message, "BackoffLimitExceeded") || got.Status.LastBackup.Result != opsv1alpha1.BackupFailed {
+		t.Errorf("killed run: %+v", got.Status.LastBackup)
+	}
+
+	// 26 hours later nothing new succeeded: the RPO is missed, on a timer,
+	// and an event says so. A second look writes nothing more.
+	defer fakeClock.SetTime(now)
+	fakeClock.SetTime(now.Add(26 * time.Hour))
+	r := &BackupPolicyReconciler{Client: k8sClient, APIReader: k8sClient, Recorder: &events.FakeRecorder{}, Clock: fakeClock, AgentImage: testAgentImage}
+	res, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(policy)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(policy), got); err != nil {
+		t.Fatal(err)
+	}
+	if c := policyCondition(got, opsv1alpha1.ConditionRPOMet); c == nil || c.Status != metav1.ConditionFalse || c.Reason != ReasonRPOMissed {
+		t.Errorf("RPOMet after 26h %+v", c)
+	}
+	if v := testutil.ToFloat64(backupRPOMet.WithLabelValues(labels...)); v != 0 {
+		t.Errorf("rpo_met metric %v", v)
+	}
+	_ = res
+	rv := got.ResourceVersion
+	if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(policy)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(policy), got); err != nil || got.ResourceVersion != rv {
+		t.Errorf("a steady RPO breach rewrote status (%s -> %s)", rv, got.ResourceVersion)
+	}
+	eventually(t, 10*time.Second, func() error {
+		var list eventsv1.EventList
+		if err := k8sClient.List(ctx, &list, client.InNamespace(ns)); err != nil {
+			return err
+		}
+		for _, e := range list.Items {
+			if e.Reason == ReasonBackupFailed && strings.Contains(e.Note, "connection refused at helpdesk-db:5432") {
+				return nil
+			}
+		}
+		return fmt.Errorf("no BackupFailed event among %d", len(list.Items))
+	})
+}
+
+func TestBackupPolicyMissingReferences(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	policy := samplePolicy(t, ns)
+	if err := k8sClient.Create(ctx, policy); err != nil {
+		t.Fatal(err)
+	}
+	got := waitPolicy(t, client.ObjectKeyFromObject(policy), func(p *opsv1alpha1.BackupPolicy) error {
+		if c := policyCondition(p, opsv1alpha1.ConditionReady); c == nil || c.Status != metav1.ConditionFalse {
+			return fmt.Errorf("Ready %+v", c)
+		}
+		return nil
+	})
+	c := policyCondition(got, opsv1alpha1.ConditionReady)
+	want := "repository.credentialsSecretRef: Secret s3-credentials not found; repository.passwordSecretRef: Secret restic not found; " +
+		"sources.postgres[tickets].connectionSecretRef: Secret helpdesk-db not found; sources.volumes[attachments].claimName: PersistentVolumeClaim helpdesk-attachments not found"
+	if c.Reason != opsv1alpha1.ReasonInvalidSpec || c.Message != want {
+		t.Errorf("Ready = %s: %s\nwant %s: %s", c.Reason, c.Message, opsv1alpha1.ReasonInvalidSpec, want)
+	}
+	var cjs batchv1.CronJobList
+	if err := k8sClient.List(ctx, &cjs, client.InNamespace(ns)); err != nil || len(cjs.Items) != 0 {
+		t.Errorf("CronJobs created for an invalid policy: %d %v", len(cjs.Items), err)
+	}
+
+	// The inputs appear: the policy recovers by itself (Secrets are not
+	// watched, it looks again within 30s; call it now).
+	createPolicyInputs(t, ns)
+	r := &BackupPolicyReconciler{Client: k8sClient, APIReader: k8sClient, Recorder: &events.FakeRecorder{}, Clock: fakeClock, AgentImage: testAgentImage}
+	if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(policy)}); err != nil {
+		t.Fatal(err)
+	}
+	waitPolicy(t, client.ObjectKeyFromObject(policy), readyPolicy)
+
+	// A key that is not there is named too.
+	var secret corev1.Secret
+	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "restic"}, &secret); err != nil {
+		t.Fatal(err)
+	}
+	secret.Data = map[string][]byte{"pass": []byte("x")}
+	if err := k8sClient.Update(ctx, &secret); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(policy)}); err != nil {
+		t.Fatal(err)
+	}
+	got = waitPolicy(t, client.ObjectKeyFromObject(policy), func(p *opsv1alpha1.BackupPolicy) error {
+		if c := policyCondition(p, opsv1alpha1.ConditionReady); c.Message != "repository.passwordSecretRef: Secret restic has no key password" {
+			return fmt.Errorf("Ready %q", c.Message)
+		}
+		return nil
+	})
+	for _, cond := range got.Status.Conditions {
+		if strings.Contains(cond.Message, "db-pass-123") || strings.Contains(cond.Message, resticPassword) {
+			t.Errorf("condition %s leaks a secret", cond.Type)
+		}
+	}
+}
