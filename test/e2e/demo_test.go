@@ -115,6 +115,10 @@ func TestDemo(t *testing.T) {
 			strings.Join(procs, "\n"))
 	}
 
+	t.Run("backup CronJob runs on the cluster", func(t *testing.T) {
+		backupOnCluster(t, filepath.Join(assets, "kubectl"), filepath.Join(dir, "kubeconfig"))
+	})
+
 	demo(t, env, "down")
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("demo-down left %s behind", dir)
