@@ -55,6 +55,7 @@ TEST_ENV = KUBEBUILDER_ASSETS="$(K8S_ASSETS)" K8S_ASSETS="$(K8S_ASSETS)" \
 test: deps setup-k8s controller-gen vet ## Run the whole suite: unit, envtest (real kube-apiserver + etcd), generated files, e2e on kwok.
 	go build -o bin/manager ./cmd
 	go build -o bin/supportstack ./cmd/supportstack
+	go build -o bin/agent ./cmd/agent
 	$(TEST_ENV) go test ./... -count=1 -timeout 30m -coverprofile cover.out
 
 .PHONY: test-e2e
@@ -95,6 +96,13 @@ docker-build: ## Build the operator image (needs a container engine).
 .PHONY: docker-push
 docker-push: ## Push the operator image.
 	$(CONTAINER_TOOL) push $(IMG)
+
+# Image of the backup agent, named to the operator by --agent-image.
+AGENT_IMG ?= supportstack/agent:latest
+
+.PHONY: docker-build-agent
+docker-build-agent: ## Build the agent image (agent + pg_dump + restic; needs a container engine).
+	$(CONTAINER_TOOL) build -f Dockerfile.agent -t $(AGENT_IMG) .
 
 CONTAINER_TOOL ?= docker
 

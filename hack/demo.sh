@@ -79,6 +79,20 @@ up() {
 
   say "Applying config/samples to namespace ${NAMESPACE}"
   "${KUBECTL}" create namespace "${NAMESPACE}" --dry-run=client -o yaml | "${KUBECTL}" apply -f - >/dev/null
+  # What the sample BackupPolicy refers to. Demo values only: the password
+  # is random, the database and S3 endpoint do not exist on this cluster.
+  "${KUBECTL}" create secret generic restic -n "${NAMESPACE}" --from-literal=password="$(head -c 24 /dev/urandom | base64)" \
+    --dry-run=client -o yaml | "${KUBECTL}" apply -f - >/dev/null
+  "${KUBECTL}" create secret generic s3-credentials -n "${NAMESPACE}" --from-literal=AWS_ACCESS_KEY_ID=demo \
+    --from-literal=AWS_SECRET_ACCESS_KEY=demo --dry-run=client -o yaml | "${KUBECTL}" apply -f - >/dev/null
+  "${KUBECTL}" create secret generic helpdesk-db -n "${NAMESPACE}" --from-literal=uri=postgresql://helpdesk:demo@helpdesk-db:5432/helpdesk \
+    --dry-run=client -o yaml | "${KUBECTL}" apply -f - >/dev/null
+  cat <<'YAML' | "${KUBECTL}" apply -n "${NAMESPACE}" -f - >/dev/null
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: helpdesk-attachments}
+spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+YAML
   "${KUBECTL}" apply -n "${NAMESPACE}" -k "${ROOT}/config/samples"
   # Give the reconcilers a moment to act on the samples.
   sleep "${DEMO_SETTLE_SECONDS:-5}"
@@ -95,7 +109,7 @@ up() {
   "${ROOT}/bin/supportstack" coverage -n "${NAMESPACE}" windows-tier1 | head -16 || true
 
   say "Objects the operator created (label app.kubernetes.io/managed-by=supportstack-operator)"
-  "${KUBECTL}" get configmaps,roles,rolebindings,serviceaccounts,cronjobs,jobs,networkpolicies,namespaces \
+  "${KUBECTL}" get configmaps,roles,rolebindings,serviceaccounts,cronjobs,jobs,networkpolicies \
     -A -l app.kubernetes.io/managed-by=supportstack-operator 2>&1 || true
 
   say "A bad manifest is refused at admission (kubectl apply --dry-run=server)"
