@@ -90,7 +90,7 @@ func backupOnCluster(t *testing.T, kubectl, kubeconfig string) {
 		if err := c.List(ctx, &jobs, client.InNamespace("helpdesk"), selector); err != nil {
 			t.Fatal(err)
 		}
-		names := []string{}
+		names := make([]string, 0, len(jobs.Items))
 		complete := 0
 		for _, j := range jobs.Items {
 			names = append(names, j.Name)
