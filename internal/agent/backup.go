@@ -50,16 +50,17 @@ func tags(cfg Config, source, database, kind string) []string {
 	return t
 }
 
-// prepare initialises the repository when needed and clears stale locks.
+// prepare clears stale locks, initialising the repository when there is
+// none (listing the locks is what finds out: one restic start, not two).
 func (a *Runner) prepare(ctx context.Context, cfg Config, res *Result) error {
-	initialised, err := a.Restic.EnsureRepository(ctx)
-	if err != nil {
-		return err
-	}
-	if initialised {
-		res.Notes = append(res.Notes, "initialised the repository")
-	}
 	notes, err := a.Restic.RemoveStaleLocks(ctx, cfg.StaleLockAge.Duration, a.Now())
+	if IsMissingRepository(err) {
+		if _, err := a.Restic.run(ctx, "init"); err != nil {
+			return err
+		}
+		res.Notes = append(res.Notes, "initialised the repository")
+		return nil
+	}
 	res.Notes = append(res.Notes, notes...)
 	return err
 }

@@ -52,7 +52,7 @@ INSERT INTO kb.pages SELECT 'page-' || g, 'How to ' || g FROM generate_series(1,
 
 // state is what "equal to the source" means: per-table row counts and a
 // checksum over every row's content.
-func state(t *testing.T, pg *pgtest.Server, db string) string {
+func state(t testing.TB, pg *pgtest.Server, db string) string {
 	t.Helper()
 	return pg.QueryString(t, db, `SELECT
 	  (SELECT count(*) FROM customers) || '/' || (SELECT count(*) FROM tickets) || '/' ||
@@ -70,7 +70,7 @@ type fixture struct {
 	env         []string
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{pg: pgtest.Start(t), repo: filepath.Join(t.TempDir(), "repo"), attachments: filepath.Join(t.TempDir(), "attachments")}
 	f.pg.Exec(t, "postgres", "CREATE DATABASE helpdesk")

@@ -43,6 +43,8 @@ type Restic struct {
 type ResticError struct {
 	Args   []string
 	Detail string
+	// Stderr is restic's whole error output, for classification.
+	Stderr string
 	Err    error
 }
 
@@ -104,31 +106,20 @@ func (r *Restic) run(ctx context.Context, args ...string) ([]byte, error) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return stdout.Bytes(), &ResticError{Args: args, Detail: lastLine(stderr.String()), Err: err}
+		return stdout.Bytes(), &ResticError{Args: args, Detail: lastLine(stderr.String()), Stderr: stderr.String(), Err: err}
 	}
 	return stdout.Bytes(), nil
 }
 
-// EnsureRepository initialises the repository if there is none; it reports
-// whether it did.
-func (r *Restic) EnsureRepository(ctx context.Context) (bool, error) {
-	_, err := r.run(ctx, "cat", "config", "--no-lock")
-	if err == nil {
-		return false, nil
-	}
+// IsMissingRepository reports whether err says there is no repository yet.
+func IsMissingRepository(err error) bool {
 	var re *ResticError
-	if errors.As(err, &re) {
-		d := strings.ToLower(re.Detail)
-		missing := strings.Contains(d, "does not exist") || strings.Contains(d, "unable to open config file") ||
-			strings.Contains(d, "is there a repository at the following location")
-		if !missing {
-			return false, err
-		}
+	if !errors.As(err, &re) {
+		return false
 	}
-	if _, err := r.run(ctx, "init"); err != nil {
-		return false, err
-	}
-	return true, nil
+	d := strings.ToLower(re.Stderr)
+	return strings.Contains(d, "does not exist") || strings.Contains(d, "unable to open config file") ||
+		strings.Contains(d, "is there a repository at the following location")
 }
 
 // Lock is a restic lock file.

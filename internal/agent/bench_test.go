@@ -1,0 +1,148 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package agent_test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/supportstack/operator/internal/agent"
+)
+
+// run measures a finished process: wall time and the largest resident set
+// of the process or any descendant it waited for.
+type run struct {
+	wall  time.Duration
+	maxKB int64
+}
+
+func measure(cmds ...*exec.Cmd) (run, error) {
+	start := time.Now()
+	for _, c := range cmds {
+		if err := c.Start(); err != nil {
+			return run{}, err
+		}
+	}
+	var r run
+	var firstErr error
+	for _, c := range cmds {
+		if err := c.Wait(); err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("%s: %w", filepath.Base(c.Path), err)
+		}
+		if u, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok && u.Maxrss > r.maxKB {
+			r.maxKB = u.Maxrss
+		}
+	}
+	r.wall = time.Since(start)
+	return r, firstErr
+}
+
+// BenchmarkBackupLarge compares the agent's backup of a large database
+// (BENCH_DB_MB, default 1024) with the same work done by hand,
+// pg_dump --format=custom | restic backup --stdin, in the same run, then
+// both again after changing 1 % of the rows. Run with -benchtime=1x
+// (make bench does): one backup is the unit of work.
+func BenchmarkBackupLarge(b *testing.B) {
+	sizeMB := 1024
+	if v, err := strconv.Atoi(os.Getenv("BENCH_DB_MB")); err == nil && v > 0 {
+		sizeMB = v
+	}
+	f := newFixture(b)
+	rows := sizeMB * 1024 * 1024 / 460 // about 460 bytes per row on disk, indexes included
+	b.Logf("seeding %d rows (~%d MB)...", rows, sizeMB)
+	f.pg.Exec(b, "helpdesk", fmt.Sprintf(`CREATE TABLE bulk (id bigint PRIMARY KEY, subject text, body text);
+		INSERT INTO bulk SELECT g, 'Ticket ' || g, md5(g::text) || md5((g * 7)::text) || md5((g * 13)::text) || md5((g * 17)::text) || repeat(md5((g %% 1000)::text), 3)
+		FROM generate_series(1, %d) g`, rows), "VACUUM ANALYZE bulk")
+	b.Logf("database size: %s", f.pg.QueryString(b, "helpdesk", "SELECT pg_size_pretty(pg_database_size('helpdesk'))"))
+
+	bin := filepath.Join(b.TempDir(), "agent")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/agent").CombinedOutput(); err != nil {
+		b.Fatalf("building the agent: %v\n%s", err, out)
+	}
+	agentRun := func(repo string) run {
+		cmd := exec.Command(bin, "backup", "--termination-log", "", "--config",
+			`{"policy":"bench/agent","postgres":[{"name":"tickets","uriEnv":"TEST_PG_URI","databases":["helpdesk"]}]}`)
+		cmd.Env = append(append([]string{}, f.env...), "RESTIC_REPOSITORY="+repo)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		r, err := measure(cmd)
+		if err != nil {
+			b.Fatalf("agent: %v\n%s", err, out.String())
+		}
+		return r
+	}
+	byHand := func(repo string) run {
+		pgEnv, err := agent.LibpqEnv(f.pg.URI("helpdesk"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		dump := exec.Command("pg_dump", "--format=custom", "--no-password")
+		dump.Env = append(os.Environ(), pgEnv...)
+		store := exec.Command("restic", "backup", "--json", "--stdin", "--stdin-filename", "helpdesk.dump", "--tag", "policy=bench/hand")
+		store.Env = append(append([]string{}, f.env...), "RESTIC_REPOSITORY="+repo)
+		pipe, err := dump.StdoutPipe()
+		if err != nil {
+			b.Fatal(err)
+		}
+		store.Stdin = pipe
+		store.Stdout = io.Discard
+		r, err := measure(store, dump)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return r
+	}
+	initRepo := func(repo string) {
+		cmd := exec.Command("restic", "init")
+		cmd.Env = append(append([]string{}, f.env...), "RESTIC_REPOSITORY="+repo)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("restic init: %v\n%s", err, out)
+		}
+	}
+	agentRepo, handRepo := filepath.Join(b.TempDir(), "agent-repo"), filepath.Join(b.TempDir(), "hand-repo")
+	initRepo(agentRepo)
+	initRepo(handRepo)
+
+	report := func(what string, a, h run) {
+		ratio := a.wall.Seconds() / h.wall.Seconds()
+		b.Logf("%s: agent %.1fs, %d MB peak; by hand %.1fs, %d MB peak; time ratio %.2f (goal <= 1.10)",
+			what, a.wall.Seconds(), a.maxKB/1024, h.wall.Seconds(), h.maxKB/1024, ratio)
+		b.ReportMetric(ratio, what+"-ratio")
+		b.ReportMetric(a.wall.Seconds(), what+"-agent-s")
+		b.ReportMetric(h.wall.Seconds(), what+"-byhand-s")
+		b.ReportMetric(float64(a.maxKB/1024), what+"-agent-peak-MB")
+		b.ReportMetric(float64(h.maxKB/1024), what+"-byhand-peak-MB")
+	}
+	for b.Loop() {
+		// Alternate the order so caches favour neither.
+		h := byHand(handRepo)
+		a := agentRun(agentRepo)
+		report("full", a, h)
+		f.pg.Exec(b, "helpdesk", "UPDATE bulk SET subject = subject || ' (edited)' WHERE id % 100 = 0")
+		a = agentRun(agentRepo)
+		h = byHand(handRepo)
+		report("incremental", a, h)
+	}
+}
