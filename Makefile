@@ -47,12 +47,12 @@ vet: ## Run go vet against code.
 # The environment every test package may need: the Kubernetes binaries
 # (envtest and kwok), controller-gen (generated-files check), the manager (e2e).
 TEST_ENV = KUBEBUILDER_ASSETS="$(K8S_ASSETS)" K8S_ASSETS="$(K8S_ASSETS)" \
-	CONTROLLER_GEN="$(CONTROLLER_GEN)" MANAGER_BIN="$(LOCALBIN)/manager"
+	CONTROLLER_GEN="$(CONTROLLER_GEN)" MANAGER_BIN="$(LOCALBIN)/manager" RCLONE_BIN="$(RCLONE)"
 
 .PHONY: test
 # No manifests/generate here: the suite itself fails when the checked-in
 # generated files are stale, and regenerating first would hide that.
-test: deps setup-k8s controller-gen vet ## Run the whole suite: unit, envtest (real kube-apiserver + etcd), generated files, e2e on kwok.
+test: deps setup-k8s controller-gen rclone vet ## Run the whole suite: unit, envtest (real kube-apiserver + etcd), generated files, e2e on kwok.
 	go build -o bin/manager ./cmd
 	go build -o bin/supportstack ./cmd/supportstack
 	go build -o bin/agent ./cmd/agent
@@ -158,11 +158,14 @@ K8S_ASSETS ?= $(LOCALBIN)/k8s/$(K8S_VERSION)
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 KUSTOMIZE ?= $(LOCALBIN)/kustomize-$(KUSTOMIZE_VERSION)
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
+RCLONE ?= $(LOCALBIN)/rclone-$(RCLONE_VERSION)
 
 ## Tool versions
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 KUSTOMIZE_VERSION ?= v5.8.0
 GOLANGCI_LINT_VERSION ?= v2.15.0
+# rclone serves the S3-compatible endpoint of the data-path tests.
+RCLONE_VERSION ?= v1.71.0
 
 .PHONY: deps
 deps: ## Install the Debian packages the tests and demo use (Request Tracker 5, curl), if missing.
@@ -186,6 +189,11 @@ $(KUSTOMIZE): | $(LOCALBIN)
 golangci-lint: $(GOLANGCI_LINT) ## Install golangci-lint into bin/.
 $(GOLANGCI_LINT): | $(LOCALBIN)
 	$(call go-install-tool,$(GOLANGCI_LINT),github.com/golangci/golangci-lint/v2/cmd/golangci-lint,$(GOLANGCI_LINT_VERSION))
+
+.PHONY: rclone
+rclone: $(RCLONE) ## Build rclone (the tests' S3 endpoint) into bin/.
+$(RCLONE): | $(LOCALBIN)
+	$(call go-install-tool,$(RCLONE),github.com/rclone/rclone,$(RCLONE_VERSION))
 
 # go-install-tool will 'go install' any package with custom target and name of binary, if it doesn't exist
 # $1 - target path with name of binary (ideally with version)

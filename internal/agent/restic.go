@@ -63,6 +63,9 @@ func describeRestic(detail string, err error) string {
 		return "repository unreachable: " + detail
 	case strings.Contains(d, "repository is already locked"), strings.Contains(d, "unable to create lock"):
 		return "repository is locked by another run: " + detail
+	case strings.Contains(d, "access denied"), strings.Contains(d, "signature we calculated does not match"),
+		strings.Contains(d, "signaturedoesnotmatch"), strings.Contains(d, "access key id you provided does not exist"):
+		return "repository: access denied (check the Secret named by repository.credentialsSecretRef): " + detail
 	case strings.Contains(d, "permission denied"):
 		return "repository: permission denied: " + detail
 	}
@@ -117,9 +120,11 @@ func IsMissingRepository(err error) bool {
 	if !errors.As(err, &re) {
 		return false
 	}
+	// "unable to open config file" alone also comes with "Access Denied":
+	// only a config that is not there means no repository.
 	d := strings.ToLower(re.Stderr)
-	return strings.Contains(d, "does not exist") || strings.Contains(d, "unable to open config file") ||
-		strings.Contains(d, "is there a repository at the following location")
+	return strings.Contains(d, "unable to open config file") &&
+		(strings.Contains(d, "no such file") || strings.Contains(d, "does not exist") || strings.Contains(d, "not found"))
 }
 
 // Lock is a restic lock file.
