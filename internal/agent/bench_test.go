@@ -70,7 +70,7 @@ func BenchmarkBackupLarge(b *testing.B) {
 		sizeMB = v
 	}
 	f := newFixture(b)
-	rows := sizeMB * 1024 * 1024 / 460 // about 460 bytes per row on disk, indexes included
+	rows := sizeMB * 1024 * 1024 / 325 // about 325 bytes per row on disk, indexes included
 	b.Logf("seeding %d rows (~%d MB)...", rows, sizeMB)
 	f.pg.Exec(b, "helpdesk", fmt.Sprintf(`CREATE TABLE bulk (id bigint PRIMARY KEY, subject text, body text);
 		INSERT INTO bulk SELECT g, 'Ticket ' || g, md5(g::text) || md5((g * 7)::text) || md5((g * 13)::text) || md5((g * 17)::text) || repeat(md5((g %% 1000)::text), 3)
