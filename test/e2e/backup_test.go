@@ -27,6 +27,7 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -143,6 +144,39 @@ func backupOnCluster(t *testing.T, kubectl, kubeconfig string) {
 	})
 	if msg := policy.Status.LastBackup.Message; msg != "the Job completed but the agent left no result" || policy.Status.LastBackup.Result != opsv1alpha1.BackupFailed {
 		t.Errorf("lastBackup %+v: kwok runs no agent, so the run must not count as a backup", policy.Status.LastBackup)
+	}
+
+	// Deleting the policy removes everything it created (garbage collection
+	// through owner references); the Secrets it only referred to stay.
+	if err := c.Delete(ctx, &policy); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 2*time.Minute, func() error {
+		left := []string{}
+		for _, obj := range []client.Object{
+			&batchv1.CronJob{}, &corev1.ServiceAccount{}, &networkingv1.NetworkPolicy{},
+		} {
+			name := map[string]string{"*v1.CronJob": "every-minute-backup", "*v1.ServiceAccount": "every-minute-backup-agent",
+				"*v1.NetworkPolicy": "every-minute-backup-egress"}[fmt.Sprintf("%T", obj)]
+			if err := c.Get(ctx, client.ObjectKey{Namespace: "helpdesk", Name: name}, obj); err == nil {
+				left = append(left, fmt.Sprintf("%T %s", obj, name))
+			}
+		}
+		var jobs batchv1.JobList
+		if err := c.List(ctx, &jobs, client.InNamespace("helpdesk"), selector); err != nil {
+			return err
+		}
+		if len(jobs.Items) > 0 {
+			left = append(left, fmt.Sprintf("%d Jobs", len(jobs.Items)))
+		}
+		if len(left) > 0 {
+			return fmt.Errorf("left after deleting the policy: %v", left)
+		}
+		return nil
+	})
+	var secret corev1.Secret
+	if err := c.Get(ctx, client.ObjectKey{Namespace: "helpdesk", Name: "e2e-restic"}, &secret); err != nil {
+		t.Errorf("the repository password Secret went with the policy: %v", err)
 	}
 }
 
