@@ -28,7 +28,6 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -93,12 +92,7 @@ func (r *BackupPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	}
 	before := policy.DeepCopy()
 	defer func() {
-		if equality.Semantic.DeepEqual(before.Status, policy.Status) {
-			return
-		}
-		if err := r.Status().Patch(ctx, policy, client.MergeFrom(before)); err != nil && !apierrors.IsNotFound(err) {
-			reterr = errors.Join(reterr, fmt.Errorf("patching status: %w", err))
-		}
+		reterr = errors.Join(reterr, patchStatus(ctx, r.Client, before, policy, before.Status, policy.Status))
 	}()
 
 	now := r.Clock.Now()
@@ -485,9 +479,7 @@ func (r *BackupPolicyReconciler) reconcileRPO(policy, before *opsv1alpha1.Backup
 }
 
 func (r *BackupPolicyReconciler) setPolicyCondition(policy *opsv1alpha1.BackupPolicy, condType string, status metav1.ConditionStatus, reason, msg string) {
-	meta.SetStatusCondition(&policy.Status.Conditions, metav1.Condition{
-		Type: condType, Status: status, Reason: reason, Message: msg, ObservedGeneration: policy.Generation,
-	})
+	setCondition(&policy.Status.Conditions, policy.Generation, condType, status, reason, msg)
 }
 
 // SetupWithManager watches policies, their children and their Jobs.

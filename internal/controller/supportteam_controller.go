@@ -105,14 +105,8 @@ func (r *SupportTeamReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		return ctrl.Result{}, err
 	}
 	before := team.DeepCopy()
-	// One status write per reconcile, and none when nothing changed.
 	defer func() {
-		if equality.Semantic.DeepEqual(before.Status, team.Status) {
-			return
-		}
-		if err := r.Status().Patch(ctx, team, client.MergeFrom(before)); err != nil && !apierrors.IsNotFound(err) {
-			reterr = errors.Join(reterr, fmt.Errorf("patching status: %w", err))
-		}
+		reterr = errors.Join(reterr, patchStatus(ctx, r.Client, before, team, before.Status, team.Status))
 	}()
 
 	externalIDs, queuesOK, err := r.reconcileQueues(ctx, team)
@@ -272,9 +266,27 @@ func condition(team *opsv1alpha1.SupportTeam, condType string) *metav1.Condition
 }
 
 func (r *SupportTeamReconciler) setCondition(team *opsv1alpha1.SupportTeam, condType string, status metav1.ConditionStatus, reason, msg string) {
-	meta.SetStatusCondition(&team.Status.Conditions, metav1.Condition{
-		Type: condType, Status: status, Reason: reason, Message: msg, ObservedGeneration: team.Generation,
+	setCondition(&team.Status.Conditions, team.Generation, condType, status, reason, msg)
+}
+
+// setCondition sets one condition of an object of the given generation.
+func setCondition(conditions *[]metav1.Condition, generation int64, condType string, status metav1.ConditionStatus, reason, msg string) {
+	meta.SetStatusCondition(conditions, metav1.Condition{
+		Type: condType, Status: status, Reason: reason, Message: msg, ObservedGeneration: generation,
 	})
+}
+
+// patchStatus is every reconciler's one status write: a merge patch of the
+// status subresource, made only when the status changed during the
+// reconcile, so a steady state writes nothing.
+func patchStatus(ctx context.Context, c client.Client, before, obj client.Object, beforeStatus, status any) error {
+	if equality.Semantic.DeepEqual(beforeStatus, status) {
+		return nil
+	}
+	if err := c.Status().Patch(ctx, obj, client.MergeFrom(before)); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("patching status: %w", err)
+	}
+	return nil
 }
 
 // apply creates or patches the object named like desired, owned by owner:
