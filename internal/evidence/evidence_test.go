@@ -1,0 +1,137 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package evidence
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+func report(run string, result string) Report {
+	t0 := time.Date(2026, time.November, 23, 6, 0, 0, 0, time.FixedZone("CET", 3600))
+	return Report{
+		Drill: "helpdesk/weekly", Run: run, SnapshotID: "0557d900", SnapshotTime: t0.Add(-5 * time.Hour), ManifestSHA256: strings.Repeat("a", 64),
+		Checks:           []Check{{Name: "tickets-present", Passed: true, Expected: ">= 1", Observed: "200000"}, {Name: "<html>&", Passed: result == "Passed", Expected: "= 5", Observed: "4"}},
+		ProvisionSeconds: 41, RestoreSeconds: 170, VerifySeconds: 21, MeasuredRTOSeconds: 232, MeasuredRPOSeconds: 18180,
+		ObjectiveRTOSeconds: 1800, ObjectiveRPOSeconds: 93600, ObjectivesMet: true, Result: result,
+		StartTime: t0, CompletionTime: t0.Add(232 * time.Second), OperatorVersion: "v0.1.0",
+	}
+}
+
+// chain seals n reports in order.
+func chain(n int, key ed25519.PrivateKey) []Record {
+	var recs []Record
+	for i := 0; i < n; i++ {
+		var prev *Record
+		if i > 0 {
+			prev = &recs[i-1]
+		}
+		recs = append(recs, Seal(fmt.Sprintf("evidence-%d", i+1), report(fmt.Sprintf("weekly-%d", i+1), "Passed"), prev, key))
+	}
+	return recs
+}
+
+func TestCanonicalIsStable(t *testing.T) {
+	r := report("weekly-1", "Passed")
+	a := r.Canonical()
+	r.StartTime = r.StartTime.UTC() // the same instant in another zone
+	if string(a) != string(r.Canonical()) {
+		t.Error("the same report in another time zone gives other bytes")
+	}
+	if !strings.Contains(string(a), `"name":"<html>&"`) || strings.Contains(string(a), "\n") {
+		t.Errorf("canonical form escapes or breaks lines: %s", a)
+	}
+	back, err := Parse(a)
+	if err != nil || string(back.Canonical()) != string(a) {
+		t.Errorf("round trip: %v", err)
+	}
+}
+
+func TestVerifyChain(t *testing.T) {
+	pub, key, _ := ed25519.GenerateKey(nil)
+	otherPub, otherKey, _ := ed25519.GenerateKey(nil)
+	_ = otherPub
+	cases := []struct {
+		name   string
+		tamper func([]Record) []Record
+		pub    ed25519.PublicKey
+		want   string // "" = valid; else a substring of the error
+	}{
+		{"intact signed chain", nil, pub, ""},
+		{"intact, not checking signatures", nil, nil, ""},
+		{"a result edited in place", func(r []Record) []Record {
+			r[2].Canonical = []byte(strings.Replace(string(r[2].Canonical), `"result":"Passed"`, `"result":"Failed"`, 1))
+			return r
+		}, nil, "evidence record 3 (evidence-3): content hashes to"},
+		{"edited and re-hashed, but not re-signed", func(r []Record) []Record {
+			r[1].Canonical = []byte(strings.Replace(string(r[1].Canonical), `"observed":"4"`, `"observed":"5"`, 1))
+			r[1].SHA256 = Hash(r[1].Canonical)
+			return r
+		}, pub, "evidence record 2 (evidence-2): the signature does not verify"},
+		{"edited, re-hashed, re-signed with another key", func(r []Record) []Record {
+			r[1].Canonical = []byte(strings.Replace(string(r[1].Canonical), `"observed":"4"`, `"observed":"5"`, 1))
+			r[1].SHA256 = Hash(r[1].Canonical)
+			r[1].Signature = Sign(otherKey, r[1].Canonical)
+			return r
+		}, pub, "evidence record 2 (evidence-2): the signature does not verify"},
+		{"edited and re-hashed without signatures: the next link breaks", func(r []Record) []Record {
+			r[1].Canonical = []byte(strings.Replace(string(r[1].Canonical), `"observed":"4"`, `"observed":"5"`, 1))
+			r[1].SHA256 = Hash(r[1].Canonical)
+			return r
+		}, nil, "evidence record 3 (evidence-3): names previous report"},
+		{"a record removed", func(r []Record) []Record { return append(r[:1], r[2:]...) }, nil, "evidence record 2 (evidence-3): names previous report"},
+		{"the first record removed", func(r []Record) []Record { return r[1:] }, nil, "it is the first of the chain"},
+		{"two records swapped", func(r []Record) []Record { r[1], r[2] = r[2], r[1]; return r }, nil, "evidence record 2 (evidence-3)"},
+		{"unsigned record where signatures are required", func(r []Record) []Record { r[3].Signature = ""; return r }, pub, "evidence record 4 (evidence-4): not signed"},
+		{"re-encoded with spaces", func(r []Record) []Record {
+			r[0].Canonical = []byte(strings.Replace(string(r[0].Canonical), `,"run"`, `, "run"`, 1))
+			r[0].SHA256 = Hash(r[0].Canonical)
+			return r
+		}, nil, "not in canonical form"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			recs := chain(5, key)
+			if tc.tamper != nil {
+				recs = tc.tamper(recs)
+			}
+			err := Verify(recs, tc.pub)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("intact chain refused: %v", err)
+				}
+				return
+			}
+			var broken *BrokenLink
+			if !errors.As(err, &broken) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want a broken link containing %q", err, tc.want)
+			}
+			t.Logf("found: %v", err)
+		})
+	}
+	if err := Verify(nil, nil); !errors.Is(err, ErrEmpty) {
+		t.Errorf("empty chain: %v", err)
+	}
+	recs := chain(3, nil)
+	if r, _ := Parse(recs[2].Canonical); r.Sequence != 3 || r.PreviousReportSHA256 != recs[1].SHA256 {
+		t.Errorf("third report: sequence %d previous %s", r.Sequence, r.PreviousReportSHA256)
+	}
+}
