@@ -34,8 +34,9 @@ import (
 // Runner carries out the agent's operations.
 type Runner struct {
 	Restic *Restic
-	// PgDump is the pg_dump binary.
-	PgDump string
+	// PgDump and PgRestore are the PostgreSQL client binaries.
+	PgDump    string
+	PgRestore string
 	// Env is the base environment of child processes.
 	Env []string
 	Now func() time.Time

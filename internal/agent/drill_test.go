@@ -1,0 +1,146 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package agent_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/supportstack/operator/internal/agent"
+	"github.com/supportstack/operator/internal/agent/pgtest"
+)
+
+func ptr64(v int64) *int64 { return &v }
+
+// TestDrillRestoreAndVerify restores the latest backup into a separate
+// sandbox server and runs a drill's checks: they pass on a faithful copy,
+// fail when the restored copy lost rows or an SQL expectation is not met,
+// and a corrupted repository is an error of the drill, not a failed check.
+func TestDrillRestoreAndVerify(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	cfg := f.config(t)
+	if res := f.runner(f.env).Backup(ctx, cfg); !res.Succeeded {
+		t.Fatal(res.Error)
+	}
+	sandbox := pgtest.Start(t)
+	t.Setenv("SANDBOX_URI", sandbox.URI("postgres"))
+	restoreTo := filepath.Join(t.TempDir(), "attachments")
+	rcfg := agent.RestoreConfig{
+		Policy:   cfg.Policy,
+		Snapshot: "latest",
+		Postgres: []agent.RestoreDatabase{{Source: "tickets", Database: "helpdesk", TargetURIEnv: "SANDBOX_URI"}},
+		Volumes:  []agent.RestoreVolume{{Source: "attachments", SourcePath: f.attachments, Target: restoreTo}},
+	}
+	runner := f.runner(f.env)
+	restored, err := runner.Restore(ctx, rcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(restored) != 2 || restored[0].Manifest.Database == nil || restored[1].Manifest.Volume == nil {
+		t.Fatalf("restored %+v", restored)
+	}
+	if got, want := state(t, sandbox, "helpdesk"), state(t, f.pg, "helpdesk"); got != want {
+		t.Errorf("sandbox %s, source %s", got, want)
+	}
+
+	checks := func(equals int64) []agent.VerifyCheck {
+		return []agent.VerifyCheck{
+			{Name: "tickets-present", Database: "helpdesk", TargetURIEnv: "SANDBOX_URI", SQL: "SELECT count(*) FROM tickets", Min: ptr64(1)},
+			{Name: "row-counts", Database: "helpdesk", TargetURIEnv: "SANDBOX_URI", Tables: &agent.TableComparison{
+				Tables: []string{"tickets", "articles", "kb.pages"}, Manifest: *restored[0].Manifest.Database}},
+			{Name: "attachments", Files: &agent.FileComparison{Path: restored[1].Path, Manifest: *restored[1].Manifest.Volume}},
+			{Name: "priorities", Database: "helpdesk", TargetURIEnv: "SANDBOX_URI", SQL: "SELECT count(DISTINCT priority) FROM tickets", Equals: ptr64(equals)},
+		}
+	}
+	results, err := runner.Verify(ctx, checks(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range results {
+		if !r.Passed {
+			t.Errorf("check %s failed on a faithful copy: %+v", r.Name, r)
+		}
+		t.Logf("%s: expected %s, observed %s", r.Name, r.Expected, r.Observed)
+	}
+	if results[0].Observed != "45000" || results[0].Expected != ">= 1" {
+		t.Errorf("sql check %+v", results[0])
+	}
+
+	// The restored copy loses rows; one expectation is wrong.
+	sandbox.Exec(t, "helpdesk", "DELETE FROM articles WHERE id % 10 = 0")
+	results, err = runner.Verify(ctx, checks(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]agent.CheckResult{}
+	for _, r := range results {
+		byName[r.Name] = r
+	}
+	if r := byName["row-counts"]; r.Passed || r.Message != "public.articles has 45000 rows, 50000 at backup (-10.00%)" {
+		t.Errorf("row counts after losing rows: %+v", r)
+	}
+	if r := byName["priorities"]; r.Passed || r.Observed != "5" || r.Expected != "= 4" {
+		t.Errorf("sql expectation: %+v", r)
+	}
+	if !byName["tickets-present"].Passed || !byName["attachments"].Passed {
+		t.Errorf("unaffected checks failed: %+v", results)
+	}
+	// The checks ran read-only: a check that tries to write is refused.
+	results, err = runner.Verify(ctx, []agent.VerifyCheck{{Name: "sneaky", Database: "helpdesk", TargetURIEnv: "SANDBOX_URI",
+		SQL: "WITH d AS (DELETE FROM tickets RETURNING 1) SELECT count(*) FROM d", Min: ptr64(0)}})
+	if err != nil || results[0].Passed || !strings.Contains(results[0].Message, "read-only transaction") {
+		t.Errorf("writing check: %+v %v", results, err)
+	}
+
+	// A snapshot that does not exist, and a corrupted repository, are drill errors.
+	missing := rcfg
+	missing.Snapshot = "deadbeef"
+	var drillErr *agent.DrillError
+	if _, err := runner.Restore(ctx, missing); !errors.As(err, &drillErr) || !strings.Contains(err.Error(), `no snapshot "deadbeef"`) {
+		t.Errorf("missing snapshot: %v", err)
+	}
+	packs, _ := filepath.Glob(filepath.Join(f.repo, "data", "*", "*"))
+	if len(packs) == 0 {
+		t.Fatal("no pack files")
+	}
+	for _, p := range packs {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := len(data) / 3; i < len(data)/3+64 && i < len(data); i++ {
+			data[i] ^= 0xff
+		}
+		if err := os.Chmod(p, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sandbox.Exec(t, "postgres", "DROP DATABASE helpdesk")
+	_, err = runner.Restore(ctx, rcfg)
+	if !errors.As(err, &drillErr) || !strings.HasPrefix(err.Error(), "repository corrupt: ") {
+		t.Errorf("corrupted pack: %v", err)
+	}
+	t.Logf("corrupted repository: %v", err)
+}

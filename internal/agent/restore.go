@@ -1,0 +1,258 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package agent
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// RestoreConfig says what a drill's restore Job restores, and where.
+type RestoreConfig struct {
+	Policy string `json:"policy"`
+	// Snapshot is "latest" or a snapshot id (or its prefix).
+	Snapshot string            `json:"snapshot"`
+	Postgres []RestoreDatabase `json:"postgres,omitempty"`
+	Volumes  []RestoreVolume   `json:"volumes,omitempty"`
+}
+
+// RestoreDatabase restores one database of a source into the sandbox server.
+type RestoreDatabase struct {
+	Source   string `json:"source"`
+	Database string `json:"database"`
+	// TargetURIEnv names the variable with the sandbox server's URI.
+	TargetURIEnv string `json:"targetURIEnv"`
+}
+
+// RestoreVolume restores a volume source into a directory.
+type RestoreVolume struct {
+	Source string `json:"source"`
+	// SourcePath is where the volume was mounted when it was backed up.
+	SourcePath string `json:"sourcePath"`
+	Target     string `json:"target"`
+}
+
+// Restored is one restored snapshot.
+type Restored struct {
+	Source   string    `json:"source"`
+	Database string    `json:"database,omitempty"`
+	ID       string    `json:"id"`
+	Time     time.Time `json:"time"`
+	Manifest Manifest  `json:"manifest"`
+	// Path is where a volume's files were restored.
+	Path string `json:"path,omitempty"`
+}
+
+// DrillError is a drill that could not be carried out (as opposed to a
+// check that failed): no such snapshot, a corrupt repository.
+type DrillError struct{ Reason string }
+
+func (e *DrillError) Error() string { return e.Reason }
+
+// findSnapshot resolves "latest" or an id among the snapshots with tags.
+func (a *Runner) findSnapshot(ctx context.Context, tags []string, want string) (ResticSnapshot, error) {
+	snaps, err := a.Restic.Snapshots(ctx, tags)
+	if err != nil {
+		return ResticSnapshot{}, err
+	}
+	var found *ResticSnapshot
+	for i := range snaps {
+		s := &snaps[i]
+		if want == "" || want == "latest" {
+			if found == nil || s.Time.After(found.Time) {
+				found = s
+			}
+		} else if strings.HasPrefix(s.ID, want) {
+			found = s
+		}
+	}
+	if found == nil {
+		return ResticSnapshot{}, &DrillError{fmt.Sprintf("no snapshot %q with tags %s in the repository", want, strings.Join(tags, ","))}
+	}
+	return *found, nil
+}
+
+// manifestFor reads the manifest stored for a data snapshot.
+func (a *Runner) manifestFor(ctx context.Context, tags []string, data ResticSnapshot) (Manifest, error) {
+	mtags := make([]string, 0, len(tags))
+	for _, t := range tags {
+		if t == "kind=data" {
+			t = "kind=manifest"
+		}
+		mtags = append(mtags, t)
+	}
+	snaps, err := a.Restic.Snapshots(ctx, mtags)
+	if err != nil {
+		return Manifest{}, err
+	}
+	for _, s := range snaps {
+		out, err := a.Restic.run(ctx, "dump", "--no-lock", s.ID, "manifest.json")
+		if err != nil {
+			return Manifest{}, err
+		}
+		var m Manifest
+		if err := json.Unmarshal(out, &m); err != nil {
+			return Manifest{}, fmt.Errorf("manifest snapshot %s: %w", s.ShortID, err)
+		}
+		if m.DataSnapshot == data.ShortID || strings.HasPrefix(data.ID, m.DataSnapshot) {
+			return m, nil
+		}
+	}
+	return Manifest{}, &DrillError{fmt.Sprintf("snapshot %s has no manifest in the repository", data.ShortID)}
+}
+
+// Restore restores the configured sources into the sandbox. A corrupt
+// repository or a missing snapshot is a *DrillError.
+func (a *Runner) Restore(ctx context.Context, cfg RestoreConfig) ([]Restored, error) {
+	out, err := a.restore(ctx, cfg)
+	if err != nil {
+		return out, corrupt(err)
+	}
+	return out, nil
+}
+
+func (a *Runner) restore(ctx context.Context, cfg RestoreConfig) ([]Restored, error) {
+	var out []Restored
+	for _, db := range cfg.Postgres {
+		tags := []string{"policy=" + cfg.Policy, "source=" + db.Source, "kind=data", "database=" + db.Database}
+		snap, err := a.findSnapshot(ctx, tags, cfg.Snapshot)
+		if err != nil {
+			return out, err
+		}
+		m, err := a.manifestFor(ctx, tags, snap)
+		if err != nil {
+			return out, err
+		}
+		if err := a.restoreDatabase(ctx, snap, db); err != nil {
+			return out, fmt.Errorf("database %s: %w", db.Database, err)
+		}
+		out = append(out, Restored{Source: db.Source, Database: db.Database, ID: snap.ShortID, Time: snap.Time, Manifest: m})
+	}
+	for _, v := range cfg.Volumes {
+		tags := []string{"policy=" + cfg.Policy, "source=" + v.Source, "kind=data"}
+		snap, err := a.findSnapshot(ctx, tags, cfg.Snapshot)
+		if err != nil {
+			return out, err
+		}
+		m, err := a.manifestFor(ctx, tags, snap)
+		if err != nil {
+			return out, err
+		}
+		// restic 0.14 restores full paths: the files land under
+		// Target/<path at backup time>.
+		if _, err := a.Restic.run(ctx, "restore", "--no-lock", snap.ID, "--target", v.Target, "--include", v.SourcePath); err != nil {
+			return out, corrupt(fmt.Errorf("volume %s: %w", v.Source, err))
+		}
+		out = append(out, Restored{Source: v.Source, ID: snap.ShortID, Time: snap.Time, Manifest: m,
+			Path: filepath.Join(v.Target, v.SourcePath)})
+	}
+	return out, nil
+}
+
+// corrupt marks repository integrity errors as drill errors.
+func corrupt(err error) error {
+	msg := strings.ToLower(err.Error())
+	var re *ResticError
+	if errors.As(err, &re) {
+		msg += " " + strings.ToLower(re.Stderr)
+	}
+	for _, s := range []string{"ciphertext verification failed", "hash mismatch", "invalid data returned", "unexpected eof", "decrypting blob", "not found in index"} {
+		if strings.Contains(msg, s) {
+			return &DrillError{"repository corrupt: " + err.Error()}
+		}
+	}
+	return err
+}
+
+func (a *Runner) restoreDatabase(ctx context.Context, snap ResticSnapshot, db RestoreDatabase) error {
+	target := os.Getenv(db.TargetURIEnv)
+	if target == "" {
+		return fmt.Errorf("environment variable %s with the sandbox URI is empty", db.TargetURIEnv)
+	}
+	// Create the scratch database on the sandbox server.
+	admin, err := DatabaseURI(target, "postgres")
+	if err != nil {
+		return err
+	}
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return describePg(err)
+	}
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+quoteIdent(db.Database))
+	_ = conn.Close(ctx)
+	if err != nil {
+		return fmt.Errorf("creating the scratch database: %w", err)
+	}
+	uri, err := DatabaseURI(target, db.Database)
+	if err != nil {
+		return err
+	}
+	pgEnv, err := LibpqEnv(uri)
+	if err != nil {
+		return err
+	}
+	// restic dump streams the dump into pg_restore; it never touches disk.
+	dump := a.Restic.command(ctx, "dump", "--no-lock", snap.ID, db.Database+".dump")
+	// --dbname is the database's name only; where and as whom come from the
+	// libpq environment, so no password is ever in an argument.
+	restore := exec.CommandContext(ctx, a.pgRestore(), "--no-owner", "--no-privileges", "--exit-on-error", "--no-password", "--dbname", db.Database)
+	restore.Env = append(append([]string{}, a.Env...), pgEnv...)
+	pipe, err := dump.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	var dumpErr, restoreErr bytes.Buffer
+	dump.Stderr = &dumpErr
+	restore.Stdin, restore.Stdout, restore.Stderr = pipe, io.Discard, &restoreErr
+	if err := dump.Start(); err != nil {
+		return err
+	}
+	restoreRunErr := restore.Run()
+	// If pg_restore stopped early, restic must not block writing to a pipe
+	// nobody reads: closing our end makes its next write fail.
+	_ = pipe.Close()
+	dumpRunErr := dump.Wait()
+	if dumpRunErr != nil {
+		dumpFailure := corrupt(&ResticError{Args: dump.Args, Detail: lastLine(dumpErr.String()), Stderr: dumpErr.String(), Err: dumpRunErr})
+		var drillErr *DrillError
+		if restoreRunErr == nil || errors.As(dumpFailure, &drillErr) {
+			return dumpFailure
+		}
+	}
+	if restoreRunErr != nil {
+		return fmt.Errorf("pg_restore: %s", firstNonEmpty(lastLine(restoreErr.String()), restoreRunErr.Error()))
+	}
+	return nil
+}
+
+func (a *Runner) pgRestore() string {
+	if a.PgRestore != "" {
+		return a.PgRestore
+	}
+	return "pg_restore"
+}
