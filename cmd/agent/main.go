@@ -19,6 +19,8 @@ limitations under the License.
 //	agent backup --config JSON    pg_dump | restic backup --stdin, restic backup of volumes, manifests
 //	agent prune  --config JSON    restic forget --prune with the policy's keep rules
 //	agent check  --config JSON    restic check --read-data-subset
+//	agent restore --config JSON   a drill's restore into its sandbox (restic dump | pg_restore, volumes)
+//	agent verify  --config JSON   a drill's checks on the restored copy (read-only)
 //
 // The result is written as JSON to the termination log (the operator reads it
 // into status) and to stdout; on failure the exit code is 1 and stderr has a
@@ -27,6 +29,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -44,7 +48,7 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		_, _ = fmt.Fprintln(stderr, "usage: agent backup|prune|check --config JSON")
+		_, _ = fmt.Fprintln(stderr, "usage: agent backup|prune|check|restore|verify --config JSON")
 		return 2
 	}
 	op := args[0]
@@ -54,22 +58,26 @@ func run(args []string, stdout, stderr io.Writer) int {
 	termination := fs.String("termination-log", "/dev/termination-log", "where to write the result for the operator")
 	restic := fs.String("restic", "restic", "the restic binary")
 	pgDump := fs.String("pg-dump", "pg_dump", "the pg_dump binary")
+	pgRestore := fs.String("pg-restore", "pg_restore", "the pg_restore binary")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	runner := &agent.Runner{
+		Restic:    &agent.Restic{Binary: *restic, Env: os.Environ()},
+		PgDump:    *pgDump,
+		PgRestore: *pgRestore,
+		Env:       os.Environ(),
+		Now:       time.Now,
+	}
+	if op == "restore" || op == "verify" {
+		return drill(ctx, runner, op, *config, *termination, stdout, stderr)
 	}
 	cfg, err := agent.ParseConfig(*config)
 	if err != nil {
 		_, _ = fmt.Fprintln(stderr, err)
 		return 2
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-
-	runner := &agent.Runner{
-		Restic: &agent.Restic{Binary: *restic, Env: os.Environ()},
-		PgDump: *pgDump,
-		Env:    os.Environ(),
-		Now:    time.Now,
 	}
 	var res agent.Result
 	switch op {
@@ -91,6 +99,70 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	_, _ = stdout.Write(append(out, '\n'))
 	if !res.Succeeded {
+		_, _ = fmt.Fprintf(stderr, "%s failed: %s\n", op, res.Error)
+		return 1
+	}
+	return 0
+}
+
+// drillResult is what restore and verify report through the termination log.
+type drillResult struct {
+	Operation string              `json:"operation"`
+	Start     time.Time           `json:"startTime"`
+	End       time.Time           `json:"completionTime"`
+	Restored  []agent.Restored    `json:"restored,omitempty"`
+	Checks    []agent.CheckResult `json:"checks,omitempty"`
+	// DrillError is true when the drill could not be carried out (no such
+	// snapshot, a corrupt repository), as opposed to a failed check.
+	DrillError bool   `json:"drillError,omitempty"`
+	Error      string `json:"error,omitempty"`
+}
+
+func drill(ctx context.Context, runner *agent.Runner, op, config, termination string, stdout, stderr io.Writer) int {
+	res := drillResult{Operation: op, Start: time.Now()}
+	var err error
+	switch op {
+	case "restore":
+		var cfg agent.RestoreConfig
+		if err = json.Unmarshal([]byte(config), &cfg); err == nil {
+			res.Restored, err = runner.Restore(ctx, cfg)
+		}
+	case "verify":
+		var checks []agent.VerifyCheck
+		if err = json.Unmarshal([]byte(config), &checks); err == nil {
+			res.Checks, err = runner.Verify(ctx, checks)
+		}
+	}
+	res.End = time.Now()
+	if err != nil {
+		var de *agent.DrillError
+		res.Error, res.DrillError = err.Error(), errors.As(err, &de)
+	}
+	out, _ := json.Marshal(res)
+	if termination != "" {
+		// Kubernetes keeps 4 KiB of a termination message: when the
+		// manifests' table lists do not fit, they are left out there (the
+		// manifest digests stay); stdout, the pod log, has everything.
+		short := out
+		if len(short) > 4096 {
+			trimmed := res
+			trimmed.Restored = nil
+			for _, r := range res.Restored {
+				if r.Manifest.Database != nil {
+					db := *r.Manifest.Database
+					db.Tables = nil
+					r.Manifest.Database = &db
+				}
+				trimmed.Restored = append(trimmed.Restored, r)
+			}
+			short, _ = json.Marshal(trimmed)
+		}
+		if err := os.WriteFile(termination, short, 0o644); err != nil {
+			_, _ = fmt.Fprintf(stderr, "writing the termination log: %v\n", err)
+		}
+	}
+	_, _ = stdout.Write(append(out, '\n'))
+	if err != nil {
 		_, _ = fmt.Fprintf(stderr, "%s failed: %s\n", op, res.Error)
 		return 1
 	}
