@@ -422,18 +422,15 @@ func TestBackupPolicyMissingReferences(t *testing.T) {
 	if err := k8sClient.Create(ctx, policy); err != nil {
 		t.Fatal(err)
 	}
-	got := waitPolicy(t, client.ObjectKeyFromObject(policy), func(p *opsv1alpha1.BackupPolicy) error {
-		if c := policyCondition(p, opsv1alpha1.ConditionReady); c == nil || c.Status != metav1.ConditionFalse {
-			return fmt.Errorf("Ready %+v", c)
+	want := "repository.credentialsSecretRef: Secret s3-credentials not found; repository.passwordSecretRef: Secret restic not found; " +
+		"sources.postgres[tickets].connectionSecretRef: Secret helpdesk-db not found; sources.volumes[attachments].claimName: PersistentVolumeClaim helpdesk-attachments not found"
+	waitPolicy(t, client.ObjectKeyFromObject(policy), func(p *opsv1alpha1.BackupPolicy) error {
+		if c := policyCondition(p, opsv1alpha1.ConditionReady); c == nil || c.Status != metav1.ConditionFalse ||
+			c.Reason != opsv1alpha1.ReasonInvalidSpec || c.Message != want {
+			return fmt.Errorf("Ready = %+v\nwant InvalidSpec: %s", c, want)
 		}
 		return nil
 	})
-	c := policyCondition(got, opsv1alpha1.ConditionReady)
-	want := "repository.credentialsSecretRef: Secret s3-credentials not found; repository.passwordSecretRef: Secret restic not found; " +
-		"sources.postgres[tickets].connectionSecretRef: Secret helpdesk-db not found; sources.volumes[attachments].claimName: PersistentVolumeClaim helpdesk-attachments not found"
-	if c.Reason != opsv1alpha1.ReasonInvalidSpec || c.Message != want {
-		t.Errorf("Ready = %s: %s\nwant %s: %s", c.Reason, c.Message, opsv1alpha1.ReasonInvalidSpec, want)
-	}
 	var cjs batchv1.CronJobList
 	if err := k8sClient.List(ctx, &cjs, client.InNamespace(ns)); err != nil || len(cjs.Items) != 0 {
 		t.Errorf("CronJobs created for an invalid policy: %d %v", len(cjs.Items), err)
@@ -460,7 +457,7 @@ func TestBackupPolicyMissingReferences(t *testing.T) {
 	if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(policy)}); err != nil {
 		t.Fatal(err)
 	}
-	got = waitPolicy(t, client.ObjectKeyFromObject(policy), func(p *opsv1alpha1.BackupPolicy) error {
+	got := waitPolicy(t, client.ObjectKeyFromObject(policy), func(p *opsv1alpha1.BackupPolicy) error {
 		if c := policyCondition(p, opsv1alpha1.ConditionReady); c.Message != "repository.passwordSecretRef: Secret restic has no key password" {
 			return fmt.Errorf("Ready %q", c.Message)
 		}
