@@ -304,6 +304,9 @@ func RepositoryEndpoint(url string) (host string, port int32, ok bool) {
 	if i := strings.IndexAny(rest, "/"); i >= 0 {
 		rest = rest[:i]
 	}
+	if i := strings.LastIndex(rest, "@"); i >= 0 {
+		rest = rest[i+1:] // user:password@ is not part of the host
+	}
 	if i := strings.LastIndex(rest, ":"); i >= 0 {
 		var p int
 		if _, err := fmt.Sscanf(rest[i+1:], "%d", &p); err == nil {
