@@ -56,6 +56,12 @@ const (
 	ReasonRPOMissed       = "RPOMissed"
 	// recentBackupsLimit bounds status.recentBackups.
 	recentBackupsLimit = 10
+	// resultRecheck is how soon a finished Job whose pod the cache does not
+	// show terminated yet is looked at again (the Job and Pod informers
+	// are not in step); resultPatience is how long a finished Job may lack
+	// a terminated pod before its own condition is taken as the result.
+	resultRecheck  = 10 * time.Second
+	resultPatience = 2 * time.Minute
 )
 
 // BackupPolicyReconciler keeps a policy's backup, prune and check CronJobs,
@@ -113,8 +119,12 @@ func (r *BackupPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Request
 			"backup, prune and check CronJobs, ServiceAccount and NetworkPolicy in place")
 		policy.Status.ObservedGeneration = policy.Generation
 	}
-	if err := r.reconcileResults(ctx, policy, before); err != nil {
+	pending, err := r.reconcileResults(ctx, policy, before)
+	if err != nil {
 		return ctrl.Result{}, err
+	}
+	if pending && (requeue == 0 || resultRecheck < requeue) {
+		requeue = resultRecheck
 	}
 	if next := r.reconcileRPO(policy, before, now); next > 0 && (requeue == 0 || next < requeue) {
 		requeue = next
@@ -299,14 +309,16 @@ func (r *BackupPolicyReconciler) reconcileChildren(ctx context.Context, policy *
 	})
 }
 
-// reconcileResults reads the finished backup Jobs into status.
-func (r *BackupPolicyReconciler) reconcileResults(ctx context.Context, policy *opsv1alpha1.BackupPolicy, before *opsv1alpha1.BackupPolicy) error {
+// reconcileResults reads the finished backup Jobs into status; it reports
+// whether a finished Job's result is not readable yet.
+func (r *BackupPolicyReconciler) reconcileResults(ctx context.Context, policy *opsv1alpha1.BackupPolicy, before *opsv1alpha1.BackupPolicy) (bool, error) {
 	var jobs batchv1.JobList
 	if err := r.List(ctx, &jobs, client.InNamespace(policy.Namespace), client.MatchingLabels{
 		resources.LabelBackupPolicy: policy.Name, resources.LabelOperation: resources.OperationBackup,
 	}); err != nil {
-		return err
+		return false, err
 	}
+	pending := false
 	known := map[string]bool{}
 	for _, b := range before.Status.RecentBackups {
 		known[b.JobName] = true
@@ -317,11 +329,15 @@ func (r *BackupPolicyReconciler) reconcileResults(ctx context.Context, policy *o
 		if known[job.Name] {
 			continue
 		}
-		res, finished, err := r.jobResult(ctx, job)
+		res, state, err := r.jobResult(ctx, job)
 		if err != nil {
-			return err
+			return false, err
 		}
-		if !finished {
+		if state == jobRunning {
+			continue
+		}
+		if state == jobResultPending {
+			pending = true
 			continue
 		}
 		results = append(results, res)
@@ -337,7 +353,7 @@ func (r *BackupPolicyReconciler) reconcileResults(ctx context.Context, policy *o
 		results = results[:recentBackupsLimit]
 	}
 	if len(results) == 0 {
-		return nil
+		return pending, nil
 	}
 	policy.Status.RecentBackups = results
 	last := results[0]
@@ -365,8 +381,19 @@ func (r *BackupPolicyReconciler) reconcileResults(ctx context.Context, policy *o
 	if t := policy.Status.LastSuccessfulTime; t != nil {
 		backupLastSuccess.WithLabelValues(labels...).Set(float64(t.Unix()))
 	}
-	return nil
+	return pending, nil
 }
+
+// jobState is how far a Job's result can be read.
+type jobState int
+
+const (
+	jobRunning jobState = iota
+	// jobResultPending: the Job finished but its pod's termination is not
+	// in the cache yet.
+	jobResultPending
+	jobFinished
+)
 
 func completion(b opsv1alpha1.BackupResult) time.Time {
 	if b.CompletionTime != nil {
@@ -378,10 +405,10 @@ func completion(b opsv1alpha1.BackupResult) time.Time {
 // jobResult reads a finished Job's outcome from its pod's termination
 // message (written by the agent), falling back to the Job's own condition
 // when the agent could not write one (killed, out of memory, deadline).
-func (r *BackupPolicyReconciler) jobResult(ctx context.Context, job *batchv1.Job) (opsv1alpha1.BackupResult, bool, error) {
+func (r *BackupPolicyReconciler) jobResult(ctx context.Context, job *batchv1.Job) (opsv1alpha1.BackupResult, jobState, error) {
 	done := finishedCondition(job)
 	if done == nil {
-		return opsv1alpha1.BackupResult{}, false, nil
+		return opsv1alpha1.BackupResult{}, jobRunning, nil
 	}
 	res := opsv1alpha1.BackupResult{JobName: job.Name, Result: opsv1alpha1.BackupFailed, StartTime: job.Status.StartTime, CompletionTime: &done.LastTransitionTime}
 	if job.Status.CompletionTime != nil {
@@ -389,9 +416,14 @@ func (r *BackupPolicyReconciler) jobResult(ctx context.Context, job *batchv1.Job
 	}
 	var pods corev1.PodList
 	if err := r.List(ctx, &pods, client.InNamespace(job.Namespace), client.MatchingLabels{batchv1.JobNameLabel: job.Name}); err != nil {
-		return res, true, err
+		return res, jobRunning, err
 	}
-	message := terminationMessage(pods.Items)
+	message, terminated := terminationMessage(pods.Items)
+	// Cache lag, measured in real time: it is about informers, not about
+	// the business clock.
+	if !terminated && time.Since(done.LastTransitionTime.Time) < resultPatience {
+		return res, jobResultPending, nil
+	}
 	out, err := agent.DecodeResult([]byte(message))
 	switch {
 	case err == nil && out.Operation != "":
@@ -415,7 +447,7 @@ func (r *BackupPolicyReconciler) jobResult(ctx context.Context, job *batchv1.Job
 	if len(res.Message) > 1024 {
 		res.Message = res.Message[:1024]
 	}
-	return res, true, nil
+	return res, jobFinished, nil
 }
 
 // finishedCondition is a Job's Complete or Failed condition, nil while it runs.
@@ -429,21 +461,21 @@ func finishedCondition(job *batchv1.Job) *batchv1.JobCondition {
 }
 
 // terminationMessage is the message of the newest terminated container of
-// the pods (a retried Job has several), or the reason it was terminated.
-func terminationMessage(pods []corev1.Pod) string {
-	var message string
+// the pods (a retried Job has several), or the reason it was terminated;
+// terminated is false when no container has terminated.
+func terminationMessage(pods []corev1.Pod) (message string, terminated bool) {
 	var newest time.Time
 	for _, p := range pods {
 		for _, cs := range p.Status.ContainerStatuses {
-			if t := cs.State.Terminated; t != nil && t.FinishedAt.After(newest) {
-				newest, message = t.FinishedAt.Time, t.Message
+			if t := cs.State.Terminated; t != nil && (!terminated || t.FinishedAt.After(newest)) {
+				newest, message, terminated = t.FinishedAt.Time, t.Message, true
 				if message == "" && t.Reason != "" {
 					message = "agent exited with " + t.Reason
 				}
 			}
 		}
 	}
-	return message
+	return message, terminated
 }
 
 // reconcileRPO compares the age of the newest successful backup with the

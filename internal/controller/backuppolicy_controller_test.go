@@ -202,9 +202,10 @@ func TestBackupPolicyChildren(t *testing.T) {
 	}
 
 	// Suspend reaches the CronJobs; removing the check removes its CronJob.
-	got.Spec.Suspend = true
-	got.Spec.Check = nil
-	if err := k8sClient.Update(ctx, got); err != nil {
+	if err := update(t, k8sClient, got, func(p *opsv1alpha1.BackupPolicy) {
+		p.Spec.Suspend = true
+		p.Spec.Check = nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	waitPolicy(t, client.ObjectKeyFromObject(policy), readyPolicy)
@@ -254,26 +255,10 @@ func finishJob(t *testing.T, ns, name string, succeeded bool, message string, at
 	if err := k8sClient.Create(ctx, job); err != nil {
 		t.Fatal(err)
 	}
+	// As in a cluster: the pod terminates first, then the Job controller
+	// marks the Job finished.
 	start := metav1.NewTime(at.Add(-3 * time.Minute))
 	end := metav1.NewTime(at)
-	job.Status.StartTime = &start
-	if succeeded {
-		job.Status.Succeeded = 1
-		job.Status.CompletionTime = &end
-		job.Status.Conditions = []batchv1.JobCondition{
-			{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue, LastTransitionTime: end, LastProbeTime: end},
-			{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, LastTransitionTime: end, LastProbeTime: end},
-		}
-	} else {
-		job.Status.Failed = 2
-		job.Status.Conditions = []batchv1.JobCondition{
-			{Type: batchv1.JobFailureTarget, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", LastTransitionTime: end, LastProbeTime: end},
-			{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", LastTransitionTime: end, LastProbeTime: end},
-		}
-	}
-	if err := k8sClient.Status().Update(ctx, job); err != nil {
-		t.Fatalf("job status: %v", err)
-	}
 	labels := map[string]string{batchv1.JobNameLabel: name}
 	for k, v := range cj.Spec.JobTemplate.Spec.Template.Labels {
 		labels[k] = v
@@ -298,6 +283,24 @@ func finishJob(t *testing.T, ns, name string, succeeded bool, message string, at
 	}}}
 	if err := k8sClient.Status().Update(ctx, pod); err != nil {
 		t.Fatalf("pod status: %v", err)
+	}
+	job.Status.StartTime = &start
+	if succeeded {
+		job.Status.Succeeded = 1
+		job.Status.CompletionTime = &end
+		job.Status.Conditions = []batchv1.JobCondition{
+			{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue, LastTransitionTime: end, LastProbeTime: end},
+			{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, LastTransitionTime: end, LastProbeTime: end},
+		}
+	} else {
+		job.Status.Failed = 2
+		job.Status.Conditions = []batchv1.JobCondition{
+			{Type: batchv1.JobFailureTarget, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", LastTransitionTime: end, LastProbeTime: end},
+			{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", LastTransitionTime: end, LastProbeTime: end},
+		}
+	}
+	if err := k8sClient.Status().Update(ctx, job); err != nil {
+		t.Fatalf("job status: %v", err)
 	}
 }
 
@@ -394,7 +397,12 @@ func TestBackupPolicyStatusFromJobs(t *testing.T) {
 		t.Errorf("rpo_met metric %v", v)
 	}
 	_ = res
-	rv := got.ResourceVersion
+	rv := settle(t, func() string {
+		if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(policy), got); err != nil {
+			t.Fatal(err)
+		}
+		return got.ResourceVersion
+	})
 	if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(policy)}); err != nil {
 		t.Fatal(err)
 	}
