@@ -42,9 +42,11 @@ type Runner struct {
 	Now func() time.Time
 }
 
-// tags of every snapshot of a policy's source.
-func tags(cfg Config, source, database, kind string) []string {
-	t := []string{"policy=" + cfg.Policy, "source=" + source, "kind=" + kind}
+// snapshotTags are the tags of a policy's snapshots of one source (and
+// database) and kind (data or manifest); backup writes them, restore finds
+// snapshots by them.
+func snapshotTags(policy, source, database, kind string) []string {
+	t := []string{"policy=" + policy, "source=" + source, "kind=" + kind}
 	if database != "" {
 		t = append(t, "database="+database)
 	}
@@ -150,7 +152,7 @@ func (a *Runner) backupDatabase(ctx context.Context, cfg Config, src PostgresSou
 	if err != nil {
 		return Snapshot{}, err
 	}
-	store := a.Restic.BackupCommand(ctx, tags(cfg, src.Name, db, "data"), "--stdin", "--stdin-filename", db+".dump")
+	store := a.Restic.BackupCommand(ctx, snapshotTags(cfg.Policy, src.Name, db, "data"), "--stdin", "--stdin-filename", db+".dump")
 	storeIn, err := store.StdinPipe()
 	if err != nil {
 		return Snapshot{}, err
@@ -194,7 +196,7 @@ func (a *Runner) backupVolume(ctx context.Context, cfg Config, vol VolumeSource)
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("reading %s: %w", vol.Path, err)
 	}
-	summary, err := a.Restic.BackupPaths(ctx, tags(cfg, vol.Name, "", "data"), vol.Path)
+	summary, err := a.Restic.BackupPaths(ctx, snapshotTags(cfg.Policy, vol.Name, "", "data"), vol.Path)
 	if err != nil {
 		return Snapshot{}, err
 	}
@@ -207,7 +209,7 @@ func (a *Runner) storeManifest(ctx context.Context, cfg Config, source, db strin
 	if err != nil {
 		return Snapshot{}, err
 	}
-	ms, err := a.Restic.BackupReader(ctx, tags(cfg, source, db, "manifest"), "manifest.json", bytes.NewReader(b))
+	ms, err := a.Restic.BackupReader(ctx, snapshotTags(cfg.Policy, source, db, "manifest"), "manifest.json", bytes.NewReader(b))
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("storing the manifest: %w", err)
 	}

@@ -98,15 +98,8 @@ func (a *Runner) findSnapshot(ctx context.Context, tags []string, want string) (
 }
 
 // manifestFor reads the manifest stored for a data snapshot.
-func (a *Runner) manifestFor(ctx context.Context, tags []string, data ResticSnapshot) (Manifest, error) {
-	mtags := make([]string, 0, len(tags))
-	for _, t := range tags {
-		if t == "kind=data" {
-			t = "kind=manifest"
-		}
-		mtags = append(mtags, t)
-	}
-	snaps, err := a.Restic.Snapshots(ctx, mtags)
+func (a *Runner) manifestFor(ctx context.Context, policy, source, database string, data ResticSnapshot) (Manifest, error) {
+	snaps, err := a.Restic.Snapshots(ctx, snapshotTags(policy, source, database, "manifest"))
 	if err != nil {
 		return Manifest{}, err
 	}
@@ -139,12 +132,11 @@ func (a *Runner) Restore(ctx context.Context, cfg RestoreConfig) ([]Restored, er
 func (a *Runner) restore(ctx context.Context, cfg RestoreConfig) ([]Restored, error) {
 	var out []Restored
 	for _, db := range cfg.Postgres {
-		tags := []string{"policy=" + cfg.Policy, "source=" + db.Source, "kind=data", "database=" + db.Database}
-		snap, err := a.findSnapshot(ctx, tags, cfg.Snapshot)
+		snap, err := a.findSnapshot(ctx, snapshotTags(cfg.Policy, db.Source, db.Database, "data"), cfg.Snapshot)
 		if err != nil {
 			return out, err
 		}
-		m, err := a.manifestFor(ctx, tags, snap)
+		m, err := a.manifestFor(ctx, cfg.Policy, db.Source, db.Database, snap)
 		if err != nil {
 			return out, err
 		}
@@ -154,12 +146,11 @@ func (a *Runner) restore(ctx context.Context, cfg RestoreConfig) ([]Restored, er
 		out = append(out, Restored{Source: db.Source, Database: db.Database, ID: snap.ShortID, Time: snap.Time, Manifest: m})
 	}
 	for _, v := range cfg.Volumes {
-		tags := []string{"policy=" + cfg.Policy, "source=" + v.Source, "kind=data"}
-		snap, err := a.findSnapshot(ctx, tags, cfg.Snapshot)
+		snap, err := a.findSnapshot(ctx, snapshotTags(cfg.Policy, v.Source, "", "data"), cfg.Snapshot)
 		if err != nil {
 			return out, err
 		}
-		m, err := a.manifestFor(ctx, tags, snap)
+		m, err := a.manifestFor(ctx, cfg.Policy, v.Source, "", snap)
 		if err != nil {
 			return out, err
 		}

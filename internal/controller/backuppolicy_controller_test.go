@@ -20,7 +20,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +33,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -43,7 +41,6 @@ import (
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/agent"
 	"github.com/supportstack/operator/internal/resources"
-	"github.com/supportstack/operator/internal/testenv"
 )
 
 const (
@@ -55,22 +52,7 @@ const (
 
 func samplePolicy(t *testing.T, ns string) *opsv1alpha1.BackupPolicy {
 	t.Helper()
-	objs, err := testenv.ReadObjects(filepath.Join(testenv.RepoRoot(), "config", "samples"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, u := range objs {
-		if u.GetKind() == "BackupPolicy" {
-			p := &opsv1alpha1.BackupPolicy{}
-			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, p); err != nil {
-				t.Fatal(err)
-			}
-			p.Namespace = ns
-			return p
-		}
-	}
-	t.Fatal("no BackupPolicy sample")
-	return nil
+	return sample(t, ns, "BackupPolicy", &opsv1alpha1.BackupPolicy{})
 }
 
 // createPolicyInputs creates what the sample policy refers to.

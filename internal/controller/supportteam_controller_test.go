@@ -101,25 +101,30 @@ func newNamespace(t *testing.T) string {
 	return ns.Name
 }
 
-// sampleTeam is config/samples' SupportTeam, in namespace ns.
-func sampleTeam(t *testing.T, ns string) *opsv1alpha1.SupportTeam {
+// sample reads config/samples' object of kind into obj, in namespace ns.
+func sample[T client.Object](t *testing.T, ns, kind string, obj T) T {
 	t.Helper()
 	objs, err := testenv.ReadObjects(filepath.Join(testenv.RepoRoot(), "config", "samples"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, u := range objs {
-		if u.GetKind() == "SupportTeam" {
-			team := &opsv1alpha1.SupportTeam{}
-			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, team); err != nil {
+		if u.GetKind() == kind {
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, obj); err != nil {
 				t.Fatal(err)
 			}
-			team.Namespace = ns
-			return team
+			obj.SetNamespace(ns)
+			return obj
 		}
 	}
-	t.Fatal("no SupportTeam sample")
-	return nil
+	t.Fatalf("config/samples has no %s", kind)
+	return obj
+}
+
+// sampleTeam is config/samples' SupportTeam, in namespace ns.
+func sampleTeam(t *testing.T, ns string) *opsv1alpha1.SupportTeam {
+	t.Helper()
+	return sample(t, ns, "SupportTeam", &opsv1alpha1.SupportTeam{})
 }
 
 // readyTeam waits until the team's status describes its current generation.
