@@ -48,13 +48,18 @@ type DRDrillRunSpec struct {
 	DrillProcedure `json:",inline"`
 }
 
-// SnapshotRef identifies the restored snapshot.
+// SnapshotRef identifies the restored snapshots.
 type SnapshotRef struct {
-	// id is restic's snapshot id.
+	// id is restic's snapshot id; with several sources, their ids joined
+	// by commas in source order.
 	ID string `json:"id"`
-	// time is when the snapshot was taken.
+	// time is when the snapshot was taken (the oldest, with several).
 	// +optional
 	Time *metav1.Time `json:"time,omitempty"`
+	// manifestSHA256 is the SHA-256 of the backup manifest recorded with
+	// the snapshot (with several, their digests joined by commas).
+	// +optional
+	ManifestSHA256 string `json:"manifestSHA256,omitempty"`
 }
 
 // PhaseTimings are the measured durations of a run's phases.
@@ -132,6 +137,10 @@ type DRDrillRunStatus struct {
 	// startTime is when provisioning started.
 	// +optional
 	StartTime *metav1.Time `json:"startTime,omitempty"`
+	// phaseStartTime is when the current phase started; phase timeouts
+	// count from it.
+	// +optional
+	PhaseStartTime *metav1.Time `json:"phaseStartTime,omitempty"`
 	// completionTime is when the run reached a final phase.
 	// +optional
 	CompletionTime *metav1.Time `json:"completionTime,omitempty"`

@@ -403,6 +403,10 @@ func (in *DRDrillRunStatus) DeepCopyInto(out *DRDrillRunStatus) {
 		in, out := &in.StartTime, &out.StartTime
 		*out = (*in).DeepCopy()
 	}
+	if in.PhaseStartTime != nil {
+		in, out := &in.PhaseStartTime, &out.PhaseStartTime
+		*out = (*in).DeepCopy()
+	}
 	if in.CompletionTime != nil {
 		in, out := &in.CompletionTime, &out.CompletionTime
 		*out = (*in).DeepCopy()

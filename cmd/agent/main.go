@@ -105,21 +105,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// drillResult is what restore and verify report through the termination log.
-type drillResult struct {
-	Operation string              `json:"operation"`
-	Start     time.Time           `json:"startTime"`
-	End       time.Time           `json:"completionTime"`
-	Restored  []agent.Restored    `json:"restored,omitempty"`
-	Checks    []agent.CheckResult `json:"checks,omitempty"`
-	// DrillError is true when the drill could not be carried out (no such
-	// snapshot, a corrupt repository), as opposed to a failed check.
-	DrillError bool   `json:"drillError,omitempty"`
-	Error      string `json:"error,omitempty"`
-}
-
 func drill(ctx context.Context, runner *agent.Runner, op, config, termination string, stdout, stderr io.Writer) int {
-	res := drillResult{Operation: op, Start: time.Now()}
+	res := agent.DrillResult{Operation: op, Start: time.Now()}
 	var err error
 	switch op {
 	case "restore":
@@ -131,6 +118,10 @@ func drill(ctx context.Context, runner *agent.Runner, op, config, termination st
 		var checks []agent.VerifyCheck
 		if err = json.Unmarshal([]byte(config), &checks); err == nil {
 			res.Checks, err = runner.Verify(ctx, checks)
+			res.AllPassed = err == nil && len(res.Checks) == len(checks)
+			for _, c := range res.Checks {
+				res.AllPassed = res.AllPassed && c.Passed
+			}
 		}
 	}
 	res.End = time.Now()
@@ -140,24 +131,8 @@ func drill(ctx context.Context, runner *agent.Runner, op, config, termination st
 	}
 	out, _ := json.Marshal(res)
 	if termination != "" {
-		// Kubernetes keeps 4 KiB of a termination message: when the
-		// manifests' table lists do not fit, they are left out there (the
-		// manifest digests stay); stdout, the pod log, has everything.
-		short := out
-		if len(short) > 4096 {
-			trimmed := res
-			trimmed.Restored = nil
-			for _, r := range res.Restored {
-				if r.Manifest.Database != nil {
-					db := *r.Manifest.Database
-					db.Tables = nil
-					r.Manifest.Database = &db
-				}
-				trimmed.Restored = append(trimmed.Restored, r)
-			}
-			short, _ = json.Marshal(trimmed)
-		}
-		if err := os.WriteFile(termination, short, 0o644); err != nil {
+		// The termination log keeps 4 KiB; stdout, the pod log, has everything.
+		if err := os.WriteFile(termination, res.Encode(), 0o644); err != nil {
 			_, _ = fmt.Fprintf(stderr, "writing the termination log: %v\n", err)
 		}
 	}

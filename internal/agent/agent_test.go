@@ -92,3 +92,44 @@ func TestParseConfigRefusals(t *testing.T) {
 		t.Errorf("%+v %v", c, err)
 	}
 }
+
+func TestDrillResultFitsTerminationMessage(t *testing.T) {
+	db := &DatabaseManifest{Name: "helpdesk", ServerVersion: "15.8"}
+	for i := 0; i < 300; i++ {
+		db.Tables = append(db.Tables, TableCount{Table: fmt.Sprintf("public.table_%03d", i), Rows: int64(i)})
+	}
+	m := Manifest{Policy: "ns/p", Source: "tickets", DataSnapshot: "0123abcd", Database: db}
+	r := DrillResult{Operation: "restore", Restored: []Restored{{Source: "tickets", Database: "helpdesk", ID: "0123abcd", Manifest: m}}}
+	for i := 0; i < 64; i++ {
+		r.Checks = append(r.Checks, CheckResult{Name: fmt.Sprintf("check-%d", i), Passed: i%2 == 0, Expected: strings.Repeat("e", 300), Observed: strings.Repeat("o", 300)})
+	}
+	b := r.Encode()
+	if len(b) > 4096 {
+		t.Fatalf("%d bytes", len(b))
+	}
+	back, err := DecodeDrillResult(b)
+	if err != nil || len(back.Restored) != 1 || len(back.Checks)+back.ChecksOmitted != 64 || len(back.Checks) < 48 {
+		t.Fatalf("decoded %+v, %v", back, err)
+	}
+	// The digest of the full manifest survives the trimming.
+	if got := back.Restored[0]; got.ManifestSHA256 != m.Digest() || got.Manifest.Database.Tables != nil {
+		t.Errorf("trimmed restore %+v, want digest %s", got, m.Digest())
+	}
+	// 64 checks with 63-character names cannot fit: passed ones go first.
+	for i := range r.Checks {
+		r.Checks[i].Name = fmt.Sprintf("%063d", i)
+	}
+	back, err = DecodeDrillResult(r.Encode())
+	if err != nil || back.ChecksOmitted == 0 || len(back.Checks)+back.ChecksOmitted != 64 || back.Checks[0].Passed {
+		t.Errorf("long names: %d checks, %d omitted, %v", len(back.Checks), back.ChecksOmitted, err)
+	}
+	for _, c := range back.Checks[:min(len(back.Checks), 32)] {
+		if c.Passed {
+			t.Errorf("a passed check %s was kept before a failed one", c.Name)
+		}
+	}
+	small := DrillResult{Operation: "verify", Checks: []CheckResult{{Name: "a", Passed: true, Expected: ">= 1", Observed: "3"}}}
+	if back, _ := DecodeDrillResult(small.Encode()); back.Checks[0] != small.Checks[0] {
+		t.Errorf("a small result changed: %+v", back)
+	}
+}

@@ -84,6 +84,21 @@ func TestDrillRestoreAndVerify(t *testing.T) {
 	if results[0].Observed != "45000" || results[0].Expected != ">= 1" {
 		t.Errorf("sql check %+v", results[0])
 	}
+	// The verify Job gets where the manifests are, not the manifests: it
+	// reads them from the repository and reaches the same verdict.
+	byRef, err := runner.Verify(ctx, []agent.VerifyCheck{
+		{Name: "row-counts", Database: "helpdesk", TargetURIEnv: "SANDBOX_URI", Tables: &agent.TableComparison{
+			Tables: []string{"tickets", "articles", "kb.pages"}, From: &agent.ManifestRef{Policy: cfg.Policy, Source: "tickets", Database: "helpdesk", Snapshot: restored[0].ID}}},
+		{Name: "attachments", Files: &agent.FileComparison{Path: restored[1].Path,
+			From: &agent.ManifestRef{Policy: cfg.Policy, Source: "attachments", Snapshot: restored[1].ID}}},
+	})
+	if err != nil || len(byRef) != 2 || !byRef[0].Passed || !byRef[1].Passed || byRef[0].Expected != results[1].Expected {
+		t.Errorf("checks with manifests read from the repository: %+v %v", byRef, err)
+	}
+	if _, err := runner.Verify(ctx, []agent.VerifyCheck{{Name: "row-counts", Database: "helpdesk", TargetURIEnv: "SANDBOX_URI",
+		Tables: &agent.TableComparison{From: &agent.ManifestRef{Policy: cfg.Policy, Source: "tickets", Database: "helpdesk", Snapshot: "deadbeef"}}}}); !errors.As(err, new(*agent.DrillError)) {
+		t.Errorf("a manifest that is not there: %v", err)
+	}
 
 	// The restored copy loses rows; one expectation is wrong.
 	sandbox.Exec(t, "helpdesk", "DELETE FROM articles WHERE id % 10 = 0")

@@ -64,6 +64,9 @@ type Restored struct {
 	ID       string    `json:"id"`
 	Time     time.Time `json:"time"`
 	Manifest Manifest  `json:"manifest"`
+	// ManifestSHA256 is Manifest.Digest() of the full manifest, set when the
+	// report leaves the manifest's table list out.
+	ManifestSHA256 string `json:"manifestSHA256,omitempty"`
 	// Path is where a volume's files were restored.
 	Path string `json:"path,omitempty"`
 }
@@ -167,6 +170,9 @@ func (a *Runner) restore(ctx context.Context, cfg RestoreConfig) ([]Restored, er
 
 // corrupt marks repository integrity errors as drill errors.
 func corrupt(err error) error {
+	if err == nil {
+		return nil
+	}
 	msg := strings.ToLower(err.Error())
 	var re *ResticError
 	if errors.As(err, &re) {

@@ -53,12 +53,36 @@ type TableComparison struct {
 	Tables           []string         `json:"tables,omitempty"`
 	TolerancePercent float64          `json:"tolerancePercent"`
 	Manifest         DatabaseManifest `json:"manifest"`
+	// From, when set, reads Manifest from the repository: the operator
+	// passes where the manifest is, not its (possibly large) table list.
+	From *ManifestRef `json:"from,omitempty"`
 }
 
 // FileComparison compares a restored directory with a manifest.
 type FileComparison struct {
 	Path     string         `json:"path"`
 	Manifest VolumeManifest `json:"manifest"`
+	// From, when set, reads Manifest from the repository.
+	From *ManifestRef `json:"from,omitempty"`
+}
+
+// ManifestRef locates the manifest of a data snapshot in the repository.
+type ManifestRef struct {
+	Policy   string `json:"policy"`
+	Source   string `json:"source"`
+	Database string `json:"database,omitempty"`
+	// Snapshot is the data snapshot's id (short or full).
+	Snapshot string `json:"snapshot"`
+}
+
+// manifest reads the manifest ref points at.
+func (a *Runner) manifest(ctx context.Context, ref ManifestRef) (Manifest, error) {
+	short := ref.Snapshot
+	if len(short) > 8 {
+		short = short[:8]
+	}
+	m, err := a.manifestFor(ctx, ref.Policy, ref.Source, ref.Database, ResticSnapshot{ID: ref.Snapshot, ShortID: short})
+	return m, corrupt(err)
 }
 
 // CheckResult is one check's outcome.
@@ -84,9 +108,33 @@ func (a *Runner) Verify(ctx context.Context, checks []VerifyCheck) ([]CheckResul
 		case c.SQL != "":
 			r, err = a.verifySQL(ctx, c)
 		case c.Tables != nil:
-			r, err = a.verifyTables(ctx, c)
+			if c.Tables.From != nil {
+				cmp := *c.Tables
+				c.Tables = &cmp
+				var m Manifest
+				if m, err = a.manifest(ctx, *c.Tables.From); err == nil && m.Database == nil {
+					err = &DrillError{fmt.Sprintf("snapshot %s has no database manifest", c.Tables.From.Snapshot)}
+				} else if err == nil {
+					c.Tables.Manifest = *m.Database
+				}
+			}
+			if err == nil {
+				r, err = a.verifyTables(ctx, c)
+			}
 		case c.Files != nil:
-			r, err = verifyFiles(c)
+			if c.Files.From != nil {
+				cmp := *c.Files
+				c.Files = &cmp
+				var m Manifest
+				if m, err = a.manifest(ctx, *c.Files.From); err == nil && m.Volume == nil {
+					err = &DrillError{fmt.Sprintf("snapshot %s has no volume manifest", c.Files.From.Snapshot)}
+				} else if err == nil {
+					c.Files.Manifest = *m.Volume
+				}
+			}
+			if err == nil {
+				r, err = verifyFiles(c)
+			}
 		default:
 			err = fmt.Errorf("check %s has nothing to check", c.Name)
 		}

@@ -298,6 +298,11 @@ func apply[T client.Object](ctx context.Context, c client.Client, rec events.Eve
 	obj := desired.DeepCopyObject().(T)
 	res, err := controllerutil.CreateOrPatch(ctx, c, obj, func() error {
 		mutate(obj)
+		if owner.GetNamespace() != obj.GetNamespace() {
+			// A drill's sandbox lives in its own namespace; owner
+			// references cannot cross namespaces (labels tie it to the run).
+			return nil
+		}
 		return controllerutil.SetControllerReference(owner, obj, c.Scheme())
 	})
 	if err != nil {

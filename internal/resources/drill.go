@@ -1,0 +1,413 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package resources
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+
+	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+	"github.com/supportstack/operator/internal/agent"
+)
+
+// Labels of drill objects. A sandbox namespace cannot have its run as
+// owner (namespaced objects cannot own cluster-scoped ones), so the run is
+// found from the sandbox's labels, and a finalizer on the run deletes it.
+const (
+	// LabelDrill is on a drill's runs and evidence ConfigMaps.
+	LabelDrill = "ops.supportstack.io/drill"
+	// LabelDrillRun and LabelDrillRunNamespace are on a run's sandbox
+	// namespace and everything in it.
+	LabelDrillRun          = "ops.supportstack.io/drillrun"
+	LabelDrillRunNamespace = "ops.supportstack.io/drillrun-namespace"
+	// LabelComponent tells the scratch PostgreSQL from the drill agents.
+	LabelComponent = "ops.supportstack.io/component"
+	// LabelEvidence marks evidence ConfigMaps.
+	LabelEvidence = "ops.supportstack.io/evidence"
+)
+
+// Sandbox components and object names.
+const (
+	ComponentScratchPostgres = "scratch-postgres"
+	ComponentDrillAgent      = "drill-agent"
+	OperationRestore         = "restore"
+	OperationVerify          = "verify"
+
+	ScratchPostgresName   = "scratch-postgres"
+	ScratchSecretName     = "scratch-postgres"
+	RepositorySecretName  = "repository"
+	RepositoryCredentials = "repository-credentials"
+	RestoreClaimName      = "restored-volumes"
+	// SandboxURIEnv holds the scratch server's URI in the agent pods.
+	SandboxURIEnv = "SUPPORTSTACK_SANDBOX_URI"
+	restoreRoot   = "/restore"
+	postgresUID   = 999 // the postgres user of the official image
+	minScratch    = 1 << 30
+)
+
+// SandboxNamespaceName is the run's sandbox namespace: spec.sandbox.namespace
+// or drill-<run>, cut to 63 characters.
+func SandboxNamespaceName(run *opsv1alpha1.DRDrillRun) string {
+	if n := run.Spec.Sandbox.Namespace; n != "" {
+		return n
+	}
+	name := "drill-" + run.Name
+	if len(name) > 63 {
+		name = name[:63]
+	}
+	return strings.TrimRight(name, "-.")
+}
+
+// SandboxLabels tie a sandbox object to its run.
+func SandboxLabels(run *opsv1alpha1.DRDrillRun) map[string]string {
+	l := Labels(LabelDrillRun, run.Name)
+	l[LabelDrillRunNamespace] = run.Namespace
+	return l
+}
+
+// SandboxNamespace is a run's sandbox: Pod Security "restricted" enforced.
+func SandboxNamespace(run *opsv1alpha1.DRDrillRun) *corev1.Namespace {
+	labels := SandboxLabels(run)
+	for _, mode := range []string{"enforce", "audit", "warn"} {
+		labels["pod-security.kubernetes.io/"+mode] = "restricted"
+		labels["pod-security.kubernetes.io/"+mode+"-version"] = "latest"
+	}
+	return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: SandboxNamespaceName(run), Labels: labels}}
+}
+
+// ScratchBytes sizes the scratch storage: the policy's newest backup's
+// total bytes with room for indexes and WAL, at least 1 GiB.
+func ScratchBytes(policy *opsv1alpha1.BackupPolicy) int64 {
+	size := int64(0)
+	if b := policy.Status.LastBackup; b != nil {
+		size = b.TotalBytes * 2
+	}
+	return max(size, minScratch)
+}
+
+// SandboxQuota bounds what a sandbox may consume: the scratch server and
+// one agent pod at a time, one scratch volume, no exposed Services.
+func SandboxQuota(run *opsv1alpha1.DRDrillRun, scratchBytes int64) *corev1.ResourceQuota {
+	return &corev1.ResourceQuota{
+		ObjectMeta: metav1.ObjectMeta{Name: "sandbox", Namespace: SandboxNamespaceName(run), Labels: SandboxLabels(run)},
+		Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{
+			corev1.ResourcePods:                   resource.MustParse("4"),
+			corev1.ResourceRequestsCPU:            resource.MustParse("2"),
+			corev1.ResourceRequestsMemory:         resource.MustParse("4Gi"),
+			corev1.ResourceLimitsMemory:           resource.MustParse("8Gi"),
+			corev1.ResourcePersistentVolumeClaims: resource.MustParse("1"),
+			corev1.ResourceRequestsStorage:        *resource.NewQuantity(scratchBytes, resource.BinarySI),
+			corev1.ResourceServices:               resource.MustParse("1"),
+			corev1.ResourceServicesLoadBalancers:  resource.MustParse("0"),
+			corev1.ResourceServicesNodePorts:      resource.MustParse("0"),
+		}},
+	}
+}
+
+// SandboxNetworkPolicies deny all ingress and egress in the sandbox, then
+// let the agent pods reach DNS, the repository and the scratch server, and
+// the scratch server accept the agents. A restored help desk reaches no one.
+func SandboxNetworkPolicies(run *opsv1alpha1.DRDrillRun, repository *EgressPeer) []*networkingv1.NetworkPolicy {
+	ns := SandboxNamespaceName(run)
+	tcp, udp := corev1.ProtocolTCP, corev1.ProtocolUDP
+	dns, pg := intstr.FromInt32(53), intstr.FromInt32(5432)
+	agents := metav1.LabelSelector{MatchLabels: map[string]string{LabelComponent: ComponentDrillAgent}}
+	scratch := metav1.LabelSelector{MatchLabels: map[string]string{LabelComponent: ComponentScratchPostgres}}
+	both := []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress}
+	egress := []networkingv1.NetworkPolicyEgressRule{
+		{Ports: []networkingv1.NetworkPolicyPort{{Protocol: &udp, Port: &dns}, {Protocol: &tcp, Port: &dns}}},
+		{To: []networkingv1.NetworkPolicyPeer{{PodSelector: &scratch}}, Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp, Port: &pg}}},
+	}
+	if repository != nil {
+		egress = append(egress, BackupNetworkPolicy(&opsv1alpha1.BackupPolicy{}, []EgressPeer{*repository}).Spec.Egress[1])
+	}
+	policy := func(name string, spec networkingv1.NetworkPolicySpec) *networkingv1.NetworkPolicy {
+		return &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: SandboxLabels(run)}, Spec: spec}
+	}
+	return []*networkingv1.NetworkPolicy{
+		policy("default-deny", networkingv1.NetworkPolicySpec{PolicyTypes: both}),
+		policy("drill-agent-egress", networkingv1.NetworkPolicySpec{PodSelector: agents, PolicyTypes: both, Egress: egress}),
+		policy("scratch-postgres-ingress", networkingv1.NetworkPolicySpec{PodSelector: scratch, PolicyTypes: both,
+			Ingress: []networkingv1.NetworkPolicyIngressRule{{
+				From:  []networkingv1.NetworkPolicyPeer{{PodSelector: &agents}},
+				Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp, Port: &pg}},
+			}}}),
+	}
+}
+
+// ScratchSecret holds the scratch server's generated password and the URI
+// the agents connect with. It never leaves the sandbox.
+func ScratchSecret(run *opsv1alpha1.DRDrillRun, password string) *corev1.Secret {
+	ns := SandboxNamespaceName(run)
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: ScratchSecretName, Namespace: ns, Labels: SandboxLabels(run)},
+		StringData: map[string]string{
+			"password": password,
+			"uri":      fmt.Sprintf("postgresql://postgres:%s@%s.%s.svc:5432/postgres?sslmode=disable", password, ScratchPostgresName, ns),
+		},
+	}
+}
+
+// ScratchPostgres is the empty server a run restores into: the drill's
+// image, restricted security, data on an emptyDir sized from the backup.
+func ScratchPostgres(run *opsv1alpha1.DRDrillRun, scratchBytes int64) (*corev1.Pod, *corev1.Service) {
+	ns := SandboxNamespaceName(run)
+	labels := SandboxLabels(run)
+	labels[LabelComponent] = ComponentScratchPostgres
+	image := run.Spec.Sandbox.PostgresImage
+	if image == "" {
+		image = "postgres:15"
+	}
+	security := RestrictedPodSecurity()
+	security.RunAsUser, security.RunAsGroup, security.FSGroup = ptr.To[int64](postgresUID), ptr.To[int64](postgresUID), ptr.To[int64](postgresUID)
+	emptyDir := func(name string, size int64) corev1.Volume {
+		v := corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}
+		if size > 0 {
+			v.EmptyDir.SizeLimit = resource.NewQuantity(size, resource.BinarySI)
+		}
+		return v
+	}
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: ScratchPostgresName, Namespace: ns, Labels: labels},
+		Spec: corev1.PodSpec{
+			AutomountServiceAccountToken: ptr.To(false),
+			RestartPolicy:                corev1.RestartPolicyAlways,
+			SecurityContext:              security,
+			Volumes:                      []corev1.Volume{emptyDir("data", scratchBytes), emptyDir("run", 0), emptyDir("tmp", 0)},
+			Containers: []corev1.Container{{
+				Name:  "postgres",
+				Image: image,
+				Env: []corev1.EnvVar{
+					{Name: "PGDATA", Value: "/var/lib/postgresql/data/pgdata"},
+					{Name: "POSTGRES_PASSWORD", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+						LocalObjectReference: corev1.LocalObjectReference{Name: ScratchSecretName}, Key: "password"}}},
+				},
+				Ports: []corev1.ContainerPort{{Name: "postgres", ContainerPort: 5432}},
+				VolumeMounts: []corev1.VolumeMount{
+					{Name: "data", MountPath: "/var/lib/postgresql/data"},
+					{Name: "run", MountPath: "/var/run/postgresql"},
+					{Name: "tmp", MountPath: "/tmp"},
+				},
+				ReadinessProbe: &corev1.Probe{
+					ProbeHandler:  corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"pg_isready", "-h", "127.0.0.1", "-U", "postgres"}}},
+					PeriodSeconds: 5,
+				},
+				SecurityContext: RestrictedContainerSecurity(),
+				Resources: corev1.ResourceRequirements{
+					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m"), corev1.ResourceMemory: resource.MustParse("256Mi")},
+					Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("4Gi")},
+				},
+			}},
+		},
+	}
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: ScratchPostgresName, Namespace: ns, Labels: SandboxLabels(run)},
+		Spec: corev1.ServiceSpec{
+			Selector: map[string]string{LabelComponent: ComponentScratchPostgres},
+			Ports:    []corev1.ServicePort{{Name: "postgres", Port: 5432, TargetPort: intstr.FromInt32(5432)}},
+		},
+	}
+	return pod, svc
+}
+
+// RestoreClaim is the scratch volume restored volume sources land on.
+func RestoreClaim(run *opsv1alpha1.DRDrillRun, scratchBytes int64) *corev1.PersistentVolumeClaim {
+	return &corev1.PersistentVolumeClaim{
+		ObjectMeta: metav1.ObjectMeta{Name: RestoreClaimName, Namespace: SandboxNamespaceName(run), Labels: SandboxLabels(run)},
+		Spec: corev1.PersistentVolumeClaimSpec{
+			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{
+				corev1.ResourceStorage: *resource.NewQuantity(scratchBytes, resource.BinarySI)}},
+		},
+	}
+}
+
+// DrillPlan is what a run's restore and verify Jobs do, worked out from the
+// procedure and its BackupPolicy.
+type DrillPlan struct {
+	Restore agent.RestoreConfig
+	checks  []opsv1alpha1.DrillCheck
+	// databaseSource maps a database to the source it is backed up from.
+	databaseSource map[string]string
+	HasVolumes     bool
+}
+
+// PlanDrill checks the procedure against its policy (what CEL cannot see)
+// and plans the restore. Every problem is named in the error.
+func PlanDrill(proc opsv1alpha1.DrillProcedure, policy *opsv1alpha1.BackupPolicy) (DrillPlan, error) {
+	plan := DrillPlan{
+		Restore:        agent.RestoreConfig{Policy: policy.Namespace + "/" + policy.Name, Snapshot: proc.Snapshot},
+		checks:         proc.Checks,
+		databaseSource: map[string]string{},
+	}
+	if plan.Restore.Snapshot == "" {
+		plan.Restore.Snapshot = "latest"
+	}
+	var problems []string
+	if strings.HasPrefix(policy.Spec.Repository.URL, "/") {
+		problems = append(problems, fmt.Sprintf("BackupPolicy %s keeps its repository on a volume of its namespace, which a sandbox cannot mount: drills need a repository reached over the network (s3:, rest:, sftp:, ...)", policy.Name))
+	}
+	var databases []string
+	for _, p := range policy.Spec.Sources.Postgres {
+		for _, db := range p.Databases {
+			plan.databaseSource[db] = p.Name
+			databases = append(databases, db)
+			plan.Restore.Postgres = append(plan.Restore.Postgres, agent.RestoreDatabase{Source: p.Name, Database: db, TargetURIEnv: SandboxURIEnv})
+		}
+	}
+	volumes := map[string]bool{}
+	for _, v := range policy.Spec.Sources.Volumes {
+		volumes[v.Name] = true
+		plan.HasVolumes = true
+		plan.Restore.Volumes = append(plan.Restore.Volumes, agent.RestoreVolume{Source: v.Name, SourcePath: volumeMountRoot + "/" + v.Name, Target: restoreRoot})
+	}
+	sort.Strings(databases)
+	for _, c := range proc.Checks {
+		switch {
+		case c.Files != nil:
+			if !volumes[c.Files.Volume] {
+				problems = append(problems, fmt.Sprintf("check %s: BackupPolicy %s has no volume source %q", c.Name, policy.Name, c.Files.Volume))
+			}
+		case c.Database != "":
+			if plan.databaseSource[c.Database] == "" {
+				problems = append(problems, fmt.Sprintf("check %s: BackupPolicy %s backs up no database %q (it has %s)", c.Name, policy.Name, c.Database, strings.Join(databases, ", ")))
+			}
+		case c.CompareManifest != nil && len(databases) != 1:
+			problems = append(problems, fmt.Sprintf("check %s: set database: BackupPolicy %s backs up %d databases (%s)", c.Name, policy.Name, len(databases), strings.Join(databases, ", ")))
+		}
+	}
+	if len(problems) > 0 {
+		return plan, fmt.Errorf("%s", strings.Join(problems, "; "))
+	}
+	return plan, nil
+}
+
+// VerifyChecks are the verify Job's checks, pointing at the manifests of
+// the snapshots the restore reported.
+func (p DrillPlan) VerifyChecks(restored []agent.Restored) ([]agent.VerifyCheck, error) {
+	ids := map[string]string{}
+	for _, r := range restored {
+		ids[r.Source+"/"+r.Database] = r.ID
+	}
+	ref := func(source, database string) (*agent.ManifestRef, error) {
+		id := ids[source+"/"+database]
+		if id == "" {
+			return nil, fmt.Errorf("the restore reported no snapshot of %s", strings.TrimSuffix(source+"/"+database, "/"))
+		}
+		return &agent.ManifestRef{Policy: p.Restore.Policy, Source: source, Database: database, Snapshot: id}, nil
+	}
+	checks := make([]agent.VerifyCheck, 0, len(p.checks))
+	for _, c := range p.checks {
+		vc := agent.VerifyCheck{Name: c.Name, Database: c.Database, TargetURIEnv: SandboxURIEnv}
+		if vc.Database == "" && len(p.databaseSource) == 1 {
+			for db := range p.databaseSource {
+				vc.Database = db
+			}
+		}
+		switch {
+		case c.SQL != "":
+			vc.SQL, vc.Min, vc.Max, vc.Equals = c.SQL, c.Expect.Min, c.Expect.Max, c.Expect.Equals
+		case c.CompareManifest != nil:
+			from, err := ref(p.databaseSource[vc.Database], vc.Database)
+			if err != nil {
+				return nil, err
+			}
+			vc.Tables = &agent.TableComparison{Tables: c.CompareManifest.Tables, TolerancePercent: float64(c.CompareManifest.TolerancePercent), From: from}
+		case c.Files != nil:
+			from, err := ref(c.Files.Volume, "")
+			if err != nil {
+				return nil, err
+			}
+			vc = agent.VerifyCheck{Name: c.Name, Files: &agent.FileComparison{Path: restoreRoot + volumeMountRoot + "/" + c.Files.Volume, From: from}}
+		}
+		checks = append(checks, vc)
+	}
+	return checks, nil
+}
+
+// DrillJob runs the agent's restore or verify in the sandbox: restricted,
+// no service account token, no retries (a failed attempt is the result),
+// the repository secrets copied into the sandbox, the scratch URI.
+func DrillJob(run *opsv1alpha1.DRDrillRun, policy *opsv1alpha1.BackupPolicy, operation, agentImage string, config any, deadline int64, withVolumes bool) *batchv1.Job {
+	cfg, _ := json.Marshal(config)
+	labels := SandboxLabels(run)
+	labels[LabelComponent] = ComponentDrillAgent
+	labels[LabelOperation] = operation
+	secretEnv := func(name, secret, key string) corev1.EnvVar {
+		return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: secret}, Key: key}}}
+	}
+	env := []corev1.EnvVar{
+		{Name: "RESTIC_REPOSITORY", Value: policy.Spec.Repository.URL},
+		secretEnv("RESTIC_PASSWORD", RepositorySecretName, "password"),
+		{Name: "RESTIC_CACHE_DIR", Value: resticCacheDir},
+		{Name: "HOME", Value: "/tmp"},
+		secretEnv(SandboxURIEnv, ScratchSecretName, "uri"),
+	}
+	var envFrom []corev1.EnvFromSource
+	if policy.Spec.Repository.CredentialsSecretRef != nil {
+		envFrom = append(envFrom, corev1.EnvFromSource{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: RepositoryCredentials}}})
+	}
+	volumes := []corev1.Volume{{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
+	mounts := []corev1.VolumeMount{{Name: "tmp", MountPath: "/tmp"}}
+	if withVolumes {
+		volumes = append(volumes, corev1.Volume{Name: "restored", VolumeSource: corev1.VolumeSource{
+			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: RestoreClaimName, ReadOnly: operation == OperationVerify}}})
+		mounts = append(mounts, corev1.VolumeMount{Name: "restored", MountPath: restoreRoot, ReadOnly: operation == OperationVerify})
+	}
+	return &batchv1.Job{
+		ObjectMeta: metav1.ObjectMeta{Name: operation, Namespace: SandboxNamespaceName(run), Labels: labels},
+		Spec: batchv1.JobSpec{
+			BackoffLimit:          ptr.To[int32](0),
+			ActiveDeadlineSeconds: ptr.To(deadline),
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{
+					AutomountServiceAccountToken: ptr.To(false),
+					RestartPolicy:                corev1.RestartPolicyNever,
+					SecurityContext:              RestrictedPodSecurity(),
+					Volumes:                      volumes,
+					Containers: []corev1.Container{{
+						Name:                     "agent",
+						Image:                    agentImage,
+						Args:                     []string{operation, "--config", string(cfg)},
+						Env:                      env,
+						EnvFrom:                  envFrom,
+						VolumeMounts:             mounts,
+						SecurityContext:          RestrictedContainerSecurity(),
+						TerminationMessagePath:   corev1.TerminationMessagePathDefault,
+						TerminationMessagePolicy: corev1.TerminationMessageReadFile,
+						Resources: corev1.ResourceRequirements{
+							Requests: corev1.ResourceList{corev1.ResourceCPU: mustQuantity("100m"), corev1.ResourceMemory: mustQuantity("128Mi")},
+							Limits:   corev1.ResourceList{corev1.ResourceMemory: mustQuantity("1Gi")},
+						},
+					}},
+				},
+			},
+		},
+	}
+}
