@@ -23,6 +23,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 
 	// The distroless image has no zoneinfo: embed it so team and schedule
 	// time zones resolve.
@@ -49,7 +50,28 @@ import (
 var (
 	scheme   = runtime.NewScheme()
 	setupLog = ctrl.Log.WithName("setup")
+	// version is set at build time (-ldflags "-X main.version=v0.1.0");
+	// otherwise it is read from the build's VCS stamp.
+	version = ""
 )
+
+// operatorVersion is what drill evidence records as the operator version.
+func operatorVersion() string {
+	if version != "" {
+		return version
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := info.Main.Version
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" {
+			v += "+" + s.Value
+		}
+	}
+	return v
+}
 
 func init() {
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
@@ -137,7 +159,7 @@ func main() {
 		os.Exit(1)
 	}
 
-	if err := controller.SetupWithManager(mgr, controller.Options{AgentImage: agentImage}); err != nil {
+	if err := controller.SetupWithManager(mgr, controller.Options{AgentImage: agentImage, Version: operatorVersion()}); err != nil {
 		setupLog.Error(err, "unable to set up controllers")
 		os.Exit(1)
 	}

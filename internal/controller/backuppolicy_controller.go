@@ -185,7 +185,7 @@ func (r *BackupPolicyReconciler) checkReferences(ctx context.Context, policy *op
 			problems = append(problems, fmt.Sprintf("sources.postgres[%s]: the connection Secret's value is not a postgresql:// URI", p.Name))
 			continue
 		}
-		peer, err := r.resolvePeer(ctx, policy.Namespace, host, port)
+		peer, err := resolvePeer(ctx, r.APIReader, policy.Namespace, host, port)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -207,7 +207,7 @@ func (r *BackupPolicyReconciler) checkReferences(ctx context.Context, policy *op
 		}
 	}
 	if host, port, ok := resources.RepositoryEndpoint(spec.Repository.URL); ok {
-		peer, err := r.resolvePeer(ctx, policy.Namespace, host, port)
+		peer, err := resolvePeer(ctx, r.APIReader, policy.Namespace, host, port)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -241,7 +241,7 @@ func postgresEndpoint(uri string) (string, int32, error) {
 // /32; an in-cluster Service name (svc, svc.ns, svc.ns.svc...) becomes its
 // pods; anything else (an external name, a cloud API) is allowed on its
 // port only, to any address, since NetworkPolicies cannot name hosts.
-func (r *BackupPolicyReconciler) resolvePeer(ctx context.Context, namespace, host string, port int32) (resources.EgressPeer, error) {
+func resolvePeer(ctx context.Context, reader client.Reader, namespace, host string, port int32) (resources.EgressPeer, error) {
 	if ip := net.ParseIP(host); ip != nil {
 		bits := "/32"
 		if ip.To4() == nil {
@@ -256,7 +256,7 @@ func (r *BackupPolicyReconciler) resolvePeer(ctx context.Context, namespace, hos
 			ns = parts[1]
 		}
 		var svc corev1.Service
-		err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: ns, Name: parts[0]}, &svc)
+		err := reader.Get(ctx, types.NamespacedName{Namespace: ns, Name: parts[0]}, &svc)
 		if err != nil && !apierrors.IsNotFound(err) {
 			return resources.EgressPeer{}, err
 		}
@@ -406,23 +406,13 @@ func completion(b opsv1alpha1.BackupResult) time.Time {
 // message (written by the agent), falling back to the Job's own condition
 // when the agent could not write one (killed, out of memory, deadline).
 func (r *BackupPolicyReconciler) jobResult(ctx context.Context, job *batchv1.Job) (opsv1alpha1.BackupResult, jobState, error) {
-	done := finishedCondition(job)
-	if done == nil {
-		return opsv1alpha1.BackupResult{}, jobRunning, nil
+	message, done, state, err := readJob(ctx, r.Client, job)
+	if state != jobFinished || err != nil {
+		return opsv1alpha1.BackupResult{}, state, err
 	}
 	res := opsv1alpha1.BackupResult{JobName: job.Name, Result: opsv1alpha1.BackupFailed, StartTime: job.Status.StartTime, CompletionTime: &done.LastTransitionTime}
 	if job.Status.CompletionTime != nil {
 		res.CompletionTime = job.Status.CompletionTime
-	}
-	var pods corev1.PodList
-	if err := r.List(ctx, &pods, client.InNamespace(job.Namespace), client.MatchingLabels{batchv1.JobNameLabel: job.Name}); err != nil {
-		return res, jobRunning, err
-	}
-	message, terminated := terminationMessage(pods.Items)
-	// Cache lag, measured in real time: it is about informers, not about
-	// the business clock.
-	if !terminated && time.Since(done.LastTransitionTime.Time) < resultPatience {
-		return res, jobResultPending, nil
 	}
 	out, err := agent.DecodeResult([]byte(message))
 	switch {
@@ -448,6 +438,28 @@ func (r *BackupPolicyReconciler) jobResult(ctx context.Context, job *batchv1.Job
 		res.Message = res.Message[:1024]
 	}
 	return res, jobFinished, nil
+}
+
+// readJob reads a Job's outcome: its finished condition and its pod's
+// termination message. A finished Job whose pod's termination the cache does
+// not show yet is jobResultPending for up to resultPatience (then the Job's
+// condition alone decides).
+func readJob(ctx context.Context, c client.Reader, job *batchv1.Job) (string, *batchv1.JobCondition, jobState, error) {
+	done := finishedCondition(job)
+	if done == nil {
+		return "", nil, jobRunning, nil
+	}
+	var pods corev1.PodList
+	if err := c.List(ctx, &pods, client.InNamespace(job.Namespace), client.MatchingLabels{batchv1.JobNameLabel: job.Name}); err != nil {
+		return "", done, jobRunning, err
+	}
+	message, terminated := terminationMessage(pods.Items)
+	// Cache lag, measured in real time: it is about informers, not about
+	// the business clock.
+	if !terminated && time.Since(done.LastTransitionTime.Time) < resultPatience {
+		return "", done, jobResultPending, nil
+	}
+	return message, done, jobFinished, nil
 }
 
 // finishedCondition is a Job's Complete or Failed condition, nil while it runs.

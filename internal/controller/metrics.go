@@ -62,9 +62,42 @@ var (
 	}, []string{"namespace", "policy"})
 )
 
+// Drill metrics, labelled by namespace and drill, from the newest finished run.
+var (
+	drillLastRun = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "supportstack_drill_last_run_timestamp_seconds",
+		Help: "Completion time of the drill's newest finished run, Unix seconds.",
+	}, []string{"namespace", "drill"})
+	drillLastPassed = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "supportstack_drill_last_passed_timestamp_seconds",
+		Help: "Completion time of the drill's newest passed run, Unix seconds.",
+	}, []string{"namespace", "drill"})
+	drillMeasuredRTO = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "supportstack_drill_measured_rto_seconds",
+		Help: "Recovery time measured by the newest finished run: provisioning to the end of verification.",
+	}, []string{"namespace", "drill"})
+	drillMeasuredRPO = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "supportstack_drill_measured_rpo_seconds",
+		Help: "Age of the snapshot the newest finished run restored, when it started.",
+	}, []string{"namespace", "drill"})
+	drillObjectivesMet = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "supportstack_drill_objectives_met",
+		Help: "1 when the newest finished run met the drill's RTO and RPO objectives, else 0.",
+	}, []string{"namespace", "drill"})
+)
+
 func init() {
 	metrics.Registry.MustRegister(teamHeadcount, queueRequiredStaff, queueScheduledStaff, queueUnderstaffedIntervals,
-		backupLastSuccess, backupLastDuration, backupLastBytesAdded, backupRPOMet)
+		backupLastSuccess, backupLastDuration, backupLastBytesAdded, backupRPOMet,
+		drillLastRun, drillLastPassed, drillMeasuredRTO, drillMeasuredRPO, drillObjectivesMet)
+}
+
+// forgetDrill removes every series of a deleted drill.
+func forgetDrill(namespace, drill string) {
+	labels := prometheus.Labels{"namespace": namespace, "drill": drill}
+	for _, g := range []*prometheus.GaugeVec{drillLastRun, drillLastPassed, drillMeasuredRTO, drillMeasuredRPO, drillObjectivesMet} {
+		g.DeletePartialMatch(labels)
+	}
 }
 
 // forgetPolicy removes every series of a deleted policy.

@@ -43,6 +43,7 @@ func CacheOptions() cache.Options {
 	})}
 	return cache.Options{ByObject: map[client.Object]cache.ByObject{
 		&corev1.ConfigMap{}:           owned,
+		&corev1.Namespace{}:           owned,
 		&rbacv1.Role{}:                owned,
 		&rbacv1.RoleBinding{}:         owned,
 		&corev1.ServiceAccount{}:      owned,
@@ -72,12 +73,35 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	}).SetupWithManager(mgr); err != nil {
 		return err
 	}
-	return (&BackupPolicyReconciler{
+	if err := (&BackupPolicyReconciler{
 		Client:     mgr.GetClient(),
 		APIReader:  mgr.GetAPIReader(),
 		Recorder:   mgr.GetEventRecorder("supportstack-backuppolicy"),
 		Clock:      opts.Clock,
 		AgentImage: opts.AgentImage,
+	}).SetupWithManager(mgr); err != nil {
+		return err
+	}
+	if err := (&DRDrillReconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Recorder:  mgr.GetEventRecorder("supportstack-drdrill"),
+		Clock:     opts.Clock,
+	}).SetupWithManager(mgr); err != nil {
+		return err
+	}
+	timeouts := opts.DrillTimeouts
+	if timeouts == (DrillTimeouts{}) {
+		timeouts = DefaultDrillTimeouts
+	}
+	return (&DRDrillRunReconciler{
+		Client:     mgr.GetClient(),
+		APIReader:  mgr.GetAPIReader(),
+		Recorder:   mgr.GetEventRecorder("supportstack-drdrillrun"),
+		Clock:      opts.Clock,
+		AgentImage: opts.AgentImage,
+		Version:    opts.Version,
+		Timeouts:   timeouts,
 	}).SetupWithManager(mgr)
 }
 
@@ -87,4 +111,8 @@ type Options struct {
 	AgentImage string
 	// Clock is injected by tests; the real clock when nil.
 	Clock clock.PassiveClock
+	// Version is the operator's version, recorded in drill evidence.
+	Version string
+	// DrillTimeouts bound drill phases; DefaultDrillTimeouts when zero.
+	DrillTimeouts DrillTimeouts
 }

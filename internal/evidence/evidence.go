@@ -58,6 +58,7 @@ type Report struct {
 	ObjectiveRPOSeconds  float64   `json:"objectiveRPOSeconds,omitempty"`
 	ObjectivesMet        bool      `json:"objectivesMet"`
 	Result               string    `json:"result"` // Passed, Failed or Error
+	Message              string    `json:"message,omitempty"` // why a run failed or errored
 	StartTime            time.Time `json:"startTime"`
 	CompletionTime       time.Time `json:"completionTime"`
 	OperatorVersion      string    `json:"operatorVersion"`

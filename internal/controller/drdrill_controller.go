@@ -1,0 +1,398 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+	"github.com/supportstack/operator/internal/evidence"
+	"github.com/supportstack/operator/internal/resources"
+	"github.com/supportstack/operator/internal/schedule"
+)
+
+// Annotations of drills and runs.
+const (
+	// AnnotationRunNow on a DRDrill starts one run per new value.
+	AnnotationRunNow = "ops.supportstack.io/run-now"
+	// AnnotationTrigger on a run says what started it: schedule or run-now.
+	AnnotationTrigger = "ops.supportstack.io/trigger"
+	// AnnotationScheduledAt on a scheduled run is the schedule time it is for.
+	AnnotationScheduledAt = "ops.supportstack.io/scheduled-at"
+
+	ReasonNoRunYet       = "NoRunYet"
+	ReasonRunCreated     = "RunCreated"
+	ReasonMissedSchedule = "MissedSchedule"
+	ReasonObjectivesMet  = "ObjectivesMet"
+	ReasonObjectivesMiss = "ObjectivesMissed"
+	ReasonSuspended      = "Suspended"
+)
+
+// DRDrillReconciler starts a drill's runs on its schedule and on demand,
+// one at a time, keeps its history bounded and summarises the newest
+// finished run in status.
+type DRDrillReconciler struct {
+	client.Client
+	APIReader client.Reader
+	Recorder  events.EventRecorder
+	Clock     clock.PassiveClock
+}
+
+// +kubebuilder:rbac:groups=ops.supportstack.io,resources=drdrills,verbs=get;list;watch
+// +kubebuilder:rbac:groups=ops.supportstack.io,resources=drdrills/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=ops.supportstack.io,resources=drdrillruns,verbs=get;list;watch;create;delete
+
+// Reconcile brings one drill's runs and status in line.
+func (r *DRDrillReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, reterr error) {
+	log := logf.FromContext(ctx)
+	drill := &opsv1alpha1.DRDrill{}
+	if err := r.Get(ctx, req.NamespacedName, drill); err != nil {
+		if apierrors.IsNotFound(err) {
+			forgetDrill(req.Namespace, req.Name)
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, err
+	}
+	before := drill.DeepCopy()
+	defer func() {
+		reterr = errors.Join(reterr, patchStatus(ctx, r.Client, before, drill, before.Status, drill.Status))
+	}()
+	now := r.Clock.Now()
+
+	var runs opsv1alpha1.DRDrillRunList
+	if err := r.List(ctx, &runs, client.InNamespace(drill.Namespace), client.MatchingLabels{resources.LabelDrill: drill.Name}); err != nil {
+		return ctrl.Result{}, err
+	}
+	var active *opsv1alpha1.DRDrillRun
+	var finished []*opsv1alpha1.DRDrillRun
+	for i := range runs.Items {
+		run := &runs.Items[i]
+		switch {
+		case !metav1.IsControlledBy(run, drill):
+		case isFinal(run.Status.Phase):
+			finished = append(finished, run)
+		case run.DeletionTimestamp.IsZero():
+			active = run
+		}
+	}
+	r.summarise(drill, before, finished)
+	if err := r.pruneHistory(ctx, drill, finished); err != nil {
+		return ctrl.Result{}, err
+	}
+
+	problem, err := r.validate(ctx, drill)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if problem != "" {
+		r.setDrillCondition(drill, opsv1alpha1.ConditionReady, metav1.ConditionFalse, opsv1alpha1.ReasonInvalidSpec, problem)
+		drill.Status.ActiveRun = nameOf(active)
+		drill.Status.NextScheduleTime = nil
+		return ctrl.Result{RequeueAfter: secretRecheck}, nil
+	}
+	drill.Status.ObservedGeneration = drill.Generation
+
+	// On demand: one run per new token, once no run is active.
+	if token := drill.Annotations[AnnotationRunNow]; token != "" && token != drill.Status.LastRunNowToken && active == nil {
+		sum := sha256.Sum256([]byte(token))
+		run, err := r.createRun(ctx, drill, truncateName(drill.Name, 42)+"-now-"+hex.EncodeToString(sum[:4]), "run-now", time.Time{})
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		drill.Status.LastRunNowToken, active = token, run
+	}
+
+	requeue := time.Duration(0)
+	if drill.Spec.Suspend {
+		drill.Status.NextScheduleTime = nil
+		r.setDrillCondition(drill, opsv1alpha1.ConditionReady, metav1.ConditionTrue, ReasonSuspended, "suspended: no scheduled runs; run-now still starts one")
+	} else {
+		since := drill.CreationTimestamp.Time
+		if t := drill.Status.LastScheduleTime; t != nil && t.After(since) {
+			since = t.Time
+		}
+		missed, next, err := lastMissed(string(drill.Spec.Schedule), string(drill.Spec.TimeZone), since, now)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		if !missed.IsZero() {
+			late := now.Sub(missed)
+			switch {
+			case drill.Spec.StartingDeadlineSeconds != nil && late > time.Duration(*drill.Spec.StartingDeadlineSeconds)*time.Second:
+				r.Recorder.Eventf(drill, nil, corev1.EventTypeWarning, ReasonMissedSchedule, "Schedule",
+					"skipped the run due at %s: %s late, past the starting deadline of %ds", missed.UTC().Format(time.RFC3339), late.Truncate(time.Second), *drill.Spec.StartingDeadlineSeconds)
+				drill.Status.LastScheduleTime = &metav1.Time{Time: missed}
+			case active != nil:
+				// Like a CronJob with concurrencyPolicy Forbid: the due run
+				// waits for the active one (the run watch brings us back).
+				log.V(1).Info("scheduled run waits for the active run", "drill", klog.KObj(drill), "active", active.Name)
+			default:
+				run, err := r.createRun(ctx, drill, fmt.Sprintf("%s-%d", truncateName(drill.Name, 47), missed.Unix()/60), "schedule", missed)
+				if err != nil {
+					return ctrl.Result{}, err
+				}
+				drill.Status.LastScheduleTime, active = &metav1.Time{Time: missed}, run
+			}
+		}
+		drill.Status.NextScheduleTime = &metav1.Time{Time: next}
+		requeue = next.Sub(now) + time.Second
+		r.setDrillCondition(drill, opsv1alpha1.ConditionReady, metav1.ConditionTrue, opsv1alpha1.ReasonReconciled,
+			fmt.Sprintf("runs on %q in %s against BackupPolicy %s", drill.Spec.Schedule, drill.Spec.TimeZone, drill.Spec.BackupPolicyName))
+	}
+	drill.Status.ActiveRun = nameOf(active)
+	return ctrl.Result{RequeueAfter: requeue}, nil
+}
+
+func nameOf(run *opsv1alpha1.DRDrillRun) string {
+	if run == nil {
+		return ""
+	}
+	return run.Name
+}
+
+func truncateName(name string, n int) string {
+	if len(name) > n {
+		name = name[:n]
+	}
+	return strings.TrimRight(name, "-.")
+}
+
+// lastMissed is the newest schedule time after since and not after now
+// (zero when none), and the next one after now.
+func lastMissed(spec, zone string, since, now time.Time) (missed, next time.Time, err error) {
+	t := since
+	for i := 0; ; i++ {
+		if i == 1000 && now.Add(-24*time.Hour).After(t) {
+			// Long unattended: only the newest missed time matters.
+			t = now.Add(-24 * time.Hour)
+		}
+		n, err := schedule.Next(spec, zone, t)
+		if err != nil {
+			return missed, next, err
+		}
+		if n.After(now) {
+			return missed, n, nil
+		}
+		missed, t = n, n
+	}
+}
+
+// validate checks what CEL cannot: the BackupPolicy exists and suits the
+// checks, and the signing key is there.
+func (r *DRDrillReconciler) validate(ctx context.Context, drill *opsv1alpha1.DRDrill) (string, error) {
+	policy := &opsv1alpha1.BackupPolicy{}
+	if err := r.Get(ctx, types.NamespacedName{Namespace: drill.Namespace, Name: drill.Spec.BackupPolicyName}, policy); apierrors.IsNotFound(err) {
+		return fmt.Sprintf("backupPolicyName: BackupPolicy %s not found in %s", drill.Spec.BackupPolicyName, drill.Namespace), nil
+	} else if err != nil {
+		return "", err
+	}
+	var problems []string
+	if _, err := resources.PlanDrill(drill.Spec.DrillProcedure, policy); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if e := drill.Spec.Evidence; e != nil && e.SigningKeySecretRef != nil {
+		ref := e.SigningKeySecretRef
+		var s corev1.Secret
+		err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: drill.Namespace, Name: ref.Name}, &s)
+		switch {
+		case apierrors.IsNotFound(err):
+			problems = append(problems, fmt.Sprintf("evidence.signingKeySecretRef: Secret %s not found", ref.Name))
+		case err != nil:
+			return "", err
+		default:
+			if _, ok := s.Data[ref.Key]; !ok {
+				problems = append(problems, fmt.Sprintf("evidence.signingKeySecretRef: Secret %s has no key %s", ref.Name, ref.Key))
+			} else if _, err := evidence.ParsePrivateKey(s.Data[ref.Key]); err != nil {
+				problems = append(problems, fmt.Sprintf("evidence.signingKeySecretRef: %s", errBadKey))
+			}
+		}
+	}
+	return strings.Join(problems, "; "), nil
+}
+
+// createRun creates a run carrying a copy of the drill's procedure. A run
+// of that name existing already (created before a restart) is the run.
+func (r *DRDrillReconciler) createRun(ctx context.Context, drill *opsv1alpha1.DRDrill, name, trigger string, scheduled time.Time) (*opsv1alpha1.DRDrillRun, error) {
+	run := &opsv1alpha1.DRDrillRun{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: name, Namespace: drill.Namespace,
+			Labels:      resources.Labels(resources.LabelDrill, drill.Name),
+			Annotations: map[string]string{AnnotationTrigger: trigger},
+		},
+		Spec: opsv1alpha1.DRDrillRunSpec{DrillName: drill.Name, DrillProcedure: *drill.Spec.DrillProcedure.DeepCopy()},
+	}
+	if !scheduled.IsZero() {
+		run.Annotations[AnnotationScheduledAt] = scheduled.UTC().Format(time.RFC3339)
+	}
+	if err := controllerutil.SetControllerReference(drill, run, r.Scheme()); err != nil {
+		return nil, err
+	}
+	if err := r.Create(ctx, run); apierrors.IsAlreadyExists(err) {
+		return run, nil
+	} else if err != nil {
+		return nil, err
+	}
+	r.Recorder.Eventf(drill, run, corev1.EventTypeNormal, ReasonRunCreated, "CreateRun", "created run %s (%s)", name, trigger)
+	return run, nil
+}
+
+func completedAt(run *opsv1alpha1.DRDrillRun) time.Time {
+	if t := run.Status.CompletionTime; t != nil {
+		return t.Time
+	}
+	return run.CreationTimestamp.Time
+}
+
+// summarise puts the newest finished run into status, conditions, events
+// and metrics.
+func (r *DRDrillReconciler) summarise(drill, before *opsv1alpha1.DRDrill, finished []*opsv1alpha1.DRDrillRun) {
+	sort.SliceStable(finished, func(i, j int) bool { return completedAt(finished[i]).After(completedAt(finished[j])) })
+	labels := []string{drill.Namespace, drill.Name}
+	for _, run := range finished {
+		if run.Status.Phase == opsv1alpha1.DrillRunPassed {
+			if t := drill.Status.LastPassedTime; t == nil || run.Status.CompletionTime.After(t.Time) {
+				drill.Status.LastPassedTime = run.Status.CompletionTime.DeepCopy()
+			}
+			break
+		}
+	}
+	if t := drill.Status.LastPassedTime; t != nil {
+		drillLastPassed.WithLabelValues(labels...).Set(float64(t.Unix()))
+	}
+	if len(finished) == 0 {
+		if drill.Status.LastRun == nil {
+			r.setDrillCondition(drill, opsv1alpha1.ConditionLastRunPassed, metav1.ConditionUnknown, ReasonNoRunYet, "no run has finished yet")
+			r.setDrillCondition(drill, opsv1alpha1.ConditionObjectivesMet, metav1.ConditionUnknown, ReasonNoRunYet, "no run has finished yet")
+		}
+		return
+	}
+	last := finished[0]
+	st := last.Status
+	drill.Status.LastRun = &opsv1alpha1.LastRun{Name: last.Name, Result: st.Phase, MeasuredRTO: st.MeasuredRTO, MeasuredRPO: st.MeasuredRPO, CompletionTime: st.CompletionTime}
+	met := st.ObjectivesMet != nil && *st.ObjectivesMet && st.Phase != opsv1alpha1.DrillRunError
+	if st.Phase == opsv1alpha1.DrillRunPassed {
+		r.setDrillCondition(drill, opsv1alpha1.ConditionLastRunPassed, metav1.ConditionTrue, ReasonDrillPassed, fmt.Sprintf("run %s passed: %s", last.Name, st.Message))
+	} else {
+		reason := ReasonDrillFailed
+		if st.Phase == opsv1alpha1.DrillRunError {
+			reason = ReasonDrillError
+		}
+		r.setDrillCondition(drill, opsv1alpha1.ConditionLastRunPassed, metav1.ConditionFalse, reason, fmt.Sprintf("run %s %s: %s", last.Name, strings.ToLower(string(st.Phase)), st.Message))
+	}
+	if met {
+		r.setDrillCondition(drill, opsv1alpha1.ConditionObjectivesMet, metav1.ConditionTrue, ReasonObjectivesMet,
+			fmt.Sprintf("run %s: RTO %s, RPO %s", last.Name, durationOrNone(st.MeasuredRTO), durationOrNone(st.MeasuredRPO)))
+	} else {
+		r.setDrillCondition(drill, opsv1alpha1.ConditionObjectivesMet, metav1.ConditionFalse, ReasonObjectivesMiss,
+			fmt.Sprintf("run %s (%s): RTO %s, RPO %s", last.Name, st.Phase, durationOrNone(st.MeasuredRTO), durationOrNone(st.MeasuredRPO)))
+	}
+	if before.Status.LastRun == nil || before.Status.LastRun.Name != last.Name {
+		kind := corev1.EventTypeNormal
+		if st.Phase != opsv1alpha1.DrillRunPassed {
+			kind = corev1.EventTypeWarning
+		}
+		r.Recorder.Eventf(drill, last, kind, "Run"+string(st.Phase), "Summarise", "run %s %s: %s", last.Name, strings.ToLower(string(st.Phase)), st.Message)
+	}
+	drillLastRun.WithLabelValues(labels...).Set(float64(completedAt(last).Unix()))
+	if st.MeasuredRTO != nil {
+		drillMeasuredRTO.WithLabelValues(labels...).Set(st.MeasuredRTO.Seconds())
+	}
+	if st.MeasuredRPO != nil {
+		drillMeasuredRPO.WithLabelValues(labels...).Set(st.MeasuredRPO.Seconds())
+	}
+	drillObjectivesMet.WithLabelValues(labels...).Set(map[bool]float64{true: 1, false: 0}[met])
+}
+
+// pruneHistory deletes finished runs beyond historyLimit, passed and
+// failed counted apart, never the newest passed run. finished is sorted
+// newest first. A deleted run's finalizer deletes a sandbox it kept.
+func (r *DRDrillReconciler) pruneHistory(ctx context.Context, drill *opsv1alpha1.DRDrill, finished []*opsv1alpha1.DRDrillRun) error {
+	var passed, failed []*opsv1alpha1.DRDrillRun
+	for _, run := range finished {
+		if !run.DeletionTimestamp.IsZero() {
+			continue
+		}
+		if run.Status.Phase == opsv1alpha1.DrillRunPassed {
+			passed = append(passed, run)
+		} else {
+			failed = append(failed, run)
+		}
+	}
+	keepPassed := max(int(drill.Spec.HistoryLimit.Passed), 1)
+	var old []*opsv1alpha1.DRDrillRun
+	if len(passed) > keepPassed {
+		old = append(old, passed[keepPassed:]...)
+	}
+	if keep := int(drill.Spec.HistoryLimit.Failed); len(failed) > keep {
+		old = append(old, failed[keep:]...)
+	}
+	for _, run := range old {
+		if err := r.Delete(ctx, run, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil && !apierrors.IsNotFound(err) {
+			return err
+		}
+		r.Recorder.Eventf(drill, run, corev1.EventTypeNormal, "RunDeleted", "PruneHistory", "deleted run %s (%s) beyond the history limit; its evidence stays", run.Name, run.Status.Phase)
+	}
+	return nil
+}
+
+func (r *DRDrillReconciler) setDrillCondition(drill *opsv1alpha1.DRDrill, condType string, status metav1.ConditionStatus, reason, msg string) {
+	setCondition(&drill.Status.Conditions, drill.Generation, condType, status, reason, msg)
+}
+
+// SetupWithManager watches drills, their runs and the BackupPolicies they name.
+func (r *DRDrillReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&opsv1alpha1.DRDrill{}).
+		Owns(&opsv1alpha1.DRDrillRun{}).
+		Watches(&opsv1alpha1.BackupPolicy{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+			var drills opsv1alpha1.DRDrillList
+			if err := r.List(ctx, &drills, client.InNamespace(o.GetNamespace())); err != nil {
+				return nil
+			}
+			var out []reconcile.Request
+			for _, d := range drills.Items {
+				if d.Spec.BackupPolicyName == o.GetName() {
+					out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: d.Namespace, Name: d.Name}})
+				}
+			}
+			return out
+		})).
+		Named("drdrill").
+		Complete(r)
+}
+
