@@ -45,6 +45,7 @@ import (
 
 const (
 	testAgentImage  = "registry.example.com/supportstack/agent:test"
+	testVersion     = "v0.0.0-test"
 	resticPassword  = "correct horse battery staple"
 	databaseURI     = "postgresql://app:db-pass-123@helpdesk-db:5432/helpdesk"
 	s3SecretKeyText = "s3-secret-key-456"
@@ -237,17 +238,25 @@ func finishJob(t *testing.T, ns, name string, succeeded bool, message string, at
 	if err := k8sClient.Create(ctx, job); err != nil {
 		t.Fatal(err)
 	}
-	// As in a cluster: the pod terminates first, then the Job controller
-	// marks the Job finished.
+	completeJob(t, job, succeeded, message, at)
+}
+
+// completeJob finishes a Job as a cluster would: the pod terminates with
+// the agent's termination message first, then the Job controller marks the
+// Job finished (start three minutes before at).
+func completeJob(t *testing.T, job *batchv1.Job, succeeded bool, message string, at time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	name, ns := job.Name, job.Namespace
 	start := metav1.NewTime(at.Add(-3 * time.Minute))
 	end := metav1.NewTime(at)
 	labels := map[string]string{batchv1.JobNameLabel: name}
-	for k, v := range cj.Spec.JobTemplate.Spec.Template.Labels {
+	for k, v := range job.Spec.Template.Labels {
 		labels[k] = v
 	}
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name + "-pod", Namespace: ns, Labels: labels},
-		Spec:       *cj.Spec.JobTemplate.Spec.Template.Spec.DeepCopy(),
+		Spec:       *job.Spec.Template.Spec.DeepCopy(),
 	}
 	if err := k8sClient.Create(ctx, pod); err != nil {
 		t.Fatal(err)

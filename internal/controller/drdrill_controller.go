@@ -395,4 +395,3 @@ func (r *DRDrillReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Named("drdrill").
 		Complete(r)
 }
-

@@ -261,7 +261,7 @@ func (r *DRDrillRunReconciler) provision(ctx context.Context, run *opsv1alpha1.D
 	err = r.APIReader.Get(ctx, types.NamespacedName{Name: name}, &ns)
 	switch {
 	case apierrors.IsNotFound(err):
-		if err := r.Create(ctx, resources.SandboxNamespace(run)); err != nil && !apierrors.IsAlreadyExists(err) {
+		if err := r.createOnce(ctx, resources.SandboxNamespace(run)); err != nil {
 			return 0, err
 		}
 		r.Recorder.Eventf(run, nil, corev1.EventTypeNormal, "SandboxCreated", "Provision", "created sandbox namespace %s", name)
@@ -298,7 +298,7 @@ func (r *DRDrillRunReconciler) provision(ctx context.Context, run *opsv1alpha1.D
 		return 0, nil // the pod watch brings us back
 	}
 	job := resources.DrillJob(run, policy, resources.OperationRestore, r.AgentImage, plan.Restore, int64(r.Timeouts.Restoring.Seconds()), plan.HasVolumes)
-	if err := r.Create(ctx, job); err != nil && !apierrors.IsAlreadyExists(err) {
+	if err := r.createOnce(ctx, job); err != nil {
 		return 0, err
 	}
 	run.Status.Timings = &opsv1alpha1.PhaseTimings{Provision: &metav1.Duration{Duration: now.Sub(run.Status.StartTime.Time)}}
@@ -365,9 +365,27 @@ func (r *DRDrillRunReconciler) provisionSandbox(ctx context.Context, run *opsv1a
 	pod, svc := resources.ScratchPostgres(run, scratch)
 	objects = append(objects, svc, pod)
 	for _, o := range objects {
-		if err := r.Create(ctx, o); err != nil && !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("creating %T %s/%s: %w", o, name, o.GetName(), err)
+		if err := r.createOnce(ctx, o); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// createOnce creates an object unless it exists. It asks first: under the
+// sandbox's quota a second create is refused as over quota, not as
+// AlreadyExists.
+func (r *DRDrillRunReconciler) createOnce(ctx context.Context, o client.Object) error {
+	existing := o.DeepCopyObject().(client.Object)
+	err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(o), existing)
+	if err == nil {
+		return nil
+	}
+	if apierrors.IsNotFound(err) {
+		err = r.Create(ctx, o)
+	}
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating %T %s/%s: %w", o, o.GetNamespace(), o.GetName(), err)
 	}
 	return nil
 }
@@ -477,7 +495,7 @@ func (r *DRDrillRunReconciler) restoring(ctx context.Context, run *opsv1alpha1.D
 	timings := ensureTimings(run)
 	timings.Restore = &metav1.Duration{Duration: res.End.Sub(res.Start)}
 	job := resources.DrillJob(run, policy, resources.OperationVerify, r.AgentImage, checks, int64(r.Timeouts.Verifying.Seconds()), plan.HasVolumes)
-	if err := r.Create(ctx, job); err != nil && !apierrors.IsAlreadyExists(err) {
+	if err := r.createOnce(ctx, job); err != nil {
 		return 0, err
 	}
 	r.Recorder.Eventf(run, nil, corev1.EventTypeNormal, "Restored", "Restore", "restored snapshot %s in %s", run.Status.Snapshot.ID, timings.Restore.Duration)

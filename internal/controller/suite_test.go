@@ -25,8 +25,10 @@ import (
 
 	"go.uber.org/zap/zapcore"
 	clocktesting "k8s.io/utils/clock/testing"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -50,29 +52,58 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	k8sClient = env.Client
-	ctx, cancel := context.WithCancel(context.Background())
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
-		Scheme:  testenv.Scheme(),
-		Cache:   CacheOptions(),
-		Metrics: metricsserver.Options{BindAddress: "0"},
-	})
-	if err == nil {
-		err = SetupWithManager(mgr, Options{AgentImage: testAgentImage, Clock: fakeClock})
-	}
-	if err != nil {
+	if err := startManager(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		_ = env.Stop()
 		os.Exit(1)
 	}
-	done := make(chan error)
-	go func() { done <- mgr.Start(ctx) }()
 	code := m.Run()
-	cancel()
-	if err := <-done; err != nil {
+	if err := stopManager(); err != nil {
 		fmt.Fprintln(os.Stderr, "manager:", err)
 	}
 	if err := env.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "stopping envtest:", err)
 	}
 	os.Exit(code)
+}
+
+// stopManager stops the running test manager and waits for it.
+var stopManager func() error
+
+// startManager starts the operator's reconcilers against envtest, as
+// cmd/main.go does, with the fake clock.
+func startManager() error {
+	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
+		Scheme:  testenv.Scheme(),
+		Cache:   CacheOptions(),
+		Metrics: metricsserver.Options{BindAddress: "0"},
+		// A restarted manager registers the same controller names again.
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+	})
+	if err != nil {
+		return err
+	}
+	if err := SetupWithManager(mgr, Options{AgentImage: testAgentImage, Clock: fakeClock, Version: testVersion, DrillTimeouts: DefaultDrillTimeouts}); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- mgr.Start(ctx) }()
+	stopManager = func() error {
+		cancel()
+		return <-done
+	}
+	return nil
+}
+
+// restartManager kills the operator and starts a new one: nothing but what
+// the API server holds survives.
+func restartManager(t *testing.T) {
+	t.Helper()
+	if err := stopManager(); err != nil {
+		t.Fatalf("stopping the manager: %v", err)
+	}
+	if err := startManager(); err != nil {
+		t.Fatalf("starting the manager: %v", err)
+	}
 }

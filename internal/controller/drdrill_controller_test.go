@@ -1,0 +1,431 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+	"github.com/supportstack/operator/internal/agent"
+	"github.com/supportstack/operator/internal/evidence"
+	"github.com/supportstack/operator/internal/resources"
+)
+
+var signingKey = ed25519.NewKeyFromSeed([]byte("supportstack-drill-test-seed-32b"))
+
+// drillFixture is a namespace with the sample BackupPolicy, its inputs, a
+// signing key and the sample DRDrill (suspended, so only run-now starts
+// runs, unless mutate says otherwise).
+func drillFixture(t *testing.T, mutate func(*opsv1alpha1.DRDrill)) *opsv1alpha1.DRDrill {
+	t.Helper()
+	ctx := context.Background()
+	ns := newNamespace(t)
+	createPolicyInputs(t, ns)
+	der, err := x509.MarshalPKCS8PrivateKey(signingKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keySecret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "drill-signing-key", Namespace: ns},
+		Data: map[string][]byte{"ed25519.key": pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})}}
+	if err := k8sClient.Create(ctx, keySecret); err != nil {
+		t.Fatal(err)
+	}
+	if err := k8sClient.Create(ctx, samplePolicy(t, ns)); err != nil {
+		t.Fatal(err)
+	}
+	drill := sample(t, ns, "DRDrill", &opsv1alpha1.DRDrill{})
+	drill.Spec.Suspend = true
+	if mutate != nil {
+		mutate(drill)
+	}
+	if err := k8sClient.Create(ctx, drill); err != nil {
+		t.Fatal(err)
+	}
+	return drill
+}
+
+func runNow(t *testing.T, drill *opsv1alpha1.DRDrill, token string) {
+	t.Helper()
+	if err := update(t, k8sClient, drill, func(d *opsv1alpha1.DRDrill) {
+		if d.Annotations == nil {
+			d.Annotations = map[string]string{}
+		}
+		d.Annotations[AnnotationRunNow] = token
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitRun waits for the drill's run that check accepts (named, or the only
+// active one when name is "").
+func waitRun(t *testing.T, ns, name string, check func(*opsv1alpha1.DRDrillRun) error) *opsv1alpha1.DRDrillRun {
+	t.Helper()
+	run := &opsv1alpha1.DRDrillRun{}
+	eventually(t, 30*time.Second, func() error {
+		if err := k8sClient.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, run); err != nil {
+			return err
+		}
+		return check(run)
+	})
+	return run
+}
+
+func inPhase(phase opsv1alpha1.DrillRunPhase) func(*opsv1alpha1.DRDrillRun) error {
+	return func(r *opsv1alpha1.DRDrillRun) error {
+		if r.Status.Phase != phase {
+			return fmt.Errorf("phase %q (%s), want %s", r.Status.Phase, r.Status.Message, phase)
+		}
+		return nil
+	}
+}
+
+// onlyRun waits until the drill has exactly n runs and returns the newest.
+func runsOf(t *testing.T, drill *opsv1alpha1.DRDrill, n int) []opsv1alpha1.DRDrillRun {
+	t.Helper()
+	var runs opsv1alpha1.DRDrillRunList
+	eventually(t, 30*time.Second, func() error {
+		if err := k8sClient.List(context.Background(), &runs, client.InNamespace(drill.Namespace), client.MatchingLabels{resources.LabelDrill: drill.Name}); err != nil {
+			return err
+		}
+		if len(runs.Items) != n {
+			names := []string{}
+			for _, r := range runs.Items {
+				names = append(names, r.Name+"="+string(r.Status.Phase))
+			}
+			return fmt.Errorf("%d runs %v, want %d", len(runs.Items), names, n)
+		}
+		return nil
+	})
+	return runs.Items
+}
+
+// actAsQuotaController fills in the sandbox quota's status, as
+// kube-controller-manager would: until then admission refuses every pod.
+func actAsQuotaController(t *testing.T, sandbox string) {
+	t.Helper()
+	eventually(t, 20*time.Second, func() error {
+		var q corev1.ResourceQuota
+		if err := k8sClient.Get(context.Background(), client.ObjectKey{Namespace: sandbox, Name: "sandbox"}, &q); err != nil {
+			return err
+		}
+		if q.Status.Hard != nil {
+			return nil
+		}
+		q.Status.Hard = q.Spec.Hard
+		q.Status.Used = corev1.ResourceList{}
+		for k := range q.Spec.Hard {
+			q.Status.Used[k] = resource.MustParse("0")
+		}
+		return k8sClient.Status().Update(context.Background(), &q)
+	})
+}
+
+// readyScratch marks the scratch PostgreSQL pod Ready, as the kubelet would.
+func readyScratch(t *testing.T, sandbox string) {
+	t.Helper()
+	eventually(t, 30*time.Second, func() error {
+		var pod corev1.Pod
+		if err := k8sClient.Get(context.Background(), client.ObjectKey{Namespace: sandbox, Name: resources.ScratchPostgresName}, &pod); err != nil {
+			return err
+		}
+		pod.Status.Phase = corev1.PodRunning
+		pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.Now()}}
+		return k8sClient.Status().Update(context.Background(), &pod)
+	})
+}
+
+// finishDrillJob completes the sandbox Job of an operation with the agent's
+// result.
+func finishDrillJob(t *testing.T, sandbox, operation string, res agent.DrillResult) {
+	t.Helper()
+	job := &batchv1.Job{}
+	eventually(t, 30*time.Second, func() error {
+		return k8sClient.Get(context.Background(), client.ObjectKey{Namespace: sandbox, Name: operation}, job)
+	})
+	completeJob(t, job, res.Error == "", string(res.Encode()), res.End)
+}
+
+// walkTimes are the moments of a passing run, from the fake clock.
+type walkTimes struct{ start, snapshot, restoreStart, restoreEnd, verifyEnd time.Time }
+
+func newWalkTimes() walkTimes {
+	now := fakeClock.Now()
+	return walkTimes{start: now, snapshot: now.Add(-3 * time.Hour), restoreStart: now.Add(time.Minute), restoreEnd: now.Add(5 * time.Minute), verifyEnd: now.Add(20 * time.Minute)}
+}
+
+func restoreResult(w walkTimes, snapshot string) agent.DrillResult {
+	return agent.DrillResult{Operation: "restore", Start: w.restoreStart, End: w.restoreEnd, Restored: []agent.Restored{
+		{Source: "tickets", Database: "helpdesk", ID: snapshot, Time: w.snapshot, Manifest: agent.Manifest{Source: "tickets", Database: &agent.DatabaseManifest{Name: "helpdesk"}}},
+		{Source: "attachments", ID: "bbbbbbbb", Time: w.snapshot.Add(time.Minute), Manifest: agent.Manifest{Source: "attachments", Volume: &agent.VolumeManifest{Files: 3}}, Path: "/restore/data/attachments"},
+	}}
+}
+
+func verifyResult(w walkTimes, pass bool) agent.DrillResult {
+	res := agent.DrillResult{Operation: "verify", Start: w.restoreEnd.Add(time.Minute), End: w.verifyEnd, AllPassed: pass, Checks: []agent.CheckResult{
+		{Name: "tickets-present", Passed: true, Expected: ">= 1", Observed: "45000"},
+		{Name: "row-counts", Passed: pass, Expected: "public.articles=50000, public.tickets=45000 (±0%)", Observed: "public.articles=45000, public.tickets=45000"},
+		{Name: "attachments", Passed: true, Expected: "3 files", Observed: "3 files"},
+	}}
+	if !pass {
+		res.Checks[1].Message = "public.articles has 45000 rows, 50000 at backup (-10.00%)"
+	}
+	return res
+}
+
+// walk carries a run through every phase, restarting the manager in each
+// phase when restart is set, and returns the finished run.
+func walk(t *testing.T, drill *opsv1alpha1.DRDrill, runName string, pass, restart bool) *opsv1alpha1.DRDrillRun {
+	t.Helper()
+	ns := drill.Namespace
+	w := newWalkTimes()
+	maybeRestart := func() {
+		if restart {
+			restartManager(t)
+		}
+	}
+	run := waitRun(t, ns, runName, inPhase(opsv1alpha1.DrillRunProvisioning))
+	sandbox := resources.SandboxNamespaceName(run)
+	maybeRestart()
+	actAsQuotaController(t, sandbox)
+	readyScratch(t, sandbox)
+	waitRun(t, ns, runName, inPhase(opsv1alpha1.DrillRunRestoring))
+	maybeRestart()
+	finishDrillJob(t, sandbox, "restore", restoreResult(w, "aaaaaaaa"))
+	waitRun(t, ns, runName, inPhase(opsv1alpha1.DrillRunVerifying))
+	maybeRestart()
+	finishDrillJob(t, sandbox, "verify", verifyResult(w, pass))
+	want := opsv1alpha1.DrillRunPassed
+	if !pass {
+		want = opsv1alpha1.DrillRunFailed
+	}
+	waitRun(t, ns, runName, inPhase(want))
+	maybeRestart()
+	return waitRun(t, ns, runName, func(r *opsv1alpha1.DRDrillRun) error {
+		if r.Status.Evidence == nil {
+			return errors.New("no evidence yet")
+		}
+		return nil
+	})
+}
+
+// sandboxDeleted checks that the run let its sandbox go: the namespace is
+// deleted or being deleted (envtest has no namespace controller to finish
+// the job; the e2e test watches the real one) and the finalizer is gone.
+func sandboxDeleted(t *testing.T, run *opsv1alpha1.DRDrillRun) {
+	t.Helper()
+	eventually(t, 30*time.Second, func() error {
+		var ns corev1.Namespace
+		err := k8sClient.Get(context.Background(), client.ObjectKey{Name: resources.SandboxNamespaceName(run)}, &ns)
+		if err == nil && ns.DeletionTimestamp.IsZero() {
+			return fmt.Errorf("sandbox %s not deleted", ns.Name)
+		} else if err != nil && !apierrors.IsNotFound(err) {
+			return err
+		}
+		var r opsv1alpha1.DRDrillRun
+		if err := k8sClient.Get(context.Background(), client.ObjectKeyFromObject(run), &r); err != nil {
+			return err
+		}
+		if len(r.Finalizers) != 0 {
+			return fmt.Errorf("finalizers %v", r.Finalizers)
+		}
+		return nil
+	})
+}
+
+func TestDrillRunWalksEveryPhase(t *testing.T) {
+	ctx := context.Background()
+	drill := drillFixture(t, nil)
+	ns := drill.Namespace
+	runNow(t, drill, "audit-2026-11")
+	runs := runsOf(t, drill, 1)
+	name := runs[0].Name
+	run := waitRun(t, ns, name, inPhase(opsv1alpha1.DrillRunProvisioning))
+	if !metav1.IsControlledBy(run, drill) || run.Annotations[AnnotationTrigger] != "run-now" || len(run.Spec.Checks) != 3 || run.Spec.DrillName != drill.Name {
+		t.Errorf("run %+v", run.ObjectMeta)
+	}
+	if run.Finalizers[0] != FinalizerSandbox {
+		t.Errorf("finalizers %v", run.Finalizers)
+	}
+	sandbox := resources.SandboxNamespaceName(run)
+
+	// The sandbox: restricted pod security, labelled back to the run.
+	var sb corev1.Namespace
+	eventually(t, 10*time.Second, func() error { return k8sClient.Get(ctx, client.ObjectKey{Name: sandbox}, &sb) })
+	for k, v := range map[string]string{"pod-security.kubernetes.io/enforce": "restricted", resources.LabelDrillRun: name, resources.LabelDrillRunNamespace: ns} {
+		if sb.Labels[k] != v {
+			t.Errorf("sandbox label %s=%q, want %q", k, sb.Labels[k], v)
+		}
+	}
+	var quota corev1.ResourceQuota
+	eventually(t, 10*time.Second, func() error { return k8sClient.Get(ctx, client.ObjectKey{Namespace: sandbox, Name: "sandbox"}, &quota) })
+	for res, want := range map[corev1.ResourceName]string{corev1.ResourcePods: "4", corev1.ResourceServicesLoadBalancers: "0", corev1.ResourcePersistentVolumeClaims: "1"} {
+		if q := quota.Spec.Hard[res]; q.String() != want {
+			t.Errorf("quota %s = %s, want %s", res, q.String(), want)
+		}
+	}
+	actAsQuotaController(t, sandbox)
+	var policies networkingv1.NetworkPolicyList
+	eventually(t, 10*time.Second, func() error {
+		if err := k8sClient.List(ctx, &policies, client.InNamespace(sandbox)); err != nil {
+			return err
+		}
+		if len(policies.Items) != 3 {
+			return fmt.Errorf("%d NetworkPolicies", len(policies.Items))
+		}
+		return nil
+	})
+	for _, np := range policies.Items {
+		if len(np.Spec.PolicyTypes) != 2 {
+			t.Errorf("%s: policy types %v", np.Name, np.Spec.PolicyTypes)
+		}
+		switch np.Name {
+		case "default-deny":
+			if len(np.Spec.PodSelector.MatchLabels) != 0 || len(np.Spec.Ingress)+len(np.Spec.Egress) != 0 {
+				t.Errorf("default-deny is not: %+v", np.Spec)
+			}
+		case "drill-agent-egress":
+			// DNS, the scratch server, the repository (s3.example.com on 443:
+			// an external name, so any address on that port) and nothing else.
+			var ports []string
+			for _, rule := range np.Spec.Egress {
+				for _, p := range rule.Ports {
+					ports = append(ports, p.Port.String())
+				}
+			}
+			if got := strings.Join(ports, ","); got != "53,53,5432,443" || len(np.Spec.Ingress) != 0 {
+				t.Errorf("agent egress ports %s, ingress %v", got, np.Spec.Ingress)
+			}
+		case "scratch-postgres-ingress":
+			if len(np.Spec.Egress) != 0 || len(np.Spec.Ingress) != 1 || np.Spec.Ingress[0].From[0].PodSelector.MatchLabels[resources.LabelComponent] != resources.ComponentDrillAgent {
+				t.Errorf("scratch ingress %+v", np.Spec)
+			}
+		default:
+			t.Errorf("unexpected NetworkPolicy %s", np.Name)
+		}
+	}
+	// Repository secrets are copied in; the scratch server has a generated password.
+	var repo, scratch corev1.Secret
+	eventually(t, 10*time.Second, func() error {
+		if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: sandbox, Name: resources.RepositorySecretName}, &repo); err != nil {
+			return err
+		}
+		return k8sClient.Get(ctx, client.ObjectKey{Namespace: sandbox, Name: resources.ScratchSecretName}, &scratch)
+	})
+	if string(repo.Data["password"]) != resticPassword || len(scratch.Data["password"]) != 48 {
+		t.Errorf("repository secret %v, scratch password length %d", repo.Data, len(scratch.Data["password"]))
+	}
+	var pg corev1.Pod
+	eventually(t, 20*time.Second, func() error {
+		return k8sClient.Get(ctx, client.ObjectKey{Namespace: sandbox, Name: resources.ScratchPostgresName}, &pg)
+	})
+	if pg.Spec.Containers[0].Image != "postgres:15" || !*pg.Spec.SecurityContext.RunAsNonRoot || *pg.Spec.Containers[0].SecurityContext.AllowPrivilegeEscalation {
+		t.Errorf("scratch pod %+v", pg.Spec)
+	}
+	readyScratch(t, sandbox)
+	run = waitRun(t, ns, name, inPhase(opsv1alpha1.DrillRunRestoring))
+	if run.Status.Timings == nil || run.Status.Timings.Provision == nil {
+		t.Errorf("no provision timing: %+v", run.Status)
+	}
+	var restore batchv1.Job
+	eventually(t, 10*time.Second, func() error { return k8sClient.Get(ctx, client.ObjectKey{Namespace: sandbox, Name: "restore"}, &restore) })
+	c := restore.Spec.Template.Spec.Containers[0]
+	var rcfg agent.RestoreConfig
+	if err := json.Unmarshal([]byte(c.Args[2]), &rcfg); err != nil || c.Args[0] != "restore" || rcfg.Policy != ns+"/helpdesk" || rcfg.Snapshot != "latest" ||
+		len(rcfg.Postgres) != 1 || len(rcfg.Volumes) != 1 || restore.Spec.Template.Labels[resources.LabelComponent] != resources.ComponentDrillAgent ||
+		*restore.Spec.BackoffLimit != 0 || *restore.Spec.Template.Spec.AutomountServiceAccountToken {
+		t.Errorf("restore Job %v %+v %v", c.Args, rcfg, err)
+	}
+
+	w := newWalkTimes()
+	finishDrillJob(t, sandbox, "restore", restoreResult(w, "aaaaaaaa"))
+	run = waitRun(t, ns, name, inPhase(opsv1alpha1.DrillRunVerifying))
+	if run.Status.Snapshot == nil || run.Status.Snapshot.ID != "aaaaaaaa,bbbbbbbb" || !run.Status.Snapshot.Time.Time.Equal(w.snapshot) || run.Status.MeasuredRPO.Duration != 3*time.Hour {
+		t.Errorf("snapshot %+v, RPO %v", run.Status.Snapshot, run.Status.MeasuredRPO)
+	}
+	var verify batchv1.Job
+	eventually(t, 10*time.Second, func() error { return k8sClient.Get(ctx, client.ObjectKey{Namespace: sandbox, Name: "verify"}, &verify) })
+	var checks []agent.VerifyCheck
+	if err := json.Unmarshal([]byte(verify.Spec.Template.Spec.Containers[0].Args[2]), &checks); err != nil || len(checks) != 3 ||
+		checks[1].Tables == nil || checks[1].Tables.From.Snapshot != "aaaaaaaa" || checks[1].Database != "helpdesk" ||
+		checks[2].Files == nil || checks[2].Files.From.Snapshot != "bbbbbbbb" || checks[2].Files.Path != "/restore/data/attachments" {
+		t.Errorf("verify checks %+v %v", checks, err)
+	}
+
+	finishDrillJob(t, sandbox, "verify", verifyResult(w, true))
+	run = waitRun(t, ns, name, func(r *opsv1alpha1.DRDrillRun) error {
+		if r.Status.Phase != opsv1alpha1.DrillRunPassed || r.Status.Evidence == nil {
+			return fmt.Errorf("phase %s, evidence %v", r.Status.Phase, r.Status.Evidence)
+		}
+		return nil
+	})
+	st := run.Status
+	if st.MeasuredRTO.Duration != 20*time.Minute || !*st.ObjectivesMet || len(st.Checks) != 3 || st.Timings.Restore.Duration != 4*time.Minute {
+		t.Errorf("passed run status %+v", st)
+	}
+	sandboxDeleted(t, run)
+
+	// Evidence: immutable, signed, chained from nothing.
+	var cm corev1.ConfigMap
+	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: st.Evidence.ConfigMapName}, &cm); err != nil {
+		t.Fatal(err)
+	}
+	rec, report, err := evidence.FromConfigMap(&cm)
+	if err != nil || cm.Immutable == nil || !*cm.Immutable || rec.SHA256 != st.Evidence.SHA256 || report.Sequence != 1 || report.PreviousReportSHA256 != "" ||
+		report.Result != "Passed" || report.MeasuredRTOSeconds != 1200 || report.SnapshotID != "aaaaaaaa,bbbbbbbb" || report.OperatorVersion != testVersion || len(report.Checks) != 3 {
+		t.Errorf("evidence %+v %v", report, err)
+	}
+	if err := evidence.Verify([]evidence.Record{rec}, signingKey.Public().(ed25519.PublicKey)); err != nil {
+		t.Errorf("evidence does not verify: %v", err)
+	}
+
+	// The drill summarises its newest run.
+	eventually(t, 20*time.Second, func() error {
+		var d opsv1alpha1.DRDrill
+		if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(drill), &d); err != nil {
+			return err
+		}
+		passed := meta.FindStatusCondition(d.Status.Conditions, opsv1alpha1.ConditionLastRunPassed)
+		met := meta.FindStatusCondition(d.Status.Conditions, opsv1alpha1.ConditionObjectivesMet)
+		ready := meta.FindStatusCondition(d.Status.Conditions, opsv1alpha1.ConditionReady)
+		if d.Status.LastRun == nil || d.Status.LastRun.Name != name || d.Status.LastPassedTime == nil || d.Status.ActiveRun != "" ||
+			passed == nil || passed.Status != metav1.ConditionTrue || met == nil || met.Status != metav1.ConditionTrue ||
+			ready == nil || ready.Status != metav1.ConditionTrue || d.Status.LastRunNowToken != "audit-2026-11" {
+			return fmt.Errorf("drill status %+v", d.Status)
+		}
+		return nil
+	})
+	// The same token does not start another run.
+	runsOf(t, drill, 1)
+}
