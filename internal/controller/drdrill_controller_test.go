@@ -180,8 +180,8 @@ func finishDrillJob(t *testing.T, sandbox, operation string, res agent.DrillResu
 // walkTimes are the moments of a passing run, from the fake clock.
 type walkTimes struct{ start, snapshot, restoreStart, restoreEnd, verifyEnd time.Time }
 
-func newWalkTimes() walkTimes {
-	now := fakeClock.Now()
+func newWalkTimes(run *opsv1alpha1.DRDrillRun) walkTimes {
+	now := run.Status.StartTime.Time
 	return walkTimes{start: now, snapshot: now.Add(-3 * time.Hour), restoreStart: now.Add(time.Minute), restoreEnd: now.Add(5 * time.Minute), verifyEnd: now.Add(20 * time.Minute)}
 }
 
@@ -209,7 +209,6 @@ func verifyResult(w walkTimes, pass bool) agent.DrillResult {
 func walk(t *testing.T, drill *opsv1alpha1.DRDrill, runName string, pass, restart bool) *opsv1alpha1.DRDrillRun {
 	t.Helper()
 	ns := drill.Namespace
-	w := newWalkTimes()
 	maybeRestart := func() {
 		if restart {
 			restartManager(t)
@@ -217,6 +216,7 @@ func walk(t *testing.T, drill *opsv1alpha1.DRDrill, runName string, pass, restar
 	}
 	run := waitRun(t, ns, runName, inPhase(opsv1alpha1.DrillRunProvisioning))
 	sandbox := resources.SandboxNamespaceName(run)
+	w := newWalkTimes(run)
 	maybeRestart()
 	actAsQuotaController(t, sandbox)
 	readyScratch(t, sandbox)
@@ -368,7 +368,7 @@ func TestDrillRunWalksEveryPhase(t *testing.T) {
 		t.Errorf("restore Job %v %+v %v", c.Args, rcfg, err)
 	}
 
-	w := newWalkTimes()
+	w := newWalkTimes(run)
 	finishDrillJob(t, sandbox, "restore", restoreResult(w, "aaaaaaaa"))
 	run = waitRun(t, ns, name, inPhase(opsv1alpha1.DrillRunVerifying))
 	if run.Status.Snapshot == nil || run.Status.Snapshot.ID != "aaaaaaaa,bbbbbbbb" || !run.Status.Snapshot.Time.Time.Equal(w.snapshot) || run.Status.MeasuredRPO.Duration != 3*time.Hour {
@@ -429,3 +429,264 @@ func TestDrillRunWalksEveryPhase(t *testing.T) {
 	// The same token does not start another run.
 	runsOf(t, drill, 1)
 }
+
+// TestDrillRunSurvivesRestarts kills the operator in every phase; each run
+// still ends in exactly one final state with one evidence record, and its
+// sandbox goes. A failed run's sandbox is kept for its ttl, then deleted.
+func TestDrillRunSurvivesRestarts(t *testing.T) {
+	ctx := context.Background()
+	start := fakeClock.Now()
+	t.Cleanup(func() { fakeClock.SetTime(start) })
+	drill := drillFixture(t, nil)
+	runNow(t, drill, "first")
+	first := runsOf(t, drill, 1)[0].Name
+	run := walk(t, drill, first, true, true)
+	sandboxDeleted(t, run)
+
+	runNow(t, drill, "second")
+	var second string
+	for _, r := range runsOf(t, drill, 2) {
+		if r.Name != first {
+			second = r.Name
+		}
+	}
+	failed := walk(t, drill, second, false, true)
+	if failed.Status.Phase != opsv1alpha1.DrillRunFailed || !strings.Contains(failed.Status.Message, "checks failed: row-counts") {
+		t.Errorf("failed run: %s %s", failed.Status.Phase, failed.Status.Message)
+	}
+	// keep: OnFailure, ttl 2h: the sandbox stays for inspection...
+	restartManager(t)
+	settle(t, func() string {
+		var ns corev1.Namespace
+		_ = k8sClient.Get(ctx, client.ObjectKey{Name: resources.SandboxNamespaceName(failed)}, &ns)
+		return fmt.Sprint(ns.DeletionTimestamp)
+	})
+	var ns corev1.Namespace
+	if err := k8sClient.Get(ctx, client.ObjectKey{Name: resources.SandboxNamespaceName(failed)}, &ns); err != nil || !ns.DeletionTimestamp.IsZero() {
+		t.Fatalf("the failed run's sandbox should be kept: %v %v", err, ns.DeletionTimestamp)
+	}
+	// ...until the ttl has passed.
+	fakeClock.Step(2*time.Hour + time.Minute)
+	if err := update(t, k8sClient, failed, func(r *opsv1alpha1.DRDrillRun) { r.Annotations["nudge"] = "ttl" }); err != nil {
+		t.Fatal(err)
+	}
+	sandboxDeleted(t, failed)
+
+	// Exactly one evidence record per run, and the chain holds.
+	chain, err := evidence.LoadChain(ctx, k8sClient, drill.Namespace, drill.Name)
+	if err != nil || len(chain) != 2 {
+		t.Fatalf("chain of %d records: %v", len(chain), err)
+	}
+	if err := evidence.Verify(chain, signingKey.Public().(ed25519.PublicKey)); err != nil {
+		t.Errorf("chain: %v", err)
+	}
+	second2, _ := evidence.Parse(chain[1].Canonical)
+	if second2.Run != second || second2.Result != "Failed" || second2.Sequence != 2 || second2.PreviousReportSHA256 != chain[0].SHA256 || !strings.Contains(second2.Message, "row-counts") {
+		t.Errorf("second report %+v", second2)
+	}
+}
+
+// TestDrillRunErrors: what makes a drill impossible ends it in Error with
+// a message that says so, never in Failed.
+func TestDrillRunErrors(t *testing.T) {
+	ctx := context.Background()
+	start := fakeClock.Now()
+	t.Cleanup(func() { fakeClock.SetTime(start) })
+	drill := drillFixture(t, func(d *opsv1alpha1.DRDrill) { d.Spec.Sandbox.Keep = opsv1alpha1.SandboxKeepNever })
+	ns := drill.Namespace
+	count := 0
+	next := func(token string) (*opsv1alpha1.DRDrillRun, string) {
+		t.Helper()
+		runNow(t, drill, token)
+		count++
+		sum := ""
+		for _, r := range runsOf(t, drill, count) {
+			if r.Annotations[AnnotationTrigger] == "run-now" && !isFinal(r.Status.Phase) {
+				sum = r.Name
+			}
+		}
+		run := waitRun(t, ns, sum, inPhase(opsv1alpha1.DrillRunProvisioning))
+		sandbox := resources.SandboxNamespaceName(run)
+		actAsQuotaController(t, sandbox)
+		return run, sandbox
+	}
+	wantError := func(name, contains string) {
+		t.Helper()
+		run := waitRun(t, ns, name, func(r *opsv1alpha1.DRDrillRun) error {
+			if r.Status.Phase != opsv1alpha1.DrillRunError || r.Status.Evidence == nil {
+				return fmt.Errorf("phase %s (%s)", r.Status.Phase, r.Status.Message)
+			}
+			return nil
+		})
+		if !strings.Contains(run.Status.Message, contains) {
+			t.Errorf("%s: message %q, want it to say %q", name, run.Status.Message, contains)
+		}
+		sandboxDeleted(t, run)
+	}
+
+	// The snapshot does not exist.
+	run, sandbox := next("missing-snapshot")
+	readyScratch(t, sandbox)
+	w := newWalkTimes(run)
+	finishDrillJob(t, sandbox, "restore", agent.DrillResult{Operation: "restore", Start: w.restoreStart, End: w.restoreEnd, DrillError: true,
+		Error: `no snapshot "latest" with tags supportstack-policy=x in the repository`})
+	wantError(run.Name, `restore: no snapshot "latest"`)
+
+	// The restore Job is deleted under the run.
+	run, sandbox = next("job-deleted")
+	readyScratch(t, sandbox)
+	waitRun(t, ns, run.Name, inPhase(opsv1alpha1.DrillRunRestoring))
+	if err := k8sClient.Delete(ctx, &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Namespace: sandbox, Name: "restore"}}); err != nil {
+		t.Fatal(err)
+	}
+	wantError(run.Name, "the restore Job in "+sandbox+" was deleted before it finished")
+
+	// The sandbox namespace is deleted under the run.
+	run, sandbox = next("sandbox-deleted")
+	readyScratch(t, sandbox)
+	waitRun(t, ns, run.Name, inPhase(opsv1alpha1.DrillRunRestoring))
+	if err := k8sClient.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: sandbox}}); err != nil {
+		t.Fatal(err)
+	}
+	wantError(run.Name, "the sandbox namespace "+sandbox+" was deleted during Restoring")
+
+	// The scratch server never becomes ready: Provisioning times out.
+	run, _ = next("never-ready")
+	fakeClock.Step(DefaultDrillTimeouts.Provisioning + time.Minute)
+	if err := update(t, k8sClient, run, func(r *opsv1alpha1.DRDrillRun) { r.Annotations["nudge"] = "timeout" }); err != nil {
+		t.Fatal(err)
+	}
+	wantError(run.Name, "Provisioning did not finish within its timeout of 15m0s")
+}
+
+// TestDrillScheduleAndHistory: scheduled runs on the drill's clock, never
+// two at once, missed runs past the starting deadline skipped, history
+// bounded with the newest passed run kept, and an invalid drill refused.
+func TestDrillScheduleAndHistory(t *testing.T) {
+	ctx := context.Background()
+	start := fakeClock.Now()
+	t.Cleanup(func() { fakeClock.SetTime(start) })
+	// Every ten minutes. The drill is created (in real time) before the
+	// fake clock's 15:00, so the run due at 15:00 starts at once.
+	drill := drillFixture(t, func(d *opsv1alpha1.DRDrill) {
+		d.Spec.Suspend = false
+		d.Spec.Schedule = "*/10 * * * *"
+		d.Spec.TimeZone = "UTC"
+		d.Spec.HistoryLimit = opsv1alpha1.HistoryLimit{Passed: 0, Failed: 1}
+		d.Spec.Sandbox.Keep = opsv1alpha1.SandboxKeepNever
+	})
+	key := client.ObjectKeyFromObject(drill)
+	nudge := func(v string) {
+		t.Helper()
+		if err := update(t, k8sClient, drill, func(d *opsv1alpha1.DRDrill) { d.Labels = map[string]string{"nudge": v} }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := runsOf(t, drill, 1)[0]
+	wantName := fmt.Sprintf("%s-%d", drill.Name, start.Unix()/60)
+	if first.Name != wantName || first.Annotations[AnnotationScheduledAt] != "2026-11-23T15:00:00Z" {
+		t.Errorf("first scheduled run %s %v, want %s", first.Name, first.Annotations, wantName)
+	}
+	// While it runs, the next due time (15:10) passes: no second run.
+	fakeClock.Step(11 * time.Minute)
+	nudge("1")
+	settle(t, func() string { return fmt.Sprint(len(runsOf(t, drill, 1))) })
+	runsOf(t, drill, 1)
+	walk(t, drill, first.Name, true, false)
+	// Once it ended, the due run starts (no starting deadline).
+	runs := runsOf(t, drill, 2)
+	var second string
+	for _, r := range runs {
+		if r.Name != first.Name {
+			second = r.Name
+		}
+	}
+	walk(t, drill, second, false, false)
+
+	// With a starting deadline, a run missed by more is skipped.
+	if err := update(t, k8sClient, drill, func(d *opsv1alpha1.DRDrill) { d.Spec.StartingDeadlineSeconds = ptrTo[int64](60) }); err != nil {
+		t.Fatal(err)
+	}
+	fakeClock.Step(2*time.Hour + 5*time.Minute)
+	nudge("2")
+	var d opsv1alpha1.DRDrill
+	eventually(t, 20*time.Second, func() error {
+		if err := k8sClient.Get(ctx, key, &d); err != nil {
+			return err
+		}
+		if d.Status.LastScheduleTime == nil || fakeClock.Now().Sub(d.Status.LastScheduleTime.Time) > time.Hour {
+			return fmt.Errorf("last schedule %v", d.Status.LastScheduleTime)
+		}
+		return nil
+	})
+	runsOf(t, drill, 2)
+
+	// Two more failed runs by hand: history keeps one failed and the
+	// newest passed run although historyLimit.passed is 0.
+	for _, token := range []string{"f1", "f2"} {
+		runNow(t, drill, token)
+		var name string
+		eventually(t, 20*time.Second, func() error {
+			var list opsv1alpha1.DRDrillRunList
+			if err := k8sClient.List(ctx, &list, client.InNamespace(drill.Namespace)); err != nil {
+				return err
+			}
+			for _, r := range list.Items {
+				if !isFinal(r.Status.Phase) {
+					name = r.Name
+					return nil
+				}
+			}
+			return errors.New("no active run")
+		})
+		walk(t, drill, name, false, false)
+	}
+	eventually(t, 20*time.Second, func() error {
+		var list opsv1alpha1.DRDrillRunList
+		if err := k8sClient.List(ctx, &list, client.InNamespace(drill.Namespace)); err != nil {
+			return err
+		}
+		var phases []string
+		for _, r := range list.Items {
+			if r.DeletionTimestamp.IsZero() {
+				phases = append(phases, r.Name+"="+string(r.Status.Phase))
+			}
+		}
+		if len(phases) != 2 || !strings.Contains(strings.Join(phases, " "), first.Name+"=Passed") {
+			return fmt.Errorf("runs kept: %v", phases)
+		}
+		return nil
+	})
+	// Evidence outlives the deleted runs: four records, one chain.
+	chain, err := evidence.LoadChain(ctx, k8sClient, drill.Namespace, drill.Name)
+	if err != nil || len(chain) != 4 {
+		t.Fatalf("%d records, %v", len(chain), err)
+	}
+	if err := evidence.Verify(chain, signingKey.Public().(ed25519.PublicKey)); err != nil {
+		t.Errorf("chain: %v", err)
+	}
+
+	// An invalid drill (a check naming a database the policy lacks) is not Ready and starts nothing.
+	if err := update(t, k8sClient, drill, func(d *opsv1alpha1.DRDrill) {
+		d.Spec.Checks[0].Database = "crm"
+		d.Annotations[AnnotationRunNow] = "after-edit"
+	}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, func() error {
+		if err := k8sClient.Get(ctx, key, &d); err != nil {
+			return err
+		}
+		c := meta.FindStatusCondition(d.Status.Conditions, opsv1alpha1.ConditionReady)
+		want := `check tickets-present: BackupPolicy helpdesk backs up no database "crm" (it has helpdesk)`
+		if c == nil || c.Reason != opsv1alpha1.ReasonInvalidSpec || c.Message != want {
+			return fmt.Errorf("Ready %+v", c)
+		}
+		return nil
+	})
+	if d.Status.LastRunNowToken == "after-edit" {
+		t.Error("an invalid drill started a run")
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }

@@ -442,6 +442,10 @@ func (r *DRDrillRunReconciler) drillJob(ctx context.Context, run *opsv1alpha1.DR
 	} else if err != nil {
 		return res, false, 0, err
 	}
+	if !job.DeletionTimestamp.IsZero() && finishedCondition(job) == nil {
+		r.complete(run, opsv1alpha1.DrillRunError, now, fmt.Sprintf("the %s Job in %s was deleted before it finished", operation, key.Namespace))
+		return res, false, 0, nil
+	}
 	message, cond, state, err := readJob(ctx, r.Client, job)
 	switch {
 	case err != nil:
