@@ -18,13 +18,18 @@ limitations under the License.
 //
 //	supportstack coverage -f team.yaml            a team's week from a manifest
 //	supportstack coverage -n helpdesk windows-tier1   from the cluster (kubeconfig)
+//	supportstack verify-evidence -n helpdesk helpdesk-weekly [--public-key key.pem]
+//	supportstack report [-n NS | -A] [--from DATE] [--to DATE] [--format json|csv|html]
 //
-// It prints the coming 7 days hour by hour: required versus scheduled staff
-// per queue, gaps marked.
+// coverage prints the coming 7 days hour by hour: required versus scheduled
+// staff per queue, gaps marked. verify-evidence walks a drill's evidence
+// chain and names the first broken or forged record. report exports every
+// drill's runs in a period from the evidence, for auditors.
 package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"flag"
 	"fmt"
@@ -32,6 +37,7 @@ import (
 	"os"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -41,6 +47,7 @@ import (
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/coverage"
+	"github.com/supportstack/operator/internal/evidence"
 )
 
 func main() {
@@ -50,15 +57,168 @@ func main() {
 	}
 }
 
-func run(args []string, out io.Writer) error {
-	if len(args) == 0 || args[0] != "coverage" {
-		return errors.New("usage: supportstack coverage [-f FILE | -n NAMESPACE NAME] [--at RFC3339]")
+const usage = `usage:
+  supportstack coverage [-f FILE | -n NAMESPACE NAME] [--at RFC3339]
+  supportstack verify-evidence -n NAMESPACE DRILL [--public-key FILE]
+  supportstack report [-n NAMESPACE | -A] [--from DATE] [--to DATE] [--format json|csv|html] [--public-key FILE]`
+
+// newClient reads the cluster of the kubeconfig; tests replace it.
+var newClient = func() (client.Client, error) {
+	scheme := runtime.NewScheme()
+	if err := opsv1alpha1.AddToScheme(scheme); err != nil {
+		return nil, err
 	}
+	if err := corev1.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	cfg, err := ctrl.GetConfig()
+	if err != nil {
+		return nil, err
+	}
+	return client.New(cfg, client.Options{Scheme: scheme})
+}
+
+func run(args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return errors.New(usage)
+	}
+	switch args[0] {
+	case "coverage":
+		return coverageCmd(args[1:], out)
+	case "verify-evidence":
+		return verifyEvidenceCmd(args[1:], out)
+	case "report":
+		return reportCmd(args[1:], out)
+	}
+	return errors.New(usage)
+}
+
+func readPublicKey(path string) (ed25519.PublicKey, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := evidence.ParsePublicKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("--public-key %s: %w", path, err)
+	}
+	return pub, nil
+}
+
+// verifyEvidenceCmd walks one drill's chain.
+func verifyEvidenceCmd(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("verify-evidence", flag.ContinueOnError)
+	namespace := fs.String("n", "default", "namespace of the DRDrill")
+	keyFile := fs.String("public-key", "", "ed25519 public key (PEM, or the private key) to check signatures with; without it only hashes and links are checked")
+	names, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(names) != 1 {
+		return errors.New("name one DRDrill: supportstack verify-evidence -n NAMESPACE DRILL")
+	}
+	pub, err := readPublicKey(*keyFile)
+	if err != nil {
+		return err
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	n, err := evidence.VerifyDrill(context.Background(), c, *namespace, names[0], pub)
+	if err != nil {
+		return fmt.Errorf("drill %s/%s: %w", *namespace, names[0], err)
+	}
+	signed := "signatures not checked (no --public-key)"
+	if pub != nil {
+		signed = "every record signed by the given key"
+	}
+	_, err = fmt.Fprintf(out, "drill %s/%s: %d evidence records, hash chain intact, %s\n", *namespace, names[0], n, signed)
+	return err
+}
+
+// parseInterspersed parses flags before and after the positional
+// arguments (the flag package stops at the first one) and returns those.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// reportCmd exports the drills' runs of a period.
+func reportCmd(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	namespace := fs.String("n", "", "namespace to report on")
+	all := fs.Bool("A", false, "report on every namespace")
+	fromFlag := fs.String("from", "", "start of the period (YYYY-MM-DD or RFC 3339); default 90 days ago")
+	toFlag := fs.String("to", "", "end of the period, exclusive (YYYY-MM-DD or RFC 3339); default now")
+	format := fs.String("format", "html", "json, csv or html")
+	keyFile := fs.String("public-key", "", "ed25519 public key to check signatures with")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *all == (*namespace != "") {
+		return errors.New("give -n NAMESPACE or -A")
+	}
+	to, err := parseDay(*toFlag, time.Now())
+	if err != nil {
+		return fmt.Errorf("--to: %w", err)
+	}
+	from, err := parseDay(*fromFlag, to.AddDate(0, 0, -90))
+	if err != nil {
+		return fmt.Errorf("--from: %w", err)
+	}
+	if !from.Before(to) {
+		return fmt.Errorf("--from %s is not before --to %s", from.Format(time.RFC3339), to.Format(time.RFC3339))
+	}
+	pub, err := readPublicKey(*keyFile)
+	if err != nil {
+		return err
+	}
+	write := map[string]func(evidence.Export, io.Writer) error{
+		"json": evidence.Export.WriteJSON, "csv": evidence.Export.WriteCSV, "html": evidence.Export.WriteHTML,
+	}[*format]
+	if write == nil {
+		return fmt.Errorf("--format %q: use json, csv or html", *format)
+	}
+	c, err := newClient()
+	if err != nil {
+		return err
+	}
+	export, err := evidence.Collect(context.Background(), c, *namespace, from, to, pub)
+	if err != nil {
+		return err
+	}
+	return write(export, out)
+}
+
+func parseDay(s string, def time.Time) (time.Time, error) {
+	if s == "" {
+		return def, nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	return time.Parse(time.RFC3339, s)
+}
+
+func coverageCmd(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("coverage", flag.ContinueOnError)
 	file := fs.String("f", "", "read the SupportTeam from this YAML file instead of the cluster")
 	namespace := fs.String("n", "default", "namespace of the SupportTeam in the cluster")
 	at := fs.String("at", "", "start of the week to show (RFC 3339); default now")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	now := time.Now()
@@ -109,15 +269,7 @@ func loadTeam(file, namespace string, rest []string) (*opsv1alpha1.SupportTeam, 
 	if len(rest) != 1 {
 		return nil, errors.New("name one SupportTeam, or give -f FILE")
 	}
-	scheme := runtime.NewScheme()
-	if err := opsv1alpha1.AddToScheme(scheme); err != nil {
-		return nil, err
-	}
-	cfg, err := ctrl.GetConfig()
-	if err != nil {
-		return nil, err
-	}
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	c, err := newClient()
 	if err != nil {
 		return nil, err
 	}

@@ -480,6 +480,28 @@ func TestDrillRunSurvivesRestarts(t *testing.T) {
 	if err := evidence.Verify(chain, signingKey.Public().(ed25519.PublicKey)); err != nil {
 		t.Errorf("chain: %v", err)
 	}
+	// The API server refuses to edit an evidence ConfigMap; a forger who
+	// deletes and re-creates the first one with one byte changed is named.
+	var cm corev1.ConfigMap
+	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: drill.Namespace, Name: chain[0].Name}, &cm); err != nil {
+		t.Fatal(err)
+	}
+	edited := cm.DeepCopy()
+	edited.Data[evidence.KeyReport] = strings.Replace(cm.Data[evidence.KeyReport], `"result":"Passed"`, `"result":"Passes"`, 1)
+	if err := k8sClient.Update(ctx, edited); err == nil || !strings.Contains(err.Error(), "immutable") {
+		t.Errorf("editing evidence in place: %v", err)
+	}
+	if err := k8sClient.Delete(ctx, &cm); err != nil {
+		t.Fatal(err)
+	}
+	edited.ResourceVersion, edited.UID = "", ""
+	if err := k8sClient.Create(ctx, edited); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := evidence.VerifyDrill(ctx, k8sClient, drill.Namespace, drill.Name, nil); err == nil ||
+		!strings.Contains(err.Error(), "evidence record 1 ("+chain[0].Name+")") || !strings.Contains(err.Error(), "run "+first) {
+		t.Errorf("verify after re-creating an edited report: %v", err)
+	}
 	second2, _ := evidence.Parse(chain[1].Canonical)
 	if second2.Run != second || second2.Result != "Failed" || second2.Sequence != 2 || second2.PreviousReportSHA256 != chain[0].SHA256 || !strings.Contains(second2.Message, "row-counts") {
 		t.Errorf("second report %+v", second2)

@@ -1,0 +1,205 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package evidence
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"sort"
+	"strconv"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// VerifyDrill loads a drill's evidence and verifies its chain; it returns
+// the number of records. A broken link names the ConfigMap and its run.
+func VerifyDrill(ctx context.Context, c client.Reader, namespace, drill string, pub ed25519.PublicKey) (int, error) {
+	chain, err := LoadChain(ctx, c, namespace, drill)
+	if err != nil {
+		return 0, err
+	}
+	if err := Verify(chain, pub); err != nil {
+		var broken *BrokenLink
+		if errors.As(err, &broken) {
+			if r, perr := Parse(chain[broken.Index].Canonical); perr == nil {
+				broken.Reason += fmt.Sprintf(" (run %s)", r.Run)
+			}
+		}
+		return len(chain), err
+	}
+	return len(chain), nil
+}
+
+// DrillExport is one drill's reports in a period and whether its whole
+// chain verifies.
+type DrillExport struct {
+	Drill   string   `json:"drill"`
+	Chain   string   `json:"chain"` // "verified", or the first broken link
+	Reports []Report `json:"reports"`
+}
+
+// Export is the auditors' report: every drill's runs in [From, To).
+type Export struct {
+	From   time.Time     `json:"from"`
+	To     time.Time     `json:"to"`
+	Drills []DrillExport `json:"drills"`
+}
+
+// Collect builds the export from the evidence ConfigMaps in namespace (all
+// namespaces when empty), never from mutable status. Each drill's chain is
+// verified whole, so a report in the period cannot hide a break outside it.
+func Collect(ctx context.Context, c client.Reader, namespace string, from, to time.Time, pub ed25519.PublicKey) (Export, error) {
+	var cms corev1.ConfigMapList
+	opts := []client.ListOption{client.MatchingLabels{labelEvidence: "true"}}
+	if namespace != "" {
+		opts = append(opts, client.InNamespace(namespace))
+	}
+	if err := c.List(ctx, &cms, opts...); err != nil {
+		return Export{}, err
+	}
+	type key struct{ ns, drill string }
+	drills := map[key]bool{}
+	for _, cm := range cms.Items {
+		drills[key{cm.Namespace, cm.Labels[labelDrill]}] = true
+	}
+	keys := make([]key, 0, len(drills))
+	for k := range drills {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		return keys[i].ns+"/"+keys[i].drill < keys[j].ns+"/"+keys[j].drill
+	})
+	out := Export{From: from.UTC(), To: to.UTC(), Drills: []DrillExport{}}
+	for _, k := range keys {
+		d := DrillExport{Drill: k.ns + "/" + k.drill, Chain: "verified", Reports: []Report{}}
+		chain, err := LoadChain(ctx, c, k.ns, k.drill)
+		if err != nil {
+			return Export{}, err
+		}
+		if err := Verify(chain, pub); err != nil {
+			d.Chain = err.Error()
+		}
+		for _, rec := range chain {
+			r, err := Parse(rec.Canonical)
+			if err != nil || r.CompletionTime.Before(from) || !r.CompletionTime.Before(to) {
+				continue
+			}
+			d.Reports = append(d.Reports, r)
+		}
+		out.Drills = append(out.Drills, d)
+	}
+	return out, nil
+}
+
+// WriteJSON writes the export as indented JSON.
+func (e Export) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(e)
+}
+
+var csvHeader = []string{"drill", "chain", "run", "sequence", "result", "start", "completion", "snapshot", "snapshot_time",
+	"measured_rto_seconds", "objective_rto_seconds", "measured_rpo_seconds", "objective_rpo_seconds", "objectives_met", "checks_passed", "checks_total", "message"}
+
+// WriteCSV writes one line per run.
+func (e Export) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(csvHeader); err != nil {
+		return err
+	}
+	num := func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+	for _, d := range e.Drills {
+		for _, r := range d.Reports {
+			passed := 0
+			for _, c := range r.Checks {
+				if c.Passed {
+					passed++
+				}
+			}
+			if err := cw.Write([]string{d.Drill, d.Chain, r.Run, strconv.FormatInt(r.Sequence, 10), r.Result,
+				r.StartTime.UTC().Format(time.RFC3339), r.CompletionTime.UTC().Format(time.RFC3339), r.SnapshotID, r.SnapshotTime.UTC().Format(time.RFC3339),
+				num(r.MeasuredRTOSeconds), num(r.ObjectiveRTOSeconds), num(r.MeasuredRPOSeconds), num(r.ObjectiveRPOSeconds),
+				strconv.FormatBool(r.ObjectivesMet), strconv.Itoa(passed), strconv.Itoa(len(r.Checks)), r.Message}); err != nil {
+				return err
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+var page = template.Must(template.New("report").Funcs(template.FuncMap{
+	"dur": func(s float64) string {
+		if s == 0 {
+			return "—"
+		}
+		return (time.Duration(s) * time.Second).String()
+	},
+	"date": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 MST") },
+	"pct": func(measured, objective float64) int {
+		if objective == 0 {
+			return 0
+		}
+		return min(100, int(100*measured/objective))
+	},
+	"passed": func(cs []Check) int {
+		n := 0
+		for _, c := range cs {
+			if c.Passed {
+				n++
+			}
+		}
+		return n
+	},
+}).Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Disaster-recovery drills {{date .From}} to {{date .To}}</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:2em;color:#222}
+table{border-collapse:collapse;margin-bottom:2em}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;font-size:.9em}
+.Passed{color:#176117}.Failed{color:#a30000}.Error{color:#8a5a00}
+.timeline span{display:inline-block;width:1.1em;height:1.1em;margin-right:2px;border-radius:2px}
+.timeline .Passed{background:#2e9e2e}.timeline .Failed{background:#d22}.timeline .Error{background:#e0a000}
+.bar{background:#eee;width:8em;height:.7em;display:inline-block}.bar i{display:block;height:100%;background:#2e7dd2}
+.broken{color:#a30000;font-weight:bold}
+</style></head><body>
+<h1>Disaster-recovery drills</h1>
+<p>Period {{date .From}} to {{date .To}}. Generated from the drills' evidence records (hash-chained{{/* */}}), not from mutable status.</p>
+{{range .Drills}}
+<h2>{{.Drill}}</h2>
+<p>Evidence chain: {{if eq .Chain "verified"}}verified{{else}}<span class="broken">BROKEN: {{.Chain}}</span>{{end}}</p>
+<p class="timeline">Timeline: {{range .Reports}}<span class="{{.Result}}" title="{{.Run}} {{.Result}} {{date .CompletionTime}}"></span>{{end}}</p>
+<table><tr><th>#</th><th>Run</th><th>Completed</th><th>Result</th><th>Snapshot</th><th>RTO (objective)</th><th>RPO (objective)</th><th>Objectives met</th><th>Checks</th><th>Note</th></tr>
+{{range .Reports}}<tr><td>{{.Sequence}}</td><td>{{.Run}}</td><td>{{date .CompletionTime}}</td><td class="{{.Result}}">{{.Result}}</td><td>{{.SnapshotID}}</td>
+<td>{{dur .MeasuredRTOSeconds}} ({{dur .ObjectiveRTOSeconds}}) <span class="bar"><i style="width:{{pct .MeasuredRTOSeconds .ObjectiveRTOSeconds}}%"></i></span></td>
+<td>{{dur .MeasuredRPOSeconds}} ({{dur .ObjectiveRPOSeconds}}) <span class="bar"><i style="width:{{pct .MeasuredRPOSeconds .ObjectiveRPOSeconds}}%"></i></span></td>
+<td>{{if .ObjectivesMet}}yes{{else}}no{{end}}</td><td>{{passed .Checks}}/{{len .Checks}}</td><td>{{.Message}}</td></tr>
+{{else}}<tr><td colspan="10">no runs in the period</td></tr>{{end}}
+</table>
+{{else}}<p>No drill evidence found.</p>{{end}}
+</body></html>
+`))
+
+// WriteHTML writes a self-contained page: no scripts, no external assets.
+func (e Export) WriteHTML(w io.Writer) error { return page.Execute(w, e) }
