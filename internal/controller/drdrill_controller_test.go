@@ -359,7 +359,9 @@ func TestDrillRunWalksEveryPhase(t *testing.T) {
 		t.Errorf("no provision timing: %+v", run.Status)
 	}
 	var restore batchv1.Job
-	eventually(t, 10*time.Second, func() error { return k8sClient.Get(ctx, client.ObjectKey{Namespace: sandbox, Name: "restore"}, &restore) })
+	eventually(t, 10*time.Second, func() error {
+		return k8sClient.Get(ctx, client.ObjectKey{Namespace: sandbox, Name: "restore"}, &restore)
+	})
 	c := restore.Spec.Template.Spec.Containers[0]
 	var rcfg agent.RestoreConfig
 	if err := json.Unmarshal([]byte(c.Args[2]), &rcfg); err != nil || c.Args[0] != "restore" || rcfg.Policy != ns+"/helpdesk" || rcfg.Snapshot != "latest" ||

@@ -57,7 +57,7 @@ type Report struct {
 	ObjectiveRTOSeconds  float64   `json:"objectiveRTOSeconds,omitempty"`
 	ObjectiveRPOSeconds  float64   `json:"objectiveRPOSeconds,omitempty"`
 	ObjectivesMet        bool      `json:"objectivesMet"`
-	Result               string    `json:"result"` // Passed, Failed or Error
+	Result               string    `json:"result"`            // Passed, Failed or Error
 	Message              string    `json:"message,omitempty"` // why a run failed or errored
 	StartTime            time.Time `json:"startTime"`
 	CompletionTime       time.Time `json:"completionTime"`
