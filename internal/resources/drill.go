@@ -75,7 +75,8 @@ func SandboxNamespaceName(run *opsv1alpha1.DRDrillRun) string {
 	if n := run.Spec.Sandbox.Namespace; n != "" {
 		return n
 	}
-	name := "drill-" + run.Name
+	// Run names may hold dots; namespace names may not.
+	name := "drill-" + strings.ReplaceAll(run.Name, ".", "-")
 	if len(name) > 63 {
 		name = name[:63]
 	}

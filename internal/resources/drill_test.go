@@ -1,0 +1,121 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package resources
+
+import (
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+	"github.com/supportstack/operator/internal/agent"
+)
+
+func drillPolicy(url string, databases ...string) *opsv1alpha1.BackupPolicy {
+	return &opsv1alpha1.BackupPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "helpdesk", Namespace: "support"},
+		Spec: opsv1alpha1.BackupPolicySpec{
+			Sources: opsv1alpha1.BackupSources{
+				Postgres: []opsv1alpha1.PostgresSource{{Name: "tickets", Databases: databases}},
+				Volumes:  []opsv1alpha1.VolumeSource{{Name: "attachments", ClaimName: "att"}},
+			},
+			Repository: opsv1alpha1.Repository{URL: url},
+		},
+	}
+}
+
+func TestPlanDrillRefusals(t *testing.T) {
+	sql := func(db string) opsv1alpha1.DrillCheck {
+		return opsv1alpha1.DrillCheck{Name: "q", Database: db, SQL: "SELECT 1", Expect: &opsv1alpha1.Expectation{Min: new(int64)}}
+	}
+	rows := opsv1alpha1.DrillCheck{Name: "rows", CompareManifest: &opsv1alpha1.ManifestComparison{}}
+	files := func(v string) opsv1alpha1.DrillCheck {
+		return opsv1alpha1.DrillCheck{Name: "files", Files: &opsv1alpha1.FilesCheck{Volume: v}}
+	}
+	s3 := "s3:https://s3.example.com/b"
+	cases := []struct {
+		name   string
+		policy *opsv1alpha1.BackupPolicy
+		checks []opsv1alpha1.DrillCheck
+		want   string // "" = accepted
+	}{
+		{"all kinds", drillPolicy(s3, "helpdesk"), []opsv1alpha1.DrillCheck{sql("helpdesk"), rows, files("attachments")}, ""},
+		{"repository on a volume", drillPolicy("/backups", "helpdesk"), nil, "BackupPolicy helpdesk keeps its repository on a volume of its namespace, which a sandbox cannot mount"},
+		{"unknown database", drillPolicy(s3, "helpdesk"), []opsv1alpha1.DrillCheck{sql("crm")}, `check q: BackupPolicy helpdesk backs up no database "crm" (it has helpdesk)`},
+		{"unknown volume", drillPolicy(s3, "helpdesk"), []opsv1alpha1.DrillCheck{files("logos")}, `check files: BackupPolicy helpdesk has no volume source "logos"`},
+		{"row counts without database, two databases", drillPolicy(s3, "helpdesk", "crm"), []opsv1alpha1.DrillCheck{rows}, "check rows: set database: BackupPolicy helpdesk backs up 2 databases (crm, helpdesk)"},
+		{"every problem named", drillPolicy("/backups", "helpdesk"), []opsv1alpha1.DrillCheck{sql("crm"), files("logos")}, `volume of its namespace, which a sandbox cannot mount: drills need a repository reached over the network (s3:, rest:, sftp:, ...); check q: BackupPolicy helpdesk backs up no database "crm" (it has helpdesk); check files`},
+	}
+	for _, tc := range cases {
+		_, err := PlanDrill(opsv1alpha1.DrillProcedure{BackupPolicyName: "helpdesk", Checks: tc.checks}, tc.policy)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: refused: %v", tc.name, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+func TestDrillPlanVerifyChecks(t *testing.T) {
+	proc := opsv1alpha1.DrillProcedure{BackupPolicyName: "helpdesk", Checks: []opsv1alpha1.DrillCheck{
+		{Name: "q", Database: "helpdesk", SQL: "SELECT count(*) FROM tickets", Expect: &opsv1alpha1.Expectation{Equals: new(int64)}},
+		{Name: "rows", CompareManifest: &opsv1alpha1.ManifestComparison{Tables: []string{"tickets"}, TolerancePercent: 5}},
+		{Name: "files", Files: &opsv1alpha1.FilesCheck{Volume: "attachments", CompareManifest: true}},
+	}}
+	plan, err := PlanDrill(proc, drillPolicy("s3:https://s3.example.com/b", "helpdesk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Restore.Policy != "support/helpdesk" || plan.Restore.Snapshot != "latest" || len(plan.Restore.Postgres) != 1 || plan.Restore.Volumes[0].Target != "/restore" || !plan.HasVolumes {
+		t.Errorf("restore %+v", plan.Restore)
+	}
+	if _, err := plan.VerifyChecks([]agent.Restored{{Source: "tickets", Database: "helpdesk", ID: "aaaaaaaa"}}); err == nil || !strings.Contains(err.Error(), "no snapshot of attachments") {
+		t.Errorf("a volume the restore did not report: %v", err)
+	}
+	checks, err := plan.VerifyChecks([]agent.Restored{{Source: "tickets", Database: "helpdesk", ID: "aaaaaaaa"}, {Source: "attachments", ID: "bbbbbbbb"}})
+	if err != nil || len(checks) != 3 {
+		t.Fatalf("%+v %v", checks, err)
+	}
+	if c := checks[0]; c.SQL == "" || c.Equals == nil || c.TargetURIEnv != SandboxURIEnv {
+		t.Errorf("sql check %+v", c)
+	}
+	if c := checks[1]; c.Database != "helpdesk" || c.Tables.TolerancePercent != 5 || *c.Tables.From != (agent.ManifestRef{Policy: "support/helpdesk", Source: "tickets", Database: "helpdesk", Snapshot: "aaaaaaaa"}) {
+		t.Errorf("row-count check %+v %+v", c, c.Tables)
+	}
+	if c := checks[2]; c.Files.Path != "/restore/data/attachments" || c.Files.From.Snapshot != "bbbbbbbb" {
+		t.Errorf("files check %+v", c.Files)
+	}
+}
+
+func TestSandboxNamespaceName(t *testing.T) {
+	run := func(name, fixed string) *opsv1alpha1.DRDrillRun {
+		return &opsv1alpha1.DRDrillRun{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: opsv1alpha1.DRDrillRunSpec{DrillProcedure: opsv1alpha1.DrillProcedure{Sandbox: opsv1alpha1.Sandbox{Namespace: fixed}}}}
+	}
+	for _, tc := range []struct{ name, fixed, want string }{
+		{"helpdesk-weekly-29924100", "", "drill-helpdesk-weekly-29924100"},
+		{"helpdesk-weekly-29924100", "restore-lab", "restore-lab"},
+		{strings.Repeat("a", 56) + "-1234567", "", "drill-" + strings.Repeat("a", 56) + "-"},
+		{"drill.v2-now-0a1b2c3d", "", "drill-drill-v2-now-0a1b2c3d"},
+	} {
+		got := SandboxNamespaceName(run(tc.name, tc.fixed))
+		if want := strings.TrimRight(tc.want, "-"); got != want || len(got) > 63 {
+			t.Errorf("SandboxNamespaceName(%q, %q) = %q, want %q", tc.name, tc.fixed, got, want)
+		}
+	}
+}
