@@ -87,6 +87,20 @@ up() {
     --from-literal=AWS_SECRET_ACCESS_KEY=demo --dry-run=client -o yaml | "${KUBECTL}" apply -f - >/dev/null
   "${KUBECTL}" create secret generic helpdesk-db -n "${NAMESPACE}" --from-literal=uri=postgresql://helpdesk:demo@helpdesk-db:5432/helpdesk \
     --dry-run=client -o yaml | "${KUBECTL}" apply -f - >/dev/null
+  # The sample DRDrill signs its evidence with an ed25519 key.
+  "${ROOT}/bin/supportstack" keygen --private "${DEMO_DIR}/drill-signing.key" --public "${DEMO_DIR}/drill-signing.pub" >/dev/null
+  "${KUBECTL}" create secret generic drill-signing-key -n "${NAMESPACE}" --from-file=ed25519.key="${DEMO_DIR}/drill-signing.key" \
+    --dry-run=client -o yaml | "${KUBECTL}" apply -f - >/dev/null
+  # kwok's cluster has no storage provisioner: two volumes to bind, one for
+  # the attachments claim and one for the drill's scratch claim.
+  for i in 1 2; do
+    cat <<YAML | "${KUBECTL}" apply -f - >/dev/null
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: demo-pv-${i}}
+spec: {capacity: {storage: 10Gi}, accessModes: [ReadWriteOnce], persistentVolumeReclaimPolicy: Retain, hostPath: {path: /tmp/supportstack-demo-pv-${i}}}
+YAML
+  done
   cat <<'YAML' | "${KUBECTL}" apply -n "${NAMESPACE}" -f - >/dev/null
 apiVersion: v1
 kind: PersistentVolumeClaim
@@ -111,6 +125,22 @@ YAML
   say "Objects the operator created (label app.kubernetes.io/managed-by=supportstack-operator)"
   "${KUBECTL}" get configmaps,roles,rolebindings,serviceaccounts,cronjobs,jobs,networkpolicies \
     -A -l app.kubernetes.io/managed-by=supportstack-operator 2>&1 || true
+
+  say "A restore drill on demand: kubectl annotate drdrill helpdesk-weekly ops.supportstack.io/run-now=demo"
+  "${KUBECTL}" annotate -n "${NAMESPACE}" drdrill helpdesk-weekly ops.supportstack.io/run-now=demo --overwrite
+  echo "kwok simulates pods and runs no container: the scratch server turns Ready and the restore Job"
+  echo "completes, but no agent restores anything, so the run must end in Error saying so."
+  wait_for 30 "the drill run" sh -c "'${KUBECTL}' get drdrillruns -n '${NAMESPACE}' -o name | grep -q ."
+  "${KUBECTL}" wait -n "${NAMESPACE}" drdrillruns --all --for condition=EvidenceRecorded --timeout 120s >/dev/null
+  "${KUBECTL}" get drdrillruns -A
+  "${KUBECTL}" get drdrillruns -n "${NAMESPACE}" -o go-template='{{range .items}}{{.metadata.name}}: {{.status.phase}}: {{.status.message}}{{"\n"}}  sandbox {{.status.sandboxNamespace}}, evidence ConfigMap {{.status.evidence.configMapName}} sha256 {{.status.evidence.sha256}}{{"\n"}}{{end}}'
+  sandbox="$("${KUBECTL}" get drdrillruns -n "${NAMESPACE}" -o jsonpath='{.items[0].status.sandboxNamespace}')"
+  say "The run's sandbox ${sandbox} (kept for 2h after a failed run: keep OnFailure)"
+  "${KUBECTL}" get namespace "${sandbox}" --show-labels
+  "${KUBECTL}" get resourcequota,networkpolicies,pods,services,jobs,secrets -n "${sandbox}" 2>&1 || true
+  say "Evidence (bin/supportstack verify-evidence; report --format csv)"
+  "${ROOT}/bin/supportstack" verify-evidence -n "${NAMESPACE}" helpdesk-weekly --public-key "${DEMO_DIR}/drill-signing.pub" || true
+  "${ROOT}/bin/supportstack" report -n "${NAMESPACE}" --format csv --from 2000-01-01 --to 2100-01-01 || true
 
   say "A bad manifest is refused at admission (kubectl apply --dry-run=server)"
   cat <<'YAML' | tee "${DEMO_DIR}/bad-backuppolicy.yaml"

@@ -20,6 +20,7 @@ limitations under the License.
 //	supportstack coverage -n helpdesk windows-tier1   from the cluster (kubeconfig)
 //	supportstack verify-evidence -n helpdesk helpdesk-weekly [--public-key key.pem]
 //	supportstack report [-n NS | -A] [--from DATE] [--to DATE] [--format json|csv|html]
+//	supportstack keygen --private drill.key --public drill.pub
 //
 // coverage prints the coming 7 days hour by hour: required versus scheduled
 // staff per queue, gaps marked. verify-evidence walks a drill's evidence
@@ -30,6 +31,8 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -60,7 +63,8 @@ func main() {
 const usage = `usage:
   supportstack coverage [-f FILE | -n NAMESPACE NAME] [--at RFC3339]
   supportstack verify-evidence -n NAMESPACE DRILL [--public-key FILE]
-  supportstack report [-n NAMESPACE | -A] [--from DATE] [--to DATE] [--format json|csv|html] [--public-key FILE]`
+  supportstack report [-n NAMESPACE | -A] [--from DATE] [--to DATE] [--format json|csv|html] [--public-key FILE]
+  supportstack keygen --private FILE --public FILE`
 
 // newClient reads the cluster of the kubeconfig; tests replace it.
 var newClient = func() (client.Client, error) {
@@ -89,6 +93,8 @@ func run(args []string, out io.Writer) error {
 		return verifyEvidenceCmd(args[1:], out)
 	case "report":
 		return reportCmd(args[1:], out)
+	case "keygen":
+		return keygenCmd(args[1:], out)
 	}
 	return errors.New(usage)
 }
@@ -275,4 +281,39 @@ func loadTeam(file, namespace string, rest []string) (*opsv1alpha1.SupportTeam, 
 	}
 	err = c.Get(context.Background(), types.NamespacedName{Namespace: namespace, Name: rest[0]}, team)
 	return team, err
+}
+
+// keygenCmd writes a new ed25519 signing key (PEM PKCS#8, for the Secret a
+// DRDrill's evidence.signingKeySecretRef names) and its public key (PEM,
+// for verify-evidence and report).
+func keygenCmd(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("keygen", flag.ContinueOnError)
+	private := fs.String("private", "", "where to write the private key (mode 0600)")
+	public := fs.String("public", "", "where to write the public key")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *private == "" || *public == "" {
+		return errors.New("give --private FILE and --public FILE")
+	}
+	pub, key, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		return err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return err
+	}
+	pubDER, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(*private, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		return err
+	}
+	if err := os.WriteFile(*public, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}), 0o644); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(out, "wrote %s and %s\n", *private, *public)
+	return err
 }

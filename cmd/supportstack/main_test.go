@@ -239,3 +239,27 @@ func TestReportExport(t *testing.T) {
 		}
 	}
 }
+
+func TestKeygen(t *testing.T) {
+	dir := t.TempDir()
+	priv, pub := filepath.Join(dir, "drill.key"), filepath.Join(dir, "drill.pub")
+	if err := run([]string{"keygen", "--private", priv, "--public", pub}, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	privPEM, _ := os.ReadFile(priv)
+	pubPEM, _ := os.ReadFile(pub)
+	key, err := evidence.ParsePrivateKey(privPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, err := evidence.ParsePublicKey(pubPEM)
+	if err != nil || !pk.Equal(key.Public()) {
+		t.Errorf("public key %v does not match: %v", pk, err)
+	}
+	if info, _ := os.Stat(priv); info.Mode().Perm() != 0o600 {
+		t.Errorf("private key mode %v", info.Mode())
+	}
+	if err := run([]string{"keygen", "--private", priv}, &bytes.Buffer{}); err == nil {
+		t.Error("keygen without --public accepted")
+	}
+}

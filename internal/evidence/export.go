@@ -130,6 +130,12 @@ func (e Export) WriteCSV(w io.Writer) error {
 		return err
 	}
 	num := func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+	at := func(t time.Time) string {
+		if t.IsZero() {
+			return "" // a run that ended before it restored a snapshot
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
 	for _, d := range e.Drills {
 		for _, r := range d.Reports {
 			passed := 0
@@ -139,7 +145,7 @@ func (e Export) WriteCSV(w io.Writer) error {
 				}
 			}
 			if err := cw.Write([]string{d.Drill, d.Chain, r.Run, strconv.FormatInt(r.Sequence, 10), r.Result,
-				r.StartTime.UTC().Format(time.RFC3339), r.CompletionTime.UTC().Format(time.RFC3339), r.SnapshotID, r.SnapshotTime.UTC().Format(time.RFC3339),
+				at(r.StartTime), at(r.CompletionTime), r.SnapshotID, at(r.SnapshotTime),
 				num(r.MeasuredRTOSeconds), num(r.ObjectiveRTOSeconds), num(r.MeasuredRPOSeconds), num(r.ObjectiveRPOSeconds),
 				strconv.FormatBool(r.ObjectivesMet), strconv.Itoa(passed), strconv.Itoa(len(r.Checks)), r.Message}); err != nil {
 				return err

@@ -102,6 +102,12 @@ func TestDemo(t *testing.T) {
 		"helpdesk    supportteam.ops.supportstack.io/windows-tier1",
 		"helpdesk    backuppolicy.ops.supportstack.io/helpdesk",
 		"helpdesk    drdrill.ops.supportstack.io/helpdesk-weekly",
+		// The on-demand drill run: sandbox, Error from kwok's empty pods, signed evidence.
+		"Error: restore: the restore Job completed but the agent left no result",
+		"networkpolicy.networking.k8s.io/default-deny",
+		"resourcequota/sandbox",
+		"drill helpdesk/helpdesk-weekly: 1 evidence records, hash chain intact, every record signed by the given key",
+		"helpdesk/helpdesk-weekly,verified,helpdesk-weekly-now-",
 		`The BackupPolicy "bad" is invalid`,
 		`spec.schedule: Invalid value: "0 25 * * *": must be a 5-field cron expression`,
 		"retention needs at least one keep rule",
@@ -117,6 +123,9 @@ func TestDemo(t *testing.T) {
 
 	t.Run("backup CronJob runs on the cluster", func(t *testing.T) {
 		backupOnCluster(t, filepath.Join(assets, "kubectl"), filepath.Join(dir, "kubeconfig"))
+	})
+	t.Run("drill runs create and delete sandboxes on the cluster", func(t *testing.T) {
+		drillOnCluster(t, filepath.Join(assets, "kubectl"), filepath.Join(dir, "kubeconfig"))
 	})
 
 	demo(t, env, "down")
