@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/supportstack/operator/internal/agent"
+	"github.com/supportstack/operator/internal/agent/pgtest"
 )
 
 // run measures a finished process: wall time and the largest resident set
@@ -59,28 +60,38 @@ func measure(cmds ...*exec.Cmd) (run, error) {
 	return r, firstErr
 }
 
-// BenchmarkBackupLarge compares the agent's backup of a large database
-// (BENCH_DB_MB, default 1024) with the same work done by hand,
-// pg_dump --format=custom | restic backup --stdin, in the same run, then
-// both again after changing 1 % of the rows. Run with -benchtime=1x
-// (make bench does): one backup is the unit of work.
-func BenchmarkBackupLarge(b *testing.B) {
+// seedLarge fills the fixture's helpdesk database with BENCH_DB_MB
+// (default 1024) of ticket rows.
+func seedLarge(b *testing.B, f *fixture) {
 	sizeMB := 1024
 	if v, err := strconv.Atoi(os.Getenv("BENCH_DB_MB")); err == nil && v > 0 {
 		sizeMB = v
 	}
-	f := newFixture(b)
 	rows := sizeMB * 1024 * 1024 / 325 // about 325 bytes per row on disk, indexes included
 	b.Logf("seeding %d rows (~%d MB)...", rows, sizeMB)
 	f.pg.Exec(b, "helpdesk", fmt.Sprintf(`CREATE TABLE bulk (id bigint PRIMARY KEY, subject text, body text);
 		INSERT INTO bulk SELECT g, 'Ticket ' || g, md5(g::text) || md5((g * 7)::text) || md5((g * 13)::text) || md5((g * 17)::text) || repeat(md5((g %% 1000)::text), 3)
 		FROM generate_series(1, %d) g`, rows), "VACUUM ANALYZE bulk")
 	b.Logf("database size: %s", f.pg.QueryString(b, "helpdesk", "SELECT pg_size_pretty(pg_database_size('helpdesk'))"))
+}
 
+func buildAgent(b *testing.B) string {
 	bin := filepath.Join(b.TempDir(), "agent")
 	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/agent").CombinedOutput(); err != nil {
 		b.Fatalf("building the agent: %v\n%s", err, out)
 	}
+	return bin
+}
+
+// BenchmarkBackupLarge compares the agent's backup of a large database
+// (BENCH_DB_MB, default 1024) with the same work done by hand,
+// pg_dump --format=custom | restic backup --stdin, in the same run, then
+// both again after changing 1 % of the rows. Run with -benchtime=1x
+// (make bench does): one backup is the unit of work.
+func BenchmarkBackupLarge(b *testing.B) {
+	f := newFixture(b)
+	seedLarge(b, f)
+	bin := buildAgent(b)
 	agentRun := func(repo string) run {
 		cmd := exec.Command(bin, "backup", "--termination-log", "", "--config",
 			`{"policy":"bench/agent","postgres":[{"name":"tickets","uriEnv":"TEST_PG_URI","databases":["helpdesk"]}]}`)
@@ -144,5 +155,98 @@ func BenchmarkBackupLarge(b *testing.B) {
 		a = agentRun(agentRepo)
 		h = byHand(handRepo)
 		report("incremental", a, h)
+	}
+}
+
+// BenchmarkDrillLarge measures a drill's recovery time for the large
+// database the way a DRDrillRun does, minus the Kubernetes scheduling:
+// provisioning a fresh scratch server, the agent's restore (restic dump |
+// pg_restore, manifest lookup) and its verify (row counts against the
+// manifest read from the repository, an SQL check). The baseline, in the
+// same run, is restic dump | pg_restore by hand into a fresh database of
+// a server already running: the drill's extra work is all counted against
+// it. Goal: ratio <= 1.15.
+func BenchmarkDrillLarge(b *testing.B) {
+	f := newFixture(b)
+	seedLarge(b, f)
+	bin := buildAgent(b)
+	backup := exec.Command(bin, "backup", "--termination-log", "", "--config",
+		`{"policy":"bench/drill","postgres":[{"name":"tickets","uriEnv":"TEST_PG_URI","databases":["helpdesk"]}]}`)
+	backup.Env = f.env
+	out, err := backup.CombinedOutput()
+	if err != nil {
+		b.Fatalf("backup: %v\n%s", err, out)
+	}
+	res, err := agent.DecodeResult(bytes.TrimSpace(out))
+	if err != nil || len(res.Snapshots) == 0 {
+		b.Fatalf("backup result %s: %v", out, err)
+	}
+	snapshot := res.Snapshots[0].ID
+
+	byHand := func() time.Duration {
+		server := pgtest.Start(b)
+		start := time.Now()
+		server.Exec(b, "postgres", "CREATE DATABASE helpdesk")
+		pgEnv, err := agent.LibpqEnv(server.URI("helpdesk"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		dump := exec.Command("restic", "dump", "--no-lock", snapshot, "helpdesk.dump")
+		dump.Env = f.env
+		restore := exec.Command("pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--no-password", "--dbname", "helpdesk")
+		restore.Env = append(os.Environ(), pgEnv...)
+		pipe, err := dump.StdoutPipe()
+		if err != nil {
+			b.Fatal(err)
+		}
+		restore.Stdin = pipe
+		if _, err := measure(restore, dump); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	drill := func() (provision, restore, verify time.Duration) {
+		start := time.Now()
+		sandbox := pgtest.Start(b)
+		provision = time.Since(start)
+		env := append(append([]string{}, f.env...), "SANDBOX_URI="+sandbox.URI("postgres"))
+		step := func(args ...string) agent.DrillResult {
+			cmd := exec.Command(bin, args...)
+			cmd.Env = env
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Run(); err != nil {
+				b.Fatalf("agent %s: %v\n%s", args[0], err, stderr.String())
+			}
+			r, err := agent.DecodeDrillResult(bytes.TrimSpace(stdout.Bytes()))
+			if err != nil {
+				b.Fatal(err)
+			}
+			return r
+		}
+		t0 := time.Now()
+		step("restore", "--termination-log", "", "--config",
+			`{"policy":"bench/drill","snapshot":"latest","postgres":[{"source":"tickets","database":"helpdesk","targetURIEnv":"SANDBOX_URI"}]}`)
+		restore = time.Since(t0)
+		t0 = time.Now()
+		v := step("verify", "--termination-log", "", "--config", fmt.Sprintf(`[
+			{"name":"rows","database":"helpdesk","targetURIEnv":"SANDBOX_URI","tables":{"tolerancePercent":0,"from":{"policy":"bench/drill","source":"tickets","database":"helpdesk","snapshot":%q}}},
+			{"name":"present","database":"helpdesk","targetURIEnv":"SANDBOX_URI","sql":"SELECT count(*) FROM bulk","min":1}]`, snapshot))
+		verify = time.Since(t0)
+		if !v.AllPassed {
+			b.Fatalf("the drill's checks failed on a faithful restore: %+v", v.Checks)
+		}
+		return provision, restore, verify
+	}
+	for b.Loop() {
+		hand := byHand()
+		p, r, v := drill()
+		rto := p + r + v
+		ratio := rto.Seconds() / hand.Seconds()
+		b.Logf("drill RTO %.1fs (provision %.1fs, restore %.1fs, verify %.1fs) vs restic dump | pg_restore by hand %.1fs: ratio %.2f (goal <= 1.15)",
+			rto.Seconds(), p.Seconds(), r.Seconds(), v.Seconds(), hand.Seconds(), ratio)
+		b.ReportMetric(ratio, "rto-ratio")
+		b.ReportMetric(rto.Seconds(), "drill-rto-s")
+		b.ReportMetric(hand.Seconds(), "byhand-s")
 	}
 }

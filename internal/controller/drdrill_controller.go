@@ -302,6 +302,10 @@ func (r *DRDrillReconciler) summarise(drill, before *opsv1alpha1.DRDrill, finish
 		return
 	}
 	last := finished[0]
+	if prev := drill.Status.LastRun; prev != nil && prev.Name != last.Name && prev.CompletionTime != nil && prev.CompletionTime.After(completedAt(last)) {
+		// The newest run was pruned (historyLimit 0): status keeps it.
+		return
+	}
 	st := last.Status
 	drill.Status.LastRun = &opsv1alpha1.LastRun{Name: last.Name, Result: st.Phase, MeasuredRTO: st.MeasuredRTO, MeasuredRPO: st.MeasuredRPO, CompletionTime: st.CompletionTime}
 	met := st.ObjectivesMet != nil && *st.ObjectivesMet && st.Phase != opsv1alpha1.DrillRunError

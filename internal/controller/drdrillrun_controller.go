@@ -99,7 +99,7 @@ type DRDrillRunReconciler struct {
 // +kubebuilder:rbac:groups=ops.supportstack.io,resources=drdrillruns/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=ops.supportstack.io,resources=drdrillruns/finalizers,verbs=update
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;create;delete
-// +kubebuilder:rbac:groups="",resources=resourcequotas;services;persistentvolumeclaims,verbs=create
+// +kubebuilder:rbac:groups="",resources=resourcequotas;services;persistentvolumeclaims,verbs=get;create
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;create
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch;create

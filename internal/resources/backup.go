@@ -154,23 +154,16 @@ func BackupCronJob(policy *opsv1alpha1.BackupPolicy, operation, agentImage strin
 	labels := Labels(LabelBackupPolicy, policy.Name)
 	labels[LabelOperation] = operation
 
-	env := []corev1.EnvVar{
-		{Name: "RESTIC_REPOSITORY", Value: spec.Repository.URL},
-		{Name: "RESTIC_PASSWORD", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
-			LocalObjectReference: corev1.LocalObjectReference{Name: spec.Repository.PasswordSecretRef.Name}, Key: spec.Repository.PasswordSecretRef.Key}}},
-		{Name: "RESTIC_CACHE_DIR", Value: resticCacheDir},
-		{Name: "HOME", Value: "/tmp"},
-	}
-	var envFrom []corev1.EnvFromSource
+	credentials := ""
 	if c := spec.Repository.CredentialsSecretRef; c != nil {
-		envFrom = append(envFrom, corev1.EnvFromSource{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: c.Name}}})
+		credentials = c.Name
 	}
+	env, envFrom := repositoryEnv(spec.Repository.URL, spec.Repository.PasswordSecretRef, credentials)
 	volumes := []corev1.Volume{{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
 	mounts := []corev1.VolumeMount{{Name: "tmp", MountPath: "/tmp"}}
 	if operation == OperationBackup {
 		for _, p := range spec.Sources.Postgres {
-			env = append(env, corev1.EnvVar{Name: ConnectionEnv(p.Name), ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
-				LocalObjectReference: corev1.LocalObjectReference{Name: p.ConnectionSecretRef.Name}, Key: p.ConnectionSecretRef.Key}}})
+			env = append(env, secretEnv(ConnectionEnv(p.Name), p.ConnectionSecretRef))
 		}
 		for _, v := range spec.Sources.Volumes {
 			name := "source-" + v.Name
@@ -185,28 +178,8 @@ func BackupCronJob(policy *opsv1alpha1.BackupPolicy, operation, agentImage strin
 		mounts = append(mounts, corev1.VolumeMount{Name: "repository", MountPath: spec.Repository.URL})
 	}
 
-	podSpec := corev1.PodSpec{
-		ServiceAccountName:           BackupServiceAccountName(policy),
-		AutomountServiceAccountToken: ptr.To(false),
-		RestartPolicy:                corev1.RestartPolicyNever,
-		SecurityContext:              RestrictedPodSecurity(),
-		Volumes:                      volumes,
-		Containers: []corev1.Container{{
-			Name:                     "agent",
-			Image:                    agentImage,
-			Args:                     []string{operation, "--config", string(cfg)},
-			Env:                      env,
-			EnvFrom:                  envFrom,
-			VolumeMounts:             mounts,
-			SecurityContext:          RestrictedContainerSecurity(),
-			TerminationMessagePath:   corev1.TerminationMessagePathDefault,
-			TerminationMessagePolicy: corev1.TerminationMessageReadFile,
-			Resources: corev1.ResourceRequirements{
-				Requests: corev1.ResourceList{corev1.ResourceCPU: mustQuantity("100m"), corev1.ResourceMemory: mustQuantity("128Mi")},
-				Limits:   corev1.ResourceList{corev1.ResourceMemory: mustQuantity("1Gi")},
-			},
-		}},
-	}
+	podSpec := agentPodSpec(agentImage, []string{operation, "--config", string(cfg)}, env, envFrom, volumes, mounts)
+	podSpec.ServiceAccountName = BackupServiceAccountName(policy)
 	return &batchv1.CronJob{
 		ObjectMeta: metav1.ObjectMeta{Name: BackupName(policy, operation), Namespace: policy.Namespace, Labels: labels},
 		Spec: batchv1.CronJobSpec{
@@ -229,6 +202,55 @@ func BackupCronJob(policy *opsv1alpha1.BackupPolicy, operation, agentImage strin
 				},
 			},
 		},
+	}
+}
+
+// repositoryEnv reaches the restic repository: its URL, the password and
+// the credentials (all keys of a Secret, e.g. AWS_ACCESS_KEY_ID) only by
+// reference, a writable cache. credentials may be "".
+func repositoryEnv(url string, password opsv1alpha1.SecretKeyRef, credentials string) ([]corev1.EnvVar, []corev1.EnvFromSource) {
+	env := []corev1.EnvVar{
+		{Name: "RESTIC_REPOSITORY", Value: url},
+		secretEnv("RESTIC_PASSWORD", password),
+		{Name: "RESTIC_CACHE_DIR", Value: resticCacheDir},
+		{Name: "HOME", Value: "/tmp"},
+	}
+	var envFrom []corev1.EnvFromSource
+	if credentials != "" {
+		envFrom = append(envFrom, corev1.EnvFromSource{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: credentials}}})
+	}
+	return env, envFrom
+}
+
+func secretEnv(name string, ref opsv1alpha1.SecretKeyRef) corev1.EnvVar {
+	return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+		LocalObjectReference: corev1.LocalObjectReference{Name: ref.Name}, Key: ref.Key}}}
+}
+
+// agentPodSpec is the pod every agent Job runs: restricted security, no
+// service account token, no restarts (a failed attempt is a result), the
+// result in the termination message, bounded memory.
+func agentPodSpec(image string, args []string, env []corev1.EnvVar, envFrom []corev1.EnvFromSource, volumes []corev1.Volume, mounts []corev1.VolumeMount) corev1.PodSpec {
+	return corev1.PodSpec{
+		AutomountServiceAccountToken: ptr.To(false),
+		RestartPolicy:                corev1.RestartPolicyNever,
+		SecurityContext:              RestrictedPodSecurity(),
+		Volumes:                      volumes,
+		Containers: []corev1.Container{{
+			Name:                     "agent",
+			Image:                    image,
+			Args:                     args,
+			Env:                      env,
+			EnvFrom:                  envFrom,
+			VolumeMounts:             mounts,
+			SecurityContext:          RestrictedContainerSecurity(),
+			TerminationMessagePath:   corev1.TerminationMessagePathDefault,
+			TerminationMessagePolicy: corev1.TerminationMessageReadFile,
+			Resources: corev1.ResourceRequirements{
+				Requests: corev1.ResourceList{corev1.ResourceCPU: mustQuantity("100m"), corev1.ResourceMemory: mustQuantity("128Mi")},
+				Limits:   corev1.ResourceList{corev1.ResourceMemory: mustQuantity("1Gi")},
+			},
+		}},
 	}
 }
 

@@ -350,29 +350,19 @@ func (p DrillPlan) VerifyChecks(restored []agent.Restored) ([]agent.VerifyCheck,
 	return checks, nil
 }
 
-// DrillJob runs the agent's restore or verify in the sandbox: restricted,
-// no service account token, no retries (a failed attempt is the result),
-// the repository secrets copied into the sandbox, the scratch URI.
+// DrillJob runs the agent's restore or verify in the sandbox, with the
+// repository secrets copied into the sandbox and the scratch server's URI.
 func DrillJob(run *opsv1alpha1.DRDrillRun, policy *opsv1alpha1.BackupPolicy, operation, agentImage string, config any, deadline int64, withVolumes bool) *batchv1.Job {
 	cfg, _ := json.Marshal(config)
 	labels := SandboxLabels(run)
 	labels[LabelComponent] = ComponentDrillAgent
 	labels[LabelOperation] = operation
-	secretEnv := func(name, secret, key string) corev1.EnvVar {
-		return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
-			LocalObjectReference: corev1.LocalObjectReference{Name: secret}, Key: key}}}
-	}
-	env := []corev1.EnvVar{
-		{Name: "RESTIC_REPOSITORY", Value: policy.Spec.Repository.URL},
-		secretEnv("RESTIC_PASSWORD", RepositorySecretName, "password"),
-		{Name: "RESTIC_CACHE_DIR", Value: resticCacheDir},
-		{Name: "HOME", Value: "/tmp"},
-		secretEnv(SandboxURIEnv, ScratchSecretName, "uri"),
-	}
-	var envFrom []corev1.EnvFromSource
+	credentials := ""
 	if policy.Spec.Repository.CredentialsSecretRef != nil {
-		envFrom = append(envFrom, corev1.EnvFromSource{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: RepositoryCredentials}}})
+		credentials = RepositoryCredentials
 	}
+	env, envFrom := repositoryEnv(policy.Spec.Repository.URL, opsv1alpha1.SecretKeyRef{Name: RepositorySecretName, Key: "password"}, credentials)
+	env = append(env, secretEnv(SandboxURIEnv, opsv1alpha1.SecretKeyRef{Name: ScratchSecretName, Key: "uri"}))
 	volumes := []corev1.Volume{{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
 	mounts := []corev1.VolumeMount{{Name: "tmp", MountPath: "/tmp"}}
 	if withVolumes {
@@ -387,27 +377,7 @@ func DrillJob(run *opsv1alpha1.DRDrillRun, policy *opsv1alpha1.BackupPolicy, ope
 			ActiveDeadlineSeconds: ptr.To(deadline),
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{
-					AutomountServiceAccountToken: ptr.To(false),
-					RestartPolicy:                corev1.RestartPolicyNever,
-					SecurityContext:              RestrictedPodSecurity(),
-					Volumes:                      volumes,
-					Containers: []corev1.Container{{
-						Name:                     "agent",
-						Image:                    agentImage,
-						Args:                     []string{operation, "--config", string(cfg)},
-						Env:                      env,
-						EnvFrom:                  envFrom,
-						VolumeMounts:             mounts,
-						SecurityContext:          RestrictedContainerSecurity(),
-						TerminationMessagePath:   corev1.TerminationMessagePathDefault,
-						TerminationMessagePolicy: corev1.TerminationMessageReadFile,
-						Resources: corev1.ResourceRequirements{
-							Requests: corev1.ResourceList{corev1.ResourceCPU: mustQuantity("100m"), corev1.ResourceMemory: mustQuantity("128Mi")},
-							Limits:   corev1.ResourceList{corev1.ResourceMemory: mustQuantity("1Gi")},
-						},
-					}},
-				},
+				Spec:       agentPodSpec(agentImage, []string{operation, "--config", string(cfg)}, env, envFrom, volumes, mounts),
 			},
 		},
 	}

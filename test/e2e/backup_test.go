@@ -68,19 +68,7 @@ spec:
 // status says exactly that.
 func backupOnCluster(t *testing.T, kubectl, kubeconfig string) {
 	ctx := context.Background()
-	apply := exec.Command(kubectl, "--kubeconfig", kubeconfig, "apply", "-f", "-")
-	apply.Stdin = strings.NewReader(everyMinutePolicy)
-	if out, err := apply.CombinedOutput(); err != nil {
-		t.Fatalf("kubectl apply: %v\n%s", err, out)
-	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := applyManifest(t, kubectl, kubeconfig, everyMinutePolicy)
 	selector := client.MatchingLabels{"ops.supportstack.io/backuppolicy": "every-minute", "ops.supportstack.io/operation": "backup"}
 
 	seen := map[string]bool{}
@@ -178,6 +166,26 @@ func backupOnCluster(t *testing.T, kubectl, kubeconfig string) {
 	if err := c.Get(ctx, client.ObjectKey{Namespace: "helpdesk", Name: "e2e-restic"}, &secret); err != nil {
 		t.Errorf("the repository password Secret went with the policy: %v", err)
 	}
+}
+
+// applyManifest applies YAML with kubectl, as a user would, and returns a
+// client of the cluster.
+func applyManifest(t *testing.T, kubectl, kubeconfig, manifest string) client.Client {
+	t.Helper()
+	apply := exec.Command(kubectl, "--kubeconfig", kubeconfig, "apply", "-f", "-")
+	apply.Stdin = strings.NewReader(manifest)
+	if out, err := apply.CombinedOutput(); err != nil {
+		t.Fatalf("kubectl apply: %v\n%s", err, out)
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func contains(list []string, s string) bool {

@@ -28,6 +28,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
 	"github.com/supportstack/operator/internal/testenv"
 )
 
@@ -71,6 +74,7 @@ func processesUnder(t *testing.T, dir string) []string {
 // listed, that a bad manifest is refused at admission with the CEL message,
 // and that demo-down leaves no process and no directory behind.
 func TestDemo(t *testing.T) {
+	ctrllog.SetLogger(logr.Discard()) // the test's clients log nothing worth reading
 	assets := os.Getenv("K8S_ASSETS")
 	manager := os.Getenv("MANAGER_BIN")
 	if assets == "" || manager == "" {

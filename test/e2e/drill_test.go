@@ -19,7 +19,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -27,12 +26,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/evidence"
-	"github.com/supportstack/operator/internal/testenv"
 )
 
 // everyMinuteDrill restores a database-only BackupPolicy every minute and
@@ -71,19 +68,7 @@ spec:
 // result; its evidence is recorded and chained all the same.
 func drillOnCluster(t *testing.T, kubectl, kubeconfig string) {
 	ctx := context.Background()
-	apply := exec.Command(kubectl, "--kubeconfig", kubeconfig, "apply", "-f", "-")
-	apply.Stdin = strings.NewReader(everyMinuteDrill)
-	if out, err := apply.CombinedOutput(); err != nil {
-		t.Fatalf("kubectl apply: %v\n%s", err, out)
-	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := applyManifest(t, kubectl, kubeconfig, everyMinuteDrill)
 	runsOfDrill := client.MatchingLabels{"ops.supportstack.io/drill": "every-minute-drill"}
 	sandboxes := map[string]string{} // namespace -> "seen" or "deleted"
 	var gone []string
@@ -153,12 +138,18 @@ func drillOnCluster(t *testing.T, kubectl, kubeconfig string) {
 		if err := c.List(ctx, &runs, client.InNamespace("helpdesk"), runsOfDrill); err != nil {
 			return err
 		}
-		var left corev1.NamespaceList
-		if err := c.List(ctx, &left, client.HasLabels{"ops.supportstack.io/drillrun"}); err != nil {
+		var namespaces corev1.NamespaceList
+		if err := c.List(ctx, &namespaces, client.HasLabels{"ops.supportstack.io/drillrun"}); err != nil {
 			return err
 		}
-		if len(runs.Items)+len(left.Items) > 0 {
-			return fmt.Errorf("%d runs and %d sandbox namespaces left", len(runs.Items), len(left.Items))
+		var left []string
+		for _, n := range namespaces.Items {
+			if strings.HasPrefix(n.Name, "drill-every-minute-drill-") {
+				left = append(left, n.Name)
+			}
+		}
+		if len(runs.Items)+len(left) > 0 {
+			return fmt.Errorf("%d runs and sandbox namespaces %v left", len(runs.Items), left)
 		}
 		return nil
 	})
