@@ -67,7 +67,8 @@ test-e2e: deps setup-k8s vet ## Run only the end-to-end tests against a local kw
 .PHONY: bench
 bench: deps ## Run the benchmarks and print their figures (includes a ~1 GB PostgreSQL backup and drill: several minutes).
 	go test ./... -run '^$$' -bench . -skip 'BenchmarkBackupLarge|BenchmarkDrillLarge' -benchmem
-	go test ./internal/agent -run '^$$' -bench 'BackupLarge|DrillLarge' -benchtime 1x -timeout 60m
+	go test ./internal/agent -run '^$$' -bench BackupLarge -benchtime 1x -timeout 60m
+	go test ./internal/agent -run '^$$' -bench DrillLarge -benchtime 3x -timeout 60m
 
 .PHONY: lint
 lint: golangci-lint ## Run golangci-lint.

@@ -23,9 +23,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -77,21 +80,42 @@ type DrillError struct{ Reason string }
 
 func (e *DrillError) Error() string { return e.Reason }
 
-// findSnapshot resolves "latest" or an id among the snapshots with tags.
-func (a *Runner) findSnapshot(ctx context.Context, tags []string, want string) (ResticSnapshot, error) {
-	snaps, err := a.Restic.Snapshots(ctx, tags)
-	if err != nil {
-		return ResticSnapshot{}, err
+// withTags keeps the snapshots that carry every tag.
+func withTags(snaps []ResticSnapshot, tags []string) []ResticSnapshot {
+	var out []ResticSnapshot
+	for _, s := range snaps {
+		if isSubset(tags, s.Tags) {
+			out = append(out, s)
+		}
 	}
+	return out
+}
+
+func isSubset(want, have []string) bool {
+	for _, w := range want {
+		if !slices.Contains(have, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// policySnapshots lists a policy's snapshots once; restore picks data and
+// manifest snapshots from the list (each restic start reads the index).
+func (a *Runner) policySnapshots(ctx context.Context, policy string) ([]ResticSnapshot, error) {
+	return a.Restic.Snapshots(ctx, []string{"policy=" + policy})
+}
+
+// findSnapshot resolves "latest" or an id among the snapshots with tags.
+func findSnapshot(snaps []ResticSnapshot, tags []string, want string) (ResticSnapshot, error) {
 	var found *ResticSnapshot
-	for i := range snaps {
-		s := &snaps[i]
+	for _, s := range withTags(snaps, tags) {
 		if want == "" || want == "latest" {
 			if found == nil || s.Time.After(found.Time) {
-				found = s
+				found = &s
 			}
 		} else if strings.HasPrefix(s.ID, want) {
-			found = s
+			found = &s
 		}
 	}
 	if found == nil {
@@ -100,13 +124,19 @@ func (a *Runner) findSnapshot(ctx context.Context, tags []string, want string) (
 	return *found, nil
 }
 
-// manifestFor reads the manifest stored for a data snapshot.
-func (a *Runner) manifestFor(ctx context.Context, policy, source, database string, data ResticSnapshot) (Manifest, error) {
-	snaps, err := a.Restic.Snapshots(ctx, snapshotTags(policy, source, database, "manifest"))
-	if err != nil {
-		return Manifest{}, err
+// manifestFor reads the manifest stored for a data snapshot. The manifest
+// is stored right after its data snapshot: candidates are tried from the
+// first one taken at or after it, so one restic dump usually suffices.
+func (a *Runner) manifestFor(ctx context.Context, snaps []ResticSnapshot, policy, source, database string, data ResticSnapshot) (Manifest, error) {
+	candidates := withTags(snaps, snapshotTags(policy, source, database, "manifest"))
+	distance := func(s ResticSnapshot) time.Duration {
+		if d := s.Time.Sub(data.Time); d >= 0 {
+			return d
+		}
+		return math.MaxInt64/2 + data.Time.Sub(s.Time) // before the data: last resort
 	}
-	for _, s := range snaps {
+	sort.SliceStable(candidates, func(i, j int) bool { return distance(candidates[i]) < distance(candidates[j]) })
+	for _, s := range candidates {
 		out, err := a.Restic.run(ctx, "dump", "--no-lock", s.ID, "manifest.json")
 		if err != nil {
 			return Manifest{}, err
@@ -134,26 +164,42 @@ func (a *Runner) Restore(ctx context.Context, cfg RestoreConfig) ([]Restored, er
 
 func (a *Runner) restore(ctx context.Context, cfg RestoreConfig) ([]Restored, error) {
 	var out []Restored
+	snaps, err := a.policySnapshots(ctx, cfg.Policy)
+	if err != nil {
+		return out, err
+	}
 	for _, db := range cfg.Postgres {
-		snap, err := a.findSnapshot(ctx, snapshotTags(cfg.Policy, db.Source, db.Database, "data"), cfg.Snapshot)
+		snap, err := findSnapshot(snaps, snapshotTags(cfg.Policy, db.Source, db.Database, "data"), cfg.Snapshot)
 		if err != nil {
 			return out, err
 		}
-		m, err := a.manifestFor(ctx, cfg.Policy, db.Source, db.Database, snap)
-		if err != nil {
-			return out, err
+		// The manifest is read while the dump streams: it is not needed to
+		// restore, and a recovery is timed.
+		type manifestRead struct {
+			m   Manifest
+			err error
 		}
-		if err := a.restoreDatabase(ctx, snap, db); err != nil {
-			return out, fmt.Errorf("database %s: %w", db.Database, err)
+		read := make(chan manifestRead, 1)
+		go func() {
+			m, err := a.manifestFor(ctx, snaps, cfg.Policy, db.Source, db.Database, snap)
+			read <- manifestRead{m, err}
+		}()
+		restoreErr := a.restoreDatabase(ctx, snap, db)
+		mr := <-read
+		if mr.err != nil {
+			return out, mr.err
 		}
-		out = append(out, Restored{Source: db.Source, Database: db.Database, ID: snap.ShortID, Time: snap.Time, Manifest: m})
+		if restoreErr != nil {
+			return out, fmt.Errorf("database %s: %w", db.Database, restoreErr)
+		}
+		out = append(out, Restored{Source: db.Source, Database: db.Database, ID: snap.ShortID, Time: snap.Time, Manifest: mr.m})
 	}
 	for _, v := range cfg.Volumes {
-		snap, err := a.findSnapshot(ctx, snapshotTags(cfg.Policy, v.Source, "", "data"), cfg.Snapshot)
+		snap, err := findSnapshot(snaps, snapshotTags(cfg.Policy, v.Source, "", "data"), cfg.Snapshot)
 		if err != nil {
 			return out, err
 		}
-		m, err := a.manifestFor(ctx, cfg.Policy, v.Source, "", snap)
+		m, err := a.manifestFor(ctx, snaps, cfg.Policy, v.Source, "", snap)
 		if err != nil {
 			return out, err
 		}

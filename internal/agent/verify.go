@@ -81,7 +81,17 @@ func (a *Runner) manifest(ctx context.Context, ref ManifestRef) (Manifest, error
 	if len(short) > 8 {
 		short = short[:8]
 	}
-	m, err := a.manifestFor(ctx, ref.Policy, ref.Source, ref.Database, ResticSnapshot{ID: ref.Snapshot, ShortID: short})
+	snaps, err := a.policySnapshots(ctx, ref.Policy)
+	if err != nil {
+		return Manifest{}, corrupt(err)
+	}
+	data := ResticSnapshot{ID: ref.Snapshot, ShortID: short}
+	for _, s := range snaps {
+		if strings.HasPrefix(s.ID, ref.Snapshot) {
+			data = s
+		}
+	}
+	m, err := a.manifestFor(ctx, snaps, ref.Policy, ref.Source, ref.Database, data)
 	return m, corrupt(err)
 }
 

@@ -28,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -187,7 +188,9 @@ func newWalkTimes(run *opsv1alpha1.DRDrillRun) walkTimes {
 
 func restoreResult(w walkTimes, snapshot string) agent.DrillResult {
 	return agent.DrillResult{Operation: "restore", Start: w.restoreStart, End: w.restoreEnd, Restored: []agent.Restored{
-		{Source: "tickets", Database: "helpdesk", ID: snapshot, Time: w.snapshot, Manifest: agent.Manifest{Source: "tickets", Database: &agent.DatabaseManifest{Name: "helpdesk"}}},
+		// The database's table list did not fit the termination message.
+		{Source: "tickets", Database: "helpdesk", ID: snapshot, Time: w.snapshot, ManifestSHA256: strings.Repeat("d", 64),
+			Manifest: agent.Manifest{Source: "tickets", Database: &agent.DatabaseManifest{Name: "helpdesk"}}},
 		{Source: "attachments", ID: "bbbbbbbb", Time: w.snapshot.Add(time.Minute), Manifest: agent.Manifest{Source: "attachments", Volume: &agent.VolumeManifest{Files: 3}}, Path: "/restore/data/attachments"},
 	}}
 }
@@ -373,7 +376,7 @@ func TestDrillRunWalksEveryPhase(t *testing.T) {
 	w := newWalkTimes(run)
 	finishDrillJob(t, sandbox, "restore", restoreResult(w, "aaaaaaaa"))
 	run = waitRun(t, ns, name, inPhase(opsv1alpha1.DrillRunVerifying))
-	if run.Status.Snapshot == nil || run.Status.Snapshot.ID != "aaaaaaaa,bbbbbbbb" || !run.Status.Snapshot.Time.Time.Equal(w.snapshot) || run.Status.MeasuredRPO.Duration != 3*time.Hour {
+	if run.Status.Snapshot == nil || run.Status.Snapshot.ID != "aaaaaaaa,bbbbbbbb" || !strings.HasPrefix(run.Status.Snapshot.ManifestSHA256, strings.Repeat("d", 64)+",") || !run.Status.Snapshot.Time.Time.Equal(w.snapshot) || run.Status.MeasuredRPO.Duration != 3*time.Hour {
 		t.Errorf("snapshot %+v, RPO %v", run.Status.Snapshot, run.Status.MeasuredRPO)
 	}
 	var verify batchv1.Job
@@ -381,7 +384,7 @@ func TestDrillRunWalksEveryPhase(t *testing.T) {
 	var checks []agent.VerifyCheck
 	if err := json.Unmarshal([]byte(verify.Spec.Template.Spec.Containers[0].Args[2]), &checks); err != nil || len(checks) != 3 ||
 		checks[1].Tables == nil || checks[1].Tables.From.Snapshot != "aaaaaaaa" || checks[1].Database != "helpdesk" ||
-		checks[2].Files == nil || checks[2].Files.From.Snapshot != "bbbbbbbb" || checks[2].Files.Path != "/restore/data/attachments" {
+		checks[2].Files == nil || checks[2].Files.From != nil || checks[2].Files.Manifest.Files != 3 || checks[2].Files.Path != "/restore/data/attachments" {
 		t.Errorf("verify checks %+v %v", checks, err)
 	}
 
@@ -428,6 +431,19 @@ func TestDrillRunWalksEveryPhase(t *testing.T) {
 		}
 		return nil
 	})
+	// Metrics, labelled by namespace and drill.
+	labels := []string{ns, drill.Name}
+	for name, want := range map[string]float64{
+		"measured_rto":   testutil.ToFloat64(drillMeasuredRTO.WithLabelValues(labels...)) - 1200,
+		"measured_rpo":   testutil.ToFloat64(drillMeasuredRPO.WithLabelValues(labels...)) - 3*3600,
+		"objectives_met": testutil.ToFloat64(drillObjectivesMet.WithLabelValues(labels...)) - 1,
+		"last_run":       testutil.ToFloat64(drillLastRun.WithLabelValues(labels...)) - float64(st.CompletionTime.Unix()),
+		"last_passed":    testutil.ToFloat64(drillLastPassed.WithLabelValues(labels...)) - float64(st.CompletionTime.Unix()),
+	} {
+		if want != 0 {
+			t.Errorf("supportstack_drill_%s is off by %v", name, want)
+		}
+	}
 	// The same token does not start another run.
 	runsOf(t, drill, 1)
 }

@@ -307,19 +307,24 @@ func PlanDrill(proc opsv1alpha1.DrillProcedure, policy *opsv1alpha1.BackupPolicy
 	return plan, nil
 }
 
-// VerifyChecks are the verify Job's checks, pointing at the manifests of
-// the snapshots the restore reported.
+// VerifyChecks are the verify Job's checks. A manifest the restore
+// reported whole is passed along; one it had to leave out of its
+// termination message (a long table list) is read by the verify pod from
+// the repository.
 func (p DrillPlan) VerifyChecks(restored []agent.Restored) ([]agent.VerifyCheck, error) {
-	ids := map[string]string{}
+	byKey := map[string]agent.Restored{}
 	for _, r := range restored {
-		ids[r.Source+"/"+r.Database] = r.ID
+		byKey[r.Source+"/"+r.Database] = r
 	}
-	ref := func(source, database string) (*agent.ManifestRef, error) {
-		id := ids[source+"/"+database]
-		if id == "" {
-			return nil, fmt.Errorf("the restore reported no snapshot of %s", strings.TrimSuffix(source+"/"+database, "/"))
+	find := func(source, database string) (agent.Restored, *agent.ManifestRef, error) {
+		r, ok := byKey[source+"/"+database]
+		if !ok {
+			return r, nil, fmt.Errorf("the restore reported no snapshot of %s", strings.TrimSuffix(source+"/"+database, "/"))
 		}
-		return &agent.ManifestRef{Policy: p.Restore.Policy, Source: source, Database: database, Snapshot: id}, nil
+		if r.ManifestSHA256 != "" {
+			return r, &agent.ManifestRef{Policy: p.Restore.Policy, Source: source, Database: database, Snapshot: r.ID}, nil
+		}
+		return r, nil, nil
 	}
 	checks := make([]agent.VerifyCheck, 0, len(p.checks))
 	for _, c := range p.checks {
@@ -333,17 +338,29 @@ func (p DrillPlan) VerifyChecks(restored []agent.Restored) ([]agent.VerifyCheck,
 		case c.SQL != "":
 			vc.SQL, vc.Min, vc.Max, vc.Equals = c.SQL, c.Expect.Min, c.Expect.Max, c.Expect.Equals
 		case c.CompareManifest != nil:
-			from, err := ref(p.databaseSource[vc.Database], vc.Database)
+			r, from, err := find(p.databaseSource[vc.Database], vc.Database)
 			if err != nil {
 				return nil, err
 			}
 			vc.Tables = &agent.TableComparison{Tables: c.CompareManifest.Tables, TolerancePercent: float64(c.CompareManifest.TolerancePercent), From: from}
+			if from == nil {
+				if r.Manifest.Database == nil {
+					return nil, fmt.Errorf("the restore reported no database manifest for %s", vc.Database)
+				}
+				vc.Tables.Manifest = *r.Manifest.Database
+			}
 		case c.Files != nil:
-			from, err := ref(c.Files.Volume, "")
+			r, from, err := find(c.Files.Volume, "")
 			if err != nil {
 				return nil, err
 			}
 			vc = agent.VerifyCheck{Name: c.Name, Files: &agent.FileComparison{Path: restoreRoot + volumeMountRoot + "/" + c.Files.Volume, From: from}}
+			if from == nil {
+				if r.Manifest.Volume == nil {
+					return nil, fmt.Errorf("the restore reported no volume manifest for %s", c.Files.Volume)
+				}
+				vc.Files.Manifest = *r.Manifest.Volume
+			}
 		}
 		checks = append(checks, vc)
 	}

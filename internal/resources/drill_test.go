@@ -85,21 +85,39 @@ func TestDrillPlanVerifyChecks(t *testing.T) {
 	if plan.Restore.Policy != "support/helpdesk" || plan.Restore.Snapshot != "latest" || len(plan.Restore.Postgres) != 1 || plan.Restore.Volumes[0].Target != "/restore" || !plan.HasVolumes {
 		t.Errorf("restore %+v", plan.Restore)
 	}
-	if _, err := plan.VerifyChecks([]agent.Restored{{Source: "tickets", Database: "helpdesk", ID: "aaaaaaaa"}}); err == nil || !strings.Contains(err.Error(), "no snapshot of attachments") {
+	if _, err := plan.VerifyChecks([]agent.Restored{{Source: "tickets", Database: "helpdesk", ID: "aaaaaaaa", Manifest: agent.Manifest{Database: &agent.DatabaseManifest{}}}}); err == nil || !strings.Contains(err.Error(), "no snapshot of attachments") {
 		t.Errorf("a volume the restore did not report: %v", err)
 	}
-	checks, err := plan.VerifyChecks([]agent.Restored{{Source: "tickets", Database: "helpdesk", ID: "aaaaaaaa"}, {Source: "attachments", ID: "bbbbbbbb"}})
+	db := agent.DatabaseManifest{Name: "helpdesk", Tables: []agent.TableCount{{Table: "public.tickets", Rows: 45000}}}
+	vol := agent.VolumeManifest{Files: 3, Bytes: 1024, ListingSHA256: "ab"}
+	whole := []agent.Restored{
+		{Source: "tickets", Database: "helpdesk", ID: "aaaaaaaa", Manifest: agent.Manifest{Database: &db}},
+		{Source: "attachments", ID: "bbbbbbbb", Manifest: agent.Manifest{Volume: &vol}},
+	}
+	checks, err := plan.VerifyChecks(whole)
 	if err != nil || len(checks) != 3 {
 		t.Fatalf("%+v %v", checks, err)
 	}
 	if c := checks[0]; c.SQL == "" || c.Equals == nil || c.TargetURIEnv != SandboxURIEnv {
 		t.Errorf("sql check %+v", c)
 	}
-	if c := checks[1]; c.Database != "helpdesk" || c.Tables.TolerancePercent != 5 || *c.Tables.From != (agent.ManifestRef{Policy: "support/helpdesk", Source: "tickets", Database: "helpdesk", Snapshot: "aaaaaaaa"}) {
+	// Manifests the restore reported whole travel with the checks.
+	if c := checks[1]; c.Database != "helpdesk" || c.Tables.TolerancePercent != 5 || c.Tables.From != nil || c.Tables.Manifest.Tables[0].Rows != 45000 {
 		t.Errorf("row-count check %+v %+v", c, c.Tables)
 	}
-	if c := checks[2]; c.Files.Path != "/restore/data/attachments" || c.Files.From.Snapshot != "bbbbbbbb" {
+	if c := checks[2]; c.Files.Path != "/restore/data/attachments" || c.Files.From != nil || c.Files.Manifest != vol {
 		t.Errorf("files check %+v", c.Files)
+	}
+	// A manifest left out of the restore's report is read from the repository.
+	trimmed := append([]agent.Restored{}, whole...)
+	trimmed[0].ManifestSHA256 = "0f0f"
+	trimmed[0].Manifest.Database = &agent.DatabaseManifest{Name: "helpdesk"}
+	checks, err = plan.VerifyChecks(trimmed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if from := checks[1].Tables.From; from == nil || *from != (agent.ManifestRef{Policy: "support/helpdesk", Source: "tickets", Database: "helpdesk", Snapshot: "aaaaaaaa"}) {
+		t.Errorf("row-count check of a trimmed manifest reads %+v", from)
 	}
 }
 
