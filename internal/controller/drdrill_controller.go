@@ -79,7 +79,6 @@ type DRDrillReconciler struct {
 
 // Reconcile brings one drill's runs and status in line.
 func (r *DRDrillReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, reterr error) {
-	log := logf.FromContext(ctx)
 	drill := &opsv1alpha1.DRDrill{}
 	if err := r.Get(ctx, req.NamespacedName, drill); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -137,6 +136,20 @@ func (r *DRDrillReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 		drill.Status.LastRunNowToken, active = token, run
 	}
 
+	requeue, active, err := r.schedule(ctx, drill, active, now)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	drill.Status.ActiveRun = nameOf(active)
+	return ctrl.Result{RequeueAfter: requeue}, nil
+}
+
+// schedule starts the run due on the drill's schedule, unless one is
+// active (it waits, like a CronJob with concurrencyPolicy Forbid) or the
+// starting deadline has passed (it is skipped). It returns when to look
+// again and the active run.
+func (r *DRDrillReconciler) schedule(ctx context.Context, drill *opsv1alpha1.DRDrill, active *opsv1alpha1.DRDrillRun, now time.Time) (time.Duration, *opsv1alpha1.DRDrillRun, error) {
+	log := logf.FromContext(ctx)
 	requeue := time.Duration(0)
 	if drill.Spec.Suspend {
 		drill.Status.NextScheduleTime = nil
@@ -148,7 +161,7 @@ func (r *DRDrillReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 		}
 		missed, next, err := lastMissed(string(drill.Spec.Schedule), string(drill.Spec.TimeZone), since, now)
 		if err != nil {
-			return ctrl.Result{}, err
+			return 0, active, err
 		}
 		if !missed.IsZero() {
 			late := now.Sub(missed)
@@ -164,7 +177,7 @@ func (r *DRDrillReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 			default:
 				run, err := r.createRun(ctx, drill, fmt.Sprintf("%s-%d", truncateName(drill.Name, 47), missed.Unix()/60), "schedule", missed)
 				if err != nil {
-					return ctrl.Result{}, err
+					return 0, active, err
 				}
 				drill.Status.LastScheduleTime, active = &metav1.Time{Time: missed}, run
 			}
@@ -174,8 +187,7 @@ func (r *DRDrillReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 		r.setDrillCondition(drill, opsv1alpha1.ConditionReady, metav1.ConditionTrue, opsv1alpha1.ReasonReconciled,
 			fmt.Sprintf("runs on %q in %s against BackupPolicy %s", drill.Spec.Schedule, drill.Spec.TimeZone, drill.Spec.BackupPolicyName))
 	}
-	drill.Status.ActiveRun = nameOf(active)
-	return ctrl.Result{RequeueAfter: requeue}, nil
+	return requeue, active, nil
 }
 
 func nameOf(run *opsv1alpha1.DRDrillRun) string {
@@ -332,6 +344,12 @@ func (r *DRDrillReconciler) summarise(drill, before *opsv1alpha1.DRDrill, finish
 		}
 		r.Recorder.Eventf(drill, last, kind, "Run"+string(st.Phase), "Summarise", "run %s %s: %s", last.Name, strings.ToLower(string(st.Phase)), st.Message)
 	}
+	recordDrillMetrics(labels, last, met)
+}
+
+// recordDrillMetrics exports the newest finished run of a drill.
+func recordDrillMetrics(labels []string, last *opsv1alpha1.DRDrillRun, met bool) {
+	st := last.Status
 	drillLastRun.WithLabelValues(labels...).Set(float64(completedAt(last).Unix()))
 	if st.MeasuredRTO != nil {
 		drillMeasuredRTO.WithLabelValues(labels...).Set(st.MeasuredRTO.Seconds())

@@ -134,7 +134,7 @@ func (r *DRDrillRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	}
 	if expired, msg := r.timedOut(run, now); expired {
 		r.complete(run, opsv1alpha1.DrillRunError, now, msg)
-		return ctrl.Result{Requeue: true}, nil
+		return ctrl.Result{RequeueAfter: time.Second}, nil
 	}
 	var (
 		next time.Duration
@@ -153,7 +153,7 @@ func (r *DRDrillRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	}
 	if isFinal(run.Status.Phase) {
 		// The result is persisted first; evidence and teardown follow from it.
-		return ctrl.Result{Requeue: true}, nil
+		return ctrl.Result{RequeueAfter: time.Second}, nil
 	}
 	// Wake up for the phase timeout even if nothing else happens.
 	if left := r.timeLeft(run, now); next == 0 || left < next {
@@ -518,7 +518,7 @@ func ensureTimings(run *opsv1alpha1.DRDrillRun) *opsv1alpha1.PhaseTimings {
 // (the recovery point of the whole restore).
 func snapshotRef(restored []agent.Restored) *opsv1alpha1.SnapshotRef {
 	ref := &opsv1alpha1.SnapshotRef{}
-	var ids, digests []string
+	ids, digests := make([]string, 0, len(restored)), make([]string, 0, len(restored))
 	for _, x := range restored {
 		ids = append(ids, x.ID)
 		d := x.ManifestSHA256
