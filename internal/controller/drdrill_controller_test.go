@@ -730,3 +730,38 @@ func TestDrillScheduleAndHistory(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+func TestLastMissed(t *testing.T) {
+	at := func(s string) time.Time {
+		v, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for _, tc := range []struct {
+		spec, zone, since, now string
+		missed, next           string // "" = none
+	}{
+		{"0 6 * * 1", "UTC", "2026-11-20T00:00:00Z", "2026-11-23T05:59:00Z", "", "2026-11-23T06:00:00Z"},
+		{"0 6 * * 1", "UTC", "2026-11-20T00:00:00Z", "2026-11-23T06:00:00Z", "2026-11-23T06:00:00Z", "2026-11-30T06:00:00Z"},
+		// 06:00 in Warsaw is 05:00 UTC in winter.
+		{"0 6 * * 1", "Europe/Warsaw", "2026-11-20T00:00:00Z", "2026-11-23T05:30:00Z", "2026-11-23T05:00:00Z", "2026-11-30T05:00:00Z"},
+		// Several missed: only the newest counts.
+		{"*/10 * * * *", "UTC", "2026-11-23T10:00:00Z", "2026-11-23T11:05:00Z", "2026-11-23T11:00:00Z", "2026-11-23T11:10:00Z"},
+		// Unattended for a year of minutes: still the newest, without walking all of them.
+		{"* * * * *", "UTC", "2025-11-23T00:00:00Z", "2026-11-23T11:05:30Z", "2026-11-23T11:05:00Z", "2026-11-23T11:06:00Z"},
+	} {
+		missed, next, err := lastMissed(tc.spec, tc.zone, at(tc.since), at(tc.now))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantMissed := time.Time{}
+		if tc.missed != "" {
+			wantMissed = at(tc.missed)
+		}
+		if !missed.Equal(wantMissed) || !next.Equal(at(tc.next)) {
+			t.Errorf("lastMissed(%q, %s, since %s, now %s) = %v, %v; want %s, %s", tc.spec, tc.zone, tc.since, tc.now, missed, next, tc.missed, tc.next)
+		}
+	}
+}
