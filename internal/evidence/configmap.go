@@ -32,6 +32,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+	"github.com/supportstack/operator/internal/resources"
+)
+
+// The labels are the drill objects' own (internal/resources).
+const (
+	labelDrill    = resources.LabelDrill
+	labelDrillRun = resources.LabelDrillRun
+	labelEvidence = resources.LabelEvidence
 )
 
 // Keys and labels of evidence ConfigMaps.
@@ -40,9 +48,6 @@ const (
 	KeySHA256    = "sha256"
 	KeySignature = "signature"
 
-	labelDrill    = "ops.supportstack.io/drill"
-	labelDrillRun = "ops.supportstack.io/drillrun"
-	labelEvidence = "ops.supportstack.io/evidence"
 	// AnnotationSequence orders a drill's records; Verify checks the order
 	// against the sequence inside each report.
 	AnnotationSequence = "ops.supportstack.io/evidence-sequence"
