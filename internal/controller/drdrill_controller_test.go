@@ -89,8 +89,7 @@ func runNow(t *testing.T, drill *opsv1alpha1.DRDrill, token string) {
 	}
 }
 
-// waitRun waits for the drill's run that check accepts (named, or the only
-// active one when name is "").
+// waitRun waits until the named run satisfies check.
 func waitRun(t *testing.T, ns, name string, check func(*opsv1alpha1.DRDrillRun) error) *opsv1alpha1.DRDrillRun {
 	t.Helper()
 	run := &opsv1alpha1.DRDrillRun{}
@@ -112,7 +111,7 @@ func inPhase(phase opsv1alpha1.DrillRunPhase) func(*opsv1alpha1.DRDrillRun) erro
 	}
 }
 
-// onlyRun waits until the drill has exactly n runs and returns the newest.
+// runsOf waits until the drill has exactly n runs and returns them.
 func runsOf(t *testing.T, drill *opsv1alpha1.DRDrill, n int) []opsv1alpha1.DRDrillRun {
 	t.Helper()
 	var runs opsv1alpha1.DRDrillRunList
