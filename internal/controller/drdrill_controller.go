@@ -283,6 +283,19 @@ func (r *DRDrillReconciler) createRun(ctx context.Context, drill *opsv1alpha1.DR
 	return run, nil
 }
 
+// newerRun orders finished runs newest first: by completion, then creation
+// (both are kept to the second, so runs ending together tie), then name.
+// History pruning relies on it never calling the run that just ended old.
+func newerRun(a, b *opsv1alpha1.DRDrillRun) bool {
+	if ca, cb := completedAt(a), completedAt(b); !ca.Equal(cb) {
+		return ca.After(cb)
+	}
+	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+		return b.CreationTimestamp.Before(&a.CreationTimestamp)
+	}
+	return a.Name > b.Name
+}
+
 func completedAt(run *opsv1alpha1.DRDrillRun) time.Time {
 	if t := run.Status.CompletionTime; t != nil {
 		return t.Time
@@ -293,7 +306,7 @@ func completedAt(run *opsv1alpha1.DRDrillRun) time.Time {
 // summarise puts the newest finished run into status, conditions, events
 // and metrics.
 func (r *DRDrillReconciler) summarise(drill, before *opsv1alpha1.DRDrill, finished []*opsv1alpha1.DRDrillRun) {
-	sort.SliceStable(finished, func(i, j int) bool { return completedAt(finished[i]).After(completedAt(finished[j])) })
+	sort.SliceStable(finished, func(i, j int) bool { return newerRun(finished[i], finished[j]) })
 	labels := []string{drill.Namespace, drill.Name}
 	for _, run := range finished {
 		if run.Status.Phase == opsv1alpha1.DrillRunPassed {

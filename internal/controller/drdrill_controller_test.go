@@ -764,3 +764,29 @@ func TestLastMissed(t *testing.T) {
 		}
 	}
 }
+
+func TestNewerRun(t *testing.T) {
+	at := func(min int) *metav1.Time {
+		return &metav1.Time{Time: time.Date(2026, 11, 23, 15, min, 0, 0, time.UTC)}
+	}
+	run := func(name string, created, completed int) *opsv1alpha1.DRDrillRun {
+		return &opsv1alpha1.DRDrillRun{ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: *at(created)},
+			Status: opsv1alpha1.DRDrillRunStatus{CompletionTime: at(completed)}}
+	}
+	for _, tc := range []struct {
+		a, b *opsv1alpha1.DRDrillRun
+		want bool
+	}{
+		{run("a", 0, 20), run("b", 5, 10), true},  // completed later
+		{run("a", 0, 10), run("b", 5, 20), false}, // completed earlier
+		{run("a", 5, 20), run("b", 0, 20), true},  // ended together: created later
+		{run("b", 0, 20), run("a", 0, 20), true},  // all equal: by name, deterministic
+	} {
+		if got := newerRun(tc.a, tc.b); got != tc.want {
+			t.Errorf("newerRun(%s, %s) = %v", tc.a.Name, tc.b.Name, got)
+		}
+		if tc.a.Name != tc.b.Name && newerRun(tc.b, tc.a) == tc.want {
+			t.Errorf("newerRun is not antisymmetric for %s, %s", tc.a.Name, tc.b.Name)
+		}
+	}
+}
