@@ -143,31 +143,28 @@ func (r *BackupPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Request
 func (r *BackupPolicyReconciler) checkReferences(ctx context.Context, policy *opsv1alpha1.BackupPolicy) ([]string, []resources.EgressPeer, error) {
 	var problems []string
 	var peers []resources.EgressPeer
+	// A missing Secret or key is a problem to report, anything else an error.
+	problem := func(err error) error {
+		var missing *missingSecret
+		if errors.As(err, &missing) {
+			problems = append(problems, missing.Error())
+			return nil
+		}
+		return err
+	}
 	secretValue := func(field string, ref opsv1alpha1.SecretKeyRef) (string, error) {
-		var s corev1.Secret
-		err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: policy.Namespace, Name: ref.Name}, &s)
-		switch {
-		case apierrors.IsNotFound(err):
-			problems = append(problems, fmt.Sprintf("%s: Secret %s not found", field, ref.Name))
-			return "", nil
-		case err != nil:
-			return "", err
+		s, err := readSecret(ctx, r.APIReader, policy.Namespace, field, ref.Name, ref.Key)
+		if err != nil {
+			return "", problem(err)
 		}
-		v, ok := s.Data[ref.Key]
-		if !ok {
-			problems = append(problems, fmt.Sprintf("%s: Secret %s has no key %s", field, ref.Name, ref.Key))
-		}
-		return string(v), nil
+		return string(s.Data[ref.Key]), nil
 	}
 	spec := policy.Spec
 	if _, err := secretValue("repository.passwordSecretRef", spec.Repository.PasswordSecretRef); err != nil {
 		return nil, nil, err
 	}
 	if c := spec.Repository.CredentialsSecretRef; c != nil {
-		var s corev1.Secret
-		if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: policy.Namespace, Name: c.Name}, &s); apierrors.IsNotFound(err) {
-			problems = append(problems, fmt.Sprintf("repository.credentialsSecretRef: Secret %s not found", c.Name))
-		} else if err != nil {
+		if _, err := readSecret(ctx, r.APIReader, policy.Namespace, "repository.credentialsSecretRef", c.Name, ""); problem(err) != nil {
 			return nil, nil, err
 		}
 	}

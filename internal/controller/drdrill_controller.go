@@ -41,7 +41,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
-	"github.com/supportstack/operator/internal/evidence"
 	"github.com/supportstack/operator/internal/resources"
 	"github.com/supportstack/operator/internal/schedule"
 )
@@ -237,22 +236,10 @@ func (r *DRDrillReconciler) validate(ctx context.Context, drill *opsv1alpha1.DRD
 	if _, err := resources.PlanDrill(drill.Spec.DrillProcedure, policy); err != nil {
 		problems = append(problems, err.Error())
 	}
-	if e := drill.Spec.Evidence; e != nil && e.SigningKeySecretRef != nil {
-		ref := e.SigningKeySecretRef
-		var s corev1.Secret
-		err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: drill.Namespace, Name: ref.Name}, &s)
-		switch {
-		case apierrors.IsNotFound(err):
-			problems = append(problems, fmt.Sprintf("evidence.signingKeySecretRef: Secret %s not found", ref.Name))
-		case err != nil:
-			return "", err
-		default:
-			if _, ok := s.Data[ref.Key]; !ok {
-				problems = append(problems, fmt.Sprintf("evidence.signingKeySecretRef: Secret %s has no key %s", ref.Name, ref.Key))
-			} else if _, err := evidence.ParsePrivateKey(s.Data[ref.Key]); err != nil {
-				problems = append(problems, fmt.Sprintf("evidence.signingKeySecretRef: %s", errBadKey))
-			}
-		}
+	if _, err := signingKey(ctx, r.APIReader, drill.Namespace, drill.Spec.Evidence); isUserError(err) {
+		problems = append(problems, err.Error())
+	} else if err != nil {
+		return "", err
 	}
 	return strings.Join(problems, "; "), nil
 }

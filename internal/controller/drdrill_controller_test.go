@@ -44,7 +44,7 @@ import (
 	"github.com/supportstack/operator/internal/resources"
 )
 
-var signingKey = ed25519.NewKeyFromSeed([]byte("supportstack-drill-test-seed-32b"))
+var testSigningKey = ed25519.NewKeyFromSeed([]byte("supportstack-drill-test-seed-32b"))
 
 // drillFixture is a namespace with the sample BackupPolicy, its inputs, a
 // signing key and the sample DRDrill (suspended, so only run-now starts
@@ -54,7 +54,7 @@ func drillFixture(t *testing.T, mutate func(*opsv1alpha1.DRDrill)) *opsv1alpha1.
 	ctx := context.Background()
 	ns := newNamespace(t)
 	createPolicyInputs(t, ns)
-	der, err := x509.MarshalPKCS8PrivateKey(signingKey)
+	der, err := x509.MarshalPKCS8PrivateKey(testSigningKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -410,7 +410,7 @@ func TestDrillRunWalksEveryPhase(t *testing.T) {
 		report.Result != "Passed" || report.MeasuredRTOSeconds != 1200 || report.SnapshotID != "aaaaaaaa,bbbbbbbb" || report.OperatorVersion != testVersion || len(report.Checks) != 3 {
 		t.Errorf("evidence %+v %v", report, err)
 	}
-	if err := evidence.Verify([]evidence.Record{rec}, signingKey.Public().(ed25519.PublicKey)); err != nil {
+	if err := evidence.Verify([]evidence.Record{rec}, testSigningKey.Public().(ed25519.PublicKey)); err != nil {
 		t.Errorf("evidence does not verify: %v", err)
 	}
 
@@ -494,7 +494,7 @@ func TestDrillRunSurvivesRestarts(t *testing.T) {
 	if err != nil || len(chain) != 2 {
 		t.Fatalf("chain of %d records: %v", len(chain), err)
 	}
-	if err := evidence.Verify(chain, signingKey.Public().(ed25519.PublicKey)); err != nil {
+	if err := evidence.Verify(chain, testSigningKey.Public().(ed25519.PublicKey)); err != nil {
 		t.Errorf("chain: %v", err)
 	}
 	// The API server refuses to edit an evidence ConfigMap; a forger who
@@ -701,7 +701,7 @@ func TestDrillScheduleAndHistory(t *testing.T) {
 	if err != nil || len(chain) != 4 {
 		t.Fatalf("%d records, %v", len(chain), err)
 	}
-	if err := evidence.Verify(chain, signingKey.Public().(ed25519.PublicKey)); err != nil {
+	if err := evidence.Verify(chain, testSigningKey.Public().(ed25519.PublicKey)); err != nil {
 		t.Errorf("chain: %v", err)
 	}
 

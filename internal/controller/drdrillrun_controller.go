@@ -18,7 +18,6 @@ package controller
 
 import (
 	"context"
-	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -280,9 +279,8 @@ func (r *DRDrillRunReconciler) provision(ctx context.Context, run *opsv1alpha1.D
 		return 0, nil
 	}
 	if err := r.provisionSandbox(ctx, run, policy, plan); err != nil {
-		var missing *missingSecret
-		if errors.As(err, &missing) {
-			r.complete(run, opsv1alpha1.DrillRunError, now, missing.Error())
+		if isUserError(err) {
+			r.complete(run, opsv1alpha1.DrillRunError, now, err.Error())
 			return 0, nil
 		}
 		return 0, err
@@ -304,15 +302,6 @@ func (r *DRDrillRunReconciler) provision(ctx context.Context, run *opsv1alpha1.D
 	run.Status.Timings = &opsv1alpha1.PhaseTimings{Provision: &metav1.Duration{Duration: now.Sub(run.Status.StartTime.Time)}}
 	r.enter(run, opsv1alpha1.DrillRunRestoring, now, fmt.Sprintf("restoring snapshot %s of BackupPolicy %s", plan.Restore.Snapshot, policy.Name))
 	return 0, nil
-}
-
-type missingSecret struct{ field, name, key string }
-
-func (m *missingSecret) Error() string {
-	if m.key != "" {
-		return fmt.Sprintf("%s: Secret %s has no key %s", m.field, m.name, m.key)
-	}
-	return fmt.Sprintf("%s: Secret %s not found", m.field, m.name)
 }
 
 // provisionSandbox creates what the sandbox holds. Everything is created
@@ -340,7 +329,7 @@ func (r *DRDrillRunReconciler) provisionSandbox(ctx context.Context, run *opsv1a
 	// Copy the repository's secrets into the sandbox: pods can only use
 	// Secrets of their own namespace. They go when the sandbox goes.
 	repo := policy.Spec.Repository
-	password, err := r.secret(ctx, policy.Namespace, "repository.passwordSecretRef", repo.PasswordSecretRef.Name, repo.PasswordSecretRef.Key)
+	password, err := readSecret(ctx, r.APIReader, policy.Namespace, "repository.passwordSecretRef", repo.PasswordSecretRef.Name, repo.PasswordSecretRef.Key)
 	if err != nil {
 		return err
 	}
@@ -350,7 +339,7 @@ func (r *DRDrillRunReconciler) provisionSandbox(ctx context.Context, run *opsv1a
 			Data: map[string][]byte{"password": password.Data[repo.PasswordSecretRef.Key]}},
 	}
 	if c := repo.CredentialsSecretRef; c != nil {
-		creds, err := r.secret(ctx, policy.Namespace, "repository.credentialsSecretRef", c.Name, "")
+		creds, err := readSecret(ctx, r.APIReader, policy.Namespace, "repository.credentialsSecretRef", c.Name, "")
 		if err != nil {
 			return err
 		}
@@ -388,19 +377,6 @@ func (r *DRDrillRunReconciler) createOnce(ctx context.Context, o client.Object) 
 		return fmt.Errorf("creating %T %s/%s: %w", o, o.GetNamespace(), o.GetName(), err)
 	}
 	return nil
-}
-
-func (r *DRDrillRunReconciler) secret(ctx context.Context, namespace, field, name, key string) (*corev1.Secret, error) {
-	var s corev1.Secret
-	if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, &s); apierrors.IsNotFound(err) {
-		return nil, &missingSecret{field: field, name: name}
-	} else if err != nil {
-		return nil, err
-	}
-	if _, ok := s.Data[key]; key != "" && !ok {
-		return nil, &missingSecret{field: field, name: name, key: key}
-	}
-	return &s, nil
 }
 
 func randomPassword() string {
@@ -571,15 +547,22 @@ func (r *DRDrillRunReconciler) verifying(ctx context.Context, run *opsv1alpha1.D
 	var problems []string
 	if len(failed) > 0 {
 		problems = append(problems, fmt.Sprintf("checks failed: %s", strings.Join(failed, ", ")))
-	} else if !res.AllPassed && len(res.Checks) > 0 {
+	} else if !res.AllPassed {
 		problems = append(problems, "the verify Job did not report every check passed")
 	}
 	problems = append(problems, missed...)
+	// Checks the termination message could not hold are not in status or
+	// evidence: say so rather than let the list look complete.
+	omitted := ""
+	if res.ChecksOmitted > 0 {
+		omitted = fmt.Sprintf(" (%d checks left out of the verify Job's report for its 4 KiB limit; its pod log has them)", res.ChecksOmitted)
+	}
 	if len(problems) > 0 {
-		r.complete(run, opsv1alpha1.DrillRunFailed, now, strings.Join(problems, "; "))
+		r.complete(run, opsv1alpha1.DrillRunFailed, now, strings.Join(problems, "; ")+omitted)
 		return 0, nil
 	}
-	r.complete(run, opsv1alpha1.DrillRunPassed, now, fmt.Sprintf("%d checks passed; RTO %s, RPO %s", len(res.Checks), run.Status.MeasuredRTO.Duration, durationOrNone(run.Status.MeasuredRPO)))
+	r.complete(run, opsv1alpha1.DrillRunPassed, now, fmt.Sprintf("%d checks passed%s; RTO %s, RPO %s",
+		len(res.Checks)+res.ChecksOmitted, omitted, run.Status.MeasuredRTO.Duration, durationOrNone(run.Status.MeasuredRPO)))
 	return 0, nil
 }
 
@@ -595,8 +578,7 @@ func durationOrNone(d *metav1.Duration) string {
 func (r *DRDrillRunReconciler) finish(ctx context.Context, run *opsv1alpha1.DRDrillRun) (ctrl.Result, error) {
 	if run.Status.Evidence == nil {
 		if err := r.recordEvidence(ctx, run); err != nil {
-			var missing *missingSecret
-			if errors.As(err, &missing) || errors.Is(err, errBadKey) {
+			if isUserError(err) {
 				setCondition(&run.Status.Conditions, run.Generation, ConditionEvidenceRecorded, metav1.ConditionFalse, ReasonNotSigned, err.Error())
 				r.Recorder.Eventf(run, nil, corev1.EventTypeWarning, ReasonNotSigned, "RecordEvidence", "evidence waits for its signing key: %v", err)
 				return ctrl.Result{RequeueAfter: secretRecheck}, nil
@@ -653,8 +635,6 @@ func (r *DRDrillRunReconciler) teardown(ctx context.Context, run *opsv1alpha1.DR
 	return client.IgnoreNotFound(r.Update(ctx, run))
 }
 
-var errBadKey = errors.New("the signing key is not an ed25519 private key (PEM PKCS#8 or 64 raw bytes)")
-
 // recordEvidence writes the run's report into an immutable ConfigMap in
 // the drill's namespace, chained to the drill's previous report. A
 // ConfigMap left by an interrupted earlier attempt is taken as it is.
@@ -676,15 +656,9 @@ func (r *DRDrillRunReconciler) recordEvidence(ctx context.Context, run *opsv1alp
 	case !apierrors.IsNotFound(err):
 		return err
 	}
-	var key ed25519.PrivateKey
-	if ref := run.Spec.Evidence; ref != nil && ref.SigningKeySecretRef != nil {
-		s, err := r.secret(ctx, run.Namespace, "evidence.signingKeySecretRef", ref.SigningKeySecretRef.Name, ref.SigningKeySecretRef.Key)
-		if err != nil {
-			return err
-		}
-		if key, err = evidence.ParsePrivateKey(s.Data[ref.SigningKeySecretRef.Key]); err != nil {
-			return errBadKey
-		}
+	key, err := signingKey(ctx, r.APIReader, run.Namespace, run.Spec.Evidence)
+	if err != nil {
+		return err
 	}
 	chain, err := evidence.LoadChain(ctx, r.APIReader, run.Namespace, run.Spec.DrillName)
 	if err != nil {

@@ -92,28 +92,26 @@ func init() {
 		drillLastRun, drillLastPassed, drillMeasuredRTO, drillMeasuredRPO, drillObjectivesMet)
 }
 
-// forgetDrill removes every series of a deleted drill.
-func forgetDrill(namespace, drill string) {
-	labels := prometheus.Labels{"namespace": namespace, "drill": drill}
-	for _, g := range []*prometheus.GaugeVec{drillLastRun, drillLastPassed, drillMeasuredRTO, drillMeasuredRPO, drillObjectivesMet} {
-		g.DeletePartialMatch(labels)
-	}
-}
-
 // forgetPolicy removes every series of a deleted policy.
 func forgetPolicy(namespace, policy string) {
-	labels := prometheus.Labels{"namespace": namespace, "policy": policy}
-	backupLastSuccess.DeletePartialMatch(labels)
-	backupLastDuration.DeletePartialMatch(labels)
-	backupLastBytesAdded.DeletePartialMatch(labels)
-	backupRPOMet.DeletePartialMatch(labels)
+	deleteSeries(prometheus.Labels{"namespace": namespace, "policy": policy},
+		backupLastSuccess, backupLastDuration, backupLastBytesAdded, backupRPOMet)
 }
 
 // forgetTeam removes every series of a deleted team.
 func forgetTeam(namespace, team string) {
-	labels := prometheus.Labels{"namespace": namespace, "team": team}
-	teamHeadcount.DeletePartialMatch(labels)
-	queueRequiredStaff.DeletePartialMatch(labels)
-	queueScheduledStaff.DeletePartialMatch(labels)
-	queueUnderstaffedIntervals.DeletePartialMatch(labels)
+	deleteSeries(prometheus.Labels{"namespace": namespace, "team": team},
+		teamHeadcount, queueRequiredStaff, queueScheduledStaff, queueUnderstaffedIntervals)
+}
+
+// forgetDrill removes every series of a deleted drill.
+func forgetDrill(namespace, drill string) {
+	deleteSeries(prometheus.Labels{"namespace": namespace, "drill": drill},
+		drillLastRun, drillLastPassed, drillMeasuredRTO, drillMeasuredRPO, drillObjectivesMet)
+}
+
+func deleteSeries(labels prometheus.Labels, gauges ...*prometheus.GaugeVec) {
+	for _, g := range gauges {
+		g.DeletePartialMatch(labels)
+	}
 }

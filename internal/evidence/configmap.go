@@ -101,10 +101,8 @@ func ReportOf(run *opsv1alpha1.DRDrillRun, operatorVersion string) Report {
 	for _, c := range st.Checks {
 		r.Checks = append(r.Checks, Check{Name: c.Name, Passed: c.Passed, Expected: c.Expected, Observed: c.Observed})
 	}
-	// A report says why an unsuccessful run ended the way it did.
-	if st.Phase != opsv1alpha1.DrillRunPassed {
-		r.Message = st.Message
-	}
+	// Why the run ended as it did (and, for a pass, how many checks passed).
+	r.Message = st.Message
 	return r
 }
 
@@ -152,7 +150,11 @@ func LoadChain(ctx context.Context, c client.Reader, namespace, drill string) ([
 	if err := c.List(ctx, &cms, client.InNamespace(namespace), client.MatchingLabels{labelDrill: drill, labelEvidence: "true"}); err != nil {
 		return nil, err
 	}
-	items := cms.Items
+	return chainOf(cms.Items), nil
+}
+
+// chainOf orders one drill's evidence ConfigMaps into its records.
+func chainOf(items []corev1.ConfigMap) []Record {
 	seq := func(cm *corev1.ConfigMap) int64 {
 		n, _ := strconv.ParseInt(cm.Annotations[AnnotationSequence], 10, 64)
 		return n
@@ -171,7 +173,7 @@ func LoadChain(ctx context.Context, c client.Reader, namespace, drill string) ([
 		rec, _, _ := FromConfigMap(&items[i])
 		out = append(out, rec)
 	}
-	return out, nil
+	return out
 }
 
 // ParsePrivateKey reads an ed25519 private key: PEM PKCS#8, or its 64 raw

@@ -58,7 +58,7 @@ type Report struct {
 	ObjectiveRPOSeconds  float64   `json:"objectiveRPOSeconds,omitempty"`
 	ObjectivesMet        bool      `json:"objectivesMet"`
 	Result               string    `json:"result"`            // Passed, Failed or Error
-	Message              string    `json:"message,omitempty"` // why a run failed or errored
+	Message              string    `json:"message,omitempty"` // why the run ended as it did
 	StartTime            time.Time `json:"startTime"`
 	CompletionTime       time.Time `json:"completionTime"`
 	OperatorVersion      string    `json:"operatorVersion"`
