@@ -40,6 +40,7 @@ import (
 	"time"
 
 	"github.com/supportstack/operator/internal/agent"
+	"github.com/supportstack/operator/internal/agentapi"
 )
 
 func main() {
@@ -71,21 +72,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Env:       os.Environ(),
 		Now:       time.Now,
 	}
-	if op == "restore" || op == "verify" {
+	if op == agentapi.OperationRestore || op == agentapi.OperationVerify {
 		return drill(ctx, runner, op, *config, *termination, stdout, stderr)
 	}
-	cfg, err := agent.ParseConfig(*config)
+	cfg, err := agentapi.ParseConfig(*config)
 	if err != nil {
 		_, _ = fmt.Fprintln(stderr, err)
 		return 2
 	}
-	var res agent.Result
+	var res agentapi.Result
 	switch op {
-	case "backup":
+	case agentapi.OperationBackup:
 		res = runner.Backup(ctx, cfg)
-	case "prune":
+	case agentapi.OperationPrune:
 		res = runner.Prune(ctx, cfg)
-	case "check":
+	case agentapi.OperationCheck:
 		res = runner.Check(ctx, cfg)
 	default:
 		_, _ = fmt.Fprintf(stderr, "unknown operation %q: use backup, prune or check\n", op)
@@ -106,16 +107,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func drill(ctx context.Context, runner *agent.Runner, op, config, termination string, stdout, stderr io.Writer) int {
-	res := agent.DrillResult{Operation: op, Start: time.Now()}
+	res := agentapi.DrillResult{Operation: op, Start: time.Now()}
 	var err error
 	switch op {
-	case "restore":
-		var cfg agent.RestoreConfig
+	case agentapi.OperationRestore:
+		var cfg agentapi.RestoreConfig
 		if err = json.Unmarshal([]byte(config), &cfg); err == nil {
 			res.Restored, err = runner.Restore(ctx, cfg)
 		}
-	case "verify":
-		var checks []agent.VerifyCheck
+	case agentapi.OperationVerify:
+		var checks agentapi.VerifyConfig
 		if err = json.Unmarshal([]byte(config), &checks); err == nil {
 			res.Checks, err = runner.Verify(ctx, checks)
 			res.AllPassed = err == nil && len(res.Checks) == len(checks)

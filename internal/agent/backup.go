@@ -29,6 +29,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/supportstack/operator/internal/agentapi"
 )
 
 // Runner carries out the agent's operations.
@@ -55,7 +57,7 @@ func snapshotTags(policy, source, database, kind string) []string {
 
 // prepare clears stale locks, initialising the repository when there is
 // none (listing the locks is what finds out: one restic start, not two).
-func (a *Runner) prepare(ctx context.Context, cfg Config, res *Result) error {
+func (a *Runner) prepare(ctx context.Context, cfg agentapi.Config, res *agentapi.Result) error {
 	notes, err := a.Restic.RemoveStaleLocks(ctx, cfg.StaleLockAge.Duration, a.Now())
 	if IsMissingRepository(err) {
 		if _, err := a.Restic.run(ctx, "init"); err != nil {
@@ -68,7 +70,7 @@ func (a *Runner) prepare(ctx context.Context, cfg Config, res *Result) error {
 	return err
 }
 
-func (a *Runner) finish(res Result, errs []error) Result {
+func (a *Runner) finish(res agentapi.Result, errs []error) agentapi.Result {
 	res.End = a.Now()
 	res.Succeeded = len(errs) == 0
 	if len(errs) > 0 {
@@ -83,8 +85,8 @@ func (a *Runner) finish(res Result, errs []error) Result {
 
 // Backup backs up every source of cfg. A source that fails leaves no
 // snapshot; the others are still backed up, and the result is failed.
-func (a *Runner) Backup(ctx context.Context, cfg Config) Result {
-	res := Result{Operation: "backup", Policy: cfg.Policy, Start: a.Now()}
+func (a *Runner) Backup(ctx context.Context, cfg agentapi.Config) agentapi.Result {
+	res := agentapi.Result{Operation: "backup", Policy: cfg.Policy, Start: a.Now()}
 	if err := a.prepare(ctx, cfg, &res); err != nil {
 		return a.finish(res, []error{err})
 	}
@@ -127,20 +129,20 @@ func describePg(err error) error {
 	return err
 }
 
-func (a *Runner) backupDatabase(ctx context.Context, cfg Config, src PostgresSource, db string) (Snapshot, error) {
+func (a *Runner) backupDatabase(ctx context.Context, cfg agentapi.Config, src agentapi.PostgresSource, db string) (agentapi.Snapshot, error) {
 	started := a.Now()
-	uri, err := DatabaseURI(os.Getenv(src.URIEnv), db)
+	uri, err := agentapi.DatabaseURI(os.Getenv(src.URIEnv), db)
 	if err != nil {
-		return Snapshot{}, err
+		return agentapi.Snapshot{}, err
 	}
 	dbSnap, err := OpenDatabaseSnapshot(ctx, uri, db, cfg.ExactCountMaxRows)
 	if err != nil {
-		return Snapshot{}, describePg(err)
+		return agentapi.Snapshot{}, describePg(err)
 	}
 	defer dbSnap.Close(ctx)
-	pgEnv, err := LibpqEnv(uri)
+	pgEnv, err := agentapi.LibpqEnv(uri)
 	if err != nil {
-		return Snapshot{}, err
+		return agentapi.Snapshot{}, err
 	}
 
 	// pg_dump streams into restic; nothing of the dump touches the disk.
@@ -150,22 +152,22 @@ func (a *Runner) backupDatabase(ctx context.Context, cfg Config, src PostgresSou
 	dump.Stderr = &dumpErr
 	dumpOut, err := dump.StdoutPipe()
 	if err != nil {
-		return Snapshot{}, err
+		return agentapi.Snapshot{}, err
 	}
 	store := a.Restic.BackupCommand(ctx, snapshotTags(cfg.Policy, src.Name, db, "data"), "--stdin", "--stdin-filename", db+".dump")
 	storeIn, err := store.StdinPipe()
 	if err != nil {
-		return Snapshot{}, err
+		return agentapi.Snapshot{}, err
 	}
 	var storeOut, storeErr bytes.Buffer
 	store.Stdout, store.Stderr = &storeOut, &storeErr
 	if err := store.Start(); err != nil {
-		return Snapshot{}, err
+		return agentapi.Snapshot{}, err
 	}
 	if err := dump.Start(); err != nil {
 		_ = store.Process.Kill()
 		_ = store.Wait()
-		return Snapshot{}, err
+		return agentapi.Snapshot{}, err
 	}
 	_, copyErr := io.Copy(storeIn, dumpOut)
 	if waitErr := dump.Wait(); waitErr != nil || copyErr != nil {
@@ -174,46 +176,46 @@ func (a *Runner) backupDatabase(ctx context.Context, cfg Config, src PostgresSou
 		_ = store.Process.Kill()
 		_ = store.Wait()
 		if waitErr != nil {
-			return Snapshot{}, fmt.Errorf("pg_dump: %s", firstNonEmpty(lastLine(dumpErr.String()), waitErr.Error()))
+			return agentapi.Snapshot{}, fmt.Errorf("pg_dump: %s", firstNonEmpty(lastLine(dumpErr.String()), waitErr.Error()))
 		}
-		return Snapshot{}, &ResticError{Detail: lastLine(storeErr.String()), Err: copyErr}
+		return agentapi.Snapshot{}, &ResticError{Detail: lastLine(storeErr.String()), Err: copyErr}
 	}
 	_ = storeIn.Close()
 	if err := store.Wait(); err != nil {
-		return Snapshot{}, &ResticError{Args: store.Args, Detail: lastLine(storeErr.String()), Err: err}
+		return agentapi.Snapshot{}, &ResticError{Args: store.Args, Detail: lastLine(storeErr.String()), Err: err}
 	}
 	summary, err := parseSummary(storeOut.Bytes())
 	if err != nil {
-		return Snapshot{}, err
+		return agentapi.Snapshot{}, err
 	}
-	m := Manifest{Policy: cfg.Policy, Source: src.Name, Time: started, DataSnapshot: summary.SnapshotID, Database: &dbSnap.Manifest}
+	m := agentapi.Manifest{Policy: cfg.Policy, Source: src.Name, Time: started, DataSnapshot: summary.SnapshotID, Database: &dbSnap.Manifest}
 	return a.storeManifest(ctx, cfg, src.Name, db, m, summary, started)
 }
 
-func (a *Runner) backupVolume(ctx context.Context, cfg Config, vol VolumeSource) (Snapshot, error) {
+func (a *Runner) backupVolume(ctx context.Context, cfg agentapi.Config, vol agentapi.VolumeSource) (agentapi.Snapshot, error) {
 	started := a.Now()
 	vm, err := ScanVolume(vol.Path)
 	if err != nil {
-		return Snapshot{}, fmt.Errorf("reading %s: %w", vol.Path, err)
+		return agentapi.Snapshot{}, fmt.Errorf("reading %s: %w", vol.Path, err)
 	}
 	summary, err := a.Restic.BackupPaths(ctx, snapshotTags(cfg.Policy, vol.Name, "", "data"), vol.Path)
 	if err != nil {
-		return Snapshot{}, err
+		return agentapi.Snapshot{}, err
 	}
-	m := Manifest{Policy: cfg.Policy, Source: vol.Name, Time: started, DataSnapshot: summary.SnapshotID, Volume: &vm}
+	m := agentapi.Manifest{Policy: cfg.Policy, Source: vol.Name, Time: started, DataSnapshot: summary.SnapshotID, Volume: &vm}
 	return a.storeManifest(ctx, cfg, vol.Name, "", m, summary, started)
 }
 
-func (a *Runner) storeManifest(ctx context.Context, cfg Config, source, db string, m Manifest, data BackupSummary, started time.Time) (Snapshot, error) {
+func (a *Runner) storeManifest(ctx context.Context, cfg agentapi.Config, source, db string, m agentapi.Manifest, data BackupSummary, started time.Time) (agentapi.Snapshot, error) {
 	b, err := json.Marshal(m)
 	if err != nil {
-		return Snapshot{}, err
+		return agentapi.Snapshot{}, err
 	}
 	ms, err := a.Restic.BackupReader(ctx, snapshotTags(cfg.Policy, source, db, "manifest"), "manifest.json", bytes.NewReader(b))
 	if err != nil {
-		return Snapshot{}, fmt.Errorf("storing the manifest: %w", err)
+		return agentapi.Snapshot{}, fmt.Errorf("storing the manifest: %w", err)
 	}
-	return Snapshot{
+	return agentapi.Snapshot{
 		Source: source, Database: db, ID: data.SnapshotID, Manifest: ms.SnapshotID,
 		Added: data.DataAdded, Total: data.TotalBytes, Seconds: a.Now().Sub(started).Seconds(), Digest: m.Digest(),
 	}, nil
@@ -232,8 +234,8 @@ func firstNonEmpty(s ...string) string {
 // (and per database and kind), and prunes unreferenced data. Snapshots of
 // other policies in the same repository are never touched: only snapshots
 // tagged with this policy are considered.
-func (a *Runner) Prune(ctx context.Context, cfg Config) Result {
-	res := Result{Operation: "prune", Policy: cfg.Policy, Start: a.Now()}
+func (a *Runner) Prune(ctx context.Context, cfg agentapi.Config) agentapi.Result {
+	res := agentapi.Result{Operation: "prune", Policy: cfg.Policy, Start: a.Now()}
 	if err := a.prepare(ctx, cfg, &res); err != nil {
 		return a.finish(res, []error{err})
 	}
@@ -244,8 +246,8 @@ func (a *Runner) Prune(ctx context.Context, cfg Config) Result {
 }
 
 // Check verifies the repository's structure and a share of its data.
-func (a *Runner) Check(ctx context.Context, cfg Config) Result {
-	res := Result{Operation: "check", Policy: cfg.Policy, Start: a.Now()}
+func (a *Runner) Check(ctx context.Context, cfg agentapi.Config) agentapi.Result {
+	res := agentapi.Result{Operation: "check", Policy: cfg.Policy, Start: a.Now()}
 	if err := a.prepare(ctx, cfg, &res); err != nil {
 		return a.finish(res, []error{err})
 	}

@@ -29,8 +29,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/supportstack/operator/internal/agent"
 	"github.com/supportstack/operator/internal/agent/pgtest"
+	"github.com/supportstack/operator/internal/agentapi"
 )
 
 // run measures a finished process: wall time and the largest resident set
@@ -106,7 +106,7 @@ func BenchmarkBackupLarge(b *testing.B) {
 		return r
 	}
 	byHand := func(repo string) run {
-		pgEnv, err := agent.LibpqEnv(f.pg.URI("helpdesk"))
+		pgEnv, err := agentapi.LibpqEnv(f.pg.URI("helpdesk"))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -179,7 +179,7 @@ func BenchmarkDrillLarge(b *testing.B) {
 	if err != nil {
 		b.Fatalf("backup: %v\n%s", err, out)
 	}
-	res, err := agent.DecodeResult(bytes.TrimSpace(out))
+	res, err := agentapi.DecodeResult(bytes.TrimSpace(out))
 	if err != nil || len(res.Snapshots) == 0 {
 		b.Fatalf("backup result %s: %v", out, err)
 	}
@@ -193,7 +193,7 @@ func BenchmarkDrillLarge(b *testing.B) {
 		server = time.Since(t0)
 		start := time.Now()
 		scratch.Exec(b, "postgres", "CREATE DATABASE helpdesk")
-		pgEnv, err := agent.LibpqEnv(scratch.URI("helpdesk"))
+		pgEnv, err := agentapi.LibpqEnv(scratch.URI("helpdesk"))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -216,7 +216,7 @@ func BenchmarkDrillLarge(b *testing.B) {
 		sandbox := pgtest.Start(b)
 		provision = time.Since(start)
 		env := append(append([]string{}, f.env...), "SANDBOX_URI="+sandbox.URI("postgres"))
-		step := func(args ...string) agent.DrillResult {
+		step := func(args ...string) agentapi.DrillResult {
 			cmd := exec.Command(bin, args...)
 			cmd.Env = env
 			var stdout, stderr bytes.Buffer
@@ -224,7 +224,7 @@ func BenchmarkDrillLarge(b *testing.B) {
 			if err := cmd.Run(); err != nil {
 				b.Fatalf("agent %s: %v\n%s", args[0], err, stderr.String())
 			}
-			r, err := agent.DecodeDrillResult(bytes.TrimSpace(stdout.Bytes()))
+			r, err := agentapi.DecodeDrillResult(bytes.TrimSpace(stdout.Bytes()))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -239,8 +239,8 @@ func BenchmarkDrillLarge(b *testing.B) {
 		if len(restored.Restored) != 1 || restored.Restored[0].Manifest.Database == nil {
 			b.Fatalf("restore reported %+v", restored.Restored)
 		}
-		checks, _ := json.Marshal([]agent.VerifyCheck{
-			{Name: "rows", Database: "helpdesk", TargetURIEnv: "SANDBOX_URI", Tables: &agent.TableComparison{Manifest: *restored.Restored[0].Manifest.Database}},
+		checks, _ := json.Marshal([]agentapi.VerifyCheck{
+			{Name: "rows", Database: "helpdesk", TargetURIEnv: "SANDBOX_URI", Tables: &agentapi.TableComparison{Manifest: *restored.Restored[0].Manifest.Database}},
 			{Name: "present", Database: "helpdesk", TargetURIEnv: "SANDBOX_URI", SQL: "SELECT count(*) FROM bulk", Min: &one},
 		})
 		t0 = time.Now()

@@ -30,6 +30,7 @@ import (
 
 	"github.com/supportstack/operator/internal/agent"
 	"github.com/supportstack/operator/internal/agent/pgtest"
+	"github.com/supportstack/operator/internal/agentapi"
 )
 
 // seed creates a help-desk-like schema with about 100k rows.
@@ -90,9 +91,9 @@ func newFixture(t testing.TB) *fixture {
 	return f
 }
 
-func (f *fixture) config(t *testing.T) agent.Config {
+func (f *fixture) config(t *testing.T) agentapi.Config {
 	t.Helper()
-	cfg, err := agent.ParseConfig(`{"policy":"helpdesk/nightly",
+	cfg, err := agentapi.ParseConfig(`{"policy":"helpdesk/nightly",
 		"postgres":[{"name":"tickets","uriEnv":"TEST_PG_URI","databases":["helpdesk"]}],
 		"volumes":[{"name":"attachments","path":"` + f.attachments + `"}],
 		"retention":{"keepLast":1}}`)
@@ -135,7 +136,7 @@ func (f *fixture) restoreDatabase(t *testing.T, snapshot, db string) {
 	f.pg.Exec(t, "postgres", "CREATE DATABASE "+db)
 	dump := exec.Command("restic", "dump", "--no-lock", snapshot, "helpdesk.dump")
 	dump.Env = f.env
-	pgEnv, err := agent.LibpqEnv(f.pg.URI(db))
+	pgEnv, err := agentapi.LibpqEnv(f.pg.URI(db))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,9 +160,9 @@ func (f *fixture) restoreDatabase(t *testing.T, snapshot, db string) {
 	}
 }
 
-func (f *fixture) manifest(t *testing.T, id string) agent.Manifest {
+func (f *fixture) manifest(t *testing.T, id string) agentapi.Manifest {
 	t.Helper()
-	var m agent.Manifest
+	var m agentapi.Manifest
 	if err := json.Unmarshal(f.restic(t, "dump", "--no-lock", id, "manifest.json"), &m); err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +260,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	if byPolicy["policy=helpdesk/nightly"] != 4 || byPolicy["policy=helpdesk/other"] != 2 {
 		t.Errorf("after prune: %v, want 4 of nightly (newest data+manifest per source) and other's 2 untouched", byPolicy)
 	}
-	if res := f.runner(f.env).Check(ctx, agent.Config{Policy: cfg.Policy, ReadDataPercent: 100, StaleLockAge: cfg.StaleLockAge}); !res.Succeeded {
+	if res := f.runner(f.env).Check(ctx, agentapi.Config{Policy: cfg.Policy, ReadDataPercent: 100, StaleLockAge: cfg.StaleLockAge}); !res.Succeeded {
 		t.Errorf("check: %s", res.Error)
 	}
 }

@@ -26,6 +26,7 @@ import (
 
 	"github.com/supportstack/operator/internal/agent"
 	"github.com/supportstack/operator/internal/agent/pgtest"
+	"github.com/supportstack/operator/internal/agentapi"
 )
 
 func ptr64(v int64) *int64 { return &v }
@@ -44,11 +45,11 @@ func TestDrillRestoreAndVerify(t *testing.T) {
 	sandbox := pgtest.Start(t)
 	t.Setenv("SANDBOX_URI", sandbox.URI("postgres"))
 	restoreTo := filepath.Join(t.TempDir(), "attachments")
-	rcfg := agent.RestoreConfig{
+	rcfg := agentapi.RestoreConfig{
 		Policy:   cfg.Policy,
 		Snapshot: "latest",
-		Postgres: []agent.RestoreDatabase{{Source: "tickets", Database: "helpdesk", TargetURIEnv: "SANDBOX_URI"}},
-		Volumes:  []agent.RestoreVolume{{Source: "attachments", SourcePath: f.attachments, Target: restoreTo}},
+		Postgres: []agentapi.RestoreDatabase{{Source: "tickets", Database: "helpdesk", TargetURIEnv: "SANDBOX_URI"}},
+		Volumes:  []agentapi.RestoreVolume{{Source: "attachments", SourcePath: f.attachments, Target: restoreTo}},
 	}
 	runner := f.runner(f.env)
 	restored, err := runner.Restore(ctx, rcfg)
@@ -62,12 +63,12 @@ func TestDrillRestoreAndVerify(t *testing.T) {
 		t.Errorf("sandbox %s, source %s", got, want)
 	}
 
-	checks := func(equals int64) []agent.VerifyCheck {
-		return []agent.VerifyCheck{
+	checks := func(equals int64) []agentapi.VerifyCheck {
+		return []agentapi.VerifyCheck{
 			{Name: "tickets-present", Database: "helpdesk", TargetURIEnv: "SANDBOX_URI", SQL: "SELECT count(*) FROM tickets", Min: ptr64(1)},
-			{Name: "row-counts", Database: "helpdesk", TargetURIEnv: "SANDBOX_URI", Tables: &agent.TableComparison{
+			{Name: "row-counts", Database: "helpdesk", TargetURIEnv: "SANDBOX_URI", Tables: &agentapi.TableComparison{
 				Tables: []string{"tickets", "articles", "kb.pages"}, Manifest: *restored[0].Manifest.Database}},
-			{Name: "attachments", Files: &agent.FileComparison{Path: restored[1].Path, Manifest: *restored[1].Manifest.Volume}},
+			{Name: "attachments", Files: &agentapi.FileComparison{Path: restored[1].Path, Manifest: *restored[1].Manifest.Volume}},
 			{Name: "priorities", Database: "helpdesk", TargetURIEnv: "SANDBOX_URI", SQL: "SELECT count(DISTINCT priority) FROM tickets", Equals: ptr64(equals)},
 		}
 	}
@@ -86,17 +87,17 @@ func TestDrillRestoreAndVerify(t *testing.T) {
 	}
 	// The verify Job gets where the manifests are, not the manifests: it
 	// reads them from the repository and reaches the same verdict.
-	byRef, err := runner.Verify(ctx, []agent.VerifyCheck{
-		{Name: "row-counts", Database: "helpdesk", TargetURIEnv: "SANDBOX_URI", Tables: &agent.TableComparison{
-			Tables: []string{"tickets", "articles", "kb.pages"}, From: &agent.ManifestRef{Policy: cfg.Policy, Source: "tickets", Database: "helpdesk", Snapshot: restored[0].ID}}},
-		{Name: "attachments", Files: &agent.FileComparison{Path: restored[1].Path,
-			From: &agent.ManifestRef{Policy: cfg.Policy, Source: "attachments", Snapshot: restored[1].ID}}},
+	byRef, err := runner.Verify(ctx, []agentapi.VerifyCheck{
+		{Name: "row-counts", Database: "helpdesk", TargetURIEnv: "SANDBOX_URI", Tables: &agentapi.TableComparison{
+			Tables: []string{"tickets", "articles", "kb.pages"}, From: &agentapi.ManifestRef{Policy: cfg.Policy, Source: "tickets", Database: "helpdesk", Snapshot: restored[0].ID}}},
+		{Name: "attachments", Files: &agentapi.FileComparison{Path: restored[1].Path,
+			From: &agentapi.ManifestRef{Policy: cfg.Policy, Source: "attachments", Snapshot: restored[1].ID}}},
 	})
 	if err != nil || len(byRef) != 2 || !byRef[0].Passed || !byRef[1].Passed || byRef[0].Expected != results[1].Expected {
 		t.Errorf("checks with manifests read from the repository: %+v %v", byRef, err)
 	}
-	if _, err := runner.Verify(ctx, []agent.VerifyCheck{{Name: "row-counts", Database: "helpdesk", TargetURIEnv: "SANDBOX_URI",
-		Tables: &agent.TableComparison{From: &agent.ManifestRef{Policy: cfg.Policy, Source: "tickets", Database: "helpdesk", Snapshot: "deadbeef"}}}}); !errors.As(err, new(*agent.DrillError)) {
+	if _, err := runner.Verify(ctx, []agentapi.VerifyCheck{{Name: "row-counts", Database: "helpdesk", TargetURIEnv: "SANDBOX_URI",
+		Tables: &agentapi.TableComparison{From: &agentapi.ManifestRef{Policy: cfg.Policy, Source: "tickets", Database: "helpdesk", Snapshot: "deadbeef"}}}}); !errors.As(err, new(*agent.DrillError)) {
 		t.Errorf("a manifest that is not there: %v", err)
 	}
 
@@ -106,7 +107,7 @@ func TestDrillRestoreAndVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	byName := map[string]agent.CheckResult{}
+	byName := map[string]agentapi.CheckResult{}
 	for _, r := range results {
 		byName[r.Name] = r
 	}
@@ -120,7 +121,7 @@ func TestDrillRestoreAndVerify(t *testing.T) {
 		t.Errorf("unaffected checks failed: %+v", results)
 	}
 	// The checks ran read-only: a check that tries to write is refused.
-	results, err = runner.Verify(ctx, []agent.VerifyCheck{{Name: "sneaky", Database: "helpdesk", TargetURIEnv: "SANDBOX_URI",
+	results, err = runner.Verify(ctx, []agentapi.VerifyCheck{{Name: "sneaky", Database: "helpdesk", TargetURIEnv: "SANDBOX_URI",
 		SQL: "WITH d AS (DELETE FROM tickets RETURNING 1) SELECT count(*) FROM d", Min: ptr64(0)}})
 	if err != nil || results[0].Passed || !strings.Contains(results[0].Message, "read-only transaction") {
 		t.Errorf("writing check: %+v %v", results, err)

@@ -28,7 +28,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/supportstack/operator/internal/agent"
+	"github.com/supportstack/operator/internal/agentapi"
 )
 
 func closedPort(t *testing.T) int {
@@ -187,7 +187,7 @@ func TestKilledMidRun(t *testing.T) {
 	if got := f.dataSnapshots(t); got != baseline {
 		t.Errorf("%d database snapshots after the kill, %d before", got, baseline)
 	}
-	cfg.StaleLockAge = agent.Duration{Duration: time.Millisecond}
+	cfg.StaleLockAge = agentapi.Duration{Duration: time.Millisecond}
 	res := f.runner(f.env).Backup(ctx, cfg)
 	if !res.Succeeded || !contains(res.Notes, "stale lock") || !contains(res.Notes, "removed 1 stale lock(s)") {
 		t.Errorf("next backup: %v %q notes %v", res.Succeeded, res.Error, res.Notes)

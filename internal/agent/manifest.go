@@ -20,65 +20,21 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/supportstack/operator/internal/agentapi"
 )
 
-// Manifest records what a snapshot holds, so a restore can be compared with
-// the source as it was at backup time. It is stored as its own snapshot
-// (tagged kind=manifest) next to the data snapshot it describes.
-type Manifest struct {
-	Policy       string            `json:"policy"`
-	Source       string            `json:"source"`
-	Time         time.Time         `json:"time"`
-	DataSnapshot string            `json:"dataSnapshot,omitempty"`
-	Database     *DatabaseManifest `json:"database,omitempty"`
-	Volume       *VolumeManifest   `json:"volume,omitempty"`
-}
-
-// DatabaseManifest is a PostgreSQL database at the dump's snapshot.
-type DatabaseManifest struct {
-	Name          string       `json:"name"`
-	ServerVersion string       `json:"serverVersion"`
-	Tables        []TableCount `json:"tables"`
-}
-
-// TableCount is one table's row count; Estimated marks a planner estimate
-// (tables above exactCountMaxRows), which a drill compares with tolerance.
-type TableCount struct {
-	Table     string `json:"table"` // schema.name
-	Rows      int64  `json:"rows"`
-	Estimated bool   `json:"estimated,omitempty"`
-}
-
-// VolumeManifest is a directory tree.
-type VolumeManifest struct {
-	Files int64 `json:"files"`
-	Bytes int64 `json:"bytes"`
-	// ListingSHA256 is the SHA-256 of the sorted lines "path\tsize\tsha256\n"
-	// of every regular file, paths relative to the volume root.
-	ListingSHA256 string `json:"listingSHA256"`
-}
-
-// Digest is the SHA-256 of the manifest's canonical JSON.
-func (m Manifest) Digest() string {
-	b, _ := json.Marshal(m)
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
-}
-
 // ScanVolume computes the manifest of the tree under root.
-func ScanVolume(root string) (VolumeManifest, error) {
+func ScanVolume(root string) (agentapi.VolumeManifest, error) {
 	type entry struct {
 		path string
 		size int64
@@ -107,11 +63,11 @@ func ScanVolume(root string) (VolumeManifest, error) {
 		return nil
 	})
 	if err != nil {
-		return VolumeManifest{}, err
+		return agentapi.VolumeManifest{}, err
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].path < entries[j].path })
 	h := sha256.New()
-	var m VolumeManifest
+	var m agentapi.VolumeManifest
 	for _, e := range entries {
 		_, _ = fmt.Fprintf(h, "%s\t%d\t%s\n", e.path, e.size, e.sum) // a hash never fails to write
 		m.Files++
@@ -119,50 +75,6 @@ func ScanVolume(root string) (VolumeManifest, error) {
 	}
 	m.ListingSHA256 = hex.EncodeToString(h.Sum(nil))
 	return m, nil
-}
-
-// DatabaseURI returns uri with its database replaced by db.
-func DatabaseURI(uri, db string) (string, error) {
-	u, err := url.Parse(uri)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return "", fmt.Errorf("connection URI is not a postgresql:// URI")
-	}
-	u.Path = "/" + db
-	u.RawPath = ""
-	return u.String(), nil
-}
-
-// LibpqEnv turns a postgresql:// URI into libpq environment variables, so
-// pg_dump gets the password from its environment, never its arguments.
-func LibpqEnv(uri string) ([]string, error) {
-	u, err := url.Parse(uri)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return nil, fmt.Errorf("connection URI is not a postgresql:// URI")
-	}
-	env := []string{}
-	if h := u.Hostname(); h != "" {
-		env = append(env, "PGHOST="+h)
-	}
-	if p := u.Port(); p != "" {
-		env = append(env, "PGPORT="+p)
-	}
-	if u.User != nil {
-		env = append(env, "PGUSER="+u.User.Username())
-		if pw, ok := u.User.Password(); ok {
-			env = append(env, "PGPASSWORD="+pw)
-		}
-	}
-	if db := strings.TrimPrefix(u.Path, "/"); db != "" {
-		env = append(env, "PGDATABASE="+db)
-	}
-	params := map[string]string{"sslmode": "PGSSLMODE", "sslrootcert": "PGSSLROOTCERT", "sslcert": "PGSSLCERT",
-		"sslkey": "PGSSLKEY", "connect_timeout": "PGCONNECT_TIMEOUT", "application_name": "PGAPPNAME", "host": "PGHOST"}
-	for k, vs := range u.Query() {
-		if v, ok := params[k]; ok && len(vs) > 0 {
-			env = append(env, v+"="+vs[0])
-		}
-	}
-	return env, nil
 }
 
 // quoteIdent quotes an SQL identifier.
@@ -174,7 +86,7 @@ type DatabaseSnapshot struct {
 	conn       *pgx.Conn
 	tx         pgx.Tx
 	SnapshotID string
-	Manifest   DatabaseManifest
+	Manifest   agentapi.DatabaseManifest
 }
 
 // OpenDatabaseSnapshot connects, exports a snapshot and counts every table
@@ -189,7 +101,7 @@ func OpenDatabaseSnapshot(ctx context.Context, uri, db string, exactMax int64) (
 		_ = conn.Close(ctx)
 		return nil, err
 	}
-	s := &DatabaseSnapshot{conn: conn, tx: tx, Manifest: DatabaseManifest{Name: db}}
+	s := &DatabaseSnapshot{conn: conn, tx: tx, Manifest: agentapi.DatabaseManifest{Name: db}}
 	fail := func(err error) (*DatabaseSnapshot, error) { s.Close(ctx); return nil, err }
 	if err := tx.QueryRow(ctx, "SELECT pg_export_snapshot(), current_setting('server_version')").Scan(&s.SnapshotID, &s.Manifest.ServerVersion); err != nil {
 		return fail(err)
@@ -220,7 +132,7 @@ func OpenDatabaseSnapshot(ctx context.Context, uri, db string, exactMax int64) (
 		return fail(err)
 	}
 	for _, t := range tables {
-		tc := TableCount{Table: t.schema + "." + t.name}
+		tc := agentapi.TableCount{Table: t.schema + "." + t.name}
 		if t.estimate > exactMax {
 			tc.Rows, tc.Estimated = t.estimate, true
 		} else if err := tx.QueryRow(ctx, "SELECT count(*) FROM "+quoteIdent(t.schema)+"."+quoteIdent(t.name)).Scan(&tc.Rows); err != nil {

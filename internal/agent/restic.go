@@ -29,6 +29,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/supportstack/operator/internal/agentapi"
 )
 
 // Restic runs the restic CLI. The repository, its password and credentials
@@ -243,7 +245,7 @@ func (r *Restic) BackupReader(ctx context.Context, tags []string, filename strin
 
 // Forget applies keep rules to the snapshots carrying all of tags, grouped
 // by tags, and prunes unreferenced data.
-func (r *Restic) Forget(ctx context.Context, tags []string, keep Retention) ([]byte, error) {
+func (r *Restic) Forget(ctx context.Context, tags []string, keep agentapi.Retention) ([]byte, error) {
 	args := []string{"forget", "--prune", "--group-by", "tags", "--tag", strings.Join(tags, ",")}
 	for flag, n := range map[string]int{"--keep-last": keep.KeepLast, "--keep-hourly": keep.KeepHourly,
 		"--keep-daily": keep.KeepDaily, "--keep-weekly": keep.KeepWeekly, "--keep-monthly": keep.KeepMonthly, "--keep-yearly": keep.KeepYearly} {

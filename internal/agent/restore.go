@@ -33,46 +33,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/supportstack/operator/internal/agentapi"
 )
-
-// RestoreConfig says what a drill's restore Job restores, and where.
-type RestoreConfig struct {
-	Policy string `json:"policy"`
-	// Snapshot is "latest" or a snapshot id (or its prefix).
-	Snapshot string            `json:"snapshot"`
-	Postgres []RestoreDatabase `json:"postgres,omitempty"`
-	Volumes  []RestoreVolume   `json:"volumes,omitempty"`
-}
-
-// RestoreDatabase restores one database of a source into the sandbox server.
-type RestoreDatabase struct {
-	Source   string `json:"source"`
-	Database string `json:"database"`
-	// TargetURIEnv names the variable with the sandbox server's URI.
-	TargetURIEnv string `json:"targetURIEnv"`
-}
-
-// RestoreVolume restores a volume source into a directory.
-type RestoreVolume struct {
-	Source string `json:"source"`
-	// SourcePath is where the volume was mounted when it was backed up.
-	SourcePath string `json:"sourcePath"`
-	Target     string `json:"target"`
-}
-
-// Restored is one restored snapshot.
-type Restored struct {
-	Source   string    `json:"source"`
-	Database string    `json:"database,omitempty"`
-	ID       string    `json:"id"`
-	Time     time.Time `json:"time"`
-	Manifest Manifest  `json:"manifest"`
-	// ManifestSHA256 is Manifest.Digest() of the full manifest, set when the
-	// report leaves the manifest's table list out.
-	ManifestSHA256 string `json:"manifestSHA256,omitempty"`
-	// Path is where a volume's files were restored.
-	Path string `json:"path,omitempty"`
-}
 
 // DrillError is a drill that could not be carried out (as opposed to a
 // check that failed): no such snapshot, a corrupt repository.
@@ -127,7 +90,7 @@ func findSnapshot(snaps []ResticSnapshot, tags []string, want string) (ResticSna
 // manifestFor reads the manifest stored for a data snapshot. The manifest
 // is stored right after its data snapshot: candidates are tried from the
 // first one taken at or after it, so one restic dump usually suffices.
-func (a *Runner) manifestFor(ctx context.Context, snaps []ResticSnapshot, policy, source, database string, data ResticSnapshot) (Manifest, error) {
+func (a *Runner) manifestFor(ctx context.Context, snaps []ResticSnapshot, policy, source, database string, data ResticSnapshot) (agentapi.Manifest, error) {
 	candidates := withTags(snaps, snapshotTags(policy, source, database, "manifest"))
 	distance := func(s ResticSnapshot) time.Duration {
 		if d := s.Time.Sub(data.Time); d >= 0 {
@@ -139,22 +102,22 @@ func (a *Runner) manifestFor(ctx context.Context, snaps []ResticSnapshot, policy
 	for _, s := range candidates {
 		out, err := a.Restic.run(ctx, "dump", "--no-lock", s.ID, "manifest.json")
 		if err != nil {
-			return Manifest{}, err
+			return agentapi.Manifest{}, err
 		}
-		var m Manifest
+		var m agentapi.Manifest
 		if err := json.Unmarshal(out, &m); err != nil {
-			return Manifest{}, fmt.Errorf("manifest snapshot %s: %w", s.ShortID, err)
+			return agentapi.Manifest{}, fmt.Errorf("manifest snapshot %s: %w", s.ShortID, err)
 		}
 		if m.DataSnapshot == data.ShortID || strings.HasPrefix(data.ID, m.DataSnapshot) {
 			return m, nil
 		}
 	}
-	return Manifest{}, &DrillError{fmt.Sprintf("snapshot %s has no manifest in the repository", data.ShortID)}
+	return agentapi.Manifest{}, &DrillError{fmt.Sprintf("snapshot %s has no manifest in the repository", data.ShortID)}
 }
 
 // Restore restores the configured sources into the sandbox. A corrupt
 // repository or a missing snapshot is a *DrillError.
-func (a *Runner) Restore(ctx context.Context, cfg RestoreConfig) ([]Restored, error) {
+func (a *Runner) Restore(ctx context.Context, cfg agentapi.RestoreConfig) ([]agentapi.Restored, error) {
 	out, err := a.restore(ctx, cfg)
 	if err != nil {
 		return out, corrupt(err)
@@ -162,8 +125,8 @@ func (a *Runner) Restore(ctx context.Context, cfg RestoreConfig) ([]Restored, er
 	return out, nil
 }
 
-func (a *Runner) restore(ctx context.Context, cfg RestoreConfig) ([]Restored, error) {
-	var out []Restored
+func (a *Runner) restore(ctx context.Context, cfg agentapi.RestoreConfig) ([]agentapi.Restored, error) {
+	var out []agentapi.Restored
 	snaps, err := a.policySnapshots(ctx, cfg.Policy)
 	if err != nil {
 		return out, err
@@ -176,7 +139,7 @@ func (a *Runner) restore(ctx context.Context, cfg RestoreConfig) ([]Restored, er
 		// The manifest is read while the dump streams: it is not needed to
 		// restore, and a recovery is timed.
 		type manifestRead struct {
-			m   Manifest
+			m   agentapi.Manifest
 			err error
 		}
 		read := make(chan manifestRead, 1)
@@ -192,7 +155,7 @@ func (a *Runner) restore(ctx context.Context, cfg RestoreConfig) ([]Restored, er
 		if restoreErr != nil {
 			return out, fmt.Errorf("database %s: %w", db.Database, restoreErr)
 		}
-		out = append(out, Restored{Source: db.Source, Database: db.Database, ID: snap.ShortID, Time: snap.Time, Manifest: mr.m})
+		out = append(out, agentapi.Restored{Source: db.Source, Database: db.Database, ID: snap.ShortID, Time: snap.Time, Manifest: mr.m})
 	}
 	for _, v := range cfg.Volumes {
 		snap, err := findSnapshot(snaps, snapshotTags(cfg.Policy, v.Source, "", "data"), cfg.Snapshot)
@@ -208,7 +171,7 @@ func (a *Runner) restore(ctx context.Context, cfg RestoreConfig) ([]Restored, er
 		if _, err := a.Restic.run(ctx, "restore", "--no-lock", snap.ID, "--target", v.Target, "--include", v.SourcePath); err != nil {
 			return out, corrupt(fmt.Errorf("volume %s: %w", v.Source, err))
 		}
-		out = append(out, Restored{Source: v.Source, ID: snap.ShortID, Time: snap.Time, Manifest: m,
+		out = append(out, agentapi.Restored{Source: v.Source, ID: snap.ShortID, Time: snap.Time, Manifest: m,
 			Path: filepath.Join(v.Target, v.SourcePath)})
 	}
 	return out, nil
@@ -232,13 +195,13 @@ func corrupt(err error) error {
 	return err
 }
 
-func (a *Runner) restoreDatabase(ctx context.Context, snap ResticSnapshot, db RestoreDatabase) error {
+func (a *Runner) restoreDatabase(ctx context.Context, snap ResticSnapshot, db agentapi.RestoreDatabase) error {
 	target := os.Getenv(db.TargetURIEnv)
 	if target == "" {
 		return fmt.Errorf("environment variable %s with the sandbox URI is empty", db.TargetURIEnv)
 	}
 	// Create the scratch database on the sandbox server.
-	admin, err := DatabaseURI(target, "postgres")
+	admin, err := agentapi.DatabaseURI(target, "postgres")
 	if err != nil {
 		return err
 	}
@@ -251,11 +214,11 @@ func (a *Runner) restoreDatabase(ctx context.Context, snap ResticSnapshot, db Re
 	if err != nil {
 		return fmt.Errorf("creating the scratch database: %w", err)
 	}
-	uri, err := DatabaseURI(target, db.Database)
+	uri, err := agentapi.DatabaseURI(target, db.Database)
 	if err != nil {
 		return err
 	}
-	pgEnv, err := LibpqEnv(uri)
+	pgEnv, err := agentapi.LibpqEnv(uri)
 	if err != nil {
 		return err
 	}

@@ -25,65 +25,19 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/supportstack/operator/internal/agentapi"
 )
 
-// VerifyCheck is one check of a drill on the restored copy. Exactly one of
-// SQL, Tables or Files is set.
-type VerifyCheck struct {
-	Name string `json:"name"`
-	// Database and TargetURIEnv locate the restored database (SQL, Tables).
-	Database     string `json:"database,omitempty"`
-	TargetURIEnv string `json:"targetURIEnv,omitempty"`
-
-	SQL    string `json:"sql,omitempty"`
-	Min    *int64 `json:"min,omitempty"`
-	Max    *int64 `json:"max,omitempty"`
-	Equals *int64 `json:"equals,omitempty"`
-
-	// Tables compares row counts with the manifest recorded at backup time.
-	Tables *TableComparison `json:"tables,omitempty"`
-	// Files compares a restored directory with its manifest.
-	Files *FileComparison `json:"files,omitempty"`
-}
-
-// TableComparison compares restored row counts with a manifest.
-type TableComparison struct {
-	// Tables to compare (schema.table, or table in public); all of the
-	// manifest's when empty.
-	Tables           []string         `json:"tables,omitempty"`
-	TolerancePercent float64          `json:"tolerancePercent"`
-	Manifest         DatabaseManifest `json:"manifest"`
-	// From, when set, reads Manifest from the repository: the operator
-	// passes where the manifest is, not its (possibly large) table list.
-	From *ManifestRef `json:"from,omitempty"`
-}
-
-// FileComparison compares a restored directory with a manifest.
-type FileComparison struct {
-	Path     string         `json:"path"`
-	Manifest VolumeManifest `json:"manifest"`
-	// From, when set, reads Manifest from the repository.
-	From *ManifestRef `json:"from,omitempty"`
-}
-
-// ManifestRef locates the manifest of a data snapshot in the repository.
-type ManifestRef struct {
-	Policy   string `json:"policy"`
-	Source   string `json:"source"`
-	Database string `json:"database,omitempty"`
-	// Snapshot is the data snapshot's id (short or full).
-	Snapshot string `json:"snapshot"`
-}
-
 // manifest reads the manifest ref points at.
-func (a *Runner) manifest(ctx context.Context, ref ManifestRef) (Manifest, error) {
+func (a *Runner) manifest(ctx context.Context, ref agentapi.ManifestRef) (agentapi.Manifest, error) {
 	short := ref.Snapshot
 	if len(short) > 8 {
 		short = short[:8]
 	}
 	snaps, err := a.policySnapshots(ctx, ref.Policy)
 	if err != nil {
-		return Manifest{}, corrupt(err)
+		return agentapi.Manifest{}, corrupt(err)
 	}
 	data := ResticSnapshot{ID: ref.Snapshot, ShortID: short}
 	for _, s := range snaps {
@@ -95,24 +49,15 @@ func (a *Runner) manifest(ctx context.Context, ref ManifestRef) (Manifest, error
 	return m, corrupt(err)
 }
 
-// CheckResult is one check's outcome.
-type CheckResult struct {
-	Name     string `json:"name"`
-	Passed   bool   `json:"passed"`
-	Expected string `json:"expected"`
-	Observed string `json:"observed"`
-	Message  string `json:"message,omitempty"`
-}
-
 // sqlTimeout bounds every check query.
 const sqlTimeout = "30s"
 
 // Verify runs the checks. An error means the checks could not be run (the
 // sandbox is unreachable); failed checks are results, not errors.
-func (a *Runner) Verify(ctx context.Context, checks []VerifyCheck) ([]CheckResult, error) {
-	results := make([]CheckResult, 0, len(checks))
+func (a *Runner) Verify(ctx context.Context, checks []agentapi.VerifyCheck) ([]agentapi.CheckResult, error) {
+	results := make([]agentapi.CheckResult, 0, len(checks))
 	for _, c := range checks {
-		var r CheckResult
+		var r agentapi.CheckResult
 		var err error
 		switch {
 		case c.SQL != "":
@@ -121,7 +66,7 @@ func (a *Runner) Verify(ctx context.Context, checks []VerifyCheck) ([]CheckResul
 			if c.Tables.From != nil {
 				cmp := *c.Tables
 				c.Tables = &cmp
-				var m Manifest
+				var m agentapi.Manifest
 				if m, err = a.manifest(ctx, *c.Tables.From); err == nil && m.Database == nil {
 					err = &DrillError{fmt.Sprintf("snapshot %s has no database manifest", c.Tables.From.Snapshot)}
 				} else if err == nil {
@@ -135,7 +80,7 @@ func (a *Runner) Verify(ctx context.Context, checks []VerifyCheck) ([]CheckResul
 			if c.Files.From != nil {
 				cmp := *c.Files
 				c.Files = &cmp
-				var m Manifest
+				var m agentapi.Manifest
 				if m, err = a.manifest(ctx, *c.Files.From); err == nil && m.Volume == nil {
 					err = &DrillError{fmt.Sprintf("snapshot %s has no volume manifest", c.Files.From.Snapshot)}
 				} else if err == nil {
@@ -159,8 +104,8 @@ func (a *Runner) Verify(ctx context.Context, checks []VerifyCheck) ([]CheckResul
 
 // readOnly runs fn in a read-only transaction with a statement timeout on
 // the restored database: checks can read the sandbox, never change it.
-func readOnly(ctx context.Context, c VerifyCheck, fn func(pgx.Tx) error) error {
-	uri, err := DatabaseURI(os.Getenv(c.TargetURIEnv), c.Database)
+func readOnly(ctx context.Context, c agentapi.VerifyCheck, fn func(pgx.Tx) error) error {
+	uri, err := agentapi.DatabaseURI(os.Getenv(c.TargetURIEnv), c.Database)
 	if err != nil {
 		return err
 	}
@@ -180,7 +125,7 @@ func readOnly(ctx context.Context, c VerifyCheck, fn func(pgx.Tx) error) error {
 	return fn(tx)
 }
 
-func expectation(c VerifyCheck) string {
+func expectation(c agentapi.VerifyCheck) string {
 	var parts []string
 	if c.Equals != nil {
 		parts = append(parts, fmt.Sprintf("= %d", *c.Equals))
@@ -194,8 +139,8 @@ func expectation(c VerifyCheck) string {
 	return strings.Join(parts, " and ")
 }
 
-func (a *Runner) verifySQL(ctx context.Context, c VerifyCheck) (CheckResult, error) {
-	r := CheckResult{Expected: expectation(c)}
+func (a *Runner) verifySQL(ctx context.Context, c agentapi.VerifyCheck) (agentapi.CheckResult, error) {
+	r := agentapi.CheckResult{Expected: expectation(c)}
 	err := readOnly(ctx, c, func(tx pgx.Tx) error {
 		var v any
 		if err := tx.QueryRow(ctx, c.SQL).Scan(&v); err != nil {
@@ -244,9 +189,9 @@ func qualified(table string) string {
 	return "public." + table
 }
 
-func (a *Runner) verifyTables(ctx context.Context, c VerifyCheck) (CheckResult, error) {
+func (a *Runner) verifyTables(ctx context.Context, c agentapi.VerifyCheck) (agentapi.CheckResult, error) {
 	cmp := c.Tables
-	recorded := map[string]TableCount{}
+	recorded := map[string]agentapi.TableCount{}
 	for _, t := range cmp.Manifest.Tables {
 		recorded[t.Table] = t
 	}
@@ -256,7 +201,7 @@ func (a *Runner) verifyTables(ctx context.Context, c VerifyCheck) (CheckResult, 
 			tables = append(tables, t.Table)
 		}
 	}
-	r := CheckResult{Passed: true}
+	r := agentapi.CheckResult{Passed: true}
 	var expected, observed, problems []string
 	err := readOnly(ctx, c, func(tx pgx.Tx) error {
 		for _, name := range tables {
@@ -295,16 +240,16 @@ func (a *Runner) verifyTables(ctx context.Context, c VerifyCheck) (CheckResult, 
 	return r, err
 }
 
-func describeVolume(m VolumeManifest) string {
+func describeVolume(m agentapi.VolumeManifest) string {
 	return fmt.Sprintf("%d files, %d bytes, listing %.12s", m.Files, m.Bytes, m.ListingSHA256)
 }
 
-func verifyFiles(c VerifyCheck) (CheckResult, error) {
+func verifyFiles(c agentapi.VerifyCheck) (agentapi.CheckResult, error) {
 	got, err := ScanVolume(c.Files.Path)
 	if err != nil {
-		return CheckResult{}, err
+		return agentapi.CheckResult{}, err
 	}
-	r := CheckResult{Expected: describeVolume(c.Files.Manifest), Observed: describeVolume(got), Passed: got == c.Files.Manifest}
+	r := agentapi.CheckResult{Expected: describeVolume(c.Files.Manifest), Observed: describeVolume(got), Passed: got == c.Files.Manifest}
 	if !r.Passed {
 		r.Message = "the restored files differ from the manifest recorded at backup time"
 	}

@@ -42,7 +42,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
-	"github.com/supportstack/operator/internal/agent"
+	"github.com/supportstack/operator/internal/agentapi"
 	"github.com/supportstack/operator/internal/resources"
 	"github.com/supportstack/operator/internal/schedule"
 )
@@ -215,7 +215,7 @@ func (r *BackupPolicyReconciler) checkReferences(ctx context.Context, policy *op
 }
 
 func postgresEndpoint(uri string) (string, int32, error) {
-	env, err := agent.LibpqEnv(uri)
+	env, err := agentapi.LibpqEnv(uri)
 	if err != nil {
 		return "", 0, err
 	}
@@ -279,11 +279,11 @@ func (r *BackupPolicyReconciler) reconcileChildren(ctx context.Context, policy *
 	}); err != nil {
 		return err
 	}
-	operations := []string{resources.OperationBackup, resources.OperationPrune}
+	operations := []string{agentapi.OperationBackup, agentapi.OperationPrune}
 	if policy.Spec.Check != nil {
-		operations = append(operations, resources.OperationCheck)
+		operations = append(operations, agentapi.OperationCheck)
 	} else {
-		stale := &batchv1.CronJob{ObjectMeta: metav1.ObjectMeta{Namespace: policy.Namespace, Name: resources.BackupName(policy, resources.OperationCheck)}}
+		stale := &batchv1.CronJob{ObjectMeta: metav1.ObjectMeta{Namespace: policy.Namespace, Name: resources.BackupName(policy, agentapi.OperationCheck)}}
 		if err := r.Delete(ctx, stale); err == nil {
 			r.Recorder.Eventf(policy, stale, corev1.EventTypeNormal, "Deleted", "Delete", "deleted CronJob %s: the policy no longer has a check", stale.Name)
 		} else if !apierrors.IsNotFound(err) {
@@ -311,7 +311,7 @@ func (r *BackupPolicyReconciler) reconcileChildren(ctx context.Context, policy *
 func (r *BackupPolicyReconciler) reconcileResults(ctx context.Context, policy *opsv1alpha1.BackupPolicy, before *opsv1alpha1.BackupPolicy) (bool, error) {
 	var jobs batchv1.JobList
 	if err := r.List(ctx, &jobs, client.InNamespace(policy.Namespace), client.MatchingLabels{
-		resources.LabelBackupPolicy: policy.Name, resources.LabelOperation: resources.OperationBackup,
+		resources.LabelBackupPolicy: policy.Name, resources.LabelOperation: agentapi.OperationBackup,
 	}); err != nil {
 		return false, err
 	}
@@ -411,7 +411,7 @@ func (r *BackupPolicyReconciler) jobResult(ctx context.Context, job *batchv1.Job
 	if job.Status.CompletionTime != nil {
 		res.CompletionTime = job.Status.CompletionTime
 	}
-	out, err := agent.DecodeResult([]byte(message))
+	out, err := agentapi.DecodeResult([]byte(message))
 	switch {
 	case err == nil && out.Operation != "":
 		if out.Succeeded && done.Type == batchv1.JobComplete {

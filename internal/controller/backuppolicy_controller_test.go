@@ -39,7 +39,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
-	"github.com/supportstack/operator/internal/agent"
+	"github.com/supportstack/operator/internal/agentapi"
 	"github.com/supportstack/operator/internal/resources"
 )
 
@@ -297,9 +297,9 @@ func completeJob(t *testing.T, job *batchv1.Job, succeeded bool, message string,
 
 func agentMessage(t *testing.T, ok bool, at time.Time, errMsg string) string {
 	t.Helper()
-	r := agent.Result{Operation: "backup", Policy: "x/helpdesk", Start: at.Add(-3 * time.Minute), End: at, Succeeded: ok, Error: errMsg}
+	r := agentapi.Result{Operation: "backup", Policy: "x/helpdesk", Start: at.Add(-3 * time.Minute), End: at, Succeeded: ok, Error: errMsg}
 	if ok {
-		r.Snapshots = []agent.Snapshot{{Source: "tickets", Database: "helpdesk", ID: "0557d900", Added: 4402351, Total: 4401861},
+		r.Snapshots = []agentapi.Snapshot{{Source: "tickets", Database: "helpdesk", ID: "0557d900", Added: 4402351, Total: 4401861},
 			{Source: "attachments", ID: "7a1b2c3d", Added: 1000, Total: 2000}}
 	}
 	return string(r.Encode())

@@ -39,7 +39,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
-	"github.com/supportstack/operator/internal/agent"
+	"github.com/supportstack/operator/internal/agentapi"
 	"github.com/supportstack/operator/internal/evidence"
 	"github.com/supportstack/operator/internal/resources"
 )
@@ -168,7 +168,7 @@ func readyScratch(t *testing.T, sandbox string) {
 
 // finishDrillJob completes the sandbox Job of an operation with the agent's
 // result.
-func finishDrillJob(t *testing.T, sandbox, operation string, res agent.DrillResult) {
+func finishDrillJob(t *testing.T, sandbox, operation string, res agentapi.DrillResult) {
 	t.Helper()
 	job := &batchv1.Job{}
 	eventually(t, 30*time.Second, func() error {
@@ -185,17 +185,17 @@ func newWalkTimes(run *opsv1alpha1.DRDrillRun) walkTimes {
 	return walkTimes{start: now, snapshot: now.Add(-3 * time.Hour), restoreStart: now.Add(time.Minute), restoreEnd: now.Add(5 * time.Minute), verifyEnd: now.Add(20 * time.Minute)}
 }
 
-func restoreResult(w walkTimes, snapshot string) agent.DrillResult {
-	return agent.DrillResult{Operation: "restore", Start: w.restoreStart, End: w.restoreEnd, Restored: []agent.Restored{
+func restoreResult(w walkTimes, snapshot string) agentapi.DrillResult {
+	return agentapi.DrillResult{Operation: "restore", Start: w.restoreStart, End: w.restoreEnd, Restored: []agentapi.Restored{
 		// The database's table list did not fit the termination message.
 		{Source: "tickets", Database: "helpdesk", ID: snapshot, Time: w.snapshot, ManifestSHA256: strings.Repeat("d", 64),
-			Manifest: agent.Manifest{Source: "tickets", Database: &agent.DatabaseManifest{Name: "helpdesk"}}},
-		{Source: "attachments", ID: "bbbbbbbb", Time: w.snapshot.Add(time.Minute), Manifest: agent.Manifest{Source: "attachments", Volume: &agent.VolumeManifest{Files: 3}}, Path: "/restore/data/attachments"},
+			Manifest: agentapi.Manifest{Source: "tickets", Database: &agentapi.DatabaseManifest{Name: "helpdesk"}}},
+		{Source: "attachments", ID: "bbbbbbbb", Time: w.snapshot.Add(time.Minute), Manifest: agentapi.Manifest{Source: "attachments", Volume: &agentapi.VolumeManifest{Files: 3}}, Path: "/restore/data/attachments"},
 	}}
 }
 
-func verifyResult(w walkTimes, pass bool) agent.DrillResult {
-	res := agent.DrillResult{Operation: "verify", Start: w.restoreEnd.Add(time.Minute), End: w.verifyEnd, AllPassed: pass, Checks: []agent.CheckResult{
+func verifyResult(w walkTimes, pass bool) agentapi.DrillResult {
+	res := agentapi.DrillResult{Operation: "verify", Start: w.restoreEnd.Add(time.Minute), End: w.verifyEnd, AllPassed: pass, Checks: []agentapi.CheckResult{
 		{Name: "tickets-present", Passed: true, Expected: ">= 1", Observed: "45000"},
 		{Name: "row-counts", Passed: pass, Expected: "public.articles=50000, public.tickets=45000 (±0%)", Observed: "public.articles=45000, public.tickets=45000"},
 		{Name: "attachments", Passed: true, Expected: "3 files", Observed: "3 files"},
@@ -365,7 +365,7 @@ func TestDrillRunWalksEveryPhase(t *testing.T) {
 		return k8sClient.Get(ctx, client.ObjectKey{Namespace: sandbox, Name: "restore"}, &restore)
 	})
 	c := restore.Spec.Template.Spec.Containers[0]
-	var rcfg agent.RestoreConfig
+	var rcfg agentapi.RestoreConfig
 	if err := json.Unmarshal([]byte(c.Args[2]), &rcfg); err != nil || c.Args[0] != "restore" || rcfg.Policy != ns+"/helpdesk" || rcfg.Snapshot != "latest" ||
 		len(rcfg.Postgres) != 1 || len(rcfg.Volumes) != 1 || restore.Spec.Template.Labels[resources.LabelComponent] != resources.ComponentDrillAgent ||
 		*restore.Spec.BackoffLimit != 0 || *restore.Spec.Template.Spec.AutomountServiceAccountToken {
@@ -380,7 +380,7 @@ func TestDrillRunWalksEveryPhase(t *testing.T) {
 	}
 	var verify batchv1.Job
 	eventually(t, 10*time.Second, func() error { return k8sClient.Get(ctx, client.ObjectKey{Namespace: sandbox, Name: "verify"}, &verify) })
-	var checks []agent.VerifyCheck
+	var checks []agentapi.VerifyCheck
 	if err := json.Unmarshal([]byte(verify.Spec.Template.Spec.Containers[0].Args[2]), &checks); err != nil || len(checks) != 3 ||
 		checks[1].Tables == nil || checks[1].Tables.From.Snapshot != "aaaaaaaa" || checks[1].Database != "helpdesk" ||
 		checks[2].Files == nil || checks[2].Files.From != nil || checks[2].Files.Manifest.Files != 3 || checks[2].Files.Path != "/restore/data/attachments" {
@@ -567,7 +567,7 @@ func TestDrillRunErrors(t *testing.T) {
 	run, sandbox := next("missing-snapshot")
 	readyScratch(t, sandbox)
 	w := newWalkTimes(run)
-	finishDrillJob(t, sandbox, "restore", agent.DrillResult{Operation: "restore", Start: w.restoreStart, End: w.restoreEnd, DrillError: true,
+	finishDrillJob(t, sandbox, "restore", agentapi.DrillResult{Operation: "restore", Start: w.restoreStart, End: w.restoreEnd, DrillError: true,
 		Error: `no snapshot "latest" with tags supportstack-policy=x in the repository`})
 	wantError(run.Name, `restore: no snapshot "latest"`)
 

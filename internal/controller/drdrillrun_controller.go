@@ -40,7 +40,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
-	"github.com/supportstack/operator/internal/agent"
+	"github.com/supportstack/operator/internal/agentapi"
 	"github.com/supportstack/operator/internal/evidence"
 	"github.com/supportstack/operator/internal/resources"
 )
@@ -295,7 +295,7 @@ func (r *DRDrillRunReconciler) provision(ctx context.Context, run *opsv1alpha1.D
 		run.Status.Message = "waiting for the scratch PostgreSQL server to be ready"
 		return 0, nil // the pod watch brings us back
 	}
-	job := resources.DrillJob(run, policy, resources.OperationRestore, r.AgentImage, plan.Restore, int64(r.Timeouts.Restoring.Seconds()), plan.HasVolumes)
+	job := resources.DrillJob(run, policy, r.AgentImage, plan.Restore, int64(r.Timeouts.Restoring.Seconds()), plan.HasVolumes)
 	if err := r.createOnce(ctx, job); err != nil {
 		return 0, err
 	}
@@ -397,7 +397,7 @@ func podReady(pod *corev1.Pod) bool {
 // drillJob reads the sandbox Job of an operation: its result once it
 // finished; done is false while it runs. A vanished sandbox or Job ends the
 // run in Error (message set).
-func (r *DRDrillRunReconciler) drillJob(ctx context.Context, run *opsv1alpha1.DRDrillRun, operation string, now time.Time) (res agent.DrillResult, done bool, next time.Duration, err error) {
+func (r *DRDrillRunReconciler) drillJob(ctx context.Context, run *opsv1alpha1.DRDrillRun, operation string, now time.Time) (res agentapi.DrillResult, done bool, next time.Duration, err error) {
 	if msg, err := r.sandboxGone(ctx, run); err != nil || msg != "" {
 		if msg != "" {
 			r.complete(run, opsv1alpha1.DrillRunError, now, msg)
@@ -431,20 +431,20 @@ func (r *DRDrillRunReconciler) drillJob(ctx context.Context, run *opsv1alpha1.DR
 	case state == jobResultPending:
 		return res, false, resultRecheck, nil
 	}
-	res, err = agent.DecodeDrillResult([]byte(message))
+	res, err = agentapi.DecodeDrillResult([]byte(message))
 	switch {
 	case err == nil && res.Operation == operation:
 	case cond.Type == batchv1.JobComplete:
-		res = agent.DrillResult{Error: fmt.Sprintf("the %s Job completed but the agent left no result", operation)}
+		res = agentapi.DrillResult{Error: fmt.Sprintf("the %s Job completed but the agent left no result", operation)}
 	default:
-		res = agent.DrillResult{Error: strings.TrimSpace(fmt.Sprintf("the %s Job failed: %s: %s %s", operation, cond.Reason, cond.Message, message))}
+		res = agentapi.DrillResult{Error: strings.TrimSpace(fmt.Sprintf("the %s Job failed: %s: %s %s", operation, cond.Reason, cond.Message, message))}
 	}
 	return res, true, 0, nil
 }
 
 // restoring waits for the restore Job and starts the verify Job.
 func (r *DRDrillRunReconciler) restoring(ctx context.Context, run *opsv1alpha1.DRDrillRun, now time.Time) (time.Duration, error) {
-	res, done, next, err := r.drillJob(ctx, run, resources.OperationRestore, now)
+	res, done, next, err := r.drillJob(ctx, run, agentapi.OperationRestore, now)
 	if err != nil || !done {
 		return next, err
 	}
@@ -460,7 +460,7 @@ func (r *DRDrillRunReconciler) restoring(ctx context.Context, run *opsv1alpha1.D
 		return 0, err
 	}
 	plan, err := resources.PlanDrill(run.Spec.DrillProcedure, policy)
-	var checks []agent.VerifyCheck
+	var checks agentapi.VerifyConfig
 	if err == nil {
 		checks, err = plan.VerifyChecks(res.Restored)
 	}
@@ -474,7 +474,7 @@ func (r *DRDrillRunReconciler) restoring(ctx context.Context, run *opsv1alpha1.D
 	}
 	timings := ensureTimings(run)
 	timings.Restore = &metav1.Duration{Duration: res.End.Sub(res.Start)}
-	job := resources.DrillJob(run, policy, resources.OperationVerify, r.AgentImage, checks, int64(r.Timeouts.Verifying.Seconds()), plan.HasVolumes)
+	job := resources.DrillJob(run, policy, r.AgentImage, checks, int64(r.Timeouts.Verifying.Seconds()), plan.HasVolumes)
 	if err := r.createOnce(ctx, job); err != nil {
 		return 0, err
 	}
@@ -492,7 +492,7 @@ func ensureTimings(run *opsv1alpha1.DRDrillRun) *opsv1alpha1.PhaseTimings {
 
 // snapshotRef names the restored snapshots; their time is the oldest one's
 // (the recovery point of the whole restore).
-func snapshotRef(restored []agent.Restored) *opsv1alpha1.SnapshotRef {
+func snapshotRef(restored []agentapi.Restored) *opsv1alpha1.SnapshotRef {
 	ref := &opsv1alpha1.SnapshotRef{}
 	ids, digests := make([]string, 0, len(restored)), make([]string, 0, len(restored))
 	for _, x := range restored {
@@ -512,7 +512,7 @@ func snapshotRef(restored []agent.Restored) *opsv1alpha1.SnapshotRef {
 
 // verifying waits for the verify Job and decides the run.
 func (r *DRDrillRunReconciler) verifying(ctx context.Context, run *opsv1alpha1.DRDrillRun, now time.Time) (time.Duration, error) {
-	res, done, next, err := r.drillJob(ctx, run, resources.OperationVerify, now)
+	res, done, next, err := r.drillJob(ctx, run, agentapi.OperationVerify, now)
 	if err != nil || !done {
 		return next, err
 	}

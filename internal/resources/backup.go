@@ -31,7 +31,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
-	"github.com/supportstack/operator/internal/agent"
+	"github.com/supportstack/operator/internal/agentapi"
 )
 
 // Labels of BackupPolicy children.
@@ -39,13 +39,6 @@ const (
 	LabelBackupPolicy = "ops.supportstack.io/backuppolicy"
 	// LabelOperation is backup, prune or check on CronJobs, their Jobs and pods.
 	LabelOperation = "ops.supportstack.io/operation"
-)
-
-// Operations a BackupPolicy schedules.
-const (
-	OperationBackup = "backup"
-	OperationPrune  = "prune"
-	OperationCheck  = "check"
 )
 
 // Job limits of the backup CronJobs.
@@ -88,14 +81,14 @@ func ConnectionEnv(source string) string {
 }
 
 // AgentConfig is the agent's configuration for a policy: no secrets in it.
-func AgentConfig(policy *opsv1alpha1.BackupPolicy) agent.Config {
+func AgentConfig(policy *opsv1alpha1.BackupPolicy) agentapi.Config {
 	spec := policy.Spec
-	cfg := agent.Config{Policy: policy.Namespace + "/" + policy.Name}
+	cfg := agentapi.Config{Policy: policy.Namespace + "/" + policy.Name}
 	for _, p := range spec.Sources.Postgres {
-		cfg.Postgres = append(cfg.Postgres, agent.PostgresSource{Name: p.Name, URIEnv: ConnectionEnv(p.Name), Databases: p.Databases})
+		cfg.Postgres = append(cfg.Postgres, agentapi.PostgresSource{Name: p.Name, URIEnv: ConnectionEnv(p.Name), Databases: p.Databases})
 	}
 	for _, v := range spec.Sources.Volumes {
-		cfg.Volumes = append(cfg.Volumes, agent.VolumeSource{Name: v.Name, Path: volumeMountRoot + "/" + v.Name})
+		cfg.Volumes = append(cfg.Volumes, agentapi.VolumeSource{Name: v.Name, Path: volumeMountRoot + "/" + v.Name})
 	}
 	keep := func(p *int32) int {
 		if p == nil {
@@ -104,7 +97,7 @@ func AgentConfig(policy *opsv1alpha1.BackupPolicy) agent.Config {
 		return int(*p)
 	}
 	r := spec.Retention
-	cfg.Retention = agent.Retention{KeepLast: keep(r.KeepLast), KeepHourly: keep(r.KeepHourly), KeepDaily: keep(r.KeepDaily),
+	cfg.Retention = agentapi.Retention{KeepLast: keep(r.KeepLast), KeepHourly: keep(r.KeepHourly), KeepDaily: keep(r.KeepDaily),
 		KeepWeekly: keep(r.KeepWeekly), KeepMonthly: keep(r.KeepMonthly), KeepYearly: keep(r.KeepYearly)}
 	if spec.Check != nil {
 		cfg.ReadDataPercent = int(spec.Check.ReadDataPercent)
@@ -142,12 +135,12 @@ func BackupCronJob(policy *opsv1alpha1.BackupPolicy, operation, agentImage strin
 	spec := policy.Spec
 	schedule := string(spec.Schedule)
 	switch operation {
-	case OperationPrune:
+	case agentapi.OperationPrune:
 		schedule = string(spec.Retention.Schedule)
 		if schedule == "" {
 			schedule = "@daily"
 		}
-	case OperationCheck:
+	case agentapi.OperationCheck:
 		schedule = string(spec.Check.Schedule)
 	}
 	cfg, _ := json.Marshal(AgentConfig(policy))
@@ -161,7 +154,7 @@ func BackupCronJob(policy *opsv1alpha1.BackupPolicy, operation, agentImage strin
 	env, envFrom := repositoryEnv(spec.Repository.URL, spec.Repository.PasswordSecretRef, credentials)
 	volumes := []corev1.Volume{{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
 	mounts := []corev1.VolumeMount{{Name: "tmp", MountPath: "/tmp"}}
-	if operation == OperationBackup {
+	if operation == agentapi.OperationBackup {
 		for _, p := range spec.Sources.Postgres {
 			env = append(env, secretEnv(ConnectionEnv(p.Name), p.ConnectionSecretRef))
 		}

@@ -31,7 +31,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
-	"github.com/supportstack/operator/internal/agent"
+	"github.com/supportstack/operator/internal/agentapi"
 )
 
 // Labels of drill objects. A sandbox namespace cannot have its run as
@@ -54,8 +54,6 @@ const (
 const (
 	ComponentScratchPostgres = "scratch-postgres"
 	ComponentDrillAgent      = "drill-agent"
-	OperationRestore         = "restore"
-	OperationVerify          = "verify"
 
 	ScratchPostgresName   = "scratch-postgres"
 	ScratchSecretName     = "scratch-postgres"
@@ -250,7 +248,7 @@ func RestoreClaim(run *opsv1alpha1.DRDrillRun, scratchBytes int64) *corev1.Persi
 // DrillPlan is what a run's restore and verify Jobs do, worked out from the
 // procedure and its BackupPolicy.
 type DrillPlan struct {
-	Restore agent.RestoreConfig
+	Restore agentapi.RestoreConfig
 	checks  []opsv1alpha1.DrillCheck
 	// databaseSource maps a database to the source it is backed up from.
 	databaseSource map[string]string
@@ -261,7 +259,7 @@ type DrillPlan struct {
 // and plans the restore. Every problem is named in the error.
 func PlanDrill(proc opsv1alpha1.DrillProcedure, policy *opsv1alpha1.BackupPolicy) (DrillPlan, error) {
 	plan := DrillPlan{
-		Restore:        agent.RestoreConfig{Policy: policy.Namespace + "/" + policy.Name, Snapshot: proc.Snapshot},
+		Restore:        agentapi.RestoreConfig{Policy: policy.Namespace + "/" + policy.Name, Snapshot: proc.Snapshot},
 		checks:         proc.Checks,
 		databaseSource: map[string]string{},
 	}
@@ -277,14 +275,14 @@ func PlanDrill(proc opsv1alpha1.DrillProcedure, policy *opsv1alpha1.BackupPolicy
 		for _, db := range p.Databases {
 			plan.databaseSource[db] = p.Name
 			databases = append(databases, db)
-			plan.Restore.Postgres = append(plan.Restore.Postgres, agent.RestoreDatabase{Source: p.Name, Database: db, TargetURIEnv: SandboxURIEnv})
+			plan.Restore.Postgres = append(plan.Restore.Postgres, agentapi.RestoreDatabase{Source: p.Name, Database: db, TargetURIEnv: SandboxURIEnv})
 		}
 	}
 	volumes := map[string]bool{}
 	for _, v := range policy.Spec.Sources.Volumes {
 		volumes[v.Name] = true
 		plan.HasVolumes = true
-		plan.Restore.Volumes = append(plan.Restore.Volumes, agent.RestoreVolume{Source: v.Name, SourcePath: volumeMountRoot + "/" + v.Name, Target: restoreRoot})
+		plan.Restore.Volumes = append(plan.Restore.Volumes, agentapi.RestoreVolume{Source: v.Name, SourcePath: volumeMountRoot + "/" + v.Name, Target: restoreRoot})
 	}
 	sort.Strings(databases)
 	for _, c := range proc.Checks {
@@ -311,24 +309,24 @@ func PlanDrill(proc opsv1alpha1.DrillProcedure, policy *opsv1alpha1.BackupPolicy
 // reported whole is passed along; one it had to leave out of its
 // termination message (a long table list) is read by the verify pod from
 // the repository.
-func (p DrillPlan) VerifyChecks(restored []agent.Restored) ([]agent.VerifyCheck, error) {
-	byKey := map[string]agent.Restored{}
+func (p DrillPlan) VerifyChecks(restored []agentapi.Restored) (agentapi.VerifyConfig, error) {
+	byKey := map[string]agentapi.Restored{}
 	for _, r := range restored {
 		byKey[r.Source+"/"+r.Database] = r
 	}
-	find := func(source, database string) (agent.Restored, *agent.ManifestRef, error) {
+	find := func(source, database string) (agentapi.Restored, *agentapi.ManifestRef, error) {
 		r, ok := byKey[source+"/"+database]
 		if !ok {
 			return r, nil, fmt.Errorf("the restore reported no snapshot of %s", strings.TrimSuffix(source+"/"+database, "/"))
 		}
 		if r.ManifestSHA256 != "" {
-			return r, &agent.ManifestRef{Policy: p.Restore.Policy, Source: source, Database: database, Snapshot: r.ID}, nil
+			return r, &agentapi.ManifestRef{Policy: p.Restore.Policy, Source: source, Database: database, Snapshot: r.ID}, nil
 		}
 		return r, nil, nil
 	}
-	checks := make([]agent.VerifyCheck, 0, len(p.checks))
+	checks := make(agentapi.VerifyConfig, 0, len(p.checks))
 	for _, c := range p.checks {
-		vc := agent.VerifyCheck{Name: c.Name, Database: c.Database, TargetURIEnv: SandboxURIEnv}
+		vc := agentapi.VerifyCheck{Name: c.Name, Database: c.Database, TargetURIEnv: SandboxURIEnv}
 		if vc.Database == "" && len(p.databaseSource) == 1 {
 			for db := range p.databaseSource {
 				vc.Database = db
@@ -342,7 +340,7 @@ func (p DrillPlan) VerifyChecks(restored []agent.Restored) ([]agent.VerifyCheck,
 			if err != nil {
 				return nil, err
 			}
-			vc.Tables = &agent.TableComparison{Tables: c.CompareManifest.Tables, TolerancePercent: float64(c.CompareManifest.TolerancePercent), From: from}
+			vc.Tables = &agentapi.TableComparison{Tables: c.CompareManifest.Tables, TolerancePercent: float64(c.CompareManifest.TolerancePercent), From: from}
 			if from == nil {
 				if r.Manifest.Database == nil {
 					return nil, fmt.Errorf("the restore reported no database manifest for %s", vc.Database)
@@ -354,7 +352,7 @@ func (p DrillPlan) VerifyChecks(restored []agent.Restored) ([]agent.VerifyCheck,
 			if err != nil {
 				return nil, err
 			}
-			vc = agent.VerifyCheck{Name: c.Name, Files: &agent.FileComparison{Path: restoreRoot + volumeMountRoot + "/" + c.Files.Volume, From: from}}
+			vc = agentapi.VerifyCheck{Name: c.Name, Files: &agentapi.FileComparison{Path: restoreRoot + volumeMountRoot + "/" + c.Files.Volume, From: from}}
 			if from == nil {
 				if r.Manifest.Volume == nil {
 					return nil, fmt.Errorf("the restore reported no volume manifest for %s", c.Files.Volume)
@@ -369,7 +367,8 @@ func (p DrillPlan) VerifyChecks(restored []agent.Restored) ([]agent.VerifyCheck,
 
 // DrillJob runs the agent's restore or verify in the sandbox, with the
 // repository secrets copied into the sandbox and the scratch server's URI.
-func DrillJob(run *opsv1alpha1.DRDrillRun, policy *opsv1alpha1.BackupPolicy, operation, agentImage string, config any, deadline int64, withVolumes bool) *batchv1.Job {
+func DrillJob(run *opsv1alpha1.DRDrillRun, policy *opsv1alpha1.BackupPolicy, agentImage string, config agentapi.DrillConfig, deadline int64, withVolumes bool) *batchv1.Job {
+	operation := config.Operation()
 	cfg, _ := json.Marshal(config)
 	labels := SandboxLabels(run)
 	labels[LabelComponent] = ComponentDrillAgent
@@ -384,8 +383,8 @@ func DrillJob(run *opsv1alpha1.DRDrillRun, policy *opsv1alpha1.BackupPolicy, ope
 	mounts := []corev1.VolumeMount{{Name: "tmp", MountPath: "/tmp"}}
 	if withVolumes {
 		volumes = append(volumes, corev1.Volume{Name: "restored", VolumeSource: corev1.VolumeSource{
-			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: RestoreClaimName, ReadOnly: operation == OperationVerify}}})
-		mounts = append(mounts, corev1.VolumeMount{Name: "restored", MountPath: restoreRoot, ReadOnly: operation == OperationVerify})
+			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: RestoreClaimName, ReadOnly: operation == agentapi.OperationVerify}}})
+		mounts = append(mounts, corev1.VolumeMount{Name: "restored", MountPath: restoreRoot, ReadOnly: operation == agentapi.OperationVerify})
 	}
 	return &batchv1.Job{
 		ObjectMeta: metav1.ObjectMeta{Name: operation, Namespace: SandboxNamespaceName(run), Labels: labels},

@@ -23,7 +23,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
-	"github.com/supportstack/operator/internal/agent"
+	"github.com/supportstack/operator/internal/agentapi"
 )
 
 func drillPolicy(url string, databases ...string) *opsv1alpha1.BackupPolicy {
@@ -85,14 +85,14 @@ func TestDrillPlanVerifyChecks(t *testing.T) {
 	if plan.Restore.Policy != "support/helpdesk" || plan.Restore.Snapshot != "latest" || len(plan.Restore.Postgres) != 1 || plan.Restore.Volumes[0].Target != "/restore" || !plan.HasVolumes {
 		t.Errorf("restore %+v", plan.Restore)
 	}
-	if _, err := plan.VerifyChecks([]agent.Restored{{Source: "tickets", Database: "helpdesk", ID: "aaaaaaaa", Manifest: agent.Manifest{Database: &agent.DatabaseManifest{}}}}); err == nil || !strings.Contains(err.Error(), "no snapshot of attachments") {
+	if _, err := plan.VerifyChecks([]agentapi.Restored{{Source: "tickets", Database: "helpdesk", ID: "aaaaaaaa", Manifest: agentapi.Manifest{Database: &agentapi.DatabaseManifest{}}}}); err == nil || !strings.Contains(err.Error(), "no snapshot of attachments") {
 		t.Errorf("a volume the restore did not report: %v", err)
 	}
-	db := agent.DatabaseManifest{Name: "helpdesk", Tables: []agent.TableCount{{Table: "public.tickets", Rows: 45000}}}
-	vol := agent.VolumeManifest{Files: 3, Bytes: 1024, ListingSHA256: "ab"}
-	whole := []agent.Restored{
-		{Source: "tickets", Database: "helpdesk", ID: "aaaaaaaa", Manifest: agent.Manifest{Database: &db}},
-		{Source: "attachments", ID: "bbbbbbbb", Manifest: agent.Manifest{Volume: &vol}},
+	db := agentapi.DatabaseManifest{Name: "helpdesk", Tables: []agentapi.TableCount{{Table: "public.tickets", Rows: 45000}}}
+	vol := agentapi.VolumeManifest{Files: 3, Bytes: 1024, ListingSHA256: "ab"}
+	whole := []agentapi.Restored{
+		{Source: "tickets", Database: "helpdesk", ID: "aaaaaaaa", Manifest: agentapi.Manifest{Database: &db}},
+		{Source: "attachments", ID: "bbbbbbbb", Manifest: agentapi.Manifest{Volume: &vol}},
 	}
 	checks, err := plan.VerifyChecks(whole)
 	if err != nil || len(checks) != 3 {
@@ -109,14 +109,14 @@ func TestDrillPlanVerifyChecks(t *testing.T) {
 		t.Errorf("files check %+v", c.Files)
 	}
 	// A manifest left out of the restore's report is read from the repository.
-	trimmed := append([]agent.Restored{}, whole...)
+	trimmed := append([]agentapi.Restored{}, whole...)
 	trimmed[0].ManifestSHA256 = "0f0f"
-	trimmed[0].Manifest.Database = &agent.DatabaseManifest{Name: "helpdesk"}
+	trimmed[0].Manifest.Database = &agentapi.DatabaseManifest{Name: "helpdesk"}
 	checks, err = plan.VerifyChecks(trimmed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if from := checks[1].Tables.From; from == nil || *from != (agent.ManifestRef{Policy: "support/helpdesk", Source: "tickets", Database: "helpdesk", Snapshot: "aaaaaaaa"}) {
+	if from := checks[1].Tables.From; from == nil || *from != (agentapi.ManifestRef{Policy: "support/helpdesk", Source: "tickets", Database: "helpdesk", Snapshot: "aaaaaaaa"}) {
 		t.Errorf("row-count check of a trimmed manifest reads %+v", from)
 	}
 }

@@ -23,6 +23,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+	"github.com/supportstack/operator/internal/agentapi"
 )
 
 func TestRepositoryEndpoint(t *testing.T) {
@@ -75,9 +76,9 @@ func TestBackupCronJobs(t *testing.T) {
 		volumes      int // tmp + sources (backup only) + repository
 		envFromDB    bool
 	}{
-		{OperationBackup, "0 2 * * *", 3, true},
-		{OperationPrune, "@daily", 2, false},
-		{OperationCheck, "0 4 * * 0", 2, false},
+		{agentapi.OperationBackup, "0 2 * * *", 3, true},
+		{agentapi.OperationPrune, "@daily", 2, false},
+		{agentapi.OperationCheck, "0 4 * * 0", 2, false},
 	}
 	for _, tc := range cases {
 		cj := BackupCronJob(policy, tc.op, "agent:1")

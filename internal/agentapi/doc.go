@@ -1,0 +1,53 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+// Package agentapi is the contract between the operator and its agent, the
+// program that runs in the backup, prune, check, restore and verify Job
+// pods: the operation names, each operation's configuration (JSON in one
+// argument; never a secret), the results the agent reports through the
+// pod's termination message, their size limits and encoding, the manifests
+// recorded at backup time, and the libpq URI rules both sides apply.
+//
+// Both the manager and the agent import it, so it must stay small and
+// import neither a database driver nor anything that runs a program: the
+// manager links it to read a termination message. It imports only the
+// standard library.
+package agentapi
+
+// The agent's operations: the first argument of its command line, the
+// value of the ops.supportstack.io/operation label, and the name of a
+// drill's Jobs.
+const (
+	OperationBackup  = "backup"
+	OperationPrune   = "prune"
+	OperationCheck   = "check"
+	OperationRestore = "restore"
+	OperationVerify  = "verify"
+)
+
+// DrillConfig is the configuration of one of a drill's Jobs: RestoreConfig
+// or VerifyConfig. Its operation is the agent's first argument.
+type DrillConfig interface {
+	Operation() string
+}
+
+// Operation is restore.
+func (RestoreConfig) Operation() string { return OperationRestore }
+
+// VerifyConfig is a verify Job's checks, run in order on the restored copy.
+type VerifyConfig []VerifyCheck
+
+// Operation is verify.
+func (VerifyConfig) Operation() string { return OperationVerify }
