@@ -20,15 +20,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// BackupPolicy condition types.
-const (
-	// ConditionLastBackupSucceeded reflects the result of the newest finished backup.
-	ConditionLastBackupSucceeded = "LastBackupSucceeded"
-	// ConditionRPOMet is True while the newest successful backup is younger
-	// than objectives.rpo.
-	ConditionRPOMet = "RPOMet"
-)
-
 // BackupResultType is the outcome of one backup run.
 // +kubebuilder:validation:Enum=Succeeded;Failed
 type BackupResultType string

@@ -16,20 +16,6 @@ limitations under the License.
 
 package v1alpha1
 
-// Condition types and reasons shared by every SupportStack kind.
-const (
-	// ConditionReady summarises the other conditions: True when the object is
-	// fully reconciled and healthy.
-	ConditionReady = "Ready"
-
-	// ReasonInvalidSpec marks a spec that passed admission but refers to
-	// something that is missing or inconsistent outside the object (a Secret,
-	// a PVC, another team). The message names what to fix.
-	ReasonInvalidSpec = "InvalidSpec"
-	// ReasonReconciled is the Ready=True reason once everything is in shape.
-	ReasonReconciled = "Reconciled"
-)
-
 // Labels and annotations the operator puts on or reads from objects.
 const (
 	// LabelManagedBy is the standard label naming the operator on every object it creates.

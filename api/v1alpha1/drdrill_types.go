@@ -20,14 +20,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// DRDrill condition types.
-const (
-	// ConditionLastRunPassed reflects the result of the newest finished run.
-	ConditionLastRunPassed = "LastRunPassed"
-	// ConditionObjectivesMet is True when the newest finished run met the RTO and RPO.
-	ConditionObjectivesMet = "ObjectivesMet"
-)
-
 // SandboxKeep says when a run's sandbox namespace survives the run.
 // +kubebuilder:validation:Enum=Never;OnFailure;Always
 type SandboxKeep string
@@ -88,6 +80,7 @@ type Sandbox struct {
 	Keep SandboxKeep `json:"keep,omitempty"`
 
 	// ttl is how long a kept sandbox lives after the run ends, e.g. 2h; default 2h.
+	// +kubebuilder:default="2h"
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ns|us|ms|s|m|h))+$')",message="must be a duration such as 20s, 30m, 4h or 1h30m (units h, m, s, ms; no days: write 48h for 2 days)"

@@ -24,6 +24,11 @@ limitations under the License.
 // expressed in CEL; the reconcilers report those as Ready=False with reason
 // InvalidSpec. The README lists which rule lives where.
 //
+// Condition types and reasons are in conditions.go, with what Ready means
+// for each kind; behaviour that belongs to a type sits in *_funcs.go. The
+// package imports only Kubernetes API machinery, never the operator's
+// internal packages, so clients can use it alone.
+//
 // +kubebuilder:object:generate=true
 // +groupName=ops.supportstack.io
 package v1alpha1

@@ -20,16 +20,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// SupportTeam condition types.
-const (
-	// ConditionStaffed is True when scheduled staff meets the required staff
-	// in every 30-minute interval of the coming 7 days, for every queue.
-	ConditionStaffed = "Staffed"
-	// ConditionQueuesSynced is True when the queues are materialized in the
-	// team's queue backend.
-	ConditionQueuesSynced = "QueuesSynced"
-)
-
 // Role of a team member.
 // +kubebuilder:validation:Enum=Specialist;Lead;Manager
 type Role string

@@ -61,18 +61,21 @@ func TestCoverageFromFile(t *testing.T) {
 
 func TestCoverageRefusals(t *testing.T) {
 	for _, tc := range []struct {
+		name string
 		args []string
 		want string
 	}{
-		{nil, "usage:"},
-		{[]string{"coverage", "-f", "../../config/samples/ops_v1alpha1_backuppolicy.yaml"}, "not a SupportTeam"},
-		{[]string{"coverage", "-f", "missing.yaml"}, "no such file"},
-		{[]string{"coverage", "--at", "monday", "-f", "x"}, "--at"},
+		{"no arguments", nil, "usage:"},
+		{"not a SupportTeam", []string{"coverage", "-f", "../../config/samples/ops_v1alpha1_backuppolicy.yaml"}, "not a SupportTeam"},
+		{"missing file", []string{"coverage", "-f", "missing.yaml"}, "no such file"},
+		{"bad --at time", []string{"coverage", "--at", "monday", "-f", "x"}, "--at"},
 	} {
-		err := run(tc.args, &bytes.Buffer{})
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("run(%v) = %v, want an error containing %q", tc.args, err, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			err := run(tc.args, &bytes.Buffer{})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("run(%v) = %v, want an error containing %q", tc.args, err, tc.want)
+			}
+		})
 	}
 }
 
@@ -171,16 +174,19 @@ func TestVerifyEvidence(t *testing.T) {
 	}
 	t.Logf("forged: %v", err)
 	for _, tc := range []struct {
+		name string
 		args []string
 		want string
 	}{
-		{[]string{"verify-evidence", "-n", "helpdesk"}, "name one DRDrill"},
-		{[]string{"verify-evidence", "-n", "helpdesk", "nothing-here"}, "no evidence records"},
-		{[]string{"verify-evidence", "--public-key", "/nonexistent", "x"}, "no such file"},
+		{"no drill named", []string{"verify-evidence", "-n", "helpdesk"}, "name one DRDrill"},
+		{"drill without records", []string{"verify-evidence", "-n", "helpdesk", "nothing-here"}, "no evidence records"},
+		{"missing public key file", []string{"verify-evidence", "--public-key", "/nonexistent", "x"}, "no such file"},
 	} {
-		if err := run(tc.args, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("run(%v) = %v, want %q", tc.args, err, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			if err := run(tc.args, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("run(%v) = %v, want %q", tc.args, err, tc.want)
+			}
+		})
 	}
 }
 
@@ -226,17 +232,20 @@ func TestReportExport(t *testing.T) {
 		t.Error("the page is not self-contained")
 	}
 	for _, tc := range []struct {
+		name string
 		args []string
 		want string
 	}{
-		{[]string{"report"}, "give -n NAMESPACE or -A"},
-		{[]string{"report", "-A", "--format", "pdf"}, `--format "pdf"`},
-		{[]string{"report", "-A", "--from", "2026-12-01", "--to", "2026-11-01"}, "is not before"},
-		{[]string{"report", "-A", "--from", "yesterday"}, "--from"},
+		{"no namespace", []string{"report"}, "give -n NAMESPACE or -A"},
+		{"unknown format", []string{"report", "-A", "--format", "pdf"}, `--format "pdf"`},
+		{"period ends before it starts", []string{"report", "-A", "--from", "2026-12-01", "--to", "2026-11-01"}, "is not before"},
+		{"bad --from date", []string{"report", "-A", "--from", "yesterday"}, "--from"},
 	} {
-		if err := run(tc.args, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("run(%v) = %v, want %q", tc.args, err, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			if err := run(tc.args, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("run(%v) = %v, want %q", tc.args, err, tc.want)
+			}
+		})
 	}
 }
 

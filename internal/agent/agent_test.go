@@ -23,17 +23,19 @@ import (
 )
 
 func TestDescribeRestic(t *testing.T) {
-	cases := []struct{ stderr, want string }{
-		{"Fatal: wrong password or no key found", "repository: wrong password"},
-		{"Fatal: unable to save snapshot: write /r/data/x: no space left on device", "repository: disk full: unable to save snapshot"},
-		{"Fatal: unable to open config file: Stat: Get \"http://127.0.0.1:1/config\": dial tcp 127.0.0.1:1: connect: connection refused", "repository unreachable: "},
-		{"Fatal: unable to create lock in backend: repository is already locked exclusively by PID 12", "repository is locked by another run"},
-		{"some progress\nFatal: something new", "restic: something new"},
+	cases := []struct{ name, stderr, want string }{
+		{"wrong password", "Fatal: wrong password or no key found", "repository: wrong password"},
+		{"disk full", "Fatal: unable to save snapshot: write /r/data/x: no space left on device", "repository: disk full: unable to save snapshot"},
+		{"connection refused", "Fatal: unable to open config file: Stat: Get \"http://127.0.0.1:1/config\": dial tcp 127.0.0.1:1: connect: connection refused", "repository unreachable: "},
+		{"repository locked", "Fatal: unable to create lock in backend: repository is already locked exclusively by PID 12", "repository is locked by another run"},
+		{"unknown error after progress", "some progress\nFatal: something new", "restic: something new"},
 	}
 	for _, tc := range cases {
-		got := (&ResticError{Detail: lastLine(tc.stderr), Err: errors.New("exit status 1")}).Error()
-		if !strings.HasPrefix(got, tc.want) {
-			t.Errorf("%q -> %q, want prefix %q", tc.stderr, got, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			got := (&ResticError{Detail: lastLine(tc.stderr), Err: errors.New("exit status 1")}).Error()
+			if !strings.HasPrefix(got, tc.want) {
+				t.Errorf("%q -> %q, want prefix %q", tc.stderr, got, tc.want)
+			}
+		})
 	}
 }

@@ -33,10 +33,16 @@ func TestLibpqEnv(t *testing.T) {
 			t.Errorf("%s lacks %s", got, want)
 		}
 	}
-	for _, bad := range []string{"mysql://x", "host=db user=app password=pw"} {
-		if _, err := LibpqEnv(bad); err == nil || strings.Contains(err.Error(), bad) {
-			t.Errorf("LibpqEnv(%q) = %v: want an error that does not echo the URI", bad, err)
-		}
+	for _, tc := range []struct{ name, bad string }{
+		{"not a postgres URI", "mysql://x"},
+		{"keyword/value connection string", "host=db user=app password=pw"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := tc.bad
+			if _, err := LibpqEnv(bad); err == nil || strings.Contains(err.Error(), bad) {
+				t.Errorf("LibpqEnv(%q) = %v: want an error that does not echo the URI", bad, err)
+			}
+		})
 	}
 	uri, err := DatabaseURI("postgresql://app:pw@db:5432/postgres?sslmode=disable", "helpdesk")
 	if err != nil || uri != "postgresql://app:pw@db:5432/helpdesk?sslmode=disable" {
@@ -61,14 +67,17 @@ func TestResultFitsTerminationMessage(t *testing.T) {
 
 func TestParseConfigRefusals(t *testing.T) {
 	t.Setenv("SET_URI", "postgresql://x@y/z")
-	for cfg, want := range map[string]string{
-		`{`:               "agent configuration",
-		`{"postgres":[]}`: "policy is empty",
-		`{"policy":"a/b","postgres":[{"name":"db","uriEnv":"UNSET_URI_FOR_TEST"}]}`: "environment variable UNSET_URI_FOR_TEST",
+	for _, tc := range []struct{ name, cfg, want string }{
+		{"truncated JSON", `{`, "agent configuration"},
+		{"no policy", `{"postgres":[]}`, "policy is empty"},
+		{"unset URI variable", `{"policy":"a/b","postgres":[{"name":"db","uriEnv":"UNSET_URI_FOR_TEST"}]}`, "environment variable UNSET_URI_FOR_TEST"},
 	} {
-		if _, err := ParseConfig(cfg); err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("ParseConfig(%s) = %v, want %q", cfg, err, want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, want := tc.cfg, tc.want
+			if _, err := ParseConfig(cfg); err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("ParseConfig(%s) = %v, want %q", cfg, err, want)
+			}
+		})
 	}
 	c, err := ParseConfig(`{"policy":"a/b","postgres":[{"name":"db","uriEnv":"SET_URI","databases":["z"]}],"staleLockAge":"30m"}`)
 	if err != nil || c.StaleLockAge.Minutes() != 30 || c.ExactCountMaxRows != 10_000_000 {

@@ -47,22 +47,8 @@ import (
 	"github.com/supportstack/operator/internal/schedule"
 )
 
-// BackupPolicy condition reasons and event reasons.
-const (
-	ReasonBackupSucceeded = "BackupSucceeded"
-	ReasonBackupFailed    = "BackupFailed"
-	ReasonNoBackupYet     = "NoBackupYet"
-	ReasonWithinRPO       = "WithinRPO"
-	ReasonRPOMissed       = "RPOMissed"
-	// recentBackupsLimit bounds status.recentBackups.
-	recentBackupsLimit = 10
-	// resultRecheck is how soon a finished Job whose pod the cache does not
-	// show terminated yet is looked at again (the Job and Pod informers
-	// are not in step); resultPatience is how long a finished Job may lack
-	// a terminated pod before its own condition is taken as the result.
-	resultRecheck  = 10 * time.Second
-	resultPatience = 2 * time.Minute
-)
+// recentBackupsLimit bounds status.recentBackups.
+const recentBackupsLimit = 10
 
 // BackupPolicyReconciler keeps a policy's backup, prune and check CronJobs,
 // their ServiceAccount and NetworkPolicy in shape, and reads finished Jobs'
@@ -108,14 +94,14 @@ func (r *BackupPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		return ctrl.Result{}, err
 	}
 	if len(problems) > 0 {
-		r.setPolicyCondition(policy, opsv1alpha1.ConditionReady, metav1.ConditionFalse, opsv1alpha1.ReasonInvalidSpec, strings.Join(problems, "; "))
+		setCondition(policy, opsv1alpha1.ConditionReady, metav1.ConditionFalse, opsv1alpha1.ReasonInvalidSpec, strings.Join(problems, "; "))
 		// Secrets and PVCs are not watched: look again soon.
 		requeue = secretRecheck
 	} else {
 		if err := r.reconcileChildren(ctx, policy, peers); err != nil {
 			return ctrl.Result{}, err
 		}
-		r.setPolicyCondition(policy, opsv1alpha1.ConditionReady, metav1.ConditionTrue, opsv1alpha1.ReasonReconciled,
+		setCondition(policy, opsv1alpha1.ConditionReady, metav1.ConditionTrue, opsv1alpha1.ReasonReconciled,
 			"backup, prune and check CronJobs, ServiceAccount and NetworkPolicy in place")
 		policy.Status.ObservedGeneration = policy.Generation
 	}
@@ -273,7 +259,7 @@ func resolvePeer(ctx context.Context, reader client.Reader, namespace, host stri
 // reconcileChildren applies the ServiceAccount, CronJobs and NetworkPolicy.
 func (r *BackupPolicyReconciler) reconcileChildren(ctx context.Context, policy *opsv1alpha1.BackupPolicy, peers []resources.EgressPeer) error {
 	sa := resources.BackupServiceAccount(policy)
-	if err := apply(ctx, r.Client, r.Recorder, policy, sa, func(existing *corev1.ServiceAccount) {
+	if err := createOrPatch(ctx, r.Client, r.Recorder, policy, sa, func(existing *corev1.ServiceAccount) {
 		existing.Labels = mergeLabels(existing.Labels, sa.Labels)
 		existing.AutomountServiceAccountToken = sa.AutomountServiceAccountToken
 	}); err != nil {
@@ -292,7 +278,7 @@ func (r *BackupPolicyReconciler) reconcileChildren(ctx context.Context, policy *
 	}
 	for _, op := range operations {
 		cj := resources.BackupCronJob(policy, op, r.AgentImage)
-		if err := apply(ctx, r.Client, r.Recorder, policy, cj, func(existing *batchv1.CronJob) {
+		if err := createOrPatch(ctx, r.Client, r.Recorder, policy, cj, func(existing *batchv1.CronJob) {
 			existing.Labels = mergeLabels(existing.Labels, cj.Labels)
 			existing.Spec = cj.Spec
 		}); err != nil {
@@ -300,7 +286,7 @@ func (r *BackupPolicyReconciler) reconcileChildren(ctx context.Context, policy *
 		}
 	}
 	np := resources.BackupNetworkPolicy(policy, peers)
-	return apply(ctx, r.Client, r.Recorder, policy, np, func(existing *networkingv1.NetworkPolicy) {
+	return createOrPatch(ctx, r.Client, r.Recorder, policy, np, func(existing *networkingv1.NetworkPolicy) {
 		existing.Labels = mergeLabels(existing.Labels, np.Labels)
 		existing.Spec = np.Spec
 	})
@@ -339,10 +325,10 @@ func (r *BackupPolicyReconciler) reconcileResults(ctx context.Context, policy *o
 		}
 		results = append(results, res)
 		if res.Result == opsv1alpha1.BackupSucceeded {
-			r.Recorder.Eventf(policy, job, corev1.EventTypeNormal, ReasonBackupSucceeded, "Backup",
+			r.Recorder.Eventf(policy, job, corev1.EventTypeNormal, opsv1alpha1.ReasonBackupSucceeded, "Backup",
 				"backup %s succeeded: snapshot %s, %d bytes added", job.Name, res.SnapshotID, res.BytesAdded)
 		} else {
-			r.Recorder.Eventf(policy, job, corev1.EventTypeWarning, ReasonBackupFailed, "Backup", "backup %s failed: %s", job.Name, res.Message)
+			r.Recorder.Eventf(policy, job, corev1.EventTypeWarning, opsv1alpha1.ReasonBackupFailed, "Backup", "backup %s failed: %s", job.Name, res.Message)
 		}
 	}
 	sort.SliceStable(results, func(i, j int) bool { return completion(results[i]).After(completion(results[j])) })
@@ -365,11 +351,11 @@ func (r *BackupPolicyReconciler) reconcileResults(ctx context.Context, policy *o
 	}
 	labels := []string{policy.Namespace, policy.Name}
 	if last.Result == opsv1alpha1.BackupSucceeded {
-		r.setPolicyCondition(policy, opsv1alpha1.ConditionLastBackupSucceeded, metav1.ConditionTrue, ReasonBackupSucceeded,
+		setCondition(policy, opsv1alpha1.ConditionLastBackupSucceeded, metav1.ConditionTrue, opsv1alpha1.ReasonBackupSucceeded,
 			fmt.Sprintf("backup %s: snapshot %s, %d bytes added", last.JobName, last.SnapshotID, last.BytesAdded))
 		backupLastBytesAdded.WithLabelValues(labels...).Set(float64(last.BytesAdded))
 	} else {
-		r.setPolicyCondition(policy, opsv1alpha1.ConditionLastBackupSucceeded, metav1.ConditionFalse, ReasonBackupFailed,
+		setCondition(policy, opsv1alpha1.ConditionLastBackupSucceeded, metav1.ConditionFalse, opsv1alpha1.ReasonBackupFailed,
 			fmt.Sprintf("backup %s: %s", last.JobName, last.Message))
 	}
 	if last.StartTime != nil && last.CompletionTime != nil {
@@ -380,17 +366,6 @@ func (r *BackupPolicyReconciler) reconcileResults(ctx context.Context, policy *o
 	}
 	return pending, nil
 }
-
-// jobState is how far a Job's result can be read.
-type jobState int
-
-const (
-	jobRunning jobState = iota
-	// jobResultPending: the Job finished but its pod's termination is not
-	// in the cache yet.
-	jobResultPending
-	jobFinished
-)
 
 func completion(b opsv1alpha1.BackupResult) time.Time {
 	if b.CompletionTime != nil {
@@ -437,56 +412,6 @@ func (r *BackupPolicyReconciler) jobResult(ctx context.Context, job *batchv1.Job
 	return res, jobFinished, nil
 }
 
-// readJob reads a Job's outcome: its finished condition and its pod's
-// termination message. A finished Job whose pod's termination the cache does
-// not show yet is jobResultPending for up to resultPatience (then the Job's
-// condition alone decides).
-func readJob(ctx context.Context, c client.Reader, job *batchv1.Job) (string, *batchv1.JobCondition, jobState, error) {
-	done := finishedCondition(job)
-	if done == nil {
-		return "", nil, jobRunning, nil
-	}
-	var pods corev1.PodList
-	if err := c.List(ctx, &pods, client.InNamespace(job.Namespace), client.MatchingLabels{batchv1.JobNameLabel: job.Name}); err != nil {
-		return "", done, jobRunning, err
-	}
-	message, terminated := terminationMessage(pods.Items)
-	// Cache lag, measured in real time: it is about informers, not about
-	// the business clock.
-	if !terminated && time.Since(done.LastTransitionTime.Time) < resultPatience {
-		return "", done, jobResultPending, nil
-	}
-	return message, done, jobFinished, nil
-}
-
-// finishedCondition is a Job's Complete or Failed condition, nil while it runs.
-func finishedCondition(job *batchv1.Job) *batchv1.JobCondition {
-	for i, c := range job.Status.Conditions {
-		if (c.Type == batchv1.JobComplete || c.Type == batchv1.JobFailed) && c.Status == corev1.ConditionTrue {
-			return &job.Status.Conditions[i]
-		}
-	}
-	return nil
-}
-
-// terminationMessage is the message of the newest terminated container of
-// the pods (a retried Job has several), or the reason it was terminated;
-// terminated is false when no container has terminated.
-func terminationMessage(pods []corev1.Pod) (message string, terminated bool) {
-	var newest time.Time
-	for _, p := range pods {
-		for _, cs := range p.Status.ContainerStatuses {
-			if t := cs.State.Terminated; t != nil && (!terminated || t.FinishedAt.After(newest)) {
-				newest, message, terminated = t.FinishedAt.Time, t.Message, true
-				if message == "" && t.Reason != "" {
-					message = "agent exited with " + t.Reason
-				}
-			}
-		}
-	}
-	return message, terminated
-}
-
 // reconcileRPO compares the age of the newest successful backup with the
 // objective and returns when the answer changes next.
 func (r *BackupPolicyReconciler) reconcileRPO(policy, before *opsv1alpha1.BackupPolicy, now time.Time) time.Duration {
@@ -503,24 +428,20 @@ func (r *BackupPolicyReconciler) reconcileRPO(policy, before *opsv1alpha1.Backup
 	}
 	age := now.Sub(ref).Truncate(time.Second)
 	if age <= rpo {
-		r.setPolicyCondition(policy, opsv1alpha1.ConditionRPOMet, metav1.ConditionTrue, ReasonWithinRPO,
+		setCondition(policy, opsv1alpha1.ConditionRPOMet, metav1.ConditionTrue, opsv1alpha1.ReasonWithinRPO,
 			fmt.Sprintf("%s at %s, within the RPO of %s", what, ref.UTC().Format(time.RFC3339), rpo))
 		backupRPOMet.WithLabelValues(labels...).Set(1)
 		return ref.Add(rpo).Sub(now) + time.Second
 	}
 	msg := fmt.Sprintf("%s at %s, %s ago: over the RPO of %s", what, ref.UTC().Format(time.RFC3339), age, rpo)
 	if c := meta.FindStatusCondition(before.Status.Conditions, opsv1alpha1.ConditionRPOMet); c == nil || c.Status != metav1.ConditionFalse {
-		r.Recorder.Eventf(policy, nil, corev1.EventTypeWarning, ReasonRPOMissed, "CheckRPO", msg)
+		r.Recorder.Eventf(policy, nil, corev1.EventTypeWarning, opsv1alpha1.ReasonRPOMissed, "CheckRPO", msg)
 	}
 	// The message names no changing age, so a steady breach writes nothing.
-	r.setPolicyCondition(policy, opsv1alpha1.ConditionRPOMet, metav1.ConditionFalse, ReasonRPOMissed,
+	setCondition(policy, opsv1alpha1.ConditionRPOMet, metav1.ConditionFalse, opsv1alpha1.ReasonRPOMissed,
 		fmt.Sprintf("%s at %s: older than the RPO of %s", what, ref.UTC().Format(time.RFC3339), rpo))
 	backupRPOMet.WithLabelValues(labels...).Set(0)
 	return 0
-}
-
-func (r *BackupPolicyReconciler) setPolicyCondition(policy *opsv1alpha1.BackupPolicy, condType string, status metav1.ConditionStatus, reason, msg string) {
-	setCondition(&policy.Status.Conditions, policy.Generation, condType, status, reason, msg)
 }
 
 // SetupWithManager watches policies, their children and their Jobs.

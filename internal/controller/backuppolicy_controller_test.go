@@ -204,15 +204,6 @@ func TestBackupPolicyChildren(t *testing.T) {
 	})
 }
 
-func mustZone(t *testing.T, name string) *time.Location {
-	t.Helper()
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc
-}
-
 func assertPolicyOwned(t *testing.T, obj client.Object, owner *opsv1alpha1.BackupPolicy) {
 	t.Helper()
 	refs := obj.GetOwnerReferences()
@@ -381,7 +372,7 @@ func TestBackupPolicyStatusFromJobs(t *testing.T) {
 	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(policy), got); err != nil {
 		t.Fatal(err)
 	}
-	if c := policyCondition(got, opsv1alpha1.ConditionRPOMet); c == nil || c.Status != metav1.ConditionFalse || c.Reason != ReasonRPOMissed {
+	if c := policyCondition(got, opsv1alpha1.ConditionRPOMet); c == nil || c.Status != metav1.ConditionFalse || c.Reason != opsv1alpha1.ReasonRPOMissed {
 		t.Errorf("RPOMet after 26h %+v", c)
 	}
 	if v := testutil.ToFloat64(backupRPOMet.WithLabelValues(labels...)); v != 0 {
@@ -406,7 +397,7 @@ func TestBackupPolicyStatusFromJobs(t *testing.T) {
 			return err
 		}
 		for _, e := range list.Items {
-			if e.Reason == ReasonBackupFailed && strings.Contains(e.Note, "connection refused at helpdesk-db:5432") {
+			if e.Reason == opsv1alpha1.ReasonBackupFailed && strings.Contains(e.Note, "connection refused at helpdesk-db:5432") {
 				return nil
 			}
 		}

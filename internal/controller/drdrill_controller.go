@@ -53,13 +53,6 @@ const (
 	AnnotationTrigger = "ops.supportstack.io/trigger"
 	// AnnotationScheduledAt on a scheduled run is the schedule time it is for.
 	AnnotationScheduledAt = "ops.supportstack.io/scheduled-at"
-
-	ReasonNoRunYet       = "NoRunYet"
-	ReasonRunCreated     = "RunCreated"
-	ReasonMissedSchedule = "MissedSchedule"
-	ReasonObjectivesMet  = "ObjectivesMet"
-	ReasonObjectivesMiss = "ObjectivesMissed"
-	ReasonSuspended      = "Suspended"
 )
 
 // DRDrillReconciler starts a drill's runs on its schedule and on demand,
@@ -102,7 +95,7 @@ func (r *DRDrillReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 		run := &runs.Items[i]
 		switch {
 		case !metav1.IsControlledBy(run, drill):
-		case isFinal(run.Status.Phase):
+		case run.Status.Phase.IsFinal():
 			finished = append(finished, run)
 		case run.DeletionTimestamp.IsZero():
 			active = run
@@ -118,7 +111,7 @@ func (r *DRDrillReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 		return ctrl.Result{}, err
 	}
 	if problem != "" {
-		r.setDrillCondition(drill, opsv1alpha1.ConditionReady, metav1.ConditionFalse, opsv1alpha1.ReasonInvalidSpec, problem)
+		setCondition(drill, opsv1alpha1.ConditionReady, metav1.ConditionFalse, opsv1alpha1.ReasonInvalidSpec, problem)
 		drill.Status.ActiveRun = nameOf(active)
 		drill.Status.NextScheduleTime = nil
 		return ctrl.Result{RequeueAfter: secretRecheck}, nil
@@ -152,7 +145,7 @@ func (r *DRDrillReconciler) schedule(ctx context.Context, drill *opsv1alpha1.DRD
 	requeue := time.Duration(0)
 	if drill.Spec.Suspend {
 		drill.Status.NextScheduleTime = nil
-		r.setDrillCondition(drill, opsv1alpha1.ConditionReady, metav1.ConditionTrue, ReasonSuspended, "suspended: no scheduled runs; run-now still starts one")
+		setCondition(drill, opsv1alpha1.ConditionReady, metav1.ConditionTrue, opsv1alpha1.ReasonSuspended, "suspended: no scheduled runs; run-now still starts one")
 	} else {
 		since := drill.CreationTimestamp.Time
 		if t := drill.Status.LastScheduleTime; t != nil && t.After(since) {
@@ -166,7 +159,7 @@ func (r *DRDrillReconciler) schedule(ctx context.Context, drill *opsv1alpha1.DRD
 			late := now.Sub(missed)
 			switch {
 			case drill.Spec.StartingDeadlineSeconds != nil && late > time.Duration(*drill.Spec.StartingDeadlineSeconds)*time.Second:
-				r.Recorder.Eventf(drill, nil, corev1.EventTypeWarning, ReasonMissedSchedule, "Schedule",
+				r.Recorder.Eventf(drill, nil, corev1.EventTypeWarning, opsv1alpha1.ReasonMissedSchedule, "Schedule",
 					"skipped the run due at %s: %s late, past the starting deadline of %ds", missed.UTC().Format(time.RFC3339), late.Truncate(time.Second), *drill.Spec.StartingDeadlineSeconds)
 				drill.Status.LastScheduleTime = &metav1.Time{Time: missed}
 			case active != nil:
@@ -183,7 +176,7 @@ func (r *DRDrillReconciler) schedule(ctx context.Context, drill *opsv1alpha1.DRD
 		}
 		drill.Status.NextScheduleTime = &metav1.Time{Time: next}
 		requeue = next.Sub(now) + time.Second
-		r.setDrillCondition(drill, opsv1alpha1.ConditionReady, metav1.ConditionTrue, opsv1alpha1.ReasonReconciled,
+		setCondition(drill, opsv1alpha1.ConditionReady, metav1.ConditionTrue, opsv1alpha1.ReasonReconciled,
 			fmt.Sprintf("runs on %q in %s against BackupPolicy %s", drill.Spec.Schedule, drill.Spec.TimeZone, drill.Spec.BackupPolicyName))
 	}
 	return requeue, active, nil
@@ -266,7 +259,7 @@ func (r *DRDrillReconciler) createRun(ctx context.Context, drill *opsv1alpha1.DR
 	} else if err != nil {
 		return nil, err
 	}
-	r.Recorder.Eventf(drill, run, corev1.EventTypeNormal, ReasonRunCreated, "CreateRun", "created run %s (%s)", name, trigger)
+	r.Recorder.Eventf(drill, run, corev1.EventTypeNormal, opsv1alpha1.ReasonRunCreated, "CreateRun", "created run %s (%s)", name, trigger)
 	return run, nil
 }
 
@@ -308,8 +301,8 @@ func (r *DRDrillReconciler) summarise(drill, before *opsv1alpha1.DRDrill, finish
 	}
 	if len(finished) == 0 {
 		if drill.Status.LastRun == nil {
-			r.setDrillCondition(drill, opsv1alpha1.ConditionLastRunPassed, metav1.ConditionUnknown, ReasonNoRunYet, "no run has finished yet")
-			r.setDrillCondition(drill, opsv1alpha1.ConditionObjectivesMet, metav1.ConditionUnknown, ReasonNoRunYet, "no run has finished yet")
+			setCondition(drill, opsv1alpha1.ConditionLastRunPassed, metav1.ConditionUnknown, opsv1alpha1.ReasonNoRunYet, "no run has finished yet")
+			setCondition(drill, opsv1alpha1.ConditionObjectivesMet, metav1.ConditionUnknown, opsv1alpha1.ReasonNoRunYet, "no run has finished yet")
 		}
 		return
 	}
@@ -322,19 +315,19 @@ func (r *DRDrillReconciler) summarise(drill, before *opsv1alpha1.DRDrill, finish
 	drill.Status.LastRun = &opsv1alpha1.LastRun{Name: last.Name, Result: st.Phase, MeasuredRTO: st.MeasuredRTO, MeasuredRPO: st.MeasuredRPO, CompletionTime: st.CompletionTime}
 	met := st.ObjectivesMet != nil && *st.ObjectivesMet && st.Phase != opsv1alpha1.DrillRunError
 	if st.Phase == opsv1alpha1.DrillRunPassed {
-		r.setDrillCondition(drill, opsv1alpha1.ConditionLastRunPassed, metav1.ConditionTrue, ReasonDrillPassed, fmt.Sprintf("run %s passed: %s", last.Name, st.Message))
+		setCondition(drill, opsv1alpha1.ConditionLastRunPassed, metav1.ConditionTrue, opsv1alpha1.ReasonDrillPassed, fmt.Sprintf("run %s passed: %s", last.Name, st.Message))
 	} else {
-		reason := ReasonDrillFailed
+		reason := opsv1alpha1.ReasonDrillFailed
 		if st.Phase == opsv1alpha1.DrillRunError {
-			reason = ReasonDrillError
+			reason = opsv1alpha1.ReasonDrillError
 		}
-		r.setDrillCondition(drill, opsv1alpha1.ConditionLastRunPassed, metav1.ConditionFalse, reason, fmt.Sprintf("run %s %s: %s", last.Name, strings.ToLower(string(st.Phase)), st.Message))
+		setCondition(drill, opsv1alpha1.ConditionLastRunPassed, metav1.ConditionFalse, reason, fmt.Sprintf("run %s %s: %s", last.Name, strings.ToLower(string(st.Phase)), st.Message))
 	}
 	if met {
-		r.setDrillCondition(drill, opsv1alpha1.ConditionObjectivesMet, metav1.ConditionTrue, ReasonObjectivesMet,
+		setCondition(drill, opsv1alpha1.ConditionObjectivesMet, metav1.ConditionTrue, opsv1alpha1.ReasonObjectivesMet,
 			fmt.Sprintf("run %s: RTO %s, RPO %s", last.Name, durationOrNone(st.MeasuredRTO), durationOrNone(st.MeasuredRPO)))
 	} else {
-		r.setDrillCondition(drill, opsv1alpha1.ConditionObjectivesMet, metav1.ConditionFalse, ReasonObjectivesMiss,
+		setCondition(drill, opsv1alpha1.ConditionObjectivesMet, metav1.ConditionFalse, opsv1alpha1.ReasonObjectivesMiss,
 			fmt.Sprintf("run %s (%s): RTO %s, RPO %s", last.Name, st.Phase, durationOrNone(st.MeasuredRTO), durationOrNone(st.MeasuredRPO)))
 	}
 	if before.Status.LastRun == nil || before.Status.LastRun.Name != last.Name {
@@ -390,10 +383,6 @@ func (r *DRDrillReconciler) pruneHistory(ctx context.Context, drill *opsv1alpha1
 		r.Recorder.Eventf(drill, run, corev1.EventTypeNormal, "RunDeleted", "PruneHistory", "deleted run %s (%s) beyond the history limit; its evidence stays", run.Name, run.Status.Phase)
 	}
 	return nil
-}
-
-func (r *DRDrillReconciler) setDrillCondition(drill *opsv1alpha1.DRDrill, condType string, status metav1.ConditionStatus, reason, msg string) {
-	setCondition(&drill.Status.Conditions, drill.Generation, condType, status, reason, msg)
 }
 
 // SetupWithManager watches drills, their runs and the BackupPolicies they name.

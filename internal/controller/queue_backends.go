@@ -78,7 +78,7 @@ func (b *configMapBackend) sync(ctx context.Context, team *opsv1alpha1.SupportTe
 		desired.Data[k] = v
 	}
 	desired.Annotations = b.extraAnnotations
-	err := apply(ctx, b.client, b.recorder, team, desired, func(existing *corev1.ConfigMap) {
+	err := createOrPatch(ctx, b.client, b.recorder, team, desired, func(existing *corev1.ConfigMap) {
 		existing.Labels = mergeLabels(existing.Labels, desired.Labels)
 		existing.Annotations = mergeLabels(existing.Annotations, desired.Annotations)
 		existing.Data = desired.Data

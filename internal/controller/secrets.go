@@ -21,6 +21,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -30,6 +31,10 @@ import (
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/evidence"
 )
+
+// secretRecheck is how soon an object whose Secret (or PVC) is missing is
+// looked at again: Secrets are not watched.
+const secretRecheck = 30 * time.Second
 
 // missingSecret is a referenced Secret, or a key of it, that is not there:
 // the user's to fix, said with the field that refers to it.

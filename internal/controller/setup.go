@@ -14,7 +14,16 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package controller holds one reconciler per SupportStack kind.
+// Package controller holds one reconciler per SupportStack kind, each in
+// <kind>_controller.go and split by concern when long (the DRDrillRun
+// reconciler: drdrillrun_sandbox.go, drdrillrun_jobs.go,
+// drdrillrun_evidence.go). What they share lives in files of its own:
+// status.go (conditions, the one status patch), children.go (createOrPatch),
+// jobs.go (reading agent Job results), secrets.go.
+//
+// It reads the agent's results through package agentapi and must not
+// import package agent (the manager would link a database driver); the
+// objects it creates come from package resources.
 package controller
 
 import (

@@ -25,7 +25,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -35,8 +34,6 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -47,14 +44,8 @@ import (
 	"github.com/supportstack/operator/internal/resources"
 )
 
-// SupportTeam condition reasons.
+// Routing ConfigMap annotation and keys.
 const (
-	ReasonEscalationTargetNotFound = "EscalationTargetNotFound"
-	ReasonAllIntervalsStaffed      = "AllIntervalsStaffed"
-	ReasonUnderstaffed             = "Understaffed"
-	ReasonQueuesMaterialized       = "QueuesMaterialized"
-	ReasonBackendUnavailable       = "BackendUnavailable"
-
 	// AnnotationRTConfigSHA256 on the routing ConfigMap is the hash of the
 	// rendered RT configuration: copy it into the RT pod template so RT
 	// restarts when the configuration changes.
@@ -62,10 +53,6 @@ const (
 	// RT configuration keys of the routing ConfigMap.
 	RTSiteConfigKey  = "rt-siteconfig.pm"
 	RTInitialDataKey = "rt-initialdata.pl"
-
-	// secretRecheck is how soon a team whose Secret is missing is looked at
-	// again: Secrets are not watched.
-	secretRecheck = 30 * time.Second
 )
 
 // SupportTeamReconciler checks a team's declared capacity against its
@@ -122,7 +109,7 @@ func (r *SupportTeamReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	}
 
 	if queuesOK && coverageOK {
-		r.setCondition(team, opsv1alpha1.ConditionReady, metav1.ConditionTrue, opsv1alpha1.ReasonReconciled,
+		setCondition(team, opsv1alpha1.ConditionReady, metav1.ConditionTrue, opsv1alpha1.ReasonReconciled,
 			"queues materialized, team access in place, coverage computed for the coming 7 days")
 	}
 	team.Status.ObservedGeneration = team.Generation
@@ -140,9 +127,9 @@ func (r *SupportTeamReconciler) reconcileQueues(ctx context.Context, team *opsv1
 	case errors.As(err, &escalationErr):
 		msg := escalationErr.Error()
 		if c := condition(team, opsv1alpha1.ConditionReady); c == nil || c.Message != msg {
-			r.Recorder.Eventf(team, nil, corev1.EventTypeWarning, ReasonEscalationTargetNotFound, "Validate", msg)
+			r.Recorder.Eventf(team, nil, corev1.EventTypeWarning, opsv1alpha1.ReasonEscalationTargetNotFound, "Validate", msg)
 		}
-		r.notSynced(team, ReasonEscalationTargetNotFound, msg)
+		r.notSynced(team, opsv1alpha1.ReasonEscalationTargetNotFound, msg)
 		return nil, false, nil
 	case err != nil:
 		return nil, false, err
@@ -156,30 +143,30 @@ func (r *SupportTeamReconciler) reconcileQueues(ctx context.Context, team *opsv1
 		return nil, false, nil
 	case err != nil:
 		// The error names what failed; it never holds a credential.
-		r.notSynced(team, ReasonBackendUnavailable, err.Error())
+		r.notSynced(team, opsv1alpha1.ReasonBackendUnavailable, err.Error())
 		return nil, false, err
 	}
-	r.setCondition(team, opsv1alpha1.ConditionQueuesSynced, metav1.ConditionTrue, ReasonQueuesMaterialized, synced.summary)
+	setCondition(team, opsv1alpha1.ConditionQueuesSynced, metav1.ConditionTrue, opsv1alpha1.ReasonQueuesMaterialized, synced.summary)
 	return synced.externalIDs, true, nil
 }
 
 // notSynced records that the queues could not be materialized.
 func (r *SupportTeamReconciler) notSynced(team *opsv1alpha1.SupportTeam, reason, msg string) {
-	r.setCondition(team, opsv1alpha1.ConditionQueuesSynced, metav1.ConditionFalse, reason, msg)
-	r.setCondition(team, opsv1alpha1.ConditionReady, metav1.ConditionFalse, reason, msg)
+	setCondition(team, opsv1alpha1.ConditionQueuesSynced, metav1.ConditionFalse, reason, msg)
+	setCondition(team, opsv1alpha1.ConditionReady, metav1.ConditionFalse, reason, msg)
 }
 
 // reconcileAccess keeps the Role and RoleBinding of the team's leads.
 func (r *SupportTeamReconciler) reconcileAccess(ctx context.Context, team *opsv1alpha1.SupportTeam) error {
 	role := resources.TeamAccessRole(team)
-	if err := apply(ctx, r.Client, r.Recorder, team, role, func(existing *rbacv1.Role) {
+	if err := createOrPatch(ctx, r.Client, r.Recorder, team, role, func(existing *rbacv1.Role) {
 		existing.Labels = mergeLabels(existing.Labels, role.Labels)
 		existing.Rules = role.Rules
 	}); err != nil {
 		return err
 	}
 	binding := resources.TeamAccessRoleBinding(team)
-	return apply(ctx, r.Client, r.Recorder, team, binding, func(existing *rbacv1.RoleBinding) {
+	return createOrPatch(ctx, r.Client, r.Recorder, team, binding, func(existing *rbacv1.RoleBinding) {
 		existing.Labels = mergeLabels(existing.Labels, binding.Labels)
 		existing.RoleRef = binding.RoleRef
 		existing.Subjects = binding.Subjects
@@ -197,8 +184,8 @@ func (r *SupportTeamReconciler) reconcileCoverage(team, before *opsv1alpha1.Supp
 	}
 	if err != nil {
 		msg := fmt.Sprintf("cannot compute coverage: %v", err)
-		r.setCondition(team, opsv1alpha1.ConditionStaffed, metav1.ConditionUnknown, opsv1alpha1.ReasonInvalidSpec, msg)
-		r.setCondition(team, opsv1alpha1.ConditionReady, metav1.ConditionFalse, opsv1alpha1.ReasonInvalidSpec, msg)
+		setCondition(team, opsv1alpha1.ConditionStaffed, metav1.ConditionUnknown, opsv1alpha1.ReasonInvalidSpec, msg)
+		setCondition(team, opsv1alpha1.ConditionReady, metav1.ConditionFalse, opsv1alpha1.ReasonInvalidSpec, msg)
 		return 0, false
 	}
 
@@ -232,18 +219,18 @@ func (r *SupportTeamReconciler) reconcileCoverage(team, before *opsv1alpha1.Supp
 
 	wasStaffed := condition(before, opsv1alpha1.ConditionStaffed)
 	if worst == nil {
-		r.setCondition(team, opsv1alpha1.ConditionStaffed, metav1.ConditionTrue, ReasonAllIntervalsStaffed,
+		setCondition(team, opsv1alpha1.ConditionStaffed, metav1.ConditionTrue, opsv1alpha1.ReasonAllIntervalsStaffed,
 			fmt.Sprintf("every queue is staffed in all %d half-hour intervals of the coming 7 days", len(result.Intervals)))
 		if wasStaffed != nil && wasStaffed.Status != metav1.ConditionTrue {
-			r.Recorder.Eventf(team, nil, corev1.EventTypeNormal, ReasonAllIntervalsStaffed, "ComputeCoverage",
+			r.Recorder.Eventf(team, nil, corev1.EventTypeNormal, opsv1alpha1.ReasonAllIntervalsStaffed, "ComputeCoverage",
 				"every queue is now staffed for the coming 7 days")
 		}
 	} else {
 		msg := fmt.Sprintf("%d of %d queue-intervals in the coming 7 days are understaffed; worst: queue %s at %s needs %d staff, %d scheduled (short %d)",
 			result.Understaffed(), len(result.Intervals)*len(result.Queues), worstQueue, worst.Start, worst.Required, worst.Scheduled, worst.Required-worst.Scheduled)
-		r.setCondition(team, opsv1alpha1.ConditionStaffed, metav1.ConditionFalse, ReasonUnderstaffed, msg)
+		setCondition(team, opsv1alpha1.ConditionStaffed, metav1.ConditionFalse, opsv1alpha1.ReasonUnderstaffed, msg)
 		if wasStaffed == nil || wasStaffed.Status != metav1.ConditionFalse {
-			r.Recorder.Eventf(team, nil, corev1.EventTypeWarning, ReasonUnderstaffed, "ComputeCoverage", msg)
+			r.Recorder.Eventf(team, nil, corev1.EventTypeWarning, opsv1alpha1.ReasonUnderstaffed, "ComputeCoverage", msg)
 		}
 	}
 	return result.NextBoundary.Sub(now), true
@@ -263,69 +250,6 @@ func (r *SupportTeamReconciler) lookupTeam(ctx context.Context, namespace string
 
 func condition(team *opsv1alpha1.SupportTeam, condType string) *metav1.Condition {
 	return meta.FindStatusCondition(team.Status.Conditions, condType)
-}
-
-func (r *SupportTeamReconciler) setCondition(team *opsv1alpha1.SupportTeam, condType string, status metav1.ConditionStatus, reason, msg string) {
-	setCondition(&team.Status.Conditions, team.Generation, condType, status, reason, msg)
-}
-
-// setCondition sets one condition of an object of the given generation.
-func setCondition(conditions *[]metav1.Condition, generation int64, condType string, status metav1.ConditionStatus, reason, msg string) {
-	meta.SetStatusCondition(conditions, metav1.Condition{
-		Type: condType, Status: status, Reason: reason, Message: msg, ObservedGeneration: generation,
-	})
-}
-
-// patchStatus is every reconciler's one status write: a merge patch of the
-// status subresource, made only when the status changed during the
-// reconcile, so a steady state writes nothing.
-func patchStatus(ctx context.Context, c client.Client, before, obj client.Object, beforeStatus, status any) error {
-	if equality.Semantic.DeepEqual(beforeStatus, status) {
-		return nil
-	}
-	if err := c.Status().Patch(ctx, obj, client.MergeFrom(before)); err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("patching status: %w", err)
-	}
-	return nil
-}
-
-// apply creates or patches the object named like desired, owned by owner:
-// mutate copies the desired fields onto what the API server holds. It
-// records an event when it changed anything; a steady state makes no write.
-func apply[T client.Object](ctx context.Context, c client.Client, rec events.EventRecorder, owner client.Object, desired T, mutate func(T)) error {
-	// CreateOrPatch reads the current state into the object it is given, so
-	// give it a copy and keep desired intact for mutate to copy from.
-	obj := desired.DeepCopyObject().(T)
-	res, err := controllerutil.CreateOrPatch(ctx, c, obj, func() error {
-		mutate(obj)
-		if owner.GetNamespace() != obj.GetNamespace() {
-			// A drill's sandbox lives in its own namespace; owner
-			// references cannot cross namespaces (labels tie it to the run).
-			return nil
-		}
-		return controllerutil.SetControllerReference(owner, obj, c.Scheme())
-	})
-	if err != nil {
-		return fmt.Errorf("applying %T %s: %w", obj, obj.GetName(), err)
-	}
-	if res == controllerutil.OperationResultCreated || res == controllerutil.OperationResultUpdated {
-		kind := "object"
-		if gvk, err := apiutil.GVKForObject(obj, c.Scheme()); err == nil {
-			kind = gvk.Kind
-		}
-		rec.Eventf(owner, obj, corev1.EventTypeNormal, "Applied", "Apply", "%s %s %s", res, kind, obj.GetName())
-	}
-	return nil
-}
-
-func mergeLabels(existing, desired map[string]string) map[string]string {
-	if existing == nil {
-		existing = map[string]string{}
-	}
-	for k, v := range desired {
-		existing[k] = v
-	}
-	return existing
 }
 
 // SetupWithManager watches SupportTeams, their children, and the teams they

@@ -20,7 +20,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -31,10 +30,8 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/events"
-	"k8s.io/client-go/util/retry"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -44,82 +41,6 @@ import (
 	"github.com/supportstack/operator/internal/staffing"
 	"github.com/supportstack/operator/internal/testenv"
 )
-
-// update re-reads obj, applies mutate and writes it with c, retrying on
-// conflicts: the controller writes status concurrently, which moves the
-// resourceVersion a test read.
-func update[T client.Object](t *testing.T, c client.Client, obj T, mutate func(T)) error {
-	t.Helper()
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		if err := c.Get(context.Background(), client.ObjectKeyFromObject(obj), obj); err != nil {
-			return err
-		}
-		mutate(obj)
-		return c.Update(context.Background(), obj)
-	})
-}
-
-// settle waits until read returns the same value twice a second apart (the
-// manager has stopped writing), and returns it.
-func settle(t *testing.T, read func() string) string {
-	t.Helper()
-	last := read()
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
-		time.Sleep(time.Second)
-		now := read()
-		if now == last {
-			return now
-		}
-		last = now
-	}
-	t.Fatalf("still changing after 20s: %s", last)
-	return ""
-}
-
-// eventually retries check until it returns nil or the timeout passes.
-func eventually(t *testing.T, timeout time.Duration, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %v", timeout, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-func newNamespace(t *testing.T) string {
-	t.Helper()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "team-"}}
-	if err := k8sClient.Create(context.Background(), ns); err != nil {
-		t.Fatal(err)
-	}
-	return ns.Name
-}
-
-// sample reads config/samples' object of kind into obj, in namespace ns.
-func sample[T client.Object](t *testing.T, ns, kind string, obj T) T {
-	t.Helper()
-	objs, err := testenv.ReadObjects(filepath.Join(testenv.RepoRoot(), "config", "samples"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, u := range objs {
-		if u.GetKind() == kind {
-			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, obj); err != nil {
-				t.Fatal(err)
-			}
-			obj.SetNamespace(ns)
-			return obj
-		}
-	}
-	t.Fatalf("config/samples has no %s", kind)
-	return obj
-}
 
 // sampleTeam is config/samples' SupportTeam, in namespace ns.
 func sampleTeam(t *testing.T, ns string) *opsv1alpha1.SupportTeam {
@@ -171,7 +92,7 @@ func TestSupportTeamStatusAndChildren(t *testing.T) {
 	// 5 windows people over two shifts cannot give 6 on the phones from
 	// 08:00 to 18:00 every weekday.
 	staffed := condition(got, opsv1alpha1.ConditionStaffed)
-	if staffed == nil || staffed.Status != metav1.ConditionFalse || staffed.Reason != ReasonUnderstaffed ||
+	if staffed == nil || staffed.Status != metav1.ConditionFalse || staffed.Reason != opsv1alpha1.ReasonUnderstaffed ||
 		!strings.Contains(staffed.Message, "worst: queue windows-phone at 2026-11-") {
 		t.Errorf("Staffed = %+v", staffed)
 	}
@@ -236,11 +157,11 @@ func TestSupportTeamStatusAndChildren(t *testing.T) {
 			return err
 		}
 		for _, e := range list.Items {
-			if e.Reason == ReasonUnderstaffed && e.Regarding.Name == "windows-tier1" {
+			if e.Reason == opsv1alpha1.ReasonUnderstaffed && e.Regarding.Name == "windows-tier1" {
 				return nil
 			}
 		}
-		return fmt.Errorf("no %s event among %d", ReasonUnderstaffed, len(list.Items))
+		return fmt.Errorf("no %s event among %d", opsv1alpha1.ReasonUnderstaffed, len(list.Items))
 	})
 
 	// A roster change recomputes the binding: erin is no longer a manager.
@@ -361,8 +282,8 @@ func TestEscalationTargetNotFound(t *testing.T) {
 	got := readyTeam(t, client.ObjectKeyFromObject(team), metav1.ConditionFalse)
 	ready := condition(got, opsv1alpha1.ConditionReady)
 	want := "queue windows-phone escalates to team windows-tier2, which does not exist in namespace " + ns
-	if ready.Reason != ReasonEscalationTargetNotFound || ready.Message != want {
-		t.Errorf("Ready = %s: %s, want %s: %s", ready.Reason, ready.Message, ReasonEscalationTargetNotFound, want)
+	if ready.Reason != opsv1alpha1.ReasonEscalationTargetNotFound || ready.Message != want {
+		t.Errorf("Ready = %s: %s, want %s: %s", ready.Reason, ready.Message, opsv1alpha1.ReasonEscalationTargetNotFound, want)
 	}
 	if c := condition(got, opsv1alpha1.ConditionQueuesSynced); c == nil || c.Status != metav1.ConditionFalse {
 		t.Errorf("QueuesSynced = %+v", c)

@@ -17,7 +17,8 @@ limitations under the License.
 // Package coverage expands a team's shifts, members, time off and holidays
 // into scheduled staff per 30-minute interval, compares it with the staff each
 // queue requires (package staffing) and summarises the gaps. It has no
-// Kubernetes client; FromSpec converts the API type.
+// Kubernetes client and must not import one (nor controller); FromSpec
+// converts the API type.
 //
 // Rules, all in the team's time zone:
 //

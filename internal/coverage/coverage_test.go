@@ -146,21 +146,24 @@ members: [{name: nia, skills: [windows], shifts: [night]}]
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
+		name string
 		at   string
 		want int
 	}{
-		{"2026-11-23 05:30", 0}, // Monday early morning belongs to a Sunday shift, not declared
-		{"2026-11-23 21:30", 0},
-		{"2026-11-23 22:00", 1},
-		{"2026-11-23 23:30", 1},
-		{"2026-11-24 00:00", 1}, // past midnight into Tuesday
-		{"2026-11-24 05:30", 1},
-		{"2026-11-24 06:00", 0},
-		{"2026-11-24 22:00", 0}, // not on Tuesday
+		{"Monday early morning", "2026-11-23 05:30", 0}, // Monday early morning belongs to a Sunday shift, not declared
+		{"Monday before the shift", "2026-11-23 21:30", 0},
+		{"Monday shift start", "2026-11-23 22:00", 1},
+		{"Monday before midnight", "2026-11-23 23:30", 1},
+		{"Tuesday midnight", "2026-11-24 00:00", 1}, // past midnight into Tuesday
+		{"Tuesday before the end", "2026-11-24 05:30", 1},
+		{"Tuesday shift end", "2026-11-24 06:00", 0},
+		{"Tuesday night", "2026-11-24 22:00", 0}, // not on Tuesday
 	} {
-		if got := onShiftAt(t, r, team.Location, c.at); got != c.want {
-			t.Errorf("%s: %d on shift, want %d", c.at, got, c.want)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			if got := onShiftAt(t, r, team.Location, c.at); got != c.want {
+				t.Errorf("%s: %d on shift, want %d", c.at, got, c.want)
+			}
+		})
 	}
 	if got := countOnShift(r, "2026-11-23") + countOnShift(r, "2026-11-24"); got != 16 {
 		t.Errorf("night shift covers %d intervals, want 16", got)
@@ -220,9 +223,11 @@ timeOff:
 		"2026-11-23 10:00": 2, "2026-11-24 10:00": 1, "2026-11-25 10:00": 1,
 		"2026-11-26 10:00": 0, "2026-11-27 10:00": 2,
 	} {
-		if got := onShiftAt(t, r, team.Location, date); got != want {
-			t.Errorf("%s: %d on shift, want %d", date, got, want)
-		}
+		t.Run(date, func(t *testing.T) {
+			if got := onShiftAt(t, r, team.Location, date); got != want {
+				t.Errorf("%s: %d on shift, want %d", date, got, want)
+			}
+		})
 	}
 	q := r.Queues[0]
 	if q.UnderstaffedIntervals != 16 {

@@ -39,16 +39,20 @@ func TestParseKeys(t *testing.T) {
 	privPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
 	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})
 	for name, in := range map[string][]byte{"pem": privPEM, "64 raw bytes": key, "32-byte seed": key.Seed()} {
-		got, err := ParsePrivateKey(in)
-		if err != nil || !got.Equal(key) {
-			t.Errorf("private key from %s: %v", name, err)
-		}
+		t.Run("private key from "+name, func(t *testing.T) {
+			got, err := ParsePrivateKey(in)
+			if err != nil || !got.Equal(key) {
+				t.Errorf("private key from %s: %v", name, err)
+			}
+		})
 	}
 	for name, in := range map[string][]byte{"pem": pubPEM, "32 raw bytes": key.Public().(ed25519.PublicKey), "the private key": privPEM} {
-		got, err := ParsePublicKey(in)
-		if err != nil || !got.Equal(key.Public()) {
-			t.Errorf("public key from %s: %v", name, err)
-		}
+		t.Run("public key from "+name, func(t *testing.T) {
+			got, err := ParsePublicKey(in)
+			if err != nil || !got.Equal(key.Public()) {
+				t.Errorf("public key from %s: %v", name, err)
+			}
+		})
 	}
 	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	ecDER, _ := x509.MarshalPKCS8PrivateKey(ec)
@@ -60,9 +64,11 @@ func TestParseKeys(t *testing.T) {
 		"17 bytes":      {[]byte("not a key at all!"), "an ed25519 key is PEM PKCS#8 or 64 raw bytes, not 17 bytes"},
 		"a damaged PEM": {pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte("junk")}), "asn1"},
 	} {
-		if _, err := ParsePrivateKey(tc.in); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: %v, want %q", name, err, tc.want)
-		}
+		t.Run(name, func(t *testing.T) {
+			if _, err := ParsePrivateKey(tc.in); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%s: %v, want %q", name, err, tc.want)
+			}
+		})
 	}
 }
 

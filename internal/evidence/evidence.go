@@ -18,6 +18,8 @@ limitations under the License.
 // canonical JSON report per run, its SHA-256, the SHA-256 of the drill's
 // previous report inside it (a hash chain), and an optional ed25519
 // signature. Verify walks a chain and names the first broken or forged link.
+// It is shared by the DRDrillRun reconciler and the supportstack CLI, so it
+// must not import package controller or the agent.
 package evidence
 
 import (

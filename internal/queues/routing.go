@@ -16,7 +16,9 @@ limitations under the License.
 
 // Package queues turns a SupportTeam's queues into the routing table a help
 // desk consumes, and materializes it through a provider: a ConfigMap (the
-// default) or a real help desk (Request Tracker).
+// default) or a real help desk (Request Tracker). It must not import
+// package controller or a Kubernetes client: the reconciler hands it what it
+// read.
 package queues
 
 import (

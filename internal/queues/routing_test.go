@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 )
@@ -112,9 +113,11 @@ func TestBusinessHours(t *testing.T) {
 		2: {7 * 60, 15*60 + 30},
 	}
 	for d, w := range want {
-		if spans[d] != w {
-			t.Errorf("day %d: %v, want %v", d, spans[d], w)
-		}
+		t.Run(time.Weekday(d).String(), func(t *testing.T) {
+			if spans[d] != w {
+				t.Errorf("day %d: %v, want %v", d, spans[d], w)
+			}
+		})
 	}
 	if _, ok := spans[0]; ok {
 		t.Errorf("Sunday has business hours %v, want none", spans[0])
@@ -129,19 +132,21 @@ func TestBusinessHours(t *testing.T) {
 func TestRenderRTGolden(t *testing.T) {
 	cfg := RenderRT(loadTeam(t, tier1))
 	for name, got := range map[string]string{"rt-siteconfig.pm": cfg.SiteConfig, "rt-initialdata.pl": cfg.InitialData} {
-		path := filepath.Join("testdata", name)
-		if *update {
-			if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-				t.Fatal(err)
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join("testdata", name)
+			if *update {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run with -update to create it)", err)
-		}
-		if string(want) != got {
-			t.Errorf("%s differs from the golden file:\n%s", name, got)
-		}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if string(want) != got {
+				t.Errorf("%s differs from the golden file:\n%s", name, got)
+			}
+		})
 	}
 	if again := RenderRT(loadTeam(t, tier1)); again.SHA256 != cfg.SHA256 || len(cfg.SHA256) != 64 {
 		t.Errorf("content hash not stable: %s vs %s", cfg.SHA256, again.SHA256)

@@ -62,13 +62,15 @@ func TestPlanDrillRefusals(t *testing.T) {
 		{"every problem named", drillPolicy("/backups", "helpdesk"), []opsv1alpha1.DrillCheck{sql("crm"), files("logos")}, `volume of its namespace, which a sandbox cannot mount: drills need a repository reached over the network (s3:, rest:, sftp:, ...); check q: BackupPolicy helpdesk backs up no database "crm" (it has helpdesk); check files`},
 	}
 	for _, tc := range cases {
-		_, err := PlanDrill(opsv1alpha1.DrillProcedure{BackupPolicyName: "helpdesk", Checks: tc.checks}, tc.policy)
-		switch {
-		case tc.want == "" && err != nil:
-			t.Errorf("%s: refused: %v", tc.name, err)
-		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
-			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := PlanDrill(opsv1alpha1.DrillProcedure{BackupPolicyName: "helpdesk", Checks: tc.checks}, tc.policy)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("%s: refused: %v", tc.name, err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+			}
+		})
 	}
 }
 
@@ -125,15 +127,18 @@ func TestSandboxNamespaceName(t *testing.T) {
 	run := func(name, fixed string) *opsv1alpha1.DRDrillRun {
 		return &opsv1alpha1.DRDrillRun{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: opsv1alpha1.DRDrillRunSpec{DrillProcedure: opsv1alpha1.DrillProcedure{Sandbox: opsv1alpha1.Sandbox{Namespace: fixed}}}}
 	}
-	for _, tc := range []struct{ name, fixed, want string }{
-		{"helpdesk-weekly-29924100", "", "drill-helpdesk-weekly-29924100"},
-		{"helpdesk-weekly-29924100", "restore-lab", "restore-lab"},
-		{strings.Repeat("a", 56) + "-1234567", "", "drill-" + strings.Repeat("a", 56) + "-"},
-		{"drill.v2-now-0a1b2c3d", "", "drill-drill-v2-now-0a1b2c3d"},
+	// desc names the case; name is the DRDrillRun's name.
+	for _, tc := range []struct{ desc, name, fixed, want string }{
+		{"derived from the run", "helpdesk-weekly-29924100", "", "drill-helpdesk-weekly-29924100"},
+		{"fixed namespace", "helpdesk-weekly-29924100", "restore-lab", "restore-lab"},
+		{"truncated to 63 characters", strings.Repeat("a", 56) + "-1234567", "", "drill-" + strings.Repeat("a", 56) + "-"},
+		{"dots replaced", "drill.v2-now-0a1b2c3d", "", "drill-drill-v2-now-0a1b2c3d"},
 	} {
-		got := SandboxNamespaceName(run(tc.name, tc.fixed))
-		if want := strings.TrimRight(tc.want, "-"); got != want || len(got) > 63 {
-			t.Errorf("SandboxNamespaceName(%q, %q) = %q, want %q", tc.name, tc.fixed, got, want)
-		}
+		t.Run(tc.desc, func(t *testing.T) {
+			got := SandboxNamespaceName(run(tc.name, tc.fixed))
+			if want := strings.TrimRight(tc.want, "-"); got != want || len(got) > 63 {
+				t.Errorf("SandboxNamespaceName(%q, %q) = %q, want %q", tc.name, tc.fixed, got, want)
+			}
+		})
 	}
 }

@@ -28,31 +28,36 @@ import (
 
 func TestRepositoryEndpoint(t *testing.T) {
 	cases := []struct {
+		name string
 		url  string
 		host string
 		port int32
 		ok   bool
 	}{
-		{"s3:https://s3.example.com/helpdesk-backups", "s3.example.com", 443, true},
-		{"s3:http://minio.backup.svc:9000/bucket/path", "minio.backup.svc", 9000, true},
-		{"rest:https://user@backup.example.com:8000/repo", "backup.example.com", 8000, true},
-		{"sftp:backup@10.0.0.5:/srv/restic", "10.0.0.5", 22, true},
-		{"b2:bucket:path", "", 443, true},
-		{"/backups/helpdesk", "", 0, false},
+		{"s3 over https", "s3:https://s3.example.com/helpdesk-backups", "s3.example.com", 443, true},
+		{"s3 over http with port", "s3:http://minio.backup.svc:9000/bucket/path", "minio.backup.svc", 9000, true},
+		{"rest with user and port", "rest:https://user@backup.example.com:8000/repo", "backup.example.com", 8000, true},
+		{"sftp", "sftp:backup@10.0.0.5:/srv/restic", "10.0.0.5", 22, true},
+		{"b2 without host", "b2:bucket:path", "", 443, true},
+		{"local path", "/backups/helpdesk", "", 0, false},
 	}
 	for _, tc := range cases {
-		host, port, ok := RepositoryEndpoint(tc.url)
-		if host != tc.host || port != tc.port || ok != tc.ok {
-			t.Errorf("RepositoryEndpoint(%q) = %q, %d, %v; want %q, %d, %v", tc.url, host, port, ok, tc.host, tc.port, tc.ok)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			host, port, ok := RepositoryEndpoint(tc.url)
+			if host != tc.host || port != tc.port || ok != tc.ok {
+				t.Errorf("RepositoryEndpoint(%q) = %q, %d, %v; want %q, %d, %v", tc.url, host, port, ok, tc.host, tc.port, tc.ok)
+			}
+		})
 	}
 }
 
 func TestConnectionEnv(t *testing.T) {
 	for source, want := range map[string]string{"tickets": "SUPPORTSTACK_PGURI_TICKETS", "ticket-db-2": "SUPPORTSTACK_PGURI_TICKET_DB_2"} {
-		if got := ConnectionEnv(source); got != want {
-			t.Errorf("ConnectionEnv(%q) = %q, want %q", source, got, want)
-		}
+		t.Run(source, func(t *testing.T) {
+			if got := ConnectionEnv(source); got != want {
+				t.Errorf("ConnectionEnv(%q) = %q, want %q", source, got, want)
+			}
+		})
 	}
 }
 
@@ -72,36 +77,39 @@ func TestBackupCronJobs(t *testing.T) {
 		},
 	}
 	cases := []struct {
+		name         string
 		op, schedule string
 		volumes      int // tmp + sources (backup only) + repository
 		envFromDB    bool
 	}{
-		{agentapi.OperationBackup, "0 2 * * *", 3, true},
-		{agentapi.OperationPrune, "@daily", 2, false},
-		{agentapi.OperationCheck, "0 4 * * 0", 2, false},
+		{"backup", agentapi.OperationBackup, "0 2 * * *", 3, true},
+		{"prune", agentapi.OperationPrune, "@daily", 2, false},
+		{"check", agentapi.OperationCheck, "0 4 * * 0", 2, false},
 	}
 	for _, tc := range cases {
-		cj := BackupCronJob(policy, tc.op, "agent:1")
-		pod := cj.Spec.JobTemplate.Spec.Template.Spec
-		if cj.Name != "helpdesk-"+tc.op || cj.Spec.Schedule != tc.schedule || len(pod.Volumes) != tc.volumes {
-			t.Errorf("%s: name %s schedule %q volumes %d", tc.op, cj.Name, cj.Spec.Schedule, len(pod.Volumes))
-		}
-		hasDB := false
-		for _, e := range pod.Containers[0].Env {
-			if e.Name == "SUPPORTSTACK_PGURI_TICKETS" {
-				hasDB = true
+		t.Run(tc.name, func(t *testing.T) {
+			cj := BackupCronJob(policy, tc.op, "agent:1")
+			pod := cj.Spec.JobTemplate.Spec.Template.Spec
+			if cj.Name != "helpdesk-"+tc.op || cj.Spec.Schedule != tc.schedule || len(pod.Volumes) != tc.volumes {
+				t.Errorf("%s: name %s schedule %q volumes %d", tc.op, cj.Name, cj.Spec.Schedule, len(pod.Volumes))
 			}
-		}
-		if hasDB != tc.envFromDB {
-			t.Errorf("%s: database URI in env = %v, want %v (only the backup connects to databases)", tc.op, hasDB, tc.envFromDB)
-		}
-		args := strings.Join(pod.Containers[0].Args, " ")
-		if !strings.HasPrefix(args, tc.op+" --config {") || !strings.Contains(args, `"policy":"support/helpdesk"`) {
-			t.Errorf("%s args %s", tc.op, args)
-		}
-		last := pod.Containers[0].VolumeMounts[len(pod.Containers[0].VolumeMounts)-1]
-		if last.MountPath != "/backups/helpdesk" || last.ReadOnly {
-			t.Errorf("%s: repository volume mounted at %s (read-only %v)", tc.op, last.MountPath, last.ReadOnly)
-		}
+			hasDB := false
+			for _, e := range pod.Containers[0].Env {
+				if e.Name == "SUPPORTSTACK_PGURI_TICKETS" {
+					hasDB = true
+				}
+			}
+			if hasDB != tc.envFromDB {
+				t.Errorf("%s: database URI in env = %v, want %v (only the backup connects to databases)", tc.op, hasDB, tc.envFromDB)
+			}
+			args := strings.Join(pod.Containers[0].Args, " ")
+			if !strings.HasPrefix(args, tc.op+" --config {") || !strings.Contains(args, `"policy":"support/helpdesk"`) {
+				t.Errorf("%s args %s", tc.op, args)
+			}
+			last := pod.Containers[0].VolumeMounts[len(pod.Containers[0].VolumeMounts)-1]
+			if last.MountPath != "/backups/helpdesk" || last.ReadOnly {
+				t.Errorf("%s: repository volume mounted at %s (read-only %v)", tc.op, last.MountPath, last.ReadOnly)
+			}
+		})
 	}
 }

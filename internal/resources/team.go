@@ -16,7 +16,9 @@ limitations under the License.
 
 // Package resources builds the child objects the operator owns from a spec.
 // The functions are pure: they return the desired object, and the
-// reconcilers apply it.
+// reconcilers create or patch it. It must not import a Kubernetes client,
+// package controller or the agent: what a Job's agent is told comes from
+// package agentapi.
 package resources
 
 import (

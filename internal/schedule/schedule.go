@@ -15,7 +15,8 @@ limitations under the License.
 */
 
 // Package schedule reads the cron schedules of BackupPolicies and DRDrills
-// in their time zones.
+// in their time zones. Pure logic: it imports only the standard library and
+// the cron parser.
 package schedule
 
 import (

@@ -24,23 +24,26 @@ import (
 func TestNext(t *testing.T) {
 	from := time.Date(2026, time.March, 28, 12, 0, 0, 0, time.UTC) // the day before Europe springs forward
 	cases := []struct {
+		name       string
 		spec, zone string
 		want       string
 	}{
-		{"0 2 * * *", "Europe/Warsaw", "2026-03-30T02:00:00+02:00"}, // 02:00 does not exist on the 29th (clocks jump to 03:00)
-		{"0 4 * * 0", "UTC", "2026-03-29T04:00:00Z"},
-		{"@hourly", "UTC", "2026-03-28T13:00:00Z"},
-		{"*/15 8-18 * * MON-FRI", "America/New_York", "2026-03-30T08:00:00-04:00"},
+		{"DST spring forward skips 02:00", "0 2 * * *", "Europe/Warsaw", "2026-03-30T02:00:00+02:00"}, // 02:00 does not exist on the 29th (clocks jump to 03:00)
+		{"weekly on Sunday", "0 4 * * 0", "UTC", "2026-03-29T04:00:00Z"},
+		{"hourly macro", "@hourly", "UTC", "2026-03-28T13:00:00Z"},
+		{"weekday business hours over a weekend", "*/15 8-18 * * MON-FRI", "America/New_York", "2026-03-30T08:00:00-04:00"},
 	}
 	for _, tc := range cases {
-		got, err := Next(tc.spec, tc.zone, from)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, _ := time.Parse(time.RFC3339, tc.want)
-		if !got.Equal(want) {
-			t.Errorf("Next(%q, %s) = %v, want %v", tc.spec, tc.zone, got, want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Next(tc.spec, tc.zone, from)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := time.Parse(time.RFC3339, tc.want)
+			if !got.Equal(want) {
+				t.Errorf("Next(%q, %s) = %v, want %v", tc.spec, tc.zone, got, want)
+			}
+		})
 	}
 	if _, err := Next("61 * * * *", "UTC", from); err == nil {
 		t.Error("minute 61 accepted")

@@ -15,7 +15,7 @@ limitations under the License.
 */
 
 // Package staffing turns a queue's demand and service target into the number
-// of agents and staff it needs. It has no Kubernetes dependencies.
+// of agents and staff it needs. It imports only the standard library.
 //
 // # Live channels (Phone, Chat): Erlang C
 //

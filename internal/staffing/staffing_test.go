@@ -17,6 +17,7 @@ limitations under the License.
 package staffing
 
 import (
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -112,10 +113,12 @@ func TestErlangCEdges(t *testing.T) {
 	}
 	// Hundreds of Erlangs: no overflow, no NaN.
 	for _, a := range []float64{100, 500, 1000, 5000} {
-		c := ErlangC(int(a)+int(3*math.Sqrt(a)), a)
-		if math.IsNaN(c) || math.IsInf(c, 0) || c <= 0 || c >= 1 {
-			t.Errorf("ErlangC at %v Erlangs = %v", a, c)
-		}
+		t.Run(fmt.Sprintf("%v Erlangs", a), func(t *testing.T) {
+			c := ErlangC(int(a)+int(3*math.Sqrt(a)), a)
+			if math.IsNaN(c) || math.IsInf(c, 0) || c <= 0 || c >= 1 {
+				t.Errorf("ErlangC at %v Erlangs = %v", a, c)
+			}
+		})
 	}
 	if _, err := Live(-1, time.Minute, LiveTarget{Percent: 80, AnswerWithin: time.Second}); err == nil {
 		t.Error("negative demand accepted")
@@ -152,16 +155,25 @@ func TestWorkload(t *testing.T) {
 
 func TestStaff(t *testing.T) {
 	cases := []struct {
+		name      string
 		agents    int
 		shrinkage float64
 		want      int
 	}{
-		{0, 30, 0}, {14, 0, 14}, {14, 30, 20}, {15, 30, 22}, {40, 30, 58}, {7, 50, 14}, {1, 90, 10},
+		{"no agents", 0, 30, 0},
+		{"no shrinkage", 14, 0, 14},
+		{"14 agents at 30 %", 14, 30, 20},
+		{"15 agents at 30 %", 15, 30, 22},
+		{"40 agents at 30 %", 40, 30, 58},
+		{"half shrinkage", 7, 50, 14},
+		{"90 % shrinkage", 1, 90, 10},
 	}
 	for _, tc := range cases {
-		if got := Staff(tc.agents, tc.shrinkage); got != tc.want {
-			t.Errorf("Staff(%d, %v) = %d, want %d", tc.agents, tc.shrinkage, got, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Staff(tc.agents, tc.shrinkage); got != tc.want {
+				t.Errorf("Staff(%d, %v) = %d, want %d", tc.agents, tc.shrinkage, got, tc.want)
+			}
+		})
 	}
 }
 

@@ -17,6 +17,7 @@ limitations under the License.
 // Package testenv starts a real kube-apiserver and etcd (envtest) with the
 // SupportStack CRDs installed, for tests of every package that needs the API
 // server's own behaviour: validation, defaulting, status, garbage collection.
+// Test code only: no package of the operator's binaries may import it.
 package testenv
 
 import (

@@ -1,0 +1,155 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+// Every condition type and reason the operator sets, per kind. Conditions are
+// metav1.Conditions in status.conditions; each reason is also the reason of
+// the event recorded when the condition changes, where there is one.
+
+// Condition types and reasons shared by every SupportStack kind.
+const (
+	// ConditionReady summarises the object: True when everything it asks for
+	// is in place and healthy. What that means per kind is said with each
+	// kind's conditions below.
+	ConditionReady = "Ready"
+
+	// ReasonInvalidSpec (Ready=False): the spec passed admission but refers to
+	// something that is missing or inconsistent outside the object (a Secret,
+	// a PVC, another team, a BackupPolicy). The message names what to fix.
+	ReasonInvalidSpec = "InvalidSpec"
+	// ReasonReconciled (Ready=True): everything is in shape.
+	ReasonReconciled = "Reconciled"
+)
+
+// SupportTeam conditions. Ready is True when the queues are materialized in
+// the team's queue backend, the team lead's access is in place and coverage
+// is computed for the coming 7 days; False with ReasonInvalidSpec,
+// ReasonEscalationTargetNotFound or ReasonBackendUnavailable otherwise.
+// Whether the team is staffed is Staffed, not Ready.
+const (
+	// ConditionStaffed is True when scheduled staff meets the required staff
+	// in every 30-minute interval of the coming 7 days, for every queue.
+	ConditionStaffed = "Staffed"
+	// ConditionQueuesSynced is True when the queues are materialized in the
+	// team's queue backend.
+	ConditionQueuesSynced = "QueuesSynced"
+
+	// ReasonEscalationTargetNotFound (Ready and QueuesSynced False): a queue
+	// escalates to a team or queue that does not exist.
+	ReasonEscalationTargetNotFound = "EscalationTargetNotFound"
+	// ReasonAllIntervalsStaffed (Staffed=True): no interval is short.
+	ReasonAllIntervalsStaffed = "AllIntervalsStaffed"
+	// ReasonUnderstaffed (Staffed=False): the message names the first
+	// short intervals and queues.
+	ReasonUnderstaffed = "Understaffed"
+	// ReasonQueuesMaterialized (QueuesSynced=True): the backend holds the
+	// queues as the spec says.
+	ReasonQueuesMaterialized = "QueuesMaterialized"
+	// ReasonBackendUnavailable (Ready and QueuesSynced False): the queue
+	// backend refused or could not be reached.
+	ReasonBackendUnavailable = "BackendUnavailable"
+)
+
+// BackupPolicy conditions. Ready is True when every reference resolves
+// (Secrets, keys, PVCs) and the backup, prune and check CronJobs, their
+// ServiceAccount and NetworkPolicy are in place; False with
+// ReasonInvalidSpec otherwise. Whether backups succeed is
+// LastBackupSucceeded and RPOMet, not Ready.
+const (
+	// ConditionLastBackupSucceeded is True when the newest finished backup
+	// succeeded; absent until one finishes.
+	ConditionLastBackupSucceeded = "LastBackupSucceeded"
+	// ConditionRPOMet is True while the newest successful backup (or, before
+	// the first one, the policy's creation) is younger than objectives.rpo;
+	// absent without objectives.
+	ConditionRPOMet = "RPOMet"
+
+	// ReasonBackupSucceeded (LastBackupSucceeded=True).
+	ReasonBackupSucceeded = "BackupSucceeded"
+	// ReasonBackupFailed (LastBackupSucceeded=False): the message is the
+	// agent's one-line reason.
+	ReasonBackupFailed = "BackupFailed"
+	// ReasonWithinRPO (RPOMet=True).
+	ReasonWithinRPO = "WithinRPO"
+	// ReasonRPOMissed (RPOMet=False).
+	ReasonRPOMissed = "RPOMissed"
+)
+
+// DRDrill conditions. Ready is True when the drill is valid against its
+// BackupPolicy and signing key and is scheduled (or suspended, with
+// ReasonSuspended); False with ReasonInvalidSpec otherwise, and then no run
+// starts. Whether drills pass is LastRunPassed and ObjectivesMet.
+const (
+	// ConditionLastRunPassed is True when the newest finished run passed;
+	// Unknown until one finishes.
+	ConditionLastRunPassed = "LastRunPassed"
+	// ConditionObjectivesMet is True when the newest finished run met the
+	// RTO and RPO objectives; Unknown until one finishes.
+	ConditionObjectivesMet = "ObjectivesMet"
+
+	// ReasonSuspended (Ready=True): spec.suspend; run-now still starts runs.
+	ReasonSuspended = "Suspended"
+	// ReasonNoRunYet (LastRunPassed and ObjectivesMet Unknown).
+	ReasonNoRunYet = "NoRunYet"
+	// ReasonObjectivesMet (ObjectivesMet=True).
+	ReasonObjectivesMet = "ObjectivesMet"
+	// ReasonObjectivesMiss (ObjectivesMet=False): the message says which
+	// objective was missed and by how much.
+	ReasonObjectivesMiss = "ObjectivesMissed"
+	// ReasonRunCreated is the event of a new run (schedule or run-now).
+	ReasonRunCreated = "RunCreated"
+	// ReasonMissedSchedule is the event of a scheduled time skipped past
+	// startingDeadlineSeconds.
+	ReasonMissedSchedule = "MissedSchedule"
+)
+
+// DRDrillRun conditions. Ready is True when the run Passed; False while it
+// runs (ReasonRunning, the message names the phase) and when it Failed
+// (ReasonDrillFailed) or ended in Error (ReasonDrillError). The drill's
+// LastRunPassed takes the same reasons from its newest finished run.
+const (
+	// ConditionSandboxDeleted is True once the sandbox namespace is deleted
+	// (or being deleted by the namespace controller); False with
+	// ReasonSandboxKept while spec.sandbox.keep holds it until its ttl.
+	ConditionSandboxDeleted = "SandboxDeleted"
+	// ConditionEvidenceRecorded is True once the run's signed report is
+	// stored in its evidence ConfigMap; False with ReasonNotSigned while the
+	// signing key is missing.
+	ConditionEvidenceRecorded = "EvidenceRecorded"
+
+	// ReasonRunning (Ready=False): the run is in Provisioning, Restoring or
+	// Verifying.
+	ReasonRunning = "Running"
+	// ReasonDrillPassed (Ready=True): every check passed and the
+	// objectives were met.
+	ReasonDrillPassed = "DrillPassed"
+	// ReasonDrillFailed (Ready=False): a check failed or an objective was
+	// missed; the message names them.
+	ReasonDrillFailed = "DrillFailed"
+	// ReasonDrillError (Ready=False): the drill could not be carried out (no
+	// snapshot, a corrupt repository, a vanished sandbox, a timeout).
+	ReasonDrillError = "DrillError"
+	// ReasonSandboxKept (SandboxDeleted=False).
+	ReasonSandboxKept = "SandboxKept"
+	// ReasonSandboxGone (SandboxDeleted=True).
+	ReasonSandboxGone = "SandboxDeleted"
+	// ReasonEvidenceSaved (EvidenceRecorded=True).
+	ReasonEvidenceSaved = "EvidenceRecorded"
+	// ReasonNotSigned (EvidenceRecorded=False): the signing key Secret or
+	// key is missing or not an ed25519 key.
+	ReasonNotSigned = "EvidenceNotSigned"
+)

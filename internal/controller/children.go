@@ -1,0 +1,71 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Children: how reconcilers create and update the objects they own.
+
+package controller
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/tools/events"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+)
+
+// createOrPatch creates or patches the object named like desired, owned by owner:
+// mutate copies the desired fields onto what the API server holds. It
+// records an event when it changed anything; a steady state makes no write.
+func createOrPatch[T client.Object](ctx context.Context, c client.Client, rec events.EventRecorder, owner client.Object, desired T, mutate func(T)) error {
+	// CreateOrPatch reads the current state into the object it is given, so
+	// give it a copy and keep desired intact for mutate to copy from.
+	obj := desired.DeepCopyObject().(T)
+	res, err := controllerutil.CreateOrPatch(ctx, c, obj, func() error {
+		mutate(obj)
+		if owner.GetNamespace() != obj.GetNamespace() {
+			// A drill's sandbox lives in its own namespace; owner
+			// references cannot cross namespaces (labels tie it to the run).
+			return nil
+		}
+		return controllerutil.SetControllerReference(owner, obj, c.Scheme())
+	})
+	if err != nil {
+		return fmt.Errorf("applying %T %s: %w", obj, obj.GetName(), err)
+	}
+	if res == controllerutil.OperationResultCreated || res == controllerutil.OperationResultUpdated {
+		kind := "object"
+		if gvk, err := apiutil.GVKForObject(obj, c.Scheme()); err == nil {
+			kind = gvk.Kind
+		}
+		rec.Eventf(owner, obj, corev1.EventTypeNormal, "Applied", "Apply", "%s %s %s", res, kind, obj.GetName())
+	}
+	return nil
+}
+
+// mergeLabels adds the desired labels to existing ones, keeping labels
+// others set.
+func mergeLabels(existing, desired map[string]string) map[string]string {
+	if existing == nil {
+		existing = map[string]string{}
+	}
+	for k, v := range desired {
+		existing[k] = v
+	}
+	return existing
+}
