@@ -103,6 +103,9 @@ func main() {
 		"The directory that contains the metrics server certificate; a self-signed one is generated when empty.")
 	flag.StringVar(&metricsCertName, "metrics-cert-name", "tls.crt", "The name of the metrics server certificate file.")
 	flag.StringVar(&metricsCertKey, "metrics-cert-key", "tls.key", "The name of the metrics server key file.")
+	drillTimeouts := controller.DefaultDrillTimeouts
+	flag.DurationVar(&drillTimeouts.StuckPod, "stuck-pod-timeout", drillTimeouts.StuckPod,
+		"How long a drill's pod may stay stuck (unschedulable, an unbound claim, a missing image, a crash loop) before the run ends in Error.")
 	flag.BoolVar(&enableHTTP2, "enable-http2", false,
 		"If set, HTTP/2 will be enabled for the metrics server (off by default: CVE-2023-44487, CVE-2023-39325).")
 	opts := zap.Options{Development: false}
@@ -159,7 +162,7 @@ func main() {
 		os.Exit(1)
 	}
 
-	if err := controller.SetupWithManager(mgr, controller.Options{AgentImage: agentImage, Version: operatorVersion()}); err != nil {
+	if err := controller.SetupWithManager(mgr, controller.Options{AgentImage: agentImage, Version: operatorVersion(), DrillTimeouts: drillTimeouts}); err != nil {
 		setupLog.Error(err, "unable to set up controllers")
 		os.Exit(1)
 	}

@@ -250,7 +250,7 @@ type BackupPolicyStatus struct {
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// conditions: Ready, LastBackupSucceeded, RPOMet.
+	// conditions: Ready, LastBackupSucceeded, RPOMet, PodsRunnable.
 	// +listType=map
 	// +listMapKey=type
 	// +optional
@@ -269,6 +269,11 @@ type BackupPolicyStatus struct {
 	// +listType=atomic
 	// +optional
 	RecentBackups []BackupResult `json:"recentBackups,omitempty"`
+
+	// lastBackupNowToken is the last ops.supportstack.io/backup-now
+	// annotation value acted on: each new value starts one backup Job.
+	// +optional
+	LastBackupNowToken string `json:"lastBackupNowToken,omitempty"`
 
 	// nextScheduleTime is when the next backup is due.
 	// +optional

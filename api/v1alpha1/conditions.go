@@ -83,10 +83,41 @@ const (
 	// ReasonBackupFailed (LastBackupSucceeded=False): the message is the
 	// agent's one-line reason.
 	ReasonBackupFailed = "BackupFailed"
+	// ReasonBackupStarted is the event of a backup Job started by the
+	// ops.supportstack.io/backup-now annotation.
+	ReasonBackupStarted = "BackupStarted"
 	// ReasonWithinRPO (RPOMet=True).
 	ReasonWithinRPO = "WithinRPO"
 	// ReasonRPOMissed (RPOMet=False).
 	ReasonRPOMissed = "RPOMissed"
+
+	// ConditionPodsRunnable is True while no pod of a running backup Job is
+	// stuck; False, with one of the pod reasons below, naming the Job, the
+	// pod and the cause, while one cannot make progress.
+	ConditionPodsRunnable = "PodsRunnable"
+	// ReasonPodsRunnable (PodsRunnable=True).
+	ReasonPodsRunnable = "PodsRunnable"
+)
+
+// Why a pod the operator started cannot make progress: the reason of the
+// BackupPolicy's PodsRunnable=False, of the event recorded on the owner, and,
+// for a drill run, of the Error it ends in when the pod stays stuck.
+const (
+	// ReasonUnschedulable: the scheduler finds no node for the pod.
+	ReasonUnschedulable = "Unschedulable"
+	// ReasonVolumeUnbound: a PersistentVolumeClaim the pod mounts is not
+	// bound (no StorageClass, or one that provides nothing) or not found.
+	ReasonVolumeUnbound = "VolumeUnbound"
+	// ReasonImageNotPresent: the image is not on the node and the pull
+	// policy is Never.
+	ReasonImageNotPresent = "ImageNotPresent"
+	// ReasonImagePullFailed: the kubelet cannot pull the image.
+	ReasonImagePullFailed = "ImagePullFailed"
+	// ReasonCrashLoop: a container keeps exiting and being restarted.
+	ReasonCrashLoop = "CrashLoop"
+	// ReasonContainerConfigError: a container cannot be created (a missing
+	// Secret or key, a bad mount).
+	ReasonContainerConfigError = "ContainerConfigError"
 )
 
 // DRDrill conditions. Ready is True when the drill is valid against its

@@ -37,12 +37,14 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/agentapi"
+	"github.com/supportstack/operator/internal/podhealth"
 	"github.com/supportstack/operator/internal/resources"
 	"github.com/supportstack/operator/internal/schedule"
 )
@@ -65,7 +67,7 @@ type BackupPolicyReconciler struct {
 // +kubebuilder:rbac:groups=ops.supportstack.io,resources=backuppolicies,verbs=get;list;watch
 // +kubebuilder:rbac:groups=ops.supportstack.io,resources=backuppolicies/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=batch,resources=cronjobs,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch
+// +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=serviceaccounts,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=persistentvolumeclaims;services,verbs=get
@@ -104,6 +106,9 @@ func (r *BackupPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		setCondition(policy, opsv1alpha1.ConditionReady, metav1.ConditionTrue, opsv1alpha1.ReasonReconciled,
 			"backup, prune and check CronJobs, ServiceAccount and NetworkPolicy in place")
 		policy.Status.ObservedGeneration = policy.Generation
+		if err := r.reconcileBackupNow(ctx, policy); err != nil {
+			return ctrl.Result{}, err
+		}
 	}
 	pending, err := r.reconcileResults(ctx, policy, before)
 	if err != nil {
@@ -302,6 +307,7 @@ func (r *BackupPolicyReconciler) reconcileResults(ctx context.Context, policy *o
 		return false, err
 	}
 	pending := false
+	var running []*batchv1.Job
 	known := map[string]bool{}
 	for _, b := range before.Status.RecentBackups {
 		known[b.JobName] = true
@@ -317,6 +323,7 @@ func (r *BackupPolicyReconciler) reconcileResults(ctx context.Context, policy *o
 			return false, err
 		}
 		if state == jobRunning {
+			running = append(running, job)
 			continue
 		}
 		if state == jobResultPending {
@@ -330,6 +337,9 @@ func (r *BackupPolicyReconciler) reconcileResults(ctx context.Context, policy *o
 		} else {
 			r.Recorder.Eventf(policy, job, corev1.EventTypeWarning, opsv1alpha1.ReasonBackupFailed, "Backup", "backup %s failed: %s", job.Name, res.Message)
 		}
+	}
+	if err := r.reconcilePods(ctx, policy, before, running); err != nil {
+		return false, err
 	}
 	sort.SliceStable(results, func(i, j int) bool { return completion(results[i]).After(completion(results[j])) })
 	if len(results) > recentBackupsLimit {
@@ -365,6 +375,60 @@ func (r *BackupPolicyReconciler) reconcileResults(ctx context.Context, policy *o
 		backupLastSuccess.WithLabelValues(labels...).Set(float64(t.Unix()))
 	}
 	return pending, nil
+}
+
+// reconcileBackupNow starts one backup Job from the backup CronJob's
+// template for each new value of the backup-now annotation, and records the
+// value in status.
+func (r *BackupPolicyReconciler) reconcileBackupNow(ctx context.Context, policy *opsv1alpha1.BackupPolicy) error {
+	token := policy.Annotations[resources.AnnotationBackupNow]
+	if token == "" || token == policy.Status.LastBackupNowToken {
+		return nil
+	}
+	// The CronJob may have been created a moment ago: read it from the API
+	// server, for the owner reference's UID.
+	cronJob := &batchv1.CronJob{}
+	if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: policy.Namespace, Name: resources.BackupName(policy, agentapi.OperationBackup)}, cronJob); err != nil {
+		return err
+	}
+	job := resources.BackupNowJob(cronJob, token)
+	if err := controllerutil.SetControllerReference(cronJob, job, r.Scheme()); err != nil {
+		return err
+	}
+	if err := r.Create(ctx, job); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating backup Job %s: %w", job.Name, err)
+	}
+	policy.Status.LastBackupNowToken = token
+	r.Recorder.Eventf(policy, job, corev1.EventTypeNormal, opsv1alpha1.ReasonBackupStarted, "BackupNow", "started backup Job %s for %s=%s", job.Name, resources.AnnotationBackupNow, token)
+	return nil
+}
+
+// reconcilePods reports a pod of a running backup Job that cannot make
+// progress (unschedulable, an unbound claim, a missing image, a crash loop)
+// in PodsRunnable, with an event when the cause changes.
+func (r *BackupPolicyReconciler) reconcilePods(ctx context.Context, policy, before *opsv1alpha1.BackupPolicy, running []*batchv1.Job) error {
+	var stuck *podhealth.Problem
+	job := ""
+	for _, j := range running {
+		problem, err := diagnoseJobPods(ctx, r.Client, r.APIReader, j)
+		if err != nil {
+			return err
+		}
+		if problem != nil {
+			stuck, job = problem, j.Name
+			break
+		}
+	}
+	if stuck == nil {
+		setCondition(policy, opsv1alpha1.ConditionPodsRunnable, metav1.ConditionTrue, opsv1alpha1.ReasonPodsRunnable, "no pod of a running backup Job is stuck")
+		return nil
+	}
+	msg := fmt.Sprintf("Job %s: %s", job, stuck)
+	if c := meta.FindStatusCondition(before.Status.Conditions, opsv1alpha1.ConditionPodsRunnable); c == nil || c.Message != msg {
+		r.Recorder.Eventf(policy, nil, corev1.EventTypeWarning, stuck.Reason, "Backup", msg)
+	}
+	setCondition(policy, opsv1alpha1.ConditionPodsRunnable, metav1.ConditionFalse, stuck.Reason, msg)
+	return nil
 }
 
 func completion(b opsv1alpha1.BackupResult) time.Time {
@@ -446,19 +510,23 @@ func (r *BackupPolicyReconciler) reconcileRPO(policy, before *opsv1alpha1.Backup
 
 // SetupWithManager watches policies, their children and their Jobs.
 func (r *BackupPolicyReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	byPolicyLabel := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+		name := o.GetLabels()[resources.LabelBackupPolicy]
+		if name == "" {
+			return nil
+		}
+		return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: name}}}
+	})
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&opsv1alpha1.BackupPolicy{}).
 		Owns(&batchv1.CronJob{}).
 		Owns(&corev1.ServiceAccount{}).
 		Owns(&networkingv1.NetworkPolicy{}).
+		// Pods carry the policy's label: a pod that gets stuck is reported
+		// when the kubelet or the scheduler says so.
+		Watches(&corev1.Pod{}, byPolicyLabel).
 		// Jobs are owned by the CronJobs, not the policy: map them by label.
-		Watches(&batchv1.Job{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
-			name := o.GetLabels()[resources.LabelBackupPolicy]
-			if name == "" {
-				return nil
-			}
-			return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: name}}}
-		})).
+		Watches(&batchv1.Job{}, byPolicyLabel).
 		Named("backuppolicy").
 		Complete(r)
 }

@@ -29,6 +29,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -458,4 +459,122 @@ func TestBackupPolicyMissingReferences(t *testing.T) {
 			t.Errorf("condition %s leaks a secret", cond.Type)
 		}
 	}
+}
+
+// stuckPod creates a pod of job as the Job controller would, then writes the
+// status the kubelet leaves when the agent image is not on the node.
+func stuckPod(t *testing.T, job *batchv1.Job, image string) {
+	t.Helper()
+	ctx := context.Background()
+	labels := map[string]string{batchv1.JobNameLabel: job.Name}
+	for k, v := range job.Spec.Template.Labels {
+		labels[k] = v
+	}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: job.Name + "-stuck", Namespace: job.Namespace, Labels: labels},
+		Spec: *job.Spec.Template.Spec.DeepCopy()}
+	if err := k8sClient.Create(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	pod.Status.Phase = corev1.PodPending
+	pod.Status.StartTime = &metav1.Time{Time: time.Now()}
+	pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "agent", Image: image, State: corev1.ContainerState{
+		Waiting: &corev1.ContainerStateWaiting{Reason: "ErrImageNeverPull", Message: `Container image "` + image + `" is not present with pull policy of Never`}}}}
+	if err := k8sClient.Status().Update(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A backup-now annotation starts one Job from the backup CronJob's template
+// per new value; a pod of it that cannot start is named in PodsRunnable and
+// an event within seconds.
+func TestBackupNowAndStuckPods(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	createPolicyInputs(t, ns)
+	policy := samplePolicy(t, ns)
+	if err := k8sClient.Create(ctx, policy); err != nil {
+		t.Fatal(err)
+	}
+	key := client.ObjectKeyFromObject(policy)
+	waitPolicy(t, key, readyPolicy)
+	backupNow := func(token string) {
+		t.Helper()
+		if err := update(t, k8sClient, policy, func(p *opsv1alpha1.BackupPolicy) {
+			if p.Annotations == nil {
+				p.Annotations = map[string]string{}
+			}
+			p.Annotations[resources.AnnotationBackupNow] = token
+		}); err != nil {
+			t.Fatal(err)
+		}
+		waitPolicy(t, key, func(p *opsv1alpha1.BackupPolicy) error {
+			if p.Status.LastBackupNowToken != token {
+				return fmt.Errorf("lastBackupNowToken %q", p.Status.LastBackupNowToken)
+			}
+			return nil
+		})
+	}
+	backupJobs := func() []batchv1.Job {
+		t.Helper()
+		var jobs batchv1.JobList
+		if err := k8sClient.List(ctx, &jobs, client.InNamespace(ns), client.MatchingLabels{resources.LabelBackupPolicy: policy.Name}); err != nil {
+			t.Fatal(err)
+		}
+		return jobs.Items
+	}
+
+	backupNow("first")
+	jobs := backupJobs()
+	var cronJob batchv1.CronJob
+	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: resources.BackupName(policy, "backup")}, &cronJob); err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != 1 || !metav1.IsControlledBy(&jobs[0], &cronJob) || jobs[0].Annotations["cronjob.kubernetes.io/instantiate"] != "manual" ||
+		!strings.HasPrefix(jobs[0].Name, cronJob.Name+"-now-") ||
+		!equality.Semantic.DeepEqual(jobs[0].Spec.Template.Spec.Containers[0].Args, cronJob.Spec.JobTemplate.Spec.Template.Spec.Containers[0].Args) {
+		t.Fatalf("backup-now Jobs %+v", jobs)
+	}
+	// The same value again starts nothing; a new one starts a second Job.
+	if err := update(t, k8sClient, policy, func(p *opsv1alpha1.BackupPolicy) { p.Labels = map[string]string{"nudge": "1"} }); err != nil {
+		t.Fatal(err)
+	}
+	settle(t, func() string { return fmt.Sprint(len(backupJobs())) })
+	if n := len(backupJobs()); n != 1 {
+		t.Fatalf("%d Jobs after the same token, want 1", n)
+	}
+	backupNow("second")
+	if n := len(backupJobs()); n != 2 {
+		t.Fatalf("%d Jobs after a new token, want 2", n)
+	}
+
+	// Its pod cannot start: the image is not on the node.
+	stuckPod(t, &jobs[0], testAgentImage)
+	want := fmt.Sprintf("Job %s: pod %s-stuck: image %s not present on the node (imagePullPolicy Never)", jobs[0].Name, jobs[0].Name, testAgentImage)
+	waitPolicy(t, key, func(p *opsv1alpha1.BackupPolicy) error {
+		c := policyCondition(p, opsv1alpha1.ConditionPodsRunnable)
+		if c == nil || c.Status != metav1.ConditionFalse || c.Reason != opsv1alpha1.ReasonImageNotPresent || c.Message != want {
+			return fmt.Errorf("PodsRunnable %+v", c)
+		}
+		return nil
+	})
+	eventually(t, 20*time.Second, func() error {
+		var list eventsv1.EventList
+		if err := k8sClient.List(ctx, &list, client.InNamespace(ns)); err != nil {
+			return err
+		}
+		for _, e := range list.Items {
+			if e.Reason == opsv1alpha1.ReasonImageNotPresent && e.Note == want && e.Regarding.Name == policy.Name {
+				return nil
+			}
+		}
+		return fmt.Errorf("no %s event among %d", opsv1alpha1.ReasonImageNotPresent, len(list.Items))
+	})
+	// Once the Job is finished the pod no longer counts.
+	completeJob(t, &jobs[0], true, agentMessage(t, true, fakeClock.Now(), ""), fakeClock.Now())
+	waitPolicy(t, key, func(p *opsv1alpha1.BackupPolicy) error {
+		if c := policyCondition(p, opsv1alpha1.ConditionPodsRunnable); c == nil || c.Status != metav1.ConditionTrue {
+			return fmt.Errorf("PodsRunnable %+v", c)
+		}
+		return nil
+	})
 }

@@ -48,11 +48,15 @@ const FinalizerSandbox = "ops.supportstack.io/sandbox"
 // DrillTimeouts bound each phase and the whole run.
 type DrillTimeouts struct {
 	Provisioning, Restoring, Verifying, Overall time.Duration
+	// StuckPod ends a run in Error when one of its pods stays stuck this
+	// long (unschedulable, an unbound claim, a missing image, a crash loop)
+	// instead of waiting for the phase timeout.
+	StuckPod time.Duration
 }
 
 // DefaultDrillTimeouts leave room for a large restore; the Jobs' own
 // active deadlines equal their phase's timeout.
-var DefaultDrillTimeouts = DrillTimeouts{Provisioning: 15 * time.Minute, Restoring: 4 * time.Hour, Verifying: time.Hour, Overall: 6 * time.Hour}
+var DefaultDrillTimeouts = DrillTimeouts{Provisioning: 15 * time.Minute, Restoring: 4 * time.Hour, Verifying: time.Hour, Overall: 6 * time.Hour, StuckPod: 10 * time.Minute}
 
 // DRDrillRunReconciler carries a run through Provisioning, Restoring and
 // Verifying to Passed, Failed or Error, records its evidence and tears its

@@ -500,6 +500,30 @@ func TestDrillRunErrors(t *testing.T) {
 	}
 	wantError(run.Name, "the sandbox namespace "+sandbox+" was deleted during Restoring")
 
+	// The scratch server crash-loops: the run says so at once, then ends in
+	// Error once the pod has been stuck for the stuck-pod timeout.
+	run, sandbox = next("crash-loop")
+	eventually(t, 30*time.Second, func() error {
+		var pod corev1.Pod
+		if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: sandbox, Name: resources.ScratchPostgresName}, &pod); err != nil {
+			return err
+		}
+		pod.Status.Phase = corev1.PodRunning
+		pod.Status.StartTime = &metav1.Time{Time: time.Now()}
+		pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "postgres", RestartCount: 3,
+			State:                corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}},
+			LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Message: "initdb: could not create directory"}}}}
+		return k8sClient.Status().Update(ctx, &pod)
+	})
+	stuck := "the scratch PostgreSQL server: pod scratch-postgres: container postgres keeps crashing (3 restarts); last exit code 1: initdb: could not create directory"
+	waitRun(t, ns, run.Name, func(r *opsv1alpha1.DRDrillRun) error {
+		if !strings.HasPrefix(r.Status.Message, stuck+"; the run ends in Error if this lasts") {
+			return fmt.Errorf("message %q", r.Status.Message)
+		}
+		return nil
+	})
+	wantError(run.Name, stuck+" (stuck for ")
+
 	// The scratch server never becomes ready: Provisioning times out.
 	run, _ = next("never-ready")
 	fakeClock.Step(DefaultDrillTimeouts.Provisioning + time.Minute)

@@ -30,6 +30,7 @@ import (
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/agentapi"
+	"github.com/supportstack/operator/internal/podhealth"
 	"github.com/supportstack/operator/internal/resources"
 )
 
@@ -66,7 +67,11 @@ func (r *DRDrillRunReconciler) readDrillJob(ctx context.Context, run *opsv1alpha
 	case err != nil:
 		return res, false, 0, err
 	case state == jobRunning:
-		return res, false, 0, nil
+		problem, err := diagnoseJobPods(ctx, r.Client, r.APIReader, job)
+		if err != nil || problem == nil {
+			return res, false, 0, err
+		}
+		return res, false, r.reportStuck(run, now, fmt.Sprintf("the %s Job", operation), problem), nil
 	case state == jobResultPending:
 		return res, false, resultRecheck, nil
 	}
@@ -209,4 +214,22 @@ func durationOrNone(d *metav1.Duration) string {
 		return "not measured"
 	}
 	return d.Duration.String()
+}
+
+// reportStuck says in the run's message which pod cannot make progress and
+// why, with an event when that changes, and ends the run in Error once the
+// pod has been stuck for Timeouts.StuckPod. It returns when to look again.
+// Stuck time is real time: the scheduler and the kubelet stamp it.
+func (r *DRDrillRunReconciler) reportStuck(run *opsv1alpha1.DRDrillRun, now time.Time, what string, p *podhealth.Problem) time.Duration {
+	stuckFor := time.Since(p.Since)
+	if stuckFor >= r.Timeouts.StuckPod {
+		r.endRun(run, opsv1alpha1.DrillRunError, now, fmt.Sprintf("%s: %s (stuck for %s)", what, p, stuckFor.Truncate(time.Second)))
+		return 0
+	}
+	msg := fmt.Sprintf("%s: %s; the run ends in Error if this lasts %s", what, p, r.Timeouts.StuckPod)
+	if run.Status.Message != msg {
+		r.Recorder.Eventf(run, nil, corev1.EventTypeWarning, p.Reason, string(run.Status.Phase), msg)
+	}
+	run.Status.Message = msg
+	return r.Timeouts.StuckPod - stuckFor + time.Second
 }

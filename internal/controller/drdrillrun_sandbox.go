@@ -85,6 +85,10 @@ func (r *DRDrillRunReconciler) reconcileProvisioning(ctx context.Context, s *dri
 		return 0, err
 	}
 	if !podReady(&pod) {
+		problem, err := diagnosePods(ctx, r.APIReader, name, []corev1.Pod{pod})
+		if err != nil || problem != nil {
+			return r.reportStuck(run, now, "the scratch PostgreSQL server", problem), err
+		}
 		run.Status.Message = "waiting for the scratch PostgreSQL server to be ready"
 		return 0, nil // the pod watch brings us back
 	}

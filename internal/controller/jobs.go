@@ -25,7 +25,11 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/supportstack/operator/internal/podhealth"
 )
 
 const (
@@ -96,4 +100,31 @@ func terminationMessage(pods []corev1.Pod) (message string, terminated bool) {
 		}
 	}
 	return message, terminated
+}
+
+// diagnoseJobPods returns the first stuck pod of a running Job, reading the
+// claims its pods mount from the API server (claims are not cached).
+func diagnoseJobPods(ctx context.Context, c client.Reader, apiReader client.Reader, job *batchv1.Job) (*podhealth.Problem, error) {
+	var pods corev1.PodList
+	if err := c.List(ctx, &pods, client.InNamespace(job.Namespace), client.MatchingLabels{batchv1.JobNameLabel: job.Name}); err != nil {
+		return nil, err
+	}
+	return diagnosePods(ctx, apiReader, job.Namespace, pods.Items)
+}
+
+// diagnosePods returns the first stuck pod among pods of one namespace.
+func diagnosePods(ctx context.Context, apiReader client.Reader, namespace string, pods []corev1.Pod) (*podhealth.Problem, error) {
+	claims := map[string]*corev1.PersistentVolumeClaim{}
+	for _, name := range podhealth.Claims(pods) {
+		claim := &corev1.PersistentVolumeClaim{}
+		err := apiReader.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, claim)
+		switch {
+		case apierrors.IsNotFound(err):
+		case err != nil:
+			return nil, err
+		default:
+			claims[name] = claim
+		}
+	}
+	return podhealth.Diagnose(pods, claims), nil
 }

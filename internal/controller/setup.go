@@ -103,6 +103,9 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	if timeouts == (DrillTimeouts{}) {
 		timeouts = DefaultDrillTimeouts
 	}
+	if timeouts.StuckPod == 0 {
+		timeouts.StuckPod = DefaultDrillTimeouts.StuckPod
+	}
 	return (&DRDrillRunReconciler{
 		Client:     mgr.GetClient(),
 		APIReader:  mgr.GetAPIReader(),

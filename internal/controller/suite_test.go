@@ -39,6 +39,9 @@ var (
 	env *testenv.Env
 	// k8sClient reads straight from the API server, never from a cache.
 	k8sClient client.Client
+	// testDrillTimeouts are the defaults with a short stuck-pod timeout, so
+	// a stuck drill pod ends its run in seconds (stuck time is real time).
+	testDrillTimeouts = func() DrillTimeouts { d := DefaultDrillTimeouts; d.StuckPod = 8 * time.Second; return d }()
 	// fakeClock is the clock every reconciler of the test manager reads.
 	fakeClock = clocktesting.NewFakeClock(time.Date(2026, time.November, 23, 15, 0, 0, 0, time.UTC)) // Monday 10:00 in New York
 )
@@ -83,7 +86,7 @@ func startManager() error {
 	if err != nil {
 		return err
 	}
-	if err := SetupWithManager(mgr, Options{AgentImage: testAgentImage, Clock: fakeClock, Version: testVersion, DrillTimeouts: DefaultDrillTimeouts}); err != nil {
+	if err := SetupWithManager(mgr, Options{AgentImage: testAgentImage, Clock: fakeClock, Version: testVersion, DrillTimeouts: testDrillTimeouts}); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(context.Background())

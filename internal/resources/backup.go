@@ -17,8 +17,11 @@ limitations under the License.
 package resources
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 	"strings"
 
@@ -333,3 +336,31 @@ func RepositoryEndpoint(url string) (host string, port int32, ok bool) {
 }
 
 func mustQuantity(s string) resource.Quantity { return resource.MustParse(s) }
+
+// AnnotationBackupNow on a BackupPolicy starts one backup per new value,
+// like `kubectl create job --from=cronjob/<policy>-backup`.
+const AnnotationBackupNow = "ops.supportstack.io/backup-now"
+
+// BackupNowJob is the backup CronJob's Job made on demand for token: the
+// CronJob's job template, named after the token's hash (so a restarted
+// reconcile finds it instead of making another) and marked, as kubectl
+// marks it, instantiated by hand. The caller makes the CronJob its owner.
+func BackupNowJob(cronJob *batchv1.CronJob, token string) *batchv1.Job {
+	sum := sha256.Sum256([]byte(token))
+	name := cronJob.Name
+	if len(name) > 50 { // Job names end up in a label value: 63 characters
+		name = name[:50]
+	}
+	tmpl := cronJob.Spec.JobTemplate
+	annotations := map[string]string{"cronjob.kubernetes.io/instantiate": "manual", AnnotationBackupNow: token}
+	for k, v := range tmpl.Annotations {
+		annotations[k] = v
+	}
+	return &batchv1.Job{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: strings.TrimSuffix(name, "-") + "-now-" + hex.EncodeToString(sum[:4]), Namespace: cronJob.Namespace,
+			Labels: maps.Clone(tmpl.Labels), Annotations: annotations,
+		},
+		Spec: *tmpl.Spec.DeepCopy(),
+	}
+}

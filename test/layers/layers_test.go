@@ -74,6 +74,10 @@ func TestLayers(t *testing.T) {
 			return !strings.HasPrefix(d, "sigs.k8s.io/controller-runtime") && !strings.HasPrefix(d, "k8s.io/client-go") &&
 				d != module+"/internal/controller"
 		}},
+		{"podhealth reads pods, it does not fetch them", "internal/podhealth", func(d string) bool {
+			return !strings.HasPrefix(d, "sigs.k8s.io/controller-runtime") && !strings.HasPrefix(d, "k8s.io/client-go") &&
+				d != module+"/internal/controller"
+		}},
 		{"evidence does not reach into the reconcilers or the agent", "internal/evidence", func(d string) bool {
 			return d != module+"/internal/controller" && d != module+"/internal/agent"
 		}},
