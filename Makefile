@@ -52,17 +52,17 @@ TEST_ENV = KUBEBUILDER_ASSETS="$(K8S_ASSETS)" K8S_ASSETS="$(K8S_ASSETS)" \
 .PHONY: test
 # No manifests/generate here: the suite itself fails when the checked-in
 # generated files are stale, and regenerating first would hide that.
-test: deps setup-k8s controller-gen rclone vet ## Run the whole suite: unit, envtest (real kube-apiserver + etcd), generated files, e2e on kwok.
+test: deps setup-k8s cluster-bins controller-gen rclone vet ## Run the whole suite: unit, envtest (real kube-apiserver + etcd), generated files, e2e on a real single-node cluster (root).
 	go build -o bin/manager ./cmd
 	go build -o bin/supportstack ./cmd/supportstack
 	go build -o bin/agent ./cmd/agent
-	$(TEST_ENV) go test ./... -count=1 -timeout 30m -coverprofile cover.out
+	$(TEST_ENV) go test ./... -count=1 -timeout 45m -coverprofile cover.out
 
 .PHONY: test-e2e
-test-e2e: deps setup-k8s vet ## Run only the end-to-end tests against a local kwok control plane.
+test-e2e: deps setup-k8s cluster-bins rclone vet ## Run only the end-to-end tests: the demo on a real single-node cluster (root).
 	go build -o bin/manager ./cmd
 	go build -o bin/supportstack ./cmd/supportstack
-	$(TEST_ENV) go test ./test/e2e/... -v -count=1 -timeout 20m
+	$(TEST_ENV) go test ./test/e2e/... -v -count=1 -timeout 30m
 
 .PHONY: bench
 bench: deps ## Run the benchmarks and print their figures (includes a ~1 GB PostgreSQL backup and drill: several minutes).
@@ -129,9 +129,9 @@ uninstall: manifests kustomize ## Uninstall CRDs. ignore-not-found=true ignores 
 	$(KUSTOMIZE) build config/crd | $(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f -
 
 .PHONY: deploy
-deploy: manifests kustomize ## Deploy the operator (image IMG) to the cluster in ~/.kube/config.
+deploy: manifests kustomize ## Deploy the operator (image IMG, agent image AGENT_IMG) to the cluster in ~/.kube/config.
 	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
-	$(KUSTOMIZE) build config/default | $(KUBECTL) apply --server-side -f -
+	$(KUSTOMIZE) build config/default | sed 's|--agent-image=supportstack/agent:latest|--agent-image=$(AGENT_IMG)|' | $(KUBECTL) apply --server-side -f -
 
 .PHONY: undeploy
 undeploy: kustomize ## Remove the operator from the cluster.
@@ -140,12 +140,24 @@ undeploy: kustomize ## Remove the operator from the cluster.
 ##@ Demo
 
 .PHONY: demo
-demo: deps setup-k8s build ## Local control plane (kwok), operator running against it, samples applied, objects printed.
+demo: deps setup-k8s cluster-bins rclone build ## A real single-node cluster (root), images, the operator deployed, a backup, a passing and a failing drill.
 	K8S_ASSETS="$(K8S_ASSETS)" hack/demo.sh up
 
 .PHONY: demo-down
-demo-down: ## Remove everything `make demo` started.
+demo-down: ## Remove everything `make demo` started, on the machine too.
 	K8S_ASSETS="$(K8S_ASSETS)" hack/demo.sh down
+
+.PHONY: cluster-up
+cluster-up: deps setup-k8s cluster-bins ## Start the single-node cluster with real containers alone (hack/cluster.sh; root).
+	K8S_ASSETS="$(K8S_ASSETS)" hack/cluster.sh up
+
+.PHONY: cluster-down
+cluster-down: ## Stop it and remove what it made on the machine.
+	K8S_ASSETS="$(K8S_ASSETS)" hack/cluster.sh down
+
+.PHONY: images
+images: rclone ## Build the images (operator, agent, postgres, s3, pause, busybox) from Debian packages; import them into a running cluster.
+	hack/images.sh
 
 ##@ Dependencies
 
@@ -171,6 +183,10 @@ RCLONE_VERSION ?= v1.71.0
 .PHONY: deps
 deps: ## Install the Debian packages the tests and demo use (Request Tracker 5, curl), if missing.
 	hack/install-deps.sh
+
+.PHONY: cluster-bins
+cluster-bins: ## Build kubelet, kube-proxy, containerd, CoreDNS, kube-router, local-path-provisioner into bin/cluster (cached).
+	hack/build-cluster-bins.sh >/dev/null
 
 .PHONY: setup-k8s
 setup-k8s: ## Build kube-apiserver, controller-manager, scheduler, kubectl, etcd, kwok into bin/k8s/$(K8S_VERSION) (cached).

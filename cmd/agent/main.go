@@ -60,6 +60,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	restic := fs.String("restic", "restic", "the restic binary")
 	pgDump := fs.String("pg-dump", "pg_dump", "the pg_dump binary")
 	pgRestore := fs.String("pg-restore", "pg_restore", "the pg_restore binary")
+	connectPatience := fs.Duration("connect-patience", 30*time.Second,
+		"how long refused or timed-out database connections are retried (NetworkPolicies reach a new pod a moment after it starts)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
@@ -71,6 +73,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		PgRestore: *pgRestore,
 		Env:       os.Environ(),
 		Now:       time.Now,
+
+		ConnectPatience: *connectPatience,
 	}
 	if op == agentapi.OperationRestore || op == agentapi.OperationVerify {
 		return drill(ctx, runner, op, *config, *termination, stdout, stderr)

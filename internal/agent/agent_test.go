@@ -17,9 +17,16 @@ limitations under the License.
 package agent
 
 import (
+	"context"
 	"errors"
+	"io"
+	"net"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/supportstack/operator/internal/agent/pgtest"
 )
 
 func TestDescribeRestic(t *testing.T) {
@@ -37,5 +44,79 @@ func TestDescribeRestic(t *testing.T) {
 				t.Errorf("%q -> %q, want prefix %q", tc.stderr, got, tc.want)
 			}
 		})
+	}
+}
+
+// A pod's first connections may be refused until its NetworkPolicies are in
+// place: connect retries refusals for ConnectPatience, and a refusal by the
+// server itself (a wrong password) at once.
+func TestConnectRetriesRefusals(t *testing.T) {
+	ctx := context.Background()
+	pg := pgtest.Start(t)
+	u, err := url.Parse(pg.URI("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A port nothing listens on yet; a proxy to the server opens there 2 s later.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxyAddr := l.Addr().String()
+	_ = l.Close()
+	behind := *u
+	behind.Host = proxyAddr
+
+	if _, err := (&Runner{}).connect(ctx, behind.String()); err == nil || !strings.Contains(describePg(err).Error(), "connection refused") {
+		t.Fatalf("without patience: %v, want connection refused", err)
+	}
+
+	opened := make(chan struct{})
+	go func() {
+		time.Sleep(2 * time.Second)
+		l, err := net.Listen("tcp", proxyAddr)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		t.Cleanup(func() { _ = l.Close() })
+		close(opened)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				s, err := net.Dial("tcp", u.Host)
+				if err != nil {
+					_ = c.Close()
+					return
+				}
+				go func() { _, _ = io.Copy(s, c); _ = s.Close() }()
+				_, _ = io.Copy(c, s)
+				_ = c.Close()
+			}()
+		}
+	}()
+	start := time.Now()
+	conn, err := (&Runner{ConnectPatience: 20 * time.Second}).connect(ctx, behind.String())
+	if err != nil {
+		t.Fatalf("with patience: %v", err)
+	}
+	_ = conn.Close(ctx)
+	if waited := time.Since(start); waited < 1500*time.Millisecond {
+		t.Errorf("connected after %s, before the proxy opened", waited)
+	}
+	<-opened
+
+	wrong := behind
+	wrong.User = url.UserPassword(u.User.Username(), "not-the-password")
+	start = time.Now()
+	if _, err := (&Runner{ConnectPatience: 20 * time.Second}).connect(ctx, wrong.String()); err == nil ||
+		!strings.Contains(describePg(err).Error(), "password authentication failed") {
+		t.Errorf("wrong password: %v", err)
+	}
+	if waited := time.Since(start); waited > 5*time.Second {
+		t.Errorf("a wrong password was retried for %s", waited)
 	}
 }

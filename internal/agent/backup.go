@@ -28,6 +28,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/supportstack/operator/internal/agentapi"
@@ -42,6 +43,30 @@ type Runner struct {
 	// Env is the base environment of child processes.
 	Env []string
 	Now func() time.Time
+	// ConnectPatience is how long a database connection that is refused or
+	// times out is retried: a pod's NetworkPolicies reach every node a
+	// moment after the pod starts, so its first connections may be
+	// rejected. Zero tries once.
+	ConnectPatience time.Duration
+}
+
+// connect opens a connection, retrying refused and timed-out attempts for
+// ConnectPatience; a refusal by the server itself (a wrong password, no such
+// database) is final at once.
+func (a *Runner) connect(ctx context.Context, uri string) (*pgx.Conn, error) {
+	deadline := time.Now().Add(a.ConnectPatience)
+	for {
+		conn, err := pgx.Connect(ctx, uri)
+		var pgErr *pgconn.PgError
+		if err == nil || errors.As(err, &pgErr) || time.Now().After(deadline) || ctx.Err() != nil {
+			return conn, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // snapshotTags are the tags of a policy's snapshots of one source (and
@@ -135,7 +160,7 @@ func (a *Runner) backupDatabase(ctx context.Context, cfg agentapi.Config, src ag
 	if err != nil {
 		return agentapi.Snapshot{}, err
 	}
-	dbSnap, err := OpenDatabaseSnapshot(ctx, uri, db, cfg.ExactCountMaxRows)
+	dbSnap, err := a.openDatabaseSnapshot(ctx, uri, db, cfg.ExactCountMaxRows)
 	if err != nil {
 		return agentapi.Snapshot{}, describePg(err)
 	}

@@ -89,10 +89,10 @@ type DatabaseSnapshot struct {
 	Manifest   agentapi.DatabaseManifest
 }
 
-// OpenDatabaseSnapshot connects, exports a snapshot and counts every table
+// openDatabaseSnapshot connects, exports a snapshot and counts every table
 // in it.
-func OpenDatabaseSnapshot(ctx context.Context, uri, db string, exactMax int64) (*DatabaseSnapshot, error) {
-	conn, err := pgx.Connect(ctx, uri)
+func (a *Runner) openDatabaseSnapshot(ctx context.Context, uri, db string, exactMax int64) (*DatabaseSnapshot, error) {
+	conn, err := a.connect(ctx, uri)
 	if err != nil {
 		return nil, err
 	}

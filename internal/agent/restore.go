@@ -32,8 +32,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/supportstack/operator/internal/agentapi"
 )
 
@@ -205,7 +203,7 @@ func (a *Runner) restoreDatabase(ctx context.Context, snap ResticSnapshot, db ag
 	if err != nil {
 		return err
 	}
-	conn, err := pgx.Connect(ctx, admin)
+	conn, err := a.connect(ctx, admin)
 	if err != nil {
 		return describePg(err)
 	}

@@ -104,12 +104,12 @@ func (a *Runner) Verify(ctx context.Context, checks []agentapi.VerifyCheck) ([]a
 
 // readOnly runs fn in a read-only transaction with a statement timeout on
 // the restored database: checks can read the sandbox, never change it.
-func readOnly(ctx context.Context, c agentapi.VerifyCheck, fn func(pgx.Tx) error) error {
+func (a *Runner) readOnly(ctx context.Context, c agentapi.VerifyCheck, fn func(pgx.Tx) error) error {
 	uri, err := agentapi.DatabaseURI(os.Getenv(c.TargetURIEnv), c.Database)
 	if err != nil {
 		return err
 	}
-	conn, err := pgx.Connect(ctx, uri)
+	conn, err := a.connect(ctx, uri)
 	if err != nil {
 		return describePg(err)
 	}
@@ -141,7 +141,7 @@ func expectation(c agentapi.VerifyCheck) string {
 
 func (a *Runner) verifySQL(ctx context.Context, c agentapi.VerifyCheck) (agentapi.CheckResult, error) {
 	r := agentapi.CheckResult{Expected: expectation(c)}
-	err := readOnly(ctx, c, func(tx pgx.Tx) error {
+	err := a.readOnly(ctx, c, func(tx pgx.Tx) error {
 		var v any
 		if err := tx.QueryRow(ctx, c.SQL).Scan(&v); err != nil {
 			// The query's own failure is the check's failure, not the drill's.
@@ -203,7 +203,7 @@ func (a *Runner) verifyTables(ctx context.Context, c agentapi.VerifyCheck) (agen
 	}
 	r := agentapi.CheckResult{Passed: true}
 	var expected, observed, problems []string
-	err := readOnly(ctx, c, func(tx pgx.Tx) error {
+	err := a.readOnly(ctx, c, func(tx pgx.Tx) error {
 		for _, name := range tables {
 			name = qualified(name)
 			want, ok := recorded[name]

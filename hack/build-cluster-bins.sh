@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Builds the binaries of the local single-node cluster (hack/cluster.sh) that
+# hack/setup-k8s.sh does not build, into bin/cluster/, skipping anything that
+# is already there, and installs the Debian packages the cluster needs at run
+# time if they are missing.
+#
+#   kubelet, kube-proxy          k8s.io/kubernetes through a throwaway module
+#                                (the recipe of hack/setup-k8s.sh)
+#   containerd, containerd-shim-runc-v2, ctr
+#                                github.com/containerd/containerd/v2, static
+#   coredns                      github.com/coredns/coredns
+#   kube-router                  ../shared/third_party source tarball (the
+#                                module proxy refuses kube-router), used for
+#                                NetworkPolicy enforcement only
+#   local-path-provisioner       github.com/rancher/local-path-provisioner
+#
+# Debian packages: runc containernetworking-plugins iptables ipset nftables
+# mmdebstrap (nftables: `nft`, for hack/cluster.sh down to remove the empty
+# tables iptables-nft leaves).
+#
+# Prints the directory holding the binaries on stdout; progress and timings
+# go to stderr. Set SKIP_APT=1 to leave the Debian packages alone.
+set -euo pipefail
+
+K8S_VERSION="${K8S_VERSION:-v1.37.2}"
+CONTAINERD_VERSION="${CONTAINERD_VERSION:-v2.4.2}"
+COREDNS_VERSION="${COREDNS_VERSION:-v1.12.4}"
+KUBE_ROUTER_VERSION="${KUBE_ROUTER_VERSION:-v2.11.1}"
+LOCAL_PATH_VERSION="${LOCAL_PATH_VERSION:-v0.0.30}"
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT="${ROOT}/bin/cluster"
+KUBE_ROUTER_SRC="${KUBE_ROUTER_SRC:-${ROOT}/../shared/third_party/kube-router-${KUBE_ROUTER_VERSION}-src.tar.gz}"
+mkdir -p "${OUT}"
+log() { echo "build-cluster-bins: $*" >&2; }
+# timed NAME CMD...: runs CMD and logs how long it took.
+timed() {
+  local name="$1" start=${SECONDS}
+  shift
+  "$@"
+  log "${name}: $((SECONDS - start)) s"
+}
+
+# --- Debian packages -------------------------------------------------------
+apt_packages() {
+  local missing=() p
+  for p in runc containernetworking-plugins iptables ipset nftables mmdebstrap; do
+    dpkg-query -W -f='${Status}' "${p}" 2>/dev/null | grep -q 'ok installed' || missing+=("${p}")
+  done
+  ((${#missing[@]})) || return 0
+  log "installing Debian packages: ${missing[*]}"
+  # apt may be busy with another install: wait for its lock.
+  apt-get -o DPkg::Lock::Timeout=1800 update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=1800 install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+[[ "${SKIP_APT:-}" == 1 ]] || timed "debian packages" apt_packages
+
+# --- kubelet, kube-proxy -----------------------------------------------------
+build_k8s() {
+  local need=() b
+  for b in kubelet kube-proxy; do
+    [[ -x "${OUT}/${b}" ]] || need+=("${b}")
+  done
+  ((${#need[@]})) || return 0
+  log "building ${need[*]} from k8s.io/kubernetes@${K8S_VERSION} (kubelet takes ~5 min cold on 2 cores)"
+  local work="${OUT}/.build-k8s" staging_minor="v0.${K8S_VERSION#v1.}" modfile
+  rm -rf "${work}" && mkdir -p "${work}"
+  modfile="$(cd "${work}" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@${K8S_VERSION}" | sed -n 's/.*"GoMod": "\(.*\)",*/\1/p')"
+  {
+    echo "module supportstack.local/k8sbuild"
+    echo
+    echo "go 1.25"
+    echo
+    echo "require k8s.io/kubernetes ${K8S_VERSION}"
+    echo
+    grep -Eo '^\s*k8s\.io/[a-z0-9-]+ => \./staging/src/k8s\.io/[a-z0-9-]+' "${modfile}" |
+      awk -v v="${staging_minor}" '{print "replace " $1 " => " $1 " " v}'
+  } >"${work}/go.mod"
+  cat >"${work}/tools.go" <<'GO'
+//go:build tools
+
+package k8sbuild
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-proxy"
+	_ "k8s.io/kubernetes/cmd/kubelet"
+)
+GO
+  (cd "${work}" && GOFLAGS=-mod=mod go mod tidy -e >/dev/null 2>&1 || true)
+  for b in "${need[@]}"; do
+    log "go build ${b}"
+    (cd "${work}" && GOFLAGS=-mod=mod CGO_ENABLED=0 timed "${b}" go build -trimpath -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=${K8S_VERSION} -X k8s.io/client-go/pkg/version.gitVersion=${K8S_VERSION}" -o "${OUT}/${b}.tmp" "k8s.io/kubernetes/cmd/${b}")
+    mv "${OUT}/${b}.tmp" "${OUT}/${b}"
+  done
+  rm -rf "${work}"
+}
+build_k8s
+
+# --- containerd ----------------------------------------------------------------
+if [[ ! -x "${OUT}/containerd" || ! -x "${OUT}/containerd-shim-runc-v2" || ! -x "${OUT}/ctr" ]]; then
+  log "installing containerd ${CONTAINERD_VERSION} (containerd, containerd-shim-runc-v2, ctr)"
+  GOBIN="${OUT}" CGO_ENABLED=0 timed containerd go install -trimpath \
+    -tags "no_btrfs no_devmapper no_zfs no_aufs" \
+    -ldflags "-s -w -X github.com/containerd/containerd/v2/version.Version=${CONTAINERD_VERSION}" \
+    "github.com/containerd/containerd/v2/cmd/containerd@${CONTAINERD_VERSION}" \
+    "github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2@${CONTAINERD_VERSION}" \
+    "github.com/containerd/containerd/v2/cmd/ctr@${CONTAINERD_VERSION}"
+fi
+
+# --- CoreDNS -------------------------------------------------------------------
+if [[ ! -x "${OUT}/coredns" ]]; then
+  log "installing coredns ${COREDNS_VERSION}"
+  GOBIN="${OUT}" CGO_ENABLED=0 timed coredns go install -trimpath -ldflags "-s -w" "github.com/coredns/coredns@${COREDNS_VERSION}"
+fi
+
+# --- kube-router (NetworkPolicy only) -------------------------------------------
+if [[ ! -x "${OUT}/kube-router" ]]; then
+  [[ -f "${KUBE_ROUTER_SRC}" ]] || { log "missing ${KUBE_ROUTER_SRC}"; exit 1; }
+  log "building kube-router ${KUBE_ROUTER_VERSION} from ${KUBE_ROUTER_SRC}"
+  work="${OUT}/.build-kube-router"
+  rm -rf "${work}" && mkdir -p "${work}"
+  tar -xzf "${KUBE_ROUTER_SRC}" -C "${work}" --strip-components=1
+  # The pinned netlink pseudo-version is not served by the module proxy.
+  (cd "${work}" && go mod edit -replace github.com/vishvananda/netlink=github.com/vishvananda/netlink@v1.3.1 &&
+    GOFLAGS=-mod=mod CGO_ENABLED=0 timed kube-router go build -trimpath \
+      -ldflags "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=${KUBE_ROUTER_VERSION}" \
+      -o "${OUT}/kube-router.tmp" ./cmd/kube-router)
+  mv "${OUT}/kube-router.tmp" "${OUT}/kube-router"
+  rm -rf "${work}"
+fi
+
+# --- local-path-provisioner (dynamic PVs) ------------------------------------------
+if [[ ! -x "${OUT}/local-path-provisioner" ]]; then
+  log "installing local-path-provisioner ${LOCAL_PATH_VERSION}"
+  GOBIN="${OUT}" CGO_ENABLED=0 timed local-path-provisioner go install -trimpath -ldflags "-s -w" \
+    "github.com/rancher/local-path-provisioner@${LOCAL_PATH_VERSION}"
+fi
+
+echo "${OUT}"
