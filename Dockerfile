@@ -1,6 +1,6 @@
 # Build the manager binary.
-# Images are built on machines with a container engine; the development
-# machines of this project have none (see README).
+# Built where a container engine runs; on machines without one,
+# hack/images.sh builds the same image from Debian packages (see README).
 FROM golang:1.26 AS builder
 ARG TARGETOS
 ARG TARGETARCH

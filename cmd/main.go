@@ -16,6 +16,8 @@ limitations under the License.
 
 // Command manager runs the SupportStack operator: the controllers that
 // reconcile SupportTeam, BackupPolicy, DRDrill and DRDrillRun resources.
+// It reads the agent's results through internal/agentapi and must not link
+// internal/agent or a database driver (test/layers checks it).
 package main
 
 import (

@@ -52,6 +52,8 @@ const (
 	// escalates to a team or queue that does not exist.
 	ReasonEscalationTargetNotFound = "EscalationTargetNotFound"
 	// ReasonAllIntervalsStaffed (Staffed=True): no interval is short.
+	// Staffed is Unknown, with ReasonInvalidSpec, while coverage cannot be
+	// computed from the spec (the message says why).
 	ReasonAllIntervalsStaffed = "AllIntervalsStaffed"
 	// ReasonUnderstaffed (Staffed=False): the message names the first
 	// short intervals and queues.
@@ -99,6 +101,24 @@ const (
 	ReasonPodsRunnable = "PodsRunnable"
 )
 
+// Reasons of events that go with no condition.
+const (
+	// ReasonApplied: a child object was created or changed.
+	ReasonApplied = "Applied"
+	// ReasonDeleted: a child object the spec no longer asks for was deleted.
+	ReasonDeleted = "Deleted"
+	// ReasonRequestTrackerSynced: a team's queues were written to Request Tracker.
+	ReasonRequestTrackerSynced = "RequestTrackerSynced"
+	// ReasonRunDeleted: a drill run beyond the history limit was deleted.
+	ReasonRunDeleted = "RunDeleted"
+	// ReasonStarted: a drill run started.
+	ReasonStarted = "Started"
+	// ReasonSandboxCreated: a drill run's sandbox namespace was created.
+	ReasonSandboxCreated = "SandboxCreated"
+	// ReasonRestored: a drill run's restore finished.
+	ReasonRestored = "Restored"
+)
+
 // Why a pod the operator started cannot make progress: the reason of the
 // BackupPolicy's PodsRunnable=False, of the event recorded on the owner, and,
 // for a drill run, of the Error it ends in when the pod stays stuck.
@@ -138,9 +158,9 @@ const (
 	ReasonNoRunYet = "NoRunYet"
 	// ReasonObjectivesMet (ObjectivesMet=True).
 	ReasonObjectivesMet = "ObjectivesMet"
-	// ReasonObjectivesMiss (ObjectivesMet=False): the message says which
+	// ReasonObjectivesMissed (ObjectivesMet=False): the message says which
 	// objective was missed and by how much.
-	ReasonObjectivesMiss = "ObjectivesMissed"
+	ReasonObjectivesMissed = "ObjectivesMissed"
 	// ReasonRunCreated is the event of a new run (schedule or run-now).
 	ReasonRunCreated = "RunCreated"
 	// ReasonMissedSchedule is the event of a scheduled time skipped past
@@ -158,7 +178,7 @@ const (
 	// ReasonSandboxKept while spec.sandbox.keep holds it until its ttl.
 	ConditionSandboxDeleted = "SandboxDeleted"
 	// ConditionEvidenceRecorded is True once the run's signed report is
-	// stored in its evidence ConfigMap; False with ReasonNotSigned while the
+	// stored in its evidence ConfigMap; False with ReasonEvidenceNotSigned while the
 	// signing key is missing.
 	ConditionEvidenceRecorded = "EvidenceRecorded"
 
@@ -176,11 +196,11 @@ const (
 	ReasonDrillError = "DrillError"
 	// ReasonSandboxKept (SandboxDeleted=False).
 	ReasonSandboxKept = "SandboxKept"
-	// ReasonSandboxGone (SandboxDeleted=True).
-	ReasonSandboxGone = "SandboxDeleted"
-	// ReasonEvidenceSaved (EvidenceRecorded=True).
-	ReasonEvidenceSaved = "EvidenceRecorded"
-	// ReasonNotSigned (EvidenceRecorded=False): the signing key Secret or
+	// ReasonSandboxDeleted (SandboxDeleted=True).
+	ReasonSandboxDeleted = "SandboxDeleted"
+	// ReasonEvidenceRecorded (EvidenceRecorded=True).
+	ReasonEvidenceRecorded = "EvidenceRecorded"
+	// ReasonEvidenceNotSigned (EvidenceRecorded=False): the signing key Secret or
 	// key is missing or not an ed25519 key.
-	ReasonNotSigned = "EvidenceNotSigned"
+	ReasonEvidenceNotSigned = "EvidenceNotSigned"
 )

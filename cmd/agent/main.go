@@ -24,7 +24,9 @@ limitations under the License.
 //
 // The result is written as JSON to the termination log (the operator reads it
 // into status) and to stdout; on failure the exit code is 1 and stderr has a
-// one-line reason. Secrets come only from the environment.
+// one-line reason. Secrets come only from the environment. It knows no
+// Kubernetes API: it must not import client-go, controller-runtime or the
+// operator's reconcilers.
 package main
 
 import (
@@ -55,7 +57,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	op := args[0]
 	fs := flag.NewFlagSet(op, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	config := fs.String("config", "", "the agent configuration (JSON; no secrets)")
+	config := fs.String(agentapi.ConfigFlag, "", "the agent configuration (JSON; no secrets)")
 	termination := fs.String("termination-log", "/dev/termination-log", "where to write the result for the operator")
 	restic := fs.String("restic", "restic", "the restic binary")
 	pgDump := fs.String("pg-dump", "pg_dump", "the pg_dump binary")
@@ -116,12 +118,12 @@ func drill(ctx context.Context, runner *agent.Runner, op, config, termination st
 	switch op {
 	case agentapi.OperationRestore:
 		var cfg agentapi.RestoreConfig
-		if err = json.Unmarshal([]byte(config), &cfg); err == nil {
+		if cfg, err = agentapi.ParseRestoreConfig(config); err == nil {
 			res.Restored, err = runner.Restore(ctx, cfg)
 		}
 	case agentapi.OperationVerify:
 		var checks agentapi.VerifyConfig
-		if err = json.Unmarshal([]byte(config), &checks); err == nil {
+		if checks, err = agentapi.ParseVerifyConfig(config); err == nil {
 			res.Checks, err = runner.Verify(ctx, checks)
 			res.AllPassed = err == nil && len(res.Checks) == len(checks)
 			for _, c := range res.Checks {

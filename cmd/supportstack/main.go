@@ -25,7 +25,9 @@ limitations under the License.
 // coverage prints the coming 7 days hour by hour: required versus scheduled
 // staff per queue, gaps marked. verify-evidence walks a drill's evidence
 // chain and names the first broken or forged record. report exports every
-// drill's runs in a period from the evidence, for auditors.
+// drill's runs in a period from the evidence, for auditors. It reads the
+// cluster with the user's own credentials and must not import the
+// reconcilers or the agent.
 package main
 
 import (

@@ -13,6 +13,7 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
+
 // Package agent is what runs inside the backup, prune, check, restore and
 // verify Job pods. It drives the standard tools (pg_dump, pg_restore,
 // restic) with argument lists, never a shell line, records a manifest of

@@ -13,6 +13,7 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
+
 // Package agentapi is the contract between the operator and its agent, the
 // program that runs in the backup, prune, check, restore and verify Job
 // pods: the operation names, each operation's configuration (JSON in one
@@ -25,6 +26,11 @@ limitations under the License.
 // manager links it to read a termination message. It imports only the
 // standard library.
 package agentapi
+
+import (
+	"encoding/json"
+	"fmt"
+)
 
 // The agent's operations: the first argument of its command line, the
 // value of the ops.supportstack.io/operation label, and the name of a
@@ -51,3 +57,31 @@ type VerifyConfig []VerifyCheck
 
 // Operation is verify.
 func (VerifyConfig) Operation() string { return OperationVerify }
+
+// ConfigFlag is the agent's flag that carries an operation's configuration.
+const ConfigFlag = "config"
+
+// Args is the agent's command line for an operation: the operation, then
+// its configuration as JSON in ConfigFlag.
+func Args(operation string, config any) []string {
+	b, _ := json.Marshal(config) // the configurations are plain structs: marshalling cannot fail
+	return []string{operation, "--" + ConfigFlag, string(b)}
+}
+
+// ParseRestoreConfig reads a restore Job's configuration.
+func ParseRestoreConfig(s string) (RestoreConfig, error) {
+	var c RestoreConfig
+	if err := json.Unmarshal([]byte(s), &c); err != nil {
+		return c, fmt.Errorf("restore configuration: %w", err)
+	}
+	return c, nil
+}
+
+// ParseVerifyConfig reads a verify Job's checks.
+func ParseVerifyConfig(s string) (VerifyConfig, error) {
+	var c VerifyConfig
+	if err := json.Unmarshal([]byte(s), &c); err != nil {
+		return c, fmt.Errorf("verify configuration: %w", err)
+	}
+	return c, nil
+}

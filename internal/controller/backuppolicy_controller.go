@@ -276,7 +276,7 @@ func (r *BackupPolicyReconciler) reconcileChildren(ctx context.Context, policy *
 	} else {
 		stale := &batchv1.CronJob{ObjectMeta: metav1.ObjectMeta{Namespace: policy.Namespace, Name: resources.BackupName(policy, agentapi.OperationCheck)}}
 		if err := r.Delete(ctx, stale); err == nil {
-			r.Recorder.Eventf(policy, stale, corev1.EventTypeNormal, "Deleted", "Delete", "deleted CronJob %s: the policy no longer has a check", stale.Name)
+			r.Recorder.Eventf(policy, stale, corev1.EventTypeNormal, opsv1alpha1.ReasonDeleted, "Delete", "deleted CronJob %s: the policy no longer has a check", stale.Name)
 		} else if !apierrors.IsNotFound(err) {
 			return err
 		}

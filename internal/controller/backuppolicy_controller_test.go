@@ -32,9 +32,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -51,34 +49,6 @@ const (
 	databaseURI     = "postgresql://app:db-pass-123@helpdesk-db:5432/helpdesk"
 	s3SecretKeyText = "s3-secret-key-456"
 )
-
-func samplePolicy(t *testing.T, ns string) *opsv1alpha1.BackupPolicy {
-	t.Helper()
-	return sample(t, ns, "BackupPolicy", &opsv1alpha1.BackupPolicy{})
-}
-
-// createPolicyInputs creates what the sample policy refers to.
-func createPolicyInputs(t *testing.T, ns string) {
-	t.Helper()
-	ctx := context.Background()
-	for _, obj := range []client.Object{
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "restic", Namespace: ns}, StringData: map[string]string{"password": resticPassword}},
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "s3-credentials", Namespace: ns}, StringData: map[string]string{"AWS_ACCESS_KEY_ID": "AKIA", "AWS_SECRET_ACCESS_KEY": s3SecretKeyText}},
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "helpdesk-db", Namespace: ns}, StringData: map[string]string{"uri": databaseURI}},
-		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "helpdesk-db", Namespace: ns}, Spec: corev1.ServiceSpec{
-			Selector: map[string]string{"app": "postgres"},
-			Ports:    []corev1.ServicePort{{Port: 5432, TargetPort: intstr.FromInt32(5433)}},
-		}},
-		&corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "helpdesk-attachments", Namespace: ns}, Spec: corev1.PersistentVolumeClaimSpec{
-			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
-		}},
-	} {
-		if err := k8sClient.Create(ctx, obj); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 func policyCondition(p *opsv1alpha1.BackupPolicy, condType string) *metav1.Condition {
 	return meta.FindStatusCondition(p.Status.Conditions, condType)
@@ -231,60 +201,6 @@ func finishJob(t *testing.T, ns, name string, succeeded bool, message string, at
 		t.Fatal(err)
 	}
 	completeJob(t, job, succeeded, message, at)
-}
-
-// completeJob finishes a Job as a cluster would: the pod terminates with
-// the agent's termination message first, then the Job controller marks the
-// Job finished (start three minutes before at).
-func completeJob(t *testing.T, job *batchv1.Job, succeeded bool, message string, at time.Time) {
-	t.Helper()
-	ctx := context.Background()
-	name, ns := job.Name, job.Namespace
-	start := metav1.NewTime(at.Add(-3 * time.Minute))
-	end := metav1.NewTime(at)
-	labels := map[string]string{batchv1.JobNameLabel: name}
-	for k, v := range job.Spec.Template.Labels {
-		labels[k] = v
-	}
-	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: name + "-pod", Namespace: ns, Labels: labels},
-		Spec:       *job.Spec.Template.Spec.DeepCopy(),
-	}
-	if err := k8sClient.Create(ctx, pod); err != nil {
-		t.Fatal(err)
-	}
-	exit := int32(0)
-	if !succeeded {
-		exit = 1
-	}
-	pod.Status.Phase = corev1.PodSucceeded
-	if !succeeded {
-		pod.Status.Phase = corev1.PodFailed
-	}
-	pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "agent", Image: testAgentImage, State: corev1.ContainerState{
-		Terminated: &corev1.ContainerStateTerminated{ExitCode: exit, Message: message, StartedAt: start, FinishedAt: end},
-	}}}
-	if err := k8sClient.Status().Update(ctx, pod); err != nil {
-		t.Fatalf("pod status: %v", err)
-	}
-	job.Status.StartTime = &start
-	if succeeded {
-		job.Status.Succeeded = 1
-		job.Status.CompletionTime = &end
-		job.Status.Conditions = []batchv1.JobCondition{
-			{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue, LastTransitionTime: end, LastProbeTime: end},
-			{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, LastTransitionTime: end, LastProbeTime: end},
-		}
-	} else {
-		job.Status.Failed = 2
-		job.Status.Conditions = []batchv1.JobCondition{
-			{Type: batchv1.JobFailureTarget, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", LastTransitionTime: end, LastProbeTime: end},
-			{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", LastTransitionTime: end, LastProbeTime: end},
-		}
-	}
-	if err := k8sClient.Status().Update(ctx, job); err != nil {
-		t.Fatalf("job status: %v", err)
-	}
 }
 
 func agentMessage(t *testing.T, ok bool, at time.Time, errMsg string) string {

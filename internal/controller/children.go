@@ -23,10 +23,13 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 )
 
 // createOrPatch creates or patches the object named like desired, owned by owner:
@@ -46,14 +49,14 @@ func createOrPatch[T client.Object](ctx context.Context, c client.Client, rec ev
 		return controllerutil.SetControllerReference(owner, obj, c.Scheme())
 	})
 	if err != nil {
-		return fmt.Errorf("applying %T %s: %w", obj, obj.GetName(), err)
+		return fmt.Errorf("creating or patching %T %s: %w", obj, obj.GetName(), err)
 	}
 	if res == controllerutil.OperationResultCreated || res == controllerutil.OperationResultUpdated {
 		kind := "object"
 		if gvk, err := apiutil.GVKForObject(obj, c.Scheme()); err == nil {
 			kind = gvk.Kind
 		}
-		rec.Eventf(owner, obj, corev1.EventTypeNormal, "Applied", "Apply", "%s %s %s", res, kind, obj.GetName())
+		rec.Eventf(owner, obj, corev1.EventTypeNormal, opsv1alpha1.ReasonApplied, "Apply", "%s %s %s", res, kind, obj.GetName())
 	}
 	return nil
 }
@@ -68,4 +71,22 @@ func mergeLabels(existing, desired map[string]string) map[string]string {
 		existing[k] = v
 	}
 	return existing
+}
+
+// createOnce creates an object unless it exists. It asks first: under the
+// sandbox's quota a second create is refused as over quota, not as
+// AlreadyExists.
+func (r *DRDrillRunReconciler) createOnce(ctx context.Context, o client.Object) error {
+	existing := o.DeepCopyObject().(client.Object)
+	err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(o), existing)
+	if err == nil {
+		return nil
+	}
+	if apierrors.IsNotFound(err) {
+		err = r.Create(ctx, o)
+	}
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating %T %s/%s: %w", o, o.GetNamespace(), o.GetName(), err)
+	}
+	return nil
 }

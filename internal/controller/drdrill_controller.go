@@ -327,7 +327,7 @@ func (r *DRDrillReconciler) summarise(drill, before *opsv1alpha1.DRDrill, finish
 		setCondition(drill, opsv1alpha1.ConditionObjectivesMet, metav1.ConditionTrue, opsv1alpha1.ReasonObjectivesMet,
 			fmt.Sprintf("run %s: RTO %s, RPO %s", last.Name, durationOrNone(st.MeasuredRTO), durationOrNone(st.MeasuredRPO)))
 	} else {
-		setCondition(drill, opsv1alpha1.ConditionObjectivesMet, metav1.ConditionFalse, opsv1alpha1.ReasonObjectivesMiss,
+		setCondition(drill, opsv1alpha1.ConditionObjectivesMet, metav1.ConditionFalse, opsv1alpha1.ReasonObjectivesMissed,
 			fmt.Sprintf("run %s (%s): RTO %s, RPO %s", last.Name, st.Phase, durationOrNone(st.MeasuredRTO), durationOrNone(st.MeasuredRPO)))
 	}
 	if before.Status.LastRun == nil || before.Status.LastRun.Name != last.Name {
@@ -380,7 +380,7 @@ func (r *DRDrillReconciler) pruneHistory(ctx context.Context, drill *opsv1alpha1
 		if err := r.Delete(ctx, run, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil && !apierrors.IsNotFound(err) {
 			return err
 		}
-		r.Recorder.Eventf(drill, run, corev1.EventTypeNormal, "RunDeleted", "PruneHistory", "deleted run %s (%s) beyond the history limit; its evidence stays", run.Name, run.Status.Phase)
+		r.Recorder.Eventf(drill, run, corev1.EventTypeNormal, opsv1alpha1.ReasonRunDeleted, "PruneHistory", "deleted run %s (%s) beyond the history limit; its evidence stays", run.Name, run.Status.Phase)
 	}
 	return nil
 }

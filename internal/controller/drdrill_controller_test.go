@@ -19,110 +19,19 @@ package controller
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/evidence"
-	"github.com/supportstack/operator/internal/resources"
 )
-
-var testSigningKey = ed25519.NewKeyFromSeed([]byte("supportstack-drill-test-seed-32b"))
-
-// drillFixture is a namespace with the sample BackupPolicy, its inputs, a
-// signing key and the sample DRDrill (suspended, so only run-now starts
-// runs, unless mutate says otherwise).
-func drillFixture(t *testing.T, mutate func(*opsv1alpha1.DRDrill)) *opsv1alpha1.DRDrill {
-	t.Helper()
-	ctx := context.Background()
-	ns := newNamespace(t)
-	createPolicyInputs(t, ns)
-	der, err := x509.MarshalPKCS8PrivateKey(testSigningKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keySecret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "drill-signing-key", Namespace: ns},
-		Data: map[string][]byte{"ed25519.key": pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})}}
-	if err := k8sClient.Create(ctx, keySecret); err != nil {
-		t.Fatal(err)
-	}
-	if err := k8sClient.Create(ctx, samplePolicy(t, ns)); err != nil {
-		t.Fatal(err)
-	}
-	drill := sample(t, ns, "DRDrill", &opsv1alpha1.DRDrill{})
-	drill.Spec.Suspend = true
-	if mutate != nil {
-		mutate(drill)
-	}
-	if err := k8sClient.Create(ctx, drill); err != nil {
-		t.Fatal(err)
-	}
-	return drill
-}
-
-func runNow(t *testing.T, drill *opsv1alpha1.DRDrill, token string) {
-	t.Helper()
-	if err := update(t, k8sClient, drill, func(d *opsv1alpha1.DRDrill) {
-		if d.Annotations == nil {
-			d.Annotations = map[string]string{}
-		}
-		d.Annotations[AnnotationRunNow] = token
-	}); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// waitRun waits until the named run satisfies check.
-func waitRun(t *testing.T, ns, name string, check func(*opsv1alpha1.DRDrillRun) error) *opsv1alpha1.DRDrillRun {
-	t.Helper()
-	run := &opsv1alpha1.DRDrillRun{}
-	eventually(t, 30*time.Second, func() error {
-		if err := k8sClient.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, run); err != nil {
-			return err
-		}
-		return check(run)
-	})
-	return run
-}
-
-func inPhase(phase opsv1alpha1.DrillRunPhase) func(*opsv1alpha1.DRDrillRun) error {
-	return func(r *opsv1alpha1.DRDrillRun) error {
-		if r.Status.Phase != phase {
-			return fmt.Errorf("phase %q (%s), want %s", r.Status.Phase, r.Status.Message, phase)
-		}
-		return nil
-	}
-}
-
-// runsOf waits until the drill has exactly n runs and returns them.
-func runsOf(t *testing.T, drill *opsv1alpha1.DRDrill, n int) []opsv1alpha1.DRDrillRun {
-	t.Helper()
-	var runs opsv1alpha1.DRDrillRunList
-	eventually(t, 30*time.Second, func() error {
-		if err := k8sClient.List(context.Background(), &runs, client.InNamespace(drill.Namespace), client.MatchingLabels{resources.LabelDrill: drill.Name}); err != nil {
-			return err
-		}
-		if len(runs.Items) != n {
-			names := []string{}
-			for _, r := range runs.Items {
-				names = append(names, r.Name+"="+string(r.Status.Phase))
-			}
-			return fmt.Errorf("%d runs %v, want %d", len(runs.Items), names, n)
-		}
-		return nil
-	})
-	return runs.Items
-}
 
 // TestDrillScheduleAndHistory: scheduled runs on the drill's clock, never
 // two at once, missed runs past the starting deadline skipped, history

@@ -110,7 +110,7 @@ func (r *DRDrillRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		}
 		run.Status.StartTime = &metav1.Time{Time: now}
 		r.enterPhase(run, opsv1alpha1.DrillRunProvisioning, now, "creating the sandbox namespace "+resources.SandboxNamespaceName(run))
-		r.Recorder.Eventf(run, nil, corev1.EventTypeNormal, "Started", "Provision", "drill run started: sandbox %s", resources.SandboxNamespaceName(run))
+		r.Recorder.Eventf(run, nil, corev1.EventTypeNormal, opsv1alpha1.ReasonStarted, "Provision", "drill run started: sandbox %s", resources.SandboxNamespaceName(run))
 	}
 	if expired, msg := r.timedOut(run, now); expired {
 		r.endRun(run, opsv1alpha1.DrillRunError, now, msg)
@@ -236,8 +236,8 @@ func (r *DRDrillRunReconciler) reconcileFinal(ctx context.Context, run *opsv1alp
 	if run.Status.Evidence == nil {
 		if err := r.recordEvidence(ctx, run); err != nil {
 			if isUserError(err) {
-				setCondition(run, opsv1alpha1.ConditionEvidenceRecorded, metav1.ConditionFalse, opsv1alpha1.ReasonNotSigned, err.Error())
-				r.Recorder.Eventf(run, nil, corev1.EventTypeWarning, opsv1alpha1.ReasonNotSigned, "RecordEvidence", "evidence waits for its signing key: %v", err)
+				setCondition(run, opsv1alpha1.ConditionEvidenceRecorded, metav1.ConditionFalse, opsv1alpha1.ReasonEvidenceNotSigned, err.Error())
+				r.Recorder.Eventf(run, nil, corev1.EventTypeWarning, opsv1alpha1.ReasonEvidenceNotSigned, "RecordEvidence", "evidence waits for its signing key: %v", err)
 				return ctrl.Result{RequeueAfter: secretRecheck}, nil
 			}
 			return ctrl.Result{}, err

@@ -20,7 +20,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -32,7 +31,6 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -41,117 +39,6 @@ import (
 	"github.com/supportstack/operator/internal/evidence"
 	"github.com/supportstack/operator/internal/resources"
 )
-
-// actAsQuotaController fills in the sandbox quota's status, as
-// kube-controller-manager would: until then admission refuses every pod.
-func actAsQuotaController(t *testing.T, sandbox string) {
-	t.Helper()
-	eventually(t, 20*time.Second, func() error {
-		var q corev1.ResourceQuota
-		if err := k8sClient.Get(context.Background(), client.ObjectKey{Namespace: sandbox, Name: "sandbox"}, &q); err != nil {
-			return err
-		}
-		if q.Status.Hard != nil {
-			return nil
-		}
-		q.Status.Hard = q.Spec.Hard
-		q.Status.Used = corev1.ResourceList{}
-		for k := range q.Spec.Hard {
-			q.Status.Used[k] = resource.MustParse("0")
-		}
-		return k8sClient.Status().Update(context.Background(), &q)
-	})
-}
-
-// readyScratch marks the scratch PostgreSQL pod Ready, as the kubelet would.
-func readyScratch(t *testing.T, sandbox string) {
-	t.Helper()
-	eventually(t, 30*time.Second, func() error {
-		var pod corev1.Pod
-		if err := k8sClient.Get(context.Background(), client.ObjectKey{Namespace: sandbox, Name: resources.ScratchPostgresName}, &pod); err != nil {
-			return err
-		}
-		pod.Status.Phase = corev1.PodRunning
-		pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.Now()}}
-		return k8sClient.Status().Update(context.Background(), &pod)
-	})
-}
-
-// finishDrillJob completes the sandbox Job of an operation with the agent's
-// result.
-func finishDrillJob(t *testing.T, sandbox, operation string, res agentapi.DrillResult) {
-	t.Helper()
-	job := &batchv1.Job{}
-	eventually(t, 30*time.Second, func() error {
-		return k8sClient.Get(context.Background(), client.ObjectKey{Namespace: sandbox, Name: operation}, job)
-	})
-	completeJob(t, job, res.Error == "", string(res.Encode()), res.End)
-}
-
-// walkTimes are the moments of a passing run, from the fake clock.
-type walkTimes struct{ start, snapshot, restoreStart, restoreEnd, verifyEnd time.Time }
-
-func newWalkTimes(run *opsv1alpha1.DRDrillRun) walkTimes {
-	now := run.Status.StartTime.Time
-	return walkTimes{start: now, snapshot: now.Add(-3 * time.Hour), restoreStart: now.Add(time.Minute), restoreEnd: now.Add(5 * time.Minute), verifyEnd: now.Add(20 * time.Minute)}
-}
-
-func restoreResult(w walkTimes, snapshot string) agentapi.DrillResult {
-	return agentapi.DrillResult{Operation: "restore", Start: w.restoreStart, End: w.restoreEnd, Restored: []agentapi.Restored{
-		// The database's table list did not fit the termination message.
-		{Source: "tickets", Database: "helpdesk", ID: snapshot, Time: w.snapshot, ManifestSHA256: strings.Repeat("d", 64),
-			Manifest: agentapi.Manifest{Source: "tickets", Database: &agentapi.DatabaseManifest{Name: "helpdesk"}}},
-		{Source: "attachments", ID: "bbbbbbbb", Time: w.snapshot.Add(time.Minute), Manifest: agentapi.Manifest{Source: "attachments", Volume: &agentapi.VolumeManifest{Files: 3}}, Path: "/restore/data/attachments"},
-	}}
-}
-
-func verifyResult(w walkTimes, pass bool) agentapi.DrillResult {
-	res := agentapi.DrillResult{Operation: "verify", Start: w.restoreEnd.Add(time.Minute), End: w.verifyEnd, AllPassed: pass, Checks: []agentapi.CheckResult{
-		{Name: "tickets-present", Passed: true, Expected: ">= 1", Observed: "45000"},
-		{Name: "row-counts", Passed: pass, Expected: "public.articles=50000, public.tickets=45000 (±0%)", Observed: "public.articles=45000, public.tickets=45000"},
-		{Name: "attachments", Passed: true, Expected: "3 files", Observed: "3 files"},
-	}}
-	if !pass {
-		res.Checks[1].Message = "public.articles has 45000 rows, 50000 at backup (-10.00%)"
-	}
-	return res
-}
-
-// walk carries a run through every phase, restarting the manager in each
-// phase when restart is set, and returns the finished run.
-func walk(t *testing.T, drill *opsv1alpha1.DRDrill, runName string, pass, restart bool) *opsv1alpha1.DRDrillRun {
-	t.Helper()
-	ns := drill.Namespace
-	maybeRestart := func() {
-		if restart {
-			restartManager(t)
-		}
-	}
-	run := waitRun(t, ns, runName, inPhase(opsv1alpha1.DrillRunProvisioning))
-	sandbox := resources.SandboxNamespaceName(run)
-	w := newWalkTimes(run)
-	maybeRestart()
-	actAsQuotaController(t, sandbox)
-	readyScratch(t, sandbox)
-	waitRun(t, ns, runName, inPhase(opsv1alpha1.DrillRunRestoring))
-	maybeRestart()
-	finishDrillJob(t, sandbox, "restore", restoreResult(w, "aaaaaaaa"))
-	waitRun(t, ns, runName, inPhase(opsv1alpha1.DrillRunVerifying))
-	maybeRestart()
-	finishDrillJob(t, sandbox, "verify", verifyResult(w, pass))
-	want := opsv1alpha1.DrillRunPassed
-	if !pass {
-		want = opsv1alpha1.DrillRunFailed
-	}
-	waitRun(t, ns, runName, inPhase(want))
-	maybeRestart()
-	return waitRun(t, ns, runName, func(r *opsv1alpha1.DRDrillRun) error {
-		if r.Status.Evidence == nil {
-			return errors.New("no evidence yet")
-		}
-		return nil
-	})
-}
 
 // sandboxDeleted checks that the run let its sandbox go: the namespace is
 // deleted or being deleted (envtest has no namespace controller to finish

@@ -69,7 +69,7 @@ func (r *DRDrillRunReconciler) recordEvidence(ctx context.Context, run *opsv1alp
 		return fmt.Errorf("creating evidence ConfigMap %s: %w", name, err)
 	}
 	r.setEvidence(run, rec)
-	r.Recorder.Eventf(run, cm, corev1.EventTypeNormal, opsv1alpha1.ReasonEvidenceSaved, "RecordEvidence", "report %s recorded in ConfigMap %s (sha256 %.12s)", run.Name, name, rec.SHA256)
+	r.Recorder.Eventf(run, cm, corev1.EventTypeNormal, opsv1alpha1.ReasonEvidenceRecorded, "RecordEvidence", "report %s recorded in ConfigMap %s (sha256 %.12s)", run.Name, name, rec.SHA256)
 	return nil
 }
 
@@ -79,6 +79,6 @@ func (r *DRDrillRunReconciler) setEvidence(run *opsv1alpha1.DRDrillRun, rec evid
 		prev = rep.PreviousReportSHA256
 	}
 	run.Status.Evidence = &opsv1alpha1.EvidenceRef{ConfigMapName: rec.Name, SHA256: rec.SHA256, PreviousSHA256: prev, Signature: rec.Signature}
-	setCondition(run, opsv1alpha1.ConditionEvidenceRecorded, metav1.ConditionTrue, opsv1alpha1.ReasonEvidenceSaved,
+	setCondition(run, opsv1alpha1.ConditionEvidenceRecorded, metav1.ConditionTrue, opsv1alpha1.ReasonEvidenceRecorded,
 		fmt.Sprintf("report in ConfigMap %s, sha256 %s", rec.Name, rec.SHA256))
 }

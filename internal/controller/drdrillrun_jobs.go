@@ -34,6 +34,19 @@ import (
 	"github.com/supportstack/operator/internal/resources"
 )
 
+// startRestore creates the restore Job once the sandbox is ready and moves
+// the run to Restoring.
+func (r *DRDrillRunReconciler) startRestore(ctx context.Context, s *drillRunScope) error {
+	run, policy, plan, now := s.run, s.policy, s.plan, s.now
+	job := resources.DrillJob(run, policy, r.AgentImage, plan.Restore, int64(r.Timeouts.Restoring.Seconds()), plan.HasVolumes)
+	if err := r.createOnce(ctx, job); err != nil {
+		return err
+	}
+	run.Status.Timings = &opsv1alpha1.PhaseTimings{Provision: &metav1.Duration{Duration: now.Sub(run.Status.StartTime.Time)}}
+	r.enterPhase(run, opsv1alpha1.DrillRunRestoring, now, fmt.Sprintf("restoring snapshot %s of BackupPolicy %s", plan.Restore.Snapshot, policy.Name))
+	return nil
+}
+
 // readDrillJob reads the sandbox Job of an operation: its result once it
 // finished; done is false while it runs. A vanished sandbox or Job ends the
 // run in Error (message set).
@@ -120,7 +133,7 @@ func (r *DRDrillRunReconciler) reconcileRestoring(ctx context.Context, s *drillR
 	if err := r.createOnce(ctx, job); err != nil {
 		return 0, err
 	}
-	r.Recorder.Eventf(run, nil, corev1.EventTypeNormal, "Restored", "Restore", "restored snapshot %s in %s", run.Status.Snapshot.ID, timings.Restore.Duration)
+	r.Recorder.Eventf(run, nil, corev1.EventTypeNormal, opsv1alpha1.ReasonRestored, "Restore", "restored snapshot %s in %s", run.Status.Snapshot.ID, timings.Restore.Duration)
 	r.enterPhase(run, opsv1alpha1.DrillRunVerifying, now, fmt.Sprintf("running %d checks on the restored copy", len(checks)))
 	return 0, nil
 }

@@ -56,7 +56,7 @@ func (r *DRDrillRunReconciler) reconcileProvisioning(ctx context.Context, s *dri
 		if err := r.createOnce(ctx, resources.SandboxNamespace(run)); err != nil {
 			return 0, err
 		}
-		r.Recorder.Eventf(run, nil, corev1.EventTypeNormal, "SandboxCreated", "Provision", "created sandbox namespace %s", name)
+		r.Recorder.Eventf(run, nil, corev1.EventTypeNormal, opsv1alpha1.ReasonSandboxCreated, "Provision", "created sandbox namespace %s", name)
 	case err != nil:
 		return 0, err
 	case ns.Labels[resources.LabelDrillRun] != run.Name || ns.Labels[resources.LabelDrillRunNamespace] != run.Namespace:
@@ -92,13 +92,7 @@ func (r *DRDrillRunReconciler) reconcileProvisioning(ctx context.Context, s *dri
 		run.Status.Message = "waiting for the scratch PostgreSQL server to be ready"
 		return 0, nil // the pod watch brings us back
 	}
-	job := resources.DrillJob(run, policy, r.AgentImage, plan.Restore, int64(r.Timeouts.Restoring.Seconds()), plan.HasVolumes)
-	if err := r.createOnce(ctx, job); err != nil {
-		return 0, err
-	}
-	run.Status.Timings = &opsv1alpha1.PhaseTimings{Provision: &metav1.Duration{Duration: now.Sub(run.Status.StartTime.Time)}}
-	r.enterPhase(run, opsv1alpha1.DrillRunRestoring, now, fmt.Sprintf("restoring snapshot %s of BackupPolicy %s", plan.Restore.Snapshot, policy.Name))
-	return 0, nil
+	return 0, r.startRestore(ctx, s)
 }
 
 // createSandboxObjects creates what the sandbox holds. Everything is created
@@ -173,24 +167,6 @@ func (r *DRDrillRunReconciler) sandboxGone(ctx context.Context, run *opsv1alpha1
 	return "", nil
 }
 
-// createOnce creates an object unless it exists. It asks first: under the
-// sandbox's quota a second create is refused as over quota, not as
-// AlreadyExists.
-func (r *DRDrillRunReconciler) createOnce(ctx context.Context, o client.Object) error {
-	existing := o.DeepCopyObject().(client.Object)
-	err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(o), existing)
-	if err == nil {
-		return nil
-	}
-	if apierrors.IsNotFound(err) {
-		err = r.Create(ctx, o)
-	}
-	if err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("creating %T %s/%s: %w", o, o.GetNamespace(), o.GetName(), err)
-	}
-	return nil
-}
-
 func randomPassword() string {
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)
@@ -225,10 +201,10 @@ func (r *DRDrillRunReconciler) teardown(ctx context.Context, run *opsv1alpha1.DR
 		if err := r.Delete(ctx, &ns, client.Preconditions{UID: &ns.UID}); err != nil && !apierrors.IsNotFound(err) {
 			return err
 		}
-		r.Recorder.Eventf(run, nil, corev1.EventTypeNormal, opsv1alpha1.ReasonSandboxGone, "Teardown", "deleted sandbox namespace %s: %s", name, why)
+		r.Recorder.Eventf(run, nil, corev1.EventTypeNormal, opsv1alpha1.ReasonSandboxDeleted, "Teardown", "deleted sandbox namespace %s: %s", name, why)
 	}
 	if run.DeletionTimestamp.IsZero() {
-		setCondition(run, opsv1alpha1.ConditionSandboxDeleted, metav1.ConditionTrue, opsv1alpha1.ReasonSandboxGone,
+		setCondition(run, opsv1alpha1.ConditionSandboxDeleted, metav1.ConditionTrue, opsv1alpha1.ReasonSandboxDeleted,
 			fmt.Sprintf("sandbox %s deleted: %s", name, why))
 		// Persist the status before the finalizer goes.
 		if err := r.Status().Update(ctx, run); err != nil {

@@ -21,16 +21,28 @@ package controller
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+	"github.com/supportstack/operator/internal/agentapi"
+	"github.com/supportstack/operator/internal/resources"
 	"github.com/supportstack/operator/internal/testenv"
 )
 
@@ -119,4 +131,307 @@ func mustZone(t *testing.T, name string) *time.Location {
 		t.Fatal(err)
 	}
 	return loc
+}
+
+// completeJob finishes a Job as a cluster would: the pod terminates with
+// the agent's termination message first, then the Job controller marks the
+// Job finished (start three minutes before at).
+func completeJob(t *testing.T, job *batchv1.Job, succeeded bool, message string, at time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	name, ns := job.Name, job.Namespace
+	start := metav1.NewTime(at.Add(-3 * time.Minute))
+	end := metav1.NewTime(at)
+	labels := map[string]string{batchv1.JobNameLabel: name}
+	for k, v := range job.Spec.Template.Labels {
+		labels[k] = v
+	}
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name + "-pod", Namespace: ns, Labels: labels},
+		Spec:       *job.Spec.Template.Spec.DeepCopy(),
+	}
+	if err := k8sClient.Create(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	exit := int32(0)
+	if !succeeded {
+		exit = 1
+	}
+	pod.Status.Phase = corev1.PodSucceeded
+	if !succeeded {
+		pod.Status.Phase = corev1.PodFailed
+	}
+	pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "agent", Image: testAgentImage, State: corev1.ContainerState{
+		Terminated: &corev1.ContainerStateTerminated{ExitCode: exit, Message: message, StartedAt: start, FinishedAt: end},
+	}}}
+	if err := k8sClient.Status().Update(ctx, pod); err != nil {
+		t.Fatalf("pod status: %v", err)
+	}
+	job.Status.StartTime = &start
+	if succeeded {
+		job.Status.Succeeded = 1
+		job.Status.CompletionTime = &end
+		job.Status.Conditions = []batchv1.JobCondition{
+			{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue, LastTransitionTime: end, LastProbeTime: end},
+			{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, LastTransitionTime: end, LastProbeTime: end},
+		}
+	} else {
+		job.Status.Failed = 2
+		job.Status.Conditions = []batchv1.JobCondition{
+			{Type: batchv1.JobFailureTarget, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", LastTransitionTime: end, LastProbeTime: end},
+			{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", LastTransitionTime: end, LastProbeTime: end},
+		}
+	}
+	if err := k8sClient.Status().Update(ctx, job); err != nil {
+		t.Fatalf("job status: %v", err)
+	}
+}
+
+// createPolicyInputs creates what the sample policy refers to.
+func createPolicyInputs(t *testing.T, ns string) {
+	t.Helper()
+	ctx := context.Background()
+	for _, obj := range []client.Object{
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "restic", Namespace: ns}, StringData: map[string]string{"password": resticPassword}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "s3-credentials", Namespace: ns}, StringData: map[string]string{"AWS_ACCESS_KEY_ID": "AKIA", "AWS_SECRET_ACCESS_KEY": s3SecretKeyText}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "helpdesk-db", Namespace: ns}, StringData: map[string]string{"uri": databaseURI}},
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "helpdesk-db", Namespace: ns}, Spec: corev1.ServiceSpec{
+			Selector: map[string]string{"app": "postgres"},
+			Ports:    []corev1.ServicePort{{Port: 5432, TargetPort: intstr.FromInt32(5433)}},
+		}},
+		&corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "helpdesk-attachments", Namespace: ns}, Spec: corev1.PersistentVolumeClaimSpec{
+			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
+		}},
+	} {
+		if err := k8sClient.Create(ctx, obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func samplePolicy(t *testing.T, ns string) *opsv1alpha1.BackupPolicy {
+	t.Helper()
+	return sample(t, ns, "BackupPolicy", &opsv1alpha1.BackupPolicy{})
+}
+
+// drillFixture is a namespace with the sample BackupPolicy, its inputs, a
+// signing key and the sample DRDrill (suspended, so only run-now starts
+// runs, unless mutate says otherwise).
+func drillFixture(t *testing.T, mutate func(*opsv1alpha1.DRDrill)) *opsv1alpha1.DRDrill {
+	t.Helper()
+	ctx := context.Background()
+	ns := newNamespace(t)
+	createPolicyInputs(t, ns)
+	der, err := x509.MarshalPKCS8PrivateKey(testSigningKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keySecret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "drill-signing-key", Namespace: ns},
+		Data: map[string][]byte{"ed25519.key": pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})}}
+	if err := k8sClient.Create(ctx, keySecret); err != nil {
+		t.Fatal(err)
+	}
+	if err := k8sClient.Create(ctx, samplePolicy(t, ns)); err != nil {
+		t.Fatal(err)
+	}
+	drill := sample(t, ns, "DRDrill", &opsv1alpha1.DRDrill{})
+	drill.Spec.Suspend = true
+	if mutate != nil {
+		mutate(drill)
+	}
+	if err := k8sClient.Create(ctx, drill); err != nil {
+		t.Fatal(err)
+	}
+	return drill
+}
+
+func inPhase(phase opsv1alpha1.DrillRunPhase) func(*opsv1alpha1.DRDrillRun) error {
+	return func(r *opsv1alpha1.DRDrillRun) error {
+		if r.Status.Phase != phase {
+			return fmt.Errorf("phase %q (%s), want %s", r.Status.Phase, r.Status.Message, phase)
+		}
+		return nil
+	}
+}
+
+func runNow(t *testing.T, drill *opsv1alpha1.DRDrill, token string) {
+	t.Helper()
+	if err := update(t, k8sClient, drill, func(d *opsv1alpha1.DRDrill) {
+		if d.Annotations == nil {
+			d.Annotations = map[string]string{}
+		}
+		d.Annotations[AnnotationRunNow] = token
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runsOf waits until the drill has exactly n runs and returns them.
+func runsOf(t *testing.T, drill *opsv1alpha1.DRDrill, n int) []opsv1alpha1.DRDrillRun {
+	t.Helper()
+	var runs opsv1alpha1.DRDrillRunList
+	eventually(t, 30*time.Second, func() error {
+		if err := k8sClient.List(context.Background(), &runs, client.InNamespace(drill.Namespace), client.MatchingLabels{resources.LabelDrill: drill.Name}); err != nil {
+			return err
+		}
+		if len(runs.Items) != n {
+			names := []string{}
+			for _, r := range runs.Items {
+				names = append(names, r.Name+"="+string(r.Status.Phase))
+			}
+			return fmt.Errorf("%d runs %v, want %d", len(runs.Items), names, n)
+		}
+		return nil
+	})
+	return runs.Items
+}
+
+var testSigningKey = ed25519.NewKeyFromSeed([]byte("supportstack-drill-test-seed-32b"))
+
+// waitRun waits until the named run satisfies check.
+func waitRun(t *testing.T, ns, name string, check func(*opsv1alpha1.DRDrillRun) error) *opsv1alpha1.DRDrillRun {
+	t.Helper()
+	run := &opsv1alpha1.DRDrillRun{}
+	eventually(t, 30*time.Second, func() error {
+		if err := k8sClient.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, run); err != nil {
+			return err
+		}
+		return check(run)
+	})
+	return run
+}
+
+// actAsQuotaController fills in the sandbox quota's status, as
+// kube-controller-manager would: until then admission refuses every pod.
+func actAsQuotaController(t *testing.T, sandbox string) {
+	t.Helper()
+	eventually(t, 20*time.Second, func() error {
+		var q corev1.ResourceQuota
+		if err := k8sClient.Get(context.Background(), client.ObjectKey{Namespace: sandbox, Name: "sandbox"}, &q); err != nil {
+			return err
+		}
+		if q.Status.Hard != nil {
+			return nil
+		}
+		q.Status.Hard = q.Spec.Hard
+		q.Status.Used = corev1.ResourceList{}
+		for k := range q.Spec.Hard {
+			q.Status.Used[k] = resource.MustParse("0")
+		}
+		return k8sClient.Status().Update(context.Background(), &q)
+	})
+}
+
+// finishDrillJob completes the sandbox Job of an operation with the agent's
+// result.
+func finishDrillJob(t *testing.T, sandbox, operation string, res agentapi.DrillResult) {
+	t.Helper()
+	job := &batchv1.Job{}
+	eventually(t, 30*time.Second, func() error {
+		return k8sClient.Get(context.Background(), client.ObjectKey{Namespace: sandbox, Name: operation}, job)
+	})
+	completeJob(t, job, res.Error == "", string(res.Encode()), res.End)
+}
+
+func newWalkTimes(run *opsv1alpha1.DRDrillRun) walkTimes {
+	now := run.Status.StartTime.Time
+	return walkTimes{start: now, snapshot: now.Add(-3 * time.Hour), restoreStart: now.Add(time.Minute), restoreEnd: now.Add(5 * time.Minute), verifyEnd: now.Add(20 * time.Minute)}
+}
+
+// readyScratch marks the scratch PostgreSQL pod Ready, as the kubelet would.
+func readyScratch(t *testing.T, sandbox string) {
+	t.Helper()
+	eventually(t, 30*time.Second, func() error {
+		var pod corev1.Pod
+		if err := k8sClient.Get(context.Background(), client.ObjectKey{Namespace: sandbox, Name: resources.ScratchPostgresName}, &pod); err != nil {
+			return err
+		}
+		pod.Status.Phase = corev1.PodRunning
+		pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.Now()}}
+		return k8sClient.Status().Update(context.Background(), &pod)
+	})
+}
+
+func restoreResult(w walkTimes, snapshot string) agentapi.DrillResult {
+	return agentapi.DrillResult{Operation: "restore", Start: w.restoreStart, End: w.restoreEnd, Restored: []agentapi.Restored{
+		// The database's table list did not fit the termination message.
+		{Source: "tickets", Database: "helpdesk", ID: snapshot, Time: w.snapshot, ManifestSHA256: strings.Repeat("d", 64),
+			Manifest: agentapi.Manifest{Source: "tickets", Database: &agentapi.DatabaseManifest{Name: "helpdesk"}}},
+		{Source: "attachments", ID: "bbbbbbbb", Time: w.snapshot.Add(time.Minute), Manifest: agentapi.Manifest{Source: "attachments", Volume: &agentapi.VolumeManifest{Files: 3}}, Path: "/restore/data/attachments"},
+	}}
+}
+
+func verifyResult(w walkTimes, pass bool) agentapi.DrillResult {
+	res := agentapi.DrillResult{Operation: "verify", Start: w.restoreEnd.Add(time.Minute), End: w.verifyEnd, AllPassed: pass, Checks: []agentapi.CheckResult{
+		{Name: "tickets-present", Passed: true, Expected: ">= 1", Observed: "45000"},
+		{Name: "row-counts", Passed: pass, Expected: "public.articles=50000, public.tickets=45000 (±0%)", Observed: "public.articles=45000, public.tickets=45000"},
+		{Name: "attachments", Passed: true, Expected: "3 files", Observed: "3 files"},
+	}}
+	if !pass {
+		res.Checks[1].Message = "public.articles has 45000 rows, 50000 at backup (-10.00%)"
+	}
+	return res
+}
+
+// walk carries a run through every phase, restarting the manager in each
+// phase when restart is set, and returns the finished run.
+func walk(t *testing.T, drill *opsv1alpha1.DRDrill, runName string, pass, restart bool) *opsv1alpha1.DRDrillRun {
+	t.Helper()
+	ns := drill.Namespace
+	maybeRestart := func() {
+		if restart {
+			restartManager(t)
+		}
+	}
+	run := waitRun(t, ns, runName, inPhase(opsv1alpha1.DrillRunProvisioning))
+	sandbox := resources.SandboxNamespaceName(run)
+	w := newWalkTimes(run)
+	maybeRestart()
+	actAsQuotaController(t, sandbox)
+	readyScratch(t, sandbox)
+	waitRun(t, ns, runName, inPhase(opsv1alpha1.DrillRunRestoring))
+	maybeRestart()
+	finishDrillJob(t, sandbox, "restore", restoreResult(w, "aaaaaaaa"))
+	waitRun(t, ns, runName, inPhase(opsv1alpha1.DrillRunVerifying))
+	maybeRestart()
+	finishDrillJob(t, sandbox, "verify", verifyResult(w, pass))
+	want := opsv1alpha1.DrillRunPassed
+	if !pass {
+		want = opsv1alpha1.DrillRunFailed
+	}
+	waitRun(t, ns, runName, inPhase(want))
+	maybeRestart()
+	return waitRun(t, ns, runName, func(r *opsv1alpha1.DRDrillRun) error {
+		if r.Status.Evidence == nil {
+			return errors.New("no evidence yet")
+		}
+		return nil
+	})
+}
+
+// walkTimes are the moments of a passing run, from the fake clock.
+type walkTimes struct{ start, snapshot, restoreStart, restoreEnd, verifyEnd time.Time }
+
+// readyTeam waits until the team's status describes its current generation.
+func readyTeam(t *testing.T, key client.ObjectKey, wantReady metav1.ConditionStatus) *opsv1alpha1.SupportTeam {
+	t.Helper()
+	team := &opsv1alpha1.SupportTeam{}
+	eventually(t, 20*time.Second, func() error {
+		if err := k8sClient.Get(context.Background(), key, team); err != nil {
+			return err
+		}
+		c := condition(team, opsv1alpha1.ConditionReady)
+		if team.Status.ObservedGeneration != team.Generation || c == nil || c.Status != wantReady {
+			return fmt.Errorf("team %s: observedGeneration %d of %d, Ready %+v", key, team.Status.ObservedGeneration, team.Generation, c)
+		}
+		return nil
+	})
+	return team
+}
+
+// sampleTeam is config/samples' SupportTeam, in namespace ns.
+func sampleTeam(t *testing.T, ns string) *opsv1alpha1.SupportTeam {
+	t.Helper()
+	return sample(t, ns, "SupportTeam", &opsv1alpha1.SupportTeam{})
 }

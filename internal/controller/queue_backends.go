@@ -126,7 +126,7 @@ func (b *requestTrackerBackend) sync(ctx context.Context, team *opsv1alpha1.Supp
 		return backendSynced{}, err
 	}
 	if res.Writes > 0 {
-		b.recorder.Eventf(team, nil, corev1.EventTypeNormal, "RequestTrackerSynced", "SyncQueues",
+		b.recorder.Eventf(team, nil, corev1.EventTypeNormal, opsv1alpha1.ReasonRequestTrackerSynced, "SyncQueues",
 			"made %d changes in Request Tracker %s (disabled queues: %v)", res.Writes, b.spec.URL, res.Disabled)
 	}
 	return backendSynced{

@@ -42,29 +42,6 @@ import (
 	"github.com/supportstack/operator/internal/testenv"
 )
 
-// sampleTeam is config/samples' SupportTeam, in namespace ns.
-func sampleTeam(t *testing.T, ns string) *opsv1alpha1.SupportTeam {
-	t.Helper()
-	return sample(t, ns, "SupportTeam", &opsv1alpha1.SupportTeam{})
-}
-
-// readyTeam waits until the team's status describes its current generation.
-func readyTeam(t *testing.T, key client.ObjectKey, wantReady metav1.ConditionStatus) *opsv1alpha1.SupportTeam {
-	t.Helper()
-	team := &opsv1alpha1.SupportTeam{}
-	eventually(t, 20*time.Second, func() error {
-		if err := k8sClient.Get(context.Background(), key, team); err != nil {
-			return err
-		}
-		c := condition(team, opsv1alpha1.ConditionReady)
-		if team.Status.ObservedGeneration != team.Generation || c == nil || c.Status != wantReady {
-			return fmt.Errorf("team %s: observedGeneration %d of %d, Ready %+v", key, team.Status.ObservedGeneration, team.Generation, c)
-		}
-		return nil
-	})
-	return team
-}
-
 func TestSupportTeamStatusAndChildren(t *testing.T) {
 	ctx := context.Background()
 	ns := newNamespace(t)

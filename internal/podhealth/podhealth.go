@@ -13,6 +13,7 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
+
 // Package podhealth tells why a pod cannot make progress, from what the
 // scheduler and the kubelet wrote in its status: unschedulable, waiting for
 // a claim no volume will bind, an image the node does not have or cannot

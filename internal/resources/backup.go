@@ -19,7 +19,6 @@ package resources
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"regexp"
@@ -146,7 +145,6 @@ func BackupCronJob(policy *opsv1alpha1.BackupPolicy, operation, agentImage strin
 	case agentapi.OperationCheck:
 		schedule = string(spec.Check.Schedule)
 	}
-	cfg, _ := json.Marshal(AgentConfig(policy))
 	labels := Labels(LabelBackupPolicy, policy.Name)
 	labels[LabelOperation] = operation
 
@@ -174,7 +172,7 @@ func BackupCronJob(policy *opsv1alpha1.BackupPolicy, operation, agentImage strin
 		mounts = append(mounts, corev1.VolumeMount{Name: "repository", MountPath: spec.Repository.URL})
 	}
 
-	podSpec := agentPodSpec(agentImage, []string{operation, "--config", string(cfg)}, env, envFrom, volumes, mounts)
+	podSpec := agentPodSpec(agentImage, agentapi.Args(operation, AgentConfig(policy)), env, envFrom, volumes, mounts)
 	podSpec.ServiceAccountName = BackupServiceAccountName(policy)
 	return &batchv1.CronJob{
 		ObjectMeta: metav1.ObjectMeta{Name: BackupName(policy, operation), Namespace: policy.Namespace, Labels: labels},

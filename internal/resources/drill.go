@@ -17,7 +17,6 @@ limitations under the License.
 package resources
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -369,7 +368,6 @@ func (p DrillPlan) VerifyChecks(restored []agentapi.Restored) (agentapi.VerifyCo
 // repository secrets copied into the sandbox and the scratch server's URI.
 func DrillJob(run *opsv1alpha1.DRDrillRun, policy *opsv1alpha1.BackupPolicy, agentImage string, config agentapi.DrillConfig, deadline int64, withVolumes bool) *batchv1.Job {
 	operation := config.Operation()
-	cfg, _ := json.Marshal(config)
 	labels := SandboxLabels(run)
 	labels[LabelComponent] = ComponentDrillAgent
 	labels[LabelOperation] = operation
@@ -393,7 +391,7 @@ func DrillJob(run *opsv1alpha1.DRDrillRun, policy *opsv1alpha1.BackupPolicy, age
 			ActiveDeadlineSeconds: ptr.To(deadline),
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec:       agentPodSpec(agentImage, []string{operation, "--config", string(cfg)}, env, envFrom, volumes, mounts),
+				Spec:       agentPodSpec(agentImage, agentapi.Args(operation, config), env, envFrom, volumes, mounts),
 			},
 		},
 	}

@@ -187,7 +187,7 @@ func TestRealCluster(t *testing.T) {
 // scratchSQL runs a query in a sandbox's scratch PostgreSQL server.
 func scratchSQL(t *testing.T, c cluster, sandbox, query string) string {
 	t.Helper()
-	return strings.TrimSpace(c.run(t, "exec", "-n", sandbox, "scratch-postgres", "--", "psql", "-tA", "-h", "127.0.0.1", "-U", "postgres", "-d", "helpdesk", "-c", query))
+	return strings.TrimSpace(c.run(t, "exec", "-n", sandbox, "scratch-postgres", "--", "psql", "-tA", "-h", "/var/run/postgresql", "-U", "postgres", "-d", "helpdesk", "-c", query))
 }
 
 // sourceSQL runs a query in the help desk's database.

@@ -84,9 +84,22 @@ func TestLayers(t *testing.T) {
 		{"the reconcilers do not link the agent", "internal/controller", func(d string) bool {
 			return d != module+"/internal/agent" && !strings.Contains(d, "pgx")
 		}},
-		{"no binary links the test environment", "cmd/supportstack", func(d string) bool {
-			return d != module+"/internal/testenv"
+		{"schedule is the standard library and the cron parser", "internal/schedule", func(d string) bool {
+			return standardLibraryOnly(d) || d == module+"/internal/schedule" || strings.HasPrefix(d, "github.com/robfig/cron")
 		}},
+		{"the agent binary knows no Kubernetes", "cmd/agent", func(d string) bool {
+			return !strings.HasPrefix(d, "k8s.io/") && !strings.HasPrefix(d, "sigs.k8s.io/") && !strings.HasPrefix(d, module+"/internal/controller")
+		}},
+	}
+	// No binary links the test servers (envtest, PostgreSQL, Request Tracker).
+	for _, bin := range []string{"cmd", "cmd/agent", "cmd/supportstack"} {
+		cases = append(cases, struct {
+			name    string
+			pkg     string
+			allowed func(dep string) bool
+		}{bin + " links no test server", bin, func(d string) bool {
+			return d != module+"/internal/testenv" && d != module+"/internal/agent/pgtest" && d != module+"/internal/queues/rttest"
+		}})
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -16,7 +16,8 @@ limitations under the License.
 
 // Package pgtest runs a private PostgreSQL server (Debian's postgresql
 // package) on loopback for data-path tests: its own data directory, a
-// password-protected superuser, stopped when the test ends.
+// password-protected superuser, stopped when the test ends. Test code only:
+// no binary may import it.
 package pgtest
 
 import (

@@ -17,7 +17,8 @@ limitations under the License.
 // Package rttest runs a private Request Tracker 5 (Debian's request-tracker5,
 // rt5-db-sqlite, rt5-standalone) on loopback for tests: its own SQLite
 // database and site configuration in a temporary directory, so the
-// package's own configuration and database are never touched.
+// package's own configuration and database are never touched. Test code
+// only: no binary may import it.
 package rttest
 
 import (
