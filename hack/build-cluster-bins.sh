@@ -33,6 +33,8 @@ OUT="${ROOT}/bin/cluster"
 KUBE_ROUTER_SRC="${KUBE_ROUTER_SRC:-${ROOT}/../shared/third_party/kube-router-${KUBE_ROUTER_VERSION}-src.tar.gz}"
 mkdir -p "${OUT}"
 log() { echo "build-cluster-bins: $*" >&2; }
+# shellcheck source=hack/lib/k8s-build.sh
+source "${ROOT}/hack/lib/k8s-build.sh"
 # timed NAME CMD...: runs CMD and logs how long it took.
 timed() {
   local name="$1" start=${SECONDS}
@@ -63,36 +65,7 @@ build_k8s() {
   done
   ((${#need[@]})) || return 0
   log "building ${need[*]} from k8s.io/kubernetes@${K8S_VERSION} (kubelet takes ~5 min cold on 2 cores)"
-  local work="${OUT}/.build-k8s" staging_minor="v0.${K8S_VERSION#v1.}" modfile
-  rm -rf "${work}" && mkdir -p "${work}"
-  modfile="$(cd "${work}" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@${K8S_VERSION}" | sed -n 's/.*"GoMod": "\(.*\)",*/\1/p')"
-  {
-    echo "module supportstack.local/k8sbuild"
-    echo
-    echo "go 1.25"
-    echo
-    echo "require k8s.io/kubernetes ${K8S_VERSION}"
-    echo
-    grep -Eo '^\s*k8s\.io/[a-z0-9-]+ => \./staging/src/k8s\.io/[a-z0-9-]+' "${modfile}" |
-      awk -v v="${staging_minor}" '{print "replace " $1 " => " $1 " " v}'
-  } >"${work}/go.mod"
-  cat >"${work}/tools.go" <<'GO'
-//go:build tools
-
-package k8sbuild
-
-import (
-	_ "k8s.io/kubernetes/cmd/kube-proxy"
-	_ "k8s.io/kubernetes/cmd/kubelet"
-)
-GO
-  (cd "${work}" && GOFLAGS=-mod=mod go mod tidy -e >/dev/null 2>&1 || true)
-  for b in "${need[@]}"; do
-    log "go build ${b}"
-    (cd "${work}" && GOFLAGS=-mod=mod CGO_ENABLED=0 timed "${b}" go build -trimpath -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=${K8S_VERSION} -X k8s.io/client-go/pkg/version.gitVersion=${K8S_VERSION}" -o "${OUT}/${b}.tmp" "k8s.io/kubernetes/cmd/${b}")
-    mv "${OUT}/${b}.tmp" "${OUT}/${b}"
-  done
-  rm -rf "${work}"
+  timed "${need[*]}" build_k8s_commands "${K8S_VERSION}" "${OUT}" "${need[@]}"
 }
 build_k8s
 

@@ -21,6 +21,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${ROOT}/bin/k8s/${K8S_VERSION}"
 mkdir -p "${OUT}"
 log() { echo "setup-k8s: $*" >&2; }
+# shellcheck source=hack/lib/k8s-build.sh
+source "${ROOT}/hack/lib/k8s-build.sh"
 
 need=()
 for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
@@ -29,41 +31,7 @@ done
 
 if ((${#need[@]})); then
   log "building ${need[*]} from k8s.io/kubernetes@${K8S_VERSION} (first build takes several minutes)"
-  work="${OUT}/.build"
-  rm -rf "${work}" && mkdir -p "${work}"
-  staging_minor="v0.${K8S_VERSION#v1.}"
-  # k8s.io/kubernetes' own go.mod lists its staging modules as local replaces;
-  # point each of them at the published tag instead.
-  modfile="$(cd "${work}" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@${K8S_VERSION}" | sed -n 's/.*"GoMod": "\(.*\)",*/\1/p')"
-  {
-    echo "module supportstack.local/k8sbuild"
-    echo
-    echo "go 1.25"
-    echo
-    echo "require k8s.io/kubernetes ${K8S_VERSION}"
-    echo
-    grep -Eo '^\s*k8s\.io/[a-z0-9-]+ => \./staging/src/k8s\.io/[a-z0-9-]+' "${modfile}" |
-      awk -v v="${staging_minor}" '{print "replace " $1 " => " $1 " " v}'
-  } >"${work}/go.mod"
-  cat >"${work}/tools.go" <<'GO'
-//go:build tools
-
-package k8sbuild
-
-import (
-	_ "k8s.io/kubernetes/cmd/kube-apiserver"
-	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
-	_ "k8s.io/kubernetes/cmd/kube-scheduler"
-	_ "k8s.io/kubernetes/cmd/kubectl"
-)
-GO
-  (cd "${work}" && GOFLAGS=-mod=mod go mod tidy -e >/dev/null 2>&1 || true)
-  for b in "${need[@]}"; do
-    log "go build ${b}"
-    (cd "${work}" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=${K8S_VERSION} -X k8s.io/client-go/pkg/version.gitVersion=${K8S_VERSION}" -o "${OUT}/${b}.tmp" "k8s.io/kubernetes/cmd/${b}")
-    mv "${OUT}/${b}.tmp" "${OUT}/${b}"
-  done
-  rm -rf "${work}"
+  build_k8s_commands "${K8S_VERSION}" "${OUT}" "${need[@]}"
 fi
 
 if [[ ! -x "${OUT}/etcd" ]]; then

@@ -72,6 +72,14 @@ func diagnose(pod *corev1.Pod, claims map[string]*corev1.PersistentVolumeClaim) 
 	if !pod.DeletionTimestamp.IsZero() || pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
 		return nil
 	}
+	if p := containerProblem(pod); p != nil {
+		return p
+	}
+	return schedulingProblem(pod, claims)
+}
+
+// containerProblem is a container the kubelet cannot start or keep running.
+func containerProblem(pod *corev1.Pod) *Problem {
 	since := pod.CreationTimestamp.Time
 	if s := pod.Status.StartTime; s != nil {
 		since = s.Time
@@ -105,6 +113,12 @@ func diagnose(pod *corev1.Pod, claims map[string]*corev1.PersistentVolumeClaim) 
 		}
 		return problem
 	}
+	return nil
+}
+
+// schedulingProblem is a pod the scheduler cannot place: for want of a
+// bound claim, or of a node.
+func schedulingProblem(pod *corev1.Pod, claims map[string]*corev1.PersistentVolumeClaim) *Problem {
 	for _, c := range pod.Status.Conditions {
 		if c.Type != corev1.PodScheduled || c.Status != corev1.ConditionFalse || c.Reason != corev1.PodReasonUnschedulable {
 			continue

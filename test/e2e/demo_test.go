@@ -166,6 +166,7 @@ func TestRealCluster(t *testing.T) {
 	t.Run("the restored database equals the source at backup time", func(t *testing.T) { restoredEqualsSource(t, c) })
 	t.Run("the sandbox and the backup pods reach only what they must", func(t *testing.T) { isolation(t, c) })
 	t.Run("pods that cannot run are diagnosed", func(t *testing.T) { stuckPods(t, c) })
+	t.Run("the operator's probes and HTTPS metrics answer", func(t *testing.T) { metrics(t, c) })
 	t.Run("the operator met no RBAC refusal", func(t *testing.T) {
 		logs := c.run(t, "logs", "-n", "supportstack-system", "deploy/supportstack-controller-manager")
 		for _, line := range strings.Split(logs, "\n") {
@@ -284,4 +285,40 @@ func demoBackupJob(t *testing.T, c cluster) string {
 		t.Fatal("the demo's backup Job is gone")
 	}
 	return out
+}
+
+// metrics reads the manager's HTTPS metrics endpoint from the node as
+// Prometheus would: with the token of a ServiceAccount bound to the
+// metrics-reader ClusterRole it answers; with one that is not, it refuses.
+func metrics(t *testing.T, c cluster) {
+	ready := c.run(t, "get", "pods", "-n", "supportstack-system", "-l", "control-plane=controller-manager",
+		"-o", `jsonpath={.items[0].status.conditions[?(@.type=="Ready")].status} {.items[0].status.podIP}`)
+	status, ip, _ := strings.Cut(strings.TrimSpace(ready), " ")
+	if status != "True" || ip == "" {
+		t.Fatalf("manager pod: %q", ready)
+	}
+	for _, sa := range []string{"e2e-metrics", "e2e-nobody"} {
+		c.run(t, "create", "serviceaccount", "-n", "supportstack-system", sa)
+	}
+	c.run(t, "create", "clusterrolebinding", "e2e-metrics", "--clusterrole=supportstack-metrics-reader", "--serviceaccount=supportstack-system:e2e-metrics")
+	scrape := func(sa string) (string, error) {
+		token := strings.TrimSpace(c.run(t, "create", "token", "-n", "supportstack-system", sa))
+		return c.try("--server", "https://"+ip+":8443", "--insecure-skip-tls-verify", "--token", token, "get", "--raw", "/metrics")
+	}
+	var out string
+	waitFor(t, 30*time.Second, func() error { // the binding reaches the authorizer's cache
+		var err error
+		if out, err = scrape("e2e-metrics"); err != nil {
+			return fmt.Errorf("%v: %s", err, out)
+		}
+		return nil
+	})
+	for _, want := range []string{"controller_runtime_reconcile_total", "supportstack_backup_last_success_timestamp_seconds"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if out, err := scrape("e2e-nobody"); err == nil || !strings.Contains(out, "Forbidden") {
+		t.Errorf("an unauthorised reader got: %v %.200s", err, out)
+	}
 }

@@ -49,8 +49,9 @@ func TestDockerfilesMatchTheLocalImages(t *testing.T) {
 	if install == nil {
 		t.Fatal("Dockerfile.agent has no apt-get install line")
 	}
-	var docker []string
-	for _, f := range strings.Fields(strings.ReplaceAll(install[1], "\\", " ")) {
+	fields := strings.Fields(strings.ReplaceAll(install[1], "\\", " "))
+	docker := make([]string, 0, len(fields))
+	for _, f := range fields {
 		docker = append(docker, strings.SplitN(f, "=", 2)[0])
 	}
 	// hack/images.sh: mmdebstrap_dir "$1" minbase PKG,PKG,... in agent_base.

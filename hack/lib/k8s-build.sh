@@ -1,0 +1,36 @@
+# Sourced by hack/setup-k8s.sh and hack/build-cluster-bins.sh.
+#
+# build_k8s_commands VERSION OUT COMMAND...: builds k8s.io/kubernetes/cmd/<COMMAND>
+# at VERSION into OUT through a throwaway module that replaces every
+# k8s.io/<staging> module with its published v0.<minor>.<patch> tag
+# (k8s.io/kubernetes' own go.mod points them at ./staging, which a module
+# download does not have). Needs a log function.
+build_k8s_commands() {
+  local version="$1" out="$2"
+  shift 2
+  local work="${out}/.build-k8s" staging_minor="v0.${version#v1.}" modfile b
+  rm -rf "${work}" && mkdir -p "${work}"
+  modfile="$(cd "${work}" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@${version}" | sed -n 's/.*"GoMod": "\(.*\)",*/\1/p')"
+  {
+    echo "module supportstack.local/k8sbuild"
+    echo
+    echo "go 1.25"
+    echo
+    echo "require k8s.io/kubernetes ${version}"
+    echo
+    grep -Eo '^\s*k8s\.io/[a-z0-9-]+ => \./staging/src/k8s\.io/[a-z0-9-]+' "${modfile}" |
+      awk -v v="${staging_minor}" '{print "replace " $1 " => " $1 " " v}'
+  } >"${work}/go.mod"
+  {
+    printf '//go:build tools\n\npackage k8sbuild\n\nimport (\n'
+    for b in "$@"; do printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "${b}"; done
+    printf ')\n'
+  } >"${work}/tools.go"
+  (cd "${work}" && GOFLAGS=-mod=mod go mod tidy -e >/dev/null 2>&1 || true)
+  for b in "$@"; do
+    log "go build ${b}"
+    (cd "${work}" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=${version} -X k8s.io/client-go/pkg/version.gitVersion=${version}" -o "${out}/${b}.tmp" "k8s.io/kubernetes/cmd/${b}")
+    mv "${out}/${b}.tmp" "${out}/${b}"
+  done
+  rm -rf "${work}"
+}
