@@ -285,7 +285,7 @@ func (r *BackupPolicyReconciler) reconcileChildren(ctx context.Context, policy *
 		cj := resources.BackupCronJob(policy, op, r.AgentImage)
 		if err := createOrPatch(ctx, r.Client, r.Recorder, policy, cj, func(existing *batchv1.CronJob) {
 			existing.Labels = mergeLabels(existing.Labels, cj.Labels)
-			existing.Spec = cj.Spec
+			setSpec(&existing.Spec, cj.Spec)
 		}); err != nil {
 			return err
 		}
@@ -293,7 +293,7 @@ func (r *BackupPolicyReconciler) reconcileChildren(ctx context.Context, policy *
 	np := resources.BackupNetworkPolicy(policy, peers)
 	return createOrPatch(ctx, r.Client, r.Recorder, policy, np, func(existing *networkingv1.NetworkPolicy) {
 		existing.Labels = mergeLabels(existing.Labels, np.Labels)
-		existing.Spec = np.Spec
+		setSpec(&existing.Spec, np.Spec)
 	})
 }
 

@@ -23,6 +23,7 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -59,6 +60,16 @@ func createOrPatch[T client.Object](ctx context.Context, c client.Client, rec ev
 		rec.Eventf(owner, obj, corev1.EventTypeNormal, opsv1alpha1.ReasonApplied, "Apply", "%s %s %s", res, kind, obj.GetName())
 	}
 	return nil
+}
+
+// setSpec puts the desired spec in place unless the stored one already
+// holds it: fields the desired spec leaves unset are the API server's
+// defaults in the stored object, not differences, so a spec in shape makes
+// createOrPatch send no request and record no event.
+func setSpec[T any](existing *T, desired T) {
+	if !equality.Semantic.DeepDerivative(desired, *existing) {
+		*existing = desired
+	}
 }
 
 // mergeLabels adds the desired labels to existing ones, keeping labels

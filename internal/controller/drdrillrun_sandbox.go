@@ -112,7 +112,7 @@ func (r *DRDrillRunReconciler) createSandboxObjects(ctx context.Context, run *op
 	for _, np := range resources.SandboxNetworkPolicies(run, peer) {
 		if err := createOrPatch(ctx, r.Client, r.Recorder, run, np, func(existing *networkingv1.NetworkPolicy) {
 			existing.Labels = mergeLabels(existing.Labels, np.Labels)
-			existing.Spec = np.Spec
+			setSpec(&existing.Spec, np.Spec)
 		}); err != nil {
 			return err
 		}

@@ -205,7 +205,8 @@ func TestSteadyStateMakesNoWrites(t *testing.T) {
 	}
 	// Let the manager finish the reconciles its own writes triggered.
 	settled := settle(t, func() string { return strings.Join(versions(), ",") })
-	r := &SupportTeamReconciler{Client: k8sClient, Recorder: &events.FakeRecorder{}, Clock: fakeClock}
+	c, writes := countingClient(t)
+	r := &SupportTeamReconciler{Client: c, Recorder: &events.FakeRecorder{}, Clock: fakeClock}
 	for i := 0; i < 3; i++ {
 		res, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(team)})
 		if err != nil {
@@ -217,6 +218,9 @@ func TestSteadyStateMakesNoWrites(t *testing.T) {
 	}
 	if after := strings.Join(versions(), ","); after != settled {
 		t.Errorf("resource versions changed from %v to %v: a steady-state reconcile wrote", settled, after)
+	}
+	if n := writes.Load(); n != 0 {
+		t.Errorf("3 steady-state reconciles sent %d write requests, want 0", n)
 	}
 }
 
