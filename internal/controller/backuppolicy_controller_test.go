@@ -73,6 +73,20 @@ func readyPolicy(p *opsv1alpha1.BackupPolicy) error {
 	return nil
 }
 
+// readySamplePolicy creates the sample policy and its inputs in a new
+// namespace and waits until it is Ready.
+func readySamplePolicy(t *testing.T) *opsv1alpha1.BackupPolicy {
+	t.Helper()
+	ns := newNamespace(t)
+	createPolicyInputs(t, ns)
+	policy := samplePolicy(t, ns)
+	if err := k8sClient.Create(context.Background(), policy); err != nil {
+		t.Fatal(err)
+	}
+	waitPolicy(t, client.ObjectKeyFromObject(policy), readyPolicy)
+	return policy
+}
+
 func TestBackupPolicyChildren(t *testing.T) {
 	ctx := context.Background()
 	ns := newNamespace(t)
@@ -409,14 +423,8 @@ func stuckPod(t *testing.T, job *batchv1.Job, image string) {
 // an event within seconds.
 func TestBackupNowAndStuckPods(t *testing.T) {
 	ctx := context.Background()
-	ns := newNamespace(t)
-	createPolicyInputs(t, ns)
-	policy := samplePolicy(t, ns)
-	if err := k8sClient.Create(ctx, policy); err != nil {
-		t.Fatal(err)
-	}
-	key := client.ObjectKeyFromObject(policy)
-	waitPolicy(t, key, readyPolicy)
+	policy := readySamplePolicy(t)
+	ns, key := policy.Namespace, client.ObjectKeyFromObject(policy)
 	backupNow := func(token string) {
 		t.Helper()
 		if err := update(t, k8sClient, policy, func(p *opsv1alpha1.BackupPolicy) {
@@ -504,14 +512,8 @@ func TestBackupNowAndStuckPods(t *testing.T) {
 // defaults in the stored objects are not differences to patch away.
 func TestBackupPolicySteadyStateMakesNoWrites(t *testing.T) {
 	ctx := context.Background()
-	ns := newNamespace(t)
-	createPolicyInputs(t, ns)
-	policy := samplePolicy(t, ns)
-	if err := k8sClient.Create(ctx, policy); err != nil {
-		t.Fatal(err)
-	}
-	key := client.ObjectKeyFromObject(policy)
-	waitPolicy(t, key, readyPolicy)
+	policy := readySamplePolicy(t)
+	ns, key := policy.Namespace, client.ObjectKeyFromObject(policy)
 	settle(t, func() string {
 		p := &opsv1alpha1.BackupPolicy{}
 		if err := k8sClient.Get(ctx, key, p); err != nil {

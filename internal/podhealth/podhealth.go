@@ -119,6 +119,9 @@ func containerProblem(pod *corev1.Pod) *Problem {
 // schedulingProblem is a pod the scheduler cannot place: for want of a
 // bound claim, or of a node.
 func schedulingProblem(pod *corev1.Pod, claims map[string]*corev1.PersistentVolumeClaim) *Problem {
+	if !isUnschedulable(pod) {
+		return nil
+	}
 	for _, c := range pod.Status.Conditions {
 		if c.Type != corev1.PodScheduled || c.Status != corev1.ConditionFalse || c.Reason != corev1.PodReasonUnschedulable {
 			continue
@@ -185,11 +188,16 @@ func oneLine(s string) string {
 	return s
 }
 
-// Claims names the PersistentVolumeClaims the pods mount.
+// Claims names the PersistentVolumeClaims that Diagnose needs to see: those
+// mounted by pods the scheduler could not place. Other pods' claims do not
+// matter, so a reconcile reads none while every pod is scheduled.
 func Claims(pods []corev1.Pod) []string {
 	seen := map[string]bool{}
 	var names []string
 	for _, p := range pods {
+		if !isUnschedulable(&p) {
+			continue
+		}
 		for _, v := range p.Spec.Volumes {
 			if c := v.PersistentVolumeClaim; c != nil && !seen[c.ClaimName] {
 				seen[c.ClaimName] = true
@@ -199,4 +207,14 @@ func Claims(pods []corev1.Pod) []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// isUnschedulable is true when the scheduler could not place the pod.
+func isUnschedulable(pod *corev1.Pod) bool {
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
+			return true
+		}
+	}
+	return false
 }

@@ -125,11 +125,19 @@ func TestDiagnose(t *testing.T) {
 }
 
 func TestClaims(t *testing.T) {
-	pods := []corev1.Pod{pod("a", func(*corev1.Pod) {}), pod("b", func(p *corev1.Pod) {
+	withRestored := func(p *corev1.Pod) {
 		p.Spec.Volumes = append(p.Spec.Volumes, corev1.Volume{Name: "r", VolumeSource: corev1.VolumeSource{
 			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "restored"}}})
+	}
+	pods := []corev1.Pod{pod("a", unschedulable("no volume")), pod("b", func(p *corev1.Pod) {
+		withRestored(p)
+		unschedulable("no volume")(p)
 	})}
 	if got := Claims(pods); len(got) != 2 || got[0] != "attachments" || got[1] != "restored" {
 		t.Errorf("Claims = %v", got)
+	}
+	// Scheduled pods need no claim read.
+	if got := Claims([]corev1.Pod{pod("c", withRestored)}); len(got) != 0 {
+		t.Errorf("Claims of a scheduled pod = %v, want none", got)
 	}
 }

@@ -121,7 +121,7 @@ func leftovers(t *testing.T, dir string) []string {
 // demo-down leaves nothing behind.
 func TestRealCluster(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("the real-pod cluster needs root (make test runs it as root in CI)")
+		t.Fatal("the real-pod cluster runs a kubelet, containerd and NetworkPolicy enforcement: run make test as root")
 	}
 	assets := os.Getenv("K8S_ASSETS")
 	if assets == "" {
