@@ -171,6 +171,7 @@ func TestKilledMidRun(t *testing.T) {
 		"--termination-log", filepath.Join(t.TempDir(), "termination"), "--pg-dump", slowDump)
 	cmd.Env = append(append([]string{}, f.env...), "TEST_PG_URI="+f.pg.URI("postgres"))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	becomeSubreaper(t)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -183,6 +184,7 @@ func TestKilledMidRun(t *testing.T) {
 	}
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	_ = cmd.Wait()
+	reapGroup(t, cmd.Process.Pid)
 
 	if got := f.dataSnapshots(t); got != baseline {
 		t.Errorf("%d database snapshots after the kill, %d before", got, baseline)
@@ -195,4 +197,60 @@ func TestKilledMidRun(t *testing.T) {
 	if locks := strings.TrimSpace(string(f.restic(t, "list", "locks", "--no-lock"))); locks != "" {
 		t.Errorf("locks left: %s", locks)
 	}
+}
+
+// becomeSubreaper makes the test process adopt its orphaned grandchildren.
+// A killed agent's restic child is otherwise reparented to PID 1, and where
+// PID 1 reaps late or never (a CI container), the zombie still answers
+// kill(pid, 0): restic then takes its lock for a live one and keeps it.
+func becomeSubreaper(t *testing.T) {
+	const prSetChildSubreaper = 36
+	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0); errno != 0 {
+		t.Fatalf("prctl(PR_SET_CHILD_SUBREAPER): %v", errno)
+	}
+}
+
+// reapGroup waits until no process of the process group is left, reaping
+// the ones reparented to this (subreaper) process.
+func reapGroup(t *testing.T, pgid int) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		left := groupMembers(pgid)
+		if len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("processes %v of the killed group are still there", left)
+		}
+		for _, pid := range left {
+			var ws syscall.WaitStatus
+			_, _ = syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// groupMembers lists the processes (zombies included) of a process group.
+func groupMembers(pgid int) []int {
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range entries {
+		var pid int
+		if _, err := fmt.Sscanf(e.Name(), "%d", &pid); err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// Fields after the command name (which may hold spaces) in ")":
+		// state ppid pgrp ...
+		rest := string(stat[strings.LastIndexByte(string(stat), ')')+1:])
+		var state string
+		var ppid, pgrp int
+		if _, err := fmt.Sscanf(rest, " %s %d %d", &state, &ppid, &pgrp); err == nil && pgrp == pgid {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
