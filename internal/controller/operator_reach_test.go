@@ -1,0 +1,207 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"github.com/supportstack/operator/internal/resources"
+	"github.com/supportstack/operator/internal/testenv"
+)
+
+// operatorIdentity is the operator's ServiceAccount as config/default
+// deploys it (test/generated keeps the admission policies in step).
+const operatorIdentity = "system:serviceaccount:supportstack-system:supportstack-controller-manager"
+
+// asOperator is a client with exactly the operator's rights: the generated
+// manager ClusterRole bound to its ServiceAccount, used through
+// impersonation, so the admission policies see the operator's identity.
+func asOperator(t *testing.T) client.Client {
+	t.Helper()
+	ctx := context.Background()
+	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "rbac", "role.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var role rbacv1.ClusterRole
+	if err := yaml.Unmarshal(raw, &role); err != nil {
+		t.Fatal(err)
+	}
+	role.ObjectMeta = metav1.ObjectMeta{Name: "test-operator-reach-manager"}
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: role.Name},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: "supportstack-controller-manager", Namespace: "supportstack-system"}},
+	}
+	for _, obj := range []client.Object{&role, binding} {
+		if err := k8sClient.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatal(err)
+		}
+	}
+	cfg := rest.CopyConfig(env.Config)
+	cfg.Impersonate = rest.ImpersonationConfig{
+		UserName: operatorIdentity,
+		Groups:   []string{"system:serviceaccounts", "system:serviceaccounts:supportstack-system", "system:authenticated"},
+	}
+	c, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestOperatorReach acts as the operator's ServiceAccount would after a
+// bug: its ClusterRole allows pods, Secrets and Jobs anywhere and namespace
+// deletion, and the operator-reach admission policy refuses each outside
+// the drill sandboxes, while what the operator really does still passes.
+func TestOperatorReach(t *testing.T) {
+	ctx := context.Background()
+	op := asOperator(t)
+	plain, other := newNamespace(t), newNamespace(t)
+	sandbox := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "drill-", Labels: map[string]string{resources.LabelDrillRun: "nightly-1", resources.LabelDrillRunNamespace: plain}}}
+	if err := k8sClient.Create(ctx, sandbox); err != nil {
+		t.Fatal(err)
+	}
+
+	pod := func(ns string) *corev1.Pod {
+		return &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{GenerateName: "reach-", Namespace: ns},
+			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "supportstack/busybox:dev"}}},
+		}
+	}
+	secret := func(ns string) *corev1.Secret {
+		return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{GenerateName: "reach-", Namespace: ns}, StringData: map[string]string{"k": "v"}}
+	}
+	job := func(ns string, mutate func(*batchv1.Job)) *batchv1.Job {
+		j := &batchv1.Job{
+			ObjectMeta: metav1.ObjectMeta{GenerateName: "reach-", Namespace: ns},
+			Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+				RestartPolicy: corev1.RestartPolicyNever,
+				Containers:    []corev1.Container{{Name: "c", Image: "supportstack/agent:dev"}},
+			}}},
+		}
+		if mutate != nil {
+			mutate(j)
+		}
+		return j
+	}
+	// A backup run on demand, as BackupNowJob and the reconciler make it.
+	backupNow := func(j *batchv1.Job) {
+		j.Labels = map[string]string{resources.LabelBackupPolicy: "helpdesk"}
+		j.OwnerReferences = []metav1.OwnerReference{{APIVersion: "batch/v1", Kind: "CronJob", Name: "helpdesk-backup", UID: types.UID("0c4a4c0e-0000-4000-8000-000000000001"), Controller: ptr.To(true)}}
+		j.Spec.Template.Spec.ServiceAccountName = "helpdesk-backup-agent"
+	}
+
+	// The API server loads new policies and bindings asynchronously: wait
+	// (with a dry run, which persists nothing) until the policy answers.
+	eventually(t, 20*time.Second, func() error {
+		err := op.Create(ctx, secret(plain), client.DryRunAll)
+		if err == nil || !strings.Contains(err.Error(), "only in its drill sandboxes") {
+			return fmt.Errorf("operator-reach policy not in force yet: %v", err)
+		}
+		return nil
+	})
+
+	refused := []struct {
+		name, want string
+		do         func() error
+	}{
+		{"pod in kube-system", "creates pods only in its drill sandboxes", func() error { return op.Create(ctx, pod("kube-system")) }},
+		{"pod in a team namespace", "creates pods only in its drill sandboxes", func() error { return op.Create(ctx, pod(plain)) }},
+		{"Secret in a team namespace", "creates secrets only in its drill sandboxes", func() error { return op.Create(ctx, secret(plain)) }},
+		{"Secret in kube-system", "creates secrets only in its drill sandboxes", func() error { return op.Create(ctx, secret("kube-system")) }},
+		{"Job in kube-system", "creates Jobs only in its drill sandboxes or as a backup run on demand", func() error { return op.Create(ctx, job("kube-system", nil)) }},
+		{"Job posing as a backup run with another identity", "creates Jobs only in its drill sandboxes or as a backup run on demand", func() error {
+			return op.Create(ctx, job(plain, func(j *batchv1.Job) { backupNow(j); j.Spec.Template.Spec.ServiceAccountName = "default" }))
+		}},
+		{"Job of another CronJob", "creates Jobs only in its drill sandboxes or as a backup run on demand", func() error {
+			return op.Create(ctx, job(plain, func(j *batchv1.Job) { backupNow(j); j.OwnerReferences[0].Name = "someone-elses" }))
+		}},
+		{"deleting a team namespace", "deletes only its drill sandboxes", func() error {
+			return op.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: plain}})
+		}},
+		{"deleting another namespace", "deletes only its drill sandboxes", func() error {
+			return op.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: other}})
+		}},
+	}
+	for _, tc := range refused {
+		err := tc.do()
+		if !apierrors.IsForbidden(err) && !apierrors.IsInvalid(err) {
+			t.Errorf("%s: %v, want refused at admission", tc.name, err)
+			continue
+		}
+		if !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want the message to say %q", tc.name, err, tc.want)
+		}
+	}
+	for _, ns := range []string{plain, other, "kube-system"} {
+		var pods corev1.PodList
+		if err := k8sClient.List(ctx, &pods, client.InNamespace(ns)); err != nil {
+			t.Fatal(err)
+		}
+		var jobs batchv1.JobList
+		if err := k8sClient.List(ctx, &jobs, client.InNamespace(ns)); err != nil {
+			t.Fatal(err)
+		}
+		if len(pods.Items)+len(jobs.Items) != 0 {
+			t.Errorf("%s holds %d pods and %d Jobs after the refusals", ns, len(pods.Items), len(jobs.Items))
+		}
+		var n corev1.Namespace
+		if err := k8sClient.Get(ctx, client.ObjectKey{Name: ns}, &n); err != nil || n.DeletionTimestamp != nil {
+			t.Errorf("namespace %s: %v, deleting %v", ns, err, n.DeletionTimestamp)
+		}
+	}
+
+	// What the operator does by design still passes.
+	allowed := []struct {
+		name string
+		do   func() error
+	}{
+		{"pod in a sandbox", func() error { return op.Create(ctx, pod(sandbox.Name)) }},
+		{"Secret in a sandbox", func() error { return op.Create(ctx, secret(sandbox.Name)) }},
+		{"Job in a sandbox", func() error { return op.Create(ctx, job(sandbox.Name, nil)) }},
+		{"backup run on demand", func() error { return op.Create(ctx, job(plain, backupNow)) }},
+		{"deleting a sandbox", func() error { return op.Delete(ctx, sandbox) }},
+	}
+	for _, tc := range allowed {
+		if err := tc.do(); err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+
+	// The policy binds the operator only: an admin is not narrowed by it.
+	if err := k8sClient.Create(ctx, secret(plain)); err != nil {
+		t.Errorf("admin creating a Secret: %v", err)
+	}
+}
