@@ -18,6 +18,7 @@ package v1alpha1
 
 import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // SandboxKeep says when a run's sandbox namespace survives the run.
@@ -313,6 +314,49 @@ type DRDrillStatus struct {
 	// lastRunNowToken is the last ops.supportstack.io/run-now annotation value acted on.
 	// +optional
 	LastRunNowToken string `json:"lastRunNowToken,omitempty"`
+
+	// createdRuns are the runs the operator created for this drill that
+	// still exist. Only these are carried out, summarised and chained into
+	// the drill's evidence: a DRDrillRun created by anyone else ends in
+	// Error (NotCreatedByOperator) without a sandbox or evidence.
+	// +listType=map
+	// +listMapKey=uid
+	// +kubebuilder:validation:MaxItems=512
+	// +optional
+	CreatedRuns []CreatedRun `json:"createdRuns,omitempty"`
+
+	// evidenceHead is the newest record of the drill's evidence chain, kept
+	// where only the operator writes it: verify-evidence checks that the
+	// chain ends there, so deleting the newest records shows.
+	// +optional
+	EvidenceHead *EvidenceHead `json:"evidenceHead,omitempty"`
+}
+
+// CreatedRun identifies a run the operator created for its drill.
+type CreatedRun struct {
+	// name of the DRDrillRun.
+	// +required
+	Name string `json:"name"`
+	// uid of the DRDrillRun: a run deleted and re-created under the same
+	// name is another run.
+	// +required
+	UID types.UID `json:"uid"`
+}
+
+// EvidenceHead is the newest record of a drill's evidence chain.
+type EvidenceHead struct {
+	// sequence of the newest record (1 for the first).
+	// +required
+	Sequence int64 `json:"sequence"`
+	// sha256 of the newest record's canonical report.
+	// +required
+	SHA256 string `json:"sha256"`
+	// configMapName is the evidence ConfigMap holding the newest record.
+	// +required
+	ConfigMapName string `json:"configMapName"`
+	// run is the run the newest record describes.
+	// +optional
+	Run string `json:"run,omitempty"`
 }
 
 // +kubebuilder:object:root=true

@@ -18,6 +18,7 @@ package v1alpha1
 
 import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // DrillRunPhase is where a run is in its life.
@@ -46,6 +47,45 @@ type DRDrillRunSpec struct {
 	DrillName string `json:"drillName"`
 
 	DrillProcedure `json:",inline"`
+
+	// trigger is what started the run, as the operator recorded it when it
+	// created the run; its evidence report carries it.
+	// +optional
+	Trigger *RunTrigger `json:"trigger,omitempty"`
+}
+
+// RunTriggerKind is what started a run.
+// +kubebuilder:validation:Enum=schedule;run-now
+type RunTriggerKind string
+
+// Run triggers.
+const (
+	// RunTriggerSchedule: the drill's schedule was due.
+	RunTriggerSchedule RunTriggerKind = "schedule"
+	// RunTriggerRunNow: a new ops.supportstack.io/run-now token on the drill.
+	RunTriggerRunNow RunTriggerKind = "run-now"
+)
+
+// RunTrigger records what started a run.
+type RunTrigger struct {
+	// kind is schedule or run-now.
+	// +required
+	Kind RunTriggerKind `json:"kind"`
+	// scheduledTime is the schedule time a scheduled run is for.
+	// +optional
+	ScheduledTime *metav1.Time `json:"scheduledTime,omitempty"`
+	// runNowToken is the ops.supportstack.io/run-now value that started the
+	// run (its first 256 bytes).
+	// +kubebuilder:validation:MaxLength=256
+	// +optional
+	RunNowToken string `json:"runNowToken,omitempty"`
+	// fieldManager is the field manager that last set the run-now
+	// annotation, from the drill's managedFields. It is reported by the
+	// client that wrote the annotation (kubectl says "kubectl-annotate"),
+	// not authenticated: it is a hint, never an identity.
+	// +kubebuilder:validation:MaxLength=128
+	// +optional
+	FieldManager string `json:"fieldManager,omitempty"`
 }
 
 // SnapshotRef identifies the restored snapshots.
@@ -131,6 +171,13 @@ type DRDrillRunStatus struct {
 	// sandboxNamespace is the namespace the run restores into.
 	// +optional
 	SandboxNamespace string `json:"sandboxNamespace,omitempty"`
+	// sandboxNamespaceUID is the UID of the sandbox namespace this run
+	// created, recorded when it created it. The run copies Secrets into,
+	// starts pods and Jobs in, and deletes only the namespace with this
+	// UID: a namespace of the same name that someone else made is never
+	// used.
+	// +optional
+	SandboxNamespaceUID types.UID `json:"sandboxNamespaceUID,omitempty"`
 	// snapshot is the restored snapshot.
 	// +optional
 	Snapshot *SnapshotRef `json:"snapshot,omitempty"`
