@@ -18,13 +18,15 @@ limitations under the License.
 //
 //	supportstack coverage -f team.yaml            a team's week from a manifest
 //	supportstack coverage -n helpdesk windows-tier1   from the cluster (kubeconfig)
-//	supportstack verify-evidence -n helpdesk helpdesk-weekly [--public-key key.pem]
+//	supportstack verify-evidence -n helpdesk helpdesk-weekly [--public-key key.pem] [--expect-head SEQ:SHA256]
 //	supportstack report [-n NS | -A] [--from DATE] [--to DATE] [--format json|csv|html]
 //	supportstack keygen --private drill.key --public drill.pub
 //
 // coverage prints the coming 7 days hour by hour: required versus scheduled
 // staff per queue, gaps marked. verify-evidence walks a drill's evidence
-// chain and names the first broken or forged record. report exports every
+// chain and names the first broken, forged or foreign record, and checks
+// that the chain ends at the drill's evidence head (from the DRDrill's
+// status, or --expect-head), so deleted newest records show. report exports every
 // drill's runs in a period from the evidence, for auditors. It reads the
 // cluster with the user's own credentials and must not import the
 // reconcilers or the agent.
@@ -40,9 +42,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -64,7 +69,7 @@ func main() {
 
 const usage = `usage:
   supportstack coverage [-f FILE | -n NAMESPACE NAME] [--at RFC3339]
-  supportstack verify-evidence -n NAMESPACE DRILL [--public-key FILE]
+  supportstack verify-evidence -n NAMESPACE DRILL [--public-key FILE] [--expect-head SEQ:SHA256]
   supportstack report [-n NAMESPACE | -A] [--from DATE] [--to DATE] [--format json|csv|html] [--public-key FILE]
   supportstack keygen --private FILE --public FILE`
 
@@ -116,11 +121,14 @@ func readPublicKey(path string) (ed25519.PublicKey, error) {
 	return pub, nil
 }
 
-// verifyEvidenceCmd walks one drill's chain.
+// verifyEvidenceCmd walks one drill's chain: every record bound to the
+// drill (its namespace/name and, when the DRDrill can be read, its UID) and
+// the chain ending at the expected head.
 func verifyEvidenceCmd(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("verify-evidence", flag.ContinueOnError)
 	namespace := fs.String("n", "default", "namespace of the DRDrill")
 	keyFile := fs.String("public-key", "", "ed25519 public key (PEM, or the private key) to check signatures with; without it only hashes and links are checked")
+	headFlag := fs.String("expect-head", "", "SEQUENCE:SHA256 of the newest record the chain must end with (e.g. as an auditor noted it earlier); default the DRDrill's status.evidenceHead")
 	names, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -132,11 +140,31 @@ func verifyEvidenceCmd(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	want := evidence.Expect{Drill: *namespace + "/" + names[0]}
+	headFrom := "the --expect-head given"
+	if *headFlag != "" {
+		if want.Head, err = parseHead(*headFlag); err != nil {
+			return err
+		}
+	}
 	c, err := newClient()
 	if err != nil {
 		return err
 	}
-	n, err := evidence.VerifyDrill(context.Background(), c, *namespace, names[0], pub)
+	ctx := context.Background()
+	drill := &opsv1alpha1.DRDrill{}
+	switch err := c.Get(ctx, types.NamespacedName{Namespace: *namespace, Name: names[0]}, drill); {
+	case apierrors.IsNotFound(err):
+		drill = nil
+	case err != nil:
+		return fmt.Errorf("reading DRDrill %s/%s for its UID and evidence head: %w (give --expect-head SEQ:SHA256 to verify without reading it)", *namespace, names[0], err)
+	default:
+		want.DrillUID = string(drill.UID)
+		if h := drill.Status.EvidenceHead; want.Head == nil && h != nil {
+			want.Head, headFrom = &evidence.Head{Sequence: h.Sequence, SHA256: h.SHA256}, "the drill's evidence head"
+		}
+	}
+	n, err := evidence.VerifyDrillWith(ctx, c, *namespace, names[0], pub, want)
 	if err != nil {
 		return fmt.Errorf("drill %s/%s: %w", *namespace, names[0], err)
 	}
@@ -144,8 +172,27 @@ func verifyEvidenceCmd(args []string, out io.Writer) error {
 	if pub != nil {
 		signed = "every record signed by the given key"
 	}
-	_, err = fmt.Fprintf(out, "drill %s/%s: %d evidence records, hash chain intact, %s\n", *namespace, names[0], n, signed)
+	var head string
+	switch {
+	case want.Head != nil:
+		head = fmt.Sprintf("ends at %s, sequence %d (sha256 %.12s)", headFrom, want.Head.Sequence, want.Head.SHA256)
+	case drill == nil:
+		head = "end not checked: the DRDrill is not found (give --expect-head SEQ:SHA256)"
+	default:
+		head = "end not checked: the DRDrill's status has no evidence head (give --expect-head SEQ:SHA256)"
+	}
+	_, err = fmt.Fprintf(out, "drill %s/%s: %d evidence records, hash chain intact, %s, %s\n", *namespace, names[0], n, signed, head)
 	return err
+}
+
+// parseHead reads SEQUENCE:SHA256.
+func parseHead(s string) (*evidence.Head, error) {
+	seq, sum, ok := strings.Cut(s, ":")
+	n, err := strconv.ParseInt(seq, 10, 64)
+	if !ok || err != nil || n < 1 || len(sum) != 64 || strings.Trim(sum, "0123456789abcdef") != "" {
+		return nil, fmt.Errorf("--expect-head %q: give SEQUENCE:SHA256, e.g. 12:%s", s, strings.Repeat("0f", 32))
+	}
+	return &evidence.Head{Sequence: n, SHA256: sum}, nil
 }
 
 // parseInterspersed parses flags before and after the positional

@@ -33,6 +33,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
@@ -80,28 +81,36 @@ func TestCoverageRefusals(t *testing.T) {
 }
 
 // evidenceCluster is a fake cluster holding a drill's chain of three
-// signed reports (one failed) and another drill's single report.
+// signed reports (one failed) and another drill's single report, and both
+// DRDrills with their evidence heads in status.
 func evidenceCluster(t *testing.T, key ed25519.PrivateKey) (client.Client, []*corev1.ConfigMap) {
 	t.Helper()
 	scheme := runtime.NewScheme()
 	if err := corev1.AddToScheme(scheme); err != nil {
 		t.Fatal(err)
 	}
+	if err := opsv1alpha1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
 	var cms []*corev1.ConfigMap
+	var drills []client.Object
 	chain := func(ns, drill string, results ...string) {
 		var prev *evidence.Record
+		d := &opsv1alpha1.DRDrill{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: drill, UID: types.UID("uid-" + drill)}}
 		for i, result := range results {
-			run := &opsv1alpha1.DRDrillRun{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("%s-%d", drill, i+1)},
+			run := &opsv1alpha1.DRDrillRun{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("%s-%d", drill, i+1), UID: types.UID(fmt.Sprintf("uid-%s-%d", drill, i+1))},
 				Spec: opsv1alpha1.DRDrillRunSpec{DrillName: drill}}
 			day := time.Date(2026, 11, 2+7*i, 6, 0, 0, 0, time.UTC)
-			r := evidence.Report{Drill: ns + "/" + drill, Run: run.Name, SnapshotID: "0123abcd", SnapshotTime: day.Add(-4 * time.Hour),
+			r := evidence.Report{Drill: ns + "/" + drill, DrillUID: string(d.UID), Run: run.Name, RunUID: string(run.UID), SnapshotID: "0123abcd", SnapshotTime: day.Add(-4 * time.Hour),
 				MeasuredRTOSeconds: 1260, ObjectiveRTOSeconds: 1800, MeasuredRPOSeconds: 14400, ObjectiveRPOSeconds: 93600, ObjectivesMet: result == "Passed",
 				Result: result, StartTime: day, CompletionTime: day.Add(21 * time.Minute), OperatorVersion: "v0.1.0",
 				Checks: []evidence.Check{{Name: "tickets-present", Passed: result == "Passed", Expected: ">= 1", Observed: "45000"}}}
 			rec := evidence.Seal(evidence.ConfigMapName(run.Name), r, prev, key)
 			cms = append(cms, evidence.ToConfigMap(run, rec))
 			prev = &rec
+			d.Status.EvidenceHead = &opsv1alpha1.EvidenceHead{Sequence: int64(i + 1), SHA256: rec.SHA256, ConfigMapName: rec.Name, Run: run.Name}
 		}
+		drills = append(drills, d)
 	}
 	chain("helpdesk", "helpdesk-weekly", "Passed", "Failed", "Passed")
 	chain("finance", "ledger-daily", "Passed")
@@ -109,7 +118,7 @@ func evidenceCluster(t *testing.T, key ed25519.PrivateKey) (client.Client, []*co
 	for _, cm := range cms {
 		objs = append(objs, cm)
 	}
-	return fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).Build(), cms
+	return fake.NewClientBuilder().WithScheme(scheme).WithObjects(append(objs, drills...)...).Build(), cms
 }
 
 func useClient(t *testing.T, c client.Client) {
@@ -131,7 +140,8 @@ func TestVerifyEvidence(t *testing.T) {
 	if err := run([]string{"verify-evidence", "-n", "helpdesk", "helpdesk-weekly", "--public-key", keyFile}, &out); err != nil {
 		t.Fatal(err)
 	}
-	if want := "drill helpdesk/helpdesk-weekly: 3 evidence records, hash chain intact, every record signed by the given key\n"; out.String() != want {
+	if want := "drill helpdesk/helpdesk-weekly: 3 evidence records, hash chain intact, every record signed by the given key, ends at the drill's evidence head, sequence 3 (sha256 " +
+		cms[2].Data[evidence.KeySHA256][:12] + ")\n"; out.String() != want {
 		t.Errorf("got %q", out.String())
 	}
 
@@ -270,5 +280,89 @@ func TestKeygen(t *testing.T) {
 	}
 	if err := run([]string{"keygen", "--private", priv}, &bytes.Buffer{}); err == nil {
 		t.Error("keygen without --public accepted")
+	}
+}
+
+// TestVerifyEvidenceBinding: each way of making a chain lie that hashes
+// and signatures alone miss is named by verify-evidence, with the record.
+func TestVerifyEvidenceBinding(t *testing.T) {
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32))
+	keyFile := filepath.Join(t.TempDir(), "key.pub")
+	der, _ := x509.MarshalPKIXPublicKey(key.Public())
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	verify := []string{"verify-evidence", "-n", "helpdesk", "helpdesk-weekly", "--public-key", keyFile}
+	for _, tc := range []struct {
+		name string
+		// attack changes the fake cluster as the attacker would (cms are
+		// helpdesk-weekly's three records, then ledger-daily's one).
+		attack func(t *testing.T, c client.Client, cms []*corev1.ConfigMap)
+		args   []string
+		want   string
+	}{
+		{"another drill's record copied in under this drill's label", func(t *testing.T, c client.Client, cms []*corev1.ConfigMap) {
+			// Signed by the same key, so only the binding can tell.
+			foreign := cms[3].DeepCopy()
+			foreign.Namespace, foreign.ResourceVersion = "helpdesk", ""
+			foreign.Labels["ops.supportstack.io/drill"] = "helpdesk-weekly"
+			foreign.Annotations[evidence.AnnotationSequence] = "4"
+			mustDo(t, c.Create(ctx, foreign))
+		}, verify, "evidence record 4 (ledger-daily-1-evidence): belongs to drill finance/ledger-daily (run ledger-daily-1), not to helpdesk/helpdesk-weekly"},
+		{"the newest record deleted", func(t *testing.T, c client.Client, cms []*corev1.ConfigMap) {
+			mustDo(t, c.Delete(ctx, cms[2]))
+		}, verify, "evidence record 2 (helpdesk-weekly-2-evidence): is the newest record (sequence 2, sha256 "},
+		{"the newest record deleted, head given by the auditor", func(t *testing.T, c client.Client, cms []*corev1.ConfigMap) {
+			mustDo(t, c.Delete(ctx, cms[2]))
+			// The drill too: the auditor's note is all that is left.
+			mustDo(t, c.Delete(ctx, &opsv1alpha1.DRDrill{ObjectMeta: metav1.ObjectMeta{Namespace: "helpdesk", Name: "helpdesk-weekly"}}))
+		}, append(verify, "--expect-head", "3:"+strings.Repeat("ab", 32)), "the newest record (sequence 3) was deleted"},
+		{"a middle record deleted", func(t *testing.T, c client.Client, cms []*corev1.ConfigMap) {
+			mustDo(t, c.Delete(ctx, cms[1]))
+		}, verify, "evidence record 2 (helpdesk-weekly-3-evidence): names previous report"},
+		{"a record re-sealed and re-signed with another key", func(t *testing.T, c client.Client, cms []*corev1.ConfigMap) {
+			other := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{9}, 32))
+			r, _ := evidence.Parse([]byte(cms[1].Data[evidence.KeyReport]))
+			r.Result, r.ObjectivesMet = "Passed", true
+			forged := evidence.Seal(cms[1].Name, r, &evidence.Record{SHA256: r.PreviousReportSHA256, Canonical: []byte(cms[0].Data[evidence.KeyReport])}, other)
+			var cm corev1.ConfigMap
+			mustDo(t, c.Get(ctx, client.ObjectKeyFromObject(cms[1]), &cm))
+			cm.Data[evidence.KeyReport], cm.Data[evidence.KeySHA256], cm.Data[evidence.KeySignature] = string(forged.Canonical), forged.SHA256, forged.Signature
+			mustDo(t, c.Update(ctx, &cm))
+		}, verify, "evidence record 2 (helpdesk-weekly-2-evidence): the signature does not verify"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, cms := evidenceCluster(t, key)
+			useClient(t, c)
+			if err := run(verify, &bytes.Buffer{}); err != nil {
+				t.Fatalf("before the attack: %v", err)
+			}
+			tc.attack(t, c, cms)
+			err := run(tc.args, &bytes.Buffer{})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want %q", err, tc.want)
+			}
+			t.Logf("named: %v", err)
+		})
+	}
+
+	// Without a head to compare with, the output says the end was not checked.
+	c, _ := evidenceCluster(t, key)
+	useClient(t, c)
+	mustDo(t, c.Delete(ctx, &opsv1alpha1.DRDrill{ObjectMeta: metav1.ObjectMeta{Namespace: "helpdesk", Name: "helpdesk-weekly"}}))
+	var out bytes.Buffer
+	if err := run(verify, &out); err != nil || !strings.Contains(out.String(), "end not checked: the DRDrill is not found (give --expect-head SEQ:SHA256)") {
+		t.Errorf("without a drill: %v %q", err, out.String())
+	}
+	if err := run(append(verify, "--expect-head", "3"), &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "give SEQUENCE:SHA256") {
+		t.Errorf("a malformed --expect-head: %v", err)
+	}
+}
+
+func mustDo(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

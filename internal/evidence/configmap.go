@@ -17,14 +17,17 @@ limitations under the License.
 package evidence
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"sort"
 	"strconv"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -47,6 +50,9 @@ const (
 	KeyReport    = "report.json"
 	KeySHA256    = "sha256"
 	KeySignature = "signature"
+	// KeyProcedure holds the procedure's canonical JSON, whose SHA-256 the
+	// report records: the checks' SQL an auditor reads.
+	KeyProcedure = "procedure.json"
 
 	// AnnotationSequence orders a drill's records; Verify checks the order
 	// against the sequence inside each report.
@@ -62,7 +68,35 @@ func ConfigMapName(run string) string {
 	return name
 }
 
-// ReportOf is the report of a finished run, from its status.
+// ProcedureJSON is the canonical JSON of a drill procedure as a run
+// carries it (checks with their SQL, objectives, snapshot, sandbox, the
+// BackupPolicy whose sources are restored, the signing key reference):
+// compact, in the API's field order, no HTML escaping.
+func ProcedureJSON(p opsv1alpha1.DrillProcedure) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(p) // a DrillProcedure always encodes
+	return bytes.TrimRight(b.Bytes(), "\n")
+}
+
+// TriggerOf is what started a run, from the trigger the operator wrote
+// into its spec; a run without one says "unknown".
+func TriggerOf(run *opsv1alpha1.DRDrillRun) Trigger {
+	t := run.Spec.Trigger
+	if t == nil {
+		return Trigger{Kind: "unknown"}
+	}
+	out := Trigger{Kind: string(t.Kind), RunNowToken: t.RunNowToken, FieldManager: t.FieldManager}
+	if t.ScheduledTime != nil {
+		out.ScheduledTime = t.ScheduledTime.UTC().Format(time.RFC3339)
+	}
+	return out
+}
+
+// ReportOf is the report of a finished run, from its status. The drill's
+// UID is the run's controller's: the reconciler records evidence only for
+// runs its drill created and acknowledged.
 func ReportOf(run *opsv1alpha1.DRDrillRun, operatorVersion string) Report {
 	st := run.Status
 	seconds := func(d *metav1.Duration) float64 {
@@ -80,6 +114,9 @@ func ReportOf(run *opsv1alpha1.DRDrillRun, operatorVersion string) Report {
 	r := Report{
 		Drill:              run.Namespace + "/" + run.Spec.DrillName,
 		Run:                run.Name,
+		RunUID:             string(run.UID),
+		Trigger:            TriggerOf(run),
+		ProcedureSHA256:    Hash(ProcedureJSON(run.Spec.DrillProcedure)),
 		MeasuredRTOSeconds: seconds(st.MeasuredRTO),
 		MeasuredRPOSeconds: seconds(st.MeasuredRPO),
 		ObjectivesMet:      st.ObjectivesMet != nil && *st.ObjectivesMet,
@@ -88,6 +125,9 @@ func ReportOf(run *opsv1alpha1.DRDrillRun, operatorVersion string) Report {
 		CompletionTime:     at(st.CompletionTime).Time,
 		OperatorVersion:    operatorVersion,
 		Checks:             []Check{},
+	}
+	if owner := metav1.GetControllerOf(run); owner != nil && owner.Kind == "DRDrill" && owner.Name == run.Spec.DrillName {
+		r.DrillUID = string(owner.UID)
 	}
 	if s := st.Snapshot; s != nil {
 		r.SnapshotID, r.SnapshotTime, r.ManifestSHA256 = s.ID, at(s.Time).Time, s.ManifestSHA256
@@ -117,6 +157,9 @@ func ToConfigMap(run *opsv1alpha1.DRDrillRun, rec Record) *corev1.ConfigMap {
 	if rec.Signature != "" {
 		data[KeySignature] = rec.Signature
 	}
+	if len(rec.Procedure) > 0 {
+		data[KeyProcedure] = string(rec.Procedure)
+	}
 	return &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: rec.Name, Namespace: run.Namespace,
@@ -136,6 +179,9 @@ func ToConfigMap(run *opsv1alpha1.DRDrillRun, rec Record) *corev1.ConfigMap {
 // FromConfigMap reads a stored record and, when it parses, its report.
 func FromConfigMap(cm *corev1.ConfigMap) (Record, Report, error) {
 	rec := Record{Name: cm.Name, Canonical: []byte(cm.Data[KeyReport]), SHA256: cm.Data[KeySHA256], Signature: cm.Data[KeySignature]}
+	if p, ok := cm.Data[KeyProcedure]; ok {
+		rec.Procedure = []byte(p)
+	}
 	if len(rec.Canonical) == 0 {
 		return rec, Report{}, fmt.Errorf("ConfigMap %s has no %s", cm.Name, KeyReport)
 	}

@@ -31,6 +31,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -42,11 +43,30 @@ type Check struct {
 	Observed string `json:"observed"`
 }
 
+// Trigger is what started a run: the schedule (with the time it was due)
+// or a run-now token. FieldManager is the field manager that set the
+// run-now annotation as the writing client reported it: a hint, not an
+// authenticated identity.
+type Trigger struct {
+	Kind          string `json:"kind"` // schedule or run-now
+	ScheduledTime string `json:"scheduledTime,omitempty"`
+	RunNowToken   string `json:"runNowToken,omitempty"`
+	FieldManager  string `json:"fieldManager,omitempty"`
+}
+
 // Report is what one drill run proves. Field order is the canonical order.
+// Drill, DrillUID, Run, RunUID and Sequence bind the report to the one
+// drill and run it describes and to its place in the drill's chain;
+// ProcedureSHA256 is the SHA-256 of the procedure the run carried out
+// (ProcedureJSON: checks with their SQL, objectives, snapshot, sources).
 type Report struct {
 	Drill                string    `json:"drill"` // namespace/name
+	DrillUID             string    `json:"drillUID"`
 	Run                  string    `json:"run"`
+	RunUID               string    `json:"runUID"`
 	Sequence             int64     `json:"sequence"` // 1 for the drill's first report
+	Trigger              Trigger   `json:"trigger"`
+	ProcedureSHA256      string    `json:"procedureSHA256"`
 	SnapshotID           string    `json:"snapshotID"`
 	SnapshotTime         time.Time `json:"snapshotTime"`
 	ManifestSHA256       string    `json:"manifestSHA256"`
@@ -100,6 +120,10 @@ type Record struct {
 	Canonical []byte
 	SHA256    string
 	Signature string
+	// Procedure is the procedure's canonical JSON stored beside the report
+	// (the SQL an auditor reads); when present it must hash to the
+	// report's ProcedureSHA256.
+	Procedure []byte
 }
 
 // Seal builds the record of report r, chained to previous (nil for a
@@ -144,16 +168,44 @@ func (b *BrokenLink) Error() string {
 // ErrEmpty is returned for a chain with no record.
 var ErrEmpty = errors.New("no evidence records")
 
-// Verify checks a drill's records, oldest first: every record's bytes are
-// canonical and hash to its stored SHA-256, its signature verifies with pub
-// (when pub is not nil: then every record must be signed), the first has no
-// predecessor, each next names its predecessor's hash and the next sequence
-// number. It returns the first broken link.
+// Head is the newest record of a drill's chain as the drill's status (or
+// an auditor) holds it.
+type Head struct {
+	Sequence int64
+	SHA256   string
+}
+
+// Expect is what a chain must be bound to. Empty fields are not checked;
+// every record must still belong to the same drill as the first.
+type Expect struct {
+	// Drill is the namespace/name every record must name.
+	Drill string
+	// DrillUID is the UID every record must name.
+	DrillUID string
+	// Head, when set, is the record the chain must end with: newer records
+	// that were deleted show as a chain ending before it.
+	Head *Head
+}
+
+// Verify checks a drill's records, oldest first, as VerifyChain does
+// without an expected drill or head.
 func Verify(records []Record, pub ed25519.PublicKey) error {
+	return VerifyChain(records, pub, Expect{})
+}
+
+// VerifyChain checks a drill's records, oldest first: every record's bytes
+// are canonical and hash to its stored SHA-256, its stored procedure (if
+// any) hashes to the procedure digest it records, its signature verifies
+// with pub (when pub is not nil: then every record must be signed), it
+// names the expected drill (and the same drill as the first record), the
+// first has no predecessor and sequence 1, each next names its
+// predecessor's hash and the next sequence number, and the last is the
+// expected head. It returns the first broken link.
+func VerifyChain(records []Record, pub ed25519.PublicKey, want Expect) error {
 	if len(records) == 0 {
 		return ErrEmpty
 	}
-	var prev *Report
+	var prev, first *Report
 	prevHash := ""
 	for i, rec := range records {
 		broken := func(format string, args ...any) error {
@@ -169,6 +221,9 @@ func Verify(records []Record, pub ed25519.PublicKey) error {
 		if !bytes.Equal(r.Canonical(), rec.Canonical) {
 			return broken("not in canonical form: the report was re-encoded or altered")
 		}
+		if len(rec.Procedure) > 0 && Hash(rec.Procedure) != r.ProcedureSHA256 {
+			return broken("the stored procedure hashes to %s but the report records %s: the procedure shown beside it was altered", Hash(rec.Procedure), r.ProcedureSHA256)
+		}
 		if pub != nil {
 			sig, err := base64.StdEncoding.DecodeString(rec.Signature)
 			if err != nil || rec.Signature == "" {
@@ -178,19 +233,68 @@ func Verify(records []Record, pub ed25519.PublicKey) error {
 				return broken("the signature does not verify: forged or signed with another key")
 			}
 		}
+		if err := checkBinding(r, first, want); err != "" {
+			return broken("%s", err)
+		}
 		if r.PreviousReportSHA256 != prevHash {
 			if prev == nil {
-				return broken("names a previous report %s, but it is the first of the chain: records are missing before it", r.PreviousReportSHA256)
+				return broken("names a previous report %s, but it is the first of the chain: records are missing before it (its sequence is %d)", r.PreviousReportSHA256, r.Sequence)
 			}
-			return broken("names previous report %s, but the previous record hashes to %s: a record was removed, replaced or reordered", r.PreviousReportSHA256, prevHash)
+			return broken("names previous report %s, but the previous record hashes to %s: a record was removed, replaced or reordered%s", r.PreviousReportSHA256, prevHash, gap(prev.Sequence, r.Sequence))
+		}
+		if prev == nil && r.Sequence != 1 {
+			return broken("sequence %d, but it is the first of the chain: records 1 to %d are missing", r.Sequence, r.Sequence-1)
 		}
 		if prev != nil && r.Sequence != prev.Sequence+1 {
-			return broken("sequence %d follows %d", r.Sequence, prev.Sequence)
+			return broken("%s", strings.TrimSuffix(strings.TrimPrefix(gap(prev.Sequence, r.Sequence), " ("), ")"))
 		}
-		if prev != nil && r.Drill != prev.Drill {
-			return broken("belongs to drill %s, the chain to %s", r.Drill, prev.Drill)
+		if first == nil {
+			first = &r
 		}
 		prev, prevHash = &r, rec.SHA256
 	}
+	if h := want.Head; h != nil && (prev.Sequence != h.Sequence || prevHash != h.SHA256) {
+		last := len(records) - 1
+		reason := fmt.Sprintf("is the newest record (sequence %d, sha256 %s), but the drill's evidence head is sequence %d (sha256 %s): ", prev.Sequence, prevHash, h.Sequence, h.SHA256)
+		switch {
+		case h.Sequence == prev.Sequence+1:
+			reason += fmt.Sprintf("the newest record (sequence %d) was deleted", h.Sequence)
+		case h.Sequence > prev.Sequence:
+			reason += fmt.Sprintf("the newest records (sequence %d to %d) were deleted", prev.Sequence+1, h.Sequence)
+		case h.Sequence < prev.Sequence:
+			reason += "records were added after the head that the operator did not record"
+		default:
+			reason += "the newest record was replaced"
+		}
+		return &BrokenLink{Index: last, Record: records[last].Name, Reason: reason}
+	}
 	return nil
+}
+
+// checkBinding says why report r does not belong to the chain ("" when it
+// does): the expected drill, or the drill of the chain's first record.
+func checkBinding(r Report, first *Report, want Expect) string {
+	if want.Drill != "" && r.Drill != want.Drill {
+		return fmt.Sprintf("belongs to drill %s (run %s), not to %s: a record of another drill under this drill's label", r.Drill, r.Run, want.Drill)
+	}
+	if want.DrillUID != "" && r.DrillUID != want.DrillUID {
+		return fmt.Sprintf("belongs to drill %s with uid %q, not to the drill being verified (uid %s): a record of another (or an earlier, deleted) drill of that name", r.Drill, r.DrillUID, want.DrillUID)
+	}
+	if first != nil && (r.Drill != first.Drill || r.DrillUID != first.DrillUID) {
+		return fmt.Sprintf("belongs to drill %s (uid %q), the chain to %s (uid %q)", r.Drill, r.DrillUID, first.Drill, first.DrillUID)
+	}
+	return ""
+}
+
+// gap explains a sequence that does not follow prev.
+func gap(prev, seq int64) string {
+	switch {
+	case seq == prev+1:
+		return ""
+	case seq == prev+2:
+		return fmt.Sprintf(" (sequence %d follows %d: record %d is missing)", seq, prev, prev+1)
+	case seq > prev+2:
+		return fmt.Sprintf(" (sequence %d follows %d: records %d to %d are missing)", seq, prev, prev+1, seq-1)
+	}
+	return fmt.Sprintf(" (sequence %d follows %d: a record is duplicated or out of order)", seq, prev)
 }

@@ -135,3 +135,95 @@ func TestVerifyChain(t *testing.T) {
 		t.Errorf("third report: sequence %d previous %s", r.Sequence, r.PreviousReportSHA256)
 	}
 }
+
+// boundChain seals n reports of drill helpdesk/weekly (uid d-1), each with
+// its procedure stored beside it.
+func boundChain(n int, key ed25519.PrivateKey) []Record {
+	var recs []Record
+	for i := 0; i < n; i++ {
+		var prev *Record
+		if i > 0 {
+			prev = &recs[i-1]
+		}
+		r := report(fmt.Sprintf("weekly-%d", i+1), "Passed")
+		r.DrillUID, r.RunUID = "d-1", fmt.Sprintf("r-%d", i+1)
+		proc := []byte(`{"backupPolicyName":"helpdesk","checks":[{"name":"tickets-present","sql":"SELECT count(*) FROM tickets"}]}`)
+		r.ProcedureSHA256 = Hash(proc)
+		rec := Seal(fmt.Sprintf("evidence-%d", i+1), r, prev, key)
+		rec.Procedure = proc
+		recs = append(recs, rec)
+	}
+	return recs
+}
+
+// TestVerifyChainBinding: every record is bound to its drill, the chain
+// starts at sequence 1 and ends at the head the drill's status holds.
+func TestVerifyChainBinding(t *testing.T) {
+	pub, key, _ := ed25519.GenerateKey(nil)
+	head := func(recs []Record) *Head {
+		r, _ := Parse(recs[len(recs)-1].Canonical)
+		return &Head{Sequence: r.Sequence, SHA256: recs[len(recs)-1].SHA256}
+	}
+	want := func(recs []Record) Expect { return Expect{Drill: "helpdesk/weekly", DrillUID: "d-1", Head: head(recs)} }
+	for _, tc := range []struct {
+		name string
+		// tamper returns the chain as the verifier finds it and what it expects.
+		tamper func(recs []Record) ([]Record, Expect)
+		want   string
+	}{
+		{"intact, bound, at its head", func(r []Record) ([]Record, Expect) { return r, want(r) }, ""},
+		{"another drill's signed record copied in", func(r []Record) ([]Record, Expect) {
+			foreign := report("ledger-1", "Passed")
+			foreign.Drill, foreign.DrillUID = "finance/ledger", "d-2"
+			w := want(r)
+			return append(r[:2], Seal("ledger-1-evidence", foreign, &r[1], key)), w
+		}, "evidence record 3 (ledger-1-evidence): belongs to drill finance/ledger (run ledger-1), not to helpdesk/weekly"},
+		{"a record of an earlier drill of the same name", func(r []Record) ([]Record, Expect) {
+			w := want(r)
+			w.DrillUID = "d-new"
+			return r, w
+		}, `evidence record 1 (evidence-1): belongs to drill helpdesk/weekly with uid "d-1", not to the drill being verified (uid d-new)`},
+		{"the newest record deleted", func(r []Record) ([]Record, Expect) { w := want(r); return r[:4], w },
+			"evidence record 4 (evidence-4): is the newest record (sequence 4"},
+		{"the two newest records deleted", func(r []Record) ([]Record, Expect) { w := want(r); return r[:3], w },
+			"the newest records (sequence 4 to 5) were deleted"},
+		{"the newest record replaced", func(r []Record) ([]Record, Expect) {
+			w := want(r)
+			again := report("weekly-5", "Passed")
+			again.DrillUID, again.RunUID = "d-1", "r-5"
+			again.Message = "forged"
+			return append(r[:4], Seal("evidence-5", again, &r[3], key)), w
+		}, "evidence record 5 (evidence-5): is the newest record (sequence 5, sha256"},
+		{"a middle record deleted", func(r []Record) ([]Record, Expect) { w := want(r); return append(r[:2], r[3:]...), w },
+			"evidence record 3 (evidence-4): names previous report"},
+		{"a chain whose first record does not start at 1", func(r []Record) ([]Record, Expect) {
+			first := report("weekly-1", "Passed")
+			first.DrillUID = "d-1"
+			rec := Seal("evidence-1", first, nil, key)
+			// A forger re-seals sequence 7 as if it were first.
+			p, _ := Parse(rec.Canonical)
+			p.Sequence = 7
+			c := p.Canonical()
+			return []Record{{Name: "evidence-1", Canonical: c, SHA256: Hash(c), Signature: Sign(key, c)}}, Expect{}
+		}, "evidence record 1 (evidence-1): sequence 7, but it is the first of the chain: records 1 to 6 are missing"},
+		{"the stored procedure edited", func(r []Record) ([]Record, Expect) {
+			r[1].Procedure = []byte(strings.Replace(string(r[1].Procedure), "count(*)", "1", 1))
+			return r, want(r)
+		}, "evidence record 2 (evidence-2): the stored procedure hashes to"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			recs, w := tc.tamper(boundChain(5, key))
+			err := VerifyChain(recs, pub, w)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("intact chain refused: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want %q", err, tc.want)
+			}
+			t.Logf("found: %v", err)
+		})
+	}
+}

@@ -33,14 +33,24 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-// VerifyDrill loads a drill's evidence and verifies its chain; it returns
-// the number of records. A broken link names the ConfigMap and its run.
+// VerifyDrill loads a drill's evidence and verifies its chain, every
+// record bound to namespace/drill; it returns the number of records. A
+// broken link names the ConfigMap and its run.
 func VerifyDrill(ctx context.Context, c client.Reader, namespace, drill string, pub ed25519.PublicKey) (int, error) {
+	return VerifyDrillWith(ctx, c, namespace, drill, pub, Expect{})
+}
+
+// VerifyDrillWith is VerifyDrill with what the chain must be bound to
+// (want.Drill defaults to namespace/drill): the drill's UID and its head.
+func VerifyDrillWith(ctx context.Context, c client.Reader, namespace, drill string, pub ed25519.PublicKey, want Expect) (int, error) {
 	chain, err := LoadChain(ctx, c, namespace, drill)
 	if err != nil {
 		return 0, err
 	}
-	if err := Verify(chain, pub); err != nil {
+	if want.Drill == "" {
+		want.Drill = namespace + "/" + drill
+	}
+	if err := VerifyChain(chain, pub, want); err != nil {
 		var broken *BrokenLink
 		if errors.As(err, &broken) {
 			if r, perr := Parse(chain[broken.Index].Canonical); perr == nil {
@@ -97,7 +107,7 @@ func Collect(ctx context.Context, c client.Reader, namespace string, from, to ti
 	for _, k := range keys {
 		d := DrillExport{Drill: k.ns + "/" + k.drill, Chain: "verified", Reports: []Report{}}
 		chain := chainOf(drills[k])
-		if err := Verify(chain, pub); err != nil {
+		if err := VerifyChain(chain, pub, Expect{Drill: k.ns + "/" + k.drill}); err != nil {
 			d.Chain = err.Error()
 		}
 		for _, rec := range chain {
