@@ -101,6 +101,22 @@ const (
 	ReasonPodsRunnable = "PodsRunnable"
 )
 
+// DRDrillRun sandbox trust (issue #11, items 5, 6, 9): a run never uses a
+// namespace it did not create, and waits its turn. Each is the Ready
+// condition's reason with a Warning (taken) or Normal (queued) event.
+const (
+	// ReasonSandboxNamespaceTaken (Ready=False, the run ends in Error): the
+	// sandbox namespace's name is held by a namespace this run did not
+	// create (its UID is not the one in status.sandboxNamespaceUID). Nothing
+	// is copied into it, nothing is started in it and it is never deleted.
+	ReasonSandboxNamespaceTaken = "SandboxNamespaceTaken"
+	// ReasonQueued (Ready=False, phase Pending): as many runs as the
+	// manager's --max-concurrent-drill-runs-per-namespace allows are
+	// running in the run's namespace; the message names them, and the run
+	// starts when one of them ends.
+	ReasonQueued = "Queued"
+)
+
 // Reasons of events that go with no condition.
 const (
 	// ReasonApplied: a child object was created or changed.

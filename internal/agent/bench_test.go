@@ -215,7 +215,8 @@ func BenchmarkDrillLarge(b *testing.B) {
 		start := time.Now()
 		sandbox := pgtest.Start(b)
 		provision = time.Since(start)
-		env := append(append([]string{}, f.env...), "SANDBOX_URI="+sandbox.URI("postgres"))
+		env := append(append([]string{}, f.env...), "SANDBOX_URI="+sandbox.URI("postgres"), "CHECKER_PASSWORD="+checkerPassword,
+			"CHECKER_URI="+checkerURI(sandbox))
 		step := func(args ...string) agentapi.DrillResult {
 			cmd := exec.Command(bin, args...)
 			cmd.Env = env
@@ -232,16 +233,19 @@ func BenchmarkDrillLarge(b *testing.B) {
 		}
 		t0 := time.Now()
 		restored := step("restore", "--termination-log", "", "--config",
-			`{"policy":"bench/drill","snapshot":"latest","postgres":[{"source":"tickets","database":"helpdesk","targetURIEnv":"SANDBOX_URI"}]}`)
+			`{"policy":"bench/drill","snapshot":"latest","postgres":[{"source":"tickets","database":"helpdesk","targetURIEnv":"SANDBOX_URI"}],
+			"checker":{"name":"`+checkerRole+`","passwordEnv":"CHECKER_PASSWORD"}}`)
 		restore = time.Since(t0)
-		// As the operator does: the manifest the restore reported travels
-		// with the checks (it fits the termination message here).
-		if len(restored.Restored) != 1 || restored.Restored[0].Manifest.Database == nil {
+		// As the operator does: the verify Job reads the manifest the
+		// restore names from the repository, and runs as the checker.
+		if len(restored.Restored) != 1 || restored.Restored[0].ManifestSHA256 == "" {
 			b.Fatalf("restore reported %+v", restored.Restored)
 		}
+		r := restored.Restored[0]
 		checks, _ := json.Marshal([]agentapi.VerifyCheck{
-			{Name: "rows", Database: "helpdesk", TargetURIEnv: "SANDBOX_URI", Tables: &agentapi.TableComparison{Manifest: *restored.Restored[0].Manifest.Database}},
-			{Name: "present", Database: "helpdesk", TargetURIEnv: "SANDBOX_URI", SQL: "SELECT count(*) FROM bulk", Min: &one},
+			{Name: "rows", Database: "helpdesk", TargetURIEnv: "CHECKER_URI", Tables: &agentapi.TableComparison{
+				From: &agentapi.ManifestRef{Policy: "bench/drill", Source: "tickets", Database: "helpdesk", Snapshot: r.ID, SHA256: r.ManifestSHA256}}},
+			{Name: "present", Database: "helpdesk", TargetURIEnv: "CHECKER_URI", SQL: "SELECT count(*) FROM bulk", Min: &one},
 		})
 		t0 = time.Now()
 		v := step("verify", "--termination-log", "", "--config", string(checks))

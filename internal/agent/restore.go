@@ -26,7 +26,6 @@ import (
 	"math"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -153,7 +152,7 @@ func (a *Runner) restore(ctx context.Context, cfg agentapi.RestoreConfig) ([]age
 		if restoreErr != nil {
 			return out, fmt.Errorf("database %s: %w", db.Database, restoreErr)
 		}
-		out = append(out, agentapi.Restored{Source: db.Source, Database: db.Database, ID: snap.ShortID, Time: snap.Time, Manifest: mr.m})
+		out = append(out, agentapi.Restored{Source: db.Source, Database: db.Database, ID: snap.ShortID, Time: snap.Time, ManifestSHA256: mr.m.Digest()})
 	}
 	for _, v := range cfg.Volumes {
 		snap, err := findSnapshot(snaps, snapshotTags(cfg.Policy, v.Source, "", "data"), cfg.Snapshot)
@@ -169,11 +168,86 @@ func (a *Runner) restore(ctx context.Context, cfg agentapi.RestoreConfig) ([]age
 		if _, err := a.Restic.run(ctx, "restore", "--no-lock", snap.ID, "--target", v.Target, "--include", v.SourcePath); err != nil {
 			return out, corrupt(fmt.Errorf("volume %s: %w", v.Source, err))
 		}
-		out = append(out, agentapi.Restored{Source: v.Source, ID: snap.ShortID, Time: snap.Time, Manifest: m,
-			Path: filepath.Join(v.Target, v.SourcePath)})
+		out = append(out, agentapi.Restored{Source: v.Source, ID: snap.ShortID, Time: snap.Time, ManifestSHA256: m.Digest()})
+	}
+	if c := cfg.Checker; c != nil {
+		// One role per sandbox server, with CONNECT on what was restored there.
+		byTarget := map[string][]string{}
+		var targets []string
+		for _, db := range cfg.Postgres {
+			if byTarget[db.TargetURIEnv] == nil {
+				targets = append(targets, db.TargetURIEnv)
+			}
+			byTarget[db.TargetURIEnv] = append(byTarget[db.TargetURIEnv], db.Database)
+		}
+		for _, env := range targets {
+			if err := a.createChecker(ctx, os.Getenv(env), *c, byTarget[env]); err != nil {
+				return out, fmt.Errorf("creating the checker role %s: %w", c.Name, err)
+			}
+		}
 	}
 	return out, nil
 }
+
+// checkerRights is what the checker role must be: a login role that is no
+// superuser and can create nothing, a member of pg_read_all_data alone.
+const checkerRights = `SELECT r.rolcanlogin AND NOT (r.rolsuper OR r.rolcreatedb OR r.rolcreaterole OR r.rolreplication OR r.rolbypassrls)
+	AND ARRAY(SELECT b.rolname::text FROM pg_auth_members m JOIN pg_roles b ON b.oid = m.roleid WHERE m.member = r.oid) = ARRAY['pg_read_all_data']
+	FROM pg_roles r WHERE r.rolname = $1`
+
+// createChecker creates (or resets) the role the verify Job's checks run
+// as, on the server target points at, as that server's superuser: LOGIN
+// with the password from the checker's variable, NOSUPERUSER NOCREATEDB
+// NOCREATEROLE NOREPLICATION NOBYPASSRLS, a member of pg_read_all_data,
+// and CONNECT on the restored databases (from which PUBLIC's rights are
+// revoked). It then reads the role back and refuses one with more rights.
+func (a *Runner) createChecker(ctx context.Context, target string, c agentapi.CheckerRole, databases []string) error {
+	password := os.Getenv(c.PasswordEnv)
+	if password == "" {
+		return fmt.Errorf("environment variable %s with the checker role's password is empty", c.PasswordEnv)
+	}
+	admin, err := agentapi.DatabaseURI(target, "postgres")
+	if err != nil {
+		return err
+	}
+	conn, err := a.connect(ctx, admin)
+	if err != nil {
+		return describePg(err)
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	role := quoteIdent(c.Name)
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", c.Name).Scan(&exists); err != nil {
+		return errors.New(reduceSQLError(err))
+	}
+	verb := "CREATE"
+	if exists {
+		verb = "ALTER"
+	}
+	statements := []string{
+		verb + " ROLE " + role + " LOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD " + quoteLiteral(password),
+		"GRANT pg_read_all_data TO " + role,
+	}
+	for _, db := range databases {
+		statements = append(statements, "REVOKE ALL ON DATABASE "+quoteIdent(db)+" FROM PUBLIC", "GRANT CONNECT ON DATABASE "+quoteIdent(db)+" TO "+role)
+	}
+	for _, q := range statements {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			return errors.New(reduceSQLError(err)) // never the statement: it holds the password
+		}
+	}
+	var ok bool
+	if err := conn.QueryRow(ctx, checkerRights, c.Name).Scan(&ok); err != nil {
+		return errors.New(reduceSQLError(err))
+	}
+	if !ok {
+		return fmt.Errorf("the role has rights beyond LOGIN and pg_read_all_data (another membership or attribute): drop it from the sandbox server")
+	}
+	return nil
+}
+
+// quoteLiteral quotes an SQL string literal (standard_conforming_strings).
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // corrupt marks repository integrity errors as drill errors.
 func corrupt(err error) error {
@@ -210,7 +284,7 @@ func (a *Runner) restoreDatabase(ctx context.Context, snap ResticSnapshot, db ag
 	_, err = conn.Exec(ctx, "CREATE DATABASE "+quoteIdent(db.Database))
 	_ = conn.Close(ctx)
 	if err != nil {
-		return fmt.Errorf("creating the scratch database: %w", err)
+		return fmt.Errorf("creating the scratch database: %s", reduceSQLError(err))
 	}
 	uri, err := agentapi.DatabaseURI(target, db.Database)
 	if err != nil {
@@ -249,7 +323,12 @@ func (a *Runner) restoreDatabase(ctx context.Context, snap ResticSnapshot, db ag
 		}
 	}
 	if restoreRunErr != nil {
-		return fmt.Errorf("pg_restore: %s", firstNonEmpty(lastLine(restoreErr.String()), restoreRunErr.Error()))
+		// pg_restore's stderr quotes rows (DETAIL, CONTEXT, the server's
+		// message): only what carries no data is kept.
+		if strings.TrimSpace(restoreErr.String()) == "" {
+			return fmt.Errorf("pg_restore: %v", restoreRunErr)
+		}
+		return errors.New(ReducePgRestore(restoreErr.String()))
 	}
 	return nil
 }

@@ -18,9 +18,12 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -46,7 +49,13 @@ func (a *Runner) manifest(ctx context.Context, ref agentapi.ManifestRef) (agenta
 		}
 	}
 	m, err := a.manifestFor(ctx, snaps, ref.Policy, ref.Source, ref.Database, data)
-	return m, corrupt(err)
+	if err != nil {
+		return m, corrupt(err)
+	}
+	if ref.SHA256 != "" && m.Digest() != ref.SHA256 {
+		return m, &DrillError{fmt.Sprintf("the manifest of snapshot %s in the repository has SHA-256 %.12s…, the restore reported %.12s…: the repository changed between the restore and the verification", short, m.Digest(), ref.SHA256)}
+	}
+	return m, nil
 }
 
 // sqlTimeout bounds every check query.
@@ -63,31 +72,37 @@ func (a *Runner) Verify(ctx context.Context, checks []agentapi.VerifyCheck) ([]a
 		case c.SQL != "":
 			r, err = a.verifySQL(ctx, c)
 		case c.Tables != nil:
-			if c.Tables.From != nil {
-				cmp := *c.Tables
-				c.Tables = &cmp
-				var m agentapi.Manifest
+			// Manifests come from the repository only, never from the
+			// configuration.
+			cmp := *c.Tables
+			c.Tables = &cmp
+			var m agentapi.Manifest
+			switch {
+			case c.Tables.From == nil:
+				err = &DrillError{"the row-count comparison names no manifest in the repository (from)"}
+			default:
 				if m, err = a.manifest(ctx, *c.Tables.From); err == nil && m.Database == nil {
 					err = &DrillError{fmt.Sprintf("snapshot %s has no database manifest", c.Tables.From.Snapshot)}
-				} else if err == nil {
-					c.Tables.Manifest = *m.Database
 				}
 			}
 			if err == nil {
+				c.Tables.Manifest = *m.Database
 				r, err = a.verifyTables(ctx, c)
 			}
 		case c.Files != nil:
-			if c.Files.From != nil {
-				cmp := *c.Files
-				c.Files = &cmp
-				var m agentapi.Manifest
+			cmp := *c.Files
+			c.Files = &cmp
+			var m agentapi.Manifest
+			switch {
+			case c.Files.From == nil:
+				err = &DrillError{"the files comparison names no manifest in the repository (from)"}
+			default:
 				if m, err = a.manifest(ctx, *c.Files.From); err == nil && m.Volume == nil {
 					err = &DrillError{fmt.Sprintf("snapshot %s has no volume manifest", c.Files.From.Snapshot)}
-				} else if err == nil {
-					c.Files.Manifest = *m.Volume
 				}
 			}
 			if err == nil {
+				c.Files.Manifest = *m.Volume
 				r, err = verifyFiles(c)
 			}
 		default:
@@ -102,8 +117,17 @@ func (a *Runner) Verify(ctx context.Context, checks []agentapi.VerifyCheck) ([]a
 	return results, nil
 }
 
+// checkerPrivileges finds what the checks' connection must not have: a
+// superuser, or the rights to run programs or read and write the server's
+// files.
+const checkerPrivileges = `SELECT current_user::text, current_setting('is_superuser') = 'on',
+	pg_has_role('pg_execute_server_program', 'USAGE') OR pg_has_role('pg_read_server_files', 'USAGE') OR pg_has_role('pg_write_server_files', 'USAGE')`
+
 // readOnly runs fn in a read-only transaction with a statement timeout on
-// the restored database: checks can read the sandbox, never change it.
+// the restored database, connected as the checker role: checks can read the
+// sandbox, never change it, run a program or read a file. A connection
+// with a superuser's (or a file or program role's) rights is refused: the
+// verify Job must be given the checker's URI.
 func (a *Runner) readOnly(ctx context.Context, c agentapi.VerifyCheck, fn func(pgx.Tx) error) error {
 	uri, err := agentapi.DatabaseURI(os.Getenv(c.TargetURIEnv), c.Database)
 	if err != nil {
@@ -116,11 +140,23 @@ func (a *Runner) readOnly(ctx context.Context, c agentapi.VerifyCheck, fn func(p
 	defer func() { _ = conn.Close(ctx) }()
 	tx, err := conn.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
 	if err != nil {
-		return err
+		return errors.New(reduceSQLError(err))
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
+	var user string
+	var super, files bool
+	if err := tx.QueryRow(ctx, checkerPrivileges).Scan(&user, &super, &files); err != nil {
+		return errors.New(reduceSQLError(err))
+	}
+	if super || files {
+		what := "a superuser"
+		if !super {
+			what = "a role that may run programs or read and write the server's files"
+		}
+		return &DrillError{fmt.Sprintf("checks never run as %s: the verify Job connected to the sandbox as %s, %s; give it the checker role's URI (scratch Secret key checker-uri)", what, user, what)}
+	}
 	if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = '"+sqlTimeout+"'"); err != nil {
-		return err
+		return errors.New(reduceSQLError(err))
 	}
 	return fn(tx)
 }
@@ -139,47 +175,138 @@ func expectation(c agentapi.VerifyCheck) string {
 	return strings.Join(parts, " and ")
 }
 
+// ObservedError is a check's Observed when its query failed.
+const ObservedError = "error"
+
+// verifySQL runs a check's query. Its result must be one number (or NULL):
+// the number is recorded, any other value is never copied anywhere, and a
+// failed query is its SQLSTATE, never the server's message.
 func (a *Runner) verifySQL(ctx context.Context, c agentapi.VerifyCheck) (agentapi.CheckResult, error) {
 	r := agentapi.CheckResult{Expected: expectation(c)}
+	notOne := func(what string) {
+		r.Observed, r.Message = "", fmt.Sprintf("check %q must return one number; it returned %s", c.Name, what)
+	}
 	err := a.readOnly(ctx, c, func(tx pgx.Tx) error {
-		var v any
-		if err := tx.QueryRow(ctx, c.SQL).Scan(&v); err != nil {
+		rows, err := tx.Query(ctx, c.SQL)
+		if err != nil {
 			// The query's own failure is the check's failure, not the drill's.
-			r.Observed, r.Message = "error", lastLine(err.Error())
+			r.Observed, r.Message = ObservedError, reduceSQLError(err)
 			return nil
 		}
-		n, ok := number(v)
-		if !ok {
-			r.Observed, r.Message = fmt.Sprint(v), "the query must return one number"
-			return nil
+		defer rows.Close()
+		fields := rows.FieldDescriptions()
+		var values []any
+		n := 0
+		for rows.Next() {
+			if n++; n == 1 {
+				if values, err = rows.Values(); err != nil {
+					break
+				}
+			}
 		}
-		r.Observed = strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.6f", n), "0"), ".")
-		r.Passed = (c.Equals == nil || n == float64(*c.Equals)) && (c.Min == nil || n >= float64(*c.Min)) && (c.Max == nil || n <= float64(*c.Max))
-		if !r.Passed {
-			r.Message = fmt.Sprintf("observed %s, expected %s", r.Observed, r.Expected)
+		rows.Close()
+		if err == nil {
+			err = rows.Err()
+		}
+		switch {
+		case err != nil:
+			r.Observed, r.Message = ObservedError, reduceSQLError(err)
+		case len(fields) != 1:
+			notOne(fmt.Sprintf("%d columns (values not shown)", len(fields)))
+		case n == 0:
+			notOne("no row")
+		case n > 1:
+			notOne(fmt.Sprintf("%d rows (values not shown)", n))
+		default:
+			num, ok := numberOf(values[0])
+			if !ok {
+				notOne(fmt.Sprintf("a value of type %s (value not shown)", typeName(tx, fields[0].DataTypeOID)))
+				return nil
+			}
+			r.Observed = num.text
+			r.Passed = num.rat != nil && within(num.rat, c)
+			if !r.Passed {
+				r.Message = fmt.Sprintf("observed %s, expected %s", r.Observed, r.Expected)
+			}
 		}
 		return nil
 	})
 	return r, err
 }
 
-func number(v any) (float64, bool) {
-	switch n := v.(type) {
-	case int64:
-		return float64(n), true
-	case int32:
-		return float64(n), true
-	case int16:
-		return float64(n), true
-	case float64:
-		return n, true
-	case float32:
-		return float64(n), true
-	case pgtype.Numeric:
-		f, err := n.Float64Value()
-		return f.Float64, err == nil && f.Valid
+// typeName is the PostgreSQL name of a result column's type.
+func typeName(tx pgx.Tx, oid uint32) string {
+	if t, ok := tx.Conn().TypeMap().TypeForOID(oid); ok {
+		return t.Name
 	}
-	return 0, false
+	return fmt.Sprintf("with OID %d", oid)
+}
+
+// number is a check's result: rat is nil for NULL, NaN and infinities,
+// which meet no expectation.
+type number struct {
+	rat  *big.Rat
+	text string
+}
+
+// numberOf reads an integer, a floating-point number or a numeric; ok is
+// false for every other type.
+func numberOf(v any) (number, bool) {
+	switch n := v.(type) {
+	case nil:
+		return number{text: "null"}, true
+	case int64:
+		return number{new(big.Rat).SetInt64(n), strconv.FormatInt(n, 10)}, true
+	case int32:
+		return numberOf(int64(n))
+	case int16:
+		return numberOf(int64(n))
+	case float32:
+		return numberOf(float64(n))
+	case float64:
+		text := strconv.FormatFloat(n, 'f', -1, 64)
+		if math.IsNaN(n) || math.IsInf(n, 0) {
+			return number{text: text}, true
+		}
+		return number{new(big.Rat).SetFloat64(n), text}, true
+	case pgtype.Numeric:
+		switch {
+		case !n.Valid:
+			return number{text: "null"}, true
+		case n.NaN:
+			return number{text: "NaN"}, true
+		case n.InfinityModifier == pgtype.Infinity:
+			return number{text: "+Inf"}, true
+		case n.InfinityModifier == pgtype.NegativeInfinity:
+			return number{text: "-Inf"}, true
+		}
+		r := new(big.Rat).SetInt(n.Int)
+		scale := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(abs(n.Exp))), nil)
+		if n.Exp >= 0 {
+			r.Mul(r, new(big.Rat).SetInt(scale))
+		} else {
+			r.Quo(r, new(big.Rat).SetInt(scale))
+		}
+		text := r.FloatString(max(0, -int(n.Exp)))
+		if strings.Contains(text, ".") {
+			text = strings.TrimSuffix(strings.TrimRight(text, "0"), ".")
+		}
+		return number{r, text}, true
+	}
+	return number{}, false
+}
+
+func abs(n int32) int32 {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+// within compares a number with a check's expectation exactly.
+func within(n *big.Rat, c agentapi.VerifyCheck) bool {
+	cmp := func(b int64) int { return n.Cmp(new(big.Rat).SetInt64(b)) }
+	return (c.Equals == nil || cmp(*c.Equals) == 0) && (c.Min == nil || cmp(*c.Min) >= 0) && (c.Max == nil || cmp(*c.Max) <= 0)
 }
 
 func qualified(table string) string {
@@ -216,7 +343,7 @@ func (a *Runner) verifyTables(ctx context.Context, c agentapi.VerifyCheck) (agen
 			var got int64
 			if err := tx.QueryRow(ctx, "SELECT count(*) FROM "+quoteIdent(schema)+"."+quoteIdent(table)).Scan(&got); err != nil {
 				r.Passed = false
-				problems = append(problems, fmt.Sprintf("%s: %s", name, lastLine(err.Error())))
+				problems = append(problems, fmt.Sprintf("%s: %s", name, reduceSQLError(err)))
 				observed = append(observed, name+"=error")
 				expected = append(expected, fmt.Sprintf("%s=%d", name, want.Rows))
 				continue

@@ -17,9 +17,13 @@ limitations under the License.
 package agentapi
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
 )
 
 func TestLibpqEnv(t *testing.T) {
@@ -91,7 +95,7 @@ func TestDrillResultFitsTerminationMessage(t *testing.T) {
 		db.Tables = append(db.Tables, TableCount{Table: fmt.Sprintf("public.table_%03d", i), Rows: int64(i)})
 	}
 	m := Manifest{Policy: "ns/p", Source: "tickets", DataSnapshot: "0123abcd", Database: db}
-	r := DrillResult{Operation: "restore", Restored: []Restored{{Source: "tickets", Database: "helpdesk", ID: "0123abcd", Manifest: m}}}
+	r := DrillResult{Operation: "restore", Restored: []Restored{{Source: "tickets", Database: "helpdesk", ID: "0123abcd", ManifestSHA256: m.Digest()}}}
 	for i := 0; i < 64; i++ {
 		r.Checks = append(r.Checks, CheckResult{Name: fmt.Sprintf("check-%d", i), Passed: i%2 == 0, Expected: strings.Repeat("e", 300), Observed: strings.Repeat("o", 300)})
 	}
@@ -103,9 +107,9 @@ func TestDrillResultFitsTerminationMessage(t *testing.T) {
 	if err != nil || len(back.Restored) != 1 || len(back.Checks)+back.ChecksOmitted != 64 || len(back.Checks) < 48 {
 		t.Fatalf("decoded %+v, %v", back, err)
 	}
-	// The digest of the full manifest survives the trimming.
-	if got := back.Restored[0]; got.ManifestSHA256 != m.Digest() || got.Manifest.Database.Tables != nil {
-		t.Errorf("trimmed restore %+v, want digest %s", got, m.Digest())
+	// The digest of the manifest survives the trimming of the checks.
+	if got := back.Restored[0]; got.ManifestSHA256 != m.Digest() {
+		t.Errorf("restore %+v, want digest %s", got, m.Digest())
 	}
 	// 64 checks with 63-character names cannot fit: passed ones go first.
 	for i := range r.Checks {
@@ -124,4 +128,112 @@ func TestDrillResultFitsTerminationMessage(t *testing.T) {
 	if back, _ := DecodeDrillResult(small.Encode()); back.Checks[0] != small.Checks[0] {
 		t.Errorf("a small result changed: %+v", back)
 	}
+}
+
+// fortyDatabases is the restore of 40 databases of one source, each with
+// its snapshot id, time and manifest digest.
+func fortyDatabases(n int) DrillResult {
+	start := time.Date(2026, 11, 30, 6, 0, 0, 0, time.UTC)
+	r := DrillResult{Operation: OperationRestore, Start: start, End: start.Add(4 * time.Minute)}
+	for i := 0; i < n; i++ {
+		sum := sha256.Sum256([]byte(fmt.Sprint(i)))
+		r.Restored = append(r.Restored, Restored{Source: "tickets", Database: fmt.Sprintf("tenant_%02d", i), ID: fmt.Sprintf("%08x", 0xa0000000+i),
+			Time: start.Add(-3*time.Hour + time.Duration(i)*time.Second), ManifestSHA256: hex.EncodeToString(sum[:])})
+	}
+	return r
+}
+
+// TestRestoreResultFitsFortyDatabases: a restore result carries ids, times
+// and digests only, compactly enough for 40 databases; it round-trips
+// exactly (the digest is hex again, the time to the second). More than fit
+// are counted as left out, never an oversized message.
+func TestRestoreResultFitsFortyDatabases(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		databases int
+		omitted   bool
+	}{
+		{"one database", 1, false},
+		{"forty databases", 40, false},
+		{"two hundred databases", 200, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := fortyDatabases(tc.databases)
+			b := r.Encode()
+			if len(b) > terminationLimit {
+				t.Fatalf("%d databases encode to %d bytes", tc.databases, len(b))
+			}
+			back, err := DecodeDrillResult(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := len(back.Restored) + back.RestoredOmitted; got != tc.databases || (back.RestoredOmitted > 0) != tc.omitted {
+				t.Fatalf("%d restored + %d omitted, want %d (omitted: %v)", len(back.Restored), back.RestoredOmitted, tc.databases, tc.omitted)
+			}
+			for i, x := range back.Restored {
+				if x != r.Restored[i] {
+					t.Errorf("restored[%d] = %+v, want %+v", i, x, r.Restored[i])
+				}
+			}
+			t.Logf("%d databases: %d bytes", tc.databases, len(b))
+		})
+	}
+}
+
+// escapeHeavy is a backup error whose characters JSON escapes: 3.6 KB that
+// encode to about 15 KB.
+var escapeHeavy = strings.Repeat("\"<>&\u0001", 720)
+
+// TestResultsMeasuredAfterEncoding: a result is cut by its encoded size, so
+// an error heavy in characters JSON escapes fits, cut on a character
+// boundary and marked as truncated, with the snapshots it reports kept.
+func TestResultsMeasuredAfterEncoding(t *testing.T) {
+	if len(escapeHeavy) != 3600 {
+		t.Fatalf("fixture is %d bytes", len(escapeHeavy))
+	}
+	backup := Result{Operation: OperationBackup, Policy: "helpdesk/nightly", Error: "restic: " + escapeHeavy,
+		Snapshots: []Snapshot{{Source: "tickets", Database: "helpdesk", ID: "0123abcd", Manifest: "89abcdef", Digest: strings.Repeat("f", 64)}}}
+	b := backup.Encode()
+	back, err := DecodeResult(b)
+	if len(b) > terminationLimit || err != nil || len(back.Snapshots) != 1 || !strings.HasSuffix(back.Error, TruncatedMarker) ||
+		!strings.HasPrefix(backup.Error, strings.TrimSuffix(back.Error, TruncatedMarker)) || !utf8.ValidString(back.Error) {
+		t.Errorf("backup result of %d bytes: %d snapshots, error %.60q…, %v", len(b), len(back.Snapshots), back.Error, err)
+	}
+	drill := fortyDatabases(30)
+	drill.Error, drill.DrillError = escapeHeavy, true
+	b = drill.Encode()
+	dback, err := DecodeDrillResult(b)
+	if len(b) > terminationLimit || err != nil || !strings.HasSuffix(dback.Error, TruncatedMarker) || !dback.DrillError || len(dback.Restored) != 30 {
+		t.Errorf("drill result of %d bytes: %d restored, error %.60q…, %v", len(b), len(dback.Restored), dback.Error, err)
+	}
+}
+
+// FuzzResultEncode: whatever the error and the number of snapshots, checks
+// and restored databases, the encoded results fit and decode.
+func FuzzResultEncode(f *testing.F) {
+	f.Add(escapeHeavy, 0, 0)
+	f.Add(strings.Repeat("é\u2028\x00", 2000), 100, 70)
+	f.Add("short", 3, 3)
+	f.Fuzz(func(t *testing.T, msg string, snapshots, checks int) {
+		snapshots, checks = max(0, snapshots%300), max(0, checks%100)
+		r := Result{Operation: OperationBackup, Policy: "ns/p", Error: msg, Notes: []string{msg}}
+		for i := 0; i < snapshots; i++ {
+			r.Snapshots = append(r.Snapshots, Snapshot{Source: msg, ID: "0123abcd"})
+		}
+		if b := r.Encode(); len(b) > terminationLimit {
+			t.Fatalf("backup result: %d bytes", len(b))
+		} else if _, err := DecodeResult(b); err != nil {
+			t.Fatal(err)
+		}
+		d := fortyDatabases(snapshots % 120)
+		d.Error = msg
+		for i := 0; i < checks; i++ {
+			d.Checks = append(d.Checks, CheckResult{Name: fmt.Sprintf("check-%d", i), Message: msg, Expected: msg, Observed: "1"})
+		}
+		if b := d.Encode(); len(b) > terminationLimit {
+			t.Fatalf("drill result: %d bytes", len(b))
+		} else if _, err := DecodeDrillResult(b); err != nil {
+			t.Fatal(err)
+		}
+	})
 }

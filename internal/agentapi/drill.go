@@ -17,6 +17,11 @@ limitations under the License.
 package agentapi
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -27,6 +32,19 @@ type RestoreConfig struct {
 	Snapshot string            `json:"snapshot"`
 	Postgres []RestoreDatabase `json:"postgres,omitempty"`
 	Volumes  []RestoreVolume   `json:"volumes,omitempty"`
+	// Checker, when set, is the login role the restore creates on the
+	// sandbox server once every database is restored: the verify Job's
+	// checks run as it, never as the superuser the restore uses.
+	Checker *CheckerRole `json:"checker,omitempty"`
+}
+
+// CheckerRole is the role the verify Job's checks run as: LOGIN with only
+// pg_read_all_data and CONNECT on the restored databases; NOSUPERUSER,
+// NOCREATEDB, NOCREATEROLE, NOREPLICATION.
+type CheckerRole struct {
+	Name string `json:"name"`
+	// PasswordEnv names the variable with the role's password.
+	PasswordEnv string `json:"passwordEnv"`
 }
 
 // RestoreDatabase restores one database of a source into the sandbox server.
@@ -45,18 +63,53 @@ type RestoreVolume struct {
 	Target     string `json:"target"`
 }
 
-// Restored is one restored snapshot.
+// Restored is one restored snapshot: ids, a time and a digest, never a
+// manifest's content (the verify Job reads manifests from the repository
+// and checks them against ManifestSHA256). It is written as a compact JSON
+// array (see MarshalJSON) so that the restore of about 40 databases fits a
+// termination message.
 type Restored struct {
-	Source   string    `json:"source"`
-	Database string    `json:"database,omitempty"`
-	ID       string    `json:"id"`
-	Time     time.Time `json:"time"`
-	Manifest Manifest  `json:"manifest"`
-	// ManifestSHA256 is Manifest.Digest() of the full manifest, set when the
-	// report leaves the manifest's table list out.
-	ManifestSHA256 string `json:"manifestSHA256,omitempty"`
-	// Path is where a volume's files were restored.
-	Path string `json:"path,omitempty"`
+	Source   string `json:"source"`
+	Database string `json:"database,omitempty"`
+	ID       string `json:"id"`
+	// Time is the snapshot's time, to the second.
+	Time time.Time `json:"time"`
+	// ManifestSHA256 is Manifest.Digest() of the snapshot's manifest, hex.
+	ManifestSHA256 string `json:"manifestSHA256"`
+}
+
+// MarshalJSON writes [source, database, id, unix seconds, digest] with the
+// digest in unpadded base64url (43 characters instead of 64).
+func (r Restored) MarshalJSON() ([]byte, error) {
+	digest := r.ManifestSHA256
+	if raw, err := hex.DecodeString(digest); err == nil && len(raw) == sha256.Size {
+		digest = base64.RawURLEncoding.EncodeToString(raw)
+	}
+	return json.Marshal([]any{r.Source, r.Database, r.ID, r.Time.Unix(), digest})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (r *Restored) UnmarshalJSON(b []byte) error {
+	var fields []json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return fmt.Errorf("restored snapshot: %w", err)
+	}
+	if len(fields) != 5 {
+		return fmt.Errorf("restored snapshot: %d fields, want 5 (source, database, id, time, digest)", len(fields))
+	}
+	var unix int64
+	var digest string
+	for i, dst := range []any{&r.Source, &r.Database, &r.ID, &unix, &digest} {
+		if err := json.Unmarshal(fields[i], dst); err != nil {
+			return fmt.Errorf("restored snapshot field %d: %w", i, err)
+		}
+	}
+	r.Time = time.Unix(unix, 0).UTC()
+	r.ManifestSHA256 = digest
+	if raw, err := base64.RawURLEncoding.DecodeString(digest); err == nil && len(raw) == sha256.Size {
+		r.ManifestSHA256 = hex.EncodeToString(raw)
+	}
+	return nil
 }
 
 // VerifyCheck is one check of a drill on the restored copy. Exactly one of
@@ -82,20 +135,22 @@ type VerifyCheck struct {
 type TableComparison struct {
 	// Tables to compare (schema.table, or table in public); all of the
 	// manifest's when empty.
-	Tables           []string         `json:"tables,omitempty"`
-	TolerancePercent float64          `json:"tolerancePercent"`
-	Manifest         DatabaseManifest `json:"manifest"`
-	// From, when set, reads Manifest from the repository: the operator
-	// passes where the manifest is, not its (possibly large) table list.
-	From *ManifestRef `json:"from,omitempty"`
+	Tables           []string `json:"tables,omitempty"`
+	TolerancePercent float64  `json:"tolerancePercent"`
+	// From is where the manifest is in the repository: the verify Job
+	// reads it from there, never from its configuration.
+	From *ManifestRef `json:"from"`
+	// Manifest is what the verify Job read from From.
+	Manifest DatabaseManifest `json:"-"`
 }
 
 // FileComparison compares a restored directory with a manifest.
 type FileComparison struct {
-	Path     string         `json:"path"`
-	Manifest VolumeManifest `json:"manifest"`
-	// From, when set, reads Manifest from the repository.
-	From *ManifestRef `json:"from,omitempty"`
+	Path string `json:"path"`
+	// From is where the manifest is in the repository.
+	From *ManifestRef `json:"from"`
+	// Manifest is what the verify Job read from From.
+	Manifest VolumeManifest `json:"-"`
 }
 
 // ManifestRef locates the manifest of a data snapshot in the repository.
@@ -105,9 +160,14 @@ type ManifestRef struct {
 	Database string `json:"database,omitempty"`
 	// Snapshot is the data snapshot's id (short or full).
 	Snapshot string `json:"snapshot"`
+	// SHA256, when set, is the digest the restore reported: a manifest in
+	// the repository with another digest is refused.
+	SHA256 string `json:"sha256,omitempty"`
 }
 
-// CheckResult is one check's outcome.
+// CheckResult is one check's outcome. For an SQL check Observed is a
+// number ("45000", "0.25") or "null", never a value of another type, and
+// Message never holds a server's message text: errors are their SQLSTATE.
 type CheckResult struct {
 	Name     string `json:"name"`
 	Passed   bool   `json:"passed"`

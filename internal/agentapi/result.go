@@ -50,29 +50,85 @@ type Result struct {
 
 const truncatedNote = "snapshot list truncated to fit the termination message"
 
+// TruncatedMarker ends an error line cut to fit the termination message.
+const TruncatedMarker = "… (truncated to fit the termination message)"
+
 // terminationLimit is the size Kubernetes keeps of a termination message.
 const terminationLimit = 4096
 
-// Encode renders the result as JSON under 4 KiB: snapshots are dropped from
-// the end (and counted in a note) until it fits.
+// errorBudget is what an error line may take, JSON-encoded, in a result
+// that does not fit as it is.
+const errorBudget = 1024
+
+// Encode renders the result as JSON of at most 4 KiB, measured after
+// encoding (a character JSON escapes takes up to 6 bytes): a long error is
+// cut first (marked with TruncatedMarker), then snapshots are dropped from
+// the end (and counted in a note), then notes, then the error is cut to
+// what is left.
 func (r Result) Encode() []byte {
+	b, _ := json.Marshal(r)
+	if len(b) <= terminationLimit {
+		return b
+	}
+	r.Error = clipEncoded(r.Error, errorBudget, TruncatedMarker)
 	for {
-		b, _ := json.Marshal(r)
-		if len(b) <= terminationLimit || len(r.Snapshots) == 0 {
-			if len(b) > terminationLimit {
-				r.Notes = nil
-				if len(r.Error) > 1024 {
-					r.Error = r.Error[:1024]
-				}
-				b, _ = json.Marshal(r)
-			}
-			return b
+		if b, _ = json.Marshal(r); len(b) <= terminationLimit || len(r.Snapshots) == 0 {
+			break
 		}
 		if len(r.Notes) == 0 || r.Notes[len(r.Notes)-1] != truncatedNote {
 			r.Notes = append(r.Notes, truncatedNote)
 		}
 		r.Snapshots = r.Snapshots[:len(r.Snapshots)-1]
 	}
+	if len(b) > terminationLimit {
+		r.Notes = nil
+		b = fitError(&r, &r.Error)
+	}
+	return b
+}
+
+// fitError cuts *msg until v's encoding fits the termination message.
+func fitError(v any, msg *string) []byte {
+	full := *msg
+	b, _ := json.Marshal(v)
+	if len(b) <= terminationLimit {
+		return b
+	}
+	*msg = ""
+	b, _ = json.Marshal(v)
+	room := terminationLimit - len(b) - len(`,"error":""`)
+	*msg = clipEncoded(full, max(room, 0), TruncatedMarker)
+	b, _ = json.Marshal(v)
+	return b
+}
+
+// encodedLen is the length of s as a JSON string, without its quotes.
+func encodedLen(s string) int {
+	b, _ := json.Marshal(s)
+	return len(b) - 2
+}
+
+// clipEncoded returns s, or its longest prefix (whole characters) followed
+// by marker, whose JSON encoding takes at most n bytes. An n too small for
+// even the marker gives "".
+func clipEncoded(s string, n int, marker string) string {
+	if encodedLen(s) <= n {
+		return s
+	}
+	if encodedLen(marker) > n {
+		return ""
+	}
+	runes := []rune(s)
+	lo, hi := 0, len(runes) // the longest fitting prefix is in [lo, hi)
+	for lo+1 < hi {
+		mid := (lo + hi) / 2
+		if encodedLen(string(runes[:mid])+marker) <= n {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return string(runes[:lo]) + marker
 }
 
 // DecodeResult parses a termination message.
@@ -98,40 +154,32 @@ type DrillResult struct {
 	// ChecksOmitted counts checks left out of a termination message that
 	// could not hold them all (passed ones first; the pod log has them all).
 	ChecksOmitted int `json:"checksOmitted,omitempty"`
+	// RestoredOmitted counts restored snapshots left out of a termination
+	// message that could not hold them all: the operator cannot plan the
+	// verification without them and ends the run in Error.
+	RestoredOmitted int `json:"restoredOmitted,omitempty"`
 }
 
-// Encode renders the result for the termination log. Kubernetes keeps 4 KiB
-// of it: when the manifests' table lists do not fit they are left out (the
-// snapshot ids, times and manifest digests stay; the verify Job reads the
-// manifests from the repository), then check messages are shortened.
+// Encode renders the result for the termination log, at most 4 KiB
+// measured after encoding: a long error is cut first, then check texts are
+// shortened, then checks are left out (passed ones first), then restored
+// snapshots (counted), then the error is cut to what is left.
 func (r DrillResult) Encode() []byte {
 	b, _ := json.Marshal(r)
 	if len(b) <= terminationLimit {
 		return b
 	}
-	restored := make([]Restored, 0, len(r.Restored))
-	for _, x := range r.Restored {
-		if x.Manifest.Database != nil {
-			x.ManifestSHA256 = x.Manifest.Digest()
-			db := *x.Manifest.Database
-			db.Tables = nil
-			x.Manifest.Database = &db
-		}
-		restored = append(restored, x)
-	}
-	r.Restored = restored
+	r.Error = clipEncoded(r.Error, errorBudget, TruncatedMarker)
 	for _, limit := range []int{512, 128, 32, 0} {
-		b, _ = json.Marshal(r)
-		if len(b) <= terminationLimit {
+		if b, _ = json.Marshal(r); len(b) <= terminationLimit {
 			return b
 		}
 		checks := make([]CheckResult, 0, len(r.Checks))
 		for _, c := range r.Checks {
-			c.Expected, c.Observed, c.Message = clip(c.Expected, limit), clip(c.Observed, limit), clip(c.Message, limit)
+			c.Expected, c.Observed, c.Message = clipEncoded(c.Expected, limit, "…"), clipEncoded(c.Observed, limit, "…"), clipEncoded(c.Message, limit, "…")
 			checks = append(checks, c)
 		}
 		r.Checks = checks
-		r.Error = clip(r.Error, max(limit, 256))
 	}
 	// Still too long (many checks with long names): checks go from the end,
 	// failed ones after passed ones, and the count left out is reported;
@@ -144,23 +192,20 @@ func (r DrillResult) Encode() []byte {
 			}
 		}
 	}
-	for n := len(ordered) - 1; n >= 0; n-- {
+	for n := len(ordered); n >= 0; n-- {
 		r.Checks, r.ChecksOmitted = ordered[:n], len(ordered)-n
 		if b, _ = json.Marshal(r); len(b) <= terminationLimit {
-			break
+			return b
 		}
 	}
-	return b
-}
-
-func clip(s string, n int) string {
-	switch {
-	case len(s) <= n:
-		return s
-	case n == 0:
-		return ""
+	all := r.Restored
+	for n := len(all); n >= 0; n-- {
+		r.Restored, r.RestoredOmitted = all[:n], len(all)-n
+		if b, _ = json.Marshal(r); len(b) <= terminationLimit {
+			return b
+		}
 	}
-	return s[:n] + "…"
+	return fitError(&r, &r.Error)
 }
 
 // DecodeDrillResult parses a restore or verify termination message.

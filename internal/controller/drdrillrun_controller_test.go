@@ -181,7 +181,7 @@ func TestDrillRunWalksEveryPhase(t *testing.T) {
 	var checks []agentapi.VerifyCheck
 	if err := json.Unmarshal([]byte(verify.Spec.Template.Spec.Containers[0].Args[2]), &checks); err != nil || len(checks) != 3 ||
 		checks[1].Tables == nil || checks[1].Tables.From.Snapshot != "aaaaaaaa" || checks[1].Database != "helpdesk" ||
-		checks[2].Files == nil || checks[2].Files.From != nil || checks[2].Files.Manifest.Files != 3 || checks[2].Files.Path != "/restore/data/attachments" {
+		checks[2].Files == nil || checks[2].Files.From == nil || checks[2].Files.From.SHA256 != strings.Repeat("e", 64) || checks[2].Files.Path != "/restore/data/attachments" {
 		t.Errorf("verify checks %+v %v", checks, err)
 	}
 

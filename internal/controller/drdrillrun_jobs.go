@@ -202,11 +202,7 @@ func snapshotRef(restored []agentapi.Restored) *opsv1alpha1.SnapshotRef {
 	ids, digests := make([]string, 0, len(restored)), make([]string, 0, len(restored))
 	for _, x := range restored {
 		ids = append(ids, x.ID)
-		d := x.ManifestSHA256
-		if d == "" {
-			d = x.Manifest.Digest()
-		}
-		digests = append(digests, d)
+		digests = append(digests, x.ManifestSHA256)
 		if ref.Time == nil || x.Time.Before(ref.Time.Time) {
 			ref.Time = &metav1.Time{Time: x.Time}
 		}

@@ -138,7 +138,7 @@ func (r *DRDrillRunReconciler) createSandboxObjects(ctx context.Context, run *op
 	}
 	// A password generated again after a restart is refused as
 	// AlreadyExists: the first one stays, the one the server started with.
-	objects = append(objects, resources.ScratchSecret(run, randomPassword()))
+	objects = append(objects, resources.ScratchSecret(run, randomPassword(), randomPassword()))
 	if plan.HasVolumes {
 		objects = append(objects, resources.RestoreClaim(run, scratch))
 	}

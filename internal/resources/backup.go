@@ -242,7 +242,7 @@ func agentPodSpec(image string, args []string, env []corev1.EnvVar, envFrom []co
 			TerminationMessagePolicy: corev1.TerminationMessageReadFile,
 			Resources: corev1.ResourceRequirements{
 				Requests: corev1.ResourceList{corev1.ResourceCPU: mustQuantity("100m"), corev1.ResourceMemory: mustQuantity("128Mi")},
-				Limits:   corev1.ResourceList{corev1.ResourceMemory: mustQuantity("1Gi")},
+				Limits:   corev1.ResourceList{corev1.ResourceCPU: mustQuantity("2"), corev1.ResourceMemory: mustQuantity("1Gi")},
 			},
 		}},
 	}

@@ -17,6 +17,8 @@ limitations under the License.
 package resources
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"sort"
 	"strings"
@@ -66,19 +68,30 @@ const (
 	minScratch    = 1 << 30
 )
 
-// SandboxNamespaceName is the run's sandbox namespace: spec.sandbox.namespace
-// or drill-<run>, cut to 63 characters.
+// SandboxNamespaceName is the run's sandbox namespace: spec.sandbox.namespace,
+// or drill-<hash>-<run>, where hash is a short SHA-256 of the run's
+// namespace and name: runs of the same name in two namespaces (the same
+// drill name and schedule) get two sandboxes. The run name follows, cut to
+// fit 63 characters, so a person can tell whose sandbox it is. The name is
+// no secret (anyone can compute it): what makes a namespace the run's is
+// the UID it recorded when it created it.
 func SandboxNamespaceName(run *opsv1alpha1.DRDrillRun) string {
 	if n := run.Spec.Sandbox.Namespace; n != "" {
 		return n
 	}
+	sum := sha256.Sum256([]byte(run.Namespace + "/" + run.Name))
+	prefix := "drill-" + hex.EncodeToString(sum[:])[:sandboxHashLen] + "-"
 	// Run names may hold dots; namespace names may not.
-	name := "drill-" + strings.ReplaceAll(run.Name, ".", "-")
-	if len(name) > 63 {
-		name = name[:63]
+	readable := strings.ReplaceAll(run.Name, ".", "-")
+	if len(prefix)+len(readable) > 63 {
+		readable = readable[:63-len(prefix)]
 	}
-	return strings.TrimRight(name, "-.")
+	return strings.TrimRight(prefix+readable, "-")
 }
+
+// sandboxHashLen is how many hex digits of the hash a sandbox name carries
+// (40 bits).
+const sandboxHashLen = 10
 
 // SandboxLabels tie a sandbox object to its run.
 func SandboxLabels(run *opsv1alpha1.DRDrillRun) map[string]string {
@@ -87,15 +100,27 @@ func SandboxLabels(run *opsv1alpha1.DRDrillRun) map[string]string {
 	return l
 }
 
-// SandboxNamespace is a run's sandbox: Pod Security "restricted" enforced.
+// SandboxNamespace is a run's sandbox: Pod Security "restricted" enforced,
+// annotated with the run's UID for people reading it. Neither the labels
+// nor the annotation make a namespace the run's: anyone who can label
+// namespaces can copy them. The run trusts only the namespace whose UID it
+// recorded in status.sandboxNamespaceUID when it created it.
 func SandboxNamespace(run *opsv1alpha1.DRDrillRun) *corev1.Namespace {
 	labels := SandboxLabels(run)
 	for _, mode := range []string{"enforce", "audit", "warn"} {
 		labels["pod-security.kubernetes.io/"+mode] = "restricted"
 		labels["pod-security.kubernetes.io/"+mode+"-version"] = "latest"
 	}
-	return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: SandboxNamespaceName(run), Labels: labels}}
+	return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+		Name:        SandboxNamespaceName(run),
+		Labels:      labels,
+		Annotations: map[string]string{AnnotationDrillRunUID: string(run.UID)},
+	}}
 }
+
+// AnnotationDrillRunUID on a sandbox namespace names the UID of the run that
+// created it (information only: see SandboxNamespace).
+const AnnotationDrillRunUID = "ops.supportstack.io/drill-run-uid"
 
 // ScratchBytes sizes the scratch storage: the policy's newest backup's
 // total bytes with room for indexes and WAL, at least 1 GiB.
@@ -107,15 +132,32 @@ func ScratchBytes(policy *opsv1alpha1.BackupPolicy) int64 {
 	return max(size, minScratch)
 }
 
+// ScratchPostgresResources bound the scratch server, whatever image the
+// drill names; agent pods have theirs from agentPodSpec. Every pod in a
+// sandbox has CPU and memory requests and limits (the sandbox quota names
+// limits.cpu and limits.memory, so the API server refuses a pod without
+// them), and together they fit the quota: the scratch server and one agent
+// pod run at a time.
+var ScratchPostgresResources = corev1.ResourceRequirements{
+	Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m"), corev1.ResourceMemory: resource.MustParse("256Mi")},
+	Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("4Gi")},
+}
+
 // SandboxQuota bounds what a sandbox may consume: the scratch server and
-// one agent pod at a time, one scratch volume, no exposed Services.
+// the restore and verify pods (count/pods counts finished pods too, so a
+// Job that fails cannot be retried into more pods), CPU and memory for the
+// scratch server and one agent pod at a time, one scratch volume, no
+// exposed Services. Its limits are not a drill author's to choose: they
+// hold whatever postgresImage the drill names.
 func SandboxQuota(run *opsv1alpha1.DRDrillRun, scratchBytes int64) *corev1.ResourceQuota {
 	return &corev1.ResourceQuota{
 		ObjectMeta: metav1.ObjectMeta{Name: "sandbox", Namespace: SandboxNamespaceName(run), Labels: SandboxLabels(run)},
 		Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{
 			corev1.ResourcePods:                   resource.MustParse("4"),
+			ResourceCountPods:                     resource.MustParse("4"),
 			corev1.ResourceRequestsCPU:            resource.MustParse("2"),
 			corev1.ResourceRequestsMemory:         resource.MustParse("4Gi"),
+			corev1.ResourceLimitsCPU:              resource.MustParse("4"),
 			corev1.ResourceLimitsMemory:           resource.MustParse("8Gi"),
 			corev1.ResourcePersistentVolumeClaims: resource.MustParse("1"),
 			corev1.ResourceRequestsStorage:        *resource.NewQuantity(scratchBytes, resource.BinarySI),
@@ -125,6 +167,10 @@ func SandboxQuota(run *opsv1alpha1.DRDrillRun, scratchBytes int64) *corev1.Resou
 		}},
 	}
 }
+
+// ResourceCountPods is the quota on every pod object of a namespace,
+// finished ones included (pods counts only those not finished).
+const ResourceCountPods corev1.ResourceName = "count/pods"
 
 // SandboxNetworkPolicies deny all ingress and egress in the sandbox, then
 // let the agent pods reach DNS, the repository and the scratch server, and
@@ -215,10 +261,7 @@ func ScratchPostgres(run *opsv1alpha1.DRDrillRun, scratchBytes int64) (*corev1.P
 					PeriodSeconds: 5,
 				},
 				SecurityContext: RestrictedContainerSecurity(),
-				Resources: corev1.ResourceRequirements{
-					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m"), corev1.ResourceMemory: resource.MustParse("256Mi")},
-					Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("4Gi")},
-				},
+				Resources:       *ScratchPostgresResources.DeepCopy(),
 			}},
 		},
 	}

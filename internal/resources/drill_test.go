@@ -17,10 +17,14 @@ limitations under the License.
 package resources
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/agentapi"
@@ -123,22 +127,104 @@ func TestDrillPlanVerifyChecks(t *testing.T) {
 	}
 }
 
+// TestSandboxNamespaceName: a default sandbox name is drill-<hash of the
+// run's namespace and name>-<run name>, a DNS-1123 label of at most 63
+// characters, the same for the same run, and different for runs of the same
+// name in two namespaces (issue #11, item 6).
 func TestSandboxNamespaceName(t *testing.T) {
-	run := func(name, fixed string) *opsv1alpha1.DRDrillRun {
-		return &opsv1alpha1.DRDrillRun{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: opsv1alpha1.DRDrillRunSpec{DrillProcedure: opsv1alpha1.DrillProcedure{Sandbox: opsv1alpha1.Sandbox{Namespace: fixed}}}}
+	run := func(ns, name, fixed string) *opsv1alpha1.DRDrillRun {
+		return &opsv1alpha1.DRDrillRun{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: opsv1alpha1.DRDrillRunSpec{DrillProcedure: opsv1alpha1.DrillProcedure{Sandbox: opsv1alpha1.Sandbox{Namespace: fixed}}}}
 	}
-	// desc names the case; name is the DRDrillRun's name.
-	for _, tc := range []struct{ desc, name, fixed, want string }{
-		{"derived from the run", "helpdesk-weekly-29924100", "", "drill-helpdesk-weekly-29924100"},
-		{"fixed namespace", "helpdesk-weekly-29924100", "restore-lab", "restore-lab"},
-		{"truncated to 63 characters", strings.Repeat("a", 56) + "-1234567", "", "drill-" + strings.Repeat("a", 56) + "-"},
-		{"dots replaced", "drill.v2-now-0a1b2c3d", "", "drill-drill-v2-now-0a1b2c3d"},
+	hash := func(ns, name string) string {
+		sum := sha256.Sum256([]byte(ns + "/" + name))
+		return hex.EncodeToString(sum[:])[:10]
+	}
+	long := strings.Repeat("a", 56) + "-1234567"
+	for _, tc := range []struct{ desc, ns, name, fixed, want string }{
+		{"derived from the run and its namespace", "support", "helpdesk-weekly-29924100", "", "drill-" + hash("support", "helpdesk-weekly-29924100") + "-helpdesk-weekly-29924100"},
+		{"fixed namespace", "support", "helpdesk-weekly-29924100", "restore-lab", "restore-lab"},
+		{"truncated to 63 characters", "support", long, "", "drill-" + hash("support", long) + "-" + strings.Repeat("a", 46)},
+		{"no trailing dash after truncation", "support", strings.Repeat("a", 45) + "-b", "", "drill-" + hash("support", strings.Repeat("a", 45)+"-b") + "-" + strings.Repeat("a", 45)},
+		{"dots replaced", "support", "drill.v2-now-0a1b2c3d", "", "drill-" + hash("support", "drill.v2-now-0a1b2c3d") + "-drill-v2-now-0a1b2c3d"},
+		{"longest run name", strings.Repeat("n", 63), strings.Repeat("r", 253), "", "drill-" + hash(strings.Repeat("n", 63), strings.Repeat("r", 253)) + "-" + strings.Repeat("r", 46)},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
-			got := SandboxNamespaceName(run(tc.name, tc.fixed))
-			if want := strings.TrimRight(tc.want, "-"); got != want || len(got) > 63 {
-				t.Errorf("SandboxNamespaceName(%q, %q) = %q, want %q", tc.name, tc.fixed, got, want)
+			got := SandboxNamespaceName(run(tc.ns, tc.name, tc.fixed))
+			if got != tc.want {
+				t.Errorf("SandboxNamespaceName(%s/%s, %q) = %q, want %q", tc.ns, tc.name, tc.fixed, got, tc.want)
+			}
+			if errs := validation.IsDNS1123Label(got); len(errs) != 0 {
+				t.Errorf("%q is no namespace name: %v", got, errs)
+			}
+			if again := SandboxNamespaceName(run(tc.ns, tc.name, tc.fixed)); again != got {
+				t.Errorf("not deterministic: %q then %q", got, again)
 			}
 		})
+	}
+	// The same drill name and schedule in two namespaces: two sandboxes.
+	seen := map[string]string{}
+	for _, ns := range []string{"support", "support-eu", "billing", "a", "b"} {
+		for _, name := range []string{"helpdesk-weekly-29924100", long} {
+			got := SandboxNamespaceName(run(ns, name, ""))
+			if other, ok := seen[got]; ok {
+				t.Errorf("%s/%s and %s share the sandbox %s", ns, name, other, got)
+			}
+			seen[got] = ns + "/" + name
+		}
+	}
+}
+
+// TestSandboxPodsBounded: every pod a drill starts (the scratch server
+// with whatever image the drill names, the restore and verify Jobs' pods)
+// has CPU and memory requests and limits, and the sandbox quota bounds
+// them, with count/pods (issue #11, item 9).
+func TestSandboxPodsBounded(t *testing.T) {
+	run := &opsv1alpha1.DRDrillRun{ObjectMeta: metav1.ObjectMeta{Namespace: "support", Name: "helpdesk-now-0a1b2c3d"}}
+	run.Spec.Sandbox.PostgresImage = "registry.example.com/anything:latest"
+	policy := drillPolicy("s3:https://s3.example.com/b", "helpdesk")
+	scratch, _ := ScratchPostgres(run, 1<<30)
+	restore := DrillJob(run, policy, "supportstack/agent:dev", agentapi.RestoreConfig{}, 60, true)
+	verify := DrillJob(run, policy, "supportstack/agent:dev", agentapi.VerifyConfig{}, 60, true)
+	quota := SandboxQuota(run, 1<<30).Spec.Hard
+	for _, want := range []corev1.ResourceName{corev1.ResourceLimitsCPU, corev1.ResourceLimitsMemory, corev1.ResourceRequestsCPU, corev1.ResourceRequestsMemory, ResourceCountPods} {
+		if _, ok := quota[want]; !ok {
+			t.Errorf("the sandbox quota does not bound %s: %v", want, quota)
+		}
+	}
+	sum := corev1.ResourceList{}
+	for _, pod := range []struct {
+		name string
+		spec corev1.PodSpec
+	}{{"scratch", scratch.Spec}, {"restore", restore.Spec.Template.Spec}, {"verify", verify.Spec.Template.Spec}} {
+		if len(pod.spec.InitContainers) != 0 {
+			t.Errorf("%s: init containers need bounds too", pod.name)
+		}
+		for _, c := range pod.spec.Containers {
+			for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+				req, lim := c.Resources.Requests[r], c.Resources.Limits[r]
+				if req.IsZero() || lim.IsZero() || req.Cmp(lim) > 0 {
+					t.Errorf("%s/%s: %s request %s, limit %s: want both, request <= limit", pod.name, c.Name, r, req.String(), lim.String())
+				}
+			}
+			if pod.name != "verify" { // restore and verify run one after the other
+				for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+					q := sum["limits."+r]
+					q.Add(c.Resources.Limits[r])
+					sum["limits."+r] = q
+					q = sum["requests."+r]
+					q.Add(c.Resources.Requests[r])
+					sum["requests."+r] = q
+				}
+			}
+		}
+	}
+	// The scratch server and one agent pod at a time fit.
+	for r, used := range sum {
+		if hard := quota[r]; used.Cmp(hard) > 0 {
+			t.Errorf("the scratch server and an agent pod need %s %s, the quota allows %s", r, used.String(), hard.String())
+		}
+	}
+	if n := quota[ResourceCountPods]; n.Value() < 3 || n.Value() > 4 {
+		t.Errorf("count/pods %s: want room for the scratch, restore and verify pods and little more", n.String())
 	}
 }
