@@ -22,7 +22,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"sort"
 	"strconv"
@@ -143,9 +145,9 @@ func (c *RequestTracker) send(ctx context.Context, method, path string, body, ou
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	client := c.HTTP
-	if client == nil {
-		client = http.DefaultClient
+	client, err := c.client()
+	if err != nil {
+		return false, err
 	}
 	resp, err := client.Do(req)
 	if err != nil {
@@ -170,6 +172,75 @@ func (c *RequestTracker) send(ctx context.Context, method, path string, body, ou
 		}
 	}
 	return true, nil
+}
+
+// CheckURL says whether a Request Tracker base URL may receive the token:
+// https, or http only to a loopback host (localhost, 127.0.0.0/8, ::1),
+// where nothing crosses a network. The CRD refuses other URLs; this check
+// also covers a team stored before it did.
+func CheckURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return fmt.Errorf("queueBackend.requestTracker.url %q is not an http(s) URL: write one such as https://rt.example.com", raw)
+	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		return fmt.Errorf("queueBackend.requestTracker.url %q is plain http to a host that is not loopback: "+
+			"the RT token would travel in the clear; use https (http is accepted only for localhost, 127.0.0.0/8 and [::1])", raw)
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+// origin is a URL's scheme, host and port, the port made explicit, so
+// https://rt.example.com and https://RT.example.com:443 are the same origin.
+func origin(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		switch u.Scheme {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		}
+	}
+	return strings.ToLower(u.Scheme) + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}
+
+// maxRedirects is how many redirects within RT's origin are followed, as
+// net/http does by default.
+const maxRedirects = 10
+
+// client is c.HTTP (or the default client) with a redirect policy that keeps
+// the token at the configured origin: net/http forwards the Authorization
+// header to the same host over http and to subdomains, so a redirect that
+// leaves the origin or downgrades to http is refused, not followed.
+func (c *RequestTracker) client() (*http.Client, error) {
+	if err := CheckURL(c.BaseURL); err != nil {
+		return nil, err
+	}
+	base, _ := url.Parse(c.BaseURL)
+	want := origin(base)
+	client := http.Client{}
+	if c.HTTP != nil {
+		client = *c.HTTP
+	}
+	client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if got := origin(req.URL); got != want {
+			return fmt.Errorf("redirect to %s refused: the token is sent only to %s", got, want)
+		}
+		if len(via) >= maxRedirects {
+			return fmt.Errorf("stopped after %d redirects", maxRedirects)
+		}
+		return nil
+	}
+	return &client, nil
 }
 
 func boolNumber(b bool) int {
