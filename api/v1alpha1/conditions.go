@@ -66,6 +66,24 @@ const (
 	ReasonBackendUnavailable = "BackendUnavailable"
 )
 
+// SupportTeam queue backend trust (issue #11, item 1): what the operator
+// refuses to do for a team's queue backend. Each is Ready and QueuesSynced
+// False, with a Warning event of the same reason, and nothing is written or
+// sent until the message's fix is made.
+const (
+	// ReasonSecretNotMarked: queueBackend.requestTracker.tokenSecretRef names
+	// a Secret without the label LabelSecretUse=SecretUseQueueToken; its value
+	// is not read and no request is sent to the backend.
+	ReasonSecretNotMarked = "SecretNotMarked"
+	// ReasonInsecureURL: the Request Tracker URL is plain http to a host
+	// that is not loopback (a team stored before the CRD refused such URLs).
+	ReasonInsecureURL = "InsecureURL"
+	// ReasonConfigMapNotOwned: the routing ConfigMap's name is taken by a
+	// ConfigMap this SupportTeam does not control; it is neither written nor
+	// adopted, and the team's leads get no read access to it.
+	ReasonConfigMapNotOwned = "ConfigMapNotOwned"
+)
+
 // BackupPolicy conditions. Ready is True when every reference resolves
 // (Secrets, keys, PVCs) and the backup, prune and check CronJobs, their
 // ServiceAccount and NetworkPolicy are in place; False with

@@ -115,7 +115,11 @@ type SupportTeamSpec struct {
 	Queues []Queue `json:"queues,omitempty"`
 
 	// queueBackend is where queues are materialized. Default: a routing
-	// ConfigMap in the team's namespace.
+	// ConfigMap in the team's namespace. It decides which Secret's value the
+	// operator sends out and which ConfigMap it writes, so only someone
+	// allowed the verb configure-queue-backend on this SupportTeam may set
+	// or change it (the ValidatingAdmissionPolicy team-queue-backend; the
+	// supportstack admin and editor roles have the verb, team leads do not).
 	// +optional
 	QueueBackend *QueueBackend `json:"queueBackend,omitempty"`
 }
@@ -378,7 +382,9 @@ type QueueBackend struct {
 
 // ConfigMapBackend writes the routing table to a ConfigMap.
 type ConfigMapBackend struct {
-	// name of the ConfigMap; default "<team>-queues".
+	// name of the ConfigMap; default "<team>-queues". The operator creates
+	// it and owns it: a ConfigMap of that name that this SupportTeam does not
+	// control is never written or adopted (Ready=False, ConfigMapNotOwned).
 	// +kubebuilder:validation:MaxLength=253
 	// +optional
 	Name string `json:"name,omitempty"`
@@ -386,16 +392,35 @@ type ConfigMapBackend struct {
 
 // RequestTrackerBackend points at a Request Tracker 5 REST2 API.
 type RequestTrackerBackend struct {
-	// url is RT's base URL, e.g. https://rt.example.com (REST2 lives under /REST/2.0).
+	// url is RT's base URL, e.g. https://rt.example.com (REST2 lives under
+	// /REST/2.0). It must be https: the token travels in every request.
+	// Plain http is accepted only for a loopback host (localhost,
+	// 127.0.0.0/8, ::1), for tests. Redirects that leave this URL's origin
+	// (scheme, host and port) are not followed.
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:XValidation:rule="isURL(self) && (self.startsWith('https://') || self.startsWith('http://'))",message="must be an http(s) URL such as https://rt.example.com"
+	// +kubebuilder:validation:XValidation:rule="!self.startsWith('http://') || self.matches('^http://(localhost|127([.](25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}|[[]::1[]])(:[0-9]{1,5})?(/.*)?$')",message="must be an https URL such as https://rt.example.com: the RT token would travel in the clear over http, which is accepted only for a loopback host (localhost, 127.0.0.0/8, [::1]) in tests"
 	// +required
 	URL string `json:"url"`
 
-	// tokenSecretRef names the Secret key holding an RT auth token.
+	// tokenSecretRef names the Secret key holding an RT auth token. The
+	// Secret must carry the label ops.supportstack.io/secret-use=queue-token:
+	// the operator reads no other Secret's value for a queue backend
+	// (Ready=False, SecretNotMarked, and nothing is sent, until it does).
 	// +required
 	TokenSecretRef SecretKeyRef `json:"tokenSecretRef"`
 }
+
+// Marking a Secret for the one use the operator may put it to: a queue
+// backend sends the token it reads to a URL a SupportTeam names, so it reads
+// only Secrets whose owner said they hold such a token.
+const (
+	// LabelSecretUse on a Secret says what the operator may use it for.
+	LabelSecretUse = "ops.supportstack.io/secret-use"
+	// SecretUseQueueToken (LabelSecretUse's value) marks a Secret holding a
+	// queue backend's token (queueBackend.requestTracker.tokenSecretRef).
+	SecretUseQueueToken = "queue-token"
+)
 
 // WorstGap is the interval with the largest staffing shortfall.
 type WorstGap struct {

@@ -411,3 +411,46 @@ func TestDrillRunSpecImmutable(t *testing.T) {
 		t.Fatalf("run with sandbox in its own namespace: got %v, want %q", err, wantNS)
 	}
 }
+
+// TestRequestTrackerURLMustBeHTTPS: the RT token travels in every request,
+// so its URL is https; plain http is accepted for loopback hosts only (the
+// tests' private RT), and hosts that only look like loopback are refused.
+func TestRequestTrackerURLMustBeHTTPS(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	team := readSamples(t)["SupportTeam"]
+	const refusal = "must be an https URL such as https://rt.example.com: the RT token would travel in the clear over http, " +
+		"which is accepted only for a loopback host (localhost, 127.0.0.0/8, [::1]) in tests"
+	for i, tc := range []struct {
+		url     string
+		refused string // "" when accepted
+	}{
+		{"https://rt.example.com", ""},
+		{"https://10.0.0.7:8443/rt", ""},
+		{"http://127.0.0.1:8080", ""},
+		{"http://127.8.0.1", ""},
+		{"http://localhost:8080/rt", ""},
+		{"http://[::1]:8080", ""},
+		{"http://rt.example.com", refusal},
+		{"http://10.0.0.7:8080", refusal},
+		{"http://localhost.example.com", refusal},
+		{"http://127.0.0.1.nip.io", refusal},
+		{"http://[::ffff:10.0.0.7]", refusal},
+		{"ftp://rt.example.com", "must be an http(s) URL"},
+	} {
+		t.Run(tc.url, func(t *testing.T) {
+			u := team.DeepCopy()
+			u.SetNamespace(ns)
+			u.SetName(fmt.Sprintf("rt-url-%d", i))
+			set("spec.queueBackend", map[string]any{"requestTracker": map[string]any{
+				"url": tc.url, "tokenSecretRef": map[string]any{"name": "rt", "key": "token"}}})(u.Object)
+			err := env.Client.Create(ctx, u, client.DryRunAll)
+			switch {
+			case tc.refused == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.refused != "" && (err == nil || !strings.Contains(err.Error(), tc.refused)):
+				t.Fatalf("got %v, want a refusal containing %q", err, tc.refused)
+			}
+		})
+	}
+}
