@@ -24,6 +24,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -49,10 +50,44 @@ type backendSynced struct {
 }
 
 // backendSpecError is a user's mistake found while syncing (a missing
-// Secret): reported as InvalidSpec rather than retried with backoff.
-type backendSpecError struct{ msg string }
+// Secret): reported as a condition with its reason (InvalidSpec when
+// empty) rather than retried with backoff.
+type backendSpecError struct{ reason, msg string }
 
 func (e *backendSpecError) Error() string { return e.msg }
+
+// routingConfigMapNotOwned returns why the team's routing ConfigMap must not
+// be written, or "" when it does not exist yet or this team controls it. A
+// name in queueBackend.configMap.name could otherwise make the operator
+// overwrite and adopt any ConfigMap of the namespace, and give the team's
+// leads read access to it.
+func (r *SupportTeamReconciler) routingConfigMapNotOwned(ctx context.Context, team *opsv1alpha1.SupportTeam) (string, error) {
+	key := types.NamespacedName{Namespace: team.Namespace, Name: resources.RoutingConfigMapName(team)}
+	var cm corev1.ConfigMap
+	err := r.Get(ctx, key, &cm)
+	if apierrors.IsNotFound(err) && r.APIReader != nil {
+		// The cache holds only ConfigMaps labelled as the operator's: ask
+		// the API server about the others.
+		err = r.APIReader.Get(ctx, key, &cm)
+	}
+	if apierrors.IsNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading ConfigMap %s: %w", key.Name, err)
+	}
+	if metav1.IsControlledBy(&cm, team) {
+		return "", nil
+	}
+	field := "queueBackend.configMap.name"
+	if b := team.Spec.QueueBackend; b == nil || b.ConfigMap == nil || b.ConfigMap.Name == "" {
+		field = "the routing ConfigMap (default name <team>-queues)"
+	}
+	return fmt.Sprintf("%s: ConfigMap %s already exists in namespace %s and is not controlled by SupportTeam %s: "+
+		"the operator neither overwrites nor adopts a ConfigMap it did not create; "+
+		"set queueBackend.configMap.name to a name that is free, or delete ConfigMap %s if it is a leftover",
+		field, key.Name, team.Namespace, team.Name, key.Name), nil
+}
 
 // backendFor picks the team's backend.
 func (r *SupportTeamReconciler) backendFor(team *opsv1alpha1.SupportTeam) queueBackend {
@@ -106,18 +141,12 @@ func (b *requestTrackerBackend) sync(ctx context.Context, team *opsv1alpha1.Supp
 		return backendSynced{}, err
 	}
 
-	ref := b.spec.TokenSecretRef
-	var secret corev1.Secret
-	err := b.secrets.Get(ctx, types.NamespacedName{Namespace: team.Namespace, Name: ref.Name}, &secret)
-	if apierrors.IsNotFound(err) {
-		return backendSynced{}, &backendSpecError{fmt.Sprintf("queueBackend.requestTracker.tokenSecretRef: Secret %s not found in namespace %s", ref.Name, team.Namespace)}
+	if err := queues.CheckURL(b.spec.URL); err != nil {
+		return backendSynced{}, &backendSpecError{opsv1alpha1.ReasonInsecureURL, err.Error()}
 	}
+	token, err := b.token(ctx, team)
 	if err != nil {
-		return backendSynced{}, fmt.Errorf("reading Secret %s: %w", ref.Name, err)
-	}
-	token := strings.TrimSpace(string(secret.Data[ref.Key]))
-	if token == "" {
-		return backendSynced{}, &backendSpecError{fmt.Sprintf("queueBackend.requestTracker.tokenSecretRef: Secret %s has no key %s", ref.Name, ref.Key)}
+		return backendSynced{}, err
 	}
 	desired := queues.RTDesiredFor(team)
 	rt := &queues.RequestTracker{BaseURL: b.spec.URL, Token: token, HTTP: b.http}
@@ -134,4 +163,48 @@ func (b *requestTrackerBackend) sync(ctx context.Context, team *opsv1alpha1.Supp
 		summary: fmt.Sprintf("%d queues, group %s and %d members in Request Tracker %s",
 			len(res.QueueIDs), desired.Group, len(desired.Members), b.spec.URL),
 	}, nil
+}
+
+// token reads the RT token from the Secret the team names, only if that
+// Secret is marked for this use: the team's spec says where the token is
+// sent, so an unmarked Secret (a restic password, a database URI) is never
+// read. Its labels are read first, without its data.
+func (b *requestTrackerBackend) token(ctx context.Context, team *opsv1alpha1.SupportTeam) (string, error) {
+	ref := b.spec.TokenSecretRef
+	key := types.NamespacedName{Namespace: team.Namespace, Name: ref.Name}
+	meta := &metav1.PartialObjectMetadata{}
+	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	err := b.secrets.Get(ctx, key, meta)
+	if apierrors.IsNotFound(err) {
+		return "", &backendSpecError{msg: fmt.Sprintf("queueBackend.requestTracker.tokenSecretRef: Secret %s not found in namespace %s", ref.Name, team.Namespace)}
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading Secret %s: %w", ref.Name, err)
+	}
+	if !markedQueueToken(meta.Labels) {
+		return "", &backendSpecError{opsv1alpha1.ReasonSecretNotMarked, secretNotMarked(ref.Name, team.Namespace)}
+	}
+	var secret corev1.Secret
+	if err := b.secrets.Get(ctx, key, &secret); err != nil {
+		return "", fmt.Errorf("reading Secret %s: %w", ref.Name, err)
+	}
+	// The label may have gone between the two reads.
+	if !markedQueueToken(secret.Labels) {
+		return "", &backendSpecError{opsv1alpha1.ReasonSecretNotMarked, secretNotMarked(ref.Name, team.Namespace)}
+	}
+	token := strings.TrimSpace(string(secret.Data[ref.Key]))
+	if token == "" {
+		return "", &backendSpecError{msg: fmt.Sprintf("queueBackend.requestTracker.tokenSecretRef: Secret %s has no key %s", ref.Name, ref.Key)}
+	}
+	return token, nil
+}
+
+func markedQueueToken(labels map[string]string) bool {
+	return labels[opsv1alpha1.LabelSecretUse] == opsv1alpha1.SecretUseQueueToken
+}
+
+func secretNotMarked(name, namespace string) string {
+	return fmt.Sprintf("queueBackend.requestTracker.tokenSecretRef: Secret %s is not marked for use as a queue token, so the operator "+
+		"neither reads it nor sends anything to the Request Tracker URL; if it holds the RT token (and nothing else), mark it: "+
+		"kubectl label secret %s -n %s %s=%s", name, name, namespace, opsv1alpha1.LabelSecretUse, opsv1alpha1.SecretUseQueueToken)
 }

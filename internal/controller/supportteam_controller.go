@@ -96,11 +96,15 @@ func (r *SupportTeamReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		reterr = errors.Join(reterr, patchStatus(ctx, r.Client, before, team, before.Status, team.Status))
 	}()
 
-	externalIDs, queuesOK, err := r.reconcileQueues(ctx, team)
+	notOwned, err := r.routingConfigMapNotOwned(ctx, team)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if err := r.reconcileAccess(ctx, team); err != nil {
+	externalIDs, queuesOK, err := r.reconcileQueues(ctx, team, notOwned)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.reconcileAccess(ctx, team, notOwned == ""); err != nil {
 		return ctrl.Result{}, err
 	}
 	next, coverageOK := r.reconcileCoverage(team, before, externalIDs)
@@ -119,8 +123,13 @@ func (r *SupportTeamReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 
 // reconcileQueues resolves escalations and materializes the queues through
 // the team's backend. It returns the queues' ids in the backend, and false
-// when the user must fix something.
-func (r *SupportTeamReconciler) reconcileQueues(ctx context.Context, team *opsv1alpha1.SupportTeam) (map[string]string, bool, error) {
+// when the user must fix something. notOwned, when not empty, says why the
+// routing ConfigMap must not be written: then nothing is synced.
+func (r *SupportTeamReconciler) reconcileQueues(ctx context.Context, team *opsv1alpha1.SupportTeam, notOwned string) (map[string]string, bool, error) {
+	if notOwned != "" {
+		r.refuse(team, opsv1alpha1.ReasonConfigMapNotOwned, notOwned)
+		return nil, false, nil
+	}
 	table, err := queues.Build(team, r.lookupTeam(ctx, team.Namespace))
 	var escalationErr *queues.EscalationError
 	switch {
@@ -139,7 +148,11 @@ func (r *SupportTeamReconciler) reconcileQueues(ctx context.Context, team *opsv1
 	var specErr *backendSpecError
 	switch {
 	case errors.As(err, &specErr):
-		r.notSynced(team, opsv1alpha1.ReasonInvalidSpec, specErr.msg)
+		reason := specErr.reason
+		if reason == "" {
+			reason = opsv1alpha1.ReasonInvalidSpec
+		}
+		r.refuse(team, reason, specErr.msg)
 		return nil, false, nil
 	case err != nil:
 		// The error names what failed; it never holds a credential.
@@ -150,15 +163,25 @@ func (r *SupportTeamReconciler) reconcileQueues(ctx context.Context, team *opsv1
 	return synced.externalIDs, true, nil
 }
 
+// refuse records that the queues were not materialized because of
+// something the user must fix, with a Warning event when the reason is new.
+func (r *SupportTeamReconciler) refuse(team *opsv1alpha1.SupportTeam, reason, msg string) {
+	if c := condition(team, opsv1alpha1.ConditionQueuesSynced); c == nil || c.Reason != reason || c.Message != msg {
+		r.Recorder.Eventf(team, nil, corev1.EventTypeWarning, reason, "SyncQueues", msg)
+	}
+	r.notSynced(team, reason, msg)
+}
+
 // notSynced records that the queues could not be materialized.
 func (r *SupportTeamReconciler) notSynced(team *opsv1alpha1.SupportTeam, reason, msg string) {
 	setCondition(team, opsv1alpha1.ConditionQueuesSynced, metav1.ConditionFalse, reason, msg)
 	setCondition(team, opsv1alpha1.ConditionReady, metav1.ConditionFalse, reason, msg)
 }
 
-// reconcileAccess keeps the Role and RoleBinding of the team's leads.
-func (r *SupportTeamReconciler) reconcileAccess(ctx context.Context, team *opsv1alpha1.SupportTeam) error {
-	role := resources.TeamAccessRole(team)
+// reconcileAccess keeps the Role and RoleBinding of the team's leads. They
+// may read the routing ConfigMap only when it is the team's own.
+func (r *SupportTeamReconciler) reconcileAccess(ctx context.Context, team *opsv1alpha1.SupportTeam, routingOwned bool) error {
+	role := resources.TeamAccessRole(team, routingOwned)
 	if err := createOrPatch(ctx, r.Client, r.Recorder, team, role, func(existing *rbacv1.Role) {
 		existing.Labels = mergeLabels(existing.Labels, role.Labels)
 		existing.Rules = role.Rules

@@ -56,7 +56,8 @@ func TestSupportTeamWithRequestTracker(t *testing.T) {
 	}
 
 	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "rt-token", Namespace: ns},
+		ObjectMeta: metav1.ObjectMeta{Name: "rt-token", Namespace: ns,
+			Labels: map[string]string{opsv1alpha1.LabelSecretUse: opsv1alpha1.SecretUseQueueToken}},
 		StringData: map[string]string{"token": rt.Token},
 	}
 	if err := k8sClient.Create(ctx, secret); err != nil {

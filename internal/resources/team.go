@@ -68,28 +68,34 @@ func RoutingConfigMap(team *opsv1alpha1.SupportTeam, table queues.Table) *corev1
 func TeamAccessName(team *opsv1alpha1.SupportTeam) string { return team.Name + "-team-leads" }
 
 // TeamAccessRole lets a team's leads and managers read and edit their own
-// SupportTeam and read its routing ConfigMap: nothing else.
-func TeamAccessRole(team *opsv1alpha1.SupportTeam) *rbacv1.Role {
+// SupportTeam and read its routing ConfigMap: nothing else. routingOwned is
+// false when a ConfigMap the team does not control holds the routing
+// ConfigMap's name: then leads get no read access to it. Editing the team
+// does not reach spec.queueBackend: that needs the verb
+// configure-queue-backend, which this Role does not grant (the
+// team-queue-backend ValidatingAdmissionPolicy asks for it).
+func TeamAccessRole(team *opsv1alpha1.SupportTeam, routingOwned bool) *rbacv1.Role {
+	rules := []rbacv1.PolicyRule{{
+		APIGroups:     []string{opsv1alpha1.GroupVersion.Group},
+		Resources:     []string{"supportteams"},
+		ResourceNames: []string{team.Name},
+		Verbs:         []string{"get", "update", "patch"},
+	}}
+	if routingOwned {
+		rules = append(rules, rbacv1.PolicyRule{
+			APIGroups:     []string{""},
+			Resources:     []string{"configmaps"},
+			ResourceNames: []string{RoutingConfigMapName(team)},
+			Verbs:         []string{"get"},
+		})
+	}
 	return &rbacv1.Role{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      TeamAccessName(team),
 			Namespace: team.Namespace,
 			Labels:    Labels(LabelSupportTeam, team.Name),
 		},
-		Rules: []rbacv1.PolicyRule{
-			{
-				APIGroups:     []string{opsv1alpha1.GroupVersion.Group},
-				Resources:     []string{"supportteams"},
-				ResourceNames: []string{team.Name},
-				Verbs:         []string{"get", "update", "patch"},
-			},
-			{
-				APIGroups:     []string{""},
-				Resources:     []string{"configmaps"},
-				ResourceNames: []string{RoutingConfigMapName(team)},
-				Verbs:         []string{"get"},
-			},
-		},
+		Rules: rules,
 	}
 }
 
