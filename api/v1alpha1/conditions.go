@@ -238,3 +238,19 @@ const (
 	// key is missing or not an ed25519 key.
 	ReasonEvidenceNotSigned = "EvidenceNotSigned"
 )
+
+// Drill run trust and evidence (issue #11, items 2 and 8): runs nobody but
+// the operator may start, and evidence whose failure never keeps a sandbox.
+const (
+	// ReasonNotCreatedByOperator (Ready=False, phase Error; and
+	// EvidenceRecorded=False): the run is not one its DRDrill's controller
+	// created and acknowledged (by name and UID in the drill's
+	// status.createdRuns). It gets no sandbox and no evidence, and is never
+	// summarised or chained. Runs are started with the DRDrill's
+	// ops.supportstack.io/run-now annotation.
+	ReasonNotCreatedByOperator = "NotCreatedByOperator"
+	// ReasonEvidenceFailed (EvidenceRecorded=False): writing the evidence
+	// failed (the message says why); it is retried, and the sandbox is torn
+	// down as spec.sandbox.keep says regardless.
+	ReasonEvidenceFailed = "EvidenceFailed"
+)

@@ -31,6 +31,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -89,12 +90,17 @@ func (r *DRDrillReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 	if err := r.List(ctx, &runs, client.InNamespace(drill.Namespace), client.MatchingLabels{resources.LabelDrill: drill.Name}); err != nil {
 		return ctrl.Result{}, err
 	}
+	if err := r.forgetDeletedRuns(ctx, drill, before, runs.Items); err != nil {
+		return ctrl.Result{}, err
+	}
 	var active *opsv1alpha1.DRDrillRun
 	var finished []*opsv1alpha1.DRDrillRun
 	for i := range runs.Items {
 		run := &runs.Items[i]
 		switch {
-		case !metav1.IsControlledBy(run, drill):
+		case !metav1.IsControlledBy(run, drill) || !createdBy(drill, run):
+			// Not a run this drill's controller created: never active,
+			// summarised or pruned (its own reconciler ends it in Error).
 		case run.Status.Phase.IsFinal():
 			finished = append(finished, run)
 		case run.DeletionTimestamp.IsZero():
@@ -102,6 +108,9 @@ func (r *DRDrillReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 		}
 	}
 	r.summarise(drill, before, finished)
+	if h := drill.Status.EvidenceHead; h != nil {
+		drillEvidenceSequence.WithLabelValues(drill.Namespace, drill.Name).Set(float64(h.Sequence))
+	}
 	if err := r.pruneHistory(ctx, drill, finished); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -121,14 +130,14 @@ func (r *DRDrillReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 	// On demand: one run per new token, once no run is active.
 	if token := drill.Annotations[AnnotationRunNow]; token != "" && token != drill.Status.LastRunNowToken && active == nil {
 		sum := sha256.Sum256([]byte(token))
-		run, err := r.createRun(ctx, drill, truncateName(drill.Name, 42)+"-now-"+hex.EncodeToString(sum[:4]), "run-now", time.Time{})
+		run, err := r.createRun(ctx, drill, before, truncateName(drill.Name, 42)+"-now-"+hex.EncodeToString(sum[:4]), runNowTrigger(drill, token))
 		if err != nil {
 			return ctrl.Result{}, err
 		}
 		drill.Status.LastRunNowToken, active = token, run
 	}
 
-	requeue, active, err := r.schedule(ctx, drill, active, now)
+	requeue, active, err := r.schedule(ctx, drill, before, active, now)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -140,7 +149,7 @@ func (r *DRDrillReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 // active (it waits, like a CronJob with concurrencyPolicy Forbid) or the
 // starting deadline has passed (it is skipped). It returns when to look
 // again and the active run.
-func (r *DRDrillReconciler) schedule(ctx context.Context, drill *opsv1alpha1.DRDrill, active *opsv1alpha1.DRDrillRun, now time.Time) (time.Duration, *opsv1alpha1.DRDrillRun, error) {
+func (r *DRDrillReconciler) schedule(ctx context.Context, drill, before *opsv1alpha1.DRDrill, active *opsv1alpha1.DRDrillRun, now time.Time) (time.Duration, *opsv1alpha1.DRDrillRun, error) {
 	log := logf.FromContext(ctx)
 	requeue := time.Duration(0)
 	if drill.Spec.Suspend {
@@ -167,7 +176,8 @@ func (r *DRDrillReconciler) schedule(ctx context.Context, drill *opsv1alpha1.DRD
 				// waits for the active one (the run watch brings us back).
 				log.V(1).Info("scheduled run waits for the active run", "drill", klog.KObj(drill), "active", active.Name)
 			default:
-				run, err := r.createRun(ctx, drill, fmt.Sprintf("%s-%d", truncateName(drill.Name, 47), missed.Unix()/60), "schedule", missed)
+				trigger := &opsv1alpha1.RunTrigger{Kind: opsv1alpha1.RunTriggerSchedule, ScheduledTime: &metav1.Time{Time: missed.UTC()}}
+				run, err := r.createRun(ctx, drill, before, fmt.Sprintf("%s-%d", truncateName(drill.Name, 47), missed.Unix()/60), trigger)
 				if err != nil {
 					return 0, active, err
 				}
@@ -237,30 +247,157 @@ func (r *DRDrillReconciler) validate(ctx context.Context, drill *opsv1alpha1.DRD
 	return strings.Join(problems, "; "), nil
 }
 
-// createRun creates a run carrying a copy of the drill's procedure. A run
-// of that name existing already (created before a restart) is the run.
-func (r *DRDrillReconciler) createRun(ctx context.Context, drill *opsv1alpha1.DRDrill, name, trigger string, scheduled time.Time) (*opsv1alpha1.DRDrillRun, error) {
+// createRun creates a run carrying a copy of the drill's procedure and
+// what triggered it, and acknowledges it at once in the drill's status
+// (name and UID in status.createdRuns): the run's reconciler carries out
+// only runs listed there. A run of that name existing already is the run
+// only if the drill acknowledged it (created before a restart); one
+// created by someone else under the name the operator would choose is not
+// acknowledged, so it ends in Error without a sandbox.
+func (r *DRDrillReconciler) createRun(ctx context.Context, drill, before *opsv1alpha1.DRDrill, name string, trigger *opsv1alpha1.RunTrigger) (*opsv1alpha1.DRDrillRun, error) {
 	run := &opsv1alpha1.DRDrillRun{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: name, Namespace: drill.Namespace,
 			Labels:      resources.Labels(resources.LabelDrill, drill.Name),
-			Annotations: map[string]string{AnnotationTrigger: trigger},
+			Annotations: map[string]string{AnnotationTrigger: string(trigger.Kind)},
 		},
-		Spec: opsv1alpha1.DRDrillRunSpec{DrillName: drill.Name, DrillProcedure: *drill.Spec.DrillProcedure.DeepCopy()},
+		Spec: opsv1alpha1.DRDrillRunSpec{DrillName: drill.Name, DrillProcedure: *drill.Spec.DrillProcedure.DeepCopy(), Trigger: trigger},
 	}
-	if !scheduled.IsZero() {
-		run.Annotations[AnnotationScheduledAt] = scheduled.UTC().Format(time.RFC3339)
+	if t := trigger.ScheduledTime; t != nil {
+		run.Annotations[AnnotationScheduledAt] = t.UTC().Format(time.RFC3339)
 	}
 	if err := controllerutil.SetControllerReference(drill, run, r.Scheme()); err != nil {
 		return nil, err
 	}
 	if err := r.Create(ctx, run); apierrors.IsAlreadyExists(err) {
-		return run, nil
+		existing := &opsv1alpha1.DRDrillRun{}
+		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(run), existing); err != nil {
+			return nil, err
+		}
+		if err := r.refreshCreatedRuns(ctx, drill, before); err != nil {
+			return nil, err
+		}
+		if !createdBy(drill, existing) {
+			r.Recorder.Eventf(drill, existing, corev1.EventTypeWarning, opsv1alpha1.ReasonNotCreatedByOperator, "CreateRun",
+				"run %s already exists and was not created by the operator: it is not carried out, and this %s run is skipped", name, trigger.Kind)
+		}
+		return existing, nil
 	} else if err != nil {
 		return nil, err
 	}
-	r.Recorder.Eventf(drill, run, corev1.EventTypeNormal, opsv1alpha1.ReasonRunCreated, "CreateRun", "created run %s (%s)", name, trigger)
+	if err := r.updateCreatedRuns(ctx, drill, before, func(runs []opsv1alpha1.CreatedRun) []opsv1alpha1.CreatedRun {
+		return append(runs, opsv1alpha1.CreatedRun{Name: run.Name, UID: run.UID})
+	}); err != nil {
+		return nil, fmt.Errorf("acknowledging run %s in the drill's status: %w", name, err)
+	}
+	r.Recorder.Eventf(drill, run, corev1.EventTypeNormal, opsv1alpha1.ReasonRunCreated, "CreateRun", "created run %s (%s)", name, trigger.Kind)
 	return run, nil
+}
+
+// runNowTrigger is the trigger of a run-now run: the token (its first 256
+// bytes) and the field manager that last set the annotation, as the client
+// reported it in managedFields.
+func runNowTrigger(drill *opsv1alpha1.DRDrill, token string) *opsv1alpha1.RunTrigger {
+	if len(token) > 256 {
+		token = strings.ToValidUTF8(token[:256], "")
+	}
+	t := &opsv1alpha1.RunTrigger{Kind: opsv1alpha1.RunTriggerRunNow, RunNowToken: token}
+	field := `"f:` + AnnotationRunNow + `"`
+	var at time.Time
+	for _, mf := range drill.ManagedFields {
+		if mf.FieldsV1 == nil || !strings.Contains(string(mf.FieldsV1.Raw), field) {
+			continue
+		}
+		if mf.Time == nil || !mf.Time.Time.Before(at) {
+			t.FieldManager = truncateName(mf.Manager, 128)
+			if mf.Time != nil {
+				at = mf.Time.Time
+			}
+		}
+	}
+	return t
+}
+
+// updateCreatedRuns changes status.createdRuns on the API server's copy of
+// the drill, at once and with optimistic concurrency (never from a stale
+// cache), and mirrors the result into drill and before so the reconcile's
+// deferred status patch leaves it alone.
+func (r *DRDrillReconciler) updateCreatedRuns(ctx context.Context, drill, before *opsv1alpha1.DRDrill, change func([]opsv1alpha1.CreatedRun) []opsv1alpha1.CreatedRun) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		fresh := &opsv1alpha1.DRDrill{}
+		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(drill), fresh); err != nil {
+			return err
+		}
+		fresh.Status.CreatedRuns = change(fresh.Status.CreatedRuns)
+		if err := r.Status().Update(ctx, fresh); err != nil {
+			return err
+		}
+		for _, d := range []*opsv1alpha1.DRDrill{drill, before} {
+			d.Status.CreatedRuns = append([]opsv1alpha1.CreatedRun(nil), fresh.Status.CreatedRuns...)
+			d.Status.EvidenceHead = fresh.Status.EvidenceHead.DeepCopy()
+		}
+		return nil
+	})
+}
+
+// refreshCreatedRuns reads status.createdRuns and the evidence head from
+// the API server into drill and before.
+func (r *DRDrillReconciler) refreshCreatedRuns(ctx context.Context, drill, before *opsv1alpha1.DRDrill) error {
+	fresh := &opsv1alpha1.DRDrill{}
+	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(drill), fresh); err != nil {
+		return err
+	}
+	for _, d := range []*opsv1alpha1.DRDrill{drill, before} {
+		d.Status.CreatedRuns = append([]opsv1alpha1.CreatedRun(nil), fresh.Status.CreatedRuns...)
+		d.Status.EvidenceHead = fresh.Status.EvidenceHead.DeepCopy()
+	}
+	return nil
+}
+
+// forgetDeletedRuns drops from status.createdRuns the runs that no longer
+// exist (checked on the API server: the cache may not show a new run yet).
+func (r *DRDrillReconciler) forgetDeletedRuns(ctx context.Context, drill, before *opsv1alpha1.DRDrill, listed []opsv1alpha1.DRDrillRun) error {
+	present := map[types.UID]bool{}
+	stale := false
+	for i := range listed {
+		present[listed[i].UID] = true
+		stale = stale || (metav1.IsControlledBy(&listed[i], drill) && !createdBy(drill, &listed[i]))
+	}
+	for _, c := range drill.Status.CreatedRuns {
+		stale = stale || !present[c.UID]
+	}
+	if stale {
+		// The cached drill may not show a run acknowledged a moment ago.
+		if err := r.refreshCreatedRuns(ctx, drill, before); err != nil {
+			return err
+		}
+	}
+	gone := map[types.UID]bool{}
+	for _, c := range drill.Status.CreatedRuns {
+		if present[c.UID] {
+			continue
+		}
+		var run opsv1alpha1.DRDrillRun
+		err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: drill.Namespace, Name: c.Name}, &run)
+		switch {
+		case apierrors.IsNotFound(err), err == nil && run.UID != c.UID:
+			gone[c.UID] = true
+		case err != nil:
+			return err
+		}
+	}
+	if len(gone) == 0 {
+		return nil
+	}
+	return r.updateCreatedRuns(ctx, drill, before, func(runs []opsv1alpha1.CreatedRun) []opsv1alpha1.CreatedRun {
+		kept := runs[:0]
+		for _, c := range runs {
+			if !gone[c.UID] {
+				kept = append(kept, c)
+			}
+		}
+		return kept
+	})
 }
 
 // newerRun orders finished runs newest first: by completion, then creation
@@ -359,7 +496,9 @@ func recordDrillMetrics(labels []string, last *opsv1alpha1.DRDrillRun, met bool)
 func (r *DRDrillReconciler) pruneHistory(ctx context.Context, drill *opsv1alpha1.DRDrill, finished []*opsv1alpha1.DRDrillRun) error {
 	var passed, failed []*opsv1alpha1.DRDrillRun
 	for _, run := range finished {
-		if !run.DeletionTimestamp.IsZero() {
+		if !run.DeletionTimestamp.IsZero() || run.Status.Evidence == nil {
+			// A run whose evidence is not recorded yet stays: its record
+			// would be lost with it.
 			continue
 		}
 		if run.Status.Phase == opsv1alpha1.DrillRunPassed {

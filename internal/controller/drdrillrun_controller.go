@@ -26,14 +26,17 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
@@ -103,6 +106,20 @@ func (r *DRDrillRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	}
 	now := r.Clock.Now()
 	if run.Status.Phase == "" || run.Status.Phase == opsv1alpha1.DrillRunPending {
+		// Only a run its drill created is carried out (issue #11, item 2):
+		// anyone else's ends here, before it gets a sandbox.
+		if _, err := r.acceptingDrill(ctx, run); errors.Is(err, errNotCreatedByOperator) {
+			// The drill acknowledges its run right after creating it: wait a
+			// little for that write. The API server stamped the creation time,
+			// so it is measured in real time, not with the injected clock.
+			if wait := ackGrace - time.Since(run.CreationTimestamp.Time); wait > 0 {
+				return ctrl.Result{RequeueAfter: min(wait, 2*time.Second)}, nil
+			}
+			r.refuse(run, now)
+			return ctrl.Result{}, nil
+		} else if err != nil {
+			return ctrl.Result{}, err
+		}
 		if controllerutil.AddFinalizer(run, FinalizerSandbox) {
 			if err := r.Update(ctx, run); err != nil {
 				return ctrl.Result{}, err
@@ -211,8 +228,29 @@ func (r *DRDrillRunReconciler) enterPhase(run *opsv1alpha1.DRDrillRun, phase ops
 	setCondition(run, opsv1alpha1.ConditionReady, metav1.ConditionFalse, opsv1alpha1.ReasonRunning, string(phase)+": "+msg)
 }
 
+// refuse ends a run its drill did not create in Error, without a sandbox
+// or evidence.
+func (r *DRDrillRunReconciler) refuse(run *opsv1alpha1.DRDrillRun, now time.Time) {
+	msg := notCreatedMessage(run)
+	r.endRunWith(run, opsv1alpha1.DrillRunError, opsv1alpha1.ReasonNotCreatedByOperator, now, msg)
+	setCondition(run, opsv1alpha1.ConditionEvidenceRecorded, metav1.ConditionFalse, opsv1alpha1.ReasonNotCreatedByOperator,
+		"no evidence is recorded for a run the operator did not start")
+}
+
+// refused says whether the run was ended as not created by the operator.
+func refused(run *opsv1alpha1.DRDrillRun) bool {
+	c := meta.FindStatusCondition(run.Status.Conditions, opsv1alpha1.ConditionReady)
+	return c != nil && c.Reason == opsv1alpha1.ReasonNotCreatedByOperator
+}
+
 // endRun ends the run in a final phase.
 func (r *DRDrillRunReconciler) endRun(run *opsv1alpha1.DRDrillRun, phase opsv1alpha1.DrillRunPhase, now time.Time, msg string) {
+	r.endRunWith(run, phase, "", now, msg)
+}
+
+// endRunWith ends the run in a final phase with the Ready reason given
+// ("" = the phase's own).
+func (r *DRDrillRunReconciler) endRunWith(run *opsv1alpha1.DRDrillRun, phase opsv1alpha1.DrillRunPhase, why string, now time.Time, msg string) {
 	run.Status.Phase, run.Status.Message = phase, msg
 	run.Status.CompletionTime = &metav1.Time{Time: now}
 	run.Status.PhaseStartTime = nil
@@ -226,22 +264,49 @@ func (r *DRDrillRunReconciler) endRun(run *opsv1alpha1.DRDrillRun, phase opsv1al
 	case opsv1alpha1.DrillRunError:
 		reason = opsv1alpha1.ReasonDrillError
 	}
+	if why != "" {
+		reason = why
+	}
 	setCondition(run, opsv1alpha1.ConditionReady, status, reason, msg)
 	r.Recorder.Eventf(run, nil, kind, reason, "Complete", "drill run %s: %s", strings.ToLower(string(phase)), msg)
 }
 
-// reconcileFinal records the evidence of a final run, then tears down its sandbox
-// as spec.sandbox.keep says.
+// evidenceRetry is how soon a failed evidence write is tried again.
+const evidenceRetry = 30 * time.Second
+
+// reconcileFinal records the evidence of a final run, then tears down its
+// sandbox as spec.sandbox.keep says, whether or not the evidence could be
+// recorded (issue #11, item 8): a failure is a condition and an event, and
+// the write is retried without keeping the sandbox.
 func (r *DRDrillRunReconciler) reconcileFinal(ctx context.Context, run *opsv1alpha1.DRDrillRun) (ctrl.Result, error) {
+	if refused(run) {
+		return ctrl.Result{}, r.teardown(ctx, run, "the run was not started by the operator")
+	}
+	var retryEvidence time.Duration
 	if run.Status.Evidence == nil {
 		if err := r.recordEvidence(ctx, run); err != nil {
-			if isUserError(err) {
-				setCondition(run, opsv1alpha1.ConditionEvidenceRecorded, metav1.ConditionFalse, opsv1alpha1.ReasonEvidenceNotSigned, err.Error())
-				r.Recorder.Eventf(run, nil, corev1.EventTypeWarning, opsv1alpha1.ReasonEvidenceNotSigned, "RecordEvidence", "evidence waits for its signing key: %v", err)
-				return ctrl.Result{RequeueAfter: secretRecheck}, nil
+			retryEvidence = evidenceRetry
+			reason, msg := opsv1alpha1.ReasonEvidenceFailed, "recording the evidence failed, retrying: "+err.Error()
+			switch {
+			case errors.Is(err, errNotCreatedByOperator):
+				// Its status was written by someone other than the operator.
+				retryEvidence, reason, msg = 0, opsv1alpha1.ReasonNotCreatedByOperator, "no evidence: "+notCreatedMessage(run)
+			case isUserError(err):
+				retryEvidence, reason, msg = secretRecheck, opsv1alpha1.ReasonEvidenceNotSigned, "evidence waits for its signing key: "+err.Error()
+			default:
+				logf.FromContext(ctx).Error(err, "recording drill evidence", "run", klog.KObj(run))
 			}
-			return ctrl.Result{}, err
+			if c := meta.FindStatusCondition(run.Status.Conditions, opsv1alpha1.ConditionEvidenceRecorded); c == nil || c.Message != msg {
+				r.Recorder.Eventf(run, nil, corev1.EventTypeWarning, reason, "RecordEvidence", "%s", msg)
+			}
+			setCondition(run, opsv1alpha1.ConditionEvidenceRecorded, metav1.ConditionFalse, reason, msg)
 		}
+	}
+	withRetry := func(res ctrl.Result, err error) (ctrl.Result, error) {
+		if retryEvidence > 0 && (res.RequeueAfter == 0 || retryEvidence < res.RequeueAfter) {
+			res.RequeueAfter = retryEvidence
+		}
+		return res, err
 	}
 	keep := run.Spec.Sandbox.Keep
 	deleteNow := keep == opsv1alpha1.SandboxKeepNever || (keep != opsv1alpha1.SandboxKeepAlways && run.Status.Phase == opsv1alpha1.DrillRunPassed)
@@ -254,10 +319,10 @@ func (r *DRDrillRunReconciler) reconcileFinal(ctx context.Context, run *opsv1alp
 		if left := run.Status.CompletionTime.Add(ttl).Sub(r.Clock.Now()); left > 0 && run.Status.SandboxNamespace != "" {
 			setCondition(run, opsv1alpha1.ConditionSandboxDeleted, metav1.ConditionFalse, opsv1alpha1.ReasonSandboxKept,
 				fmt.Sprintf("sandbox %s kept (keep: %s) until %s", run.Status.SandboxNamespace, keep, run.Status.CompletionTime.Add(ttl).UTC().Format(time.RFC3339)))
-			return ctrl.Result{RequeueAfter: left + time.Second}, nil
+			return withRetry(ctrl.Result{RequeueAfter: left + time.Second}, nil)
 		}
 	}
-	return ctrl.Result{}, r.teardown(ctx, run, "the run ended")
+	return withRetry(ctrl.Result{}, r.teardown(ctx, run, "the run ended"))
 }
 
 // SetupWithManager watches runs and, through their labels, the sandbox

@@ -84,12 +84,16 @@ var (
 		Name: "supportstack_drill_objectives_met",
 		Help: "1 when the newest finished run met the drill's RTO and RPO objectives, else 0.",
 	}, []string{"namespace", "drill"})
+	drillEvidenceSequence = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "supportstack_drill_evidence_sequence",
+		Help: "Sequence number of the newest record of the drill's evidence chain (its head): a chain that verifies but ends below it was truncated.",
+	}, []string{"namespace", "drill"})
 )
 
 func init() {
 	metrics.Registry.MustRegister(teamHeadcount, queueRequiredStaff, queueScheduledStaff, queueUnderstaffedIntervals,
 		backupLastSuccess, backupLastDuration, backupLastBytesAdded, backupRPOMet,
-		drillLastRun, drillLastPassed, drillMeasuredRTO, drillMeasuredRPO, drillObjectivesMet)
+		drillLastRun, drillLastPassed, drillMeasuredRTO, drillMeasuredRPO, drillObjectivesMet, drillEvidenceSequence)
 }
 
 // forgetPolicy removes every series of a deleted policy.
@@ -107,7 +111,7 @@ func forgetTeam(namespace, team string) {
 // forgetDrill removes every series of a deleted drill.
 func forgetDrill(namespace, drill string) {
 	deleteSeries(prometheus.Labels{"namespace": namespace, "drill": drill},
-		drillLastRun, drillLastPassed, drillMeasuredRTO, drillMeasuredRPO, drillObjectivesMet)
+		drillLastRun, drillLastPassed, drillMeasuredRTO, drillMeasuredRPO, drillObjectivesMet, drillEvidenceSequence)
 }
 
 func deleteSeries(labels prometheus.Labels, gauges ...*prometheus.GaugeVec) {
