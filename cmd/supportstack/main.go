@@ -251,11 +251,35 @@ func reportCmd(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	export, err := evidence.Collect(context.Background(), c, *namespace, from, to, pub)
+	export, err := evidence.CollectWith(context.Background(), c, *namespace, from, to, pub, drillHeads(c, *namespace))
 	if err != nil {
 		return err
 	}
 	return write(export, out)
+}
+
+// drillHeads are the UIDs and evidence heads of the DRDrills in namespace
+// (all when empty) that the user may list, so the export shows truncated
+// chains; without that right, chains are checked without them.
+func drillHeads(c client.Reader, namespace string) map[string]evidence.Expect {
+	var drills opsv1alpha1.DRDrillList
+	var opts []client.ListOption
+	if namespace != "" {
+		opts = append(opts, client.InNamespace(namespace))
+	}
+	if err := c.List(context.Background(), &drills, opts...); err != nil {
+		fmt.Fprintf(os.Stderr, "supportstack: DRDrills not read (%v): evidence heads not checked\n", err)
+		return nil
+	}
+	out := map[string]evidence.Expect{}
+	for _, d := range drills.Items {
+		want := evidence.Expect{DrillUID: string(d.UID)}
+		if h := d.Status.EvidenceHead; h != nil {
+			want.Head = &evidence.Head{Sequence: h.Sequence, SHA256: h.SHA256}
+		}
+		out[d.Namespace+"/"+d.Name] = want
+	}
+	return out
 }
 
 func parseDay(s string, def time.Time) (time.Time, error) {

@@ -229,6 +229,22 @@ func TestReportExport(t *testing.T) {
 		t.Errorf("csv:\n%s", csvOut.String())
 	}
 
+	// The newest record deleted: the export says the chain is broken.
+	var newest corev1.ConfigMap
+	if err := c.Get(context.Background(), client.ObjectKey{Namespace: "helpdesk", Name: "helpdesk-weekly-3-evidence"}, &newest); err != nil {
+		t.Fatal(err)
+	}
+	mustDo(t, c.Delete(context.Background(), &newest))
+	var truncated bytes.Buffer
+	if err := run(append([]string{"report", "-n", "helpdesk", "--format", "json"}, period...), &truncated); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(truncated.String(), "evidence record 2 (helpdesk-weekly-2-evidence): is the newest record (sequence 2") {
+		t.Errorf("export of a truncated chain:\n%s", truncated.String())
+	}
+	newest.ResourceVersion = ""
+	mustDo(t, c.Create(context.Background(), &newest))
+
 	var html bytes.Buffer
 	if err := run(append([]string{"report", "-A"}, period...), &html); err != nil {
 		t.Fatal(err)

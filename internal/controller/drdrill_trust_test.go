@@ -278,6 +278,17 @@ func TestDrillRunsOnlyTheOperatorStarts(t *testing.T) {
 			}
 		}
 	}
+	// The forger's key was never read: no event or status shows it was used.
+	var events eventsv1.EventList
+	if err := k8sClient.List(ctx, &events, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range events.Items {
+		if strings.Contains(e.Note, "forger-key") || strings.Contains(e.Note, "SELECT 1") ||
+			(strings.HasPrefix(e.Regarding.Name, "forged-") && e.Reason != opsv1alpha1.ReasonNotCreatedByOperator) {
+			t.Errorf("event %s %s: %s", e.Reason, e.Regarding.Name, e.Note)
+		}
+	}
 }
 
 // TestDrillEvidenceFailureStillTearsDown (item 8): someone with `create

@@ -108,3 +108,59 @@ func TestReportOfAndConfigMap(t *testing.T) {
 		t.Errorf("empty ConfigMap: %v", err)
 	}
 }
+
+// TestReportBinding: a report names its drill by the run's controller, its
+// run by UID, what triggered it and the digest of the procedure it ran; a
+// change to any check's SQL changes the digest, and the stored procedure
+// reads back beside the report.
+func TestReportBinding(t *testing.T) {
+	due := time.Date(2026, 11, 23, 6, 0, 0, 0, time.FixedZone("CET", 3600))
+	yes := true
+	base := func() *opsv1alpha1.DRDrillRun {
+		return &opsv1alpha1.DRDrillRun{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "helpdesk", Name: "weekly-1", UID: "run-uid",
+				OwnerReferences: []metav1.OwnerReference{{Kind: "DRDrill", Name: "weekly", UID: "drill-uid", Controller: &yes}}},
+			Spec: opsv1alpha1.DRDrillRunSpec{DrillName: "weekly", DrillProcedure: opsv1alpha1.DrillProcedure{BackupPolicyName: "helpdesk", Snapshot: "latest",
+				Checks: []opsv1alpha1.DrillCheck{{Name: "tickets", Database: "helpdesk", SQL: "SELECT count(*) FROM tickets", Expect: &opsv1alpha1.Expectation{Min: new(int64)}}}}},
+		}
+	}
+	for _, tc := range []struct {
+		name    string
+		mutate  func(*opsv1alpha1.DRDrillRun)
+		trigger Trigger
+		drill   string
+	}{
+		{"scheduled", func(r *opsv1alpha1.DRDrillRun) {
+			r.Spec.Trigger = &opsv1alpha1.RunTrigger{Kind: opsv1alpha1.RunTriggerSchedule, ScheduledTime: &metav1.Time{Time: due}}
+		}, Trigger{Kind: "schedule", ScheduledTime: "2026-11-23T05:00:00Z"}, "drill-uid"},
+		{"run now", func(r *opsv1alpha1.DRDrillRun) {
+			r.Spec.Trigger = &opsv1alpha1.RunTrigger{Kind: opsv1alpha1.RunTriggerRunNow, RunNowToken: "audit", FieldManager: "kubectl-annotate"}
+		}, Trigger{Kind: "run-now", RunNowToken: "audit", FieldManager: "kubectl-annotate"}, "drill-uid"},
+		{"no trigger, controlled by another drill", func(r *opsv1alpha1.DRDrillRun) { r.OwnerReferences[0].Name = "other" },
+			Trigger{Kind: "unknown"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			run := base()
+			tc.mutate(run)
+			r := ReportOf(run, "v1")
+			if r.Trigger != tc.trigger || r.DrillUID != tc.drill || r.RunUID != "run-uid" || r.ProcedureSHA256 != Hash(ProcedureJSON(run.Spec.DrillProcedure)) {
+				t.Errorf("report %+v", r)
+			}
+		})
+	}
+	run := base()
+	before := Hash(ProcedureJSON(run.Spec.DrillProcedure))
+	run.Spec.Checks[0].SQL = "SELECT 1"
+	if Hash(ProcedureJSON(run.Spec.DrillProcedure)) == before {
+		t.Error("the procedure digest does not change with a check's SQL")
+	}
+	rec := Seal(ConfigMapName(run.Name), ReportOf(run, "v1"), nil, nil)
+	rec.Procedure = ProcedureJSON(run.Spec.DrillProcedure)
+	back, _, err := FromConfigMap(ToConfigMap(run, rec))
+	if err != nil || string(back.Procedure) != string(rec.Procedure) || !strings.Contains(string(back.Procedure), `"sql":"SELECT 1"`) {
+		t.Errorf("stored procedure %s (%v)", back.Procedure, err)
+	}
+	if err := Verify([]Record{back}, nil); err != nil {
+		t.Errorf("verify: %v", err)
+	}
+}

@@ -81,6 +81,13 @@ type Export struct {
 // namespaces when empty), never from mutable status. Each drill's chain is
 // verified whole, so a report in the period cannot hide a break outside it.
 func Collect(ctx context.Context, c client.Reader, namespace string, from, to time.Time, pub ed25519.PublicKey) (Export, error) {
+	return CollectWith(ctx, c, namespace, from, to, pub, nil)
+}
+
+// CollectWith is Collect with what each drill's chain must be bound to,
+// keyed by namespace/name (the drills' UIDs and evidence heads, from their
+// status): a drill whose newest records were deleted shows as broken.
+func CollectWith(ctx context.Context, c client.Reader, namespace string, from, to time.Time, pub ed25519.PublicKey, expect map[string]Expect) (Export, error) {
 	var cms corev1.ConfigMapList
 	opts := []client.ListOption{client.MatchingLabels{labelEvidence: "true"}}
 	if namespace != "" {
@@ -107,7 +114,9 @@ func Collect(ctx context.Context, c client.Reader, namespace string, from, to ti
 	for _, k := range keys {
 		d := DrillExport{Drill: k.ns + "/" + k.drill, Chain: "verified", Reports: []Report{}}
 		chain := chainOf(drills[k])
-		if err := VerifyChain(chain, pub, Expect{Drill: k.ns + "/" + k.drill}); err != nil {
+		want := expect[k.ns+"/"+k.drill]
+		want.Drill = k.ns + "/" + k.drill
+		if err := VerifyChain(chain, pub, want); err != nil {
 			d.Chain = err.Error()
 		}
 		for _, rec := range chain {
