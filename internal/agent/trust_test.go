@@ -162,8 +162,13 @@ func observedNumbersOnly(t *testing.T, runner *agent.Runner) {
 		t.Fatalf("%+v %v", results, err)
 	}
 	for i, tc := range cases {
-		if r := results[i]; r.Passed != tc.passed || r.Observed != tc.observed || r.Message != tc.reason {
+		r := results[i]
+		if r.Passed != tc.passed || r.Observed != tc.observed || r.Message != tc.reason {
 			t.Errorf("%s: %+v, want passed %v, observed %q, message %q", tc.check.Name, r, tc.passed, tc.observed, tc.reason)
+		}
+		// The operator records what the agent writes as it is.
+		if kept, ok := agentapi.RecordableSQLCheck(r); !ok || kept != r {
+			t.Errorf("%s: the operator would not record the agent's own result %+v", tc.check.Name, r)
 		}
 	}
 	res := agentapi.DrillResult{Operation: agentapi.OperationVerify, Checks: results}

@@ -175,22 +175,19 @@ func expectation(c agentapi.VerifyCheck) string {
 	return strings.Join(parts, " and ")
 }
 
-// ObservedError is a check's Observed when its query failed.
-const ObservedError = "error"
-
 // verifySQL runs a check's query. Its result must be one number (or NULL):
 // the number is recorded, any other value is never copied anywhere, and a
 // failed query is its SQLSTATE, never the server's message.
 func (a *Runner) verifySQL(ctx context.Context, c agentapi.VerifyCheck) (agentapi.CheckResult, error) {
 	r := agentapi.CheckResult{Expected: expectation(c)}
 	notOne := func(what string) {
-		r.Observed, r.Message = "", fmt.Sprintf("check %q must return one number; it returned %s", c.Name, what)
+		r.Observed, r.Message = "", agentapi.NotOneNumber(c.Name, what)
 	}
 	err := a.readOnly(ctx, c, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, c.SQL)
 		if err != nil {
 			// The query's own failure is the check's failure, not the drill's.
-			r.Observed, r.Message = ObservedError, reduceSQLError(err)
+			r.Observed, r.Message = agentapi.ObservedError, reduceSQLError(err)
 			return nil
 		}
 		defer rows.Close()
@@ -210,7 +207,7 @@ func (a *Runner) verifySQL(ctx context.Context, c agentapi.VerifyCheck) (agentap
 		}
 		switch {
 		case err != nil:
-			r.Observed, r.Message = ObservedError, reduceSQLError(err)
+			r.Observed, r.Message = agentapi.ObservedError, reduceSQLError(err)
 		case len(fields) != 1:
 			notOne(fmt.Sprintf("%d columns (values not shown)", len(fields)))
 		case n == 0:
@@ -226,7 +223,7 @@ func (a *Runner) verifySQL(ctx context.Context, c agentapi.VerifyCheck) (agentap
 			r.Observed = num.text
 			r.Passed = num.rat != nil && within(num.rat, c)
 			if !r.Passed {
-				r.Message = fmt.Sprintf("observed %s, expected %s", r.Observed, r.Expected)
+				r.Message = agentapi.ExpectationMissed(r.Observed, r.Expected)
 			}
 		}
 		return nil
@@ -254,7 +251,7 @@ type number struct {
 func numberOf(v any) (number, bool) {
 	switch n := v.(type) {
 	case nil:
-		return number{text: "null"}, true
+		return number{text: agentapi.ObservedNull}, true
 	case int64:
 		return number{new(big.Rat).SetInt64(n), strconv.FormatInt(n, 10)}, true
 	case int32:
@@ -272,7 +269,7 @@ func numberOf(v any) (number, bool) {
 	case pgtype.Numeric:
 		switch {
 		case !n.Valid:
-			return number{text: "null"}, true
+			return number{text: agentapi.ObservedNull}, true
 		case n.NaN:
 			return number{text: "NaN"}, true
 		case n.InfinityModifier == pgtype.Infinity:

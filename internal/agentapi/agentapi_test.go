@@ -237,3 +237,40 @@ func FuzzResultEncode(f *testing.F) {
 		}
 	})
 }
+
+// TestRecordableSQLCheck: the operator keeps an SQL check's result only in
+// the shapes the agent writes; a verify pod that reports a row value in any
+// field (a compromised or an old agent) has the check failed and nothing
+// of it recorded.
+func TestRecordableSQLCheck(t *testing.T) {
+	const email = "alice@example.com"
+	for _, tc := range []struct {
+		name string
+		c    CheckResult
+		keep bool
+	}{
+		{"a passed count", CheckResult{Name: "q", Passed: true, Expected: ">= 1", Observed: "45000"}, true},
+		{"a decimal missing its expectation", CheckResult{Name: "q", Expected: "= 2 and <= 3", Observed: "-0.25", Message: ExpectationMissed("-0.25", "= 2 and <= 3")}, true},
+		{"null", CheckResult{Name: "q", Expected: ">= 0", Observed: ObservedNull, Message: ExpectationMissed(ObservedNull, ">= 0")}, true},
+		{"not one number", CheckResult{Name: "leak", Expected: ">= 0", Message: NotOneNumber("leak", "a value of type text (value not shown)")}, true},
+		{"an SQLSTATE", CheckResult{Name: "q", Observed: ObservedError, Message: "42501 insufficient_privilege (class 42 syntax error or access rule violation)"}, true},
+		{"an e-mail observed", CheckResult{Name: "q", Passed: true, Observed: email}, false},
+		{"an e-mail in the message", CheckResult{Name: "q", Observed: "1", Message: "observed 1, expected >= 1 " + email}, false},
+		{"an e-mail as a type name", CheckResult{Name: "q", Message: NotOneNumber("q", "a value of type "+email+" (value not shown)")}, false},
+		{"another check's name", CheckResult{Name: "q", Message: NotOneNumber(email, "no row")}, false},
+		{"an e-mail in the expectation", CheckResult{Name: "q", Observed: "1", Expected: ">= 1 " + email}, false},
+		{"a server message", CheckResult{Name: "q", Observed: ObservedError, Message: "ERROR: duplicate key value: Key (email)=(" + email + ") already exists"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, kept := RecordableSQLCheck(tc.c)
+			switch {
+			case kept != tc.keep:
+				t.Errorf("kept %v, want %v: %+v", kept, tc.keep, got)
+			case kept && got != tc.c:
+				t.Errorf("changed %+v to %+v", tc.c, got)
+			case !kept && (got.Passed || got.Observed != "" || got.Expected != "" || strings.Contains(got.Message, email) || got.Name != tc.c.Name):
+				t.Errorf("refused result recorded as %+v", got)
+			}
+		})
+	}
+}

@@ -94,7 +94,12 @@ func (r *DRDrillRunReconciler) readDrillJob(ctx context.Context, run *opsv1alpha
 	case cond.Type == batchv1.JobComplete:
 		res = agentapi.DrillResult{Error: fmt.Sprintf("the %s Job completed but the agent left no result", operation)}
 	default:
-		res = agentapi.DrillResult{Error: strings.TrimSpace(fmt.Sprintf("the %s Job failed: %s: %s %s", operation, cond.Reason, cond.Message, message))}
+		// What is not an agent result is not copied: it could be anything
+		// the pod wrote, row values included.
+		res = agentapi.DrillResult{Error: fmt.Sprintf("the %s Job failed: %s: %s", operation, cond.Reason, cond.Message)}
+		if message != "" {
+			res.Error += fmt.Sprintf(" (its termination message is not an agent result and is not shown: %d bytes; the pod log has the agent's output)", len(message))
+		}
 	}
 	return res, true, 0, nil
 }
@@ -108,6 +113,11 @@ func (r *DRDrillRunReconciler) reconcileRestoring(ctx context.Context, s *drillR
 	}
 	if res.Error != "" {
 		r.endRun(run, opsv1alpha1.DrillRunError, now, "restore: "+res.Error)
+		return 0, nil
+	}
+	if n := res.RestoredOmitted; n > 0 {
+		r.endRun(run, opsv1alpha1.DrillRunError, now, fmt.Sprintf("restore: the restore Job's report names %d of the %d restored snapshots (a termination message holds 4 KiB, about 40 databases with short names): the checks cannot be planned without them; split the BackupPolicy's databases across policies or drills with fewer databases",
+			len(res.Restored), len(res.Restored)+n))
 		return 0, nil
 	}
 	if policy == nil {
@@ -151,7 +161,22 @@ func (r *DRDrillRunReconciler) reconcileVerifying(ctx context.Context, s *drillR
 	}
 	run.Status.Checks = nil
 	var failed []string
+	sqlChecks := map[string]bool{}
+	for _, c := range run.Spec.Checks {
+		sqlChecks[c.Name] = c.SQL != ""
+	}
+	unknown := 0
 	for _, c := range res.Checks {
+		if _, known := sqlChecks[c.Name]; !known {
+			unknown++ // a name the procedure does not have is not recorded either
+			continue
+		}
+		// An SQL check's result holds numbers and the agent's fixed words
+		// only; anything else (a row value from a compromised or old verify
+		// pod) fails the check and is not recorded.
+		if sqlChecks[c.Name] {
+			c, _ = agentapi.RecordableSQLCheck(c)
+		}
 		run.Status.Checks = append(run.Status.Checks, opsv1alpha1.CheckResult{Name: c.Name, Passed: c.Passed, Expected: c.Expected, Observed: c.Observed, Message: c.Message})
 		if !c.Passed {
 			failed = append(failed, c.Name)
@@ -178,6 +203,9 @@ func (r *DRDrillRunReconciler) reconcileVerifying(ctx context.Context, s *drillR
 		problems = append(problems, fmt.Sprintf("checks failed: %s", strings.Join(failed, ", ")))
 	} else if !res.AllPassed {
 		problems = append(problems, "the verify Job did not report every check passed")
+	}
+	if unknown > 0 {
+		problems = append(problems, fmt.Sprintf("the verify Job reported %d checks the procedure does not have; they were not recorded", unknown))
 	}
 	problems = append(problems, missed...)
 	// Checks the termination message could not hold are not in status or

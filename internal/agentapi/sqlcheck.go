@@ -1,0 +1,85 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package agentapi
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// An SQL check's result holds numbers and fixed words only. The agent
+// writes its texts with the functions below; the operator keeps an SQL
+// check's result only when every text has one of these shapes, so not even
+// a compromised verify pod (which can read the whole restored copy) can
+// carry a row value into status, events or evidence.
+
+// ObservedError is an SQL check's Observed when its query failed.
+const ObservedError = "error"
+
+// ObservedNull is an SQL check's Observed when its query returned NULL.
+const ObservedNull = "null"
+
+// NotOneNumber is the message of an SQL check whose result is not one
+// number: what names the shape, never a value ("a value of type text
+// (value not shown)", "2 columns (values not shown)", "no row").
+func NotOneNumber(check, what string) string {
+	return fmt.Sprintf("check %q must return one number; it returned %s", check, what)
+}
+
+// ExpectationMissed is the message of an SQL check whose number is outside
+// its expectation.
+func ExpectationMissed(observed, expected string) string {
+	return fmt.Sprintf("observed %s, expected %s", observed, expected)
+}
+
+const (
+	numberPattern      = `(?:-?[0-9]+(?:\.[0-9]+)?(?:e[-+]?[0-9]+)?|NaN|[-+]Inf|null)`
+	expectationPattern = `(?:(?:= |>= |<= )-?[0-9]+(?: and (?:= |>= |<= )-?[0-9]+)*)?`
+)
+
+var (
+	sqlObserved    = regexp.MustCompile(`^(?:` + numberPattern + `|error|)$`)
+	sqlExpected    = regexp.MustCompile(`^` + expectationPattern + `$`)
+	sqlNotOne      = regexp.MustCompile(`^must return one number; it returned (?:a value of type [a-z0-9_ ]+ \(value not shown\)|[0-9]+ (?:columns|rows) \(values not shown\)|no row)$`)
+	sqlMissed      = regexp.MustCompile(`^observed ` + numberPattern + `, expected ` + expectationPattern + `$`)
+	sqlState       = regexp.MustCompile(`^[0-9A-Z]{5} [a-z_]+ \((?:class [0-9A-Z]{2} [a-z/ ]+|unknown class)\)$`)
+	sqlFixedErrors = []string{
+		"the query returned no row",
+		"the query was cancelled or ran out of time",
+	}
+	sqlUnknownError = regexp.MustCompile(`^the query failed without an SQLSTATE \([*.A-Za-z0-9]+; the message is not shown\)$`)
+)
+
+// RecordableSQLCheck is c when its Expected, Observed and Message have the
+// shapes the agent writes for an SQL check; otherwise c failed, its
+// Observed is empty and its Message says that what the verify Job reported
+// was not recorded.
+func RecordableSQLCheck(c CheckResult) (CheckResult, bool) {
+	msgOK := c.Message == "" || sqlMissed.MatchString(c.Message) || sqlState.MatchString(c.Message) || sqlUnknownError.MatchString(c.Message)
+	if rest, ok := strings.CutPrefix(c.Message, fmt.Sprintf("check %q ", c.Name)); ok && sqlNotOne.MatchString(rest) {
+		msgOK = true
+	}
+	for _, m := range sqlFixedErrors {
+		msgOK = msgOK || c.Message == m
+	}
+	if msgOK && sqlObserved.MatchString(c.Observed) && sqlExpected.MatchString(c.Expected) {
+		return c, true
+	}
+	return CheckResult{Name: c.Name, Passed: false,
+		Message: "the verify Job reported a result for this SQL check that is not one number or a message the agent writes; it was not recorded"}, false
+}
