@@ -108,6 +108,10 @@ func main() {
 	drillTimeouts := controller.DefaultDrillTimeouts
 	flag.DurationVar(&drillTimeouts.StuckPod, "stuck-pod-timeout", drillTimeouts.StuckPod,
 		"How long a drill's pod may stay stuck (unschedulable, an unbound claim, a missing image, a crash loop) before the run ends in Error.")
+	maxDrillRuns := controller.DefaultMaxConcurrentDrillRuns
+	flag.IntVar(&maxDrillRuns, "max-concurrent-drill-runs-per-namespace", maxDrillRuns,
+		"How many drill runs of one namespace run at once (each holds a sandbox namespace, a scratch PostgreSQL server and a copy of the data); "+
+			"more stay Pending, saying which runs they wait for, and start as those end. At least 1.")
 	flag.BoolVar(&enableHTTP2, "enable-http2", false,
 		"If set, HTTP/2 will be enabled for the metrics server (off by default: CVE-2023-44487, CVE-2023-39325).")
 	opts := zap.Options{Development: false}
@@ -115,6 +119,10 @@ func main() {
 	flag.Parse()
 
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
+	if maxDrillRuns < 1 {
+		setupLog.Error(nil, "--max-concurrent-drill-runs-per-namespace must be at least 1", "value", maxDrillRuns)
+		os.Exit(1)
+	}
 
 	var tlsOpts []func(*tls.Config)
 	if !enableHTTP2 {
@@ -153,6 +161,7 @@ func main() {
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
 		Scheme:                        scheme,
 		Cache:                         controller.CacheOptions(),
+		Client:                        controller.ClientOptions(),
 		Metrics:                       metricsServerOptions,
 		HealthProbeBindAddress:        probeAddr,
 		LeaderElection:                enableLeaderElection,
@@ -164,7 +173,9 @@ func main() {
 		os.Exit(1)
 	}
 
-	if err := controller.SetupWithManager(mgr, controller.Options{AgentImage: agentImage, Version: operatorVersion(), DrillTimeouts: drillTimeouts}); err != nil {
+	if err := controller.SetupWithManager(mgr, controller.Options{
+		AgentImage: agentImage, Version: operatorVersion(), DrillTimeouts: drillTimeouts, MaxConcurrentDrillRunsPerNamespace: maxDrillRuns,
+	}); err != nil {
 		setupLog.Error(err, "unable to set up controllers")
 		os.Exit(1)
 	}

@@ -76,6 +76,9 @@ type DRDrillRunReconciler struct {
 	// Version is the operator version recorded in evidence.
 	Version  string
 	Timeouts DrillTimeouts
+	// MaxConcurrentRunsPerNamespace bounds the active runs of a namespace
+	// (drdrillrun_queue.go); DefaultMaxConcurrentDrillRuns when zero.
+	MaxConcurrentRunsPerNamespace int
 }
 
 // +kubebuilder:rbac:groups=ops.supportstack.io,resources=drdrillruns,verbs=get;list;watch;update;patch
@@ -119,6 +122,9 @@ func (r *DRDrillRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 			return ctrl.Result{}, nil
 		} else if err != nil {
 			return ctrl.Result{}, err
+		}
+		if wait, err := r.waitForTurn(ctx, run); wait > 0 || err != nil {
+			return ctrl.Result{RequeueAfter: wait}, err
 		}
 		if controllerutil.AddFinalizer(run, FinalizerSandbox) {
 			if err := r.Update(ctx, run); err != nil {
@@ -340,6 +346,7 @@ func (r *DRDrillRunReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&corev1.Namespace{}, toRun).
 		Watches(&corev1.Pod{}, toRun).
 		Watches(&batchv1.Job{}, toRun).
+		Watches(&opsv1alpha1.DRDrillRun{}, r.wakeQueuedRuns()).
 		Named("drdrillrun").
 		Complete(r)
 }

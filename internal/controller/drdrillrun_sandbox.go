@@ -47,29 +47,15 @@ func (r *DRDrillRunReconciler) reconcileProvisioning(ctx context.Context, s *dri
 		r.endRun(run, opsv1alpha1.DrillRunError, now, "the drill cannot run: "+s.planErr.Error())
 		return 0, nil
 	}
-	name := resources.SandboxNamespaceName(run)
-	run.Status.SandboxNamespace = name
-	var ns corev1.Namespace
-	err := r.APIReader.Get(ctx, types.NamespacedName{Name: name}, &ns)
-	switch {
-	case apierrors.IsNotFound(err):
-		if err := r.createOnce(ctx, resources.SandboxNamespace(run)); err != nil {
-			return 0, err
+	if run.Status.SandboxNamespaceUID == "" {
+		return r.createSandboxNamespace(ctx, run, now)
+	}
+	name := run.Status.SandboxNamespace
+	if msg, err := r.sandboxGone(ctx, run); err != nil || msg != "" {
+		if msg != "" {
+			r.endRun(run, opsv1alpha1.DrillRunError, now, msg)
 		}
-		r.Recorder.Eventf(run, nil, corev1.EventTypeNormal, opsv1alpha1.ReasonSandboxCreated, "Provision", "created sandbox namespace %s", name)
-	case err != nil:
 		return 0, err
-	case ns.Labels[resources.LabelDrillRun] != run.Name || ns.Labels[resources.LabelDrillRunNamespace] != run.Namespace:
-		if !ns.DeletionTimestamp.IsZero() {
-			run.Status.Message = fmt.Sprintf("waiting for namespace %s, left by an earlier run, to be deleted", name)
-			return 5 * time.Second, nil
-		}
-		r.endRun(run, opsv1alpha1.DrillRunError, now, fmt.Sprintf("namespace %s already exists and is not this run's sandbox: set spec.sandbox.namespace to a name no one uses", name))
-		return 0, nil
-	case !ns.DeletionTimestamp.IsZero():
-		msg, _ := r.sandboxGone(ctx, run)
-		r.endRun(run, opsv1alpha1.DrillRunError, now, msg)
-		return 0, nil
 	}
 	if err := r.createSandboxObjects(ctx, run, policy, plan); err != nil {
 		if isUserError(err) {
@@ -93,6 +79,64 @@ func (r *DRDrillRunReconciler) reconcileProvisioning(ctx context.Context, s *dri
 		return 0, nil // the pod watch brings us back
 	}
 	return 0, r.startRestore(ctx, s)
+}
+
+// createSandboxNamespace creates the run's sandbox namespace and records its
+// UID. It never takes over a namespace that exists: labels and annotations
+// prove nothing (anyone who can label a namespace can copy them), and a
+// namespace someone else made may hold their RoleBindings, so the
+// repository Secrets copied into it and the restored data would be theirs
+// to read. Only the UID the API server returned to this run's Create is
+// trusted.
+//
+// The UID is persisted (the status patch at the end of this reconcile)
+// before anything is put in the namespace. Should the operator stop between
+// the Create and that patch, the next reconcile finds a namespace it cannot
+// prove it created and ends the run in Error, leaving the empty namespace
+// alone: that is safe, and the message says what to do. Accepting such a
+// namespace by its run-UID annotation and creation time would let whoever
+// can read runs and create namespaces win a race against the operator,
+// above all while a run waits for its turn.
+func (r *DRDrillRunReconciler) createSandboxNamespace(ctx context.Context, run *opsv1alpha1.DRDrillRun, now time.Time) (time.Duration, error) {
+	name := resources.SandboxNamespaceName(run)
+	var ns corev1.Namespace
+	err := r.APIReader.Get(ctx, types.NamespacedName{Name: name}, &ns)
+	switch {
+	case apierrors.IsNotFound(err):
+		desired := resources.SandboxNamespace(run)
+		if err := r.Create(ctx, desired); apierrors.IsAlreadyExists(err) {
+			return time.Second, nil // made by someone else a moment ago: look at it again
+		} else if err != nil {
+			return 0, fmt.Errorf("creating sandbox namespace %s: %w", name, err)
+		}
+		run.Status.SandboxNamespace, run.Status.SandboxNamespaceUID = name, desired.UID
+		run.Status.Message = "sandbox namespace " + name + " created"
+		r.Recorder.Eventf(run, nil, corev1.EventTypeNormal, opsv1alpha1.ReasonSandboxCreated, "Provision", "created sandbox namespace %s", name)
+		// The status update brings the run back, the UID recorded.
+		return time.Second, nil
+	case err != nil:
+		return 0, err
+	}
+	// The cache may hand us a run older than the status that recorded the
+	// namespace's UID: ask the API server before calling the namespace taken.
+	var fresh opsv1alpha1.DRDrillRun
+	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(run), &fresh); err != nil {
+		return 0, client.IgnoreNotFound(err)
+	}
+	if fresh.Status.SandboxNamespaceUID != "" {
+		run.Status = *fresh.Status.DeepCopy()
+		return time.Second, nil
+	}
+	if !ns.DeletionTimestamp.IsZero() {
+		run.Status.Message = fmt.Sprintf("waiting for namespace %s, left by an earlier run, to be deleted", name)
+		return 5 * time.Second, nil
+	}
+	msg := fmt.Sprintf("namespace %s already exists and was not created by this run: the operator never restores into a namespace it did not create; delete it or choose another spec.sandbox.namespace", name)
+	if ns.Annotations[resources.AnnotationDrillRunUID] == string(run.UID) {
+		msg += " (it carries this run's UID: if the operator stopped right after creating it, delete it and start the drill again)"
+	}
+	r.endRunWith(run, opsv1alpha1.DrillRunError, opsv1alpha1.ReasonSandboxNamespaceTaken, now, msg)
+	return 0, nil
 }
 
 // createSandboxObjects creates what the sandbox holds. Everything is created
@@ -152,17 +196,26 @@ func (r *DRDrillRunReconciler) createSandboxObjects(ctx context.Context, run *op
 	return nil
 }
 
-// sandboxGone reports a sandbox namespace that vanished under a running run.
+// sandboxGone says why the run's sandbox cannot be used any more: it
+// vanished, is being deleted, or its name is now held by a namespace this
+// run did not create (its UID is not the recorded one). Every step that
+// acts in the sandbox asks it first.
 func (r *DRDrillRunReconciler) sandboxGone(ctx context.Context, run *opsv1alpha1.DRDrillRun) (string, error) {
+	name, uid := run.Status.SandboxNamespace, run.Status.SandboxNamespaceUID
+	if uid == "" {
+		return fmt.Sprintf("the run recorded no sandbox namespace it created (it reached %s without one, perhaps under an older operator): it acts in no namespace it did not create", run.Status.Phase), nil
+	}
 	var ns corev1.Namespace
-	err := r.APIReader.Get(ctx, types.NamespacedName{Name: run.Status.SandboxNamespace}, &ns)
+	err := r.APIReader.Get(ctx, types.NamespacedName{Name: name}, &ns)
 	switch {
 	case apierrors.IsNotFound(err):
-		return fmt.Sprintf("the sandbox namespace %s vanished during %s", run.Status.SandboxNamespace, run.Status.Phase), nil
+		return fmt.Sprintf("the sandbox namespace %s vanished during %s", name, run.Status.Phase), nil
 	case err != nil:
 		return "", err
+	case ns.UID != uid:
+		return fmt.Sprintf("the sandbox namespace %s was replaced during %s by a namespace this run did not create (UID %s, not %s): nothing more is done in it", name, run.Status.Phase, ns.UID, uid), nil
 	case !ns.DeletionTimestamp.IsZero():
-		return fmt.Sprintf("the sandbox namespace %s was deleted during %s", run.Status.SandboxNamespace, run.Status.Phase), nil
+		return fmt.Sprintf("the sandbox namespace %s was deleted during %s", name, run.Status.Phase), nil
 	}
 	return "", nil
 }
@@ -183,29 +236,38 @@ func podReady(pod *corev1.Pod) bool {
 }
 
 // teardown deletes the sandbox namespace (the namespace controller removes
-// what it holds) and lets the run go once the deletion is under way.
+// what it holds) and lets the run go once the deletion is under way. It
+// deletes only the namespace this run created, by its recorded UID (a
+// delete precondition, so a namespace re-created under the same name in
+// between is left alone too).
 func (r *DRDrillRunReconciler) teardown(ctx context.Context, run *opsv1alpha1.DRDrillRun, why string) error {
 	if !controllerutil.ContainsFinalizer(run, FinalizerSandbox) {
 		return nil
 	}
-	name := resources.SandboxNamespaceName(run)
+	name, uid := run.Status.SandboxNamespace, run.Status.SandboxNamespaceUID
+	msg := fmt.Sprintf("sandbox %s deleted: %s", name, why)
 	var ns corev1.Namespace
-	err := r.APIReader.Get(ctx, types.NamespacedName{Name: name}, &ns)
+	var err error
+	if uid != "" {
+		err = r.APIReader.Get(ctx, types.NamespacedName{Name: name}, &ns)
+	}
 	switch {
+	case uid == "":
+		msg = fmt.Sprintf("this run created no sandbox namespace, so deleted none: %s", why)
 	case apierrors.IsNotFound(err):
 	case err != nil:
 		return err
-	case ns.Labels[resources.LabelDrillRun] != run.Name || ns.Labels[resources.LabelDrillRunNamespace] != run.Namespace:
-		// Not ours (a fixed name another run or someone else holds): never delete it.
+	case ns.UID != uid:
+		// Not the namespace this run created: never delete it.
+		msg = fmt.Sprintf("sandbox %s is gone; a namespace of that name that this run did not create is left alone: %s", name, why)
 	case ns.DeletionTimestamp.IsZero():
-		if err := r.Delete(ctx, &ns, client.Preconditions{UID: &ns.UID}); err != nil && !apierrors.IsNotFound(err) {
+		if err := r.Delete(ctx, &ns, client.Preconditions{UID: &uid}); err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
 			return err
 		}
 		r.Recorder.Eventf(run, nil, corev1.EventTypeNormal, opsv1alpha1.ReasonSandboxDeleted, "Teardown", "deleted sandbox namespace %s: %s", name, why)
 	}
 	if run.DeletionTimestamp.IsZero() {
-		setCondition(run, opsv1alpha1.ConditionSandboxDeleted, metav1.ConditionTrue, opsv1alpha1.ReasonSandboxDeleted,
-			fmt.Sprintf("sandbox %s deleted: %s", name, why))
+		setCondition(run, opsv1alpha1.ConditionSandboxDeleted, metav1.ConditionTrue, opsv1alpha1.ReasonSandboxDeleted, msg)
 		// Persist the status before the finalizer goes.
 		if err := r.Status().Update(ctx, run); err != nil {
 			return err

@@ -35,23 +35,33 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+	"github.com/supportstack/operator/internal/resources"
 )
 
 // CacheOptions makes the manager cache only the children the operator owns
 // (labelled app.kubernetes.io/managed-by=supportstack-operator), not every
-// ConfigMap, Role or RoleBinding of the cluster.
+// ConfigMap, Role or RoleBinding of the cluster. Evidence ConfigMaps are
+// left out although the operator makes them: they only grow (one per run,
+// kept for audits) and are read once per run, through the API reader.
+// Secrets are never cached (ClientOptions).
 func CacheOptions() cache.Options {
 	owned := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{
 		opsv1alpha1.LabelManagedBy: opsv1alpha1.ManagedByValue,
 	})}
+	notEvidence, err := labels.NewRequirement(resources.LabelEvidence, selection.DoesNotExist, nil)
+	if err != nil {
+		panic(err) // a constant label key
+	}
+	ownedNotEvidence := cache.ByObject{Label: owned.Label.DeepCopySelector().Add(*notEvidence)}
 	return cache.Options{ByObject: map[client.Object]cache.ByObject{
-		&corev1.ConfigMap{}:           owned,
+		&corev1.ConfigMap{}:           ownedNotEvidence,
 		&corev1.Namespace{}:           owned,
 		&rbacv1.Role{}:                owned,
 		&rbacv1.RoleBinding{}:         owned,
@@ -61,6 +71,15 @@ func CacheOptions() cache.Options {
 		&batchv1.Job{}:                owned,
 		&networkingv1.NetworkPolicy{}: owned,
 	}}
+}
+
+// ClientOptions make the manager's client read Secrets from the API server
+// every time: a Get through a caching client would otherwise start an
+// informer holding every Secret of the cluster in the operator's memory.
+// Reconcilers read Secrets through their APIReader; this holds even for a
+// read that forgets to.
+func ClientOptions() client.Options {
+	return client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}}
 }
 
 // Every reconciler records Kubernetes Events that say what changed.
@@ -107,13 +126,14 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 		timeouts.StuckPod = DefaultDrillTimeouts.StuckPod
 	}
 	return (&DRDrillRunReconciler{
-		Client:     mgr.GetClient(),
-		APIReader:  mgr.GetAPIReader(),
-		Recorder:   mgr.GetEventRecorder("supportstack-drdrillrun"),
-		Clock:      opts.Clock,
-		AgentImage: opts.AgentImage,
-		Version:    opts.Version,
-		Timeouts:   timeouts,
+		Client:                        mgr.GetClient(),
+		APIReader:                     mgr.GetAPIReader(),
+		Recorder:                      mgr.GetEventRecorder("supportstack-drdrillrun"),
+		Clock:                         opts.Clock,
+		AgentImage:                    opts.AgentImage,
+		Version:                       opts.Version,
+		Timeouts:                      timeouts,
+		MaxConcurrentRunsPerNamespace: opts.MaxConcurrentDrillRunsPerNamespace,
 	}).SetupWithManager(mgr)
 }
 
@@ -127,4 +147,8 @@ type Options struct {
 	Version string
 	// DrillTimeouts bound drill phases; DefaultDrillTimeouts when zero.
 	DrillTimeouts DrillTimeouts
+	// MaxConcurrentDrillRunsPerNamespace is how many drill runs of one
+	// namespace run at once; more wait, Pending, for their turn.
+	// DefaultMaxConcurrentDrillRuns when zero.
+	MaxConcurrentDrillRunsPerNamespace int
 }

@@ -1,0 +1,167 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+)
+
+// DefaultMaxConcurrentDrillRuns is how many drill runs of one namespace
+// run at once unless the manager's --max-concurrent-drill-runs-per-namespace
+// says otherwise. Each run holds a namespace, a scratch PostgreSQL server
+// and a copy of production data; whoever may start drills in a namespace
+// may not start them without bound.
+const DefaultMaxConcurrentDrillRuns = 2
+
+// queueRecheck is how often a queued run looks again even if no run's end
+// woke it (wakeQueuedRuns is the normal path).
+const queueRecheck = time.Minute
+
+// runActive says whether a run has started and not finished: it holds a
+// sandbox, pods and a copy of the data.
+func runActive(run *opsv1alpha1.DRDrillRun) bool {
+	switch run.Status.Phase {
+	case opsv1alpha1.DrillRunProvisioning, opsv1alpha1.DrillRunRestoring, opsv1alpha1.DrillRunVerifying:
+		return true
+	}
+	return false
+}
+
+// runWaiting says whether a run has not started yet.
+func runWaiting(run *opsv1alpha1.DRDrillRun) bool {
+	return run.Status.Phase == "" || run.Status.Phase == opsv1alpha1.DrillRunPending
+}
+
+// queuedBefore orders waiting runs: first created, first started (then by
+// name, as creation times are kept to the second).
+func queuedBefore(a, b *opsv1alpha1.DRDrillRun) bool {
+	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+		return a.CreationTimestamp.Before(&b.CreationTimestamp)
+	}
+	return a.Name < b.Name
+}
+
+// waitForTurn keeps a run that has not started Pending while its namespace
+// already has as many active runs as allowed, counting the runs queued
+// before it. It returns 0 when the run may start, otherwise when to look
+// again (the run's status then says whom it waits for). Runs are read from
+// the API server, not the cache: reconciles are serial, so each one sees
+// every start the one before it made.
+func (r *DRDrillRunReconciler) waitForTurn(ctx context.Context, run *opsv1alpha1.DRDrillRun) (time.Duration, error) {
+	var runs opsv1alpha1.DRDrillRunList
+	if err := r.APIReader.List(ctx, &runs, client.InNamespace(run.Namespace)); err != nil {
+		return 0, err
+	}
+	limit := r.MaxConcurrentRunsPerNamespace
+	if limit <= 0 {
+		limit = DefaultMaxConcurrentDrillRuns
+	}
+	var active, ahead []*opsv1alpha1.DRDrillRun
+	for i := range runs.Items {
+		other := &runs.Items[i]
+		switch {
+		case other.UID == run.UID:
+			if !runWaiting(other) {
+				// The cache handed us a copy older than the run's start:
+				// take the API server's and look again.
+				run.Status = *other.Status.DeepCopy()
+				return time.Second, nil
+			}
+		case !other.DeletionTimestamp.IsZero():
+		case runActive(other):
+			active = append(active, other)
+		case runWaiting(other) && queuedBefore(other, run):
+			ahead = append(ahead, other)
+		}
+	}
+	if len(active)+len(ahead) < limit {
+		return 0, nil
+	}
+	names := func(runs []*opsv1alpha1.DRDrillRun) string {
+		sort.Slice(runs, func(i, j int) bool { return queuedBefore(runs[i], runs[j]) })
+		n := make([]string, len(runs))
+		for i, r := range runs {
+			n[i] = r.Name
+		}
+		return strings.Join(n, ", ")
+	}
+	msg := fmt.Sprintf("waiting for runs %s to finish: at most %d drill runs run at once in namespace %s (the operator's --max-concurrent-drill-runs-per-namespace); this run starts when one of them ends",
+		names(active), limit, run.Namespace)
+	if len(active) == 0 {
+		msg = fmt.Sprintf("waiting for its turn: at most %d drill runs run at once in namespace %s (the operator's --max-concurrent-drill-runs-per-namespace); this run starts when one of them ends", limit, run.Namespace)
+	}
+	if len(ahead) > 0 {
+		msg += fmt.Sprintf(", after runs %s queued before it", names(ahead))
+	}
+	if run.Status.Phase != opsv1alpha1.DrillRunPending {
+		r.Recorder.Eventf(run, nil, corev1.EventTypeNormal, opsv1alpha1.ReasonQueued, "Queue", "%s", msg)
+	}
+	run.Status.Phase, run.Status.Message = opsv1alpha1.DrillRunPending, msg
+	run.Status.ObservedGeneration = run.Generation
+	setCondition(run, opsv1alpha1.ConditionReady, metav1.ConditionFalse, opsv1alpha1.ReasonQueued, msg)
+	return queueRecheck, nil
+}
+
+// wakeQueuedRuns enqueues the runs waiting for their turn in a namespace
+// when one of its runs ends or goes away: one of them may start now.
+func (r *DRDrillRunReconciler) wakeQueuedRuns() handler.TypedEventHandler[client.Object, reconcile.Request] {
+	wake := func(ctx context.Context, namespace string, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		var runs opsv1alpha1.DRDrillRunList
+		if err := r.List(ctx, &runs, client.InNamespace(namespace)); err != nil {
+			log.FromContext(ctx).Error(err, "listing queued drill runs", "namespace", namespace)
+			return
+		}
+		for i := range runs.Items {
+			if run := &runs.Items[i]; runWaiting(run) && run.DeletionTimestamp.IsZero() {
+				q.Add(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: run.Namespace, Name: run.Name}})
+			}
+		}
+	}
+	return handler.TypedFuncs[client.Object, reconcile.Request]{
+		UpdateFunc: func(ctx context.Context, e event.TypedUpdateEvent[client.Object], q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			old, oldOK := e.ObjectOld.(*opsv1alpha1.DRDrillRun)
+			run, newOK := e.ObjectNew.(*opsv1alpha1.DRDrillRun)
+			if !oldOK || !newOK {
+				return
+			}
+			ended := !old.Status.Phase.IsFinal() && run.Status.Phase.IsFinal()
+			leaving := old.DeletionTimestamp.IsZero() && !run.DeletionTimestamp.IsZero()
+			if ended || leaving {
+				wake(ctx, run.Namespace, q)
+			}
+		},
+		DeleteFunc: func(ctx context.Context, e event.TypedDeleteEvent[client.Object], q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			wake(ctx, e.Object.GetNamespace(), q)
+		},
+	}
+}

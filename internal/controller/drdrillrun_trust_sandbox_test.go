@@ -1,0 +1,565 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Issue #11 items 5, 6 and 9: sandboxes are never adopted, never collide
+// across namespaces, and are bounded (pods, quota, runs per namespace); the
+// manager caches no Secret and no evidence ConfigMap. Each test acts as
+// the less trusted actor would, through impersonation with only the RBAC
+// that actor has.
+
+package controller
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+	"github.com/supportstack/operator/internal/resources"
+	"github.com/supportstack/operator/internal/testenv"
+)
+
+// impersonateWith grants user exactly rules (cluster-wide when namespace is
+// empty, else in namespace) and returns a client acting as that user.
+func impersonateWith(t *testing.T, user, namespace string, rules []rbacv1.PolicyRule) client.Client {
+	t.Helper()
+	ctx := context.Background()
+	name := "test-" + user
+	subjects := []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}}
+	var objs []client.Object
+	if namespace == "" {
+		objs = []client.Object{
+			&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: rules},
+			&rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name}, Subjects: subjects,
+				RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name}},
+		}
+	} else {
+		objs = []client.Object{
+			&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace}, Rules: rules},
+			&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace}, Subjects: subjects,
+				RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: name}},
+		}
+	}
+	for _, o := range objs {
+		if err := k8sClient.Create(ctx, o); err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatal(err)
+		}
+	}
+	cfg := rest.CopyConfig(env.Config)
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: []string{"system:authenticated"}}
+	c, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// runNowName is the name the drill controller gives the run of a run-now
+// token: what anyone who can read the drill can work out in advance.
+func runNowName(drill *opsv1alpha1.DRDrill, token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return truncateName(drill.Name, 42) + "-now-" + hex.EncodeToString(sum[:4])
+}
+
+// eventsOfRun are the events recorded about a run.
+func eventsOfRun(t *testing.T, run *opsv1alpha1.DRDrillRun) []eventsv1.Event {
+	t.Helper()
+	var list eventsv1.EventList
+	if err := k8sClient.List(context.Background(), &list, client.InNamespace(run.Namespace)); err != nil {
+		t.Fatal(err)
+	}
+	var out []eventsv1.Event
+	for _, e := range list.Items {
+		if e.Regarding.Kind == "DRDrillRun" && e.Regarding.Name == run.Name {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// noSecretValueIn fails if a value of the sample policy's Secrets appears in
+// the run's status or events.
+func noSecretValueIn(t *testing.T, run *opsv1alpha1.DRDrillRun) {
+	t.Helper()
+	status, err := json.Marshal(run.Status)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(status)
+	for _, e := range eventsOfRun(t, run) {
+		text += "\n" + e.Note
+	}
+	for _, secret := range []string{resticPassword, s3SecretKeyText, "db-pass-123"} {
+		if strings.Contains(text, secret) {
+			t.Errorf("a secret value appears in run %s's status or events", run.Name)
+		}
+	}
+}
+
+// namespaceUntouched checks that the operator put nothing in a namespace it
+// did not create and did not delete it.
+func namespaceUntouched(t *testing.T, name string) {
+	t.Helper()
+	ctx := context.Background()
+	var ns corev1.Namespace
+	if err := k8sClient.Get(ctx, client.ObjectKey{Name: name}, &ns); err != nil || !ns.DeletionTimestamp.IsZero() {
+		t.Errorf("namespace %s: %v, deletion %v: the operator must never delete a namespace it did not create", name, err, ns.DeletionTimestamp)
+	}
+	for _, list := range []client.ObjectList{&corev1.SecretList{}, &corev1.PodList{}, &batchv1.JobList{}, &corev1.ResourceQuotaList{},
+		&networkingv1.NetworkPolicyList{}, &corev1.ServiceList{}, &corev1.PersistentVolumeClaimList{}} {
+		if err := k8sClient.List(ctx, list, client.InNamespace(name)); err != nil {
+			t.Fatal(err)
+		}
+		if n := meta.LenList(list); n != 0 {
+			t.Errorf("the operator created %d %T in namespace %s, which it did not create", n, list, name)
+		}
+	}
+}
+
+// TestSandboxNamespaceNeverAdopted (item 5): a user who can only create
+// and label namespaces pre-creates the next run's sandbox, with every
+// sandbox label, hoping the operator copies the repository Secrets into it
+// and restores production data there. The run ends in Error with
+// SandboxNamespaceTaken; nothing is copied or started in the namespace and
+// it is not deleted.
+func TestSandboxNamespaceNeverAdopted(t *testing.T) {
+	ctx := context.Background()
+	drill := drillFixture(t, func(d *opsv1alpha1.DRDrill) { d.Spec.Sandbox.Keep = opsv1alpha1.SandboxKeepNever })
+	ns := drill.Namespace
+	labeller := impersonateWith(t, "namespace-labeller", "", []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"create", "patch"}},
+	})
+
+	// The sandbox name is worked out from public facts: the drill's
+	// namespace and name and the run-now token.
+	next := &opsv1alpha1.DRDrillRun{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: runNowName(drill, "audit-2026-12")}}
+	sandbox := resources.SandboxNamespaceName(next)
+	trap := resources.SandboxNamespace(next)
+	trap.Annotations = nil // the run's UID is not known yet
+	if err := labeller.Create(ctx, trap); err != nil {
+		t.Fatalf("the labeller creates %s: %v", sandbox, err)
+	}
+	// The labeller may not read Secrets anywhere; that is the point of the trap.
+	if err := labeller.List(ctx, &corev1.SecretList{}, client.InNamespace(ns)); !apierrors.IsForbidden(err) {
+		t.Fatalf("the labeller reads Secrets: %v", err)
+	}
+
+	runNow(t, drill, "audit-2026-12")
+	name := runsOf(t, drill, 1)[0].Name
+	if name != next.Name {
+		t.Fatalf("run %s, predicted %s", name, next.Name)
+	}
+	want := "namespace " + sandbox + " already exists and was not created by this run: the operator never restores into a namespace it did not create; delete it or choose another spec.sandbox.namespace"
+	run := waitRun(t, ns, name, func(r *opsv1alpha1.DRDrillRun) error {
+		if r.Status.Phase != opsv1alpha1.DrillRunError || len(r.Finalizers) != 0 {
+			return fmt.Errorf("phase %s (%s), finalizers %v", r.Status.Phase, r.Status.Message, r.Finalizers)
+		}
+		return nil
+	})
+	if run.Status.Message != want {
+		t.Errorf("message %q, want %q", run.Status.Message, want)
+	}
+	if c := meta.FindStatusCondition(run.Status.Conditions, opsv1alpha1.ConditionReady); c == nil || c.Reason != opsv1alpha1.ReasonSandboxNamespaceTaken || c.Message != want {
+		t.Errorf("Ready %+v, want reason %s", c, opsv1alpha1.ReasonSandboxNamespaceTaken)
+	}
+	if run.Status.SandboxNamespaceUID != "" || run.Status.SandboxNamespace != "" {
+		t.Errorf("the run recorded %s (%s) as its sandbox", run.Status.SandboxNamespace, run.Status.SandboxNamespaceUID)
+	}
+	eventually(t, 10*time.Second, func() error {
+		for _, e := range eventsOfRun(t, run) {
+			if e.Reason == opsv1alpha1.ReasonSandboxNamespaceTaken && e.Type == corev1.EventTypeWarning && strings.HasSuffix(e.Note, want) {
+				return nil
+			}
+		}
+		return fmt.Errorf("no %s event", opsv1alpha1.ReasonSandboxNamespaceTaken)
+	})
+	// Teardown has run (keep: Never, finalizer gone) and let the trap be.
+	settle(t, func() string {
+		var n corev1.Namespace
+		_ = k8sClient.Get(ctx, client.ObjectKey{Name: sandbox}, &n)
+		return n.ResourceVersion + fmt.Sprint(n.DeletionTimestamp)
+	})
+	namespaceUntouched(t, sandbox)
+	noSecretValueIn(t, run)
+}
+
+// TestSandboxNamespaceNeverAdoptedEvenWithRunUID (item 5): a run waiting
+// for its turn can be read; the labeller copies its UID into the trap's
+// annotation too. The run still refuses the namespace (the message says
+// what to do should the operator itself have left it), and the trap stays
+// empty and undeleted.
+func TestSandboxNamespaceNeverAdoptedEvenWithRunUID(t *testing.T) {
+	ctx := context.Background()
+	drill := drillFixture(t, func(d *opsv1alpha1.DRDrill) { d.Spec.Sandbox.Keep = opsv1alpha1.SandboxKeepNever })
+	ns := drill.Namespace
+	// Two other drills hold both slots of the namespace.
+	var busy []string
+	for _, n := range []string{"first", "second"} {
+		d := siblingDrill(drill, n)
+		if err := k8sClient.Create(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		busy = append(busy, runsOf(t, d, 1)[0].Name)
+		waitRun(t, ns, busy[len(busy)-1], inPhase(opsv1alpha1.DrillRunProvisioning))
+	}
+	runNow(t, drill, "queued")
+	name := runsOf(t, drill, 1)[0].Name
+	queued := waitRun(t, ns, name, inPhase(opsv1alpha1.DrillRunPending))
+
+	labeller := impersonateWith(t, "namespace-labeller-uid", "", []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"create", "patch"}},
+	})
+	trap := resources.SandboxNamespace(queued) // labels and the run's UID annotation
+	if trap.Annotations[resources.AnnotationDrillRunUID] != string(queued.UID) {
+		t.Fatalf("trap annotations %v", trap.Annotations)
+	}
+	if err := labeller.Create(ctx, trap); err != nil {
+		t.Fatal(err)
+	}
+	// A slot frees: the first busy run ends.
+	walk(t, siblingDrill(drill, "first"), busy[0], true, false)
+	run := waitRun(t, ns, name, inPhase(opsv1alpha1.DrillRunError))
+	want := "namespace " + trap.Name + " already exists and was not created by this run: the operator never restores into a namespace it did not create; delete it or choose another spec.sandbox.namespace" +
+		" (it carries this run's UID: if the operator stopped right after creating it, delete it and start the drill again)"
+	if run.Status.Message != want {
+		t.Errorf("message %q, want %q", run.Status.Message, want)
+	}
+	waitRun(t, ns, name, func(r *opsv1alpha1.DRDrillRun) error {
+		if len(r.Finalizers) != 0 {
+			return fmt.Errorf("finalizers %v", r.Finalizers)
+		}
+		return nil
+	})
+	namespaceUntouched(t, trap.Name)
+	noSecretValueIn(t, run)
+}
+
+// siblingDrill is another drill like drill (same policy, key and checks) named
+// drill.Name-suffix, started at once by a run-now annotation.
+func siblingDrill(drill *opsv1alpha1.DRDrill, suffix string) *opsv1alpha1.DRDrill {
+	d := &opsv1alpha1.DRDrill{
+		ObjectMeta: metav1.ObjectMeta{Name: drill.Name + "-" + suffix, Namespace: drill.Namespace,
+			Annotations: map[string]string{AnnotationRunNow: "start-" + suffix}},
+		Spec: *drill.Spec.DeepCopy(),
+	}
+	return d
+}
+
+// TestSandboxNamesPerNamespace (item 6): the same drill with the same
+// run-now token in two namespaces makes two runs of the same name; they get
+// two sandboxes and both pass.
+func TestSandboxNamesPerNamespace(t *testing.T) {
+	a := drillFixture(t, nil)
+	b := drillFixture(t, nil)
+	runNow(t, a, "same-token")
+	runNow(t, b, "same-token")
+	runA, runB := runsOf(t, a, 1)[0], runsOf(t, b, 1)[0]
+	if runA.Name != runB.Name {
+		t.Fatalf("runs %s and %s: the test wants one name in two namespaces", runA.Name, runB.Name)
+	}
+	sa, sb := resources.SandboxNamespaceName(&runA), resources.SandboxNamespaceName(&runB)
+	if sa == sb {
+		t.Fatalf("both runs %s use sandbox %s", runA.Name, sa)
+	}
+	// Both provision at the same time, each in its own sandbox.
+	for _, run := range []opsv1alpha1.DRDrillRun{runA, runB} {
+		got := waitRun(t, run.Namespace, run.Name, func(r *opsv1alpha1.DRDrillRun) error {
+			if r.Status.Phase != opsv1alpha1.DrillRunProvisioning || r.Status.SandboxNamespaceUID == "" {
+				return fmt.Errorf("phase %s (%s), sandbox UID %q", r.Status.Phase, r.Status.Message, r.Status.SandboxNamespaceUID)
+			}
+			return nil
+		})
+		var sandbox corev1.Namespace
+		if err := k8sClient.Get(context.Background(), client.ObjectKey{Name: got.Status.SandboxNamespace}, &sandbox); err != nil {
+			t.Fatal(err)
+		}
+		if sandbox.UID != got.Status.SandboxNamespaceUID || sandbox.Labels[resources.LabelDrillRunNamespace] != run.Namespace ||
+			!strings.HasSuffix(sandbox.Name, "-"+run.Name) {
+			t.Errorf("run %s/%s: sandbox %s (UID %s, labels %v), recorded UID %s", run.Namespace, run.Name, sandbox.Name, sandbox.UID, sandbox.Labels, got.Status.SandboxNamespaceUID)
+		}
+	}
+	for _, drill := range []*opsv1alpha1.DRDrill{a, b} {
+		run := walk(t, drill, runA.Name, true, false)
+		if run.Status.Phase != opsv1alpha1.DrillRunPassed {
+			t.Errorf("%s/%s: %s %s", run.Namespace, run.Name, run.Status.Phase, run.Status.Message)
+		}
+		sandboxDeleted(t, run)
+	}
+}
+
+// TestDrillRunsQueuePerNamespace (item 9): a drill author who may only
+// create DRDrills starts three drills at once in one namespace. Two run;
+// the third stays Pending, with no sandbox, saying which runs it waits for,
+// and starts when one of them ends. Every pod of the running drills is
+// admitted under the sandbox quota, which bounds CPU and memory requests
+// and limits and the number of pods: a pod without a CPU limit is refused.
+func TestDrillRunsQueuePerNamespace(t *testing.T) {
+	ctx := context.Background()
+	template := drillFixture(t, nil)
+	ns := template.Namespace
+	author := impersonateWith(t, "drill-author", ns, []rbacv1.PolicyRule{
+		{APIGroups: []string{opsv1alpha1.GroupVersion.Group}, Resources: []string{"drdrills"}, Verbs: []string{"create"}},
+	})
+	if err := author.List(ctx, &opsv1alpha1.DRDrillRunList{}, client.InNamespace(ns)); !apierrors.IsForbidden(err) {
+		t.Fatalf("the drill author lists runs: %v", err)
+	}
+	var drills []*opsv1alpha1.DRDrill
+	for _, n := range []string{"a", "b", "c"} {
+		d := siblingDrill(template, n)
+		if err := author.Create(ctx, d); err != nil {
+			t.Fatalf("the drill author creates drill %s: %v", d.Name, err)
+		}
+		drills = append(drills, d)
+	}
+	runs := map[string]*opsv1alpha1.DRDrill{} // run name -> its drill
+	for _, d := range drills {
+		runs[runsOf(t, d, 1)[0].Name] = d
+	}
+
+	// Two run, one waits.
+	var active, pending []string
+	eventually(t, 30*time.Second, func() error {
+		active, pending = nil, nil
+		for name := range runs {
+			var r opsv1alpha1.DRDrillRun
+			if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &r); err != nil {
+				return err
+			}
+			switch r.Status.Phase {
+			case opsv1alpha1.DrillRunProvisioning:
+				active = append(active, name)
+			case opsv1alpha1.DrillRunPending:
+				pending = append(pending, name)
+			}
+		}
+		if len(active) != 2 || len(pending) != 1 {
+			return fmt.Errorf("active %v, pending %v", active, pending)
+		}
+		return nil
+	})
+	// Nothing changes while they run: the third keeps waiting.
+	waiting := settle(t, func() string {
+		var r opsv1alpha1.DRDrillRun
+		_ = k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: pending[0]}, &r)
+		return string(r.Status.Phase) + ": " + r.Status.Message
+	})
+	queued := waitRun(t, ns, pending[0], inPhase(opsv1alpha1.DrillRunPending))
+	first, second := active[0], active[1]
+	for _, name := range []string{first, second} {
+		if !strings.Contains(waiting, name) {
+			t.Errorf("the queued run's message %q does not name %s", waiting, name)
+		}
+	}
+	if !strings.HasPrefix(waiting, "Pending: waiting for runs ") || !strings.Contains(waiting, "at most 2 drill runs run at once in namespace "+ns) ||
+		!strings.Contains(waiting, "this run starts when one of them ends") {
+		t.Errorf("queued run: %q", waiting)
+	}
+	if c := meta.FindStatusCondition(queued.Status.Conditions, opsv1alpha1.ConditionReady); c == nil || c.Reason != opsv1alpha1.ReasonQueued || c.Status != metav1.ConditionFalse {
+		t.Errorf("queued run's Ready %+v", c)
+	}
+	if queued.Status.StartTime != nil || queued.Status.SandboxNamespaceUID != "" || len(queued.Finalizers) != 0 {
+		t.Errorf("a queued run started: %+v, finalizers %v", queued.Status, queued.Finalizers)
+	}
+	var none corev1.Namespace
+	if err := k8sClient.Get(ctx, client.ObjectKey{Name: resources.SandboxNamespaceName(queued)}, &none); !apierrors.IsNotFound(err) {
+		t.Errorf("the queued run's sandbox exists: %v", err)
+	}
+	found := false
+	for _, e := range eventsOfRun(t, queued) {
+		found = found || e.Reason == opsv1alpha1.ReasonQueued
+	}
+	if !found {
+		t.Errorf("no %s event for %s", opsv1alpha1.ReasonQueued, queued.Name)
+	}
+
+	// The quota of a running sandbox bounds compute and pods, and the API
+	// server holds every pod to it.
+	running := waitRun(t, ns, second, inPhase(opsv1alpha1.DrillRunProvisioning))
+	sandbox := running.Status.SandboxNamespace
+	actAsQuotaController(t, sandbox)
+	var quota corev1.ResourceQuota
+	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: sandbox, Name: "sandbox"}, &quota); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []corev1.ResourceName{corev1.ResourceLimitsCPU, corev1.ResourceLimitsMemory, corev1.ResourceRequestsCPU, corev1.ResourceRequestsMemory, resources.ResourceCountPods} {
+		if _, ok := quota.Spec.Hard[r]; !ok {
+			t.Errorf("the sandbox quota does not bound %s", r)
+		}
+	}
+	var scratch corev1.Pod
+	eventually(t, 30*time.Second, func() error {
+		return k8sClient.Get(ctx, client.ObjectKey{Namespace: sandbox, Name: resources.ScratchPostgresName}, &scratch)
+	})
+	unbounded := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "unbounded", Namespace: sandbox}, Spec: *scratch.Spec.DeepCopy()}
+	unbounded.Spec.NodeName = ""
+	unbounded.Spec.Containers[0].Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: scratch.Spec.Containers[0].Resources.Limits[corev1.ResourceMemory]}
+	if err := k8sClient.Create(ctx, unbounded); err == nil || !strings.Contains(err.Error(), "limits.cpu") {
+		t.Errorf("a pod without a CPU limit in a sandbox: %v, want refused by the quota for limits.cpu", err)
+	}
+
+	// The first run ends: the queued one starts. The walk creates the
+	// restore and verify Jobs' pods under the quota, as the Job controller
+	// would; the API server refuses any without limits.
+	walk(t, runs[first], first, true, false)
+	started := waitRun(t, ns, queued.Name, func(r *opsv1alpha1.DRDrillRun) error {
+		if r.Status.Phase != opsv1alpha1.DrillRunProvisioning || r.Status.SandboxNamespaceUID == "" {
+			return fmt.Errorf("phase %s (%s)", r.Status.Phase, r.Status.Message)
+		}
+		return nil
+	})
+	if c := meta.FindStatusCondition(started.Status.Conditions, opsv1alpha1.ConditionReady); c == nil || c.Reason != opsv1alpha1.ReasonRunning {
+		t.Errorf("the started run's Ready %+v", c)
+	}
+	var pods corev1.PodList
+	if err := k8sClient.List(ctx, &pods, client.InNamespace(resources.SandboxNamespaceName(&opsv1alpha1.DRDrillRun{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: first}}))); err != nil {
+		t.Fatal(err)
+	}
+	if len(pods.Items) != 3 {
+		t.Errorf("%d pods in the first run's sandbox, want the scratch server, restore and verify", len(pods.Items))
+	}
+	for _, p := range pods.Items {
+		for _, c := range p.Spec.Containers {
+			if c.Resources.Limits.Cpu().IsZero() || c.Resources.Limits.Memory().IsZero() || c.Resources.Requests.Cpu().IsZero() || c.Resources.Requests.Memory().IsZero() {
+				t.Errorf("pod %s container %s: resources %+v", p.Name, c.Name, c.Resources)
+			}
+		}
+	}
+	// The other two finish too.
+	walk(t, runs[second], second, true, false)
+	walk(t, runs[started.Name], started.Name, true, false)
+}
+
+// TestManagerCachesNoSecretsNorEvidence (item 9): a manager built with
+// the operator's cache and client options (as cmd/main.go builds it) reads
+// a Secret from the API server each time and never lists or watches
+// Secrets; its ConfigMap cache holds the operator's own ConfigMaps but not
+// the evidence ConfigMaps a drill run records.
+func TestManagerCachesNoSecretsNorEvidence(t *testing.T) {
+	ctx := context.Background()
+	drill := drillFixture(t, func(d *opsv1alpha1.DRDrill) { d.Spec.Sandbox.Keep = opsv1alpha1.SandboxKeepNever })
+	ns := drill.Namespace
+	runNow(t, drill, "evidence-for-cache")
+	run := walk(t, drill, runsOf(t, drill, 1)[0].Name, true, false)
+	var evidenceCM corev1.ConfigMap
+	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: run.Status.Evidence.ConfigMapName}, &evidenceCM); err != nil {
+		t.Fatal(err)
+	}
+	owned := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "owned", Namespace: ns, Labels: resources.Labels("ops.supportstack.io/test", "cache")}}
+	if err := k8sClient.Create(ctx, owned); err != nil {
+		t.Fatal(err)
+	}
+
+	var mu sync.Mutex
+	var requests []string
+	cfg := rest.CopyConfig(env.Config)
+	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
+		return transportFunc(func(req *http.Request) (*http.Response, error) {
+			mu.Lock()
+			requests = append(requests, req.Method+" "+req.URL.Path+"?"+req.URL.RawQuery)
+			mu.Unlock()
+			return rt.RoundTrip(req)
+		})
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:     testenv.Scheme(),
+		Cache:      CacheOptions(),
+		Client:     ClientOptions(),
+		Metrics:    metricsserver.Options{BindAddress: "0"},
+		Controller: config.Controller{SkipNameValidation: ptrTo(true)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mctx, cancel := context.WithCancel(ctx)
+	done := make(chan error)
+	go func() { done <- mgr.Start(mctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	if !mgr.GetCache().WaitForCacheSync(mctx) {
+		t.Fatal("cache did not sync")
+	}
+	c := mgr.GetClient()
+
+	// ConfigMaps come from the cache: the owned one, never the evidence.
+	eventually(t, 20*time.Second, func() error {
+		var cms corev1.ConfigMapList
+		if err := c.List(ctx, &cms, client.InNamespace(ns)); err != nil {
+			return err
+		}
+		names := map[string]bool{}
+		for _, cm := range cms.Items {
+			names[cm.Name] = true
+		}
+		if names[evidenceCM.Name] {
+			t.Fatalf("the manager's cache holds evidence ConfigMap %s", evidenceCM.Name)
+		}
+		if !names[owned.Name] {
+			return fmt.Errorf("the cache has not seen ConfigMap %s yet (it holds %v)", owned.Name, names)
+		}
+		return nil
+	})
+	if err := mgr.GetCache().Get(ctx, client.ObjectKeyFromObject(&evidenceCM), &corev1.ConfigMap{}); !apierrors.IsNotFound(err) {
+		t.Errorf("reading the evidence ConfigMap from the cache: %v, want not found", err)
+	}
+	// Secrets are read live, each time, and no informer starts for them.
+	for range 2 {
+		var s corev1.Secret
+		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "restic"}, &s); err != nil || string(s.Data["password"]) != resticPassword {
+			t.Fatalf("reading the restic Secret: %v", err)
+		}
+	}
+	time.Sleep(time.Second) // an informer would have listed by now
+	mu.Lock()
+	defer mu.Unlock()
+	gets := 0
+	for _, r := range requests {
+		switch {
+		case strings.HasPrefix(r, "GET /api/v1/namespaces/"+ns+"/secrets/restic?"):
+			gets++
+		case strings.Contains(r, "/secrets"):
+			t.Errorf("the manager sent %s: Secrets must not be listed or watched", r)
+		case strings.Contains(r, "/configmaps") && !strings.Contains(r, "labelSelector="):
+			t.Errorf("the manager sent %s: ConfigMaps are cached by label only", r)
+		}
+	}
+	if gets != 2 {
+		t.Errorf("%d GETs of the Secret, want 2 (one per read): %v", gets, requests)
+	}
+}
+
+type transportFunc func(*http.Request) (*http.Response, error)
+
+func (f transportFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
