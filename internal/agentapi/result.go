@@ -71,14 +71,16 @@ func (r Result) Encode() []byte {
 		return b
 	}
 	r.Error = clipEncoded(r.Error, errorBudget, TruncatedMarker)
-	for {
-		if b, _ = json.Marshal(r); len(b) <= terminationLimit || len(r.Snapshots) == 0 {
-			break
-		}
-		if len(r.Notes) == 0 || r.Notes[len(r.Notes)-1] != truncatedNote {
-			r.Notes = append(r.Notes, truncatedNote)
-		}
-		r.Snapshots = r.Snapshots[:len(r.Snapshots)-1]
+	if b, _ = json.Marshal(r); len(b) > terminationLimit && len(r.Snapshots) > 0 {
+		all := r.Snapshots
+		r.Notes = append(r.Notes, truncatedNote)
+		keep := longestFitting(len(all)-1, func(n int) bool {
+			r.Snapshots = all[:n]
+			b, _ = json.Marshal(r)
+			return len(b) <= terminationLimit
+		})
+		r.Snapshots = all[:keep]
+		b, _ = json.Marshal(r)
 	}
 	if len(b) > terminationLimit {
 		r.Notes = nil
@@ -119,7 +121,8 @@ func clipEncoded(s string, n int, marker string) string {
 		return ""
 	}
 	runes := []rune(s)
-	lo, hi := 0, len(runes) // the longest fitting prefix is in [lo, hi)
+	// Every character takes at least one byte: no more than n of them fit.
+	lo, hi := 0, min(len(runes), n+1) // the longest fitting prefix is in [lo, hi)
 	for lo+1 < hi {
 		mid := (lo + hi) / 2
 		if encodedLen(string(runes[:mid])+marker) <= n {
@@ -192,20 +195,41 @@ func (r DrillResult) Encode() []byte {
 			}
 		}
 	}
-	for n := len(ordered); n >= 0; n-- {
+	keep := longestFitting(len(ordered), func(n int) bool {
 		r.Checks, r.ChecksOmitted = ordered[:n], len(ordered)-n
-		if b, _ = json.Marshal(r); len(b) <= terminationLimit {
-			return b
-		}
+		b, _ = json.Marshal(r)
+		return len(b) <= terminationLimit
+	})
+	r.Checks, r.ChecksOmitted = ordered[:keep], len(ordered)-keep
+	if b, _ = json.Marshal(r); len(b) <= terminationLimit {
+		return b
 	}
 	all := r.Restored
-	for n := len(all); n >= 0; n-- {
+	keep = longestFitting(len(all), func(n int) bool {
 		r.Restored, r.RestoredOmitted = all[:n], len(all)-n
-		if b, _ = json.Marshal(r); len(b) <= terminationLimit {
-			return b
+		b, _ = json.Marshal(r)
+		return len(b) <= terminationLimit
+	})
+	r.Restored, r.RestoredOmitted = all[:keep], len(all)-keep
+	return fitError(&r, &r.Error)
+}
+
+// longestFitting is the largest n in [0, total] for which fits(n) holds,
+// fits being monotonic (true up to some n, false after); 0 when none fits.
+func longestFitting(total int, fits func(n int) bool) int {
+	if fits(total) {
+		return total
+	}
+	lo, hi := 0, total // fits(hi) is false; the answer is in [lo, hi)
+	for lo+1 < hi {
+		mid := (lo + hi) / 2
+		if fits(mid) {
+			lo = mid
+		} else {
+			hi = mid
 		}
 	}
-	return fitError(&r, &r.Error)
+	return lo
 }
 
 // DecodeDrillResult parses a restore or verify termination message.
