@@ -424,12 +424,23 @@ func TestDrillRunsQueuePerNamespace(t *testing.T) {
 	eventually(t, 30*time.Second, func() error {
 		return k8sClient.Get(ctx, client.ObjectKey{Namespace: sandbox, Name: resources.ScratchPostgresName}, &scratch)
 	})
-	unbounded := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "unbounded", Namespace: sandbox}, Spec: *scratch.Spec.DeepCopy()}
-	unbounded.Spec.NodeName = ""
-	unbounded.Spec.Containers[0].Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: scratch.Spec.Containers[0].Resources.Limits[corev1.ResourceMemory]}
-	if err := k8sClient.Create(ctx, unbounded); err == nil || !strings.Contains(err.Error(), "limits.cpu") {
-		t.Errorf("a pod without a CPU limit in a sandbox: %v, want refused by the quota for limits.cpu", err)
-	}
+	// The API server's quota admission reads quotas from its own cache,
+	// and a quota without status constrains nothing: a pod admitted before
+	// it saw the status is deleted and tried again.
+	eventually(t, 10*time.Second, func() error {
+		unbounded := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{GenerateName: "unbounded-", Namespace: sandbox}, Spec: *scratch.Spec.DeepCopy()}
+		unbounded.Spec.NodeName = ""
+		unbounded.Spec.Containers[0].Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: scratch.Spec.Containers[0].Resources.Limits[corev1.ResourceMemory]}
+		err := k8sClient.Create(ctx, unbounded)
+		if err == nil {
+			_ = k8sClient.Delete(ctx, unbounded)
+			return fmt.Errorf("a pod without a CPU limit was admitted in sandbox %s", sandbox)
+		}
+		if !strings.Contains(err.Error(), "must specify limits.cpu") {
+			t.Fatalf("a pod without a CPU limit in a sandbox: %v, want refused by the quota for limits.cpu", err)
+		}
+		return nil
+	})
 
 	// The first run ends: the queued one starts. The walk creates the
 	// restore and verify Jobs' pods under the quota, as the Job controller

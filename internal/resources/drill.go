@@ -136,8 +136,7 @@ func ScratchBytes(policy *opsv1alpha1.BackupPolicy) int64 {
 // drill names; agent pods have theirs from agentPodSpec. Every pod in a
 // sandbox has CPU and memory requests and limits (the sandbox quota names
 // limits.cpu and limits.memory, so the API server refuses a pod without
-// them), and together they fit the quota: the scratch server and one agent
-// pod run at a time.
+// them), and together they fit the quota.
 var ScratchPostgresResources = corev1.ResourceRequirements{
 	Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m"), corev1.ResourceMemory: resource.MustParse("256Mi")},
 	Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("4Gi")},
@@ -145,10 +144,11 @@ var ScratchPostgresResources = corev1.ResourceRequirements{
 
 // SandboxQuota bounds what a sandbox may consume: the scratch server and
 // the restore and verify pods (count/pods counts finished pods too, so a
-// Job that fails cannot be retried into more pods), CPU and memory for the
-// scratch server and one agent pod at a time, one scratch volume, no
-// exposed Services. Its limits are not a drill author's to choose: they
-// hold whatever postgresImage the drill names.
+// Job that fails cannot be retried into more pods), CPU and memory for all
+// three at once (the quota controller gives back a finished restore pod's
+// share only some time after it ends, and the verify pod starts at once),
+// one scratch volume, no exposed Services. Its limits are not a drill
+// author's to choose: they hold whatever postgresImage the drill names.
 func SandboxQuota(run *opsv1alpha1.DRDrillRun, scratchBytes int64) *corev1.ResourceQuota {
 	return &corev1.ResourceQuota{
 		ObjectMeta: metav1.ObjectMeta{Name: "sandbox", Namespace: SandboxNamespaceName(run), Labels: SandboxLabels(run)},
@@ -157,7 +157,7 @@ func SandboxQuota(run *opsv1alpha1.DRDrillRun, scratchBytes int64) *corev1.Resou
 			ResourceCountPods:                     resource.MustParse("4"),
 			corev1.ResourceRequestsCPU:            resource.MustParse("2"),
 			corev1.ResourceRequestsMemory:         resource.MustParse("4Gi"),
-			corev1.ResourceLimitsCPU:              resource.MustParse("4"),
+			corev1.ResourceLimitsCPU:              resource.MustParse("6"),
 			corev1.ResourceLimitsMemory:           resource.MustParse("8Gi"),
 			corev1.ResourcePersistentVolumeClaims: resource.MustParse("1"),
 			corev1.ResourceRequestsStorage:        *resource.NewQuantity(scratchBytes, resource.BinarySI),
