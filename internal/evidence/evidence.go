@@ -145,6 +145,22 @@ func Seal(name string, r Report, previous *Record, key ed25519.PrivateKey) Recor
 	return rec
 }
 
+// SealAfter builds the record of report r as the next after head (nil for
+// a drill's first report): the chain continues from the head the drill's
+// status holds, whatever ConfigMaps are listed beside it.
+func SealAfter(name string, r Report, head *Head, key ed25519.PrivateKey) Record {
+	r.PreviousReportSHA256, r.Sequence = "", 1
+	if head != nil {
+		r.PreviousReportSHA256, r.Sequence = head.SHA256, head.Sequence+1
+	}
+	c := r.Canonical()
+	rec := Record{Name: name, Canonical: c, SHA256: Hash(c)}
+	if key != nil {
+		rec.Signature = Sign(key, c)
+	}
+	return rec
+}
+
 // Parse reads a stored report.
 func Parse(canonical []byte) (Report, error) {
 	var r Report
