@@ -90,6 +90,8 @@ type DRDrillRunReconciler struct {
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;create
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch;create
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create
+// +kubebuilder:rbac:groups=ops.supportstack.io,resources=drdrills,verbs=get
+// +kubebuilder:rbac:groups=ops.supportstack.io,resources=drdrills/status,verbs=get;update
 
 // Reconcile advances one run by as many steps as it can take now.
 func (r *DRDrillRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, reterr error) {

@@ -17,7 +17,10 @@ limitations under the License.
 // Package evidence makes the tamper-evident record of DR drill runs: a
 // canonical JSON report per run, its SHA-256, the SHA-256 of the drill's
 // previous report inside it (a hash chain), and an optional ed25519
-// signature. Verify walks a chain and names the first broken or forged link.
+// signature. Each report names its drill and run by name and UID and its
+// place in the chain (a sequence from 1); the chain's head is kept in the
+// DRDrill's status. VerifyChain walks a chain and names the first broken,
+// forged or foreign record, and a chain that ends before its head.
 // It is shared by the DRDrillRun reconciler and the supportstack CLI, so it
 // must not import package controller or the agent.
 package evidence
@@ -219,6 +222,9 @@ func Verify(records []Record, pub ed25519.PublicKey) error {
 // expected head. It returns the first broken link.
 func VerifyChain(records []Record, pub ed25519.PublicKey, want Expect) error {
 	if len(records) == 0 {
+		if h := want.Head; h != nil {
+			return fmt.Errorf("%w, but the drill's evidence head is sequence %d (sha256 %s): every record was deleted", ErrEmpty, h.Sequence, h.SHA256)
+		}
 		return ErrEmpty
 	}
 	var prev, first *Report

@@ -130,6 +130,9 @@ func TestVerifyChain(t *testing.T) {
 	if err := Verify(nil, nil); !errors.Is(err, ErrEmpty) {
 		t.Errorf("empty chain: %v", err)
 	}
+	if err := VerifyChain(nil, nil, Expect{Head: &Head{Sequence: 4, SHA256: "ab"}}); !errors.Is(err, ErrEmpty) || !strings.Contains(err.Error(), "evidence head is sequence 4 (sha256 ab): every record was deleted") {
+		t.Errorf("every record deleted: %v", err)
+	}
 	recs := chain(3, nil)
 	if r, _ := Parse(recs[2].Canonical); r.Sequence != 3 || r.PreviousReportSHA256 != recs[1].SHA256 {
 		t.Errorf("third report: sequence %d previous %s", r.Sequence, r.PreviousReportSHA256)
