@@ -40,6 +40,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
@@ -363,4 +364,32 @@ func TestDrillEvidenceFailureStillTearsDown(t *testing.T) {
 		evidence.Expect{DrillUID: string(drill.UID), Head: &evidence.Head{Sequence: 1, SHA256: run.Status.Evidence.SHA256}}); err != nil {
 		t.Errorf("after the retry: %v", err)
 	}
+}
+
+// TestDrillRunAcknowledgedLate: the drill acknowledges its run right after
+// creating it, so a run its drill's status lists a few seconds after it
+// appeared (a slow status write) is carried out, not refused.
+func TestDrillRunAcknowledgedLate(t *testing.T) {
+	ctx := context.Background()
+	drill := drillFixture(t, nil)
+	run := forgedRun(drill, "acknowledged-late")
+	run.Spec.DrillProcedure = *drill.Spec.DrillProcedure.DeepCopy()
+	if err := k8sClient.Create(ctx, run); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second)
+	if r := waitRun(t, drill.Namespace, run.Name, func(*opsv1alpha1.DRDrillRun) error { return nil }); r.Status.Phase != "" {
+		t.Fatalf("the run did not wait for its acknowledgement: %s %s", r.Status.Phase, r.Status.Message)
+	}
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		var d opsv1alpha1.DRDrill
+		if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(drill), &d); err != nil {
+			return err
+		}
+		d.Status.CreatedRuns = append(d.Status.CreatedRuns, opsv1alpha1.CreatedRun{Name: run.Name, UID: run.UID})
+		return k8sClient.Status().Update(ctx, &d)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitRun(t, drill.Namespace, run.Name, inPhase(opsv1alpha1.DrillRunProvisioning))
 }
