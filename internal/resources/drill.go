@@ -203,15 +203,38 @@ func SandboxNetworkPolicies(run *opsv1alpha1.DRDrillRun, repository *EgressPeer)
 	}
 }
 
-// ScratchSecret holds the scratch server's generated password and the URI
-// the agents connect with. It never leaves the sandbox.
-func ScratchSecret(run *opsv1alpha1.DRDrillRun, password string) *corev1.Secret {
+// Keys of the scratch Secret. The superuser's are for the scratch server
+// and the restore Job only; the verify Job gets the checker's alone.
+const (
+	ScratchSuperuserPassword = "password"
+	ScratchSuperuserURI      = "uri"
+	ScratchCheckerPassword   = "checker-password"
+	ScratchCheckerURI        = "checker-uri"
+)
+
+// CheckerRoleName is the login role the restore Job creates for the checks:
+// only pg_read_all_data and CONNECT on the restored databases.
+const CheckerRoleName = "supportstack_checker"
+
+// CheckerPasswordEnv holds the checker's password in the restore Job.
+const CheckerPasswordEnv = "SUPPORTSTACK_CHECKER_PASSWORD"
+
+// ScratchSecret holds the scratch server's generated superuser password and
+// URI (the restore Job's) and a second generated password and URI for the
+// checker role the restore creates (the verify Job's). It never leaves the
+// sandbox.
+func ScratchSecret(run *opsv1alpha1.DRDrillRun, password, checkerPassword string) *corev1.Secret {
 	ns := SandboxNamespaceName(run)
+	uri := func(user, password string) string {
+		return fmt.Sprintf("postgresql://%s:%s@%s.%s.svc:5432/postgres?sslmode=disable", user, password, ScratchPostgresName, ns)
+	}
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: ScratchSecretName, Namespace: ns, Labels: SandboxLabels(run)},
 		StringData: map[string]string{
-			"password": password,
-			"uri":      fmt.Sprintf("postgresql://postgres:%s@%s.%s.svc:5432/postgres?sslmode=disable", password, ScratchPostgresName, ns),
+			ScratchSuperuserPassword: password,
+			ScratchSuperuserURI:      uri("postgres", password),
+			ScratchCheckerPassword:   checkerPassword,
+			ScratchCheckerURI:        uri(CheckerRoleName, checkerPassword),
 		},
 	}
 }
@@ -248,7 +271,7 @@ func ScratchPostgres(run *opsv1alpha1.DRDrillRun, scratchBytes int64) (*corev1.P
 				Env: []corev1.EnvVar{
 					{Name: "PGDATA", Value: "/var/lib/postgresql/data/pgdata"},
 					{Name: "POSTGRES_PASSWORD", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
-						LocalObjectReference: corev1.LocalObjectReference{Name: ScratchSecretName}, Key: "password"}}},
+						LocalObjectReference: corev1.LocalObjectReference{Name: ScratchSecretName}, Key: ScratchSuperuserPassword}}},
 				},
 				Ports: []corev1.ContainerPort{{Name: "postgres", ContainerPort: 5432}},
 				VolumeMounts: []corev1.VolumeMount{
@@ -301,7 +324,8 @@ type DrillPlan struct {
 // and plans the restore. Every problem is named in the error.
 func PlanDrill(proc opsv1alpha1.DrillProcedure, policy *opsv1alpha1.BackupPolicy) (DrillPlan, error) {
 	plan := DrillPlan{
-		Restore:        agentapi.RestoreConfig{Policy: policy.Namespace + "/" + policy.Name, Snapshot: proc.Snapshot},
+		Restore: agentapi.RestoreConfig{Policy: policy.Namespace + "/" + policy.Name, Snapshot: proc.Snapshot,
+			Checker: &agentapi.CheckerRole{Name: CheckerRoleName, PasswordEnv: CheckerPasswordEnv}},
 		checks:         proc.Checks,
 		databaseSource: map[string]string{},
 	}
@@ -347,24 +371,21 @@ func PlanDrill(proc opsv1alpha1.DrillProcedure, policy *opsv1alpha1.BackupPolicy
 	return plan, nil
 }
 
-// VerifyChecks are the verify Job's checks. A manifest the restore
-// reported whole is passed along; one it had to leave out of its
-// termination message (a long table list) is read by the verify pod from
-// the repository.
+// VerifyChecks are the verify Job's checks. Manifests never travel in a
+// configuration: each comparison names the snapshot the restore reported
+// and the digest it reported, and the verify pod reads that manifest from
+// the repository and refuses one with another digest.
 func (p DrillPlan) VerifyChecks(restored []agentapi.Restored) (agentapi.VerifyConfig, error) {
 	byKey := map[string]agentapi.Restored{}
 	for _, r := range restored {
 		byKey[r.Source+"/"+r.Database] = r
 	}
-	find := func(source, database string) (agentapi.Restored, *agentapi.ManifestRef, error) {
+	from := func(source, database string) (*agentapi.ManifestRef, error) {
 		r, ok := byKey[source+"/"+database]
 		if !ok {
-			return r, nil, fmt.Errorf("the restore reported no snapshot of %s", strings.TrimSuffix(source+"/"+database, "/"))
+			return nil, fmt.Errorf("the restore reported no snapshot of %s", strings.TrimSuffix(source+"/"+database, "/"))
 		}
-		if r.ManifestSHA256 != "" {
-			return r, &agentapi.ManifestRef{Policy: p.Restore.Policy, Source: source, Database: database, Snapshot: r.ID}, nil
-		}
-		return r, nil, nil
+		return &agentapi.ManifestRef{Policy: p.Restore.Policy, Source: source, Database: database, Snapshot: r.ID, SHA256: r.ManifestSHA256}, nil
 	}
 	checks := make(agentapi.VerifyConfig, 0, len(p.checks))
 	for _, c := range p.checks {
@@ -378,29 +399,17 @@ func (p DrillPlan) VerifyChecks(restored []agentapi.Restored) (agentapi.VerifyCo
 		case c.SQL != "":
 			vc.SQL, vc.Min, vc.Max, vc.Equals = c.SQL, c.Expect.Min, c.Expect.Max, c.Expect.Equals
 		case c.CompareManifest != nil:
-			r, from, err := find(p.databaseSource[vc.Database], vc.Database)
+			ref, err := from(p.databaseSource[vc.Database], vc.Database)
 			if err != nil {
 				return nil, err
 			}
-			vc.Tables = &agentapi.TableComparison{Tables: c.CompareManifest.Tables, TolerancePercent: float64(c.CompareManifest.TolerancePercent), From: from}
-			if from == nil {
-				if r.Manifest.Database == nil {
-					return nil, fmt.Errorf("the restore reported no database manifest for %s", vc.Database)
-				}
-				vc.Tables.Manifest = *r.Manifest.Database
-			}
+			vc.Tables = &agentapi.TableComparison{Tables: c.CompareManifest.Tables, TolerancePercent: float64(c.CompareManifest.TolerancePercent), From: ref}
 		case c.Files != nil:
-			r, from, err := find(c.Files.Volume, "")
+			ref, err := from(c.Files.Volume, "")
 			if err != nil {
 				return nil, err
 			}
-			vc = agentapi.VerifyCheck{Name: c.Name, Files: &agentapi.FileComparison{Path: restoreRoot + volumeMountRoot + "/" + c.Files.Volume, From: from}}
-			if from == nil {
-				if r.Manifest.Volume == nil {
-					return nil, fmt.Errorf("the restore reported no volume manifest for %s", c.Files.Volume)
-				}
-				vc.Files.Manifest = *r.Manifest.Volume
-			}
+			vc = agentapi.VerifyCheck{Name: c.Name, Files: &agentapi.FileComparison{Path: restoreRoot + volumeMountRoot + "/" + c.Files.Volume, From: ref}}
 		}
 		checks = append(checks, vc)
 	}
@@ -408,7 +417,10 @@ func (p DrillPlan) VerifyChecks(restored []agentapi.Restored) (agentapi.VerifyCo
 }
 
 // DrillJob runs the agent's restore or verify in the sandbox, with the
-// repository secrets copied into the sandbox and the scratch server's URI.
+// repository secrets copied into the sandbox. The restore Job connects as
+// the scratch server's superuser and gets the checker's password to create
+// that role; the verify Job gets the checker's URI only, never the
+// superuser's password or URI.
 func DrillJob(run *opsv1alpha1.DRDrillRun, policy *opsv1alpha1.BackupPolicy, agentImage string, config agentapi.DrillConfig, deadline int64, withVolumes bool) *batchv1.Job {
 	operation := config.Operation()
 	labels := SandboxLabels(run)
@@ -419,7 +431,12 @@ func DrillJob(run *opsv1alpha1.DRDrillRun, policy *opsv1alpha1.BackupPolicy, age
 		credentials = RepositoryCredentials
 	}
 	env, envFrom := repositoryEnv(policy.Spec.Repository.URL, opsv1alpha1.SecretKeyRef{Name: RepositorySecretName, Key: "password"}, credentials)
-	env = append(env, secretEnv(SandboxURIEnv, opsv1alpha1.SecretKeyRef{Name: ScratchSecretName, Key: "uri"}))
+	if operation == agentapi.OperationVerify {
+		env = append(env, secretEnv(SandboxURIEnv, opsv1alpha1.SecretKeyRef{Name: ScratchSecretName, Key: ScratchCheckerURI}))
+	} else {
+		env = append(env, secretEnv(SandboxURIEnv, opsv1alpha1.SecretKeyRef{Name: ScratchSecretName, Key: ScratchSuperuserURI}),
+			secretEnv(CheckerPasswordEnv, opsv1alpha1.SecretKeyRef{Name: ScratchSecretName, Key: ScratchCheckerPassword}))
+	}
 	volumes := []corev1.Volume{{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
 	mounts := []corev1.VolumeMount{{Name: "tmp", MountPath: "/tmp"}}
 	if withVolumes {

@@ -19,9 +19,11 @@ package resources
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"strings"
 	"testing"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -91,39 +93,103 @@ func TestDrillPlanVerifyChecks(t *testing.T) {
 	if plan.Restore.Policy != "support/helpdesk" || plan.Restore.Snapshot != "latest" || len(plan.Restore.Postgres) != 1 || plan.Restore.Volumes[0].Target != "/restore" || !plan.HasVolumes {
 		t.Errorf("restore %+v", plan.Restore)
 	}
-	if _, err := plan.VerifyChecks([]agentapi.Restored{{Source: "tickets", Database: "helpdesk", ID: "aaaaaaaa", Manifest: agentapi.Manifest{Database: &agentapi.DatabaseManifest{}}}}); err == nil || !strings.Contains(err.Error(), "no snapshot of attachments") {
+	if c := plan.Restore.Checker; c == nil || c.Name != CheckerRoleName || c.PasswordEnv != CheckerPasswordEnv {
+		t.Errorf("the restore creates no checker role: %+v", c)
+	}
+	if _, err := plan.VerifyChecks([]agentapi.Restored{{Source: "tickets", Database: "helpdesk", ID: "aaaaaaaa"}}); err == nil || !strings.Contains(err.Error(), "no snapshot of attachments") {
 		t.Errorf("a volume the restore did not report: %v", err)
 	}
-	db := agentapi.DatabaseManifest{Name: "helpdesk", Tables: []agentapi.TableCount{{Table: "public.tickets", Rows: 45000}}}
-	vol := agentapi.VolumeManifest{Files: 3, Bytes: 1024, ListingSHA256: "ab"}
-	whole := []agentapi.Restored{
-		{Source: "tickets", Database: "helpdesk", ID: "aaaaaaaa", Manifest: agentapi.Manifest{Database: &db}},
-		{Source: "attachments", ID: "bbbbbbbb", Manifest: agentapi.Manifest{Volume: &vol}},
+	restored := []agentapi.Restored{
+		{Source: "tickets", Database: "helpdesk", ID: "aaaaaaaa", ManifestSHA256: strings.Repeat("d", 64)},
+		{Source: "attachments", ID: "bbbbbbbb", ManifestSHA256: strings.Repeat("e", 64)},
 	}
-	checks, err := plan.VerifyChecks(whole)
+	checks, err := plan.VerifyChecks(restored)
 	if err != nil || len(checks) != 3 {
 		t.Fatalf("%+v %v", checks, err)
 	}
 	if c := checks[0]; c.SQL == "" || c.Equals == nil || c.TargetURIEnv != SandboxURIEnv {
 		t.Errorf("sql check %+v", c)
 	}
-	// Manifests the restore reported whole travel with the checks.
-	if c := checks[1]; c.Database != "helpdesk" || c.Tables.TolerancePercent != 5 || c.Tables.From != nil || c.Tables.Manifest.Tables[0].Rows != 45000 {
+	// Manifests never travel in the configuration: the verify pod reads
+	// them from the repository and checks the digest the restore reported.
+	if c := checks[1]; c.Database != "helpdesk" || c.Tables.TolerancePercent != 5 || c.Tables.From == nil ||
+		*c.Tables.From != (agentapi.ManifestRef{Policy: "support/helpdesk", Source: "tickets", Database: "helpdesk", Snapshot: "aaaaaaaa", SHA256: strings.Repeat("d", 64)}) {
 		t.Errorf("row-count check %+v %+v", c, c.Tables)
 	}
-	if c := checks[2]; c.Files.Path != "/restore/data/attachments" || c.Files.From != nil || c.Files.Manifest != vol {
+	if c := checks[2]; c.Files.Path != "/restore/data/attachments" || c.Files.From == nil ||
+		*c.Files.From != (agentapi.ManifestRef{Policy: "support/helpdesk", Source: "attachments", Snapshot: "bbbbbbbb", SHA256: strings.Repeat("e", 64)}) {
 		t.Errorf("files check %+v", c.Files)
 	}
-	// A manifest left out of the restore's report is read from the repository.
-	trimmed := append([]agentapi.Restored{}, whole...)
-	trimmed[0].ManifestSHA256 = "0f0f"
-	trimmed[0].Manifest.Database = &agentapi.DatabaseManifest{Name: "helpdesk"}
-	checks, err = plan.VerifyChecks(trimmed)
-	if err != nil {
-		t.Fatal(err)
+	b, _ := json.Marshal(checks)
+	if strings.Contains(string(b), `"manifest"`) || strings.Contains(string(b), "tables\":[{") {
+		t.Errorf("the verify configuration carries a manifest: %s", b)
 	}
-	if from := checks[1].Tables.From; from == nil || *from != (agentapi.ManifestRef{Policy: "support/helpdesk", Source: "tickets", Database: "helpdesk", Snapshot: "aaaaaaaa"}) {
-		t.Errorf("row-count check of a trimmed manifest reads %+v", from)
+}
+
+// TestDrillJobCredentials: the restore Job connects as the scratch
+// server's superuser; the verify Job, which runs the drill author's SQL,
+// gets the checker's URI and nothing of the superuser's.
+func TestDrillJobCredentials(t *testing.T) {
+	run := &opsv1alpha1.DRDrillRun{ObjectMeta: metav1.ObjectMeta{Name: "helpdesk-weekly-1", Namespace: "support"}}
+	policy := drillPolicy("s3:https://s3.example.com/b", "helpdesk")
+	secret := ScratchSecret(run, "superuser-pw-0123", "checker-pw-4567")
+	if got := secret.StringData[ScratchCheckerURI]; !strings.HasPrefix(got, "postgresql://"+CheckerRoleName+":checker-pw-4567@") {
+		t.Errorf("checker URI %q", got)
+	}
+	if got := secret.StringData[ScratchSuperuserURI]; !strings.HasPrefix(got, "postgresql://postgres:superuser-pw-0123@") {
+		t.Errorf("superuser URI %q", got)
+	}
+	keysOf := func(job *batchv1.Job) map[string]string {
+		keys := map[string]string{}
+		c := job.Spec.Template.Spec.Containers[0]
+		for _, e := range c.Env {
+			if e.Value != "" {
+				keys[e.Name] = "value:" + e.Value
+			}
+			if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil && e.ValueFrom.SecretKeyRef.Name == ScratchSecretName {
+				keys[e.Name] = e.ValueFrom.SecretKeyRef.Key
+			}
+		}
+		for _, f := range c.EnvFrom {
+			if f.SecretRef != nil && f.SecretRef.Name == ScratchSecretName {
+				keys["envFrom"] = "the whole scratch Secret"
+			}
+		}
+		return keys
+	}
+	for _, tc := range []struct {
+		name   string
+		config agentapi.DrillConfig
+		want   map[string]string
+		denied []string
+	}{
+		{"restore connects as the superuser", agentapi.RestoreConfig{Policy: "support/helpdesk"},
+			map[string]string{SandboxURIEnv: ScratchSuperuserURI, CheckerPasswordEnv: ScratchCheckerPassword}, nil},
+		{"verify connects as the checker only", agentapi.VerifyConfig{},
+			map[string]string{SandboxURIEnv: ScratchCheckerURI}, []string{ScratchSuperuserURI, ScratchSuperuserPassword, ScratchCheckerPassword}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			job := DrillJob(run, policy, "agent:test", tc.config, 600, false)
+			keys := keysOf(job)
+			for env, key := range tc.want {
+				if keys[env] != key {
+					t.Errorf("%s from %q, want key %q", env, keys[env], key)
+				}
+			}
+			for env, key := range keys {
+				for _, d := range tc.denied {
+					if key == d {
+						t.Errorf("%s reads the scratch Secret's %s", env, d)
+					}
+				}
+			}
+			spec, _ := json.Marshal(job.Spec)
+			for _, secret := range []string{"superuser-pw-0123", "checker-pw-4567"} {
+				if strings.Contains(string(spec), secret) {
+					t.Errorf("the Job's spec holds a password: %s", spec)
+				}
+			}
+		})
 	}
 }
 
