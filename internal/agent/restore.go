@@ -215,6 +215,14 @@ func (a *Runner) createChecker(ctx context.Context, target string, c agentapi.Ch
 		return describePg(err)
 	}
 	defer func() { _ = conn.Close(ctx) }()
+	var versionNum int
+	var version string
+	if err := conn.QueryRow(ctx, "SELECT current_setting('server_version_num')::int, current_setting('server_version')").Scan(&versionNum, &version); err != nil {
+		return errors.New(reduceSQLError(err))
+	}
+	if versionNum < 140000 {
+		return &DrillError{fmt.Sprintf("the sandbox server is PostgreSQL %s: the checks' role needs pg_read_all_data, which PostgreSQL 14 added; set sandbox.postgresImage to PostgreSQL 14 or later", version)}
+	}
 	role := quoteIdent(c.Name)
 	var exists bool
 	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", c.Name).Scan(&exists); err != nil {
