@@ -142,19 +142,21 @@ var ScratchPostgresResources = corev1.ResourceRequirements{
 	Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("4Gi")},
 }
 
-// SandboxQuota bounds what a sandbox may consume: the scratch server and
-// the restore and verify pods (count/pods counts finished pods too, so a
-// Job that fails cannot be retried into more pods), CPU and memory for all
-// three at once (the quota controller gives back a finished restore pod's
-// share only some time after it ends, and the verify pod starts at once),
-// one scratch volume, no exposed Services. Its limits are not a drill
-// author's to choose: they hold whatever postgresImage the drill names.
+// SandboxQuota bounds what a sandbox may consume: six pods in all, finished
+// ones included (count/pods: the scratch server, the restore and verify
+// pods, and a few a person inspecting a kept sandbox adds); CPU and memory
+// requests and limits, so a pod without them is refused, with room for the
+// three drill pods at once (the quota controller gives a finished restore
+// pod's share back only some time after it ends, and the verify pod starts
+// at once); one scratch volume; no exposed Services. Its limits are not a
+// drill author's to choose: they hold whatever postgresImage the drill
+// names.
 func SandboxQuota(run *opsv1alpha1.DRDrillRun, scratchBytes int64) *corev1.ResourceQuota {
 	return &corev1.ResourceQuota{
 		ObjectMeta: metav1.ObjectMeta{Name: "sandbox", Namespace: SandboxNamespaceName(run), Labels: SandboxLabels(run)},
 		Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{
 			corev1.ResourcePods:                   resource.MustParse("4"),
-			ResourceCountPods:                     resource.MustParse("4"),
+			ResourceCountPods:                     resource.MustParse("6"),
 			corev1.ResourceRequestsCPU:            resource.MustParse("2"),
 			corev1.ResourceRequestsMemory:         resource.MustParse("4Gi"),
 			corev1.ResourceLimitsCPU:              resource.MustParse("6"),

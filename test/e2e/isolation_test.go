@@ -84,7 +84,7 @@ spec:
     imagePullPolicy: Never
     command: [bash, -c, %q]
     securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
-    resources: {requests: {cpu: 10m, memory: 16Mi}, limits: {memory: 64Mi}}
+    resources: {requests: {cpu: 10m, memory: 16Mi}, limits: {cpu: 100m, memory: 64Mi}}
 `, name, namespace, labels, script.String())
 }
 
