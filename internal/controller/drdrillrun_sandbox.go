@@ -261,10 +261,17 @@ func (r *DRDrillRunReconciler) teardown(ctx context.Context, run *opsv1alpha1.DR
 		// Not the namespace this run created: never delete it.
 		msg = fmt.Sprintf("sandbox %s is gone; a namespace of that name that this run did not create is left alone: %s", name, why)
 	case ns.DeletionTimestamp.IsZero():
-		if err := r.Delete(ctx, &ns, client.Preconditions{UID: &uid}); err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		// A failed UID precondition (Conflict) means the name now holds
+		// another namespace: left alone, like the case above.
+		err := r.Delete(ctx, &ns, client.Preconditions{UID: &uid})
+		switch {
+		case err == nil:
+			r.Recorder.Eventf(run, nil, corev1.EventTypeNormal, opsv1alpha1.ReasonSandboxDeleted, "Teardown", "deleted sandbox namespace %s: %s", name, why)
+		case apierrors.IsConflict(err):
+			msg = fmt.Sprintf("sandbox %s is gone; a namespace of that name that this run did not create is left alone: %s", name, why)
+		case !apierrors.IsNotFound(err):
 			return err
 		}
-		r.Recorder.Eventf(run, nil, corev1.EventTypeNormal, opsv1alpha1.ReasonSandboxDeleted, "Teardown", "deleted sandbox namespace %s: %s", name, why)
 	}
 	if run.DeletionTimestamp.IsZero() {
 		setCondition(run, opsv1alpha1.ConditionSandboxDeleted, metav1.ConditionTrue, opsv1alpha1.ReasonSandboxDeleted, msg)

@@ -199,6 +199,9 @@ func TestSandboxNamespaceNeverAdopted(t *testing.T) {
 	if run.Status.SandboxNamespaceUID != "" || run.Status.SandboxNamespace != "" {
 		t.Errorf("the run recorded %s (%s) as its sandbox", run.Status.SandboxNamespace, run.Status.SandboxNamespaceUID)
 	}
+	if c := meta.FindStatusCondition(run.Status.Conditions, opsv1alpha1.ConditionSandboxDeleted); c == nil || !strings.HasPrefix(c.Message, "this run created no sandbox namespace, so deleted none") {
+		t.Errorf("SandboxDeleted %+v", c)
+	}
 	eventually(t, 10*time.Second, func() error {
 		for _, e := range eventsOfRun(t, run) {
 			if e.Reason == opsv1alpha1.ReasonSandboxNamespaceTaken && e.Type == corev1.EventTypeWarning && strings.HasSuffix(e.Note, want) {
