@@ -42,6 +42,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -268,6 +269,115 @@ func TestSandboxNamespaceNeverAdoptedEvenWithRunUID(t *testing.T) {
 		return nil
 	})
 	namespaceUntouched(t, trap.Name)
+	noSecretValueIn(t, run)
+}
+
+// TestSandboxReplacedWhileOperatorDown (item 5): while the operator is
+// down, the sandbox of a restoring run is deleted and a user who can only
+// create namespaces makes one of the same name with every sandbox label.
+// The restarted operator sees a UID it did not record: the run ends in
+// Error, no verify Job is created and no Secret copied into the new
+// namespace, and teardown leaves it alone.
+func TestSandboxReplacedWhileOperatorDown(t *testing.T) {
+	ctx := context.Background()
+	drill := drillFixture(t, func(d *opsv1alpha1.DRDrill) { d.Spec.Sandbox.Keep = opsv1alpha1.SandboxKeepNever })
+	ns := drill.Namespace
+	runNow(t, drill, "replaced")
+	name := runsOf(t, drill, 1)[0].Name
+	run := waitRun(t, ns, name, inPhase(opsv1alpha1.DrillRunProvisioning))
+	sandbox := resources.SandboxNamespaceName(run)
+	actAsQuotaController(t, sandbox)
+	readyScratch(t, sandbox)
+	run = waitRun(t, ns, name, inPhase(opsv1alpha1.DrillRunRestoring))
+	created := run.Status.SandboxNamespaceUID
+
+	if err := stopManager(); err != nil {
+		t.Fatal(err)
+	}
+	managerUp := false
+	t.Cleanup(func() {
+		if !managerUp {
+			if err := startManager(); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	// The namespace controller's part (envtest has none): empty the
+	// namespace, then finalize it.
+	for _, o := range []client.Object{&batchv1.Job{}, &corev1.Pod{}, &corev1.Secret{}, &corev1.Service{}, &corev1.ResourceQuota{},
+		&networkingv1.NetworkPolicy{}, &corev1.PersistentVolumeClaim{}, &corev1.ConfigMap{}, &corev1.ServiceAccount{}} {
+		if err := k8sClient.DeleteAllOf(ctx, o, client.InNamespace(sandbox), client.GracePeriodSeconds(0), client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil {
+			t.Fatalf("emptying %s: %T: %v", sandbox, o, err)
+		}
+	}
+	// ...and the PVC protection controller's: the claim is in no pod.
+	var claims corev1.PersistentVolumeClaimList
+	if err := k8sClient.List(ctx, &claims, client.InNamespace(sandbox)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range claims.Items {
+		if err := update(t, k8sClient, &claims.Items[i], func(c *corev1.PersistentVolumeClaim) { c.Finalizers = nil }); err != nil && !apierrors.IsNotFound(err) {
+			t.Fatal(err)
+		}
+	}
+	var old corev1.Namespace
+	if err := k8sClient.Get(ctx, client.ObjectKey{Name: sandbox}, &old); err != nil {
+		t.Fatal(err)
+	}
+	if err := k8sClient.Delete(ctx, &old); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := kubernetes.NewForConfig(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, func() error {
+		n, err := cs.CoreV1().Namespaces().Get(ctx, sandbox, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		n.Spec.Finalizers = nil
+		if _, err := cs.CoreV1().Namespaces().Finalize(ctx, n, metav1.UpdateOptions{}); err != nil {
+			return err
+		}
+		return fmt.Errorf("namespace %s still there", sandbox)
+	})
+	labeller := impersonateWith(t, "namespace-labeller-replace", "", []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"create", "patch"}},
+	})
+	trap := resources.SandboxNamespace(run) // the same name, labels and annotation
+	if err := labeller.Create(ctx, trap); err != nil {
+		t.Fatal(err)
+	}
+	if trap.UID == created {
+		t.Fatalf("the new namespace has the old UID %s", created)
+	}
+
+	if err := startManager(); err != nil {
+		t.Fatal(err)
+	}
+	managerUp = true
+	want := fmt.Sprintf("the sandbox namespace %s was replaced during Restoring by a namespace this run did not create (UID %s, not %s): nothing more is done in it", sandbox, trap.UID, created)
+	run = waitRun(t, ns, name, func(r *opsv1alpha1.DRDrillRun) error {
+		if r.Status.Phase != opsv1alpha1.DrillRunError || len(r.Finalizers) != 0 {
+			return fmt.Errorf("phase %s (%s), finalizers %v", r.Status.Phase, r.Status.Message, r.Finalizers)
+		}
+		return nil
+	})
+	if run.Status.Message != want {
+		t.Errorf("message %q, want %q", run.Status.Message, want)
+	}
+	if c := meta.FindStatusCondition(run.Status.Conditions, opsv1alpha1.ConditionSandboxDeleted); c == nil || !strings.Contains(c.Message, "that this run did not create is left alone") {
+		t.Errorf("SandboxDeleted %+v", c)
+	}
+	settle(t, func() string {
+		var n corev1.Namespace
+		_ = k8sClient.Get(ctx, client.ObjectKey{Name: sandbox}, &n)
+		return n.ResourceVersion + fmt.Sprint(n.DeletionTimestamp)
+	})
+	namespaceUntouched(t, sandbox)
 	noSecretValueIn(t, run)
 }
 
