@@ -309,7 +309,8 @@ func TestVerifyEvidenceBinding(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	verify := []string{"verify-evidence", "-n", "helpdesk", "helpdesk-weekly", "--public-key", keyFile}
+	verify := make([]string, 0, 8)
+	verify = append(verify, "verify-evidence", "-n", "helpdesk", "helpdesk-weekly", "--public-key", keyFile)
 	for _, tc := range []struct {
 		name string
 		// attack changes the fake cluster as the attacker would (cms are

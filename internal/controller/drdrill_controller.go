@@ -305,7 +305,7 @@ func runNowTrigger(drill *opsv1alpha1.DRDrill, token string) *opsv1alpha1.RunTri
 	field := `"f:` + AnnotationRunNow + `"`
 	var at time.Time
 	for _, mf := range drill.ManagedFields {
-		if mf.FieldsV1 == nil || !strings.Contains(string(mf.FieldsV1.Raw), field) {
+		if mf.FieldsV1 == nil || !strings.Contains(mf.FieldsV1.GetRawString(), field) {
 			continue
 		}
 		if mf.Time == nil || !mf.Time.Time.Before(at) {

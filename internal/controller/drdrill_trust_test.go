@@ -186,7 +186,7 @@ func TestDrillRunsOnlyTheOperatorStarts(t *testing.T) {
 	settle(t, func() string {
 		var list opsv1alpha1.DRDrillRunList
 		_ = k8sClient.List(ctx, &list, client.InNamespace(ns))
-		var phases []string
+		phases := make([]string, 0, len(list.Items))
 		for _, r := range list.Items {
 			phases = append(phases, r.Name+"="+string(r.Status.Phase)+fmt.Sprint(r.Status.Evidence))
 		}

@@ -111,21 +111,7 @@ func (r *DRDrillRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	}
 	now := r.Clock.Now()
 	if run.Status.Phase == "" || run.Status.Phase == opsv1alpha1.DrillRunPending {
-		// Only a run its drill created is carried out (issue #11, item 2):
-		// anyone else's ends here, before it gets a sandbox.
-		if _, err := r.acceptingDrill(ctx, run); errors.Is(err, errNotCreatedByOperator) {
-			// The drill acknowledges its run right after creating it: wait a
-			// little for that write. The API server stamped the creation time,
-			// so it is measured in real time, not with the injected clock.
-			if wait := ackGrace - time.Since(run.CreationTimestamp.Time); wait > 0 {
-				return ctrl.Result{RequeueAfter: min(wait, 2*time.Second)}, nil
-			}
-			r.refuse(run, now)
-			return ctrl.Result{}, nil
-		} else if err != nil {
-			return ctrl.Result{}, err
-		}
-		if wait, err := r.waitForTurn(ctx, run); wait > 0 || err != nil {
+		if wait, ok, err := r.mayStart(ctx, run, now); !ok || err != nil {
 			return ctrl.Result{RequeueAfter: wait}, err
 		}
 		if controllerutil.AddFinalizer(run, FinalizerSandbox) {
@@ -234,6 +220,36 @@ func (r *DRDrillRunReconciler) enterPhase(run *opsv1alpha1.DRDrillRun, phase ops
 	run.Status.PhaseStartTime = &metav1.Time{Time: now}
 	run.Status.ObservedGeneration = run.Generation
 	setCondition(run, opsv1alpha1.ConditionReady, metav1.ConditionFalse, opsv1alpha1.ReasonRunning, string(phase)+": "+msg)
+}
+
+// mayStart says whether a new run starts now: only a run its drill
+// created is carried out (issue #11, item 2; anyone else's ends here,
+// before it gets a sandbox), and only when its namespace has room
+// (waitForTurn). Otherwise it says when to look again.
+func (r *DRDrillRunReconciler) mayStart(ctx context.Context, run *opsv1alpha1.DRDrillRun, now time.Time) (time.Duration, bool, error) {
+	if wait, ok, err := r.admit(ctx, run, now); !ok || err != nil {
+		return wait, false, err
+	}
+	wait, err := r.waitForTurn(ctx, run)
+	return wait, wait == 0 && err == nil, err
+}
+
+// admit says whether a new run may start: its drill created and
+// acknowledged it. A run not (yet) acknowledged waits a little (wait > 0),
+// then is refused.
+func (r *DRDrillRunReconciler) admit(ctx context.Context, run *opsv1alpha1.DRDrillRun, now time.Time) (wait time.Duration, ok bool, err error) {
+	_, err = r.acceptingDrill(ctx, run)
+	if !errors.Is(err, errNotCreatedByOperator) {
+		return 0, err == nil, err
+	}
+	// The drill acknowledges its run right after creating it: wait a little
+	// for that write. The API server stamped the creation time, so it is
+	// measured in real time, not with the injected clock.
+	if left := ackGrace - time.Since(run.CreationTimestamp.Time); left > 0 {
+		return min(left, 2*time.Second), false, nil
+	}
+	r.refuse(run, now)
+	return 0, false, nil
 }
 
 // refuse ends a run its drill did not create in Error, without a sandbox

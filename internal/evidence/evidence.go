@@ -233,27 +233,9 @@ func VerifyChain(records []Record, pub ed25519.PublicKey, want Expect) error {
 		broken := func(format string, args ...any) error {
 			return &BrokenLink{Index: i, Record: rec.Name, Reason: fmt.Sprintf(format, args...)}
 		}
-		if got := Hash(rec.Canonical); got != rec.SHA256 {
-			return broken("content hashes to %s but %s is recorded: the report was altered", got, rec.SHA256)
-		}
-		r, err := Parse(rec.Canonical)
-		if err != nil {
-			return broken("not a report: %v", err)
-		}
-		if !bytes.Equal(r.Canonical(), rec.Canonical) {
-			return broken("not in canonical form: the report was re-encoded or altered")
-		}
-		if len(rec.Procedure) > 0 && Hash(rec.Procedure) != r.ProcedureSHA256 {
-			return broken("the stored procedure hashes to %s but the report records %s: the procedure shown beside it was altered", Hash(rec.Procedure), r.ProcedureSHA256)
-		}
-		if pub != nil {
-			sig, err := base64.StdEncoding.DecodeString(rec.Signature)
-			if err != nil || rec.Signature == "" {
-				return broken("not signed")
-			}
-			if !ed25519.Verify(pub, rec.Canonical, sig) {
-				return broken("the signature does not verify: forged or signed with another key")
-			}
+		r, why := checkRecord(rec, pub)
+		if why != "" {
+			return broken("%s", why)
 		}
 		if err := checkBinding(r, first, want); err != "" {
 			return broken("%s", err)
@@ -277,20 +259,52 @@ func VerifyChain(records []Record, pub ed25519.PublicKey, want Expect) error {
 	}
 	if h := want.Head; h != nil && (prev.Sequence != h.Sequence || prevHash != h.SHA256) {
 		last := len(records) - 1
-		reason := fmt.Sprintf("is the newest record (sequence %d, sha256 %s), but the drill's evidence head is sequence %d (sha256 %s): ", prev.Sequence, prevHash, h.Sequence, h.SHA256)
-		switch {
-		case h.Sequence == prev.Sequence+1:
-			reason += fmt.Sprintf("the newest record (sequence %d) was deleted", h.Sequence)
-		case h.Sequence > prev.Sequence:
-			reason += fmt.Sprintf("the newest records (sequence %d to %d) were deleted", prev.Sequence+1, h.Sequence)
-		case h.Sequence < prev.Sequence:
-			reason += "records were added after the head that the operator did not record"
-		default:
-			reason += "the newest record was replaced"
-		}
-		return &BrokenLink{Index: last, Record: records[last].Name, Reason: reason}
+		return &BrokenLink{Index: last, Record: records[last].Name, Reason: headMismatch(prev.Sequence, prevHash, *h)}
 	}
 	return nil
+}
+
+// checkRecord checks one record on its own: hash, canonical form, stored
+// procedure and signature. It returns the report, or why the record fails.
+func checkRecord(rec Record, pub ed25519.PublicKey) (Report, string) {
+	if got := Hash(rec.Canonical); got != rec.SHA256 {
+		return Report{}, fmt.Sprintf("content hashes to %s but %s is recorded: the report was altered", got, rec.SHA256)
+	}
+	r, err := Parse(rec.Canonical)
+	if err != nil {
+		return r, fmt.Sprintf("not a report: %v", err)
+	}
+	if !bytes.Equal(r.Canonical(), rec.Canonical) {
+		return r, "not in canonical form: the report was re-encoded or altered"
+	}
+	if len(rec.Procedure) > 0 && Hash(rec.Procedure) != r.ProcedureSHA256 {
+		return r, fmt.Sprintf("the stored procedure hashes to %s but the report records %s: the procedure shown beside it was altered", Hash(rec.Procedure), r.ProcedureSHA256)
+	}
+	if pub != nil {
+		sig, err := base64.StdEncoding.DecodeString(rec.Signature)
+		if err != nil || rec.Signature == "" {
+			return r, "not signed"
+		}
+		if !ed25519.Verify(pub, rec.Canonical, sig) {
+			return r, "the signature does not verify: forged or signed with another key"
+		}
+	}
+	return r, ""
+}
+
+// headMismatch says how a chain ending at sequence seq (hash sum) misses
+// the expected head h.
+func headMismatch(seq int64, sum string, h Head) string {
+	reason := fmt.Sprintf("is the newest record (sequence %d, sha256 %s), but the drill's evidence head is sequence %d (sha256 %s): ", seq, sum, h.Sequence, h.SHA256)
+	switch {
+	case h.Sequence == seq+1:
+		return reason + fmt.Sprintf("the newest record (sequence %d) was deleted", h.Sequence)
+	case h.Sequence > seq:
+		return reason + fmt.Sprintf("the newest records (sequence %d to %d) were deleted", seq+1, h.Sequence)
+	case h.Sequence < seq:
+		return reason + "records were added after the head that the operator did not record"
+	}
+	return reason + "the newest record was replaced"
 }
 
 // checkBinding says why report r does not belong to the chain ("" when it

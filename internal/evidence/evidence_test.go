@@ -192,7 +192,7 @@ func TestVerifyChainBinding(t *testing.T) {
 			"the newest records (sequence 4 to 5) were deleted"},
 		{"the newest record replaced", func(r []Record) ([]Record, Expect) {
 			w := want(r)
-			again := report("weekly-5", "Passed")
+			again := report("weekly-5", "Failed")
 			again.DrillUID, again.RunUID = "d-1", "r-5"
 			again.Message = "forged"
 			return append(r[:4], Seal("evidence-5", again, &r[3], key)), w
