@@ -34,8 +34,11 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/yaml"
 
+	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+	"github.com/supportstack/operator/internal/agentapi"
 	"github.com/supportstack/operator/internal/resources"
 	"github.com/supportstack/operator/internal/testenv"
 )
@@ -43,6 +46,9 @@ import (
 // operatorIdentity is the operator's ServiceAccount as config/default
 // deploys it (test/generated keeps the admission policies in step).
 const operatorIdentity = "system:serviceaccount:supportstack-system:supportstack-controller-manager"
+
+// operatorRole is the generated manager ClusterRole as the tests install it.
+const operatorRole = "test-operator-reach-manager"
 
 // asOperator is a client with exactly the operator's rights: the generated
 // manager ClusterRole bound to its ServiceAccount, used through
@@ -58,7 +64,7 @@ func asOperator(t *testing.T) client.Client {
 	if err := yaml.Unmarshal(raw, &role); err != nil {
 		t.Fatal(err)
 	}
-	role.ObjectMeta = metav1.ObjectMeta{Name: "test-operator-reach-manager"}
+	role.ObjectMeta = metav1.ObjectMeta{Name: operatorRole}
 	binding := &rbacv1.ClusterRoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: role.Name},
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
@@ -133,15 +139,24 @@ func TestOperatorReach(t *testing.T) {
 		return nil
 	})
 
+	policyIn := func(ns string) *opsv1alpha1.BackupPolicy {
+		return sample(t, ns, "BackupPolicy", &opsv1alpha1.BackupPolicy{})
+	}
+	team := sampleTeam(t, plain)
+	// The leads' Role first: RBAC checks a binding against the Role it names.
+	if err := op.Create(ctx, resources.TeamAccessRole(team, true)); err != nil {
+		t.Fatalf("team leads' Role: %v", err)
+	}
+
 	refused := []struct {
 		name, want string
 		do         func() error
 	}{
-		{"pod in kube-system", "creates pods only in its drill sandboxes", func() error { return op.Create(ctx, pod("kube-system")) }},
+		{"pod in kube-system", "writes nothing in kube-system", func() error { return op.Create(ctx, pod("kube-system")) }},
 		{"pod in a team namespace", "creates pods only in its drill sandboxes", func() error { return op.Create(ctx, pod(plain)) }},
 		{"Secret in a team namespace", "creates secrets only in its drill sandboxes", func() error { return op.Create(ctx, secret(plain)) }},
-		{"Secret in kube-system", "creates secrets only in its drill sandboxes", func() error { return op.Create(ctx, secret("kube-system")) }},
-		{"Job in kube-system", "creates Jobs only in its drill sandboxes or as a backup run on demand", func() error { return op.Create(ctx, job("kube-system", nil)) }},
+		{"Secret in kube-system", "writes nothing in kube-system", func() error { return op.Create(ctx, secret("kube-system")) }},
+		{"Job in kube-system", "writes nothing in kube-system", func() error { return op.Create(ctx, job("kube-system", nil)) }},
 		{"Job posing as a backup run with another identity", "creates Jobs only in its drill sandboxes or as a backup run on demand", func() error {
 			return op.Create(ctx, job(plain, func(j *batchv1.Job) { backupNow(j); j.Spec.Template.Spec.ServiceAccountName = "default" }))
 		}},
@@ -150,6 +165,39 @@ func TestOperatorReach(t *testing.T) {
 		}},
 		{"deleting a team namespace", "deletes only its drill sandboxes", func() error {
 			return op.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: plain}})
+		}},
+		{"CronJob in kube-system", "writes nothing in kube-system", func() error {
+			return op.Create(ctx, resources.BackupCronJob(policyIn("kube-system"), agentapi.OperationBackup, testAgentImage))
+		}},
+		{"ConfigMap in kube-system", "writes nothing in kube-system", func() error {
+			return op.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{GenerateName: "reach-", Namespace: "kube-system"}})
+		}},
+		{"CronJob that is not a backup CronJob", "writes only backup CronJobs", func() error {
+			cj := resources.BackupCronJob(policyIn(plain), agentapi.OperationBackup, testAgentImage)
+			cj.Spec.JobTemplate.Spec.Template.Spec.ServiceAccountName = "default"
+			return op.Create(ctx, cj)
+		}},
+		{"ServiceAccount with a token", "writes only backup agent ServiceAccounts", func() error {
+			sa := resources.BackupServiceAccount(policyIn(plain))
+			sa.AutomountServiceAccountToken = nil
+			return op.Create(ctx, sa)
+		}},
+		{"Role granting Secrets", "writes only team leads' Roles", func() error {
+			role := resources.TeamAccessRole(team, true)
+			role.Rules = append(role.Rules, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get"}, ResourceNames: []string{"restic"}})
+			return op.Create(ctx, role)
+		}},
+		{"RoleBinding to the operator's ClusterRole", "writes only team leads' RoleBindings", func() error {
+			binding := resources.TeamAccessRoleBinding(team)
+			// RBAC itself refuses a binding to rights the operator lacks
+			// (cluster-admin); its own ClusterRole passes RBAC, not the policy.
+			binding.RoleRef = rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: operatorRole}
+			return op.Create(ctx, binding)
+		}},
+		{"RoleBinding to a ServiceAccount", "writes only team leads' RoleBindings", func() error {
+			binding := resources.TeamAccessRoleBinding(team)
+			binding.Subjects = append(binding.Subjects, rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Name: "default", Namespace: plain})
+			return op.Create(ctx, binding)
 		}},
 		{"deleting another namespace", "deletes only its drill sandboxes", func() error {
 			return op.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: other}})
@@ -183,7 +231,9 @@ func TestOperatorReach(t *testing.T) {
 		}
 	}
 
-	// What the operator does by design still passes.
+	// What the operator does by design still passes: the objects its
+	// reconcilers make, from the same functions.
+	cronJob := resources.BackupCronJob(policyIn(plain), agentapi.OperationBackup, testAgentImage)
 	allowed := []struct {
 		name string
 		do   func() error
@@ -191,7 +241,23 @@ func TestOperatorReach(t *testing.T) {
 		{"pod in a sandbox", func() error { return op.Create(ctx, pod(sandbox.Name)) }},
 		{"Secret in a sandbox", func() error { return op.Create(ctx, secret(sandbox.Name)) }},
 		{"Job in a sandbox", func() error { return op.Create(ctx, job(sandbox.Name, nil)) }},
-		{"backup run on demand", func() error { return op.Create(ctx, job(plain, backupNow)) }},
+		{"backup CronJobs", func() error {
+			for _, operation := range []string{agentapi.OperationPrune, agentapi.OperationCheck} {
+				if err := op.Create(ctx, resources.BackupCronJob(policyIn(plain), operation, testAgentImage)); err != nil {
+					return err
+				}
+			}
+			return op.Create(ctx, cronJob)
+		}},
+		{"backup agent ServiceAccount", func() error { return op.Create(ctx, resources.BackupServiceAccount(policyIn(plain))) }},
+		{"backup run on demand", func() error {
+			now := resources.BackupNowJob(cronJob, "reach")
+			if err := controllerutil.SetControllerReference(cronJob, now, k8sClient.Scheme()); err != nil {
+				return err
+			}
+			return op.Create(ctx, now)
+		}},
+		{"team leads' RoleBinding", func() error { return op.Create(ctx, resources.TeamAccessRoleBinding(team)) }},
 		{"deleting a sandbox", func() error { return op.Delete(ctx, sandbox) }},
 	}
 	for _, tc := range allowed {
