@@ -18,7 +18,7 @@ limitations under the License.
 //
 //	supportstack coverage -f team.yaml            a team's week from a manifest
 //	supportstack coverage -n helpdesk windows-tier1   from the cluster (kubeconfig)
-//	supportstack verify-evidence -n helpdesk helpdesk-weekly [--public-key key.pem] [--expect-head SEQ:SHA256]
+//	supportstack verify-evidence -n helpdesk helpdesk-weekly [--public-key key.pem] [--expect-head SEQ:SHA256 | --no-head]
 //	supportstack report [-n NS | -A] [--from DATE] [--to DATE] [--format json|csv|html]
 //	supportstack keygen --private drill.key --public drill.pub
 //
@@ -26,8 +26,8 @@ limitations under the License.
 // staff per queue, gaps marked. verify-evidence walks a drill's evidence
 // chain and names the first broken, forged or foreign record, and checks
 // that the chain ends at the drill's evidence head (from the DRDrill's
-// status, or --expect-head), so deleted newest records show. report exports every
-// drill's runs in a period from the evidence, for auditors. It reads the
+// status, or --expect-head), so deleted newest records show; with neither
+// it fails unless --no-head. report exports every drill's runs in a period from the evidence, for auditors. It reads the
 // cluster with the user's own credentials and must not import the
 // reconcilers or the agent.
 package main
@@ -69,7 +69,7 @@ func main() {
 
 const usage = `usage:
   supportstack coverage [-f FILE | -n NAMESPACE NAME] [--at RFC3339]
-  supportstack verify-evidence -n NAMESPACE DRILL [--public-key FILE] [--expect-head SEQ:SHA256]
+  supportstack verify-evidence -n NAMESPACE DRILL [--public-key FILE] [--expect-head SEQ:SHA256 | --no-head]
   supportstack report [-n NAMESPACE | -A] [--from DATE] [--to DATE] [--format json|csv|html] [--public-key FILE]
   supportstack keygen --private FILE --public FILE`
 
@@ -122,13 +122,17 @@ func readPublicKey(path string) (ed25519.PublicKey, error) {
 }
 
 // verifyEvidenceCmd walks one drill's chain: every record bound to the
-// drill (its namespace/name and, when the DRDrill can be read, its UID) and
-// the chain ending at the expected head.
+// drill (its namespace/name and, when the DRDrill can be read, its UID)
+// and to its run, and the chain ending at the expected head. Without a
+// head (the DRDrill deleted, or its status has none) and without
+// --expect-head it fails, since deleted newest records would not show,
+// unless --no-head asks to verify anyway.
 func verifyEvidenceCmd(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("verify-evidence", flag.ContinueOnError)
 	namespace := fs.String("n", "default", "namespace of the DRDrill")
 	keyFile := fs.String("public-key", "", "ed25519 public key (PEM, or the private key) to check signatures with; without it only hashes and links are checked")
 	headFlag := fs.String("expect-head", "", "SEQUENCE:SHA256 of the newest record the chain must end with (e.g. as an auditor noted it earlier); default the DRDrill's status.evidenceHead")
+	noHead := fs.Bool("no-head", false, "when there is no evidence head to check the chain's end against (no DRDrill, no --expect-head), verify anyway: the output says the end is unchecked")
 	names, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -136,11 +140,15 @@ func verifyEvidenceCmd(args []string, out io.Writer) error {
 	if len(names) != 1 {
 		return errors.New("name one DRDrill: supportstack verify-evidence -n NAMESPACE DRILL")
 	}
+	if *noHead && *headFlag != "" {
+		return errors.New("give --expect-head SEQ:SHA256 or --no-head, not both")
+	}
 	pub, err := readPublicKey(*keyFile)
 	if err != nil {
 		return err
 	}
-	want := evidence.Expect{Drill: *namespace + "/" + names[0]}
+	drillName := *namespace + "/" + names[0]
+	want := evidence.Expect{Drill: drillName}
 	headFrom := "the --expect-head given"
 	if *headFlag != "" {
 		if want.Head, err = parseHead(*headFlag); err != nil {
@@ -153,35 +161,36 @@ func verifyEvidenceCmd(args []string, out io.Writer) error {
 	}
 	ctx := context.Background()
 	drill := &opsv1alpha1.DRDrill{}
+	missing := "the DRDrill's status has no evidence head"
 	switch err := c.Get(ctx, types.NamespacedName{Namespace: *namespace, Name: names[0]}, drill); {
 	case apierrors.IsNotFound(err):
-		drill = nil
+		missing = "the DRDrill is not found (deleted?), so its evidence head is gone"
 	case err != nil:
-		return fmt.Errorf("reading DRDrill %s/%s for its UID and evidence head: %w (give --expect-head SEQ:SHA256 to verify without reading it)", *namespace, names[0], err)
+		return fmt.Errorf("reading DRDrill %s for its UID and evidence head: %w (give --expect-head SEQ:SHA256 to verify without reading it)", drillName, err)
 	default:
 		want.DrillUID = string(drill.UID)
-		if h := drill.Status.EvidenceHead; want.Head == nil && h != nil {
-			want.Head, headFrom = &evidence.Head{Sequence: h.Sequence, SHA256: h.SHA256}, "the drill's evidence head"
+		if want.Head == nil && drill.Status.EvidenceHead != nil {
+			want.Head, headFrom = evidence.HeadFromStatus(drill.Status.EvidenceHead), "the drill's evidence head"
 		}
 	}
 	n, err := evidence.VerifyDrillWith(ctx, c, *namespace, names[0], pub, want)
 	if err != nil {
-		return fmt.Errorf("drill %s/%s: %w", *namespace, names[0], err)
+		return fmt.Errorf("drill %s: %w", drillName, err)
+	}
+	if want.Head == nil && !*noHead {
+		return fmt.Errorf("drill %s: %d evidence records link up, but %s and no --expect-head was given, so newest records deleted would not show: "+
+			"pass --expect-head SEQ:SHA256 from an earlier report or alert (the supportstack_drill_evidence_sequence metric, the DRDrill's status.evidenceHead as noted before), "+
+			"or --no-head to accept a chain whose end is unchecked", drillName, n, missing)
 	}
 	signed := "signatures not checked (no --public-key)"
 	if pub != nil {
 		signed = "every record signed by the given key"
 	}
-	var head string
-	switch {
-	case want.Head != nil:
+	head := "END NOT CHECKED (--no-head): " + missing + ", so newest records deleted would not show"
+	if want.Head != nil {
 		head = fmt.Sprintf("ends at %s, sequence %d (sha256 %.12s)", headFrom, want.Head.Sequence, want.Head.SHA256)
-	case drill == nil:
-		head = "end not checked: the DRDrill is not found (give --expect-head SEQ:SHA256)"
-	default:
-		head = "end not checked: the DRDrill's status has no evidence head (give --expect-head SEQ:SHA256)"
 	}
-	_, err = fmt.Fprintf(out, "drill %s/%s: %d evidence records, hash chain intact, %s, %s\n", *namespace, names[0], n, signed, head)
+	_, err = fmt.Fprintf(out, "drill %s: %d evidence records, hash chain intact, %s, %s\n", drillName, n, signed, head)
 	return err
 }
 
@@ -260,7 +269,8 @@ func reportCmd(args []string, out io.Writer) error {
 
 // drillHeads are the UIDs and evidence heads of the DRDrills in namespace
 // (all when empty) that the user may list, so the export shows truncated
-// chains; without that right, chains are checked without them.
+// chains; without that right (nil), and for a drill whose DRDrill is gone,
+// the export says each chain's end is not checked.
 func drillHeads(c client.Reader, namespace string) map[string]evidence.Expect {
 	var drills opsv1alpha1.DRDrillList
 	var opts []client.ListOption
@@ -273,11 +283,7 @@ func drillHeads(c client.Reader, namespace string) map[string]evidence.Expect {
 	}
 	out := map[string]evidence.Expect{}
 	for _, d := range drills.Items {
-		want := evidence.Expect{DrillUID: string(d.UID)}
-		if h := d.Status.EvidenceHead; h != nil {
-			want.Head = &evidence.Head{Sequence: h.Sequence, SHA256: h.SHA256}
-		}
-		out[d.Namespace+"/"+d.Name] = want
+		out[d.Namespace+"/"+d.Name] = evidence.Expect{DrillUID: string(d.UID), Head: evidence.HeadFromStatus(d.Status.EvidenceHead)}
 	}
 	return out
 }

@@ -105,7 +105,7 @@ func evidenceCluster(t *testing.T, key ed25519.PrivateKey) (client.Client, []*co
 				MeasuredRTOSeconds: 1260, ObjectiveRTOSeconds: 1800, MeasuredRPOSeconds: 14400, ObjectiveRPOSeconds: 93600, ObjectivesMet: result == "Passed",
 				Result: result, StartTime: day, CompletionTime: day.Add(21 * time.Minute), OperatorVersion: "v0.1.0",
 				Checks: []evidence.Check{{Name: "tickets-present", Passed: result == "Passed", Expected: ">= 1", Observed: "45000"}}}
-			rec := evidence.Seal(evidence.ConfigMapName(run.Name), r, prev, key)
+			rec := evidence.Seal(evidence.ConfigMapName(run.Name), r, evidence.HeadOf(prev), key)
 			cms = append(cms, evidence.ToConfigMap(run, rec))
 			prev = &rec
 			d.Status.EvidenceHead = &opsv1alpha1.EvidenceHead{Sequence: int64(i + 1), SHA256: rec.SHA256, ConfigMapName: rec.Name, Run: run.Name}
@@ -174,7 +174,7 @@ func TestVerifyEvidence(t *testing.T) {
 	// A report re-hashed by the forger still fails: its signature does not verify.
 	r, _ := evidence.Parse([]byte(original))
 	r.Result = "Passed"
-	forged := evidence.Seal(old.Name, r, &evidence.Record{SHA256: r.PreviousReportSHA256, Canonical: []byte(cms[0].Data[evidence.KeyReport])}, nil)
+	forged := evidence.Seal(old.Name, r, &evidence.Head{Sequence: r.Sequence - 1, SHA256: r.PreviousReportSHA256}, nil)
 	edit(func(cm *corev1.ConfigMap) {
 		cm.Data[evidence.KeyReport], cm.Data[evidence.KeySHA256] = string(forged.Canonical), forged.SHA256
 	})
@@ -244,6 +244,36 @@ func TestReportExport(t *testing.T) {
 	}
 	newest.ResourceVersion = ""
 	mustDo(t, c.Create(context.Background(), &newest))
+
+	// The DRDrill deleted as well (to hide the deleted record): the export
+	// does not call the chain intact but says its end was not checked.
+	mustDo(t, c.Delete(context.Background(), &newest))
+	var drill opsv1alpha1.DRDrill
+	mustDo(t, c.Get(context.Background(), client.ObjectKey{Namespace: "helpdesk", Name: "helpdesk-weekly"}, &drill))
+	mustDo(t, c.Delete(context.Background(), &drill))
+	var gone bytes.Buffer
+	if err := run(append([]string{"report", "-n", "helpdesk", "--format", "json"}, period...), &gone); err != nil {
+		t.Fatal(err)
+	}
+	var goneExport evidence.Export
+	if err := json.Unmarshal(gone.Bytes(), &goneExport); err != nil {
+		t.Fatal(err)
+	}
+	unchecked := "verified, end not checked: the DRDrill is not found (deleted?), so its evidence head is gone: newest records may have been deleted unseen; " +
+		"verify with supportstack verify-evidence --expect-head SEQ:SHA256 from an earlier report or alert"
+	if len(goneExport.Drills) != 1 || goneExport.Drills[0].Chain != unchecked || goneExport.Drills[0].EndChecked || goneExport.Drills[0].Broken {
+		t.Errorf("export without the drill: %+v", goneExport.Drills)
+	}
+	var goneHTML bytes.Buffer
+	if err := run(append([]string{"report", "-n", "helpdesk"}, period...), &goneHTML); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(goneHTML.String(), `Evidence chain: <span class="unchecked">verified, end not checked: the DRDrill is not found`) {
+		t.Errorf("html without the drill:\n%s", goneHTML.String())
+	}
+	newest.ResourceVersion, drill.ResourceVersion = "", ""
+	mustDo(t, c.Create(context.Background(), &newest))
+	mustDo(t, c.Create(context.Background(), &drill))
 
 	var html bytes.Buffer
 	if err := run(append([]string{"report", "-A"}, period...), &html); err != nil {
@@ -338,11 +368,30 @@ func TestVerifyEvidenceBinding(t *testing.T) {
 		{"a middle record deleted", func(t *testing.T, c client.Client, cms []*corev1.ConfigMap) {
 			mustDo(t, c.Delete(ctx, cms[1]))
 		}, verify, "evidence record 2 (helpdesk-weekly-3-evidence): names previous report"},
+		{"two runs' records swapped between their ConfigMaps", func(t *testing.T, c client.Client, cms []*corev1.ConfigMap) {
+			// The failed run 2 now looks passed when its ConfigMap is read;
+			// order, hashes and signatures still hold.
+			a, b := cms[1].DeepCopy(), cms[2].DeepCopy()
+			mustDo(t, c.Delete(ctx, cms[1]))
+			mustDo(t, c.Delete(ctx, cms[2]))
+			a.Data, b.Data = b.Data, a.Data
+			a.Annotations, b.Annotations = b.Annotations, a.Annotations
+			for _, cm := range []*corev1.ConfigMap{a, b} {
+				cm.ResourceVersion = ""
+				mustDo(t, c.Create(ctx, cm))
+			}
+		}, verify, `evidence record 2 (helpdesk-weekly-3-evidence): is the report of run helpdesk-weekly-2 (uid uid-helpdesk-weekly-2), but it is stored as the record of run "helpdesk-weekly-3" (its ConfigMap is helpdesk-weekly-3-evidence, the run's own is helpdesk-weekly-2-evidence): a record moved under another run's name`},
+		{"a record relabelled to another run", func(t *testing.T, c client.Client, cms []*corev1.ConfigMap) {
+			var cm corev1.ConfigMap
+			mustDo(t, c.Get(ctx, client.ObjectKeyFromObject(cms[0]), &cm))
+			cm.Labels["ops.supportstack.io/drillrun"] = "helpdesk-weekly-3"
+			mustDo(t, c.Update(ctx, &cm))
+		}, verify, `evidence record 1 (helpdesk-weekly-1-evidence): is the report of run helpdesk-weekly-1 (uid uid-helpdesk-weekly-1), but it is stored as the record of run "helpdesk-weekly-3"`},
 		{"a record re-sealed and re-signed with another key", func(t *testing.T, c client.Client, cms []*corev1.ConfigMap) {
 			other := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{9}, 32))
 			r, _ := evidence.Parse([]byte(cms[1].Data[evidence.KeyReport]))
 			r.Result, r.ObjectivesMet = "Passed", true
-			forged := evidence.Seal(cms[1].Name, r, &evidence.Record{SHA256: r.PreviousReportSHA256, Canonical: []byte(cms[0].Data[evidence.KeyReport])}, other)
+			forged := evidence.Seal(cms[1].Name, r, &evidence.Head{Sequence: r.Sequence - 1, SHA256: r.PreviousReportSHA256}, other)
 			var cm corev1.ConfigMap
 			mustDo(t, c.Get(ctx, client.ObjectKeyFromObject(cms[1]), &cm))
 			cm.Data[evidence.KeyReport], cm.Data[evidence.KeySHA256], cm.Data[evidence.KeySignature] = string(forged.Canonical), forged.SHA256, forged.Signature
@@ -364,13 +413,43 @@ func TestVerifyEvidenceBinding(t *testing.T) {
 		})
 	}
 
-	// Without a head to compare with, the output says the end was not checked.
-	c, _ := evidenceCluster(t, key)
+	// The drill deleted to hide a deleted newest record: without a head to
+	// compare with, verification fails and says what to pass; --no-head
+	// verifies what is there and says plainly that the end is unchecked.
+	c, cms := evidenceCluster(t, key)
 	useClient(t, c)
+	mustDo(t, c.Delete(ctx, cms[2]))
 	mustDo(t, c.Delete(ctx, &opsv1alpha1.DRDrill{ObjectMeta: metav1.ObjectMeta{Namespace: "helpdesk", Name: "helpdesk-weekly"}}))
 	var out bytes.Buffer
-	if err := run(verify, &out); err != nil || !strings.Contains(out.String(), "end not checked: the DRDrill is not found (give --expect-head SEQ:SHA256)") {
-		t.Errorf("without a drill: %v %q", err, out.String())
+	err := run(verify, &out)
+	if want := "drill helpdesk/helpdesk-weekly: 2 evidence records link up, but the DRDrill is not found (deleted?), so its evidence head is gone and no --expect-head was given, " +
+		"so newest records deleted would not show: pass --expect-head SEQ:SHA256 from an earlier report or alert"; err == nil || !strings.Contains(err.Error(), want) || out.Len() != 0 {
+		t.Errorf("without a drill: %v, output %q; want %q", err, out.String(), want)
+	}
+	if err == nil || !strings.Contains(err.Error(), "or --no-head to accept a chain whose end is unchecked") {
+		t.Errorf("without a drill, --no-head not named: %v", err)
+	}
+	out.Reset()
+	if err := run(append(verify, "--no-head"), &out); err != nil || out.String() != "drill helpdesk/helpdesk-weekly: 2 evidence records, hash chain intact, every record signed by the given key, "+
+		"END NOT CHECKED (--no-head): the DRDrill is not found (deleted?), so its evidence head is gone, so newest records deleted would not show\n" {
+		t.Errorf("--no-head without a drill: %v %q", err, out.String())
+	}
+	// The auditor's note still catches it.
+	if err := run(append(verify, "--expect-head", "3:"+cms[2].Data[evidence.KeySHA256]), &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "the newest record (sequence 3) was deleted") {
+		t.Errorf("--expect-head without a drill: %v", err)
+	}
+	if err := run(append(verify, "--expect-head", "3:"+cms[2].Data[evidence.KeySHA256], "--no-head"), &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "not both") {
+		t.Errorf("--expect-head with --no-head: %v", err)
+	}
+	// A DRDrill whose status holds no head: the same refusal, naming that.
+	c, _ = evidenceCluster(t, key)
+	useClient(t, c)
+	var d opsv1alpha1.DRDrill
+	mustDo(t, c.Get(ctx, client.ObjectKey{Namespace: "helpdesk", Name: "helpdesk-weekly"}, &d))
+	d.Status.EvidenceHead = nil
+	mustDo(t, c.Update(ctx, &d))
+	if err := run(verify, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "3 evidence records link up, but the DRDrill's status has no evidence head and no --expect-head was given") {
+		t.Errorf("a drill without a head: %v", err)
 	}
 	if err := run(append(verify, "--expect-head", "3"), &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "give SEQUENCE:SHA256") {
 		t.Errorf("a malformed --expect-head: %v", err)

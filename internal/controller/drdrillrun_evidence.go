@@ -115,13 +115,9 @@ func (r *DRDrillRunReconciler) recordEvidence(ctx context.Context, run *opsv1alp
 	if kerr != nil {
 		return kerr
 	}
-	var head *evidence.Head
-	if h := drill.Status.EvidenceHead; h != nil {
-		head = &evidence.Head{Sequence: h.Sequence, SHA256: h.SHA256}
-	}
 	report := evidence.ReportOf(run, r.Version)
 	report.DrillUID = string(drill.UID)
-	rec := evidence.SealAfter(name, report, head, key)
+	rec := evidence.Seal(name, report, evidence.HeadFromStatus(drill.Status.EvidenceHead), key)
 	rec.Procedure = evidence.ProcedureJSON(run.Spec.DrillProcedure)
 	cm := evidence.ToConfigMap(run, rec)
 	if err == nil {

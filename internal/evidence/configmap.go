@@ -146,6 +146,15 @@ func ReportOf(run *opsv1alpha1.DRDrillRun, operatorVersion string) Report {
 	return r
 }
 
+// HeadFromStatus is the evidence head a DRDrill's status holds, as
+// VerifyChain and Seal take it (nil for nil).
+func HeadFromStatus(h *opsv1alpha1.EvidenceHead) *Head {
+	if h == nil {
+		return nil
+	}
+	return &Head{Sequence: h.Sequence, SHA256: h.SHA256}
+}
+
 // ToConfigMap stores a record: immutable, labelled with its drill and run.
 // It has no owner: evidence outlives the runs and the drill it describes.
 func ToConfigMap(run *opsv1alpha1.DRDrillRun, rec Record) *corev1.ConfigMap {
@@ -178,7 +187,7 @@ func ToConfigMap(run *opsv1alpha1.DRDrillRun, rec Record) *corev1.ConfigMap {
 
 // FromConfigMap reads a stored record and, when it parses, its report.
 func FromConfigMap(cm *corev1.ConfigMap) (Record, Report, error) {
-	rec := Record{Name: cm.Name, Canonical: []byte(cm.Data[KeyReport]), SHA256: cm.Data[KeySHA256], Signature: cm.Data[KeySignature]}
+	rec := Record{Name: cm.Name, Run: cm.Labels[labelDrillRun], Canonical: []byte(cm.Data[KeyReport]), SHA256: cm.Data[KeySHA256], Signature: cm.Data[KeySignature]}
 	if p, ok := cm.Data[KeyProcedure]; ok {
 		rec.Procedure = []byte(p)
 	}

@@ -118,8 +118,12 @@ func Sign(key ed25519.PrivateKey, canonical []byte) string {
 // Record is a stored report: its canonical bytes as stored, the hash stored
 // beside them and the signature, if any.
 type Record struct {
-	// Name locates the record (the evidence ConfigMap's name).
-	Name      string
+	// Name locates the record (the evidence ConfigMap's name, which is
+	// ConfigMapName of the report's run).
+	Name string
+	// Run is the run the record is stored under (the evidence ConfigMap's
+	// drillrun label); it must be the report's run.
+	Run       string
 	Canonical []byte
 	SHA256    string
 	Signature string
@@ -129,39 +133,34 @@ type Record struct {
 	Procedure []byte
 }
 
-// Seal builds the record of report r, chained to previous (nil for a
-// drill's first report) and signed when key is not nil.
-func Seal(name string, r Report, previous *Record, key ed25519.PrivateKey) Record {
-	r.PreviousReportSHA256 = ""
-	r.Sequence = 1
-	if previous != nil {
-		r.PreviousReportSHA256 = previous.SHA256
-		if prev, err := Parse(previous.Canonical); err == nil {
-			r.Sequence = prev.Sequence + 1
-		}
+// Seal builds the record of report r as the next after head (nil for a
+// drill's first report), signed when key is not nil: the chain continues
+// from the head the drill's status holds, whatever ConfigMaps are listed
+// beside it.
+func Seal(name string, r Report, head *Head, key ed25519.PrivateKey) Record {
+	r.PreviousReportSHA256, r.Sequence = "", 1
+	if head != nil {
+		r.PreviousReportSHA256, r.Sequence = head.SHA256, head.Sequence+1
 	}
 	c := r.Canonical()
-	rec := Record{Name: name, Canonical: c, SHA256: Hash(c)}
+	rec := Record{Name: name, Run: r.Run, Canonical: c, SHA256: Hash(c)}
 	if key != nil {
 		rec.Signature = Sign(key, c)
 	}
 	return rec
 }
 
-// SealAfter builds the record of report r as the next after head (nil for
-// a drill's first report): the chain continues from the head the drill's
-// status holds, whatever ConfigMaps are listed beside it.
-func SealAfter(name string, r Report, head *Head, key ed25519.PrivateKey) Record {
-	r.PreviousReportSHA256, r.Sequence = "", 1
-	if head != nil {
-		r.PreviousReportSHA256, r.Sequence = head.SHA256, head.Sequence+1
+// HeadOf is the head a chain has when rec is its newest record (nil for
+// nil, or a record that does not parse).
+func HeadOf(rec *Record) *Head {
+	if rec == nil {
+		return nil
 	}
-	c := r.Canonical()
-	rec := Record{Name: name, Canonical: c, SHA256: Hash(c)}
-	if key != nil {
-		rec.Signature = Sign(key, c)
+	r, err := Parse(rec.Canonical)
+	if err != nil {
+		return nil
 	}
-	return rec
+	return &Head{Sequence: r.Sequence, SHA256: rec.SHA256}
 }
 
 // Parse reads a stored report.
@@ -216,8 +215,9 @@ func Verify(records []Record, pub ed25519.PublicKey) error {
 // are canonical and hash to its stored SHA-256, its stored procedure (if
 // any) hashes to the procedure digest it records, its signature verifies
 // with pub (when pub is not nil: then every record must be signed), it
-// names the expected drill (and the same drill as the first record), the
-// first has no predecessor and sequence 1, each next names its
+// names the expected drill (and the same drill as the first record) and
+// its own run (with the run's UID, stored under that run's label and
+// ConfigMap name), the first has no predecessor and sequence 1, each next names its
 // predecessor's hash and the next sequence number, and the last is the
 // expected head. It returns the first broken link.
 func VerifyChain(records []Record, pub ed25519.PublicKey, want Expect) error {
@@ -237,7 +237,7 @@ func VerifyChain(records []Record, pub ed25519.PublicKey, want Expect) error {
 		if why != "" {
 			return broken("%s", why)
 		}
-		if err := checkBinding(r, first, want); err != "" {
+		if err := checkBinding(r, rec, first, want); err != "" {
 			return broken("%s", err)
 		}
 		if r.PreviousReportSHA256 != prevHash {
@@ -307,9 +307,11 @@ func headMismatch(seq int64, sum string, h Head) string {
 	return reason + "the newest record was replaced"
 }
 
-// checkBinding says why report r does not belong to the chain ("" when it
-// does): the expected drill, or the drill of the chain's first record.
-func checkBinding(r Report, first *Report, want Expect) string {
+// checkBinding says why report r, stored as rec, does not belong to the
+// chain ("" when it does): the expected drill, or the drill of the chain's
+// first record; and its own run (a run UID, stored under that run's label
+// and ConfigMap name).
+func checkBinding(r Report, rec Record, first *Report, want Expect) string {
 	if want.Drill != "" && r.Drill != want.Drill {
 		return fmt.Sprintf("belongs to drill %s (run %s), not to %s: a record of another drill under this drill's label", r.Drill, r.Run, want.Drill)
 	}
@@ -318,6 +320,13 @@ func checkBinding(r Report, first *Report, want Expect) string {
 	}
 	if first != nil && (r.Drill != first.Drill || r.DrillUID != first.DrillUID) {
 		return fmt.Sprintf("belongs to drill %s (uid %q), the chain to %s (uid %q)", r.Drill, r.DrillUID, first.Drill, first.DrillUID)
+	}
+	if r.RunUID == "" {
+		return fmt.Sprintf("names run %s without its UID: not a record the operator writes", r.Run)
+	}
+	if rec.Run != r.Run || rec.Name != ConfigMapName(r.Run) {
+		return fmt.Sprintf("is the report of run %s (uid %s), but it is stored as the record of run %q (its ConfigMap is %s, the run's own is %s): a record moved under another run's name",
+			r.Run, r.RunUID, rec.Run, rec.Name, ConfigMapName(r.Run))
 	}
 	return ""
 }

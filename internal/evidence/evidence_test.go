@@ -28,7 +28,7 @@ import (
 func report(run string, result string) Report {
 	t0 := time.Date(2026, time.November, 23, 6, 0, 0, 0, time.FixedZone("CET", 3600))
 	return Report{
-		Drill: "helpdesk/weekly", Run: run, SnapshotID: "0557d900", SnapshotTime: t0.Add(-5 * time.Hour), ManifestSHA256: strings.Repeat("a", 64),
+		Drill: "helpdesk/weekly", Run: run, RunUID: "uid-" + run, SnapshotID: "0557d900", SnapshotTime: t0.Add(-5 * time.Hour), ManifestSHA256: strings.Repeat("a", 64),
 		Checks:           []Check{{Name: "tickets-present", Passed: true, Expected: ">= 1", Observed: "200000"}, {Name: "<html>&", Passed: result == "Passed", Expected: "= 5", Observed: "4"}},
 		ProvisionSeconds: 41, RestoreSeconds: 170, VerifySeconds: 21, MeasuredRTOSeconds: 232, MeasuredRPOSeconds: 18180,
 		ObjectiveRTOSeconds: 1800, ObjectiveRPOSeconds: 93600, ObjectivesMet: true, Result: result,
@@ -44,7 +44,8 @@ func chain(n int, key ed25519.PrivateKey) []Record {
 		if i > 0 {
 			prev = &recs[i-1]
 		}
-		recs = append(recs, Seal(fmt.Sprintf("evidence-%d", i+1), report(fmt.Sprintf("weekly-%d", i+1), "Passed"), prev, key))
+		run := fmt.Sprintf("weekly-%d", i+1)
+		recs = append(recs, Seal(ConfigMapName(run), report(run, "Passed"), HeadOf(prev), key))
 	}
 	return recs
 }
@@ -80,27 +81,27 @@ func TestVerifyChain(t *testing.T) {
 		{"a result edited in place", func(r []Record) []Record {
 			r[2].Canonical = []byte(strings.Replace(string(r[2].Canonical), `"result":"Passed"`, `"result":"Failed"`, 1))
 			return r
-		}, nil, "evidence record 3 (evidence-3): content hashes to"},
+		}, nil, "evidence record 3 (weekly-3-evidence): content hashes to"},
 		{"edited and re-hashed, but not re-signed", func(r []Record) []Record {
 			r[1].Canonical = []byte(strings.Replace(string(r[1].Canonical), `"observed":"4"`, `"observed":"5"`, 1))
 			r[1].SHA256 = Hash(r[1].Canonical)
 			return r
-		}, pub, "evidence record 2 (evidence-2): the signature does not verify"},
+		}, pub, "evidence record 2 (weekly-2-evidence): the signature does not verify"},
 		{"edited, re-hashed, re-signed with another key", func(r []Record) []Record {
 			r[1].Canonical = []byte(strings.Replace(string(r[1].Canonical), `"observed":"4"`, `"observed":"5"`, 1))
 			r[1].SHA256 = Hash(r[1].Canonical)
 			r[1].Signature = Sign(otherKey, r[1].Canonical)
 			return r
-		}, pub, "evidence record 2 (evidence-2): the signature does not verify"},
+		}, pub, "evidence record 2 (weekly-2-evidence): the signature does not verify"},
 		{"edited and re-hashed without signatures: the next link breaks", func(r []Record) []Record {
 			r[1].Canonical = []byte(strings.Replace(string(r[1].Canonical), `"observed":"4"`, `"observed":"5"`, 1))
 			r[1].SHA256 = Hash(r[1].Canonical)
 			return r
-		}, nil, "evidence record 3 (evidence-3): names previous report"},
-		{"a record removed", func(r []Record) []Record { return append(r[:1], r[2:]...) }, nil, "evidence record 2 (evidence-3): names previous report"},
+		}, nil, "evidence record 3 (weekly-3-evidence): names previous report"},
+		{"a record removed", func(r []Record) []Record { return append(r[:1], r[2:]...) }, nil, "evidence record 2 (weekly-3-evidence): names previous report"},
 		{"the first record removed", func(r []Record) []Record { return r[1:] }, nil, "it is the first of the chain"},
-		{"two records swapped", func(r []Record) []Record { r[1], r[2] = r[2], r[1]; return r }, nil, "evidence record 2 (evidence-3)"},
-		{"unsigned record where signatures are required", func(r []Record) []Record { r[3].Signature = ""; return r }, pub, "evidence record 4 (evidence-4): not signed"},
+		{"two records swapped", func(r []Record) []Record { r[1], r[2] = r[2], r[1]; return r }, nil, "evidence record 2 (weekly-3-evidence)"},
+		{"unsigned record where signatures are required", func(r []Record) []Record { r[3].Signature = ""; return r }, pub, "evidence record 4 (weekly-4-evidence): not signed"},
 		{"re-encoded with spaces", func(r []Record) []Record {
 			r[0].Canonical = []byte(strings.Replace(string(r[0].Canonical), `,"run"`, `, "run"`, 1))
 			r[0].SHA256 = Hash(r[0].Canonical)
@@ -152,7 +153,7 @@ func boundChain(n int, key ed25519.PrivateKey) []Record {
 		r.DrillUID, r.RunUID = "d-1", fmt.Sprintf("r-%d", i+1)
 		proc := []byte(`{"backupPolicyName":"helpdesk","checks":[{"name":"tickets-present","sql":"SELECT count(*) FROM tickets"}]}`)
 		r.ProcedureSHA256 = Hash(proc)
-		rec := Seal(fmt.Sprintf("evidence-%d", i+1), r, prev, key)
+		rec := Seal(ConfigMapName(r.Run), r, HeadOf(prev), key)
 		rec.Procedure = proc
 		recs = append(recs, rec)
 	}
@@ -179,15 +180,15 @@ func TestVerifyChainBinding(t *testing.T) {
 			foreign := report("ledger-1", "Passed")
 			foreign.Drill, foreign.DrillUID = "finance/ledger", "d-2"
 			w := want(r)
-			return append(r[:2], Seal("ledger-1-evidence", foreign, &r[1], key)), w
+			return append(r[:2], Seal("ledger-1-evidence", foreign, HeadOf(&r[1]), key)), w
 		}, "evidence record 3 (ledger-1-evidence): belongs to drill finance/ledger (run ledger-1), not to helpdesk/weekly"},
 		{"a record of an earlier drill of the same name", func(r []Record) ([]Record, Expect) {
 			w := want(r)
 			w.DrillUID = "d-new"
 			return r, w
-		}, `evidence record 1 (evidence-1): belongs to drill helpdesk/weekly with uid "d-1", not to the drill being verified (uid d-new)`},
+		}, `evidence record 1 (weekly-1-evidence): belongs to drill helpdesk/weekly with uid "d-1", not to the drill being verified (uid d-new)`},
 		{"the newest record deleted", func(r []Record) ([]Record, Expect) { w := want(r); return r[:4], w },
-			"evidence record 4 (evidence-4): is the newest record (sequence 4"},
+			"evidence record 4 (weekly-4-evidence): is the newest record (sequence 4"},
 		{"the two newest records deleted", func(r []Record) ([]Record, Expect) { w := want(r); return r[:3], w },
 			"the newest records (sequence 4 to 5) were deleted"},
 		{"the newest record replaced", func(r []Record) ([]Record, Expect) {
@@ -195,24 +196,41 @@ func TestVerifyChainBinding(t *testing.T) {
 			again := report("weekly-5", "Failed")
 			again.DrillUID, again.RunUID = "d-1", "r-5"
 			again.Message = "forged"
-			return append(r[:4], Seal("evidence-5", again, &r[3], key)), w
-		}, "evidence record 5 (evidence-5): is the newest record (sequence 5, sha256"},
+			return append(r[:4], Seal(ConfigMapName("weekly-5"), again, HeadOf(&r[3]), key)), w
+		}, "evidence record 5 (weekly-5-evidence): is the newest record (sequence 5, sha256"},
 		{"a middle record deleted", func(r []Record) ([]Record, Expect) { w := want(r); return append(r[:2], r[3:]...), w },
-			"evidence record 3 (evidence-4): names previous report"},
+			"evidence record 3 (weekly-4-evidence): names previous report"},
 		{"a chain whose first record does not start at 1", func(r []Record) ([]Record, Expect) {
 			first := report("weekly-1", "Passed")
 			first.DrillUID = "d-1"
-			rec := Seal("evidence-1", first, nil, key)
+			rec := Seal(ConfigMapName("weekly-1"), first, nil, key)
 			// A forger re-seals sequence 7 as if it were first.
 			p, _ := Parse(rec.Canonical)
 			p.Sequence = 7
 			c := p.Canonical()
-			return []Record{{Name: "evidence-1", Canonical: c, SHA256: Hash(c), Signature: Sign(key, c)}}, Expect{}
-		}, "evidence record 1 (evidence-1): sequence 7, but it is the first of the chain: records 1 to 6 are missing"},
+			return []Record{{Name: rec.Name, Run: rec.Run, Canonical: c, SHA256: Hash(c), Signature: Sign(key, c)}}, Expect{}
+		}, "evidence record 1 (weekly-1-evidence): sequence 7, but it is the first of the chain: records 1 to 6 are missing"},
+		{"two records' ConfigMaps renamed and relabelled to each other's run", func(r []Record) ([]Record, Expect) {
+			// The chain's order and hashes still hold; each record now sits
+			// under the other run's name, so looking a run up shows the
+			// other run's result.
+			r[1].Name, r[2].Name = r[2].Name, r[1].Name
+			r[1].Run, r[2].Run = r[2].Run, r[1].Run
+			return r, want(r)
+		}, `evidence record 2 (weekly-3-evidence): is the report of run weekly-2 (uid r-2), but it is stored as the record of run "weekly-3" (its ConfigMap is weekly-3-evidence, the run's own is weekly-2-evidence): a record moved under another run's name`},
+		{"a record relabelled to another run, its name kept", func(r []Record) ([]Record, Expect) {
+			r[3].Run = "weekly-9"
+			return r, want(r)
+		}, `evidence record 4 (weekly-4-evidence): is the report of run weekly-4 (uid r-4), but it is stored as the record of run "weekly-9"`},
+		{"a signed report that names no run UID", func(r []Record) ([]Record, Expect) {
+			first := report("weekly-1", "Passed")
+			first.DrillUID, first.RunUID = "d-1", ""
+			return []Record{Seal(ConfigMapName("weekly-1"), first, nil, key)}, Expect{Drill: "helpdesk/weekly", DrillUID: "d-1"}
+		}, "evidence record 1 (weekly-1-evidence): names run weekly-1 without its UID: not a record the operator writes"},
 		{"the stored procedure edited", func(r []Record) ([]Record, Expect) {
 			r[1].Procedure = []byte(strings.Replace(string(r[1].Procedure), "count(*)", "1", 1))
 			return r, want(r)
-		}, "evidence record 2 (evidence-2): the stored procedure hashes to"},
+		}, "evidence record 2 (weekly-2-evidence): the stored procedure hashes to"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			recs, w := tc.tamper(boundChain(5, key))

@@ -65,9 +65,30 @@ func VerifyDrillWith(ctx context.Context, c client.Reader, namespace, drill stri
 // DrillExport is one drill's reports in a period and whether its whole
 // chain verifies.
 type DrillExport struct {
-	Drill   string   `json:"drill"`
-	Chain   string   `json:"chain"` // "verified", or the first broken link
-	Reports []Report `json:"reports"`
+	Drill string `json:"drill"`
+	// Chain is "verified", "verified, end not checked: why", or the first
+	// broken link.
+	Chain string `json:"chain"`
+	// Broken is true when the chain does not verify.
+	Broken bool `json:"broken"`
+	// EndChecked is true when the chain was found to end at the drill's
+	// evidence head; otherwise deleted newest records would not show.
+	EndChecked bool     `json:"endChecked"`
+	Reports    []Report `json:"reports"`
+}
+
+// noHeadReason says why a drill's chain could not be checked against its
+// evidence head: the DRDrills were not read (read), the DRDrill is gone
+// (found), or its status has no head.
+func noHeadReason(read, found bool) string {
+	const how = "newest records may have been deleted unseen; verify with supportstack verify-evidence --expect-head SEQ:SHA256 from an earlier report or alert"
+	switch {
+	case !read:
+		return "the DRDrills could not be read, so there is no evidence head to compare with: " + how
+	case !found:
+		return "the DRDrill is not found (deleted?), so its evidence head is gone: " + how
+	}
+	return "the DRDrill's status has no evidence head: " + how
 }
 
 // Export is the auditors' report: every drill's runs in [From, To).
@@ -77,16 +98,15 @@ type Export struct {
 	Drills []DrillExport `json:"drills"`
 }
 
-// Collect builds the export from the evidence ConfigMaps in namespace (all
-// namespaces when empty), never from mutable status. Each drill's chain is
-// verified whole, so a report in the period cannot hide a break outside it.
-func Collect(ctx context.Context, c client.Reader, namespace string, from, to time.Time, pub ed25519.PublicKey) (Export, error) {
-	return CollectWith(ctx, c, namespace, from, to, pub, nil)
-}
-
-// CollectWith is Collect with what each drill's chain must be bound to,
-// keyed by namespace/name (the drills' UIDs and evidence heads, from their
-// status): a drill whose newest records were deleted shows as broken.
+// CollectWith builds the export from the evidence ConfigMaps in namespace
+// (all namespaces when empty), never from mutable status. Each drill's
+// chain is verified whole, so a report in the period cannot hide a break
+// outside it, and against what expect holds for it, keyed by
+// namespace/name (the drills' UIDs and evidence heads, from their status):
+// a drill whose newest records were deleted shows as broken. A drill with
+// no head to compare with (expect nil: the DRDrills could not be read; no
+// entry: the DRDrill is gone; no head in its status) shows as "end not
+// checked", never as intact.
 func CollectWith(ctx context.Context, c client.Reader, namespace string, from, to time.Time, pub ed25519.PublicKey, expect map[string]Expect) (Export, error) {
 	var cms corev1.ConfigMapList
 	opts := []client.ListOption{client.MatchingLabels{labelEvidence: "true"}}
@@ -112,12 +132,14 @@ func CollectWith(ctx context.Context, c client.Reader, namespace string, from, t
 	})
 	out := Export{From: from.UTC(), To: to.UTC(), Drills: []DrillExport{}}
 	for _, k := range keys {
-		d := DrillExport{Drill: k.ns + "/" + k.drill, Chain: "verified", Reports: []Report{}}
 		chain := chainOf(drills[k])
-		want := expect[k.ns+"/"+k.drill]
+		want, found := expect[k.ns+"/"+k.drill]
 		want.Drill = k.ns + "/" + k.drill
+		d := DrillExport{Drill: want.Drill, Chain: "verified", EndChecked: want.Head != nil, Reports: []Report{}}
 		if err := VerifyChain(chain, pub, want); err != nil {
-			d.Chain = err.Error()
+			d.Chain, d.Broken = err.Error(), true
+		} else if want.Head == nil {
+			d.Chain = "verified, end not checked: " + noHeadReason(expect != nil, found)
 		}
 		for _, rec := range chain {
 			r, err := Parse(rec.Canonical)
@@ -206,13 +228,13 @@ table{border-collapse:collapse;margin-bottom:2em}th,td{border:1px solid #ccc;pad
 .timeline span{display:inline-block;width:1.1em;height:1.1em;margin-right:2px;border-radius:2px}
 .timeline .Passed{background:#2e9e2e}.timeline .Failed{background:#d22}.timeline .Error{background:#e0a000}
 .bar{background:#eee;width:8em;height:.7em;display:inline-block}.bar i{display:block;height:100%;background:#2e7dd2}
-.broken{color:#a30000;font-weight:bold}
+.broken{color:#a30000;font-weight:bold}.unchecked{color:#8a5a00;font-weight:bold}
 </style></head><body>
 <h1>Disaster-recovery drills</h1>
 <p>Period {{date .From}} to {{date .To}}. Generated from the drills' evidence records (hash-chained{{/* */}}), not from mutable status.</p>
 {{range .Drills}}
 <h2>{{.Drill}}</h2>
-<p>Evidence chain: {{if eq .Chain "verified"}}verified{{else}}<span class="broken">BROKEN: {{.Chain}}</span>{{end}}</p>
+<p>Evidence chain: {{if .Broken}}<span class="broken">BROKEN: {{.Chain}}</span>{{else if not .EndChecked}}<span class="unchecked">{{.Chain}}</span>{{else}}{{.Chain}}{{end}}</p>
 <p class="timeline">Timeline: {{range .Reports}}<span class="{{.Result}}" title="{{.Run}} {{.Result}} {{date .CompletionTime}}"></span>{{end}}</p>
 <table><tr><th>#</th><th>Run</th><th>Completed</th><th>Result</th><th>Snapshot</th><th>RTO (objective)</th><th>RPO (objective)</th><th>Objectives met</th><th>Checks</th><th>Note</th></tr>
 {{range .Reports}}<tr><td>{{.Sequence}}</td><td>{{.Run}}</td><td>{{date .CompletionTime}}</td><td class="{{.Result}}">{{.Result}}</td><td>{{.SnapshotID}}</td>
