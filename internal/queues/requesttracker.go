@@ -32,10 +32,15 @@ import (
 )
 
 // RequestTracker materializes queues in Request Tracker 5 through its REST2
-// API (Authorization: token <string>). It adopts queues, users and groups
-// that already exist by name, never deletes anything (a queue removed from
-// the spec is disabled, its tickets stay), and makes no write when RT
-// already matches.
+// API (Authorization: token <string>). It creates the queues it does not
+// find and changes, re-enables or disables only queues whose Description
+// starts with the team's OwnerMarker: a queue of the same name that another
+// team owns, or that was made outside SupportStack, is left exactly as it
+// is and reported in RTResult.NotOwned (queue names come from a spec a team
+// lead edits, the token is the platform's). It adopts users and groups that
+// already exist by name, never deletes anything (a queue removed from the
+// spec is disabled, its tickets stay), and makes no write when RT already
+// matches.
 type RequestTracker struct {
 	// BaseURL is RT's web root, e.g. https://rt.example.com; REST2 is under /REST/2.0.
 	BaseURL string
@@ -77,10 +82,40 @@ type RTResult struct {
 	Writes int
 	// Disabled lists queues disabled because they left the spec.
 	Disabled []string
+	// NotOwned lists the wanted queues whose name RT already gives to a
+	// queue that is not this team's; they are not in QueueIDs and nothing
+	// was written to them.
+	NotOwned []NotOwnedQueue
 }
 
-// OwnerMarker is the description prefix of the queues a team owns.
-func OwnerMarker(owner string) string { return "SupportStack " + owner + ":" }
+// NotOwnedQueue is an existing RT queue a team's spec names but does not own.
+type NotOwnedQueue struct {
+	Name string
+	ID   string
+	// OtherTeam is true when its Description carries another team's
+	// OwnerMarker, false when it was made outside SupportStack.
+	OtherTeam bool
+}
+
+// Message says what is wrong with the queue and how to fix it, for the
+// team whose owner ("<namespace>/<team>") is given.
+func (q NotOwnedQueue) Message(owner string) string {
+	whose := "was not created by SupportStack"
+	if q.OtherTeam {
+		whose = "belongs to another SupportStack team"
+	}
+	return fmt.Sprintf("Request Tracker queue %s (id %s) already exists and %s: the operator neither changes, re-enables nor disables it. "+
+		"Rename the queue in spec.queues, or have an RT admin release it to this team by starting its Description with %q",
+		q.Name, q.ID, whose, OwnerMarker(owner))
+}
+
+// ownerMarkerPrefix starts every team's OwnerMarker.
+const ownerMarkerPrefix = "SupportStack "
+
+// OwnerMarker is the description prefix of the queues a team owns. The
+// operator writes it on the queues it creates; an RT admin gives a queue
+// made by hand to a team by starting its Description with it.
+func OwnerMarker(owner string) string { return ownerMarkerPrefix + owner + ":" }
 
 type rtObject struct {
 	ID          json.Number `json:"id"`
@@ -261,7 +296,9 @@ func (c *RequestTracker) Sync(ctx context.Context, desired RTDesired) (RTResult,
 		if err != nil {
 			return res, err
 		}
-		res.QueueIDs[q.Name] = id
+		if id != "" {
+			res.QueueIDs[q.Name] = id
+		}
 	}
 	if err := c.disableRemoved(ctx, &res, marker, want); err != nil {
 		return res, err
@@ -280,6 +317,9 @@ func (c *RequestTracker) Sync(ctx context.Context, desired RTDesired) (RTResult,
 	return res, nil
 }
 
+// syncQueue creates q, or brings it in line when its Description carries
+// marker; it returns "" and records q in res.NotOwned, writing nothing,
+// when a queue of that name exists without marker.
 func (c *RequestTracker) syncQueue(ctx context.Context, res *RTResult, q RTQueue, marker string) (string, error) {
 	description := marker + " " + q.Description
 	var existing rtObject
@@ -296,6 +336,11 @@ func (c *RequestTracker) syncQueue(ctx context.Context, res *RTResult, q RTQueue
 			return "", err
 		}
 		return created.ID.String(), nil
+	}
+	if !strings.HasPrefix(existing.Description, marker) {
+		res.NotOwned = append(res.NotOwned, NotOwnedQueue{Name: q.Name, ID: existing.ID.String(),
+			OtherTeam: strings.HasPrefix(existing.Description, ownerMarkerPrefix)})
+		return "", nil
 	}
 	changes := map[string]any{}
 	if existing.Description != description {

@@ -65,19 +65,31 @@ func TestRequestTrackerProvider(t *testing.T) {
 	rt := &RequestTracker{BaseURL: s.URL, Token: s.Token, HTTP: &http.Client{Timeout: 30 * time.Second}}
 	team := loadTeam(t, deskTeam)
 
-	// A queue of that name already exists (created by hand): it is adopted.
+	// A queue of that name already exists (created by hand): it is not the
+	// team's until an RT admin releases it by starting its Description with
+	// the team's marker; then it is adopted.
 	code, created := s.Call(http.MethodPost, "/queue", map[string]any{"Name": "desk-phone"})
 	if code != http.StatusCreated {
 		t.Fatalf("creating the pre-existing queue: %d %v", code, created)
 	}
 	preexisting := created["id"].(string)
-
 	res, err := rt.Sync(ctx, RTDesiredFor(team))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.QueueIDs["desk-phone"] != preexisting {
-		t.Errorf("desk-phone id %s, want the adopted %s", res.QueueIDs["desk-phone"], preexisting)
+	if len(res.NotOwned) != 1 || res.NotOwned[0].Name != "desk-phone" || res.QueueIDs["desk-phone"] != "" {
+		t.Errorf("hand-made desk-phone: not owned %+v, ids %v; want it reported and left alone", res.NotOwned, res.QueueIDs)
+	}
+	if code, _ := s.Call(http.MethodPut, "/queue/"+preexisting, map[string]any{"Description": OwnerMarker("helpdesk/desk") + " released by an RT admin"}); code != http.StatusOK {
+		t.Fatalf("releasing desk-phone: %d", code)
+	}
+
+	res, err = rt.Sync(ctx, RTDesiredFor(team))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.QueueIDs["desk-phone"] != preexisting || len(res.NotOwned) != 0 {
+		t.Errorf("desk-phone id %s (not owned %+v), want the released %s adopted", res.QueueIDs["desk-phone"], res.NotOwned, preexisting)
 	}
 	for _, name := range []string{"desk-mail", "desk-phone"} {
 		code, q := s.Call(http.MethodGet, "/queue/"+name, nil)

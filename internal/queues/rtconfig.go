@@ -176,6 +176,22 @@ func RenderRT(team *opsv1alpha1.SupportTeam) RTConfig {
 	return RTConfig{SiteConfig: b.String(), InitialData: acl.String(), SHA256: hex.EncodeToString(sum[:])}
 }
 
+// RenderRTOwned renders the RT configuration of a team for only the queues
+// in ids (RTResult.QueueIDs: the queues the team owns in RT). A queue whose
+// name RT gives to another team's or a hand-made queue gets neither the
+// team's rights nor its service level, which would otherwise apply to that
+// queue by name.
+func RenderRTOwned(team *opsv1alpha1.SupportTeam, ids map[string]string) RTConfig {
+	owned := team.DeepCopy()
+	owned.Spec.Queues = owned.Spec.Queues[:0]
+	for _, q := range team.Spec.Queues {
+		if _, ok := ids[q.Name]; ok {
+			owned.Spec.Queues = append(owned.Spec.Queues, q)
+		}
+	}
+	return RenderRT(owned)
+}
+
 // RTDesiredFor is the RT state of a team: one queue per SupportTeam queue,
 // one group with the members who have an e-mail address.
 func RTDesiredFor(team *opsv1alpha1.SupportTeam) RTDesired {
