@@ -338,7 +338,58 @@ func (a *Runner) restoreDatabase(ctx context.Context, snap ResticSnapshot, db ag
 		}
 		return errors.New(ReducePgRestore(restoreErr.String()))
 	}
+	if _, err := a.invokerOnly(ctx, uri); err != nil {
+		return fmt.Errorf("making the restored functions SECURITY INVOKER: %w", err)
+	}
 	return nil
+}
+
+// restoredDefiners selects the SECURITY DEFINER functions and procedures
+// of a restored database, outside the system schemas.
+const restoredDefiners = `SELECT p.oid::regprocedure::text AS signature, p.prokind = 'p' AS is_procedure FROM pg_proc p
+	JOIN pg_namespace n ON n.oid = p.pronamespace
+	WHERE p.prosecdef AND n.nspname NOT IN ('pg_catalog', 'information_schema')`
+
+// invokerOnly turns every SECURITY DEFINER function and procedure of the
+// restored database uri names into SECURITY INVOKER, as the sandbox's
+// superuser, and returns how many it changed. pg_restore --no-owner makes
+// the superuser own everything it restores, so a SECURITY DEFINER function
+// from the backup would run a check's call as the superuser: reading the
+// server's files, running programs. It reads the catalogue back and fails
+// if one is left.
+func (a *Runner) invokerOnly(ctx context.Context, uri string) (int, error) {
+	conn, err := a.connect(ctx, uri)
+	if err != nil {
+		return 0, describePg(err)
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	var changed int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM ("+restoredDefiners+") d").Scan(&changed); err != nil {
+		return 0, errors.New(reduceSQLError(err))
+	}
+	if changed == 0 {
+		return 0, nil
+	}
+	// One DO block: the names never leave the server.
+	do := `DO $supportstack$
+DECLARE f record;
+BEGIN
+	FOR f IN ` + restoredDefiners + ` LOOP
+		EXECUTE format('ALTER %s %s SECURITY INVOKER', CASE WHEN f.is_procedure THEN 'PROCEDURE' ELSE 'FUNCTION' END, f.signature);
+	END LOOP;
+END
+$supportstack$`
+	if _, err := conn.Exec(ctx, do); err != nil {
+		return 0, errors.New(reduceSQLError(err))
+	}
+	var left int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM ("+restoredDefiners+") d").Scan(&left); err != nil {
+		return 0, errors.New(reduceSQLError(err))
+	}
+	if left != 0 {
+		return 0, fmt.Errorf("%d of %d SECURITY DEFINER functions or procedures are left after ALTER ... SECURITY INVOKER", left, changed)
+	}
+	return changed, nil
 }
 
 func (a *Runner) pgRestore() string {

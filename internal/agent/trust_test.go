@@ -20,6 +20,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -132,6 +133,18 @@ func observedNumbersOnly(t *testing.T, runner *agent.Runner) {
 		}
 		return c
 	}
+	// The first ten customers' e-mails, each character as three digits of
+	// ASCII after a leading 1: the number a query packs them into.
+	const smuggle = `SELECT ('1' || string_agg(lpad(ascii(ch)::text, 3, '0'), '' ORDER BY i))::numeric
+		FROM regexp_split_to_table((SELECT string_agg(email, ',' ORDER BY id) FROM (SELECT id, email FROM customers ORDER BY id LIMIT 10) e), '') WITH ORDINALITY AS t(ch, i)`
+	var emails []string
+	for i := 1; i <= 10; i++ {
+		emails = append(emails, fmt.Sprintf("c%d@example.com", i))
+	}
+	smuggled := "1"
+	for _, ch := range strings.Join(emails, ",") {
+		smuggled += fmt.Sprintf("%03d", ch)
+	}
 	cases := []struct {
 		check            agentapi.VerifyCheck
 		passed           bool
@@ -152,6 +165,18 @@ func observedNumbersOnly(t *testing.T, runner *agent.Runner) {
 		{check("decimal", "SELECT avg(priority) FROM tickets", func(c *agentapi.VerifyCheck) { c.Equals = ptr64(2) }), true, "2", ""},
 		{check("fraction", "SELECT 1::numeric / 4", func(c *agentapi.VerifyCheck) { c.Max = ptr64(1) }), true, "0.25", ""},
 		{check("exact-bigint", "SELECT 9007199254740993::bigint", func(c *agentapi.VerifyCheck) { c.Equals = ptr64(9007199254740993) }), true, "9007199254740993", ""},
+		// Twenty digits at most: any bigint, an ordinary decimal; leading
+		// zeros do not count. Row text packed into one numeric (three
+		// digits a character) is refused without its value.
+		{check("bigint-max", "SELECT 9223372036854775807::bigint", nil), true, "9223372036854775807", ""},
+		{check("twenty-digits", "SELECT 1234567890.1234567891::numeric", nil), true, "1234567890.1234567891", ""},
+		{check("small-fraction", "SELECT 0.000000000000000000000000025::numeric", func(c *agentapi.VerifyCheck) { c.Max = ptr64(1) }), true, "0.000000000000000000000000025", ""},
+		{check("twenty-one-digits", "SELECT 123456789012345678901::numeric", nil), false, "",
+			`check "twenty-one-digits" returned a number of 21 digits; a check returns at most 20 significant digits (value not shown)`},
+		{check("float-1e300", "SELECT 1e300::float8", nil), false, "",
+			`check "float-1e300" returned a number of 301 digits; a check returns at most 20 significant digits (value not shown)`},
+		{check("smuggled-emails", smuggle, nil), false, "",
+			fmt.Sprintf(`check "smuggled-emails" returned a number of %d digits; a check returns at most 20 significant digits (value not shown)`, len(smuggled))},
 	}
 	checks := make([]agentapi.VerifyCheck, 0, len(cases))
 	for _, tc := range cases {
@@ -176,6 +201,13 @@ func observedNumbersOnly(t *testing.T, runner *agent.Runner) {
 	for _, out := range [][]byte{full, res.Encode()} {
 		if strings.Contains(string(out), "@example.com") || strings.Contains(string(out), "c1@") {
 			t.Errorf("a row value in the verify result: %s", out)
+		}
+		// Not even a part of the packed e-mails: "c1@e" is 099049064101.
+		for i := 1; i+12 <= len(smuggled); i += 3 {
+			if strings.Contains(string(out), smuggled[i:i+12]) {
+				t.Errorf("the packed e-mails' digits %s in the verify result: %s", smuggled[i:i+12], out)
+				break
+			}
 		}
 	}
 }
@@ -278,5 +310,97 @@ func TestDescribeSQLState(t *testing.T) {
 		if got := agent.DescribeSQLState(code); got != want {
 			t.Errorf("DescribeSQLState(%s) = %q, want %q", code, got, want)
 		}
+	}
+}
+
+// TestRestoredSecurityDefinerRunsAsInvoker: pg_restore --no-owner makes
+// the sandbox's superuser own every restored function, so a SECURITY
+// DEFINER function in the backup would run a check's call as the
+// superuser. The source has two (one reads a server file, one runs a
+// program) and a procedure; after the restore none is SECURITY DEFINER,
+// and a check calling each as the checker is refused with 42501, no
+// program runs and no file's content is in the result. The control makes
+// them SECURITY DEFINER again in the sandbox: the same checks then read
+// the file and run the program, so the test fails if the restore stops
+// converting them.
+func TestRestoredSecurityDefinerRunsAsInvoker(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	dir, err := os.MkdirTemp("", "supportstack-definer-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	touched := filepath.Join(dir, "touched")
+	f.pg.Exec(t, "postgres", "CREATE DATABASE crm")
+	f.pg.Exec(t, "crm",
+		"CREATE SCHEMA ops",
+		"CREATE TABLE contacts (id int PRIMARY KEY, email text NOT NULL)",
+		"INSERT INTO contacts VALUES (1, 'alice@example.com')",
+		"CREATE FUNCTION passwd_length() RETURNS int SECURITY DEFINER LANGUAGE sql AS $$SELECT length(pg_read_file('/etc/passwd'))$$",
+		`CREATE FUNCTION ops."Touch"(path text) RETURNS int SECURITY DEFINER LANGUAGE plpgsql AS $$
+BEGIN EXECUTE format('COPY (SELECT 1) TO PROGRAM %L', 'touch ' || path); RETURN 1; END $$`,
+		"CREATE PROCEDURE ops.noop() SECURITY DEFINER LANGUAGE sql AS $$SELECT 1$$")
+	const definers = `SELECT count(*)::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+		WHERE p.prosecdef AND n.nspname NOT IN ('pg_catalog', 'information_schema')`
+	if got := f.pg.QueryString(t, "crm", definers); got != "3" {
+		t.Fatalf("the source has %s SECURITY DEFINER functions, want 3", got)
+	}
+	cfg, err := agentapi.ParseConfig(`{"policy":"crm/nightly","postgres":[{"name":"crm","uriEnv":"TEST_PG_URI","databases":["crm"]}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := f.runner(f.env).Backup(ctx, cfg); !res.Succeeded {
+		t.Fatal(res.Error)
+	}
+	sandbox := pgtest.Start(t)
+	t.Setenv("SANDBOX_URI", sandbox.URI("postgres"))
+	t.Setenv("CHECKER_PASSWORD", checkerPassword)
+	t.Setenv("CHECKER_URI", checkerURI(sandbox))
+	runner := f.runner(f.env)
+	if _, err := runner.Restore(ctx, agentapi.RestoreConfig{Policy: cfg.Policy, Snapshot: "latest",
+		Postgres: []agentapi.RestoreDatabase{{Source: "crm", Database: "crm", TargetURIEnv: "SANDBOX_URI"}},
+		Checker:  &agentapi.CheckerRole{Name: checkerRole, PasswordEnv: "CHECKER_PASSWORD"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := sandbox.QueryString(t, "crm", definers); got != "0" {
+		t.Errorf("%s SECURITY DEFINER functions left in the restored copy", got)
+	}
+	if got := sandbox.QueryString(t, "crm", "SELECT string_agg(DISTINCT r.rolsuper::text, ',') FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner WHERE p.proname IN ('passwd_length', 'Touch', 'noop')"); got != "true" {
+		t.Fatalf("the restored functions' owners are superusers: %s, want true (the premise of the attack)", got)
+	}
+	checks := []agentapi.VerifyCheck{
+		{Name: "read a file", Database: "crm", TargetURIEnv: "CHECKER_URI", SQL: "SELECT passwd_length()", Min: ptr64(0)},
+		{Name: "run a program", Database: "crm", TargetURIEnv: "CHECKER_URI", SQL: `SELECT ops."Touch"('` + touched + `')`, Min: ptr64(0)},
+	}
+	results, err := runner.Verify(ctx, checks)
+	if err != nil || len(results) != 2 {
+		t.Fatalf("%+v %v", results, err)
+	}
+	for _, r := range results {
+		if r.Passed || r.Observed != agentapi.ObservedError || r.Message != insufficientPrivilege {
+			t.Errorf("%s as the checker: %+v, want refused with %q", r.Name, r, insufficientPrivilege)
+		}
+	}
+	if _, err := os.Stat(touched); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the checker ran a program through a restored SECURITY DEFINER function: %v", err)
+	}
+	out := string(agentapi.DrillResult{Operation: agentapi.OperationVerify, Checks: results}.Encode())
+	if strings.Contains(out, "root:") || strings.Contains(out, "alice") {
+		t.Errorf("a file's or a row's content in the result: %s", out)
+	}
+
+	// The control: as SECURITY DEFINER (owned by the superuser) the same
+	// calls read the file and run the program.
+	sandbox.Exec(t, "crm", "ALTER FUNCTION passwd_length() SECURITY DEFINER", `ALTER FUNCTION ops."Touch"(text) SECURITY DEFINER`)
+	results, err = runner.Verify(ctx, checks)
+	if err != nil || len(results) != 2 || !results[0].Passed || !results[1].Passed {
+		t.Fatalf("the control: %+v %v, want both calls to succeed as SECURITY DEFINER", results, err)
+	}
+	if _, err := os.Stat(touched); err != nil {
+		t.Errorf("the control: the program did not run: %v", err)
 	}
 }

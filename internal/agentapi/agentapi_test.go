@@ -244,6 +244,10 @@ func FuzzResultEncode(f *testing.F) {
 // of it recorded.
 func TestRecordableSQLCheck(t *testing.T) {
 	const email = "alice@example.com"
+	packed := "1" // the e-mail, three digits of ASCII a character
+	for _, ch := range email {
+		packed += fmt.Sprintf("%03d", ch)
+	}
 	for _, tc := range []struct {
 		name string
 		c    CheckResult
@@ -260,6 +264,18 @@ func TestRecordableSQLCheck(t *testing.T) {
 		{"another check's name", CheckResult{Name: "q", Message: NotOneNumber(email, "no row")}, false},
 		{"an e-mail in the expectation", CheckResult{Name: "q", Observed: "1", Expected: ">= 1 " + email}, false},
 		{"a server message", CheckResult{Name: "q", Observed: ObservedError, Message: "ERROR: duplicate key value: Key (email)=(" + email + ") already exists"}, false},
+		// Twenty significant digits at most, wherever a number is.
+		{"bigint max observed", CheckResult{Name: "q", Passed: true, Expected: ">= 0", Observed: "9223372036854775807"}, true},
+		{"twenty digits observed", CheckResult{Name: "q", Passed: true, Expected: ">= 0", Observed: "-1234567890.1234567891"}, true},
+		{"leading zeros do not count", CheckResult{Name: "q", Passed: true, Expected: "<= 1", Observed: "0.000000000000000000000000025"}, true},
+		{"too many digits, as the agent says it", CheckResult{Name: "q", Expected: ">= 0", Message: TooManyDigits("q", 451)}, true},
+		{"twenty-one digits observed", CheckResult{Name: "q", Passed: true, Expected: ">= 0", Observed: "123456789012345678901"}, false},
+		{"packed e-mail observed", CheckResult{Name: "q", Passed: true, Expected: ">= 0", Observed: packed}, false},
+		{"packed e-mail in the message", CheckResult{Name: "q", Expected: "<= 0", Message: ExpectationMissed(packed, "<= 0")}, false},
+		{"packed e-mail in an exponent", CheckResult{Name: "q", Passed: true, Expected: ">= 0", Observed: "1e" + packed[1:]}, false},
+		{"packed e-mail in the expectation", CheckResult{Name: "q", Passed: true, Expected: ">= " + packed, Observed: "1"}, false},
+		{"four expectations", CheckResult{Name: "q", Passed: true, Expected: ">= 1 and >= 2 and >= 3 and >= 4", Observed: "5"}, false},
+		{"too many digits naming another check", CheckResult{Name: "q", Message: TooManyDigits(email, 451)}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, kept := RecordableSQLCheck(tc.c)
@@ -272,5 +288,23 @@ func TestRecordableSQLCheck(t *testing.T) {
 				t.Errorf("refused result recorded as %+v", got)
 			}
 		})
+	}
+}
+
+// TestSignificantDigits: the digits a number carries, leading zeros left
+// out, an exponent's digits counted.
+func TestSignificantDigits(t *testing.T) {
+	for _, tc := range []struct {
+		number string
+		want   int
+	}{
+		{"0", 0}, {"null", 0}, {"NaN", 0}, {"-Inf", 0},
+		{"45000", 5}, {"-0.25", 2}, {"0.000000000000000000000000025", 2},
+		{"9223372036854775807", 19}, {"-1234567890.1234567891", 20},
+		{"123456789012345678901", 21}, {"1e300", 4}, {"1e-0", 2},
+	} {
+		if got := SignificantDigits(tc.number); got != tc.want {
+			t.Errorf("SignificantDigits(%q) = %d, want %d", tc.number, got, tc.want)
+		}
 	}
 }

@@ -47,16 +47,51 @@ func ExpectationMissed(observed, expected string) string {
 	return fmt.Sprintf("observed %s, expected %s", observed, expected)
 }
 
+// MaxSignificantDigits is the most digits an SQL check's number may have.
+// Twenty hold any bigint count (at most 19 digits) and ordinary decimals;
+// a longer number is refused, never recorded, because a query can pack row
+// text into one numeric (three digits a character: 1 KB of text is a
+// number of about 3,000 digits).
+const MaxSignificantDigits = 20
+
+// SignificantDigits counts the digits of a number as the agent writes it
+// ("45000", "-0.25"): those from its first non-zero digit on, and those of
+// an exponent, which the agent never writes but a verify pod could.
+// Leading zeros carry nothing; trailing ones count.
+func SignificantDigits(number string) int {
+	n, started := 0, false
+	for _, r := range number {
+		switch {
+		case r == 'e' || r == 'E':
+			started = true // an exponent's digits all count
+		case r >= '1' && r <= '9':
+			started = true
+			n++
+		case r == '0' && started:
+			n++
+		}
+	}
+	return n
+}
+
+// TooManyDigits is the message of an SQL check whose number has more than
+// MaxSignificantDigits digits; the number is not recorded.
+func TooManyDigits(check string, digits int) string {
+	return fmt.Sprintf("check %q returned a number of %d digits; a check returns at most %d significant digits (value not shown)", check, digits, MaxSignificantDigits)
+}
+
 const (
-	numberPattern      = `(?:-?[0-9]+(?:\.[0-9]+)?(?:e[-+]?[0-9]+)?|NaN|[-+]Inf|null)`
-	expectationPattern = `(?:(?:= |>= |<= )-?[0-9]+(?: and (?:= |>= |<= )-?[0-9]+)*)?`
+	numberPattern = `(?:-?[0-9]+(?:\.[0-9]+)?(?:e[-+]?[0-9]+)?|NaN|[-+]Inf|null)`
+	// An expectation is at most "= a and >= b and <= c", each an int64.
+	expectationPattern = `(?:(?:= |>= |<= )-?[0-9]{1,19}(?: and (?:= |>= |<= )-?[0-9]{1,19}){0,2})?`
 )
 
 var (
 	sqlObserved    = regexp.MustCompile(`^(?:` + numberPattern + `|error|)$`)
 	sqlExpected    = regexp.MustCompile(`^` + expectationPattern + `$`)
 	sqlNotOne      = regexp.MustCompile(`^must return one number; it returned (?:a value of type [a-z0-9_ ]+ \(value not shown\)|[0-9]+ (?:columns|rows) \(values not shown\)|no row)$`)
-	sqlMissed      = regexp.MustCompile(`^observed ` + numberPattern + `, expected ` + expectationPattern + `$`)
+	sqlMissed      = regexp.MustCompile(`^observed (` + numberPattern + `), expected ` + expectationPattern + `$`)
+	sqlTooMany     = regexp.MustCompile(`^returned a number of [0-9]{1,7} digits; a check returns at most ` + fmt.Sprint(MaxSignificantDigits) + ` significant digits \(value not shown\)$`)
 	sqlState       = regexp.MustCompile(`^[0-9A-Z]{5} [a-z_]+ \((?:class [0-9A-Z]{2} [a-z/ ]+|unknown class)\)$`)
 	sqlFixedErrors = []string{
 		"the query returned no row",
@@ -66,18 +101,21 @@ var (
 )
 
 // RecordableSQLCheck is c when its Expected, Observed and Message have the
-// shapes the agent writes for an SQL check; otherwise c failed, its
-// Observed is empty and its Message says that what the verify Job reported
-// was not recorded.
+// shapes the agent writes for an SQL check, every number in them of at most
+// MaxSignificantDigits digits; otherwise c failed, its Observed is empty and
+// its Message says that what the verify Job reported was not recorded.
 func RecordableSQLCheck(c CheckResult) (CheckResult, bool) {
-	msgOK := c.Message == "" || sqlMissed.MatchString(c.Message) || sqlState.MatchString(c.Message) || sqlUnknownError.MatchString(c.Message)
-	if rest, ok := strings.CutPrefix(c.Message, fmt.Sprintf("check %q ", c.Name)); ok && sqlNotOne.MatchString(rest) {
+	msgOK := c.Message == "" || sqlState.MatchString(c.Message) || sqlUnknownError.MatchString(c.Message)
+	if m := sqlMissed.FindStringSubmatch(c.Message); m != nil && SignificantDigits(m[1]) <= MaxSignificantDigits {
+		msgOK = true
+	}
+	if rest, ok := strings.CutPrefix(c.Message, fmt.Sprintf("check %q ", c.Name)); ok && (sqlNotOne.MatchString(rest) || sqlTooMany.MatchString(rest)) {
 		msgOK = true
 	}
 	for _, m := range sqlFixedErrors {
 		msgOK = msgOK || c.Message == m
 	}
-	if msgOK && sqlObserved.MatchString(c.Observed) && sqlExpected.MatchString(c.Expected) {
+	if msgOK && sqlObserved.MatchString(c.Observed) && SignificantDigits(c.Observed) <= MaxSignificantDigits && sqlExpected.MatchString(c.Expected) {
 		return c, true
 	}
 	return CheckResult{Name: c.Name, Passed: false,
