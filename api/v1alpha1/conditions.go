@@ -130,9 +130,20 @@ const (
 	ReasonSandboxNamespaceTaken = "SandboxNamespaceTaken"
 	// ReasonQueued (Ready=False, phase Pending): as many runs as the
 	// manager's --max-concurrent-drill-runs-per-namespace allows are
-	// running in the run's namespace; the message names them, and the run
-	// starts when one of them ends.
+	// running in the run's namespace (or finished with their sandboxes
+	// kept); the message names them, and the run starts when one of them
+	// ends or its kept sandbox is deleted.
 	ReasonQueued = "Queued"
+)
+
+// Issue #11 review: a sandbox made before sandbox UIDs were recorded.
+const (
+	// ReasonSandboxNotVerified (SandboxDeleted=False, with a Warning event):
+	// the run names a sandbox namespace but recorded no UID for it (an
+	// operator version before UIDs were recorded made it), so the operator
+	// cannot prove it created the namespace and does not delete it; the
+	// message says to check it and delete it by hand.
+	ReasonSandboxNotVerified = "SandboxNotVerified"
 )
 
 // Reasons of events that go with no condition.

@@ -80,11 +80,14 @@ type Sandbox struct {
 	// +optional
 	Keep SandboxKeep `json:"keep,omitempty"`
 
-	// ttl is how long a kept sandbox lives after the run ends, e.g. 2h; default 2h.
+	// ttl is how long a kept sandbox lives after the run ends, e.g. 2h;
+	// default 2h, at most 168h (7 days). A kept sandbox counts toward its
+	// namespace's concurrent drill runs until it is deleted.
 	// +kubebuilder:default="2h"
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ns|us|ms|s|m|h))+$')",message="must be a duration such as 20s, 30m, 4h or 1h30m (units h, m, s, ms; no days: write 48h for 2 days)"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9]+([.][0-9]+)?(ns|us|ms|s|m|h))+$') || duration(self) <= duration('168h')",message="must be at most 168h (7 days): a kept sandbox holds restored production data and copies of the repository Secrets; keep it shorter, or copy out what you need to inspect"
 	// +optional
 	TTL *metav1.Duration `json:"ttl,omitempty"`
 

@@ -28,6 +28,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -57,6 +58,20 @@ func runActive(run *opsv1alpha1.DRDrillRun) bool {
 	return false
 }
 
+// sandboxKept says whether a finished run still holds the sandbox it
+// created (keep: Always or OnFailure until its ttl): the scratch server
+// with the restored data and the copied Secrets are still there, so it
+// counts toward its namespace's limit until teardown deletes the sandbox
+// and drops the run's finalizer.
+func sandboxKept(run *opsv1alpha1.DRDrillRun) bool {
+	return run.Status.Phase.IsFinal() && run.Status.SandboxNamespaceUID != "" && controllerutil.ContainsFinalizer(run, FinalizerSandbox)
+}
+
+// holdsSandbox says whether a run counts toward its namespace's limit.
+func holdsSandbox(run *opsv1alpha1.DRDrillRun) bool {
+	return runActive(run) || sandboxKept(run)
+}
+
 // runWaiting says whether a run has not started yet.
 func runWaiting(run *opsv1alpha1.DRDrillRun) bool {
 	return run.Status.Phase == "" || run.Status.Phase == opsv1alpha1.DrillRunPending
@@ -72,8 +87,9 @@ func queuedBefore(a, b *opsv1alpha1.DRDrillRun) bool {
 }
 
 // waitForTurn keeps a run that has not started Pending while its namespace
-// already has as many active runs as allowed, counting the runs queued
-// before it. It returns 0 when the run may start, otherwise when to look
+// already has as many runs holding a sandbox as allowed (active runs and
+// finished runs whose sandbox is kept), counting the runs queued before
+// it. It returns 0 when the run may start, otherwise when to look
 // again (the run's status then says whom it waits for). Runs are read from
 // the API server, not the cache: reconciles are serial, so each one sees
 // every start the one before it made.
@@ -86,7 +102,7 @@ func (r *DRDrillRunReconciler) waitForTurn(ctx context.Context, run *opsv1alpha1
 	if limit <= 0 {
 		limit = DefaultMaxConcurrentDrillRuns
 	}
-	var active, ahead []*opsv1alpha1.DRDrillRun
+	var active, kept, ahead []*opsv1alpha1.DRDrillRun
 	for i := range runs.Items {
 		other := &runs.Items[i]
 		switch {
@@ -100,29 +116,16 @@ func (r *DRDrillRunReconciler) waitForTurn(ctx context.Context, run *opsv1alpha1
 		case !other.DeletionTimestamp.IsZero():
 		case runActive(other):
 			active = append(active, other)
+		case sandboxKept(other):
+			kept = append(kept, other)
 		case runWaiting(other) && queuedBefore(other, run):
 			ahead = append(ahead, other)
 		}
 	}
-	if len(active)+len(ahead) < limit {
+	if len(active)+len(kept)+len(ahead) < limit {
 		return 0, nil
 	}
-	names := func(runs []*opsv1alpha1.DRDrillRun) string {
-		sort.Slice(runs, func(i, j int) bool { return queuedBefore(runs[i], runs[j]) })
-		n := make([]string, len(runs))
-		for i, r := range runs {
-			n[i] = r.Name
-		}
-		return strings.Join(n, ", ")
-	}
-	msg := fmt.Sprintf("waiting for runs %s to finish: at most %d drill runs run at once in namespace %s (the operator's --max-concurrent-drill-runs-per-namespace); this run starts when one of them ends",
-		names(active), limit, run.Namespace)
-	if len(active) == 0 {
-		msg = fmt.Sprintf("waiting for its turn: at most %d drill runs run at once in namespace %s (the operator's --max-concurrent-drill-runs-per-namespace); this run starts when one of them ends", limit, run.Namespace)
-	}
-	if len(ahead) > 0 {
-		msg += fmt.Sprintf(", after runs %s queued before it", names(ahead))
-	}
+	msg := queueMessage(run.Namespace, limit, active, kept, ahead)
 	if run.Status.Phase != opsv1alpha1.DrillRunPending {
 		r.Recorder.Eventf(run, nil, corev1.EventTypeNormal, opsv1alpha1.ReasonQueued, "Queue", "%s", msg)
 	}
@@ -132,8 +135,37 @@ func (r *DRDrillRunReconciler) waitForTurn(ctx context.Context, run *opsv1alpha1
 	return queueRecheck, nil
 }
 
+// queueMessage says whom a queued run waits for and why.
+func queueMessage(namespace string, limit int, active, kept, ahead []*opsv1alpha1.DRDrillRun) string {
+	names := func(runs []*opsv1alpha1.DRDrillRun) string {
+		sort.Slice(runs, func(i, j int) bool { return queuedBefore(runs[i], runs[j]) })
+		n := make([]string, len(runs))
+		for i, r := range runs {
+			n[i] = r.Name
+		}
+		return strings.Join(n, ", ")
+	}
+	var waits []string
+	if len(active) > 0 {
+		waits = append(waits, fmt.Sprintf("runs %s to finish", names(active)))
+	}
+	if len(kept) > 0 {
+		waits = append(waits, fmt.Sprintf("the sandboxes kept by finished runs %s to be deleted (at the end of their spec.sandbox.ttl, or now by deleting the run)", names(kept)))
+	}
+	if len(waits) == 0 {
+		waits = []string{"its turn"}
+	}
+	msg := fmt.Sprintf("waiting for %s: at most %d drill runs run at once in namespace %s (the operator's --max-concurrent-drill-runs-per-namespace; a finished run counts while its sandbox is kept); this run starts when one of them ends",
+		strings.Join(waits, " and "), limit, namespace)
+	if len(ahead) > 0 {
+		msg += fmt.Sprintf(", after runs %s queued before it", names(ahead))
+	}
+	return msg
+}
+
 // wakeQueuedRuns enqueues the runs waiting for their turn in a namespace
-// when one of its runs ends or goes away: one of them may start now.
+// when one of its runs lets its sandbox go (it ends without keeping one, or
+// its kept sandbox is torn down) or goes away: one of them may start now.
 func (r *DRDrillRunReconciler) wakeQueuedRuns() handler.TypedEventHandler[client.Object, reconcile.Request] {
 	wake := func(ctx context.Context, namespace string, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 		var runs opsv1alpha1.DRDrillRunList
@@ -154,9 +186,9 @@ func (r *DRDrillRunReconciler) wakeQueuedRuns() handler.TypedEventHandler[client
 			if !oldOK || !newOK {
 				return
 			}
-			ended := !old.Status.Phase.IsFinal() && run.Status.Phase.IsFinal()
+			released := holdsSandbox(old) && !holdsSandbox(run)
 			leaving := old.DeletionTimestamp.IsZero() && !run.DeletionTimestamp.IsZero()
-			if ended || leaving {
+			if released || leaving {
 				wake(ctx, run.Namespace, q)
 			}
 		},

@@ -239,42 +239,24 @@ func podReady(pod *corev1.Pod) bool {
 // what it holds) and lets the run go once the deletion is under way. It
 // deletes only the namespace this run created, by its recorded UID (a
 // delete precondition, so a namespace re-created under the same name in
-// between is left alone too).
+// between is left alone too). A sandbox named by a run that recorded no
+// UID (one made by an operator version before UIDs were recorded) is not
+// deleted either, but it is not let go silently: SandboxDeleted=False
+// (SandboxNotVerified) and a Warning event tell a person to check and
+// delete it.
 func (r *DRDrillRunReconciler) teardown(ctx context.Context, run *opsv1alpha1.DRDrillRun, why string) error {
 	if !controllerutil.ContainsFinalizer(run, FinalizerSandbox) {
 		return nil
 	}
-	name, uid := run.Status.SandboxNamespace, run.Status.SandboxNamespaceUID
-	msg := fmt.Sprintf("sandbox %s deleted: %s", name, why)
-	var ns corev1.Namespace
-	var err error
-	if uid != "" {
-		err = r.APIReader.Get(ctx, types.NamespacedName{Name: name}, &ns)
-	}
-	switch {
-	case uid == "":
-		msg = fmt.Sprintf("this run created no sandbox namespace, so deleted none: %s", why)
-	case apierrors.IsNotFound(err):
-	case err != nil:
+	status, reason, msg, err := r.deleteSandbox(ctx, run, why)
+	if err != nil {
 		return err
-	case ns.UID != uid:
-		// Not the namespace this run created: never delete it.
-		msg = fmt.Sprintf("sandbox %s is gone; a namespace of that name that this run did not create is left alone: %s", name, why)
-	case ns.DeletionTimestamp.IsZero():
-		// A failed UID precondition (Conflict) means the name now holds
-		// another namespace: left alone, like the case above.
-		err := r.Delete(ctx, &ns, client.Preconditions{UID: &uid})
-		switch {
-		case err == nil:
-			r.Recorder.Eventf(run, nil, corev1.EventTypeNormal, opsv1alpha1.ReasonSandboxDeleted, "Teardown", "deleted sandbox namespace %s: %s", name, why)
-		case apierrors.IsConflict(err):
-			msg = fmt.Sprintf("sandbox %s is gone; a namespace of that name that this run did not create is left alone: %s", name, why)
-		case !apierrors.IsNotFound(err):
-			return err
-		}
+	}
+	if reason == opsv1alpha1.ReasonSandboxNotVerified {
+		r.Recorder.Eventf(run, nil, corev1.EventTypeWarning, reason, "Teardown", "%s", msg)
 	}
 	if run.DeletionTimestamp.IsZero() {
-		setCondition(run, opsv1alpha1.ConditionSandboxDeleted, metav1.ConditionTrue, opsv1alpha1.ReasonSandboxDeleted, msg)
+		setCondition(run, opsv1alpha1.ConditionSandboxDeleted, status, reason, msg)
 		// Persist the status before the finalizer goes.
 		if err := r.Status().Update(ctx, run); err != nil {
 			return err
@@ -282,4 +264,50 @@ func (r *DRDrillRunReconciler) teardown(ctx context.Context, run *opsv1alpha1.DR
 	}
 	controllerutil.RemoveFinalizer(run, FinalizerSandbox)
 	return client.IgnoreNotFound(r.Update(ctx, run))
+}
+
+// deleteSandbox deletes the namespace this run created, if it is still
+// there, and says what became of the sandbox as the SandboxDeleted
+// condition's status, reason and message.
+func (r *DRDrillRunReconciler) deleteSandbox(ctx context.Context, run *opsv1alpha1.DRDrillRun, why string) (metav1.ConditionStatus, string, string, error) {
+	name, uid := run.Status.SandboxNamespace, run.Status.SandboxNamespaceUID
+	deleted := func(msg string) (metav1.ConditionStatus, string, string, error) {
+		return metav1.ConditionTrue, opsv1alpha1.ReasonSandboxDeleted, msg + ": " + why, nil
+	}
+	// Not the namespace this run created: never delete it.
+	notOurs := fmt.Sprintf("sandbox %s is gone; a namespace of that name that this run did not create is left alone", name)
+	if name == "" {
+		return deleted("this run created no sandbox namespace, so deleted none")
+	}
+	var ns corev1.Namespace
+	err := r.APIReader.Get(ctx, types.NamespacedName{Name: name}, &ns)
+	switch {
+	case apierrors.IsNotFound(err) && uid == "":
+		return deleted(fmt.Sprintf("sandbox %s no longer exists", name))
+	case apierrors.IsNotFound(err):
+		return deleted(fmt.Sprintf("sandbox %s deleted", name))
+	case err != nil:
+		return "", "", "", err
+	case uid == "":
+		if !ns.DeletionTimestamp.IsZero() {
+			return deleted(fmt.Sprintf("sandbox %s is being deleted", name))
+		}
+		return metav1.ConditionFalse, opsv1alpha1.ReasonSandboxNotVerified, fmt.Sprintf(
+			"sandbox namespace %s was created before this operator recorded sandbox UIDs, so it is not deleted automatically: check it is this run's sandbox and delete it with kubectl delete namespace %s", name, name), nil
+	case ns.UID != uid:
+		return deleted(notOurs)
+	case !ns.DeletionTimestamp.IsZero():
+		return deleted(fmt.Sprintf("sandbox %s deleted", name))
+	}
+	// A failed UID precondition (Conflict) means the name now holds another
+	// namespace: left alone, like the case above.
+	switch err := r.Delete(ctx, &ns, client.Preconditions{UID: &uid}); {
+	case err == nil:
+		r.Recorder.Eventf(run, nil, corev1.EventTypeNormal, opsv1alpha1.ReasonSandboxDeleted, "Teardown", "deleted sandbox namespace %s: %s", name, why)
+	case apierrors.IsConflict(err):
+		return deleted(notOurs)
+	case !apierrors.IsNotFound(err):
+		return "", "", "", err
+	}
+	return deleted(fmt.Sprintf("sandbox %s deleted", name))
 }

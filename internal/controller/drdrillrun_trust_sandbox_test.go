@@ -54,41 +54,6 @@ import (
 	"github.com/supportstack/operator/internal/testenv"
 )
 
-// impersonateWith grants user exactly rules (cluster-wide when namespace is
-// empty, else in namespace) and returns a client acting as that user.
-func impersonateWith(t *testing.T, user, namespace string, rules []rbacv1.PolicyRule) client.Client {
-	t.Helper()
-	ctx := context.Background()
-	name := "test-" + user
-	subjects := []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}}
-	var objs []client.Object
-	if namespace == "" {
-		objs = []client.Object{
-			&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: rules},
-			&rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name}, Subjects: subjects,
-				RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name}},
-		}
-	} else {
-		objs = []client.Object{
-			&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace}, Rules: rules},
-			&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace}, Subjects: subjects,
-				RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: name}},
-		}
-	}
-	for _, o := range objs {
-		if err := k8sClient.Create(ctx, o); err != nil && !apierrors.IsAlreadyExists(err) {
-			t.Fatal(err)
-		}
-	}
-	cfg := rest.CopyConfig(env.Config)
-	cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: []string{"system:authenticated"}}
-	c, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 // runNowName is the name the drill controller gives the run of a run-now
 // token: what anyone who can read the drill can work out in advance.
 func runNowName(drill *opsv1alpha1.DRDrill, token string) string {
@@ -161,9 +126,9 @@ func TestSandboxNamespaceNeverAdopted(t *testing.T) {
 	ctx := context.Background()
 	drill := drillFixture(t, func(d *opsv1alpha1.DRDrill) { d.Spec.Sandbox.Keep = opsv1alpha1.SandboxKeepNever })
 	ns := drill.Namespace
-	labeller := impersonateWith(t, "namespace-labeller", "", []rbacv1.PolicyRule{
-		{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"create", "patch"}},
-	})
+	labeller := actAs(t, "namespace-labeller", "",
+		rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"create", "patch"}},
+	)
 
 	// The sandbox name is worked out from public facts: the drill's
 	// namespace and name and the run-now token.
@@ -244,9 +209,9 @@ func TestSandboxNamespaceNeverAdoptedEvenWithRunUID(t *testing.T) {
 	name := runsOf(t, drill, 1)[0].Name
 	queued := waitRun(t, ns, name, inPhase(opsv1alpha1.DrillRunPending))
 
-	labeller := impersonateWith(t, "namespace-labeller-uid", "", []rbacv1.PolicyRule{
-		{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"create", "patch"}},
-	})
+	labeller := actAs(t, "namespace-labeller-uid", "",
+		rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"create", "patch"}},
+	)
 	trap := resources.SandboxNamespace(queued) // labels and the run's UID annotation
 	if trap.Annotations[resources.AnnotationDrillRunUID] != string(queued.UID) {
 		t.Fatalf("trap annotations %v", trap.Annotations)
@@ -344,9 +309,9 @@ func TestSandboxReplacedWhileOperatorDown(t *testing.T) {
 		}
 		return fmt.Errorf("namespace %s still there", sandbox)
 	})
-	labeller := impersonateWith(t, "namespace-labeller-replace", "", []rbacv1.PolicyRule{
-		{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"create", "patch"}},
-	})
+	labeller := actAs(t, "namespace-labeller-replace", "",
+		rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"create", "patch"}},
+	)
 	trap := resources.SandboxNamespace(run) // the same name, labels and annotation
 	if err := labeller.Create(ctx, trap); err != nil {
 		t.Fatal(err)
@@ -444,9 +409,9 @@ func TestDrillRunsQueuePerNamespace(t *testing.T) {
 	ctx := context.Background()
 	template := drillFixture(t, nil)
 	ns := template.Namespace
-	author := impersonateWith(t, "drill-author", ns, []rbacv1.PolicyRule{
-		{APIGroups: []string{opsv1alpha1.GroupVersion.Group}, Resources: []string{"drdrills"}, Verbs: []string{"create"}},
-	})
+	author := actAs(t, "drill-author", ns,
+		rbacv1.PolicyRule{APIGroups: []string{opsv1alpha1.GroupVersion.Group}, Resources: []string{"drdrills"}, Verbs: []string{"create"}},
+	)
 	if err := author.List(ctx, &opsv1alpha1.DRDrillRunList{}, client.InNamespace(ns)); !apierrors.IsForbidden(err) {
 		t.Fatalf("the drill author lists runs: %v", err)
 	}
@@ -687,3 +652,161 @@ func TestManagerCachesNoSecretsNorEvidence(t *testing.T) {
 type transportFunc func(*http.Request) (*http.Response, error)
 
 func (f transportFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestSandboxFromOlderOperatorNotDeletedSilently (item 5, review): a run
+// whose sandbox an operator version before sandbox UIDs made names the
+// namespace but no UID. The operator cannot prove it created that
+// namespace, so it does not delete it, but it says so: SandboxDeleted=False
+// (SandboxNotVerified) and a Warning event name the namespace and the
+// command to delete it, instead of claiming no sandbox was created.
+func TestSandboxFromOlderOperatorNotDeletedSilently(t *testing.T) {
+	ctx := context.Background()
+	drill := drillFixture(t, func(d *opsv1alpha1.DRDrill) { d.Spec.Sandbox.Keep = opsv1alpha1.SandboxKeepNever })
+	ns := drill.Namespace
+	runNow(t, drill, "older-operator")
+	name := runsOf(t, drill, 1)[0].Name
+	run := waitRun(t, ns, name, func(r *opsv1alpha1.DRDrillRun) error {
+		if r.Status.Phase != opsv1alpha1.DrillRunProvisioning || r.Status.SandboxNamespaceUID == "" {
+			return fmt.Errorf("phase %s (%s), sandbox UID %q", r.Status.Phase, r.Status.Message, r.Status.SandboxNamespaceUID)
+		}
+		return nil
+	})
+	sandbox := run.Status.SandboxNamespace
+
+	// What the older operator left: a finished run holding its finalizer
+	// and naming its sandbox, with no UID recorded.
+	if err := stopManager(); err != nil {
+		t.Fatal(err)
+	}
+	managerUp := false
+	t.Cleanup(func() {
+		if !managerUp {
+			if err := startManager(); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	eventually(t, 10*time.Second, func() error {
+		var r opsv1alpha1.DRDrillRun
+		if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(run), &r); err != nil {
+			return err
+		}
+		r.Status.SandboxNamespaceUID = ""
+		r.Status.Phase, r.Status.Message = opsv1alpha1.DrillRunError, "the restore failed"
+		r.Status.CompletionTime = &metav1.Time{Time: fakeClock.Now()}
+		return k8sClient.Status().Update(ctx, &r)
+	})
+	if err := startManager(); err != nil {
+		t.Fatal(err)
+	}
+	managerUp = true
+
+	run = waitRun(t, ns, name, func(r *opsv1alpha1.DRDrillRun) error {
+		if len(r.Finalizers) != 0 {
+			return fmt.Errorf("finalizers %v", r.Finalizers)
+		}
+		return nil
+	})
+	want := "sandbox namespace " + sandbox + " was created before this operator recorded sandbox UIDs, so it is not deleted automatically: check it is this run's sandbox and delete it with kubectl delete namespace " + sandbox
+	if c := meta.FindStatusCondition(run.Status.Conditions, opsv1alpha1.ConditionSandboxDeleted); c == nil ||
+		c.Status != metav1.ConditionFalse || c.Reason != opsv1alpha1.ReasonSandboxNotVerified || c.Message != want {
+		t.Errorf("SandboxDeleted %+v, want False, %s, %q", c, opsv1alpha1.ReasonSandboxNotVerified, want)
+	}
+	eventually(t, 10*time.Second, func() error {
+		for _, e := range eventsOfRun(t, run) {
+			if e.Reason == opsv1alpha1.ReasonSandboxNotVerified && e.Type == corev1.EventTypeWarning && e.Note == want {
+				return nil
+			}
+		}
+		return fmt.Errorf("no Warning %s event", opsv1alpha1.ReasonSandboxNotVerified)
+	})
+	settle(t, func() string {
+		var n corev1.Namespace
+		_ = k8sClient.Get(ctx, client.ObjectKey{Name: sandbox}, &n)
+		return n.ResourceVersion + fmt.Sprint(n.DeletionTimestamp)
+	})
+	var n corev1.Namespace
+	if err := k8sClient.Get(ctx, client.ObjectKey{Name: sandbox}, &n); err != nil || !n.DeletionTimestamp.IsZero() {
+		t.Errorf("namespace %s: %v, deletion %v: a namespace the run recorded no UID for is never deleted", sandbox, err, n.DeletionTimestamp)
+	}
+	noSecretValueIn(t, run)
+}
+
+// TestKeptSandboxCountsTowardQueue (item 9, review): a drill author who may
+// only create DRDrills cannot pile up kept sandboxes (restored data and
+// copied Secrets) past the namespace's limit: a failed run whose sandbox is
+// kept counts like an active run, so with a limit of 2 one kept sandbox
+// and one active run make the third wait, naming both, until the kept
+// sandbox's ttl has passed and it is deleted. A ttl above 168h is refused
+// at admission.
+func TestKeptSandboxCountsTowardQueue(t *testing.T) {
+	ctx := context.Background()
+	start := fakeClock.Now()
+	t.Cleanup(func() { fakeClock.SetTime(start) })
+	// A ttl shorter than the Provisioning timeout, so moving the clock past
+	// it times out no active run.
+	template := drillFixture(t, func(d *opsv1alpha1.DRDrill) { d.Spec.Sandbox.TTL = &metav1.Duration{Duration: 10 * time.Minute} })
+	ns := template.Namespace
+	author := actAs(t, "drill-author-kept", ns,
+		rbacv1.PolicyRule{APIGroups: []string{opsv1alpha1.GroupVersion.Group}, Resources: []string{"drdrills"}, Verbs: []string{"create"}},
+	)
+	forever := siblingDrill(template, "forever")
+	forever.Spec.Sandbox.Keep, forever.Spec.Sandbox.TTL = opsv1alpha1.SandboxKeepAlways, &metav1.Duration{Duration: 169 * time.Hour}
+	if err := author.Create(ctx, forever); err == nil || !strings.Contains(err.Error(), "spec.sandbox.ttl: Invalid value") ||
+		!strings.Contains(err.Error(), "must be at most 168h (7 days): a kept sandbox holds restored production data and copies of the repository Secrets; keep it shorter, or copy out what you need to inspect") {
+		t.Fatalf("a drill keeping its sandbox 169h: %v, want refused at admission", err)
+	}
+
+	runNow(t, template, "kept")
+	kept := walk(t, template, runsOf(t, template, 1)[0].Name, false, false)
+	waitRun(t, ns, kept.Name, func(r *opsv1alpha1.DRDrillRun) error {
+		if c := meta.FindStatusCondition(r.Status.Conditions, opsv1alpha1.ConditionSandboxDeleted); c == nil || c.Reason != opsv1alpha1.ReasonSandboxKept {
+			return fmt.Errorf("SandboxDeleted %+v", c)
+		}
+		return nil
+	})
+	var runs []string
+	for _, n := range []string{"b", "c"} {
+		d := siblingDrill(template, n)
+		if err := author.Create(ctx, d); err != nil {
+			t.Fatalf("the drill author creates drill %s: %v", d.Name, err)
+		}
+		runs = append(runs, runsOf(t, d, 1)[0].Name)
+		if n == "b" {
+			waitRun(t, ns, runs[0], inPhase(opsv1alpha1.DrillRunProvisioning))
+		}
+	}
+	waitRun(t, ns, runs[1], inPhase(opsv1alpha1.DrillRunPending))
+	waiting := settle(t, func() string {
+		var r opsv1alpha1.DRDrillRun
+		_ = k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: runs[1]}, &r)
+		return string(r.Status.Phase) + ": " + r.Status.Message
+	})
+	want := "Pending: waiting for runs " + runs[0] + " to finish and the sandboxes kept by finished runs " + kept.Name +
+		" to be deleted (at the end of their spec.sandbox.ttl, or now by deleting the run): at most 2 drill runs run at once in namespace " + ns +
+		" (the operator's --max-concurrent-drill-runs-per-namespace; a finished run counts while its sandbox is kept); this run starts when one of them ends"
+	if waiting != want {
+		t.Errorf("queued run:\n%s\nwant\n%s", waiting, want)
+	}
+
+	// The kept sandbox's ttl passes: it is deleted, and the third starts.
+	fakeClock.Step(11 * time.Minute)
+	if err := update(t, k8sClient, kept, func(r *opsv1alpha1.DRDrillRun) {
+		if r.Annotations == nil {
+			r.Annotations = map[string]string{}
+		}
+		r.Annotations["nudge"] = "ttl"
+	}); err != nil {
+		t.Fatal(err)
+	}
+	sandboxDeleted(t, kept)
+	started := waitRun(t, ns, runs[1], func(r *opsv1alpha1.DRDrillRun) error {
+		if r.Status.Phase != opsv1alpha1.DrillRunProvisioning || r.Status.SandboxNamespaceUID == "" {
+			return fmt.Errorf("phase %s (%s)", r.Status.Phase, r.Status.Message)
+		}
+		return nil
+	})
+	// ...while the other still runs: the kept sandbox's deletion made room.
+	waitRun(t, ns, runs[0], inPhase(opsv1alpha1.DrillRunProvisioning))
+	noSecretValueIn(t, started)
+}

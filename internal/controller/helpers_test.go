@@ -34,10 +34,12 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -474,4 +476,42 @@ func countingClient(t *testing.T) (client.Client, *atomic.Int64) {
 			return c.SubResource(sub).Patch(ctx, obj, patch, opts...)
 		},
 	}), writes
+}
+
+// actAs returns a client that acts as user (in the group
+// system:authenticated, as every signed-in user is) through impersonation.
+// When rules are given, user is first granted exactly those: a Role and
+// RoleBinding in namespace, or a ClusterRole and ClusterRoleBinding when
+// namespace is empty. Each is named "actas-<user>"; granting one user two
+// sets of rules in one place fails the test rather than mixing them.
+func actAs(t *testing.T, user, namespace string, rules ...rbacv1.PolicyRule) client.Client {
+	t.Helper()
+	if len(rules) > 0 {
+		name := "actas-" + user
+		subjects := []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}}
+		objs := []client.Object{
+			&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace}, Rules: rules},
+			&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace}, Subjects: subjects,
+				RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: name}},
+		}
+		if namespace == "" {
+			objs = []client.Object{
+				&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: rules},
+				&rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name}, Subjects: subjects,
+					RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name}},
+			}
+		}
+		for _, o := range objs {
+			if err := k8sClient.Create(context.Background(), o); err != nil {
+				t.Fatalf("granting %s its rules: %v", user, err)
+			}
+		}
+	}
+	cfg := rest.CopyConfig(env.Config)
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: []string{"system:authenticated"}}
+	c, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
