@@ -84,6 +84,18 @@ const (
 	ReasonConfigMapNotOwned = "ConfigMapNotOwned"
 )
 
+// SupportTeam Request Tracker queue ownership (issue #11, item 1, review
+// fix): queue names come from the spec a team lead edits, the RT token is
+// the platform's. Ready and QueuesSynced False, with a Warning event.
+const (
+	// ReasonQueueNotOwned: a queue of spec.queues has the name of an RT queue
+	// whose Description does not start with this team's marker (another
+	// team's queue, or one made by hand). It is never changed, re-enabled
+	// or disabled, and gets no rights or service level from this team; the
+	// team's other queues are synced.
+	ReasonQueueNotOwned = "QueueNotOwned"
+)
+
 // BackupPolicy conditions. Ready is True when every reference resolves
 // (Secrets, keys, PVCs) and the backup, prune and check CronJobs, their
 // ServiceAccount and NetworkPolicy are in place; False with

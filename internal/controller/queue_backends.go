@@ -121,10 +121,12 @@ func (b *configMapBackend) sync(ctx context.Context, team *opsv1alpha1.SupportTe
 	return backendSynced{summary: fmt.Sprintf("%d queues in ConfigMap %s", len(table.Queues), desired.Name)}, err
 }
 
-// requestTrackerBackend creates, adopts and disables queues, the team's
+// requestTrackerBackend creates, changes and disables the team's queues, its
 // group and its members in Request Tracker through REST2, and puts what
 // REST2 cannot set (service levels, business hours, rights) in the routing
-// ConfigMap for the RT deployment to mount.
+// ConfigMap for the RT deployment to mount. A queue name RT already gives to
+// a queue the team does not own is left alone and reported (QueueNotOwned);
+// the team's other queues still sync.
 type requestTrackerBackend struct {
 	routing  *configMapBackend
 	secrets  client.Reader
@@ -134,13 +136,6 @@ type requestTrackerBackend struct {
 }
 
 func (b *requestTrackerBackend) sync(ctx context.Context, team *opsv1alpha1.SupportTeam, table queues.Table) (backendSynced, error) {
-	cfg := queues.RenderRT(team)
-	b.routing.extraData = map[string]string{RTSiteConfigKey: cfg.SiteConfig, RTInitialDataKey: cfg.InitialData}
-	b.routing.extraAnnotations = map[string]string{AnnotationRTConfigSHA256: cfg.SHA256}
-	if _, err := b.routing.sync(ctx, team, table); err != nil {
-		return backendSynced{}, err
-	}
-
 	if err := queues.CheckURL(b.spec.URL); err != nil {
 		return backendSynced{}, &backendSpecError{opsv1alpha1.ReasonInsecureURL, err.Error()}
 	}
@@ -157,6 +152,24 @@ func (b *requestTrackerBackend) sync(ctx context.Context, team *opsv1alpha1.Supp
 	if res.Writes > 0 {
 		b.recorder.Eventf(team, nil, corev1.EventTypeNormal, opsv1alpha1.ReasonRequestTrackerSynced, "SyncQueues",
 			"made %d changes in Request Tracker %s (disabled queues: %v)", res.Writes, b.spec.URL, res.Disabled)
+	}
+
+	// Rights and service levels name queues, so they are rendered once RT
+	// has said which queues are the team's: only for those.
+	cfg := queues.RenderRTOwned(team, res.QueueIDs)
+	b.routing.extraData = map[string]string{RTSiteConfigKey: cfg.SiteConfig, RTInitialDataKey: cfg.InitialData}
+	b.routing.extraAnnotations = map[string]string{AnnotationRTConfigSHA256: cfg.SHA256}
+	if _, err := b.routing.sync(ctx, team, table); err != nil {
+		return backendSynced{}, err
+	}
+
+	if len(res.NotOwned) > 0 {
+		msgs := make([]string, 0, len(res.NotOwned))
+		for _, q := range res.NotOwned {
+			msgs = append(msgs, "spec.queues "+q.Name+": "+q.Message(desired.Owner))
+		}
+		return backendSynced{}, &backendSpecError{opsv1alpha1.ReasonQueueNotOwned, strings.Join(msgs, "; ") +
+			fmt.Sprintf(" (the team's other %d queues are synced)", len(res.QueueIDs))}
 	}
 	return backendSynced{
 		externalIDs: res.QueueIDs,

@@ -33,6 +33,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -52,6 +53,8 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+	"github.com/supportstack/operator/internal/queues"
+	"github.com/supportstack/operator/internal/queues/rttest"
 	"github.com/supportstack/operator/internal/testenv"
 )
 
@@ -616,4 +619,99 @@ func TestUnownedConfigMapNotAdopted(t *testing.T) {
 		return alice.Get(ctx, client.ObjectKey{Namespace: ns, Name: "windows-tier1-routing"}, &routing)
 	})
 	assertOwned(t, &routing, got)
+}
+
+// TestLeadCannotTakeOverRTQueue: in a real Request Tracker, team
+// finance/payroll owns queue "payroll" and an RT admin made "facilities" by
+// hand. The lead of a team whose backend a platform engineer pointed at that
+// RT (with the platform's token), impersonated with only the leads' Role,
+// adds queues of those names to her team, then drops them. Neither queue is
+// changed, re-enabled or disabled; the team reports QueueNotOwned with a
+// Warning event; the routing ConfigMap grants the team no rights on them;
+// the team's own queues still sync; the token appears nowhere.
+func TestLeadCannotTakeOverRTQueue(t *testing.T) {
+	ctx := context.Background()
+	rt := rttest.Start(t)
+	platform := &queues.RequestTracker{BaseURL: rt.URL, Token: rt.Token, HTTP: &http.Client{Timeout: 30 * time.Second}}
+	if _, err := platform.Sync(ctx, queues.RTDesired{Owner: "finance/payroll", Group: "supportstack-finance-payroll",
+		Queues: []queues.RTQueue{{Name: "payroll", Description: "Email queue of team payroll"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := rt.Call(http.MethodPost, "/queue", map[string]any{"Name": "facilities", "Description": "made by hand"}); code != http.StatusCreated {
+		t.Fatalf("creating facilities: %d %v", code, out)
+	}
+	theirs := []string{"facilities", "payroll"}
+	snapshot := func() map[string]map[string]any {
+		out := map[string]map[string]any{}
+		for _, name := range theirs {
+			code, q := rt.Call(http.MethodGet, "/queue/"+name, nil)
+			if code != http.StatusOK {
+				t.Fatalf("queue %s: %d", name, code)
+			}
+			out[name] = q
+		}
+		return out
+	}
+	before := snapshot()
+
+	ns := newNamespace(t)
+	qbSecret(t, ns, "rt-token", "token", rt.Token, qbTokenMark)
+	team, alice := qbLeadTeam(t, ns, metav1.ConditionTrue, func(st *opsv1alpha1.SupportTeam) {
+		st.Spec.QueueBackend = &opsv1alpha1.QueueBackend{RequestTracker: &opsv1alpha1.RequestTrackerBackend{
+			URL: rt.URL, TokenSecretRef: opsv1alpha1.SecretKeyRef{Name: "rt-token", Key: "token"}}}
+	})
+	key := client.ObjectKeyFromObject(team)
+
+	if err := update(t, alice, team.DeepCopy(), func(st *opsv1alpha1.SupportTeam) {
+		for _, name := range theirs {
+			q := *st.Spec.Queues[1].DeepCopy()
+			q.Name = name
+			st.Spec.Queues = append(st.Spec.Queues, q)
+		}
+	}); err != nil {
+		t.Fatalf("the lead cannot add queues to her team: %v", err)
+	}
+	got := readyTeam(t, key, metav1.ConditionFalse)
+	synced := condition(got, opsv1alpha1.ConditionQueuesSynced)
+	want := fmt.Sprintf(`spec.queues facilities: Request Tracker queue facilities (id %v) already exists and was not created by SupportStack: `+
+		`the operator neither changes, re-enables nor disables it. Rename the queue in spec.queues, or have an RT admin release it to this team `+
+		`by starting its Description with "SupportStack %s/windows-tier1:"; spec.queues payroll: Request Tracker queue payroll (id %v) already exists `+
+		`and belongs to another SupportStack team: the operator neither changes, re-enables nor disables it. Rename the queue in spec.queues, `+
+		`or have an RT admin release it to this team by starting its Description with "SupportStack %s/windows-tier1:" (the team's other 2 queues are synced)`,
+		before["facilities"]["id"], ns, before["payroll"]["id"], ns)
+	if synced == nil || synced.Status != metav1.ConditionFalse || synced.Reason != opsv1alpha1.ReasonQueueNotOwned || synced.Message != want {
+		t.Errorf("QueuesSynced = %+v\nwant False, %s: %s", synced, opsv1alpha1.ReasonQueueNotOwned, want)
+	}
+	qbHasWarning(t, key, opsv1alpha1.ReasonQueueNotOwned)
+	if after := snapshot(); !reflect.DeepEqual(after, before) {
+		t.Errorf("queues the team does not own changed:\nbefore %v\nafter  %v", before, after)
+	}
+	for _, name := range []string{"windows-phone", "windows-escalations"} {
+		if code, q := rt.Call(http.MethodGet, "/queue/"+name, nil); code != http.StatusOK ||
+			!strings.HasPrefix(fmt.Sprint(q["Description"]), queues.OwnerMarker(ns+"/windows-tier1")) {
+			t.Errorf("the team's own queue %s: %d %v", name, code, q)
+		}
+	}
+	var cm corev1.ConfigMap
+	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "windows-tier1-queues"}, &cm); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range theirs {
+		if strings.Contains(cm.Data[RTInitialDataKey], "'"+name+"'") || strings.Contains(cm.Data[RTSiteConfigKey], "'"+name+"'") {
+			t.Errorf("the routing ConfigMap gives the team rights or a service level on %s:\n%s", name, cm.Data[RTInitialDataKey])
+		}
+	}
+	if !strings.Contains(cm.Data[RTInitialDataKey], "Queue => 'windows-escalations'") {
+		t.Errorf("the team's own queue has no rights:\n%s", cm.Data[RTInitialDataKey])
+	}
+
+	// She drops them again: nothing is disabled, the team is Ready.
+	if err := update(t, alice, team.DeepCopy(), func(st *opsv1alpha1.SupportTeam) { st.Spec.Queues = st.Spec.Queues[:2] }); err != nil {
+		t.Fatalf("the lead cannot remove queues: %v", err)
+	}
+	readyTeam(t, key, metav1.ConditionTrue)
+	if after := snapshot(); !reflect.DeepEqual(after, before) {
+		t.Errorf("queues the team does not own changed after it dropped them:\nbefore %v\nafter  %v", before, after)
+	}
+	qbAssertNowhere(t, key, rt.Token)
 }
