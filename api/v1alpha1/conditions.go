@@ -277,3 +277,14 @@ const (
 	// down as spec.sandbox.keep says regardless.
 	ReasonEvidenceFailed = "EvidenceFailed"
 )
+
+// Drill run acknowledgement, review fix (issue #11, item 2): the list of
+// runs a drill created is bounded, and a full list is said, not retried.
+const (
+	// ReasonCreatedRunsFull (DRDrill Ready=False, with a Warning event):
+	// status.createdRuns holds as many runs as it may (512), so no run is
+	// started (it could not be acknowledged, and would be refused) until
+	// runs are deleted; the message names the finished runs whose evidence
+	// was never recorded, which history pruning keeps.
+	ReasonCreatedRunsFull = "CreatedRunsFull"
+)

@@ -28,7 +28,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/retry"
@@ -42,6 +44,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+	"github.com/supportstack/operator/internal/evidence"
 	"github.com/supportstack/operator/internal/resources"
 	"github.com/supportstack/operator/internal/schedule"
 )
@@ -126,11 +129,21 @@ func (r *DRDrillReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 		return ctrl.Result{RequeueAfter: secretRecheck}, nil
 	}
 	drill.Status.ObservedGeneration = drill.Generation
+	if full := createdRunsFull(drill, runs.Items); full != "" {
+		// A new run could not be acknowledged (and would be refused):
+		// none is started, and the drill says why.
+		if c := meta.FindStatusCondition(before.Status.Conditions, opsv1alpha1.ConditionReady); c == nil || c.Reason != opsv1alpha1.ReasonCreatedRunsFull {
+			r.Recorder.Eventf(drill, nil, corev1.EventTypeWarning, opsv1alpha1.ReasonCreatedRunsFull, "CreateRun", "%s", full)
+		}
+		setCondition(drill, opsv1alpha1.ConditionReady, metav1.ConditionFalse, opsv1alpha1.ReasonCreatedRunsFull, full)
+		drill.Status.ActiveRun = nameOf(active)
+		drill.Status.NextScheduleTime = nil
+		return ctrl.Result{RequeueAfter: secretRecheck}, nil
+	}
 
 	// On demand: one run per new token, once no run is active.
 	if token := drill.Annotations[AnnotationRunNow]; token != "" && token != drill.Status.LastRunNowToken && active == nil {
-		sum := sha256.Sum256([]byte(token))
-		run, err := r.createRun(ctx, drill, before, truncateName(drill.Name, 42)+"-now-"+hex.EncodeToString(sum[:4]), runNowTrigger(drill, token))
+		run, err := r.createRun(ctx, drill, before, RunNowRunName(drill, token), runNowTrigger(drill, token))
 		if err != nil {
 			return ctrl.Result{}, err
 		}
@@ -177,7 +190,7 @@ func (r *DRDrillReconciler) schedule(ctx context.Context, drill, before *opsv1al
 				log.V(1).Info("scheduled run waits for the active run", "drill", klog.KObj(drill), "active", active.Name)
 			default:
 				trigger := &opsv1alpha1.RunTrigger{Kind: opsv1alpha1.RunTriggerSchedule, ScheduledTime: &metav1.Time{Time: missed.UTC()}}
-				run, err := r.createRun(ctx, drill, before, fmt.Sprintf("%s-%d", truncateName(drill.Name, 47), missed.Unix()/60), trigger)
+				run, err := r.createRun(ctx, drill, before, ScheduledRunName(drill, missed), trigger)
 				if err != nil {
 					return 0, active, err
 				}
@@ -190,6 +203,46 @@ func (r *DRDrillReconciler) schedule(ctx context.Context, drill, before *opsv1al
 			fmt.Sprintf("runs on %q in %s against BackupPolicy %s", drill.Spec.Schedule, drill.Spec.TimeZone, drill.Spec.BackupPolicyName))
 	}
 	return requeue, active, nil
+}
+
+// RunNowRunName is the name of the run a run-now token starts: the
+// drill's name and a digest of the token.
+func RunNowRunName(drill *opsv1alpha1.DRDrill, token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return truncateName(drill.Name, 42) + "-now-" + hex.EncodeToString(sum[:4])
+}
+
+// ScheduledRunName is the name of the run due at the schedule time at:
+// the drill's name and the minute since the epoch.
+func ScheduledRunName(drill *opsv1alpha1.DRDrill, at time.Time) string {
+	return fmt.Sprintf("%s-%d", truncateName(drill.Name, 47), at.Unix()/60)
+}
+
+// maxCreatedRuns is status.createdRuns' MaxItems.
+const maxCreatedRuns = 512
+
+// createdRunsFull says why the drill can start no run ("" when it can):
+// status.createdRuns is full, so the API server would refuse a new run's
+// acknowledgement and the run would end in Error unacknowledged. Runs
+// finished without recorded evidence are never pruned; they are named.
+func createdRunsFull(drill *opsv1alpha1.DRDrill, listed []opsv1alpha1.DRDrillRun) string {
+	if len(drill.Status.CreatedRuns) < maxCreatedRuns {
+		return ""
+	}
+	var unrecorded []string
+	for i := range listed {
+		run := &listed[i]
+		if createdBy(drill, run) && run.Status.Phase.IsFinal() && run.Status.Evidence == nil {
+			unrecorded = append(unrecorded, run.Name)
+		}
+	}
+	sort.Strings(unrecorded)
+	msg := fmt.Sprintf("status.createdRuns lists %d runs, as many as it may: no run is started until runs of this drill are deleted", len(drill.Status.CreatedRuns))
+	if n := len(unrecorded); n > 0 {
+		msg += fmt.Sprintf("; %d finished without recorded evidence and are kept for it (%s%s): fix what their EvidenceRecorded condition names, or delete those whose evidence you do not need",
+			n, strings.Join(unrecorded[:min(n, 3)], ", "), map[bool]string{true: ", ...", false: ""}[n > 3])
+	}
+	return msg
 }
 
 func nameOf(run *opsv1alpha1.DRDrillRun) string {
@@ -251,10 +304,50 @@ func (r *DRDrillReconciler) validate(ctx context.Context, drill *opsv1alpha1.DRD
 // what triggered it, and acknowledges it at once in the drill's status
 // (name and UID in status.createdRuns): the run's reconciler carries out
 // only runs listed there. A run of that name existing already is the run
-// only if the drill acknowledged it (created before a restart); one
-// created by someone else under the name the operator would choose is not
+// if the drill acknowledged it (created before a restart), or if it is
+// exactly the run the drill would create now (the operator stopped between
+// creating and acknowledging it: see sameRun), which is acknowledged now;
+// anything else under the name the operator would choose is not
 // acknowledged, so it ends in Error without a sandbox.
 func (r *DRDrillReconciler) createRun(ctx context.Context, drill, before *opsv1alpha1.DRDrill, name string, trigger *opsv1alpha1.RunTrigger) (*opsv1alpha1.DRDrillRun, error) {
+	run, err := newRun(drill, name, trigger, r.Scheme())
+	if err != nil {
+		return nil, err
+	}
+	note := "created run %s (%s)"
+	if err := r.Create(ctx, run); apierrors.IsAlreadyExists(err) {
+		existing := &opsv1alpha1.DRDrillRun{}
+		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(run), existing); err != nil {
+			return nil, err
+		}
+		if err := r.refreshCreatedRuns(ctx, drill, before); err != nil {
+			return nil, err
+		}
+		if createdBy(drill, existing) {
+			return existing, nil
+		}
+		if why := sameRun(drill, existing, trigger); why != "" {
+			r.Recorder.Eventf(drill, existing, corev1.EventTypeWarning, opsv1alpha1.ReasonNotCreatedByOperator, "CreateRun",
+				"run %s already exists and was not created by the operator (%s): it is not carried out, and this %s run is skipped", name, why, trigger.Kind)
+			return existing, nil
+		}
+		run, note = existing, "acknowledged run %s (%s), created before the operator stopped: it is controlled by this drill and carries its procedure and trigger"
+	} else if err != nil {
+		return nil, err
+	}
+	if err := r.updateCreatedRuns(ctx, drill, before, func(runs []opsv1alpha1.CreatedRun) []opsv1alpha1.CreatedRun {
+		return append(runs, opsv1alpha1.CreatedRun{Name: run.Name, UID: run.UID})
+	}); err != nil {
+		return nil, fmt.Errorf("acknowledging run %s in the drill's status: %w", name, err)
+	}
+	r.Recorder.Eventf(drill, run, corev1.EventTypeNormal, opsv1alpha1.ReasonRunCreated, "CreateRun", note, name, trigger.Kind)
+	return run, nil
+}
+
+// newRun is the run the drill creates for trigger: its labels, trigger
+// annotations, a copy of the drill's procedure, and the drill as its
+// controller.
+func newRun(drill *opsv1alpha1.DRDrill, name string, trigger *opsv1alpha1.RunTrigger, scheme *runtime.Scheme) (*opsv1alpha1.DRDrillRun, error) {
 	run := &opsv1alpha1.DRDrillRun{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: name, Namespace: drill.Namespace,
@@ -266,32 +359,35 @@ func (r *DRDrillReconciler) createRun(ctx context.Context, drill, before *opsv1a
 	if t := trigger.ScheduledTime; t != nil {
 		run.Annotations[AnnotationScheduledAt] = t.UTC().Format(time.RFC3339)
 	}
-	if err := controllerutil.SetControllerReference(drill, run, r.Scheme()); err != nil {
+	if err := controllerutil.SetControllerReference(drill, run, scheme); err != nil {
 		return nil, err
 	}
-	if err := r.Create(ctx, run); apierrors.IsAlreadyExists(err) {
-		existing := &opsv1alpha1.DRDrillRun{}
-		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(run), existing); err != nil {
-			return nil, err
-		}
-		if err := r.refreshCreatedRuns(ctx, drill, before); err != nil {
-			return nil, err
-		}
-		if !createdBy(drill, existing) {
-			r.Recorder.Eventf(drill, existing, corev1.EventTypeWarning, opsv1alpha1.ReasonNotCreatedByOperator, "CreateRun",
-				"run %s already exists and was not created by the operator: it is not carried out, and this %s run is skipped", name, trigger.Kind)
-		}
-		return existing, nil
-	} else if err != nil {
-		return nil, err
-	}
-	if err := r.updateCreatedRuns(ctx, drill, before, func(runs []opsv1alpha1.CreatedRun) []opsv1alpha1.CreatedRun {
-		return append(runs, opsv1alpha1.CreatedRun{Name: run.Name, UID: run.UID})
-	}); err != nil {
-		return nil, fmt.Errorf("acknowledging run %s in the drill's status: %w", name, err)
-	}
-	r.Recorder.Eventf(drill, run, corev1.EventTypeNormal, opsv1alpha1.ReasonRunCreated, "CreateRun", "created run %s (%s)", name, trigger.Kind)
 	return run, nil
+}
+
+// sameRun says why existing, found under the name of the run the drill is
+// creating for trigger, is not that run ("" when it is, and may be
+// acknowledged: the operator created it and stopped before acknowledging
+// it). It must be controlled by this drill (UID), labelled as its run, not
+// started or refused yet, carry the drill's current procedure (the same
+// SHA-256 its report would record) and the same trigger (run-now token or
+// schedule time).
+func sameRun(drill *opsv1alpha1.DRDrill, existing *opsv1alpha1.DRDrillRun, trigger *opsv1alpha1.RunTrigger) string {
+	want := evidence.Hash(evidence.ProcedureJSON(drill.Spec.DrillProcedure))
+	got := evidence.Hash(evidence.ProcedureJSON(existing.Spec.DrillProcedure))
+	t := existing.Spec.Trigger
+	switch {
+	case !metav1.IsControlledBy(existing, drill) || existing.Spec.DrillName != drill.Name || existing.Labels[resources.LabelDrill] != drill.Name:
+		return "it is not controlled by and labelled for this drill"
+	case existing.Status.Phase != "":
+		return fmt.Sprintf("it is in phase %s already", existing.Status.Phase)
+	case got != want:
+		return fmt.Sprintf("its procedure (sha256 %.12s) is not the drill's (sha256 %.12s)", got, want)
+	case t == nil || t.Kind != trigger.Kind || t.RunNowToken != trigger.RunNowToken ||
+		(t.ScheduledTime == nil) != (trigger.ScheduledTime == nil) || (t.ScheduledTime != nil && !t.ScheduledTime.Equal(trigger.ScheduledTime)):
+		return "its trigger is not the one the drill is creating it for"
+	}
+	return ""
 }
 
 // runNowTrigger is the trigger of a run-now run: the token (its first 256
@@ -332,10 +428,7 @@ func (r *DRDrillReconciler) updateCreatedRuns(ctx context.Context, drill, before
 		if err := r.Status().Update(ctx, fresh); err != nil {
 			return err
 		}
-		for _, d := range []*opsv1alpha1.DRDrill{drill, before} {
-			d.Status.CreatedRuns = append([]opsv1alpha1.CreatedRun(nil), fresh.Status.CreatedRuns...)
-			d.Status.EvidenceHead = fresh.Status.EvidenceHead.DeepCopy()
-		}
+		mirrorAcknowledged(fresh, drill, before)
 		return nil
 	})
 }
@@ -347,11 +440,17 @@ func (r *DRDrillReconciler) refreshCreatedRuns(ctx context.Context, drill, befor
 	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(drill), fresh); err != nil {
 		return err
 	}
-	for _, d := range []*opsv1alpha1.DRDrill{drill, before} {
+	mirrorAcknowledged(fresh, drill, before)
+	return nil
+}
+
+// mirrorAcknowledged copies status.createdRuns and the evidence head of
+// fresh (the API server's drill) into each of drills.
+func mirrorAcknowledged(fresh *opsv1alpha1.DRDrill, drills ...*opsv1alpha1.DRDrill) {
+	for _, d := range drills {
 		d.Status.CreatedRuns = append([]opsv1alpha1.CreatedRun(nil), fresh.Status.CreatedRuns...)
 		d.Status.EvidenceHead = fresh.Status.EvidenceHead.DeepCopy()
 	}
-	return nil
 }
 
 // forgetDeletedRuns drops from status.createdRuns the runs that no longer

@@ -39,9 +39,13 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/retry"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/evidence"
@@ -303,8 +307,7 @@ func TestDrillEvidenceFailureStillTearsDown(t *testing.T) {
 	ns := drill.Namespace
 	squatter := actorWithRole(t, ns, "configmap-writer", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"create"}})
 	token := "squatted"
-	sum := sha256.Sum256([]byte(token))
-	name := truncateName(drill.Name, 42) + "-now-" + hex.EncodeToString(sum[:4])
+	name := RunNowRunName(drill, token)
 	cmName := evidence.ConfigMapName(name)
 	squat := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: cmName, Namespace: ns}, Data: map[string]string{evidence.KeyReport: `{"result":"Passed"}`}}
 	if err := squatter.Create(ctx, squat); err != nil {
@@ -392,4 +395,221 @@ func TestDrillRunAcknowledgedLate(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitRun(t, drill.Namespace, run.Name, inPhase(opsv1alpha1.DrillRunProvisioning))
+}
+
+// eventNotes lists the notes of the events of reason regarding the named object in ns.
+func eventNotes(t *testing.T, ns, regarding, reason string) []string {
+	t.Helper()
+	var list eventsv1.EventList
+	if err := k8sClient.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	var notes []string
+	for _, e := range list.Items {
+		if e.Regarding.Name == regarding && e.Reason == reason {
+			notes = append(notes, e.Note)
+		}
+	}
+	return notes
+}
+
+// TestDrillRunCreatedBeforeACrash (review of item 2): the operator stopped
+// between creating a run and acknowledging it. When the drill comes to
+// create that run again, it finds it and acknowledges it, if it is exactly
+// the run it would create: controlled by the drill, with the drill's
+// procedure and the same trigger. A run made by someone past admission
+// (here a cluster admin, standing in for a missing policy) under that name
+// with other checks, or for another token, stays refused as before.
+func TestDrillRunCreatedBeforeACrash(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		// made is the run found under the name, from the one the drill
+		// would create now.
+		made func(drill *opsv1alpha1.DRDrill, run *opsv1alpha1.DRDrillRun)
+		why  string // "" = acknowledged and carried out
+	}{
+		{"the drill's own run, not acknowledged", func(*opsv1alpha1.DRDrill, *opsv1alpha1.DRDrillRun) {}, ""},
+		{"SELECT 1 checks and the forger's key under the run's name", func(drill *opsv1alpha1.DRDrill, run *opsv1alpha1.DRDrillRun) {
+			run.Spec.DrillProcedure = forgedRun(drill, run.Name).Spec.DrillProcedure
+		}, "its procedure (sha256 "},
+		{"the drill's procedure, another run-now token", func(_ *opsv1alpha1.DRDrill, run *opsv1alpha1.DRDrillRun) {
+			run.Spec.Trigger.RunNowToken = "another-token"
+		}, "its trigger is not the one the drill is creating it for"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			drill := drillFixture(t, func(d *opsv1alpha1.DRDrill) { d.Spec.Sandbox.Keep = opsv1alpha1.SandboxKeepNever })
+			ns := drill.Namespace
+			forger := ed25519.NewKeyFromSeed([]byte("forger-drill-key-seed-32-bytes!!"))
+			if err := k8sClient.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "forger-key", Namespace: ns},
+				Data: map[string][]byte{"ed25519.key": pemKey(t, forger)}}); err != nil {
+				t.Fatal(err)
+			}
+			token := "after-crash"
+			name := RunNowRunName(drill, token)
+			run, err := newRun(drill, name, &opsv1alpha1.RunTrigger{Kind: opsv1alpha1.RunTriggerRunNow, RunNowToken: token}, k8sClient.Scheme())
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.made(drill, run)
+			if err := k8sClient.Create(ctx, run); err != nil {
+				t.Fatal(err)
+			}
+			runNow(t, drill, token)
+			if tc.why == "" {
+				waitRun(t, ns, name, inPhase(opsv1alpha1.DrillRunProvisioning))
+				var d opsv1alpha1.DRDrill
+				if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(drill), &d); err != nil || len(d.Status.CreatedRuns) != 1 ||
+					d.Status.CreatedRuns[0] != (opsv1alpha1.CreatedRun{Name: name, UID: run.UID}) || d.Status.LastRunNowToken != token {
+					t.Errorf("drill status %+v (%v)", d.Status, err)
+				}
+				want := "acknowledged run " + name + " (run-now), created before the operator stopped: it is controlled by this drill and carries its procedure and trigger"
+				eventually(t, 10*time.Second, func() error {
+					if notes := eventNotes(t, ns, drill.Name, opsv1alpha1.ReasonRunCreated); len(notes) != 1 || notes[0] != want {
+						return fmt.Errorf("RunCreated events %q", notes)
+					}
+					return nil
+				})
+				return
+			}
+			refused := waitRun(t, ns, name, inPhase(opsv1alpha1.DrillRunError))
+			if c := meta.FindStatusCondition(refused.Status.Conditions, opsv1alpha1.ConditionReady); c == nil || c.Reason != opsv1alpha1.ReasonNotCreatedByOperator {
+				t.Errorf("Ready %+v", c)
+			}
+			if refused.Status.StartTime != nil || refused.Status.SandboxNamespace != "" || refused.Status.Evidence != nil {
+				t.Errorf("the run was carried out: %+v", refused.Status)
+			}
+			want := "run " + name + " already exists and was not created by the operator (" + tc.why
+			eventually(t, 10*time.Second, func() error {
+				for _, n := range eventNotes(t, ns, drill.Name, opsv1alpha1.ReasonNotCreatedByOperator) {
+					if strings.HasPrefix(n, want) && strings.HasSuffix(n, "): it is not carried out, and this run-now run is skipped") {
+						return nil
+					}
+				}
+				return fmt.Errorf("no NotCreatedByOperator event starting %q", want)
+			})
+			if notes := eventNotes(t, ns, drill.Name, opsv1alpha1.ReasonRunCreated); len(notes) != 0 {
+				t.Errorf("RunCreated events %q", notes)
+			}
+			noEvidenceOf(t, drill, name)
+			var d opsv1alpha1.DRDrill
+			if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(drill), &d); err != nil || len(d.Status.CreatedRuns) != 0 || d.Status.ActiveRun != "" {
+				t.Errorf("the drill counts the run: %+v (%v)", d.Status, err)
+			}
+			// The forged SQL and key name appear in no event.
+			var list eventsv1.EventList
+			if err := k8sClient.List(ctx, &list, client.InNamespace(ns)); err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range list.Items {
+				if strings.Contains(e.Note, "SELECT 1") || strings.Contains(e.Note, "forger-key") {
+					t.Errorf("event %s: %s", e.Reason, e.Note)
+				}
+			}
+		})
+	}
+}
+
+// TestDrillCreatedRunsFull (review of item 2): status.createdRuns holds at
+// most 512 runs, and finished runs whose evidence was never recorded are
+// never pruned. With the list full the drill starts no run (its
+// acknowledgement would be refused, and the run with it) and says so in
+// Ready and a Warning event naming such runs; the run-now token waits, and
+// once runs are deleted the run starts. The limit is the CRD's: the API
+// server refuses a 513th entry.
+func TestDrillCreatedRunsFull(t *testing.T) {
+	ctx := context.Background()
+	// The API server holds the CRD's limit.
+	onServer := drillFixture(t, nil)
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		var d opsv1alpha1.DRDrill
+		mustGet(t, k8sClient, client.ObjectKeyFromObject(onServer), &d)
+		for i := 0; i <= maxCreatedRuns; i++ {
+			d.Status.CreatedRuns = append(d.Status.CreatedRuns, opsv1alpha1.CreatedRun{Name: fmt.Sprintf("r-%d", i), UID: types.UID(fmt.Sprintf("uid-%d", i))})
+		}
+		return k8sClient.Status().Update(ctx, &d)
+	})
+	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "must have at most 512 items") {
+		t.Fatalf("a 513th acknowledged run: %v", err)
+	}
+
+	// A drill with 512 acknowledged runs that all ended without recorded
+	// evidence, in a fake cluster (the operator in the suite would try to
+	// record their evidence).
+	ns := "full"
+	drill := sample(t, ns, "DRDrill", &opsv1alpha1.DRDrill{})
+	drill.UID, drill.Annotations = "drill-uid", map[string]string{AnnotationRunNow: "waits"}
+	drill.Spec.Suspend = true
+	objs := []client.Object{samplePolicy(t, ns),
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "drill-signing-key", Namespace: ns}, Data: map[string][]byte{"ed25519.key": pemKey(t, testSigningKey)}}}
+	yes := true
+	runName := func(i int) string { return fmt.Sprintf("%s-%03d", drill.Name, i) }
+	for i := 0; i < maxCreatedRuns; i++ {
+		run := &opsv1alpha1.DRDrillRun{ObjectMeta: metav1.ObjectMeta{Name: runName(i), Namespace: ns, UID: types.UID(fmt.Sprintf("run-%d", i)),
+			Labels:          resources.Labels(resources.LabelDrill, drill.Name),
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: opsv1alpha1.GroupVersion.String(), Kind: "DRDrill", Name: drill.Name, UID: drill.UID, Controller: &yes}}},
+			Spec:   opsv1alpha1.DRDrillRunSpec{DrillName: drill.Name, DrillProcedure: drill.Spec.DrillProcedure},
+			Status: opsv1alpha1.DRDrillRunStatus{Phase: opsv1alpha1.DrillRunError, CompletionTime: &metav1.Time{Time: fakeClock.Now().Add(-time.Duration(i) * time.Hour)}}}
+		drill.Status.CreatedRuns = append(drill.Status.CreatedRuns, opsv1alpha1.CreatedRun{Name: run.Name, UID: run.UID})
+		objs = append(objs, run)
+	}
+	c := fake.NewClientBuilder().WithScheme(k8sClient.Scheme()).WithObjects(append(objs, drill)...).
+		WithStatusSubresource(&opsv1alpha1.DRDrill{}, &opsv1alpha1.DRDrillRun{}).Build()
+	recorder := events.NewFakeRecorder(20)
+	r := &DRDrillReconciler{Client: c, APIReader: c, Recorder: recorder, Clock: fakeClock}
+	key := client.ObjectKeyFromObject(drill)
+	for i := 0; i < 2; i++ {
+		if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: key}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var d opsv1alpha1.DRDrill
+	mustGet(t, c, key, &d)
+	want := "status.createdRuns lists 512 runs, as many as it may: no run is started until runs of this drill are deleted; 512 finished without recorded evidence and are kept for it (" +
+		runName(0) + ", " + runName(1) + ", " + runName(2) + ", ...): fix what their EvidenceRecorded condition names, or delete those whose evidence you do not need"
+	if ready := meta.FindStatusCondition(d.Status.Conditions, opsv1alpha1.ConditionReady); ready == nil || ready.Status != metav1.ConditionFalse ||
+		ready.Reason != opsv1alpha1.ReasonCreatedRunsFull || ready.Message != want {
+		t.Errorf("Ready %+v\nwant %q", ready, want)
+	}
+	if d.Status.LastRunNowToken != "" || len(d.Status.CreatedRuns) != maxCreatedRuns {
+		t.Errorf("the run-now token was consumed: %q, %d acknowledged", d.Status.LastRunNowToken, len(d.Status.CreatedRuns))
+	}
+	var runs opsv1alpha1.DRDrillRunList
+	if err := c.List(ctx, &runs, client.InNamespace(ns)); err != nil || len(runs.Items) != maxCreatedRuns {
+		t.Errorf("%d runs (%v), want %d: a run was created or pruned", len(runs.Items), err, maxCreatedRuns)
+	}
+	var full []string
+	for len(recorder.Events) > 0 {
+		if e := <-recorder.Events; strings.Contains(e, opsv1alpha1.ReasonCreatedRunsFull) {
+			full = append(full, e)
+		}
+	}
+	if len(full) != 1 || full[0] != "Warning "+opsv1alpha1.ReasonCreatedRunsFull+" "+want {
+		t.Errorf("CreatedRunsFull events (one per change, two reconciles): %q", full)
+	}
+
+	// Runs deleted, as the message says: the run-now run starts and is
+	// acknowledged.
+	for i := 0; i < 10; i++ {
+		if err := c.Delete(ctx, &opsv1alpha1.DRDrillRun{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: runName(i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: key}); err != nil {
+		t.Fatal(err)
+	}
+	mustGet(t, c, key, &d)
+	started := RunNowRunName(drill, "waits")
+	if ready := meta.FindStatusCondition(d.Status.Conditions, opsv1alpha1.ConditionReady); ready == nil || ready.Reason == opsv1alpha1.ReasonCreatedRunsFull ||
+		d.Status.LastRunNowToken != "waits" || d.Status.ActiveRun != started || len(d.Status.CreatedRuns) != maxCreatedRuns-10+1 ||
+		d.Status.CreatedRuns[len(d.Status.CreatedRuns)-1].Name != started {
+		t.Errorf("after deleting runs: Ready %+v, token %q, active %q, %d acknowledged", ready, d.Status.LastRunNowToken, d.Status.ActiveRun, len(d.Status.CreatedRuns))
+	}
+}
+
+func mustGet(t *testing.T, c client.Client, key client.ObjectKey, obj client.Object) {
+	t.Helper()
+	if err := c.Get(context.Background(), key, obj); err != nil {
+		t.Fatal(err)
+	}
 }
