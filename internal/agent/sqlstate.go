@@ -25,6 +25,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/supportstack/operator/internal/agentapi"
 )
 
 // Errors from PostgreSQL are reduced to what carries no data before they go
@@ -34,20 +36,9 @@ import (
 // never kept.
 
 // DescribeSQLState names a SQLSTATE: "23505 unique_violation (class 23
-// integrity constraint violation)".
-func DescribeSQLState(code string) string {
-	name := sqlStateNames[code]
-	if name == "" {
-		name = "unknown condition"
-	}
-	class := "unknown class"
-	if len(code) == 5 {
-		if c, ok := sqlStateClasses[code[:2]]; ok {
-			class = fmt.Sprintf("class %s %s", code[:2], c)
-		}
-	}
-	return fmt.Sprintf("%s %s (%s)", code, name, class)
-}
+// integrity constraint violation)". The names live in agentapi, where the
+// operator checks that an SQL check's error is one of these lines.
+func DescribeSQLState(code string) string { return agentapi.DescribeSQLState(code) }
 
 // reduceSQLError is one line about err that carries no data: a server
 // error's SQLSTATE and class, a connection failure's host and port.

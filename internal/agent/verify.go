@@ -237,12 +237,15 @@ func (a *Runner) verifySQL(ctx context.Context, c agentapi.VerifyCheck) (agentap
 	return r, err
 }
 
-// typeName is the PostgreSQL name of a result column's type.
+// typeName names a result column's type as agentapi.ShownType does: a
+// common type by its PostgreSQL name, any other (one the backup defined,
+// whose name is the backup's) by its OID.
 func typeName(tx pgx.Tx, oid uint32) string {
+	name := ""
 	if t, ok := tx.Conn().TypeMap().TypeForOID(oid); ok {
-		return t.Name
+		name = t.Name
 	}
-	return fmt.Sprintf("with OID %d", oid)
+	return agentapi.ShownType(name, oid)
 }
 
 // number is a check's result: rat is nil for NULL, NaN and infinities,

@@ -276,6 +276,17 @@ func TestRecordableSQLCheck(t *testing.T) {
 		{"packed e-mail in the expectation", CheckResult{Name: "q", Passed: true, Expected: ">= " + packed, Observed: "1"}, false},
 		{"four expectations", CheckResult{Name: "q", Passed: true, Expected: ">= 1 and >= 2 and >= 3 and >= 4", Observed: "5"}, false},
 		{"too many digits naming another check", CheckResult{Name: "q", Message: TooManyDigits(email, 451)}, false},
+		// Words only where the agent writes them: a type it names, the
+		// SQLSTATE line of the code, a Go error type.
+		{"a common type", CheckResult{Name: "q", Message: NotOneNumber("q", "a value of type "+ShownType("jsonb", 3802)+" (value not shown)")}, true},
+		{"a backup's own type, by OID", CheckResult{Name: "q", Message: NotOneNumber("q", "a value of type "+ShownType("alice_example_com", 16400)+" (value not shown)")}, true},
+		{"words as a type name", CheckResult{Name: "q", Message: NotOneNumber("q", "a value of type alice example com (value not shown)")}, false},
+		{"a word as a type name", CheckResult{Name: "q", Message: NotOneNumber("q", "a value of type alice_example_com (value not shown)")}, false},
+		{"an SQLSTATE with another condition name", CheckResult{Name: "q", Observed: ObservedError, Message: "42501 alice_example_com (class 42 syntax error or access rule violation)"}, false},
+		{"an SQLSTATE with another class", CheckResult{Name: "q", Observed: ObservedError, Message: "42501 insufficient_privilege (class 42 alice example com)"}, false},
+		{"an unknown SQLSTATE", CheckResult{Name: "q", Observed: ObservedError, Message: DescribeSQLState("99999")}, true},
+		{"an error without SQLSTATE", CheckResult{Name: "q", Observed: ObservedError, Message: "the query failed without an SQLSTATE (*errors.errorString; the message is not shown)"}, true},
+		{"words as an error type", CheckResult{Name: "q", Observed: ObservedError, Message: "the query failed without an SQLSTATE (alice.exampleComAndMoreTextThanAnyGoTypeName; the message is not shown)"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, kept := RecordableSQLCheck(tc.c)

@@ -17,7 +17,7 @@ limitations under the License.
 // Code generated from PostgreSQL 15's errcodes.txt
 // (/usr/share/postgresql/15/errcodes.txt); DO NOT EDIT.
 
-package agent
+package agentapi
 
 // sqlStateNames names every SQLSTATE PostgreSQL 15 defines.
 var sqlStateNames = map[string]string{
