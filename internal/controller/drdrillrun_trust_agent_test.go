@@ -117,16 +117,24 @@ func releaseQuota(t *testing.T, sandbox string) {
 // or URI in its pod spec); the restore Job gets the superuser's URI and the
 // checker's password to create that role. The verify pod then reports the
 // e-mail (as a compromised agent would: the real agent refuses to) under
-// the check and as the name of a check the procedure does not have: the
-// check fails, and the e-mail is in no status, event or evidence.
+// the check and as the name of a check the procedure does not have, and,
+// under a second check that packs it into one numeric (three digits a
+// character), as that number: both checks fail, and neither the e-mail nor
+// its digits are in any status, event or evidence.
 func TestDrillChecksNeverSeeSuperuserOrRows(t *testing.T) {
 	ctx := context.Background()
 	drill := drillFixture(t, nil)
 	ns := drill.Namespace
 	author := drillAuthor(t, ns)
 	leak := opsv1alpha1.DrillCheck{Name: "leak", Database: "helpdesk", SQL: "SELECT email FROM customers ORDER BY id LIMIT 1", Expect: &opsv1alpha1.Expectation{Min: ptrTo[int64](0)}}
+	packed := opsv1alpha1.DrillCheck{Name: "packed", Database: "helpdesk", Expect: &opsv1alpha1.Expectation{Min: ptrTo[int64](0)},
+		SQL: "SELECT ('1' || string_agg(lpad(ascii(c)::text, 3, '0'), ''))::numeric FROM regexp_split_to_table((SELECT email FROM customers ORDER BY id LIMIT 1), '') c"}
+	packedEmail := "1"
+	for _, c := range customerEmail {
+		packedEmail += fmt.Sprintf("%03d", c)
+	}
 	if err := update(t, author, drill, func(d *opsv1alpha1.DRDrill) {
-		d.Spec.Checks = append(d.Spec.Checks, leak)
+		d.Spec.Checks = append(d.Spec.Checks, leak, packed)
 		if d.Annotations == nil {
 			d.Annotations = map[string]string{}
 		}
@@ -177,7 +185,7 @@ func TestDrillChecksNeverSeeSuperuserOrRows(t *testing.T) {
 		}
 	}
 	var checks agentapi.VerifyConfig
-	if err := json.Unmarshal([]byte(verify.Spec.Template.Spec.Containers[0].Args[2]), &checks); err != nil || len(checks) != 4 || checks[3].SQL != leak.SQL {
+	if err := json.Unmarshal([]byte(verify.Spec.Template.Spec.Containers[0].Args[2]), &checks); err != nil || len(checks) != 5 || checks[3].SQL != leak.SQL || checks[4].SQL != packed.SQL {
 		t.Fatalf("verify checks %+v %v", checks, err)
 	}
 
@@ -185,6 +193,7 @@ func TestDrillChecksNeverSeeSuperuserOrRows(t *testing.T) {
 	forged := verifyResult(w, true)
 	forged.Checks = append(forged.Checks,
 		agentapi.CheckResult{Name: "leak", Passed: true, Expected: ">= 0", Observed: customerEmail},
+		agentapi.CheckResult{Name: "packed", Passed: true, Expected: ">= 0", Observed: packedEmail},
 		agentapi.CheckResult{Name: customerEmail, Passed: true, Expected: ">= 0", Observed: "1"})
 	releaseQuota(t, sandbox)
 	finishDrillJob(t, sandbox, "verify", forged)
@@ -194,13 +203,15 @@ func TestDrillChecksNeverSeeSuperuserOrRows(t *testing.T) {
 		}
 		return nil
 	})
-	want := "checks failed: leak; the verify Job reported 1 checks the procedure does not have; they were not recorded"
-	if !strings.HasPrefix(run.Status.Message, want) || len(run.Status.Checks) != 4 {
-		t.Errorf("run message %q with %d checks, want %q and 4", run.Status.Message, len(run.Status.Checks), want)
+	want := "checks failed: leak, packed; the verify Job reported 1 checks the procedure does not have; they were not recorded"
+	if !strings.HasPrefix(run.Status.Message, want) || len(run.Status.Checks) != 5 {
+		t.Fatalf("run message %q with %d checks, want %q and 5", run.Status.Message, len(run.Status.Checks), want)
 	}
-	if c := run.Status.Checks[3]; c.Name != "leak" || c.Passed || c.Observed != "" ||
-		c.Message != "the verify Job reported a result for this SQL check that is not one number or a message the agent writes; it was not recorded" {
-		t.Errorf("leak check recorded as %+v", c)
+	for i, name := range []string{"leak", "packed"} {
+		if c := run.Status.Checks[3+i]; c.Name != name || c.Passed || c.Observed != "" ||
+			c.Message != "the verify Job reported a result for this SQL check that is not one number or a message the agent writes; it was not recorded" {
+			t.Errorf("%s check recorded as %+v", name, c)
+		}
 	}
 	// Nowhere: the run, the drill, the events, the evidence.
 	var d opsv1alpha1.DRDrill
@@ -219,6 +230,9 @@ func TestDrillChecksNeverSeeSuperuserOrRows(t *testing.T) {
 		b, _ := json.Marshal(obj)
 		if strings.Contains(string(b), customerEmail) {
 			t.Errorf("the customer's e-mail is in the %s: %s", what, b)
+		}
+		if strings.Contains(string(b), packedEmail[1:13]) {
+			t.Errorf("the customer's e-mail, packed into digits, is in the %s: %s", what, b)
 		}
 	}
 	if len(evidence.Items) == 0 {
