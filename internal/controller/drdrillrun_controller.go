@@ -334,13 +334,26 @@ func (r *DRDrillRunReconciler) reconcileFinal(ctx context.Context, run *opsv1alp
 	}
 	keep := run.Spec.Sandbox.Keep
 	deleteNow := keep == opsv1alpha1.SandboxKeepNever || (keep != opsv1alpha1.SandboxKeepAlways && run.Status.Phase == opsv1alpha1.DrillRunPassed)
-	if !deleteNow && run.Status.CompletionTime != nil {
+	if !deleteNow && run.Status.CompletionTime != nil && controllerutil.ContainsFinalizer(run, FinalizerSandbox) {
 		// The API server defaults spec.sandbox.ttl (2h).
 		var ttl time.Duration
 		if t := run.Spec.Sandbox.TTL; t != nil {
 			ttl = t.Duration
 		}
-		if left := run.Status.CompletionTime.Add(ttl).Sub(r.Clock.Now()); left > 0 && run.Status.SandboxNamespace != "" {
+		left := run.Status.CompletionTime.Add(ttl).Sub(r.Clock.Now())
+		// A kept sandbox counts toward its namespace's runs (waitForTurn):
+		// one a person deleted before its ttl frees its slot at once.
+		var gone string
+		if left > 0 && run.Status.SandboxNamespaceUID != "" {
+			var err error
+			if gone, err = r.sandboxGone(ctx, run); err != nil {
+				return withRetry(ctrl.Result{}, err)
+			}
+		}
+		if gone != "" {
+			return withRetry(ctrl.Result{}, r.teardown(ctx, run, "the kept sandbox was deleted before its ttl"))
+		}
+		if left > 0 && run.Status.SandboxNamespace != "" {
 			setCondition(run, opsv1alpha1.ConditionSandboxDeleted, metav1.ConditionFalse, opsv1alpha1.ReasonSandboxKept,
 				fmt.Sprintf("sandbox %s kept (keep: %s) until %s", run.Status.SandboxNamespace, keep, run.Status.CompletionTime.Add(ttl).UTC().Format(time.RFC3339)))
 			return withRetry(ctrl.Result{RequeueAfter: left + time.Second}, nil)

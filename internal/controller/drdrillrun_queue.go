@@ -150,7 +150,7 @@ func queueMessage(namespace string, limit int, active, kept, ahead []*opsv1alpha
 		waits = append(waits, fmt.Sprintf("runs %s to finish", names(active)))
 	}
 	if len(kept) > 0 {
-		waits = append(waits, fmt.Sprintf("the sandboxes kept by finished runs %s to be deleted (at the end of their spec.sandbox.ttl, or now by deleting the run)", names(kept)))
+		waits = append(waits, fmt.Sprintf("the sandboxes kept by finished runs %s to be deleted (at the end of their spec.sandbox.ttl, or now by deleting the run or its sandbox namespace)", names(kept)))
 	}
 	if len(waits) == 0 {
 		waits = []string{"its turn"}

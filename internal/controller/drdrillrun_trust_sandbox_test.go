@@ -783,7 +783,7 @@ func TestKeptSandboxCountsTowardQueue(t *testing.T) {
 		return string(r.Status.Phase) + ": " + r.Status.Message
 	})
 	want := "Pending: waiting for runs " + runs[0] + " to finish and the sandboxes kept by finished runs " + kept.Name +
-		" to be deleted (at the end of their spec.sandbox.ttl, or now by deleting the run): at most 2 drill runs run at once in namespace " + ns +
+		" to be deleted (at the end of their spec.sandbox.ttl, or now by deleting the run or its sandbox namespace): at most 2 drill runs run at once in namespace " + ns +
 		" (the operator's --max-concurrent-drill-runs-per-namespace; a finished run counts while its sandbox is kept); this run starts when one of them ends"
 	if waiting != want {
 		t.Errorf("queued run:\n%s\nwant\n%s", waiting, want)
@@ -809,4 +809,52 @@ func TestKeptSandboxCountsTowardQueue(t *testing.T) {
 	// ...while the other still runs: the kept sandbox's deletion made room.
 	waitRun(t, ns, runs[0], inPhase(opsv1alpha1.DrillRunProvisioning))
 	noSecretValueIn(t, started)
+}
+
+// TestKeptSandboxDeletedByHandFreesItsSlot (item 9, review): a kept
+// sandbox a person deletes before its ttl (kubectl delete namespace) stops
+// counting at once: the run lets it go and the run queued behind it starts.
+func TestKeptSandboxDeletedByHandFreesItsSlot(t *testing.T) {
+	ctx := context.Background()
+	template := drillFixture(t, func(d *opsv1alpha1.DRDrill) { d.Spec.Sandbox.Keep = opsv1alpha1.SandboxKeepAlways })
+	ns := template.Namespace
+	runNow(t, template, "kept-always")
+	kept := walk(t, template, runsOf(t, template, 1)[0].Name, true, false)
+	waitRun(t, ns, kept.Name, func(r *opsv1alpha1.DRDrillRun) error {
+		if c := meta.FindStatusCondition(r.Status.Conditions, opsv1alpha1.ConditionSandboxDeleted); c == nil || c.Reason != opsv1alpha1.ReasonSandboxKept {
+			return fmt.Errorf("SandboxDeleted %+v", c)
+		}
+		return nil
+	})
+	var runs []string
+	for _, n := range []string{"b", "c"} {
+		d := siblingDrill(template, n)
+		if err := k8sClient.Create(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, runsOf(t, d, 1)[0].Name)
+		if n == "b" {
+			waitRun(t, ns, runs[0], inPhase(opsv1alpha1.DrillRunProvisioning))
+		}
+	}
+	queued := waitRun(t, ns, runs[1], inPhase(opsv1alpha1.DrillRunPending))
+	if !strings.Contains(queued.Status.Message, "the sandboxes kept by finished runs "+kept.Name+" to be deleted") {
+		t.Errorf("queued run: %s", queued.Status.Message)
+	}
+
+	if err := k8sClient.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: kept.Status.SandboxNamespace}}); err != nil {
+		t.Fatal(err)
+	}
+	waitRun(t, ns, runs[1], inPhase(opsv1alpha1.DrillRunProvisioning))
+	released := waitRun(t, ns, kept.Name, func(r *opsv1alpha1.DRDrillRun) error {
+		if len(r.Finalizers) != 0 {
+			return fmt.Errorf("finalizers %v", r.Finalizers)
+		}
+		return nil
+	})
+	want := "sandbox " + kept.Status.SandboxNamespace + " deleted: the kept sandbox was deleted before its ttl"
+	if c := meta.FindStatusCondition(released.Status.Conditions, opsv1alpha1.ConditionSandboxDeleted); c == nil || c.Status != metav1.ConditionTrue || c.Message != want {
+		t.Errorf("SandboxDeleted %+v, want True, %q", c, want)
+	}
+	noSecretValueIn(t, released)
 }
