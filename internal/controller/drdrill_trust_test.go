@@ -40,7 +40,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/retry"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -50,33 +49,7 @@ import (
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/evidence"
 	"github.com/supportstack/operator/internal/resources"
-	"github.com/supportstack/operator/internal/testenv"
 )
-
-// actorWithRole is a client acting as user (an authenticated user and
-// nothing more) after granting user, in namespace ns, exactly rules.
-func actorWithRole(t *testing.T, ns, user string, rules ...rbacv1.PolicyRule) client.Client {
-	t.Helper()
-	ctx := context.Background()
-	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: user, Namespace: ns}, Rules: rules}
-	binding := &rbacv1.RoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: user, Namespace: ns},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: user},
-		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
-	}
-	for _, obj := range []client.Object{role, binding} {
-		if err := k8sClient.Create(ctx, obj); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfg := rest.CopyConfig(env.Config)
-	cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: []string{"system:authenticated"}}
-	c, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 // forgedRun is what a drill author with `create drdrillruns` writes: a run
 // naming the drill, controlled by it, with a check that always passes and
@@ -137,7 +110,7 @@ func TestDrillRunsOnlyTheOperatorStarts(t *testing.T) {
 		Data: map[string][]byte{"ed25519.key": pemKey(t, forger)}}); err != nil {
 		t.Fatal(err)
 	}
-	author := actorWithRole(t, ns, "drill-author", rbacv1.PolicyRule{APIGroups: []string{opsv1alpha1.GroupVersion.Group}, Resources: []string{"drdrillruns"}, Verbs: []string{"create", "get"}})
+	author := actAs(t, "drill-author", ns, rbacv1.PolicyRule{APIGroups: []string{opsv1alpha1.GroupVersion.Group}, Resources: []string{"drdrillruns"}, Verbs: []string{"create", "get"}})
 
 	// At admission.
 	err := author.Create(ctx, forgedRun(drill, "forged-by-author"))
@@ -305,7 +278,7 @@ func TestDrillEvidenceFailureStillTearsDown(t *testing.T) {
 	ctx := context.Background()
 	drill := drillFixture(t, func(d *opsv1alpha1.DRDrill) { d.Spec.Sandbox.Keep = opsv1alpha1.SandboxKeepNever })
 	ns := drill.Namespace
-	squatter := actorWithRole(t, ns, "configmap-writer", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"create"}})
+	squatter := actAs(t, "configmap-writer", ns, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"create"}})
 	token := "squatted"
 	name := RunNowRunName(drill, token)
 	cmName := evidence.ConfigMapName(name)

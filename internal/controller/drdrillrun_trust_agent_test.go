@@ -28,14 +28,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/agentapi"
 	"github.com/supportstack/operator/internal/resources"
-	"github.com/supportstack/operator/internal/testenv"
 )
 
 // The drill's agent side of the trust model (issue #11 items 4, 7 and 9's
@@ -51,28 +48,9 @@ const customerEmail = "alice.customer@example.com"
 // (write checks, start a run now) and nothing else.
 func drillAuthor(t *testing.T, ns string) client.Client {
 	t.Helper()
-	ctx := context.Background()
-	user := "drill-author-" + ns
-	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "drill-author", Namespace: ns}, Rules: []rbacv1.PolicyRule{{
+	return actAs(t, "drill-author-"+ns, ns, rbacv1.PolicyRule{
 		APIGroups: []string{opsv1alpha1.GroupVersion.Group}, Resources: []string{"drdrills"}, Verbs: []string{"get", "list", "watch", "update", "patch"},
-	}}}
-	binding := &rbacv1.RoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: "drill-author", Namespace: ns},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name},
-		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
-	}
-	for _, obj := range []client.Object{role, binding} {
-		if err := k8sClient.Create(ctx, obj); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfg := rest.CopyConfig(env.Config)
-	cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: []string{"system:authenticated"}}
-	c, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	})
 }
 
 // scratchEnv maps a drill Job's variables to the scratch Secret keys they

@@ -24,8 +24,6 @@ package controller
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -53,13 +51,6 @@ import (
 	"github.com/supportstack/operator/internal/resources"
 	"github.com/supportstack/operator/internal/testenv"
 )
-
-// runNowName is the name the drill controller gives the run of a run-now
-// token: what anyone who can read the drill can work out in advance.
-func runNowName(drill *opsv1alpha1.DRDrill, token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return truncateName(drill.Name, 42) + "-now-" + hex.EncodeToString(sum[:4])
-}
 
 // eventsOfRun are the events recorded about a run.
 func eventsOfRun(t *testing.T, run *opsv1alpha1.DRDrillRun) []eventsv1.Event {
@@ -132,7 +123,7 @@ func TestSandboxNamespaceNeverAdopted(t *testing.T) {
 
 	// The sandbox name is worked out from public facts: the drill's
 	// namespace and name and the run-now token.
-	next := &opsv1alpha1.DRDrillRun{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: runNowName(drill, "audit-2026-12")}}
+	next := &opsv1alpha1.DRDrillRun{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: RunNowRunName(drill, "audit-2026-12")}}
 	sandbox := resources.SandboxNamespaceName(next)
 	trap := resources.SandboxNamespace(next)
 	trap.Annotations = nil // the run's UID is not known yet
