@@ -30,7 +30,6 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -39,7 +38,6 @@ import (
 	"github.com/supportstack/operator/internal/queues"
 	"github.com/supportstack/operator/internal/resources"
 	"github.com/supportstack/operator/internal/staffing"
-	"github.com/supportstack/operator/internal/testenv"
 )
 
 func TestSupportTeamStatusAndChildren(t *testing.T) {
@@ -319,12 +317,7 @@ func TestLeadEditsOnlyOwnTeam(t *testing.T) {
 	readyTeam(t, client.ObjectKeyFromObject(mine), metav1.ConditionTrue)
 	readyTeam(t, client.ObjectKeyFromObject(other), metav1.ConditionTrue)
 
-	cfg := rest.CopyConfig(env.Config)
-	cfg.Impersonate = rest.ImpersonationConfig{UserName: "alice@example.com"}
-	alice, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	alice := actAs(t, "alice@example.com", "")
 
 	var own opsv1alpha1.SupportTeam
 	eventually(t, 10*time.Second, func() error { return alice.Get(ctx, client.ObjectKeyFromObject(mine), &own) })
@@ -344,7 +337,7 @@ func TestLeadEditsOnlyOwnTeam(t *testing.T) {
 		t.Fatal(err)
 	}
 	theirs.Spec.Shrinkage = 10
-	err = alice.Update(ctx, &theirs)
+	err := alice.Update(ctx, &theirs)
 	if !apierrors.IsForbidden(err) {
 		t.Errorf("updating another team: got %v, want Forbidden", err)
 	}

@@ -46,7 +46,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -118,19 +117,6 @@ func (c *qbCatcher) assertUntouched(t *testing.T) {
 	}
 }
 
-// qbActAs is a client acting as user, with the groups every
-// authenticated user has and nothing more.
-func qbActAs(t *testing.T, user string) client.Client {
-	t.Helper()
-	cfg := rest.CopyConfig(env.Config)
-	cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: []string{"system:authenticated"}}
-	c, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 // qbBindClusterRole installs config/rbac's ClusterRole name (the aggregated
 // admin or editor role, bound directly: envtest runs no aggregation
 // controller) and binds it to user in namespace ns.
@@ -181,7 +167,7 @@ func qbLeadTeam(t *testing.T, ns string, wantReady metav1.ConditionStatus, mutat
 		t.Fatal(err)
 	}
 	team = readyTeam(t, client.ObjectKeyFromObject(team), wantReady)
-	alice := qbActAs(t, qbLead)
+	alice := actAs(t, qbLead, "")
 	eventually(t, 20*time.Second, func() error {
 		return alice.Get(context.Background(), client.ObjectKeyFromObject(team), &opsv1alpha1.SupportTeam{})
 	})
@@ -414,7 +400,7 @@ func TestPlatformEngineersConfigureQueueBackend(t *testing.T) {
 	qbWaitForPolicy(t, alice, team)
 	for i, user := range []string{qbPlatformEngineer, qbEditor} {
 		name := fmt.Sprintf("windows-tier1-routing-%d", i)
-		if err := update(t, qbActAs(t, user), team.DeepCopy(), func(st *opsv1alpha1.SupportTeam) {
+		if err := update(t, actAs(t, user, ""), team.DeepCopy(), func(st *opsv1alpha1.SupportTeam) {
 			st.Spec.QueueBackend = &opsv1alpha1.QueueBackend{ConfigMap: &opsv1alpha1.ConfigMapBackend{Name: name}}
 		}); err != nil {
 			t.Errorf("%s cannot set queueBackend: %v", user, err)
@@ -443,7 +429,7 @@ func TestUnmarkedTokenSecretIsNeverRead(t *testing.T) {
 	qbSecret(t, ns, "restic", "password", qbResticPassword, nil)
 	qbSecret(t, ns, "rt-token", "token", qbRTToken, qbTokenMark)
 	qbBindClusterRole(t, ns, "supportstack-admin-role", qbPlatformEngineer)
-	pe := qbActAs(t, qbPlatformEngineer)
+	pe := actAs(t, qbPlatformEngineer, "")
 	rt := newQBCatcher(t)
 
 	team := sampleTeam(t, ns)
@@ -506,7 +492,7 @@ func TestPlainHTTPQueueBackendRefused(t *testing.T) {
 	ns := newNamespace(t)
 	qbSecret(t, ns, "rt-token", "token", qbRTToken, qbTokenMark)
 	qbBindClusterRole(t, ns, "supportstack-admin-role", qbPlatformEngineer)
-	pe := qbActAs(t, qbPlatformEngineer)
+	pe := actAs(t, qbPlatformEngineer, "")
 	const want = "must be an https URL such as https://rt.example.com: the RT token would travel in the clear over http, " +
 		"which is accepted only for a loopback host (localhost, 127.0.0.0/8, [::1]) in tests"
 	for _, url := range []string{"http://rt.example.com", "http://10.0.0.7:8080", "http://localhost.example.com"} {
@@ -535,7 +521,7 @@ func TestUnownedConfigMapNotAdopted(t *testing.T) {
 	ctx := context.Background()
 	ns := newNamespace(t)
 	qbBindClusterRole(t, ns, "supportstack-admin-role", qbPlatformEngineer)
-	pe := qbActAs(t, qbPlatformEngineer)
+	pe := actAs(t, qbPlatformEngineer, "")
 	const secretSetting = "db-password=do-not-overwrite"
 	theirs := map[string]*corev1.ConfigMap{
 		"helpdesk-settings": {ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "helpdesk-settings"}},
@@ -556,7 +542,7 @@ func TestUnownedConfigMapNotAdopted(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := client.ObjectKeyFromObject(team)
-	alice := qbActAs(t, qbLead)
+	alice := actAs(t, qbLead, "")
 	eventually(t, 20*time.Second, func() error { return alice.Get(ctx, key, &opsv1alpha1.SupportTeam{}) })
 
 	for _, name := range []string{"windows-tier1-queues", "helpdesk-settings", "forged-label"} {
