@@ -77,13 +77,10 @@ func (a *Runner) Verify(ctx context.Context, checks []agentapi.VerifyCheck) ([]a
 			cmp := *c.Tables
 			c.Tables = &cmp
 			var m agentapi.Manifest
-			switch {
-			case c.Tables.From == nil:
+			if c.Tables.From == nil {
 				err = &DrillError{"the row-count comparison names no manifest in the repository (from)"}
-			default:
-				if m, err = a.manifest(ctx, *c.Tables.From); err == nil && m.Database == nil {
-					err = &DrillError{fmt.Sprintf("snapshot %s has no database manifest", c.Tables.From.Snapshot)}
-				}
+			} else if m, err = a.manifest(ctx, *c.Tables.From); err == nil && m.Database == nil {
+				err = &DrillError{fmt.Sprintf("snapshot %s has no database manifest", c.Tables.From.Snapshot)}
 			}
 			if err == nil {
 				c.Tables.Manifest = *m.Database
@@ -93,13 +90,10 @@ func (a *Runner) Verify(ctx context.Context, checks []agentapi.VerifyCheck) ([]a
 			cmp := *c.Files
 			c.Files = &cmp
 			var m agentapi.Manifest
-			switch {
-			case c.Files.From == nil:
+			if c.Files.From == nil {
 				err = &DrillError{"the files comparison names no manifest in the repository (from)"}
-			default:
-				if m, err = a.manifest(ctx, *c.Files.From); err == nil && m.Volume == nil {
-					err = &DrillError{fmt.Sprintf("snapshot %s has no volume manifest", c.Files.From.Snapshot)}
-				}
+			} else if m, err = a.manifest(ctx, *c.Files.From); err == nil && m.Volume == nil {
+				err = &DrillError{fmt.Sprintf("snapshot %s has no volume manifest", c.Files.From.Snapshot)}
 			}
 			if err == nil {
 				c.Files.Manifest = *m.Volume

@@ -96,20 +96,7 @@ func (r *DRDrillReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 	if err := r.forgetDeletedRuns(ctx, drill, before, runs.Items); err != nil {
 		return ctrl.Result{}, err
 	}
-	var active *opsv1alpha1.DRDrillRun
-	var finished []*opsv1alpha1.DRDrillRun
-	for i := range runs.Items {
-		run := &runs.Items[i]
-		switch {
-		case !metav1.IsControlledBy(run, drill) || !createdBy(drill, run):
-			// Not a run this drill's controller created: never active,
-			// summarised or pruned (its own reconciler ends it in Error).
-		case run.Status.Phase.IsFinal():
-			finished = append(finished, run)
-		case run.DeletionTimestamp.IsZero():
-			active = run
-		}
-	}
+	active, finished := drillRuns(drill, runs.Items)
 	r.summarise(drill, before, finished)
 	if h := drill.Status.EvidenceHead; h != nil {
 		drillEvidenceSequence.WithLabelValues(drill.Namespace, drill.Name).Set(float64(h.Sequence))
@@ -156,6 +143,23 @@ func (r *DRDrillReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 	}
 	drill.Status.ActiveRun = nameOf(active)
 	return ctrl.Result{RequeueAfter: requeue}, nil
+}
+
+// drillRuns sorts the runs this drill's controller created into the active
+// one and the finished ones. Any other run is never active, summarised or
+// pruned (its own reconciler ends it in Error).
+func drillRuns(drill *opsv1alpha1.DRDrill, runs []opsv1alpha1.DRDrillRun) (active *opsv1alpha1.DRDrillRun, finished []*opsv1alpha1.DRDrillRun) {
+	for i := range runs {
+		run := &runs[i]
+		switch {
+		case !metav1.IsControlledBy(run, drill) || !createdBy(drill, run):
+		case run.Status.Phase.IsFinal():
+			finished = append(finished, run)
+		case run.DeletionTimestamp.IsZero():
+			active = run
+		}
+	}
+	return active, finished
 }
 
 // schedule starts the run due on the drill's schedule, unless one is

@@ -257,11 +257,11 @@ func TestDrillRunsOnlyTheOperatorStarts(t *testing.T) {
 		}
 	}
 	// The forger's key was never read: no event or status shows it was used.
-	var events eventsv1.EventList
-	if err := k8sClient.List(ctx, &events, client.InNamespace(ns)); err != nil {
+	var evs eventsv1.EventList
+	if err := k8sClient.List(ctx, &evs, client.InNamespace(ns)); err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range events.Items {
+	for _, e := range evs.Items {
 		if strings.Contains(e.Note, "forger-key") || strings.Contains(e.Note, "SELECT 1") ||
 			(strings.HasPrefix(e.Regarding.Name, "forged-") && e.Reason != opsv1alpha1.ReasonNotCreatedByOperator) {
 			t.Errorf("event %s %s: %s", e.Reason, e.Regarding.Name, e.Note)
@@ -293,7 +293,7 @@ func TestDrillEvidenceFailureStillTearsDown(t *testing.T) {
 	w := newWalkTimes(run)
 	actAsQuotaController(t, sandbox)
 	readyScratch(t, sandbox)
-	finishDrillJob(t, sandbox, "restore", restoreResult(w, "aaaaaaaa"))
+	finishDrillJob(t, sandbox, "restore", restoreResult(w))
 	waitRun(t, ns, name, inPhase(opsv1alpha1.DrillRunVerifying))
 	finishDrillJob(t, sandbox, "verify", verifyResult(w, true))
 	want := "recording the evidence failed, retrying: ConfigMap " + cmName + " already exists and is not the record this run writes"

@@ -306,26 +306,7 @@ func (r *DRDrillRunReconciler) reconcileFinal(ctx context.Context, run *opsv1alp
 	if refused(run) {
 		return ctrl.Result{}, r.teardown(ctx, run, "the run was not started by the operator")
 	}
-	var retryEvidence time.Duration
-	if run.Status.Evidence == nil {
-		if err := r.recordEvidence(ctx, run); err != nil {
-			retryEvidence = evidenceRetry
-			reason, msg := opsv1alpha1.ReasonEvidenceFailed, "recording the evidence failed, retrying: "+err.Error()
-			switch {
-			case errors.Is(err, errNotCreatedByOperator):
-				// Its status was written by someone other than the operator.
-				retryEvidence, reason, msg = 0, opsv1alpha1.ReasonNotCreatedByOperator, "no evidence: "+notCreatedMessage(run)
-			case isUserError(err):
-				retryEvidence, reason, msg = secretRecheck, opsv1alpha1.ReasonEvidenceNotSigned, "evidence waits for its signing key: "+err.Error()
-			default:
-				logf.FromContext(ctx).Error(err, "recording drill evidence", "run", klog.KObj(run))
-			}
-			if c := meta.FindStatusCondition(run.Status.Conditions, opsv1alpha1.ConditionEvidenceRecorded); c == nil || c.Message != msg {
-				r.Recorder.Eventf(run, nil, corev1.EventTypeWarning, reason, "RecordEvidence", "%s", msg)
-			}
-			setCondition(run, opsv1alpha1.ConditionEvidenceRecorded, metav1.ConditionFalse, reason, msg)
-		}
-	}
+	retryEvidence := r.finalEvidence(ctx, run)
 	withRetry := func(res ctrl.Result, err error) (ctrl.Result, error) {
 		if retryEvidence > 0 && (res.RequeueAfter == 0 || retryEvidence < res.RequeueAfter) {
 			res.RequeueAfter = retryEvidence
@@ -360,6 +341,35 @@ func (r *DRDrillRunReconciler) reconcileFinal(ctx context.Context, run *opsv1alp
 		}
 	}
 	return withRetry(ctrl.Result{}, r.teardown(ctx, run, "the run ended"))
+}
+
+// finalEvidence records a final run's evidence once; on failure it says why
+// in a condition (and an event when the message changes) and returns when
+// to try again (0: never).
+func (r *DRDrillRunReconciler) finalEvidence(ctx context.Context, run *opsv1alpha1.DRDrillRun) time.Duration {
+	if run.Status.Evidence != nil {
+		return 0
+	}
+	err := r.recordEvidence(ctx, run)
+	if err == nil {
+		return 0
+	}
+	retry := evidenceRetry
+	reason, msg := opsv1alpha1.ReasonEvidenceFailed, "recording the evidence failed, retrying: "+err.Error()
+	switch {
+	case errors.Is(err, errNotCreatedByOperator):
+		// Its status was written by someone other than the operator.
+		retry, reason, msg = 0, opsv1alpha1.ReasonNotCreatedByOperator, "no evidence: "+notCreatedMessage(run)
+	case isUserError(err):
+		retry, reason, msg = secretRecheck, opsv1alpha1.ReasonEvidenceNotSigned, "evidence waits for its signing key: "+err.Error()
+	default:
+		logf.FromContext(ctx).Error(err, "recording drill evidence", "run", klog.KObj(run))
+	}
+	if c := meta.FindStatusCondition(run.Status.Conditions, opsv1alpha1.ConditionEvidenceRecorded); c == nil || c.Message != msg {
+		r.Recorder.Eventf(run, nil, corev1.EventTypeWarning, reason, "RecordEvidence", "%s", msg)
+	}
+	setCondition(run, opsv1alpha1.ConditionEvidenceRecorded, metav1.ConditionFalse, reason, msg)
+	return retry
 }
 
 // SetupWithManager watches runs and, through their labels, the sandbox

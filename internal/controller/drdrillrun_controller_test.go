@@ -171,7 +171,7 @@ func TestDrillRunWalksEveryPhase(t *testing.T) {
 	}
 
 	w := newWalkTimes(run)
-	finishDrillJob(t, sandbox, "restore", restoreResult(w, "aaaaaaaa"))
+	finishDrillJob(t, sandbox, "restore", restoreResult(w))
 	run = waitRun(t, ns, name, inPhase(opsv1alpha1.DrillRunVerifying))
 	if run.Status.Snapshot == nil || run.Status.Snapshot.ID != "aaaaaaaa,bbbbbbbb" || !strings.HasPrefix(run.Status.Snapshot.ManifestSHA256, strings.Repeat("d", 64)+",") || !run.Status.Snapshot.Time.Time.Equal(w.snapshot) || run.Status.MeasuredRPO.Duration != 3*time.Hour {
 		t.Errorf("snapshot %+v, RPO %v", run.Status.Snapshot, run.Status.MeasuredRPO)

@@ -149,7 +149,7 @@ func TestDrillChecksNeverSeeSuperuserOrRows(t *testing.T) {
 		t.Errorf("the restore creates no checker role: %+v %v", rcfg, err)
 	}
 
-	finishDrillJob(t, sandbox, "restore", restoreResult(w, "aaaaaaaa"))
+	finishDrillJob(t, sandbox, "restore", restoreResult(w))
 	waitRun(t, ns, name, inPhase(opsv1alpha1.DrillRunVerifying))
 	var verify batchv1.Job
 	eventually(t, 10*time.Second, func() error { return k8sClient.Get(ctx, client.ObjectKey{Namespace: sandbox, Name: "verify"}, &verify) })
@@ -231,7 +231,7 @@ func TestDrillRestoreReportTooLarge(t *testing.T) {
 		absent  string
 	}{
 		{"snapshots left out", func(w walkTimes) string {
-			res := restoreResult(w, "aaaaaaaa")
+			res := restoreResult(w)
 			for i := 0; i < 300; i++ {
 				res.Restored = append(res.Restored, agentapi.Restored{Source: "tickets", Database: fmt.Sprintf("tenant_%03d", i), ID: fmt.Sprintf("%08x", i), Time: w.snapshot, ManifestSHA256: strings.Repeat("c", 64)})
 			}

@@ -187,7 +187,7 @@ func TestSandboxNamespaceNeverAdoptedEvenWithRunUID(t *testing.T) {
 	drill := drillFixture(t, func(d *opsv1alpha1.DRDrill) { d.Spec.Sandbox.Keep = opsv1alpha1.SandboxKeepNever })
 	ns := drill.Namespace
 	// Two other drills hold both slots of the namespace.
-	var busy []string
+	busy := make([]string, 0, 2)
 	for _, n := range []string{"first", "second"} {
 		d := siblingDrill(drill, n)
 		if err := k8sClient.Create(ctx, d); err != nil {
@@ -406,7 +406,7 @@ func TestDrillRunsQueuePerNamespace(t *testing.T) {
 	if err := author.List(ctx, &opsv1alpha1.DRDrillRunList{}, client.InNamespace(ns)); !apierrors.IsForbidden(err) {
 		t.Fatalf("the drill author lists runs: %v", err)
 	}
-	var drills []*opsv1alpha1.DRDrill
+	drills := make([]*opsv1alpha1.DRDrill, 0, 3)
 	for _, n := range []string{"a", "b", "c"} {
 		d := siblingDrill(template, n)
 		if err := author.Create(ctx, d); err != nil {
@@ -587,7 +587,12 @@ func TestManagerCachesNoSecretsNorEvidence(t *testing.T) {
 	mctx, cancel := context.WithCancel(ctx)
 	done := make(chan error)
 	go func() { done <- mgr.Start(mctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("manager: %v", err)
+		}
+	})
 	if !mgr.GetCache().WaitForCacheSync(mctx) {
 		t.Fatal("cache did not sync")
 	}
@@ -756,7 +761,7 @@ func TestKeptSandboxCountsTowardQueue(t *testing.T) {
 		}
 		return nil
 	})
-	var runs []string
+	runs := make([]string, 0, 2)
 	for _, n := range []string{"b", "c"} {
 		d := siblingDrill(template, n)
 		if err := author.Create(ctx, d); err != nil {
@@ -817,7 +822,7 @@ func TestKeptSandboxDeletedByHandFreesItsSlot(t *testing.T) {
 		}
 		return nil
 	})
-	var runs []string
+	runs := make([]string, 0, 2)
 	for _, n := range []string{"b", "c"} {
 		d := siblingDrill(template, n)
 		if err := k8sClient.Create(ctx, d); err != nil {

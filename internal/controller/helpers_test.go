@@ -357,7 +357,8 @@ func readyScratch(t *testing.T, sandbox string) {
 	})
 }
 
-func restoreResult(w walkTimes, snapshot string) agentapi.DrillResult {
+func restoreResult(w walkTimes) agentapi.DrillResult {
+	const snapshot = "aaaaaaaa"
 	return agentapi.DrillResult{Operation: "restore", Start: w.restoreStart, End: w.restoreEnd, Restored: []agentapi.Restored{
 		{Source: "tickets", Database: "helpdesk", ID: snapshot, Time: w.snapshot, ManifestSHA256: strings.Repeat("d", 64)},
 		{Source: "attachments", ID: "bbbbbbbb", Time: w.snapshot.Add(time.Minute), ManifestSHA256: strings.Repeat("e", 64)},
@@ -394,7 +395,7 @@ func walk(t *testing.T, drill *opsv1alpha1.DRDrill, runName string, pass, restar
 	readyScratch(t, sandbox)
 	waitRun(t, ns, runName, inPhase(opsv1alpha1.DrillRunRestoring))
 	maybeRestart()
-	finishDrillJob(t, sandbox, "restore", restoreResult(w, "aaaaaaaa"))
+	finishDrillJob(t, sandbox, "restore", restoreResult(w))
 	waitRun(t, ns, runName, inPhase(opsv1alpha1.DrillRunVerifying))
 	maybeRestart()
 	finishDrillJob(t, sandbox, "verify", verifyResult(w, pass))

@@ -155,9 +155,9 @@ func qbBindClusterRole(t *testing.T, ns, name, user string) {
 }
 
 // qbLeadTeam creates the sample team (alice is its Lead) as a cluster admin
-// with mutate applied, waits for it to settle with wantReady, and returns a
+// with mutate applied, waits for it to settle Ready, and returns a
 // client acting as alice once the operator's RoleBinding lets her read it.
-func qbLeadTeam(t *testing.T, ns string, wantReady metav1.ConditionStatus, mutate func(*opsv1alpha1.SupportTeam)) (*opsv1alpha1.SupportTeam, client.Client) {
+func qbLeadTeam(t *testing.T, ns string, mutate func(*opsv1alpha1.SupportTeam)) (*opsv1alpha1.SupportTeam, client.Client) {
 	t.Helper()
 	team := sampleTeam(t, ns)
 	if mutate != nil {
@@ -166,7 +166,7 @@ func qbLeadTeam(t *testing.T, ns string, wantReady metav1.ConditionStatus, mutat
 	if err := k8sClient.Create(context.Background(), team); err != nil {
 		t.Fatal(err)
 	}
-	team = readyTeam(t, client.ObjectKeyFromObject(team), wantReady)
+	team = readyTeam(t, client.ObjectKeyFromObject(team), metav1.ConditionTrue)
 	alice := actAs(t, qbLead, "")
 	eventually(t, 20*time.Second, func() error {
 		return alice.Get(context.Background(), client.ObjectKeyFromObject(team), &opsv1alpha1.SupportTeam{})
@@ -208,30 +208,26 @@ var qbTokenMark = map[string]string{opsv1alpha1.LabelSecretUse: opsv1alpha1.Secr
 func qbAssertNowhere(t *testing.T, team client.ObjectKey, values ...string) {
 	t.Helper()
 	ctx := context.Background()
-	var texts []string
 	var got opsv1alpha1.SupportTeam
 	if err := k8sClient.Get(ctx, team, &got); err != nil {
 		t.Fatal(err)
 	}
-	status, _ := json.Marshal(got.Status)
-	texts = append(texts, "status "+string(status))
 	var newEvents eventsv1.EventList
-	if err := k8sClient.List(ctx, &newEvents, client.InNamespace(team.Namespace)); err != nil {
-		t.Fatal(err)
+	var oldEvents corev1.EventList
+	var cms corev1.ConfigMapList
+	for _, list := range []client.ObjectList{&newEvents, &oldEvents, &cms} {
+		if err := k8sClient.List(ctx, list, client.InNamespace(team.Namespace)); err != nil {
+			t.Fatal(err)
+		}
 	}
+	status, _ := json.Marshal(got.Status)
+	texts := make([]string, 0, 1+len(newEvents.Items)+len(oldEvents.Items)+len(cms.Items))
+	texts = append(texts, "status "+string(status))
 	for _, e := range newEvents.Items {
 		texts = append(texts, "event "+e.Reason+": "+e.Note)
 	}
-	var oldEvents corev1.EventList
-	if err := k8sClient.List(ctx, &oldEvents, client.InNamespace(team.Namespace)); err != nil {
-		t.Fatal(err)
-	}
 	for _, e := range oldEvents.Items {
 		texts = append(texts, "event "+e.Reason+": "+e.Message)
-	}
-	var cms corev1.ConfigMapList
-	if err := k8sClient.List(ctx, &cms, client.InNamespace(team.Namespace)); err != nil {
-		t.Fatal(err)
 	}
 	for _, cm := range cms.Items {
 		data, _ := json.Marshal(cm.Data)
@@ -296,7 +292,7 @@ func TestLeadCannotChangeQueueBackend(t *testing.T) {
 	ns := newNamespace(t)
 	qbSecret(t, ns, "restic", "password", qbResticPassword, nil)
 	thief := newQBCatcher(t)
-	team, alice := qbLeadTeam(t, ns, metav1.ConditionTrue, nil)
+	team, alice := qbLeadTeam(t, ns, nil)
 	qbWaitForPolicy(t, alice, team)
 	want := qbLead + qbRefusal
 
@@ -356,7 +352,7 @@ func TestLeadCannotChangeQueueBackend(t *testing.T) {
 func TestLeadStillEditsRoster(t *testing.T) {
 	ctx := context.Background()
 	ns := newNamespace(t)
-	team, alice := qbLeadTeam(t, ns, metav1.ConditionTrue, func(st *opsv1alpha1.SupportTeam) {
+	team, alice := qbLeadTeam(t, ns, func(st *opsv1alpha1.SupportTeam) {
 		st.Spec.QueueBackend = &opsv1alpha1.QueueBackend{ConfigMap: &opsv1alpha1.ConfigMapBackend{Name: "windows-tier1-routing"}}
 	})
 	qbWaitForPolicy(t, alice, team)
@@ -396,7 +392,7 @@ func TestPlatformEngineersConfigureQueueBackend(t *testing.T) {
 	ns := newNamespace(t)
 	qbBindClusterRole(t, ns, "supportstack-admin-role", qbPlatformEngineer)
 	qbBindClusterRole(t, ns, "supportstack-editor-role", qbEditor)
-	team, alice := qbLeadTeam(t, ns, metav1.ConditionTrue, nil)
+	team, alice := qbLeadTeam(t, ns, nil)
 	qbWaitForPolicy(t, alice, team)
 	for i, user := range []string{qbPlatformEngineer, qbEditor} {
 		name := fmt.Sprintf("windows-tier1-routing-%d", i)
@@ -642,7 +638,7 @@ func TestLeadCannotTakeOverRTQueue(t *testing.T) {
 
 	ns := newNamespace(t)
 	qbSecret(t, ns, "rt-token", "token", rt.Token, qbTokenMark)
-	team, alice := qbLeadTeam(t, ns, metav1.ConditionTrue, func(st *opsv1alpha1.SupportTeam) {
+	team, alice := qbLeadTeam(t, ns, func(st *opsv1alpha1.SupportTeam) {
 		st.Spec.QueueBackend = &opsv1alpha1.QueueBackend{RequestTracker: &opsv1alpha1.RequestTrackerBackend{
 			URL: rt.URL, TokenSecretRef: opsv1alpha1.SecretKeyRef{Name: "rt-token", Key: "token"}}}
 	})

@@ -81,7 +81,7 @@ func TestQueueOfAnotherTeamNeverTaken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var reported []string
+	reported := make([]string, 0, len(res.NotOwned))
 	for _, q := range res.NotOwned {
 		reported = append(reported, q.Name)
 		if q.OtherTeam != (q.Name == "payroll") {
