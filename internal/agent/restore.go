@@ -356,13 +356,26 @@ const restoredDefiners = `SELECT p.oid::regprocedure::text AS signature, p.proki
 // the superuser own everything it restores, so a SECURITY DEFINER function
 // from the backup would run a check's call as the superuser: reading the
 // server's files, running programs. It reads the catalogue back and fails
-// if one is left.
+// if one is left. The restored event triggers are disabled first.
 func (a *Runner) invokerOnly(ctx context.Context, uri string) (int, error) {
 	conn, err := a.connect(ctx, uri)
 	if err != nil {
 		return 0, describePg(err)
 	}
 	defer func() { _ = conn.Close(ctx) }()
+	// Event triggers from the backup are the superuser's too and would fire
+	// on the ALTERs below (ddl_command_*), running the backup's code as the
+	// superuser: disable them first. ALTER EVENT TRIGGER fires none.
+	if _, err := conn.Exec(ctx, `DO $supportstack$
+DECLARE e record;
+BEGIN
+	FOR e IN SELECT evtname FROM pg_event_trigger LOOP
+		EXECUTE format('ALTER EVENT TRIGGER %I DISABLE', e.evtname);
+	END LOOP;
+END
+$supportstack$`); err != nil {
+		return 0, errors.New(reduceSQLError(err))
+	}
 	var changed int
 	if err := conn.QueryRow(ctx, "SELECT count(*) FROM ("+restoredDefiners+") d").Scan(&changed); err != nil {
 		return 0, errors.New(reduceSQLError(err))

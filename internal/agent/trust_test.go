@@ -339,6 +339,7 @@ func TestRestoredSecurityDefinerRunsAsInvoker(t *testing.T) {
 		t.Fatal(err)
 	}
 	touched := filepath.Join(dir, "touched")
+	triggered := filepath.Join(dir, "event-trigger-fired")
 	f.pg.Exec(t, "postgres", "CREATE DATABASE crm")
 	f.pg.Exec(t, "crm",
 		"CREATE SCHEMA ops",
@@ -347,7 +348,15 @@ func TestRestoredSecurityDefinerRunsAsInvoker(t *testing.T) {
 		"CREATE FUNCTION passwd_length() RETURNS int SECURITY DEFINER LANGUAGE sql AS $$SELECT length(pg_read_file('/etc/passwd'))$$",
 		`CREATE FUNCTION ops."Touch"(path text) RETURNS int SECURITY DEFINER LANGUAGE plpgsql AS $$
 BEGIN EXECUTE format('COPY (SELECT 1) TO PROGRAM %L', 'touch ' || path); RETURN 1; END $$`,
-		"CREATE PROCEDURE ops.noop() SECURITY DEFINER LANGUAGE sql AS $$SELECT 1$$")
+		"CREATE PROCEDURE ops.noop() SECURITY DEFINER LANGUAGE sql AS $$SELECT 1$$",
+		// An event trigger from the backup, also the superuser's after the
+		// restore: it would fire on the restore's own ALTER FUNCTIONs.
+		`CREATE FUNCTION ops.on_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$
+BEGIN EXECUTE format('COPY (SELECT 1) TO PROGRAM %L', 'touch `+triggered+`'); END $$`,
+		"CREATE EVENT TRIGGER on_ddl ON ddl_command_end EXECUTE FUNCTION ops.on_ddl()")
+	if _, err := os.Stat(triggered); err == nil {
+		t.Fatal("the event trigger fired in the source")
+	}
 	const definers = `SELECT count(*)::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 		WHERE p.prosecdef AND n.nspname NOT IN ('pg_catalog', 'information_schema')`
 	if got := f.pg.QueryString(t, "crm", definers); got != "3" {
@@ -372,6 +381,12 @@ BEGIN EXECUTE format('COPY (SELECT 1) TO PROGRAM %L', 'touch ' || path); RETURN 
 	}
 	if got := sandbox.QueryString(t, "crm", definers); got != "0" {
 		t.Errorf("%s SECURITY DEFINER functions left in the restored copy", got)
+	}
+	if _, err := os.Stat(triggered); err == nil {
+		t.Error("the backup's event trigger ran as the superuser during the restore")
+	}
+	if got := sandbox.QueryString(t, "crm", "SELECT string_agg(evtenabled::text, ',') FROM pg_event_trigger"); got != "D" {
+		t.Errorf("the restored event trigger is %q, want disabled (D)", got)
 	}
 	if got := sandbox.QueryString(t, "crm", "SELECT string_agg(DISTINCT r.rolsuper::text, ',') FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner WHERE p.proname IN ('passwd_length', 'Touch', 'noop')"); got != "true" {
 		t.Fatalf("the restored functions' owners are superusers: %s, want true (the premise of the attack)", got)
