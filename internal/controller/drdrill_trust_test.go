@@ -401,14 +401,18 @@ func TestDrillRunCreatedBeforeACrash(t *testing.T) {
 		// would create now.
 		made func(drill *opsv1alpha1.DRDrill, run *opsv1alpha1.DRDrillRun)
 		why  string // "" = acknowledged and carried out
+		// restart: the run was made by the manager before this one, longer
+		// ago than the grace a run has to be acknowledged.
+		restart bool
 	}{
-		{"the drill's own run, not acknowledged", func(*opsv1alpha1.DRDrill, *opsv1alpha1.DRDrillRun) {}, ""},
+		{"the drill's own run, not acknowledged", func(*opsv1alpha1.DRDrill, *opsv1alpha1.DRDrillRun) {}, "", false},
+		{"the drill's own run, made before a restart longer ago than the grace", func(*opsv1alpha1.DRDrill, *opsv1alpha1.DRDrillRun) {}, "", true},
 		{"SELECT 1 checks and the forger's key under the run's name", func(drill *opsv1alpha1.DRDrill, run *opsv1alpha1.DRDrillRun) {
 			run.Spec.DrillProcedure = forgedRun(drill, run.Name).Spec.DrillProcedure
-		}, "its procedure (sha256 "},
+		}, "its procedure (sha256 ", false},
 		{"the drill's procedure, another run-now token", func(_ *opsv1alpha1.DRDrill, run *opsv1alpha1.DRDrillRun) {
 			run.Spec.Trigger.RunNowToken = "another-token"
-		}, "its trigger is not the one the drill is creating it for"},
+		}, "its trigger is not the one the drill is creating it for", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			drill := drillFixture(t, func(d *opsv1alpha1.DRDrill) { d.Spec.Sandbox.Keep = opsv1alpha1.SandboxKeepNever })
@@ -425,8 +429,19 @@ func TestDrillRunCreatedBeforeACrash(t *testing.T) {
 				t.Fatal(err)
 			}
 			tc.made(drill, run)
+			if tc.restart {
+				if err := stopManager(); err != nil {
+					t.Fatal(err)
+				}
+			}
 			if err := k8sClient.Create(ctx, run); err != nil {
 				t.Fatal(err)
+			}
+			if tc.restart {
+				time.Sleep(ackGrace + time.Second)
+				if err := startManager(); err != nil {
+					t.Fatal(err)
+				}
 			}
 			runNow(t, drill, token)
 			if tc.why == "" {

@@ -79,6 +79,11 @@ type DRDrillRunReconciler struct {
 	// MaxConcurrentRunsPerNamespace bounds the active runs of a namespace
 	// (drdrillrun_queue.go); DefaultMaxConcurrentDrillRuns when zero.
 	MaxConcurrentRunsPerNamespace int
+	// started is when this manager set the reconciler up: the grace a run
+	// gets to be acknowledged counts from it too, so a run the previous
+	// manager created just before it stopped is not refused before this
+	// one's drill reconciler has had its chance to acknowledge it.
+	started time.Time
 }
 
 // +kubebuilder:rbac:groups=ops.supportstack.io,resources=drdrillruns,verbs=get;list;watch;update;patch
@@ -245,7 +250,11 @@ func (r *DRDrillRunReconciler) admit(ctx context.Context, run *opsv1alpha1.DRDri
 	// The drill acknowledges its run right after creating it: wait a little
 	// for that write. The API server stamped the creation time, so it is
 	// measured in real time, not with the injected clock.
-	if left := ackGrace - time.Since(run.CreationTimestamp.Time); left > 0 {
+	since := run.CreationTimestamp.Time
+	if r.started.After(since) {
+		since = r.started
+	}
+	if left := ackGrace - time.Since(since); left > 0 {
 		return min(left, 2*time.Second), false, nil
 	}
 	r.refuse(run, now)
@@ -375,6 +384,7 @@ func (r *DRDrillRunReconciler) finalEvidence(ctx context.Context, run *opsv1alph
 // SetupWithManager watches runs and, through their labels, the sandbox
 // namespaces, pods and Jobs they create.
 func (r *DRDrillRunReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	r.started = time.Now()
 	toRun := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 		l := o.GetLabels()
 		if l[resources.LabelDrillRun] == "" || l[resources.LabelDrillRunNamespace] == "" {
