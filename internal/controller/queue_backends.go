@@ -168,7 +168,7 @@ func (b *requestTrackerBackend) sync(ctx context.Context, team *opsv1alpha1.Supp
 		for _, q := range res.NotOwned {
 			msgs = append(msgs, "spec.queues "+q.Name+": "+q.Message(desired.Owner))
 		}
-		return backendSynced{}, &backendSpecError{opsv1alpha1.ReasonQueueNotOwned, strings.Join(msgs, "; ") +
+		return backendSynced{externalIDs: res.QueueIDs}, &backendSpecError{opsv1alpha1.ReasonQueueNotOwned, strings.Join(msgs, "; ") +
 			fmt.Sprintf(" (the team's other %d queues are synced)", len(res.QueueIDs))}
 	}
 	return backendSynced{

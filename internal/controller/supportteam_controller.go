@@ -153,7 +153,9 @@ func (r *SupportTeamReconciler) reconcileQueues(ctx context.Context, team *opsv1
 			reason = opsv1alpha1.ReasonInvalidSpec
 		}
 		r.refuse(team, reason, specErr.msg)
-		return nil, false, nil
+		// Queues that did sync keep their external ids (QueueNotOwned
+		// leaves the team's other queues synced).
+		return synced.externalIDs, false, nil
 	case err != nil:
 		// The error names what failed; it never holds a credential.
 		r.notSynced(team, opsv1alpha1.ReasonBackendUnavailable, err.Error())

@@ -665,6 +665,12 @@ func TestLeadCannotTakeOverRTQueue(t *testing.T) {
 		t.Errorf("QueuesSynced = %+v\nwant False, %s: %s", synced, opsv1alpha1.ReasonQueueNotOwned, want)
 	}
 	qbHasWarning(t, key, opsv1alpha1.ReasonQueueNotOwned)
+	// The team's own queues keep their Request Tracker ids meanwhile.
+	for _, q := range got.Status.Queues {
+		if own := q.Name == "windows-phone" || q.Name == "windows-escalations"; own != (q.ExternalID != "") {
+			t.Errorf("queue %s has external id %q during QueueNotOwned", q.Name, q.ExternalID)
+		}
+	}
 	if after := snapshot(); !reflect.DeepEqual(after, before) {
 		t.Errorf("queues the team does not own changed:\nbefore %v\nafter  %v", before, after)
 	}
