@@ -232,16 +232,7 @@ func TestRestoreErrorCarriesNoRowValue(t *testing.T) {
 		"INSERT INTO contacts VALUES (1, 'Alice@Example.com'), (2, 'alice@example.com')",
 		"CREATE UNIQUE INDEX contacts_email ON contacts (norm(email))",
 		"CREATE OR REPLACE FUNCTION norm(text) RETURNS text IMMUTABLE LANGUAGE sql AS 'SELECT lower($1)'")
-	cfg, err := agentapi.ParseConfig(`{"policy":"crm/nightly","postgres":[{"name":"crm","uriEnv":"TEST_PG_URI","databases":["crm"]}]}`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res := f.runner(f.env).Backup(ctx, cfg); !res.Succeeded {
-		t.Fatal(res.Error)
-	}
-	sandbox := pgtest.Start(t)
-	t.Setenv("SANDBOX_URI", sandbox.URI("postgres"))
-	t.Setenv("CHECKER_PASSWORD", checkerPassword)
+	cfg, _ := backUpCRMIntoSandbox(ctx, t, f)
 	restored, err := f.runner(f.env).Restore(ctx, agentapi.RestoreConfig{Policy: cfg.Policy, Snapshot: "latest",
 		Postgres: []agentapi.RestoreDatabase{{Source: "crm", Database: "crm", TargetURIEnv: "SANDBOX_URI"}},
 		Checker:  &agentapi.CheckerRole{Name: checkerRole, PasswordEnv: "CHECKER_PASSWORD"}})
@@ -362,16 +353,7 @@ BEGIN EXECUTE format('COPY (SELECT 1) TO PROGRAM %L', 'touch `+triggered+`'); EN
 	if got := f.pg.QueryString(t, "crm", definers); got != "3" {
 		t.Fatalf("the source has %s SECURITY DEFINER functions, want 3", got)
 	}
-	cfg, err := agentapi.ParseConfig(`{"policy":"crm/nightly","postgres":[{"name":"crm","uriEnv":"TEST_PG_URI","databases":["crm"]}]}`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res := f.runner(f.env).Backup(ctx, cfg); !res.Succeeded {
-		t.Fatal(res.Error)
-	}
-	sandbox := pgtest.Start(t)
-	t.Setenv("SANDBOX_URI", sandbox.URI("postgres"))
-	t.Setenv("CHECKER_PASSWORD", checkerPassword)
+	cfg, sandbox := backUpCRMIntoSandbox(ctx, t, f)
 	t.Setenv("CHECKER_URI", checkerURI(sandbox))
 	runner := f.runner(f.env)
 	if _, err := runner.Restore(ctx, agentapi.RestoreConfig{Policy: cfg.Policy, Snapshot: "latest",
@@ -422,4 +404,22 @@ BEGIN EXECUTE format('COPY (SELECT 1) TO PROGRAM %L', 'touch `+triggered+`'); EN
 	if _, err := os.Stat(touched); err != nil {
 		t.Errorf("the control: the program did not run: %v", err)
 	}
+}
+
+// backUpCRMIntoSandbox backs up the fixture's crm database with the agent
+// and starts an empty sandbox server for its restore: SANDBOX_URI names its
+// superuser, CHECKER_PASSWORD the checker role's password.
+func backUpCRMIntoSandbox(ctx context.Context, t *testing.T, f *fixture) (agentapi.Config, *pgtest.Server) {
+	t.Helper()
+	cfg, err := agentapi.ParseConfig(`{"policy":"crm/nightly","postgres":[{"name":"crm","uriEnv":"TEST_PG_URI","databases":["crm"]}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := f.runner(f.env).Backup(ctx, cfg); !res.Succeeded {
+		t.Fatal(res.Error)
+	}
+	sandbox := pgtest.Start(t)
+	t.Setenv("SANDBOX_URI", sandbox.URI("postgres"))
+	t.Setenv("CHECKER_PASSWORD", checkerPassword)
+	return cfg, sandbox
 }

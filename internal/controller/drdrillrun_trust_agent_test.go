@@ -27,7 +27,6 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
@@ -70,23 +69,6 @@ func scratchEnv(job *batchv1.Job) map[string]string {
 		}
 	}
 	return keys
-}
-
-// releaseQuota sets the sandbox quota's usage back to nothing, as the quota
-// controller does once the restore pod finished (finished pods do not
-// count): envtest has no quota controller, and admission only adds.
-func releaseQuota(t *testing.T, sandbox string) {
-	t.Helper()
-	eventually(t, 20*time.Second, func() error {
-		var q corev1.ResourceQuota
-		if err := k8sClient.Get(context.Background(), client.ObjectKey{Namespace: sandbox, Name: "sandbox"}, &q); err != nil {
-			return err
-		}
-		for k := range q.Status.Used {
-			q.Status.Used[k] = resource.MustParse("0")
-		}
-		return k8sClient.Status().Update(context.Background(), &q)
-	})
 }
 
 // TestDrillChecksNeverSeeSuperuserOrRows: a drill author adds a check that

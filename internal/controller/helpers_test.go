@@ -310,15 +310,33 @@ func waitRun(t *testing.T, ns, name string, check func(*opsv1alpha1.DRDrillRun) 
 // kube-controller-manager would: until then admission refuses every pod.
 func actAsQuotaController(t *testing.T, sandbox string) {
 	t.Helper()
+	setQuotaStatus(t, sandbox, false)
+}
+
+// releaseQuota sets the sandbox quota's usage back to nothing, as the quota
+// controller does once the restore pod finished (finished pods do not
+// count): envtest has no quota controller, and admission only adds.
+func releaseQuota(t *testing.T, sandbox string) {
+	t.Helper()
+	setQuotaStatus(t, sandbox, true)
+}
+
+// setQuotaStatus writes the sandbox quota's status as the quota controller
+// would: hard limits from the spec and nothing used. Unless reset, a status
+// already there is left alone.
+func setQuotaStatus(t *testing.T, sandbox string, reset bool) {
+	t.Helper()
 	eventually(t, 20*time.Second, func() error {
 		var q corev1.ResourceQuota
 		if err := k8sClient.Get(context.Background(), client.ObjectKey{Namespace: sandbox, Name: "sandbox"}, &q); err != nil {
 			return err
 		}
-		if q.Status.Hard != nil {
+		if q.Status.Hard != nil && !reset {
 			return nil
 		}
-		q.Status.Hard = q.Spec.Hard
+		if q.Status.Hard == nil {
+			q.Status.Hard = q.Spec.Hard
+		}
 		q.Status.Used = corev1.ResourceList{}
 		for k := range q.Spec.Hard {
 			q.Status.Used[k] = resource.MustParse("0")
