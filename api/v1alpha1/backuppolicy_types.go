@@ -66,6 +66,26 @@ type BackupPolicySpec struct {
 	// objectives are the recovery objectives the policy is measured against.
 	// +optional
 	Objectives *BackupObjectives `json:"objectives,omitempty"`
+
+	// verification says how recent a passed restore test (a DRDrillRun of
+	// a DRDrill naming this policy) must be for the policy's backups to
+	// count as proven restorable.
+	// +kubebuilder:default={}
+	// +optional
+	Verification Verification `json:"verification,omitempty"`
+}
+
+// Verification is how fresh a passed restore test must be.
+type Verification struct {
+	// maxAge is how long a passed drill run proves the backups restorable;
+	// default 192h (8 days, a weekly drill with a day of slack).
+	// RestoreVerified turns False once the newest passed run is older.
+	// +kubebuilder:default="192h"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ns|us|ms|s|m|h))+$')",message="must be a duration such as 20s, 30m, 4h or 1h30m (units h, m, s, ms; no days: write 192h for 8 days)"
+	// +optional
+	MaxAge *metav1.Duration `json:"maxAge,omitempty"`
 }
 
 // BackupSources lists what one policy backs up. Names are unique across both lists.
@@ -216,11 +236,22 @@ type BackupObjectives struct {
 	RPO metav1.Duration `json:"rpo"`
 }
 
-// BackupResult is one finished backup run.
+// BackupResult is one finished backup run: a recovery set.
 type BackupResult struct {
 	// jobName is the Job that ran the backup.
 	// +optional
 	JobName string `json:"jobName,omitempty"`
+	// recoverySet names the run's snapshots in the repository: each carries
+	// the tag run=<recoverySet>. A DRDrill's snapshot may name it.
+	// +kubebuilder:validation:MaxLength=63
+	// +optional
+	RecoverySet string `json:"recoverySet,omitempty"`
+	// snapshots are the run's data snapshots, one per database and volume
+	// that was backed up; the set is complete when result is Succeeded.
+	// +kubebuilder:validation:MaxItems=64
+	// +listType=atomic
+	// +optional
+	Snapshots []SourceSnapshot `json:"snapshots,omitempty"`
 	// snapshotID is restic's short id of the snapshot (first of several when
 	// the policy has several sources).
 	// +optional
@@ -244,13 +275,40 @@ type BackupResult struct {
 	Message string `json:"message,omitempty"`
 }
 
+// SourceSnapshot is one source's snapshot in a recovery set.
+type SourceSnapshot struct {
+	// source is the name of the postgres or volume source.
+	Source string `json:"source"`
+	// database is the database, for a postgres source.
+	// +optional
+	Database string `json:"database,omitempty"`
+	// id is restic's short id of the data snapshot.
+	ID string `json:"id"`
+}
+
+// VerifiedRestore is the newest drill run that proved a recovery set of
+// the policy restorable.
+type VerifiedRestore struct {
+	// time is when the run passed.
+	Time metav1.Time `json:"time"`
+	// drill is the DRDrill the run belongs to.
+	Drill string `json:"drill"`
+	// drillRun is the DRDrillRun that passed.
+	DrillRun string `json:"drillRun"`
+	// recoverySet is the set the run restored (empty for snapshots taken
+	// before backups were grouped into recovery sets).
+	// +optional
+	RecoverySet string `json:"recoverySet,omitempty"`
+}
+
 // BackupPolicyStatus is what the operator observed about a policy.
 type BackupPolicyStatus struct {
 	// observedGeneration is the spec generation the status describes.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// conditions: Ready, LastBackupSucceeded, RPOMet, PodsRunnable.
+	// conditions: Ready, LastBackupSucceeded, RPOMet, RestoreVerified,
+	// PodsRunnable.
 	// +listType=map
 	// +listMapKey=type
 	// +optional
@@ -278,6 +336,11 @@ type BackupPolicyStatus struct {
 	// nextScheduleTime is when the next backup is due.
 	// +optional
 	NextScheduleTime *metav1.Time `json:"nextScheduleTime,omitempty"`
+
+	// lastVerifiedRestore is the newest passed drill run of a DRDrill
+	// naming this policy.
+	// +optional
+	LastVerifiedRestore *VerifiedRestore `json:"lastVerifiedRestore,omitempty"`
 }
 
 // +kubebuilder:object:root=true
@@ -287,6 +350,8 @@ type BackupPolicyStatus struct {
 // +kubebuilder:printcolumn:name="Suspend",type=boolean,JSONPath=`.spec.suspend`
 // +kubebuilder:printcolumn:name="Last Success",type=date,JSONPath=`.status.lastSuccessfulTime`
 // +kubebuilder:printcolumn:name="RPO Met",type=string,JSONPath=`.status.conditions[?(@.type=="RPOMet")].status`
+// +kubebuilder:printcolumn:name="Verified",type=string,JSONPath=`.status.conditions[?(@.type=="RestoreVerified")].status`
+// +kubebuilder:printcolumn:name="Last Verified",type=date,JSONPath=`.status.lastVerifiedRestore.time`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 

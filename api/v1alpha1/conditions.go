@@ -129,6 +129,23 @@ const (
 	ConditionPodsRunnable = "PodsRunnable"
 	// ReasonPodsRunnable (PodsRunnable=True).
 	ReasonPodsRunnable = "PodsRunnable"
+
+	// ConditionRestoreVerified is True while a DRDrillRun of a DRDrill
+	// naming the policy passed within spec.verification.maxAge: the
+	// policy's backups are proven restorable.
+	ConditionRestoreVerified = "RestoreVerified"
+	// ReasonRestoreVerified (RestoreVerified=True): the message names the
+	// run, when it passed and the recovery set it restored.
+	ReasonRestoreVerified = "RestoreVerified"
+	// ReasonNoDrill (RestoreVerified=False): no DRDrill names the policy,
+	// so nothing ever tests its backups.
+	ReasonNoDrill = "NoDrill"
+	// ReasonNeverVerified (RestoreVerified=False): drills name the policy
+	// but none of their runs has passed yet.
+	ReasonNeverVerified = "NeverVerified"
+	// ReasonVerificationStale (RestoreVerified=False): the newest passed
+	// run is older than spec.verification.maxAge.
+	ReasonVerificationStale = "VerificationStale"
 )
 
 // DRDrillRun sandbox trust (issue #11, items 5, 6, 9): a run never uses a

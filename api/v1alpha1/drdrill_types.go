@@ -43,11 +43,14 @@ type DrillProcedure struct {
 	// +required
 	BackupPolicyName string `json:"backupPolicyName"`
 
-	// snapshot is the restic snapshot to restore: "latest" (default) or a
-	// snapshot id (8 to 64 hex digits).
+	// snapshot is the recovery set to restore: "latest" (default: the
+	// newest backup run in which every source of the policy succeeded), a
+	// recovery set's name (status.recentBackups[].recoverySet of the
+	// policy), or the id of any snapshot of a set (8 to 64 hex digits).
+	// Every source restores from the same set.
 	// +kubebuilder:default=latest
 	// +kubebuilder:validation:MaxLength=64
-	// +kubebuilder:validation:XValidation:rule="self == 'latest' || self.matches('^[0-9a-f]{8,64}$')",message="snapshot must be \"latest\" or a restic snapshot id of 8 to 64 lowercase hex digits"
+	// +kubebuilder:validation:XValidation:rule="self == 'latest' || self.matches('^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$')",message="snapshot must be \"latest\", a recovery set name (lowercase letters, digits, '-' and '.') or a restic snapshot id of 8 to 64 lowercase hex digits"
 	// +optional
 	Snapshot string `json:"snapshot,omitempty"`
 

@@ -100,6 +100,11 @@ type SnapshotRef struct {
 	// the snapshot (with several, their digests joined by commas).
 	// +optional
 	ManifestSHA256 string `json:"manifestSHA256,omitempty"`
+	// recoverySet is the backup run whose snapshots were restored (the
+	// snapshots' run=<recoverySet> tag); empty for snapshots taken before
+	// backups were grouped into recovery sets.
+	// +optional
+	RecoverySet string `json:"recoverySet,omitempty"`
 }
 
 // PhaseTimings are the measured durations of a run's phases.
