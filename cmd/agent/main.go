@@ -112,6 +112,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// A passed verification tags its recovery set; restic tag needs the
+// repository's exclusive lock, which a backup or prune may hold for a while.
+const (
+	markVerifiedAttempts = 6
+	markVerifiedWait     = 20 * time.Second
+)
+
 func drill(ctx context.Context, runner *agent.Runner, op, config, termination string, stdout, stderr io.Writer) int {
 	res := agentapi.DrillResult{Operation: op, Start: time.Now()}
 	var err error
@@ -119,15 +126,23 @@ func drill(ctx context.Context, runner *agent.Runner, op, config, termination st
 	case agentapi.OperationRestore:
 		var cfg agentapi.RestoreConfig
 		if cfg, err = agentapi.ParseRestoreConfig(config); err == nil {
-			res.Restored, err = runner.Restore(ctx, cfg)
+			res.Restored, res.RecoverySet, err = runner.Restore(ctx, cfg)
 		}
 	case agentapi.OperationVerify:
-		var checks agentapi.VerifyConfig
-		if checks, err = agentapi.ParseVerifyConfig(config); err == nil {
-			res.Checks, err = runner.Verify(ctx, checks)
-			res.AllPassed = err == nil && len(res.Checks) == len(checks)
+		var job agentapi.VerifyJob
+		if job, err = agentapi.ParseVerifyConfig(config); err == nil {
+			res.Checks, err = runner.Verify(ctx, job.Checks)
+			res.AllPassed = err == nil && len(res.Checks) == len(job.Checks)
 			for _, c := range res.Checks {
 				res.AllPassed = res.AllPassed && c.Passed
+			}
+			if res.AllPassed && job.MarkVerified != nil {
+				// A tag that cannot be written does not undo the checks:
+				// the run still passes, and says so.
+				var tagErr error
+				if res.MarkedVerified, tagErr = runner.MarkVerified(ctx, *job.MarkVerified, markVerifiedAttempts, markVerifiedWait); tagErr != nil {
+					res.MarkedVerified = tagErr.Error()
+				}
 			}
 		}
 	}

@@ -70,12 +70,15 @@ func (a *Runner) connect(ctx context.Context, uri string) (*pgx.Conn, error) {
 }
 
 // snapshotTags are the tags of a policy's snapshots of one source (and
-// database) and kind (data or manifest); backup writes them, restore finds
-// snapshots by them.
-func snapshotTags(policy, source, database, kind string) []string {
+// database) and kind (data or manifest), in one recovery set (none: any);
+// backup writes them, restore finds snapshots by them.
+func snapshotTags(policy, source, database, kind, set string) []string {
 	t := []string{"policy=" + policy, "source=" + source, "kind=" + kind}
 	if database != "" {
 		t = append(t, "database="+database)
+	}
+	if set != "" {
+		t = append(t, agentapi.RecoverySetTag+set)
 	}
 	return t
 }
@@ -108,17 +111,23 @@ func (a *Runner) finish(res agentapi.Result, errs []error) agentapi.Result {
 	return res
 }
 
-// Backup backs up every source of cfg. A source that fails leaves no
-// snapshot; the others are still backed up, and the result is failed.
+// Backup backs up every source of cfg into one recovery set, named by
+// RecoverySetEnv (the Job's name) or else after the start time. A source
+// that fails leaves no snapshot; the others are still backed up, and the
+// result is failed: the set is incomplete.
 func (a *Runner) Backup(ctx context.Context, cfg agentapi.Config) agentapi.Result {
 	res := agentapi.Result{Operation: "backup", Policy: cfg.Policy, Start: a.Now()}
+	res.RecoverySet = os.Getenv(agentapi.RecoverySetEnv)
+	if res.RecoverySet == "" {
+		res.RecoverySet = newRecoverySetName(res.Start)
+	}
 	if err := a.prepare(ctx, cfg, &res); err != nil {
 		return a.finish(res, []error{err})
 	}
 	var errs []error
 	for _, src := range cfg.Postgres {
 		for _, db := range src.Databases {
-			snap, err := a.backupDatabase(ctx, cfg, src, db)
+			snap, err := a.backupDatabase(ctx, cfg, res.RecoverySet, src, db)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("database %s: %w", db, err))
 				continue
@@ -127,7 +136,7 @@ func (a *Runner) Backup(ctx context.Context, cfg agentapi.Config) agentapi.Resul
 		}
 	}
 	for _, vol := range cfg.Volumes {
-		snap, err := a.backupVolume(ctx, cfg, vol)
+		snap, err := a.backupVolume(ctx, cfg, res.RecoverySet, vol)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("volume %s: %w", vol.Name, err))
 			continue
@@ -154,7 +163,7 @@ func describePg(err error) error {
 	return err
 }
 
-func (a *Runner) backupDatabase(ctx context.Context, cfg agentapi.Config, src agentapi.PostgresSource, db string) (agentapi.Snapshot, error) {
+func (a *Runner) backupDatabase(ctx context.Context, cfg agentapi.Config, set string, src agentapi.PostgresSource, db string) (agentapi.Snapshot, error) {
 	started := a.Now()
 	uri, err := agentapi.DatabaseURI(os.Getenv(src.URIEnv), db)
 	if err != nil {
@@ -179,7 +188,7 @@ func (a *Runner) backupDatabase(ctx context.Context, cfg agentapi.Config, src ag
 	if err != nil {
 		return agentapi.Snapshot{}, err
 	}
-	store := a.Restic.BackupCommand(ctx, snapshotTags(cfg.Policy, src.Name, db, "data"), "--stdin", "--stdin-filename", db+".dump")
+	store := a.Restic.BackupCommand(ctx, snapshotTags(cfg.Policy, src.Name, db, "data", set), "--stdin", "--stdin-filename", db+".dump")
 	storeIn, err := store.StdinPipe()
 	if err != nil {
 		return agentapi.Snapshot{}, err
@@ -214,29 +223,29 @@ func (a *Runner) backupDatabase(ctx context.Context, cfg agentapi.Config, src ag
 		return agentapi.Snapshot{}, err
 	}
 	m := agentapi.Manifest{Policy: cfg.Policy, Source: src.Name, Time: started, DataSnapshot: summary.SnapshotID, Database: &dbSnap.Manifest}
-	return a.storeManifest(ctx, cfg, src.Name, db, m, summary, started)
+	return a.storeManifest(ctx, cfg, set, src.Name, db, m, summary, started)
 }
 
-func (a *Runner) backupVolume(ctx context.Context, cfg agentapi.Config, vol agentapi.VolumeSource) (agentapi.Snapshot, error) {
+func (a *Runner) backupVolume(ctx context.Context, cfg agentapi.Config, set string, vol agentapi.VolumeSource) (agentapi.Snapshot, error) {
 	started := a.Now()
 	vm, err := ScanVolume(vol.Path)
 	if err != nil {
 		return agentapi.Snapshot{}, fmt.Errorf("reading %s: %w", vol.Path, err)
 	}
-	summary, err := a.Restic.BackupPaths(ctx, snapshotTags(cfg.Policy, vol.Name, "", "data"), vol.Path)
+	summary, err := a.Restic.BackupPaths(ctx, snapshotTags(cfg.Policy, vol.Name, "", "data", set), vol.Path)
 	if err != nil {
 		return agentapi.Snapshot{}, err
 	}
 	m := agentapi.Manifest{Policy: cfg.Policy, Source: vol.Name, Time: started, DataSnapshot: summary.SnapshotID, Volume: &vm}
-	return a.storeManifest(ctx, cfg, vol.Name, "", m, summary, started)
+	return a.storeManifest(ctx, cfg, set, vol.Name, "", m, summary, started)
 }
 
-func (a *Runner) storeManifest(ctx context.Context, cfg agentapi.Config, source, db string, m agentapi.Manifest, data BackupSummary, started time.Time) (agentapi.Snapshot, error) {
+func (a *Runner) storeManifest(ctx context.Context, cfg agentapi.Config, set, source, db string, m agentapi.Manifest, data BackupSummary, started time.Time) (agentapi.Snapshot, error) {
 	b, err := json.Marshal(m)
 	if err != nil {
 		return agentapi.Snapshot{}, err
 	}
-	ms, err := a.Restic.BackupReader(ctx, snapshotTags(cfg.Policy, source, db, "manifest"), "manifest.json", bytes.NewReader(b))
+	ms, err := a.Restic.BackupReader(ctx, snapshotTags(cfg.Policy, source, db, "manifest", set), "manifest.json", bytes.NewReader(b))
 	if err != nil {
 		return agentapi.Snapshot{}, fmt.Errorf("storing the manifest: %w", err)
 	}
@@ -255,18 +264,32 @@ func firstNonEmpty(s ...string) string {
 	return ""
 }
 
-// Prune forgets the policy's snapshots beyond its keep rules, per source
-// (and per database and kind), and prunes unreferenced data. Snapshots of
-// other policies in the same repository are never touched: only snapshots
-// tagged with this policy are considered.
+// Prune forgets the policy's recovery sets beyond its keep rules, whole
+// (never one source of a set), keeping the newest complete set and the
+// newest verified one whatever the rules say, and prunes unreferenced
+// data. Snapshots of other policies in the same repository are never
+// touched: only snapshots tagged with this policy are considered.
 func (a *Runner) Prune(ctx context.Context, cfg agentapi.Config) agentapi.Result {
 	res := agentapi.Result{Operation: "prune", Policy: cfg.Policy, Start: a.Now()}
 	if err := a.prepare(ctx, cfg, &res); err != nil {
 		return a.finish(res, []error{err})
 	}
-	if _, err := a.Restic.Forget(ctx, []string{"policy=" + cfg.Policy}, cfg.Retention); err != nil {
+	if keep := cfg.Retention; keep == (agentapi.Retention{}) {
+		return a.finish(res, []error{errors.New("retention has no keep rule: refusing to forget every snapshot")})
+	}
+	snaps, err := a.policySnapshots(ctx, cfg.Policy)
+	if err != nil {
 		return a.finish(res, []error{err})
 	}
+	ids, note := forgettable(snaps, cfg.Policy, backupSources(cfg), cfg.Retention)
+	res.Notes = append(res.Notes, note)
+	if len(ids) == 0 {
+		return a.finish(res, nil)
+	}
+	if err := a.Restic.ForgetIDs(ctx, ids); err != nil {
+		return a.finish(res, []error{err})
+	}
+	res.Notes = append(res.Notes, fmt.Sprintf("forgot %d snapshots and pruned", len(ids)))
 	return a.finish(res, nil)
 }
 

@@ -26,11 +26,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/supportstack/operator/internal/agentapi"
 )
 
 // Restic runs the restic CLI. The repository, its password and credentials
@@ -243,20 +241,24 @@ func (r *Restic) BackupReader(ctx context.Context, tags []string, filename strin
 	return parseSummary(stdout.Bytes())
 }
 
-// Forget applies keep rules to the snapshots carrying all of tags, grouped
-// by tags, and prunes unreferenced data.
-func (r *Restic) Forget(ctx context.Context, tags []string, keep agentapi.Retention) ([]byte, error) {
-	args := []string{"forget", "--prune", "--group-by", "tags", "--tag", strings.Join(tags, ",")}
-	for flag, n := range map[string]int{"--keep-last": keep.KeepLast, "--keep-hourly": keep.KeepHourly,
-		"--keep-daily": keep.KeepDaily, "--keep-weekly": keep.KeepWeekly, "--keep-monthly": keep.KeepMonthly, "--keep-yearly": keep.KeepYearly} {
-		if n > 0 {
-			args = append(args, flag, strconv.Itoa(n))
+// forgetBatch bounds the ids of one restic forget: an argument list stays
+// far below the kernel's limit.
+const forgetBatch = 500
+
+// ForgetIDs forgets snapshots by id and prunes the data no snapshot uses
+// any more.
+func (r *Restic) ForgetIDs(ctx context.Context, ids []string) error {
+	for start := 0; start < len(ids); start += forgetBatch {
+		batch := ids[start:min(start+forgetBatch, len(ids))]
+		args := append([]string{"forget"}, batch...)
+		if start+forgetBatch >= len(ids) {
+			args = append(args, "--prune")
+		}
+		if _, err := r.run(ctx, args...); err != nil {
+			return err
 		}
 	}
-	if len(args) == 7 {
-		return nil, errors.New("retention has no keep rule: refusing to forget every snapshot")
-	}
-	return r.run(ctx, args...)
+	return nil
 }
 
 // Check verifies the repository, re-reading percent of the pack data.
@@ -292,4 +294,6 @@ type ResticSnapshot struct {
 	Time    time.Time `json:"time"`
 	Tags    []string  `json:"tags"`
 	Paths   []string  `json:"paths"`
+	// Original is the id the snapshot had before restic tag rewrote it.
+	Original string `json:"original,omitempty"`
 }

@@ -74,7 +74,7 @@ func findSnapshot(snaps []ResticSnapshot, tags []string, want string) (ResticSna
 			if found == nil || s.Time.After(found.Time) {
 				found = &s
 			}
-		} else if strings.HasPrefix(s.ID, want) {
+		} else if s.hasID(want) {
 			found = &s
 		}
 	}
@@ -88,7 +88,7 @@ func findSnapshot(snaps []ResticSnapshot, tags []string, want string) (ResticSna
 // is stored right after its data snapshot: candidates are tried from the
 // first one taken at or after it, so one restic dump usually suffices.
 func (a *Runner) manifestFor(ctx context.Context, snaps []ResticSnapshot, policy, source, database string, data ResticSnapshot) (agentapi.Manifest, error) {
-	candidates := withTags(snaps, snapshotTags(policy, source, database, "manifest"))
+	candidates := withTags(snaps, snapshotTags(policy, source, database, "manifest", ""))
 	distance := func(s ResticSnapshot) time.Duration {
 		if d := s.Time.Sub(data.Time); d >= 0 {
 			return d
@@ -105,31 +105,51 @@ func (a *Runner) manifestFor(ctx context.Context, snaps []ResticSnapshot, policy
 		if err := json.Unmarshal(out, &m); err != nil {
 			return agentapi.Manifest{}, fmt.Errorf("manifest snapshot %s: %w", s.ShortID, err)
 		}
-		if m.DataSnapshot == data.ShortID || strings.HasPrefix(data.ID, m.DataSnapshot) {
+		if data.hasID(m.DataSnapshot) {
 			return m, nil
 		}
 	}
 	return agentapi.Manifest{}, &DrillError{fmt.Sprintf("snapshot %s has no manifest in the repository", data.ShortID)}
 }
 
-// Restore restores the configured sources into the sandbox. A corrupt
-// repository or a missing snapshot is a *DrillError.
-func (a *Runner) Restore(ctx context.Context, cfg agentapi.RestoreConfig) ([]agentapi.Restored, error) {
-	out, err := a.restore(ctx, cfg)
+// Restore restores the configured sources into the sandbox, all from one
+// recovery set, and returns what it restored and the set's name ("" for
+// snapshots taken before recovery sets). A corrupt repository or a missing
+// snapshot is a *DrillError.
+func (a *Runner) Restore(ctx context.Context, cfg agentapi.RestoreConfig) ([]agentapi.Restored, string, error) {
+	out, set, err := a.restore(ctx, cfg)
 	if err != nil {
-		return out, corrupt(err)
+		return out, set, corrupt(err)
 	}
-	return out, nil
+	return out, set, nil
 }
 
-func (a *Runner) restore(ctx context.Context, cfg agentapi.RestoreConfig) ([]agentapi.Restored, error) {
+func (a *Runner) restore(ctx context.Context, cfg agentapi.RestoreConfig) ([]agentapi.Restored, string, error) {
 	var out []agentapi.Restored
 	snaps, err := a.policySnapshots(ctx, cfg.Policy)
 	if err != nil {
-		return out, err
+		return out, "", err
 	}
+	set, err := chooseRecoverySet(snaps, cfg.Policy, restoreSources(cfg), cfg.Snapshot)
+	if err != nil {
+		return out, "", err
+	}
+	want, setName := cfg.Snapshot, ""
+	if set != nil {
+		// Within the set, each source's newest snapshot: a retried Job
+		// may have backed a source up twice.
+		snaps, want, setName = set.snaps, "latest", set.name
+	}
+	out, err = a.restoreFrom(ctx, cfg, snaps, want)
+	return out, setName, err
+}
+
+// restoreFrom restores every configured source from snaps, each source's
+// snapshot being want ("latest" or an id).
+func (a *Runner) restoreFrom(ctx context.Context, cfg agentapi.RestoreConfig, snaps []ResticSnapshot, want string) ([]agentapi.Restored, error) {
+	var out []agentapi.Restored
 	for _, db := range cfg.Postgres {
-		snap, err := findSnapshot(snaps, snapshotTags(cfg.Policy, db.Source, db.Database, "data"), cfg.Snapshot)
+		snap, err := findSnapshot(snaps, snapshotTags(cfg.Policy, db.Source, db.Database, "data", ""), want)
 		if err != nil {
 			return out, err
 		}
@@ -155,7 +175,7 @@ func (a *Runner) restore(ctx context.Context, cfg agentapi.RestoreConfig) ([]age
 		out = append(out, agentapi.Restored{Source: db.Source, Database: db.Database, ID: snap.ShortID, Time: snap.Time, ManifestSHA256: mr.m.Digest()})
 	}
 	for _, v := range cfg.Volumes {
-		snap, err := findSnapshot(snaps, snapshotTags(cfg.Policy, v.Source, "", "data"), cfg.Snapshot)
+		snap, err := findSnapshot(snaps, snapshotTags(cfg.Policy, v.Source, "", "data", ""), want)
 		if err != nil {
 			return out, err
 		}

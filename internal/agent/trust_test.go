@@ -233,7 +233,7 @@ func TestRestoreErrorCarriesNoRowValue(t *testing.T) {
 		"CREATE UNIQUE INDEX contacts_email ON contacts (norm(email))",
 		"CREATE OR REPLACE FUNCTION norm(text) RETURNS text IMMUTABLE LANGUAGE sql AS 'SELECT lower($1)'")
 	cfg, _ := backUpCRMIntoSandbox(ctx, t, f)
-	restored, err := f.runner(f.env).Restore(ctx, agentapi.RestoreConfig{Policy: cfg.Policy, Snapshot: "latest",
+	restored, _, err := f.runner(f.env).Restore(ctx, agentapi.RestoreConfig{Policy: cfg.Policy, Snapshot: "latest",
 		Postgres: []agentapi.RestoreDatabase{{Source: "crm", Database: "crm", TargetURIEnv: "SANDBOX_URI"}},
 		Checker:  &agentapi.CheckerRole{Name: checkerRole, PasswordEnv: "CHECKER_PASSWORD"}})
 	want := `database crm: pg_restore: could not execute query: 23505 unique_violation (class 23 integrity constraint violation)`
@@ -356,7 +356,7 @@ BEGIN EXECUTE format('COPY (SELECT 1) TO PROGRAM %L', 'touch `+triggered+`'); EN
 	cfg, sandbox := backUpCRMIntoSandbox(ctx, t, f)
 	t.Setenv("CHECKER_URI", checkerURI(sandbox))
 	runner := f.runner(f.env)
-	if _, err := runner.Restore(ctx, agentapi.RestoreConfig{Policy: cfg.Policy, Snapshot: "latest",
+	if _, _, err := runner.Restore(ctx, agentapi.RestoreConfig{Policy: cfg.Policy, Snapshot: "latest",
 		Postgres: []agentapi.RestoreDatabase{{Source: "crm", Database: "crm", TargetURIEnv: "SANDBOX_URI"}},
 		Checker:  &agentapi.CheckerRole{Name: checkerRole, PasswordEnv: "CHECKER_PASSWORD"}}); err != nil {
 		t.Fatal(err)

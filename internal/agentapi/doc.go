@@ -55,8 +55,25 @@ func (RestoreConfig) Operation() string { return OperationRestore }
 // VerifyConfig is a verify Job's checks, run in order on the restored copy.
 type VerifyConfig []VerifyCheck
 
+// VerifyJob is a verify Job's configuration: its checks and, when every
+// check passes, the recovery set to tag verified in the repository (prune
+// never forgets the newest verified set).
+type VerifyJob struct {
+	Checks       VerifyConfig  `json:"checks"`
+	MarkVerified *MarkVerified `json:"markVerified,omitempty"`
+}
+
+// MarkVerified names the snapshots a passing verification tags verified:
+// every snapshot of the policy's recovery set, or, for snapshots taken
+// before recovery sets, the restored snapshots by id.
+type MarkVerified struct {
+	Policy      string   `json:"policy"`
+	RecoverySet string   `json:"recoverySet,omitempty"`
+	Snapshots   []string `json:"snapshots,omitempty"`
+}
+
 // Operation is verify.
-func (VerifyConfig) Operation() string { return OperationVerify }
+func (VerifyJob) Operation() string { return OperationVerify }
 
 // ConfigFlag is the agent's flag that carries an operation's configuration.
 const ConfigFlag = "config"
@@ -77,11 +94,29 @@ func ParseRestoreConfig(s string) (RestoreConfig, error) {
 	return c, nil
 }
 
-// ParseVerifyConfig reads a verify Job's checks.
-func ParseVerifyConfig(s string) (VerifyConfig, error) {
-	var c VerifyConfig
+// ParseVerifyConfig reads a verify Job's configuration; a bare list of
+// checks (what operators before recovery sets wrote) is read as checks
+// with nothing to tag.
+func ParseVerifyConfig(s string) (VerifyJob, error) {
+	var c VerifyJob
+	if err := json.Unmarshal([]byte(s), &c.Checks); err == nil {
+		return c, nil
+	}
 	if err := json.Unmarshal([]byte(s), &c); err != nil {
 		return c, fmt.Errorf("verify configuration: %w", err)
 	}
 	return c, nil
 }
+
+// Repository tags that group a backup run's snapshots into a recovery set
+// and mark the sets a drill proved restorable.
+const (
+	// RecoverySetTag prefixes the run's name: run=<recovery set>.
+	RecoverySetTag = "run="
+	// VerifiedTag marks every snapshot of a set whose drill checks passed.
+	VerifiedTag = "verified"
+	// RecoverySetEnv is the backup pod's variable naming its recovery set
+	// (the Job's name, from the downward API); without it the agent names
+	// the set after its start time.
+	RecoverySetEnv = "SUPPORTSTACK_RECOVERY_SET"
+)

@@ -35,12 +35,15 @@ type Snapshot struct {
 
 // Result is what the agent reports through the termination message.
 type Result struct {
-	Operation string     `json:"operation"`
-	Policy    string     `json:"policy"`
-	Start     time.Time  `json:"startTime"`
-	End       time.Time  `json:"completionTime"`
-	Succeeded bool       `json:"succeeded"`
-	Snapshots []Snapshot `json:"snapshots,omitempty"`
+	Operation string    `json:"operation"`
+	Policy    string    `json:"policy"`
+	Start     time.Time `json:"startTime"`
+	End       time.Time `json:"completionTime"`
+	Succeeded bool      `json:"succeeded"`
+	// RecoverySet is the backup run's name: its snapshots carry the tag
+	// run=<RecoverySet>.
+	RecoverySet string     `json:"recoverySet,omitempty"`
+	Snapshots   []Snapshot `json:"snapshots,omitempty"`
 	// Notes are facts worth a line in status (a repository initialised,
 	// stale locks removed).
 	Notes []string `json:"notes,omitempty"`
@@ -143,11 +146,18 @@ func DecodeResult(b []byte) (Result, error) {
 
 // DrillResult is what restore and verify report through the termination log.
 type DrillResult struct {
-	Operation string        `json:"operation"`
-	Start     time.Time     `json:"startTime"`
-	End       time.Time     `json:"completionTime"`
-	Restored  []Restored    `json:"restored,omitempty"`
-	Checks    []CheckResult `json:"checks,omitempty"`
+	Operation string     `json:"operation"`
+	Start     time.Time  `json:"startTime"`
+	End       time.Time  `json:"completionTime"`
+	Restored  []Restored `json:"restored,omitempty"`
+	// RecoverySet is the backup run the restore took every snapshot from;
+	// empty for snapshots taken before recovery sets.
+	RecoverySet string        `json:"recoverySet,omitempty"`
+	Checks      []CheckResult `json:"checks,omitempty"`
+	// MarkedVerified says how the passed verification tagged the recovery
+	// set in the repository ("tagged 3 snapshots verified"), or why it
+	// could not.
+	MarkedVerified string `json:"markedVerified,omitempty"`
 	// DrillError is true when the drill could not be carried out (no such
 	// snapshot, a corrupt repository), as opposed to a failed check.
 	DrillError bool   `json:"drillError,omitempty"`

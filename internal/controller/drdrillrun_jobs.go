@@ -17,6 +17,7 @@ limitations under the License.
 package controller
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -134,12 +135,19 @@ func (r *DRDrillRunReconciler) reconcileRestoring(ctx context.Context, s *drillR
 		return 0, nil
 	}
 	run.Status.Snapshot = snapshotRef(res.Restored)
+	run.Status.Snapshot.RecoverySet = res.RecoverySet
 	if t := run.Status.Snapshot.Time; t != nil {
 		run.Status.MeasuredRPO = &metav1.Duration{Duration: run.Status.StartTime.Sub(t.Time).Truncate(time.Second)}
 	}
 	timings := ensureTimings(run)
 	timings.Restore = &metav1.Duration{Duration: res.End.Sub(res.Start)}
-	job := resources.DrillJob(run, policy, r.AgentImage, checks, int64(r.Timeouts.Verifying.Seconds()), plan.HasVolumes)
+	verify := agentapi.VerifyJob{Checks: checks, MarkVerified: &agentapi.MarkVerified{Policy: plan.Restore.Policy, RecoverySet: res.RecoverySet}}
+	if res.RecoverySet == "" {
+		for _, x := range res.Restored {
+			verify.MarkVerified.Snapshots = append(verify.MarkVerified.Snapshots, x.ID)
+		}
+	}
+	job := resources.DrillJob(run, policy, r.AgentImage, verify, int64(r.Timeouts.Verifying.Seconds()), plan.HasVolumes)
 	if err := r.createOnce(ctx, job); err != nil {
 		return 0, err
 	}
@@ -161,9 +169,9 @@ func (r *DRDrillRunReconciler) reconcileVerifying(ctx context.Context, s *drillR
 	}
 	run.Status.Checks = nil
 	var failed []string
-	sqlChecks := map[string]bool{}
+	sqlChecks, referencedFiles := map[string]bool{}, map[string]bool{}
 	for _, c := range run.Spec.Checks {
-		sqlChecks[c.Name] = c.SQL != ""
+		sqlChecks[c.Name], referencedFiles[c.Name] = c.SQL != "", c.ReferencedFiles != nil
 	}
 	unknown := 0
 	for _, c := range res.Checks {
@@ -176,6 +184,8 @@ func (r *DRDrillRunReconciler) reconcileVerifying(ctx context.Context, s *drillR
 		// pod) fails the check and is not recorded.
 		if sqlChecks[c.Name] {
 			c, _ = agentapi.RecordableSQLCheck(c)
+		} else if referencedFiles[c.Name] {
+			c, _ = agentapi.RecordableReferencedFilesCheck(c) // counts only: never a path
 		}
 		run.Status.Checks = append(run.Status.Checks, opsv1alpha1.CheckResult{Name: c.Name, Passed: c.Passed, Expected: c.Expected, Observed: c.Observed, Message: c.Message})
 		if !c.Passed {
@@ -218,8 +228,8 @@ func (r *DRDrillRunReconciler) reconcileVerifying(ctx context.Context, s *drillR
 		r.endRun(run, opsv1alpha1.DrillRunFailed, now, strings.Join(problems, "; ")+omitted)
 		return 0, nil
 	}
-	r.endRun(run, opsv1alpha1.DrillRunPassed, now, fmt.Sprintf("%d checks passed%s; RTO %s, RPO %s",
-		len(res.Checks)+res.ChecksOmitted, omitted, run.Status.MeasuredRTO.Duration, durationOrNone(run.Status.MeasuredRPO)))
+	r.endRun(run, opsv1alpha1.DrillRunPassed, now, fmt.Sprintf("%d checks passed%s; RTO %s, RPO %s; %s",
+		len(res.Checks)+res.ChecksOmitted, omitted, run.Status.MeasuredRTO.Duration, durationOrNone(run.Status.MeasuredRPO), cmp.Or(res.MarkedVerified, "the restored set was not tagged verified")))
 	return 0, nil
 }
 

@@ -165,7 +165,7 @@ func TestDrillJobCredentials(t *testing.T) {
 	}{
 		{"restore connects as the superuser", agentapi.RestoreConfig{Policy: "support/helpdesk"},
 			map[string]string{SandboxURIEnv: ScratchSuperuserURI, CheckerPasswordEnv: ScratchCheckerPassword}, nil},
-		{"verify connects as the checker only", agentapi.VerifyConfig{},
+		{"verify connects as the checker only", agentapi.VerifyJob{},
 			map[string]string{SandboxURIEnv: ScratchCheckerURI}, []string{ScratchSuperuserURI, ScratchSuperuserPassword, ScratchCheckerPassword}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -250,7 +250,7 @@ func TestSandboxPodsBounded(t *testing.T) {
 	policy := drillPolicy("s3:https://s3.example.com/b", "helpdesk")
 	scratch, _ := ScratchPostgres(run, 1<<30)
 	restore := DrillJob(run, policy, "supportstack/agent:dev", agentapi.RestoreConfig{}, 60, true)
-	verify := DrillJob(run, policy, "supportstack/agent:dev", agentapi.VerifyConfig{}, 60, true)
+	verify := DrillJob(run, policy, "supportstack/agent:dev", agentapi.VerifyJob{}, 60, true)
 	quota := SandboxQuota(run, 1<<30).Spec.Hard
 	for _, want := range []corev1.ResourceName{corev1.ResourceLimitsCPU, corev1.ResourceLimitsMemory, corev1.ResourceRequestsCPU, corev1.ResourceRequestsMemory, ResourceCountPods} {
 		if _, ok := quota[want]; !ok {
