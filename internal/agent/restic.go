@@ -28,7 +28,6 @@ import (
 	"os/exec"
 	"strings"
 	"time"
-
 )
 
 // Restic runs the restic CLI. The repository, its password and credentials
