@@ -52,11 +52,15 @@ TEST_ENV = KUBEBUILDER_ASSETS="$(K8S_ASSETS)" K8S_ASSETS="$(K8S_ASSETS)" \
 .PHONY: test
 # No manifests/generate here: the suite itself fails when the checked-in
 # generated files are stale, and regenerating first would hide that.
-test: deps setup-k8s cluster-bins controller-gen rclone vet ## Run the whole suite: unit, envtest (real kube-apiserver + etcd), generated files, e2e on a real single-node cluster (root).
+test: deps setup-k8s cluster-bins controller-gen rclone vet test-alerts ## Run the whole suite: unit, envtest (real kube-apiserver + etcd), generated files, e2e on a real single-node cluster (root).
 	go build -o bin/manager ./cmd
 	go build -o bin/supportstack ./cmd/supportstack
 	go build -o bin/agent ./cmd/agent
 	$(TEST_ENV) go test ./... -count=1 -timeout 45m -coverprofile cover.out
+
+.PHONY: test-alerts
+test-alerts: promtool ## Check the alert rules (config/prometheus/alerts.yaml) and run their unit tests with promtool.
+	PROMTOOL="$(PROMTOOL)" go test ./test/generated -run '^TestAlertRules$$' -count=1
 
 .PHONY: test-e2e
 test-e2e: deps setup-k8s cluster-bins rclone vet ## Run only the end-to-end tests: the demo on a real single-node cluster (root).
@@ -172,6 +176,9 @@ CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 KUSTOMIZE ?= $(LOCALBIN)/kustomize-$(KUSTOMIZE_VERSION)
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 RCLONE ?= $(LOCALBIN)/rclone-$(RCLONE_VERSION)
+PROMTOOL ?= $(LOCALBIN)/promtool-$(PROMTOOL_VERSION)
+# test/generated's alert tests run it (make test-alerts, and go test ./... in make test).
+export PROMTOOL
 
 ## Tool versions
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
@@ -179,6 +186,9 @@ KUSTOMIZE_VERSION ?= v5.8.0
 GOLANGCI_LINT_VERSION ?= v2.15.0
 # rclone serves the S3-compatible endpoint of the data-path tests.
 RCLONE_VERSION ?= v1.71.0
+# promtool checks and unit-tests the alert rules; Prometheus v3.16.0 is
+# v0.316.0 in Go module terms.
+PROMTOOL_VERSION ?= v0.316.0
 
 .PHONY: deps
 deps: ## Install the Debian packages the tests and demo use (Request Tracker 5, curl), if missing.
@@ -206,6 +216,11 @@ $(KUSTOMIZE): | $(LOCALBIN)
 golangci-lint: $(GOLANGCI_LINT) ## Install golangci-lint into bin/.
 $(GOLANGCI_LINT): | $(LOCALBIN)
 	$(call go-install-tool,$(GOLANGCI_LINT),github.com/golangci/golangci-lint/v2/cmd/golangci-lint,$(GOLANGCI_LINT_VERSION))
+
+.PHONY: promtool
+promtool: $(PROMTOOL) ## Build promtool (alert rule tests) into bin/.
+$(PROMTOOL): | $(LOCALBIN)
+	$(call go-install-tool,$(PROMTOOL),github.com/prometheus/prometheus/cmd/promtool,$(PROMTOOL_VERSION))
 
 .PHONY: rclone
 rclone: $(RCLONE) ## Build rclone (the tests' S3 endpoint) into bin/.
