@@ -113,8 +113,8 @@ type Sandbox struct {
 }
 
 // DrillCheck is one check on the restored copy. Set exactly one of sql,
-// compareManifest or files.
-// +kubebuilder:validation:XValidation:rule="[has(self.sql), has(self.compareManifest), has(self.files)].filter(x, x).size() == 1",message="a check needs exactly one of sql, compareManifest or files"
+// compareManifest, files or referencedFiles.
+// +kubebuilder:validation:XValidation:rule="[has(self.sql), has(self.compareManifest), has(self.files), has(self.referencedFiles)].filter(x, x).size() == 1",message="a check needs exactly one of sql, compareManifest, files or referencedFiles"
 // +kubebuilder:validation:XValidation:rule="!has(self.sql) || (has(self.database) && has(self.expect))",message="an sql check needs database and expect (e.g. expect: {min: 1})"
 type DrillCheck struct {
 	// name identifies the check in results and evidence.
@@ -123,7 +123,9 @@ type DrillCheck struct {
 	// +required
 	Name string `json:"name"`
 
-	// database the sql runs in (read-only, with a statement timeout).
+	// database the sql (or referencedFiles.sql) runs in (read-only, with a
+	// statement timeout). A compareManifest or referencedFiles check may
+	// leave it out when the BackupPolicy backs up one database.
 	// +kubebuilder:validation:MaxLength=63
 	// +optional
 	Database string `json:"database,omitempty"`
@@ -145,6 +147,38 @@ type DrillCheck struct {
 	// files compares a restored volume with the manifest recorded at backup time.
 	// +optional
 	Files *FilesCheck `json:"files,omitempty"`
+
+	// referencedFiles proves the restored database and a restored volume
+	// agree: every file a query in database lists exists in the volume
+	// (with its size, when the query returns one).
+	// +optional
+	ReferencedFiles *ReferencedFilesCheck `json:"referencedFiles,omitempty"`
+}
+
+// ReferencedFilesCheck checks that the files the restored database refers
+// to are in a restored volume. Its result is counts only (checked, missing,
+// size mismatched, invalid), never a path or a value of a row.
+type ReferencedFilesCheck struct {
+	// volume is the name of a sources.volumes entry of the BackupPolicy;
+	// the query's paths are relative to its restored copy.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +required
+	Volume string `json:"volume"`
+
+	// sql is a query returning one row per referenced file, with one or two
+	// columns: the file's path relative to the volume (text), then,
+	// optionally, its size in bytes (an integer), e.g.
+	// SELECT path, size FROM attachments. It runs as the read-only checker
+	// role with the sql checks' statement timeout (30s, which covers reading
+	// the rows and looking up the files). At most 1,000,000 rows: more fails
+	// the check. A row whose path is NULL, not text, absolute or leads out
+	// of the volume (by ".." or a symbolic link), or whose size is not a
+	// non-negative integer, counts as invalid and fails the check.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=4096
+	// +required
+	SQL string `json:"sql"`
 }
 
 // Expectation bounds a numeric result; set at least one field.

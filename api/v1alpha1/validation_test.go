@@ -282,8 +282,12 @@ func badCases() []badCase {
 
 		// DRDrill
 		{"sandbox is the source namespace", drill, fns(set("spec.sandbox.namespace", "$NAMESPACE")), "spec.sandbox.namespace must not be validation-"},
-		{"check with two kinds", drill, fns(set("spec.checks.0.files", map[string]any{"volume": "attachments"})), "a check needs exactly one of sql, compareManifest or files"},
-		{"check with no kind", drill, fns(set("spec.checks.0", map[string]any{"name": "empty"})), "a check needs exactly one of sql, compareManifest or files"},
+		{"check with two kinds", drill, fns(set("spec.checks.0.files", map[string]any{"volume": "attachments"})), "a check needs exactly one of sql, compareManifest, files or referencedFiles"},
+		{"check with no kind", drill, fns(set("spec.checks.0", map[string]any{"name": "empty"})), "a check needs exactly one of sql, compareManifest, files or referencedFiles"},
+		{"sql and referencedFiles", drill, fns(set("spec.checks.0.referencedFiles", map[string]any{"volume": "attachments", "sql": "SELECT path FROM attachments"})), "a check needs exactly one of sql, compareManifest, files or referencedFiles"},
+		{"files and referencedFiles", drill, fns(set("spec.checks.2.referencedFiles", map[string]any{"volume": "attachments", "sql": "SELECT path FROM attachments"})), "a check needs exactly one of sql, compareManifest, files or referencedFiles"},
+		{"referencedFiles without sql", drill, fns(set("spec.checks.2", map[string]any{"name": "attachments", "referencedFiles": map[string]any{"volume": "attachments"}})), "spec.checks[2].referencedFiles.sql: Required value"},
+		{"referencedFiles without volume", drill, fns(set("spec.checks.2", map[string]any{"name": "attachments", "referencedFiles": map[string]any{"volume": "", "sql": "SELECT path FROM attachments"}})), "spec.checks[2].referencedFiles.volume in body should be at least 1 chars long"},
 		{"sql without expectation", drill, fns(del("spec.checks.0.expect")), "an sql check needs database and expect"},
 		{"empty expectation", drill, fns(set("spec.checks.0.expect", map[string]any{})), "expect needs at least one of min, max or equals"},
 		{"min above max", drill, fns(set("spec.checks.0.expect", map[string]any{"min": int64(10), "max": int64(1)})), "expect.min must not be greater than expect.max"},

@@ -99,6 +99,8 @@ func (a *Runner) Verify(ctx context.Context, checks []agentapi.VerifyCheck) ([]a
 				c.Files.Manifest = *m.Volume
 				r, err = verifyFiles(c)
 			}
+		case c.ReferencedFiles != nil:
+			r, err = a.verifyReferencedFiles(ctx, c)
 		default:
 			err = fmt.Errorf("check %s has nothing to check", c.Name)
 		}

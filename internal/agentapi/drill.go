@@ -113,10 +113,11 @@ func (r *Restored) UnmarshalJSON(b []byte) error {
 }
 
 // VerifyCheck is one check of a drill on the restored copy. Exactly one of
-// SQL, Tables or Files is set.
+// SQL, Tables, Files or ReferencedFiles is set.
 type VerifyCheck struct {
 	Name string `json:"name"`
-	// Database and TargetURIEnv locate the restored database (SQL, Tables).
+	// Database and TargetURIEnv locate the restored database (SQL, Tables,
+	// ReferencedFiles).
 	Database     string `json:"database,omitempty"`
 	TargetURIEnv string `json:"targetURIEnv,omitempty"`
 
@@ -129,6 +130,20 @@ type VerifyCheck struct {
 	Tables *TableComparison `json:"tables,omitempty"`
 	// Files compares a restored directory with its manifest.
 	Files *FileComparison `json:"files,omitempty"`
+	// ReferencedFiles checks that the files a query lists are in a
+	// restored directory.
+	ReferencedFiles *ReferencedFiles `json:"referencedFiles,omitempty"`
+}
+
+// ReferencedFiles checks that the files the restored database refers to
+// are in a restored directory: SQL returns one row per file, its path
+// relative to Path and, optionally, its size in bytes. The result is
+// counts only (see ReferencedFileCounts).
+type ReferencedFiles struct {
+	// Path is the restored copy of the volume; no path of a row may lead
+	// out of it.
+	Path string `json:"path"`
+	SQL  string `json:"sql"`
 }
 
 // TableComparison compares restored row counts with a manifest.
