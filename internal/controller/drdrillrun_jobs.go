@@ -156,6 +156,21 @@ func (r *DRDrillRunReconciler) reconcileRestoring(ctx context.Context, s *drillR
 	return 0, nil
 }
 
+// recordableResult is the filter a check's result passes before it is
+// recorded, nil for kinds recorded as reported. An SQL check's result holds
+// numbers and the agent's fixed words only, a referencedFiles check's
+// counts only (never a path); anything else (a row value from a
+// compromised or old verify pod) fails the check and is not recorded.
+func recordableResult(c opsv1alpha1.DrillCheck) func(agentapi.CheckResult) (agentapi.CheckResult, bool) {
+	switch {
+	case c.SQL != "":
+		return agentapi.RecordableSQLCheck
+	case c.ReferencedFiles != nil:
+		return agentapi.RecordableReferencedFilesCheck
+	}
+	return nil
+}
+
 // reconcileVerifying waits for the verify Job and decides the run.
 func (r *DRDrillRunReconciler) reconcileVerifying(ctx context.Context, s *drillRunScope) (time.Duration, error) {
 	run, now := s.run, s.now
@@ -169,23 +184,19 @@ func (r *DRDrillRunReconciler) reconcileVerifying(ctx context.Context, s *drillR
 	}
 	run.Status.Checks = nil
 	var failed []string
-	sqlChecks, referencedFiles := map[string]bool{}, map[string]bool{}
+	recordable := map[string]func(agentapi.CheckResult) (agentapi.CheckResult, bool){}
 	for _, c := range run.Spec.Checks {
-		sqlChecks[c.Name], referencedFiles[c.Name] = c.SQL != "", c.ReferencedFiles != nil
+		recordable[c.Name] = recordableResult(c)
 	}
 	unknown := 0
 	for _, c := range res.Checks {
-		if _, known := sqlChecks[c.Name]; !known {
+		keep, known := recordable[c.Name]
+		if !known {
 			unknown++ // a name the procedure does not have is not recorded either
 			continue
 		}
-		// An SQL check's result holds numbers and the agent's fixed words
-		// only; anything else (a row value from a compromised or old verify
-		// pod) fails the check and is not recorded.
-		if sqlChecks[c.Name] {
-			c, _ = agentapi.RecordableSQLCheck(c)
-		} else if referencedFiles[c.Name] {
-			c, _ = agentapi.RecordableReferencedFilesCheck(c) // counts only: never a path
+		if keep != nil {
+			c, _ = keep(c)
 		}
 		run.Status.Checks = append(run.Status.Checks, opsv1alpha1.CheckResult{Name: c.Name, Passed: c.Passed, Expected: c.Expected, Observed: c.Observed, Message: c.Message})
 		if !c.Passed {

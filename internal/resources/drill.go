@@ -359,6 +359,8 @@ func PlanDrill(proc opsv1alpha1.DrillProcedure, policy *opsv1alpha1.BackupPolicy
 			if !volumes[c.Files.Volume] {
 				problems = append(problems, fmt.Sprintf("check %s: BackupPolicy %s has no volume source %q", c.Name, policy.Name, c.Files.Volume))
 			}
+		case c.ReferencedFiles != nil:
+			problems = append(problems, referencedFilesProblems(c, policy.Name, volumes, plan.databaseSource, databases)...)
 		case c.Database != "":
 			if plan.databaseSource[c.Database] == "" {
 				problems = append(problems, fmt.Sprintf("check %s: BackupPolicy %s backs up no database %q (it has %s)", c.Name, policy.Name, c.Database, strings.Join(databases, ", ")))
@@ -371,6 +373,23 @@ func PlanDrill(proc opsv1alpha1.DrillProcedure, policy *opsv1alpha1.BackupPolicy
 		return plan, fmt.Errorf("%s", strings.Join(problems, "; "))
 	}
 	return plan, nil
+}
+
+// referencedFilesProblems names what a referencedFiles check asks of its
+// policy that the policy lacks: the volume, and the database (which may be
+// left out when the policy backs up one).
+func referencedFilesProblems(c opsv1alpha1.DrillCheck, policy string, volumes map[string]bool, databaseSource map[string]string, databases []string) []string {
+	var problems []string
+	if !volumes[c.ReferencedFiles.Volume] {
+		problems = append(problems, fmt.Sprintf("check %s: BackupPolicy %s has no volume source %q", c.Name, policy, c.ReferencedFiles.Volume))
+	}
+	switch {
+	case c.Database != "" && databaseSource[c.Database] == "":
+		problems = append(problems, fmt.Sprintf("check %s: BackupPolicy %s backs up no database %q (it has %s)", c.Name, policy, c.Database, strings.Join(databases, ", ")))
+	case c.Database == "" && len(databases) != 1:
+		problems = append(problems, fmt.Sprintf("check %s: set database: BackupPolicy %s backs up %d databases (%s)", c.Name, policy, len(databases), strings.Join(databases, ", ")))
+	}
+	return problems
 }
 
 // VerifyChecks are the verify Job's checks. Manifests never travel in a
@@ -412,6 +431,8 @@ func (p DrillPlan) VerifyChecks(restored []agentapi.Restored) (agentapi.VerifyCo
 				return nil, err
 			}
 			vc = agentapi.VerifyCheck{Name: c.Name, Files: &agentapi.FileComparison{Path: restoreRoot + volumeMountRoot + "/" + c.Files.Volume, From: ref}}
+		case c.ReferencedFiles != nil:
+			vc.ReferencedFiles = &agentapi.ReferencedFiles{Path: restoreRoot + volumeMountRoot + "/" + c.ReferencedFiles.Volume, SQL: c.ReferencedFiles.SQL}
 		}
 		checks = append(checks, vc)
 	}
