@@ -186,7 +186,7 @@ func TestRecoverySets(t *testing.T) {
 func TestVerifiedSetSurvivesPrune(t *testing.T) {
 	ctx := context.Background()
 	f := newSetsFixture(t)
-	var results []agentapi.Result
+	results := make([]agentapi.Result, 0, 3)
 	for _, name := range []string{"backup-1", "backup-2", "backup-3"} {
 		res := f.backup(t, name)
 		if !res.Succeeded {
@@ -225,7 +225,7 @@ func TestVerifiedSetSurvivesPrune(t *testing.T) {
 		t.Errorf("prune notes %q", res.Notes)
 	}
 	sets := setsOf()
-	var names []string
+	names := make([]string, 0, len(sets))
 	for name, snaps := range sets {
 		names = append(names, name)
 		if len(snaps) != 6 {

@@ -52,6 +52,10 @@ import (
 // recentBackupsLimit bounds status.recentBackups.
 const recentBackupsLimit = 10
 
+// maxSetSnapshots bounds the snapshots a recent backup lists (the field's
+// MaxItems): 16 postgres sources of up to 32 databases do not fit.
+const maxSetSnapshots = 64
+
 // BackupPolicyReconciler keeps a policy's backup, prune and check CronJobs,
 // their ServiceAccount and NetworkPolicy in shape, and reads finished Jobs'
 // results into status.
@@ -66,6 +70,7 @@ type BackupPolicyReconciler struct {
 
 // +kubebuilder:rbac:groups=ops.supportstack.io,resources=backuppolicies,verbs=get;list;watch
 // +kubebuilder:rbac:groups=ops.supportstack.io,resources=backuppolicies/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=ops.supportstack.io,resources=drdrills;drdrillruns,verbs=get;list;watch
 // +kubebuilder:rbac:groups=batch,resources=cronjobs,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
@@ -118,6 +123,13 @@ func (r *BackupPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		requeue = resultRecheck
 	}
 	if next := r.reconcileRPO(policy, before, now); next > 0 && (requeue == 0 || next < requeue) {
+		requeue = next
+	}
+	next, err := r.reconcileVerification(ctx, policy, before, now)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if next > 0 && (requeue == 0 || next < requeue) {
 		requeue = next
 	}
 	if next, err := schedule.Next(string(policy.Spec.Schedule), string(policy.Spec.TimeZone), now); err == nil && !policy.Spec.Suspend {
@@ -348,6 +360,13 @@ func (r *BackupPolicyReconciler) reconcileResults(ctx context.Context, policy *o
 	if len(results) == 0 {
 		return pending, nil
 	}
+	r.summarizeResults(policy, results)
+	return pending, nil
+}
+
+// summarizeResults records the recent backups, newest first, in status,
+// conditions and metrics.
+func (r *BackupPolicyReconciler) summarizeResults(policy *opsv1alpha1.BackupPolicy, results []opsv1alpha1.BackupResult) {
 	policy.Status.RecentBackups = results
 	last := results[0]
 	policy.Status.LastBackup = &last
@@ -374,7 +393,14 @@ func (r *BackupPolicyReconciler) reconcileResults(ctx context.Context, policy *o
 	if t := policy.Status.LastSuccessfulTime; t != nil {
 		backupLastSuccess.WithLabelValues(labels...).Set(float64(t.Unix()))
 	}
-	return pending, nil
+	failures := 0
+	for _, b := range results {
+		if b.Result == opsv1alpha1.BackupSucceeded {
+			break
+		}
+		failures++
+	}
+	backupConsecutiveFailures.WithLabelValues(labels...).Set(float64(failures))
 }
 
 // reconcileBackupNow starts one backup Job from the backup CronJob's
@@ -457,9 +483,13 @@ func (r *BackupPolicyReconciler) jobResult(ctx context.Context, job *batchv1.Job
 			res.Result = opsv1alpha1.BackupSucceeded
 		}
 		res.StartTime, res.CompletionTime = &metav1.Time{Time: out.Start}, &metav1.Time{Time: out.End}
+		res.RecoverySet = out.RecoverySet
 		for i, s := range out.Snapshots {
 			if i == 0 {
 				res.SnapshotID = s.ID
+			}
+			if len(res.Snapshots) < maxSetSnapshots {
+				res.Snapshots = append(res.Snapshots, opsv1alpha1.SourceSnapshot{Source: s.Source, Database: s.Database, ID: s.ID})
 			}
 			res.BytesAdded += s.Added
 			res.TotalBytes += s.Total
@@ -527,6 +557,9 @@ func (r *BackupPolicyReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&corev1.Pod{}, byPolicyLabel).
 		// Jobs are owned by the CronJobs, not the policy: map them by label.
 		Watches(&batchv1.Job{}, byPolicyLabel).
+		// A drill run that passes verifies the policy it restored.
+		Watches(&opsv1alpha1.DRDrill{}, handler.EnqueueRequestsFromMapFunc(policyOfDrill)).
+		Watches(&opsv1alpha1.DRDrillRun{}, handler.EnqueueRequestsFromMapFunc(policyOfDrill)).
 		Named("backuppolicy").
 		Complete(r)
 }

@@ -20,6 +20,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -219,7 +220,7 @@ func finishJob(t *testing.T, ns, name string, succeeded bool, message string, at
 
 func agentMessage(t *testing.T, ok bool, at time.Time, errMsg string) string {
 	t.Helper()
-	r := agentapi.Result{Operation: "backup", Policy: "x/helpdesk", Start: at.Add(-3 * time.Minute), End: at, Succeeded: ok, Error: errMsg}
+	r := agentapi.Result{Operation: "backup", Policy: "x/helpdesk", Start: at.Add(-3 * time.Minute), End: at, Succeeded: ok, Error: errMsg, RecoverySet: "set-" + at.Format("150405")}
 	if ok {
 		r.Snapshots = []agentapi.Snapshot{{Source: "tickets", Database: "helpdesk", ID: "0557d900", Added: 4402351, Total: 4401861},
 			{Source: "attachments", ID: "7a1b2c3d", Added: 1000, Total: 2000}}
@@ -250,6 +251,11 @@ func TestBackupPolicyStatusFromJobs(t *testing.T) {
 	if lb.Result != opsv1alpha1.BackupSucceeded || lb.BytesAdded != 4403351 || lb.TotalBytes != 4403861 || lb.JobName != "helpdesk-backup-1" {
 		t.Errorf("lastBackup %+v", lb)
 	}
+	// The run is a recovery set: its name and every source's snapshot.
+	wantSet := []opsv1alpha1.SourceSnapshot{{Source: "tickets", Database: "helpdesk", ID: "0557d900"}, {Source: "attachments", ID: "7a1b2c3d"}}
+	if lb.RecoverySet != "set-"+now.Add(-time.Hour).Format("150405") || !reflect.DeepEqual(lb.Snapshots, wantSet) {
+		t.Errorf("recovery set %q %+v, want %+v", lb.RecoverySet, lb.Snapshots, wantSet)
+	}
 	if got.Status.LastSuccessfulTime == nil || !got.Status.LastSuccessfulTime.Time.Equal(now.Add(-time.Hour).Truncate(time.Second)) {
 		t.Errorf("lastSuccessfulTime %v", got.Status.LastSuccessfulTime)
 	}
@@ -279,6 +285,9 @@ func TestBackupPolicyStatusFromJobs(t *testing.T) {
 		got.Status.RecentBackups[1].JobName != "helpdesk-backup-1" {
 		t.Errorf("after a failure: lastBackup %+v, recent %d", got.Status.LastBackup, len(got.Status.RecentBackups))
 	}
+	if v := testutil.ToFloat64(backupConsecutiveFailures.WithLabelValues(labels...)); v != 1 {
+		t.Errorf("consecutive failures metric %v, want 1", v)
+	}
 	// A pod killed before the agent could write its result.
 	finishJob(t, ns, "helpdesk-backup-3", false, "", now.Add(time.Minute))
 	got = waitPolicy(t, client.ObjectKeyFromObject(policy), func(p *opsv1alpha1.BackupPolicy) error {
@@ -289,6 +298,9 @@ func TestBackupPolicyStatusFromJobs(t *testing.T) {
 	})
 	if !strings.HasPrefix(got.Status.LastBackup.Message, "BackoffLimitExceeded") || got.Status.LastBackup.Result != opsv1alpha1.BackupFailed {
 		t.Errorf("killed run: %+v", got.Status.LastBackup)
+	}
+	if v := testutil.ToFloat64(backupConsecutiveFailures.WithLabelValues(labels...)); v != 2 {
+		t.Errorf("consecutive failures metric %v, want 2", v)
 	}
 
 	// 26 hours later nothing new succeeded: the RPO is missed, on a timer,

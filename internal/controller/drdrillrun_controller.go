@@ -102,11 +102,15 @@ type DRDrillRunReconciler struct {
 func (r *DRDrillRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, reterr error) {
 	run := &opsv1alpha1.DRDrillRun{}
 	if err := r.Get(ctx, req.NamespacedName, run); err != nil {
+		if apierrors.IsNotFound(err) {
+			forgetRunPhase(req.Namespace, req.Name)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	before := run.DeepCopy()
 	defer func() {
 		reterr = errors.Join(reterr, patchStatus(ctx, r.Client, before, run, before.Status, run.Status))
+		r.recordPhase(run)
 	}()
 	if !run.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.teardown(ctx, run, "the run is being deleted")
@@ -185,6 +189,20 @@ func (r *DRDrillRunReconciler) loadScope(ctx context.Context, run *opsv1alpha1.D
 		s.plan, s.planErr = resources.PlanDrill(run.Spec.DrillProcedure, policy)
 	}
 	return s, nil
+}
+
+// recordPhase exports the phase a running run is in, when it started and
+// its timeout: an alert fires if a run outlives it (the operator ends such
+// a run in Error, unless the operator itself is stuck).
+func (r *DRDrillRunReconciler) recordPhase(run *opsv1alpha1.DRDrillRun) {
+	forgetRunPhase(run.Namespace, run.Name)
+	p := run.Status.PhaseStartTime
+	if run.Status.Phase.IsFinal() || run.Status.Phase == opsv1alpha1.DrillRunPending || p == nil || !run.DeletionTimestamp.IsZero() {
+		return
+	}
+	labels := []string{run.Namespace, run.Spec.DrillName, run.Name, string(run.Status.Phase)}
+	drillRunPhaseStart.WithLabelValues(labels...).Set(float64(p.Unix()))
+	drillRunPhaseTimeout.WithLabelValues(labels...).Set(r.phaseTimeout(run.Status.Phase).Seconds())
 }
 
 func (r *DRDrillRunReconciler) phaseTimeout(p opsv1alpha1.DrillRunPhase) time.Duration {

@@ -178,11 +178,15 @@ func TestDrillRunWalksEveryPhase(t *testing.T) {
 	}
 	var verify batchv1.Job
 	eventually(t, 10*time.Second, func() error { return k8sClient.Get(ctx, client.ObjectKey{Namespace: sandbox, Name: "verify"}, &verify) })
-	var checks []agentapi.VerifyCheck
-	if err := json.Unmarshal([]byte(verify.Spec.Template.Spec.Containers[0].Args[2]), &checks); err != nil || len(checks) != 3 ||
+	job, err := agentapi.ParseVerifyConfig(verify.Spec.Template.Spec.Containers[0].Args[2])
+	checks := job.Checks
+	if err != nil || len(checks) != 3 ||
 		checks[1].Tables == nil || checks[1].Tables.From.Snapshot != "aaaaaaaa" || checks[1].Database != "helpdesk" ||
 		checks[2].Files == nil || checks[2].Files.From == nil || checks[2].Files.From.SHA256 != strings.Repeat("e", 64) || checks[2].Files.Path != "/restore/data/attachments" {
 		t.Errorf("verify checks %+v %v", checks, err)
+	}
+	if m := job.MarkVerified; m == nil || m.Policy != ns+"/"+run.Spec.BackupPolicyName || m.RecoverySet != testRecoverySet || len(m.Snapshots) != 0 {
+		t.Errorf("the verify Job would tag %+v, want recovery set %s of the policy", m, testRecoverySet)
 	}
 
 	finishDrillJob(t, sandbox, "verify", verifyResult(w, true))

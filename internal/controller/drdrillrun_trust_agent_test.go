@@ -144,8 +144,9 @@ func TestDrillChecksNeverSeeSuperuserOrRows(t *testing.T) {
 			t.Errorf("the verify Job's spec holds the %s", what)
 		}
 	}
-	var checks agentapi.VerifyConfig
-	if err := json.Unmarshal([]byte(verify.Spec.Template.Spec.Containers[0].Args[2]), &checks); err != nil || len(checks) != 5 || checks[3].SQL != leak.SQL || checks[4].SQL != packed.SQL {
+	job, err := agentapi.ParseVerifyConfig(verify.Spec.Template.Spec.Containers[0].Args[2])
+	checks := job.Checks
+	if err != nil || len(checks) != 5 || checks[3].SQL != leak.SQL || checks[4].SQL != packed.SQL {
 		t.Fatalf("verify checks %+v %v", checks, err)
 	}
 

@@ -172,18 +172,23 @@ func completeJob(t *testing.T, job *batchv1.Job, succeeded bool, message string,
 		t.Fatalf("pod status: %v", err)
 	}
 	job.Status.StartTime = &start
+	// The finished condition's time is when kube-controller-manager saw the
+	// pod end, in real time: the reconcilers wait that long (real time) for
+	// the pod's termination message to reach their cache. The fake clock's
+	// time would make them give up at once under load.
+	seen := metav1.Now()
 	if succeeded {
 		job.Status.Succeeded = 1
 		job.Status.CompletionTime = &end
 		job.Status.Conditions = []batchv1.JobCondition{
-			{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue, LastTransitionTime: end, LastProbeTime: end},
-			{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, LastTransitionTime: end, LastProbeTime: end},
+			{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue, LastTransitionTime: seen, LastProbeTime: seen},
+			{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, LastTransitionTime: seen, LastProbeTime: seen},
 		}
 	} else {
 		job.Status.Failed = 2
 		job.Status.Conditions = []batchv1.JobCondition{
-			{Type: batchv1.JobFailureTarget, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", LastTransitionTime: end, LastProbeTime: end},
-			{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", LastTransitionTime: end, LastProbeTime: end},
+			{Type: batchv1.JobFailureTarget, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", LastTransitionTime: seen, LastProbeTime: seen},
+			{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", LastTransitionTime: seen, LastProbeTime: seen},
 		}
 	}
 	if err := k8sClient.Status().Update(ctx, job); err != nil {
@@ -375,9 +380,12 @@ func readyScratch(t *testing.T, sandbox string) {
 	})
 }
 
+// testRecoverySet is the backup run the fake restore Job reports restoring.
+const testRecoverySet = "helpdesk-backup-29400000"
+
 func restoreResult(w walkTimes) agentapi.DrillResult {
 	const snapshot = "aaaaaaaa"
-	return agentapi.DrillResult{Operation: "restore", Start: w.restoreStart, End: w.restoreEnd, Restored: []agentapi.Restored{
+	return agentapi.DrillResult{Operation: "restore", Start: w.restoreStart, End: w.restoreEnd, RecoverySet: testRecoverySet, Restored: []agentapi.Restored{
 		{Source: "tickets", Database: "helpdesk", ID: snapshot, Time: w.snapshot, ManifestSHA256: strings.Repeat("d", 64)},
 		{Source: "attachments", ID: "bbbbbbbb", Time: w.snapshot.Add(time.Minute), ManifestSHA256: strings.Repeat("e", 64)},
 	}}
@@ -391,6 +399,8 @@ func verifyResult(w walkTimes, pass bool) agentapi.DrillResult {
 	}}
 	if !pass {
 		res.Checks[1].Message = "public.articles has 45000 rows, 50000 at backup (-10.00%)"
+	} else {
+		res.MarkedVerified = "recovery set " + testRecoverySet + " tagged verified (modified tags on 4 snapshots)"
 	}
 	return res
 }

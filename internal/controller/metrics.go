@@ -40,7 +40,14 @@ var (
 		Name: "supportstack_team_queue_understaffed_intervals",
 		Help: "30-minute intervals of the coming 7 days in which the queue is understaffed.",
 	}, []string{"namespace", "team", "queue"})
+	queueUnderstaffedNextDay = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "supportstack_team_queue_understaffed_intervals_next_24h",
+		Help: "30-minute intervals of the next 24 hours (from the current one) in which the queue is understaffed.",
+	}, []string{"namespace", "team", "queue"})
 )
+
+// intervalsPerDay is the number of 30-minute coverage intervals in 24 hours.
+const intervalsPerDay = 48
 
 // Backup metrics, labelled by namespace and policy.
 var (
@@ -59,6 +66,22 @@ var (
 	backupRPOMet = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "supportstack_backup_rpo_met",
 		Help: "1 while the newest successful backup is within the recovery-point objective, else 0.",
+	}, []string{"namespace", "policy"})
+	backupConsecutiveFailures = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "supportstack_backup_consecutive_failures",
+		Help: "Finished backups that failed since the newest successful one (counted over status.recentBackups: at most 10).",
+	}, []string{"namespace", "policy"})
+	backupRestoreVerified = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "supportstack_backup_restore_verified",
+		Help: "1 while a drill run restoring the policy passed within spec.verification.maxAge (RestoreVerified), else 0.",
+	}, []string{"namespace", "policy"})
+	backupLastVerifiedRestore = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "supportstack_backup_last_verified_restore_timestamp_seconds",
+		Help: "Completion time of the newest passed drill run restoring the policy, Unix seconds.",
+	}, []string{"namespace", "policy"})
+	backupVerificationMaxAge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "supportstack_backup_verification_max_age_seconds",
+		Help: "The policy's spec.verification.maxAge: how long a passed drill run proves its backups restorable.",
 	}, []string{"namespace", "policy"})
 )
 
@@ -88,30 +111,67 @@ var (
 		Name: "supportstack_drill_evidence_sequence",
 		Help: "Sequence number of the newest record of the drill's evidence chain (its head): a chain that verifies but ends below it was truncated.",
 	}, []string{"namespace", "drill"})
+	drillLastRunPassed = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "supportstack_drill_last_run_passed",
+		Help: "1 when the drill's newest finished run passed, 0 when it failed or errored.",
+	}, []string{"namespace", "drill"})
+	drillNextSchedule = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "supportstack_drill_next_schedule_timestamp_seconds",
+		Help: "When the drill's next scheduled run is due, Unix seconds; absent while it is suspended or cannot schedule runs.",
+	}, []string{"namespace", "drill"})
+	// drillMissedSchedules counts each schedule time that passed without a
+	// run once, when it is recorded in the drill's status.missedSchedules.
+	drillMissedSchedules = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "supportstack_drill_missed_schedules_total",
+		Help: "Schedule times that passed without a run (operator down, drill suspended or invalid, a run still active, starting deadline passed).",
+	}, []string{"namespace", "drill"})
 )
 
 func init() {
-	metrics.Registry.MustRegister(teamHeadcount, queueRequiredStaff, queueScheduledStaff, queueUnderstaffedIntervals,
+	metrics.Registry.MustRegister(teamHeadcount, queueRequiredStaff, queueScheduledStaff, queueUnderstaffedIntervals, queueUnderstaffedNextDay,
 		backupLastSuccess, backupLastDuration, backupLastBytesAdded, backupRPOMet,
+		backupConsecutiveFailures, backupRestoreVerified, backupLastVerifiedRestore, backupVerificationMaxAge,
+		drillRunPhaseStart, drillRunPhaseTimeout,
 		drillLastRun, drillLastPassed, drillMeasuredRTO, drillMeasuredRPO, drillObjectivesMet, drillEvidenceSequence)
+	metrics.Registry.MustRegister(drillLastRunPassed, drillNextSchedule, drillMissedSchedules)
+}
+
+// Metrics of running drill runs, labelled by namespace, drill, run and phase.
+var (
+	drillRunPhaseStart = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "supportstack_drill_run_phase_start_timestamp_seconds",
+		Help: "When the running drill run entered its current phase, Unix seconds; absent once the run ends.",
+	}, []string{"namespace", "drill", "run", "phase"})
+	drillRunPhaseTimeout = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "supportstack_drill_run_phase_timeout_seconds",
+		Help: "The timeout of the running drill run's current phase; absent once the run ends.",
+	}, []string{"namespace", "drill", "run", "phase"})
+)
+
+// forgetRunPhase removes the phase series of a run.
+func forgetRunPhase(namespace, run string) {
+	deleteSeries(prometheus.Labels{"namespace": namespace, "run": run}, drillRunPhaseStart, drillRunPhaseTimeout)
 }
 
 // forgetPolicy removes every series of a deleted policy.
 func forgetPolicy(namespace, policy string) {
 	deleteSeries(prometheus.Labels{"namespace": namespace, "policy": policy},
-		backupLastSuccess, backupLastDuration, backupLastBytesAdded, backupRPOMet)
+		backupLastSuccess, backupLastDuration, backupLastBytesAdded, backupRPOMet,
+		backupConsecutiveFailures, backupRestoreVerified, backupLastVerifiedRestore, backupVerificationMaxAge)
 }
 
 // forgetTeam removes every series of a deleted team.
 func forgetTeam(namespace, team string) {
 	deleteSeries(prometheus.Labels{"namespace": namespace, "team": team},
-		teamHeadcount, queueRequiredStaff, queueScheduledStaff, queueUnderstaffedIntervals)
+		teamHeadcount, queueRequiredStaff, queueScheduledStaff, queueUnderstaffedIntervals, queueUnderstaffedNextDay)
 }
 
 // forgetDrill removes every series of a deleted drill.
 func forgetDrill(namespace, drill string) {
 	deleteSeries(prometheus.Labels{"namespace": namespace, "drill": drill},
 		drillLastRun, drillLastPassed, drillMeasuredRTO, drillMeasuredRPO, drillObjectivesMet, drillEvidenceSequence)
+	deleteSeries(prometheus.Labels{"namespace": namespace, "drill": drill}, drillLastRunPassed, drillNextSchedule)
+	drillMissedSchedules.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "drill": drill})
 }
 
 func deleteSeries(labels prometheus.Labels, gauges ...*prometheus.GaugeVec) {

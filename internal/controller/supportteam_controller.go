@@ -239,6 +239,13 @@ func (r *SupportTeamReconciler) reconcileCoverage(team, before *opsv1alpha1.Supp
 		queueRequiredStaff.WithLabelValues(labels...).Set(float64(current.RequiredStaff[qi]))
 		queueScheduledStaff.WithLabelValues(labels...).Set(float64(current.Scheduled[qi]))
 		queueUnderstaffedIntervals.WithLabelValues(labels...).Set(float64(q.UnderstaffedIntervals))
+		short := 0
+		for _, iv := range result.Intervals[:min(len(result.Intervals), intervalsPerDay)] {
+			if iv.Scheduled[qi] < iv.RequiredStaff[qi] {
+				short++
+			}
+		}
+		queueUnderstaffedNextDay.WithLabelValues(labels...).Set(float64(short))
 	}
 	teamHeadcount.WithLabelValues(team.Namespace, team.Name).Set(float64(result.Headcount))
 

@@ -83,6 +83,11 @@ func TestSupportTeamStatusAndChildren(t *testing.T) {
 	if v := testutil.ToFloat64(queueUnderstaffedIntervals.WithLabelValues(ns, "windows-tier1", "windows-phone")); v != float64(phone.UnderstaffedIntervals) {
 		t.Errorf("supportstack_team_queue_understaffed_intervals = %v, want %d", v, phone.UnderstaffedIntervals)
 	}
+	// From Monday 10:00, the next 24 hours hold the rest of Monday's and
+	// the start of Tuesday's short hours, not the whole week's.
+	if v := testutil.ToFloat64(queueUnderstaffedNextDay.WithLabelValues(ns, "windows-tier1", "windows-phone")); v <= 0 || v > 48 || v >= float64(phone.UnderstaffedIntervals) {
+		t.Errorf("supportstack_team_queue_understaffed_intervals_next_24h = %v, want 1-48 and fewer than the week's %d", v, phone.UnderstaffedIntervals)
+	}
 	// Monday 10:00: the phones need staff and have the early shift.
 	if req, sched := testutil.ToFloat64(queueRequiredStaff.WithLabelValues(ns, "windows-tier1", "windows-phone")),
 		testutil.ToFloat64(queueScheduledStaff.WithLabelValues(ns, "windows-tier1", "windows-phone")); req != float64(phone.PeakRequiredStaff) || sched < 1 {

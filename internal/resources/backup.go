@@ -156,6 +156,9 @@ func BackupCronJob(policy *opsv1alpha1.BackupPolicy, operation, agentImage strin
 	volumes := []corev1.Volume{{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
 	mounts := []corev1.VolumeMount{{Name: "tmp", MountPath: "/tmp"}}
 	if operation == agentapi.OperationBackup {
+		// The run's snapshots are one recovery set, named after the Job.
+		env = append(env, corev1.EnvVar{Name: agentapi.RecoverySetEnv, ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{
+			APIVersion: "v1", FieldPath: "metadata.labels['" + batchv1.JobNameLabel + "']"}}})
 		for _, p := range spec.Sources.Postgres {
 			env = append(env, secretEnv(ConnectionEnv(p.Name), p.ConnectionSecretRef))
 		}
