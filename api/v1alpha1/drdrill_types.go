@@ -343,9 +343,30 @@ type DRDrillStatus struct {
 	// +optional
 	LastPassedTime *metav1.Time `json:"lastPassedTime,omitempty"`
 
-	// lastScheduleTime is the schedule time of the newest scheduled run.
+	// lastScheduleTime is the newest schedule time acted on: the one the
+	// newest scheduled run is for, or the newest one skipped (then listed in
+	// missedSchedules).
 	// +optional
 	LastScheduleTime *metav1.Time `json:"lastScheduleTime,omitempty"`
+
+	// missedSchedules are schedule times that passed without a run, oldest
+	// first: the operator was not running, the drill was suspended or
+	// invalid, a run was still active when a newer time came due, or the
+	// starting deadline had passed. The next run the drill creates carries
+	// them (spec.missedSchedules) into its evidence report, and they are
+	// cleared here in the same write that acknowledges that run. At most 32:
+	// older ones are counted in missedSchedulesDropped.
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=32
+	// +optional
+	MissedSchedules []metav1.Time `json:"missedSchedules,omitempty"`
+
+	// missedSchedulesDropped counts skipped schedule times older than those
+	// in missedSchedules that the list had no room for; the next run carries
+	// the count too.
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	MissedSchedulesDropped int64 `json:"missedSchedulesDropped,omitempty"`
 
 	// nextScheduleTime is when the next scheduled run is due.
 	// +optional

@@ -52,6 +52,22 @@ type DRDrillRunSpec struct {
 	// created the run; its evidence report carries it.
 	// +optional
 	Trigger *RunTrigger `json:"trigger,omitempty"`
+
+	// missedSchedules are the drill's schedule times that passed without a
+	// run since the previous run it created (oldest first), as its
+	// status.missedSchedules held them when it created this run; the run's
+	// evidence report records them, so a skipped run is visible. They are
+	// not part of the procedure (nor of its SHA-256).
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=32
+	// +optional
+	MissedSchedules []metav1.Time `json:"missedSchedules,omitempty"`
+
+	// missedSchedulesDropped counts further skipped schedule times, older
+	// than missedSchedules, that were not listed for want of room.
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	MissedSchedulesDropped int64 `json:"missedSchedulesDropped,omitempty"`
 }
 
 // RunTriggerKind is what started a run.

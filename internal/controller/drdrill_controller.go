@@ -27,6 +27,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -85,6 +86,7 @@ func (r *DRDrillReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 	}
 	before := drill.DeepCopy()
 	defer func() {
+		exportNextSchedule(drill)
 		reterr = errors.Join(reterr, patchStatus(ctx, r.Client, before, drill, before.Status, drill.Status))
 	}()
 	now := r.Clock.Now()
@@ -164,49 +166,168 @@ func drillRuns(drill *opsv1alpha1.DRDrill, runs []opsv1alpha1.DRDrillRun) (activ
 
 // schedule starts the run due on the drill's schedule, unless one is
 // active (it waits, like a CronJob with concurrencyPolicy Forbid) or the
-// starting deadline has passed (it is skipped). It returns when to look
-// again and the active run.
+// starting deadline has passed (it is skipped). Every schedule time that
+// passes without a run is recorded as missed (recordMissed): those a newer
+// time superseded (the operator was down, the drill suspended or invalid,
+// a run still active), the newest when past its deadline, and one whose run
+// name another run holds. It returns when to look again and the active run.
 func (r *DRDrillReconciler) schedule(ctx context.Context, drill, before *opsv1alpha1.DRDrill, active *opsv1alpha1.DRDrillRun, now time.Time) (time.Duration, *opsv1alpha1.DRDrillRun, error) {
-	log := logf.FromContext(ctx)
-	requeue := time.Duration(0)
 	if drill.Spec.Suspend {
 		drill.Status.NextScheduleTime = nil
 		setCondition(drill, opsv1alpha1.ConditionReady, metav1.ConditionTrue, opsv1alpha1.ReasonSuspended, "suspended: no scheduled runs; run-now still starts one")
-	} else {
+		return 0, active, nil
+	}
+	due, next, err := r.dueTimes(ctx, drill, before, now)
+	if err != nil {
+		return 0, active, err
+	}
+	missed, runAt := due, time.Time{}
+	why := "a newer schedule time came due before they could start (the operator was not running, the drill was suspended or invalid, or a run was still active)"
+	if n := len(due); n > 0 && !next.IsZero() {
+		newest := due[n-1]
+		switch late := now.Sub(newest); {
+		case drill.Spec.StartingDeadlineSeconds != nil && late > time.Duration(*drill.Spec.StartingDeadlineSeconds)*time.Second:
+			why = fmt.Sprintf("the newest, due at %s, was %s late, past the starting deadline of %ds, and any earlier one was superseded by a newer time",
+				newest.UTC().Format(time.RFC3339), late.Truncate(time.Second), *drill.Spec.StartingDeadlineSeconds)
+		case active != nil:
+			// Like a CronJob with concurrencyPolicy Forbid: the due run
+			// waits for the active one (the run watch brings us back).
+			logf.FromContext(ctx).V(1).Info("scheduled run waits for the active run", "drill", klog.KObj(drill), "active", active.Name)
+			missed = due[:n-1]
+		default:
+			missed, runAt = due[:n-1], newest
+		}
+	}
+	if err := r.recordMissed(ctx, drill, before, missed, why); err != nil {
+		return 0, active, err
+	}
+	if !runAt.IsZero() {
+		trigger := &opsv1alpha1.RunTrigger{Kind: opsv1alpha1.RunTriggerSchedule, ScheduledTime: &metav1.Time{Time: runAt.UTC()}}
+		run, err := r.createRun(ctx, drill, before, ScheduledRunName(drill, runAt), trigger)
+		if err != nil {
+			return 0, active, err
+		}
+		if !createdBy(drill, run) {
+			// Another run holds the name: this schedule time has no run.
+			if err := r.recordMissed(ctx, drill, before, []time.Time{runAt}, "a run the operator did not create holds the name of the run due then"); err != nil {
+				return 0, active, err
+			}
+		} else {
+			active = run
+		}
+	}
+	setCondition(drill, opsv1alpha1.ConditionReady, metav1.ConditionTrue, opsv1alpha1.ReasonReconciled,
+		fmt.Sprintf("runs on %q in %s against BackupPolicy %s", drill.Spec.Schedule, drill.Spec.TimeZone, drill.Spec.BackupPolicyName))
+	if next.IsZero() {
+		// The walk stopped at maxScheduleWalk with more times due; the ones
+		// walked are recorded: walk on from there at once.
+		return time.Millisecond, active, nil
+	}
+	drill.Status.NextScheduleTime = &metav1.Time{Time: next}
+	return next.Sub(now) + time.Second, active, nil
+}
+
+// dueTimes walks the schedule times after the newest one acted on
+// (lastScheduleTime, or the drill's creation) up to now (see
+// scheduleTimes). When any is due it walks again from the API server's
+// status: the cache may not show times acted on a moment ago, and each
+// must be run or recorded as missed exactly once.
+func (r *DRDrillReconciler) dueTimes(ctx context.Context, drill, before *opsv1alpha1.DRDrill, now time.Time) ([]time.Time, time.Time, error) {
+	walk := func() ([]time.Time, time.Time, error) {
 		since := drill.CreationTimestamp.Time
 		if t := drill.Status.LastScheduleTime; t != nil && t.After(since) {
 			since = t.Time
 		}
-		missed, next, err := lastMissed(string(drill.Spec.Schedule), string(drill.Spec.TimeZone), since, now)
-		if err != nil {
-			return 0, active, err
-		}
-		if !missed.IsZero() {
-			late := now.Sub(missed)
-			switch {
-			case drill.Spec.StartingDeadlineSeconds != nil && late > time.Duration(*drill.Spec.StartingDeadlineSeconds)*time.Second:
-				r.Recorder.Eventf(drill, nil, corev1.EventTypeWarning, opsv1alpha1.ReasonMissedSchedule, "Schedule",
-					"skipped the run due at %s: %s late, past the starting deadline of %ds", missed.UTC().Format(time.RFC3339), late.Truncate(time.Second), *drill.Spec.StartingDeadlineSeconds)
-				drill.Status.LastScheduleTime = &metav1.Time{Time: missed}
-			case active != nil:
-				// Like a CronJob with concurrencyPolicy Forbid: the due run
-				// waits for the active one (the run watch brings us back).
-				log.V(1).Info("scheduled run waits for the active run", "drill", klog.KObj(drill), "active", active.Name)
-			default:
-				trigger := &opsv1alpha1.RunTrigger{Kind: opsv1alpha1.RunTriggerSchedule, ScheduledTime: &metav1.Time{Time: missed.UTC()}}
-				run, err := r.createRun(ctx, drill, before, ScheduledRunName(drill, missed), trigger)
-				if err != nil {
-					return 0, active, err
-				}
-				drill.Status.LastScheduleTime, active = &metav1.Time{Time: missed}, run
-			}
-		}
-		drill.Status.NextScheduleTime = &metav1.Time{Time: next}
-		requeue = next.Sub(now) + time.Second
-		setCondition(drill, opsv1alpha1.ConditionReady, metav1.ConditionTrue, opsv1alpha1.ReasonReconciled,
-			fmt.Sprintf("runs on %q in %s against BackupPolicy %s", drill.Spec.Schedule, drill.Spec.TimeZone, drill.Spec.BackupPolicyName))
+		return scheduleTimes(string(drill.Spec.Schedule), string(drill.Spec.TimeZone), since, now, maxScheduleWalk)
 	}
-	return requeue, active, nil
+	due, next, err := walk()
+	if err != nil || len(due) == 0 {
+		return due, next, err
+	}
+	if err := r.refreshCreatedRuns(ctx, drill, before); err != nil {
+		return nil, time.Time{}, err
+	}
+	return walk()
+}
+
+// maxMissedSchedules is status.missedSchedules' (and a run's
+// spec.missedSchedules') MaxItems.
+const maxMissedSchedules = 32
+
+// recordMissed adds schedule times that passed without a run to the
+// drill's status.missedSchedules on the API server (optimistic
+// concurrency, never from a stale cache), only those after its
+// lastScheduleTime, which moves to the newest: each is recorded, counted
+// in supportstack_drill_missed_schedules_total and named in a
+// MissedSchedule event once, whatever reconcile sees it again. why says
+// why they did not run.
+func (r *DRDrillReconciler) recordMissed(ctx context.Context, drill, before *opsv1alpha1.DRDrill, missed []time.Time, why string) error {
+	if len(missed) == 0 {
+		return nil
+	}
+	var added []time.Time
+	if err := r.updateAcknowledged(ctx, drill, before, func(st *opsv1alpha1.DRDrillStatus) { added = addMissed(st, missed) }); err != nil {
+		return fmt.Errorf("recording missed schedule times in the drill's status: %w", err)
+	}
+	if len(added) == 0 {
+		return nil
+	}
+	drillMissedSchedules.WithLabelValues(drill.Namespace, drill.Name).Add(float64(len(added)))
+	span := added[0].UTC().Format(time.RFC3339)
+	if n := len(added); n > 1 {
+		span = fmt.Sprintf("from %s to %s", span, added[n-1].UTC().Format(time.RFC3339))
+	}
+	r.Recorder.Eventf(drill, nil, corev1.EventTypeWarning, opsv1alpha1.ReasonMissedSchedule, "Schedule",
+		"%d scheduled run(s) did not start (due %s): %s; recorded in status.missedSchedules, the next run's evidence carries them", len(added), span, why)
+	return nil
+}
+
+// addMissed appends to st the times of missed (oldest first) after its
+// lastScheduleTime, moving lastScheduleTime to each; beyond
+// maxMissedSchedules the oldest listed are counted in
+// missedSchedulesDropped instead. It returns the times added.
+func addMissed(st *opsv1alpha1.DRDrillStatus, missed []time.Time) []time.Time {
+	var added []time.Time
+	for _, t := range missed {
+		if st.LastScheduleTime != nil && !t.After(st.LastScheduleTime.Time) {
+			continue
+		}
+		st.MissedSchedules = append(st.MissedSchedules, metav1.Time{Time: t.UTC()})
+		st.LastScheduleTime = &metav1.Time{Time: t.UTC()}
+		added = append(added, t)
+	}
+	if over := len(st.MissedSchedules) - maxMissedSchedules; over > 0 {
+		st.MissedSchedulesDropped += int64(over)
+		st.MissedSchedules = append([]metav1.Time(nil), st.MissedSchedules[over:]...)
+	}
+	return added
+}
+
+// acknowledge lists run in st.createdRuns and, in the same write, takes
+// from st the missed schedule times the run carries (its evidence will
+// record them) and moves lastScheduleTime to a scheduled run's time. The
+// operator stopping before this write leaves both as they were: the run,
+// found again under its deterministic name with the same missed times
+// (sameRun), is acknowledged then, so they are recorded neither twice nor
+// never.
+func acknowledge(st *opsv1alpha1.DRDrillStatus, run *opsv1alpha1.DRDrillRun) {
+	st.CreatedRuns = append(st.CreatedRuns, opsv1alpha1.CreatedRun{Name: run.Name, UID: run.UID})
+	carried := map[int64]bool{}
+	for _, t := range run.Spec.MissedSchedules {
+		carried[t.Unix()] = true
+	}
+	var kept []metav1.Time
+	for _, t := range st.MissedSchedules {
+		if !carried[t.Unix()] {
+			kept = append(kept, t)
+		}
+	}
+	st.MissedSchedules = kept
+	st.MissedSchedulesDropped = max(0, st.MissedSchedulesDropped-run.Spec.MissedSchedulesDropped)
+	if t := run.Spec.Trigger; t != nil && t.Kind == opsv1alpha1.RunTriggerSchedule && t.ScheduledTime != nil &&
+		(st.LastScheduleTime == nil || t.ScheduledTime.After(st.LastScheduleTime.Time)) {
+		st.LastScheduleTime = t.ScheduledTime.DeepCopy()
+	}
 }
 
 // RunNowRunName is the name of the run a run-now token starts: the
@@ -263,24 +384,32 @@ func truncateName(name string, n int) string {
 	return strings.TrimRight(name, "-.")
 }
 
-// lastMissed is the newest schedule time after since and not after now
-// (zero when none), and the next one after now.
-func lastMissed(spec, zone string, since, now time.Time) (missed, next time.Time, err error) {
+// maxScheduleWalk bounds the schedule times one reconcile walks: a drill
+// unattended for longer (a minutely schedule for a year) has its missed
+// times walked and recorded 1000 at a time over successive reconciles, so
+// every one is still counted.
+const maxScheduleWalk = 1000
+
+// scheduleTimes are the schedule times after since and not after now,
+// oldest first, and next, the first after now. The walk stops after limit
+// times: then next is zero and more are due after the last returned.
+func scheduleTimes(spec, zone string, since, now time.Time, limit int) (due []time.Time, next time.Time, err error) {
 	t := since
-	for i := 0; ; i++ {
-		if i == 1000 && now.Add(-24*time.Hour).After(t) {
-			// Long unattended: only the newest missed time matters.
-			t = now.Add(-24 * time.Hour)
-		}
+	for len(due) < limit {
 		n, err := schedule.Next(spec, zone, t)
 		if err != nil {
-			return missed, next, err
+			return nil, time.Time{}, err
 		}
 		if n.After(now) {
-			return missed, n, nil
+			return due, n, nil
 		}
-		missed, t = n, n
+		due, t = append(due, n), n
 	}
+	if n, err := schedule.Next(spec, zone, t); err != nil || n.After(now) {
+		// Exactly limit were due: the walk is complete.
+		return due, n, err
+	}
+	return due, time.Time{}, nil
 }
 
 // validate checks what CEL cannot: the BackupPolicy exists and suits the
@@ -304,16 +433,23 @@ func (r *DRDrillReconciler) validate(ctx context.Context, drill *opsv1alpha1.DRD
 	return strings.Join(problems, "; "), nil
 }
 
-// createRun creates a run carrying a copy of the drill's procedure and
-// what triggered it, and acknowledges it at once in the drill's status
-// (name and UID in status.createdRuns): the run's reconciler carries out
-// only runs listed there. A run of that name existing already is the run
+// createRun creates a run carrying a copy of the drill's procedure, what
+// triggered it and the missed schedule times the drill's status holds (read
+// from the API server), and acknowledges it at once in the drill's status
+// (name and UID in status.createdRuns, see acknowledge): the run's
+// reconciler carries out only runs listed there. A run of that name
+// existing already is the run
 // if the drill acknowledged it (created before a restart), or if it is
 // exactly the run the drill would create now (the operator stopped between
 // creating and acknowledging it: see sameRun), which is acknowledged now;
 // anything else under the name the operator would choose is not
 // acknowledged, so it ends in Error without a sandbox.
 func (r *DRDrillReconciler) createRun(ctx context.Context, drill, before *opsv1alpha1.DRDrill, name string, trigger *opsv1alpha1.RunTrigger) (*opsv1alpha1.DRDrillRun, error) {
+	// The cached drill may still list missed times a run acknowledged a
+	// moment ago carries: a new run must not carry them again.
+	if err := r.refreshCreatedRuns(ctx, drill, before); err != nil {
+		return nil, err
+	}
 	run, err := newRun(drill, name, trigger, r.Scheme())
 	if err != nil {
 		return nil, err
@@ -339,9 +475,7 @@ func (r *DRDrillReconciler) createRun(ctx context.Context, drill, before *opsv1a
 	} else if err != nil {
 		return nil, err
 	}
-	if err := r.updateCreatedRuns(ctx, drill, before, func(runs []opsv1alpha1.CreatedRun) []opsv1alpha1.CreatedRun {
-		return append(runs, opsv1alpha1.CreatedRun{Name: run.Name, UID: run.UID})
-	}); err != nil {
+	if err := r.updateAcknowledged(ctx, drill, before, func(st *opsv1alpha1.DRDrillStatus) { acknowledge(st, run) }); err != nil {
 		return nil, fmt.Errorf("acknowledging run %s in the drill's status: %w", name, err)
 	}
 	r.Recorder.Eventf(drill, run, corev1.EventTypeNormal, opsv1alpha1.ReasonRunCreated, "CreateRun", note, name, trigger.Kind)
@@ -349,8 +483,8 @@ func (r *DRDrillReconciler) createRun(ctx context.Context, drill, before *opsv1a
 }
 
 // newRun is the run the drill creates for trigger: its labels, trigger
-// annotations, a copy of the drill's procedure, and the drill as its
-// controller.
+// annotations, a copy of the drill's procedure, the missed schedule times
+// its status holds, and the drill as its controller.
 func newRun(drill *opsv1alpha1.DRDrill, name string, trigger *opsv1alpha1.RunTrigger, scheme *runtime.Scheme) (*opsv1alpha1.DRDrillRun, error) {
 	run := &opsv1alpha1.DRDrillRun{
 		ObjectMeta: metav1.ObjectMeta{
@@ -358,7 +492,8 @@ func newRun(drill *opsv1alpha1.DRDrill, name string, trigger *opsv1alpha1.RunTri
 			Labels:      resources.Labels(resources.LabelDrill, drill.Name),
 			Annotations: map[string]string{AnnotationTrigger: string(trigger.Kind)},
 		},
-		Spec: opsv1alpha1.DRDrillRunSpec{DrillName: drill.Name, DrillProcedure: *drill.Spec.DrillProcedure.DeepCopy(), Trigger: trigger},
+		Spec: opsv1alpha1.DRDrillRunSpec{DrillName: drill.Name, DrillProcedure: *drill.Spec.DrillProcedure.DeepCopy(), Trigger: trigger,
+			MissedSchedules: append([]metav1.Time(nil), drill.Status.MissedSchedules...), MissedSchedulesDropped: drill.Status.MissedSchedulesDropped},
 	}
 	if t := trigger.ScheduledTime; t != nil {
 		run.Annotations[AnnotationScheduledAt] = t.UTC().Format(time.RFC3339)
@@ -374,8 +509,9 @@ func newRun(drill *opsv1alpha1.DRDrill, name string, trigger *opsv1alpha1.RunTri
 // acknowledged: the operator created it and stopped before acknowledging
 // it). It must be controlled by this drill (UID), labelled as its run, not
 // started or refused yet, carry the drill's current procedure (the same
-// SHA-256 its report would record) and the same trigger (run-now token or
-// schedule time).
+// SHA-256 its report would record), the same trigger (run-now token or
+// schedule time) and the missed schedule times the drill's status holds
+// (which acknowledging it clears).
 func sameRun(drill *opsv1alpha1.DRDrill, existing *opsv1alpha1.DRDrillRun, trigger *opsv1alpha1.RunTrigger) string {
 	want := evidence.Hash(evidence.ProcedureJSON(drill.Spec.DrillProcedure))
 	got := evidence.Hash(evidence.ProcedureJSON(existing.Spec.DrillProcedure))
@@ -390,8 +526,23 @@ func sameRun(drill *opsv1alpha1.DRDrill, existing *opsv1alpha1.DRDrillRun, trigg
 	case t == nil || t.Kind != trigger.Kind || t.RunNowToken != trigger.RunNowToken ||
 		(t.ScheduledTime == nil) != (trigger.ScheduledTime == nil) || (t.ScheduledTime != nil && !t.ScheduledTime.Equal(trigger.ScheduledTime)):
 		return "its trigger is not the one the drill is creating it for"
+	case !sameTimes(existing.Spec.MissedSchedules, drill.Status.MissedSchedules) || existing.Spec.MissedSchedulesDropped != drill.Status.MissedSchedulesDropped:
+		return fmt.Sprintf("its missed schedule times (%d listed, %d dropped) are not the ones the drill holds (%d listed, %d dropped)",
+			len(existing.Spec.MissedSchedules), existing.Spec.MissedSchedulesDropped, len(drill.Status.MissedSchedules), drill.Status.MissedSchedulesDropped)
 	}
 	return ""
+}
+
+func sameTimes(a, b []metav1.Time) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !a[i].Equal(&b[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // runNowTrigger is the trigger of a run-now run: the token (its first 256
@@ -418,27 +569,31 @@ func runNowTrigger(drill *opsv1alpha1.DRDrill, token string) *opsv1alpha1.RunTri
 	return t
 }
 
-// updateCreatedRuns changes status.createdRuns on the API server's copy of
-// the drill, at once and with optimistic concurrency (never from a stale
-// cache), and mirrors the result into drill and before so the reconcile's
-// deferred status patch leaves it alone.
-func (r *DRDrillReconciler) updateCreatedRuns(ctx context.Context, drill, before *opsv1alpha1.DRDrill, change func([]opsv1alpha1.CreatedRun) []opsv1alpha1.CreatedRun) error {
+// updateAcknowledged changes the drill's status on the API server's copy
+// of the drill, at once and with optimistic concurrency (never from a
+// stale cache), and mirrors what is acknowledged there (mirrorAcknowledged)
+// into drill and before so the reconcile's deferred status patch leaves it
+// alone. change may be called more than once (on a conflict).
+func (r *DRDrillReconciler) updateAcknowledged(ctx context.Context, drill, before *opsv1alpha1.DRDrill, change func(*opsv1alpha1.DRDrillStatus)) error {
 	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		fresh := &opsv1alpha1.DRDrill{}
 		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(drill), fresh); err != nil {
 			return err
 		}
-		fresh.Status.CreatedRuns = change(fresh.Status.CreatedRuns)
-		if err := r.Status().Update(ctx, fresh); err != nil {
-			return err
+		unchanged := fresh.Status.DeepCopy()
+		change(&fresh.Status)
+		if !equality.Semantic.DeepEqual(unchanged, &fresh.Status) {
+			if err := r.Status().Update(ctx, fresh); err != nil {
+				return err
+			}
 		}
 		mirrorAcknowledged(fresh, drill, before)
 		return nil
 	})
 }
 
-// refreshCreatedRuns reads status.createdRuns and the evidence head from
-// the API server into drill and before.
+// refreshCreatedRuns reads what is acknowledged in the drill's status
+// (mirrorAcknowledged) from the API server into drill and before.
 func (r *DRDrillReconciler) refreshCreatedRuns(ctx context.Context, drill, before *opsv1alpha1.DRDrill) error {
 	fresh := &opsv1alpha1.DRDrill{}
 	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(drill), fresh); err != nil {
@@ -448,12 +603,17 @@ func (r *DRDrillReconciler) refreshCreatedRuns(ctx context.Context, drill, befor
 	return nil
 }
 
-// mirrorAcknowledged copies status.createdRuns and the evidence head of
-// fresh (the API server's drill) into each of drills.
+// mirrorAcknowledged copies what only direct writes to the API server
+// change (status.createdRuns, the evidence head, the missed schedule times
+// and lastScheduleTime) from fresh (the API server's drill) into each of
+// drills.
 func mirrorAcknowledged(fresh *opsv1alpha1.DRDrill, drills ...*opsv1alpha1.DRDrill) {
 	for _, d := range drills {
 		d.Status.CreatedRuns = append([]opsv1alpha1.CreatedRun(nil), fresh.Status.CreatedRuns...)
 		d.Status.EvidenceHead = fresh.Status.EvidenceHead.DeepCopy()
+		d.Status.MissedSchedules = append([]metav1.Time(nil), fresh.Status.MissedSchedules...)
+		d.Status.MissedSchedulesDropped = fresh.Status.MissedSchedulesDropped
+		d.Status.LastScheduleTime = fresh.Status.LastScheduleTime.DeepCopy()
 	}
 }
 
@@ -492,14 +652,14 @@ func (r *DRDrillReconciler) forgetDeletedRuns(ctx context.Context, drill, before
 	if len(gone) == 0 {
 		return nil
 	}
-	return r.updateCreatedRuns(ctx, drill, before, func(runs []opsv1alpha1.CreatedRun) []opsv1alpha1.CreatedRun {
-		kept := runs[:0]
-		for _, c := range runs {
+	return r.updateAcknowledged(ctx, drill, before, func(st *opsv1alpha1.DRDrillStatus) {
+		kept := st.CreatedRuns[:0]
+		for _, c := range st.CreatedRuns {
 			if !gone[c.UID] {
 				kept = append(kept, c)
 			}
 		}
-		return kept
+		st.CreatedRuns = kept
 	})
 }
 
@@ -591,6 +751,17 @@ func recordDrillMetrics(labels []string, last *opsv1alpha1.DRDrillRun, met bool)
 		drillMeasuredRPO.WithLabelValues(labels...).Set(st.MeasuredRPO.Seconds())
 	}
 	drillObjectivesMet.WithLabelValues(labels...).Set(map[bool]float64{true: 1, false: 0}[met])
+	drillLastRunPassed.WithLabelValues(labels...).Set(map[bool]float64{true: 1, false: 0}[st.Phase == opsv1alpha1.DrillRunPassed])
+}
+
+// exportNextSchedule exports status.nextScheduleTime, and no series while
+// the drill has none (suspended, invalid or unable to start runs).
+func exportNextSchedule(drill *opsv1alpha1.DRDrill) {
+	if t := drill.Status.NextScheduleTime; t != nil {
+		drillNextSchedule.WithLabelValues(drill.Namespace, drill.Name).Set(float64(t.Unix()))
+		return
+	}
+	drillNextSchedule.DeleteLabelValues(drill.Namespace, drill.Name)
 }
 
 // pruneHistory deletes finished runs beyond historyLimit, passed and

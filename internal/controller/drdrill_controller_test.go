@@ -168,20 +168,28 @@ func TestDrillScheduleAndHistory(t *testing.T) {
 	}
 }
 
-func TestLastMissed(t *testing.T) {
+func TestScheduleTimes(t *testing.T) {
 	for _, tc := range []struct {
 		name                   string
 		spec, zone, since, now string
-		missed, next           string // "" = none
+		limit                  int
+		// due: how many and the first and last ("" = none); next "" = the
+		// walk stopped at limit.
+		count       int
+		first, last string
+		next        string
 	}{
-		{"a minute before the due time", "0 6 * * 1", "UTC", "2026-11-20T00:00:00Z", "2026-11-23T05:59:00Z", "", "2026-11-23T06:00:00Z"},
-		{"at the due time", "0 6 * * 1", "UTC", "2026-11-20T00:00:00Z", "2026-11-23T06:00:00Z", "2026-11-23T06:00:00Z", "2026-11-30T06:00:00Z"},
+		{"a minute before the due time", "0 6 * * 1", "UTC", "2026-11-20T00:00:00Z", "2026-11-23T05:59:00Z", 1000, 0, "", "", "2026-11-23T06:00:00Z"},
+		{"at the due time", "0 6 * * 1", "UTC", "2026-11-20T00:00:00Z", "2026-11-23T06:00:00Z", 1000, 1, "2026-11-23T06:00:00Z", "2026-11-23T06:00:00Z", "2026-11-30T06:00:00Z"},
 		// 06:00 in Warsaw is 05:00 UTC in winter.
-		{"time zone", "0 6 * * 1", "Europe/Warsaw", "2026-11-20T00:00:00Z", "2026-11-23T05:30:00Z", "2026-11-23T05:00:00Z", "2026-11-30T05:00:00Z"},
-		// Several missed: only the newest counts.
-		{"several missed", "*/10 * * * *", "UTC", "2026-11-23T10:00:00Z", "2026-11-23T11:05:00Z", "2026-11-23T11:00:00Z", "2026-11-23T11:10:00Z"},
-		// Unattended for a year of minutes: still the newest, without walking all of them.
-		{"a year of missed minutes", "* * * * *", "UTC", "2025-11-23T00:00:00Z", "2026-11-23T11:05:30Z", "2026-11-23T11:05:00Z", "2026-11-23T11:06:00Z"},
+		{"time zone", "0 6 * * 1", "Europe/Warsaw", "2026-11-20T00:00:00Z", "2026-11-23T05:30:00Z", 1000, 1, "2026-11-23T05:00:00Z", "2026-11-23T05:00:00Z", "2026-11-30T05:00:00Z"},
+		// Several due: every one, oldest first, not only the newest.
+		{"several due", "*/10 * * * *", "UTC", "2026-11-23T10:00:00Z", "2026-11-23T11:05:00Z", 1000, 6, "2026-11-23T10:10:00Z", "2026-11-23T11:00:00Z", "2026-11-23T11:10:00Z"},
+		// Exactly limit due: the walk is complete.
+		{"exactly the limit", "*/10 * * * *", "UTC", "2026-11-23T10:00:00Z", "2026-11-23T11:05:00Z", 6, 6, "2026-11-23T10:10:00Z", "2026-11-23T11:00:00Z", "2026-11-23T11:10:00Z"},
+		// A year of minutes unattended: the walk stops at the limit and
+		// says more are due; the next walk goes on from the last.
+		{"a year of missed minutes", "* * * * *", "UTC", "2025-11-23T00:00:00Z", "2026-11-23T11:05:30Z", 1000, 1000, "2025-11-23T00:01:00Z", "2025-11-23T16:40:00Z", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			at := func(s string) time.Time {
@@ -191,16 +199,24 @@ func TestLastMissed(t *testing.T) {
 				}
 				return v
 			}
-			missed, next, err := lastMissed(tc.spec, tc.zone, at(tc.since), at(tc.now))
+			due, next, err := scheduleTimes(tc.spec, tc.zone, at(tc.since), at(tc.now), tc.limit)
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantMissed := time.Time{}
-			if tc.missed != "" {
-				wantMissed = at(tc.missed)
+			wantNext := time.Time{}
+			if tc.next != "" {
+				wantNext = at(tc.next)
 			}
-			if !missed.Equal(wantMissed) || !next.Equal(at(tc.next)) {
-				t.Errorf("lastMissed(%q, %s, since %s, now %s) = %v, %v; want %s, %s", tc.spec, tc.zone, tc.since, tc.now, missed, next, tc.missed, tc.next)
+			if len(due) != tc.count || !next.Equal(wantNext) {
+				t.Fatalf("scheduleTimes(%q, %s, since %s, now %s) = %d times, next %v; want %d, %s", tc.spec, tc.zone, tc.since, tc.now, len(due), next, tc.count, tc.next)
+			}
+			if tc.count > 0 && (!due[0].Equal(at(tc.first)) || !due[len(due)-1].Equal(at(tc.last))) {
+				t.Errorf("due from %v to %v, want %s to %s", due[0], due[len(due)-1], tc.first, tc.last)
+			}
+			for i := 1; i < len(due); i++ {
+				if !due[i].After(due[i-1]) {
+					t.Fatalf("not oldest first at %d: %v", i, due[i-1:i+1])
+				}
 			}
 		})
 	}

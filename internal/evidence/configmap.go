@@ -130,8 +130,12 @@ func ReportOf(run *opsv1alpha1.DRDrillRun, operatorVersion string) Report {
 		r.DrillUID = string(owner.UID)
 	}
 	if s := st.Snapshot; s != nil {
-		r.SnapshotID, r.SnapshotTime, r.ManifestSHA256 = s.ID, at(s.Time).Time, s.ManifestSHA256
+		r.SnapshotID, r.SnapshotTime, r.ManifestSHA256, r.RecoverySet = s.ID, at(s.Time).Time, s.ManifestSHA256, s.RecoverySet
 	}
+	for _, t := range run.Spec.MissedSchedules {
+		r.MissedSchedules = append(r.MissedSchedules, t.UTC())
+	}
+	r.MissedSchedulesDropped = run.Spec.MissedSchedulesDropped
 	if t := st.Timings; t != nil {
 		r.ProvisionSeconds, r.RestoreSeconds, r.VerifySeconds = seconds(t.Provision), seconds(t.Restore), seconds(t.Verify)
 	}

@@ -62,17 +62,31 @@ type Trigger struct {
 // drill and run it describes and to its place in the drill's chain;
 // ProcedureSHA256 is the SHA-256 of the procedure the run carried out
 // (ProcedureJSON: checks with their SQL, objectives, snapshot, sources).
+//
+// Fields added after reports were first recorded (MissedSchedules,
+// MissedSchedulesDropped, RecoverySet) are omitempty: a report without them
+// has the same canonical bytes as before they existed, so chains recorded
+// earlier still verify. A field added later must be omitempty too.
 type Report struct {
-	Drill                string    `json:"drill"` // namespace/name
-	DrillUID             string    `json:"drillUID"`
-	Run                  string    `json:"run"`
-	RunUID               string    `json:"runUID"`
-	Sequence             int64     `json:"sequence"` // 1 for the drill's first report
-	Trigger              Trigger   `json:"trigger"`
-	ProcedureSHA256      string    `json:"procedureSHA256"`
-	SnapshotID           string    `json:"snapshotID"`
-	SnapshotTime         time.Time `json:"snapshotTime"`
-	ManifestSHA256       string    `json:"manifestSHA256"`
+	Drill    string  `json:"drill"` // namespace/name
+	DrillUID string  `json:"drillUID"`
+	Run      string  `json:"run"`
+	RunUID   string  `json:"runUID"`
+	Sequence int64   `json:"sequence"` // 1 for the drill's first report
+	Trigger  Trigger `json:"trigger"`
+	// MissedSchedules are the drill's schedule times that passed without a
+	// run since the previous run it created, oldest first (the run's
+	// spec.missedSchedules); MissedSchedulesDropped counts older ones that
+	// were not listed.
+	MissedSchedules        []time.Time `json:"missedSchedules,omitempty"`
+	MissedSchedulesDropped int64       `json:"missedSchedulesDropped,omitempty"`
+	ProcedureSHA256        string      `json:"procedureSHA256"`
+	SnapshotID             string      `json:"snapshotID"`
+	SnapshotTime           time.Time   `json:"snapshotTime"`
+	ManifestSHA256         string      `json:"manifestSHA256"`
+	// RecoverySet is the backup run whose snapshots were restored ("" for
+	// snapshots taken before backups were grouped into recovery sets).
+	RecoverySet          string    `json:"recoverySet,omitempty"`
 	Checks               []Check   `json:"checks"`
 	ProvisionSeconds     float64   `json:"provisionSeconds"`
 	RestoreSeconds       float64   `json:"restoreSeconds"`
@@ -94,6 +108,13 @@ type Report struct {
 // order, times in UTC with nanoseconds, no HTML escaping.
 func (r Report) Canonical() []byte {
 	r.SnapshotTime, r.StartTime, r.CompletionTime = r.SnapshotTime.UTC(), r.StartTime.UTC(), r.CompletionTime.UTC()
+	if len(r.MissedSchedules) > 0 {
+		missed := make([]time.Time, len(r.MissedSchedules))
+		for i, t := range r.MissedSchedules {
+			missed[i] = t.UTC()
+		}
+		r.MissedSchedules = missed
+	}
 	if r.Checks == nil {
 		r.Checks = []Check{}
 	}

@@ -1,0 +1,454 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+	"github.com/supportstack/operator/internal/evidence"
+)
+
+// scheduleStart moves the fake clock to a ten-minute mark at least a
+// minute after the real now (a drill's schedule is read from its creation,
+// stamped in real time by the API server) and puts it back after the test.
+func scheduleStart(t *testing.T) time.Time {
+	t.Helper()
+	suiteTime := fakeClock.Now()
+	t.Cleanup(func() { fakeClock.SetTime(suiteTime) })
+	start := time.Now().UTC().Add(time.Minute).Truncate(10 * time.Minute).Add(10 * time.Minute)
+	fakeClock.SetTime(start)
+	return start
+}
+
+// tenMinuteMarks are the ten-minute marks from..to minutes (inclusive)
+// after start.
+func tenMinuteMarks(start time.Time, from, to int) []time.Time {
+	var out []time.Time
+	for m := from; m <= to; m += 10 {
+		out = append(out, start.Add(time.Duration(m)*time.Minute))
+	}
+	return out
+}
+
+// marksAfter are the ten-minute marks after created and not after until:
+// the schedule times of a "*/10 * * * *" drill created then.
+func marksAfter(created, until time.Time) []time.Time {
+	var out []time.Time
+	for t := created.Truncate(10 * time.Minute).Add(10 * time.Minute); !t.After(until); t = t.Add(10 * time.Minute) {
+		out = append(out, t)
+	}
+	return out
+}
+
+func unixTimes(ts []metav1.Time) []int64 {
+	out := make([]int64, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, t.Unix())
+	}
+	return out
+}
+
+func wantUnix(ts []time.Time) []int64 {
+	out := make([]int64, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, t.Unix())
+	}
+	return out
+}
+
+// TestDrillMissedSchedulesRecorded (issue 12, item 5): every schedule time
+// that passes without a run is kept in the drill's status, counted once in
+// supportstack_drill_missed_schedules_total and named in one event; the
+// next run the drill creates carries them in its spec, the drill's list is
+// cleared, and the run's evidence report records them. Past 32 the oldest
+// are counted, not listed, and a run-now run carries them too.
+func TestDrillMissedSchedulesRecorded(t *testing.T) {
+	ctx := context.Background()
+	start := scheduleStart(t)
+	drill := drillFixture(t, func(d *opsv1alpha1.DRDrill) {
+		d.Spec.Schedule = "*/10 * * * *"
+		d.Spec.TimeZone = "UTC"
+		d.Spec.StartingDeadlineSeconds = ptrTo[int64](60)
+		d.Spec.Sandbox.Keep = opsv1alpha1.SandboxKeepNever
+	})
+	key := client.ObjectKeyFromObject(drill)
+	ns, name := drill.Namespace, drill.Name
+	// Suspended: no schedule, no next-schedule series.
+	var d opsv1alpha1.DRDrill
+	eventually(t, 20*time.Second, func() error {
+		mustGet(t, k8sClient, key, &d)
+		if d.Status.ObservedGeneration != d.Generation {
+			return fmt.Errorf("not reconciled yet")
+		}
+		return nil
+	})
+	if series := strings.Join(seriesOf(t, "supportstack_drill_next_schedule_timestamp_seconds"), " "); strings.Contains(series, ns+"/"+name) {
+		t.Errorf("next schedule exported for a suspended drill: %s", series)
+	}
+	if series := strings.Join(seriesOf(t, "supportstack_drill_missed_schedules_total"), " "); strings.Contains(series, ns+"/"+name) {
+		t.Errorf("missed schedules counted before any was missed: %s", series)
+	}
+
+	// The drill, suspended, let the schedule times since its creation
+	// pass (up to start+30m; at least four); the newest is 5m late, past
+	// the 60s deadline: all are missed.
+	fakeClock.SetTime(start.Add(35 * time.Minute))
+	if err := update(t, k8sClient, drill, func(d *opsv1alpha1.DRDrill) { d.Spec.Suspend = false }); err != nil {
+		t.Fatal(err)
+	}
+	missed := marksAfter(d.CreationTimestamp.Time, start.Add(30*time.Minute))
+	n := len(missed)
+	eventually(t, 20*time.Second, func() error {
+		mustGet(t, k8sClient, key, &d)
+		if got := unixTimes(d.Status.MissedSchedules); fmt.Sprint(got) != fmt.Sprint(wantUnix(missed)) {
+			return fmt.Errorf("status.missedSchedules %v, want %v", got, wantUnix(missed))
+		}
+		return nil
+	})
+	if d.Status.MissedSchedulesDropped != 0 || d.Status.LastScheduleTime == nil || !d.Status.LastScheduleTime.Equal(&metav1.Time{Time: start.Add(30 * time.Minute)}) {
+		t.Errorf("dropped %d, lastScheduleTime %v", d.Status.MissedSchedulesDropped, d.Status.LastScheduleTime)
+	}
+	if d.Status.NextScheduleTime == nil || !d.Status.NextScheduleTime.Time.Equal(start.Add(40*time.Minute)) {
+		t.Errorf("nextScheduleTime %v", d.Status.NextScheduleTime)
+	}
+	eventually(t, 10*time.Second, func() error {
+		if got := testutil.ToFloat64(drillNextSchedule.WithLabelValues(ns, name)); got != float64(start.Add(40*time.Minute).Unix()) {
+			return fmt.Errorf("next schedule metric %v", got)
+		}
+		return nil
+	})
+	// Counted once, however often the drill is reconciled again.
+	for i := range 3 {
+		if err := update(t, k8sClient, drill, func(d *opsv1alpha1.DRDrill) { d.Labels = map[string]string{"nudge": fmt.Sprint(i)} }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	settle(t, func() string { mustGet(t, k8sClient, key, &d); return d.ResourceVersion })
+	if got := testutil.ToFloat64(drillMissedSchedules.WithLabelValues(ns, name)); got != float64(n) {
+		t.Errorf("missed counter %v, want %d", got, n)
+	}
+	wantEvent := fmt.Sprintf("%d scheduled run(s) did not start (due from %s to %s): the newest, due at %s, was 5m0s late, past the starting deadline of 60s",
+		n, missed[0].Format(time.RFC3339), missed[n-1].Format(time.RFC3339), missed[n-1].Format(time.RFC3339))
+	if notes := eventNotes(t, ns, name, opsv1alpha1.ReasonMissedSchedule); len(notes) != 1 || !strings.HasPrefix(notes[0], wantEvent) {
+		t.Errorf("MissedSchedule events %q, want one starting %q", notes, wantEvent)
+	}
+	runsOf(t, drill, 0)
+
+	// The next due time runs: the run carries the four, the drill's list
+	// is cleared, and the run's evidence records them.
+	fakeClock.SetTime(start.Add(40 * time.Minute))
+	if err := update(t, k8sClient, drill, func(d *opsv1alpha1.DRDrill) { d.Labels = map[string]string{"nudge": "run"} }); err != nil {
+		t.Fatal(err)
+	}
+	run := runsOf(t, drill, 1)[0]
+	if run.Name != ScheduledRunName(drill, start.Add(40*time.Minute)) || fmt.Sprint(unixTimes(run.Spec.MissedSchedules)) != fmt.Sprint(wantUnix(missed)) || run.Spec.MissedSchedulesDropped != 0 {
+		t.Fatalf("run %s carries %v (+%d)", run.Name, unixTimes(run.Spec.MissedSchedules), run.Spec.MissedSchedulesDropped)
+	}
+	// Cleared in the write that acknowledges the run, right after creating it.
+	eventually(t, 10*time.Second, func() error {
+		mustGet(t, k8sClient, key, &d)
+		if len(d.Status.CreatedRuns) != 1 {
+			return fmt.Errorf("run not acknowledged yet")
+		}
+		if len(d.Status.MissedSchedules) != 0 || d.Status.MissedSchedulesDropped != 0 || !d.Status.LastScheduleTime.Time.Equal(start.Add(40*time.Minute)) {
+			return fmt.Errorf("after the run: missed %v (+%d), lastScheduleTime %v", d.Status.MissedSchedules, d.Status.MissedSchedulesDropped, d.Status.LastScheduleTime)
+		}
+		return nil
+	})
+	finished := walk(t, drill, run.Name, true, false)
+	chain, err := evidence.LoadChain(ctx, k8sClient, ns, name)
+	if err != nil || len(chain) != 1 {
+		t.Fatalf("%d records, %v", len(chain), err)
+	}
+	if err := evidence.VerifyChain(chain, testSigningKey.Public().(ed25519.PublicKey), evidence.Expect{Drill: ns + "/" + name}); err != nil {
+		t.Fatalf("chain: %v", err)
+	}
+	report, err := evidence.Parse(chain[0].Canonical)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(report.MissedSchedules) != n || !report.MissedSchedules[0].Equal(missed[0]) || !report.MissedSchedules[n-1].Equal(missed[n-1]) || report.MissedSchedulesDropped != 0 {
+		t.Errorf("the report records missed %v (+%d)", report.MissedSchedules, report.MissedSchedulesDropped)
+	}
+	if report.Run != finished.Name || report.RecoverySet != finished.Status.Snapshot.RecoverySet {
+		t.Errorf("report of %s, recovery set %q; run's %q", report.Run, report.RecoverySet, finished.Status.Snapshot.RecoverySet)
+	}
+	eventually(t, 10*time.Second, func() error {
+		if got := testutil.ToFloat64(drillLastRunPassed.WithLabelValues(ns, name)); got != 1 {
+			return fmt.Errorf("last run passed metric %v", got)
+		}
+		return nil
+	})
+
+	// Six hours unattended: 36 more times pass, the newest past its
+	// deadline. 32 are listed, the 4 oldest counted; a run-now run carries
+	// them all and the drill's list is cleared.
+	fakeClock.SetTime(start.Add(6*time.Hour + 45*time.Minute))
+	if err := update(t, k8sClient, drill, func(d *opsv1alpha1.DRDrill) { d.Labels = map[string]string{"nudge": "later"} }); err != nil {
+		t.Fatal(err)
+	}
+	later := tenMinuteMarks(start, 50, 400)
+	eventually(t, 20*time.Second, func() error {
+		mustGet(t, k8sClient, key, &d)
+		if got := unixTimes(d.Status.MissedSchedules); fmt.Sprint(got) != fmt.Sprint(wantUnix(later[4:])) || d.Status.MissedSchedulesDropped != 4 {
+			return fmt.Errorf("status.missedSchedules %d listed (+%d dropped), want the newest 32 of %d", len(got), d.Status.MissedSchedulesDropped, len(later))
+		}
+		return nil
+	})
+	if got := testutil.ToFloat64(drillMissedSchedules.WithLabelValues(ns, name)); got != float64(n+36) {
+		t.Errorf("missed counter %v, want %d", got, n+36)
+	}
+	runNow(t, drill, "after-the-gap")
+	carried := waitRun(t, ns, RunNowRunName(drill, "after-the-gap"), func(*opsv1alpha1.DRDrillRun) error { return nil })
+	if fmt.Sprint(unixTimes(carried.Spec.MissedSchedules)) != fmt.Sprint(wantUnix(later[4:])) || carried.Spec.MissedSchedulesDropped != 4 {
+		t.Errorf("run-now run carries %d (+%d)", len(carried.Spec.MissedSchedules), carried.Spec.MissedSchedulesDropped)
+	}
+	eventually(t, 10*time.Second, func() error {
+		mustGet(t, k8sClient, key, &d)
+		if len(d.Status.MissedSchedules) != 0 || d.Status.MissedSchedulesDropped != 0 {
+			return fmt.Errorf("drill still holds %d (+%d)", len(d.Status.MissedSchedules), d.Status.MissedSchedulesDropped)
+		}
+		return nil
+	})
+
+	// Suspended again: the next-schedule series is gone.
+	if err := update(t, k8sClient, drill, func(d *opsv1alpha1.DRDrill) { d.Spec.Suspend = true }); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, func() error {
+		for _, m := range seriesOf(t, "supportstack_drill_next_schedule_timestamp_seconds") {
+			if m == ns+"/"+name {
+				return fmt.Errorf("next schedule still exported for the suspended drill")
+			}
+		}
+		return nil
+	})
+}
+
+// seriesOf lists the namespace/drill label pairs of a drill metric's series.
+func seriesOf(t *testing.T, metric string) []string {
+	t.Helper()
+	families, err := metrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, f := range families {
+		if f.GetName() != metric {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			out = append(out, labels["namespace"]+"/"+labels["drill"])
+		}
+	}
+	return out
+}
+
+// TestDrillMissedSchedulesAcrossACrash: the operator stopped after
+// creating a scheduled run and before acknowledging it, which is when the
+// drill's missed list is cleared. The new operator finds the run under its
+// deterministic name carrying exactly the list the drill holds,
+// acknowledges it and clears the list in one write: the times are
+// recorded once (by that run), not lost and not carried again. A run under
+// that name carrying another list is not the drill's: it is refused, the
+// schedule time it took is recorded as missed and the list stays for the
+// next run.
+func TestDrillMissedSchedulesAcrossACrash(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		// forge changes the run found under the name from the one the
+		// drill would create.
+		forge        func(run *opsv1alpha1.DRDrillRun)
+		acknowledged bool
+	}{
+		{"the drill's own run", func(*opsv1alpha1.DRDrillRun) {}, true},
+		{"a run hiding the missed times", func(run *opsv1alpha1.DRDrillRun) { run.Spec.MissedSchedules = nil }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			start := scheduleStart(t)
+			drill := drillFixture(t, func(d *opsv1alpha1.DRDrill) {
+				d.Spec.Schedule = "*/10 * * * *"
+				d.Spec.TimeZone = "UTC"
+				d.Spec.Sandbox.Keep = opsv1alpha1.SandboxKeepNever
+			})
+			key := client.ObjectKeyFromObject(drill)
+			ns, name := drill.Namespace, drill.Name
+			// What the previous operator wrote before it stopped: two
+			// missed times recorded, then the run due at +20m created.
+			missed := tenMinuteMarks(start, 0, 10)
+			due := start.Add(20 * time.Minute)
+			if err := stopManager(); err != nil {
+				t.Fatal(err)
+			}
+			restarted := false
+			t.Cleanup(func() {
+				if !restarted {
+					if err := startManager(); err != nil {
+						t.Error(err)
+					}
+				}
+			})
+			if err := update(t, k8sClient, drill, func(d *opsv1alpha1.DRDrill) { d.Spec.Suspend = false }); err != nil {
+				t.Fatal(err)
+			}
+			var d opsv1alpha1.DRDrill
+			mustGet(t, k8sClient, key, &d)
+			d.Status.MissedSchedules = []metav1.Time{{Time: missed[0]}, {Time: missed[1]}}
+			d.Status.LastScheduleTime = &metav1.Time{Time: missed[1]}
+			if err := k8sClient.Status().Update(ctx, &d); err != nil {
+				t.Fatal(err)
+			}
+			trigger := &opsv1alpha1.RunTrigger{Kind: opsv1alpha1.RunTriggerSchedule, ScheduledTime: &metav1.Time{Time: due}}
+			run, err := newRun(&d, ScheduledRunName(&d, due), trigger, k8sClient.Scheme())
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.forge(run)
+			if err := k8sClient.Create(ctx, run); err != nil {
+				t.Fatal(err)
+			}
+			before := testutil.ToFloat64(drillMissedSchedules.WithLabelValues(ns, name))
+			fakeClock.SetTime(due.Add(time.Minute))
+			if err := startManager(); err != nil {
+				t.Fatal(err)
+			}
+			restarted = true
+
+			if tc.acknowledged {
+				waitRun(t, ns, run.Name, inPhase(opsv1alpha1.DrillRunProvisioning))
+				eventually(t, 20*time.Second, func() error {
+					mustGet(t, k8sClient, key, &d)
+					if len(d.Status.CreatedRuns) != 1 || d.Status.CreatedRuns[0].UID != run.UID {
+						return fmt.Errorf("createdRuns %v", d.Status.CreatedRuns)
+					}
+					return nil
+				})
+				if len(d.Status.MissedSchedules) != 0 || !d.Status.LastScheduleTime.Time.Equal(due) {
+					t.Errorf("after acknowledging: missed %v, lastScheduleTime %v", d.Status.MissedSchedules, d.Status.LastScheduleTime)
+				}
+				if got := testutil.ToFloat64(drillMissedSchedules.WithLabelValues(ns, name)); got != before {
+					t.Errorf("missed counter moved from %v to %v: times recorded before the crash counted again", before, got)
+				}
+				finished := walk(t, &d, run.Name, true, false)
+				chain, err := evidence.LoadChain(ctx, k8sClient, ns, name)
+				if err != nil || len(chain) != 1 {
+					t.Fatalf("%d records, %v", len(chain), err)
+				}
+				report, _ := evidence.Parse(chain[0].Canonical)
+				if report.Run != finished.Name || len(report.MissedSchedules) != 2 || !report.MissedSchedules[1].Equal(missed[1]) {
+					t.Errorf("report of %s records missed %v", report.Run, report.MissedSchedules)
+				}
+				// A later run carries nothing: the times are recorded once.
+				runNow(t, &d, "later")
+				later := waitRun(t, ns, RunNowRunName(&d, "later"), func(*opsv1alpha1.DRDrillRun) error { return nil })
+				if len(later.Spec.MissedSchedules) != 0 {
+					t.Errorf("the next run carries %v again", later.Spec.MissedSchedules)
+				}
+				return
+			}
+			waitRun(t, ns, run.Name, inPhase(opsv1alpha1.DrillRunError))
+			want := []int64{missed[0].Unix(), missed[1].Unix(), due.Unix()}
+			eventually(t, 20*time.Second, func() error {
+				mustGet(t, k8sClient, key, &d)
+				if got := unixTimes(d.Status.MissedSchedules); fmt.Sprint(got) != fmt.Sprint(want) {
+					return fmt.Errorf("status.missedSchedules %v, want %v", got, want)
+				}
+				return nil
+			})
+			if len(d.Status.CreatedRuns) != 0 {
+				t.Errorf("the forged run was acknowledged: %v", d.Status.CreatedRuns)
+			}
+			if got := testutil.ToFloat64(drillMissedSchedules.WithLabelValues(ns, name)); got != before+1 {
+				t.Errorf("missed counter %v, want %v", got, before+1)
+			}
+			if notes := eventNotes(t, ns, name, opsv1alpha1.ReasonMissedSchedule); len(notes) != 1 ||
+				!strings.Contains(notes[0], "a run the operator did not create holds the name of the run due then") {
+				t.Errorf("MissedSchedule events %q", notes)
+			}
+			noEvidenceOf(t, drill, run.Name)
+		})
+	}
+}
+
+// TestDrillMissedSchedulesLongOutage: a minutely drill left for more than
+// two days has more missed times than one reconcile walks
+// (maxScheduleWalk); they are walked and recorded 1000 at a time over
+// successive reconciles, each counted exactly once: the counter, the 32
+// listed and the dropped count add up to every minute that passed.
+func TestDrillMissedSchedulesLongOutage(t *testing.T) {
+	start := scheduleStart(t)
+	drill := drillFixture(t, func(d *opsv1alpha1.DRDrill) {
+		d.Spec.Schedule = "* * * * *"
+		d.Spec.TimeZone = "UTC"
+		d.Spec.StartingDeadlineSeconds = ptrTo[int64](10)
+	})
+	key := client.ObjectKeyFromObject(drill)
+	ns, name := drill.Namespace, drill.Name
+	var d opsv1alpha1.DRDrill
+	mustGet(t, k8sClient, key, &d)
+	now := start.Add(2500*time.Minute + 30*time.Second)
+	want := int64(now.Truncate(time.Minute).Sub(d.CreationTimestamp.Truncate(time.Minute)) / time.Minute)
+	if want <= 2*maxScheduleWalk {
+		t.Fatalf("only %d minutes: the walk would not be split three times", want)
+	}
+	fakeClock.SetTime(now)
+	if err := update(t, k8sClient, drill, func(d *opsv1alpha1.DRDrill) { d.Spec.Suspend = false }); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, func() error {
+		mustGet(t, k8sClient, key, &d)
+		if d.Status.NextScheduleTime == nil || !d.Status.NextScheduleTime.Time.Equal(now.Truncate(time.Minute).Add(time.Minute)) {
+			return fmt.Errorf("nextScheduleTime %v: still walking", d.Status.NextScheduleTime)
+		}
+		return nil
+	})
+	if got := int64(len(d.Status.MissedSchedules)) + d.Status.MissedSchedulesDropped; len(d.Status.MissedSchedules) != maxMissedSchedules || got != want ||
+		!d.Status.MissedSchedules[maxMissedSchedules-1].Time.Equal(now.Truncate(time.Minute)) {
+		t.Errorf("%d listed + %d dropped = %d, want %d ending at %v", len(d.Status.MissedSchedules), d.Status.MissedSchedulesDropped, got, want, now.Truncate(time.Minute))
+	}
+	if got := testutil.ToFloat64(drillMissedSchedules.WithLabelValues(ns, name)); got != float64(want) {
+		t.Errorf("missed counter %v, want %d", got, want)
+	}
+	// One event per walk: two of 1000, then the rest.
+	notes := eventNotes(t, ns, name, opsv1alpha1.ReasonMissedSchedule)
+	full := 0
+	for _, n := range notes {
+		if strings.HasPrefix(n, "1000 scheduled run(s) did not start") {
+			full++
+		}
+	}
+	if len(notes) != 3 || full != 2 {
+		t.Errorf("MissedSchedule events: %d %q", len(notes), notes)
+	}
+	runsOf(t, drill, 0)
+}
