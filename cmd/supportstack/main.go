@@ -19,7 +19,7 @@ limitations under the License.
 //	supportstack coverage -f team.yaml            a team's week from a manifest
 //	supportstack coverage -n helpdesk windows-tier1   from the cluster (kubeconfig)
 //	supportstack verify-evidence -n helpdesk helpdesk-weekly [--public-key key.pem] [--expect-head SEQ:SHA256 | --no-head]
-//	supportstack report [-n NS | -A] [--from DATE] [--to DATE] [--format json|csv|html]
+//	supportstack report [-n NS | -A] [--from DATE] [--to DATE] [--format json|csv|html] [--max-age 192h]
 //	supportstack keygen --private drill.key --public drill.pub
 //
 // coverage prints the coming 7 days hour by hour: required versus scheduled
@@ -27,7 +27,11 @@ limitations under the License.
 // chain and names the first broken, forged or foreign record, and checks
 // that the chain ends at the drill's evidence head (from the DRDrill's
 // status, or --expect-head), so deleted newest records show; with neither
-// it fails unless --no-head. report exports every drill's runs in a period from the evidence, for auditors. It reads the
+// it fails unless --no-head. report exports every drill's runs in a period
+// from the evidence, for auditors, and per BackupPolicy the figures of its
+// restore tests (verified-restore coverage, pass rate, missed schedules,
+// objective compliance) mapped to ISO/IEC 27001:2022 A.8.13 and SOC 2
+// A1.3. It reads the
 // cluster with the user's own credentials and must not import the
 // reconcilers or the agent.
 package main
@@ -70,7 +74,7 @@ func main() {
 const usage = `usage:
   supportstack coverage [-f FILE | -n NAMESPACE NAME] [--at RFC3339]
   supportstack verify-evidence -n NAMESPACE DRILL [--public-key FILE] [--expect-head SEQ:SHA256 | --no-head]
-  supportstack report [-n NAMESPACE | -A] [--from DATE] [--to DATE] [--format json|csv|html] [--public-key FILE]
+  supportstack report [-n NAMESPACE | -A] [--from DATE] [--to DATE] [--format json|csv|html] [--public-key FILE] [--max-age DURATION]
   supportstack keygen --private FILE --public FILE`
 
 // newClient reads the cluster of the kubeconfig; tests replace it.
@@ -229,6 +233,7 @@ func reportCmd(args []string, out io.Writer) error {
 	toFlag := fs.String("to", "", "end of the period, exclusive (YYYY-MM-DD or RFC 3339); default now")
 	format := fs.String("format", "html", "json, csv or html")
 	keyFile := fs.String("public-key", "", "ed25519 public key to check signatures with")
+	maxAgeFlag := fs.Duration("max-age", evidence.DefaultMaxAge, "how long a passed run proves a BackupPolicy's backups restorable, for a policy whose spec.verification.maxAge cannot be read from the cluster")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -260,11 +265,53 @@ func reportCmd(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	export, err := evidence.CollectWith(context.Background(), c, *namespace, from, to, pub, drillHeads(c, *namespace))
+	flagSource := fmt.Sprintf("--max-age %s", *maxAgeFlag)
+	if !flagGiven(fs, "max-age") {
+		flagSource += " (the default)"
+	}
+	maxAge := policyMaxAges(c, *namespace, *maxAgeFlag, flagSource)
+	export, err := evidence.CollectWith(context.Background(), c, *namespace, from, to, pub, drillHeads(c, *namespace), maxAge)
 	if err != nil {
 		return err
 	}
 	return write(export, out)
+}
+
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
+}
+
+// policyMaxAges says each BackupPolicy's maxAge as its spec (as it is now)
+// sets it, read from the cluster with the user's credentials; a policy
+// that cannot be read (no right to list them, or deleted) takes the flag's
+// value, and the source says which and why.
+func policyMaxAges(c client.Reader, namespace string, flagValue time.Duration, flagSource string) evidence.MaxAgeFunc {
+	var policies opsv1alpha1.BackupPolicyList
+	var opts []client.ListOption
+	if namespace != "" {
+		opts = append(opts, client.InNamespace(namespace))
+	}
+	if err := c.List(context.Background(), &policies, opts...); err != nil {
+		why := fmt.Sprintf("%s: the BackupPolicies could not be read (%v)", flagSource, err)
+		return func(string) (time.Duration, string) { return flagValue, why }
+	}
+	byName := map[string]*opsv1alpha1.BackupPolicy{}
+	for i := range policies.Items {
+		p := &policies.Items[i]
+		byName[p.Namespace+"/"+p.Name] = p
+	}
+	return func(policy string) (time.Duration, string) {
+		p, ok := byName[policy]
+		switch {
+		case !ok:
+			return flagValue, fmt.Sprintf("%s: BackupPolicy %s not found in the cluster", flagSource, policy)
+		case p.Spec.Verification.MaxAge == nil:
+			return evidence.DefaultMaxAge, fmt.Sprintf("BackupPolicy %s: spec.verification.maxAge unset, its default %s", policy, evidence.DefaultMaxAge)
+		}
+		return p.Spec.Verification.MaxAge.Duration, fmt.Sprintf("BackupPolicy %s spec.verification.maxAge, as it is now", policy)
+	}
 }
 
 // drillHeads are the UIDs and evidence heads of the DRDrills in namespace

@@ -31,11 +31,13 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/evidence"
@@ -81,9 +83,11 @@ func TestCoverageRefusals(t *testing.T) {
 }
 
 // evidenceCluster is a fake cluster holding a drill's chain of three
-// signed reports (one failed) and another drill's single report, and both
-// DRDrills with their evidence heads in status.
-func evidenceCluster(t *testing.T, key ed25519.PrivateKey) (client.Client, []*corev1.ConfigMap) {
+// signed reports (one failed; the third, after the tests' period, records
+// a schedule time missed in it), each stored with the procedure naming
+// BackupPolicy helpdesk, and another drill's single report (of policy
+// ledger), both DRDrills with their evidence heads in status, and objs.
+func evidenceCluster(t *testing.T, key ed25519.PrivateKey, objs ...client.Object) (client.Client, []*corev1.ConfigMap) {
 	t.Helper()
 	scheme := runtime.NewScheme()
 	if err := corev1.AddToScheme(scheme); err != nil {
@@ -94,7 +98,8 @@ func evidenceCluster(t *testing.T, key ed25519.PrivateKey) (client.Client, []*co
 	}
 	var cms []*corev1.ConfigMap
 	var drills []client.Object
-	chain := func(ns, drill string, results ...string) {
+	chain := func(ns, drill, policy string, results ...string) {
+		procedure := evidence.ProcedureJSON(opsv1alpha1.DrillProcedure{BackupPolicyName: policy, Snapshot: "latest"})
 		var prev *evidence.Record
 		d := &opsv1alpha1.DRDrill{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: drill, UID: types.UID("uid-" + drill)}}
 		for i, result := range results {
@@ -104,21 +109,31 @@ func evidenceCluster(t *testing.T, key ed25519.PrivateKey) (client.Client, []*co
 			r := evidence.Report{Drill: ns + "/" + drill, DrillUID: string(d.UID), Run: run.Name, RunUID: string(run.UID), SnapshotID: "0123abcd", SnapshotTime: day.Add(-4 * time.Hour),
 				MeasuredRTOSeconds: 1260, ObjectiveRTOSeconds: 1800, MeasuredRPOSeconds: 14400, ObjectiveRPOSeconds: 93600, ObjectivesMet: result == "Passed",
 				Result: result, StartTime: day, CompletionTime: day.Add(21 * time.Minute), OperatorVersion: "v0.1.0",
-				Checks: []evidence.Check{{Name: "tickets-present", Passed: result == "Passed", Expected: ">= 1", Observed: "45000"}}}
+				Checks:          []evidence.Check{{Name: "tickets-present", Passed: result == "Passed", Expected: ">= 1", Observed: "45000"}},
+				ProcedureSHA256: evidence.Hash(procedure)}
+			if i == 2 {
+				r.MissedSchedules = []time.Time{time.Date(2026, 11, 14, 6, 0, 0, 0, time.UTC)}
+			}
 			rec := evidence.Seal(evidence.ConfigMapName(run.Name), r, evidence.HeadOf(prev), key)
+			rec.Procedure = procedure
 			cms = append(cms, evidence.ToConfigMap(run, rec))
 			prev = &rec
 			d.Status.EvidenceHead = &opsv1alpha1.EvidenceHead{Sequence: int64(i + 1), SHA256: rec.SHA256, ConfigMapName: rec.Name, Run: run.Name}
 		}
 		drills = append(drills, d)
 	}
-	chain("helpdesk", "helpdesk-weekly", "Passed", "Failed", "Passed")
-	chain("finance", "ledger-daily", "Passed")
-	objs := make([]client.Object, 0, len(cms))
+	chain("helpdesk", "helpdesk-weekly", "helpdesk", "Passed", "Failed", "Passed")
+	chain("finance", "ledger-daily", "ledger", "Passed")
 	for _, cm := range cms {
 		objs = append(objs, cm)
 	}
 	return fake.NewClientBuilder().WithScheme(scheme).WithObjects(append(objs, drills...)...).Build(), cms
+}
+
+// helpdeskPolicy is the BackupPolicy helpdesk/helpdesk with maxAge.
+func helpdeskPolicy(maxAge time.Duration) *opsv1alpha1.BackupPolicy {
+	return &opsv1alpha1.BackupPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "helpdesk", Name: "helpdesk"},
+		Spec: opsv1alpha1.BackupPolicySpec{Verification: opsv1alpha1.Verification{MaxAge: &metav1.Duration{Duration: maxAge}}}}
 }
 
 func useClient(t *testing.T, c client.Client) {
@@ -223,9 +238,12 @@ func TestReportExport(t *testing.T) {
 	if err := run(append([]string{"report", "-n", "helpdesk", "--format", "csv"}, period...), &csvOut); err != nil {
 		t.Fatal(err)
 	}
+	// The runs, an empty line, then the policies' figures.
 	lines := strings.Split(strings.TrimSpace(csvOut.String()), "\n")
-	if len(lines) != 3 || !strings.HasPrefix(lines[0], "drill,chain,run,sequence,result") ||
-		lines[2] != "helpdesk/helpdesk-weekly,verified,helpdesk-weekly-2,2,Failed,2026-11-09T06:00:00Z,2026-11-09T06:21:00Z,0123abcd,2026-11-09T02:00:00Z,1260,1800,14400,93600,false,0,1," {
+	if len(lines) != 6 || !strings.HasPrefix(lines[0], "drill,chain,run,sequence,result") ||
+		lines[2] != "helpdesk/helpdesk-weekly,verified,helpdesk-weekly-2,2,Failed,2026-11-09T06:00:00Z,2026-11-09T06:21:00Z,0123abcd,2026-11-09T02:00:00Z,1260,1800,14400,93600,false,0,1,,,,0" ||
+		lines[3] != "" || !strings.HasPrefix(lines[4], "policy,drills,excluded,end_not_checked,max_age,max_age_source,days,covered_days,coverage_percent") ||
+		!strings.HasPrefix(lines[5], "helpdesk/helpdesk,helpdesk/helpdesk-weekly,,,192h0m0s,--max-age 192h0m0s (the default): BackupPolicy helpdesk/helpdesk not found in the cluster,14,8,57.1,2026-11-01 2026-11-10..2026-11-14,2,1,1,0,50.0,1,0,1,50.0,") {
 		t.Errorf("csv:\n%s", csvOut.String())
 	}
 
@@ -302,6 +320,122 @@ func TestReportExport(t *testing.T) {
 				t.Errorf("run(%v) = %v, want %q", tc.args, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestReportAuditorView: per BackupPolicy, the report shows verified-restore
+// coverage with the maxAge it used and where it came from (the policy's
+// spec when the cluster has it, else --max-age), the pass rate with errors
+// apart from failures, missed schedule times (from a later run's
+// evidence), objective compliance and the control mapping, in JSON, CSV
+// and HTML; a drill whose chain does not verify is not counted.
+func TestReportAuditorView(t *testing.T) {
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32))
+	period := []string{"--from", "2026-11-01", "--to", "2026-11-15"}
+	policies := func(t *testing.T, args ...string) map[string]evidence.PolicyAudit {
+		t.Helper()
+		var js bytes.Buffer
+		if err := run(append(append([]string{"report", "-A", "--format", "json"}, period...), args...), &js); err != nil {
+			t.Fatal(err)
+		}
+		var export evidence.Export
+		if err := json.Unmarshal(js.Bytes(), &export); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]evidence.PolicyAudit{}
+		for _, p := range export.Policies {
+			out[p.Policy] = p
+		}
+		return out
+	}
+
+	// helpdesk's policy says 72h: the pass of Nov 2 06:21 covers Nov 2 to
+	// 4 (judged at each day's end). ledger's policy is gone: --max-age.
+	c, cms := evidenceCluster(t, key, helpdeskPolicy(72*time.Hour))
+	useClient(t, c)
+	got := policies(t, "--max-age", "48h")
+	helpdesk, ledger := got["helpdesk/helpdesk"], got["finance/ledger"]
+	if len(got) != 2 || helpdesk.MaxAge != "72h0m0s" || helpdesk.MaxAgeSource != "BackupPolicy helpdesk/helpdesk spec.verification.maxAge, as it is now" ||
+		fmt.Sprintf("%+v", helpdesk.Coverage) != fmt.Sprintf("%+v", evidence.Coverage{Days: 14, CoveredDays: 3, Percent: 300.0 / 14, Uncovered: []string{"2026-11-01", "2026-11-05..2026-11-14"}}) {
+		t.Errorf("helpdesk %+v", helpdesk)
+	}
+	if ledger.MaxAge != "48h0m0s" || ledger.MaxAgeSource != "--max-age 48h0m0s: BackupPolicy finance/ledger not found in the cluster" ||
+		ledger.Coverage.CoveredDays != 2 || ledger.Runs != (evidence.RunCounts{Finished: 1, Passed: 1}) {
+		t.Errorf("ledger %+v", ledger)
+	}
+	if helpdesk.Runs != (evidence.RunCounts{Finished: 2, Passed: 1, Failed: 1}) || *helpdesk.PassRatePercent != 50 || helpdesk.MissedSchedules != 1 ||
+		helpdesk.Objectives.Met != 1 || helpdesk.Objectives.WorstRPO.MeasuredSeconds != 14400 || len(helpdesk.Controls) != 2 ||
+		!strings.Contains(helpdesk.Controls[0].Evidence, "on 3 of 14 days (21.4 %) the newest passed restore test was at most 72h0m0s old; 1 scheduled test(s) did not run in the period") {
+		t.Errorf("helpdesk figures %+v", helpdesk)
+	}
+
+	var html bytes.Buffer
+	if err := run(append([]string{"report", "-n", "helpdesk"}, period...), &html); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"<h3>helpdesk/helpdesk</h3>",
+		"<tr><th>Verified-restore coverage</th><td>3 of 14 days (21.4 %); not covered: 2026-11-01, 2026-11-05..2026-11-14</td></tr>",
+		"<tr><th>maxAge</th><td>72h0m0s (BackupPolicy helpdesk/helpdesk spec.verification.maxAge, as it is now)</td></tr>",
+		"<tr><th>Pass rate</th><td>50.0 %: 1 passed of 2 finished; 1 failed, 0 errored</td></tr>",
+		"<tr><th>Missed by schedule</th><td>1</td></tr>",
+		"<b>ISO/IEC 27001:2022 A.8.13 Information backup (backup copies regularly tested).</b> Backup copies of helpdesk/helpdesk were tested",
+		"<b>SOC 2 (2017 TSC) A1.3 Recovery plan procedures tested.</b> Each run carried out",
+	} {
+		if !strings.Contains(html.String(), want) {
+			t.Errorf("html lacks %q", want)
+		}
+	}
+
+	// The BackupPolicies cannot be read: every policy takes --max-age, and
+	// says why.
+	forbidden := interceptor.Funcs{List: func(ctx context.Context, cl client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
+		if _, ok := list.(*opsv1alpha1.BackupPolicyList); ok {
+			return apierrors.NewForbidden(opsv1alpha1.GroupVersion.WithResource("backuppolicies").GroupResource(), "", fmt.Errorf("RBAC"))
+		}
+		return cl.List(ctx, list, opts...)
+	}}
+	var drills opsv1alpha1.DRDrillList
+	mustDo(t, c.List(context.Background(), &drills))
+	objs := make([]client.Object, 0, 1+len(cms)+len(drills.Items))
+	objs = append(objs, helpdeskPolicy(72*time.Hour))
+	for _, cm := range cms {
+		objs = append(objs, cm.DeepCopy())
+	}
+	for i := range drills.Items {
+		objs = append(objs, &drills.Items[i])
+	}
+	for i := range objs {
+		objs[i].SetResourceVersion("")
+	}
+	useClient(t, fake.NewClientBuilder().WithScheme(c.Scheme()).WithObjects(objs...).WithInterceptorFuncs(forbidden).Build())
+	if p := policies(t)["helpdesk/helpdesk"]; p.MaxAge != "192h0m0s" ||
+		!strings.HasPrefix(p.MaxAgeSource, "--max-age 192h0m0s (the default): the BackupPolicies could not be read (") || p.Coverage.CoveredDays != 8 {
+		t.Errorf("policies unreadable: %+v", p)
+	}
+
+	// A record of helpdesk-weekly re-signed with another key: the chain
+	// does not verify, so none of its runs counts, and the drill is named.
+	useClient(t, c)
+	other := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{9}, 32))
+	r, _ := evidence.Parse([]byte(cms[1].Data[evidence.KeyReport]))
+	r.Result, r.ObjectivesMet = "Passed", true
+	forged := evidence.Seal(cms[1].Name, r, &evidence.Head{Sequence: r.Sequence - 1, SHA256: r.PreviousReportSHA256}, other)
+	var cm corev1.ConfigMap
+	mustDo(t, c.Get(context.Background(), client.ObjectKeyFromObject(cms[1]), &cm))
+	cm.Data[evidence.KeyReport], cm.Data[evidence.KeySHA256], cm.Data[evidence.KeySignature] = string(forged.Canonical), forged.SHA256, forged.Signature
+	mustDo(t, c.Update(context.Background(), &cm))
+	keyFile := filepath.Join(t.TempDir(), "key.pub")
+	der, _ := x509.MarshalPKIXPublicKey(key.Public())
+	mustDo(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o600))
+	p := policies(t, "--public-key", keyFile)["helpdesk/helpdesk"]
+	if len(p.Drills) != 0 || len(p.Excluded) != 1 || !strings.HasPrefix(p.Excluded[0], "helpdesk/helpdesk-weekly: evidence record 2 (helpdesk-weekly-2-evidence): the signature does not verify") ||
+		p.Runs.Finished != 0 || p.Coverage.CoveredDays != 0 || p.PassRatePercent != nil {
+		t.Errorf("a forged chain is counted: %+v", p)
+	}
+
+	if err := run([]string{"report", "-A", "--max-age", "8d"}, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "max-age") {
+		t.Errorf("--max-age 8d: %v", err)
 	}
 }
 

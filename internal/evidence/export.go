@@ -27,6 +27,7 @@ import (
 	"io"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -91,11 +92,13 @@ func noHeadReason(read, found bool) string {
 	return "the DRDrill's status has no evidence head: " + how
 }
 
-// Export is the auditors' report: every drill's runs in [From, To).
+// Export is the auditors' report: per BackupPolicy the figures of its
+// restore tests, and every drill's runs in [From, To).
 type Export struct {
-	From   time.Time     `json:"from"`
-	To     time.Time     `json:"to"`
-	Drills []DrillExport `json:"drills"`
+	From     time.Time     `json:"from"`
+	To       time.Time     `json:"to"`
+	Policies []PolicyAudit `json:"policies"`
+	Drills   []DrillExport `json:"drills"`
 }
 
 // CollectWith builds the export from the evidence ConfigMaps in namespace
@@ -107,7 +110,11 @@ type Export struct {
 // no head to compare with (expect nil: the DRDrills could not be read; no
 // entry: the DRDrill is gone; no head in its status) shows as "end not
 // checked", never as intact.
-func CollectWith(ctx context.Context, c client.Reader, namespace string, from, to time.Time, pub ed25519.PublicKey, expect map[string]Expect) (Export, error) {
+//
+// The policies' figures (auditPolicies) count only the reports of chains
+// that verify, grouped by the BackupPolicy named in the procedure stored
+// with each report; maxAge says each policy's (nil: DefaultMaxAge).
+func CollectWith(ctx context.Context, c client.Reader, namespace string, from, to time.Time, pub ed25519.PublicKey, expect map[string]Expect, maxAge MaxAgeFunc) (Export, error) {
 	var cms corev1.ConfigMapList
 	opts := []client.ListOption{client.MatchingLabels{labelEvidence: "true"}}
 	if namespace != "" {
@@ -131,6 +138,7 @@ func CollectWith(ctx context.Context, c client.Reader, namespace string, from, t
 		return keys[i].ns+"/"+keys[i].drill < keys[j].ns+"/"+keys[j].drill
 	})
 	out := Export{From: from.UTC(), To: to.UTC(), Drills: []DrillExport{}}
+	all := map[string][]auditedReport{}
 	for _, k := range keys {
 		chain := chainOf(drills[k])
 		want, found := expect[k.ns+"/"+k.drill]
@@ -143,13 +151,17 @@ func CollectWith(ctx context.Context, c client.Reader, namespace string, from, t
 		}
 		for _, rec := range chain {
 			r, err := Parse(rec.Canonical)
-			if err != nil || r.CompletionTime.Before(from) || !r.CompletionTime.Before(to) {
+			if err != nil {
 				continue
 			}
-			d.Reports = append(d.Reports, r)
+			all[d.Drill] = append(all[d.Drill], auditedReport{Report: r, policy: policyOf(k.ns, rec.Procedure)})
+			if inPeriod(r.CompletionTime, from, to) {
+				d.Reports = append(d.Reports, r)
+			}
 		}
 		out.Drills = append(out.Drills, d)
 	}
+	out.Policies = auditPolicies(out.Drills, all, from, to, maxAge)
 	return out, nil
 }
 
@@ -161,21 +173,40 @@ func (e Export) WriteJSON(w io.Writer) error {
 }
 
 var csvHeader = []string{"drill", "chain", "run", "sequence", "result", "start", "completion", "snapshot", "snapshot_time",
-	"measured_rto_seconds", "objective_rto_seconds", "measured_rpo_seconds", "objective_rpo_seconds", "objectives_met", "checks_passed", "checks_total", "message"}
+	"measured_rto_seconds", "objective_rto_seconds", "measured_rpo_seconds", "objective_rpo_seconds", "objectives_met", "checks_passed", "checks_total", "message",
+	"recovery_set", "missed_schedules", "missed_schedules_dropped"}
 
-// WriteCSV writes one line per run.
+var csvPolicyHeader = []string{"policy", "drills", "excluded", "end_not_checked", "max_age", "max_age_source",
+	"days", "covered_days", "coverage_percent", "uncovered_days",
+	"runs_finished", "runs_passed", "runs_failed", "runs_errored", "pass_rate_percent", "missed_schedules", "missed_schedules_undated",
+	"objectives_met", "objectives_met_percent", "worst_rto_run", "worst_rto_seconds", "worst_rto_objective_seconds",
+	"worst_rpo_run", "worst_rpo_seconds", "worst_rpo_objective_seconds", "iso27001_2022_a8_13", "soc2_a1_3"}
+
+func csvNum(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// csvPercent is a percentage with one decimal, "" for none.
+func csvPercent(p *float64) string {
+	if p == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*p, 'f', 1, 64)
+}
+
+func csvAt(t time.Time) string {
+	if t.IsZero() {
+		return "" // a run that ended before it restored a snapshot
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// WriteCSV writes one line per run, then an empty line and one line per
+// BackupPolicy with its figures (a second table with its own header).
 func (e Export) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(csvHeader); err != nil {
 		return err
 	}
-	num := func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
-	at := func(t time.Time) string {
-		if t.IsZero() {
-			return "" // a run that ended before it restored a snapshot
-		}
-		return t.UTC().Format(time.RFC3339)
-	}
+	num, at := csvNum, csvAt
 	for _, d := range e.Drills {
 		for _, r := range d.Reports {
 			passed := 0
@@ -187,13 +218,61 @@ func (e Export) WriteCSV(w io.Writer) error {
 			if err := cw.Write([]string{d.Drill, d.Chain, r.Run, strconv.FormatInt(r.Sequence, 10), r.Result,
 				at(r.StartTime), at(r.CompletionTime), r.SnapshotID, at(r.SnapshotTime),
 				num(r.MeasuredRTOSeconds), num(r.ObjectiveRTOSeconds), num(r.MeasuredRPOSeconds), num(r.ObjectiveRPOSeconds),
-				strconv.FormatBool(r.ObjectivesMet), strconv.Itoa(passed), strconv.Itoa(len(r.Checks)), r.Message}); err != nil {
+				strconv.FormatBool(r.ObjectivesMet), strconv.Itoa(passed), strconv.Itoa(len(r.Checks)), r.Message,
+				r.RecoverySet, missedList(r.MissedSchedules), strconv.FormatInt(r.MissedSchedulesDropped, 10)}); err != nil {
 				return err
 			}
 		}
 	}
 	cw.Flush()
+	if _, err := io.WriteString(w, "\n"); err != nil {
+		return err
+	}
+	if err := cw.Write(csvPolicyHeader); err != nil {
+		return err
+	}
+	for _, p := range e.Policies {
+		if err := cw.Write(policyRecord(p)); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
 	return cw.Error()
+}
+
+// missedList is the missed schedule times, space-separated RFC 3339.
+func missedList(ts []time.Time) string {
+	out := make([]string, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, csvAt(t))
+	}
+	return strings.Join(out, " ")
+}
+
+// policyRecord is one BackupPolicy's line of the CSV's second table.
+func policyRecord(p PolicyAudit) []string {
+	worst := func(w *Worst) []string {
+		if w == nil {
+			return []string{"", "", ""}
+		}
+		return []string{w.Run, csvNum(w.MeasuredSeconds), csvNum(w.ObjectiveSeconds)}
+	}
+	control := func(prefix string) string {
+		for _, c := range p.Controls {
+			if strings.HasPrefix(c.Framework, prefix) {
+				return c.Evidence
+			}
+		}
+		return ""
+	}
+	rec := []string{p.Policy, strings.Join(p.Drills, " "), strings.Join(p.Excluded, "; "), strings.Join(p.EndNotChecked, " "), p.MaxAge, p.MaxAgeSource,
+		strconv.Itoa(p.Coverage.Days), strconv.Itoa(p.Coverage.CoveredDays), strconv.FormatFloat(p.Coverage.Percent, 'f', 1, 64), strings.Join(p.Coverage.Uncovered, " "),
+		strconv.Itoa(p.Runs.Finished), strconv.Itoa(p.Runs.Passed), strconv.Itoa(p.Runs.Failed), strconv.Itoa(p.Runs.Errored), csvPercent(p.PassRatePercent),
+		strconv.Itoa(p.MissedSchedules), strconv.FormatInt(p.MissedUndated, 10),
+		strconv.Itoa(p.Objectives.Met), csvPercent(p.Objectives.Percent)}
+	rec = append(rec, worst(p.Objectives.WorstRTO)...)
+	rec = append(rec, worst(p.Objectives.WorstRPO)...)
+	return append(rec, control("ISO"), control("SOC 2"))
 }
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
@@ -210,6 +289,25 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return min(100, int(100*measured/objective))
 	},
+	"pct1": func(p *float64) string {
+		if p == nil {
+			return "—"
+		}
+		return percent(*p)
+	},
+	"worst": func(w *Worst) string {
+		if w == nil {
+			return "—"
+		}
+		within := "within"
+		if !w.WithinObjective {
+			within = "OVER"
+		}
+		return fmt.Sprintf("%s against %s, %s (run %s)", seconds(w.MeasuredSeconds), objectiveText(w.ObjectiveSeconds), within, w.Run)
+	},
+	"percent": percent,
+	"join":    strings.Join,
+	"missed":  missedList,
 	"passed": func(cs []Check) int {
 		n := 0
 		for _, c := range cs {
@@ -232,16 +330,34 @@ table{border-collapse:collapse;margin-bottom:2em}th,td{border:1px solid #ccc;pad
 </style></head><body>
 <h1>Disaster-recovery drills</h1>
 <p>Period {{date .From}} to {{date .To}}. Generated from the drills' evidence records (hash-chained{{/* */}}), not from mutable status.</p>
+<h2>Backup policies: verified restores</h2>
+<p>Figures per BackupPolicy from the verified evidence of every drill that restored it. A day (UTC) counts as covered when, at its end, the newest passed run was at most maxAge old.</p>
+{{range .Policies}}
+<h3>{{.Policy}}</h3>
+<table>
+<tr><th>Verified-restore coverage</th><td>{{.Coverage.CoveredDays}} of {{.Coverage.Days}} days ({{percent .Coverage.Percent}}){{if .Coverage.Uncovered}}; not covered: {{join .Coverage.Uncovered ", "}}{{end}}</td></tr>
+<tr><th>maxAge</th><td>{{.MaxAge}} ({{.MaxAgeSource}})</td></tr>
+<tr><th>Pass rate</th><td>{{pct1 .PassRatePercent}}: {{.Runs.Passed}} passed of {{.Runs.Finished}} finished; {{.Runs.Failed}} failed, {{.Runs.Errored}} errored</td></tr>
+<tr><th>Missed by schedule</th><td>{{.MissedSchedules}}{{if .MissedUndated}} (and {{.MissedUndated}} older, undated){{end}}</td></tr>
+<tr><th>Objectives met</th><td>{{.Objectives.Met}} of {{.Objectives.Runs}} runs ({{pct1 .Objectives.Percent}})</td></tr>
+<tr><th>Worst RTO</th><td>{{worst .Objectives.WorstRTO}}</td></tr>
+<tr><th>Worst RPO</th><td>{{worst .Objectives.WorstRPO}}</td></tr>
+<tr><th>Drills counted</th><td>{{join .Drills ", "}}{{if .EndNotChecked}} <span class="unchecked">(end of chain not checked: {{join .EndNotChecked ", "}})</span>{{end}}</td></tr>
+{{if .Excluded}}<tr><th>Not counted</th><td class="broken">{{join .Excluded "; "}}</td></tr>{{end}}
+</table>
+{{range .Controls}}<p><b>{{.Framework}} {{.Control}}.</b> {{.Evidence}}</p>
+{{end}}{{else}}<p>No BackupPolicy was restored by a drill with evidence.</p>{{end}}
 {{range .Drills}}
 <h2>{{.Drill}}</h2>
 <p>Evidence chain: {{if .Broken}}<span class="broken">BROKEN: {{.Chain}}</span>{{else if not .EndChecked}}<span class="unchecked">{{.Chain}}</span>{{else}}{{.Chain}}{{end}}</p>
 <p class="timeline">Timeline: {{range .Reports}}<span class="{{.Result}}" title="{{.Run}} {{.Result}} {{date .CompletionTime}}"></span>{{end}}</p>
-<table><tr><th>#</th><th>Run</th><th>Completed</th><th>Result</th><th>Snapshot</th><th>RTO (objective)</th><th>RPO (objective)</th><th>Objectives met</th><th>Checks</th><th>Note</th></tr>
-{{range .Reports}}<tr><td>{{.Sequence}}</td><td>{{.Run}}</td><td>{{date .CompletionTime}}</td><td class="{{.Result}}">{{.Result}}</td><td>{{.SnapshotID}}</td>
+<table><tr><th>#</th><th>Run</th><th>Completed</th><th>Result</th><th>Snapshot (recovery set)</th><th>RTO (objective)</th><th>RPO (objective)</th><th>Objectives met</th><th>Checks</th><th>Missed before it</th><th>Note</th></tr>
+{{range .Reports}}<tr><td>{{.Sequence}}</td><td>{{.Run}}</td><td>{{date .CompletionTime}}</td><td class="{{.Result}}">{{.Result}}</td><td>{{.SnapshotID}}{{if .RecoverySet}} ({{.RecoverySet}}){{end}}</td>
 <td>{{dur .MeasuredRTOSeconds}} ({{dur .ObjectiveRTOSeconds}}) <span class="bar"><i style="width:{{pct .MeasuredRTOSeconds .ObjectiveRTOSeconds}}%"></i></span></td>
 <td>{{dur .MeasuredRPOSeconds}} ({{dur .ObjectiveRPOSeconds}}) <span class="bar"><i style="width:{{pct .MeasuredRPOSeconds .ObjectiveRPOSeconds}}%"></i></span></td>
-<td>{{if .ObjectivesMet}}yes{{else}}no{{end}}</td><td>{{passed .Checks}}/{{len .Checks}}</td><td>{{.Message}}</td></tr>
-{{else}}<tr><td colspan="10">no runs in the period</td></tr>{{end}}
+<td>{{if .ObjectivesMet}}yes{{else}}no{{end}}</td><td>{{passed .Checks}}/{{len .Checks}}</td>
+<td>{{if or .MissedSchedules .MissedSchedulesDropped}}<span title="{{missed .MissedSchedules}}">{{len .MissedSchedules}}{{if .MissedSchedulesDropped}} + {{.MissedSchedulesDropped}} older{{end}}</span>{{else}}0{{end}}</td><td>{{.Message}}</td></tr>
+{{else}}<tr><td colspan="11">no runs in the period</td></tr>{{end}}
 </table>
 {{else}}<p>No drill evidence found.</p>{{end}}
 </body></html>
