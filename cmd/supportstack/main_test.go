@@ -111,6 +111,9 @@ func evidenceCluster(t *testing.T, key ed25519.PrivateKey, objs ...client.Object
 				Result: result, StartTime: day, CompletionTime: day.Add(21 * time.Minute), OperatorVersion: "v0.1.0",
 				Checks:          []evidence.Check{{Name: "tickets-present", Passed: result == "Passed", Expected: ">= 1", Observed: "45000"}},
 				ProcedureSHA256: evidence.Hash(procedure)}
+			if i == 0 {
+				r.RecoverySet = drill + "-backup-1"
+			}
 			if i == 2 {
 				r.MissedSchedules = []time.Time{time.Date(2026, 11, 14, 6, 0, 0, 0, time.UTC)}
 			}
@@ -240,7 +243,7 @@ func TestReportExport(t *testing.T) {
 	}
 	// The runs, an empty line, then the policies' figures.
 	lines := strings.Split(strings.TrimSpace(csvOut.String()), "\n")
-	if len(lines) != 6 || !strings.HasPrefix(lines[0], "drill,chain,run,sequence,result") ||
+	if len(lines) != 6 || !strings.HasPrefix(lines[0], "drill,chain,run,sequence,result") || !strings.HasSuffix(lines[1], ",helpdesk-weekly-backup-1,,0") ||
 		lines[2] != "helpdesk/helpdesk-weekly,verified,helpdesk-weekly-2,2,Failed,2026-11-09T06:00:00Z,2026-11-09T06:21:00Z,0123abcd,2026-11-09T02:00:00Z,1260,1800,14400,93600,false,0,1,,,,0" ||
 		lines[3] != "" || !strings.HasPrefix(lines[4], "policy,drills,excluded,end_not_checked,max_age,max_age_source,days,covered_days,coverage_percent") ||
 		!strings.HasPrefix(lines[5], "helpdesk/helpdesk,helpdesk/helpdesk-weekly,,,192h0m0s,--max-age 192h0m0s (the default): BackupPolicy helpdesk/helpdesk not found in the cluster,14,8,57.1,2026-11-01 2026-11-10..2026-11-14,2,1,1,0,50.0,1,0,1,50.0,") {
@@ -297,7 +300,8 @@ func TestReportExport(t *testing.T) {
 	if err := run(append([]string{"report", "-A"}, period...), &html); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"<h2>finance/ledger-daily</h2>", "<h2>helpdesk/helpdesk-weekly</h2>", `class="Failed"`, "21m0s (30m0s)", "4h0m0s (26h0m0s)", "Evidence chain: verified"} {
+	for _, want := range []string{"<h2>finance/ledger-daily</h2>", "<h2>helpdesk/helpdesk-weekly</h2>", `class="Failed"`, "21m0s (30m0s)", "4h0m0s (26h0m0s)", "Evidence chain: verified",
+		"<td>0123abcd (helpdesk-weekly-backup-1)</td>"} {
 		if !strings.Contains(html.String(), want) {
 			t.Errorf("html lacks %q", want)
 		}
