@@ -82,6 +82,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return drill(ctx, runner, op, *config, *termination, stdout, stderr)
 	}
 	cfg, err := agentapi.ParseConfig(*config)
+	if err == nil && op == agentapi.OperationBackup {
+		err = cfg.CheckConnections()
+	}
 	if err != nil {
 		_, _ = fmt.Fprintln(stderr, err)
 		return 2

@@ -54,6 +54,16 @@ func (s ResticSnapshot) hasID(id string) bool {
 	return id != "" && (strings.HasPrefix(s.ID, id) || strings.HasPrefix(s.Original, id))
 }
 
+// backupID is the snapshot's short id as the backup reported it: tagging
+// rewrites a snapshot under a new id, and status, evidence and the drills
+// that pin an id know the first one.
+func (s ResticSnapshot) backupID() string {
+	if len(s.Original) >= 8 {
+		return s.Original[:8]
+	}
+	return s.ShortID
+}
+
 // newRecoverySetName names a run that was given no name (one started by
 // hand): its start time, and a random suffix for two in the same second.
 func newRecoverySetName(start time.Time) string {
@@ -273,7 +283,10 @@ func (a *Runner) MarkVerified(ctx context.Context, m agentapi.MarkVerified, atte
 	for i := 0; i < attempts; i++ {
 		var out []byte
 		if out, err = a.Restic.run(ctx, args...); err == nil {
-			return fmt.Sprintf("%s tagged %s (%s)", what, agentapi.VerifiedTag, strings.TrimSpace(string(out))), nil
+			// restic says "create exclusive lock for repository" first and
+			// "modified tags on N snapshots" last.
+			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+			return fmt.Sprintf("%s tagged %s (%s)", what, agentapi.VerifiedTag, strings.TrimSpace(lines[len(lines)-1])), nil
 		}
 		if !strings.Contains(err.Error(), "locked") || i == attempts-1 {
 			break

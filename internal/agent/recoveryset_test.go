@@ -17,6 +17,7 @@ limitations under the License.
 package agent_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"os"
@@ -38,6 +39,8 @@ type setsFixture struct {
 	*fixture
 	cfg     agentapi.Config
 	sandbox *pgtest.Server
+	// restored is what the last restore reported.
+	restored []agentapi.Restored
 }
 
 func newSetsFixture(t *testing.T) *setsFixture {
@@ -78,7 +81,8 @@ func (f *setsFixture) restore(t *testing.T, want string) (string, string, agenta
 		},
 		Volumes: []agentapi.RestoreVolume{{Source: "attachments", SourcePath: f.attachments, Target: target}},
 	}
-	_, set, err := f.runner(f.env).Restore(context.Background(), cfg)
+	restored, set, err := f.runner(f.env).Restore(context.Background(), cfg)
+	f.restored = restored
 	if err != nil {
 		return set, "", agentapi.VolumeManifest{}, err
 	}
@@ -242,6 +246,12 @@ func TestVerifiedSetSurvivesPrune(t *testing.T) {
 	set, closed, _, err := f.restore(t, snapshotOf(t, results[0], "attachments"))
 	if err != nil || set != "backup-1" || closed != "10" {
 		t.Fatalf("restoring the verified set: %s %s %v", set, closed, err)
+	}
+	// It reports the ids the backup reported, not the ones tagging gave.
+	for _, r := range f.restored {
+		if want := snapshotOf(t, results[0], cmp.Or(r.Database, r.Source)); r.ID != want {
+			t.Errorf("restored %s/%s as snapshot %s, the backup reported %s", r.Source, r.Database, r.ID, want)
+		}
 	}
 	if res := f.runner(f.env).Check(ctx, agentapi.Config{Policy: f.cfg.Policy, ReadDataPercent: 100, StaleLockAge: f.cfg.StaleLockAge}); !res.Succeeded {
 		t.Errorf("check after prune: %s", res.Error)

@@ -172,7 +172,7 @@ func (a *Runner) restoreFrom(ctx context.Context, cfg agentapi.RestoreConfig, sn
 		if restoreErr != nil {
 			return out, fmt.Errorf("database %s: %w", db.Database, restoreErr)
 		}
-		out = append(out, agentapi.Restored{Source: db.Source, Database: db.Database, ID: snap.ShortID, Time: snap.Time, ManifestSHA256: mr.m.Digest()})
+		out = append(out, agentapi.Restored{Source: db.Source, Database: db.Database, ID: snap.backupID(), Time: snap.Time, ManifestSHA256: mr.m.Digest()})
 	}
 	for _, v := range cfg.Volumes {
 		snap, err := findSnapshot(snaps, snapshotTags(cfg.Policy, v.Source, "", "data", ""), want)
@@ -188,7 +188,7 @@ func (a *Runner) restoreFrom(ctx context.Context, cfg agentapi.RestoreConfig, sn
 		if _, err := a.Restic.run(ctx, "restore", "--no-lock", snap.ID, "--target", v.Target, "--include", v.SourcePath); err != nil {
 			return out, corrupt(fmt.Errorf("volume %s: %w", v.Source, err))
 		}
-		out = append(out, agentapi.Restored{Source: v.Source, ID: snap.ShortID, Time: snap.Time, ManifestSHA256: m.Digest()})
+		out = append(out, agentapi.Restored{Source: v.Source, ID: snap.backupID(), Time: snap.Time, ManifestSHA256: m.Digest()})
 	}
 	if c := cfg.Checker; c != nil {
 		// One role per sandbox server, with CONNECT on what was restored there.

@@ -44,7 +44,7 @@ func (a *Runner) manifest(ctx context.Context, ref agentapi.ManifestRef) (agenta
 	}
 	data := ResticSnapshot{ID: ref.Snapshot, ShortID: short}
 	for _, s := range snaps {
-		if strings.HasPrefix(s.ID, ref.Snapshot) {
+		if s.hasID(ref.Snapshot) {
 			data = s
 		}
 	}

@@ -74,7 +74,6 @@ func TestParseConfigRefusals(t *testing.T) {
 	for _, tc := range []struct{ name, cfg, want string }{
 		{"truncated JSON", `{`, "agent configuration"},
 		{"no policy", `{"postgres":[]}`, "policy is empty"},
-		{"unset URI variable", `{"policy":"a/b","postgres":[{"name":"db","uriEnv":"UNSET_URI_FOR_TEST"}]}`, "environment variable UNSET_URI_FOR_TEST"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, want := tc.cfg, tc.want
@@ -84,8 +83,17 @@ func TestParseConfigRefusals(t *testing.T) {
 		})
 	}
 	c, err := ParseConfig(`{"policy":"a/b","postgres":[{"name":"db","uriEnv":"SET_URI","databases":["z"]}],"staleLockAge":"30m"}`)
-	if err != nil || c.StaleLockAge.Minutes() != 30 || c.ExactCountMaxRows != 10_000_000 {
+	if err != nil || c.StaleLockAge.Minutes() != 30 || c.ExactCountMaxRows != 10_000_000 || c.CheckConnections() != nil {
 		t.Errorf("%+v %v", c, err)
+	}
+	// A prune or check pod has no URI: its configuration still parses;
+	// a backup refuses it.
+	c, err = ParseConfig(`{"policy":"a/b","postgres":[{"name":"db","uriEnv":"UNSET_URI_FOR_TEST"}]}`)
+	if err != nil {
+		t.Errorf("a configuration without the URI's variable: %v", err)
+	}
+	if err := c.CheckConnections(); err == nil || !strings.Contains(err.Error(), "environment variable UNSET_URI_FOR_TEST") {
+		t.Errorf("CheckConnections = %v", err)
 	}
 }
 

@@ -86,7 +86,9 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-// ParseConfig reads and checks the configuration.
+// ParseConfig reads and checks the configuration. The connection URIs are
+// checked by CheckConnections, for a backup only: prune and check pods
+// never connect to a database and are given no URI.
 func ParseConfig(s string) (Config, error) {
 	var c Config
 	if err := json.Unmarshal([]byte(s), &c); err != nil {
@@ -101,10 +103,15 @@ func ParseConfig(s string) (Config, error) {
 	if c.ExactCountMaxRows == 0 {
 		c.ExactCountMaxRows = 10_000_000
 	}
+	return c, nil
+}
+
+// CheckConnections reports a postgres source whose URI variable is empty.
+func (c Config) CheckConnections() error {
 	for _, p := range c.Postgres {
 		if os.Getenv(p.URIEnv) == "" {
-			return c, fmt.Errorf("source %s: environment variable %s with the connection URI is empty", p.Name, p.URIEnv)
+			return fmt.Errorf("source %s: environment variable %s with the connection URI is empty", p.Name, p.URIEnv)
 		}
 	}
-	return c, nil
+	return nil
 }

@@ -57,7 +57,10 @@ func TestLayers(t *testing.T) {
 		}},
 		{"the agent knows no Kubernetes and no operator package", "internal/agent", func(d string) bool {
 			return !strings.HasPrefix(d, "k8s.io/") && !strings.HasPrefix(d, "sigs.k8s.io/") &&
-				(!strings.HasPrefix(d, module+"/") || d == module+"/internal/agent" || d == module+"/internal/agentapi")
+				(!strings.HasPrefix(d, module+"/") || d == module+"/internal/agent" || d == module+"/internal/agentapi" || d == module+"/internal/retention")
+		}},
+		{"retention is the standard library", "internal/retention", func(d string) bool {
+			return standardLibraryOnly(d) || d == module+"/internal/retention"
 		}},
 		{"the API imports no operator package", "api/v1alpha1", func(d string) bool {
 			return !strings.HasPrefix(d, module+"/") || d == module+"/api/v1alpha1"
