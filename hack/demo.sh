@@ -70,7 +70,7 @@ show_run() {
   {{.status.message}}
   sandbox {{.status.sandboxNamespace}}; measured RTO {{.status.measuredRTO}}, RPO {{.status.measuredRPO}}; objectives met: {{.status.objectivesMet}}
   timings: provision {{.status.timings.provision}}, restore {{.status.timings.restore}}, verify {{.status.timings.verify}}
-  restored snapshot(s) {{.status.snapshot.id}}
+  restored recovery set {{.status.snapshot.recoverySet}}: snapshot(s) {{.status.snapshot.id}}
 {{range .status.checks}}  check {{.name}}: {{if .passed}}passed{{else}}FAILED{{end}} (expected {{.expected}}, observed {{.observed}}){{if .message}}: {{.message}}{{end}}
 {{end}}  evidence ConfigMap {{.status.evidence.configMapName}}, sha256 {{.status.evidence.sha256}}
 '
@@ -127,7 +127,7 @@ YAML
     exit 1
   }
   k get bkp -n "${NAMESPACE}" helpdesk -o go-template='BackupPolicy {{.metadata.name}}: Job {{.status.lastBackup.jobName}} {{.status.lastBackup.result}}, started {{.status.lastBackup.startTime}}, completed {{.status.lastBackup.completionTime}}
-  snapshots {{.status.lastBackup.snapshotID}}: {{.status.lastBackup.bytesAdded}} bytes added, {{.status.lastBackup.totalBytes}} bytes in all
+  recovery set {{.status.lastBackup.recoverySet}}:{{range .status.lastBackup.snapshots}} {{.source}}{{if .database}}/{{.database}}{{end}}={{.id}}{{end}}; {{.status.lastBackup.bytesAdded}} bytes added, {{.status.lastBackup.totalBytes}} bytes in all
 {{range .status.conditions}}  {{.type}}={{.status}} {{.reason}}: {{.message}}
 {{end}}'
 
@@ -135,6 +135,12 @@ YAML
   local passed failed
   passed="$(run_drill helpdesk-weekly demo)"
   show_run "${passed}"
+
+  say "The passed drill proves the BackupPolicy's backups restorable (RestoreVerified; its recovery set is tagged verified, so prune keeps it)"
+  k wait -n "${NAMESPACE}" bkp/helpdesk --for condition=RestoreVerified --timeout 60s >/dev/null || true
+  k get bkp -n "${NAMESPACE}" helpdesk -o go-template='{{range .status.conditions}}{{if eq .type "RestoreVerified"}}RestoreVerified={{.status}} {{.reason}}: {{.message}}{{end}}{{end}}
+'
+  k get bkp -n "${NAMESPACE}" helpdesk
 
   say "After the backup, the help desk deletes its 1,667 resolved tickets; a drill expects the backup to match the source now"
   k exec -n "${NAMESPACE}" deploy/helpdesk-db -- psql -q -U postgres -d helpdesk -c "DELETE FROM tickets WHERE status = 'resolved'" >/dev/null

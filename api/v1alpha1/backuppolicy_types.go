@@ -242,8 +242,10 @@ type BackupResult struct {
 	// +optional
 	JobName string `json:"jobName,omitempty"`
 	// recoverySet names the run's snapshots in the repository: each carries
-	// the tag run=<recoverySet>. A DRDrill's snapshot may name it.
+	// the tag run=<recoverySet> (the backup pod's name). A DRDrill's
+	// snapshot may name it.
 	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`
 	// +optional
 	RecoverySet string `json:"recoverySet,omitempty"`
 	// snapshots are the run's data snapshots, one per database and volume
@@ -283,6 +285,7 @@ type SourceSnapshot struct {
 	// +optional
 	Database string `json:"database,omitempty"`
 	// id is restic's short id of the data snapshot.
+	// +kubebuilder:validation:Pattern=`^[0-9a-f]{8,64}$`
 	ID string `json:"id"`
 }
 
@@ -297,8 +300,16 @@ type VerifiedRestore struct {
 	DrillRun string `json:"drillRun"`
 	// recoverySet is the set the run restored (empty for snapshots taken
 	// before backups were grouped into recovery sets).
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`
 	// +optional
 	RecoverySet string `json:"recoverySet,omitempty"`
+	// recoveryPoint is when the restored snapshots were taken (the oldest):
+	// a run counts only if it restored a recovery point at most maxAge
+	// older than itself, so a drill pinned to an old set proves nothing
+	// about today's backups.
+	// +optional
+	RecoveryPoint *metav1.Time `json:"recoveryPoint,omitempty"`
 }
 
 // BackupPolicyStatus is what the operator observed about a policy.

@@ -50,7 +50,7 @@ type DrillProcedure struct {
 	// Every source restores from the same set.
 	// +kubebuilder:default=latest
 	// +kubebuilder:validation:MaxLength=64
-	// +kubebuilder:validation:XValidation:rule="self == 'latest' || self.matches('^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$')",message="snapshot must be \"latest\", a recovery set name (lowercase letters, digits, '-' and '.') or a restic snapshot id of 8 to 64 lowercase hex digits"
+	// +kubebuilder:validation:XValidation:rule="self == 'latest' || self.matches('^[0-9a-f]{8,64}$') || (self.matches('^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$') && self.matches('[-.]'))",message="snapshot must be \"latest\", a recovery set name (a backup pod's name: lowercase letters, digits, '-' and '.') or a restic snapshot id of 8 to 64 lowercase hex digits"
 	// +optional
 	Snapshot string `json:"snapshot,omitempty"`
 

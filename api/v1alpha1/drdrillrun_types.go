@@ -119,6 +119,8 @@ type SnapshotRef struct {
 	// recoverySet is the backup run whose snapshots were restored (the
 	// snapshots' run=<recoverySet> tag); empty for snapshots taken before
 	// backups were grouped into recovery sets.
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`
 	// +optional
 	RecoverySet string `json:"recoverySet,omitempty"`
 }

@@ -292,6 +292,7 @@ func badCases() []badCase {
 		{"empty expectation", drill, fns(set("spec.checks.0.expect", map[string]any{})), "expect needs at least one of min, max or equals"},
 		{"min above max", drill, fns(set("spec.checks.0.expect", map[string]any{"min": int64(10), "max": int64(1)})), "expect.min must not be greater than expect.max"},
 		{"snapshot neither latest, a set nor an id", drill, fns(set("spec.snapshot", "Latest/1")), `snapshot must be "latest", a recovery set name`},
+		{"snapshot id shorter than 8 digits", drill, fns(set("spec.snapshot", "abc")), `snapshot must be "latest", a recovery set name`},
 		{"unknown keep policy", drill, fns(set("spec.sandbox.keep", "Sometimes")), `Unsupported value: "Sometimes"`},
 		{"negative history", drill, fns(set("spec.historyLimit.passed", int64(-1))), "should be greater than or equal to 0"},
 		{"tolerance over 100", drill, fns(set("spec.checks.1.compareManifest.tolerancePercent", int64(200))), "should be less than or equal to 100"},

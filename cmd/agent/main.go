@@ -116,9 +116,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 // A passed verification tags its recovery set; restic tag needs the
-// repository's exclusive lock, which a backup or prune may hold for a while.
+// repository's exclusive lock, which a backup, a prune or another drill's
+// restore may hold for a while: it tries for up to 20 minutes.
 const (
-	markVerifiedAttempts = 6
+	markVerifiedAttempts = 60
 	markVerifiedWait     = 20 * time.Second
 )
 
@@ -142,10 +143,12 @@ func drill(ctx context.Context, runner *agent.Runner, op, config, termination st
 			if res.AllPassed && job.MarkVerified != nil {
 				// A tag that cannot be written does not undo the checks:
 				// the run still passes, and says so.
-				var tagErr error
-				if res.MarkedVerified, tagErr = runner.MarkVerified(ctx, *job.MarkVerified, markVerifiedAttempts, markVerifiedWait); tagErr != nil {
-					res.MarkedVerified = tagErr.Error()
+				var tagErr *agent.TagError
+				if res.Tagged, err = runner.MarkVerified(ctx, *job.MarkVerified, markVerifiedAttempts, markVerifiedWait); errors.As(err, &tagErr) {
+					res.TagFailure = tagErr.Kind
+					_, _ = fmt.Fprintln(stderr, err)
 				}
+				err = nil
 			}
 		}
 	}

@@ -130,26 +130,39 @@ func (set recoverySet) missing(policy string, sources []sourceKey) []string {
 	return out
 }
 
+// minIDPrefix is the shortest snapshot id prefix a drill may pin: a
+// shorter one would match by chance.
+const minIDPrefix = 8
+
 // chooseRecoverySet resolves a drill's snapshot ("latest", a set's name,
-// or the id of any snapshot of a set) to the set every source restores
-// from. It returns nil, with no error, when the answer is snapshots taken
-// before recovery sets: then each source resolves want on its own, as
-// before.
-func chooseRecoverySet(snaps []ResticSnapshot, policy string, sources []sourceKey, want string) (*recoverySet, error) {
+// or the id of any snapshot of a set, at least 8 hex digits) to the set
+// every source restores from. When the answer is snapshots taken before
+// recovery sets, it returns no set and those snapshots only (never one of
+// a set): each source then resolves want among them, as before sets.
+func chooseRecoverySet(snaps []ResticSnapshot, policy string, sources []sourceKey, want string) (*recoverySet, []ResticSnapshot, error) {
+	set, legacy, err := resolveRecoverySet(snaps, policy, sources, want)
+	if err != nil || !legacy {
+		return set, nil, err
+	}
+	_, loose := recoverySets(snaps)
+	return nil, loose, nil
+}
+
+func resolveRecoverySet(snaps []ResticSnapshot, policy string, sources []sourceKey, want string) (set *recoverySet, legacy bool, err error) {
 	sets, loose := recoverySets(snaps)
 	if want == "" || want == "latest" {
 		for i := range sets {
 			if len(sets[i].missing(policy, sources)) == 0 {
-				return &sets[i], nil
+				return &sets[i], false, nil
 			}
 		}
 		switch {
 		case len(loose) > 0:
-			return nil, nil
+			return nil, true, nil
 		case len(sets) == 0:
-			return nil, &DrillError{fmt.Sprintf("BackupPolicy %s has no snapshot in the repository yet", policy)}
+			return nil, false, &DrillError{fmt.Sprintf("BackupPolicy %s has no snapshot in the repository yet", policy)}
 		}
-		return nil, &DrillError{fmt.Sprintf("no complete recovery set: in none of the %d backup runs in the repository did every source succeed (the newest, %s, lacks %s)",
+		return nil, false, &DrillError{fmt.Sprintf("no complete recovery set: in none of the %d backup runs in the repository did every source succeed (the newest, %s, lacks %s)",
 			len(sets), sets[0].name, strings.Join(sets[0].missing(policy, sources), ", "))}
 	}
 	var named *recoverySet
@@ -161,17 +174,17 @@ func chooseRecoverySet(snaps []ResticSnapshot, policy string, sources []sourceKe
 	if named == nil {
 		matched := map[string]bool{}
 		for _, s := range snaps {
-			if s.hasID(want) {
+			if len(want) >= minIDPrefix && s.hasID(want) {
 				matched[recoverySetName(s)] = true
 			}
 		}
 		switch {
 		case len(matched) == 0:
-			return nil, &DrillError{fmt.Sprintf("no recovery set or snapshot %q of BackupPolicy %s in the repository", want, policy)}
+			return nil, false, &DrillError{fmt.Sprintf("no recovery set or snapshot %q of BackupPolicy %s in the repository", want, policy)}
 		case len(matched) > 1:
-			return nil, &DrillError{fmt.Sprintf("snapshot id %q is ambiguous: it starts snapshots of %d backup runs; give more digits", want, len(matched))}
+			return nil, false, &DrillError{fmt.Sprintf("snapshot id %q is ambiguous: it starts snapshots of %d backup runs; give more digits", want, len(matched))}
 		case matched[""]:
-			return nil, nil
+			return nil, true, nil
 		}
 		for i := range sets {
 			if matched[sets[i].name] {
@@ -180,9 +193,9 @@ func chooseRecoverySet(snaps []ResticSnapshot, policy string, sources []sourceKe
 		}
 	}
 	if m := named.missing(policy, sources); len(m) > 0 {
-		return nil, &DrillError{fmt.Sprintf("recovery set %s is incomplete: it has no snapshot of %s (that source failed in that backup run); restore another set", named.name, strings.Join(m, ", "))}
+		return nil, false, &DrillError{fmt.Sprintf("recovery set %s is incomplete: it has no snapshot of %s (that source failed in that backup run); restore another set", named.name, strings.Join(m, ", "))}
 	}
-	return named, nil
+	return named, false, nil
 }
 
 // restoreSources are the sources a restore takes from one set.
@@ -264,20 +277,34 @@ func forgettable(snaps []ResticSnapshot, policy string, sources []sourceKey, kee
 }
 
 // MarkVerified tags the snapshots of a recovery set a drill proved
-// restorable. restic tag takes the repository's exclusive lock, so a
-// backup or prune in progress makes it wait and retry.
-func (a *Runner) MarkVerified(ctx context.Context, m agentapi.MarkVerified, attempts int, wait time.Duration) (string, error) {
+// restorable and returns how many it tagged. restic tag takes the
+// repository's exclusive lock, so a backup, prune or restore in progress
+// makes it wait and retry. Its error is a *TagError.
+func (a *Runner) MarkVerified(ctx context.Context, m agentapi.MarkVerified, attempts int, wait time.Duration) (int, error) {
 	args := []string{"tag", "--add", agentapi.VerifiedTag}
-	what := ""
 	switch {
 	case m.RecoverySet != "":
 		args = append(args, "--tag", "policy="+m.Policy+","+agentapi.RecoverySetTag+m.RecoverySet)
-		what = "recovery set " + m.RecoverySet
 	case len(m.Snapshots) > 0:
-		args = append(args, m.Snapshots...)
-		what = "snapshots " + strings.Join(m.Snapshots, ", ")
+		// Ids as the restore reported them (from the backup): tagging
+		// rewrote some, and restic tag knows only the current ones.
+		snaps, err := a.policySnapshots(ctx, m.Policy)
+		if err != nil {
+			return 0, &TagError{agentapi.TagFailureFailed, err}
+		}
+		args = append(args, "--")
+		for _, id := range m.Snapshots {
+			for _, s := range snaps {
+				if len(id) >= minIDPrefix && s.hasID(id) {
+					args = append(args, s.ID)
+				}
+			}
+		}
+		if len(args) == 4 {
+			return 0, &TagError{agentapi.TagFailureGone, errors.New("none of the restored snapshots is left in the repository")}
+		}
 	default:
-		return "", errors.New("nothing to tag verified")
+		return 0, &TagError{agentapi.TagFailureFailed, errors.New("nothing to tag verified")}
 	}
 	var err error
 	for i := 0; i < attempts; i++ {
@@ -285,17 +312,35 @@ func (a *Runner) MarkVerified(ctx context.Context, m agentapi.MarkVerified, atte
 		if out, err = a.Restic.run(ctx, args...); err == nil {
 			// restic says "create exclusive lock for repository" first and
 			// "modified tags on N snapshots" last.
+			var n int
 			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-			return fmt.Sprintf("%s tagged %s (%s)", what, agentapi.VerifiedTag, strings.TrimSpace(lines[len(lines)-1])), nil
+			if _, scanErr := fmt.Sscanf(lines[len(lines)-1], "modified tags on %d snapshots", &n); scanErr != nil || n == 0 {
+				return 0, &TagError{agentapi.TagFailureGone, fmt.Errorf("restic tag modified no snapshot: %s", lines[len(lines)-1])}
+			}
+			return n, nil
 		}
-		if !strings.Contains(err.Error(), "locked") || i == attempts-1 {
+		if !strings.Contains(err.Error(), "locked") {
+			return 0, &TagError{agentapi.TagFailureFailed, err}
+		}
+		if i == attempts-1 {
 			break
 		}
 		select {
 		case <-ctx.Done():
-			return "", ctx.Err()
+			return 0, &TagError{agentapi.TagFailureLocked, ctx.Err()}
 		case <-time.After(wait):
 		}
 	}
-	return "", fmt.Errorf("tagging %s %s: %w", what, agentapi.VerifiedTag, err)
+	return 0, &TagError{agentapi.TagFailureLocked, err}
+}
+
+// TagError is why MarkVerified tagged nothing: Kind is one of the
+// agentapi.TagFailure* words, Err the detail for the pod log.
+type TagError struct {
+	Kind string
+	Err  error
+}
+
+func (e *TagError) Error() string {
+	return "tagging the restored set verified: " + e.Kind + ": " + e.Err.Error()
 }

@@ -18,6 +18,7 @@ package agent
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -32,7 +33,7 @@ func TestChooseRecoverySet(t *testing.T) {
 	n := 0
 	// run makes a set's data and manifest snapshots of the sources given.
 	run := func(set string, h int, keys ...sourceKey) []ResticSnapshot {
-		var out []ResticSnapshot
+		out := make([]ResticSnapshot, 0, 2*len(keys))
 		for _, k := range keys {
 			for _, kind := range []string{"data", "manifest"} {
 				n++
@@ -75,6 +76,7 @@ func TestChooseRecoverySet(t *testing.T) {
 		{"no complete set", partial3, "latest", "", "no complete recovery set: in none of the 1 backup runs in the repository did every source succeed (the newest, backup-3, lacks database archive of tickets)"},
 		{"nothing at all", nil, "latest", "", "BackupPolicy helpdesk/nightly has no snapshot in the repository yet"},
 		{"unknown", complete1, "backup-9", "", `no recovery set or snapshot "backup-9"`},
+		{"an id prefix shorter than 8 digits matches nothing", complete1, complete1[0].ID[:6], "", `no recovery set or snapshot`},
 		{"legacy snapshots only: source by source", legacy, "latest", "", ""},
 		{"legacy beside incomplete sets: source by source", all(legacy, partial3), "latest", "", ""},
 		{"a complete set wins over legacy", all(legacy, complete1), "latest", "backup-1", ""},
@@ -82,7 +84,7 @@ func TestChooseRecoverySet(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			set, err := chooseRecoverySet(tt.snaps, policy, sources, tt.want)
+			set, legacy, err := chooseRecoverySet(tt.snaps, policy, sources, tt.want)
 			switch {
 			case tt.err != "":
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
@@ -92,6 +94,8 @@ func TestChooseRecoverySet(t *testing.T) {
 				t.Fatal(err)
 			case tt.set == "" && set != nil:
 				t.Fatalf("set %s, want snapshots without sets", set.name)
+			case tt.set == "" && slices.ContainsFunc(legacy, func(s ResticSnapshot) bool { return recoverySetName(s) != "" }):
+				t.Fatalf("the snapshots without sets include one of a set: %+v", legacy)
 			case tt.set != "" && (set == nil || set.name != tt.set):
 				t.Fatalf("set %+v, want %s", set, tt.set)
 			}

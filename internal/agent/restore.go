@@ -130,17 +130,17 @@ func (a *Runner) restore(ctx context.Context, cfg agentapi.RestoreConfig) ([]age
 	if err != nil {
 		return out, "", err
 	}
-	set, err := chooseRecoverySet(snaps, cfg.Policy, restoreSources(cfg), cfg.Snapshot)
+	set, legacy, err := chooseRecoverySet(snaps, cfg.Policy, restoreSources(cfg), cfg.Snapshot)
 	if err != nil {
 		return out, "", err
 	}
-	want, setName := cfg.Snapshot, ""
+	pool, want, setName := legacy, cfg.Snapshot, ""
 	if set != nil {
-		// Within the set, each source's newest snapshot: a retried Job
-		// may have backed a source up twice.
-		snaps, want, setName = set.snaps, "latest", set.name
+		// Within the set, each source's newest snapshot (one pod backs up
+		// each source once; this is only a tie-break).
+		pool, want, setName = set.snaps, "latest", set.name
 	}
-	out, err = a.restoreFrom(ctx, cfg, snaps, want)
+	out, err = a.restoreFrom(ctx, cfg, pool, want)
 	return out, setName, err
 }
 
@@ -185,7 +185,10 @@ func (a *Runner) restoreFrom(ctx context.Context, cfg agentapi.RestoreConfig, sn
 		}
 		// restic 0.14 restores full paths: the files land under
 		// Target/<path at backup time>.
-		if _, err := a.Restic.run(ctx, "restore", "--no-lock", snap.ID, "--target", v.Target, "--include", v.SourcePath); err != nil {
+		// Under the repository's shared lock (as is the dump below): a
+		// prune, which takes the exclusive one, cannot forget the set
+		// mid-restore.
+		if _, err := a.Restic.run(ctx, "restore", snap.ID, "--target", v.Target, "--include", v.SourcePath); err != nil {
 			return out, corrupt(fmt.Errorf("volume %s: %w", v.Source, err))
 		}
 		out = append(out, agentapi.Restored{Source: v.Source, ID: snap.backupID(), Time: snap.Time, ManifestSHA256: m.Digest()})
@@ -323,7 +326,7 @@ func (a *Runner) restoreDatabase(ctx context.Context, snap ResticSnapshot, db ag
 		return err
 	}
 	// restic dump streams the dump into pg_restore; it never touches disk.
-	dump := a.Restic.command(ctx, "dump", "--no-lock", snap.ID, db.Database+".dump")
+	dump := a.Restic.command(ctx, "dump", snap.ID, db.Database+".dump")
 	// --dbname is the database's name only; where and as whom come from the
 	// libpq environment, so no password is ever in an argument.
 	restore := exec.CommandContext(ctx, a.pgRestore(), "--no-owner", "--no-privileges", "--exit-on-error", "--no-password", "--dbname", db.Database)

@@ -30,6 +30,7 @@ package agentapi
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 )
 
 // The agent's operations: the first argument of its command line, the
@@ -107,6 +108,21 @@ func ParseVerifyConfig(s string) (VerifyJob, error) {
 	}
 	return c, nil
 }
+
+// recoverySetName is what a recovery set's name may be: a pod's name, or a
+// time with a random suffix (a DNS label, as restic tags allow it).
+var recoverySetName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
+
+// snapshotID is a restic snapshot id, short or full.
+var snapshotID = regexp.MustCompile(`^[0-9a-f]{8,64}$`)
+
+// ValidRecoverySet reports whether s can be a recovery set's name: the
+// operator checks what a pod reports before it records it or passes it on
+// to another pod's restic.
+func ValidRecoverySet(s string) bool { return len(s) <= 63 && recoverySetName.MatchString(s) }
+
+// ValidSnapshotID reports whether s is a restic snapshot id (8 to 64 hex digits).
+func ValidSnapshotID(s string) bool { return snapshotID.MatchString(s) }
 
 // Repository tags that group a backup run's snapshots into a recovery set
 // and mark the sets a drill proved restorable.

@@ -144,6 +144,18 @@ func DecodeResult(b []byte) (Result, error) {
 	return r, err
 }
 
+// Why a passed verification could not tag its set verified.
+const (
+	// TagFailureLocked: another run held the repository's exclusive lock
+	// for as long as the verify Job waited.
+	TagFailureLocked = "locked"
+	// TagFailureGone: no snapshot of the set was left to tag (a prune
+	// forgot it meanwhile).
+	TagFailureGone = "gone"
+	// TagFailureFailed: restic tag failed otherwise (the pod log says how).
+	TagFailureFailed = "failed"
+)
+
 // DrillResult is what restore and verify report through the termination log.
 type DrillResult struct {
 	Operation string     `json:"operation"`
@@ -154,10 +166,11 @@ type DrillResult struct {
 	// empty for snapshots taken before recovery sets.
 	RecoverySet string        `json:"recoverySet,omitempty"`
 	Checks      []CheckResult `json:"checks,omitempty"`
-	// MarkedVerified says how the passed verification tagged the recovery
-	// set in the repository ("tagged 3 snapshots verified"), or why it
-	// could not.
-	MarkedVerified string `json:"markedVerified,omitempty"`
+	// Tagged counts the snapshots a passed verification tagged verified;
+	// TagFailure, when it could not, is one of the TagFailure* words (never
+	// free text: the operator writes the sentence).
+	Tagged     int    `json:"tagged,omitempty"`
+	TagFailure string `json:"tagFailure,omitempty"`
 	// DrillError is true when the drill could not be carried out (no such
 	// snapshot, a corrupt repository), as opposed to a failed check.
 	DrillError bool   `json:"drillError,omitempty"`

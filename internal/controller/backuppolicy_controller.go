@@ -451,7 +451,7 @@ func (r *BackupPolicyReconciler) reconcilePods(ctx context.Context, policy, befo
 	}
 	msg := fmt.Sprintf("Job %s: %s", job, stuck)
 	if c := meta.FindStatusCondition(before.Status.Conditions, opsv1alpha1.ConditionPodsRunnable); c == nil || c.Message != msg {
-		r.Recorder.Eventf(policy, nil, corev1.EventTypeWarning, stuck.Reason, "Backup", msg)
+		r.Recorder.Eventf(policy, nil, corev1.EventTypeWarning, stuck.Reason, "Backup", "%s", msg)
 	}
 	setCondition(policy, opsv1alpha1.ConditionPodsRunnable, metav1.ConditionFalse, stuck.Reason, msg)
 	return nil
@@ -483,8 +483,13 @@ func (r *BackupPolicyReconciler) jobResult(ctx context.Context, job *batchv1.Job
 			res.Result = opsv1alpha1.BackupSucceeded
 		}
 		res.StartTime, res.CompletionTime = &metav1.Time{Time: out.Start}, &metav1.Time{Time: out.End}
-		res.RecoverySet = out.RecoverySet
+		if agentapi.ValidRecoverySet(out.RecoverySet) {
+			res.RecoverySet = out.RecoverySet
+		}
 		for i, s := range out.Snapshots {
+			if !agentapi.ValidSnapshotID(s.ID) {
+				continue // not a snapshot id: not recorded
+			}
 			if i == 0 {
 				res.SnapshotID = s.ID
 			}
@@ -529,7 +534,7 @@ func (r *BackupPolicyReconciler) reconcileRPO(policy, before *opsv1alpha1.Backup
 	}
 	msg := fmt.Sprintf("%s at %s, %s ago: over the RPO of %s", what, ref.UTC().Format(time.RFC3339), age, rpo)
 	if c := meta.FindStatusCondition(before.Status.Conditions, opsv1alpha1.ConditionRPOMet); c == nil || c.Status != metav1.ConditionFalse {
-		r.Recorder.Eventf(policy, nil, corev1.EventTypeWarning, opsv1alpha1.ReasonRPOMissed, "CheckRPO", msg)
+		r.Recorder.Eventf(policy, nil, corev1.EventTypeWarning, opsv1alpha1.ReasonRPOMissed, "CheckRPO", "%s", msg)
 	}
 	// The message names no changing age, so a steady breach writes nothing.
 	setCondition(policy, opsv1alpha1.ConditionRPOMet, metav1.ConditionFalse, opsv1alpha1.ReasonRPOMissed,

@@ -65,21 +65,15 @@ func (r *BackupPolicyReconciler) reconcileVerification(ctx context.Context, poli
 	if err := r.List(ctx, &runs, client.InNamespace(policy.Namespace)); err != nil {
 		return 0, err
 	}
+	maxAge := verificationMaxAge(policy)
 	for _, run := range runs.Items {
-		if run.Spec.BackupPolicyName != policy.Name || run.Status.Phase != opsv1alpha1.DrillRunPassed || run.Status.CompletionTime == nil {
-			continue
+		if v := verifiedBy(&run, policy.Name, maxAge); v != nil {
+			if last := policy.Status.LastVerifiedRestore; last == nil || v.Time.After(last.Time.Time) {
+				policy.Status.LastVerifiedRestore = v
+			}
 		}
-		if last := policy.Status.LastVerifiedRestore; last != nil && !run.Status.CompletionTime.After(last.Time.Time) {
-			continue
-		}
-		v := &opsv1alpha1.VerifiedRestore{Time: *run.Status.CompletionTime, Drill: run.Spec.DrillName, DrillRun: run.Name}
-		if run.Status.Snapshot != nil {
-			v.RecoverySet = run.Status.Snapshot.RecoverySet
-		}
-		policy.Status.LastVerifiedRestore = v
 	}
 
-	maxAge := verificationMaxAge(policy)
 	labels := []string{policy.Namespace, policy.Name}
 	backupVerificationMaxAge.WithLabelValues(labels...).Set(maxAge.Seconds())
 	last := policy.Status.LastVerifiedRestore
@@ -88,7 +82,7 @@ func (r *BackupPolicyReconciler) reconcileVerification(ctx context.Context, poli
 	}
 	status, reason, msg, next := verificationVerdict(policy.Namespace, names, last, maxAge, now)
 	if c := meta.FindStatusCondition(before.Status.Conditions, opsv1alpha1.ConditionRestoreVerified); status == metav1.ConditionFalse && (c == nil || c.Status != status) {
-		r.Recorder.Eventf(policy, nil, corev1.EventTypeWarning, reason, "CheckVerification", msg)
+		r.Recorder.Eventf(policy, nil, corev1.EventTypeWarning, reason, "CheckVerification", "%s", msg)
 	}
 	setCondition(policy, opsv1alpha1.ConditionRestoreVerified, status, reason, msg)
 	verified := 0.0
@@ -97,6 +91,20 @@ func (r *BackupPolicyReconciler) reconcileVerification(ctx context.Context, poli
 	}
 	backupRestoreVerified.WithLabelValues(labels...).Set(verified)
 	return next, nil
+}
+
+// verifiedBy is what a drill run proves of the policy: nothing unless it
+// passed restoring the policy's backups, and restored a recovery point at
+// most maxAge older than itself (a drill pinned to an old set proves that
+// set, not the backups the policy takes now).
+func verifiedBy(run *opsv1alpha1.DRDrillRun, policy string, maxAge time.Duration) *opsv1alpha1.VerifiedRestore {
+	snap := run.Status.Snapshot
+	if run.Spec.BackupPolicyName != policy || run.Status.Phase != opsv1alpha1.DrillRunPassed || run.Status.CompletionTime == nil ||
+		snap == nil || snap.Time == nil || run.Status.CompletionTime.Sub(snap.Time.Time) > maxAge {
+		return nil
+	}
+	return &opsv1alpha1.VerifiedRestore{Time: *run.Status.CompletionTime, Drill: run.Spec.DrillName, DrillRun: run.Name,
+		RecoverySet: snap.RecoverySet, RecoveryPoint: snap.Time.DeepCopy()}
 }
 
 // verificationVerdict is RestoreVerified for a policy that the named
@@ -116,6 +124,9 @@ func verificationVerdict(namespace string, drills []string, last *opsv1alpha1.Ve
 	set := ""
 	if last.RecoverySet != "" {
 		set = ", restoring recovery set " + last.RecoverySet
+	}
+	if p := last.RecoveryPoint; p != nil {
+		set += " taken at " + p.UTC().Format(time.RFC3339)
 	}
 	expires := last.Time.Add(maxAge)
 	if !now.Before(expires) {

@@ -155,3 +155,42 @@ func TestVerificationVerdict(t *testing.T) {
 		})
 	}
 }
+
+func TestVerifiedBy(t *testing.T) {
+	done := time.Date(2026, 11, 30, 6, 0, 0, 0, time.UTC)
+	run := func(mutate func(*opsv1alpha1.DRDrillRun)) *opsv1alpha1.DRDrillRun {
+		r := &opsv1alpha1.DRDrillRun{}
+		r.Name, r.Spec.DrillName, r.Spec.BackupPolicyName = "weekly-1", "weekly", "helpdesk"
+		r.Status.Phase, r.Status.CompletionTime = opsv1alpha1.DrillRunPassed, &metav1.Time{Time: done}
+		r.Status.Snapshot = &opsv1alpha1.SnapshotRef{ID: "aaaaaaaa", RecoverySet: "helpdesk-backup-1-x7k2p", Time: &metav1.Time{Time: done.Add(-26 * time.Hour)}}
+		if mutate != nil {
+			mutate(r)
+		}
+		return r
+	}
+	tests := []struct {
+		name   string
+		run    *opsv1alpha1.DRDrillRun
+		counts bool
+	}{
+		{"a passed run of a recent set", run(nil), true},
+		{"another policy's", run(func(r *opsv1alpha1.DRDrillRun) { r.Spec.BackupPolicyName = "other" }), false},
+		{"failed", run(func(r *opsv1alpha1.DRDrillRun) { r.Status.Phase = opsv1alpha1.DrillRunFailed }), false},
+		{"not finished", run(func(r *opsv1alpha1.DRDrillRun) { r.Status.CompletionTime = nil }), false},
+		{"restored nothing recorded", run(func(r *opsv1alpha1.DRDrillRun) { r.Status.Snapshot = nil }), false},
+		{"pinned to a set older than maxAge", run(func(r *opsv1alpha1.DRDrillRun) {
+			r.Status.Snapshot.Time = &metav1.Time{Time: done.Add(-193 * time.Hour)}
+		}), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := verifiedBy(tt.run, "helpdesk", 192*time.Hour)
+			if (v != nil) != tt.counts {
+				t.Fatalf("verifiedBy = %+v, want counted %v", v, tt.counts)
+			}
+			if v != nil && (v.RecoverySet != "helpdesk-backup-1-x7k2p" || !v.RecoveryPoint.Equal(tt.run.Status.Snapshot.Time) || v.DrillRun != "weekly-1") {
+				t.Errorf("verifiedBy = %+v", v)
+			}
+		})
+	}
+}

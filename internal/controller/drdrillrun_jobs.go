@@ -17,7 +17,6 @@ limitations under the License.
 package controller
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -119,6 +118,13 @@ func (r *DRDrillRunReconciler) reconcileRestoring(ctx context.Context, s *drillR
 	if n := res.RestoredOmitted; n > 0 {
 		r.endRun(run, opsv1alpha1.DrillRunError, now, fmt.Sprintf("restore: the restore Job's report names %d of the %d restored snapshots (a termination message holds 4 KiB, about 40 databases with short names): the checks cannot be planned without them; split the BackupPolicy's databases across policies or drills with fewer databases",
 			len(res.Restored), len(res.Restored)+n))
+		return 0, nil
+	}
+	if !recordableRestore(res) {
+		// The restore pod holds the restored rows: what it reports goes
+		// into status, evidence and the verify pod's restic arguments only
+		// if it has the shape of a set name and snapshot ids.
+		r.endRun(run, opsv1alpha1.DrillRunError, now, "restore: the restore Job's report names a recovery set or snapshot id that is not one; it is not recorded")
 		return 0, nil
 	}
 	if policy == nil {
@@ -240,8 +246,45 @@ func (r *DRDrillRunReconciler) reconcileVerifying(ctx context.Context, s *drillR
 		return 0, nil
 	}
 	r.endRun(run, opsv1alpha1.DrillRunPassed, now, fmt.Sprintf("%d checks passed%s; RTO %s, RPO %s; %s",
-		len(res.Checks)+res.ChecksOmitted, omitted, run.Status.MeasuredRTO.Duration, durationOrNone(run.Status.MeasuredRPO), cmp.Or(res.MarkedVerified, "the restored set was not tagged verified")))
+		len(res.Checks)+res.ChecksOmitted, omitted, run.Status.MeasuredRTO.Duration, durationOrNone(run.Status.MeasuredRPO), verifiedTagNote(run, res)))
 	return 0, nil
+}
+
+// recordableRestore reports whether a restore result's set name and
+// snapshot ids have their shapes.
+func recordableRestore(res agentapi.DrillResult) bool {
+	if res.RecoverySet != "" && !agentapi.ValidRecoverySet(res.RecoverySet) {
+		return false
+	}
+	for _, x := range res.Restored {
+		if !agentapi.ValidSnapshotID(x.ID) {
+			return false
+		}
+	}
+	return true
+}
+
+// verifiedTagNote says in the operator's words whether the verify Job
+// tagged the restored set verified (the agent reports a count and a fixed
+// word, never text).
+func verifiedTagNote(run *opsv1alpha1.DRDrillRun, res agentapi.DrillResult) string {
+	set := "the restored snapshots"
+	if s := run.Status.Snapshot; s != nil && s.RecoverySet != "" {
+		set = "recovery set " + s.RecoverySet
+	}
+	switch res.TagFailure {
+	case "":
+		if res.Tagged > 0 {
+			return fmt.Sprintf("%s tagged verified (%d snapshots)", set, res.Tagged)
+		}
+		return set + " not tagged verified (the verify Job reported no tag)"
+	case agentapi.TagFailureLocked:
+		return set + " not tagged verified: the repository stayed locked by another run (prune may forget the set)"
+	case agentapi.TagFailureGone:
+		return set + " not tagged verified: none of its snapshots is left in the repository"
+	default:
+		return set + " not tagged verified: restic tag failed (the verify pod's log says why)"
+	}
 }
 
 // snapshotRef names the restored snapshots; their time is the oldest one's
@@ -286,7 +329,7 @@ func (r *DRDrillRunReconciler) reportStuck(run *opsv1alpha1.DRDrillRun, now time
 	}
 	msg := fmt.Sprintf("%s: %s; the run ends in Error if this lasts %s", what, p, r.Timeouts.StuckPod)
 	if run.Status.Message != msg {
-		r.Recorder.Eventf(run, nil, corev1.EventTypeWarning, p.Reason, string(run.Status.Phase), msg)
+		r.Recorder.Eventf(run, nil, corev1.EventTypeWarning, p.Reason, string(run.Status.Phase), "%s", msg)
 	}
 	run.Status.Message = msg
 	return r.Timeouts.StuckPod - stuckFor + time.Second

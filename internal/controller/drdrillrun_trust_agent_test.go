@@ -220,6 +220,16 @@ func TestDrillRestoreReportTooLarge(t *testing.T) {
 			}
 			return string(res.Encode())
 		}, "restore: the restore Job's report names ", ""},
+		{"a recovery set that is not a name", func(w walkTimes) string {
+			res := restoreResult(w)
+			res.RecoverySet = "x,policy=other/db" // would become restic tag filters
+			return string(res.Encode())
+		}, "restore: the restore Job's report names a recovery set or snapshot id that is not one; it is not recorded", ""},
+		{"a snapshot id that is not one", func(w walkTimes) string {
+			res := restoreResult(w)
+			res.Restored[1].ID = "--remove=verified"
+			return string(res.Encode())
+		}, "restore: the restore Job's report names a recovery set or snapshot id that is not one; it is not recorded", ""},
 		{"not an agent result", func(walkTimes) string { return "panic: duplicate key: Key (email)=(" + customerEmail + ")" },
 			"restore: the restore Job failed: BackoffLimitExceeded: Job has reached the specified backoff limit (its termination message is not an agent result and is not shown", customerEmail},
 	} {

@@ -381,7 +381,7 @@ func readyScratch(t *testing.T, sandbox string) {
 }
 
 // testRecoverySet is the backup run the fake restore Job reports restoring.
-const testRecoverySet = "helpdesk-backup-29400000"
+const testRecoverySet = "helpdesk-backup-29400000-x7k2p"
 
 func restoreResult(w walkTimes) agentapi.DrillResult {
 	const snapshot = "aaaaaaaa"
@@ -400,7 +400,7 @@ func verifyResult(w walkTimes, pass bool) agentapi.DrillResult {
 	if !pass {
 		res.Checks[1].Message = "public.articles has 45000 rows, 50000 at backup (-10.00%)"
 	} else {
-		res.MarkedVerified = "recovery set " + testRecoverySet + " tagged verified (modified tags on 4 snapshots)"
+		res.Tagged = 4
 	}
 	return res
 }

@@ -136,7 +136,7 @@ func (r *SupportTeamReconciler) reconcileQueues(ctx context.Context, team *opsv1
 	case errors.As(err, &escalationErr):
 		msg := escalationErr.Error()
 		if c := condition(team, opsv1alpha1.ConditionReady); c == nil || c.Message != msg {
-			r.Recorder.Eventf(team, nil, corev1.EventTypeWarning, opsv1alpha1.ReasonEscalationTargetNotFound, "Validate", msg)
+			r.Recorder.Eventf(team, nil, corev1.EventTypeWarning, opsv1alpha1.ReasonEscalationTargetNotFound, "Validate", "%s", msg)
 		}
 		r.notSynced(team, opsv1alpha1.ReasonEscalationTargetNotFound, msg)
 		return nil, false, nil
@@ -169,7 +169,7 @@ func (r *SupportTeamReconciler) reconcileQueues(ctx context.Context, team *opsv1
 // something the user must fix, with a Warning event when the reason is new.
 func (r *SupportTeamReconciler) refuse(team *opsv1alpha1.SupportTeam, reason, msg string) {
 	if c := condition(team, opsv1alpha1.ConditionQueuesSynced); c == nil || c.Reason != reason || c.Message != msg {
-		r.Recorder.Eventf(team, nil, corev1.EventTypeWarning, reason, "SyncQueues", msg)
+		r.Recorder.Eventf(team, nil, corev1.EventTypeWarning, reason, "SyncQueues", "%s", msg)
 	}
 	r.notSynced(team, reason, msg)
 }
@@ -262,7 +262,7 @@ func (r *SupportTeamReconciler) reconcileCoverage(team, before *opsv1alpha1.Supp
 			result.Understaffed(), len(result.Intervals)*len(result.Queues), worstQueue, worst.Start, worst.Required, worst.Scheduled, worst.Required-worst.Scheduled)
 		setCondition(team, opsv1alpha1.ConditionStaffed, metav1.ConditionFalse, opsv1alpha1.ReasonUnderstaffed, msg)
 		if wasStaffed == nil || wasStaffed.Status != metav1.ConditionFalse {
-			r.Recorder.Eventf(team, nil, corev1.EventTypeWarning, opsv1alpha1.ReasonUnderstaffed, "ComputeCoverage", msg)
+			r.Recorder.Eventf(team, nil, corev1.EventTypeWarning, opsv1alpha1.ReasonUnderstaffed, "ComputeCoverage", "%s", msg)
 		}
 	}
 	return result.NextBoundary.Sub(now), true

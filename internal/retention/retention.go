@@ -62,15 +62,53 @@ type Decision struct {
 // Apply decides which units to keep, like restic forget: newest first,
 // keep-last keeps the N newest, each bucket rule keeps the newest unit of
 // each of the N newest hours/days/ISO weeks/months/years that have one
-// (times in UTC). Whatever the rules say, it also keeps the newest complete
-// set, so that prune never leaves a policy without one whole recovery
-// point, and the newest verified set, the last one a drill proved.
+// (times in UTC).
+//
+// The rules choose among complete sets: an incomplete set cannot be
+// restored whole, so it must not take the slot of a complete one (two runs
+// a day, the afternoon one always missing a source, would otherwise keep
+// only afternoons). Incomplete sets newer than the newest complete one (a
+// run in progress, or a source failing since) are kept by the same rules
+// among themselves, since they hold the newest copy of the sources that
+// did succeed; older incomplete sets are forgotten. Whatever the rules
+// say, the newest complete set and the newest verified set (the last one a
+// drill proved) are kept.
 func Apply(units []Unit, rules Rules) []Decision {
 	out := make([]Decision, len(units))
 	for i, u := range units {
 		out[i] = Decision{Unit: u}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.After(out[j].Time) })
+	var complete, newer []*Decision
+	newestComplete := -1
+	for i := range out {
+		switch {
+		case out[i].Complete:
+			if newestComplete < 0 {
+				newestComplete = i
+				out[i].Reasons = append(out[i].Reasons, "newest complete")
+			}
+			complete = append(complete, &out[i])
+		case newestComplete < 0:
+			newer = append(newer, &out[i])
+		}
+	}
+	applyRules(complete, rules)
+	applyRules(newer, rules)
+	for i := range out {
+		if out[i].Verified {
+			out[i].Reasons = append(out[i].Reasons, "newest verified")
+			break
+		}
+	}
+	for i := range out {
+		out[i].Keep = len(out[i].Reasons) > 0
+	}
+	return out
+}
+
+// applyRules adds the reasons the keep rules keep each unit, newest first.
+func applyRules(units []*Decision, rules Rules) {
 	buckets := []struct {
 		name string
 		n    int
@@ -90,12 +128,11 @@ func Apply(units []Unit, rules Rules) []Decision {
 	for b := range buckets {
 		left[b] = buckets[b].n
 	}
-	complete, verified := false, false
-	for i := range out {
-		d := &out[i]
+	for i, d := range units {
 		t := d.Time.UTC()
+		var reasons []string
 		if i < rules.Last {
-			d.Reasons = append(d.Reasons, "last")
+			reasons = append(reasons, "last")
 		}
 		for b, bucket := range buckets {
 			if left[b] <= 0 {
@@ -104,18 +141,10 @@ func Apply(units []Unit, rules Rules) []Decision {
 			if k := bucket.key(t); k != last[b] {
 				last[b] = k
 				left[b]--
-				d.Reasons = append(d.Reasons, bucket.name)
+				reasons = append(reasons, bucket.name)
 			}
 		}
-		if d.Complete && !complete {
-			complete = true
-			d.Reasons = append(d.Reasons, "newest complete")
-		}
-		if d.Verified && !verified {
-			verified = true
-			d.Reasons = append(d.Reasons, "newest verified")
-		}
-		d.Keep = len(d.Reasons) > 0
+		// The rules' reasons first, then the guarantees.
+		d.Reasons = append(reasons, d.Reasons...)
 	}
-	return out
 }

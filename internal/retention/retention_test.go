@@ -83,8 +83,27 @@ func TestApply(t *testing.T) {
 				u.Complete = u.Time.Before(day(29, 0))
 			}),
 			rules: Rules{Last: 2},
-			kept:  []string{"1130-14", "1130-02", "1128-14"},
-			why:   map[string]string{"1128-14": "newest complete"},
+			// The incomplete sets newer than it are kept by the rules among
+			// themselves; the complete ones likewise.
+			kept: []string{"1130-14", "1130-02", "1128-14", "1128-02"},
+			why:  map[string]string{"1128-14": "last,newest complete", "1130-02": "last"},
+		},
+		{
+			name: "incomplete sets never take a complete set's slot",
+			units: daily(func(u *Unit) {
+				u.Complete = u.Time.Hour() == 2 // the afternoon run always misses a source
+			}),
+			rules: Rules{Daily: 3},
+			kept:  []string{"1130-14", "1130-02", "1129-02", "1128-02"},
+			why:   map[string]string{"1130-14": "daily", "1130-02": "daily,newest complete"},
+		},
+		{
+			name: "no complete set (a source was just added): the rules among all",
+			units: daily(func(u *Unit) {
+				u.Complete = false
+			}),
+			rules: Rules{Last: 2},
+			kept:  []string{"1130-14", "1130-02"},
 		},
 		{
 			name: "unsorted input is sorted newest first",

@@ -167,6 +167,7 @@ func TestRealCluster(t *testing.T) {
 	t.Run("the sandbox and the backup pods reach only what they must", func(t *testing.T) { isolation(t, c) })
 	t.Run("pods that cannot run are diagnosed", func(t *testing.T) { stuckPods(t, c) })
 	t.Run("the operator's probes and HTTPS metrics answer", func(t *testing.T) { metrics(t, c) })
+	t.Run("a passed drill verifies the policy's restores, until maxAge", func(t *testing.T) { verifiedRestores(t, c) })
 	t.Run("the operator met no RBAC refusal", func(t *testing.T) {
 		logs := c.run(t, "logs", "-n", "supportstack-system", "deploy/supportstack-controller-manager")
 		for _, line := range strings.Split(logs, "\n") {
@@ -287,6 +288,20 @@ func demoBackupJob(t *testing.T, c cluster) string {
 	return out
 }
 
+// scrapeMetrics reads the manager's metrics at ip as the ServiceAccount sa
+// of supportstack-system.
+func scrapeMetrics(t *testing.T, c cluster, ip, sa string) (string, error) {
+	t.Helper()
+	token := strings.TrimSpace(c.run(t, "create", "token", "-n", "supportstack-system", sa))
+	return c.try("--server", "https://"+ip+":8443", "--insecure-skip-tls-verify", "--token", token, "get", "--raw", "/metrics")
+}
+
+// managerIP is the manager pod's IP.
+func managerIP(t *testing.T, c cluster) string {
+	t.Helper()
+	return strings.TrimSpace(c.run(t, "get", "pods", "-n", "supportstack-system", "-l", "control-plane=controller-manager", "-o", "jsonpath={.items[0].status.podIP}"))
+}
+
 // metrics reads the manager's HTTPS metrics endpoint from the node as
 // Prometheus would: with the token of a ServiceAccount bound to the
 // metrics-reader ClusterRole it answers; with one that is not, it refuses.
@@ -301,10 +316,7 @@ func metrics(t *testing.T, c cluster) {
 		c.run(t, "create", "serviceaccount", "-n", "supportstack-system", sa)
 	}
 	c.run(t, "create", "clusterrolebinding", "e2e-metrics", "--clusterrole=supportstack-metrics-reader", "--serviceaccount=supportstack-system:e2e-metrics")
-	scrape := func(sa string) (string, error) {
-		token := strings.TrimSpace(c.run(t, "create", "token", "-n", "supportstack-system", sa))
-		return c.try("--server", "https://"+ip+":8443", "--insecure-skip-tls-verify", "--token", token, "get", "--raw", "/metrics")
-	}
+	scrape := func(sa string) (string, error) { return scrapeMetrics(t, c, ip, sa) }
 	var out string
 	waitFor(t, 30*time.Second, func() error { // the binding reaches the authorizer's cache
 		var err error
