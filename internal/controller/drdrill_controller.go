@@ -114,8 +114,8 @@ func (r *DRDrillReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 	if problem != "" {
 		setCondition(drill, opsv1alpha1.ConditionReady, metav1.ConditionFalse, opsv1alpha1.ReasonInvalidSpec, problem)
 		drill.Status.ActiveRun = nameOf(active)
-		drill.Status.NextScheduleTime = nil
-		return ctrl.Result{RequeueAfter: secretRecheck}, nil
+		requeue, err := r.scheduleBlocked(ctx, drill, before, now, "the drill is invalid: "+shorten(problem, 300))
+		return ctrl.Result{RequeueAfter: requeue}, err
 	}
 	drill.Status.ObservedGeneration = drill.Generation
 	if full := createdRunsFull(drill, runs.Items); full != "" {
@@ -126,8 +126,8 @@ func (r *DRDrillReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 		}
 		setCondition(drill, opsv1alpha1.ConditionReady, metav1.ConditionFalse, opsv1alpha1.ReasonCreatedRunsFull, full)
 		drill.Status.ActiveRun = nameOf(active)
-		drill.Status.NextScheduleTime = nil
-		return ctrl.Result{RequeueAfter: secretRecheck}, nil
+		requeue, err := r.scheduleBlocked(ctx, drill, before, now, "status.createdRuns is full, so the drill could start no run (its Ready condition says which runs to delete)")
+		return ctrl.Result{RequeueAfter: requeue}, err
 	}
 
 	// On demand: one run per new token, once no run is active.
@@ -225,6 +225,64 @@ func (r *DRDrillReconciler) schedule(ctx context.Context, drill, before *opsv1al
 	}
 	drill.Status.NextScheduleTime = &metav1.Time{Time: next}
 	return next.Sub(now) + time.Second, active, nil
+}
+
+// scheduleBlocked keeps the schedule of a drill that cannot start runs
+// (invalid, e.g. its BackupPolicy renamed or deleted, or status.createdRuns
+// full) from going silent. Each schedule time that passes is recorded as
+// missed when it passes (recordMissed, why saying why), not only once the
+// drill is fixed; and status.nextScheduleTime, exported as
+// supportstack_drill_next_schedule_timestamp_seconds, shows the oldest
+// time still owed (blockedNextSchedule), which falls into the past, so
+// SupportStackDrillNotScheduled fires an hour after it and keeps firing
+// until a run carries the missed times. Once fixed, the walk starts after
+// the newest time recorded here (lastScheduleTime): none is counted twice.
+// A suspended drill owes no runs: no next time, no series. Between
+// schedule times nothing is written. It returns when to look again.
+func (r *DRDrillReconciler) scheduleBlocked(ctx context.Context, drill, before *opsv1alpha1.DRDrill, now time.Time, why string) (time.Duration, error) {
+	if drill.Spec.Suspend {
+		drill.Status.NextScheduleTime = nil
+		return secretRecheck, nil
+	}
+	due, next, err := r.dueTimes(ctx, drill, before, now)
+	if err != nil {
+		return 0, err
+	}
+	if err := r.recordMissed(ctx, drill, before, due, why); err != nil {
+		return 0, err
+	}
+	drill.Status.NextScheduleTime = &metav1.Time{Time: blockedNextSchedule(drill.Status.MissedSchedules, next)}
+	if next.IsZero() {
+		// More times are due than one walk takes: walk on at once.
+		return time.Millisecond, nil
+	}
+	return min(secretRecheck, next.Sub(now)+time.Second), nil
+}
+
+// blockedNextSchedule is the next schedule time a drill that cannot start
+// runs shows: the oldest time still owed, that is the oldest in
+// status.missedSchedules (passed without a run, and no run has carried it
+// yet), else next, the first after the newest acted on (zero when the walk
+// stopped with more due: then missed holds those). It is read from what
+// the drill's status records in one write (the missed times and
+// lastScheduleTime), never from the time shown before, so a reconcile on a
+// stale cache cannot move it on.
+func blockedNextSchedule(missed []metav1.Time, next time.Time) time.Time {
+	owed := next
+	for _, t := range missed {
+		if owed.IsZero() || t.Time.Before(owed) {
+			owed = t.Time
+		}
+	}
+	return owed
+}
+
+// shorten cuts s to at most n bytes (on a rune boundary), marking the cut.
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "..."
 }
 
 // dueTimes walks the schedule times after the newest one acted on
@@ -755,7 +813,8 @@ func recordDrillMetrics(labels []string, last *opsv1alpha1.DRDrillRun, met bool)
 }
 
 // exportNextSchedule exports status.nextScheduleTime, and no series while
-// the drill has none (suspended, invalid or unable to start runs).
+// the drill has none (suspended). A drill that cannot start runs keeps the
+// time owed (scheduleBlocked), which falls into the past.
 func exportNextSchedule(drill *opsv1alpha1.DRDrill) {
 	if t := drill.Status.NextScheduleTime; t != nil {
 		drillNextSchedule.WithLabelValues(drill.Namespace, drill.Name).Set(float64(t.Unix()))

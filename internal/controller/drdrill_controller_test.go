@@ -222,6 +222,37 @@ func TestScheduleTimes(t *testing.T) {
 	}
 }
 
+// TestBlockedNextSchedule: a drill that cannot start runs shows the oldest
+// schedule time still owed (missed, not yet carried by a run), else the
+// next one due.
+func TestBlockedNextSchedule(t *testing.T) {
+	at := func(hour, minute int) time.Time { return time.Date(2026, 11, 23, hour, minute, 0, 0, time.UTC) }
+	times := func(ts ...time.Time) []metav1.Time {
+		out := make([]metav1.Time, 0, len(ts))
+		for _, t := range ts {
+			out = append(out, metav1.Time{Time: t})
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name   string
+		missed []metav1.Time
+		next   time.Time
+		want   time.Time
+	}{
+		{"nothing missed: the next time due", nil, at(12, 10), at(12, 10)},
+		{"missed times: the oldest is still owed", times(at(11, 0), at(11, 10), at(11, 20)), at(11, 30), at(11, 0)},
+		{"the oldest wherever it is listed", times(at(11, 20), at(10, 50), at(11, 10)), at(11, 30), at(10, 50)},
+		{"the walk stopped with more due: the oldest missed", times(at(9, 0), at(9, 1)), time.Time{}, at(9, 0)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := blockedNextSchedule(tc.missed, tc.next); !got.Equal(tc.want) {
+				t.Errorf("blockedNextSchedule(%v, %v) = %v, want %v", tc.missed, tc.next, got, tc.want)
+			}
+		})
+	}
+}
+
 func TestNewerRun(t *testing.T) {
 	at := func(min int) *metav1.Time {
 		return &metav1.Time{Time: time.Date(2026, 11, 23, 15, min, 0, 0, time.UTC)}

@@ -20,12 +20,16 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
@@ -451,4 +455,161 @@ func TestDrillMissedSchedulesLongOutage(t *testing.T) {
 		t.Errorf("MissedSchedule events: %d %q", len(notes), notes)
 	}
 	runsOf(t, drill, 0)
+}
+
+// TestDrillBlockedKeepsSchedule (issue 12, finding 7): a drill that cannot
+// start runs (its BackupPolicy renamed away) does not stop silently. Each
+// schedule time is recorded as missed as it passes, counted once, in an
+// event that says why; status.nextScheduleTime and its gauge stay at the
+// oldest time owed, falling into the past, so SupportStackDrillNotScheduled
+// (time() - gauge > 3600) fires once it is an hour late. Between schedule
+// times a reconcile writes nothing. Suspended, it owes nothing. Fixed, the
+// drill schedules on from the newest time recorded: nothing is counted
+// twice, and the next run carries every time missed.
+func TestDrillBlockedKeepsSchedule(t *testing.T) {
+	ctx := context.Background()
+	start := scheduleStart(t)
+	drill := drillFixture(t, func(d *opsv1alpha1.DRDrill) {
+		d.Spec.Suspend = false
+		d.Spec.Schedule = "*/10 * * * *"
+		d.Spec.TimeZone = "UTC"
+		d.Spec.BackupPolicyName = "helpdesk-renamed"
+		d.Spec.Sandbox.Keep = opsv1alpha1.SandboxKeepNever
+	})
+	key := client.ObjectKeyFromObject(drill)
+	ns, name := drill.Namespace, drill.Name
+	nudge := func(v string) {
+		t.Helper()
+		if err := update(t, k8sClient, drill, func(d *opsv1alpha1.DRDrill) { d.Labels = map[string]string{"nudge": v} }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var d opsv1alpha1.DRDrill
+	mustGet(t, k8sClient, key, &d)
+	created := d.CreationTimestamp.Time
+	gauge := func() float64 { return testutil.ToFloat64(drillNextSchedule.WithLabelValues(ns, name)) }
+	// blocked waits until the drill is invalid and has recorded exactly
+	// missed, showing owed as its next schedule time and gauge.
+	blocked := func(missed []time.Time, owed time.Time) {
+		t.Helper()
+		eventually(t, 20*time.Second, func() error {
+			mustGet(t, k8sClient, key, &d)
+			if c := meta.FindStatusCondition(d.Status.Conditions, opsv1alpha1.ConditionReady); c == nil || c.Reason != opsv1alpha1.ReasonInvalidSpec {
+				return fmt.Errorf("Ready %+v", c)
+			}
+			if got := unixTimes(d.Status.MissedSchedules); fmt.Sprint(got) != fmt.Sprint(wantUnix(missed)) {
+				return fmt.Errorf("status.missedSchedules %v, want %v", got, wantUnix(missed))
+			}
+			if d.Status.NextScheduleTime == nil || !d.Status.NextScheduleTime.Time.Equal(owed) {
+				return fmt.Errorf("nextScheduleTime %v, want %v", d.Status.NextScheduleTime, owed)
+			}
+			if got := gauge(); got != float64(owed.Unix()) {
+				return fmt.Errorf("next schedule gauge %v, want %d", got, owed.Unix())
+			}
+			return nil
+		})
+	}
+
+	// At start the times since creation (start and any before) passed
+	// without a run: recorded at once, the oldest still owed.
+	missed := marksAfter(created, start)
+	owed := missed[0]
+	blocked(missed, owed)
+	if got := testutil.ToFloat64(drillMissedSchedules.WithLabelValues(ns, name)); got != float64(len(missed)) {
+		t.Errorf("missed counter %v, want %d", got, len(missed))
+	}
+	why := fmt.Sprintf("the drill is invalid: backupPolicyName: BackupPolicy helpdesk-renamed not found in %s", ns)
+	if notes := eventNotes(t, ns, name, opsv1alpha1.ReasonMissedSchedule); len(notes) != 1 || !strings.Contains(notes[0], why) {
+		t.Errorf("MissedSchedule events %q, want one saying %q", notes, why)
+	}
+
+	// Steady between schedule times: three reconciles send no write and
+	// record no event.
+	settle(t, func() string { mustGet(t, k8sClient, key, &d); return d.ResourceVersion })
+	c, writes := countingClient(t)
+	recorder := events.NewFakeRecorder(10)
+	r := &DRDrillReconciler{Client: c, APIReader: c, Recorder: recorder, Clock: fakeClock}
+	for range 3 {
+		if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: key}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := writes.Load(); n != 0 {
+		t.Errorf("3 reconciles of a blocked drill between schedule times sent %d write requests, want 0", n)
+	}
+	if n := len(recorder.Events); n != 0 {
+		t.Errorf("3 reconciles of a blocked drill between schedule times recorded %d events, e.g. %q", n, <-recorder.Events)
+	}
+
+	// 75 minutes on: seven more times recorded as they passed, the gauge
+	// still at the oldest owed, now over an hour behind: the alert's
+	// expression holds.
+	fakeClock.SetTime(start.Add(75 * time.Minute))
+	nudge("later")
+	missed = marksAfter(created, start.Add(70*time.Minute))
+	blocked(missed, owed)
+	if late := fakeClock.Now().Unix() - int64(gauge()); late <= 3600 {
+		t.Errorf("time() - next schedule gauge = %ds: SupportStackDrillNotScheduled (> 3600) would not fire", late)
+	}
+	if got := testutil.ToFloat64(drillMissedSchedules.WithLabelValues(ns, name)); got != float64(len(missed)) {
+		t.Errorf("missed counter %v, want %d", got, len(missed))
+	}
+	if notes := eventNotes(t, ns, name, opsv1alpha1.ReasonMissedSchedule); len(notes) != 2 || !strings.Contains(notes[0], why) || !strings.Contains(notes[1], why) {
+		t.Errorf("MissedSchedule events %q, want two saying %q", notes, why)
+	}
+
+	// Suspended it owes nothing: no series. Unsuspended, still invalid,
+	// the times it missed are still owed.
+	if err := update(t, k8sClient, drill, func(d *opsv1alpha1.DRDrill) { d.Spec.Suspend = true }); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, func() error {
+		mustGet(t, k8sClient, key, &d)
+		if d.Status.NextScheduleTime != nil || slices.Contains(seriesOf(t, "supportstack_drill_next_schedule_timestamp_seconds"), ns+"/"+name) {
+			return fmt.Errorf("suspended: nextScheduleTime %v, or its series still exported", d.Status.NextScheduleTime)
+		}
+		return nil
+	})
+	if err := update(t, k8sClient, drill, func(d *opsv1alpha1.DRDrill) { d.Spec.Suspend = false }); err != nil {
+		t.Fatal(err)
+	}
+	blocked(missed, owed)
+
+	// Fixed: Ready, the next time ahead, nothing recorded or counted again.
+	next := start.Add(80 * time.Minute)
+	if err := update(t, k8sClient, drill, func(d *opsv1alpha1.DRDrill) { d.Spec.BackupPolicyName = "helpdesk" }); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, func() error {
+		mustGet(t, k8sClient, key, &d)
+		if c := meta.FindStatusCondition(d.Status.Conditions, opsv1alpha1.ConditionReady); c == nil || c.Reason != opsv1alpha1.ReasonReconciled {
+			return fmt.Errorf("Ready %+v", c)
+		}
+		return nil
+	})
+	if got := unixTimes(d.Status.MissedSchedules); fmt.Sprint(got) != fmt.Sprint(wantUnix(missed)) || d.Status.NextScheduleTime == nil || !d.Status.NextScheduleTime.Time.Equal(next) {
+		t.Errorf("fixed: missed %v (want %v), nextScheduleTime %v (want %v)", got, wantUnix(missed), d.Status.NextScheduleTime, next)
+	}
+	if got := testutil.ToFloat64(drillMissedSchedules.WithLabelValues(ns, name)); got != float64(len(missed)) {
+		t.Errorf("missed counter %v after the fix, want %d: times counted twice", got, len(missed))
+	}
+	if notes := eventNotes(t, ns, name, opsv1alpha1.ReasonMissedSchedule); len(notes) != 2 {
+		t.Errorf("MissedSchedule events after the fix %q, want the two from before", notes)
+	}
+	runsOf(t, drill, 0)
+
+	// The next due time runs and carries every time missed while blocked.
+	fakeClock.SetTime(next)
+	nudge("run")
+	run := runsOf(t, drill, 1)[0]
+	if run.Name != ScheduledRunName(drill, next) || fmt.Sprint(unixTimes(run.Spec.MissedSchedules)) != fmt.Sprint(wantUnix(missed)) {
+		t.Errorf("run %s carries %v, want %v", run.Name, unixTimes(run.Spec.MissedSchedules), wantUnix(missed))
+	}
+	eventually(t, 20*time.Second, func() error {
+		mustGet(t, k8sClient, key, &d)
+		if len(d.Status.CreatedRuns) != 1 || len(d.Status.MissedSchedules) != 0 {
+			return fmt.Errorf("after the run: createdRuns %v, missed %v", d.Status.CreatedRuns, d.Status.MissedSchedules)
+		}
+		return nil
+	})
 }

@@ -117,7 +117,7 @@ var (
 	}, []string{"namespace", "drill"})
 	drillNextSchedule = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "supportstack_drill_next_schedule_timestamp_seconds",
-		Help: "When the drill's next scheduled run is due, Unix seconds; absent while it is suspended or cannot schedule runs.",
+		Help: "When the drill's next scheduled run is due, Unix seconds; absent while it is suspended. While it cannot start runs (invalid, or createdRuns full) it stays at the oldest time owed, in the past.",
 	}, []string{"namespace", "drill"})
 	// drillMissedSchedules counts each schedule time that passed without a
 	// run once, when it is recorded in the drill's status.missedSchedules.
