@@ -31,9 +31,10 @@ limitations under the License.
 // from the evidence, for auditors, and per BackupPolicy the figures of its
 // restore tests (verified-restore coverage, pass rate, missed schedules,
 // objective compliance) mapped to ISO/IEC 27001:2022 A.8.13 and SOC 2
-// A1.3. It reads the
-// cluster with the user's own credentials and must not import the
-// reconcilers or the agent.
+// A1.3, with the BackupPolicies no drill restores at 0 % and, apart and
+// marked as read from the cluster, the missed schedule times still waiting
+// in the DRDrills' status. It reads the cluster with the user's own
+// credentials and must not import the reconcilers or the agent.
 package main
 
 import (
@@ -269,8 +270,9 @@ func reportCmd(args []string, out io.Writer) error {
 	if !flagGiven(fs, "max-age") {
 		flagSource += " (the default)"
 	}
-	maxAge := policyMaxAges(c, *namespace, *maxAgeFlag, flagSource)
-	export, err := evidence.CollectWith(context.Background(), c, *namespace, from, to, pub, drillHeads(c, *namespace), maxAge)
+	cluster := readPolicies(c, *namespace, *maxAgeFlag, flagSource)
+	readDrills(c, *namespace, &cluster)
+	export, err := evidence.CollectWith(context.Background(), c, *namespace, from, to, pub, cluster)
 	if err != nil {
 		return err
 	}
@@ -283,11 +285,13 @@ func flagGiven(fs *flag.FlagSet, name string) bool {
 	return given
 }
 
-// policyMaxAges says each BackupPolicy's maxAge as its spec (as it is now)
-// sets it, read from the cluster with the user's credentials; a policy
-// that cannot be read (no right to list them, or deleted) takes the flag's
-// value, and the source says which and why.
-func policyMaxAges(c client.Reader, namespace string, flagValue time.Duration, flagSource string) evidence.MaxAgeFunc {
+// readPolicies lists the BackupPolicies in namespace (all when empty)
+// with the user's credentials: the policies in scope, so one no drill
+// restores is reported too, and each one's maxAge as its spec (as it is
+// now) sets it. A policy that cannot be read (no right to list them, or
+// deleted) takes the flag's value, and the source says which and why;
+// without the right to list them the export says what it lacks.
+func readPolicies(c client.Reader, namespace string, flagValue time.Duration, flagSource string) evidence.ClusterView {
 	var policies opsv1alpha1.BackupPolicyList
 	var opts []client.ListOption
 	if namespace != "" {
@@ -295,14 +299,18 @@ func policyMaxAges(c client.Reader, namespace string, flagValue time.Duration, f
 	}
 	if err := c.List(context.Background(), &policies, opts...); err != nil {
 		why := fmt.Sprintf("%s: the BackupPolicies could not be read (%v)", flagSource, err)
-		return func(string) (time.Duration, string) { return flagValue, why }
+		notRead := fmt.Sprintf("BackupPolicies (%v): a policy no drill restores cannot be listed, and every policy's maxAge is %s", err, flagSource)
+		fmt.Fprintf(os.Stderr, "supportstack: %s\n", notRead)
+		return evidence.ClusterView{MaxAge: func(string) (time.Duration, string) { return flagValue, why }, NotRead: []string{notRead}}
 	}
 	byName := map[string]*opsv1alpha1.BackupPolicy{}
+	names := make([]string, 0, len(policies.Items))
 	for i := range policies.Items {
 		p := &policies.Items[i]
 		byName[p.Namespace+"/"+p.Name] = p
+		names = append(names, p.Namespace+"/"+p.Name)
 	}
-	return func(policy string) (time.Duration, string) {
+	maxAge := func(policy string) (time.Duration, string) {
 		p, ok := byName[policy]
 		switch {
 		case !ok:
@@ -312,27 +320,40 @@ func policyMaxAges(c client.Reader, namespace string, flagValue time.Duration, f
 		}
 		return p.Spec.Verification.MaxAge.Duration, fmt.Sprintf("BackupPolicy %s spec.verification.maxAge, as it is now", policy)
 	}
+	return evidence.ClusterView{MaxAge: maxAge, Policies: names}
 }
 
-// drillHeads are the UIDs and evidence heads of the DRDrills in namespace
-// (all when empty) that the user may list, so the export shows truncated
-// chains; without that right (nil), and for a drill whose DRDrill is gone,
-// the export says each chain's end is not checked.
-func drillHeads(c client.Reader, namespace string) map[string]evidence.Expect {
+// readDrills lists the DRDrills in namespace (all when empty) that the
+// user may list into cluster: their UIDs and evidence heads, so the export
+// shows truncated chains, and the policy each names now with the missed
+// schedule times its status still holds (no run has carried them into
+// evidence yet). Without that right, and for a drill whose DRDrill is
+// gone, the export says each chain's end is not checked, and that no
+// pending times are counted.
+func readDrills(c client.Reader, namespace string, cluster *evidence.ClusterView) {
 	var drills opsv1alpha1.DRDrillList
 	var opts []client.ListOption
 	if namespace != "" {
 		opts = append(opts, client.InNamespace(namespace))
 	}
 	if err := c.List(context.Background(), &drills, opts...); err != nil {
-		fmt.Fprintf(os.Stderr, "supportstack: DRDrills not read (%v): evidence heads not checked\n", err)
-		return nil
+		notRead := fmt.Sprintf("DRDrills (%v): evidence heads not checked, and the missed schedule times their status still holds are not counted", err)
+		fmt.Fprintf(os.Stderr, "supportstack: %s\n", notRead)
+		cluster.NotRead = append(cluster.NotRead, notRead)
+		return
 	}
-	out := map[string]evidence.Expect{}
+	cluster.Expect = map[string]evidence.Expect{}
+	cluster.Drills = make([]evidence.ClusterDrill, 0, len(drills.Items))
 	for _, d := range drills.Items {
-		out[d.Namespace+"/"+d.Name] = evidence.Expect{DrillUID: string(d.UID), Head: evidence.HeadFromStatus(d.Status.EvidenceHead)}
+		name := d.Namespace + "/" + d.Name
+		cluster.Expect[name] = evidence.Expect{DrillUID: string(d.UID), Head: evidence.HeadFromStatus(d.Status.EvidenceHead)}
+		missed := make([]time.Time, 0, len(d.Status.MissedSchedules))
+		for _, t := range d.Status.MissedSchedules {
+			missed = append(missed, t.Time)
+		}
+		cluster.Drills = append(cluster.Drills, evidence.ClusterDrill{Drill: name, Policy: d.Namespace + "/" + d.Spec.BackupPolicyName,
+			MissedSchedules: missed, MissedDropped: d.Status.MissedSchedulesDropped})
 	}
-	return out
 }
 
 func parseDay(s string, def time.Time) (time.Time, error) {

@@ -21,6 +21,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/x509"
+	"encoding/csv"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -101,7 +102,8 @@ func evidenceCluster(t *testing.T, key ed25519.PrivateKey, objs ...client.Object
 	chain := func(ns, drill, policy string, results ...string) {
 		procedure := evidence.ProcedureJSON(opsv1alpha1.DrillProcedure{BackupPolicyName: policy, Snapshot: "latest"})
 		var prev *evidence.Record
-		d := &opsv1alpha1.DRDrill{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: drill, UID: types.UID("uid-" + drill)}}
+		d := &opsv1alpha1.DRDrill{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: drill, UID: types.UID("uid-" + drill)},
+			Spec: opsv1alpha1.DRDrillSpec{DrillProcedure: opsv1alpha1.DrillProcedure{BackupPolicyName: policy}}}
 		for i, result := range results {
 			run := &opsv1alpha1.DRDrillRun{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("%s-%d", drill, i+1), UID: types.UID(fmt.Sprintf("uid-%s-%d", drill, i+1))},
 				Spec: opsv1alpha1.DRDrillRunSpec{DrillName: drill}}
@@ -441,6 +443,163 @@ func TestReportAuditorView(t *testing.T) {
 	if err := run([]string{"report", "-A", "--max-age", "8d"}, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "max-age") {
 		t.Errorf("--max-age 8d: %v", err)
 	}
+}
+
+// TestReportPoliciesNoDrillRestores (issue 12, finding 8): a BackupPolicy
+// of the cluster that no drill restores is in the auditor's view at 0 %
+// with a note saying so, in JSON, CSV and HTML; missed schedule times still
+// waiting in a DRDrill's status are shown per policy, marked as read from
+// the cluster and apart from the evidence's figure; what cannot be read is
+// said, not shown as nothing.
+func TestReportPoliciesNoDrillRestores(t *testing.T) {
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32))
+	period := []string{"--from", "2026-11-01", "--to", "2026-11-15"}
+	day := func(d int) metav1.Time { return metav1.Time{Time: time.Date(2026, 11, d, 6, 0, 0, 0, time.UTC)} }
+	crm := &opsv1alpha1.BackupPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "helpdesk", Name: "crm"}}
+	// A drill naming crm that never ran: one missed time in the period,
+	// one after it, one dropped for want of room.
+	crmDaily := &opsv1alpha1.DRDrill{ObjectMeta: metav1.ObjectMeta{Namespace: "helpdesk", Name: "crm-daily"},
+		Spec:   opsv1alpha1.DRDrillSpec{DrillProcedure: opsv1alpha1.DrillProcedure{BackupPolicyName: "crm"}},
+		Status: opsv1alpha1.DRDrillStatus{MissedSchedules: []metav1.Time{day(3), day(20)}, MissedSchedulesDropped: 1}}
+	c, cms := evidenceCluster(t, key, helpdeskPolicy(96*time.Hour), crm, crmDaily)
+	// helpdesk-weekly has a time pending too, besides the one its evidence records.
+	var weekly opsv1alpha1.DRDrill
+	mustDo(t, c.Get(context.Background(), client.ObjectKey{Namespace: "helpdesk", Name: "helpdesk-weekly"}, &weekly))
+	weekly.Status.MissedSchedules = []metav1.Time{day(12)}
+	mustDo(t, c.Update(context.Background(), &weekly))
+	useClient(t, c)
+	report := func(t *testing.T, format string) string {
+		t.Helper()
+		var out bytes.Buffer
+		if err := run(append([]string{"report", "-n", "helpdesk", "--format", format}, period...), &out); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+	const note = "no drill restores this policy: no evidence records a restore of it; DRDrill helpdesk/crm-daily names it now, but has recorded no evidence restoring it"
+
+	js := report(t, "json")
+	var export evidence.Export
+	mustDo(t, json.Unmarshal([]byte(js), &export))
+	byPolicy := map[string]evidence.PolicyAudit{}
+	for _, p := range export.Policies {
+		byPolicy[p.Policy] = p
+	}
+	p, helpdesk := byPolicy["helpdesk/crm"], byPolicy["helpdesk/helpdesk"]
+	if len(byPolicy) != 2 || !p.NoDrill || p.Note != note || p.Coverage.Days != 14 || p.Coverage.CoveredDays != 0 || p.Runs.Finished != 0 || p.PassRatePercent != nil ||
+		p.MaxAgeSource != "BackupPolicy helpdesk/crm: spec.verification.maxAge unset, its default 192h0m0s" {
+		t.Errorf("crm %+v", p)
+	}
+	if m := p.MissedPending; m == nil || fmt.Sprintf("%+v", *m) != fmt.Sprintf("%+v", evidence.PendingMissed{Source: evidence.PendingSource, InPeriod: 1, Undated: 1, Drills: []string{"helpdesk/crm-daily"}}) {
+		t.Errorf("crm pending %+v", m)
+	}
+	// Evidence (Nov 14, recorded by a later run) and cluster (Nov 12) apart.
+	if helpdesk.NoDrill || helpdesk.Note != "" || helpdesk.MissedSchedules != 1 || helpdesk.MissedPending == nil || helpdesk.MissedPending.InPeriod != 1 ||
+		fmt.Sprint(helpdesk.MissedPending.Drills) != "[helpdesk/helpdesk-weekly]" {
+		t.Errorf("helpdesk %+v pending %+v", helpdesk, helpdesk.MissedPending)
+	}
+	if !strings.Contains(js, `"source": "the DRDrills' status.missedSchedules, read from the cluster as it is now: not signed evidence"`) || len(export.NotRead) != 0 {
+		t.Errorf("json:\n%s", js)
+	}
+
+	records, err := readCSV(report(t, "csv"))
+	mustDo(t, err)
+	header, crmLine := records[len(records)-3], records[len(records)-2]
+	if got := strings.Join(header[len(header)-5:], ","); got != "no_drill,note,missed_schedules_pending_from_cluster,missed_schedules_pending_undated_from_cluster,missed_schedules_pending_drills" {
+		t.Errorf("csv policy header ends %q", got)
+	}
+	if crmLine[0] != "helpdesk/crm" || crmLine[7] != "0" || crmLine[8] != "0.0" || crmLine[9] != "2026-11-01..2026-11-14" ||
+		strings.Join(crmLine[len(crmLine)-5:], "|") != "true|"+note+"|1|1|helpdesk/crm-daily" {
+		t.Errorf("csv crm line %q", crmLine)
+	}
+	if line := records[len(records)-1]; line[0] != "helpdesk/helpdesk" || strings.Join(line[len(line)-5:], "|") != "false||1|0|helpdesk/helpdesk-weekly" {
+		t.Errorf("csv helpdesk line %q", line)
+	}
+
+	html := report(t, "html")
+	for _, want := range []string{
+		"<h3>helpdesk/crm</h3>",
+		`<tr><th>Note</th><td class="broken">` + note + `</td></tr>`,
+		"<tr><th>Verified-restore coverage</th><td>0 of 14 days (0.0 %); not covered: 2026-11-01..2026-11-14</td></tr>",
+		"<tr><th>Missed, pending (read from the cluster, not from signed evidence)</th><td>1 (and 1 older, undated) in the status of DRDrill helpdesk/crm-daily; no run has carried them into evidence yet</td></tr>",
+		"<b>ISO/IEC 27001:2022 A.8.13 Information backup (backup copies regularly tested).</b> No test of the backup copies of helpdesk/crm is evidenced (" + note + ")",
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("html lacks %q", want)
+		}
+	}
+
+	// One list or the other not readable: the export says what it lacks,
+	// counts no pending time it could not read, and names for crm only
+	// what it read (the policy, or the drill that names it).
+	for _, tc := range []struct {
+		name      string
+		forbidden client.ObjectList
+		resource  string
+		notRead   string
+		crmNote   string
+	}{
+		{"the DRDrills not read", &opsv1alpha1.DRDrillList{}, "drdrills",
+			"DRDrills (drdrills.ops.supportstack.io is forbidden: RBAC): evidence heads not checked, and the missed schedule times their status still holds are not counted",
+			"no drill restores this policy: no evidence records a restore of it"},
+		{"the BackupPolicies not read", &opsv1alpha1.BackupPolicyList{}, "backuppolicies",
+			"BackupPolicies (backuppolicies.ops.supportstack.io is forbidden: RBAC): a policy no drill restores cannot be listed, and every policy's maxAge is --max-age 192h0m0s (the default)",
+			note},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var list opsv1alpha1.DRDrillList
+			mustDo(t, c.List(context.Background(), &list))
+			objs := make([]client.Object, 0, 2+len(cms)+len(list.Items))
+			objs = append(objs, helpdeskPolicy(96*time.Hour), crm.DeepCopy())
+			for _, cm := range cms {
+				objs = append(objs, cm.DeepCopy())
+			}
+			for i := range list.Items {
+				objs = append(objs, &list.Items[i])
+			}
+			for i := range objs {
+				objs[i].SetResourceVersion("")
+			}
+			useClient(t, fake.NewClientBuilder().WithScheme(c.Scheme()).WithObjects(objs...).WithInterceptorFuncs(interceptor.Funcs{
+				List: func(ctx context.Context, cl client.WithWatch, l client.ObjectList, opts ...client.ListOption) error {
+					if fmt.Sprintf("%T", l) == fmt.Sprintf("%T", tc.forbidden) {
+						return apierrors.NewForbidden(opsv1alpha1.GroupVersion.WithResource(tc.resource).GroupResource(), "", fmt.Errorf("RBAC"))
+					}
+					return cl.List(ctx, l, opts...)
+				}}).Build())
+			var export evidence.Export
+			mustDo(t, json.Unmarshal([]byte(report(t, "json")), &export))
+			if fmt.Sprint(export.NotRead) != "["+tc.notRead+"]" {
+				t.Errorf("notReadFromCluster %q, want %q", export.NotRead, tc.notRead)
+			}
+			var crmRow *evidence.PolicyAudit
+			for i, p := range export.Policies {
+				if p.MissedPending != nil && tc.resource == "drdrills" {
+					t.Errorf("%s: pending counted from DRDrills not read: %+v", p.Policy, p.MissedPending)
+				}
+				if p.Policy == "helpdesk/crm" {
+					crmRow = &export.Policies[i]
+				}
+			}
+			if crmRow == nil || !crmRow.NoDrill || crmRow.Note != tc.crmNote {
+				t.Errorf("crm row %+v, want the note %q", crmRow, tc.crmNote)
+			}
+			html := report(t, "html")
+			if !strings.Contains(html, `<p class="unchecked">Not read from the cluster: `+tc.notRead[:20]) {
+				t.Errorf("html does not say what was not read")
+			}
+			if tc.resource == "drdrills" && !strings.Contains(html, "<td>not read: the DRDrills could not be read</td>") {
+				t.Errorf("html does not say the pending times were not read")
+			}
+		})
+	}
+}
+
+// readCSV reads the report's CSV: two tables of different widths.
+func readCSV(s string) ([][]string, error) {
+	r := csv.NewReader(strings.NewReader(s))
+	r.FieldsPerRecord = -1
+	return r.ReadAll()
 }
 
 func TestKeygen(t *testing.T) {

@@ -37,6 +37,57 @@ const DefaultMaxAge = 192 * time.Hour
 // BackupPolicy's spec, or a flag when the policy cannot be read).
 type MaxAgeFunc func(policy string) (maxAge time.Duration, source string)
 
+// ClusterView is what the report reads from the cluster's objects as they
+// are now (spec and status: mutable and unsigned), with the user's
+// credentials, beside the evidence. A nil field was not read.
+type ClusterView struct {
+	// Expect holds the DRDrills' UIDs and evidence heads by namespace/name
+	// (nil: the DRDrills could not be read; see CollectWith).
+	Expect map[string]Expect
+	// MaxAge says each policy's maxAge (nil: DefaultMaxAge).
+	MaxAge MaxAgeFunc
+	// Policies are namespace/name of every BackupPolicy in scope (nil: they
+	// could not be read, so a policy no drill restores cannot be listed).
+	Policies []string
+	// Drills are the DRDrills in scope (nil: they could not be read).
+	Drills []ClusterDrill
+	// NotRead says what could not be read and what the report lacks for it.
+	NotRead []string
+}
+
+// ClusterDrill is a DRDrill as its spec and status are now.
+type ClusterDrill struct {
+	// Drill is namespace/name.
+	Drill string
+	// Policy is namespace/name of the BackupPolicy it names now
+	// (spec.backupPolicyName).
+	Policy string
+	// MissedSchedules and MissedDropped are status.missedSchedules and
+	// status.missedSchedulesDropped: schedule times that passed without a
+	// run and that no run has carried into evidence yet (the run that will
+	// carry them takes them from the status in the write that acknowledges
+	// it, before it can record evidence: they are never in both).
+	MissedSchedules []time.Time
+	MissedDropped   int64
+}
+
+// PendingSource says where PendingMissed is read from.
+const PendingSource = "the DRDrills' status.missedSchedules, read from the cluster as it is now: not signed evidence"
+
+// PendingMissed are schedule times missed in the period that no run has
+// carried into evidence yet, read from the status of the DRDrills that
+// name a policy now: a figure apart from the evidence's.
+type PendingMissed struct {
+	// Source is PendingSource.
+	Source string `json:"source"`
+	// InPeriod counts the listed times in the period; Undated the older
+	// ones the lists had no room for (status.missedSchedulesDropped).
+	InPeriod int   `json:"inPeriod"`
+	Undated  int64 `json:"undated,omitempty"`
+	// Drills are the DRDrills holding any.
+	Drills []string `json:"drills,omitempty"`
+}
+
 // PolicyAudit is the auditor's view of one BackupPolicy's restore tests in
 // a period, from the verified evidence of every drill that tested it.
 type PolicyAudit struct {
@@ -70,6 +121,16 @@ type PolicyAudit struct {
 	MissedUndated   int64 `json:"missedSchedulesUndated,omitempty"`
 	// Objectives is the recovery-objective compliance of the period's runs.
 	Objectives ObjectiveCompliance `json:"objectives"`
+	// MissedPending counts missed schedule times not in any evidence yet,
+	// read from the cluster (see PendingMissed); absent when the DRDrills
+	// could not be read.
+	MissedPending *PendingMissed `json:"missedSchedulesPendingFromCluster,omitempty"`
+	// NoDrill is true when no evidence, verified or not, records a restore
+	// of this policy: it was read from the cluster (a BackupPolicy, or the
+	// policy a DRDrill names) and nothing evidences that its backups
+	// restore. Note says so, for a human.
+	NoDrill bool   `json:"noDrill,omitempty"`
+	Note    string `json:"note,omitempty"`
 	// Controls map the figures to the controls they evidence.
 	Controls []ControlMapping `json:"controls"`
 }
@@ -148,22 +209,46 @@ func policyOf(namespace string, procedure []byte) string {
 // they restored and computes each policy's figures for [from, to).
 // Reports outside the period still count where they must: an earlier pass
 // covers the period's first days, a later run records the period's missed
-// schedule times.
-func auditPolicies(drills []DrillExport, all map[string][]auditedReport, from, to time.Time, maxAge MaxAgeFunc) []PolicyAudit {
+// schedule times. What cluster read adds: each policy's maxAge, the
+// policies no evidence restores (noDrillPolicies) and the missed times
+// still pending in the DRDrills' status (pendingOf).
+func auditPolicies(drills []DrillExport, all map[string][]auditedReport, from, to time.Time, cluster ClusterView) []PolicyAudit {
+	byPolicy, reports := policiesWithEvidence(drills, all)
+	for _, a := range noDrillPolicies(byPolicy, cluster) {
+		byPolicy[a.Policy] = a
+	}
+	out := make([]PolicyAudit, 0, len(byPolicy))
+	for policy, a := range byPolicy {
+		age, source := DefaultMaxAge, fmt.Sprintf("default %s", DefaultMaxAge)
+		if cluster.MaxAge != nil && policy != "" {
+			age, source = cluster.MaxAge(policy)
+		}
+		if policy == "" {
+			a.Policy = "(unknown: reports stored without their procedure)"
+		} else {
+			a.MissedPending = pendingOf(policy, cluster.Drills, from, to)
+		}
+		a.MaxAge, a.MaxAgeSource = age.String(), source
+		fillFigures(a, reports[policy], from, to, age)
+		out = append(out, *a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Policy < out[j].Policy })
+	return out
+}
+
+// policiesWithEvidence are the policies some drill's evidence restores,
+// with the drills counted or not, and the verified reports of each.
+func policiesWithEvidence(drills []DrillExport, all map[string][]auditedReport) (map[string]*PolicyAudit, map[string][]Report) {
 	byPolicy := map[string]*PolicyAudit{}
 	reports := map[string][]Report{}
-	get := func(policy string) *PolicyAudit {
-		if a, ok := byPolicy[policy]; ok {
-			return a
-		}
-		a := &PolicyAudit{Policy: policy, Drills: []string{}}
-		byPolicy[policy] = a
-		return a
-	}
 	for _, d := range drills {
 		seen := map[string]bool{}
 		for _, r := range all[d.Drill] {
-			a := get(r.policy)
+			a, ok := byPolicy[r.policy]
+			if !ok {
+				a = &PolicyAudit{Policy: r.policy, Drills: []string{}}
+				byPolicy[r.policy] = a
+			}
 			if !seen[r.policy] {
 				seen[r.policy] = true
 				switch {
@@ -181,21 +266,76 @@ func auditPolicies(drills []DrillExport, all map[string][]auditedReport, from, t
 			}
 		}
 	}
-	out := make([]PolicyAudit, 0, len(byPolicy))
-	for policy, a := range byPolicy {
-		age, source := DefaultMaxAge, fmt.Sprintf("default %s", DefaultMaxAge)
-		if maxAge != nil && policy != "" {
-			age, source = maxAge(policy)
-		}
-		if policy == "" {
-			a.Policy = "(unknown: reports stored without their procedure)"
-		}
-		a.MaxAge, a.MaxAgeSource = age.String(), source
-		fillFigures(a, reports[policy], from, to, age)
-		out = append(out, *a)
+	return byPolicy, reports
+}
+
+// noDrillPolicies are the policies read from the cluster (the
+// BackupPolicies in scope, and those the DRDrills name) that no evidence
+// restores: the worst case for A.8.13, backups nothing tests. Each says
+// why in its note: which DRDrills name it, and whether the BackupPolicy is
+// there.
+func noDrillPolicies(withEvidence map[string]*PolicyAudit, cluster ClusterView) []*PolicyAudit {
+	exists := map[string]bool{}
+	for _, p := range cluster.Policies {
+		exists[p] = true
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Policy < out[j].Policy })
+	namedBy := map[string][]string{}
+	candidates := append([]string(nil), cluster.Policies...)
+	for _, d := range cluster.Drills {
+		if d.Policy == "" {
+			continue
+		}
+		if _, ok := namedBy[d.Policy]; !ok && !exists[d.Policy] {
+			candidates = append(candidates, d.Policy)
+		}
+		namedBy[d.Policy] = append(namedBy[d.Policy], d.Drill)
+	}
+	var out []*PolicyAudit
+	for _, policy := range candidates {
+		if _, ok := withEvidence[policy]; ok {
+			continue
+		}
+		note := "no drill restores this policy: no evidence records a restore of it"
+		switch names := namedBy[policy]; {
+		case len(names) > 0:
+			sort.Strings(names)
+			note += fmt.Sprintf("; DRDrill %s names it now, but has recorded no evidence restoring it", strings.Join(names, ", "))
+		case cluster.Drills != nil:
+			note += ", and no DRDrill names it"
+		}
+		if cluster.Policies != nil && !exists[policy] {
+			note += "; the BackupPolicy is not in the cluster (deleted or renamed?)"
+		}
+		out = append(out, &PolicyAudit{Policy: policy, Drills: []string{}, NoDrill: true, Note: note})
+	}
 	return out
+}
+
+// pendingOf counts the missed schedule times the status of the DRDrills
+// naming policy still holds (nil when the DRDrills could not be read).
+func pendingOf(policy string, drills []ClusterDrill, from, to time.Time) *PendingMissed {
+	if drills == nil {
+		return nil
+	}
+	p := &PendingMissed{Source: PendingSource}
+	for _, d := range drills {
+		if d.Policy != policy {
+			continue
+		}
+		n := 0
+		for _, t := range d.MissedSchedules {
+			if inPeriod(t, from, to) {
+				n++
+			}
+		}
+		p.InPeriod += n
+		p.Undated += d.MissedDropped
+		if n > 0 || d.MissedDropped > 0 {
+			p.Drills = append(p.Drills, d.Drill)
+		}
+	}
+	sort.Strings(p.Drills)
+	return p
 }
 
 // fillFigures computes a policy's figures from its verified reports.
@@ -338,6 +478,20 @@ func controlsOf(a *PolicyAudit) []ControlMapping {
 	}
 	if len(worst) > 0 {
 		objectives += "; " + strings.Join(worst, ", ")
+	}
+	if a.NoDrill {
+		return []ControlMapping{
+			{
+				Framework: "ISO/IEC 27001:2022", Control: "A.8.13 Information backup (backup copies regularly tested)",
+				Evidence: fmt.Sprintf("No test of the backup copies of %s is evidenced (%s). "+
+					"Regular testing: on %d of %d days (%s) a passed restore test at most %s old was in force.",
+					a.Policy, a.Note, a.Coverage.CoveredDays, a.Coverage.Days, percent(a.Coverage.Percent), a.MaxAge),
+			},
+			{
+				Framework: "SOC 2 (2017 TSC)", Control: "A1.3 Recovery plan procedures tested",
+				Evidence: fmt.Sprintf("No recovery procedure restoring %s was carried out with evidence (%s).", a.Policy, a.Note),
+			},
+		}
 	}
 	return []ControlMapping{
 		{

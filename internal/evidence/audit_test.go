@@ -126,7 +126,7 @@ func TestAuditPolicies(t *testing.T) {
 		}
 		return 192 * time.Hour, "BackupPolicy " + policy + " spec.verification.maxAge, as it is now"
 	}
-	got := auditPolicies(drills, all, from, to, maxAge)
+	got := auditPolicies(drills, all, from, to, ClusterView{MaxAge: maxAge})
 	if len(got) != 2 || got[0].Policy != "finance/ledger" || got[1].Policy != "helpdesk/helpdesk" {
 		t.Fatalf("policies %+v", got)
 	}
@@ -173,7 +173,7 @@ func TestAuditPolicies(t *testing.T) {
 
 	// No run in the period: rates are absent, not 0 %, and coverage still
 	// counts a pass from before the period.
-	empty := auditPolicies(drills[:1], map[string][]auditedReport{"helpdesk/weekly": weekly[:1]}, utc("2026-10-27T00:00:00Z"), utc("2026-10-31T00:00:00Z"), nil)
+	empty := auditPolicies(drills[:1], map[string][]auditedReport{"helpdesk/weekly": weekly[:1]}, utc("2026-10-27T00:00:00Z"), utc("2026-10-31T00:00:00Z"), ClusterView{})
 	if len(empty) != 1 || empty[0].PassRatePercent != nil || empty[0].Objectives.Percent != nil || empty[0].Coverage.CoveredDays != 4 ||
 		empty[0].MaxAgeSource != "default 192h0m0s" || !strings.Contains(empty[0].Controls[0].Evidence, "no run finished in the period") {
 		t.Errorf("a period without runs: %+v", empty)
@@ -191,6 +191,96 @@ func TestPolicyOf(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := policyOf("helpdesk", []byte(tc.procedure)); got != tc.want {
 				t.Errorf("policyOf = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestAuditPoliciesFromCluster: what the report reads from the cluster
+// beside the evidence. A BackupPolicy in scope, or one a DRDrill names,
+// that no evidence restores is listed at 0 % with a note saying so (which
+// drills name it, whether it exists); the missed schedule times the
+// DRDrills' status still holds are counted per policy they name now, apart
+// from the evidence's figure; what was not read is neither listed nor
+// counted as 0.
+func TestAuditPoliciesFromCluster(t *testing.T) {
+	from, to := utc("2026-11-01T00:00:00Z"), utc("2026-11-29T00:00:00Z")
+	drills := []DrillExport{{Drill: "helpdesk/weekly", Chain: "verified", EndChecked: true}}
+	all := map[string][]auditedReport{"helpdesk/weekly": {auditRun("w-1", "Passed", "2026-11-02T06:20:00Z", 1200, 10800, true)}}
+	weekly := ClusterDrill{Drill: "helpdesk/weekly", Policy: "helpdesk/helpdesk"}
+	// Two of its three times are in the period; three older were dropped.
+	crmDaily := ClusterDrill{Drill: "helpdesk/crm-daily", Policy: "helpdesk/crm", MissedDropped: 3,
+		MissedSchedules: []time.Time{utc("2026-10-30T06:00:00Z"), utc("2026-11-20T06:00:00Z"), utc("2026-11-21T06:00:00Z")}}
+	renamed := ClusterDrill{Drill: "helpdesk/renamed", Policy: "helpdesk/old"}
+	const none = "no drill restores this policy: no evidence records a restore of it"
+	pending := func(n int, undated int64, drills ...string) string {
+		return fmt.Sprintf("%+v", PendingMissed{Source: PendingSource, InPeriod: n, Undated: undated, Drills: drills})
+	}
+	type row struct {
+		note    string // "" for a policy with evidence
+		pending string // "nil": not read
+	}
+	for _, tc := range []struct {
+		name    string
+		cluster ClusterView
+		want    map[string]row
+	}{
+		{"nothing read from the cluster", ClusterView{},
+			map[string]row{"helpdesk/helpdesk": {"", "nil"}}},
+		{"a policy no drill names",
+			ClusterView{Policies: []string{"helpdesk/crm", "helpdesk/helpdesk"}, Drills: []ClusterDrill{weekly}},
+			map[string]row{"helpdesk/helpdesk": {"", pending(0, 0)}, "helpdesk/crm": {none + ", and no DRDrill names it", pending(0, 0)}}},
+		{"a drill names it, never ran, missed times pending",
+			ClusterView{Policies: []string{"helpdesk/crm", "helpdesk/helpdesk"}, Drills: []ClusterDrill{weekly, crmDaily}},
+			map[string]row{"helpdesk/helpdesk": {"", pending(0, 0)},
+				"helpdesk/crm": {none + "; DRDrill helpdesk/crm-daily names it now, but has recorded no evidence restoring it", pending(2, 3, "helpdesk/crm-daily")}}},
+		{"a drill names a policy that is gone",
+			ClusterView{Policies: []string{"helpdesk/helpdesk"}, Drills: []ClusterDrill{weekly, renamed}},
+			map[string]row{"helpdesk/helpdesk": {"", pending(0, 0)},
+				"helpdesk/old": {none + "; DRDrill helpdesk/renamed names it now, but has recorded no evidence restoring it; the BackupPolicy is not in the cluster (deleted or renamed?)", pending(0, 0)}}},
+		{"the BackupPolicies not read: the policies drills name",
+			ClusterView{Drills: []ClusterDrill{weekly, crmDaily}},
+			map[string]row{"helpdesk/helpdesk": {"", pending(0, 0)},
+				"helpdesk/crm": {none + "; DRDrill helpdesk/crm-daily names it now, but has recorded no evidence restoring it", pending(2, 3, "helpdesk/crm-daily")}}},
+		{"the DRDrills not read: no drill named, nothing pending counted",
+			ClusterView{Policies: []string{"helpdesk/crm", "helpdesk/helpdesk"}},
+			map[string]row{"helpdesk/helpdesk": {"", "nil"}, "helpdesk/crm": {none, "nil"}}},
+		{"times pending for a policy with evidence, apart from its figure",
+			ClusterView{Policies: []string{"helpdesk/helpdesk"}, Drills: []ClusterDrill{{Drill: "helpdesk/weekly", Policy: "helpdesk/helpdesk",
+				MissedSchedules: []time.Time{utc("2026-11-25T06:00:00Z"), utc("2026-11-29T06:00:00Z")}}}},
+			map[string]row{"helpdesk/helpdesk": {"", pending(1, 0, "helpdesk/weekly")}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := map[string]row{}
+			for _, a := range auditPolicies(drills, all, from, to, tc.cluster) {
+				p := "nil"
+				if a.MissedPending != nil {
+					p = fmt.Sprintf("%+v", *a.MissedPending)
+				}
+				got[a.Policy] = row{a.Note, p}
+				if a.NoDrill != (a.Note != "") {
+					t.Errorf("%s: noDrill %v with note %q", a.Policy, a.NoDrill, a.Note)
+				}
+				if a.MissedSchedules != 0 {
+					t.Errorf("%s: the evidence's missed figure %d counts times read from the cluster", a.Policy, a.MissedSchedules)
+				}
+				if !a.NoDrill {
+					continue
+				}
+				// Nothing evidences a restore: 0 %, no runs, no rates, and
+				// the controls say no test is evidenced.
+				if a.Coverage.Days != 28 || a.Coverage.CoveredDays != 0 || a.Coverage.Percent != 0 || a.Runs != (RunCounts{}) ||
+					a.PassRatePercent != nil || a.Objectives.Percent != nil || len(a.Drills) != 0 || a.Drills == nil {
+					t.Errorf("%s: %+v", a.Policy, a)
+				}
+				if len(a.Controls) != 2 ||
+					!strings.HasPrefix(a.Controls[0].Evidence, "No test of the backup copies of "+a.Policy+" is evidenced ("+a.Note+"). Regular testing: on 0 of 28 days (0.0 %)") ||
+					!strings.HasPrefix(a.Controls[1].Evidence, "No recovery procedure restoring "+a.Policy+" was carried out with evidence") {
+					t.Errorf("%s controls %+v", a.Policy, a.Controls)
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("policies\n got %v\nwant %v", got, tc.want)
 			}
 		})
 	}

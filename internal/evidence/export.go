@@ -99,22 +99,28 @@ type Export struct {
 	To       time.Time     `json:"to"`
 	Policies []PolicyAudit `json:"policies"`
 	Drills   []DrillExport `json:"drills"`
+	// NotRead says what could not be read from the cluster, and what the
+	// report lacks for it.
+	NotRead []string `json:"notReadFromCluster,omitempty"`
 }
 
 // CollectWith builds the export from the evidence ConfigMaps in namespace
 // (all namespaces when empty), never from mutable status. Each drill's
 // chain is verified whole, so a report in the period cannot hide a break
-// outside it, and against what expect holds for it, keyed by
+// outside it, and against what cluster.Expect holds for it, keyed by
 // namespace/name (the drills' UIDs and evidence heads, from their status):
 // a drill whose newest records were deleted shows as broken. A drill with
-// no head to compare with (expect nil: the DRDrills could not be read; no
+// no head to compare with (Expect nil: the DRDrills could not be read; no
 // entry: the DRDrill is gone; no head in its status) shows as "end not
 // checked", never as intact.
 //
 // The policies' figures (auditPolicies) count only the reports of chains
 // that verify, grouped by the BackupPolicy named in the procedure stored
-// with each report; maxAge says each policy's (nil: DefaultMaxAge).
-func CollectWith(ctx context.Context, c client.Reader, namespace string, from, to time.Time, pub ed25519.PublicKey, expect map[string]Expect, maxAge MaxAgeFunc) (Export, error) {
+// with each report; cluster.MaxAge says each policy's (nil:
+// DefaultMaxAge). What else is read from the cluster is apart from those
+// figures and says so: the policies no evidence restores (at 0 %), and the
+// missed schedule times the DRDrills' status still holds.
+func CollectWith(ctx context.Context, c client.Reader, namespace string, from, to time.Time, pub ed25519.PublicKey, cluster ClusterView) (Export, error) {
 	var cms corev1.ConfigMapList
 	opts := []client.ListOption{client.MatchingLabels{labelEvidence: "true"}}
 	if namespace != "" {
@@ -137,7 +143,8 @@ func CollectWith(ctx context.Context, c client.Reader, namespace string, from, t
 	sort.Slice(keys, func(i, j int) bool {
 		return keys[i].ns+"/"+keys[i].drill < keys[j].ns+"/"+keys[j].drill
 	})
-	out := Export{From: from.UTC(), To: to.UTC(), Drills: []DrillExport{}}
+	out := Export{From: from.UTC(), To: to.UTC(), Drills: []DrillExport{}, NotRead: cluster.NotRead}
+	expect := cluster.Expect
 	all := map[string][]auditedReport{}
 	for _, k := range keys {
 		chain := chainOf(drills[k])
@@ -161,7 +168,7 @@ func CollectWith(ctx context.Context, c client.Reader, namespace string, from, t
 		}
 		out.Drills = append(out.Drills, d)
 	}
-	out.Policies = auditPolicies(out.Drills, all, from, to, maxAge)
+	out.Policies = auditPolicies(out.Drills, all, from, to, cluster)
 	return out, nil
 }
 
@@ -180,7 +187,8 @@ var csvPolicyHeader = []string{"policy", "drills", "excluded", "end_not_checked"
 	"days", "covered_days", "coverage_percent", "uncovered_days",
 	"runs_finished", "runs_passed", "runs_failed", "runs_errored", "pass_rate_percent", "missed_schedules", "missed_schedules_undated",
 	"objectives_met", "objectives_met_percent", "worst_rto_run", "worst_rto_seconds", "worst_rto_objective_seconds",
-	"worst_rpo_run", "worst_rpo_seconds", "worst_rpo_objective_seconds", "iso27001_2022_a8_13", "soc2_a1_3"}
+	"worst_rpo_run", "worst_rpo_seconds", "worst_rpo_objective_seconds", "iso27001_2022_a8_13", "soc2_a1_3",
+	"no_drill", "note", "missed_schedules_pending_from_cluster", "missed_schedules_pending_undated_from_cluster", "missed_schedules_pending_drills"}
 
 func csvNum(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
@@ -272,7 +280,12 @@ func policyRecord(p PolicyAudit) []string {
 		strconv.Itoa(p.Objectives.Met), csvPercent(p.Objectives.Percent)}
 	rec = append(rec, worst(p.Objectives.WorstRTO)...)
 	rec = append(rec, worst(p.Objectives.WorstRPO)...)
-	return append(rec, control("ISO"), control("SOC 2"))
+	rec = append(rec, control("ISO"), control("SOC 2"), strconv.FormatBool(p.NoDrill), p.Note)
+	// Pending times read from the cluster: empty when the DRDrills were not read.
+	if m := p.MissedPending; m != nil {
+		return append(rec, strconv.Itoa(m.InPeriod), strconv.FormatInt(m.Undated, 10), strings.Join(m.Drills, " "))
+	}
+	return append(rec, "", "", "")
 }
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
@@ -330,23 +343,26 @@ table{border-collapse:collapse;margin-bottom:2em}th,td{border:1px solid #ccc;pad
 </style></head><body>
 <h1>Disaster-recovery drills</h1>
 <p>Period {{date .From}} to {{date .To}}. Generated from the drills' evidence records (hash-chained{{/* */}}), not from mutable status.</p>
-<h2>Backup policies: verified restores</h2>
-<p>Figures per BackupPolicy from the verified evidence of every drill that restored it. A day (UTC) counts as covered when, at its end, the newest passed run was at most maxAge old.</p>
+{{range .NotRead}}<p class="unchecked">Not read from the cluster: {{.}}</p>
+{{end}}<h2>Backup policies: verified restores</h2>
+<p>Figures per BackupPolicy from the verified evidence of every drill that restored it. A day (UTC) counts as covered when, at its end, the newest passed run was at most maxAge old. A policy read from the cluster that no evidence restores is listed at 0 %. Rows marked "read from the cluster" come from the DRDrills' status as it is now, not from signed evidence.</p>
 {{range .Policies}}
 <h3>{{.Policy}}</h3>
 <table>
-<tr><th>Verified-restore coverage</th><td>{{.Coverage.CoveredDays}} of {{.Coverage.Days}} days ({{percent .Coverage.Percent}}){{if .Coverage.Uncovered}}; not covered: {{join .Coverage.Uncovered ", "}}{{end}}</td></tr>
+{{if .Note}}<tr><th>Note</th><td class="broken">{{.Note}}</td></tr>
+{{end}}<tr><th>Verified-restore coverage</th><td>{{.Coverage.CoveredDays}} of {{.Coverage.Days}} days ({{percent .Coverage.Percent}}){{if .Coverage.Uncovered}}; not covered: {{join .Coverage.Uncovered ", "}}{{end}}</td></tr>
 <tr><th>maxAge</th><td>{{.MaxAge}} ({{.MaxAgeSource}})</td></tr>
 <tr><th>Pass rate</th><td>{{pct1 .PassRatePercent}}: {{.Runs.Passed}} passed of {{.Runs.Finished}} finished; {{.Runs.Failed}} failed, {{.Runs.Errored}} errored</td></tr>
 <tr><th>Missed by schedule</th><td>{{.MissedSchedules}}{{if .MissedUndated}} (and {{.MissedUndated}} older, undated){{end}}</td></tr>
+<tr><th>Missed, pending (read from the cluster, not from signed evidence)</th><td>{{with .MissedPending}}{{.InPeriod}}{{if .Undated}} (and {{.Undated}} older, undated){{end}}{{if .Drills}} in the status of DRDrill {{join .Drills ", "}}; no run has carried them into evidence yet{{end}}{{else}}not read: the DRDrills could not be read{{end}}</td></tr>
 <tr><th>Objectives met</th><td>{{.Objectives.Met}} of {{.Objectives.Runs}} runs ({{pct1 .Objectives.Percent}})</td></tr>
 <tr><th>Worst RTO</th><td>{{worst .Objectives.WorstRTO}}</td></tr>
 <tr><th>Worst RPO</th><td>{{worst .Objectives.WorstRPO}}</td></tr>
-<tr><th>Drills counted</th><td>{{join .Drills ", "}}{{if .EndNotChecked}} <span class="unchecked">(end of chain not checked: {{join .EndNotChecked ", "}})</span>{{end}}</td></tr>
+<tr><th>Drills counted</th><td>{{if .Drills}}{{join .Drills ", "}}{{else}}none{{end}}{{if .EndNotChecked}} <span class="unchecked">(end of chain not checked: {{join .EndNotChecked ", "}})</span>{{end}}</td></tr>
 {{if .Excluded}}<tr><th>Not counted</th><td class="broken">{{join .Excluded "; "}}</td></tr>{{end}}
 </table>
 {{range .Controls}}<p><b>{{.Framework}} {{.Control}}.</b> {{.Evidence}}</p>
-{{end}}{{else}}<p>No BackupPolicy was restored by a drill with evidence.</p>{{end}}
+{{end}}{{else}}<p>No BackupPolicy was found in the evidence or read from the cluster.</p>{{end}}
 {{range .Drills}}
 <h2>{{.Drill}}</h2>
 <p>Evidence chain: {{if .Broken}}<span class="broken">BROKEN: {{.Chain}}</span>{{else if not .EndChecked}}<span class="unchecked">{{.Chain}}</span>{{else}}{{.Chain}}{{end}}</p>
