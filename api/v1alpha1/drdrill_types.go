@@ -368,7 +368,9 @@ type DRDrillStatus struct {
 	// +optional
 	MissedSchedulesDropped int64 `json:"missedSchedulesDropped,omitempty"`
 
-	// nextScheduleTime is when the next scheduled run is due.
+	// nextScheduleTime is when the next scheduled run is due; while the
+	// drill cannot start runs (invalid, createdRuns full) it stays at the
+	// oldest schedule time owed, in the past.
 	// +optional
 	NextScheduleTime *metav1.Time `json:"nextScheduleTime,omitempty"`
 
