@@ -401,19 +401,7 @@ func TestReportAuditorView(t *testing.T) {
 		}
 		return cl.List(ctx, list, opts...)
 	}}
-	var drills opsv1alpha1.DRDrillList
-	mustDo(t, c.List(context.Background(), &drills))
-	objs := make([]client.Object, 0, 1+len(cms)+len(drills.Items))
-	objs = append(objs, helpdeskPolicy(72*time.Hour))
-	for _, cm := range cms {
-		objs = append(objs, cm.DeepCopy())
-	}
-	for i := range drills.Items {
-		objs = append(objs, &drills.Items[i])
-	}
-	for i := range objs {
-		objs[i].SetResourceVersion("")
-	}
+	objs := clusterCopy(t, c, cms, helpdeskPolicy(72*time.Hour))
 	useClient(t, fake.NewClientBuilder().WithScheme(c.Scheme()).WithObjects(objs...).WithInterceptorFuncs(forbidden).Build())
 	if p := policies(t)["helpdesk/helpdesk"]; p.MaxAge != "192h0m0s" ||
 		!strings.HasPrefix(p.MaxAgeSource, "--max-age 192h0m0s (the default): the BackupPolicies could not be read (") || p.Coverage.CoveredDays != 8 {
@@ -547,19 +535,7 @@ func TestReportPoliciesNoDrillRestores(t *testing.T) {
 			note},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var list opsv1alpha1.DRDrillList
-			mustDo(t, c.List(context.Background(), &list))
-			objs := make([]client.Object, 0, 2+len(cms)+len(list.Items))
-			objs = append(objs, helpdeskPolicy(96*time.Hour), crm.DeepCopy())
-			for _, cm := range cms {
-				objs = append(objs, cm.DeepCopy())
-			}
-			for i := range list.Items {
-				objs = append(objs, &list.Items[i])
-			}
-			for i := range objs {
-				objs[i].SetResourceVersion("")
-			}
+			objs := clusterCopy(t, c, cms, helpdeskPolicy(96*time.Hour), crm.DeepCopy())
 			useClient(t, fake.NewClientBuilder().WithScheme(c.Scheme()).WithObjects(objs...).WithInterceptorFuncs(interceptor.Funcs{
 				List: func(ctx context.Context, cl client.WithWatch, l client.ObjectList, opts ...client.ListOption) error {
 					if fmt.Sprintf("%T", l) == fmt.Sprintf("%T", tc.forbidden) {
@@ -758,4 +734,25 @@ func mustDo(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// clusterCopy is what a fake client needs to hold the evidence cluster c:
+// the policies given, the evidence ConfigMaps and c's DRDrills, with no
+// resourceVersion.
+func clusterCopy(t *testing.T, c client.Client, cms []*corev1.ConfigMap, policies ...client.Object) []client.Object {
+	t.Helper()
+	var drills opsv1alpha1.DRDrillList
+	mustDo(t, c.List(context.Background(), &drills))
+	objs := make([]client.Object, 0, len(policies)+len(cms)+len(drills.Items))
+	objs = append(objs, policies...)
+	for _, cm := range cms {
+		objs = append(objs, cm.DeepCopy())
+	}
+	for i := range drills.Items {
+		objs = append(objs, &drills.Items[i])
+	}
+	for i := range objs {
+		objs[i].SetResourceVersion("")
+	}
+	return objs
 }
