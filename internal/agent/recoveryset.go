@@ -140,29 +140,20 @@ const minIDPrefix = 8
 // recovery sets, it returns no set and those snapshots only (never one of
 // a set): each source then resolves want among them, as before sets.
 func chooseRecoverySet(snaps []ResticSnapshot, policy string, sources []sourceKey, want string) (*recoverySet, []ResticSnapshot, error) {
-	set, legacy, err := resolveRecoverySet(snaps, policy, sources, want)
-	if err != nil || !legacy {
-		return set, nil, err
-	}
-	_, loose := recoverySets(snaps)
-	return nil, loose, nil
-}
-
-func resolveRecoverySet(snaps []ResticSnapshot, policy string, sources []sourceKey, want string) (set *recoverySet, legacy bool, err error) {
 	sets, loose := recoverySets(snaps)
 	if want == "" || want == "latest" {
 		for i := range sets {
 			if len(sets[i].missing(policy, sources)) == 0 {
-				return &sets[i], false, nil
+				return &sets[i], nil, nil
 			}
 		}
 		switch {
 		case len(loose) > 0:
-			return nil, true, nil
+			return nil, loose, nil
 		case len(sets) == 0:
-			return nil, false, &DrillError{fmt.Sprintf("BackupPolicy %s has no snapshot in the repository yet", policy)}
+			return nil, nil, &DrillError{fmt.Sprintf("BackupPolicy %s has no snapshot in the repository yet", policy)}
 		}
-		return nil, false, &DrillError{fmt.Sprintf("no complete recovery set: in none of the %d backup runs in the repository did every source succeed (the newest, %s, lacks %s)",
+		return nil, nil, &DrillError{fmt.Sprintf("no complete recovery set: in none of the %d backup runs in the repository did every source succeed (the newest, %s, lacks %s)",
 			len(sets), sets[0].name, strings.Join(sets[0].missing(policy, sources), ", "))}
 	}
 	var named *recoverySet
@@ -180,11 +171,11 @@ func resolveRecoverySet(snaps []ResticSnapshot, policy string, sources []sourceK
 		}
 		switch {
 		case len(matched) == 0:
-			return nil, false, &DrillError{fmt.Sprintf("no recovery set or snapshot %q of BackupPolicy %s in the repository", want, policy)}
+			return nil, nil, &DrillError{fmt.Sprintf("no recovery set or snapshot %q of BackupPolicy %s in the repository", want, policy)}
 		case len(matched) > 1:
-			return nil, false, &DrillError{fmt.Sprintf("snapshot id %q is ambiguous: it starts snapshots of %d backup runs; give more digits", want, len(matched))}
+			return nil, nil, &DrillError{fmt.Sprintf("snapshot id %q is ambiguous: it starts snapshots of %d backup runs; give more digits", want, len(matched))}
 		case matched[""]:
-			return nil, true, nil
+			return nil, loose, nil
 		}
 		for i := range sets {
 			if matched[sets[i].name] {
@@ -193,9 +184,9 @@ func resolveRecoverySet(snaps []ResticSnapshot, policy string, sources []sourceK
 		}
 	}
 	if m := named.missing(policy, sources); len(m) > 0 {
-		return nil, false, &DrillError{fmt.Sprintf("recovery set %s is incomplete: it has no snapshot of %s (that source failed in that backup run); restore another set", named.name, strings.Join(m, ", "))}
+		return nil, nil, &DrillError{fmt.Sprintf("recovery set %s is incomplete: it has no snapshot of %s (that source failed in that backup run); restore another set", named.name, strings.Join(m, ", "))}
 	}
-	return named, false, nil
+	return named, nil, nil
 }
 
 // restoreSources are the sources a restore takes from one set.

@@ -360,13 +360,13 @@ func (r *BackupPolicyReconciler) reconcileResults(ctx context.Context, policy *o
 	if len(results) == 0 {
 		return pending, nil
 	}
-	r.summarizeResults(policy, results)
+	summarizeResults(policy, results)
 	return pending, nil
 }
 
 // summarizeResults records the recent backups, newest first, in status,
 // conditions and metrics.
-func (r *BackupPolicyReconciler) summarizeResults(policy *opsv1alpha1.BackupPolicy, results []opsv1alpha1.BackupResult) {
+func summarizeResults(policy *opsv1alpha1.BackupPolicy, results []opsv1alpha1.BackupResult) {
 	policy.Status.RecentBackups = results
 	last := results[0]
 	policy.Status.LastBackup = &last

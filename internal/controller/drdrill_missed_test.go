@@ -311,17 +311,7 @@ func TestDrillMissedSchedulesAcrossACrash(t *testing.T) {
 			// missed times recorded, then the run due at +20m created.
 			missed := tenMinuteMarks(start, 0, 10)
 			due := start.Add(20 * time.Minute)
-			if err := stopManager(); err != nil {
-				t.Fatal(err)
-			}
-			restarted := false
-			t.Cleanup(func() {
-				if !restarted {
-					if err := startManager(); err != nil {
-						t.Error(err)
-					}
-				}
-			})
+			startManagerAgain := stopManagerFor(t)
 			if err := update(t, k8sClient, drill, func(d *opsv1alpha1.DRDrill) { d.Spec.Suspend = false }); err != nil {
 				t.Fatal(err)
 			}
@@ -343,10 +333,7 @@ func TestDrillMissedSchedulesAcrossACrash(t *testing.T) {
 			}
 			before := testutil.ToFloat64(drillMissedSchedules.WithLabelValues(ns, name))
 			fakeClock.SetTime(due.Add(time.Minute))
-			if err := startManager(); err != nil {
-				t.Fatal(err)
-			}
-			restarted = true
+			startManagerAgain()
 
 			if tc.acknowledged {
 				waitRun(t, ns, run.Name, inPhase(opsv1alpha1.DrillRunProvisioning))

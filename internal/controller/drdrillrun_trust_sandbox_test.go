@@ -247,17 +247,7 @@ func TestSandboxReplacedWhileOperatorDown(t *testing.T) {
 	run = waitRun(t, ns, name, inPhase(opsv1alpha1.DrillRunRestoring))
 	created := run.Status.SandboxNamespaceUID
 
-	if err := stopManager(); err != nil {
-		t.Fatal(err)
-	}
-	managerUp := false
-	t.Cleanup(func() {
-		if !managerUp {
-			if err := startManager(); err != nil {
-				t.Error(err)
-			}
-		}
-	})
+	startManagerAgain := stopManagerFor(t)
 	// The namespace controller's part (envtest has none): empty the
 	// namespace, then finalize it.
 	for _, o := range []client.Object{&batchv1.Job{}, &corev1.Pod{}, &corev1.Secret{}, &corev1.Service{}, &corev1.ResourceQuota{},
@@ -311,10 +301,7 @@ func TestSandboxReplacedWhileOperatorDown(t *testing.T) {
 		t.Fatalf("the new namespace has the old UID %s", created)
 	}
 
-	if err := startManager(); err != nil {
-		t.Fatal(err)
-	}
-	managerUp = true
+	startManagerAgain()
 	want := fmt.Sprintf("the sandbox namespace %s was replaced during Restoring by a namespace this run did not create (UID %s, not %s): nothing more is done in it", sandbox, trap.UID, created)
 	run = waitRun(t, ns, name, func(r *opsv1alpha1.DRDrillRun) error {
 		if r.Status.Phase != opsv1alpha1.DrillRunError || len(r.Finalizers) != 0 {
@@ -671,17 +658,7 @@ func TestSandboxFromOlderOperatorNotDeletedSilently(t *testing.T) {
 
 	// What the older operator left: a finished run holding its finalizer
 	// and naming its sandbox, with no UID recorded.
-	if err := stopManager(); err != nil {
-		t.Fatal(err)
-	}
-	managerUp := false
-	t.Cleanup(func() {
-		if !managerUp {
-			if err := startManager(); err != nil {
-				t.Error(err)
-			}
-		}
-	})
+	startManagerAgain := stopManagerFor(t)
 	eventually(t, 10*time.Second, func() error {
 		var r opsv1alpha1.DRDrillRun
 		if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(run), &r); err != nil {
@@ -692,10 +669,7 @@ func TestSandboxFromOlderOperatorNotDeletedSilently(t *testing.T) {
 		r.Status.CompletionTime = &metav1.Time{Time: fakeClock.Now()}
 		return k8sClient.Status().Update(ctx, &r)
 	})
-	if err := startManager(); err != nil {
-		t.Fatal(err)
-	}
-	managerUp = true
+	startManagerAgain()
 
 	run = waitRun(t, ns, name, func(r *opsv1alpha1.DRDrillRun) error {
 		if len(r.Finalizers) != 0 {

@@ -102,6 +102,30 @@ func startManager() error {
 
 // restartManager kills the operator and starts a new one: nothing but what
 // the API server holds survives.
+// stopManagerFor stops the manager for a part of a test and returns what
+// starts it again; if the test ends first, its cleanup starts it.
+func stopManagerFor(t *testing.T) (start func()) {
+	t.Helper()
+	if err := stopManager(); err != nil {
+		t.Fatalf("stopping the manager: %v", err)
+	}
+	up := false
+	t.Cleanup(func() {
+		if !up {
+			if err := startManager(); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	return func() {
+		t.Helper()
+		if err := startManager(); err != nil {
+			t.Fatalf("starting the manager: %v", err)
+		}
+		up = true
+	}
+}
+
 func restartManager(t *testing.T) {
 	t.Helper()
 	if err := stopManager(); err != nil {
