@@ -32,11 +32,15 @@ limitations under the License.
 //     the evening before a holiday is worked.
 //   - A member serves a queue when they have all of its skills. At any moment
 //     a member is counted for one queue only. Allocation per interval is
-//     greedy and deterministic: queues with the fewest available members
-//     are filled first (ties by queue order in the spec), each from the
-//     members who can serve the fewest queues (ties by name), up to the
-//     queue's required staff; members left over go to the queue they serve
-//     with the largest remaining shortfall (ties by queue order).
+//     exact: of all the ways to count the members on shift for queues they
+//     serve, it takes one with the least total shortfall (the sum over
+//     queues of required minus scheduled staff, where short), so a gap it
+//     reports cannot be closed by moving the same people between queues.
+//     Among those it is deterministic: queues earlier in the spec are
+//     filled first (each as far as possible without emptying a place of an
+//     earlier one), members are tried by name, and members left over, whose
+//     queues are all full, go to the queue they serve that is least over
+//     its requirement (ties by queue order). See Allocator.
 //   - Overlapping demand windows of one queue add up.
 package coverage
 
@@ -179,13 +183,14 @@ func (r Result) Understaffed() int {
 }
 
 type plan struct {
-	team        Team
-	shifts      [][]*Shift // per member
-	absent      []map[Date]bool
-	holiday     map[Date]bool
-	eligible    [][]int // per member: queues they serve
-	memberOrder []int   // members by (number of eligible queues, name)
-	required    []map[float64][2]int
+	team      Team
+	shifts    [][]*Shift // per member
+	absent    []map[Date]bool
+	holiday   map[Date]bool
+	eligible  [][]int // per member: queues they serve
+	nameOrder []int   // members by name (then by position in the spec)
+	allocator *Allocator
+	required  []map[float64][2]int
 }
 
 // Compute returns the coverage of the team for the Horizon after now.
@@ -253,7 +258,7 @@ func newPlan(team Team) (*plan, error) {
 		}
 		p.shifts = append(p.shifts, shifts)
 		p.absent = append(p.absent, map[Date]bool{})
-		p.eligible = append(p.eligible, servedQueues(m, team.Queues))
+		p.eligible = append(p.eligible, ServedQueues(m.Skills, team.Queues))
 	}
 	for _, a := range team.Absences {
 		mi, ok := memberIndex[a.Member]
@@ -268,17 +273,14 @@ func newPlan(team Team) (*plan, error) {
 	for _, h := range team.Holidays {
 		p.holiday[h] = true
 	}
-	p.memberOrder = make([]int, len(team.Members))
-	for i := range p.memberOrder {
-		p.memberOrder[i] = i
+	p.nameOrder = make([]int, len(team.Members))
+	for i := range p.nameOrder {
+		p.nameOrder[i] = i
 	}
-	sort.SliceStable(p.memberOrder, func(a, b int) bool {
-		ma, mb := p.memberOrder[a], p.memberOrder[b]
-		if len(p.eligible[ma]) != len(p.eligible[mb]) {
-			return len(p.eligible[ma]) < len(p.eligible[mb])
-		}
-		return team.Members[ma].Name < team.Members[mb].Name
+	sort.SliceStable(p.nameOrder, func(a, b int) bool {
+		return team.Members[p.nameOrder[a]].Name < team.Members[p.nameOrder[b]].Name
 	})
+	p.allocator = NewAllocator(p.eligible, len(team.Queues))
 	p.required = make([]map[float64][2]int, len(team.Queues))
 	for qi := range p.required {
 		p.required[qi] = map[float64][2]int{}
@@ -286,35 +288,14 @@ func newPlan(team Team) (*plan, error) {
 	return p, nil
 }
 
-func servedQueues(m Member, queues []Queue) []int {
-	has := map[string]bool{}
-	for _, s := range m.Skills {
-		has[s] = true
-	}
-	var served []int
-	for qi, q := range queues {
-		ok := true
-		for _, s := range q.Skills {
-			if !has[s] {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			served = append(served, qi)
-		}
-	}
-	return served
-}
-
-// onShift appends to dst the members working at local time t.
+// onShift appends to dst the members working at local time t, by name.
 func (p *plan) onShift(t time.Time, dst []int) []int {
 	today := DateOf(t)
 	yesterday := DateOf(time.Date(t.Year(), t.Month(), t.Day()-1, 12, 0, 0, 0, time.UTC))
 	wd := t.Weekday()
 	ywd := (wd + 6) % 7
 	minute := t.Hour()*60 + t.Minute()
-	for mi := range p.team.Members {
+	for _, mi := range p.nameOrder {
 		for _, s := range p.shifts[mi] {
 			var instance Date
 			switch {
@@ -382,61 +363,6 @@ func (p *plan) interval(t time.Time, onShift []int) (Interval, error) {
 		}
 		iv.RequiredAgents[qi], iv.RequiredStaff[qi] = agents, staff
 	}
-	p.allocate(onShift, iv.RequiredStaff, iv.Scheduled)
+	p.allocator.Allocate(onShift, iv.RequiredStaff, iv.Scheduled)
 	return iv, nil
-}
-
-// allocate assigns each member on shift to at most one queue (see the package doc).
-func (p *plan) allocate(onShift []int, required, scheduled []int) {
-	working := map[int]bool{}
-	for _, mi := range onShift {
-		working[mi] = true
-	}
-	available := make([]int, len(required))
-	for _, mi := range onShift {
-		for _, qi := range p.eligible[mi] {
-			available[qi]++
-		}
-	}
-	queueOrder := make([]int, len(required))
-	for i := range queueOrder {
-		queueOrder[i] = i
-	}
-	sort.SliceStable(queueOrder, func(a, b int) bool { return available[queueOrder[a]] < available[queueOrder[b]] })
-
-	assigned := map[int]bool{}
-	for _, qi := range queueOrder {
-		for _, mi := range p.memberOrder {
-			if scheduled[qi] >= required[qi] {
-				break
-			}
-			if !working[mi] || assigned[mi] || !serves(p.eligible[mi], qi) {
-				continue
-			}
-			assigned[mi] = true
-			scheduled[qi]++
-		}
-	}
-	for _, mi := range p.memberOrder {
-		if !working[mi] || assigned[mi] || len(p.eligible[mi]) == 0 {
-			continue
-		}
-		best := p.eligible[mi][0]
-		for _, qi := range p.eligible[mi][1:] {
-			if required[qi]-scheduled[qi] > required[best]-scheduled[best] {
-				best = qi
-			}
-		}
-		assigned[mi] = true
-		scheduled[best]++
-	}
-}
-
-func serves(eligible []int, qi int) bool {
-	for _, q := range eligible {
-		if q == qi {
-			return true
-		}
-	}
-	return false
 }
