@@ -295,9 +295,22 @@ func TestComputeMemberOrderDoesNotMatter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	names := func(team Team, members []int) []string {
+		out := make([]string, 0, len(members))
+		for _, m := range members {
+			out = append(out, team.Members[m].Name)
+		}
+		return out
+	}
+	sorted := bigTeam()
 	for i := range want.Intervals {
 		if !slices.Equal(got.Intervals[i].Scheduled, want.Intervals[i].Scheduled) {
 			t.Fatalf("%v: scheduled %v with the members shuffled, %v before", want.Intervals[i].Start, got.Intervals[i].Scheduled, want.Intervals[i].Scheduled)
+		}
+		// Members lists the same people, by name, whatever the spec's order.
+		before, after := names(sorted, want.Intervals[i].Members), names(team, got.Intervals[i].Members)
+		if !slices.Equal(before, after) || !slices.IsSorted(after) || len(after) != got.Intervals[i].OnShift {
+			t.Fatalf("%v: members on shift %v shuffled, %v before (%d on shift)", want.Intervals[i].Start, after, before, got.Intervals[i].OnShift)
 		}
 	}
 }

@@ -46,6 +46,7 @@ package coverage
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -156,8 +157,12 @@ type QueueSummary struct {
 // Interval is one half-hour: per queue (in Team.Queues order) the required
 // agents, required staff and scheduled staff.
 type Interval struct {
-	Start          time.Time
-	OnShift        int
+	Start   time.Time
+	OnShift int
+	// Members are the members on shift, as indices into Team.Members in
+	// name order (len(Members) == OnShift). Consecutive intervals with the
+	// same people share one slice: read it, do not modify it.
+	Members        []int
 	RequiredAgents []int
 	RequiredStaff  []int
 	Scheduled      []int
@@ -214,10 +219,14 @@ func Compute(team Team, now time.Time) (Result, error) {
 	for qi, q := range team.Queues {
 		res.Queues[qi].Name = q.Name
 	}
-	onShift := make([]int, 0, len(team.Members))
+	scratch := make([]int, 0, len(team.Members))
+	var onShift []int
 	for i := 0; i < n; i++ {
 		t := start.Add(time.Duration(i) * IntervalLength).In(team.Location)
-		onShift = p.onShift(t, onShift[:0])
+		scratch = p.onShift(t, scratch[:0])
+		if i == 0 || !slices.Equal(scratch, onShift) {
+			onShift = slices.Clone(scratch)
+		}
 		iv, err := p.interval(t, onShift)
 		if err != nil {
 			return Result{}, err
@@ -344,6 +353,7 @@ func (p *plan) interval(t time.Time, onShift []int) (Interval, error) {
 	iv := Interval{
 		Start:          t,
 		OnShift:        len(onShift),
+		Members:        onShift,
 		RequiredAgents: make([]int, nq),
 		RequiredStaff:  make([]int, nq),
 		Scheduled:      make([]int, nq),
