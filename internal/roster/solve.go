@@ -1,0 +1,336 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package roster
+
+import (
+	"math/rand/v2"
+	"time"
+)
+
+// Options bound a Solve.
+type Options struct {
+	// Seed makes the search repeatable: the same problem, seed and
+	// Iterations give the same roster.
+	Seed uint64
+	// TimeLimit stops the search (default 5 s).
+	TimeLimit time.Duration
+	// Iterations, when positive, stops the search after that many moves
+	// (whichever of the two comes first).
+	Iterations int
+}
+
+// Result is a proposal with its score.
+type Result struct {
+	Roster     Roster
+	Score      Score
+	Iterations int
+	Elapsed    time.Duration
+}
+
+// lahcLength is the late-acceptance history: a move is accepted when it is
+// no worse than the current roster or than the one lahcLength moves ago.
+const lahcLength = 500
+
+// sample is how many candidates a greedy insertion tries per member-day.
+const sample = 48
+
+// Solve proposes a roster: a construction (the current patterns where they
+// keep the hard rules, then a greedy pass over every member-day) followed
+// by late-acceptance local search with three moves: change one
+// member-day's shift (a neighbouring start or length, another candidate,
+// or off), swap two members' shifts on one weekday, and ruin-and-recreate
+// (clear a few members' shifts on one weekday and insert them back
+// greedily). Every move keeps the hard rules, so the best roster seen is
+// feasible; it is returned with its score.
+func Solve(p Problem, opt Options) (Result, error) {
+	start := time.Now()
+	md, err := compile(p)
+	if err != nil {
+		return Result{}, err
+	}
+	if opt.TimeLimit <= 0 {
+		opt.TimeLimit = 5 * time.Second
+	}
+	s := newSearch(md, opt.Seed)
+	s.construct()
+	deadline := start.Add(opt.TimeLimit)
+	iter := 0
+	if len(s.members) > 0 {
+		iter = s.improve(opt.Iterations, deadline)
+	}
+	for m := range s.best {
+		for w := range 7 {
+			s.e.set(m, w, s.best[m][w])
+		}
+	}
+	return Result{Roster: s.e.roster(), Score: s.e.score(), Iterations: iter, Elapsed: time.Since(start)}, nil
+}
+
+type search struct {
+	md      *model
+	e       *evaluator
+	rng     *rand.Rand
+	members []int // members who serve a queue
+	allowed [][7][]bool
+	nl      int // lengths per start in md.cands
+	best    [][7]int
+	bestVal int64
+}
+
+func newSearch(md *model, seed uint64) *search {
+	s := &search{md: md, e: newEvaluator(md), rng: rand.New(rand.NewPCG(seed, 0x5eed))}
+	for m := range md.p.Members {
+		var ok [7][]bool
+		for w := range 7 {
+			ok[w] = make([]bool, len(md.cands))
+			for _, c := range md.allowed[m][w] {
+				ok[w][c] = true
+			}
+		}
+		s.allowed = append(s.allowed, ok)
+		if md.serving[m] {
+			s.members = append(s.members, m)
+		}
+	}
+	for c := range md.cands {
+		if md.cands[c].Start == md.cands[0].Start {
+			s.nl = c + 1
+		}
+	}
+	return s
+}
+
+func (s *search) total() int64 { return s.e.score().Total() }
+
+// feasible reports whether member m may work c (-1 off) on weekday w
+// given their other days.
+func (s *search) feasible(m, w, c int) bool {
+	if c < 0 {
+		return true
+	}
+	if !s.allowed[m][w][c] {
+		return false
+	}
+	pat := &s.e.pat[m]
+	prev, next := (w+6)%7, (w+1)%7
+	if !s.md.restOK(time.Weekday(prev), pat[prev], c) || !s.md.restOK(time.Weekday(w), c, pat[next]) {
+		return false
+	}
+	run := 1
+	for d := 1; d < 7 && pat[(w+d)%7] >= 0; d++ {
+		run++
+	}
+	for d := 1; d < 7 && pat[(w+7-d)%7] >= 0; d++ {
+		run++
+	}
+	return min(run, 7) <= s.md.rules.MaxConsecutiveDays
+}
+
+func (s *search) construct() {
+	for _, m := range s.members {
+		for w := range 7 {
+			if c := s.e.cur[m][w]; c >= 0 && s.feasible(m, w, c) {
+				s.e.set(m, w, c)
+			}
+		}
+	}
+	days := make([][2]int, 0, len(s.members)*7)
+	for _, m := range s.members {
+		for w := range 7 {
+			days = append(days, [2]int{m, w})
+		}
+	}
+	for range 2 {
+		s.rng.Shuffle(len(days), func(a, b int) { days[a], days[b] = days[b], days[a] })
+		for _, d := range days {
+			s.insertBest(d[0], d[1])
+		}
+	}
+	s.keepBest()
+}
+
+// insertBest gives member m on weekday w the best of a sample of feasible
+// candidates (and their current shift and off), keeping the current one
+// on ties.
+func (s *search) insertBest(m, w int) {
+	bestC, bestV := s.e.pat[m][w], s.total()
+	try := func(c int) {
+		if c == bestC || !s.feasible(m, w, c) {
+			return
+		}
+		s.e.set(m, w, c)
+		if v := s.total(); v < bestV {
+			bestC, bestV = c, v
+		}
+	}
+	try(-1)
+	list := s.md.allowed[m][w]
+	if len(list) <= sample {
+		for _, c := range list {
+			try(c)
+		}
+	} else {
+		for range sample {
+			try(list[s.rng.IntN(len(list))])
+		}
+	}
+	s.e.set(m, w, bestC)
+}
+
+func (s *search) keepBest() {
+	v := s.total()
+	if s.best != nil && v >= s.bestVal {
+		return
+	}
+	s.bestVal = v
+	s.best = append(s.best[:0], s.e.pat...)
+}
+
+// improve runs late-acceptance local search and returns the moves made.
+func (s *search) improve(limit int, deadline time.Time) int {
+	history := make([]int64, lahcLength)
+	cur := s.total()
+	for i := range history {
+		history[i] = cur
+	}
+	iter := 0
+	for ; limit <= 0 || iter < limit; iter++ {
+		if iter%128 == 0 && time.Now().After(deadline) {
+			break
+		}
+		undo := s.move()
+		if undo == nil {
+			continue
+		}
+		v := s.total()
+		h := &history[iter%lahcLength]
+		if v <= cur || v <= *h {
+			cur = v
+			if v < s.bestVal {
+				s.keepBest()
+			}
+		} else {
+			undo()
+		}
+		if cur < *h {
+			*h = cur
+		}
+	}
+	return iter
+}
+
+// move makes one random feasible move and returns how to undo it, or nil
+// when it found none.
+func (s *search) move() func() {
+	r := s.rng.IntN(100)
+	switch {
+	case r < 60:
+		return s.change()
+	case r < 85:
+		return s.swap()
+	default:
+		return s.ruin()
+	}
+}
+
+func (s *search) change() func() {
+	m := s.members[s.rng.IntN(len(s.members))]
+	w := s.rng.IntN(7)
+	old := s.e.pat[m][w]
+	c := s.neighbour(m, w, old)
+	if c == old || !s.feasible(m, w, c) {
+		return nil
+	}
+	s.e.set(m, w, c)
+	return func() { s.e.set(m, w, old) }
+}
+
+// neighbour picks a new shift for a member-day: half the time the next or
+// previous start or length, else any allowed candidate or off.
+func (s *search) neighbour(m, w, old int) int {
+	list := s.md.allowed[m][w]
+	if len(list) == 0 {
+		return -1
+	}
+	if old >= 0 && s.rng.IntN(2) == 0 {
+		step := []int{-1, 1, -s.nl, s.nl}[s.rng.IntN(4)]
+		c := old + step
+		if (step == 1 || step == -1) && c/s.nl != old/s.nl {
+			return old
+		}
+		if c < 0 || c >= len(s.md.cands) {
+			return old
+		}
+		return c
+	}
+	if s.rng.IntN(8) == 0 {
+		return -1
+	}
+	return list[s.rng.IntN(len(list))]
+}
+
+func (s *search) swap() func() {
+	if len(s.members) < 2 {
+		return nil
+	}
+	m1 := s.members[s.rng.IntN(len(s.members))]
+	m2 := s.members[s.rng.IntN(len(s.members))]
+	w := s.rng.IntN(7)
+	c1, c2 := s.e.pat[m1][w], s.e.pat[m2][w]
+	if m1 == m2 || c1 == c2 || !s.feasible(m1, w, c2) || !s.feasible(m2, w, c1) {
+		return nil
+	}
+	s.e.set(m1, w, c2)
+	s.e.set(m2, w, c1)
+	return func() {
+		s.e.set(m1, w, c1)
+		s.e.set(m2, w, c2)
+	}
+}
+
+// ruin clears the shifts of up to four members on one weekday and inserts
+// them back one by one, each at its best sampled shift.
+func (s *search) ruin() func() {
+	w := s.rng.IntN(7)
+	k := min(len(s.members), 2+s.rng.IntN(3))
+	picked := make([]int, 0, k)
+	olds := make([]int, 0, k)
+	for range k {
+		m := s.members[s.rng.IntN(len(s.members))]
+		dup := false
+		for _, p := range picked {
+			dup = dup || p == m
+		}
+		if dup {
+			continue
+		}
+		picked = append(picked, m)
+		olds = append(olds, s.e.pat[m][w])
+		s.e.set(m, w, -1)
+	}
+	for _, m := range picked {
+		s.insertBest(m, w)
+	}
+	return func() {
+		for _, m := range picked {
+			s.e.set(m, w, -1)
+		}
+		for j, m := range picked {
+			s.e.set(m, w, olds[j])
+		}
+	}
+}
