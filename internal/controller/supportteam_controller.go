@@ -42,6 +42,7 @@ import (
 	"github.com/supportstack/operator/internal/coverage"
 	"github.com/supportstack/operator/internal/queues"
 	"github.com/supportstack/operator/internal/resources"
+	"github.com/supportstack/operator/internal/training"
 )
 
 // Routing ConfigMap annotation and keys.
@@ -260,6 +261,10 @@ func (r *SupportTeamReconciler) reconcileCoverage(team, before *opsv1alpha1.Supp
 	} else {
 		msg := fmt.Sprintf("%d of %d queue-intervals in the coming 7 days are understaffed; worst: queue %s at %s needs %d staff, %d scheduled (short %d)",
 			result.Understaffed(), len(result.Intervals)*len(result.Queues), worstQueue, worst.Start, worst.Required, worst.Scheduled, worst.Required-worst.Scheduled)
+		// A gap nobody on shift has the skills for needs training, not people.
+		if note := training.SkillsNote(model, result); note != "" {
+			msg += "; " + note
+		}
 		setCondition(team, opsv1alpha1.ConditionStaffed, metav1.ConditionFalse, opsv1alpha1.ReasonUnderstaffed, msg)
 		if wasStaffed == nil || wasStaffed.Status != metav1.ConditionFalse {
 			r.Recorder.Eventf(team, nil, corev1.EventTypeWarning, opsv1alpha1.ReasonUnderstaffed, "ComputeCoverage", "%s", msg)
