@@ -52,6 +52,7 @@ type Allocator struct {
 	eligible [][]int
 	adj      [][]int // per queue: the members on shift who serve it, in onShift order
 	assign   []int   // per member: the queue they are counted for, or -1
+	last     []int   // the members on shift in the last call
 	required []int
 	counts   []int
 	seenM    []uint32 // per member: the search that last visited them
@@ -81,6 +82,10 @@ func NewAllocator(eligible [][]int, queues int) *Allocator {
 // returns the total shortfall against required. required and scheduled
 // have one entry per queue.
 func (a *Allocator) Allocate(onShift, required, scheduled []int) int {
+	for _, m := range a.last {
+		a.assign[m] = -1
+	}
+	a.last = append(a.last[:0], onShift...)
 	for _, m := range onShift {
 		a.assign[m] = -1
 	}

@@ -314,3 +314,19 @@ func TestComputeMemberOrderDoesNotMatter(t *testing.T) {
 		}
 	}
 }
+
+// An Allocator reused for another interval forgets who was counted in the
+// last one: a member who left the shift is counted for nothing.
+func TestAllocatorReuse(t *testing.T) {
+	a := NewAllocator([][]int{{0}, {0, 1}, {1}}, 2)
+	scheduled := make([]int, 2)
+	a.Allocate([]int{0, 1, 2}, []int{1, 1}, scheduled)
+	if a.Assigned(0) != 0 || a.Assigned(1) != 1 || a.Assigned(2) != 1 {
+		t.Fatalf("first interval: members counted for %d %d %d, want 0 1 1", a.Assigned(0), a.Assigned(1), a.Assigned(2))
+	}
+	short := a.Allocate([]int{1}, []int{1, 1}, scheduled)
+	if a.Assigned(0) != -1 || a.Assigned(1) != 0 || a.Assigned(2) != -1 || !slices.Equal(scheduled, []int{1, 0}) || short != 1 {
+		t.Errorf("second interval (only member 1): counted for %d %d %d, scheduled %v short %d; want -1 0 -1, [1 0], 1",
+			a.Assigned(0), a.Assigned(1), a.Assigned(2), scheduled, short)
+	}
+}
