@@ -17,6 +17,7 @@ limitations under the License.
 package roster
 
 import (
+	"math"
 	"math/rand/v2"
 	"time"
 )
@@ -41,9 +42,14 @@ type Result struct {
 	Elapsed    time.Duration
 }
 
-// lahcLength is the late-acceptance history: a move is accepted when it is
-// no worse than the current roster or than the one lahcLength moves ago.
-const lahcLength = 500
+// The annealing temperature, in weighted objective units: at the start a
+// move that costs one understaffed half-hour is taken about one time in
+// three; at the end only improvements are.
+var (
+	tempStart = 30000.0
+	tempEnd   = 1.0
+	cycles    = 4.0
+)
 
 // sample is how many candidates a greedy insertion tries per member-day.
 const sample = 48
@@ -70,13 +76,10 @@ func Solve(p Problem, opt Options) (Result, error) {
 	deadline := start.Add(opt.TimeLimit)
 	iter := 0
 	if len(s.members) > 0 {
-		iter = s.improve(opt.Iterations, deadline)
+		iter = s.improve(opt.Iterations, start, deadline)
 	}
-	for m := range s.best {
-		for w := range 7 {
-			s.e.set(m, w, s.best[m][w])
-		}
-	}
+	s.restoreBest()
+	s.polish()
 	return Result{Roster: s.e.roster(), Score: s.e.score(), Iterations: iter, Elapsed: time.Since(start)}, nil
 }
 
@@ -191,6 +194,44 @@ func (s *search) insertBest(m, w int) {
 	s.e.set(m, w, bestC)
 }
 
+func (s *search) restoreBest() {
+	for m := range s.best {
+		for w := range 7 {
+			s.e.set(m, w, -1)
+		}
+	}
+	for m := range s.best {
+		for w := range 7 {
+			s.e.set(m, w, s.best[m][w])
+		}
+	}
+}
+
+// polish tries every allowed shift (and off) on every member-day, keeping
+// each improvement, until a whole pass improves nothing.
+func (s *search) polish() {
+	for improved := true; improved; {
+		improved = false
+		for _, m := range s.members {
+			for w := range 7 {
+				before := s.total()
+				bestC, bestV := s.e.pat[m][w], before
+				for _, c := range append([]int{-1}, s.md.allowed[m][w]...) {
+					if c == bestC || !s.feasible(m, w, c) {
+						continue
+					}
+					s.e.set(m, w, c)
+					if v := s.total(); v < bestV {
+						bestC, bestV = c, v
+					}
+				}
+				s.e.set(m, w, bestC)
+				improved = improved || bestV < before
+			}
+		}
+	}
+}
+
 func (s *search) keepBest() {
 	v := s.total()
 	if s.best != nil && v >= s.bestVal {
@@ -200,34 +241,45 @@ func (s *search) keepBest() {
 	s.best = append(s.best[:0], s.e.pat...)
 }
 
-// improve runs late-acceptance local search and returns the moves made.
-func (s *search) improve(limit int, deadline time.Time) int {
-	history := make([]int64, lahcLength)
+// improve runs simulated annealing from the construction and returns the
+// moves made. The temperature falls geometrically from tempStart to tempEnd
+// (in weighted objective units) over the iterations, or over the time
+// limit when no iteration budget is set.
+func (s *search) improve(limit int, start, deadline time.Time) int {
 	cur := s.total()
-	for i := range history {
-		history[i] = cur
-	}
+	temp, cycle := tempStart, 0
 	iter := 0
 	for ; limit <= 0 || iter < limit; iter++ {
-		if iter%128 == 0 && time.Now().After(deadline) {
-			break
+		if iter%128 == 0 {
+			now := time.Now()
+			if now.After(deadline) {
+				break
+			}
+			f := float64(now.Sub(start)) / float64(deadline.Sub(start))
+			if limit > 0 {
+				f = max(f, float64(iter)/float64(limit))
+			}
+			// cycles reheats: each cycle restarts from the best roster.
+			f *= cycles
+			if c := int(f); c > cycle {
+				cycle = c
+				s.restoreBest()
+				cur = s.bestVal
+			}
+			temp = tempStart * math.Pow(tempEnd/tempStart, f-math.Floor(f))
 		}
 		undo := s.move()
 		if undo == nil {
 			continue
 		}
 		v := s.total()
-		h := &history[iter%lahcLength]
-		if v <= cur || v <= *h {
+		if v <= cur || s.rng.Float64() < math.Exp(float64(cur-v)/temp) {
 			cur = v
 			if v < s.bestVal {
 				s.keepBest()
 			}
 		} else {
 			undo()
-		}
-		if cur < *h {
-			*h = cur
 		}
 	}
 	return iter
@@ -238,12 +290,45 @@ func (s *search) improve(limit int, deadline time.Time) int {
 func (s *search) move() func() {
 	r := s.rng.IntN(100)
 	switch {
-	case r < 60:
+	case r < 45:
 		return s.change()
-	case r < 85:
+	case r < 65:
 		return s.swap()
+	case r < 85:
+		return s.exchange()
 	default:
 		return s.ruin()
+	}
+}
+
+// exchange swaps two weekdays of one member's pattern (a shift moves to a
+// day off, keeping the weekly hours).
+func (s *search) exchange() func() {
+	m := s.members[s.rng.IntN(len(s.members))]
+	w1, w2 := s.rng.IntN(7), s.rng.IntN(7)
+	c1, c2 := s.e.pat[m][w1], s.e.pat[m][w2]
+	if c1 == c2 {
+		return nil
+	}
+	s.e.set(m, w1, -1)
+	s.e.set(m, w2, -1)
+	if !s.feasible(m, w1, c2) {
+		s.e.set(m, w1, c1)
+		s.e.set(m, w2, c2)
+		return nil
+	}
+	s.e.set(m, w1, c2)
+	if !s.feasible(m, w2, c1) {
+		s.e.set(m, w1, c1)
+		s.e.set(m, w2, c2)
+		return nil
+	}
+	s.e.set(m, w2, c1)
+	return func() {
+		s.e.set(m, w1, -1)
+		s.e.set(m, w2, -1)
+		s.e.set(m, w1, c1)
+		s.e.set(m, w2, c2)
 	}
 }
 

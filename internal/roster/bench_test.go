@@ -1,0 +1,69 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package roster
+
+import (
+	"fmt"
+	"os"
+	"testing"
+	"time"
+)
+
+// BenchmarkRosterVsMILP compares the solver (5 s) with CBC (60 s) on
+// generated instances of three sizes, seeds alternated, and prints per
+// instance the understaffed staff-half-hours and objective of both, CBC's
+// bound and whether it proved it optimal, the ratio of the solver's
+// objective to CBC's bound, and both times. Every roster, the solver's and
+// CBC's, goes through Check, and CBC's is scored by Evaluate at its own
+// objective. It takes about ten minutes, so it runs only with
+// ROSTER_ORACLE=1 (make bench sets it).
+func BenchmarkRosterVsMILP(b *testing.B) {
+	if os.Getenv("ROSTER_ORACLE") == "" {
+		b.Skip("set ROSTER_ORACLE=1 to compare with CBC (about ten minutes)")
+	}
+	needCBC(b)
+	loc := paris(b)
+	sizes := []struct {
+		name                   string
+		members, queues, weeks int
+	}{{"5x2x1w", 5, 2, 1}, {"20x5x1w", 20, 5, 1}, {"60x12x2w", 60, 12, 2}}
+	for range b.N {
+		fmt.Printf("%-9s %4s %9s %12s %8s %9s %12s %12s %7s %8s %8s\n", "size", "seed", "short", "objective", "time", "cbc-short", "cbc-best", "cbc-bound", "proven", "ratio", "cbc-time")
+		for seed := range uint64(3) {
+			for _, sz := range sizes {
+				p := generate(loc, seed, sz.members, sz.queues, sz.weeks, 1.1)
+				res, err := Solve(p, Options{Seed: seed, TimeLimit: 5 * time.Second})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if v := Check(p, res.Roster); len(v) > 0 {
+					b.Fatalf("%s seed %d: %v", sz.name, seed, v)
+				}
+				o := solveCBC(b, p, 60*time.Second)
+				cbcShort := "-"
+				if o.Total >= 0 {
+					checkOracle(b, p, o)
+					sc, _ := Evaluate(p, o.Roster)
+					cbcShort = fmt.Sprint(sc.Understaffed)
+				}
+				fmt.Printf("%-9s %4d %9d %12d %8s %9s %12d %12d %7v %8.4f %8s\n", sz.name, seed, res.Score.Understaffed, res.Score.Total(),
+					res.Elapsed.Round(time.Millisecond), cbcShort, o.Total, o.Bound, o.Optimal,
+					float64(res.Score.Total())/float64(o.Bound), o.Elapsed.Round(time.Millisecond))
+			}
+		}
+	}
+}
