@@ -73,6 +73,7 @@ bench: deps ## Run the benchmarks and print their figures (includes a ~1 GB Post
 	go test ./... -run '^$$' -bench . -skip 'BenchmarkBackupLarge|BenchmarkDrillLarge' -benchmem
 	go test ./internal/agent -run '^$$' -bench BackupLarge -benchtime 1x -timeout 60m
 	go test ./internal/agent -run '^$$' -bench DrillLarge -benchtime 3x -timeout 60m
+	hack/install-cbc.sh && ROSTER_ORACLE=1 go test ./internal/roster -run '^$$' -bench RosterVsMILP -benchtime 1x -timeout 60m
 
 .PHONY: lint
 lint: golangci-lint ## Run golangci-lint.

@@ -6,7 +6,7 @@
 # Idempotent: does nothing when everything is installed.
 set -euo pipefail
 
-packages=(make curl git procps ca-certificates perl request-tracker5 rt5-db-sqlite rt5-standalone postgresql restic)
+packages=(make curl git procps ca-certificates perl request-tracker5 rt5-db-sqlite rt5-standalone postgresql restic coinor-cbc)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "${p}" 2>/dev/null | grep -q "install ok installed" || missing+=("${p}")
