@@ -53,8 +53,7 @@ type Allocator struct {
 	adj      [][]int // per queue: the members on shift who serve it, in onShift order
 	assign   []int   // per member: the queue they are counted for, or -1
 	last     []int   // the members on shift in the last call
-	required []int
-	counts   []int
+	counts   []int    // the scheduled slice of the current call
 	seenM    []uint32 // per member: the search that last visited them
 	seenQ    []uint32 // per queue: the search that last visited it
 	search   uint32
@@ -98,7 +97,7 @@ func (a *Allocator) Allocate(onShift, required, scheduled []int) int {
 			a.adj[q] = append(a.adj[q], m)
 		}
 	}
-	a.required, a.counts = required, scheduled
+	a.counts = scheduled
 	short := 0
 	for q := range a.adj {
 		for scheduled[q] < required[q] {
