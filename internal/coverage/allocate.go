@@ -50,9 +50,9 @@ package coverage
 // concurrent use.
 type Allocator struct {
 	eligible [][]int
-	adj      [][]int // per queue: the members on shift who serve it, in onShift order
-	assign   []int   // per member: the queue they are counted for, or -1
-	last     []int   // the members on shift in the last call
+	adj      [][]int  // per queue: the members on shift who serve it, in onShift order
+	assign   []int    // per member: the queue they are counted for, or -1
+	last     []int    // the members on shift in the last call
 	counts   []int    // the scheduled slice of the current call
 	seenM    []uint32 // per member: the search that last visited them
 	seenQ    []uint32 // per queue: the search that last visited it
