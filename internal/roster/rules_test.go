@@ -216,7 +216,7 @@ func TestHardRules(t *testing.T) {
 				t.Errorf("Check(good) = %v, want none", v)
 			}
 			start := time.Now()
-			res, err := Solve(p, Options{Seed: 1, TimeLimit: time.Second})
+			res, err := Solve(p, Options{Seed: 1, Iterations: 20000, TimeLimit: time.Second})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -18,6 +18,7 @@ package roster
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -122,21 +123,22 @@ func sum(xs []int) int {
 // only the half-hours a change touches are allocated again, and the
 // allocation of a half-hour is cached by its requirement and by how many
 // members of each kind (members serving the same queues are
-// interchangeable) are on shift.
+// interchangeable) are on shift. The cache key is a 64-bit Zobrist hash of
+// both, kept up to date as counts change: a random word per requirement
+// row and per kind, added once per member of that kind on shift. Two
+// different states share a key with probability about 2^-64 per pair.
 type evaluator struct {
 	md  *model
 	pat [][7]int // candidate per member and weekday, -1 off
 	cur [][7]int // the current pattern in candidates: -1 off, -2 not a candidate
 	// inst[m][w]: the days (from -1) a shift on weekday w is worked.
-	inst [][7][]int
-	nm   int
-	cnt  []uint8 // [i*nm+m]: instances of member m covering half-hour i
-	kind []int   // per member, members with the same eligible queues share one
-	reps [][]int // members of each kind
-	nk   int
-	kcnt []uint16 // [i*nk+k]: members of kind k on shift in half-hour i
-	// reqID numbers the distinct requirement rows, for the cache key.
-	reqID        []int
+	inst         [][7][]int
+	nm           int
+	cnt          []uint8 // [i*nm+m]: instances of member m covering half-hour i
+	kind         []int   // per member, members with the same eligible queues share one
+	reps         [][]int // members of each kind
+	nk           int
+	kcnt         []uint16 // [i*nk+k]: members of kind k on shift in half-hour i
 	short, idle  []int
 	understaffed int
 	overstaffed  int
@@ -144,8 +146,9 @@ type evaluator struct {
 	minutes      []int
 	unsocialN    []int
 	alloc        *coverage.Allocator
-	cache        map[string][2]int
-	key          []byte
+	cache        map[uint64][2]int
+	hash         []uint64 // per half-hour: its key
+	kindWord     []uint64
 	onBuf        []int
 	sched        []int
 	stamp        []uint32
@@ -163,7 +166,7 @@ func newEvaluator(md *model) *evaluator {
 		short: make([]int, md.n), idle: make([]int, md.n),
 		minutes: make([]int, nm), unsocialN: make([]int, nm),
 		alloc: coverage.NewAllocator(md.eligible, len(md.p.Queues)),
-		cache: map[string][2]int{}, sched: make([]int, len(md.p.Queues)),
+		cache: map[uint64][2]int{}, sched: make([]int, len(md.p.Queues)),
 		stamp: make([]uint32, md.n),
 	}
 	kinds := map[string]int{}
@@ -192,13 +195,20 @@ func newEvaluator(md *model) *evaluator {
 	}
 	e.nk = len(e.reps)
 	e.kcnt = make([]uint16, md.n*e.nk)
-	rows := map[string]int{}
+	// The words are fixed (not seeded by the solver) so the cache works
+	// the same for every seed.
+	words := rand.New(rand.NewPCG(1, 2))
+	for range e.nk {
+		e.kindWord = append(e.kindWord, words.Uint64())
+	}
+	rows := map[string]uint64{}
+	e.hash = make([]uint64, md.n)
 	for i := range md.n {
 		k := fmt.Sprint(md.req[i])
 		if _, ok := rows[k]; !ok {
-			rows[k] = len(rows)
+			rows[k] = words.Uint64()
 		}
-		e.reqID = append(e.reqID, rows[k])
+		e.hash[i] = rows[k]
 		e.short[i] = sum(md.req[i])
 		e.understaffed += e.short[i]
 	}
@@ -261,6 +271,7 @@ func (e *evaluator) set(m, w, c int) {
 				e.cnt[i*e.nm+m]--
 				if e.cnt[i*e.nm+m] == 0 {
 					e.kcnt[i*e.nk+e.kind[m]]--
+					e.hash[i] -= e.kindWord[e.kind[m]]
 				}
 				e.touch(i)
 			}
@@ -270,6 +281,7 @@ func (e *evaluator) set(m, w, c int) {
 			for _, i := range e.covBuf {
 				if e.cnt[i*e.nm+m] == 0 {
 					e.kcnt[i*e.nk+e.kind[m]]++
+					e.hash[i] += e.kindWord[e.kind[m]]
 				}
 				e.cnt[i*e.nm+m]++
 				e.touch(i)
@@ -301,13 +313,7 @@ func b2i(b bool) int {
 // allocate returns half-hour i's shortfall and idle staff, from the cache
 // or from coverage's exact allocation of representatives of each kind.
 func (e *evaluator) allocate(i int) (int, int) {
-	e.key = e.key[:0]
-	id := e.reqID[i]
-	e.key = append(e.key, byte(id), byte(id>>8))
-	for _, k := range e.kcnt[i*e.nk : (i+1)*e.nk] {
-		e.key = append(e.key, byte(k), byte(k>>8))
-	}
-	if v, ok := e.cache[string(e.key)]; ok {
+	if v, ok := e.cache[e.hash[i]]; ok {
 		return v[0], v[1]
 	}
 	e.onBuf = e.onBuf[:0]
@@ -319,7 +325,7 @@ func (e *evaluator) allocate(i int) (int, int) {
 	}
 	short := e.alloc.Allocate(e.onBuf, e.md.req[i], e.sched)
 	idle := len(e.onBuf) - (sum(e.md.req[i]) - short)
-	e.cache[string(e.key)] = [2]int{short, idle}
+	e.cache[e.hash[i]] = [2]int{short, idle}
 	return short, idle
 }
 

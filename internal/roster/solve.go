@@ -49,6 +49,8 @@ var (
 	tempStart = 30000.0
 	tempEnd   = 1.0
 	cycles    = 4.0
+	// reweekPerMille of the moves re-plan a member's week (reweek).
+	reweekPerMille = 10
 )
 
 // sample is how many candidates a greedy insertion tries per member-day.
@@ -76,10 +78,11 @@ func Solve(p Problem, opt Options) (Result, error) {
 	deadline := start.Add(opt.TimeLimit)
 	iter := 0
 	if len(s.members) > 0 {
-		iter = s.improve(opt.Iterations, start, deadline)
+		// Annealing gets 80 % of the time, the polish the rest.
+		iter = s.improve(opt.Iterations, start, start.Add(opt.TimeLimit*4/5))
 	}
 	s.restoreBest()
-	s.polish()
+	s.polish(deadline)
 	return Result{Roster: s.e.roster(), Score: s.e.score(), Iterations: iter, Elapsed: time.Since(start)}, nil
 }
 
@@ -207,29 +210,80 @@ func (s *search) restoreBest() {
 	}
 }
 
-// polish tries every allowed shift (and off) on every member-day, keeping
-// each improvement, until a whole pass improves nothing.
-func (s *search) polish() {
-	for improved := true; improved; {
-		improved = false
-		for _, m := range s.members {
-			for w := range 7 {
-				before := s.total()
-				bestC, bestV := s.e.pat[m][w], before
-				for _, c := range append([]int{-1}, s.md.allowed[m][w]...) {
-					if c == bestC || !s.feasible(m, w, c) {
-						continue
-					}
-					s.e.set(m, w, c)
-					if v := s.total(); v < bestV {
-						bestC, bestV = c, v
+// polish is a descent to a local optimum of two neighbourhoods: every
+// allowed shift (and off) on one member-day, then every pair of shifts on
+// two member-days that share a member or a weekday (two people trading
+// hours on one day, or one person moving hours between days). It repeats
+// until a whole round improves nothing or the deadline passes.
+func (s *search) polish(deadline time.Time) {
+	var pairs [][4]int
+	for i, m1 := range s.members {
+		for _, m2 := range s.members[i:] {
+			for w1 := range 7 {
+				for w2 := range 7 {
+					if (m1 == m2 && w1 < w2) || (m1 != m2 && w1 == w2) {
+						pairs = append(pairs, [4]int{m1, w1, m2, w2})
 					}
 				}
-				s.e.set(m, w, bestC)
-				improved = improved || bestV < before
 			}
 		}
 	}
+	for improved := true; improved && time.Now().Before(deadline); {
+		improved = false
+		for _, m := range s.members {
+			improved = s.reweek(m) || improved
+			for w := range 7 {
+				improved = s.bestPair(m, w, -1, -1) || improved
+			}
+		}
+		s.rng.Shuffle(len(pairs), func(a, b int) { pairs[a], pairs[b] = pairs[b], pairs[a] })
+		for k, p := range pairs {
+			if k%16 == 0 && time.Now().After(deadline) {
+				return
+			}
+			improved = s.bestPair(p[0], p[1], p[2], p[3]) || improved
+		}
+	}
+}
+
+// bestPair gives member-day (m1, w1), and (m2, w2) unless m2 < 0, the best
+// feasible combination of shifts and reports whether it improved.
+func (s *search) bestPair(m1, w1, m2, w2 int) bool {
+	before := s.total()
+	best1, best2, bestV := s.e.pat[m1][w1], -1, before
+	if m2 >= 0 {
+		best2 = s.e.pat[m2][w2]
+		s.e.set(m2, w2, -1)
+	}
+	for _, c1 := range append([]int{-1}, s.md.allowed[m1][w1]...) {
+		if !s.feasible(m1, w1, c1) {
+			continue
+		}
+		s.e.set(m1, w1, c1)
+		if m2 < 0 {
+			if v := s.total(); v < bestV {
+				best1, bestV = c1, v
+			}
+			continue
+		}
+		for _, c2 := range append([]int{-1}, s.md.allowed[m2][w2]...) {
+			if !s.feasible(m2, w2, c2) {
+				continue
+			}
+			s.e.set(m2, w2, c2)
+			if v := s.total(); v < bestV {
+				best1, best2, bestV = c1, c2, v
+			}
+		}
+		if m2 >= 0 {
+			s.e.set(m2, w2, -1)
+		}
+	}
+	s.e.set(m1, w1, best1)
+	if m2 >= 0 {
+		s.e.set(m2, w2, best2)
+	}
+	return bestV < before
 }
 
 func (s *search) keepBest() {
@@ -255,9 +309,11 @@ func (s *search) improve(limit int, start, deadline time.Time) int {
 			if now.After(deadline) {
 				break
 			}
+			// The schedule follows the iterations when they are bounded
+			// (so a seed repeats), else the clock.
 			f := float64(now.Sub(start)) / float64(deadline.Sub(start))
 			if limit > 0 {
-				f = max(f, float64(iter)/float64(limit))
+				f = float64(iter) / float64(limit)
 			}
 			// cycles reheats: each cycle restarts from the best roster.
 			f *= cycles
@@ -288,16 +344,54 @@ func (s *search) improve(limit int, start, deadline time.Time) int {
 // move makes one random feasible move and returns how to undo it, or nil
 // when it found none.
 func (s *search) move() func() {
+	if s.rng.IntN(1000) < reweekPerMille {
+		m := s.members[s.rng.IntN(len(s.members))]
+		old := s.e.pat[m]
+		if !s.reweekAny(m) {
+			return nil
+		}
+		return func() {
+			for w := range 7 {
+				s.e.set(m, w, -1)
+			}
+			for w := range 7 {
+				s.e.set(m, w, old[w])
+			}
+		}
+	}
 	r := s.rng.IntN(100)
 	switch {
 	case r < 45:
 		return s.change()
 	case r < 65:
 		return s.swap()
-	case r < 85:
+	case r < 80:
 		return s.exchange()
+	case r < 90:
+		return s.ruinMember()
 	default:
 		return s.ruin()
+	}
+}
+
+// ruinMember clears one member's week and inserts their days back one by
+// one in random order, each at its best sampled shift.
+func (s *search) ruinMember() func() {
+	m := s.members[s.rng.IntN(len(s.members))]
+	old := s.e.pat[m]
+	for w := range 7 {
+		s.e.set(m, w, -1)
+	}
+	for _, w := range s.rng.Perm(7) {
+		s.insertBest(m, w)
+	}
+	return func() {
+		for w := range 7 {
+			s.e.set(m, w, -1)
+		}
+		for w := range 7 {
+			s.e.set(m, w, old[w])
+		}
 	}
 }
 

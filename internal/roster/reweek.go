@@ -1,0 +1,182 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package roster
+
+import (
+	"math"
+	"time"
+)
+
+// reweekMaxCandidates bounds the candidate set for which reweek runs: its
+// dynamic programme grows with the square of it.
+const reweekMaxCandidates = 64
+
+// reweek re-plans member m's whole week at its best given everyone else's
+// shifts, by dynamic programming, and keeps it if the full score improves.
+//
+// With everyone else fixed, the understaffing and overstaffing a member's
+// shift on one weekday causes do not depend on their other days (rest
+// keeps their shifts from overlapping), nor does a change; so the week's
+// cost is a sum of per-day costs plus the hours over contract, which
+// depend on the week's total. The programme runs over the six days after
+// a day off f (every feasible week with at most six consecutive days has
+// one; all seven f are tried), with the state (end of the previous day's
+// shift, consecutive days so far, half-hours so far); the day off cuts the
+// cycle, so the week wrap needs no special case. Fairness is left out of
+// the programme and counted when the result is compared.
+func (s *search) reweek(m int) bool { return s.replan(m, true) }
+
+// reweekAny re-plans member m's week as reweek does but keeps the result
+// even if it is worse (fairness), for the annealing to judge; it reports
+// whether it ran.
+func (s *search) reweekAny(m int) bool { return s.replan(m, false) }
+
+func (s *search) replan(m int, improveOnly bool) bool {
+	md := s.md
+	nc := len(md.cands)
+	if nc > reweekMaxCandidates || md.rules.MaxConsecutiveDays >= 7 {
+		return false
+	}
+	before := s.total()
+	old := s.e.pat[m]
+	for w := range 7 {
+		s.e.set(m, w, -1)
+	}
+	// cost[w][c+1]: weighted cost of choice c (-1 off) on weekday w.
+	var cost [7][]int64
+	base := WeightUnderstaffed*int64(s.e.understaffed) + WeightOverstaffed*int64(s.e.overstaffed)
+	for w := range 7 {
+		cost[w] = make([]int64, nc+1)
+		for i := range cost[w] {
+			cost[w][i] = math.MaxInt64
+		}
+		cost[w][0] = WeightChanges * int64(b2i(s.e.cur[m][w] != -1))
+		for _, c := range md.allowed[m][w] {
+			s.e.set(m, w, c)
+			cost[w][c+1] = WeightUnderstaffed*int64(s.e.understaffed) + WeightOverstaffed*int64(s.e.overstaffed) - base +
+				WeightChanges*int64(b2i(c != s.e.cur[m][w]))
+			s.e.set(m, w, -1)
+		}
+	}
+	week, ok := s.bestWeek(m, &cost)
+	if !ok {
+		week = old
+	}
+	for w := range 7 {
+		s.e.set(m, w, week[w])
+	}
+	if !improveOnly || s.total() < before {
+		return true
+	}
+	for w := range 7 {
+		s.e.set(m, w, -1)
+	}
+	for w := range 7 {
+		s.e.set(m, w, old[w])
+	}
+	return false
+}
+
+// bestWeek solves reweek's programme and returns the week's candidates.
+func (s *search) bestWeek(m int, cost *[7][]int64) ([7]int, bool) {
+	md := s.md
+	nc := len(md.cands)
+	// Shifts ending at the same minute rest the same before the next day.
+	class := make([]int, nc)
+	rep := []int{-1}
+	ends := map[int]int{}
+	for c, sh := range md.cands {
+		e := sh.Start + sh.Length
+		if _, ok := ends[e]; !ok {
+			ends[e] = len(rep)
+			rep = append(rep, c)
+		}
+		class[c] = ends[e]
+	}
+	runs := md.rules.MaxConsecutiveDays + 1
+	hmax := 6 * md.rules.MaxShift / 30
+	nstate := len(rep) * runs * (hmax + 1)
+	idx := func(cl, run, h int) int { return (cl*runs+run)*(hmax+1) + h }
+	const inf = math.MaxInt64 / 4
+	dp := make([]int64, nstate)
+	next := make([]int64, nstate)
+	// from[k][state]: previous state and choice, to rebuild the week.
+	from := make([][]int32, 6)
+	choice := make([][]int16, 6)
+	for k := range from {
+		from[k] = make([]int32, nstate)
+		choice[k] = make([]int16, nstate)
+	}
+	var best [7]int
+	bestCost := int64(inf)
+	contract := md.contract[m] / 30
+	for f := range 7 {
+		for i := range dp {
+			dp[i] = inf
+		}
+		dp[idx(0, 0, 0)] = cost[f][0]
+		for k := range 6 {
+			w := (f + 1 + k) % 7
+			prevW := (w + 6) % 7
+			for i := range next {
+				next[i] = inf
+			}
+			for st, v := range dp {
+				if v >= inf {
+					continue
+				}
+				h := st % (hmax + 1)
+				run := (st / (hmax + 1)) % runs
+				cl := st / (hmax + 1) / runs
+				relax := func(to int, add int64, c int) {
+					if nv := v + add; nv < next[to] {
+						next[to], from[k][to], choice[k][to] = nv, int32(st), int16(c)
+					}
+				}
+				relax(idx(0, 0, h), cost[w][0], -1)
+				if run+1 >= runs {
+					continue
+				}
+				for _, c := range md.allowed[m][w] {
+					nh := h + md.cands[c].Length/30
+					if nh > hmax || !md.restOK(time.Weekday(prevW), rep[cl], c) {
+						continue
+					}
+					relax(idx(class[c], run+1, nh), cost[w][c+1], c)
+				}
+			}
+			dp, next = next, dp
+		}
+		for st, v := range dp {
+			if v >= inf {
+				continue
+			}
+			total := v + WeightOverContract*int64(max(0, st%(hmax+1)-contract))
+			if total >= bestCost {
+				continue
+			}
+			bestCost = total
+			best[f] = -1
+			cur := st
+			for k := 5; k >= 0; k-- {
+				best[(f+1+k)%7] = int(choice[k][cur])
+				cur = int(from[k][cur])
+			}
+		}
+	}
+	return best, bestCost < inf
+}
