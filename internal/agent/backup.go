@@ -86,16 +86,23 @@ func snapshotTags(policy, source, database, kind, set string) []string {
 // prepare clears stale locks, initialising the repository when there is
 // none (listing the locks is what finds out: one restic start, not two).
 func (a *Runner) prepare(ctx context.Context, cfg agentapi.Config, res *agentapi.Result) error {
-	notes, err := a.Restic.RemoveStaleLocks(ctx, cfg.StaleLockAge.Duration, a.Now())
-	if IsMissingRepository(err) {
-		if _, err := a.Restic.run(ctx, "init"); err != nil {
-			return err
-		}
-		res.Notes = append(res.Notes, "initialised the repository")
-		return nil
-	}
+	notes, err := a.prepareNotes(ctx, cfg, true)
 	res.Notes = append(res.Notes, notes...)
 	return err
+}
+
+// prepareNotes is prepare returning its notes; withActive adds the locks
+// still held (a backup running alongside leaves them out: they are its
+// own).
+func (a *Runner) prepareNotes(ctx context.Context, cfg agentapi.Config, withActive bool) ([]string, error) {
+	notes, err := a.Restic.RemoveStaleLocks(ctx, cfg.StaleLockAge.Duration, a.Now(), withActive)
+	if IsMissingRepository(err) {
+		if _, err := a.Restic.run(ctx, "init"); err != nil {
+			return nil, err
+		}
+		return []string{"initialised the repository"}, nil
+	}
+	return notes, err
 }
 
 func (a *Runner) finish(res agentapi.Result, errs []error) agentapi.Result {
@@ -115,19 +122,47 @@ func (a *Runner) finish(res agentapi.Result, errs []error) agentapi.Result {
 // RecoverySetEnv (the Job's name) or else after the start time. A source
 // that fails leaves no snapshot; the others are still backed up, and the
 // result is failed: the set is incomplete.
+//
+// The repository is prepared (initialised if missing, stale locks removed)
+// alongside the first source's backup rather than before it: each restic
+// start derives the key and reads the index, about 0.7 s. A source that
+// found no repository, or the repository locked, is tried again once
+// preparing is done.
 func (a *Runner) Backup(ctx context.Context, cfg agentapi.Config) agentapi.Result {
 	res := agentapi.Result{Operation: "backup", Policy: cfg.Policy, Start: a.Now()}
 	res.RecoverySet = os.Getenv(agentapi.RecoverySetEnv)
 	if res.RecoverySet == "" {
 		res.RecoverySet = newRecoverySetName(res.Start)
 	}
-	if err := a.prepare(ctx, cfg, &res); err != nil {
-		return a.finish(res, []error{err})
+	type prepared struct {
+		notes []string
+		err   error
+	}
+	preparing := make(chan prepared, 1)
+	go func() {
+		notes, err := a.prepareNotes(ctx, cfg, false)
+		preparing <- prepared{notes, err}
+	}()
+	var prep *prepared
+	waitPrepared := func() prepared {
+		if prep == nil {
+			p := <-preparing
+			prep = &p
+			res.Notes = append(res.Notes, p.notes...)
+		}
+		return *prep
+	}
+	attempt := func(backup func() (agentapi.Snapshot, error)) (agentapi.Snapshot, error) {
+		snap, err := backup()
+		if err != nil && (IsMissingRepository(err) || IsLocked(err)) && prep == nil && waitPrepared().err == nil {
+			return backup()
+		}
+		return snap, err
 	}
 	var errs []error
 	for _, src := range cfg.Postgres {
 		for _, db := range src.Databases {
-			snap, err := a.backupDatabase(ctx, cfg, res.RecoverySet, src, db)
+			snap, err := attempt(func() (agentapi.Snapshot, error) { return a.backupDatabase(ctx, cfg, res.RecoverySet, src, db) })
 			if err != nil {
 				errs = append(errs, fmt.Errorf("database %s: %w", db, err))
 				continue
@@ -136,12 +171,20 @@ func (a *Runner) Backup(ctx context.Context, cfg agentapi.Config) agentapi.Resul
 		}
 	}
 	for _, vol := range cfg.Volumes {
-		snap, err := a.backupVolume(ctx, cfg, res.RecoverySet, vol)
+		snap, err := attempt(func() (agentapi.Snapshot, error) { return a.backupVolume(ctx, cfg, res.RecoverySet, vol) })
 		if err != nil {
 			errs = append(errs, fmt.Errorf("volume %s: %w", vol.Name, err))
 			continue
 		}
 		res.Snapshots = append(res.Snapshots, snap)
+	}
+	if p := waitPrepared(); p.err != nil {
+		// The repository itself failed (unreachable, a wrong password): one
+		// error says so, not one per source.
+		if len(errs) > 0 {
+			return a.finish(res, []error{p.err})
+		}
+		res.Notes = append(res.Notes, "could not look for stale locks: "+p.err.Error())
 	}
 	return a.finish(res, errs)
 }
@@ -169,7 +212,7 @@ func (a *Runner) backupDatabase(ctx context.Context, cfg agentapi.Config, set st
 	if err != nil {
 		return agentapi.Snapshot{}, err
 	}
-	dbSnap, err := a.openDatabaseSnapshot(ctx, uri, db, cfg.ExactCountMaxRows)
+	dbSnap, err := a.openDatabaseSnapshot(ctx, uri, db)
 	if err != nil {
 		return agentapi.Snapshot{}, describePg(err)
 	}
@@ -178,9 +221,17 @@ func (a *Runner) backupDatabase(ctx context.Context, cfg agentapi.Config, set st
 	if err != nil {
 		return agentapi.Snapshot{}, err
 	}
+	manifest, err := a.startManifest(ctx, snapshotTags(cfg.Policy, src.Name, db, "manifest", set))
+	if err != nil {
+		return agentapi.Snapshot{}, err
+	}
+	defer manifest.abandon()
 
 	// pg_dump streams into restic; nothing of the dump touches the disk.
-	dump := exec.CommandContext(ctx, a.PgDump, "--format=custom", "--no-password", "--snapshot="+dbSnap.SnapshotID)
+	// Uncompressed: restic compresses (zstd, repository format 2) and, on
+	// data zlib has not scrambled, deduplicates what did not change since
+	// the last backup.
+	dump := exec.CommandContext(ctx, a.PgDump, "--format=custom", "--compress=0", "--no-password", "--snapshot="+dbSnap.SnapshotID)
 	dump.Env = append(append([]string{}, a.Env...), pgEnv...)
 	var dumpErr bytes.Buffer
 	dump.Stderr = &dumpErr
@@ -203,31 +254,45 @@ func (a *Runner) backupDatabase(ctx context.Context, cfg agentapi.Config, set st
 		_ = store.Wait()
 		return agentapi.Snapshot{}, err
 	}
-	_, copyErr := io.Copy(storeIn, dumpOut)
+	dumped, copyErr := copyDump(storeIn, dumpOut)
+	if copyErr != nil {
+		// restic stopped reading (no repository, a lock): pg_dump must not
+		// block on a pipe nobody reads.
+		_ = dump.Process.Kill()
+	}
 	if waitErr := dump.Wait(); waitErr != nil || copyErr != nil {
 		// Kill restic before it sees the end of its input: a failed dump
-		// must never become a snapshot that looks complete.
+		// must never become a snapshot that looks complete. (When restic
+		// itself stopped, its stderr says why: no repository, locked.)
 		_ = store.Process.Kill()
 		_ = store.Wait()
-		if waitErr != nil {
-			return agentapi.Snapshot{}, fmt.Errorf("pg_dump: %s", firstNonEmpty(lastLine(dumpErr.String()), waitErr.Error()))
+		if copyErr != nil || waitErr == nil {
+			return agentapi.Snapshot{}, &ResticError{Args: store.Args, Detail: lastLine(storeErr.String()), Stderr: storeErr.String(), Err: firstError(copyErr, waitErr)}
 		}
-		return agentapi.Snapshot{}, &ResticError{Detail: lastLine(storeErr.String()), Err: copyErr}
+		return agentapi.Snapshot{}, fmt.Errorf("pg_dump: %s", firstNonEmpty(lastLine(dumpErr.String()), waitErr.Error()))
 	}
 	_ = storeIn.Close()
 	if err := store.Wait(); err != nil {
-		return agentapi.Snapshot{}, &ResticError{Args: store.Args, Detail: lastLine(storeErr.String()), Err: err}
+		return agentapi.Snapshot{}, &ResticError{Args: store.Args, Detail: lastLine(storeErr.String()), Stderr: storeErr.String(), Err: err}
 	}
 	summary, err := parseSummary(storeOut.Bytes())
 	if err != nil {
 		return agentapi.Snapshot{}, err
 	}
+	if err := dbSnap.countRows(ctx, dumped, cfg.ExactCountMaxRows); err != nil {
+		return agentapi.Snapshot{}, describePg(err)
+	}
 	m := agentapi.Manifest{Policy: cfg.Policy, Source: src.Name, Time: started, DataSnapshot: summary.SnapshotID, Database: &dbSnap.Manifest}
-	return a.storeManifest(ctx, cfg, set, src.Name, db, m, summary, started)
+	return a.storeManifest(manifest, src.Name, db, m, summary, started)
 }
 
 func (a *Runner) backupVolume(ctx context.Context, cfg agentapi.Config, set string, vol agentapi.VolumeSource) (agentapi.Snapshot, error) {
 	started := a.Now()
+	manifest, err := a.startManifest(ctx, snapshotTags(cfg.Policy, vol.Name, "", "manifest", set))
+	if err != nil {
+		return agentapi.Snapshot{}, err
+	}
+	defer manifest.abandon()
 	vm, err := ScanVolume(vol.Path)
 	if err != nil {
 		return agentapi.Snapshot{}, fmt.Errorf("reading %s: %w", vol.Path, err)
@@ -237,15 +302,68 @@ func (a *Runner) backupVolume(ctx context.Context, cfg agentapi.Config, set stri
 		return agentapi.Snapshot{}, err
 	}
 	m := agentapi.Manifest{Policy: cfg.Policy, Source: vol.Name, Time: started, DataSnapshot: summary.SnapshotID, Volume: &vm}
-	return a.storeManifest(ctx, cfg, set, vol.Name, "", m, summary, started)
+	return a.storeManifest(manifest, vol.Name, "", m, summary, started)
 }
 
-func (a *Runner) storeManifest(ctx context.Context, cfg agentapi.Config, set, source, db string, m agentapi.Manifest, data BackupSummary, started time.Time) (agentapi.Snapshot, error) {
+// pendingManifest is the restic backup that stores a source's manifest,
+// started with the source's own backup so that its start (deriving the
+// key, reading the index: about 0.7 s of one core) overlaps the data's
+// instead of following it. It waits for its input until store or abandon.
+type pendingManifest struct {
+	cmd      *exec.Cmd
+	in       io.WriteCloser
+	out, err bytes.Buffer
+	done     bool
+}
+
+func (a *Runner) startManifest(ctx context.Context, tags []string) (*pendingManifest, error) {
+	p := &pendingManifest{cmd: a.Restic.BackupCommand(ctx, tags, "--stdin", "--stdin-filename", "manifest.json")}
+	in, err := p.cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	p.in = in
+	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.err
+	if err := p.cmd.Start(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// store writes the manifest and waits for its snapshot.
+func (p *pendingManifest) store(m agentapi.Manifest) (BackupSummary, error) {
+	p.done = true
 	b, err := json.Marshal(m)
 	if err != nil {
-		return agentapi.Snapshot{}, err
+		p.interrupt()
+		return BackupSummary{}, err
 	}
-	ms, err := a.Restic.BackupReader(ctx, snapshotTags(cfg.Policy, source, db, "manifest", set), "manifest.json", bytes.NewReader(b))
+	_, writeErr := p.in.Write(b)
+	_ = p.in.Close()
+	if err := p.cmd.Wait(); err != nil || writeErr != nil {
+		return BackupSummary{}, &ResticError{Args: p.cmd.Args, Detail: lastLine(p.err.String()), Stderr: p.err.String(), Err: firstError(err, writeErr)}
+	}
+	return parseSummary(p.out.Bytes())
+}
+
+// abandon stops a manifest backup that was not given its manifest: restic
+// is interrupted before its input ends, so it stores nothing and removes
+// its lock.
+func (p *pendingManifest) abandon() {
+	if !p.done {
+		p.done = true
+		p.interrupt()
+	}
+}
+
+func (p *pendingManifest) interrupt() {
+	_ = p.cmd.Process.Signal(os.Interrupt)
+	_ = p.cmd.Wait()
+	_ = p.in.Close()
+}
+
+func (a *Runner) storeManifest(p *pendingManifest, source, db string, m agentapi.Manifest, data BackupSummary, started time.Time) (agentapi.Snapshot, error) {
+	ms, err := p.store(m)
 	if err != nil {
 		return agentapi.Snapshot{}, fmt.Errorf("storing the manifest: %w", err)
 	}
@@ -253,6 +371,15 @@ func (a *Runner) storeManifest(ctx context.Context, cfg agentapi.Config, set, so
 		Source: source, Database: db, ID: data.SnapshotID, Manifest: ms.SnapshotID,
 		Added: data.DataAdded, Total: data.TotalBytes, Seconds: a.Now().Sub(started).Seconds(), Digest: m.Digest(),
 	}, nil
+}
+
+func firstError(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
 }
 
 func firstNonEmpty(s ...string) string {

@@ -87,11 +87,21 @@ type DatabaseSnapshot struct {
 	tx         pgx.Tx
 	SnapshotID string
 	Manifest   agentapi.DatabaseManifest
+	tables     []snapshotTable
 }
 
-// openDatabaseSnapshot connects, exports a snapshot and counts every table
-// in it.
-func (a *Runner) openDatabaseSnapshot(ctx context.Context, uri, db string, exactMax int64) (*DatabaseSnapshot, error) {
+// snapshotTable is a table of the snapshot with the planner's estimate of
+// its rows and, for a partitioned table, its leaf partitions (whose data
+// the dump holds).
+type snapshotTable struct {
+	name     tableName
+	estimate int64
+	leaves   []tableName
+}
+
+// openDatabaseSnapshot connects, exports a snapshot and lists its tables;
+// countRows fills the manifest's counts once the dump has been read.
+func (a *Runner) openDatabaseSnapshot(ctx context.Context, uri, db string) (*DatabaseSnapshot, error) {
 	conn, err := a.connect(ctx, uri)
 	if err != nil {
 		return nil, err
@@ -106,7 +116,10 @@ func (a *Runner) openDatabaseSnapshot(ctx context.Context, uri, db string, exact
 	if err := tx.QueryRow(ctx, "SELECT pg_export_snapshot(), current_setting('server_version')").Scan(&s.SnapshotID, &s.Manifest.ServerVersion); err != nil {
 		return fail(err)
 	}
-	rows, err := tx.Query(ctx, `SELECT n.nspname, c.relname, c.reltuples::bigint
+	rows, err := tx.Query(ctx, `SELECT n.nspname, c.relname, c.reltuples::bigint,
+		CASE WHEN c.relkind = 'p' THEN ARRAY(SELECT ARRAY[ln.nspname::text, l.relname::text]
+			FROM pg_partition_tree(c.oid) t JOIN pg_class l ON l.oid = t.relid JOIN pg_namespace ln ON ln.oid = l.relnamespace
+			WHERE t.isleaf) END
 		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 		WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
 		AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'
@@ -114,33 +127,69 @@ func (a *Runner) openDatabaseSnapshot(ctx context.Context, uri, db string, exact
 	if err != nil {
 		return fail(err)
 	}
-	type table struct {
-		schema, name string
-		estimate     int64
-	}
-	var tables []table
 	for rows.Next() {
-		var t table
-		if err := rows.Scan(&t.schema, &t.name, &t.estimate); err != nil {
+		var t snapshotTable
+		var leaves [][]string
+		if err := rows.Scan(&t.name.Schema, &t.name.Name, &t.estimate, &leaves); err != nil {
 			rows.Close()
 			return fail(err)
 		}
-		tables = append(tables, t)
+		for _, l := range leaves {
+			t.leaves = append(t.leaves, tableName{l[0], l[1]})
+		}
+		s.tables = append(s.tables, t)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return fail(err)
 	}
-	for _, t := range tables {
-		tc := agentapi.TableCount{Table: t.schema + "." + t.name}
-		if t.estimate > exactMax {
+	return s, nil
+}
+
+// countRows records every table's rows in the manifest. A table's rows
+// come from the dump itself when copyDump could read it (a partitioned
+// table's are its leaves'): exact, and no second scan of the database.
+// Otherwise — an archive the agent cannot read — the table is counted in
+// the snapshot the dump used, with count(*), up to exactMax estimated rows,
+// and above that recorded with the planner's estimate, marked as one.
+func (s *DatabaseSnapshot) countRows(ctx context.Context, dumped DumpStream, exactMax int64) error {
+	s.Manifest.DumpBytes = dumped.Bytes
+	for _, t := range s.tables {
+		tc := agentapi.TableCount{Table: t.name.Schema + "." + t.name.Name}
+		switch rows, ok := dumpedRows(dumped, t); {
+		case ok:
+			tc.Rows = rows
+		case t.estimate > exactMax:
 			tc.Rows, tc.Estimated = t.estimate, true
-		} else if err := tx.QueryRow(ctx, "SELECT count(*) FROM "+quoteIdent(t.schema)+"."+quoteIdent(t.name)).Scan(&tc.Rows); err != nil {
-			return fail(fmt.Errorf("counting %s: %w", tc.Table, err))
+		default:
+			if err := s.tx.QueryRow(ctx, "SELECT count(*) FROM "+quoteIdent(t.name.Schema)+"."+quoteIdent(t.name.Name)).Scan(&tc.Rows); err != nil {
+				return fmt.Errorf("counting %s: %w", tc.Table, err)
+			}
 		}
 		s.Manifest.Tables = append(s.Manifest.Tables, tc)
 	}
-	return s, nil
+	return nil
+}
+
+// dumpedRows is a table's rows in the dump: its own data, or for a
+// partitioned table the sum of its leaves'.
+func dumpedRows(dumped DumpStream, t snapshotTable) (int64, bool) {
+	if dumped.Rows == nil {
+		return 0, false
+	}
+	if t.leaves == nil {
+		rows, ok := dumped.Rows[t.name]
+		return rows, ok
+	}
+	var sum int64
+	for _, l := range t.leaves {
+		rows, ok := dumped.Rows[l]
+		if !ok {
+			return 0, false
+		}
+		sum += rows
+	}
+	return sum, true
 }
 
 // Close ends the transaction and the connection.

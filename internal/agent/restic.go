@@ -126,6 +126,13 @@ func IsMissingRepository(err error) bool {
 		(strings.Contains(d, "no such file") || strings.Contains(d, "does not exist") || strings.Contains(d, "not found"))
 }
 
+// IsLocked reports whether err says another process holds the repository's
+// exclusive lock (a prune or check, or a stale lock one left).
+func IsLocked(err error) bool {
+	var re *ResticError
+	return errors.As(err, &re) && strings.Contains(strings.ToLower(re.Stderr), "repository is already locked")
+}
+
 // Lock is a restic lock file.
 type Lock struct {
 	ID       string
@@ -156,8 +163,9 @@ func (r *Restic) Locks(ctx context.Context) ([]Lock, error) {
 }
 
 // RemoveStaleLocks removes locks older than age (a run killed mid-way
-// leaves one) and reports what it found; younger locks are left alone.
-func (r *Restic) RemoveStaleLocks(ctx context.Context, age time.Duration, now time.Time) ([]string, error) {
+// leaves one) and reports what it found; younger locks are left alone (and
+// reported only withActive).
+func (r *Restic) RemoveStaleLocks(ctx context.Context, age time.Duration, now time.Time, withActive bool) ([]string, error) {
 	locks, err := r.Locks(ctx)
 	if err != nil {
 		return nil, err
@@ -168,7 +176,7 @@ func (r *Restic) RemoveStaleLocks(ctx context.Context, age time.Duration, now ti
 		if now.Sub(l.Time) > age {
 			stale++
 			notes = append(notes, fmt.Sprintf("stale lock %.8s from %s pid %d at %s (older than %s)", l.ID, l.Hostname, l.PID, l.Time.UTC().Format(time.RFC3339), age))
-		} else {
+		} else if withActive {
 			notes = append(notes, fmt.Sprintf("active lock %.8s from %s pid %d at %s", l.ID, l.Hostname, l.PID, l.Time.UTC().Format(time.RFC3339)))
 		}
 	}
@@ -211,7 +219,9 @@ func parseSummary(out []byte) (BackupSummary, error) {
 // BackupCommand prepares restic backup --json with tags; the caller
 // provides stdin for a --stdin backup.
 func (r *Restic) BackupCommand(ctx context.Context, tags []string, args ...string) *exec.Cmd {
-	full := []string{"backup", "--json"}
+	// Compression auto (zstd's default level) whatever RESTIC_COMPRESSION
+	// says; a format-1 repository ignores it.
+	full := []string{"backup", "--json", "--compression", "auto"}
 	for _, t := range tags {
 		full = append(full, "--tag", t)
 	}

@@ -40,8 +40,10 @@ type Config struct {
 	// StaleLockAge: locks older than this are stale and removed; younger
 	// ones are reported. Default 2h.
 	StaleLockAge Duration `json:"staleLockAge,omitempty"`
-	// ExactCountMaxRows: tables whose planner estimate exceeds this are
-	// recorded with the estimate (marked) instead of count(*). Default 10M.
+	// ExactCountMaxRows applies only when the agent cannot read a dump's
+	// rows as it passes (see agent.copyDump): tables whose planner estimate
+	// exceeds this are then recorded with the estimate (marked) instead of
+	// count(*). Default 10M.
 	ExactCountMaxRows int64 `json:"exactCountMaxRows,omitempty"`
 }
 

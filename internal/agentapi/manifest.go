@@ -40,10 +40,17 @@ type DatabaseManifest struct {
 	Name          string       `json:"name"`
 	ServerVersion string       `json:"serverVersion"`
 	Tables        []TableCount `json:"tables"`
+	// DumpBytes is the size of the dump as restic stored it (before
+	// restic's compression); a restore sizes its scratch file from it.
+	// Absent from manifests written before it was recorded.
+	DumpBytes int64 `json:"dumpBytes,omitempty"`
 }
 
-// TableCount is one table's row count; Estimated marks a planner estimate
-// (tables above exactCountMaxRows), which a drill compares with tolerance.
+// TableCount is one table's row count: the rows of the table's data in the
+// dump, or count(*) in the dump's snapshot when the agent could not read
+// the dump. Estimated marks a planner estimate (a table above
+// exactCountMaxRows in that case, or in manifests of older agents), which
+// a drill compares with tolerance.
 type TableCount struct {
 	Table     string `json:"table"` // schema.name
 	Rows      int64  `json:"rows"`
