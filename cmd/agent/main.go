@@ -130,7 +130,9 @@ func drill(ctx context.Context, runner *agent.Runner, op, config, termination st
 	case agentapi.OperationRestore:
 		var cfg agentapi.RestoreConfig
 		if cfg, err = agentapi.ParseRestoreConfig(config); err == nil {
-			res.Restored, res.RecoverySet, err = runner.Restore(ctx, cfg)
+			var done agent.Restoration
+			done, err = runner.Restore(ctx, cfg)
+			res.Restored, res.RecoverySet, res.Phases = done.Restored, done.RecoverySet, done.Phases
 		}
 	case agentapi.OperationVerify:
 		var job agentapi.VerifyJob

@@ -48,6 +48,9 @@ type Runner struct {
 	// moment after the pod starts, so its first connections may be
 	// rejected. Zero tries once.
 	ConnectPatience time.Duration
+	// ParallelRestoreMinBytes overrides the package's ParallelRestoreMinBytes
+	// when positive (tests restore small databases both ways).
+	ParallelRestoreMinBytes int64
 }
 
 // connect opens a connection, retrying refused and timed-out attempts for

@@ -69,7 +69,8 @@ func TestDrillRestoreAndVerify(t *testing.T) {
 		Checker:  &agentapi.CheckerRole{Name: checkerRole, PasswordEnv: "CHECKER_PASSWORD"},
 	}
 	runner := f.runner(f.env)
-	restored, _, err := runner.Restore(ctx, rcfg)
+	done, err := runner.Restore(ctx, rcfg)
+	restored := done.Restored
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +169,7 @@ func TestDrillRestoreAndVerify(t *testing.T) {
 	missing := rcfg
 	missing.Snapshot = "deadbeef"
 	var drillErr *agent.DrillError
-	if _, _, err := runner.Restore(ctx, missing); !errors.As(err, &drillErr) || !strings.Contains(err.Error(), `no recovery set or snapshot "deadbeef"`) {
+	if _, err := runner.Restore(ctx, missing); !errors.As(err, &drillErr) || !strings.Contains(err.Error(), `no recovery set or snapshot "deadbeef"`) {
 		t.Errorf("missing snapshot: %v", err)
 	}
 	packs, _ := filepath.Glob(filepath.Join(f.repo, "data", "*", "*"))
@@ -191,7 +192,7 @@ func TestDrillRestoreAndVerify(t *testing.T) {
 		}
 	}
 	sandbox.Exec(t, "postgres", "DROP DATABASE helpdesk")
-	_, _, err = runner.Restore(ctx, rcfg)
+	_, err = runner.Restore(ctx, rcfg)
 	if !errors.As(err, &drillErr) || !strings.HasPrefix(err.Error(), "repository corrupt: ") {
 		t.Errorf("corrupted pack: %v", err)
 	}

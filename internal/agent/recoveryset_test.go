@@ -81,7 +81,8 @@ func (f *setsFixture) restore(t *testing.T, want string) (string, string, agenta
 		},
 		Volumes: []agentapi.RestoreVolume{{Source: "attachments", SourcePath: f.attachments, Target: target}},
 	}
-	restored, set, err := f.runner(f.env).Restore(context.Background(), cfg)
+	done, err := f.runner(f.env).Restore(context.Background(), cfg)
+	restored, set := done.Restored, done.RecoverySet
 	f.restored = restored
 	if err != nil {
 		return set, "", agentapi.VolumeManifest{}, err

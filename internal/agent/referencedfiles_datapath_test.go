@@ -101,7 +101,7 @@ func restoreHelpDesk(ctx context.Context, t *testing.T, lose bool) restoredHelpD
 	t.Setenv("CHECKER_PASSWORD", checkerPassword)
 	t.Setenv("CHECKER_URI", checkerURI(sandbox))
 	target := filepath.Join(t.TempDir(), "restore")
-	if _, _, err := runner.Restore(ctx, agentapi.RestoreConfig{Policy: cfg.Policy, Snapshot: "latest",
+	if _, err := runner.Restore(ctx, agentapi.RestoreConfig{Policy: cfg.Policy, Snapshot: "latest",
 		Postgres: []agentapi.RestoreDatabase{{Source: "tickets", Database: "rt5", TargetURIEnv: "SANDBOX_URI"}},
 		Volumes:  []agentapi.RestoreVolume{{Source: "attachments", SourcePath: f.attachments, Target: target}},
 		Checker:  &agentapi.CheckerRole{Name: checkerRole, PasswordEnv: "CHECKER_PASSWORD"}}); err != nil {

@@ -17,7 +17,6 @@ limitations under the License.
 package agent
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -28,6 +27,7 @@ import (
 	"os/exec"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -112,49 +112,56 @@ func (a *Runner) manifestFor(ctx context.Context, snaps []ResticSnapshot, policy
 	return agentapi.Manifest{}, &DrillError{fmt.Sprintf("snapshot %s has no manifest in the repository", data.ShortID)}
 }
 
-// Restore restores the configured sources into the sandbox, all from one
-// recovery set, and returns what it restored and the set's name ("" for
-// snapshots taken before recovery sets). A corrupt repository or a missing
-// snapshot is a *DrillError.
-func (a *Runner) Restore(ctx context.Context, cfg agentapi.RestoreConfig) ([]agentapi.Restored, string, error) {
-	out, set, err := a.restore(ctx, cfg)
-	if err != nil {
-		return out, set, corrupt(err)
-	}
-	return out, set, nil
+// Restoration is what a restore did: the snapshots it restored, the
+// recovery set they came from ("" for snapshots taken before recovery
+// sets), and how the databases were loaded.
+type Restoration struct {
+	Restored    []agentapi.Restored
+	RecoverySet string
+	Phases      *agentapi.RestorePhases
 }
 
-func (a *Runner) restore(ctx context.Context, cfg agentapi.RestoreConfig) ([]agentapi.Restored, string, error) {
-	var out []agentapi.Restored
+// Restore restores the configured sources into the sandbox, all from one
+// recovery set. A corrupt repository or a missing snapshot is a
+// *DrillError.
+func (a *Runner) Restore(ctx context.Context, cfg agentapi.RestoreConfig) (Restoration, error) {
+	out, err := a.restore(ctx, cfg)
+	if err != nil {
+		return out, corrupt(err)
+	}
+	return out, nil
+}
+
+func (a *Runner) restore(ctx context.Context, cfg agentapi.RestoreConfig) (Restoration, error) {
+	var out Restoration
 	snaps, err := a.policySnapshots(ctx, cfg.Policy)
 	if err != nil {
-		return out, "", err
+		return out, err
 	}
 	set, legacy, err := chooseRecoverySet(snaps, cfg.Policy, restoreSources(cfg), cfg.Snapshot)
 	if err != nil {
-		return out, "", err
+		return out, err
 	}
-	pool, want, setName := legacy, cfg.Snapshot, ""
+	pool, want := legacy, cfg.Snapshot
 	if set != nil {
 		// Within the set, each source's newest snapshot (one pod backs up
 		// each source once; this is only a tie-break).
-		pool, want, setName = set.snaps, "latest", set.name
+		pool, want, out.RecoverySet = set.snaps, "latest", set.name
 	}
-	out, err = a.restoreFrom(ctx, cfg, pool, want)
-	return out, setName, err
+	err = a.restoreFrom(ctx, cfg, pool, want, &out)
+	return out, err
 }
 
 // restoreFrom restores every configured source from snaps, each source's
 // snapshot being want ("latest" or an id).
-func (a *Runner) restoreFrom(ctx context.Context, cfg agentapi.RestoreConfig, snaps []ResticSnapshot, want string) ([]agentapi.Restored, error) {
-	var out []agentapi.Restored
+func (a *Runner) restoreFrom(ctx context.Context, cfg agentapi.RestoreConfig, snaps []ResticSnapshot, want string, out *Restoration) error {
 	for _, db := range cfg.Postgres {
 		snap, err := findSnapshot(snaps, snapshotTags(cfg.Policy, db.Source, db.Database, "data", ""), want)
 		if err != nil {
-			return out, err
+			return err
 		}
-		// The manifest is read while the dump streams: it is not needed to
-		// restore, and a recovery is timed.
+		// The manifest is read while the dump starts streaming: a recovery
+		// is timed. The restore waits for it only to size the dump.
 		type manifestRead struct {
 			m   agentapi.Manifest
 			err error
@@ -164,24 +171,33 @@ func (a *Runner) restoreFrom(ctx context.Context, cfg agentapi.RestoreConfig, sn
 			m, err := a.manifestFor(ctx, snaps, cfg.Policy, db.Source, db.Database, snap)
 			read <- manifestRead{m, err}
 		}()
-		restoreErr := a.restoreDatabase(ctx, snap, db)
-		mr := <-read
+		var mr *manifestRead
+		manifest := func() agentapi.Manifest {
+			if mr == nil {
+				r := <-read
+				mr = &r
+			}
+			return mr.m
+		}
+		phases, restoreErr := a.restoreDatabase(ctx, snap, db, cfg, manifest)
+		manifest()
 		if mr.err != nil {
-			return out, mr.err
+			return mr.err
 		}
 		if restoreErr != nil {
-			return out, fmt.Errorf("database %s: %w", db.Database, restoreErr)
+			return fmt.Errorf("database %s: %w", db.Database, restoreErr)
 		}
-		out = append(out, agentapi.Restored{Source: db.Source, Database: db.Database, ID: snap.backupID(), Time: snap.Time, ManifestSHA256: mr.m.Digest()})
+		out.Phases = addPhases(out.Phases, phases)
+		out.Restored = append(out.Restored, agentapi.Restored{Source: db.Source, Database: db.Database, ID: snap.backupID(), Time: snap.Time, ManifestSHA256: mr.m.Digest()})
 	}
 	for _, v := range cfg.Volumes {
 		snap, err := findSnapshot(snaps, snapshotTags(cfg.Policy, v.Source, "", "data", ""), want)
 		if err != nil {
-			return out, err
+			return err
 		}
 		m, err := a.manifestFor(ctx, snaps, cfg.Policy, v.Source, "", snap)
 		if err != nil {
-			return out, err
+			return err
 		}
 		// restic 0.14 restores full paths: the files land under
 		// Target/<path at backup time>.
@@ -189,9 +205,9 @@ func (a *Runner) restoreFrom(ctx context.Context, cfg agentapi.RestoreConfig, sn
 		// prune, which takes the exclusive one, cannot forget the set
 		// mid-restore.
 		if _, err := a.Restic.run(ctx, "restore", snap.ID, "--target", v.Target, "--include", v.SourcePath); err != nil {
-			return out, corrupt(fmt.Errorf("volume %s: %w", v.Source, err))
+			return corrupt(fmt.Errorf("volume %s: %w", v.Source, err))
 		}
-		out = append(out, agentapi.Restored{Source: v.Source, ID: snap.backupID(), Time: snap.Time, ManifestSHA256: m.Digest()})
+		out.Restored = append(out.Restored, agentapi.Restored{Source: v.Source, ID: snap.backupID(), Time: snap.Time, ManifestSHA256: m.Digest()})
 	}
 	if c := cfg.Checker; c != nil {
 		// One role per sandbox server, with CONNECT on what was restored there.
@@ -205,11 +221,11 @@ func (a *Runner) restoreFrom(ctx context.Context, cfg agentapi.RestoreConfig, sn
 		}
 		for _, env := range targets {
 			if err := a.createChecker(ctx, os.Getenv(env), *c, byTarget[env]); err != nil {
-				return out, fmt.Errorf("creating the checker role %s: %w", c.Name, err)
+				return fmt.Errorf("creating the checker role %s: %w", c.Name, err)
 			}
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // checkerRights is what the checker role must be: a login role that is no
@@ -298,73 +314,93 @@ func corrupt(err error) error {
 	return err
 }
 
-func (a *Runner) restoreDatabase(ctx context.Context, snap ResticSnapshot, db agentapi.RestoreDatabase) error {
+func (a *Runner) restoreDatabase(ctx context.Context, snap ResticSnapshot, db agentapi.RestoreDatabase, cfg agentapi.RestoreConfig, manifest func() agentapi.Manifest) (agentapi.RestorePhases, error) {
+	var phases agentapi.RestorePhases
 	target := os.Getenv(db.TargetURIEnv)
 	if target == "" {
-		return fmt.Errorf("environment variable %s with the sandbox URI is empty", db.TargetURIEnv)
+		return phases, fmt.Errorf("environment variable %s with the sandbox URI is empty", db.TargetURIEnv)
 	}
 	// Create the scratch database on the sandbox server.
 	admin, err := agentapi.DatabaseURI(target, "postgres")
 	if err != nil {
-		return err
+		return phases, err
 	}
 	conn, err := a.connect(ctx, admin)
 	if err != nil {
-		return describePg(err)
+		return phases, describePg(err)
 	}
 	_, err = conn.Exec(ctx, "CREATE DATABASE "+quoteIdent(db.Database))
 	_ = conn.Close(ctx)
 	if err != nil {
-		return fmt.Errorf("creating the scratch database: %s", reduceSQLError(err))
+		return phases, fmt.Errorf("creating the scratch database: %s", reduceSQLError(err))
 	}
 	uri, err := agentapi.DatabaseURI(target, db.Database)
 	if err != nil {
-		return err
+		return phases, err
 	}
 	pgEnv, err := agentapi.LibpqEnv(uri)
 	if err != nil {
-		return err
+		return phases, err
 	}
-	// restic dump streams the dump into pg_restore; it never touches disk.
-	dump := a.Restic.command(ctx, "dump", snap.ID, db.Database+".dump")
+	started := time.Now()
+	fetch, err := a.startFetch(ctx, snap, db.Database)
+	if err != nil {
+		return phases, err
+	}
+	defer fetch.stop()
+	// The dump's size (recorded by the backup) decides how it is loaded.
+	parallel := a.parallelRestore(cfg, manifest())
+	phases.Method, phases.Jobs = agentapi.RestorePiped, 1
 	// --dbname is the database's name only; where and as whom come from the
 	// libpq environment, so no password is ever in an argument.
-	restore := exec.CommandContext(ctx, a.pgRestore(), "--no-owner", "--no-privileges", "--exit-on-error", "--no-password", "--dbname", db.Database)
+	args := []string{"--verbose", "--no-owner", "--no-privileges", "--exit-on-error", "--no-password", "--dbname", db.Database}
+	var restoreIn io.Reader = fetch.out
+	if parallel {
+		file, err := fetch.toFile(cfg.ScratchDir)
+		if err != nil {
+			return phases, corrupt(err)
+		}
+		defer func() { _ = os.Remove(file) }()
+		phases.Method, phases.Jobs = agentapi.RestoreParallel, cfg.Jobs
+		args = append(args, "--jobs", strconv.Itoa(cfg.Jobs), file)
+		restoreIn = nil
+	}
+	restore := exec.CommandContext(ctx, a.pgRestore(), args...)
 	restore.Env = append(append([]string{}, a.Env...), pgEnv...)
-	pipe, err := dump.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	var dumpErr, restoreErr bytes.Buffer
-	dump.Stderr = &dumpErr
-	restore.Stdin, restore.Stdout, restore.Stderr = pipe, io.Discard, &restoreErr
-	if err := dump.Start(); err != nil {
-		return err
-	}
+	progress := &restoreProgress{}
+	restore.Stdin, restore.Stdout, restore.Stderr = restoreIn, io.Discard, progress
+	loadStart := time.Now()
 	restoreRunErr := restore.Run()
+	loaded := time.Now()
 	// If pg_restore stopped early, restic must not block writing to a pipe
 	// nobody reads: closing our end makes its next write fail.
-	_ = pipe.Close()
-	dumpRunErr := dump.Wait()
-	if dumpRunErr != nil {
-		dumpFailure := corrupt(&ResticError{Args: dump.Args, Detail: lastLine(dumpErr.String()), Stderr: dumpErr.String(), Err: dumpRunErr})
+	fetch.stop()
+	phases.Fetch = fetch.ended.Sub(started).Seconds()
+	post := progress.loadEnd()
+	if post.IsZero() {
+		post = loaded
+	}
+	phases.Load, phases.Indexes = post.Sub(loadStart).Seconds(), loaded.Sub(post).Seconds()
+	if fetch.err != nil {
+		dumpFailure := corrupt(fetch.err)
 		var drillErr *DrillError
 		if restoreRunErr == nil || errors.As(dumpFailure, &drillErr) {
-			return dumpFailure
+			return phases, dumpFailure
 		}
 	}
 	if restoreRunErr != nil {
 		// pg_restore's stderr quotes rows (DETAIL, CONTEXT, the server's
 		// message): only what carries no data is kept.
-		if strings.TrimSpace(restoreErr.String()) == "" {
-			return fmt.Errorf("pg_restore: %v", restoreRunErr)
+		stderr := progress.stderr()
+		if strings.TrimSpace(stderr) == "" {
+			return phases, fmt.Errorf("pg_restore: %v", restoreRunErr)
 		}
-		return errors.New(ReducePgRestore(restoreErr.String()))
+		return phases, errors.New(ReducePgRestore(stderr))
 	}
 	if _, err := a.invokerOnly(ctx, uri); err != nil {
-		return fmt.Errorf("making the restored functions SECURITY INVOKER: %w", err)
+		return phases, fmt.Errorf("making the restored functions SECURITY INVOKER: %w", err)
 	}
-	return nil
+	return phases, nil
 }
 
 // restoredDefiners selects the SECURITY DEFINER functions and procedures

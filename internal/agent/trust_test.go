@@ -233,14 +233,14 @@ func TestRestoreErrorCarriesNoRowValue(t *testing.T) {
 		"CREATE UNIQUE INDEX contacts_email ON contacts (norm(email))",
 		"CREATE OR REPLACE FUNCTION norm(text) RETURNS text IMMUTABLE LANGUAGE sql AS 'SELECT lower($1)'")
 	cfg, _ := backUpCRMIntoSandbox(ctx, t, f)
-	restored, _, err := f.runner(f.env).Restore(ctx, agentapi.RestoreConfig{Policy: cfg.Policy, Snapshot: "latest",
+	done, err := f.runner(f.env).Restore(ctx, agentapi.RestoreConfig{Policy: cfg.Policy, Snapshot: "latest",
 		Postgres: []agentapi.RestoreDatabase{{Source: "crm", Database: "crm", TargetURIEnv: "SANDBOX_URI"}},
 		Checker:  &agentapi.CheckerRole{Name: checkerRole, PasswordEnv: "CHECKER_PASSWORD"}})
 	want := `database crm: pg_restore: could not execute query: 23505 unique_violation (class 23 integrity constraint violation)`
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Fatalf("restore: %v, want %q", err, want)
 	}
-	res := agentapi.DrillResult{Operation: agentapi.OperationRestore, Restored: restored, Error: err.Error(), End: time.Now()}
+	res := agentapi.DrillResult{Operation: agentapi.OperationRestore, Restored: done.Restored, Error: err.Error(), End: time.Now()}
 	for _, out := range []string{err.Error(), string(res.Encode())} {
 		if strings.Contains(strings.ToLower(out), "alice") || strings.Contains(out, "DETAIL") || strings.Contains(out, "Key (") {
 			t.Errorf("a row value in the restore error: %s", out)
@@ -356,7 +356,7 @@ BEGIN EXECUTE format('COPY (SELECT 1) TO PROGRAM %L', 'touch `+triggered+`'); EN
 	cfg, sandbox := backUpCRMIntoSandbox(ctx, t, f)
 	t.Setenv("CHECKER_URI", checkerURI(sandbox))
 	runner := f.runner(f.env)
-	if _, _, err := runner.Restore(ctx, agentapi.RestoreConfig{Policy: cfg.Policy, Snapshot: "latest",
+	if _, err := runner.Restore(ctx, agentapi.RestoreConfig{Policy: cfg.Policy, Snapshot: "latest",
 		Postgres: []agentapi.RestoreDatabase{{Source: "crm", Database: "crm", TargetURIEnv: "SANDBOX_URI"}},
 		Checker:  &agentapi.CheckerRole{Name: checkerRole, PasswordEnv: "CHECKER_PASSWORD"}}); err != nil {
 		t.Fatal(err)

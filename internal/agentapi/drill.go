@@ -36,6 +36,14 @@ type RestoreConfig struct {
 	// sandbox server once every database is restored: the verify Job's
 	// checks run as it, never as the superuser the restore uses.
 	Checker *CheckerRole `json:"checker,omitempty"`
+	// Jobs is how many CPUs the restore pod may use (its CPU limit). With
+	// 2 or more and a ScratchDir big enough, a large dump is fetched to a
+	// file and loaded by pg_restore --jobs; otherwise it is piped.
+	Jobs int `json:"jobs,omitempty"`
+	// ScratchDir is a directory for the dump file; ScratchBytes is the
+	// most it may hold (its emptyDir's sizeLimit).
+	ScratchDir   string `json:"scratchDir,omitempty"`
+	ScratchBytes int64  `json:"scratchBytes,omitempty"`
 }
 
 // CheckerRole is the role the verify Job's checks run as: LOGIN with only

@@ -156,6 +156,29 @@ const (
 	TagFailureFailed = "failed"
 )
 
+// RestorePhases is how a restore loaded its databases and how long each
+// part took.
+type RestorePhases struct {
+	// Method is RestorePiped or RestoreParallel (if any database was).
+	Method string `json:"method"`
+	// Jobs is pg_restore's --jobs (1 when piped).
+	Jobs int `json:"jobs"`
+	// Fetch is reading the dumps from the repository (piped, it overlaps
+	// Load); Load is pg_restore up to its first index, constraint or
+	// trigger (schema and rows); Indexes is the rest (post-data: indexes,
+	// constraints, triggers), in seconds.
+	Fetch   float64 `json:"fetch"`
+	Load    float64 `json:"load"`
+	Indexes float64 `json:"indexes"`
+}
+
+// How a restore fed pg_restore: through a pipe from restic dump, or from a
+// file in the scratch directory with pg_restore --jobs.
+const (
+	RestorePiped    = "pipe"
+	RestoreParallel = "parallel"
+)
+
 // DrillResult is what restore and verify report through the termination log.
 type DrillResult struct {
 	Operation string     `json:"operation"`
@@ -166,6 +189,8 @@ type DrillResult struct {
 	// empty for snapshots taken before recovery sets.
 	RecoverySet string        `json:"recoverySet,omitempty"`
 	Checks      []CheckResult `json:"checks,omitempty"`
+	// Phases is how the restore went, summed over its databases.
+	Phases *RestorePhases `json:"phases,omitempty"`
 	// Tagged counts the snapshots a passed verification tagged verified;
 	// TagFailure, when it could not, is one of the TagFailure* words (never
 	// free text: the operator writes the sentence).
