@@ -133,12 +133,47 @@ type PhaseTimings struct {
 	// restore is the time of the restore Job.
 	// +optional
 	Restore *metav1.Duration `json:"restore,omitempty"`
+	// restorePhases is how the restore loaded the databases and how long
+	// each part took.
+	// +optional
+	RestorePhases *RestorePhases `json:"restorePhases,omitempty"`
 	// verify is the time of the verify Job.
 	// +optional
 	Verify *metav1.Duration `json:"verify,omitempty"`
 	// total is provision + restore + verify as measured end to end.
 	// +optional
 	Total *metav1.Duration `json:"total,omitempty"`
+}
+
+// RestoreMethod is how the restore fed pg_restore.
+// +kubebuilder:validation:Enum=Piped;Parallel
+type RestoreMethod string
+
+const (
+	// RestorePiped streams restic dump into pg_restore: small dumps, or a
+	// restore pod with one CPU or too little scratch space.
+	RestorePiped RestoreMethod = "Piped"
+	// RestoreParallel fetches the dump to the restore pod's scratch
+	// directory and loads it with pg_restore --jobs.
+	RestoreParallel RestoreMethod = "Parallel"
+)
+
+// RestorePhases are the parts of a restore, summed over its databases.
+type RestorePhases struct {
+	// method is Parallel when any database was loaded in parallel.
+	Method RestoreMethod `json:"method"`
+	// jobs is pg_restore's --jobs (1 when piped).
+	// +kubebuilder:validation:Minimum=1
+	Jobs int32 `json:"jobs"`
+	// fetch is reading the dumps from the repository; piped, it overlaps
+	// load.
+	Fetch metav1.Duration `json:"fetch"`
+	// load is pg_restore until the last table's rows were in (schema and
+	// rows).
+	Load metav1.Duration `json:"load"`
+	// indexes is the post-data work left after the rows: indexes,
+	// constraints, triggers.
+	Indexes metav1.Duration `json:"indexes"`
 }
 
 // CheckResult is the outcome of one check.

@@ -169,6 +169,13 @@ func TestDrillRunWalksEveryPhase(t *testing.T) {
 		*restore.Spec.BackoffLimit != 0 || *restore.Spec.Template.Spec.AutomountServiceAccountToken {
 		t.Errorf("restore Job %v %+v %v", c.Args, rcfg, err)
 	}
+	// A large dump may be loaded in parallel: one job per CPU of the pod's
+	// limit, fetched to /tmp, whose emptyDir holds it and restic's cache.
+	tmp := restore.Spec.Template.Spec.Volumes[0].EmptyDir
+	if rcfg.Jobs != int(c.Resources.Limits.Cpu().Value()) || rcfg.Jobs < 2 || rcfg.ScratchDir != "/tmp" || rcfg.ScratchBytes < 1<<30 ||
+		tmp == nil || tmp.SizeLimit == nil || tmp.SizeLimit.Value() != rcfg.ScratchBytes+1<<30 {
+		t.Errorf("restore Job's parallel restore: config %+v, cpu limit %s, /tmp %+v", rcfg, c.Resources.Limits.Cpu(), tmp)
+	}
 
 	w := newWalkTimes(run)
 	finishDrillJob(t, sandbox, "restore", restoreResult(w))
@@ -197,6 +204,10 @@ func TestDrillRunWalksEveryPhase(t *testing.T) {
 		return nil
 	})
 	st := run.Status
+	if p := st.Timings.RestorePhases; p == nil || p.Method != opsv1alpha1.RestoreParallel || p.Jobs != 2 ||
+		p.Fetch.Duration != 61500*time.Millisecond || p.Load.Duration != 120250*time.Millisecond || p.Indexes.Duration != 40*time.Second {
+		t.Errorf("restore phases %+v", p)
+	}
 	if st.MeasuredRTO.Duration != 20*time.Minute || !*st.ObjectivesMet || len(st.Checks) != 3 || st.Timings.Restore.Duration != 4*time.Minute {
 		t.Errorf("passed run status %+v", st)
 	}

@@ -147,6 +147,7 @@ func (r *DRDrillRunReconciler) reconcileRestoring(ctx context.Context, s *drillR
 	}
 	timings := ensureTimings(run)
 	timings.Restore = &metav1.Duration{Duration: res.End.Sub(res.Start)}
+	timings.RestorePhases = restorePhases(res.Phases)
 	verify := agentapi.VerifyJob{Checks: checks, MarkVerified: &agentapi.MarkVerified{Policy: plan.Restore.Policy, RecoverySet: res.RecoverySet}}
 	if res.RecoverySet == "" {
 		for _, x := range res.Restored {
@@ -301,6 +302,23 @@ func snapshotRef(restored []agentapi.Restored) *opsv1alpha1.SnapshotRef {
 	}
 	ref.ID, ref.ManifestSHA256 = strings.Join(ids, ","), strings.Join(digests, ",")
 	return ref
+}
+
+// restorePhases turns the agent's phases into status (nil for an agent
+// that does not report them).
+func restorePhases(p *agentapi.RestorePhases) *opsv1alpha1.RestorePhases {
+	if p == nil {
+		return nil
+	}
+	seconds := func(s float64) metav1.Duration {
+		return metav1.Duration{Duration: time.Duration(max(s, 0) * float64(time.Second)).Round(time.Millisecond)}
+	}
+	out := &opsv1alpha1.RestorePhases{Method: opsv1alpha1.RestorePiped, Jobs: int32(max(1, min(p.Jobs, 64))),
+		Fetch: seconds(p.Fetch), Load: seconds(p.Load), Indexes: seconds(p.Indexes)}
+	if p.Method == agentapi.RestoreParallel {
+		out.Method = opsv1alpha1.RestoreParallel
+	}
+	return out
 }
 
 func ensureTimings(run *opsv1alpha1.DRDrillRun) *opsv1alpha1.PhaseTimings {

@@ -226,6 +226,10 @@ func secretEnv(name string, ref opsv1alpha1.SecretKeyRef) corev1.EnvVar {
 		LocalObjectReference: corev1.LocalObjectReference{Name: ref.Name}, Key: ref.Key}}}
 }
 
+// AgentCPULimit is every agent pod's CPU limit, in CPUs; a restore runs
+// pg_restore with as many jobs.
+const AgentCPULimit = 2
+
 // agentPodSpec is the pod every agent Job runs: restricted security, no
 // service account token, no restarts (a failed attempt is a result), the
 // result in the termination message, bounded memory.
@@ -247,7 +251,7 @@ func agentPodSpec(image string, args []string, env []corev1.EnvVar, envFrom []co
 			TerminationMessagePolicy: corev1.TerminationMessageReadFile,
 			Resources: corev1.ResourceRequirements{
 				Requests: corev1.ResourceList{corev1.ResourceCPU: mustQuantity("100m"), corev1.ResourceMemory: mustQuantity("128Mi")},
-				Limits:   corev1.ResourceList{corev1.ResourceCPU: mustQuantity("2"), corev1.ResourceMemory: mustQuantity("1Gi")},
+				Limits:   corev1.ResourceList{corev1.ResourceCPU: *resource.NewQuantity(AgentCPULimit, resource.DecimalSI), corev1.ResourceMemory: mustQuantity("1Gi")},
 			},
 		}},
 	}

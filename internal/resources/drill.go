@@ -327,7 +327,10 @@ type DrillPlan struct {
 func PlanDrill(proc opsv1alpha1.DrillProcedure, policy *opsv1alpha1.BackupPolicy) (DrillPlan, error) {
 	plan := DrillPlan{
 		Restore: agentapi.RestoreConfig{Policy: policy.Namespace + "/" + policy.Name, Snapshot: proc.Snapshot,
-			Checker: &agentapi.CheckerRole{Name: CheckerRoleName, PasswordEnv: CheckerPasswordEnv}},
+			Checker: &agentapi.CheckerRole{Name: CheckerRoleName, PasswordEnv: CheckerPasswordEnv},
+			// A large dump is fetched to /tmp and loaded with one
+			// pg_restore job per CPU the pod may use.
+			Jobs: AgentCPULimit, ScratchDir: "/tmp", ScratchBytes: ScratchBytes(policy)},
 		checks:         proc.Checks,
 		databaseSource: map[string]string{},
 	}
@@ -439,6 +442,10 @@ func (p DrillPlan) VerifyChecks(restored []agentapi.Restored) (agentapi.VerifyCo
 	return checks, nil
 }
 
+// restoreCacheBytes is room for restic's cache in the restore pod's /tmp,
+// beside the dump file.
+const restoreCacheBytes = 1 << 30
+
 // DrillJob runs the agent's restore or verify in the sandbox, with the
 // repository secrets copied into the sandbox. The restore Job connects as
 // the scratch server's superuser and gets the checker's password to create
@@ -460,7 +467,12 @@ func DrillJob(run *opsv1alpha1.DRDrillRun, policy *opsv1alpha1.BackupPolicy, age
 		env = append(env, secretEnv(SandboxURIEnv, opsv1alpha1.SecretKeyRef{Name: ScratchSecretName, Key: ScratchSuperuserURI}),
 			secretEnv(CheckerPasswordEnv, opsv1alpha1.SecretKeyRef{Name: ScratchSecretName, Key: ScratchCheckerPassword}))
 	}
-	volumes := []corev1.Volume{{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
+	tmp := &corev1.EmptyDirVolumeSource{}
+	if rc, ok := config.(agentapi.RestoreConfig); ok && rc.ScratchBytes > 0 {
+		// The dump file, with restic's cache beside it.
+		tmp.SizeLimit = resource.NewQuantity(rc.ScratchBytes+restoreCacheBytes, resource.BinarySI)
+	}
+	volumes := []corev1.Volume{{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: tmp}}}
 	mounts := []corev1.VolumeMount{{Name: "tmp", MountPath: "/tmp"}}
 	if withVolumes {
 		volumes = append(volumes, corev1.Volume{Name: "restored", VolumeSource: corev1.VolumeSource{
