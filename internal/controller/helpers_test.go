@@ -387,9 +387,9 @@ func restoreResult(w walkTimes) agentapi.DrillResult {
 	const snapshot = "aaaaaaaa"
 	return agentapi.DrillResult{Operation: "restore", Start: w.restoreStart, End: w.restoreEnd, RecoverySet: testRecoverySet,
 		Phases: &agentapi.RestorePhases{Method: agentapi.RestoreParallel, Jobs: 2, Fetch: 61.5, Load: 120.25, Indexes: 40}, Restored: []agentapi.Restored{
-		{Source: "tickets", Database: "helpdesk", ID: snapshot, Time: w.snapshot, ManifestSHA256: strings.Repeat("d", 64)},
-		{Source: "attachments", ID: "bbbbbbbb", Time: w.snapshot.Add(time.Minute), ManifestSHA256: strings.Repeat("e", 64)},
-	}}
+			{Source: "tickets", Database: "helpdesk", ID: snapshot, Time: w.snapshot, ManifestSHA256: strings.Repeat("d", 64)},
+			{Source: "attachments", ID: "bbbbbbbb", Time: w.snapshot.Add(time.Minute), ManifestSHA256: strings.Repeat("e", 64)},
+		}}
 }
 
 func verifyResult(w walkTimes, pass bool) agentapi.DrillResult {
