@@ -47,7 +47,7 @@ type Result struct {
 // three; at the end only improvements are.
 var (
 	tempStart = 30000.0
-	tempEnd   = 1.0
+	tempEnd   = 10.0
 	cycles    = 4.0
 	// reweekPerMille of the moves re-plan a member's week (reweek).
 	reweekPerMille = 10
