@@ -271,9 +271,10 @@ func writeLP(md *model, path string) (*milp, error) {
 	w := bufio.NewWriter(f)
 	objL.add(1, "zero")
 	objL.write(&obj)
-	fmt.Fprintf(w, "\\ roster oracle; add %d to the objective\nMinimize\n obj:%s\nSubject To\n%s", ml.offset, obj.String(), cons.String())
-	fmt.Fprintf(w, " czero: zero = 0\nBounds\n%s", bounds.String())
-	fmt.Fprintf(w, "Binaries\n%sEnd\n", bins.String())
+	// A bufio.Writer keeps its first error; Flush returns it.
+	_, _ = fmt.Fprintf(w, "\\ roster oracle; add %d to the objective\nMinimize\n obj:%s\nSubject To\n%s", ml.offset, obj.String(), cons.String())
+	_, _ = fmt.Fprintf(w, " czero: zero = 0\nBounds\n%s", bounds.String())
+	_, _ = fmt.Fprintf(w, "Binaries\n%sEnd\n", bins.String())
 	return ml, w.Flush()
 }
 

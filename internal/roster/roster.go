@@ -75,6 +75,10 @@ limitations under the License.
 //  5. Unfairness: the most minus the fewest unsocial shifts (on Saturday or
 //     Sunday, or any part before 07:00 or after 20:00) per rostered member.
 //
+// The allocation a score uses is cached per half-hour, keyed by its
+// requirement and the number of members of each kind on shift, and a move
+// re-allocates only the half-hours it touches.
+//
 // Weights 10000, 1000, 100, 10, 1 make one understaffed half-hour outweigh
 // any overstaffing an 8-hour shift adds (16 half-hours); the order is strict
 // per unit, and between terms up to the weight ratio (one understaffed

@@ -49,7 +49,8 @@ func demand(p *Problem, q, day, from, to, staff int) {
 	}
 }
 
-func phone(name string) Member { return Member{Name: name, Skills: []string{"phone"}} }
+// ann serves the phone queue.
+var ann = Member{Name: "ann", Skills: []string{"phone"}}
 
 func at(h int) int { return h * 60 }
 
@@ -73,7 +74,7 @@ func TestHardRules(t *testing.T) {
 		{
 			name: "rest across midnight",
 			setup: func() Problem {
-				p := tiny(t, mar16, phone("ann"))
+				p := tiny(t, mar16, ann)
 				demand(&p, 0, 0, at(20), at(24), 1) // Monday evening
 				demand(&p, 0, 1, at(6), at(10), 1)  // Tuesday morning, 6 h later
 				return p
@@ -88,7 +89,7 @@ func TestHardRules(t *testing.T) {
 			// clock but 10 h on 29 March 2026, when clocks skip 02:00-03:00.
 			name: "rest across the spring clock change",
 			setup: func() Problem {
-				p := tiny(t, mar23, phone("ann"))
+				p := tiny(t, mar23, ann)
 				demand(&p, 0, 5, at(20), at(24), 1)
 				demand(&p, 0, 6, at(11), at(15), 1)
 				return p
@@ -101,7 +102,7 @@ func TestHardRules(t *testing.T) {
 		{
 			name: "the same shifts in an ordinary week keep the rest",
 			setup: func() Problem {
-				p := tiny(t, mar16, phone("ann"))
+				p := tiny(t, mar16, ann)
 				demand(&p, 0, 5, at(20), at(24), 1)
 				demand(&p, 0, 6, at(11), at(15), 1)
 				return p
@@ -114,7 +115,7 @@ func TestHardRules(t *testing.T) {
 			// clock are 11 h of rest.
 			name: "rest across the autumn clock change",
 			setup: func() Problem {
-				p := tiny(t, oct19, phone("ann"))
+				p := tiny(t, oct19, ann)
 				demand(&p, 0, 5, at(20), at(24), 1)
 				demand(&p, 0, 6, at(10), at(14), 1)
 				return p
@@ -125,7 +126,7 @@ func TestHardRules(t *testing.T) {
 		{
 			name: "time off on the first day of the horizon",
 			setup: func() Problem {
-				p := tiny(t, mar16, phone("ann"))
+				p := tiny(t, mar16, ann)
 				p.Absences = []coverage.Absence{{Member: "ann", From: coverage.Date{Year: 2026, Month: time.March, Day: 16}, To: coverage.Date{Year: 2026, Month: time.March, Day: 16}}}
 				demand(&p, 0, 0, at(8), at(12), 1)
 				return p
@@ -136,7 +137,7 @@ func TestHardRules(t *testing.T) {
 		{
 			name: "a member with no skills for any queue is never rostered",
 			setup: func() Problem {
-				p := tiny(t, mar16, phone("ann"), Member{Name: "lead", Skills: []string{"management"}, Current: Pattern{time.Monday: {Start: at(8), Length: 480}}})
+				p := tiny(t, mar16, ann, Member{Name: "lead", Skills: []string{"management"}, Current: Pattern{time.Monday: {Start: at(8), Length: 480}}})
 				demand(&p, 0, 0, at(8), at(16), 2)
 				return p
 			},
@@ -148,7 +149,7 @@ func TestHardRules(t *testing.T) {
 		{
 			name: "a queue nobody can serve keeps its shortfall",
 			setup: func() Problem {
-				p := tiny(t, mar16, phone("ann"))
+				p := tiny(t, mar16, ann)
 				p.Queues = append(p.Queues, Queue{Name: "mobile", Skills: []string{"mobile"}})
 				p.Required = append(p.Required, make([]int, len(p.Required[0])))
 				demand(&p, 1, 0, at(8), at(12), 10)
@@ -160,7 +161,7 @@ func TestHardRules(t *testing.T) {
 		{
 			name: "availability",
 			setup: func() Problem {
-				ann := phone("ann")
+				ann := ann
 				ann.Availability = []Window{{Day: time.Monday, From: at(8), To: at(16)}}
 				p := tiny(t, mar16, ann)
 				demand(&p, 0, 0, at(12), at(20), 1)
@@ -176,7 +177,7 @@ func TestHardRules(t *testing.T) {
 			// wrap; counted Monday to Sunday it looks like 3 + 3.
 			name: "max consecutive days across the week wrap",
 			setup: func() Problem {
-				p := tiny(t, mar16, phone("ann"))
+				p := tiny(t, mar16, ann)
 				for d := range 7 {
 					demand(&p, 0, d, at(8), at(12), 1)
 				}
@@ -192,7 +193,7 @@ func TestHardRules(t *testing.T) {
 			// covers one of them.
 			name: "at most one shift a day",
 			setup: func() Problem {
-				p := tiny(t, mar16, phone("ann"))
+				p := tiny(t, mar16, ann)
 				demand(&p, 0, 0, at(6), at(10), 1)
 				demand(&p, 0, 0, at(16), at(20), 1)
 				return p
@@ -251,7 +252,7 @@ func fourHours(days ...time.Weekday) Pattern {
 // TestNoSkillMemberStaysOff: the solver leaves a member who serves no
 // queue without shifts even though their current pattern has some.
 func TestNoSkillMemberStaysOff(t *testing.T) {
-	p := tiny(t, time.Date(2026, time.March, 16, 0, 0, 0, 0, paris(t)), phone("ann"),
+	p := tiny(t, time.Date(2026, time.March, 16, 0, 0, 0, 0, paris(t)), ann,
 		Member{Name: "lead", Current: Pattern{time.Monday: {Start: at(8), Length: 480}}})
 	demand(&p, 0, 0, at(8), at(16), 2)
 	res, err := Solve(p, Options{Seed: 3, Iterations: 5000})

@@ -56,14 +56,19 @@ var (
 // sample is how many candidates a greedy insertion tries per member-day.
 const sample = 48
 
-// Solve proposes a roster: a construction (the current patterns where they
-// keep the hard rules, then a greedy pass over every member-day) followed
-// by late-acceptance local search with three moves: change one
-// member-day's shift (a neighbouring start or length, another candidate,
-// or off), swap two members' shifts on one weekday, and ruin-and-recreate
-// (clear a few members' shifts on one weekday and insert them back
-// greedily). Every move keeps the hard rules, so the best roster seen is
-// feasible; it is returned with its score.
+// Solve proposes a roster. A construction keeps the current patterns where
+// they keep the hard rules, then gives every member-day (twice, in random
+// order) its best sampled shift. Simulated annealing follows for 80 % of
+// the time (or of Options.Iterations), in four cycles that each restart
+// from the best roster, with six moves: change one member-day's shift (a
+// neighbouring start or length, another candidate, or off), swap two
+// members' shifts on one weekday, exchange two weekdays of one member,
+// ruin-and-recreate one weekday (clear up to four members and insert them
+// back greedily) or one member's week, and re-plan one member's week
+// exactly (reweek). The rest of the time polishes the best roster to a
+// local optimum of single member-days, pairs of member-days and reweek.
+// Every move keeps the hard rules, so the best roster seen is feasible; it
+// is returned with its score.
 func Solve(p Problem, opt Options) (Result, error) {
 	start := time.Now()
 	md, err := compile(p)
