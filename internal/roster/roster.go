@@ -83,6 +83,23 @@ limitations under the License.
 // any overstaffing an 8-hour shift adds (16 half-hours); the order is strict
 // per unit, and between terms up to the weight ratio (one understaffed
 // half-hour is worth up to ten half-hours over contract).
+//
+// # Solver
+//
+// Solve is a construction followed by simulated annealing and a polish
+// (see Solve); it is pure Go and bounded by Options.TimeLimit (default
+// 5 s). With Options.Iterations set and reached before the time limit, the
+// same problem and seed give the same roster. The exact re-plan of one
+// member's week runs only when there are at most 64 candidate shifts and
+// MaxConsecutiveDays is below 7.
+//
+// # Proof
+//
+// Check re-reads every hard rule; Evaluate scores from scratch. The tests
+// compare the solver with a brute-force enumeration of tiny instances and
+// with COIN-OR CBC on the same model written as a MILP (milp_test.go,
+// hack/install-cbc.sh); BenchmarkRosterVsMILP (make bench) prints both on
+// three sizes.
 package roster
 
 import (
