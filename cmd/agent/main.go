@@ -78,6 +78,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 		ConnectPatience: *connectPatience,
 	}
+	// The agent's own peak memory, children (pg_dump, restic) excluded, in
+	// the pod log: what its memory limit must hold beyond theirs.
+	defer reportPeakRSS(stderr)
 	if op == agentapi.OperationRestore || op == agentapi.OperationVerify {
 		return drill(ctx, runner, op, *config, *termination, stdout, stderr)
 	}
@@ -122,6 +125,17 @@ const (
 	markVerifiedAttempts = 60
 	markVerifiedWait     = 20 * time.Second
 )
+
+// PeakRSSLine starts the line the agent logs last: its own peak resident
+// set, in KiB.
+const PeakRSSLine = "agent peak RSS KiB (own, children excluded): "
+
+func reportPeakRSS(w io.Writer) {
+	var u syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &u) == nil {
+		_, _ = fmt.Fprintf(w, "%s%d\n", PeakRSSLine, u.Maxrss)
+	}
+}
 
 func drill(ctx context.Context, runner *agent.Runner, op, config, termination string, stdout, stderr io.Writer) int {
 	res := agentapi.DrillResult{Operation: op, Start: time.Now()}
