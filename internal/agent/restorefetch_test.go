@@ -1,0 +1,97 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package agent
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/supportstack/operator/internal/agentapi"
+)
+
+// TestRestoreProgress feeds pg_restore --verbose output, split at awkward
+// places: the end of the rows is the last table's data finishing
+// (parallel) or else the first post-data object (piped); progress lines
+// are dropped, errors kept for ReducePgRestore.
+func TestRestoreProgress(t *testing.T) {
+	piped := `pg_restore: connecting to database for restore
+pg_restore: creating TABLE "public.tickets"
+pg_restore: processing data for table "public.tickets"
+pg_restore: creating CONSTRAINT "public.tickets tickets_pkey"
+pg_restore: creating INDEX "public.tickets_queue_idx"
+`
+	parallel := `pg_restore: entering main parallel loop
+pg_restore: launching item 3353 TABLE DATA tickets
+pg_restore: finished item 3353 TABLE DATA tickets
+pg_restore: launching item 3205 CONSTRAINT tickets tickets_pkey
+pg_restore: creating CONSTRAINT "public.tickets tickets_pkey"
+pg_restore: finished item 3354 TABLE DATA transactions
+pg_restore: creating INDEX "public.transactions_ticket_idx"
+`
+	failed := `pg_restore: creating TABLE "public.contacts"
+pg_restore: from TOC entry 3210; 1259 16390 INDEX contacts_email postgres
+pg_restore: error: could not execute query: ERROR:  could not create unique index "contacts_email"
+DETAIL:  Key (norm(email))=(alice@example.com) is duplicated.
+`
+	for _, tc := range []struct {
+		name    string
+		out     string
+		endLine int // the line (0-based) whose arrival ends the load; -1: none
+		kept    string
+	}{
+		{"piped", piped, 3, ""},
+		{"parallel", parallel, 5, ""},
+		{"failed", failed, -1, "pg_restore: from TOC entry 3210; 1259 16390 INDEX contacts_email postgres\npg_restore: error: could not execute query: ERROR:  could not create unique index \"contacts_email\"\nDETAIL:  Key (norm(email))=(alice@example.com) is duplicated.\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &restoreProgress{}
+			var arrived []time.Time
+			for _, line := range strings.SplitAfter(tc.out, "\n") {
+				// Two writes per line, the first ending mid-word.
+				half := len(line) / 2
+				_, _ = p.Write([]byte(line[:half]))
+				_, _ = p.Write([]byte(line[half:]))
+				arrived = append(arrived, time.Now())
+				time.Sleep(2 * time.Millisecond)
+			}
+			end := p.loadEnd()
+			switch {
+			case tc.endLine < 0 && !end.IsZero():
+				t.Errorf("load ended at %v, want never", end)
+			case tc.endLine >= 0 && (end.Before(arrived[tc.endLine-1]) || end.After(arrived[tc.endLine])):
+				t.Errorf("load ended at %v, want when line %d arrived (%v)", end, tc.endLine, arrived[tc.endLine])
+			}
+			if got := p.stderr(); got != tc.kept {
+				t.Errorf("kept %q, want %q", got, tc.kept)
+			}
+		})
+	}
+}
+
+// TestAddPhases sums databases' phases; one loaded in parallel makes the
+// restore's method parallel.
+func TestAddPhases(t *testing.T) {
+	var sum *agentapi.RestorePhases
+	sum = addPhases(sum, agentapi.RestorePhases{Method: agentapi.RestorePiped, Jobs: 1, Fetch: 1, Load: 2, Indexes: 3})
+	sum = addPhases(sum, agentapi.RestorePhases{Method: agentapi.RestoreParallel, Jobs: 2, Fetch: 10, Load: 20, Indexes: 30})
+	sum = addPhases(sum, agentapi.RestorePhases{Method: agentapi.RestorePiped, Jobs: 1, Fetch: 100, Load: 200, Indexes: 300})
+	want := agentapi.RestorePhases{Method: agentapi.RestoreParallel, Jobs: 2, Fetch: 111, Load: 222, Indexes: 333}
+	if *sum != want {
+		t.Errorf("%+v, want %+v", *sum, want)
+	}
+}
