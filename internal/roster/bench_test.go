@@ -67,3 +67,25 @@ func BenchmarkRosterVsMILP(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkMove60x12x2w measures one local-search step on the large size
+// (60 people, 12 queues, 2 weeks, 672 half-hours): a random feasible
+// change of one member-day, re-scoring the half-hours it touches, reading
+// the full score, and undoing it. The solver makes about one of these per
+// iteration.
+func BenchmarkMove60x12x2w(b *testing.B) {
+	p := generate(paris(b), 0, 60, 12, 2, 1.1)
+	md, err := compile(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := newSearch(md, 1)
+	s.construct()
+	b.ReportAllocs()
+	for b.Loop() {
+		if undo := s.change(); undo != nil {
+			_ = s.total()
+			undo()
+		}
+	}
+}
