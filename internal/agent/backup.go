@@ -89,23 +89,16 @@ func snapshotTags(policy, source, database, kind, set string) []string {
 // prepare clears stale locks, initialising the repository when there is
 // none (listing the locks is what finds out: one restic start, not two).
 func (a *Runner) prepare(ctx context.Context, cfg agentapi.Config, res *agentapi.Result) error {
-	notes, err := a.prepareNotes(ctx, cfg, true)
-	res.Notes = append(res.Notes, notes...)
-	return err
-}
-
-// prepareNotes is prepare returning its notes; withActive adds the locks
-// still held (a backup running alongside leaves them out: they are its
-// own).
-func (a *Runner) prepareNotes(ctx context.Context, cfg agentapi.Config, withActive bool) ([]string, error) {
-	notes, err := a.Restic.RemoveStaleLocks(ctx, cfg.StaleLockAge.Duration, a.Now(), withActive)
+	notes, err := a.Restic.RemoveStaleLocks(ctx, cfg.StaleLockAge.Duration, a.Now())
 	if IsMissingRepository(err) {
 		if _, err := a.Restic.run(ctx, "init"); err != nil {
-			return nil, err
+			return err
 		}
-		return []string{"initialised the repository"}, nil
+		res.Notes = append(res.Notes, "initialised the repository")
+		return nil
 	}
-	return notes, err
+	res.Notes = append(res.Notes, notes...)
+	return err
 }
 
 func (a *Runner) finish(res agentapi.Result, errs []error) agentapi.Result {
@@ -126,38 +119,33 @@ func (a *Runner) finish(res agentapi.Result, errs []error) agentapi.Result {
 // that fails leaves no snapshot; the others are still backed up, and the
 // result is failed: the set is incomplete.
 //
-// The repository is prepared (initialised if missing, stale locks removed)
-// alongside the first source's backup rather than before it: each restic
-// start derives the key and reads the index, about 0.7 s. A source that
-// found no repository, or the repository locked, is tried again once
-// preparing is done.
+// No restic start precedes the backups (each one derives the key and
+// reads the index: about 0.7 s of CPU). When restic fails, the repository
+// is prepared once (initialised if missing, stale locks removed; an
+// unreachable repository or a wrong password is then the run's one error)
+// and a source that found no repository or an exclusive lock is tried
+// again. Stale shared locks, left by a killed backup, do not stop a
+// backup; prune and check, which need the exclusive lock, remove them
+// first.
 func (a *Runner) Backup(ctx context.Context, cfg agentapi.Config) agentapi.Result {
 	res := agentapi.Result{Operation: "backup", Policy: cfg.Policy, Start: a.Now()}
 	res.RecoverySet = os.Getenv(agentapi.RecoverySetEnv)
 	if res.RecoverySet == "" {
 		res.RecoverySet = newRecoverySetName(res.Start)
 	}
-	type prepared struct {
-		notes []string
-		err   error
-	}
-	preparing := make(chan prepared, 1)
-	go func() {
-		notes, err := a.prepareNotes(ctx, cfg, false)
-		preparing <- prepared{notes, err}
-	}()
-	var prep *prepared
-	waitPrepared := func() prepared {
-		if prep == nil {
-			p := <-preparing
-			prep = &p
-			res.Notes = append(res.Notes, p.notes...)
-		}
-		return *prep
-	}
+	prepared := false
+	var repoErr error
 	attempt := func(backup func() (agentapi.Snapshot, error)) (agentapi.Snapshot, error) {
 		snap, err := backup()
-		if err != nil && (IsMissingRepository(err) || IsLocked(err)) && prep == nil && waitPrepared().err == nil {
+		var re *ResticError
+		if err == nil || prepared || !errors.As(err, &re) {
+			return snap, err
+		}
+		prepared = true
+		if repoErr = a.prepare(ctx, cfg, &res); repoErr != nil {
+			return snap, err
+		}
+		if IsMissingRepository(err) || IsLocked(err) {
 			return backup()
 		}
 		return snap, err
@@ -166,6 +154,9 @@ func (a *Runner) Backup(ctx context.Context, cfg agentapi.Config) agentapi.Resul
 	for _, src := range cfg.Postgres {
 		for _, db := range src.Databases {
 			snap, err := attempt(func() (agentapi.Snapshot, error) { return a.backupDatabase(ctx, cfg, res.RecoverySet, src, db) })
+			if repoErr != nil {
+				return a.finish(res, []error{repoErr})
+			}
 			if err != nil {
 				errs = append(errs, fmt.Errorf("database %s: %w", db, err))
 				continue
@@ -175,19 +166,14 @@ func (a *Runner) Backup(ctx context.Context, cfg agentapi.Config) agentapi.Resul
 	}
 	for _, vol := range cfg.Volumes {
 		snap, err := attempt(func() (agentapi.Snapshot, error) { return a.backupVolume(ctx, cfg, res.RecoverySet, vol) })
+		if repoErr != nil {
+			return a.finish(res, []error{repoErr})
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("volume %s: %w", vol.Name, err))
 			continue
 		}
 		res.Snapshots = append(res.Snapshots, snap)
-	}
-	if p := waitPrepared(); p.err != nil {
-		// The repository itself failed (unreachable, a wrong password): one
-		// error says so, not one per source.
-		if len(errs) > 0 {
-			return a.finish(res, []error{p.err})
-		}
-		res.Notes = append(res.Notes, "could not look for stale locks: "+p.err.Error())
 	}
 	return a.finish(res, errs)
 }

@@ -163,9 +163,8 @@ func (r *Restic) Locks(ctx context.Context) ([]Lock, error) {
 }
 
 // RemoveStaleLocks removes locks older than age (a run killed mid-way
-// leaves one) and reports what it found; younger locks are left alone (and
-// reported only withActive).
-func (r *Restic) RemoveStaleLocks(ctx context.Context, age time.Duration, now time.Time, withActive bool) ([]string, error) {
+// leaves one) and reports what it found; younger locks are left alone.
+func (r *Restic) RemoveStaleLocks(ctx context.Context, age time.Duration, now time.Time) ([]string, error) {
 	locks, err := r.Locks(ctx)
 	if err != nil {
 		return nil, err
@@ -176,7 +175,7 @@ func (r *Restic) RemoveStaleLocks(ctx context.Context, age time.Duration, now ti
 		if now.Sub(l.Time) > age {
 			stale++
 			notes = append(notes, fmt.Sprintf("stale lock %.8s from %s pid %d at %s (older than %s)", l.ID, l.Hostname, l.PID, l.Time.UTC().Format(time.RFC3339), age))
-		} else if withActive {
+		} else {
 			notes = append(notes, fmt.Sprintf("active lock %.8s from %s pid %d at %s", l.ID, l.Hostname, l.PID, l.Time.UTC().Format(time.RFC3339)))
 		}
 	}

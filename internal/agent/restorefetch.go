@@ -65,23 +65,31 @@ func (a *Runner) parallelRestore(cfg agentapi.RestoreConfig, m agentapi.Manifest
 // read end either pg_restore reads directly (no copy through the agent) or
 // toFile drains into the scratch directory.
 type dumpFetch struct {
-	cmd    *exec.Cmd
-	out    *os.File
-	stderr bytes.Buffer
-	done   chan struct{}
-	once   sync.Once
+	started time.Time
+	cmd     *exec.Cmd
+	out     *os.File
+	stderr  bytes.Buffer
+	done    chan struct{}
+	once    sync.Once
 	// ended and err are set when restic has exited (after done closes).
 	ended time.Time
 	err   error
 }
 
-func (a *Runner) startFetch(ctx context.Context, snap ResticSnapshot, database string) (*dumpFetch, error) {
+// startFetch starts restic dump of a database's dump from a snapshot: an
+// id, or "latest" with tags (restic picks the newest snapshot that has
+// them all).
+func (a *Runner) startFetch(ctx context.Context, snapshot string, tags []string, database string) (*dumpFetch, error) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
-	f := &dumpFetch{out: r, done: make(chan struct{})}
-	cmd := a.Restic.command(ctx, "dump", snap.ID, database+".dump")
+	f := &dumpFetch{started: time.Now(), out: r, done: make(chan struct{})}
+	args := []string{"dump"}
+	if len(tags) > 0 {
+		args = append(args, "--tag", strings.Join(tags, ","))
+	}
+	cmd := a.Restic.command(ctx, append(args, snapshot, database+".dump")...)
 	cmd.Stdout, cmd.Stderr = w, &f.stderr
 	if err := cmd.Start(); err != nil {
 		_ = r.Close()

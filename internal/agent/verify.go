@@ -18,6 +18,7 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -32,11 +33,21 @@ import (
 	"github.com/supportstack/operator/internal/agentapi"
 )
 
-// manifest reads the manifest ref points at.
+// manifest reads the manifest ref points at. The source's newest manifest
+// is tried first, with one restic start (a drill verifies the newest
+// backup, usually); the snapshots are listed only when that is not the
+// one.
 func (a *Runner) manifest(ctx context.Context, ref agentapi.ManifestRef) (agentapi.Manifest, error) {
 	short := ref.Snapshot
 	if len(short) > 8 {
 		short = short[:8]
+	}
+	tags := snapshotTags(ref.Policy, ref.Source, ref.Database, "manifest", "")
+	if out, err := a.Restic.run(ctx, "dump", "--no-lock", "--tag", strings.Join(tags, ","), "latest", "manifest.json"); err == nil {
+		var m agentapi.Manifest
+		if json.Unmarshal(out, &m) == nil && ref.Snapshot != "" && strings.HasPrefix(m.DataSnapshot, ref.Snapshot) && (ref.SHA256 == "" || m.Digest() == ref.SHA256) {
+			return m, nil
+		}
 	}
 	snaps, err := a.policySnapshots(ctx, ref.Policy)
 	if err != nil {
