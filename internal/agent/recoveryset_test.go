@@ -135,7 +135,10 @@ func TestRecoverySets(t *testing.T) {
 	}
 	volume2 := volumeAt()
 
-	// The third run backs up helpdesk and the volume, but archive fails.
+	// The third run backs up helpdesk (changed: "latest" must not restore
+	// this newest dump of it, which restic's own latest would pick) and the
+	// volume, but archive fails.
+	f.pg.Exec(t, "helpdesk", "CREATE TABLE after_two (id int)")
 	f.pg.Exec(t, "postgres", "ALTER DATABASE archive RENAME TO archive_moved")
 	if err := os.WriteFile(filepath.Join(f.attachments, "new-after-2.txt"), []byte("third run\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -179,6 +182,9 @@ func TestRecoverySets(t *testing.T) {
 			}
 			if set != tt.set || closed != tt.closed || vm != tt.volume {
 				t.Errorf("restored set %s (archive %s rows, volume %d files), want %s (%s rows, %d files)", set, closed, vm.Files, tt.set, tt.closed, tt.volume.Files)
+			}
+			if third := f.sandbox.QueryString(t, "helpdesk", "SELECT (to_regclass('after_two') IS NOT NULL)::text"); third != "false" {
+				t.Errorf("helpdesk restored from backup-3, not from set %s", tt.set)
 			}
 		})
 	}
