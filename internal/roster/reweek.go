@@ -16,10 +16,7 @@ limitations under the License.
 
 package roster
 
-import (
-	"math"
-	"time"
-)
+import "math"
 
 // reweekMaxCandidates bounds the candidate set for which reweek runs: its
 // dynamic programme grows with the square of it.
@@ -91,72 +88,105 @@ func (s *search) replan(m int, improveOnly bool) bool {
 	return false
 }
 
-// bestWeek solves reweek's programme and returns the week's candidates.
-func (s *search) bestWeek(m int, cost *[7][]int64) ([7]int, bool) {
-	md := s.md
-	nc := len(md.cands)
+// weekDP holds bestWeek's tables, built once per search.
+type weekDP struct {
+	class  []int // per candidate: the class of its end minute (from 1)
+	rep    []int // per class: one candidate (-1 for class 0, off)
+	runs   int
+	hmax   int
+	dp     []int64
+	next   []int64
+	from   [6][]int32 // per day of the programme: previous state
+	choice [6][]int16 // and the choice that led here
+}
+
+func newWeekDP(md *model) *weekDP {
+	t := &weekDP{class: make([]int, len(md.cands)), rep: []int{-1}}
 	// Shifts ending at the same minute rest the same before the next day.
-	class := make([]int, nc)
-	rep := []int{-1}
 	ends := map[int]int{}
 	for c, sh := range md.cands {
 		e := sh.Start + sh.Length
 		if _, ok := ends[e]; !ok {
-			ends[e] = len(rep)
-			rep = append(rep, c)
+			ends[e] = len(t.rep)
+			t.rep = append(t.rep, c)
 		}
-		class[c] = ends[e]
+		t.class[c] = ends[e]
 	}
-	runs := md.rules.MaxConsecutiveDays + 1
-	hmax := 6 * md.rules.MaxShift / 30
-	nstate := len(rep) * runs * (hmax + 1)
-	idx := func(cl, run, h int) int { return (cl*runs+run)*(hmax+1) + h }
+	t.runs = md.rules.MaxConsecutiveDays + 1
+	t.hmax = 6 * md.rules.MaxShift / 30
+	n := len(t.rep) * t.runs * (t.hmax + 1)
+	t.dp, t.next = make([]int64, n), make([]int64, n)
+	for k := range t.from {
+		t.from[k] = make([]int32, n)
+		t.choice[k] = make([]int16, n)
+	}
+	return t
+}
+
+// bestWeek solves reweek's programme and returns the week's candidates.
+func (s *search) bestWeek(m int, cost *[7][]int64) ([7]int, bool) {
+	md := s.md
+	nc := len(md.cands)
+	if s.wdp == nil {
+		s.wdp = newWeekDP(md)
+	}
+	t := s.wdp
+	runs, hmax := t.runs, t.hmax
+	stride := hmax + 1
 	const inf = math.MaxInt64 / 4
-	dp := make([]int64, nstate)
-	next := make([]int64, nstate)
-	// from[k][state]: previous state and choice, to rebuild the week.
-	from := make([][]int32, 6)
-	choice := make([][]int16, 6)
-	for k := range from {
-		from[k] = make([]int32, nstate)
-		choice[k] = make([]int16, nstate)
-	}
+	dp, next := t.dp, t.next
 	var best [7]int
 	bestCost := int64(inf)
 	contract := md.contract[m] / 30
+	type option struct {
+		c, class, h int
+		cost        int64
+	}
+	var options [7][]option
+	for w := range 7 {
+		for _, c := range md.allowed[m][w] {
+			options[w] = append(options[w], option{c, t.class[c], md.cands[c].Length / 30, cost[w][c+1]})
+		}
+	}
 	for f := range 7 {
 		for i := range dp {
 			dp[i] = inf
 		}
-		dp[idx(0, 0, 0)] = cost[f][0]
+		dp[0] = cost[f][0] // class off, no run, no hours
 		for k := range 6 {
 			w := (f + 1 + k) % 7
-			prevW := (w + 6) % 7
+			conflict := md.conflict[(w+6)%7]
+			from, choice := t.from[k], t.choice[k]
 			for i := range next {
 				next[i] = inf
 			}
-			for st, v := range dp {
-				if v >= inf {
-					continue
-				}
-				h := st % (hmax + 1)
-				run := (st / (hmax + 1)) % runs
-				cl := st / (hmax + 1) / runs
-				relax := func(to int, add int64, c int) {
-					if nv := v + add; nv < next[to] {
-						next[to], from[k][to], choice[k][to] = nv, int32(st), int16(c)
+			off := cost[w][0]
+			for cl, rep := range t.rep {
+				for run := range runs {
+					base := (cl*runs + run) * stride
+					for h := 0; h <= hmax; h++ {
+						v := dp[base+h]
+						if v >= inf {
+							continue
+						}
+						st := base + h
+						if nv := v + off; nv < next[h] {
+							next[h], from[h], choice[h] = nv, int32(st), -1
+						}
+						if run+1 >= runs {
+							continue
+						}
+						for _, o := range options[w] {
+							nh := h + o.h
+							if nh > hmax || (rep >= 0 && conflict[rep*nc+o.c]) {
+								continue
+							}
+							to := (o.class*runs+run+1)*stride + nh
+							if nv := v + o.cost; nv < next[to] {
+								next[to], from[to], choice[to] = nv, int32(st), int16(o.c)
+							}
+						}
 					}
-				}
-				relax(idx(0, 0, h), cost[w][0], -1)
-				if run+1 >= runs {
-					continue
-				}
-				for _, c := range md.allowed[m][w] {
-					nh := h + md.cands[c].Length/30
-					if nh > hmax || !md.restOK(time.Weekday(prevW), rep[cl], c) {
-						continue
-					}
-					relax(idx(class[c], run+1, nh), cost[w][c+1], c)
 				}
 			}
 			dp, next = next, dp
@@ -165,7 +195,7 @@ func (s *search) bestWeek(m int, cost *[7][]int64) ([7]int, bool) {
 			if v >= inf {
 				continue
 			}
-			total := v + WeightOverContract*int64(max(0, st%(hmax+1)-contract))
+			total := v + WeightOverContract*int64(max(0, st%stride-contract))
 			if total >= bestCost {
 				continue
 			}
@@ -173,8 +203,8 @@ func (s *search) bestWeek(m int, cost *[7][]int64) ([7]int, bool) {
 			best[f] = -1
 			cur := st
 			for k := 5; k >= 0; k-- {
-				best[(f+1+k)%7] = int(choice[k][cur])
-				cur = int(from[k][cur])
+				best[(f+1+k)%7] = int(t.choice[k][cur])
+				cur = int(t.from[k][cur])
 			}
 		}
 	}

@@ -100,6 +100,7 @@ type search struct {
 	nl      int // lengths per start in md.cands
 	best    [][7]int
 	bestVal int64
+	wdp     *weekDP
 }
 
 func newSearch(md *model, seed uint64) *search {
