@@ -122,6 +122,76 @@ type SupportTeamSpec struct {
 	// supportstack admin and editor roles have the verb, team leads do not).
 	// +optional
 	QueueBackend *QueueBackend `json:"queueBackend,omitempty"`
+
+	// rostering sets the limits a proposed roster keeps (supportstack
+	// schedule propose, and the operator when propose is true). The
+	// current shifts are not checked against them.
+	// +optional
+	Rostering *Rostering `json:"rostering,omitempty"`
+}
+
+// Rostering holds the team's limits for a proposed roster: shift lengths,
+// start times, rest and consecutive days. A proposal gives each member at
+// most one shift a day, on the half hour, and repeats it every week.
+// +kubebuilder:validation:XValidation:rule="(has(self.minShift) ? duration(self.minShift) : duration('4h')) <= (has(self.maxShift) ? duration(self.maxShift) : duration('10h'))",message="rostering.minShift must not be longer than rostering.maxShift (defaults 4h and 10h)"
+// +kubebuilder:validation:XValidation:rule="(has(self.earliestStart) ? self.earliestStart : '00:00') <= (has(self.latestStart) ? self.latestStart : '23:30')",message="rostering.earliestStart must not be after rostering.latestStart (defaults 00:00 and 23:30)"
+// +kubebuilder:validation:XValidation:rule="(has(self.latestStart) ? int(self.latestStart.substring(0, 2)) * 60 + int(self.latestStart.substring(3, 5)) : 1410) + (has(self.maxShift) ? duration(self.maxShift).getMinutes() : 600) + (has(self.minRestBetweenShifts) ? duration(self.minRestBetweenShifts).getMinutes() : 660) + 60 <= 2880 + (has(self.earliestStart) ? int(self.earliestStart.substring(0, 2)) * 60 + int(self.earliestStart.substring(3, 5)) : 0)",message="latestStart + maxShift + minRestBetweenShifts + 1h (a clock change) must be at most 48h after earliestStart: rest is checked between consecutive days only, so shorten minRestBetweenShifts or maxShift, or start earlier"
+type Rostering struct {
+	// minShift is the shortest shift a proposal may give, a multiple of
+	// 30 minutes; default 4h.
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ns|us|ms|s|m|h))+$')",message="must be a duration such as 4h or 7h30m"
+	// +kubebuilder:validation:XValidation:rule="duration(self).getSeconds() % 1800 == 0 && duration(self) > duration('0s') && duration(self) <= duration('16h')",message="must be a multiple of 30 minutes from 30m to 16h, such as 4h or 7h30m"
+	// +optional
+	MinShift *metav1.Duration `json:"minShift,omitempty"`
+
+	// maxShift is the longest shift a proposal may give, a multiple of 30
+	// minutes up to 16h; default 10h.
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ns|us|ms|s|m|h))+$')",message="must be a duration such as 10h or 8h30m"
+	// +kubebuilder:validation:XValidation:rule="duration(self).getSeconds() % 1800 == 0 && duration(self) > duration('0s') && duration(self) <= duration('16h')",message="must be a multiple of 30 minutes from 30m to 16h, such as 10h or 8h30m"
+	// +optional
+	MaxShift *metav1.Duration `json:"maxShift,omitempty"`
+
+	// earliestStart is the earliest time of day a proposed shift starts,
+	// HH:MM on :00 or :30; default 00:00.
+	// +kubebuilder:validation:XValidation:rule="self.endsWith(':00') || self.endsWith(':30')",message="shifts start on the half hour: earliestStart must end in :00 or :30"
+	// +kubebuilder:validation:XValidation:rule="self != '24:00'",message="earliestStart must be within the day: write 00:00 for midnight"
+	// +optional
+	EarliestStart ClockTime `json:"earliestStart,omitempty"`
+
+	// latestStart is the latest time of day a proposed shift starts,
+	// HH:MM on :00 or :30; default 23:30.
+	// +kubebuilder:validation:XValidation:rule="self.endsWith(':00') || self.endsWith(':30')",message="shifts start on the half hour: latestStart must end in :00 or :30"
+	// +kubebuilder:validation:XValidation:rule="self != '24:00'",message="latestStart must be within the day: write 23:30 for the last half hour"
+	// +optional
+	LatestStart ClockTime `json:"latestStart,omitempty"`
+
+	// minRestBetweenShifts is the least time between the end of a shift
+	// and the start of the member's next day's shift, in absolute time
+	// (across midnight and clock changes); default 11h.
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ns|us|ms|s|m|h))+$')",message="must be a duration such as 11h or 12h30m"
+	// +kubebuilder:validation:XValidation:rule="duration(self).getSeconds() % 60 == 0",message="must be whole minutes, such as 11h"
+	// +optional
+	MinRestBetweenShifts *metav1.Duration `json:"minRestBetweenShifts,omitempty"`
+
+	// maxConsecutiveDays is the most working days in a row, counted over
+	// the repeating week (Sunday to Monday included), 1-7; default 6.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=7
+	// +optional
+	MaxConsecutiveDays int32 `json:"maxConsecutiveDays,omitempty"`
+
+	// propose, when true, has the operator compute a proposed roster when
+	// the spec changes (and at least daily) and keep it in the ConfigMap
+	// <team>-roster-proposal with a summary in status.proposal. The
+	// operator never applies it: a manager reviews it and applies it.
+	// +optional
+	Propose bool `json:"propose,omitempty"`
 }
 
 // Shift is a recurring working pattern: the same hours on the listed days.
@@ -184,6 +254,42 @@ type Member struct {
 	// +kubebuilder:validation:items:MaxLength=63
 	// +optional
 	Shifts []string `json:"shifts,omitempty"`
+
+	// hoursPerWeek is the member's contracted working hours per week,
+	// 1-80; 40 when absent. A proposed roster avoids hours over it (a soft
+	// rule, after understaffing).
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=80
+	// +optional
+	HoursPerWeek int32 `json:"hoursPerWeek,omitempty"`
+
+	// availability lists the weekly windows in which the member can work;
+	// none means always. A proposed roster puts every half hour of a
+	// member's shift inside a window of the day it falls on.
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=32
+	// +optional
+	Availability []AvailabilityWindow `json:"availability,omitempty"`
+}
+
+// AvailabilityWindow is a recurring window of the week in which a member
+// can work.
+// +kubebuilder:validation:XValidation:rule="self.from < self.to",message="an availability window's to must be after from on the same day (split a window that crosses midnight in two: 22:00-24:00 and 00:00-06:00 the next day)"
+type AvailabilityWindow struct {
+	// days on which the window applies.
+	// +listType=set
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=7
+	// +required
+	Days []Weekday `json:"days"`
+
+	// from is the window's start, HH:MM in the team's time zone.
+	// +required
+	From ClockTime `json:"from"`
+
+	// to is the window's end, HH:MM (24:00 for the end of the day), after from.
+	// +required
+	To ClockTime `json:"to"`
 }
 
 // TimeOff is a member's absence over whole days.
@@ -480,6 +586,55 @@ type SupportTeamStatus struct {
 	// +listMapKey=name
 	// +optional
 	Queues []QueueStatus `json:"queues,omitempty"`
+
+	// proposal summarises the latest proposed roster, when
+	// spec.rostering.propose is true.
+	// +optional
+	Proposal *ProposalStatus `json:"proposal,omitempty"`
+}
+
+// ProposalStatus summarises a proposed roster against the current one, over
+// the proposal's horizon (one week from a local midnight).
+type ProposalStatus struct {
+	// configMapName is the ConfigMap, in the team's namespace, holding the
+	// whole proposal: the proposed SupportTeam (key team.yaml, applyable
+	// with kubectl apply -f) and the diff and figures (key summary.txt).
+	// Empty when no proposal could be made (message says why).
+	// +optional
+	ConfigMapName string `json:"configMapName,omitempty"`
+
+	// observedGeneration is the spec generation the proposal was computed for.
+	ObservedGeneration int64 `json:"observedGeneration"`
+
+	// computedAt is when the proposal was computed.
+	ComputedAt metav1.Time `json:"computedAt"`
+
+	// understaffedIntervalsNow counts the queue-intervals (queue and half
+	// hour) short of staff with the current roster.
+	// +optional
+	UnderstaffedIntervalsNow int32 `json:"understaffedIntervalsNow"`
+
+	// understaffedIntervalsProposed counts them with the proposed roster.
+	// +optional
+	UnderstaffedIntervalsProposed int32 `json:"understaffedIntervalsProposed"`
+
+	// staffHalfHoursShortNow is required minus scheduled staff summed over
+	// the short queue-intervals, with the current roster.
+	// +optional
+	StaffHalfHoursShortNow int32 `json:"staffHalfHoursShortNow"`
+
+	// staffHalfHoursShortProposed is the same with the proposed roster.
+	// +optional
+	StaffHalfHoursShortProposed int32 `json:"staffHalfHoursShortProposed"`
+
+	// overContract is the proposed roster's weekly working time above the
+	// members' hoursPerWeek, summed over members, e.g. 2h30m.
+	// +optional
+	OverContract metav1.Duration `json:"overContract"`
+
+	// message says what the proposal changes, or why there is none.
+	// +optional
+	Message string `json:"message,omitempty"`
 }
 
 // +kubebuilder:object:root=true
