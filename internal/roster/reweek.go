@@ -88,6 +88,58 @@ func (s *search) replan(m int, improveOnly bool) bool {
 	return false
 }
 
+// inf marks a state bestWeek has not reached.
+const inf = math.MaxInt64 / 4
+
+// dpOption is a candidate c on one day with its end class, half-hours and
+// cost.
+type dpOption struct {
+	c, class, h int
+	cost        int64
+}
+
+// day advances the programme by one day: from the states in dp, the day
+// off (cost off) or any option that keeps the rest after the previous
+// day's shift (conflict is the previous weekday's table), the run and the
+// hours within bounds; the results go to next, with back-pointers in
+// from[k] and choice[k].
+func (t *weekDP) day(dp, next []int64, k int, conflict []bool, off int64, options []dpOption, nc int) {
+	runs, hmax := t.runs, t.hmax
+	stride := hmax + 1
+	from, choice := t.from[k], t.choice[k]
+	for i := range next {
+		next[i] = inf
+	}
+	for cl, rep := range t.rep {
+		for run := range runs {
+			base := (cl*runs + run) * stride
+			for h := 0; h <= hmax; h++ {
+				v := dp[base+h]
+				if v >= inf {
+					continue
+				}
+				st := base + h
+				if nv := v + off; nv < next[h] {
+					next[h], from[h], choice[h] = nv, int32(st), -1
+				}
+				if run+1 >= runs {
+					continue
+				}
+				for _, o := range options {
+					nh := h + o.h
+					if nh > hmax || (rep >= 0 && conflict[rep*nc+o.c]) {
+						continue
+					}
+					to := (o.class*runs+run+1)*stride + nh
+					if nv := v + o.cost; nv < next[to] {
+						next[to], from[to], choice[to] = nv, int32(st), int16(o.c)
+					}
+				}
+			}
+		}
+	}
+}
+
 // weekDP holds bestWeek's tables, built once per search.
 type weekDP struct {
 	class  []int // per candidate: the class of its end minute (from 1)
@@ -131,21 +183,15 @@ func (s *search) bestWeek(m int, cost *[7][]int64) ([7]int, bool) {
 		s.wdp = newWeekDP(md)
 	}
 	t := s.wdp
-	runs, hmax := t.runs, t.hmax
-	stride := hmax + 1
-	const inf = math.MaxInt64 / 4
+	stride := t.hmax + 1
 	dp, next := t.dp, t.next
 	var best [7]int
 	bestCost := int64(inf)
 	contract := md.contract[m] / 30
-	type option struct {
-		c, class, h int
-		cost        int64
-	}
-	var options [7][]option
+	var options [7][]dpOption
 	for w := range 7 {
 		for _, c := range md.allowed[m][w] {
-			options[w] = append(options[w], option{c, t.class[c], md.cands[c].Length / 30, cost[w][c+1]})
+			options[w] = append(options[w], dpOption{c, t.class[c], md.cands[c].Length / 30, cost[w][c+1]})
 		}
 	}
 	for f := range 7 {
@@ -156,39 +202,7 @@ func (s *search) bestWeek(m int, cost *[7][]int64) ([7]int, bool) {
 		for k := range 6 {
 			w := (f + 1 + k) % 7
 			conflict := md.conflict[(w+6)%7]
-			from, choice := t.from[k], t.choice[k]
-			for i := range next {
-				next[i] = inf
-			}
-			off := cost[w][0]
-			for cl, rep := range t.rep {
-				for run := range runs {
-					base := (cl*runs + run) * stride
-					for h := 0; h <= hmax; h++ {
-						v := dp[base+h]
-						if v >= inf {
-							continue
-						}
-						st := base + h
-						if nv := v + off; nv < next[h] {
-							next[h], from[h], choice[h] = nv, int32(st), -1
-						}
-						if run+1 >= runs {
-							continue
-						}
-						for _, o := range options[w] {
-							nh := h + o.h
-							if nh > hmax || (rep >= 0 && conflict[rep*nc+o.c]) {
-								continue
-							}
-							to := (o.class*runs+run+1)*stride + nh
-							if nv := v + o.cost; nv < next[to] {
-								next[to], from[to], choice[to] = nv, int32(st), int16(o.c)
-							}
-						}
-					}
-				}
-			}
+			t.day(dp, next, k, conflict, cost[w][0], options[w], nc)
 			dp, next = next, dp
 		}
 		for st, v := range dp {
