@@ -19,6 +19,7 @@ limitations under the License.
 //	supportstack coverage -f team.yaml            a team's week from a manifest
 //	supportstack coverage -n helpdesk windows-tier1   from the cluster (kubeconfig)
 //	supportstack schedule train -f team.yaml [--top 5]  who to train in what
+//	supportstack schedule propose -f team.yaml [-o yaml]  a proposed roster
 //	supportstack verify-evidence -n helpdesk helpdesk-weekly [--public-key key.pem] [--expect-head SEQ:SHA256 | --no-head]
 //	supportstack report [-n NS | -A] [--from DATE] [--to DATE] [--format json|csv|html] [--max-age 192h]
 //	supportstack keygen --private drill.key --public drill.pub
@@ -26,7 +27,9 @@ limitations under the License.
 // coverage prints the coming 7 days hour by hour: required versus scheduled
 // staff per queue, gaps marked. schedule train sums those gaps per queue,
 // says whether skills or people are missing, and ranks the (member, skill)
-// pairs whose training closes the most of them. verify-evidence walks a drill's evidence
+// pairs whose training closes the most of them. schedule propose solves a
+// roster (package roster, via rosterplan) and prints the diff and figures,
+// or the whole proposed SupportTeam for kubectl apply. verify-evidence walks a drill's evidence
 // chain and names the first broken, forged or foreign record, and checks
 // that the chain ends at the drill's evidence head (from the DRDrill's
 // status, or --expect-head), so deleted newest records show; with neither
@@ -78,6 +81,7 @@ func main() {
 const usage = `usage:
   supportstack coverage [-f FILE | -n NAMESPACE NAME] [--at RFC3339]
   supportstack schedule train [-f FILE | -n NAMESPACE NAME] [--top N] [--at RFC3339]
+  supportstack schedule propose [-f FILE | -n NAMESPACE NAME] [--weeks N] [-o table|yaml] [--time-limit 5s] [--seed N] [--at RFC3339]
   supportstack verify-evidence -n NAMESPACE DRILL [--public-key FILE] [--expect-head SEQ:SHA256 | --no-head]
   supportstack report [-n NAMESPACE | -A] [--from DATE] [--to DATE] [--format json|csv|html] [--public-key FILE] [--max-age DURATION]
   supportstack keygen --private FILE --public FILE`

@@ -29,7 +29,8 @@ import (
 )
 
 const scheduleUsage = `usage:
-  supportstack schedule train [-f FILE | -n NAMESPACE NAME] [--top N] [--at RFC3339]`
+  supportstack schedule train [-f FILE | -n NAMESPACE NAME] [--top N] [--at RFC3339]
+  supportstack schedule propose [-f FILE | -n NAMESPACE NAME] [--weeks N] [-o table|yaml] [--time-limit 5s] [--seed N] [--at RFC3339]`
 
 // scheduleCmd holds the commands that help a manager plan the roster.
 func scheduleCmd(args []string, out io.Writer) error {
@@ -39,6 +40,8 @@ func scheduleCmd(args []string, out io.Writer) error {
 	switch args[0] {
 	case "train":
 		return trainCmd(args[1:], out)
+	case "propose":
+		return proposeCmd(args[1:], out)
 	}
 	return errors.New(scheduleUsage)
 }
