@@ -69,6 +69,9 @@ type SupportTeamReconciler struct {
 	HTTP *http.Client
 	// Clock is injected so tests can move time; production uses the real clock.
 	Clock clock.PassiveClock
+	// ProposalTimeLimit bounds a roster proposal's search
+	// (spec.rostering.propose); DefaultProposalTimeLimit when zero.
+	ProposalTimeLimit time.Duration
 }
 
 // The operator needs update/patch on SupportTeams only because RBAC lets it
@@ -109,6 +112,9 @@ func (r *SupportTeamReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		return ctrl.Result{}, err
 	}
 	next, coverageOK := r.reconcileCoverage(team, before, externalIDs)
+	if err := r.reconcileProposal(ctx, team); err != nil {
+		return ctrl.Result{}, err
+	}
 	if !queuesOK && next > secretRecheck {
 		next = secretRecheck
 	}

@@ -339,10 +339,15 @@ func (in *Input) Apply(r roster.Roster) ([]opsv1alpha1.Shift, [][]string, error)
 	if len(used) > MaxShifts {
 		return nil, nil, &TooManyShiftsError{Needed: len(used)}
 	}
+	return ordered(spec.Shifts, used, memberShifts), memberShifts, nil
+}
+
+// ordered lists the used shifts and sorts each member's names in that order.
+func ordered(old []opsv1alpha1.Shift, used map[string]opsv1alpha1.Shift, memberShifts [][]string) []opsv1alpha1.Shift {
 	// Shifts the team already had come first in their order, new ones
 	// after by name: the diff a manager reads is short.
 	shifts := make([]opsv1alpha1.Shift, 0, len(used))
-	for _, s := range spec.Shifts {
+	for _, s := range old {
 		if u, ok := used[s.Name]; ok {
 			shifts = append(shifts, u)
 			delete(used, s.Name)
@@ -361,7 +366,7 @@ func (in *Input) Apply(r roster.Roster) ([]opsv1alpha1.Shift, [][]string, error)
 	for m := range memberShifts {
 		slices.SortFunc(memberShifts[m], func(a, b string) int { return cmp.Compare(order[a], order[b]) })
 	}
-	return shifts, memberShifts, nil
+	return shifts
 }
 
 // shapes groups a pattern's weekdays by start and length, Monday first.
