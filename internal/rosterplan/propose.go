@@ -17,6 +17,7 @@ limitations under the License.
 package rosterplan
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -147,7 +148,15 @@ func Propose(team *opsv1alpha1.SupportTeam, at time.Time, opt Options) (*Proposa
 // the typed object would write differently (an absent shrinkage stays
 // absent rather than becoming 0).
 func (p *Proposal) Manifest(obj map[string]any) ([]byte, error) {
-	obj = runtime.DeepCopyJSON(obj)
+	// Copy by JSON: the map may hold any number type a decoder produced.
+	raw, err := json.Marshal(obj)
+	if err != nil {
+		return nil, err
+	}
+	obj = nil
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return nil, err
+	}
 	delete(obj, "status")
 	if meta, ok := obj["metadata"].(map[string]any); ok {
 		for _, k := range []string{"uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds"} {

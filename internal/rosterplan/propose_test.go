@@ -1,0 +1,182 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package rosterplan
+
+import (
+	"bytes"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/yaml"
+
+	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+	"github.com/supportstack/operator/internal/roster"
+)
+
+const samplePath = "../../config/samples/ops_v1alpha1_supportteam.yaml"
+
+func sampleTeam(t *testing.T) *opsv1alpha1.SupportTeam {
+	t.Helper()
+	data, err := os.ReadFile(samplePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return teamFrom(t, string(data))
+}
+
+// solver is quick enough for tests and long enough for these small teams.
+var solver = roster.Options{Seed: 1, TimeLimit: 2 * time.Second, Iterations: 20000}
+
+// The sample's 5 people cannot give the 8 staff its queues need (6 on the
+// phones, 2 on escalations) from 08:00 to 18:00 on weekdays, whatever the
+// roster: at best 3 short in each of those 100 half-hours, 300 in all.
+// The proposal reaches that bound from 445 by putting everyone on
+// 08:00-18:00 (50 hours each), and says so in the figures. The count of
+// understaffed queue-intervals stays 200: in every one of those half-hours
+// both queues stay short, because coverage fills the phones (first in the
+// spec) before escalations among equally short allocations.
+func TestProposeSample(t *testing.T) {
+	team := sampleTeam(t)
+	p, err := Propose(team, monday, Options{Weeks: 1, Solver: solver})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Now.StaffHalfHoursShort != 445 || p.Proposed.StaffHalfHoursShort != 300 {
+		t.Errorf("staff-half-hours short %d -> %d, want 445 -> 300 (the bound)", p.Now.StaffHalfHoursShort, p.Proposed.StaffHalfHoursShort)
+	}
+	if p.Now.UnderstaffedIntervals != 200 || p.Proposed.UnderstaffedIntervals != 200 {
+		t.Errorf("understaffed intervals %d -> %d, want 200 both", p.Now.UnderstaffedIntervals, p.Proposed.UnderstaffedIntervals)
+	}
+	// coverage measured the proposed SupportTeam; the solver's own score
+	// of its roster must agree (the conversion lost nothing).
+	if p.Result.Score.Understaffed != p.Proposed.StaffHalfHoursShort {
+		t.Errorf("solver scores %d short, coverage of the proposed team %d", p.Result.Score.Understaffed, p.Proposed.StaffHalfHoursShort)
+	}
+	var out bytes.Buffer
+	if err := p.WriteTable(&out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"SupportTeam windows-tier1: proposed roster for 1 week(s) from Mon 2026-11-23 EST (America/New_York); the operator never applies it\n",
+		"\nunderstaffed queue-intervals    200     200\n",
+		"\nstaff-half-hours short          445     300\n",
+		"\nhours over contract (per week)  12h30m  50h0m\n",
+		"\nalice   40h0m     42h30m  50h0m",
+		"\ncarol   Mon  11:30-20:00  ->  08:00-18:00\n",
+		"\n25 member-days change.",
+		"Holidays remove shifts, not demand",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// feasibleSample is the sample with five more windows people (40 hours
+// each by default): 10 people x 40 hours is the 400 staff-hours the
+// weekdays' 08:00-18:00 need, 8 at a time. Fewer people, or the same five
+// on overtime, could not be 8 at once.
+func feasibleSample(t *testing.T) *opsv1alpha1.SupportTeam {
+	team := sampleTeam(t)
+	for _, name := range []string{"frank", "gina", "hank", "ivan", "judy"} {
+		team.Spec.Members = append(team.Spec.Members, opsv1alpha1.Member{Name: name, Skills: []string{"windows"}})
+	}
+	return team
+}
+
+func TestProposeStaffsTheFeasibleSample(t *testing.T) {
+	team := feasibleSample(t)
+	p, err := Propose(team, monday, Options{Weeks: 1, Solver: solver})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Proposed.StaffHalfHoursShort != 0 || p.Proposed.UnderstaffedIntervals != 0 || p.Now.UnderstaffedIntervals == 0 {
+		t.Errorf("figures now %+v proposed %+v, want every gap closed", p.Now, p.Proposed)
+	}
+	if v := roster.Check(p.Input.Problem, p.Result.Roster); len(v) != 0 {
+		t.Errorf("hard rules broken: %v", v)
+	}
+	if len(p.Team.Spec.Shifts) > MaxShifts {
+		t.Errorf("%d shifts", len(p.Team.Spec.Shifts))
+	}
+}
+
+// The manifest changes spec.shifts and members' shifts only, keeps the
+// rest as the manager wrote it (3m stays 3m, an absent field absent), and
+// drops status and server fields.
+func TestManifestChangesOnlyShifts(t *testing.T) {
+	data, err := os.ReadFile(samplePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var original map[string]any
+	if err := yaml.Unmarshal(data, &original); err != nil {
+		t.Fatal(err)
+	}
+	original["status"] = map[string]any{"headcount": 5}
+	meta := original["metadata"].(map[string]any)
+	meta["resourceVersion"], meta["uid"], meta["namespace"] = "42", "abc", "helpdesk"
+	meta["annotations"] = map[string]any{"kubectl.kubernetes.io/last-applied-configuration": "{}", "team": "keep"}
+
+	p, err := Propose(sampleTeam(t), monday, Options{Weeks: 1, Solver: solver})
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest, err := p.Manifest(original)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := yaml.Unmarshal(manifest, &got); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := original["status"]; !ok {
+		t.Error("Manifest modified its input")
+	}
+	typed := &opsv1alpha1.SupportTeam{}
+	if err := yaml.UnmarshalStrict(manifest, typed); err != nil {
+		t.Fatalf("the manifest is not a SupportTeam: %v", err)
+	}
+	if !reflect.DeepEqual(typed.Spec.Shifts, p.Team.Spec.Shifts) || typed.Spec.Members[0].Shifts[0] != p.Team.Spec.Members[0].Shifts[0] {
+		t.Errorf("manifest shifts %+v, want the proposal's", typed.Spec.Shifts)
+	}
+	if !strings.Contains(string(manifest), "averageHandleTime: 3m\n") {
+		t.Errorf("the manifest rewrote fields it does not change:\n%s", manifest)
+	}
+	wantMeta := map[string]any{"name": "windows-tier1", "namespace": "helpdesk", "annotations": map[string]any{"team": "keep"}}
+	if !reflect.DeepEqual(got["metadata"], wantMeta) || got["status"] != nil {
+		t.Errorf("metadata %v status %v, want %v and none", got["metadata"], got["status"], wantMeta)
+	}
+	// Blank the shifts on both sides: nothing else differs.
+	blank := func(obj map[string]any) {
+		spec := obj["spec"].(map[string]any)
+		delete(spec, "shifts")
+		for _, m := range spec["members"].([]any) {
+			delete(m.(map[string]any), "shifts")
+		}
+		delete(obj, "status")
+		obj["metadata"] = nil
+	}
+	blank(got)
+	blank(original)
+	if !reflect.DeepEqual(got, original) {
+		t.Errorf("the manifest changed more than shifts:\n%v\n%v", got, original)
+	}
+}
