@@ -276,7 +276,7 @@ func TestNameTakenByAnotherShift(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var names []string
+	names := make([]string, 0, len(shifts))
 	for _, s := range shifts {
 		names = append(names, s.Name)
 	}
