@@ -159,7 +159,7 @@ func TestScheduleRefusals(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no subcommand", []string{"schedule"}, "supportstack schedule train"},
+		{"no subcommand", []string{"schedule"}, "supportstack schedule propose"},
 		{"unknown subcommand", []string{"schedule", "hire"}, "supportstack schedule train"},
 		{"negative --top", []string{"schedule", "train", "-f", "x", "--top", "-1"}, "--top -1"},
 		{"bad --at", []string{"schedule", "train", "-f", "x", "--at", "monday"}, "--at"},
