@@ -152,4 +152,3 @@ func TestProposeRefusals(t *testing.T) {
 		})
 	}
 }
-
