@@ -182,6 +182,20 @@ func TestRosterProposalInStatus(t *testing.T) {
 	if after := versions(); after != settled {
 		t.Errorf("resource versions %s -> %s", settled, after)
 	}
+
+	// A day later the same spec gets a fresh proposal: the horizon moved.
+	monday := fakeClock.Now()
+	defer fakeClock.SetTime(monday)
+	fakeClock.SetTime(monday.Add(ProposalMaxAge + time.Hour))
+	if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(team)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(team), &got); err != nil {
+		t.Fatal(err)
+	}
+	if p := got.Status.Proposal; p == nil || !p.ComputedAt.Time.Equal(fakeClock.Now()) || !strings.Contains(p.Message, "the week from 2026-11-24") {
+		t.Errorf("a day later, status.proposal %+v", p)
+	}
 }
 
 // A ConfigMap of the proposal's name that the team does not control is
