@@ -119,9 +119,9 @@ func TestProposeTable(t *testing.T) {
 			"                                NOW     PROPOSED\n" +
 			"understaffed queue-intervals    200     200\n" +
 			"staff-half-hours short          445     300\n" +
-			"hours over contract (per week)  12h30m  50h0m\n" +
+			"hours over contract (per week)  12h30m  50h\n" +
 			"shifts in spec.shifts           2       1\n",
-		"MEMBER  CONTRACT  NOW     PROPOSED  \nalice   40h0m     42h30m  50h0m     \n",
+		"MEMBER  CONTRACT  NOW     PROPOSED\nalice   40h       42h30m  50h\n",
 		"MEMBER  DAY  NOW              PROPOSED\nalice   Mon  07:00-15:30  ->  08:00-18:00\n",
 		"\n25 member-days change. Review, then apply:",
 	} {

@@ -20,7 +20,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -216,8 +215,12 @@ func TeamObject(team *opsv1alpha1.SupportTeam) (map[string]any, error) {
 	return obj, nil
 }
 
+// hours formats minutes as 40h or 42h30m.
 func hours(minutes int) string {
-	return strings.TrimSuffix((time.Duration(minutes) * time.Minute).String(), "0s")
+	if minutes%60 == 0 {
+		return fmt.Sprintf("%dh", minutes/60)
+	}
+	return fmt.Sprintf("%dh%02dm", minutes/60, minutes%60)
 }
 
 // WriteTable writes the diff against the current roster (per member and
@@ -239,13 +242,13 @@ func (p *Proposal) WriteTable(out io.Writer) error {
 		return err
 	}
 	w.printf("\nhours per week per member:\n")
-	t.printf("MEMBER\tCONTRACT\tNOW\tPROPOSED\t\n")
+	t.printf("MEMBER\tCONTRACT\tNOW\tPROPOSED\n")
 	for m, mem := range team.Spec.Members {
-		note := ""
+		t.printf("%s\t%s\t%s\t%s", mem.Name, hours(p.Contracts[m]), hours(p.Now.Minutes[m]), hours(p.Proposed.Minutes[m]))
 		if !in.Serving[m] {
-			note = "serves no queue: kept as is"
+			t.printf("\tserves no queue: kept as is")
 		}
-		t.printf("%s\t%s\t%s\t%s\t%s\n", mem.Name, hours(p.Contracts[m]), hours(p.Now.Minutes[m]), hours(p.Proposed.Minutes[m]), note)
+		t.printf("\n")
 	}
 	if err := flush(t, tw); err != nil {
 		return err
