@@ -37,9 +37,11 @@ import (
 const (
 	// DefaultProposalTimeLimit bounds one proposal's search.
 	DefaultProposalTimeLimit = 2 * time.Second
-	// ProposalIterations fixes the search's length, so the same spec
-	// gives the same proposal on any machine fast enough to finish them
-	// within the time limit.
+	// ProposalIterations fixes the annealing's length, seeded by the
+	// spec's generation, so the search does not depend on the machine's
+	// speed; the polish after it (roster.Solve) stops at the time limit.
+	// The proposal is computed once per generation in any case, so a
+	// repeat that differed would not flap status.
 	ProposalIterations = 20000
 	// ProposalMaxAge is how old a proposal may get before it is computed
 	// again for the same spec (the horizon moves).
