@@ -185,7 +185,7 @@ func TestManifestChangesOnlyShifts(t *testing.T) {
 // his shift as it is, and the table says so.
 func TestProposeKeepsMembersWhoServeNoQueue(t *testing.T) {
 	team := teamFrom(t, handTeam)
-	p, err := Propose(team, monday, Options{Weeks: 1, Solver: roster.Options{Seed: 1, TimeLimit: 300 * time.Millisecond}})
+	p, err := Propose(team, monday, Options{Weeks: 1, Solver: roster.Options{Seed: 1, TimeLimit: 10 * time.Second, Iterations: 20000}})
 	if err != nil {
 		t.Fatal(err)
 	}
