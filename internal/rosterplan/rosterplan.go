@@ -318,11 +318,12 @@ func (in *Input) Apply(r roster.Roster) ([]opsv1alpha1.Shift, [][]string, error)
 		other, _ := shapeOf(s)
 		return other != sh
 	}
+	split := splitHours(r, in.Serving)
 	for m := range spec.Members {
 		if !in.Serving[m] {
 			continue
 		}
-		for _, sh := range shapes(r[m]) {
+		for _, sh := range split.apply(shapes(r[m])) {
 			name, ok := existing[sh]
 			if !ok {
 				name = sh.Name()
@@ -367,6 +368,66 @@ func ordered(old []opsv1alpha1.Shift, used map[string]opsv1alpha1.Shift, memberS
 		slices.SortFunc(memberShifts[m], func(a, b string) int { return cmp.Compare(order[a], order[b]) })
 	}
 	return shifts
+}
+
+// shiftHours are a shift's start and end, without its days.
+type shiftHours struct{ start, end int }
+
+// splitSet lists the hours whose shifts are written one per weekday.
+type splitSet map[shiftHours]bool
+
+// splitHours decides, for each set of hours, how the rostered members'
+// weekdays become shifts: one shift per distinct set of days (mon-fri-...),
+// or one per weekday (mon-..., tue-...) when that needs fewer, as when
+// members work the same hours on many different sets of days. Either way
+// each member's days are a disjoint union of shifts, so a member never
+// needs more than 7 of the 8 a member may list.
+func splitHours(r roster.Roster, serving []bool) splitSet {
+	sets := map[shiftHours]map[[7]bool]bool{}
+	for m, p := range r {
+		if !serving[m] {
+			continue
+		}
+		for _, sh := range shapes(p) {
+			h := shiftHours{sh.start, sh.end}
+			if sets[h] == nil {
+				sets[h] = map[[7]bool]bool{}
+			}
+			sets[h][sh.days] = true
+		}
+	}
+	split := splitSet{}
+	for h, days := range sets {
+		var union [7]bool
+		for d := range days {
+			for w, on := range d {
+				union[w] = union[w] || on
+			}
+		}
+		if n := len(slices.DeleteFunc(union[:], func(on bool) bool { return !on })); n < len(days) {
+			split[h] = true
+		}
+	}
+	return split
+}
+
+// apply cuts the shapes of split hours into one shape per weekday.
+func (s splitSet) apply(in []shape) []shape {
+	var out []shape
+	for _, sh := range in {
+		if !s[shiftHours{sh.start, sh.end}] {
+			out = append(out, sh)
+			continue
+		}
+		for _, w := range mondayFirst {
+			if sh.days[w] {
+				one := shape{start: sh.start, end: sh.end}
+				one.days[w] = true
+				out = append(out, one)
+			}
+		}
+	}
+	return out
 }
 
 // shapes groups a pattern's weekdays by start and length, Monday first.

@@ -221,11 +221,18 @@ func TestRandomRostersReadBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	starts := []int{0, 8 * 60, 16 * 60, 22 * 60}
+	checked, split := 0, 0
 	for trial := range 300 {
 		r := make(roster.Roster, len(team.Spec.Members))
 		for m := range r {
+			start := starts[rng.IntN(len(starts))]
+			first := rng.IntN(3) // five days from Monday, Tuesday or Wednesday
 			for w := range 7 {
-				if rng.IntN(3) > 0 {
+				switch {
+				case trial%2 == 0 && (w-1-first+7)%7 < 5:
+					// Blocks of five days: few sets of days per hours.
+					r[m][w] = roster.Shift{Start: start, Length: 480}
+				case trial%2 == 1 && rng.IntN(3) > 0:
 					r[m][w] = roster.Shift{Start: starts[rng.IntN(len(starts))], Length: 480}
 				}
 			}
@@ -237,6 +244,13 @@ func TestRandomRostersReadBack(t *testing.T) {
 		}
 		if err != nil {
 			t.Fatal(err)
+		}
+		checked++
+		for _, s := range proposed.Spec.Shifts {
+			if len(s.Days) == 1 {
+				split++
+				break
+			}
 		}
 		model, err := coverage.FromSpec(proposed.Spec)
 		if err != nil {
@@ -259,6 +273,10 @@ func TestRandomRostersReadBack(t *testing.T) {
 				t.Fatalf("trial %d: %s reads back %v, want %v", trial, mem.Name, got, want)
 			}
 		}
+	}
+	// The trials must reach both ways of writing shifts.
+	if checked < 250 || split == 0 || split == checked {
+		t.Errorf("%d of 300 rosters fit a SupportTeam, %d with one-day shifts", checked, split)
 	}
 }
 
@@ -316,5 +334,55 @@ func TestTooManyShifts(t *testing.T) {
 	}
 	if shifts, _, err := in.Apply(r); err != nil || len(shifts) != 32 {
 		t.Errorf("32 shifts: %d, %v", len(shifts), err)
+	}
+}
+
+// Members on the same hours on many different sets of days share
+// one-day shifts when that takes fewer shifts; on a tie the sets of days
+// stay (fewer shifts per member, names a manager reads at a glance).
+func TestSplitHoursWhenFewer(t *testing.T) {
+	team := teamFrom(t, handTeam)
+	team.Spec.Shifts, team.Spec.Members = nil, nil
+	day := roster.Shift{Start: 480, Length: 480}
+	sets := [][]time.Weekday{{1, 2}, {2, 3}, {1, 3}, {1, 2, 3}}
+	r := roster.Roster{}
+	for i, set := range sets {
+		team.Spec.Members = append(team.Spec.Members, opsv1alpha1.Member{Name: fmt.Sprintf("m%d", i), Skills: []string{"windows"}})
+		var p roster.Pattern
+		for _, w := range set {
+			p[w] = day
+		}
+		r = append(r, p)
+	}
+	names := func(shifts []opsv1alpha1.Shift) []string {
+		out := make([]string, 0, len(shifts))
+		for _, s := range shifts {
+			out = append(out, s.Name)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		members int
+		shifts  []string
+		first   []string // m0's shifts
+	}{
+		// Three sets over three days: a tie, the sets stay.
+		{3, []string{"mon-tue-0800-1600", "mon-wed-0800-1600", "tue-wed-0800-1600"}, []string{"mon-tue-0800-1600"}},
+		// Four sets over three days: three one-day shifts.
+		{4, []string{"mon-0800-1600", "tue-0800-1600", "wed-0800-1600"}, []string{"mon-0800-1600", "tue-0800-1600"}},
+	} {
+		tm := team.DeepCopy()
+		tm.Spec.Members = tm.Spec.Members[:tc.members]
+		in, err := Build(tm, monday, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		shifts, members, err := in.Apply(r[:tc.members])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := names(shifts); !slices.Equal(got, tc.shifts) || !slices.Equal(members[0], tc.first) {
+			t.Errorf("%d members: shifts %v, m0 works %v; want %v and %v", tc.members, got, members[0], tc.shifts, tc.first)
+		}
 	}
 }
