@@ -345,7 +345,7 @@ func TestSplitHoursWhenFewer(t *testing.T) {
 	team.Spec.Shifts, team.Spec.Members = nil, nil
 	day := roster.Shift{Start: 480, Length: 480}
 	sets := [][]time.Weekday{{1, 2}, {2, 3}, {1, 3}, {1, 2, 3}}
-	r := roster.Roster{}
+	r := make(roster.Roster, 0, len(sets))
 	for i, set := range sets {
 		team.Spec.Members = append(team.Spec.Members, opsv1alpha1.Member{Name: fmt.Sprintf("m%d", i), Skills: []string{"windows"}})
 		var p roster.Pattern
