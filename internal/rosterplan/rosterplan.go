@@ -32,7 +32,8 @@ limitations under the License.
 // they are. A proposed pattern becomes shifts by grouping the weekdays with
 // the same start and end: an existing shift with exactly those days and
 // hours keeps its name, otherwise the name is the days and hours, e.g.
-// mon-fri-0800-1600.
+// mon-fri-0800-1600; hours worked on more sets of days than there are
+// days become one-day shifts instead (fewer of the 32 a team holds).
 package rosterplan
 
 import (
