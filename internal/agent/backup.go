@@ -155,7 +155,7 @@ func (a *Runner) Backup(ctx context.Context, cfg agentapi.Config) agentapi.Resul
 		for _, db := range src.Databases {
 			snap, err := attempt(func() (agentapi.Snapshot, error) { return a.backupDatabase(ctx, cfg, res.RecoverySet, src, db) })
 			if repoErr != nil {
-				return a.finish(res, []error{repoErr})
+				return a.finish(res, append(errs, repoErr))
 			}
 			if err != nil {
 				errs = append(errs, fmt.Errorf("database %s: %w", db, err))
@@ -167,13 +167,17 @@ func (a *Runner) Backup(ctx context.Context, cfg agentapi.Config) agentapi.Resul
 	for _, vol := range cfg.Volumes {
 		snap, err := attempt(func() (agentapi.Snapshot, error) { return a.backupVolume(ctx, cfg, res.RecoverySet, vol) })
 		if repoErr != nil {
-			return a.finish(res, []error{repoErr})
+			return a.finish(res, append(errs, repoErr))
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("volume %s: %w", vol.Name, err))
 			continue
 		}
 		res.Snapshots = append(res.Snapshots, snap)
+	}
+	if len(errs) > 0 {
+		// A failed source's restic was interrupted: see dumpFetch.stop.
+		a.Restic.unlockStale(ctx)
 	}
 	return a.finish(res, errs)
 }
@@ -250,10 +254,12 @@ func (a *Runner) backupDatabase(ctx context.Context, cfg agentapi.Config, set st
 		_ = dump.Process.Kill()
 	}
 	if waitErr := dump.Wait(); waitErr != nil || copyErr != nil {
-		// Kill restic before it sees the end of its input: a failed dump
-		// must never become a snapshot that looks complete. (When restic
-		// itself stopped, its stderr says why: no repository, locked.)
-		_ = store.Process.Kill()
+		// Interrupt restic before it sees the end of its input: a failed
+		// dump must never become a snapshot that looks complete, and an
+		// interrupted restic stores nothing and removes its lock. (When
+		// restic itself stopped, its stderr says why: no repository,
+		// locked.)
+		_ = store.Process.Signal(os.Interrupt)
 		_ = store.Wait()
 		if copyErr != nil || waitErr == nil {
 			return agentapi.Snapshot{}, &ResticError{Args: store.Args, Detail: lastLine(storeErr.String()), Stderr: storeErr.String(), Err: firstError(copyErr, waitErr)}

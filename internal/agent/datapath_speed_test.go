@@ -33,7 +33,9 @@ import (
 
 // oddTables are tables whose rows are easy to miscount from a dump: none,
 // no columns, values with newlines, tabs and backslashes, a partitioned
-// table, names with dots and quotes, and a large object beside them.
+// table, tables inheriting from others on two levels (count(*) on a
+// parent counts its children's rows; its COPY holds only its own), names
+// with dots and quotes, and a large object beside them.
 const oddTables = `
 CREATE TABLE empty (id int);
 CREATE TABLE nocolumns ();
@@ -44,6 +46,12 @@ CREATE TABLE events (id int, at date) PARTITION BY RANGE (at);
 CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
 CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
 INSERT INTO events SELECT g, date '2025-06-01' + g FROM generate_series(1, 400) g;
+CREATE TABLE measures (id int, v int);
+INSERT INTO measures VALUES (1, 1);
+CREATE TABLE measures_2026 () INHERITS (measures);
+INSERT INTO measures_2026 SELECT g, g FROM generate_series(1, 50) g;
+CREATE TABLE measures_2026_q1 () INHERITS (measures_2026);
+INSERT INTO measures_2026_q1 SELECT g, g FROM generate_series(1, 5) g;
 CREATE SCHEMA "we.ird";
 CREATE TABLE "we.ird"."ta""ble" (id int);
 INSERT INTO "we.ird"."ta""ble" SELECT generate_series(1, 3);
@@ -79,6 +87,7 @@ func TestDumpRowsMatchCount(t *testing.T) {
 	for table, sql := range map[string]string{
 		"public.empty": "empty", "public.nocolumns": "nocolumns", "public.texts": "texts",
 		"public.events": "events", "public.events_2025": "events_2025", "public.events_2026": "events_2026",
+		"public.measures": "measures", "public.measures_2026": "measures_2026", "public.measures_2026_q1": "measures_2026_q1",
 		`we.ird.ta"ble`: `"we.ird"."ta""ble"`, `we.ird.ta"ble ` /* the other one */ : `"we"."ird.ta""ble"`,
 		"public.tickets": "tickets", "kb.pages": "kb.pages",
 	} {
@@ -293,5 +302,54 @@ func TestFormatOneRepository(t *testing.T) {
 	}
 	if latest := restore("latest"); latest.RecoverySet != res.RecoverySet || latest.Phases.Method != agentapi.RestoreParallel {
 		t.Errorf("latest: set %q (backup's %q), phases %+v", latest.RecoverySet, res.RecoverySet, latest.Phases)
+	}
+}
+
+// TestEarlyFetchOfAnotherSnapshot: the dump streamed before the listing
+// (restic's own latest) turns out not to be the snapshot chosen — a
+// backup finished as the restore started. Its size differs from the
+// chosen snapshot's manifest: the scratch database is made again and the
+// chosen snapshot loaded, piped and in parallel; the same snapshot is
+// kept.
+func TestEarlyFetchOfAnotherSnapshot(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	cfg := f.config(t)
+	cfg.Volumes = nil
+	first := f.runner(f.env).Backup(ctx, cfg)
+	if !first.Succeeded {
+		t.Fatal(first.Error)
+	}
+	atFirst := state(t, f.pg, "helpdesk")
+	f.pg.Exec(t, "helpdesk", "INSERT INTO kb.pages SELECT 'late-' || g, 'Late ' || g FROM generate_series(1, 500) g")
+	second := f.runner(f.env).Backup(ctx, cfg)
+	if !second.Succeeded {
+		t.Fatal(second.Error)
+	}
+	db := agentapi.RestoreDatabase{Source: "tickets", Database: "helpdesk", TargetURIEnv: "SANDBOX_URI"}
+	for _, tc := range []struct {
+		name  string
+		early string
+		jobs  int
+	}{
+		{"another snapshot, piped", second.Snapshots[0].ID, 1},
+		{"another snapshot, parallel", second.Snapshots[0].ID, 2},
+		{"the same snapshot", first.Snapshots[0].ID, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sandbox := pgtest.Start(t)
+			t.Setenv("SANDBOX_URI", sandbox.URI("postgres"))
+			runner := f.runner(f.env)
+			runner.ParallelRestoreMinBytes = 1
+			if _, err := runner.RestoreWithEarlyFetch(ctx, cfg.Policy, db, agentapi.RestoreConfig{Jobs: tc.jobs, ScratchDir: t.TempDir()}, first.Snapshots[0].ID, tc.early); err != nil {
+				t.Fatal(err)
+			}
+			if got := state(t, sandbox, "helpdesk"); got != atFirst {
+				t.Errorf("restored %s, the chosen snapshot holds %s", got, atFirst)
+			}
+			if locks := strings.TrimSpace(string(f.restic(t, "list", "locks", "--no-lock"))); locks != "" {
+				t.Errorf("locks left: %s", locks)
+			}
+		})
 	}
 }

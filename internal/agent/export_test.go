@@ -16,6 +16,12 @@ limitations under the License.
 
 package agent
 
+import (
+	"context"
+
+	"github.com/supportstack/operator/internal/agentapi"
+)
+
 // What the external tests reach of the package's internals.
 var (
 	CopyDump           = copyDump
@@ -24,3 +30,29 @@ var (
 
 // TableName is tableName for the external tests.
 type TableName = tableName
+
+// RestoreWithEarlyFetch restores database db of the policy's snapshot
+// snapID into the sandbox while a fetch started early streams snapshot
+// earlyID, as if restic's own latest had picked that one (a backup that
+// finished as the restore started).
+func (a *Runner) RestoreWithEarlyFetch(ctx context.Context, policy string, db agentapi.RestoreDatabase, cfg agentapi.RestoreConfig, snapID, earlyID string) (agentapi.RestorePhases, error) {
+	snaps, err := a.policySnapshots(ctx, policy)
+	if err != nil {
+		return agentapi.RestorePhases{}, err
+	}
+	var snap ResticSnapshot
+	for _, s := range snaps {
+		if s.hasID(snapID) {
+			snap = s
+		}
+	}
+	early, err := a.startFetch(ctx, earlyID, nil, db.Database)
+	if err != nil {
+		return agentapi.RestorePhases{}, err
+	}
+	manifest := func() agentapi.Manifest {
+		m, _ := a.manifestFor(ctx, snaps, policy, db.Source, db.Database, snap)
+		return m
+	}
+	return a.restoreDatabase(ctx, snap, early, db, cfg, manifest)
+}

@@ -91,12 +91,21 @@ type DatabaseSnapshot struct {
 }
 
 // snapshotTable is a table of the snapshot with the planner's estimate of
-// its rows and, for a partitioned table, its leaf partitions (whose data
-// the dump holds).
+// its rows and the tables that inherit from it (partitions included), at
+// every level: count(*) on a table counts theirs too, and the dump holds
+// each one's own rows.
 type snapshotTable struct {
-	name     tableName
-	estimate int64
-	leaves   []tableName
+	name        tableName
+	partitioned bool // no rows of its own
+	estimate    int64
+	descendants []inheritor
+}
+
+// inheritor is a table below another; foreign tables have no data in the
+// dump.
+type inheritor struct {
+	name                 tableName
+	partitioned, foreign bool
 }
 
 // openDatabaseSnapshot connects, exports a snapshot and lists its tables;
@@ -116,10 +125,13 @@ func (a *Runner) openDatabaseSnapshot(ctx context.Context, uri, db string) (*Dat
 	if err := tx.QueryRow(ctx, "SELECT pg_export_snapshot(), current_setting('server_version')").Scan(&s.SnapshotID, &s.Manifest.ServerVersion); err != nil {
 		return fail(err)
 	}
-	rows, err := tx.Query(ctx, `SELECT n.nspname, c.relname, c.reltuples::bigint,
-		CASE WHEN c.relkind = 'p' THEN ARRAY(SELECT ARRAY[ln.nspname::text, l.relname::text]
-			FROM pg_partition_tree(c.oid) t JOIN pg_class l ON l.oid = t.relid JOIN pg_namespace ln ON ln.oid = l.relnamespace
-			WHERE t.isleaf) END
+	rows, err := tx.Query(ctx, `SELECT n.nspname, c.relname, c.relkind = 'p', c.reltuples::bigint,
+		CASE WHEN c.relhassubclass THEN ARRAY(
+			WITH RECURSIVE below(oid) AS (
+				SELECT inhrelid FROM pg_inherits WHERE inhparent = c.oid
+				UNION SELECT i.inhrelid FROM pg_inherits i JOIN below b ON i.inhparent = b.oid)
+			SELECT ARRAY[dn.nspname::text, d.relname::text, d.relkind::text]
+			FROM below JOIN pg_class d ON d.oid = below.oid JOIN pg_namespace dn ON dn.oid = d.relnamespace) END
 		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 		WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
 		AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'
@@ -129,13 +141,13 @@ func (a *Runner) openDatabaseSnapshot(ctx context.Context, uri, db string) (*Dat
 	}
 	for rows.Next() {
 		var t snapshotTable
-		var leaves [][]string
-		if err := rows.Scan(&t.name.Schema, &t.name.Name, &t.estimate, &leaves); err != nil {
+		var below [][]string
+		if err := rows.Scan(&t.name.Schema, &t.name.Name, &t.partitioned, &t.estimate, &below); err != nil {
 			rows.Close()
 			return fail(err)
 		}
-		for _, l := range leaves {
-			t.leaves = append(t.leaves, tableName{l[0], l[1]})
+		for _, d := range below {
+			t.descendants = append(t.descendants, inheritor{name: tableName{d[0], d[1]}, partitioned: d[2] == "p", foreign: d[2] == "f"})
 		}
 		s.tables = append(s.tables, t)
 	}
@@ -171,20 +183,22 @@ func (s *DatabaseSnapshot) countRows(ctx context.Context, dumped DumpStream, exa
 	return nil
 }
 
-// dumpedRows is a table's rows in the dump: its own data, or for a
-// partitioned table the sum of its leaves'.
+// dumpedRows is what count(*) on a table returns, from the dump: its own
+// rows and those of every table below it (a partitioned table has none of
+// its own). Not known when a table's data is not in the dump (a foreign
+// table below it, an archive the agent could not read).
 func dumpedRows(dumped DumpStream, t snapshotTable) (int64, bool) {
 	if dumped.Rows == nil {
 		return 0, false
 	}
-	if t.leaves == nil {
-		rows, ok := dumped.Rows[t.name]
-		return rows, ok
-	}
+	tables := append([]inheritor{{name: t.name, partitioned: t.partitioned}}, t.descendants...)
 	var sum int64
-	for _, l := range t.leaves {
-		rows, ok := dumped.Rows[l]
-		if !ok {
+	for _, d := range tables {
+		if d.partitioned {
+			continue
+		}
+		rows, ok := dumped.Rows[d.name]
+		if d.foreign || !ok {
 			return 0, false
 		}
 		sum += rows

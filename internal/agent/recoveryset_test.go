@@ -186,6 +186,11 @@ func TestRecoverySets(t *testing.T) {
 			if third := f.sandbox.QueryString(t, "helpdesk", "SELECT (to_regclass('after_two') IS NOT NULL)::text"); third != "false" {
 				t.Errorf("helpdesk restored from backup-3, not from set %s", tt.set)
 			}
+			// A fetch started and then not used (restic's latest was not
+			// the set's) is interrupted, so it removes its lock.
+			if locks := strings.TrimSpace(string(f.restic(t, "list", "locks", "--no-lock"))); locks != "" {
+				t.Errorf("locks left after the restore: %s: %s", locks, f.restic(t, "cat", "lock", "--no-lock", strings.Fields(locks)[0]))
+			}
 		})
 	}
 }

@@ -133,6 +133,13 @@ func IsLocked(err error) bool {
 	return errors.As(err, &re) && strings.Contains(strings.ToLower(re.Stderr), "repository is already locked")
 }
 
+// unlockStale removes the locks restic itself knows are stale: those of
+// processes on this host that are gone, and any older than 30 minutes.
+// Best effort: a failure leaves them to prune's and check's preparation.
+func (r *Restic) unlockStale(ctx context.Context) {
+	_, _ = r.run(ctx, "unlock")
+}
+
 // Lock is a restic lock file.
 type Lock struct {
 	ID       string

@@ -84,12 +84,19 @@ func findSnapshot(snaps []ResticSnapshot, tags []string, want string) (ResticSna
 	return *found, nil
 }
 
-// manifestFor reads the manifest stored for a data snapshot. The manifest
-// is stored right after its data snapshot: candidates are tried from the
-// first one taken at or after it, so one restic dump usually suffices.
+// manifestFor reads the manifest stored for a data snapshot. Candidates
+// are tried in the order most likely to hold it, so one restic dump
+// usually suffices: the manifest of the data's recovery set first (its
+// restic starts alongside the data's, a moment earlier), then by distance
+// from the data's time, those after it first (before recovery sets, the
+// manifest was stored right after its data).
 func (a *Runner) manifestFor(ctx context.Context, snaps []ResticSnapshot, policy, source, database string, data ResticSnapshot) (agentapi.Manifest, error) {
 	candidates := withTags(snaps, snapshotTags(policy, source, database, "manifest", ""))
+	set := recoverySetName(data)
 	distance := func(s ResticSnapshot) time.Duration {
+		if set != "" && recoverySetName(s) == set {
+			return -1
+		}
 		if d := s.Time.Sub(data.Time); d >= 0 {
 			return d
 		}
@@ -355,60 +362,131 @@ func corrupt(err error) error {
 }
 
 // restoreDatabase restores a database's dump from snap into a new scratch
-// database, from fetch if it is already streaming it.
+// database, from fetch if it is already streaming it (restic's latest,
+// started before the listing chose snap). Such a fetch is checked: the
+// bytes it brought must be the dump's size in snap's manifest, else (a
+// backup finished as the restore started, and restic's latest was that
+// one) the scratch database is made again and snap loaded by its id. A
+// manifest without the size (older backups) cannot check it: it is not
+// used.
 func (a *Runner) restoreDatabase(ctx context.Context, snap ResticSnapshot, fetch *dumpFetch, db agentapi.RestoreDatabase, cfg agentapi.RestoreConfig, manifest func() agentapi.Manifest) (agentapi.RestorePhases, error) {
-	var phases agentapi.RestorePhases
 	if fetch != nil {
 		defer fetch.stop()
 	}
 	target := os.Getenv(db.TargetURIEnv)
 	if target == "" {
-		return phases, fmt.Errorf("environment variable %s with the sandbox URI is empty", db.TargetURIEnv)
+		return agentapi.RestorePhases{}, fmt.Errorf("environment variable %s with the sandbox URI is empty", db.TargetURIEnv)
 	}
-	// Create the scratch database on the sandbox server.
-	admin, err := agentapi.DatabaseURI(target, "postgres")
-	if err != nil {
-		return phases, err
-	}
-	conn, err := a.connect(ctx, admin)
-	if err != nil {
-		return phases, describePg(err)
-	}
-	_, err = conn.Exec(ctx, "CREATE DATABASE "+quoteIdent(db.Database))
-	_ = conn.Close(ctx)
-	if err != nil {
-		return phases, fmt.Errorf("creating the scratch database: %s", reduceSQLError(err))
+	if err := a.scratchDatabase(ctx, target, db.Database, false); err != nil {
+		return agentapi.RestorePhases{}, err
 	}
 	uri, err := agentapi.DatabaseURI(target, db.Database)
 	if err != nil {
-		return phases, err
+		return agentapi.RestorePhases{}, err
 	}
 	pgEnv, err := agentapi.LibpqEnv(uri)
 	if err != nil {
-		return phases, err
+		return agentapi.RestorePhases{}, err
 	}
-	if fetch == nil {
+	m := manifest()
+	var size int64
+	if m.Database != nil {
+		size = m.Database.DumpBytes
+	}
+	// The dump's size (recorded by the backup) decides how it is loaded.
+	parallel := a.parallelRestore(cfg, m)
+	early := fetch != nil && size > 0
+	if fetch != nil && !early {
+		fetch.stop()
+	}
+	if !early {
+		if fetch, err = a.startFetch(ctx, snap.ID, nil, db.Database); err != nil {
+			return agentapi.RestorePhases{}, err
+		}
+		defer fetch.stop()
+	}
+	phases, fetched, err := a.load(ctx, fetch, db.Database, pgEnv, cfg, parallel, early)
+	if err == nil && early && fetched != size {
+		if err := a.scratchDatabase(ctx, target, db.Database, true); err != nil {
+			return phases, err
+		}
 		if fetch, err = a.startFetch(ctx, snap.ID, nil, db.Database); err != nil {
 			return phases, err
 		}
 		defer fetch.stop()
+		phases, _, err = a.load(ctx, fetch, db.Database, pgEnv, cfg, parallel, false)
 	}
-	// The dump's size (recorded by the backup) decides how it is loaded.
-	parallel := a.parallelRestore(cfg, manifest())
-	phases.Method, phases.Jobs = agentapi.RestorePiped, 1
+	if err != nil {
+		return phases, err
+	}
+	if _, err := a.invokerOnly(ctx, uri); err != nil {
+		return phases, fmt.Errorf("making the restored functions SECURITY INVOKER: %w", err)
+	}
+	return phases, nil
+}
+
+// scratchDatabase creates the database on the sandbox server, dropping it
+// first when again.
+func (a *Runner) scratchDatabase(ctx context.Context, target, database string, again bool) error {
+	admin, err := agentapi.DatabaseURI(target, "postgres")
+	if err != nil {
+		return err
+	}
+	conn, err := a.connect(ctx, admin)
+	if err != nil {
+		return describePg(err)
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	if again {
+		if _, err := conn.Exec(ctx, "DROP DATABASE "+quoteIdent(database)+" WITH (FORCE)"); err != nil {
+			return fmt.Errorf("dropping the scratch database: %s", reduceSQLError(err))
+		}
+	}
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+quoteIdent(database)); err != nil {
+		return fmt.Errorf("creating the scratch database: %s", reduceSQLError(err))
+	}
+	return nil
+}
+
+// load runs pg_restore on what fetch brings: piped, or from a file in the
+// scratch directory with --jobs when parallel. With count, the bytes
+// fetched are counted (piped, through a relay) and returned.
+func (a *Runner) load(ctx context.Context, fetch *dumpFetch, database string, pgEnv []string, cfg agentapi.RestoreConfig, parallel, count bool) (agentapi.RestorePhases, int64, error) {
+	phases := agentapi.RestorePhases{Method: agentapi.RestorePiped, Jobs: 1}
 	// --dbname is the database's name only; where and as whom come from the
 	// libpq environment, so no password is ever in an argument.
-	args := []string{"--verbose", "--no-owner", "--no-privileges", "--exit-on-error", "--no-password", "--dbname", db.Database}
+	args := []string{"--verbose", "--no-owner", "--no-privileges", "--exit-on-error", "--no-password", "--dbname", database}
 	var restoreIn io.Reader = fetch.out
-	if parallel {
-		file, err := fetch.toFile(cfg.ScratchDir)
+	var fetched int64
+	relayed := func() {}
+	switch {
+	case parallel:
+		file, n, err := fetch.toFile(cfg.ScratchDir)
 		if err != nil {
-			return phases, corrupt(err)
+			return phases, 0, corrupt(err)
 		}
 		defer func() { _ = os.Remove(file) }()
+		fetched = n
 		phases.Method, phases.Jobs = agentapi.RestoreParallel, cfg.Jobs
 		args = append(args, "--jobs", strconv.Itoa(cfg.Jobs), file)
 		restoreIn = nil
+	case count:
+		r, w, err := os.Pipe()
+		if err != nil {
+			return phases, 0, err
+		}
+		done := make(chan struct{})
+		go func() {
+			fetched, _ = io.Copy(w, fetch.out)
+			_ = w.Close()
+			close(done)
+		}()
+		restoreIn = r
+		relayed = func() {
+			_ = r.Close() // a relay still writing stops
+			fetch.stop()
+			<-done
+		}
 	}
 	restore := exec.CommandContext(ctx, a.pgRestore(), args...)
 	restore.Env = append(append([]string{}, a.Env...), pgEnv...)
@@ -417,8 +495,9 @@ func (a *Runner) restoreDatabase(ctx context.Context, snap ResticSnapshot, fetch
 	loadStart := time.Now()
 	restoreRunErr := restore.Run()
 	loaded := time.Now()
+	relayed()
 	// If pg_restore stopped early, restic must not block writing to a pipe
-	// nobody reads: closing our end makes its next write fail.
+	// nobody reads: stop interrupts it.
 	fetch.stop()
 	phases.Fetch = fetch.ended.Sub(fetch.started).Seconds()
 	post := progress.loadEnd()
@@ -430,7 +509,7 @@ func (a *Runner) restoreDatabase(ctx context.Context, snap ResticSnapshot, fetch
 		dumpFailure := corrupt(fetch.err)
 		var drillErr *DrillError
 		if restoreRunErr == nil || errors.As(dumpFailure, &drillErr) {
-			return phases, dumpFailure
+			return phases, fetched, dumpFailure
 		}
 	}
 	if restoreRunErr != nil {
@@ -438,14 +517,11 @@ func (a *Runner) restoreDatabase(ctx context.Context, snap ResticSnapshot, fetch
 		// message): only what carries no data is kept.
 		stderr := progress.stderr()
 		if strings.TrimSpace(stderr) == "" {
-			return phases, fmt.Errorf("pg_restore: %v", restoreRunErr)
+			return phases, fetched, fmt.Errorf("pg_restore: %v", restoreRunErr)
 		}
-		return phases, errors.New(ReducePgRestore(stderr))
+		return phases, fetched, errors.New(ReducePgRestore(stderr))
 	}
-	if _, err := a.invokerOnly(ctx, uri); err != nil {
-		return phases, fmt.Errorf("making the restored functions SECURITY INVOKER: %w", err)
-	}
-	return phases, nil
+	return phases, fetched, nil
 }
 
 // restoredDefiners selects the SECURITY DEFINER functions and procedures

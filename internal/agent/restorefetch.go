@@ -55,7 +55,11 @@ func (a *Runner) parallelRestore(cfg agentapi.RestoreConfig, m agentapi.Manifest
 	if err := syscall.Statfs(cfg.ScratchDir, &fs); err != nil {
 		return false
 	}
-	if free := int64(fs.Bavail) * fs.Bsize; room <= 0 || free < room {
+	// Leave the filesystem more than 10 % free after the file: the kubelet
+	// evicts pods when a node's disk falls under that (its default
+	// nodefs.available threshold).
+	free := int64(fs.Bavail)*fs.Bsize - int64(fs.Blocks)*fs.Bsize/10
+	if room <= 0 || free < room {
 		room = free
 	}
 	return m.Database.DumpBytes+m.Database.DumpBytes/10 <= room
@@ -71,6 +75,9 @@ type dumpFetch struct {
 	stderr  bytes.Buffer
 	done    chan struct{}
 	once    sync.Once
+	// unlock removes the locks of restic processes that are gone (see
+	// stop).
+	unlock func()
 	// ended and err are set when restic has exited (after done closes).
 	ended time.Time
 	err   error
@@ -84,7 +91,7 @@ func (a *Runner) startFetch(ctx context.Context, snapshot string, tags []string,
 	if err != nil {
 		return nil, err
 	}
-	f := &dumpFetch{started: time.Now(), out: r, done: make(chan struct{})}
+	f := &dumpFetch{started: time.Now(), out: r, done: make(chan struct{}), unlock: func() { a.Restic.unlockStale(ctx) }}
 	args := []string{"dump"}
 	if len(tags) > 0 {
 		args = append(args, "--tag", strings.Join(tags, ","))
@@ -108,29 +115,44 @@ func (a *Runner) startFetch(ctx context.Context, snapshot string, tags []string,
 	return f, nil
 }
 
-// toFile drains the dump into a new file in dir and waits for restic.
-func (f *dumpFetch) toFile(dir string) (string, error) {
+// toFile drains the dump into a new file in dir (readable by the agent
+// alone), waits for restic, and returns the file and its size.
+func (f *dumpFetch) toFile(dir string) (string, int64, error) {
 	file, err := os.CreateTemp(dir, "restore-*.dump")
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
-	_, copyErr := io.Copy(file, f.out)
+	n, copyErr := io.Copy(file, f.out)
 	closeErr := file.Close()
 	f.stop()
-	if f.err == nil {
-		f.err = firstError(copyErr, closeErr)
-	}
-	if f.err != nil {
+	// The copy's own error first: a full scratch disk, not the broken pipe
+	// restic then died of.
+	if err := firstError(copyErr, closeErr, f.err); err != nil {
 		_ = os.Remove(file.Name())
-		return "", f.err
+		return "", 0, err
 	}
-	return file.Name(), nil
+	return file.Name(), n, nil
 }
 
-// stop closes the read end (a restic still writing fails instead of
-// blocking) and waits for restic.
+// stop ends the fetch: a restic still running is interrupted, its pipe
+// closed, and waited for. An interrupted restic 0.14 may still leave its
+// lock (a signal that arrives as it takes the lock; one killed by the
+// broken pipe always does), which blocks prunes and checks: the locks of
+// restic processes that are gone are then removed.
 func (f *dumpFetch) stop() {
-	f.once.Do(func() { _ = f.out.Close() })
+	f.once.Do(func() {
+		interrupted := false
+		select {
+		case <-f.done:
+		default:
+			interrupted = f.cmd.Process.Signal(os.Interrupt) == nil
+		}
+		_ = f.out.Close()
+		<-f.done
+		if interrupted {
+			f.unlock()
+		}
+	})
 	<-f.done
 }
 

@@ -311,7 +311,9 @@ func restorePhases(p *agentapi.RestorePhases) *opsv1alpha1.RestorePhases {
 		return nil
 	}
 	seconds := func(s float64) metav1.Duration {
-		return metav1.Duration{Duration: time.Duration(max(s, 0) * float64(time.Second)).Round(time.Millisecond)}
+		// Bounded: a week is more than any Job's deadline, and the
+		// conversion must not overflow.
+		return metav1.Duration{Duration: time.Duration(min(max(s, 0), 7*24*3600) * float64(time.Second)).Round(time.Millisecond)}
 	}
 	out := &opsv1alpha1.RestorePhases{Method: opsv1alpha1.RestorePiped, Jobs: int32(max(1, min(p.Jobs, 64))),
 		Fetch: seconds(p.Fetch), Load: seconds(p.Load), Indexes: seconds(p.Indexes)}

@@ -329,8 +329,9 @@ func PlanDrill(proc opsv1alpha1.DrillProcedure, policy *opsv1alpha1.BackupPolicy
 		Restore: agentapi.RestoreConfig{Policy: policy.Namespace + "/" + policy.Name, Snapshot: proc.Snapshot,
 			Checker: &agentapi.CheckerRole{Name: CheckerRoleName, PasswordEnv: CheckerPasswordEnv},
 			// A large dump is fetched to /tmp and loaded with one
-			// pg_restore job per CPU the pod may use.
-			Jobs: AgentCPULimit, ScratchDir: "/tmp", ScratchBytes: ScratchBytes(policy)},
+			// pg_restore job per CPU both the agent and the scratch server
+			// (which does the work of the jobs) may use.
+			Jobs: min(AgentCPULimit, int(ScratchPostgresResources.Limits.Cpu().Value())), ScratchDir: "/tmp", ScratchBytes: ScratchBytes(policy)},
 		checks:         proc.Checks,
 		databaseSource: map[string]string{},
 	}
