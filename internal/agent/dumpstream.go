@@ -162,6 +162,22 @@ func (a *archiveReader) str() (string, error) {
 	return string(b), err
 }
 
+// skipStrings passes n strings on without keeping them.
+func (a *archiveReader) skipStrings(n int) error {
+	for range n {
+		size, err := a.int()
+		if err != nil {
+			return err
+		}
+		if size > 0 {
+			if _, err := a.countLines(size); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // countLines passes n bytes on, counting newlines: COPY's text format ends
 // every row with one and escapes those inside values.
 func (a *archiveReader) countLines(n int64) (int64, error) {
@@ -200,13 +216,19 @@ func (a *archiveReader) read() (map[tableName]int64, error) {
 	for _, t := range tables {
 		rows[t] = 0
 	}
+	seen := map[int64]bool{}
 	for {
 		kind, err := a.r.Peek(1)
 		if len(kind) == 0 {
-			if errors.Is(err, io.EOF) {
-				return rows, nil
+			if !errors.Is(err, io.EOF) {
+				return nil, &archiveIOError{err}
 			}
-			return nil, &archiveIOError{err}
+			// Every table's data has a block, even with no rows: a stream
+			// that ends before some is cut short, whatever pg_dump says.
+			if len(seen) < len(tables) {
+				return nil, fmt.Errorf("the archive ends before the data of %d tables", len(tables)-len(seen))
+			}
+			return rows, nil
 		}
 		if _, err := a.take(1); err != nil {
 			return nil, err
@@ -226,6 +248,7 @@ func (a *archiveReader) read() (map[tableName]int64, error) {
 			}
 			if t, ok := tables[id]; ok {
 				rows[t] += lines
+				seen[id] = true
 			}
 		case blockBlobs:
 			if err := a.blobs(); err != nil {
@@ -309,24 +332,34 @@ func (a *archiveReader) toc() (map[int64]tableName, error) {
 			return nil, err
 		}
 		// tableoid, oid, tag, desc, then section (an int), then defn,
-		// dropStmt, copyStmt, namespace, tablespace, tableam, owner,
-		// "false" (with OIDs).
-		var f [4]string
-		for i := range f {
-			if f[i], err = a.str(); err != nil {
-				return nil, err
-			}
+		// dropStmt, copyStmt, namespace, tablespace, tableam, owner, then
+		// "false" (with OIDs) and the dependencies, ended by NULL. Only
+		// tag, desc and namespace are kept: a definition can be long.
+		if err := a.skipStrings(2); err != nil {
+			return nil, err
+		}
+		tag, err := a.str()
+		if err != nil {
+			return nil, err
+		}
+		desc, err := a.str()
+		if err != nil {
+			return nil, err
 		}
 		if _, err := a.int(); err != nil {
 			return nil, err
 		}
-		var g [7]string
-		for i := range g {
-			if g[i], err = a.str(); err != nil {
-				return nil, err
-			}
+		if err := a.skipStrings(3); err != nil {
+			return nil, err
 		}
-		for { // dependencies, ended by NULL
+		namespace, err := a.str()
+		if err != nil {
+			return nil, err
+		}
+		if err := a.skipStrings(3); err != nil {
+			return nil, err
+		}
+		for { // "false", then the dependencies, ended by NULL
 			n, err := a.int()
 			if err != nil {
 				return nil, err
@@ -334,14 +367,14 @@ func (a *archiveReader) toc() (map[int64]tableName, error) {
 			if n < 0 {
 				break
 			}
-			if _, err := a.take(int(min(n, maxArchiveField))); err != nil {
+			if _, err := a.countLines(n); err != nil {
 				return nil, err
 			}
 		}
 		if _, err := a.take(1 + a.offSize); err != nil { // data state and offset
 			return nil, err
 		}
-		if tag, desc, namespace := f[2], f[3], g[3]; desc == "TABLE DATA" {
+		if desc == "TABLE DATA" {
 			tables[id] = tableName{namespace, tag}
 		}
 	}
