@@ -25,6 +25,8 @@ import (
 	"time"
 
 	"github.com/supportstack/operator/internal/coverage"
+	"github.com/supportstack/operator/internal/roster"
+	"github.com/supportstack/operator/internal/rosterplan"
 	"github.com/supportstack/operator/internal/training"
 )
 
@@ -55,6 +57,8 @@ func trainCmd(args []string, out io.Writer) error {
 	namespace := fs.String("n", "default", "namespace of the SupportTeam in the cluster")
 	at := fs.String("at", "", "start of the week to look at (RFC 3339); default now")
 	top := fs.Int("top", 5, "how many training pairs to list (0: every pair that closes something)")
+	proposed := fs.Bool("proposed", false, "under the roster schedule propose proposes, not the current one")
+	limit := fs.Duration("time-limit", 5*time.Second, "with --proposed, how long the solver searches")
 	names, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -72,6 +76,16 @@ func trainCmd(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	name := team.Name
+	if *proposed {
+		// Training that closes gaps no roster can: those left once the
+		// people are rostered as well as they can be.
+		p, err := rosterplan.Propose(team, now, rosterplan.Options{Weeks: 1, Solver: roster.Options{TimeLimit: *limit, Seed: 1}})
+		if err != nil {
+			return err
+		}
+		team, name = p.Team, name+" under the proposed roster"
+	}
 	model, err := coverage.FromSpec(team.Spec)
 	if err != nil {
 		return err
@@ -80,7 +94,7 @@ func trainCmd(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return writeTraining(out, team.Name, result, training.Analyze(model, result, *top), *top)
+	return writeTraining(out, name, result, training.Analyze(model, result, *top), *top)
 }
 
 func writeTraining(out io.Writer, name string, r coverage.Result, rep training.Report, top int) error {

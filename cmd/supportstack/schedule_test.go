@@ -18,6 +18,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,6 +94,27 @@ who to train in what, best first (top 5); skills added to one member, shifts unc
 `
 	if out.String() != want {
 		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
+
+// Under the proposed roster: the people are moved to the gaps first, and
+// training is ranked on what is left (the mobile gap is one of skills: no
+// roster closes it).
+func TestScheduleTrainUnderProposedRoster(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "team.yaml")
+	if err := os.WriteFile(path, []byte(trainingTeam), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run([]string{"schedule", "train", "-f", path, "--at", "2026-11-23T00:00:00Z", "--proposed", "--time-limit", "1s"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	var short int
+	if _, err := fmt.Sscanf(out.String(), "SupportTeam hand under the proposed roster: %d staff-half-hours short", &short); err != nil {
+		t.Fatalf("output:\n%s\n%v", out.String(), err)
+	}
+	if short < 20 || short > 24 || !strings.Contains(out.String(), "train dave in mobile") && !strings.Contains(out.String(), " in mobile: closes ") {
+		t.Errorf("under the proposed roster %d short (the current roster: 24, of which 20 of skills no roster closes); output:\n%s", short, out.String())
 	}
 }
 
