@@ -76,6 +76,18 @@ func TestLayers(t *testing.T) {
 			return !strings.HasPrefix(d, "sigs.k8s.io/controller-runtime") && !strings.HasPrefix(d, "k8s.io/client-go") &&
 				d != module+"/internal/controller"
 		}},
+		{"roster has no client", "internal/roster", func(d string) bool {
+			return !strings.HasPrefix(d, "sigs.k8s.io/controller-runtime") && !strings.HasPrefix(d, "k8s.io/client-go") &&
+				d != module+"/internal/controller" && d != module+"/internal/rosterplan"
+		}},
+		{"rosterplan has no client", "internal/rosterplan", func(d string) bool {
+			return !strings.HasPrefix(d, "sigs.k8s.io/controller-runtime") && !strings.HasPrefix(d, "k8s.io/client-go") &&
+				d != module+"/internal/controller"
+		}},
+		{"training has no client", "internal/training", func(d string) bool {
+			return !strings.HasPrefix(d, "sigs.k8s.io/controller-runtime") && !strings.HasPrefix(d, "k8s.io/client-go") &&
+				d != module+"/internal/controller"
+		}},
 		{"queues has no client", "internal/queues", func(d string) bool {
 			return !strings.HasPrefix(d, "sigs.k8s.io/controller-runtime") && !strings.HasPrefix(d, "k8s.io/client-go") &&
 				d != module+"/internal/controller"
