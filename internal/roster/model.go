@@ -246,7 +246,11 @@ func (md *model) restOK(w time.Weekday, a, b int) bool {
 // cover appends the half-hours of the horizon that the instance of shift c
 // starting on day d (from -1) covers, by coverage's wall-clock rule.
 func (md *model) cover(d, c int, dst []int) []int {
-	s := md.cands[c]
+	return md.coverShift(d, md.cands[c], dst)
+}
+
+// coverShift is cover for any shift, candidate or not.
+func (md *model) coverShift(d int, s Shift, dst []int) []int {
 	end := s.Start + s.Length
 	if d >= 0 {
 		for _, i := range md.dayIv[d] {

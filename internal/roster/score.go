@@ -52,7 +52,7 @@ func (md *model) evaluate(r Roster) Score {
 			if s.Off() || md.removed[m][d+1] {
 				continue
 			}
-			for _, i := range coverShift(md, d, s) {
+			for _, i := range md.coverShift(d, s, nil) {
 				if !slices.Contains(on[i], m) {
 					on[i] = append(on[i], m)
 				}
@@ -88,27 +88,6 @@ func (md *model) evaluate(r Roster) Score {
 		sc.Unfairness = slices.Max(unsocial) - slices.Min(unsocial)
 	}
 	return sc
-}
-
-// coverShift is model.cover for any shift, candidate or not.
-func coverShift(md *model, d int, s Shift) []int {
-	var out []int
-	end := s.Start + s.Length
-	if d >= 0 {
-		for _, i := range md.dayIv[d] {
-			if md.ivMinute[i] >= s.Start && md.ivMinute[i] < end {
-				out = append(out, i)
-			}
-		}
-	}
-	if end > 1440 && d+1 < md.days {
-		for _, i := range md.dayIv[d+1] {
-			if md.ivMinute[i] < end-1440 {
-				out = append(out, i)
-			}
-		}
-	}
-	return out
 }
 
 func sum(xs []int) int {
