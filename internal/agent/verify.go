@@ -88,14 +88,15 @@ func (a *Runner) Verify(ctx context.Context, checks []agentapi.VerifyCheck) ([]a
 			cmp := *c.Tables
 			c.Tables = &cmp
 			var m agentapi.Manifest
+			var counted map[string]int64
 			if c.Tables.From == nil {
 				err = &DrillError{"the row-count comparison names no manifest in the repository (from)"}
-			} else if m, err = a.manifest(ctx, *c.Tables.From); err == nil && m.Database == nil {
+			} else if m, counted, err = a.manifestWhileCounting(ctx, c); err == nil && m.Database == nil {
 				err = &DrillError{fmt.Sprintf("snapshot %s has no database manifest", c.Tables.From.Snapshot)}
 			}
 			if err == nil {
 				c.Tables.Manifest = *m.Database
-				r, err = a.verifyTables(ctx, c)
+				r, err = a.verifyTables(ctx, c, counted)
 			}
 		case c.Files != nil:
 			cmp := *c.Files
@@ -329,7 +330,52 @@ func qualified(table string) string {
 	return "public." + table
 }
 
-func (a *Runner) verifyTables(ctx context.Context, c agentapi.VerifyCheck) (agentapi.CheckResult, error) {
+// manifestWhileCounting reads the manifest a row-count check names and,
+// meanwhile, counts the restored tables it will compare (those it names,
+// or every table): the manifest's restic start and the counts' scans
+// overlap instead of adding up. A table whose count fails is left out, to
+// be counted (and its error reported) by verifyTables.
+func (a *Runner) manifestWhileCounting(ctx context.Context, c agentapi.VerifyCheck) (agentapi.Manifest, map[string]int64, error) {
+	type manifestRead struct {
+		m   agentapi.Manifest
+		err error
+	}
+	read := make(chan manifestRead, 1)
+	go func() {
+		m, err := a.manifest(ctx, *c.Tables.From)
+		read <- manifestRead{m, err}
+	}()
+	counted := map[string]int64{}
+	_ = a.readOnly(ctx, c, func(tx pgx.Tx) error {
+		tables := c.Tables.Tables
+		if len(tables) == 0 {
+			rows, err := tx.Query(ctx, `SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+				WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+				AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'`)
+			if err != nil {
+				return err
+			}
+			if tables, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+				return err
+			}
+		}
+		for _, name := range tables {
+			schema, table, _ := strings.Cut(qualified(name), ".")
+			var n int64
+			if err := tx.QueryRow(ctx, "SELECT count(*) FROM "+quoteIdent(schema)+"."+quoteIdent(table)).Scan(&n); err != nil {
+				return err // the transaction is over: the rest are counted later
+			}
+			counted[schema+"."+table] = n
+		}
+		return nil
+	})
+	r := <-read
+	return r.m, counted, r.err
+}
+
+// verifyTables compares the restored tables' rows with the manifest's;
+// counted holds counts taken already.
+func (a *Runner) verifyTables(ctx context.Context, c agentapi.VerifyCheck, counted map[string]int64) (agentapi.CheckResult, error) {
 	cmp := c.Tables
 	recorded := map[string]agentapi.TableCount{}
 	for _, t := range cmp.Manifest.Tables {
@@ -353,8 +399,12 @@ func (a *Runner) verifyTables(ctx context.Context, c agentapi.VerifyCheck) (agen
 				continue
 			}
 			schema, table, _ := strings.Cut(name, ".")
-			var got int64
-			if err := tx.QueryRow(ctx, "SELECT count(*) FROM "+quoteIdent(schema)+"."+quoteIdent(table)).Scan(&got); err != nil {
+			got, ok := counted[name] // counted while the manifest was read
+			var err error
+			if !ok {
+				err = tx.QueryRow(ctx, "SELECT count(*) FROM "+quoteIdent(schema)+"."+quoteIdent(table)).Scan(&got)
+			}
+			if err != nil {
 				r.Passed = false
 				problems = append(problems, fmt.Sprintf("%s: %s", name, reduceSQLError(err)))
 				observed = append(observed, name+"=error")
