@@ -178,6 +178,7 @@ func TestCopyDumpPassesEveryByte(t *testing.T) {
 // the dump falls back to the pipe.
 func TestRestoreParallelOrPiped(t *testing.T) {
 	ctx := context.Background()
+	agent.PlentyOfDisk(t) // this test is not about the machine's disk
 	f := newFixture(t)
 	cfg := f.config(t)
 	cfg.Volumes = nil
@@ -232,6 +233,7 @@ func TestRestoreParallelOrPiped(t *testing.T) {
 // the new backup; both equal the source.
 func TestFormatOneRepository(t *testing.T) {
 	ctx := context.Background()
+	agent.PlentyOfDisk(t)
 	f := newFixture(t)
 	f.restic(t, "init", "--repository-version", "1")
 	cfg := f.config(t)
@@ -313,6 +315,7 @@ func TestFormatOneRepository(t *testing.T) {
 // kept.
 func TestEarlyFetchOfAnotherSnapshot(t *testing.T) {
 	ctx := context.Background()
+	agent.PlentyOfDisk(t)
 	f := newFixture(t)
 	cfg := f.config(t)
 	cfg.Volumes = nil

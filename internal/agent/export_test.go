@@ -56,3 +56,11 @@ func (a *Runner) RestoreWithEarlyFetch(ctx context.Context, policy string, db ag
 	}
 	return a.restoreDatabase(ctx, snap, early, db, cfg, manifest)
 }
+
+// PlentyOfDisk makes the restore see a scratch filesystem with room to
+// spare, whatever the machine's disk holds, until the test ends.
+func PlentyOfDisk(t interface{ Cleanup(func()) }) {
+	saved := diskSpace
+	diskSpace = func(string) (int64, int64, error) { return 1 << 40, 1 << 41, nil }
+	t.Cleanup(func() { diskSpace = saved })
+}

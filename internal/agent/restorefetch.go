@@ -51,18 +51,28 @@ func (a *Runner) parallelRestore(cfg agentapi.RestoreConfig, m agentapi.Manifest
 		return false
 	}
 	room := cfg.ScratchBytes
-	var fs syscall.Statfs_t
-	if err := syscall.Statfs(cfg.ScratchDir, &fs); err != nil {
+	avail, total, err := diskSpace(cfg.ScratchDir)
+	if err != nil {
 		return false
 	}
 	// Leave the filesystem more than 10 % free after the file: the kubelet
 	// evicts pods when a node's disk falls under that (its default
 	// nodefs.available threshold).
-	free := int64(fs.Bavail)*fs.Bsize - int64(fs.Blocks)*fs.Bsize/10
+	free := avail - total/10
 	if room <= 0 || free < room {
 		room = free
 	}
 	return m.Database.DumpBytes+m.Database.DumpBytes/10 <= room
+}
+
+// diskSpace is the space available to the agent and the size of the
+// filesystem holding dir.
+var diskSpace = func(dir string) (avail, total int64, err error) {
+	var fs syscall.Statfs_t
+	if err := syscall.Statfs(dir, &fs); err != nil {
+		return 0, 0, err
+	}
+	return int64(fs.Bavail) * fs.Frsize, int64(fs.Blocks) * fs.Frsize, nil
 }
 
 // dumpFetch is restic dump writing one database's dump into a pipe, whose

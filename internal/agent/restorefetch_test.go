@@ -95,3 +95,44 @@ func TestAddPhases(t *testing.T) {
 		t.Errorf("%+v, want %+v", *sum, want)
 	}
 }
+
+// TestParallelRestoreRule: parallel only with 2 jobs or more, a scratch
+// directory, a dump of the minimum size whose size the manifest records,
+// that fits both the directory's limit and the disk with 10 % of it left
+// free.
+func TestParallelRestoreRule(t *testing.T) {
+	const gib = int64(1) << 30
+	saved := diskSpace
+	t.Cleanup(func() { diskSpace = saved })
+	withDump := func(n int64) agentapi.Manifest {
+		return agentapi.Manifest{Database: &agentapi.DatabaseManifest{DumpBytes: n}}
+	}
+	a := &Runner{}
+	for _, tc := range []struct {
+		name         string
+		jobs         int
+		dir          string
+		scratchBytes int64
+		avail, total int64
+		m            agentapi.Manifest
+		want         bool
+	}{
+		{"room to spare", 2, "/s", 0, 20 * gib, 100 * gib, withDump(9 * gib), true},
+		{"the file would leave the disk under 10 % free", 2, "/s", 0, 20 * gib, 100 * gib, withDump(9*gib + gib/2), false},
+		{"over the directory's limit", 2, "/s", 4 * gib, 20 * gib, 100 * gib, withDump(4 * gib), false},
+		{"within the directory's limit", 2, "/s", 5 * gib, 20 * gib, 100 * gib, withDump(4 * gib), true},
+		{"one CPU", 1, "/s", 0, 20 * gib, 100 * gib, withDump(gib), false},
+		{"no scratch directory", 2, "", 0, 20 * gib, 100 * gib, withDump(gib), false},
+		{"small dump", 2, "/s", 0, 20 * gib, 100 * gib, withDump(ParallelRestoreMinBytes - 1), false},
+		{"size not recorded (older backup)", 2, "/s", 0, 20 * gib, 100 * gib, withDump(0), false},
+		{"no database manifest", 2, "/s", 0, 20 * gib, 100 * gib, agentapi.Manifest{}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			diskSpace = func(string) (int64, int64, error) { return tc.avail, tc.total, nil }
+			got := a.parallelRestore(agentapi.RestoreConfig{Jobs: tc.jobs, ScratchDir: tc.dir, ScratchBytes: tc.scratchBytes}, tc.m)
+			if got != tc.want {
+				t.Errorf("parallel %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

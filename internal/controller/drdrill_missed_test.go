@@ -430,17 +430,21 @@ func TestDrillMissedSchedulesLongOutage(t *testing.T) {
 	if got := testutil.ToFloat64(drillMissedSchedules.WithLabelValues(ns, name)); got != float64(want) {
 		t.Errorf("missed counter %v, want %d", got, want)
 	}
-	// One event per walk: two of 1000, then the rest.
-	notes := eventNotes(t, ns, name, opsv1alpha1.ReasonMissedSchedule)
-	full := 0
-	for _, n := range notes {
-		if strings.HasPrefix(n, "1000 scheduled run(s) did not start") {
-			full++
+	// One event per walk: two of 1000, then the rest. Events are recorded
+	// asynchronously: the last may reach the API server after the status.
+	eventually(t, 10*time.Second, func() error {
+		notes := eventNotes(t, ns, name, opsv1alpha1.ReasonMissedSchedule)
+		full := 0
+		for _, n := range notes {
+			if strings.HasPrefix(n, "1000 scheduled run(s) did not start") {
+				full++
+			}
 		}
-	}
-	if len(notes) != 3 || full != 2 {
-		t.Errorf("MissedSchedule events: %d %q", len(notes), notes)
-	}
+		if len(notes) != 3 || full != 2 {
+			return fmt.Errorf("MissedSchedule events: %d %q", len(notes), notes)
+		}
+		return nil
+	})
 	runsOf(t, drill, 0)
 }
 
