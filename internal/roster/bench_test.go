@@ -33,7 +33,7 @@ import (
 // ROSTER_ORACLE=1 (make bench sets it).
 func BenchmarkRosterVsMILP(b *testing.B) {
 	if os.Getenv("ROSTER_ORACLE") == "" {
-		b.Skip("set ROSTER_ORACLE=1 to compare with CBC (about ten minutes)")
+		b.Skip("the CBC comparison takes about 18 minutes: make bench runs it with ROSTER_ORACLE=1; set it to run it here")
 	}
 	needCBC(b)
 	loc := paris(b)
