@@ -228,7 +228,9 @@ rclone: $(RCLONE) ## Build rclone (the tests' S3 endpoint) into bin/.
 $(RCLONE): | $(LOCALBIN)
 	$(call go-install-tool,$(RCLONE),github.com/rclone/rclone,$(RCLONE_VERSION))
 
-# go-install-tool will 'go install' any package with custom target and name of binary, if it doesn't exist
+# go-install-tool will 'go install' any package with custom target and name of binary, if it doesn't exist,
+# with throwaway Go caches: a tool is built once, and its sources and compiled
+# packages (GBs for rclone and promtool) would only fill the disk.
 # $1 - target path with name of binary (ideally with version)
 # $2 - package url which can be installed
 # $3 - specific version of package
@@ -238,7 +240,8 @@ set -e; \
 package=$(2)@$(3) ;\
 echo "Downloading $${package}" ;\
 rm -f $(1) || true ;\
-GOBIN=$(LOCALBIN) go install $${package} ;\
+tmp=$$(mktemp -d) ; trap 'rm -rf "$$tmp"' EXIT ;\
+GOBIN=$(LOCALBIN) GOCACHE=$$tmp/build GOMODCACHE=$$tmp/mod GOFLAGS=-modcacherw go install $${package} ;\
 mv $(LOCALBIN)/$$(basename "$$(echo "$(2)" | sed 's|/v[0-9]*$$||')") $(1) ;\
 }
 endef

@@ -35,6 +35,7 @@ mkdir -p "${OUT}"
 log() { echo "build-cluster-bins: $*" >&2; }
 # shellcheck source=hack/lib/k8s-build.sh
 source "${ROOT}/hack/lib/k8s-build.sh"
+throwaway_gocache "${OUT}/.gocache"
 # timed NAME CMD...: runs CMD and logs how long it took.
 timed() {
   local name="$1" start=${SECONDS}

@@ -65,6 +65,20 @@ run_drill() {
   echo "${run}"
 }
 
+# diagnose: what the cluster says when a step of up fails (a rollout that never
+# becomes available is most often a node under disk pressure or an image that
+# did not import), printed before the demo exits.
+diagnose() {
+  {
+    echo
+    echo "== The step above failed; what the cluster says:"
+    k get nodes -o 'custom-columns=NODE:.metadata.name,CONDITIONS:.status.conditions[?(@.status=="True")].type,TAINTS:.spec.taints[*].key' || true
+    k get pods -A -o wide || true
+    k get events -A --sort-by=.lastTimestamp 2>/dev/null | tail -25 || true
+    df -h "${DEMO_DIR}" || true
+  } >&2
+}
+
 show_run() {
   k get drdrillrun -n "${NAMESPACE}" "$1" -o go-template='{{.metadata.name}}: {{.status.phase}}
   {{.status.message}}
@@ -85,6 +99,7 @@ up() {
   say "A single-node Kubernetes with real containers (hack/cluster.sh up; log ${DEMO_DIR}/cluster.log)"
   "${ROOT}/hack/cluster.sh" up >"${DEMO_DIR}/cluster.log" 2>&1 || { tail -30 "${DEMO_DIR}/cluster.log" >&2; exit 1; }
   k get nodes -o wide
+  trap diagnose ERR
 
   say "Images built from Debian packages and imported into the node (hack/images.sh)"
   "${ROOT}/hack/images.sh" >"${DEMO_DIR}/images.log" 2>&1 || { tail -30 "${DEMO_DIR}/images.log" >&2; exit 1; }
@@ -174,6 +189,7 @@ spec:
 YAML
   k apply --dry-run=server -f "${DEMO_DIR}/bad-backuppolicy.yaml" 2>&1 || true
 
+  trap - ERR
   say "Done in $((SECONDS - t0)) s. export KUBECONFIG=${KUBECONFIG}; operator log: kubectl logs -n supportstack-system deploy/supportstack-controller-manager; stop everything with: make demo-down"
 }
 

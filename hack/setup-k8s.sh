@@ -23,6 +23,7 @@ mkdir -p "${OUT}"
 log() { echo "setup-k8s: $*" >&2; }
 # shellcheck source=hack/lib/k8s-build.sh
 source "${ROOT}/hack/lib/k8s-build.sh"
+throwaway_gocache "${OUT}/.gocache"
 
 need=()
 for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do

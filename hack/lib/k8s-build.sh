@@ -5,6 +5,18 @@
 # k8s.io/<staging> module with its published v0.<minor>.<patch> tag
 # (k8s.io/kubernetes' own go.mod points them at ./staging, which a module
 # download does not have). Needs a log function.
+# throwaway_gocache DIR: builds of this script use their own Go build and
+# module caches in DIR, removed when the script exits. The binaries are kept
+# under bin/, so their compiled packages and sources (several GB for
+# k8s.io/kubernetes, containerd and coredns) would only fill the disk of the
+# machine running make test.
+throwaway_gocache() {
+  export GOCACHE="$1/build" GOMODCACHE="$1/mod"
+  # The module cache is read-only (go's default): made writable to be removed.
+  # shellcheck disable=SC2064 # DIR is fixed when the trap is set
+  trap "chmod -R u+w '$1' 2>/dev/null; rm -rf '$1'" EXIT
+}
+
 build_k8s_commands() {
   local version="$1" out="$2"
   shift 2
