@@ -115,7 +115,11 @@ func (a *Runner) finish(res agentapi.Result, errs []error) agentapi.Result {
 }
 
 // Backup backs up every source of cfg into one recovery set, named by
-// RecoverySetEnv (the Job's name) or else after the start time. A source
+// RecoverySetPrefixEnv and RecoverySetEnv (the Job's name: the Jobs of a
+// run split across nodes share one set, see agentapi.RecoverySetOf) or
+// else after the start time. A retried pod of the Job adds to the same
+// set: a restore takes each source's newest snapshot in it, and finds a
+// database's manifest by its data snapshot's id. A source
 // that fails leaves no snapshot; the others are still backed up, and the
 // result is failed: the set is incomplete.
 //
@@ -129,7 +133,7 @@ func (a *Runner) finish(res agentapi.Result, errs []error) agentapi.Result {
 // first.
 func (a *Runner) Backup(ctx context.Context, cfg agentapi.Config) agentapi.Result {
 	res := agentapi.Result{Operation: "backup", Policy: cfg.Policy, Start: a.Now()}
-	res.RecoverySet = os.Getenv(agentapi.RecoverySetEnv)
+	res.RecoverySet = agentapi.RecoverySetOf(os.Getenv(agentapi.RecoverySetPrefixEnv), os.Getenv(agentapi.RecoverySetEnv))
 	if res.RecoverySet == "" {
 		res.RecoverySet = newRecoverySetName(res.Start)
 	}

@@ -195,6 +195,46 @@ func TestRecoverySets(t *testing.T) {
 	}
 }
 
+// TestSplitRunIsOneRecoverySet backs up a policy as two parts, as when
+// its volume is mounted on another node than where the databases' part
+// runs: two Jobs of two CronJobs, the same scheduled minute. Their
+// snapshots form one set, which "latest" restores whole; while only one
+// part has run, the set is incomplete and "latest" keeps to the older
+// complete one.
+func TestSplitRunIsOneRecoverySet(t *testing.T) {
+	f := newSetsFixture(t)
+	t.Setenv(agentapi.RecoverySetPrefixEnv, "helpdesk-backup")
+	databases, volume := f.cfg, f.cfg
+	databases.Volumes, volume.Postgres = nil, nil
+	part := func(cfg agentapi.Config, job, wantSet string) {
+		t.Helper()
+		t.Setenv(agentapi.RecoverySetEnv, job)
+		res := f.runner(f.env).Backup(context.Background(), cfg)
+		if !res.Succeeded || res.RecoverySet != wantSet {
+			t.Fatalf("part %s: set %q (want %q): %s", job, res.RecoverySet, wantSet, res.Error)
+		}
+	}
+	part(databases, "helpdesk-backup-29412000", "helpdesk-backup-29412000")
+	part(volume, "helpdesk-backup-2-29412000", "helpdesk-backup-29412000")
+
+	f.pg.Exec(t, "archive", "INSERT INTO closed SELECT generate_series(11, 20)")
+	part(databases, "helpdesk-backup-29412060", "helpdesk-backup-29412060")
+	set, closed, _, err := f.restore(t, "latest")
+	if err != nil || set != "helpdesk-backup-29412000" || closed != "10" {
+		t.Fatalf("with the newer run half done, latest restored set %q (%s rows, %v); want the complete helpdesk-backup-29412000", set, closed, err)
+	}
+	if _, _, _, err := f.restore(t, "helpdesk-backup-29412060"); err == nil || !strings.Contains(err.Error(), "no snapshot of volume attachments") {
+		t.Fatalf("the half-done set restored: %v", err)
+	}
+	// The second part of the newer run, on its node, a moment later.
+	part(volume, "helpdesk-backup-2-29412060", "helpdesk-backup-29412060")
+	if set, closed, _, err = f.restore(t, "latest"); err != nil || set != "helpdesk-backup-29412060" || closed != "20" {
+		t.Fatalf("latest restored set %q (%s rows, %v), want helpdesk-backup-29412060 with 20 rows", set, closed, err)
+	}
+	// A backup-now Job of each part: the token's hash ends both names.
+	part(volume, "helpdesk-backup-2-now-1a2b3c4d", "helpdesk-backup-1a2b3c4d")
+}
+
 // TestVerifiedSetSurvivesPrune tags a set verified, as a passing drill
 // does, and shows that prune's keep rules, which would forget it, do not;
 // that a set is forgotten whole; and that a set restores by the snapshot
