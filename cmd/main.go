@@ -47,6 +47,7 @@ import (
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/controller"
+	"github.com/supportstack/operator/internal/resources"
 )
 
 var (
@@ -108,6 +109,10 @@ func main() {
 	drillTimeouts := controller.DefaultDrillTimeouts
 	flag.DurationVar(&drillTimeouts.StuckPod, "stuck-pod-timeout", drillTimeouts.StuckPod,
 		"How long a drill's pod may stay stuck (unschedulable, an unbound claim, a missing image, a crash loop) before the run ends in Error.")
+	agentCacheSize := resources.DefaultAgentCacheSize
+	flag.StringVar(&agentCacheSize, "agent-cache-size", agentCacheSize,
+		"The size of the agent pods' cache volume (restic's cache of the repository's index and trees, as a quantity: 2Gi, 512Mi); "+
+			"every agent pod requests and is limited to it plus its other scratch space. At least 256Mi.")
 	maxDrillRuns := controller.DefaultMaxConcurrentDrillRuns
 	flag.IntVar(&maxDrillRuns, "max-concurrent-drill-runs-per-namespace", maxDrillRuns,
 		"How many drill runs of one namespace run at once (each holds a sandbox namespace, a scratch PostgreSQL server and a copy of the data); "+
@@ -119,6 +124,11 @@ func main() {
 	flag.Parse()
 
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
+	agentCacheBytes, err := resources.ParseAgentCacheSize(agentCacheSize)
+	if err != nil {
+		setupLog.Error(err, "invalid --agent-cache-size")
+		os.Exit(1)
+	}
 	if maxDrillRuns < 1 {
 		setupLog.Error(nil, "--max-concurrent-drill-runs-per-namespace must be at least 1", "value", maxDrillRuns)
 		os.Exit(1)
@@ -174,7 +184,7 @@ func main() {
 	}
 
 	if err := controller.SetupWithManager(mgr, controller.Options{
-		AgentImage: agentImage, Version: operatorVersion(), DrillTimeouts: drillTimeouts, MaxConcurrentDrillRunsPerNamespace: maxDrillRuns,
+		AgentImage: agentImage, AgentCacheBytes: agentCacheBytes, Version: operatorVersion(), DrillTimeouts: drillTimeouts, MaxConcurrentDrillRunsPerNamespace: maxDrillRuns,
 	}); err != nil {
 		setupLog.Error(err, "unable to set up controllers")
 		os.Exit(1)

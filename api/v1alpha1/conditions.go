@@ -163,6 +163,12 @@ const (
 	// kept); the message names them, and the run starts when one of them
 	// ends or its kept sandbox is deleted.
 	ReasonQueued = "Queued"
+	// ReasonInsufficientEphemeralStorage (Ready=False, the run ends in
+	// Error before its sandbox is made): the scratch server or the restore
+	// pod requests more ephemeral storage than any schedulable node
+	// allocates; the message names the need and the largest node's
+	// allocatable (issue #19).
+	ReasonInsufficientEphemeralStorage = "InsufficientEphemeralStorage"
 )
 
 // Issue #11 review: a sandbox made before sandbox UIDs were recorded.

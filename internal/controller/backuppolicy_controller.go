@@ -66,6 +66,9 @@ type BackupPolicyReconciler struct {
 	Recorder   events.EventRecorder
 	Clock      clock.PassiveClock
 	AgentImage string
+	// AgentCacheBytes bounds the agent pods' cache volume;
+	// resources.DefaultAgentCacheBytes when zero.
+	AgentCacheBytes int64
 }
 
 // +kubebuilder:rbac:groups=ops.supportstack.io,resources=backuppolicies,verbs=get;list;watch
@@ -294,7 +297,7 @@ func (r *BackupPolicyReconciler) reconcileChildren(ctx context.Context, policy *
 		}
 	}
 	for _, op := range operations {
-		cj := resources.BackupCronJob(policy, op, r.AgentImage)
+		cj := resources.BackupCronJob(policy, op, r.AgentImage, resources.WithAgentCache(r.AgentCacheBytes))
 		if err := createOrPatch(ctx, r.Client, r.Recorder, policy, cj, func(existing *batchv1.CronJob) {
 			existing.Labels = mergeLabels(existing.Labels, cj.Labels)
 			setSpec(&existing.Spec, cj.Spec)

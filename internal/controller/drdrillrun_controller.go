@@ -73,6 +73,9 @@ type DRDrillRunReconciler struct {
 	Recorder   events.EventRecorder
 	Clock      clock.PassiveClock
 	AgentImage string
+	// AgentCacheBytes bounds the agent pods' cache volume;
+	// resources.DefaultAgentCacheBytes when zero.
+	AgentCacheBytes int64
 	// Version is the operator version recorded in evidence.
 	Version  string
 	Timeouts DrillTimeouts
@@ -97,6 +100,7 @@ type DRDrillRunReconciler struct {
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create
 // +kubebuilder:rbac:groups=ops.supportstack.io,resources=drdrills,verbs=get
 // +kubebuilder:rbac:groups=ops.supportstack.io,resources=drdrills/status,verbs=get;update
+// +kubebuilder:rbac:groups="",resources=nodes,verbs=list
 
 // Reconcile advances one run by as many steps as it can take now.
 func (r *DRDrillRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, reterr error) {

@@ -173,7 +173,7 @@ func TestDrillRunWalksEveryPhase(t *testing.T) {
 	// limit, fetched to /tmp, whose emptyDir holds it and restic's cache.
 	tmp := restore.Spec.Template.Spec.Volumes[0].EmptyDir
 	if rcfg.Jobs != int(c.Resources.Limits.Cpu().Value()) || rcfg.Jobs < 2 || rcfg.ScratchDir != "/tmp" || rcfg.ScratchBytes < 1<<30 ||
-		tmp == nil || tmp.SizeLimit == nil || tmp.SizeLimit.Value() != rcfg.ScratchBytes+1<<30 {
+		tmp == nil || tmp.SizeLimit == nil || tmp.SizeLimit.Value() != rcfg.ScratchBytes+resources.DefaultAgentCacheBytes {
 		t.Errorf("restore Job's parallel restore: config %+v, cpu limit %s, /tmp %+v", rcfg, c.Resources.Limits.Cpu(), tmp)
 	}
 

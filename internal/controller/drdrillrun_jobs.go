@@ -38,7 +38,7 @@ import (
 // the run to Restoring.
 func (r *DRDrillRunReconciler) startRestore(ctx context.Context, s *drillRunScope) error {
 	run, policy, plan, now := s.run, s.policy, s.plan, s.now
-	job := resources.DrillJob(run, policy, r.AgentImage, plan.Restore, int64(r.Timeouts.Restoring.Seconds()), plan.HasVolumes)
+	job := resources.DrillJob(run, policy, r.AgentImage, plan.Restore, int64(r.Timeouts.Restoring.Seconds()), plan.HasVolumes, resources.WithAgentCache(r.AgentCacheBytes))
 	if err := r.createOnce(ctx, job); err != nil {
 		return err
 	}
@@ -154,7 +154,7 @@ func (r *DRDrillRunReconciler) reconcileRestoring(ctx context.Context, s *drillR
 			verify.MarkVerified.Snapshots = append(verify.MarkVerified.Snapshots, x.ID)
 		}
 	}
-	job := resources.DrillJob(run, policy, r.AgentImage, verify, int64(r.Timeouts.Verifying.Seconds()), plan.HasVolumes)
+	job := resources.DrillJob(run, policy, r.AgentImage, verify, int64(r.Timeouts.Verifying.Seconds()), plan.HasVolumes, resources.WithAgentCache(r.AgentCacheBytes))
 	if err := r.createOnce(ctx, job); err != nil {
 		return 0, err
 	}

@@ -48,6 +48,12 @@ func (r *DRDrillRunReconciler) reconcileProvisioning(ctx context.Context, s *dri
 		return 0, nil
 	}
 	if run.Status.SandboxNamespaceUID == "" {
+		if msg, err := r.noNodeHolds(ctx, s); err != nil || msg != "" {
+			if msg != "" {
+				r.endRunWith(run, opsv1alpha1.DrillRunError, opsv1alpha1.ReasonInsufficientEphemeralStorage, now, msg)
+			}
+			return 0, err
+		}
 		return r.createSandboxNamespace(ctx, run, now)
 	}
 	name := run.Status.SandboxNamespace
@@ -79,6 +85,35 @@ func (r *DRDrillRunReconciler) reconcileProvisioning(ctx context.Context, s *dri
 		return 0, nil // the pod watch brings us back
 	}
 	return 0, r.startRestore(ctx, s)
+}
+
+// noNodeHolds says why no node can run the scratch server or the restore
+// pod, the two pods of a run that need the most ephemeral storage (the
+// restored data; the dump file beside restic's cache), or "" if some node
+// can or the cluster does not say (resources.NodeRoom). It is asked once,
+// before the sandbox exists, so a drill that can never be placed fails at
+// once instead of waiting Pending until the stuck-pod timeout. Nodes are
+// read from the API server: once per run does not justify a cache of
+// every Node.
+func (r *DRDrillRunReconciler) noNodeHolds(ctx context.Context, s *drillRunScope) (string, error) {
+	var nodes corev1.NodeList
+	if err := r.APIReader.List(ctx, &nodes); err != nil {
+		return "", fmt.Errorf("listing nodes: %w", err)
+	}
+	scratch, _ := resources.ScratchPostgres(s.run, resources.ScratchBytes(s.policy))
+	restore := resources.DrillJob(s.run, s.policy, r.AgentImage, s.plan.Restore, 0, s.plan.HasVolumes, resources.WithAgentCache(r.AgentCacheBytes))
+	for _, pod := range []struct {
+		what string
+		spec *corev1.PodSpec
+	}{{"the scratch PostgreSQL server", &scratch.Spec}, {"the restore Job's pod", &restore.Spec.Template.Spec}} {
+		need := resources.PodEphemeralRequest(pod.spec)
+		if ok, largest := resources.NodeRoom(need, nodes.Items); !ok {
+			return fmt.Sprintf("%s needs %s of ephemeral storage; the largest node allocates %s: no node can hold this drill "+
+				"(its scratch space is twice the newest backup's size, at least 1Gi, plus %s of WAL room; the restore pod holds a dump of that size beside restic's cache, the manager's --agent-cache-size)",
+				pod.what, resources.FormatBytes(need), resources.FormatBytes(largest), resources.FormatBytes(resources.ScratchWALBytes)), nil
+		}
+	}
+	return "", nil
 }
 
 // createSandboxNamespace creates the run's sandbox namespace and records its
@@ -169,7 +204,7 @@ func (r *DRDrillRunReconciler) createSandboxObjects(ctx context.Context, run *op
 		return err
 	}
 	objects := []client.Object{
-		resources.SandboxQuota(run, scratch),
+		resources.SandboxQuota(run, scratch, r.AgentCacheBytes),
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: resources.RepositorySecretName, Namespace: name, Labels: resources.SandboxLabels(run)},
 			Data: map[string][]byte{"password": password.Data[repo.PasswordSecretRef.Key]}},
 	}

@@ -102,11 +102,12 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 		return err
 	}
 	if err := (&BackupPolicyReconciler{
-		Client:     mgr.GetClient(),
-		APIReader:  mgr.GetAPIReader(),
-		Recorder:   mgr.GetEventRecorder("supportstack-backuppolicy"),
-		Clock:      opts.Clock,
-		AgentImage: opts.AgentImage,
+		Client:          mgr.GetClient(),
+		APIReader:       mgr.GetAPIReader(),
+		Recorder:        mgr.GetEventRecorder("supportstack-backuppolicy"),
+		Clock:           opts.Clock,
+		AgentImage:      opts.AgentImage,
+		AgentCacheBytes: opts.AgentCacheBytes,
 	}).SetupWithManager(mgr); err != nil {
 		return err
 	}
@@ -131,6 +132,7 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 		Recorder:                      mgr.GetEventRecorder("supportstack-drdrillrun"),
 		Clock:                         opts.Clock,
 		AgentImage:                    opts.AgentImage,
+		AgentCacheBytes:               opts.AgentCacheBytes,
 		Version:                       opts.Version,
 		Timeouts:                      timeouts,
 		MaxConcurrentRunsPerNamespace: opts.MaxConcurrentDrillRunsPerNamespace,
@@ -141,6 +143,9 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 type Options struct {
 	// AgentImage runs in the backup, prune and check Jobs.
 	AgentImage string
+	// AgentCacheBytes bounds the agent pods' cache volume (restic's cache,
+	// /tmp); resources.DefaultAgentCacheBytes when zero.
+	AgentCacheBytes int64
 	// Clock is injected by tests; the real clock when nil.
 	Clock clock.PassiveClock
 	// Version is the operator's version, recorded in drill evidence.

@@ -132,8 +132,9 @@ func RestrictedContainerSecurity() *corev1.SecurityContext {
 
 // BackupCronJob runs the agent's operation (backup, prune or check) on its
 // schedule. Secrets reach the pod only as environment variables from Secret
-// references; the arguments hold the non-secret configuration.
-func BackupCronJob(policy *opsv1alpha1.BackupPolicy, operation, agentImage string) *batchv1.CronJob {
+// references; the arguments hold the non-secret configuration. Restic's
+// cache (/tmp) is bounded: DefaultAgentCacheBytes unless WithAgentCache says.
+func BackupCronJob(policy *opsv1alpha1.BackupPolicy, operation, agentImage string, opts ...AgentPodOption) *batchv1.CronJob {
 	spec := policy.Spec
 	schedule := string(spec.Schedule)
 	switch operation {
@@ -153,7 +154,7 @@ func BackupCronJob(policy *opsv1alpha1.BackupPolicy, operation, agentImage strin
 		credentials = c.Name
 	}
 	env, envFrom := repositoryEnv(spec.Repository.URL, spec.Repository.PasswordSecretRef, credentials)
-	volumes := []corev1.Volume{{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
+	volumes := []corev1.Volume{boundedEmptyDir("tmp", agentSettings(opts).cacheBytes)}
 	mounts := []corev1.VolumeMount{{Name: "tmp", MountPath: "/tmp"}}
 	if operation == agentapi.OperationBackup {
 		// The run's snapshots are one recovery set, named after the pod: a
@@ -232,9 +233,10 @@ const AgentCPULimit = 2
 
 // agentPodSpec is the pod every agent Job runs: restricted security, no
 // service account token, no restarts (a failed attempt is a result), the
-// result in the termination message, bounded memory.
+// result in the termination message, bounded memory and ephemeral storage
+// (its emptyDirs' size limits and WritableLayerBytes).
 func agentPodSpec(image string, args []string, env []corev1.EnvVar, envFrom []corev1.EnvFromSource, volumes []corev1.Volume, mounts []corev1.VolumeMount) corev1.PodSpec {
-	return corev1.PodSpec{
+	spec := corev1.PodSpec{
 		AutomountServiceAccountToken: ptr.To(false),
 		RestartPolicy:                corev1.RestartPolicyNever,
 		SecurityContext:              RestrictedPodSecurity(),
@@ -255,6 +257,8 @@ func agentPodSpec(image string, args []string, env []corev1.EnvVar, envFrom []co
 			},
 		}},
 	}
+	setEphemeralStorage(&spec)
+	return spec
 }
 
 // EgressPeer is a destination backup pods may reach.

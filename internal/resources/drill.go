@@ -122,14 +122,22 @@ func SandboxNamespace(run *opsv1alpha1.DRDrillRun) *corev1.Namespace {
 // created it (information only: see SandboxNamespace).
 const AnnotationDrillRunUID = "ops.supportstack.io/drill-run-uid"
 
-// ScratchBytes sizes the scratch storage: the policy's newest backup's
-// total bytes with room for indexes and WAL, at least 1 GiB.
+// ScratchBytes sizes the scratch storage (the scratch server's data
+// directory, the restored volumes' claim, the room for the restore's dump
+// file): twice the policy's newest backup's total bytes (what restic read:
+// the dumps and files), at least 1 GiB, plus ScratchWALBytes. The factor
+// is room for what a dump holds only as definitions (indexes, built
+// again, and their sorts' temporary files under the data directory) and
+// for table bloat while loading; the WAL margin is pg_wal between
+// checkpoints. It is the one measure of a drill's disk: the scratch
+// server's ephemeral-storage request, the sandbox quota and the check
+// that some node can hold it all follow from it.
 func ScratchBytes(policy *opsv1alpha1.BackupPolicy) int64 {
 	size := int64(0)
 	if b := policy.Status.LastBackup; b != nil {
 		size = b.TotalBytes * 2
 	}
-	return max(size, minScratch)
+	return max(size, minScratch) + ScratchWALBytes
 }
 
 // ScratchPostgresResources bound the scratch server, whatever image the
@@ -148,26 +156,55 @@ var ScratchPostgresResources = corev1.ResourceRequirements{
 // requests and limits, so a pod without them is refused, with room for the
 // three drill pods at once (the quota controller gives a finished restore
 // pod's share back only some time after it ends, and the verify pod starts
-// at once); one scratch volume; no exposed Services. Its limits are not a
+// at once); ephemeral storage for those three pods and one more agent pod
+// (sandboxEphemeralBytes), so the quota never blocks a drill the nodes can
+// hold; one scratch volume; no exposed Services. Its limits are not a
 // drill author's to choose: they hold whatever postgresImage the drill
-// names.
-func SandboxQuota(run *opsv1alpha1.DRDrillRun, scratchBytes int64) *corev1.ResourceQuota {
+// names. cacheBytes is the agent pods' cache (WithAgentCache: the default
+// when not positive).
+func SandboxQuota(run *opsv1alpha1.DRDrillRun, scratchBytes, cacheBytes int64) *corev1.ResourceQuota {
+	cacheBytes = agentSettings([]AgentPodOption{WithAgentCache(cacheBytes)}).cacheBytes
+	ephemeral := *resource.NewQuantity(sandboxEphemeralBytes(scratchBytes, cacheBytes), resource.BinarySI)
 	return &corev1.ResourceQuota{
 		ObjectMeta: metav1.ObjectMeta{Name: "sandbox", Namespace: SandboxNamespaceName(run), Labels: SandboxLabels(run)},
 		Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{
-			corev1.ResourcePods:                   resource.MustParse("4"),
-			ResourceCountPods:                     resource.MustParse("6"),
-			corev1.ResourceRequestsCPU:            resource.MustParse("2"),
-			corev1.ResourceRequestsMemory:         resource.MustParse("4Gi"),
-			corev1.ResourceLimitsCPU:              resource.MustParse("6"),
-			corev1.ResourceLimitsMemory:           resource.MustParse("8Gi"),
-			corev1.ResourcePersistentVolumeClaims: resource.MustParse("1"),
-			corev1.ResourceRequestsStorage:        *resource.NewQuantity(scratchBytes, resource.BinarySI),
-			corev1.ResourceServices:               resource.MustParse("1"),
-			corev1.ResourceServicesLoadBalancers:  resource.MustParse("0"),
-			corev1.ResourceServicesNodePorts:      resource.MustParse("0"),
+			corev1.ResourcePods:                     resource.MustParse("4"),
+			ResourceCountPods:                       resource.MustParse("6"),
+			corev1.ResourceRequestsCPU:              resource.MustParse("2"),
+			corev1.ResourceRequestsMemory:           resource.MustParse("4Gi"),
+			corev1.ResourceLimitsCPU:                resource.MustParse("6"),
+			corev1.ResourceLimitsMemory:             resource.MustParse("8Gi"),
+			corev1.ResourceRequestsEphemeralStorage: ephemeral,
+			corev1.ResourceLimitsEphemeralStorage:   ephemeral,
+			corev1.ResourcePersistentVolumeClaims:   resource.MustParse("1"),
+			corev1.ResourceRequestsStorage:          *resource.NewQuantity(scratchBytes, resource.BinarySI),
+			corev1.ResourceServices:                 resource.MustParse("1"),
+			corev1.ResourceServicesLoadBalancers:    resource.MustParse("0"),
+			corev1.ResourceServicesNodePorts:        resource.MustParse("0"),
 		}},
 	}
+}
+
+// sandboxEphemeralBytes is the ephemeral storage of a sandbox's pods: the
+// scratch server, the restore pod (the dump file and the cache), the
+// verify pod (the cache) and one more agent pod of the verify pod's size
+// (the quota controller gives a finished pod's share back late; a person
+// inspecting a kept sandbox may start one). Each pod's share is what
+// setEphemeralStorage gives it: its emptyDirs plus WritableLayerBytes.
+func sandboxEphemeralBytes(scratchBytes, cacheBytes int64) int64 {
+	scratch := WritableLayerBytes
+	for _, v := range scratchPostgresVolumes(scratchBytes) {
+		scratch += v.EmptyDir.SizeLimit.Value()
+	}
+	restore := scratchBytes + cacheBytes + WritableLayerBytes
+	agent := cacheBytes + WritableLayerBytes
+	return scratch + restore + 2*agent
+}
+
+// scratchPostgresVolumes are the scratch server's emptyDirs: the data
+// directory (ScratchBytes), the socket directory and /tmp.
+func scratchPostgresVolumes(scratchBytes int64) []corev1.Volume {
+	return []corev1.Volume{boundedEmptyDir("data", scratchBytes), boundedEmptyDir("run", scratchRunBytes), boundedEmptyDir("tmp", scratchTmpBytes)}
 }
 
 // ResourceCountPods is the quota on every pod object of a namespace,
@@ -242,7 +279,9 @@ func ScratchSecret(run *opsv1alpha1.DRDrillRun, password, checkerPassword string
 }
 
 // ScratchPostgres is the empty server a run restores into: the drill's
-// image, restricted security, data on an emptyDir sized from the backup.
+// image, restricted security, data on an emptyDir sized from the backup
+// (scratchBytes, ScratchBytes) and ephemeral storage requested for all of
+// it, so the scheduler places it on a node with that much disk.
 func ScratchPostgres(run *opsv1alpha1.DRDrillRun, scratchBytes int64) (*corev1.Pod, *corev1.Service) {
 	ns := SandboxNamespaceName(run)
 	labels := SandboxLabels(run)
@@ -253,20 +292,13 @@ func ScratchPostgres(run *opsv1alpha1.DRDrillRun, scratchBytes int64) (*corev1.P
 	}
 	security := RestrictedPodSecurity()
 	security.RunAsUser, security.RunAsGroup, security.FSGroup = ptr.To[int64](postgresUID), ptr.To[int64](postgresUID), ptr.To[int64](postgresUID)
-	emptyDir := func(name string, size int64) corev1.Volume {
-		v := corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}
-		if size > 0 {
-			v.EmptyDir.SizeLimit = resource.NewQuantity(size, resource.BinarySI)
-		}
-		return v
-	}
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: ScratchPostgresName, Namespace: ns, Labels: labels},
 		Spec: corev1.PodSpec{
 			AutomountServiceAccountToken: ptr.To(false),
 			RestartPolicy:                corev1.RestartPolicyAlways,
 			SecurityContext:              security,
-			Volumes:                      []corev1.Volume{emptyDir("data", scratchBytes), emptyDir("run", 0), emptyDir("tmp", 0)},
+			Volumes:                      scratchPostgresVolumes(scratchBytes),
 			Containers: []corev1.Container{{
 				Name:  "postgres",
 				Image: image,
@@ -290,6 +322,7 @@ func ScratchPostgres(run *opsv1alpha1.DRDrillRun, scratchBytes int64) (*corev1.P
 			}},
 		},
 	}
+	setEphemeralStorage(&pod.Spec)
 	svc := &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: ScratchPostgresName, Namespace: ns, Labels: SandboxLabels(run)},
 		Spec: corev1.ServiceSpec{
@@ -443,16 +476,13 @@ func (p DrillPlan) VerifyChecks(restored []agentapi.Restored) (agentapi.VerifyCo
 	return checks, nil
 }
 
-// restoreCacheBytes is room for restic's cache in the restore pod's /tmp,
-// beside the dump file.
-const restoreCacheBytes = 1 << 30
-
 // DrillJob runs the agent's restore or verify in the sandbox, with the
 // repository secrets copied into the sandbox. The restore Job connects as
 // the scratch server's superuser and gets the checker's password to create
 // that role; the verify Job gets the checker's URI only, never the
-// superuser's password or URI.
-func DrillJob(run *opsv1alpha1.DRDrillRun, policy *opsv1alpha1.BackupPolicy, agentImage string, config agentapi.DrillConfig, deadline int64, withVolumes bool) *batchv1.Job {
+// superuser's password or URI. /tmp holds restic's cache (WithAgentCache)
+// and, in the restore pod, the dump file (config.ScratchBytes).
+func DrillJob(run *opsv1alpha1.DRDrillRun, policy *opsv1alpha1.BackupPolicy, agentImage string, config agentapi.DrillConfig, deadline int64, withVolumes bool, opts ...AgentPodOption) *batchv1.Job {
 	operation := config.Operation()
 	labels := SandboxLabels(run)
 	labels[LabelComponent] = ComponentDrillAgent
@@ -468,12 +498,11 @@ func DrillJob(run *opsv1alpha1.DRDrillRun, policy *opsv1alpha1.BackupPolicy, age
 		env = append(env, secretEnv(SandboxURIEnv, opsv1alpha1.SecretKeyRef{Name: ScratchSecretName, Key: ScratchSuperuserURI}),
 			secretEnv(CheckerPasswordEnv, opsv1alpha1.SecretKeyRef{Name: ScratchSecretName, Key: ScratchCheckerPassword}))
 	}
-	tmp := &corev1.EmptyDirVolumeSource{}
+	tmpBytes := agentSettings(opts).cacheBytes
 	if rc, ok := config.(agentapi.RestoreConfig); ok && rc.ScratchBytes > 0 {
-		// The dump file, with restic's cache beside it.
-		tmp.SizeLimit = resource.NewQuantity(rc.ScratchBytes+restoreCacheBytes, resource.BinarySI)
+		tmpBytes += rc.ScratchBytes // the dump file, beside restic's cache
 	}
-	volumes := []corev1.Volume{{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: tmp}}}
+	volumes := []corev1.Volume{boundedEmptyDir("tmp", tmpBytes)}
 	mounts := []corev1.VolumeMount{{Name: "tmp", MountPath: "/tmp"}}
 	if withVolumes {
 		volumes = append(volumes, corev1.Volume{Name: "restored", VolumeSource: corev1.VolumeSource{

@@ -243,16 +243,21 @@ func TestSandboxNamespaceName(t *testing.T) {
 // TestSandboxPodsBounded: every pod a drill starts (the scratch server
 // with whatever image the drill names, the restore and verify Jobs' pods)
 // has CPU and memory requests and limits, and the sandbox quota bounds
-// them, with count/pods (issue #11, item 9).
+// them, with count/pods (issue #11, item 9), and ephemeral storage, for a
+// backup of 5 GiB and an agent cache of 3 GiB (issue #19).
 func TestSandboxPodsBounded(t *testing.T) {
 	run := &opsv1alpha1.DRDrillRun{ObjectMeta: metav1.ObjectMeta{Namespace: "support", Name: "helpdesk-now-0a1b2c3d"}}
 	run.Spec.Sandbox.PostgresImage = "registry.example.com/anything:latest"
 	policy := drillPolicy("s3:https://s3.example.com/b", "helpdesk")
-	scratch, _ := ScratchPostgres(run, 1<<30)
-	restore := DrillJob(run, policy, "supportstack/agent:dev", agentapi.RestoreConfig{}, 60, true)
-	verify := DrillJob(run, policy, "supportstack/agent:dev", agentapi.VerifyJob{}, 60, true)
-	quota := SandboxQuota(run, 1<<30).Spec.Hard
-	for _, want := range []corev1.ResourceName{corev1.ResourceLimitsCPU, corev1.ResourceLimitsMemory, corev1.ResourceRequestsCPU, corev1.ResourceRequestsMemory, ResourceCountPods} {
+	policy.Status.LastBackup = &opsv1alpha1.BackupResult{TotalBytes: 5 << 30}
+	const cache = 3 << 30
+	scratchBytes := ScratchBytes(policy)
+	scratch, _ := ScratchPostgres(run, scratchBytes)
+	restore := DrillJob(run, policy, "supportstack/agent:dev", agentapi.RestoreConfig{ScratchBytes: scratchBytes}, 60, true, WithAgentCache(cache))
+	verify := DrillJob(run, policy, "supportstack/agent:dev", agentapi.VerifyJob{}, 60, true, WithAgentCache(cache))
+	quota := SandboxQuota(run, scratchBytes, cache).Spec.Hard
+	for _, want := range []corev1.ResourceName{corev1.ResourceLimitsCPU, corev1.ResourceLimitsMemory, corev1.ResourceRequestsCPU, corev1.ResourceRequestsMemory, ResourceCountPods,
+		corev1.ResourceRequestsEphemeralStorage, corev1.ResourceLimitsEphemeralStorage} {
 		if _, ok := quota[want]; !ok {
 			t.Errorf("the sandbox quota does not bound %s: %v", want, quota)
 		}
@@ -266,13 +271,13 @@ func TestSandboxPodsBounded(t *testing.T) {
 			t.Errorf("%s: init containers need bounds too", pod.name)
 		}
 		for _, c := range pod.spec.Containers {
-			for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+			for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory, corev1.ResourceEphemeralStorage} {
 				req, lim := c.Resources.Requests[r], c.Resources.Limits[r]
 				if req.IsZero() || lim.IsZero() || req.Cmp(lim) > 0 {
 					t.Errorf("%s/%s: %s request %s, limit %s: want both, request <= limit", pod.name, c.Name, r, req.String(), lim.String())
 				}
 			}
-			for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+			for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory, corev1.ResourceEphemeralStorage} {
 				q := sum["limits."+r]
 				q.Add(c.Resources.Limits[r])
 				sum["limits."+r] = q
