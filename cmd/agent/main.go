@@ -24,7 +24,10 @@ limitations under the License.
 //
 // The result is written as JSON to the termination log (the operator reads it
 // into status) and to stdout; on failure the exit code is 1 and stderr has a
-// one-line reason. Secrets come only from the environment. It knows no
+// one-line reason. A configuration written for another contract version
+// (agentapi.ContractVersion: the manager and agent images are different
+// builds) is refused before anything runs, as a failed result with exit
+// code 3. Secrets come only from the environment. It knows no
 // Kubernetes API: it must not import client-go, controller-runtime or the
 // operator's reconcilers.
 package main
@@ -66,6 +69,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"how long refused or timed-out database connections are retried (NetworkPolicies reach a new pod a moment after it starts)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
+	}
+	// Before anything else: a configuration from a manager of another
+	// contract version is refused, in a result that manager can read.
+	if err := agentapi.CheckContract(*config); err != nil {
+		return refuse(op, *config, err, *termination, stdout, stderr)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
@@ -116,6 +124,26 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// refuse reports a configuration the agent will not run (another contract
+// version) as the failed result of its operation, touching nothing else.
+func refuse(op, config string, err error, termination string, stdout, stderr io.Writer) int {
+	now := time.Now()
+	var out []byte
+	if op == agentapi.OperationRestore || op == agentapi.OperationVerify {
+		out = agentapi.DrillResult{Operation: op, Start: now, End: now, DrillError: true, Error: err.Error()}.Encode()
+	} else {
+		out = agentapi.Result{Operation: op, Policy: agentapi.ConfigPolicy(config), Start: now, End: now, Error: err.Error()}.Encode()
+	}
+	if termination != "" {
+		if werr := os.WriteFile(termination, out, 0o644); werr != nil {
+			_, _ = fmt.Fprintf(stderr, "writing the termination log: %v\n", werr)
+		}
+	}
+	_, _ = stdout.Write(append(out, '\n'))
+	_, _ = fmt.Fprintf(stderr, "%s refused: %s\n", op, err)
+	return agentapi.ExitContractMismatch
 }
 
 // A passed verification tags its recovery set; restic tag needs the

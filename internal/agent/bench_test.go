@@ -178,7 +178,7 @@ func BenchmarkBackupLarge(b *testing.B) {
 	}
 	agentRun := func(repo string) (run, int64) {
 		cmd := exec.Command(bin, "backup", "--termination-log", "", "--config",
-			`{"policy":"bench/agent","postgres":[{"name":"tickets","uriEnv":"TEST_PG_URI","databases":["helpdesk"]}]}`)
+			agentapi.Args(agentapi.OperationBackup, json.RawMessage(`{"policy":"bench/agent","postgres":[{"name":"tickets","uriEnv":"TEST_PG_URI","databases":["helpdesk"]}]}`))[2])
 		cmd.Env = repoEnv(repo)
 		var out, log bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &log
@@ -302,7 +302,7 @@ func BenchmarkDrillLarge(b *testing.B) {
 	seedLarge(b, f)
 	bin := buildAgent(b)
 	backup := exec.Command(bin, "backup", "--termination-log", "", "--config",
-		`{"policy":"bench/drill","postgres":[{"name":"tickets","uriEnv":"TEST_PG_URI","databases":["helpdesk"]}]}`)
+		agentapi.Args(agentapi.OperationBackup, json.RawMessage(`{"policy":"bench/drill","postgres":[{"name":"tickets","uriEnv":"TEST_PG_URI","databases":["helpdesk"]}]}`))[2])
 	backup.Env = f.env
 	var stderr bytes.Buffer
 	backup.Stderr = &stderr
@@ -384,9 +384,9 @@ func BenchmarkDrillLarge(b *testing.B) {
 			return r
 		}
 		t0 := time.Now()
-		restored := step("restore", "--termination-log", "", "--config",
+		restored := step("restore", "--termination-log", "", "--config", agentapi.Args(agentapi.OperationRestore, json.RawMessage(
 			`{"policy":"bench/drill","snapshot":"latest","postgres":[{"source":"tickets","database":"helpdesk","targetURIEnv":"SANDBOX_URI"}],
-			"checker":{"name":"`+checkerRole+`","passwordEnv":"CHECKER_PASSWORD"},"jobs":2,"scratchDir":"`+b.TempDir()+`"}`)
+			"checker":{"name":"`+checkerRole+`","passwordEnv":"CHECKER_PASSWORD"},"jobs":2,"scratchDir":"`+b.TempDir()+`"}`))[2])
 		restore = time.Since(t0)
 		if p := restored.Phases; p != nil {
 			b.Logf("agent restore: %s, %d jobs: fetch %.1fs, load %.1fs, indexes %.1fs", p.Method, p.Jobs, p.Fetch, p.Load, p.Indexes)
@@ -397,13 +397,13 @@ func BenchmarkDrillLarge(b *testing.B) {
 			b.Fatalf("restore reported %+v", restored.Restored)
 		}
 		r := restored.Restored[0]
-		checks, _ := json.Marshal([]agentapi.VerifyCheck{
+		checks := agentapi.Args(agentapi.OperationVerify, agentapi.VerifyJob{Checks: []agentapi.VerifyCheck{
 			{Name: "rows", Database: "helpdesk", TargetURIEnv: "CHECKER_URI", Tables: &agentapi.TableComparison{
 				From: &agentapi.ManifestRef{Policy: "bench/drill", Source: "tickets", Database: "helpdesk", Snapshot: r.ID, SHA256: r.ManifestSHA256}}},
 			{Name: "present", Database: "helpdesk", TargetURIEnv: "CHECKER_URI", SQL: "SELECT count(*) FROM rt_tickets", Min: &one},
-		})
+		}})
 		t0 = time.Now()
-		v := step("verify", "--termination-log", "", "--config", string(checks))
+		v := step("verify", "--termination-log", "", "--config", checks[2])
 		verify = time.Since(t0)
 		if !v.AllPassed {
 			b.Fatalf("the drill's checks failed on a faithful restore: %+v", v.Checks)

@@ -167,8 +167,10 @@ func TestKilledMidRun(t *testing.T) {
 		t.Fatalf("building the agent: %v\n%s", err, out)
 	}
 	slowDump := writeScript(t, `head -c 200000 /dev/urandom; sleep 60`)
-	cmd := exec.Command(bin, "backup", "--config", `{"policy":"helpdesk/nightly","postgres":[{"name":"tickets","uriEnv":"TEST_PG_URI","databases":["helpdesk"]}]}`,
-		"--termination-log", filepath.Join(t.TempDir(), "termination"), "--pg-dump", slowDump)
+	cfgArgs := agentapi.Args(agentapi.OperationBackup, agentapi.Config{Policy: "helpdesk/nightly",
+		Postgres: []agentapi.PostgresSource{{Name: "tickets", URIEnv: "TEST_PG_URI", Databases: []string{"helpdesk"}}}})
+	cmd := exec.Command(bin, append(cfgArgs,
+		"--termination-log", filepath.Join(t.TempDir(), "termination"), "--pg-dump", slowDump)...)
 	cmd.Env = append(append([]string{}, f.env...), "TEST_PG_URI="+f.pg.URI("postgres"))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	becomeSubreaper(t)

@@ -80,10 +80,15 @@ func (VerifyJob) Operation() string { return OperationVerify }
 const ConfigFlag = "config"
 
 // Args is the agent's command line for an operation: the operation, then
-// its configuration as JSON in ConfigFlag.
+// its configuration as JSON in ConfigFlag, with ContractVersion in its
+// ContractField. config must marshal to a JSON object (the configurations
+// are structs); anything else is a programming error and panics.
 func Args(operation string, config any) []string {
 	b, _ := json.Marshal(config) // the configurations are plain structs: marshalling cannot fail
-	return []string{operation, "--" + ConfigFlag, string(b)}
+	if len(b) == 0 || b[0] != '{' {
+		panic(fmt.Sprintf("agentapi.Args: the %s configuration is %T, not a struct", operation, config))
+	}
+	return []string{operation, "--" + ConfigFlag, string(withContract(b))}
 }
 
 // ParseRestoreConfig reads a restore Job's configuration.
@@ -95,14 +100,11 @@ func ParseRestoreConfig(s string) (RestoreConfig, error) {
 	return c, nil
 }
 
-// ParseVerifyConfig reads a verify Job's configuration; a bare list of
-// checks (what operators before recovery sets wrote) is read as checks
-// with nothing to tag.
+// ParseVerifyConfig reads a verify Job's configuration. (The bare list of
+// checks that operators before recovery sets wrote has no contract
+// version: CheckContract refuses it.)
 func ParseVerifyConfig(s string) (VerifyJob, error) {
 	var c VerifyJob
-	if err := json.Unmarshal([]byte(s), &c.Checks); err == nil {
-		return c, nil
-	}
 	if err := json.Unmarshal([]byte(s), &c); err != nil {
 		return c, fmt.Errorf("verify configuration: %w", err)
 	}
