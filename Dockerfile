@@ -4,6 +4,9 @@
 FROM golang:1.26 AS builder
 ARG TARGETOS
 ARG TARGETARCH
+# The build's version (make docker-build passes VERSION): the manager's
+# default agent image is supportstack/agent:<VERSION>.
+ARG VERSION=dev
 
 WORKDIR /workspace
 # Cache dependencies before copying the source.
@@ -16,7 +19,7 @@ COPY api/ api/
 COPY internal/ internal/
 
 # CGO off: a static binary for the distroless static image.
-RUN CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} go build -trimpath -a -o manager ./cmd
+RUN CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} go build -trimpath -a -ldflags "-X main.version=${VERSION}" -o manager ./cmd
 
 # Distroless static, non-root: nothing but the binary and CA certificates.
 FROM gcr.io/distroless/static:nonroot

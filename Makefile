@@ -1,7 +1,22 @@
 # SupportStack operator. `make help` lists the targets.
 
+# The version of this build: the tag of both images, and the manager's
+# main.version, from which its default agent image is derived. One variable,
+# so that the manager and the agent it runs are always the same build (they
+# share a wire contract, internal/agentapi.ContractVersion). "dev" by
+# default: the tag of the local cluster's images (hack/images.sh) and of a
+# manager built with no version; releases set it (make docker-build
+# docker-build-agent deploy VERSION=v0.2.0). Not `git describe`: its
+# "-dirty" comes and goes between two make runs of one checkout, and the
+# images built by one would not be those the other deploys.
+VERSION ?= dev
+
 # Image of the operator, for `make docker-build deploy`.
-IMG ?= supportstack/operator:latest
+IMG ?= supportstack/operator:$(VERSION)
+
+# The manager's -X main.version: a dev build keeps its VCS stamp (what drill
+# evidence records) and defaults to supportstack/agent:dev all the same.
+GO_LDFLAGS = $(if $(filter-out dev,$(VERSION)),-X main.version=$(VERSION))
 
 # Kubernetes version of the local control plane built by hack/setup-k8s.sh.
 K8S_VERSION ?= v1.37.2
@@ -86,26 +101,28 @@ lint-fix: golangci-lint ## Run golangci-lint and apply its fixes.
 ##@ Build
 
 .PHONY: build
-build: manifests generate fmt vet ## Build the manager (bin/manager) and the CLI (bin/supportstack).
-	go build -o bin/manager ./cmd
+build: manifests generate fmt vet ## Build the manager (bin/manager, version VERSION) and the CLI (bin/supportstack).
+	go build -ldflags "$(GO_LDFLAGS)" -o bin/manager ./cmd
 	go build -o bin/supportstack ./cmd/supportstack
 
 .PHONY: run
 run: manifests generate fmt vet ## Run the manager from your host against the cluster in ~/.kube/config.
-	go run ./cmd
+	go run -ldflags "$(GO_LDFLAGS)" ./cmd
 
 # Images cannot be built on machines without a container engine (ours have
 # none); build them where one runs.
 .PHONY: docker-build
-docker-build: ## Build the operator image (needs a container engine).
-	$(CONTAINER_TOOL) build -t $(IMG) .
+docker-build: ## Build the operator image IMG of version VERSION (needs a container engine).
+	$(CONTAINER_TOOL) build --build-arg VERSION=$(VERSION) -t $(IMG) .
 
 .PHONY: docker-push
 docker-push: ## Push the operator image.
 	$(CONTAINER_TOOL) push $(IMG)
 
-# Image of the backup agent, named to the operator by --agent-image.
-AGENT_IMG ?= supportstack/agent:latest
+# Image of the backup agent, named to the operator by --agent-image: of the
+# operator's VERSION (the agent refuses a configuration of another contract
+# version).
+AGENT_IMG ?= supportstack/agent:$(VERSION)
 
 .PHONY: docker-build-agent
 docker-build-agent: ## Build the agent image (agent + pg_dump + restic; needs a container engine).
@@ -114,10 +131,9 @@ docker-build-agent: ## Build the agent image (agent + pg_dump + restic; needs a 
 CONTAINER_TOOL ?= docker
 
 .PHONY: build-installer
-build-installer: manifests generate kustomize ## Write dist/install.yaml: CRDs and deployment in one file.
+build-installer: manifests generate kustomize ## Write dist/install.yaml: CRDs and deployment (images IMG and AGENT_IMG, both of VERSION) in one file.
 	mkdir -p dist
-	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
-	$(KUSTOMIZE) build config/default > dist/install.yaml
+	KUSTOMIZE="$(KUSTOMIZE)" hack/render-install.sh "$(IMG)" "$(AGENT_IMG)" > dist/install.yaml
 
 ##@ Deployment
 
@@ -134,9 +150,8 @@ uninstall: manifests kustomize ## Uninstall CRDs. ignore-not-found=true ignores 
 	$(KUSTOMIZE) build config/crd | $(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f -
 
 .PHONY: deploy
-deploy: manifests kustomize ## Deploy the operator (image IMG, agent image AGENT_IMG) to the cluster in ~/.kube/config.
-	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
-	$(KUSTOMIZE) build config/default | sed 's|--agent-image=supportstack/agent:latest|--agent-image=$(AGENT_IMG)|' | $(KUBECTL) apply --server-side -f -
+deploy: manifests kustomize ## Deploy the operator (image IMG, agent image AGENT_IMG, both of VERSION) to the cluster in ~/.kube/config.
+	KUSTOMIZE="$(KUSTOMIZE)" hack/render-install.sh "$(IMG)" "$(AGENT_IMG)" | $(KUBECTL) apply --server-side -f -
 
 .PHONY: undeploy
 undeploy: kustomize ## Remove the operator from the cluster.

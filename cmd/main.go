@@ -93,8 +93,8 @@ func main() {
 		enableHTTP2          bool
 		agentImage           string
 	)
-	flag.StringVar(&agentImage, "agent-image", "supportstack/agent:latest",
-		"The image of the backup agent (agent + postgresql-client + restic) that the backup, prune and check Jobs run.")
+	flag.StringVar(&agentImage, "agent-image", defaultAgentImage(version),
+		"The image of the backup agent (agent + postgresql-client + restic) that the backup, prune, check and drill Jobs run. Default: the agent of this manager's version (supportstack/agent:dev for a build without -X main.version); set it only to pull that same version from elsewhere.")
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0",
 		"The address the metrics endpoint binds to. Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable it.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "The address the probe endpoint binds to.")

@@ -107,14 +107,8 @@ up() {
 
   say "The operator, deployed as users deploy it: config/default with the local images"
   mkdir -p "${DEMO_DIR}/deploy"
-  cat >"${DEMO_DIR}/deploy/kustomization.yaml" <<YAML
-resources:
-- $(realpath --relative-to "${DEMO_DIR}/deploy" "${ROOT}/config/default")
-images:
-- {name: supportstack/operator, newTag: dev}
-YAML
-  # make deploy IMG=supportstack/operator:dev AGENT_IMG=supportstack/agent:dev does the same.
-  k kustomize "${DEMO_DIR}/deploy" | sed 's|--agent-image=supportstack/agent:latest|--agent-image=supportstack/agent:dev|' >"${DEMO_DIR}/deploy/install.yaml"
+  # Both images of one version, dev (hack/images.sh): what make deploy does with its default VERSION.
+  KUBECTL="${KUBECTL}" "${ROOT}/hack/render-install.sh" supportstack/operator:dev supportstack/agent:dev >"${DEMO_DIR}/deploy/install.yaml"
   k apply --server-side -f "${DEMO_DIR}/deploy/install.yaml" >"${DEMO_DIR}/deploy.log"
   k wait --for condition=Established --timeout 60s crd --all >/dev/null
   k rollout status -n supportstack-system deployment/supportstack-controller-manager --timeout 120s

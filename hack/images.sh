@@ -19,7 +19,9 @@
 #   docker.io/supportstack/pause:dev       sandbox image (hack/pause/main.go)
 #   docker.io/supportstack/busybox:dev     busybox-static: probes, provisioner helper pods
 #   docker.io/supportstack/agent:dev       ./cmd/agent + postgresql-client-15 + restic, uid 65532
-#   docker.io/supportstack/operator:dev    ./cmd (the manager) + CA certificates, uid 65532
+#   docker.io/supportstack/operator:dev    ./cmd (the manager) + CA certificates, uid 65532;
+#                                          built without -X main.version, it runs
+#                                          supportstack/agent:dev, the agent above
 #   docker.io/supportstack/postgres:15     Debian postgresql-15 with the interface of the
 #                                          official image (POSTGRES_PASSWORD, PGDATA, uid 999);
 #                                          also tagged docker.io/library/postgres:15 in the
