@@ -471,7 +471,8 @@ func TestDrillRunsQueuePerNamespace(t *testing.T) {
 	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: sandbox, Name: "sandbox"}, &quota); err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range []corev1.ResourceName{corev1.ResourceLimitsCPU, corev1.ResourceLimitsMemory, corev1.ResourceRequestsCPU, corev1.ResourceRequestsMemory, resources.ResourceCountPods} {
+	for _, r := range []corev1.ResourceName{corev1.ResourceLimitsCPU, corev1.ResourceLimitsMemory, corev1.ResourceRequestsCPU, corev1.ResourceRequestsMemory, resources.ResourceCountPods,
+		corev1.ResourceRequestsEphemeralStorage, corev1.ResourceLimitsEphemeralStorage} {
 		if _, ok := quota.Spec.Hard[r]; !ok {
 			t.Errorf("the sandbox quota does not bound %s", r)
 		}
@@ -520,7 +521,8 @@ func TestDrillRunsQueuePerNamespace(t *testing.T) {
 	}
 	for _, p := range pods.Items {
 		for _, c := range p.Spec.Containers {
-			if c.Resources.Limits.Cpu().IsZero() || c.Resources.Limits.Memory().IsZero() || c.Resources.Requests.Cpu().IsZero() || c.Resources.Requests.Memory().IsZero() {
+			if c.Resources.Limits.Cpu().IsZero() || c.Resources.Limits.Memory().IsZero() || c.Resources.Requests.Cpu().IsZero() || c.Resources.Requests.Memory().IsZero() ||
+				c.Resources.Limits.StorageEphemeral().IsZero() || c.Resources.Requests.StorageEphemeral().IsZero() {
 				t.Errorf("pod %s container %s: resources %+v", p.Name, c.Name, c.Resources)
 			}
 		}

@@ -112,7 +112,7 @@ func everyRenderedPod() []renderedPod {
 	large.Status.LastBackup = &opsv1alpha1.BackupResult{TotalBytes: 50 << 30}
 	run := &opsv1alpha1.DRDrillRun{ObjectMeta: metav1.ObjectMeta{Namespace: "support", Name: "helpdesk-now-1"}}
 
-	var pods []renderedPod
+	pods := make([]renderedPod, 0, 13)
 	for _, op := range []string{agentapi.OperationBackup, agentapi.OperationPrune, agentapi.OperationCheck} {
 		cj := BackupCronJob(policy, op, "agent:1")
 		pods = append(pods, renderedPod{op + " CronJob", "BackupCronJob", cj.Spec.JobTemplate.Spec.Template.Spec})
@@ -156,7 +156,7 @@ func TestEphemeralCheckFails(t *testing.T) {
 	}
 	cases := []struct {
 		name   string
-		break_ func(*corev1.PodSpec)
+		mutate func(*corev1.PodSpec)
 		want   string
 	}{
 		{"no request", func(s *corev1.PodSpec) { delete(s.Containers[0].Resources.Requests, corev1.ResourceEphemeralStorage) }, "requests no ephemeral storage"},
@@ -178,7 +178,7 @@ func TestEphemeralCheckFails(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			spec := good()
-			tc.break_(&spec)
+			tc.mutate(&spec)
 			if p := strings.Join(ephemeralProblems(&spec), "; "); !strings.Contains(p, tc.want) {
 				t.Errorf("problems %q, want one saying %q", p, tc.want)
 			}
