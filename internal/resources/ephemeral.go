@@ -33,13 +33,14 @@ import (
 // requested, passes ours over while they stay within their limits.
 const (
 	// DefaultAgentCacheBytes bounds an agent pod's /tmp, where restic
-	// keeps its cache (RESTIC_CACHE_DIR): the repository's index files,
-	// tree packs and snapshot files, never file contents. The index is
-	// about 1/1000 of the data at restic's average blob size and trees
-	// grow with the number of files, so 2 GiB holds the cache of a
-	// repository of a few hundred GiB of dumps or some million files. A
-	// larger repository needs --agent-cache-size: a cache that outgrows
-	// its volume gets the pod evicted, and the failed Job says so.
+	// keeps its cache (RESTIC_CACHE_DIR; restic check's temporary cache
+	// too): the repository's index, tree packs and snapshot files, never
+	// file contents. Measured with restic 0.14: a 1 GiB dump leaves
+	// 108 KiB of cache, 65,439 files (601 MiB) leave 8.5 MiB, about
+	// 130 bytes a file. 2 GiB holds the cache of several TiB of dumps or
+	// some ten million files with room to spare; a larger repository
+	// needs --agent-cache-size, since a cache that outgrows its volume
+	// gets the pod evicted (the failed Job says so).
 	DefaultAgentCacheBytes int64 = 2 << 30
 	// DefaultAgentCacheSize is DefaultAgentCacheBytes as the manager's
 	// --agent-cache-size flag writes it.
