@@ -238,11 +238,20 @@ type BackupObjectives struct {
 
 // BackupResult is one finished backup run: a recovery set.
 type BackupResult struct {
-	// jobName is the Job that ran the backup.
+	// jobName is the Job that ran the backup (its first part's, when the
+	// run was split across nodes).
 	// +optional
 	JobName string `json:"jobName,omitempty"`
+	// partJobs are the Jobs of the run's other parts: when the policy's
+	// ReadWriteOnce volumes are mounted on different nodes, each node's
+	// volumes are backed up by a pod of their own, on that node.
+	// +kubebuilder:validation:MaxItems=16
+	// +listType=atomic
+	// +optional
+	PartJobs []string `json:"partJobs,omitempty"`
 	// recoverySet names the run's snapshots in the repository: each carries
-	// the tag run=<recoverySet> (the backup pod's name). A DRDrill's
+	// the tag run=<recoverySet> (the backup CronJob's name and the
+	// scheduled minute, shared by the Jobs of every part). A DRDrill's
 	// snapshot may name it.
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`

@@ -41,9 +41,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/agentapi"
+	"github.com/supportstack/operator/internal/placement"
 	"github.com/supportstack/operator/internal/podhealth"
 	"github.com/supportstack/operator/internal/resources"
 	"github.com/supportstack/operator/internal/schedule"
@@ -69,6 +71,10 @@ type BackupPolicyReconciler struct {
 	// AgentCacheBytes bounds the agent pods' cache volume;
 	// resources.DefaultAgentCacheBytes when zero.
 	AgentCacheBytes int64
+	// MountingPods reads every pod's node and claims, indexed by claim
+	// (newMountingPodCache): backup pods follow the application pods that
+	// have their ReadWriteOnce volumes mounted.
+	MountingPods client.Reader
 }
 
 // +kubebuilder:rbac:groups=ops.supportstack.io,resources=backuppolicies,verbs=get;list;watch
@@ -99,22 +105,34 @@ func (r *BackupPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Request
 
 	now := r.Clock.Now()
 	requeue := time.Duration(0)
-	problems, peers, err := r.checkReferences(ctx, policy)
+	problems, peers, claims, err := r.checkReferences(ctx, policy)
 	if err != nil {
 		return ctrl.Result{}, err
+	}
+	plan, err := r.place(ctx, policy, claims)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	for _, v := range policy.Spec.Sources.Volumes {
+		if why := plan.Refused[v.Name]; why != "" {
+			problems = append(problems, fmt.Sprintf("sources.volumes[%s].claimName: %s", v.Name, why))
+		}
 	}
 	if len(problems) > 0 {
 		setCondition(policy, opsv1alpha1.ConditionReady, metav1.ConditionFalse, opsv1alpha1.ReasonInvalidSpec, strings.Join(problems, "; "))
 		// Secrets and PVCs are not watched: look again soon.
 		requeue = secretRecheck
 	} else {
-		if err := r.reconcileChildren(ctx, policy, peers); err != nil {
+		if err := r.reconcileChildren(ctx, policy, peers, plan); err != nil {
 			return ctrl.Result{}, err
 		}
-		setCondition(policy, opsv1alpha1.ConditionReady, metav1.ConditionTrue, opsv1alpha1.ReasonReconciled,
-			"backup, prune and check CronJobs, ServiceAccount and NetworkPolicy in place")
+		msg := "backup, prune and check CronJobs, ServiceAccount and NetworkPolicy in place"
+		if len(plan.Parts) > 1 {
+			msg += fmt.Sprintf("; each backup runs in %d parts, where their volumes are mounted: %s", len(plan.Parts), plan.Describe())
+		}
+		setCondition(policy, opsv1alpha1.ConditionReady, metav1.ConditionTrue, opsv1alpha1.ReasonReconciled, msg)
 		policy.Status.ObservedGeneration = policy.Generation
-		if err := r.reconcileBackupNow(ctx, policy); err != nil {
+		if err := r.reconcileBackupNow(ctx, policy, len(plan.Parts)); err != nil {
 			return ctrl.Result{}, err
 		}
 	}
@@ -146,7 +164,7 @@ func (r *BackupPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Request
 
 // checkReferences verifies what CEL cannot: the referenced Secrets, keys and
 // PVCs exist. It also finds where backup pods must be allowed to connect.
-func (r *BackupPolicyReconciler) checkReferences(ctx context.Context, policy *opsv1alpha1.BackupPolicy) ([]string, []resources.EgressPeer, error) {
+func (r *BackupPolicyReconciler) checkReferences(ctx context.Context, policy *opsv1alpha1.BackupPolicy) ([]string, []resources.EgressPeer, map[string]placement.Claim, error) {
 	var problems []string
 	var peers []resources.EgressPeer
 	// A missing Secret or key is a problem to report, anything else an error.
@@ -167,17 +185,17 @@ func (r *BackupPolicyReconciler) checkReferences(ctx context.Context, policy *op
 	}
 	spec := policy.Spec
 	if _, err := secretValue("repository.passwordSecretRef", spec.Repository.PasswordSecretRef); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if c := spec.Repository.CredentialsSecretRef; c != nil {
 		if _, err := readSecret(ctx, r.APIReader, policy.Namespace, "repository.credentialsSecretRef", c.Name, ""); problem(err) != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	for _, p := range spec.Sources.Postgres {
 		uri, err := secretValue("sources.postgres["+p.Name+"].connectionSecretRef", p.ConnectionSecretRef)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if uri == "" {
 			continue
@@ -190,7 +208,7 @@ func (r *BackupPolicyReconciler) checkReferences(ctx context.Context, policy *op
 		}
 		peer, err := resolvePeer(ctx, r.APIReader, policy.Namespace, host, port)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		peers = append(peers, peer)
 	}
@@ -201,23 +219,26 @@ func (r *BackupPolicyReconciler) checkReferences(ctx context.Context, policy *op
 	if c := spec.Repository.VolumeClaimName; c != "" {
 		claims[c] = "repository.volumeClaimName"
 	}
+	found := map[string]placement.Claim{}
 	for claim, field := range claims {
 		var pvc corev1.PersistentVolumeClaim
 		if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: policy.Namespace, Name: claim}, &pvc); apierrors.IsNotFound(err) {
 			problems = append(problems, fmt.Sprintf("%s: PersistentVolumeClaim %s not found", field, claim))
 		} else if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
+		} else {
+			found[claim] = placement.Claim{Name: claim, AccessModes: pvc.Spec.AccessModes}
 		}
 	}
 	if host, port, ok := resources.RepositoryEndpoint(spec.Repository.URL); ok {
 		peer, err := resolvePeer(ctx, r.APIReader, policy.Namespace, host, port)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		peers = append(peers, peer)
 	}
 	sort.Strings(problems)
-	return problems, peers, nil
+	return problems, peers, found, nil
 }
 
 func postgresEndpoint(uri string) (string, int32, error) {
@@ -277,7 +298,7 @@ func resolvePeer(ctx context.Context, reader client.Reader, namespace, host stri
 }
 
 // reconcileChildren applies the ServiceAccount, CronJobs and NetworkPolicy.
-func (r *BackupPolicyReconciler) reconcileChildren(ctx context.Context, policy *opsv1alpha1.BackupPolicy, peers []resources.EgressPeer) error {
+func (r *BackupPolicyReconciler) reconcileChildren(ctx context.Context, policy *opsv1alpha1.BackupPolicy, peers []resources.EgressPeer, plan placement.Plan) error {
 	sa := resources.BackupServiceAccount(policy)
 	if err := createOrPatch(ctx, r.Client, r.Recorder, policy, sa, func(existing *corev1.ServiceAccount) {
 		existing.Labels = mergeLabels(existing.Labels, sa.Labels)
@@ -285,7 +306,10 @@ func (r *BackupPolicyReconciler) reconcileChildren(ctx context.Context, policy *
 	}); err != nil {
 		return err
 	}
-	operations := []string{agentapi.OperationBackup, agentapi.OperationPrune}
+	if err := r.reconcileBackupCronJobs(ctx, policy, plan); err != nil {
+		return err
+	}
+	operations := []string{agentapi.OperationPrune}
 	if policy.Spec.Check != nil {
 		operations = append(operations, agentapi.OperationCheck)
 	} else {
@@ -321,36 +345,33 @@ func (r *BackupPolicyReconciler) reconcileResults(ctx context.Context, policy *o
 	}); err != nil {
 		return false, err
 	}
-	pending := false
-	var running []*batchv1.Job
-	known := map[string]bool{}
-	for _, b := range before.Status.RecentBackups {
-		known[b.JobName] = true
+	runs, running, err := backupRuns(jobs.Items, recordedJobs(before), func(job *batchv1.Job) (opsv1alpha1.BackupResult, jobState, error) {
+		return r.jobResult(ctx, job)
+	})
+	if err != nil {
+		return false, err
 	}
+	pending := false
 	results := append([]opsv1alpha1.BackupResult{}, policy.Status.RecentBackups...)
-	for i := range jobs.Items {
-		job := &jobs.Items[i]
-		if known[job.Name] {
+	now := r.Clock.Now()
+	keys := make([]string, 0, len(runs))
+	for k := range runs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		run := runs[k]
+		if !run.ready(now) {
+			pending = pending || run.waiting()
 			continue
 		}
-		res, state, err := r.jobResult(ctx, job)
-		if err != nil {
-			return false, err
-		}
-		if state == jobRunning {
-			running = append(running, job)
-			continue
-		}
-		if state == jobResultPending {
-			pending = true
-			continue
-		}
+		res := run.merge()
 		results = append(results, res)
 		if res.Result == opsv1alpha1.BackupSucceeded {
-			r.Recorder.Eventf(policy, job, corev1.EventTypeNormal, opsv1alpha1.ReasonBackupSucceeded, "Backup",
-				"backup %s succeeded: snapshot %s, %d bytes added", job.Name, res.SnapshotID, res.BytesAdded)
+			r.Recorder.Eventf(policy, nil, corev1.EventTypeNormal, opsv1alpha1.ReasonBackupSucceeded, "Backup",
+				"backup %s succeeded: snapshot %s, %d bytes added", partJobNames(res), res.SnapshotID, res.BytesAdded)
 		} else {
-			r.Recorder.Eventf(policy, job, corev1.EventTypeWarning, opsv1alpha1.ReasonBackupFailed, "Backup", "backup %s failed: %s", job.Name, res.Message)
+			r.Recorder.Eventf(policy, nil, corev1.EventTypeWarning, backupFailureReason(res.Message), "Backup", "backup %s failed: %s", partJobNames(res), res.Message)
 		}
 	}
 	if err := r.reconcilePods(ctx, policy, before, running); err != nil {
@@ -387,7 +408,7 @@ func summarizeResults(policy *opsv1alpha1.BackupPolicy, results []opsv1alpha1.Ba
 			fmt.Sprintf("backup %s: snapshot %s, %d bytes added", last.JobName, last.SnapshotID, last.BytesAdded))
 		backupLastBytesAdded.WithLabelValues(labels...).Set(float64(last.BytesAdded))
 	} else {
-		setCondition(policy, opsv1alpha1.ConditionLastBackupSucceeded, metav1.ConditionFalse, opsv1alpha1.ReasonBackupFailed,
+		setCondition(policy, opsv1alpha1.ConditionLastBackupSucceeded, metav1.ConditionFalse, backupFailureReason(last.Message),
 			fmt.Sprintf("backup %s: %s", last.JobName, last.Message))
 	}
 	if last.StartTime != nil && last.CompletionTime != nil {
@@ -409,26 +430,32 @@ func summarizeResults(policy *opsv1alpha1.BackupPolicy, results []opsv1alpha1.Ba
 // reconcileBackupNow starts one backup Job from the backup CronJob's
 // template for each new value of the backup-now annotation, and records the
 // value in status.
-func (r *BackupPolicyReconciler) reconcileBackupNow(ctx context.Context, policy *opsv1alpha1.BackupPolicy) error {
+func (r *BackupPolicyReconciler) reconcileBackupNow(ctx context.Context, policy *opsv1alpha1.BackupPolicy, parts int) error {
 	token := policy.Annotations[resources.AnnotationBackupNow]
 	if token == "" || token == policy.Status.LastBackupNowToken {
 		return nil
 	}
-	// The CronJob may have been created a moment ago: read it from the API
-	// server, for the owner reference's UID.
-	cronJob := &batchv1.CronJob{}
-	if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: policy.Namespace, Name: resources.BackupName(policy, agentapi.OperationBackup)}, cronJob); err != nil {
-		return err
-	}
-	job := resources.BackupNowJob(cronJob, token)
-	if err := controllerutil.SetControllerReference(cronJob, job, r.Scheme()); err != nil {
-		return err
-	}
-	if err := r.Create(ctx, job); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("creating backup Job %s: %w", job.Name, err)
+	// One Job per part of the run, from each part's CronJob.
+	names := make([]string, 0, parts)
+	for i := 1; i <= parts; i++ {
+		// The CronJob may have been created a moment ago: read it from the
+		// API server, for the owner reference's UID.
+		cronJob := &batchv1.CronJob{}
+		if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: policy.Namespace, Name: resources.BackupPartName(policy, i)}, cronJob); err != nil {
+			return err
+		}
+		job := resources.BackupNowJob(cronJob, token)
+		if err := controllerutil.SetControllerReference(cronJob, job, r.Scheme()); err != nil {
+			return err
+		}
+		if err := r.Create(ctx, job); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("creating backup Job %s: %w", job.Name, err)
+		}
+		names = append(names, job.Name)
 	}
 	policy.Status.LastBackupNowToken = token
-	r.Recorder.Eventf(policy, job, corev1.EventTypeNormal, opsv1alpha1.ReasonBackupStarted, "BackupNow", "started backup Job %s for %s=%s", job.Name, resources.AnnotationBackupNow, token)
+	r.Recorder.Eventf(policy, nil, corev1.EventTypeNormal, opsv1alpha1.ReasonBackupStarted, "BackupNow", "started backup Job %s for %s=%s",
+		strings.Join(names, ", "), resources.AnnotationBackupNow, token)
 	return nil
 }
 
@@ -548,6 +575,18 @@ func (r *BackupPolicyReconciler) reconcileRPO(policy, before *opsv1alpha1.Backup
 
 // SetupWithManager watches policies, their children and their Jobs.
 func (r *BackupPolicyReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	ctx := context.Background()
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &opsv1alpha1.BackupPolicy{}, policyClaimIndex, policyClaims); err != nil {
+		return err
+	}
+	mounting, err := newMountingPodCache(ctx, mgr.GetConfig(), mgr.GetScheme())
+	if err != nil {
+		return err
+	}
+	if err := mgr.Add(mounting); err != nil {
+		return err
+	}
+	r.MountingPods = mounting
 	byPolicyLabel := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 		name := o.GetLabels()[resources.LabelBackupPolicy]
 		if name == "" {
@@ -565,6 +604,9 @@ func (r *BackupPolicyReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&corev1.Pod{}, byPolicyLabel).
 		// Jobs are owned by the CronJobs, not the policy: map them by label.
 		Watches(&batchv1.Job{}, byPolicyLabel).
+		// An application pod that mounts a volume source moves the
+		// backup pods of that volume with it.
+		WatchesRawSource(source.Kind(mounting, &corev1.Pod{}, handler.TypedEnqueueRequestsFromMapFunc(r.policiesOfPod))).
 		// A drill run that passes verifies the policy it restored.
 		Watches(&opsv1alpha1.DRDrill{}, handler.EnqueueRequestsFromMapFunc(policyOfDrill)).
 		Watches(&opsv1alpha1.DRDrillRun{}, handler.EnqueueRequestsFromMapFunc(policyOfDrill)).

@@ -307,7 +307,7 @@ func TestBackupPolicyStatusFromJobs(t *testing.T) {
 	// and an event says so. A second look writes nothing more.
 	defer fakeClock.SetTime(now)
 	fakeClock.SetTime(now.Add(26 * time.Hour))
-	r := &BackupPolicyReconciler{Client: k8sClient, APIReader: k8sClient, Recorder: &events.FakeRecorder{}, Clock: fakeClock, AgentImage: testAgentImage}
+	r := &BackupPolicyReconciler{Client: k8sClient, APIReader: k8sClient, Recorder: &events.FakeRecorder{}, Clock: fakeClock, AgentImage: testAgentImage, MountingPods: testMountingPods(t)}
 	res, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(policy)})
 	if err != nil {
 		t.Fatal(err)
@@ -372,7 +372,7 @@ func TestBackupPolicyMissingReferences(t *testing.T) {
 	// The inputs appear: the policy recovers by itself (Secrets are not
 	// watched, it looks again within 30s; call it now).
 	createPolicyInputs(t, ns)
-	r := &BackupPolicyReconciler{Client: k8sClient, APIReader: k8sClient, Recorder: &events.FakeRecorder{}, Clock: fakeClock, AgentImage: testAgentImage}
+	r := &BackupPolicyReconciler{Client: k8sClient, APIReader: k8sClient, Recorder: &events.FakeRecorder{}, Clock: fakeClock, AgentImage: testAgentImage, MountingPods: testMountingPods(t)}
 	// The manager may reconcile the same policy at this moment (a child it
 	// owns appears): the loser of a create race is told AlreadyExists and,
 	// like the manager's own queue, simply tries again.
@@ -535,7 +535,7 @@ func TestBackupPolicySteadyStateMakesNoWrites(t *testing.T) {
 	})
 	c, writes := countingClient(t)
 	recorder := events.NewFakeRecorder(10)
-	r := &BackupPolicyReconciler{Client: c, APIReader: c, Recorder: recorder, Clock: fakeClock, AgentImage: testAgentImage}
+	r := &BackupPolicyReconciler{Client: c, APIReader: c, Recorder: recorder, Clock: fakeClock, AgentImage: testAgentImage, MountingPods: testMountingPods(t)}
 	for i := 0; i < 3; i++ {
 		if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: key}); err != nil {
 			t.Fatal(err)

@@ -157,11 +157,11 @@ func BackupCronJob(policy *opsv1alpha1.BackupPolicy, operation, agentImage strin
 	volumes := []corev1.Volume{boundedEmptyDir("tmp", agentSettings(opts).cacheBytes)}
 	mounts := []corev1.VolumeMount{{Name: "tmp", MountPath: "/tmp"}}
 	if operation == agentapi.OperationBackup {
-		// The run's snapshots are one recovery set, named after the pod: a
-		// retried pod starts a set of its own, so a set never holds one
-		// source from a first attempt and another from a second.
+		// The run's snapshots are one recovery set, named after the Job
+		// (the Jobs of a run split across nodes share it: see
+		// BackupCronJobs and agentapi.RecoverySetOf).
 		env = append(env, corev1.EnvVar{Name: agentapi.RecoverySetEnv, ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{
-			APIVersion: "v1", FieldPath: "metadata.name"}}})
+			APIVersion: "v1", FieldPath: "metadata.labels['" + agentapi.JobNameLabel + "']"}}})
 		for _, p := range spec.Sources.Postgres {
 			env = append(env, secretEnv(ConnectionEnv(p.Name), p.ConnectionSecretRef))
 		}
