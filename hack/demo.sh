@@ -119,6 +119,7 @@ up() {
   k rollout status -n backup-store deployment/s3 --timeout 120s >/dev/null
   k rollout status -n "${NAMESPACE}" deployment/helpdesk-db --timeout 120s >/dev/null
   k wait -n "${NAMESPACE}" job/helpdesk-seed --for condition=Complete --timeout 180s >/dev/null
+  k rollout status -n "${NAMESPACE}" deployment/helpdesk-files --timeout 120s >/dev/null
   k get pods,pvc -n "${NAMESPACE}"
   k get pods,pvc -n backup-store
 
@@ -130,6 +131,10 @@ up() {
   k wait -n "${NAMESPACE}" bkp/helpdesk drdrill/helpdesk-weekly st/windows-tier1 --for condition=Ready --timeout 60s >/dev/null
 
   say "A backup now: kubectl annotate bkp helpdesk ops.supportstack.io/backup-now=demo"
+  # The attachments volume is ReadWriteOnce and mounted by helpdesk-files:
+  # the backup pod must run on that pod's node.
+  echo "helpdesk-files has the attachments mounted on node $(k get pods -n "${NAMESPACE}" -l app=helpdesk-files -o jsonpath='{.items[0].spec.nodeName}');" \
+    "the backup CronJob runs on node $(k get cronjob -n "${NAMESPACE}" helpdesk-backup -o jsonpath='{.spec.jobTemplate.spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchFields[0].values[0]}')"
   k annotate -n "${NAMESPACE}" bkp helpdesk ops.supportstack.io/backup-now=demo --overwrite >/dev/null
   k wait -n "${NAMESPACE}" bkp/helpdesk --for condition=LastBackupSucceeded --timeout 300s >/dev/null || {
     k get bkp -n "${NAMESPACE}" helpdesk -o jsonpath='{range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{"\n"}{end}' >&2

@@ -163,6 +163,7 @@ func TestRealCluster(t *testing.T) {
 	}
 	c := cluster{dir: dir, kubectl: filepath.Join(assets, "kubectl"), kubeconfig: filepath.Join(dir, "cluster", "kubeconfig", "admin.kubeconfig")}
 
+	t.Run("the backup of a mounted ReadWriteOnce volume runs on the node that has it", func(t *testing.T) { backupBesideMount(t, c) })
 	t.Run("the restored database equals the source at backup time", func(t *testing.T) { restoredEqualsSource(t, c) })
 	t.Run("the sandbox and the backup pods reach only what they must", func(t *testing.T) { isolation(t, c) })
 	t.Run("pods that cannot run are diagnosed", func(t *testing.T) { stuckPods(t, c) })
@@ -275,6 +276,33 @@ func restoredEqualsSource(t *testing.T, c cluster) {
 	restored := scratchSQL(t, c, sandbox, fingerprint)
 	if restored != source || !strings.Contains(source, "tickets:3333:") {
 		t.Errorf("restored %q, source at backup time %q", restored, source)
+	}
+}
+
+// backupBesideMount: the demo's attachments volume is ReadWriteOnce and
+// mounted by the running helpdesk-files pod; the backup CronJob requires
+// that pod's node, and the demo's backup pod ran there, mounted the claim
+// and succeeded, its snapshots in the run's recovery set.
+func backupBesideMount(t *testing.T, c cluster) {
+	node := c.run(t, "get", "pods", "-n", "helpdesk", "-l", "app=helpdesk-files", "--field-selector", "status.phase=Running",
+		"-o", "jsonpath={.items[0].spec.nodeName}")
+	if node == "" {
+		t.Fatal("no running helpdesk-files pod")
+	}
+	required := c.run(t, "get", "cronjob", "-n", "helpdesk", "helpdesk-backup", "-o",
+		"jsonpath={.spec.jobTemplate.spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[*].matchFields[*].values[*]}")
+	if required != node {
+		t.Errorf("the backup CronJob requires node %q, the attachments are mounted on %q", required, node)
+	}
+	job := demoBackupJob(t, c)
+	out := c.run(t, "get", "pods", "-n", "helpdesk", "-l", "batch.kubernetes.io/job-name="+job, "-o",
+		`jsonpath={range .items[*]}{.spec.nodeName} {.status.phase} {.spec.volumes[*].persistentVolumeClaim.claimName}{"\n"}{end}`)
+	if !strings.Contains(out, node+" Succeeded helpdesk-attachments") {
+		t.Errorf("backup pods of %s: %q; want one on %s that mounted helpdesk-attachments and succeeded", job, out, node)
+	}
+	set := c.run(t, "get", "bkp", "-n", "helpdesk", "helpdesk", "-o", `jsonpath={.status.recentBackups[?(@.jobName=="`+job+`")].recoverySet}`)
+	if want := "helpdesk-backup-" + job[strings.LastIndex(job, "-")+1:]; set != want {
+		t.Errorf("backup %s recorded recovery set %q, want %q (the CronJob's name and the run's key)", job, set, want)
 	}
 }
 
