@@ -218,6 +218,10 @@ const (
 	// ReasonContainerConfigError: a container cannot be created (a missing
 	// Secret or key, a bad mount).
 	ReasonContainerConfigError = "ContainerConfigError"
+	// ReasonMultiAttach: a ReadWriteOnce volume the pod mounts is attached
+	// to another node (the application's pod moved after the backup pod
+	// was placed); the next run is placed on the application's node.
+	ReasonMultiAttach = "MultiAttach"
 )
 
 // DRDrill conditions. Ready is True when the drill is valid against its

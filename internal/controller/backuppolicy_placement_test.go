@@ -351,3 +351,51 @@ func TestBackupPlacementOfSharedAndSinglePodClaims(t *testing.T) {
 		}
 	}
 }
+
+// TestBackupPodStuckOnMultiAttach: the application moved after the run was
+// placed, so the backup pod waits on a node where its ReadWriteOnce volume
+// cannot attach; the attach/detach controller says so in an event, and
+// PodsRunnable names the Multi-Attach reason.
+func TestBackupPodStuckOnMultiAttach(t *testing.T) {
+	ctx := context.Background()
+	f := newPlacementFixture(t)
+	f.appPod(t, "helpdesk-0", "b", "helpdesk-attachments")
+	policy := samplePolicy(t, f.ns)
+	policy.Annotations = map[string]string{resources.AnnotationBackupNow: "stuck"}
+	if err := k8sClient.Create(ctx, policy); err != nil {
+		t.Fatal(err)
+	}
+	job := runJobs(t, policy, 1)[0]
+	labels := map[string]string{batchv1.JobNameLabel: job.Name}
+	for k, v := range job.Spec.Template.Labels {
+		labels[k] = v
+	}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: job.Name + "-x", Namespace: f.ns, Labels: labels}, Spec: *job.Spec.Template.Spec.DeepCopy()}
+	pod.Spec.Affinity = nil
+	pod.Spec.NodeName = f.nodes["c"] // where the application was when the run was placed
+	if err := k8sClient.Create(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	msg := `Multi-Attach error for volume "pvc-1" Volume is already used by pod(s) helpdesk-0`
+	if err := k8sClient.Create(ctx, &corev1.Event{
+		ObjectMeta:     metav1.ObjectMeta{Name: pod.Name + ".attach", Namespace: f.ns},
+		InvolvedObject: corev1.ObjectReference{Kind: "Pod", Namespace: f.ns, Name: pod.Name, UID: pod.UID, APIVersion: "v1"},
+		Reason:         "FailedAttachVolume", Message: msg, Type: corev1.EventTypeWarning,
+		Source: corev1.EventSource{Component: "attachdetach-controller"}, LastTimestamp: metav1.Now(), FirstTimestamp: metav1.Now(), Count: 1,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	pod.Status.Phase = corev1.PodPending
+	pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "agent", Image: testAgentImage, State: corev1.ContainerState{
+		Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}}}
+	if err := k8sClient.Status().Update(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	waitPolicy(t, client.ObjectKeyFromObject(policy), func(p *opsv1alpha1.BackupPolicy) error {
+		c := policyCondition(p, opsv1alpha1.ConditionPodsRunnable)
+		if c == nil || c.Status != metav1.ConditionFalse || c.Reason != opsv1alpha1.ReasonMultiAttach || !strings.Contains(c.Message, msg) {
+			return fmt.Errorf("PodsRunnable %+v", c)
+		}
+		return nil
+	})
+}

@@ -112,6 +112,10 @@ func diagnoseJobPods(ctx context.Context, c client.Reader, apiReader client.Read
 	return diagnosePods(ctx, apiReader, job.Namespace, pods.Items)
 }
 
+// The attach/detach controller and the kubelet say why a volume does not
+// attach only in events.
+// +kubebuilder:rbac:groups="",resources=events,verbs=list
+
 // diagnosePods returns the first stuck pod among pods of one namespace.
 func diagnosePods(ctx context.Context, apiReader client.Reader, namespace string, pods []corev1.Pod) (*podhealth.Problem, error) {
 	claims := map[string]*corev1.PersistentVolumeClaim{}
@@ -126,5 +130,38 @@ func diagnosePods(ctx context.Context, apiReader client.Reader, namespace string
 			claims[name] = claim
 		}
 	}
-	return podhealth.Diagnose(pods, claims), nil
+	if p := podhealth.Diagnose(pods, claims); p != nil {
+		return p, nil
+	}
+	return volumeProblem(ctx, apiReader, pods)
+}
+
+// volumeProblem reads the events of the pods that wait for their volumes
+// (only those: a pod that runs costs no request) for one that cannot be
+// attached.
+func volumeProblem(ctx context.Context, apiReader client.Reader, pods []corev1.Pod) (*podhealth.Problem, error) {
+	for i := range pods {
+		pod := &pods[i]
+		if !podhealth.AwaitsVolumes(pod) {
+			continue
+		}
+		var list corev1.EventList
+		if err := apiReader.List(ctx, &list, client.InNamespace(pod.Namespace), client.MatchingFields{
+			"involvedObject.kind": "Pod", "involvedObject.name": pod.Name, "involvedObject.uid": string(pod.UID),
+		}); err != nil {
+			return nil, err
+		}
+		notes := make([]podhealth.Note, 0, len(list.Items))
+		for _, e := range list.Items {
+			at := e.LastTimestamp.Time
+			if at.IsZero() {
+				at = e.EventTime.Time
+			}
+			notes = append(notes, podhealth.Note{Reason: e.Reason, Message: e.Message, Time: at})
+		}
+		if p := podhealth.VolumeProblem(pod, notes); p != nil {
+			return p, nil
+		}
+	}
+	return nil, nil
 }

@@ -218,3 +218,44 @@ func isUnschedulable(pod *corev1.Pod) bool {
 	}
 	return false
 }
+
+// Note is an Event recorded about a pod: by the attach/detach controller
+// or the kubelet, which say there (not in the pod's status) why a
+// scheduled pod's volumes are not ready.
+type Note struct {
+	Reason, Message string
+	Time            time.Time
+}
+
+// AwaitsVolumes reports whether a pod is on a node but no container of it
+// has been created: its volumes are being attached and mounted, and the
+// reason it may never be is in its events.
+func AwaitsVolumes(pod *corev1.Pod) bool {
+	if pod.Spec.NodeName == "" || pod.Status.Phase != corev1.PodPending || !pod.DeletionTimestamp.IsZero() {
+		return false
+	}
+	for _, cs := range append(append([]corev1.ContainerStatus{}, pod.Status.InitContainerStatuses...), pod.Status.ContainerStatuses...) {
+		if cs.State.Waiting == nil || cs.State.Waiting.Reason != "ContainerCreating" && cs.State.Waiting.Reason != "PodInitializing" {
+			return false
+		}
+	}
+	return true
+}
+
+// VolumeProblem is a pod awaiting its volumes that cannot attach one, from
+// the newest of its notes: a ReadWriteOnce volume attached to another node
+// (Multi-Attach). nil for anything else.
+func VolumeProblem(pod *corev1.Pod, notes []Note) *Problem {
+	var newest *Note
+	for i, n := range notes {
+		if n.Reason == "FailedAttachVolume" && strings.Contains(n.Message, "Multi-Attach") && (newest == nil || n.Time.After(newest.Time)) {
+			newest = &notes[i]
+		}
+	}
+	if newest == nil || !AwaitsVolumes(pod) {
+		return nil
+	}
+	return &Problem{Pod: pod.Name, Reason: opsv1alpha1.ReasonMultiAttach, Since: newest.Time,
+		Message: "a ReadWriteOnce volume is attached to another node (" + oneLine(newest.Message) +
+			"): the pod that has it mounted moved after this run was placed; the next run is placed on its node"}
+}
