@@ -24,7 +24,7 @@ func TestRecoverySetOf(t *testing.T) {
 		{"helpdesk-backup", "helpdesk-backup-2-29412000", "helpdesk-backup-29412000"},
 		{"helpdesk-backup", "helpdesk-backup-3-now-1a2b3c4d", "helpdesk-backup-1a2b3c4d"},
 		{"", "helpdesk-backup-29412000-x7k2p", "helpdesk-backup-29412000-x7k2p"}, // a pod of an older CronJob: its own name
-		{"helpdesk-backup", "", ""},                                              // no Job: the agent names the set by time
+		{"helpdesk-backup", "", ""}, // no Job: the agent names the set by time
 	} {
 		if got := RecoverySetOf(tc.prefix, tc.job); got != tc.want || (got != "" && !ValidRecoverySet(got)) {
 			t.Errorf("RecoverySetOf(%q, %q) = %q, want %q (valid)", tc.prefix, tc.job, got, tc.want)
