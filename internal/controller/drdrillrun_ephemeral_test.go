@@ -33,6 +33,7 @@ import (
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/agentapi"
+	"github.com/supportstack/operator/internal/placement"
 	"github.com/supportstack/operator/internal/resources"
 )
 
@@ -182,6 +183,10 @@ func TestRenderedPodsAdmitted(t *testing.T) {
 	backups := map[string]corev1.PodSpec{}
 	for _, op := range []string{agentapi.OperationBackup, agentapi.OperationPrune, agentapi.OperationCheck} {
 		backups[op+" CronJob"] = resources.BackupCronJob(policy, op, testAgentImage).Spec.JobTemplate.Spec.Template.Spec
+	}
+	split := placement.Plan{Parts: []placement.Part{{Node: "node-a", Volumes: []string{policy.Spec.Sources.Volumes[0].Name}}, {Databases: true}}}
+	for _, cj := range resources.BackupCronJobs(policy, testAgentImage, split) {
+		backups[cj.Name+" CronJob (a run split over two nodes)"] = cj.Spec.JobTemplate.Spec.Template.Spec
 	}
 	backups["backup-now Job"] = resources.BackupNowJob(resources.BackupCronJob(policy, agentapi.OperationBackup, testAgentImage, resources.WithAgentCache(512<<20)), "t").Spec.Template.Spec
 	for name, spec := range backups {

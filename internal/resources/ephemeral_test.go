@@ -33,6 +33,7 @@ import (
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/agentapi"
+	"github.com/supportstack/operator/internal/placement"
 )
 
 // logAllowance is the least a pod's ephemeral-storage limit must leave
@@ -112,12 +113,16 @@ func everyRenderedPod() []renderedPod {
 	large.Status.LastBackup = &opsv1alpha1.BackupResult{TotalBytes: 50 << 30}
 	run := &opsv1alpha1.DRDrillRun{ObjectMeta: metav1.ObjectMeta{Namespace: "support", Name: "helpdesk-now-1"}}
 
-	pods := make([]renderedPod, 0, 13)
+	pods := make([]renderedPod, 0, 15)
 	for _, op := range []string{agentapi.OperationBackup, agentapi.OperationPrune, agentapi.OperationCheck} {
 		cj := BackupCronJob(policy, op, "agent:1")
 		pods = append(pods, renderedPod{op + " CronJob", "BackupCronJob", cj.Spec.JobTemplate.Spec.Template.Spec})
 		cj = BackupCronJob(onVolume, op, "agent:1", WithAgentCache(512<<20))
 		pods = append(pods, renderedPod{op + " CronJob, repository on a volume, 512Mi cache", "BackupCronJob", cj.Spec.JobTemplate.Spec.Template.Spec})
+	}
+	plan := placement.Plan{Parts: []placement.Part{{Node: "node-a", Volumes: []string{"attachments"}}, {Databases: true}}}
+	for _, cj := range BackupCronJobs(policy, "agent:1", plan, WithAgentCache(1<<30)) {
+		pods = append(pods, renderedPod{"backup CronJob " + cj.Name + " of a run split over two nodes", "BackupCronJobs", cj.Spec.JobTemplate.Spec.Template.Spec})
 	}
 	now := BackupNowJob(BackupCronJob(policy, agentapi.OperationBackup, "agent:1", WithAgentCache(8<<30)), "t1")
 	pods = append(pods, renderedPod{"backup-now Job", "BackupNowJob", now.Spec.Template.Spec})
@@ -220,8 +225,15 @@ func TestEveryPodBuilderChecked(t *testing.T) {
 			}
 			for _, r := range fn.Type.Results.List {
 				typ := r.Type
-				if star, ok := typ.(*ast.StarExpr); ok {
-					typ = star.X
+				for unwrapped := false; !unwrapped; {
+					switch t := typ.(type) {
+					case *ast.StarExpr:
+						typ = t.X
+					case *ast.ArrayType:
+						typ = t.Elt
+					default:
+						unwrapped = true
+					}
 				}
 				if sel, ok := typ.(*ast.SelectorExpr); ok && podBearing[fmt.Sprintf("%s.%s", sel.X, sel.Sel.Name)] {
 					builders = append(builders, fn.Name.Name)
