@@ -105,18 +105,9 @@ func (r *BackupPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Request
 
 	now := r.Clock.Now()
 	requeue := time.Duration(0)
-	problems, peers, claims, err := r.checkReferences(ctx, policy)
+	problems, peers, plan, err := r.checkAndPlace(ctx, policy)
 	if err != nil {
 		return ctrl.Result{}, err
-	}
-	plan, err := r.place(ctx, policy, claims)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	for _, v := range policy.Spec.Sources.Volumes {
-		if why := plan.Refused[v.Name]; why != "" {
-			problems = append(problems, fmt.Sprintf("sources.volumes[%s].claimName: %s", v.Name, why))
-		}
 	}
 	if len(problems) > 0 {
 		setCondition(policy, opsv1alpha1.ConditionReady, metav1.ConditionFalse, opsv1alpha1.ReasonInvalidSpec, strings.Join(problems, "; "))
@@ -160,6 +151,25 @@ func (r *BackupPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	}
 	log.V(1).Info("reconciled", "backupPolicy", klog.KObj(policy), "requeueAfter", requeue)
 	return ctrl.Result{RequeueAfter: requeue}, nil
+}
+
+// checkAndPlace checks the policy's references and places its backup pods:
+// a volume no backup pod can mount is one more problem.
+func (r *BackupPolicyReconciler) checkAndPlace(ctx context.Context, policy *opsv1alpha1.BackupPolicy) ([]string, []resources.EgressPeer, placement.Plan, error) {
+	problems, peers, claims, err := r.checkReferences(ctx, policy)
+	if err != nil {
+		return nil, nil, placement.Plan{}, err
+	}
+	plan, err := r.place(ctx, policy, claims)
+	if err != nil {
+		return nil, nil, placement.Plan{}, err
+	}
+	for _, v := range policy.Spec.Sources.Volumes {
+		if why := plan.Refused[v.Name]; why != "" {
+			problems = append(problems, fmt.Sprintf("sources.volumes[%s].claimName: %s", v.Name, why))
+		}
+	}
+	return problems, peers, plan, nil
 }
 
 // checkReferences verifies what CEL cannot: the referenced Secrets, keys and

@@ -30,10 +30,10 @@ import (
 
 const (
 	// LabelBackupPart is a backup CronJob's, Job's and pod's part of the
-	// run (1 when the run is one pod); LabelBackupParts how many parts the
-	// run had when the Job was made. The operator records a run once every
-	// part's Job has finished.
-	LabelBackupPart  = "ops.supportstack.io/backup-part"
+	// run (1 when the run is one pod).
+	LabelBackupPart = "ops.supportstack.io/backup-part"
+	// LabelBackupParts is how many parts the run had when the Job was
+	// made: the operator records a run once every part's Job has finished.
 	LabelBackupParts = "ops.supportstack.io/backup-parts"
 )
 
