@@ -131,19 +131,15 @@ func (r *BackupPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if pending && (requeue == 0 || resultRecheck < requeue) {
-		requeue = resultRecheck
+	if pending {
+		requeue = sooner(requeue, resultRecheck)
 	}
-	if next := r.reconcileRPO(policy, before, now); next > 0 && (requeue == 0 || next < requeue) {
-		requeue = next
-	}
+	requeue = sooner(requeue, r.reconcileRPO(policy, before, now))
 	next, err := r.reconcileVerification(ctx, policy, before, now)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if next > 0 && (requeue == 0 || next < requeue) {
-		requeue = next
-	}
+	requeue = sooner(requeue, next)
 	if next, err := schedule.Next(string(policy.Spec.Schedule), string(policy.Spec.TimeZone), now); err == nil && !policy.Spec.Suspend {
 		policy.Status.NextScheduleTime = &metav1.Time{Time: next}
 	} else {
@@ -151,6 +147,14 @@ func (r *BackupPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	}
 	log.V(1).Info("reconciled", "backupPolicy", klog.KObj(policy), "requeueAfter", requeue)
 	return ctrl.Result{RequeueAfter: requeue}, nil
+}
+
+// sooner is the earlier of two requeue delays, 0 meaning none.
+func sooner(a, b time.Duration) time.Duration {
+	if a == 0 || b > 0 && b < a {
+		return b
+	}
+	return a
 }
 
 // checkAndPlace checks the policy's references and places its backup pods:
