@@ -194,6 +194,13 @@ func BackupCronJob(policy *opsv1alpha1.BackupPolicy, operation, agentImage strin
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
 				Spec: batchv1.JobSpec{
 					BackoffLimit:          ptr.To[int32](backoffLimit),
+					// An agent of another contract version refuses every
+					// retry alike: the first refusal fails the Job.
+					PodFailurePolicy: &batchv1.PodFailurePolicy{Rules: []batchv1.PodFailurePolicyRule{{
+						Action: batchv1.PodFailurePolicyActionFailJob,
+						OnExitCodes: &batchv1.PodFailurePolicyOnExitCodesRequirement{ContainerName: ptr.To("agent"),
+							Operator: batchv1.PodFailurePolicyOnExitCodesOpIn, Values: []int32{agentapi.ExitContractMismatch}},
+					}}},
 					ActiveDeadlineSeconds: ptr.To[int64](activeDeadlineSeconds),
 					Template: corev1.PodTemplateSpec{
 						ObjectMeta: metav1.ObjectMeta{Labels: labels},
