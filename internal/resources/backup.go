@@ -193,7 +193,7 @@ func BackupCronJob(policy *opsv1alpha1.BackupPolicy, operation, agentImage strin
 			JobTemplate: batchv1.JobTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
 				Spec: batchv1.JobSpec{
-					BackoffLimit:          ptr.To[int32](backoffLimit),
+					BackoffLimit: ptr.To[int32](backoffLimit),
 					// An agent of another contract version refuses every
 					// retry alike: the first refusal fails the Job.
 					PodFailurePolicy: &batchv1.PodFailurePolicy{Rules: []batchv1.PodFailurePolicyRule{{

@@ -52,7 +52,7 @@ func TestBackupCronJobsOfAPlan(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var vols []string
+		vols := make([]string, 0, len(cfg.Volumes))
 		for _, v := range cfg.Volumes {
 			vols = append(vols, v.Name)
 		}
