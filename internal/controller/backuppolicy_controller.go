@@ -486,6 +486,9 @@ func (r *BackupPolicyReconciler) reconcilePods(ctx context.Context, policy, befo
 		}
 		if problem != nil {
 			stuck, job = problem, j.Name
+			if err := r.endMisplacedJob(ctx, policy, j, problem); err != nil {
+				return err
+			}
 			break
 		}
 	}
@@ -548,6 +551,9 @@ func (r *BackupPolicyReconciler) jobResult(ctx context.Context, job *batchv1.Job
 		res.Message = "the Job completed but the agent left no result"
 	default:
 		res.Message = strings.TrimSpace(fmt.Sprintf("%s: %s %s", done.Reason, done.Message, message))
+	}
+	if because := job.Annotations[annotationEndedBecause]; because != "" && res.Result != opsv1alpha1.BackupSucceeded {
+		res.Message = because
 	}
 	if len(res.Message) > 1024 {
 		res.Message = res.Message[:1024]

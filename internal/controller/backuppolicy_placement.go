@@ -29,6 +29,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -36,6 +37,7 @@ import (
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/agentapi"
 	"github.com/supportstack/operator/internal/placement"
+	"github.com/supportstack/operator/internal/podhealth"
 	"github.com/supportstack/operator/internal/resources"
 )
 
@@ -255,4 +257,74 @@ func recordedJobs(policy *opsv1alpha1.BackupPolicy) map[string]bool {
 		}
 	}
 	return known
+}
+
+// annotationEndedBecause on a backup Job says why the operator ended it;
+// its recorded result carries the sentence.
+const annotationEndedBecause = "ops.supportstack.io/ended-because"
+
+// endMisplacedJob ends a running backup Job whose pod cannot start where it
+// was placed (a ReadWriteOnce volume attached to another node, or its node
+// gone) when its CronJob now places that part elsewhere: with the CronJob's
+// concurrencyPolicy Forbid, the stuck Job would otherwise keep every later
+// run from starting until its active deadline, hours away. Its deadline is
+// cut to now, so the Job controller fails it and removes its pod, and its
+// result is recorded as any failure is.
+func (r *BackupPolicyReconciler) endMisplacedJob(ctx context.Context, policy *opsv1alpha1.BackupPolicy, job *batchv1.Job, problem *podhealth.Problem) error {
+	if problem.Reason != opsv1alpha1.ReasonMultiAttach && problem.Reason != opsv1alpha1.ReasonUnschedulable {
+		return nil
+	}
+	owner := metav1.GetControllerOf(job)
+	if owner == nil || owner.Kind != "CronJob" {
+		return nil
+	}
+	var cj batchv1.CronJob
+	if err := r.Get(ctx, types.NamespacedName{Namespace: job.Namespace, Name: owner.Name}, &cj); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	placed, now := requiredNode(job.Spec.Template.Spec.Affinity), requiredNode(cj.Spec.JobTemplate.Spec.Template.Spec.Affinity)
+	if placed == now {
+		return nil // still where the plan wants it: a problem to report, not to end
+	}
+	where := "any node"
+	if now != "" {
+		where = "node " + now
+	}
+	because := fmt.Sprintf("ended by the operator: its pod could not start on node %s (%s); the volume is now mounted elsewhere and the next run is placed on %s",
+		placed, problem.Message, where)
+	started := job.CreationTimestamp.Time
+	if job.Status.StartTime != nil {
+		started = job.Status.StartTime.Time
+	}
+	elapsed := int64(r.Clock.Since(started).Seconds())
+	if deadline := job.Spec.ActiveDeadlineSeconds; deadline != nil && *deadline <= max(elapsed, 1) {
+		return nil // already ended
+	}
+	patch := client.MergeFrom(job.DeepCopy())
+	if job.Annotations == nil {
+		job.Annotations = map[string]string{}
+	}
+	job.Annotations[annotationEndedBecause] = because
+	job.Spec.ActiveDeadlineSeconds = ptr.To(max(elapsed, 1))
+	if err := r.Patch(ctx, job, patch); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	r.Recorder.Eventf(policy, nil, corev1.EventTypeWarning, problem.Reason, "EndJob", "backup Job %s %s", job.Name, because)
+	return nil
+}
+
+// requiredNode is the node name a pod's required node affinity names, ""
+// for none.
+func requiredNode(a *corev1.Affinity) string {
+	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+		return ""
+	}
+	for _, term := range a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
+		for _, f := range term.MatchFields {
+			if f.Key == "metadata.name" && len(f.Values) == 1 {
+				return f.Values[0]
+			}
+		}
+	}
+	return ""
 }

@@ -353,30 +353,42 @@ func TestBackupPlacementOfSharedAndSinglePodClaims(t *testing.T) {
 }
 
 // TestBackupPodStuckOnMultiAttach: the application moved after the run was
-// placed, so the backup pod waits on a node where its ReadWriteOnce volume
-// cannot attach; the attach/detach controller says so in an event, and
-// PodsRunnable names the Multi-Attach reason.
+// placed, so the backup pod waits on its old node where its ReadWriteOnce
+// volume cannot attach; the attach/detach controller says so in an event.
+// PodsRunnable names the Multi-Attach reason, and since the CronJob now
+// places the part on the new node, the operator ends the stuck Job (its
+// deadline cut to now, so Forbid does not hold the next runs back for
+// hours), and its result says why.
 func TestBackupPodStuckOnMultiAttach(t *testing.T) {
 	ctx := context.Background()
 	f := newPlacementFixture(t)
-	f.appPod(t, "helpdesk-0", "b", "helpdesk-attachments")
+	app := f.appPod(t, "helpdesk-0", "b", "helpdesk-attachments")
 	policy := samplePolicy(t, f.ns)
 	policy.Annotations = map[string]string{resources.AnnotationBackupNow: "stuck"}
 	if err := k8sClient.Create(ctx, policy); err != nil {
 		t.Fatal(err)
 	}
 	job := runJobs(t, policy, 1)[0]
+	if node := requiredNode(job.Spec.Template.Spec.Affinity); node != f.nodes["b"] {
+		t.Fatalf("the Job requires node %q, want %q", node, f.nodes["b"])
+	}
+	// The application moves to C.
+	if err := k8sClient.Delete(ctx, app, client.GracePeriodSeconds(0)); err != nil {
+		t.Fatal(err)
+	}
+	f.appPod(t, "helpdesk-1", "c", "helpdesk-attachments")
+	wantPlacement(t, policy, map[string]string{resources.BackupPartName(policy, 1): f.nodes["c"] + " helpdesk-attachments"})
+
 	labels := map[string]string{batchv1.JobNameLabel: job.Name}
 	for k, v := range job.Spec.Template.Labels {
 		labels[k] = v
 	}
 	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: job.Name + "-x", Namespace: f.ns, Labels: labels}, Spec: *job.Spec.Template.Spec.DeepCopy()}
-	pod.Spec.Affinity = nil
-	pod.Spec.NodeName = f.nodes["c"] // where the application was when the run was placed
+	pod.Spec.NodeName = f.nodes["b"]
 	if err := k8sClient.Create(ctx, pod); err != nil {
 		t.Fatal(err)
 	}
-	msg := `Multi-Attach error for volume "pvc-1" Volume is already used by pod(s) helpdesk-0`
+	msg := `Multi-Attach error for volume "pvc-1" Volume is already used by pod(s) helpdesk-1`
 	if err := k8sClient.Create(ctx, &corev1.Event{
 		ObjectMeta:     metav1.ObjectMeta{Name: pod.Name + ".attach", Namespace: f.ns},
 		InvolvedObject: corev1.ObjectReference{Kind: "Pod", Namespace: f.ns, Name: pod.Name, UID: pod.UID, APIVersion: "v1"},
@@ -391,11 +403,32 @@ func TestBackupPodStuckOnMultiAttach(t *testing.T) {
 	if err := k8sClient.Status().Update(ctx, pod); err != nil {
 		t.Fatal(err)
 	}
-	waitPolicy(t, client.ObjectKeyFromObject(policy), func(p *opsv1alpha1.BackupPolicy) error {
+	key := client.ObjectKeyFromObject(policy)
+	waitPolicy(t, key, func(p *opsv1alpha1.BackupPolicy) error {
 		c := policyCondition(p, opsv1alpha1.ConditionPodsRunnable)
 		if c == nil || c.Status != metav1.ConditionFalse || c.Reason != opsv1alpha1.ReasonMultiAttach || !strings.Contains(c.Message, msg) {
 			return fmt.Errorf("PodsRunnable %+v", c)
 		}
 		return nil
 	})
+	eventually(t, 20*time.Second, func() error {
+		if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(&job), &job); err != nil {
+			return err
+		}
+		if d := job.Spec.ActiveDeadlineSeconds; d == nil || *d > 600 || job.Annotations[annotationEndedBecause] == "" {
+			return fmt.Errorf("the stuck Job still has its deadline %v", d)
+		}
+		return nil
+	})
+	// The Job controller fails it at its deadline; the run is recorded with why.
+	completeJob(t, &job, false, "", fakeClock.Now())
+	p := waitPolicy(t, key, func(p *opsv1alpha1.BackupPolicy) error {
+		if len(p.Status.RecentBackups) != 1 {
+			return fmt.Errorf("%d recent backups", len(p.Status.RecentBackups))
+		}
+		return nil
+	})
+	if got := p.Status.RecentBackups[0].Message; !strings.Contains(got, "ended by the operator") || !strings.Contains(got, "next run is placed on node "+f.nodes["c"]) {
+		t.Errorf("the ended Job's result says %q", got)
+	}
 }
