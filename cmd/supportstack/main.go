@@ -17,7 +17,7 @@ limitations under the License.
 // Command supportstack is the SupportStack command line for people:
 //
 //	supportstack coverage -f team.yaml            a team's week from a manifest
-//	supportstack coverage -n helpdesk windows-tier1   from the cluster (kubeconfig)
+//	supportstack coverage -n helpdesk windows-tier1   from the cluster (kubectl's flags and kubeconfig)
 //	supportstack schedule train -f team.yaml [--top 5]  who to train in what
 //	supportstack schedule propose -f team.yaml [-o yaml]  a proposed roster
 //	supportstack verify-evidence -n helpdesk helpdesk-weekly [--public-key key.pem] [--expect-head SEQ:SHA256 | --no-head]
@@ -57,12 +57,10 @@ import (
 	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	ctrl "sigs.k8s.io/controller-runtime"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -72,41 +70,45 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout); err != nil {
+	err := run(os.Args[1:], os.Stdout)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		// The subcommand's flags are printed; asking for them is no failure.
+	case err != nil:
 		fmt.Fprintln(os.Stderr, "supportstack:", err)
 		os.Exit(1)
 	}
 }
 
-const usage = `usage:
-  supportstack coverage [-f FILE | -n NAMESPACE NAME] [--at RFC3339]
-  supportstack schedule train [-f FILE | -n NAMESPACE NAME] [--top N] [--at RFC3339]
-  supportstack schedule propose [-f FILE | -n NAMESPACE NAME] [--weeks N] [-o table|yaml] [--time-limit 5s] [--seed N] [--at RFC3339]
-  supportstack verify-evidence -n NAMESPACE DRILL [--public-key FILE] [--expect-head SEQ:SHA256 | --no-head]
+const usageText = `usage:
+  supportstack coverage [-f FILE | [-n NAMESPACE] NAME] [--at RFC3339]
+  supportstack schedule train [-f FILE | [-n NAMESPACE] NAME] [--top N] [--at RFC3339]
+  supportstack schedule propose [-f FILE | [-n NAMESPACE] NAME] [--weeks N] [-o table|yaml] [--time-limit 5s] [--seed N] [--at RFC3339]
+  supportstack verify-evidence [-n NAMESPACE] DRILL [--public-key FILE] [--expect-head SEQ:SHA256 | --no-head]
   supportstack report [-n NAMESPACE | -A] [--from DATE] [--to DATE] [--format json|csv|html] [--public-key FILE] [--max-age DURATION]
-  supportstack keygen --private FILE --public FILE`
+  supportstack keygen --private FILE --public FILE
+  supportstack completion bash|zsh
 
-// newClient reads the cluster of the kubeconfig; tests replace it.
-var newClient = func() (client.Client, error) {
-	scheme := runtime.NewScheme()
-	if err := opsv1alpha1.AddToScheme(scheme); err != nil {
-		return nil, err
-	}
-	if err := corev1.AddToScheme(scheme); err != nil {
-		return nil, err
-	}
-	cfg, err := ctrl.GetConfig()
-	if err != nil {
-		return nil, err
-	}
-	return client.New(cfg, client.Options{Scheme: scheme})
+The commands that read the cluster take kubectl's flags: --kubeconfig FILE,
+--context NAME, -n/--namespace NAMESPACE (default: the context's namespace),
+--cluster, --user, -s/--server, --token, --as and the rest (see COMMAND -h).
+Installed as kubectl-supportstack on PATH, it runs as "kubectl supportstack".`
+
+// usage is the usage text under the name the CLI was run as.
+func usage() string {
+	return strings.ReplaceAll(usageText, "  supportstack ", "  "+progName()+" ")
 }
 
 func run(args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return errors.New(usage)
+		return errors.New(usage())
 	}
 	switch args[0] {
+	case "-h", "--help", "-help", "help":
+		_, err := fmt.Fprintln(out, usage())
+		return err
+	case "completion":
+		return completionCmd(args[1:], out)
 	case "coverage":
 		return coverageCmd(args[1:], out)
 	case "schedule":
@@ -118,7 +120,7 @@ func run(args []string, out io.Writer) error {
 	case "keygen":
 		return keygenCmd(args[1:], out)
 	}
-	return errors.New(usage)
+	return errors.New(usage())
 }
 
 func readPublicKey(path string) (ed25519.PublicKey, error) {
@@ -143,8 +145,8 @@ func readPublicKey(path string) (ed25519.PublicKey, error) {
 // --expect-head it fails, since deleted newest records would not show,
 // unless --no-head asks to verify anyway.
 func verifyEvidenceCmd(args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("verify-evidence", flag.ContinueOnError)
-	namespace := fs.String("n", "default", "namespace of the DRDrill")
+	fs := newFlagSet("verify-evidence")
+	kube := kubeFlags(fs)
 	keyFile := fs.String("public-key", "", "ed25519 public key (PEM, or the private key) to check signatures with; without it only hashes and links are checked")
 	headFlag := fs.String("expect-head", "", "SEQUENCE:SHA256 of the newest record the chain must end with (e.g. as an auditor noted it earlier); default the DRDrill's status.evidenceHead")
 	noHead := fs.Bool("no-head", false, "when there is no evidence head to check the chain's end against (no DRDrill, no --expect-head), verify anyway: the output says the end is unchecked")
@@ -153,7 +155,7 @@ func verifyEvidenceCmd(args []string, out io.Writer) error {
 		return err
 	}
 	if len(names) != 1 {
-		return errors.New("name one DRDrill: supportstack verify-evidence -n NAMESPACE DRILL")
+		return errors.New("name one DRDrill: " + progName() + " verify-evidence [-n NAMESPACE] DRILL")
 	}
 	if *noHead && *headFlag != "" {
 		return errors.New("give --expect-head SEQ:SHA256 or --no-head, not both")
@@ -162,22 +164,26 @@ func verifyEvidenceCmd(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	drillName := *namespace + "/" + names[0]
-	want := evidence.Expect{Drill: drillName}
 	headFrom := "the --expect-head given"
+	namespace, err := namespaceOf(kube)
+	if err != nil {
+		return err
+	}
+	drillName := namespace + "/" + names[0]
+	want := evidence.Expect{Drill: drillName}
 	if *headFlag != "" {
 		if want.Head, err = parseHead(*headFlag); err != nil {
 			return err
 		}
 	}
-	c, err := newClient()
+	c, err := newClient(kube)
 	if err != nil {
 		return err
 	}
 	ctx := context.Background()
 	drill := &opsv1alpha1.DRDrill{}
 	missing := "the DRDrill's status has no evidence head"
-	switch err := c.Get(ctx, types.NamespacedName{Namespace: *namespace, Name: names[0]}, drill); {
+	switch err := c.Get(ctx, types.NamespacedName{Namespace: namespace, Name: names[0]}, drill); {
 	case apierrors.IsNotFound(err):
 		missing = "the DRDrill is not found (deleted?), so its evidence head is gone"
 	case err != nil:
@@ -188,7 +194,7 @@ func verifyEvidenceCmd(args []string, out io.Writer) error {
 			want.Head, headFrom = evidence.HeadFromStatus(drill.Status.EvidenceHead), "the drill's evidence head"
 		}
 	}
-	n, err := evidence.VerifyDrillWith(ctx, c, *namespace, names[0], pub, want)
+	n, err := evidence.VerifyDrillWith(ctx, c, namespace, names[0], pub, want)
 	if err != nil {
 		return fmt.Errorf("drill %s: %w", drillName, err)
 	}
@@ -237,9 +243,10 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // reportCmd exports the drills' runs of a period.
 func reportCmd(args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	namespace := fs.String("n", "", "namespace to report on")
+	fs := newFlagSet("report")
+	kube := kubeFlags(fs)
 	all := fs.Bool("A", false, "report on every namespace")
+	fs.BoolVar(all, "all-namespaces", false, "report on every namespace (long for -A)")
 	fromFlag := fs.String("from", "", "start of the period (YYYY-MM-DD or RFC 3339); default 90 days ago")
 	toFlag := fs.String("to", "", "end of the period, exclusive (YYYY-MM-DD or RFC 3339); default now")
 	format := fs.String("format", "html", "json, csv or html")
@@ -248,7 +255,8 @@ func reportCmd(args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *all == (*namespace != "") {
+	namespace := *kube.Namespace
+	if *all == (namespace != "") {
 		return errors.New("give -n NAMESPACE or -A")
 	}
 	to, err := parseDay(*toFlag, time.Now())
@@ -272,7 +280,7 @@ func reportCmd(args []string, out io.Writer) error {
 	if write == nil {
 		return fmt.Errorf("--format %q: use json, csv or html", *format)
 	}
-	c, err := newClient()
+	c, err := newClient(kube)
 	if err != nil {
 		return err
 	}
@@ -280,9 +288,9 @@ func reportCmd(args []string, out io.Writer) error {
 	if !flagGiven(fs, "max-age") {
 		flagSource += " (the default)"
 	}
-	cluster := readPolicies(c, *namespace, *maxAgeFlag, flagSource)
-	readDrills(c, *namespace, &cluster)
-	export, err := evidence.CollectWith(context.Background(), c, *namespace, from, to, pub, cluster)
+	cluster := readPolicies(c, namespace, *maxAgeFlag, flagSource)
+	readDrills(c, namespace, &cluster)
+	export, err := evidence.CollectWith(context.Background(), c, namespace, from, to, pub, cluster)
 	if err != nil {
 		return err
 	}
@@ -377,11 +385,12 @@ func parseDay(s string, def time.Time) (time.Time, error) {
 }
 
 func coverageCmd(args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("coverage", flag.ContinueOnError)
+	fs := newFlagSet("coverage")
 	file := fs.String("f", "", "read the SupportTeam from this YAML file instead of the cluster")
-	namespace := fs.String("n", "default", "namespace of the SupportTeam in the cluster")
+	kube := kubeFlags(fs)
 	at := fs.String("at", "", "start of the week to show (RFC 3339); default now")
-	if err := fs.Parse(args); err != nil {
+	names, err := parseInterspersed(fs, args)
+	if err != nil {
 		return err
 	}
 	now := time.Now()
@@ -392,7 +401,7 @@ func coverageCmd(args []string, out io.Writer) error {
 		}
 		now = t
 	}
-	team, err := loadTeam(*file, *namespace, fs.Args())
+	team, err := loadTeam(*file, kube, names)
 	if err != nil {
 		return err
 	}
@@ -410,7 +419,9 @@ func coverageCmd(args []string, out io.Writer) error {
 	return coverage.WriteHourly(out, model, result)
 }
 
-func loadTeam(file, namespace string, rest []string) (*opsv1alpha1.SupportTeam, error) {
+// loadTeam reads the SupportTeam from file, or else the one named in rest
+// from the cluster and namespace of the kubectl flags.
+func loadTeam(file string, kube genericclioptions.RESTClientGetter, rest []string) (*opsv1alpha1.SupportTeam, error) {
 	team := &opsv1alpha1.SupportTeam{}
 	if file != "" {
 		data, err := os.ReadFile(file)
@@ -432,7 +443,11 @@ func loadTeam(file, namespace string, rest []string) (*opsv1alpha1.SupportTeam, 
 	if len(rest) != 1 {
 		return nil, errors.New("name one SupportTeam, or give -f FILE")
 	}
-	c, err := newClient()
+	namespace, err := namespaceOf(kube)
+	if err != nil {
+		return nil, err
+	}
+	c, err := newClient(kube)
 	if err != nil {
 		return nil, err
 	}
@@ -444,7 +459,7 @@ func loadTeam(file, namespace string, rest []string) (*opsv1alpha1.SupportTeam, 
 // DRDrill's evidence.signingKeySecretRef names) and its public key (PEM,
 // for verify-evidence and report).
 func keygenCmd(args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("keygen", flag.ContinueOnError)
+	fs := newFlagSet("keygen")
 	private := fs.String("private", "", "where to write the private key (mode 0600)")
 	public := fs.String("public", "", "where to write the public key")
 	if err := fs.Parse(args); err != nil {

@@ -36,6 +36,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -143,7 +144,7 @@ func helpdeskPolicy(maxAge time.Duration) *opsv1alpha1.BackupPolicy {
 
 func useClient(t *testing.T, c client.Client) {
 	old := newClient
-	newClient = func() (client.Client, error) { return c, nil }
+	newClient = func(genericclioptions.RESTClientGetter) (client.Client, error) { return c, nil }
 	t.Cleanup(func() { newClient = old })
 }
 

@@ -17,7 +17,6 @@ limitations under the License.
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -34,9 +33,9 @@ import (
 // with its shifts replaced, to review and kubectl apply (-o yaml). It never
 // writes to the cluster.
 func proposeCmd(args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("schedule propose", flag.ContinueOnError)
+	fs := newFlagSet("schedule propose")
 	file := fs.String("f", "", "read the SupportTeam from this YAML file instead of the cluster")
-	namespace := fs.String("n", "default", "namespace of the SupportTeam in the cluster")
+	kube := kubeFlags(fs)
 	weeks := fs.Int("weeks", 1, "weeks to plan, 1-4, from the local midnight of --at (the pattern repeats weekly)")
 	output := fs.String("o", "table", "table (diff and figures) or yaml (the whole proposed SupportTeam)")
 	limit := fs.Duration("time-limit", 5*time.Second, "how long the solver searches")
@@ -60,7 +59,7 @@ func proposeCmd(args []string, out io.Writer) error {
 			return fmt.Errorf("--at: %w", err)
 		}
 	}
-	team, err := loadTeam(*file, *namespace, names)
+	team, err := loadTeam(*file, kube, names)
 	if err != nil {
 		return err
 	}

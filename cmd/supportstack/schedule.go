@@ -18,9 +18,9 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -31,13 +31,13 @@ import (
 )
 
 const scheduleUsage = `usage:
-  supportstack schedule train [-f FILE | -n NAMESPACE NAME] [--top N] [--at RFC3339]
-  supportstack schedule propose [-f FILE | -n NAMESPACE NAME] [--weeks N] [-o table|yaml] [--time-limit 5s] [--seed N] [--at RFC3339]`
+  supportstack schedule train [-f FILE | [-n NAMESPACE] NAME] [--top N] [--at RFC3339]
+  supportstack schedule propose [-f FILE | [-n NAMESPACE] NAME] [--weeks N] [-o table|yaml] [--time-limit 5s] [--seed N] [--at RFC3339]`
 
 // scheduleCmd holds the commands that help a manager plan the roster.
 func scheduleCmd(args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return errors.New(scheduleUsage)
+		return errors.New(strings.ReplaceAll(scheduleUsage, "  supportstack ", "  "+progName()+" "))
 	}
 	switch args[0] {
 	case "train":
@@ -45,16 +45,16 @@ func scheduleCmd(args []string, out io.Writer) error {
 	case "propose":
 		return proposeCmd(args[1:], out)
 	}
-	return errors.New(scheduleUsage)
+	return errors.New(strings.ReplaceAll(scheduleUsage, "  supportstack ", "  "+progName()+" "))
 }
 
 // trainCmd prints the team's understaffed half-hours of the coming week
 // by queue and cause (nobody on shift with the skills, or too few people)
 // and the training pairs that close the most of them.
 func trainCmd(args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("schedule train", flag.ContinueOnError)
+	fs := newFlagSet("schedule train")
 	file := fs.String("f", "", "read the SupportTeam from this YAML file instead of the cluster")
-	namespace := fs.String("n", "default", "namespace of the SupportTeam in the cluster")
+	kube := kubeFlags(fs)
 	at := fs.String("at", "", "start of the week to look at (RFC 3339); default now")
 	top := fs.Int("top", 5, "how many training pairs to list (0: every pair that closes something)")
 	proposed := fs.Bool("proposed", false, "under the roster schedule propose proposes, not the current one")
@@ -72,7 +72,7 @@ func trainCmd(args []string, out io.Writer) error {
 			return fmt.Errorf("--at: %w", err)
 		}
 	}
-	team, err := loadTeam(*file, *namespace, names)
+	team, err := loadTeam(*file, kube, names)
 	if err != nil {
 		return err
 	}
