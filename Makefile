@@ -105,6 +105,22 @@ build: manifests generate fmt vet ## Build the manager (bin/manager, version VER
 	go build -ldflags "$(GO_LDFLAGS)" -o bin/manager ./cmd
 	go build -o bin/supportstack ./cmd/supportstack
 
+# Where install-plugin puts the CLI: PREFIX/bin, and its completion under
+# PREFIX/share (DESTDIR for packaging).
+PREFIX ?= /usr/local
+
+.PHONY: plugin
+plugin: ## Build the CLI as the kubectl plugin bin/kubectl-supportstack (kubectl supportstack coverage ..., once on PATH).
+	go build -o bin/kubectl-supportstack ./cmd/supportstack
+
+.PHONY: install-plugin
+install-plugin: plugin ## Install kubectl-supportstack into PREFIX/bin (default /usr/local) with its completion: bash, zsh, and kubectl's (kubectl_complete-supportstack).
+	install -d "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(PREFIX)/share/bash-completion/completions" "$(DESTDIR)$(PREFIX)/share/zsh/site-functions"
+	install -m 0755 bin/kubectl-supportstack "$(DESTDIR)$(PREFIX)/bin/kubectl-supportstack"
+	install -m 0755 hack/completion/kubectl_complete-supportstack "$(DESTDIR)$(PREFIX)/bin/kubectl_complete-supportstack"
+	bin/kubectl-supportstack completion bash > "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/kubectl-supportstack"
+	bin/kubectl-supportstack completion zsh > "$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_kubectl-supportstack"
+
 .PHONY: run
 run: manifests generate fmt vet ## Run the manager from your host against the cluster in ~/.kube/config.
 	go run -ldflags "$(GO_LDFLAGS)" ./cmd
