@@ -173,6 +173,9 @@ func (r *BackupPolicyReconciler) checkAndPlace(ctx context.Context, policy *opsv
 			problems = append(problems, fmt.Sprintf("sources.volumes[%s].claimName: %s", v.Name, why))
 		}
 	}
+	if why := plan.Refused[placement.Repository]; why != "" {
+		problems = append(problems, "repository.volumeClaimName: "+why)
+	}
 	return problems, peers, plan, nil
 }
 
@@ -336,10 +339,8 @@ func (r *BackupPolicyReconciler) reconcileChildren(ctx context.Context, policy *
 	}
 	for _, op := range operations {
 		cj := resources.BackupCronJob(policy, op, r.AgentImage, resources.WithAgentCache(r.AgentCacheBytes))
-		if err := createOrPatch(ctx, r.Client, r.Recorder, policy, cj, func(existing *batchv1.CronJob) {
-			existing.Labels = mergeLabels(existing.Labels, cj.Labels)
-			setSpec(&existing.Spec, cj.Spec)
-		}); err != nil {
+		resources.RequireNode(&cj.Spec.JobTemplate.Spec.Template.Spec, plan.RepositoryNode)
+		if err := createOrPatch(ctx, r.Client, r.Recorder, policy, cj, shapeCronJob(cj)); err != nil {
 			return err
 		}
 	}

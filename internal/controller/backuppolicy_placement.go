@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -156,16 +157,38 @@ func (r *BackupPolicyReconciler) place(ctx context.Context, policy *opsv1alpha1.
 			continue
 		}
 		seen[v.ClaimName] = true
-		var list corev1.PodList
-		if err := r.MountingPods.List(ctx, &list, client.MatchingFields{podClaimIndex: policy.Namespace + "/" + v.ClaimName}); err != nil {
-			return placement.Plan{}, fmt.Errorf("pods mounting claim %s: %w", v.ClaimName, err)
+		more, err := r.podsMounting(ctx, policy.Namespace, v.ClaimName)
+		if err != nil {
+			return placement.Plan{}, err
 		}
-		for _, p := range list.Items {
-			pods = append(pods, placement.Pod{Name: p.Name, Node: p.Spec.NodeName, Phase: p.Status.Phase,
-				Deleting: p.DeletionTimestamp != nil, Created: p.CreationTimestamp.Time, Claims: claimNames(&p)})
+		pods = append(pods, more...)
+	}
+	repository := ""
+	if c := policy.Spec.Repository.VolumeClaimName; c != "" && strings.HasPrefix(policy.Spec.Repository.URL, "/") {
+		repository = c
+		if !seen[c] {
+			more, err := r.podsMounting(ctx, policy.Namespace, c)
+			if err != nil {
+				return placement.Plan{}, err
+			}
+			pods = append(pods, more...)
 		}
 	}
-	return placement.For(volumes, claims, pods, len(policy.Spec.Sources.Postgres) > 0), nil
+	return placement.For(volumes, claims, pods, len(policy.Spec.Sources.Postgres) > 0, repository), nil
+}
+
+// podsMounting are the pods (not the operator's) that mount a claim.
+func (r *BackupPolicyReconciler) podsMounting(ctx context.Context, namespace, claim string) ([]placement.Pod, error) {
+	var list corev1.PodList
+	if err := r.MountingPods.List(ctx, &list, client.MatchingFields{podClaimIndex: namespace + "/" + claim}); err != nil {
+		return nil, fmt.Errorf("pods mounting claim %s: %w", claim, err)
+	}
+	out := make([]placement.Pod, 0, len(list.Items))
+	for _, p := range list.Items {
+		out = append(out, placement.Pod{Name: p.Name, Node: p.Spec.NodeName, Phase: p.Status.Phase,
+			Deleting: p.DeletionTimestamp != nil, Created: p.CreationTimestamp.Time, Claims: claimNames(&p)})
+	}
+	return out, nil
 }
 
 func claimNames(pod *corev1.Pod) []string {
@@ -186,17 +209,7 @@ func (r *BackupPolicyReconciler) reconcileBackupCronJobs(ctx context.Context, po
 	want := map[string]bool{}
 	for _, cj := range resources.BackupCronJobs(policy, r.AgentImage, plan, resources.WithAgentCache(r.AgentCacheBytes)) {
 		want[cj.Name] = true
-		if err := createOrPatch(ctx, r.Client, r.Recorder, policy, cj, func(existing *batchv1.CronJob) {
-			existing.Labels = mergeLabels(existing.Labels, cj.Labels)
-			setSpec(&existing.Spec, cj.Spec)
-			// setSpec leaves fields the desired spec does not set alone (the
-			// API server's defaults); a part that no longer needs a node
-			// has no affinity, and must lose the one it had.
-			pod := &existing.Spec.JobTemplate.Spec.Template.Spec
-			if desired := cj.Spec.JobTemplate.Spec.Template.Spec.Affinity; !equality.Semantic.DeepEqual(pod.Affinity, desired) {
-				pod.Affinity = desired
-			}
-		}); err != nil {
+		if err := createOrPatch(ctx, r.Client, r.Recorder, policy, cj, shapeCronJob(cj)); err != nil {
 			return err
 		}
 	}
@@ -231,6 +244,21 @@ func (r *BackupPolicyReconciler) reconcileBackupCronJobs(ctx context.Context, po
 			"deleted CronJob %s: the backup runs in %d part(s) now (%s)", name, len(plan.Parts), plan.Describe())
 	}
 	return nil
+}
+
+// shapeCronJob puts a CronJob in the desired shape. setSpec leaves the
+// fields the desired spec does not set alone (the API server's defaults);
+// a pod that no longer needs a node has no affinity, and must lose the one
+// it had.
+func shapeCronJob(desired *batchv1.CronJob) func(*batchv1.CronJob) {
+	return func(existing *batchv1.CronJob) {
+		existing.Labels = mergeLabels(existing.Labels, desired.Labels)
+		setSpec(&existing.Spec, desired.Spec)
+		pod := &existing.Spec.JobTemplate.Spec.Template.Spec
+		if want := desired.Spec.JobTemplate.Spec.Template.Spec.Affinity; !equality.Semantic.DeepEqual(pod.Affinity, want) {
+			pod.Affinity = want
+		}
+	}
 }
 
 // hasUnrecordedJobs reports whether a CronJob has a Job that is running or

@@ -432,3 +432,40 @@ func TestBackupPodStuckOnMultiAttach(t *testing.T) {
 		t.Errorf("the ended Job's result says %q", got)
 	}
 }
+
+// TestBackupRepositoryOnAReadWriteOnceClaim: a repository on a ReadWriteOnce
+// claim that another pod has mounted puts every backup, prune and check pod
+// on that pod's node; sources mounted on another node are refused with
+// what to do, and accepted once they are on the same node.
+func TestBackupRepositoryOnAReadWriteOnceClaim(t *testing.T) {
+	ctx := context.Background()
+	f := newPlacementFixture(t)
+	app := f.appPod(t, "helpdesk-0", "b", "helpdesk-attachments")
+	f.appPod(t, "store-0", "c", "reports") // the repository's claim
+	policy := samplePolicy(t, f.ns)
+	policy.Spec.Repository.URL, policy.Spec.Repository.VolumeClaimName, policy.Spec.Repository.CredentialsSecretRef = "/repository", "reports", nil
+	if err := k8sClient.Create(ctx, policy); err != nil {
+		t.Fatal(err)
+	}
+	key := client.ObjectKeyFromObject(policy)
+	waitPolicy(t, key, func(p *opsv1alpha1.BackupPolicy) error {
+		c := policyCondition(p, opsv1alpha1.ConditionReady)
+		if c == nil || c.Status != metav1.ConditionFalse || !strings.Contains(c.Message, "repository.volumeClaimName: PersistentVolumeClaim reports is ReadWriteOnce and mounted on node "+f.nodes["c"]) {
+			return fmt.Errorf("Ready %+v", c)
+		}
+		return nil
+	})
+	if err := k8sClient.Delete(ctx, app, client.GracePeriodSeconds(0)); err != nil {
+		t.Fatal(err)
+	}
+	f.appPod(t, "helpdesk-1", "c", "helpdesk-attachments")
+	waitPolicy(t, key, readyPolicy)
+	wantPlacement(t, policy, map[string]string{resources.BackupPartName(policy, 1): f.nodes["c"] + " helpdesk-attachments,reports"})
+	var prune batchv1.CronJob
+	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: f.ns, Name: resources.BackupName(policy, agentapi.OperationPrune)}, &prune); err != nil {
+		t.Fatal(err)
+	}
+	if node := requiredNode(prune.Spec.JobTemplate.Spec.Template.Spec.Affinity); node != f.nodes["c"] {
+		t.Errorf("the prune CronJob requires node %q, want the repository's %q", node, f.nodes["c"])
+	}
+}

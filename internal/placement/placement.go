@@ -66,9 +66,17 @@ type Part struct {
 // Plan is where one run's pods go, or why a volume can never be backed up.
 type Plan struct {
 	Parts []Part
-	// Refused names, per volume source, why no backup pod can mount it.
+	// Refused names, per volume source (or Repository), why no backup pod
+	// can mount it.
 	Refused map[string]string
+	// RepositoryNode is where every pod that mounts the repository's
+	// claim must run (prune and check too): the node of the pod that has
+	// a ReadWriteOnce repository claim mounted; "" for anywhere.
+	RepositoryNode string
 }
+
+// Repository is the key of Plan.Refused for the repository's claim.
+const Repository = "repository"
 
 // For places the volume sources of a policy (and its databases, when it
 // has any) given their claims and the pods that mount those claims:
@@ -87,7 +95,56 @@ type Plan struct {
 // of its own: a ReadWriteOnce claim that no pod mounts may be bound to a
 // volume with its own node affinity (local disks), which a required node
 // could contradict, so such claims keep a part without a node.
-func For(volumes []Volume, claims map[string]Claim, pods []Pod, databases bool) Plan {
+//
+// repository is the claim holding a repository on a volume ("" for none):
+// every backup pod mounts it, so a ReadWriteOnce one puts every part on
+// the node that has it mounted, and a run that would need two nodes is
+// refused.
+func For(volumes []Volume, claims map[string]Claim, pods []Pod, databases bool, repository string) Plan {
+	plan := parts(volumes, claims, pods, databases)
+	c, ok := claims[repository]
+	if repository == "" || !ok || slices.Contains(c.AccessModes, corev1.ReadWriteMany) || slices.Contains(c.AccessModes, corev1.ReadOnlyMany) {
+		return plan
+	}
+	if plan.Refused == nil {
+		plan.Refused = map[string]string{}
+	}
+	if slices.Contains(c.AccessModes, corev1.ReadWriteOncePod) {
+		plan.Refused[Repository] = fmt.Sprintf("PersistentVolumeClaim %s is ReadWriteOncePod: no backup, prune or check pod can ever mount it; "+
+			"give the claim the access mode ReadWriteOnce or ReadWriteMany, or use an S3 or REST repository", repository)
+		return plan
+	}
+	node := mountedOn(repository, pods)
+	var elsewhere []string
+	for _, p := range plan.Parts {
+		if p.Node != "" && p.Node != node {
+			elsewhere = append(elsewhere, p.Node)
+		}
+	}
+	switch {
+	case len(elsewhere) > 0 && node != "":
+		plan.Refused[Repository] = fmt.Sprintf("PersistentVolumeClaim %s is ReadWriteOnce and mounted on node %s, but sources are mounted on node %s: "+
+			"no backup pod can mount both; give the repository's claim ReadWriteMany, or use an S3 or REST repository", repository, node, strings.Join(elsewhere, ", "))
+	case node != "":
+		// Every pod of the run goes where the repository is mounted: one part.
+		one := Part{Node: node}
+		for _, p := range plan.Parts {
+			one.Volumes = append(one.Volumes, p.Volumes...)
+			one.Databases = one.Databases || p.Databases
+		}
+		plan.Parts, plan.RepositoryNode = []Part{one}, node
+	case len(plan.Parts) > 1:
+		plan.Refused[Repository] = fmt.Sprintf("PersistentVolumeClaim %s is ReadWriteOnce, and the sources are mounted on %d nodes: "+
+			"the backup pods of one run cannot all mount it; give the repository's claim ReadWriteMany, or use an S3 or REST repository", repository, len(plan.Parts))
+	}
+	if len(plan.Refused) == 0 {
+		plan.Refused = nil
+	}
+	return plan
+}
+
+// parts places the volume sources and the databases.
+func parts(volumes []Volume, claims map[string]Claim, pods []Pod, databases bool) Plan {
 	plan := Plan{Refused: map[string]string{}}
 	byNode := map[string][]string{}
 	var free []string

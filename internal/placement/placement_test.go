@@ -98,7 +98,7 @@ func TestFor(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			plan := For(tc.volumes, claims, tc.pods, tc.databases)
+			plan := For(tc.volumes, claims, tc.pods, tc.databases, "")
 			if !reflect.DeepEqual(plan.Parts, tc.want) {
 				t.Errorf("parts\n got %+v\nwant %+v", plan.Parts, tc.want)
 			}
@@ -118,5 +118,58 @@ func TestDescribe(t *testing.T) {
 	p := Plan{Parts: []Part{{Volumes: []string{"x"}, Databases: true}, {Node: "n2", Volumes: []string{"a", "b"}}}}
 	if got, want := p.Describe(), "the databases, x on any node; a, b on node n2"; got != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestForRepositoryClaim: a repository on a ReadWriteOnce claim is mounted
+// by every backup pod of the run (and by prune and check).
+func TestForRepositoryClaim(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	rwo := []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce}
+	claims := map[string]Claim{
+		"a": {Name: "a", AccessModes: rwo}, "b": {Name: "b", AccessModes: rwo},
+		"repo":     {Name: "repo", AccessModes: rwo},
+		"repo-rwx": {Name: "repo-rwx", AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteMany}},
+		"repo-pod": {Name: "repo-pod", AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOncePod}},
+	}
+	run := func(name, node string, claims ...string) Pod {
+		return Pod{Name: name, Node: node, Phase: corev1.PodRunning, Created: t0, Claims: claims}
+	}
+	vols := []Volume{{Name: "va", Claim: "a"}, {Name: "vb", Claim: "b"}}
+	cases := []struct {
+		name       string
+		repository string
+		pods       []Pod
+		want       []Part
+		repoNode   string
+		refused    string
+	}{
+		{"RWX repository: no constraint", "repo-rwx", []Pod{run("x", "n1", "a"), run("y", "n2", "b"), run("s3", "n3", "repo-rwx")},
+			[]Part{{Node: "n1", Volumes: []string{"va"}, Databases: true}, {Node: "n2", Volumes: []string{"vb"}}}, "", ""},
+		{"RWO repository mounted where the sources are: one part there", "repo", []Pod{run("x", "n1", "a", "b"), run("s3", "n1", "repo")},
+			[]Part{{Node: "n1", Volumes: []string{"va", "vb"}, Databases: true}}, "n1", ""},
+		{"RWO repository mounted, sources free: everything on its node", "repo", []Pod{run("s3", "n3", "repo")},
+			[]Part{{Node: "n3", Volumes: []string{"va", "vb"}, Databases: true}}, "n3", ""},
+		{"RWO repository on another node than a source: refused", "repo", []Pod{run("x", "n1", "a"), run("s3", "n3", "repo")},
+			nil, "", "mounted on node n3, but sources are mounted on node n1"},
+		{"RWO repository unmounted, sources on two nodes: refused", "repo", []Pod{run("x", "n1", "a"), run("y", "n2", "b")},
+			nil, "", "sources are mounted on 2 nodes"},
+		{"RWO repository unmounted, one part: fine", "repo", []Pod{run("x", "n1", "a", "b")},
+			[]Part{{Node: "n1", Volumes: []string{"va", "vb"}, Databases: true}}, "", ""},
+		{"RWOP repository: refused", "repo-pod", nil, nil, "", "ReadWriteOncePod"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			plan := For(vols, claims, tc.pods, true, tc.repository)
+			if tc.refused != "" {
+				if !strings.Contains(plan.Refused[Repository], tc.refused) {
+					t.Fatalf("refusal %q, want one saying %q", plan.Refused[Repository], tc.refused)
+				}
+				return
+			}
+			if len(plan.Refused) != 0 || !reflect.DeepEqual(plan.Parts, tc.want) || plan.RepositoryNode != tc.repoNode {
+				t.Errorf("plan %+v, want parts %+v on repository node %q", plan, tc.want, tc.repoNode)
+			}
+		})
 	}
 }

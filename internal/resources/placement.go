@@ -70,14 +70,22 @@ func BackupCronJobs(policy *opsv1alpha1.BackupPolicy, agentImage string, plan pl
 		pod := &cj.Spec.JobTemplate.Spec.Template.Spec
 		pod.Containers[0].Env = append(pod.Containers[0].Env, corev1.EnvVar{
 			Name: agentapi.RecoverySetPrefixEnv, Value: BackupPartName(policy, 1)})
-		if part.Node != "" {
-			pod.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
-				RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
-					MatchFields: []corev1.NodeSelectorRequirement{{Key: "metadata.name", Operator: corev1.NodeSelectorOpIn, Values: []string{part.Node}}},
-				}}},
-			}}
-		}
+		RequireNode(pod, part.Node)
 		out = append(out, cj)
 	}
 	return out
+}
+
+// RequireNode makes a pod run on the named node (required node affinity on
+// the node's name, which the scheduler matches whatever the node's labels);
+// "" leaves the pod free.
+func RequireNode(pod *corev1.PodSpec, node string) {
+	if node == "" {
+		return
+	}
+	pod.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
+		RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
+			MatchFields: []corev1.NodeSelectorRequirement{{Key: "metadata.name", Operator: corev1.NodeSelectorOpIn, Values: []string{node}}},
+		}}},
+	}}
 }
