@@ -114,12 +114,11 @@ plugin: ## Build the CLI as the kubectl plugin bin/kubectl-supportstack (kubectl
 	go build -o bin/kubectl-supportstack ./cmd/supportstack
 
 .PHONY: install-plugin
-install-plugin: plugin ## Install kubectl-supportstack into PREFIX/bin (default /usr/local) with its completion: bash, zsh, and kubectl's (kubectl_complete-supportstack).
-	install -d "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(PREFIX)/share/bash-completion/completions" "$(DESTDIR)$(PREFIX)/share/zsh/site-functions"
+install-plugin: plugin ## Install kubectl-supportstack into PREFIX/bin (default /usr/local) with its completion: bash's, and kubectl's (kubectl_complete-supportstack, so kubectl's own bash/zsh completion completes the plugin).
+	install -d "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(PREFIX)/share/bash-completion/completions"
 	install -m 0755 bin/kubectl-supportstack "$(DESTDIR)$(PREFIX)/bin/kubectl-supportstack"
 	install -m 0755 hack/completion/kubectl_complete-supportstack "$(DESTDIR)$(PREFIX)/bin/kubectl_complete-supportstack"
 	bin/kubectl-supportstack completion bash > "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/kubectl-supportstack"
-	bin/kubectl-supportstack completion zsh > "$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_kubectl-supportstack"
 
 .PHONY: run
 run: manifests generate fmt vet ## Run the manager from your host against the cluster in ~/.kube/config.

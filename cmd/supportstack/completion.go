@@ -73,7 +73,8 @@ func completionCmd(args []string, out io.Writer) error {
 	if len(args) != 1 || (args[0] != "bash" && args[0] != "zsh") {
 		return errors.New("usage: " + progName() + " completion bash|zsh\n" +
 			"  bash: source <(supportstack completion bash), or write it to /etc/bash_completion.d/supportstack\n" +
-			"  zsh:  supportstack completion zsh > \"${fpath[1]}/_supportstack\"")
+			"  zsh:  source <(supportstack completion zsh) in ~/.zshrc\n" +
+			"  kubectl supportstack ...: kubectl's own completion runs kubectl_complete-supportstack (make install-plugin)")
 	}
 	script, err := completionScript()
 	if err != nil {
