@@ -377,6 +377,7 @@ type BackupPolicyStatus struct {
 
 // BackupPolicy declares scheduled, encrypted, retained backups of help-desk
 // databases and attachment volumes into a restic repository.
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 45",message="metadata.name: at most 45 characters: the policy's CronJobs are named <name>-backup, <name>-prune and <name>-check, and a CronJob's name has at most 52"
 type BackupPolicy struct {
 	metav1.TypeMeta `json:",inline"`
 

@@ -262,6 +262,7 @@ func badCases() []badCase {
 		{"member name not a DNS label", team, fns(set("spec.members.0.name", "Alice Smith"), set("spec.timeOff.0.member", "Alice Smith")), "spec.members[0].name in body should match"},
 
 		// BackupPolicy
+		{"policy name longer than its CronJobs allow", policy, fns(set("metadata.name", strings.Repeat("a", 46))), "metadata.name: at most 45 characters"},
 		{"cron with four fields", policy, fns(set("spec.schedule", "0 2 * *")), "must be a 5-field cron expression"},
 		{"cron minute 61", policy, fns(set("spec.schedule", "61 2 * * *")), "minute 0-59, hour 0-23"},
 		{"cron hour 24", policy, fns(set("spec.schedule", "0 24 * * *")), "must be a 5-field cron expression"},

@@ -365,10 +365,14 @@ const AnnotationBackupNow = "ops.supportstack.io/backup-now"
 // marks it, instantiated by hand. The caller makes the CronJob its owner.
 func BackupNowJob(cronJob *batchv1.CronJob, token string) *batchv1.Job {
 	sum := sha256.Sum256([]byte(token))
-	name := cronJob.Name
-	if len(name) > 50 { // Job names end up in a label value: 63 characters
-		name = name[:50]
+	// Job names end up in a label value: 63 characters. A part's number is
+	// kept when a long name is cut, so the parts' Jobs stay distinct; the
+	// hash ends every part's name alike (one recovery set).
+	suffix := ""
+	if p := cronJob.Labels[LabelBackupPart]; p != "" && p != "1" {
+		suffix = "-" + p
 	}
+	name := withSuffix(strings.TrimSuffix(cronJob.Name, suffix), suffix, 50)
 	tmpl := cronJob.Spec.JobTemplate
 	annotations := map[string]string{"cronjob.kubernetes.io/instantiate": "manual", AnnotationBackupNow: token}
 	for k, v := range tmpl.Annotations {
@@ -376,7 +380,7 @@ func BackupNowJob(cronJob *batchv1.CronJob, token string) *batchv1.Job {
 	}
 	return &batchv1.Job{
 		ObjectMeta: metav1.ObjectMeta{
-			Name: strings.TrimSuffix(name, "-") + "-now-" + hex.EncodeToString(sum[:4]), Namespace: cronJob.Namespace,
+			Name: name + "-now-" + hex.EncodeToString(sum[:4]), Namespace: cronJob.Namespace,
 			Labels: maps.Clone(tmpl.Labels), Annotations: annotations,
 		},
 		Spec: *tmpl.Spec.DeepCopy(),

@@ -19,6 +19,7 @@ package resources
 import (
 	"slices"
 	"strconv"
+	"strings"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -39,12 +40,27 @@ const (
 
 // BackupPartName is the backup CronJob of part i (from 1) of a run: the
 // first is the policy's backup CronJob, the others end in their number.
+//
+// A CronJob's name has at most 52 characters (the API server refuses more):
+// a long policy name is cut before the part's number, never the number.
 func BackupPartName(policy *opsv1alpha1.BackupPolicy, i int) string {
 	name := BackupName(policy, agentapi.OperationBackup)
-	if i > 1 {
-		name += "-" + strconv.Itoa(i)
+	if i <= 1 {
+		return name
 	}
-	return name
+	return withSuffix(name, "-"+strconv.Itoa(i), maxCronJobName)
+}
+
+// maxCronJobName is the longest name the API server gives a CronJob: its
+// Jobs add "-<11 digits>" and must fit a 63-character label value.
+const maxCronJobName = 52
+
+// withSuffix is base cut so that base+suffix has at most n characters.
+func withSuffix(base, suffix string, n int) string {
+	if len(base)+len(suffix) > n {
+		base = strings.TrimSuffix(base[:n-len(suffix)], "-")
+	}
+	return base + suffix
 }
 
 // BackupCronJobs are the backup CronJobs of a policy placed by plan: one

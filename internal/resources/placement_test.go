@@ -17,7 +17,9 @@ limitations under the License.
 package resources
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -82,5 +84,30 @@ func TestBackupCronJobsOfAPlan(t *testing.T) {
 		if pod.RestartPolicy != corev1.RestartPolicyNever {
 			t.Errorf("a pod failure policy needs restartPolicy Never, got %s", pod.RestartPolicy)
 		}
+	}
+}
+
+// TestLongPolicyNames: at the longest policy name the API admits (45), every
+// part's CronJob and backup-now Job has a valid, distinct name, and the
+// parts' Jobs of one run end alike (one recovery set).
+func TestLongPolicyNames(t *testing.T) {
+	policy := &opsv1alpha1.BackupPolicy{ObjectMeta: metav1.ObjectMeta{Name: strings.Repeat("p", 45), Namespace: "hd"}}
+	plan := placement.Plan{}
+	for i := range 12 {
+		plan.Parts = append(plan.Parts, placement.Part{Node: fmt.Sprintf("node-%d", i)})
+	}
+	cronJobs, jobs := map[string]bool{}, map[string]bool{}
+	key := ""
+	for _, cj := range BackupCronJobs(policy, "agent:dev", plan) {
+		job := BackupNowJob(cj, "token")
+		if len(cj.Name) > maxCronJobName || cronJobs[cj.Name] || len(job.Name) > 63 || jobs[job.Name] {
+			t.Errorf("CronJob %q (%d), Job %q (%d): too long or not distinct", cj.Name, len(cj.Name), job.Name, len(job.Name))
+		}
+		cronJobs[cj.Name], jobs[job.Name] = true, true
+		last := job.Name[strings.LastIndex(job.Name, "-")+1:]
+		if key != "" && last != key {
+			t.Errorf("Job %s ends in %q, another part's in %q", job.Name, last, key)
+		}
+		key = last
 	}
 }
