@@ -136,8 +136,10 @@ docker-push: ## Push the operator image.
 
 # Image of the backup agent, named to the operator by --agent-image: of the
 # operator's VERSION (the agent refuses a configuration of another contract
-# version).
-AGENT_IMG ?= supportstack/agent:$(VERSION)
+# version). Derived from IMG when IMG names an operator image, so that
+# `make deploy IMG=registry.example.com/supportstack/operator:v0.2.0` also
+# pins registry.example.com/supportstack/agent:v0.2.0.
+AGENT_IMG ?= $(if $(findstring /operator:,/$(IMG)),$(subst operator:,agent:,$(IMG)),supportstack/agent:$(VERSION))
 
 .PHONY: docker-build-agent
 docker-build-agent: ## Build the agent image (agent + pg_dump + restic; needs a container engine).
