@@ -627,7 +627,7 @@ func (r *BackupPolicyReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&batchv1.Job{}, byPolicyLabel).
 		// An application pod that mounts a volume source moves the
 		// backup pods of that volume with it.
-		WatchesRawSource(source.Kind(mounting, &corev1.Pod{}, handler.TypedEnqueueRequestsFromMapFunc(r.policiesOfPod))).
+		WatchesRawSource(source.Kind(mounting, &corev1.Pod{}, handler.TypedEnqueueRequestsFromMapFunc(r.policiesOfPod), placementChanged)).
 		// A drill run that passes verifies the policy it restored.
 		Watches(&opsv1alpha1.DRDrill{}, handler.EnqueueRequestsFromMapFunc(policyOfDrill)).
 		Watches(&opsv1alpha1.DRDrillRun{}, handler.EnqueueRequestsFromMapFunc(policyOfDrill)).

@@ -33,6 +33,8 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
@@ -59,7 +61,8 @@ const (
 )
 
 // slimPod keeps of a pod what placement reads, so that a cache of every
-// pod in the cluster costs about a hundred bytes a pod.
+// pod in the cluster costs about 1.5 KB a pod (the Pod struct alone is
+// 1.2 KB) instead of the 5 to 20 KB of a whole pod.
 func slimPod(obj any) (any, error) {
 	pod, ok := obj.(*corev1.Pod)
 	if !ok {
@@ -123,6 +126,17 @@ func newMountingPodCache(ctx context.Context, cfg *rest.Config, scheme *runtime.
 		return nil, err
 	}
 	return c, nil
+}
+
+// placementChanged lets through only the pod updates placement reads
+// (node, phase, deletion, claims): an application pod's status changes
+// often (readiness, restarts), and each would cost its policies a reconcile.
+var placementChanged = predicate.TypedFuncs[*corev1.Pod]{
+	UpdateFunc: func(e event.TypedUpdateEvent[*corev1.Pod]) bool {
+		o, n := e.ObjectOld, e.ObjectNew
+		return o.Spec.NodeName != n.Spec.NodeName || o.Status.Phase != n.Status.Phase ||
+			(o.DeletionTimestamp == nil) != (n.DeletionTimestamp == nil) || !slices.Equal(claimNames(o), claimNames(n))
+	},
 }
 
 // policiesOfPod maps a pod to the policies that back up a claim it mounts.
