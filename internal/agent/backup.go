@@ -133,7 +133,11 @@ func (a *Runner) finish(res agentapi.Result, errs []error) agentapi.Result {
 // first.
 func (a *Runner) Backup(ctx context.Context, cfg agentapi.Config) agentapi.Result {
 	res := agentapi.Result{Operation: "backup", Policy: cfg.Policy, Start: a.Now()}
-	res.RecoverySet = agentapi.RecoverySetOf(os.Getenv(agentapi.RecoverySetPrefixEnv), os.Getenv(agentapi.RecoverySetEnv))
+	job := os.Getenv(agentapi.RecoverySetEnv)
+	if job == "" {
+		job = os.Getenv(agentapi.LegacyJobNameEnv)
+	}
+	res.RecoverySet = agentapi.RecoverySetOf(os.Getenv(agentapi.RecoverySetPrefixEnv), job)
 	if res.RecoverySet == "" {
 		res.RecoverySet = newRecoverySetName(res.Start)
 	}

@@ -233,6 +233,9 @@ func TestSplitRunIsOneRecoverySet(t *testing.T) {
 	}
 	// A backup-now Job of each part: the token's hash ends both names.
 	part(volume, "helpdesk-backup-2-now-1a2b3c4d", "helpdesk-backup-1a2b3c4d")
+	// Kubernetes before 1.27 labels pods job-name only.
+	t.Setenv(agentapi.LegacyJobNameEnv, "helpdesk-backup-2-29412120")
+	part(volume, "", "helpdesk-backup-29412120")
 }
 
 // TestVerifiedSetSurvivesPrune tags a set verified, as a passing drill

@@ -30,6 +30,15 @@ const RecoverySetPrefixEnv = "SUPPORTSTACK_RECOVERY_SET_PREFIX"
 // name. Backup pods read it through the downward API into RecoverySetEnv.
 const JobNameLabel = "batch.kubernetes.io/job-name"
 
+// LegacyJobNameLabel is the same label as Kubernetes before 1.27 names it
+// (and later versions still set), read into LegacyJobNameEnv: the agent
+// uses it when RecoverySetEnv is empty, so the parts of a run still share
+// a set there.
+const (
+	LegacyJobNameLabel = "job-name"
+	LegacyJobNameEnv   = "SUPPORTSTACK_JOB_NAME"
+)
+
 // RecoverySetOf is the recovery set a backup Job's pod writes into: prefix
 // and the last "-" field of the Job's name; the Job's name alone without a
 // prefix (pods of CronJobs made before runs could be split).

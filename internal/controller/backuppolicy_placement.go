@@ -245,7 +245,16 @@ func (r *BackupPolicyReconciler) reconcileBackupCronJobs(ctx context.Context, po
 			return err
 		}
 		if busy {
-			continue // deleted once its last Job is recorded
+			// Deleted once its last Job is recorded; until then it must not
+			// start another run on its old node.
+			if cj.Spec.Suspend == nil || !*cj.Spec.Suspend {
+				patch := client.MergeFrom(cj.DeepCopy())
+				cj.Spec.Suspend = ptr.To(true)
+				if err := r.Patch(ctx, cj, patch); client.IgnoreNotFound(err) != nil {
+					return err
+				}
+			}
+			continue
 		}
 		if err := r.Delete(ctx, cj, client.PropagationPolicy(metav1.DeletePropagationBackground)); client.IgnoreNotFound(err) != nil {
 			return err
@@ -278,8 +287,10 @@ func shapeCronJob(desired *batchv1.CronJob) func(*batchv1.CronJob) {
 // hasUnrecordedJobs reports whether a CronJob has a Job that is running or
 // whose result status does not hold yet.
 func (r *BackupPolicyReconciler) hasUnrecordedJobs(ctx context.Context, cj *batchv1.CronJob, recorded map[string]bool) (bool, error) {
+	// From the API server: a Job the CronJob controller made a moment ago
+	// may not be in the cache yet, and deleting the CronJob would delete it.
 	var jobs batchv1.JobList
-	if err := r.List(ctx, &jobs, client.InNamespace(cj.Namespace), client.MatchingLabels{
+	if err := r.APIReader.List(ctx, &jobs, client.InNamespace(cj.Namespace), client.MatchingLabels{
 		resources.LabelBackupPolicy: cj.Labels[resources.LabelBackupPolicy], resources.LabelOperation: agentapi.OperationBackup,
 	}); err != nil {
 		return false, err

@@ -257,6 +257,23 @@ func TestBackupFollowsTheApplication(t *testing.T) {
 	if len(p.Status.RecentBackups) != 0 {
 		t.Fatalf("recorded a run with one of its two parts finished: %+v", p.Status.RecentBackups)
 	}
+
+	// Meanwhile the second claim's pod joins the first on node C: one part
+	// again. The second CronJob still has a Job whose result is unread: it is
+	// suspended (no run on its old node), not deleted (its Job would go).
+	if err := k8sClient.Delete(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "reports-0", Namespace: f.ns}}, client.GracePeriodSeconds(0)); err != nil {
+		t.Fatal(err)
+	}
+	f.appPod(t, "reports-1", "c", "reports")
+	eventually(t, 20*time.Second, func() error {
+		cjs := backupCronJobs(t, policy)
+		node, claims := placedOn(cjs[first])
+		if old, ok := cjs[second]; !ok || old.Spec.Suspend == nil || !*old.Spec.Suspend || node != f.nodes["c"] || len(claims) != 2 {
+			return fmt.Errorf("part 2's CronJob %v (suspend %v); part 1 on %q with %v", ok, old.Spec.Suspend, node, claims)
+		}
+		return nil
+	})
+
 	completeJob(t, &jobs[1], true, partMessage(t, true, at.Add(time.Minute), jobs[1].Name, "attachments", "", ""), at.Add(time.Minute))
 	p = waitPolicy(t, key, func(p *opsv1alpha1.BackupPolicy) error {
 		if len(p.Status.RecentBackups) != 1 {
@@ -270,12 +287,7 @@ func TestBackupFollowsTheApplication(t *testing.T) {
 		t.Errorf("the split run recorded as %+v", run)
 	}
 
-	// The second claim's pod joins the first on node C: one part again; the
-	// second CronJob is deleted (its Job is recorded).
-	if err := k8sClient.Delete(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "reports-0", Namespace: f.ns}}, client.GracePeriodSeconds(0)); err != nil {
-		t.Fatal(err)
-	}
-	f.appPod(t, "reports-1", "c", "reports")
+	// Its Job recorded, the second CronJob is deleted.
 	wantPlacement(t, policy, map[string]string{first: f.nodes["c"] + " helpdesk-attachments,reports"})
 }
 

@@ -161,7 +161,9 @@ func BackupCronJob(policy *opsv1alpha1.BackupPolicy, operation, agentImage strin
 		// (the Jobs of a run split across nodes share it: see
 		// BackupCronJobs and agentapi.RecoverySetOf).
 		env = append(env, corev1.EnvVar{Name: agentapi.RecoverySetEnv, ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{
-			APIVersion: "v1", FieldPath: "metadata.labels['" + agentapi.JobNameLabel + "']"}}})
+			APIVersion: "v1", FieldPath: "metadata.labels['" + agentapi.JobNameLabel + "']"}}},
+			corev1.EnvVar{Name: agentapi.LegacyJobNameEnv, ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{
+				APIVersion: "v1", FieldPath: "metadata.labels['" + agentapi.LegacyJobNameLabel + "']"}}})
 		for _, p := range spec.Sources.Postgres {
 			env = append(env, secretEnv(ConnectionEnv(p.Name), p.ConnectionSecretRef))
 		}
