@@ -77,6 +77,10 @@ test: deps setup-k8s cluster-bins controller-gen rclone vet test-alerts ## Run t
 test-alerts: promtool ## Check the alert rules (config/prometheus/alerts.yaml) and run their unit tests with promtool.
 	PROMTOOL="$(PROMTOOL)" go test ./test/generated -run '^TestAlertRules$$' -count=1
 
+.PHONY: test-dashboard
+test-dashboard: promtool ## Check the Grafana dashboard (config/grafana): its PromQL parses (promtool), reads only exported metrics, and config/grafana renders (with K8S_ASSETS's kubectl: make setup-k8s).
+	PROMTOOL="$(PROMTOOL)" K8S_ASSETS="$(K8S_ASSETS)" go test ./test/generated -run '^(TestDashboard|TestMetricNames|TestMonitoringKustomization)' -count=1
+
 .PHONY: test-e2e
 test-e2e: deps setup-k8s cluster-bins rclone vet ## Run only the end-to-end tests: the demo on a real single-node cluster (root).
 	go build -o bin/manager ./cmd

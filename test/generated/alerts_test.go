@@ -176,6 +176,25 @@ func TestAlertMetricsRegistered(t *testing.T) {
 		t.Fatalf("no alert in %s reads a supportstack_* metric", alertsFile)
 	}
 
+	registered := declaredMetrics(t)
+
+	var missing []string
+	for name, alerts := range used {
+		if !registered[name] {
+			sort.Strings(alerts)
+			missing = append(missing, name+" (read by "+strings.Join(alerts, ", ")+")")
+		}
+	}
+	sort.Strings(missing)
+	for _, m := range missing {
+		t.Errorf("the operator does not export %s", m)
+	}
+}
+
+// declaredMetrics is the set of supportstack_* metric names the operator
+// declares: internal/controller's Name: "supportstack_..." literals.
+func declaredMetrics(t *testing.T) map[string]bool {
+	t.Helper()
 	registered := map[string]bool{}
 	declared := regexp.MustCompile(`Name:\s*"(supportstack_[a-z0-9_]+)"`)
 	sources, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "internal", "controller", "*.go"))
@@ -197,26 +216,14 @@ func TestAlertMetricsRegistered(t *testing.T) {
 	if len(registered) == 0 {
 		t.Fatal("no Name: \"supportstack_...\" declaration found under internal/controller: the search is broken")
 	}
-
-	var missing []string
-	for name, alerts := range used {
-		if !registered[name] {
-			sort.Strings(alerts)
-			missing = append(missing, name+" (read by "+strings.Join(alerts, ", ")+")")
-		}
-	}
-	sort.Strings(missing)
-	for _, m := range missing {
-		t.Errorf("the operator does not export %s", m)
-	}
+	return registered
 }
 
-// TestAlertsScrapeTheMetricsService: the Prometheus Operator names a
-// ServiceMonitor's targets' job after the Service, which is the metrics
-// Service as config/default renders it; and the rules read namespace as the
-// object's, which only honorLabels keeps. If either changes, the operator
-// alerts would watch nothing or mislabel everything: this fails instead.
-func TestAlertsScrapeTheMetricsService(t *testing.T) {
+// metricsJob is the Prometheus job of the operator's metrics: the
+// ServiceMonitor's targets are named after the metrics Service, as
+// config/default renders it.
+func metricsJob(t *testing.T) string {
+	t.Helper()
 	root := testenv.RepoRoot()
 	var kustomization struct {
 		NamePrefix string `json:"namePrefix"`
@@ -228,7 +235,17 @@ func TestAlertsScrapeTheMetricsService(t *testing.T) {
 		} `json:"metadata"`
 	}
 	readYAML(t, filepath.Join(root, "config", "default", "metrics_service.yaml"), &service)
-	want := kustomization.NamePrefix + service.Metadata.Name
+	return kustomization.NamePrefix + service.Metadata.Name
+}
+
+// TestAlertsScrapeTheMetricsService: the Prometheus Operator names a
+// ServiceMonitor's targets' job after the Service, which is the metrics
+// Service as config/default renders it; and the rules read namespace as the
+// object's, which only honorLabels keeps. If either changes, the operator
+// alerts would watch nothing or mislabel everything: this fails instead.
+func TestAlertsScrapeTheMetricsService(t *testing.T) {
+	root := testenv.RepoRoot()
+	want := metricsJob(t)
 
 	_, groups := readAlerts(t)
 	jobMatcher := regexp.MustCompile(`\bjob\s*=~?\s*"([^"]*)"`)
