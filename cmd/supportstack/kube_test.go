@@ -34,6 +34,23 @@ import (
 	"github.com/supportstack/operator/internal/testenv"
 )
 
+// TestMain keeps the user's kubeconfig out of the tests: the commands
+// resolve -n and the context from it even when newClient is a fake, so
+// $KUBECONFIG names a file that does not exist (an empty config, namespace
+// "default"); tests that need one set their own.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "supportstack-test")
+	if err != nil {
+		panic(err)
+	}
+	if err := os.Setenv("KUBECONFIG", filepath.Join(dir, "no-kubeconfig")); err != nil {
+		panic(err)
+	}
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
 // twoContexts is a kubeconfig with two clusters: alpha (the current
 // context, namespace team-a) and beta (no namespace: "default").
 const twoContexts = `apiVersion: v1
