@@ -124,8 +124,10 @@ const AnnotationDrillRunUID = "ops.supportstack.io/drill-run-uid"
 
 // ScratchBytes sizes the scratch storage (the scratch server's data
 // directory, the restored volumes' claim, the room for the restore's dump
-// file): twice the policy's newest backup's total bytes (what restic read:
-// the dumps and files), at least 1 GiB, plus ScratchWALBytes. The factor
+// file): twice the largest total bytes among the policy's recent
+// successful backups (what restic read: the dumps and files; a failed run,
+// or a run missing a part, reads less than the data it leaves unrestored),
+// at least 1 GiB, plus ScratchWALBytes. The factor
 // is room for what a dump holds only as definitions (indexes, built
 // again, and their sorts' temporary files under the data directory) and
 // for table bloat while loading; the WAL margin is pg_wal between
@@ -134,7 +136,12 @@ const AnnotationDrillRunUID = "ops.supportstack.io/drill-run-uid"
 // that some node can hold it all follow from it.
 func ScratchBytes(policy *opsv1alpha1.BackupPolicy) int64 {
 	size := int64(0)
-	if b := policy.Status.LastBackup; b != nil {
+	for _, b := range policy.Status.RecentBackups {
+		if b.Result == opsv1alpha1.BackupSucceeded {
+			size = max(size, b.TotalBytes*2)
+		}
+	}
+	if b := policy.Status.LastBackup; size == 0 && b != nil && b.Result == opsv1alpha1.BackupSucceeded {
 		size = b.TotalBytes * 2
 	}
 	return max(size, minScratch) + ScratchWALBytes

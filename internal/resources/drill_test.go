@@ -249,7 +249,7 @@ func TestSandboxPodsBounded(t *testing.T) {
 	run := &opsv1alpha1.DRDrillRun{ObjectMeta: metav1.ObjectMeta{Namespace: "support", Name: "helpdesk-now-0a1b2c3d"}}
 	run.Spec.Sandbox.PostgresImage = "registry.example.com/anything:latest"
 	policy := drillPolicy("s3:https://s3.example.com/b", "helpdesk")
-	policy.Status.LastBackup = &opsv1alpha1.BackupResult{TotalBytes: 5 << 30}
+	policy.Status.LastBackup = &opsv1alpha1.BackupResult{Result: opsv1alpha1.BackupSucceeded, TotalBytes: 5 << 30}
 	const cache = 3 << 30
 	scratchBytes := ScratchBytes(policy)
 	scratch, _ := ScratchPostgres(run, scratchBytes)

@@ -110,7 +110,7 @@ func everyRenderedPod() []renderedPod {
 	onVolume := policy.DeepCopy()
 	onVolume.Spec.Repository = opsv1alpha1.Repository{URL: "/backups", VolumeClaimName: "backups", PasswordSecretRef: policy.Spec.Repository.PasswordSecretRef}
 	large := policy.DeepCopy()
-	large.Status.LastBackup = &opsv1alpha1.BackupResult{TotalBytes: 50 << 30}
+	large.Status.LastBackup = &opsv1alpha1.BackupResult{Result: opsv1alpha1.BackupSucceeded, TotalBytes: 50 << 30}
 	run := &opsv1alpha1.DRDrillRun{ObjectMeta: metav1.ObjectMeta{Namespace: "support", Name: "helpdesk-now-1"}}
 
 	pods := make([]renderedPod, 0, 15)
@@ -318,7 +318,7 @@ func TestScratchBytes(t *testing.T) {
 	withBackup := func(total int64) *opsv1alpha1.BackupPolicy {
 		p := &opsv1alpha1.BackupPolicy{}
 		if total >= 0 {
-			p.Status.LastBackup = &opsv1alpha1.BackupResult{TotalBytes: total}
+			p.Status.LastBackup = &opsv1alpha1.BackupResult{Result: opsv1alpha1.BackupSucceeded, TotalBytes: total}
 		}
 		return p
 	}
@@ -330,6 +330,15 @@ func TestScratchBytes(t *testing.T) {
 		{"no backup yet", -1, 2 << 30},
 		{"small backup: the 1Gi floor", 100 << 20, 2 << 30},
 		{"5Gi", 5 << 30, 11 << 30},
+	}
+	// A newer run that failed (read less, or nothing) does not shrink it:
+	// the largest recent successful run counts.
+	failedAfter := withBackup(5 << 30)
+	failedAfter.Status.RecentBackups = []opsv1alpha1.BackupResult{
+		{Result: opsv1alpha1.BackupFailed, TotalBytes: 0}, {Result: opsv1alpha1.BackupSucceeded, TotalBytes: 5 << 30}}
+	failedAfter.Status.LastBackup = &failedAfter.Status.RecentBackups[0]
+	if got := ScratchBytes(failedAfter); got != 11<<30 {
+		t.Errorf("after a failed run, ScratchBytes = %s, want 11Gi", FormatBytes(got))
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -357,7 +366,7 @@ func TestSandboxQuotaHoldsItsPods(t *testing.T) {
 	policy := drillPolicy("s3:https://s3.example.com/b", "helpdesk")
 	for _, total := range []int64{0, 300 << 20, 7 << 30, 200 << 30} {
 		for _, cache := range []int64{0, MinAgentCacheBytes, 2 << 30, 20 << 30} {
-			policy.Status.LastBackup = &opsv1alpha1.BackupResult{TotalBytes: total}
+			policy.Status.LastBackup = &opsv1alpha1.BackupResult{Result: opsv1alpha1.BackupSucceeded, TotalBytes: total}
 			scratchBytes := ScratchBytes(policy)
 			scratch, _ := ScratchPostgres(run, scratchBytes)
 			restore := DrillJob(run, policy, "a", agentapi.RestoreConfig{ScratchBytes: scratchBytes}, 1, true, WithAgentCache(cache))
