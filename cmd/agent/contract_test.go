@@ -201,3 +201,24 @@ func TestAgentRunsItsOwnContractVersion(t *testing.T) {
 		})
 	}
 }
+
+// A manager of a later version may also pass a flag this agent does not
+// know: the refusal still reaches the termination log, not a usage error.
+func TestAgentRefusesALaterManagersFlags(t *testing.T) {
+	h := newContractHarness(t)
+	config := withVersion(t, contractConfigs()[agentapi.OperationBackup], agentapi.ContractVersion+1, true)
+	var out, errs bytes.Buffer
+	code := run([]string{agentapi.OperationBackup, "--future-flag", "x", "--" + agentapi.ConfigFlag + "=" + config,
+		"--termination-log", h.termination}, &out, &errs)
+	if code != agentapi.ExitContractMismatch {
+		t.Fatalf("exit code %d, want %d\nstderr: %s", code, agentapi.ExitContractMismatch, errs.String())
+	}
+	if msg := h.readRefusal(t, agentapi.OperationBackup); !agentapi.IsContractMismatch(msg) {
+		t.Errorf("termination message %q is not the contract refusal", msg)
+	}
+	// Its own version with an unknown flag stays a usage error.
+	if code := run([]string{agentapi.OperationBackup, "--future-flag", "x", "--" + agentapi.ConfigFlag,
+		contractConfigs()[agentapi.OperationBackup]}, &out, &errs); code != 2 {
+		t.Errorf("exit code %d for an unknown flag, want 2", code)
+	}
+}

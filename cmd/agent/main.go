@@ -41,6 +41,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -68,6 +69,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	connectPatience := fs.Duration("connect-patience", 30*time.Second,
 		"how long refused or timed-out database connections are retried (NetworkPolicies reach a new pod a moment after it starts)")
 	if err := fs.Parse(args[1:]); err != nil {
+		// A manager of a later version may pass a flag this agent does not
+		// know: its configuration's contract version still gets the
+		// refusal that manager can read, not a bare usage error.
+		if cfg, ok := flagValue(args[1:], agentapi.ConfigFlag); ok {
+			if cerr := agentapi.CheckContract(cfg); cerr != nil {
+				term, found := flagValue(args[1:], "termination-log")
+				if !found {
+					term = "/dev/termination-log"
+				}
+				return refuse(op, cfg, cerr, term, stdout, stderr)
+			}
+		}
 		return 2
 	}
 	// Before anything else: a configuration from a manager of another
@@ -214,4 +227,22 @@ func drill(ctx context.Context, runner *agent.Runner, op, config, termination st
 		return 1
 	}
 	return 0
+}
+
+// flagValue finds a flag's value in arguments the flag package could not
+// parse: -name=value, --name=value, -name value or --name value.
+func flagValue(args []string, name string) (string, bool) {
+	for i, a := range args {
+		key, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || key != name {
+			continue
+		}
+		if hasValue {
+			return value, true
+		}
+		if i+1 < len(args) {
+			return args[i+1], true
+		}
+	}
+	return "", false
 }
