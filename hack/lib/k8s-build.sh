@@ -14,7 +14,9 @@ throwaway_gocache() {
   export GOCACHE="$1/build" GOMODCACHE="$1/mod"
   # The module cache is read-only (go's default): made writable to be removed.
   # shellcheck disable=SC2064 # DIR is fixed when the trap is set
-  trap "chmod -R u+w '$1' 2>/dev/null; rm -rf '$1'" EXIT
+  # Under set -e a failing command in the trap would become the script's
+  # exit status: the directory does not exist when nothing was built.
+  trap "if [[ -d '$1' ]]; then chmod -R u+w '$1'; rm -rf '$1'; fi" EXIT
 }
 
 build_k8s_commands() {
