@@ -236,7 +236,7 @@ func buildPlugin(t *testing.T) string {
 func TestKubectlPluginDiscovery(t *testing.T) {
 	assets := os.Getenv("K8S_ASSETS")
 	if assets == "" {
-		t.Skip("K8S_ASSETS is not set (make test sets it to bin/k8s/<version>, where kubectl is): the plugin discovery test needs the real kubectl")
+		t.Fatal("K8S_ASSETS is not set: run this test with \"make test\", which sets it to bin/k8s/<version> (the real kubectl the plugin discovery test needs)")
 	}
 	kubectl := filepath.Join(assets, "kubectl")
 	pluginDir := buildPlugin(t)

@@ -364,7 +364,7 @@ func TestDashboardShape(t *testing.T) {
 func TestMonitoringKustomization(t *testing.T) {
 	assets := os.Getenv("K8S_ASSETS")
 	if assets == "" {
-		t.Skip("K8S_ASSETS is not set (make test sets it): this test renders config/grafana with its kubectl")
+		t.Fatal("K8S_ASSETS is not set: run this test with \"make test\" or \"make test-dashboard\", which set it (this test renders config/grafana with its kubectl)")
 	}
 	root := testenv.RepoRoot()
 	out, err := exec.Command(filepath.Join(assets, "kubectl"), "kustomize", filepath.Join(root, "config", "grafana")).Output()
