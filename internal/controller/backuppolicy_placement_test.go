@@ -128,10 +128,7 @@ func backupCronJobs(t *testing.T, policy *opsv1alpha1.BackupPolicy) map[string]b
 // the claims they mount.
 func placedOn(cj batchv1.CronJob) (string, []string) {
 	pod := cj.Spec.JobTemplate.Spec.Template.Spec
-	node := ""
-	if a := pod.Affinity; a != nil && a.NodeAffinity != nil && a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution != nil {
-		node = strings.Join(a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms[0].MatchFields[0].Values, ",")
-	}
+	node := requiredNode(pod.Affinity)
 	var claims []string
 	for _, v := range pod.Volumes {
 		if v.PersistentVolumeClaim != nil {
