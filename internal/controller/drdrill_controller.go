@@ -324,7 +324,8 @@ func (r *DRDrillReconciler) recordMissed(ctx context.Context, drill, before *ops
 		return nil
 	}
 	var added []time.Time
-	if err := r.updateAcknowledged(ctx, drill, before, func(st *opsv1alpha1.DRDrillStatus) { added = addMissed(st, missed) }); err != nil {
+	written, err := r.updateAcknowledged(ctx, drill, before, func(st *opsv1alpha1.DRDrillStatus) { added = addMissed(st, missed) })
+	if err != nil {
 		return fmt.Errorf("recording missed schedule times in the drill's status: %w", err)
 	}
 	if len(added) == 0 {
@@ -335,7 +336,13 @@ func (r *DRDrillReconciler) recordMissed(ctx context.Context, drill, before *ops
 	if n := len(added); n > 1 {
 		span = fmt.Sprintf("from %s to %s", span, added[n-1].UTC().Format(time.RFC3339))
 	}
-	r.Recorder.Eventf(drill, nil, corev1.EventTypeWarning, opsv1alpha1.ReasonMissedSchedule, "Schedule",
+	// The event names the drill as written just now: the recorder folds
+	// events about the same object version (same reason and action) into
+	// one series that keeps the first note, and drill is the cache's copy,
+	// whose version may not have moved since the last walk's event.
+	regarding := drill.DeepCopy()
+	regarding.ResourceVersion = written
+	r.Recorder.Eventf(regarding, nil, corev1.EventTypeWarning, opsv1alpha1.ReasonMissedSchedule, "Schedule",
 		"%d scheduled run(s) did not start (due %s): %s; recorded in status.missedSchedules, the next run's evidence carries them", len(added), span, why)
 	return nil
 }
@@ -533,7 +540,7 @@ func (r *DRDrillReconciler) createRun(ctx context.Context, drill, before *opsv1a
 	} else if err != nil {
 		return nil, err
 	}
-	if err := r.updateAcknowledged(ctx, drill, before, func(st *opsv1alpha1.DRDrillStatus) { acknowledge(st, run) }); err != nil {
+	if _, err := r.updateAcknowledged(ctx, drill, before, func(st *opsv1alpha1.DRDrillStatus) { acknowledge(st, run) }); err != nil {
 		return nil, fmt.Errorf("acknowledging run %s in the drill's status: %w", name, err)
 	}
 	r.Recorder.Eventf(drill, run, corev1.EventTypeNormal, opsv1alpha1.ReasonRunCreated, "CreateRun", note, name, trigger.Kind)
@@ -631,9 +638,11 @@ func runNowTrigger(drill *opsv1alpha1.DRDrill, token string) *opsv1alpha1.RunTri
 // of the drill, at once and with optimistic concurrency (never from a
 // stale cache), and mirrors what is acknowledged there (mirrorAcknowledged)
 // into drill and before so the reconcile's deferred status patch leaves it
-// alone. change may be called more than once (on a conflict).
-func (r *DRDrillReconciler) updateAcknowledged(ctx context.Context, drill, before *opsv1alpha1.DRDrill, change func(*opsv1alpha1.DRDrillStatus)) error {
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+// alone. change may be called more than once (on a conflict). It returns
+// the resourceVersion of the API server's drill after the change.
+func (r *DRDrillReconciler) updateAcknowledged(ctx context.Context, drill, before *opsv1alpha1.DRDrill, change func(*opsv1alpha1.DRDrillStatus)) (string, error) {
+	var written string
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		fresh := &opsv1alpha1.DRDrill{}
 		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(drill), fresh); err != nil {
 			return err
@@ -646,8 +655,10 @@ func (r *DRDrillReconciler) updateAcknowledged(ctx context.Context, drill, befor
 			}
 		}
 		mirrorAcknowledged(fresh, drill, before)
+		written = fresh.ResourceVersion
 		return nil
 	})
+	return written, err
 }
 
 // refreshCreatedRuns reads what is acknowledged in the drill's status
@@ -710,7 +721,7 @@ func (r *DRDrillReconciler) forgetDeletedRuns(ctx context.Context, drill, before
 	if len(gone) == 0 {
 		return nil
 	}
-	return r.updateAcknowledged(ctx, drill, before, func(st *opsv1alpha1.DRDrillStatus) {
+	_, err := r.updateAcknowledged(ctx, drill, before, func(st *opsv1alpha1.DRDrillStatus) {
 		kept := st.CreatedRuns[:0]
 		for _, c := range st.CreatedRuns {
 			if !gone[c.UID] {
@@ -719,6 +730,7 @@ func (r *DRDrillReconciler) forgetDeletedRuns(ctx context.Context, drill, before
 		}
 		st.CreatedRuns = kept
 	})
+	return err
 }
 
 // newerRun orders finished runs newest first: by completion, then creation

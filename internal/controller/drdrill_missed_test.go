@@ -28,6 +28,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -35,6 +36,7 @@ import (
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/evidence"
+	"github.com/supportstack/operator/internal/testenv"
 )
 
 // scheduleStart moves the fake clock to a ten-minute mark at least a
@@ -600,6 +602,43 @@ func TestDrillBlockedKeepsSchedule(t *testing.T) {
 		mustGet(t, k8sClient, key, &d)
 		if len(d.Status.CreatedRuns) != 1 || len(d.Status.MissedSchedules) != 0 {
 			return fmt.Errorf("after the run: createdRuns %v, missed %v", d.Status.CreatedRuns, d.Status.MissedSchedules)
+		}
+		return nil
+	})
+}
+
+// TestMissedEventsFromAStaleCache (CI flake of
+// TestDrillMissedSchedulesLongOutage): two walks recorded from the same
+// cached copy of the drill, whose resourceVersion did not move between
+// them, are two MissedSchedule events, each with its own times. The
+// recorder folds events about one object version with the same reason
+// and action into a series that keeps the first note, so an event that
+// named the cache's version lost the second walk's times.
+func TestMissedEventsFromAStaleCache(t *testing.T) {
+	ctx := context.Background()
+	start := scheduleStart(t)
+	drill := drillFixture(t, nil)
+	clientset, err := kubernetes.NewForConfig(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	broadcaster := events.NewBroadcaster(&events.EventSinkImpl{Interface: clientset.EventsV1()})
+	stop := make(chan struct{})
+	broadcaster.StartRecordingToSink(stop)
+	t.Cleanup(func() { close(stop); broadcaster.Shutdown() })
+	r := &DRDrillReconciler{Client: k8sClient, APIReader: k8sClient, Clock: fakeClock,
+		Recorder: broadcaster.NewRecorder(testenv.Scheme(), "supportstack-drdrill-stale")}
+	var cached opsv1alpha1.DRDrill
+	mustGet(t, k8sClient, client.ObjectKeyFromObject(drill), &cached)
+	for i, at := range []time.Time{start.Add(time.Minute), start.Add(2 * time.Minute)} {
+		if err := r.recordMissed(ctx, cached.DeepCopy(), cached.DeepCopy(), []time.Time{at}, fmt.Sprintf("walk %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 20*time.Second, func() error {
+		notes := eventNotes(t, drill.Namespace, drill.Name, opsv1alpha1.ReasonMissedSchedule)
+		if len(notes) != 2 || !slices.ContainsFunc(notes, func(n string) bool { return strings.Contains(n, "walk 1") }) {
+			return fmt.Errorf("MissedSchedule events %q, want two, one per walk", notes)
 		}
 		return nil
 	})
