@@ -60,14 +60,16 @@ vet: ## Run go vet against code.
 	go vet ./...
 
 # The environment every test package may need: the Kubernetes binaries
-# (envtest and kwok), controller-gen (generated-files check), the manager (e2e).
+# (envtest and kwok), controller-gen (generated-files check), the manager (e2e),
+# helm (the chart's lint, template and drift tests).
 TEST_ENV = KUBEBUILDER_ASSETS="$(K8S_ASSETS)" K8S_ASSETS="$(K8S_ASSETS)" \
-	CONTROLLER_GEN="$(CONTROLLER_GEN)" MANAGER_BIN="$(LOCALBIN)/manager" RCLONE_BIN="$(RCLONE)"
+	CONTROLLER_GEN="$(CONTROLLER_GEN)" MANAGER_BIN="$(LOCALBIN)/manager" RCLONE_BIN="$(RCLONE)" \
+	HELM="$(HELM)"
 
 .PHONY: test
 # No manifests/generate here: the suite itself fails when the checked-in
 # generated files are stale, and regenerating first would hide that.
-test: deps setup-k8s cluster-bins controller-gen rclone vet test-alerts ## Run the whole suite: unit, envtest (real kube-apiserver + etcd), generated files, e2e on a real single-node cluster (root).
+test: deps setup-k8s cluster-bins controller-gen helm rclone vet test-alerts ## Run the whole suite: unit, envtest (real kube-apiserver + etcd), generated files, e2e on a real single-node cluster (root).
 	go build -o bin/manager ./cmd
 	go build -o bin/supportstack ./cmd/supportstack
 	go build -o bin/agent ./cmd/agent
@@ -82,7 +84,7 @@ test-dashboard: promtool ## Check the Grafana dashboard (config/grafana): its Pr
 	PROMTOOL="$(PROMTOOL)" K8S_ASSETS="$(K8S_ASSETS)" go test ./test/generated -run '^(TestDashboard|TestMetricNames|TestMonitoringKustomization)' -count=1
 
 .PHONY: test-e2e
-test-e2e: deps setup-k8s cluster-bins rclone vet ## Run only the end-to-end tests: the demo on a real single-node cluster (root).
+test-e2e: deps setup-k8s cluster-bins helm rclone vet ## Run only the end-to-end tests: the demo on a real single-node cluster (root).
 	go build -o bin/manager ./cmd
 	go build -o bin/supportstack ./cmd/supportstack
 	$(TEST_ENV) go test ./test/e2e/... -v -count=1 -timeout 30m
@@ -214,6 +216,7 @@ KUSTOMIZE ?= $(LOCALBIN)/kustomize-$(KUSTOMIZE_VERSION)
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 RCLONE ?= $(LOCALBIN)/rclone-$(RCLONE_VERSION)
 PROMTOOL ?= $(LOCALBIN)/promtool-$(PROMTOOL_VERSION)
+HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
 # test/generated's alert tests run it (make test-alerts, and go test ./... in make test).
 export PROMTOOL
 
@@ -226,6 +229,8 @@ RCLONE_VERSION ?= v1.71.0
 # promtool checks and unit-tests the alert rules; Prometheus v3.16.0 is
 # v0.316.0 in Go module terms.
 PROMTOOL_VERSION ?= v0.316.0
+# helm lints and renders charts/supportstack-operator in the tests.
+HELM_VERSION ?= v3.22.0
 
 .PHONY: deps
 deps: ## Install the Debian packages the tests and demo use (Request Tracker 5, curl), if missing.
@@ -258,6 +263,11 @@ $(GOLANGCI_LINT): | $(LOCALBIN)
 promtool: $(PROMTOOL) ## Build promtool (alert rule tests) into bin/.
 $(PROMTOOL): | $(LOCALBIN)
 	$(call go-install-tool,$(PROMTOOL),github.com/prometheus/prometheus/cmd/promtool,$(PROMTOOL_VERSION))
+
+.PHONY: helm
+helm: $(HELM) ## Build helm (the chart's lint, template and drift tests) into bin/.
+$(HELM): | $(LOCALBIN)
+	$(call go-install-tool,$(HELM),helm.sh/helm/v3/cmd/helm,$(HELM_VERSION))
 
 .PHONY: rclone
 rclone: $(RCLONE) ## Build rclone (the tests' S3 endpoint) into bin/.
