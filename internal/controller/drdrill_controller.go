@@ -26,6 +26,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -87,6 +88,7 @@ func (r *DRDrillReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 	before := drill.DeepCopy()
 	defer func() {
 		exportNextSchedule(drill)
+		exportObjectives(drill)
 		reterr = errors.Join(reterr, patchStatus(ctx, r.Client, before, drill, before.Status, drill.Status))
 	}()
 	now := r.Clock.Now()
@@ -833,6 +835,25 @@ func exportNextSchedule(drill *opsv1alpha1.DRDrill) {
 		return
 	}
 	drillNextSchedule.DeleteLabelValues(drill.Namespace, drill.Name)
+}
+
+// exportObjectives exports the drill's spec.objectives, and no series for
+// an objective it does not set.
+func exportObjectives(drill *opsv1alpha1.DRDrill) {
+	var rto, rpo *metav1.Duration
+	if o := drill.Spec.Objectives; o != nil {
+		rto, rpo = o.RTO, o.RPO
+	}
+	for _, e := range []struct {
+		gauge *prometheus.GaugeVec
+		value *metav1.Duration
+	}{{drillRTOObjective, rto}, {drillRPOObjective, rpo}} {
+		if e.value == nil {
+			e.gauge.DeleteLabelValues(drill.Namespace, drill.Name)
+			continue
+		}
+		e.gauge.WithLabelValues(drill.Namespace, drill.Name).Set(e.value.Seconds())
+	}
 }
 
 // pruneHistory deletes finished runs beyond historyLimit, passed and

@@ -643,3 +643,64 @@ func TestMissedEventsFromAStaleCache(t *testing.T) {
 		return nil
 	})
 }
+
+// TestDrillObjectiveMetrics: the drill's objectives are exported beside
+// what runs measure (the dashboard draws measured RTO against the
+// objective), follow edits, and go with the objective or the drill.
+func TestDrillObjectiveMetrics(t *testing.T) {
+	ctx := context.Background()
+	drill := drillFixture(t, func(d *opsv1alpha1.DRDrill) {
+		d.Spec.Objectives = &opsv1alpha1.DrillObjectives{RTO: &metav1.Duration{Duration: 30 * time.Minute}, RPO: &metav1.Duration{Duration: 26 * time.Hour}}
+	})
+	id := drill.Namespace + "/" + drill.Name
+	objective := func(metric string) (float64, bool) {
+		families, err := metrics.Registry.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range families {
+			if f.GetName() != metric {
+				continue
+			}
+			for _, m := range f.GetMetric() {
+				labels := map[string]string{}
+				for _, l := range m.GetLabel() {
+					labels[l.GetName()] = l.GetValue()
+				}
+				if labels["namespace"]+"/"+labels["drill"] == id {
+					return m.GetGauge().GetValue(), true
+				}
+			}
+		}
+		return 0, false
+	}
+	expect := func(rto, rpo float64) {
+		t.Helper()
+		eventually(t, 20*time.Second, func() error {
+			for _, e := range []struct {
+				metric string
+				want   float64
+			}{{"supportstack_drill_rto_objective_seconds", rto}, {"supportstack_drill_rpo_objective_seconds", rpo}} {
+				got, ok := objective(e.metric)
+				if e.want < 0 && ok {
+					return fmt.Errorf("%s{%s} = %v, want no series", e.metric, id, got)
+				}
+				if e.want >= 0 && (!ok || got != e.want) {
+					return fmt.Errorf("%s{%s} = %v (present %v), want %v", e.metric, id, got, ok, e.want)
+				}
+			}
+			return nil
+		})
+	}
+	expect(1800, 26*3600)
+	if err := update(t, k8sClient, drill, func(d *opsv1alpha1.DRDrill) {
+		d.Spec.Objectives = &opsv1alpha1.DrillObjectives{RTO: &metav1.Duration{Duration: 45 * time.Minute}}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	expect(2700, -1)
+	if err := k8sClient.Delete(ctx, drill); err != nil {
+		t.Fatal(err)
+	}
+	expect(-1, -1)
+}

@@ -103,6 +103,17 @@ var (
 		Name: "supportstack_drill_measured_rpo_seconds",
 		Help: "Age of the snapshot the newest finished run restored, when it started.",
 	}, []string{"namespace", "drill"})
+	// The objectives are exported beside the measurements so a dashboard
+	// or an alert can draw or compare both (measured RTO against
+	// spec.objectives.rto) without reading the drill's spec.
+	drillRTOObjective = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "supportstack_drill_rto_objective_seconds",
+		Help: "The drill's spec.objectives.rto; absent when it sets none.",
+	}, []string{"namespace", "drill"})
+	drillRPOObjective = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "supportstack_drill_rpo_objective_seconds",
+		Help: "The drill's spec.objectives.rpo; absent when it sets none.",
+	}, []string{"namespace", "drill"})
 	drillObjectivesMet = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "supportstack_drill_objectives_met",
 		Help: "1 when the newest finished run met the drill's RTO and RPO objectives, else 0.",
@@ -133,7 +144,7 @@ func init() {
 		backupConsecutiveFailures, backupRestoreVerified, backupLastVerifiedRestore, backupVerificationMaxAge,
 		drillRunPhaseStart, drillRunPhaseTimeout,
 		drillLastRun, drillLastPassed, drillMeasuredRTO, drillMeasuredRPO, drillObjectivesMet, drillEvidenceSequence)
-	metrics.Registry.MustRegister(drillLastRunPassed, drillNextSchedule, drillMissedSchedules)
+	metrics.Registry.MustRegister(drillLastRunPassed, drillNextSchedule, drillMissedSchedules, drillRTOObjective, drillRPOObjective)
 }
 
 // Metrics of running drill runs, labelled by namespace, drill, run and phase.
@@ -170,7 +181,7 @@ func forgetTeam(namespace, team string) {
 func forgetDrill(namespace, drill string) {
 	deleteSeries(prometheus.Labels{"namespace": namespace, "drill": drill},
 		drillLastRun, drillLastPassed, drillMeasuredRTO, drillMeasuredRPO, drillObjectivesMet, drillEvidenceSequence)
-	deleteSeries(prometheus.Labels{"namespace": namespace, "drill": drill}, drillLastRunPassed, drillNextSchedule)
+	deleteSeries(prometheus.Labels{"namespace": namespace, "drill": drill}, drillLastRunPassed, drillNextSchedule, drillRTOObjective, drillRPOObjective)
 	drillMissedSchedules.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "drill": drill})
 }
 

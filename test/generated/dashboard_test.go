@@ -262,8 +262,8 @@ func registeredOnControllerRuntime(name string) bool {
 // controller-runtime metric the manager registers (histogram series by
 // their _bucket, _sum and _count names); a __name__ matcher may only pick
 // supportstack_ metrics. And the dashboard shows what it promises: the
-// metrics of backup freshness and size, RPO, drill results and RTO,
-// staffing, reconcile errors and queue depth each appear.
+// metrics of backup freshness and size, RPO, drill results, RTO against
+// its objective, staffing, reconcile errors and queue depth each appear.
 func TestDashboardMetricsExported(t *testing.T) {
 	declared := declaredMetrics(t)
 	for name := range controllerRuntimeMetrics {
@@ -298,7 +298,7 @@ func TestDashboardMetricsExported(t *testing.T) {
 	}
 	for _, want := range []string{
 		"supportstack_backup_last_success_timestamp_seconds", "supportstack_backup_last_bytes_added", "supportstack_backup_rpo_met",
-		"supportstack_drill_last_run_passed", "supportstack_drill_measured_rto_seconds", "supportstack_drill_objectives_met",
+		"supportstack_drill_last_run_passed", "supportstack_drill_measured_rto_seconds", "supportstack_drill_rto_objective_seconds", "supportstack_drill_objectives_met",
 		"supportstack_team_queue_required_staff", "supportstack_team_queue_scheduled_staff",
 		"controller_runtime_reconcile_errors_total", "workqueue_depth",
 	} {
