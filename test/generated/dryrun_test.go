@@ -1,0 +1,653 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package generated
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"github.com/supportstack/operator/internal/testenv"
+)
+
+const (
+	// dryRunFieldManager owns every apply this test makes, real or dry-run:
+	// server-side apply refuses a request without a field manager.
+	dryRunFieldManager = "supportstack-dryrun-test"
+	// dryRunNamespace receives the namespaced objects a render leaves
+	// without a namespace (config/samples), as `kubectl apply -n` would.
+	dryRunNamespace = "dryrun-test"
+	// installOperatorImage and installAgentImage are the images the
+	// installer render is given; the test finds them where they belong.
+	installOperatorImage = "supportstack/operator:v-test"
+	installAgentImage    = "supportstack/agent:v-test"
+)
+
+var (
+	crdKind       = schema.GroupKind{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}
+	namespaceKind = schema.GroupKind{Kind: "Namespace"}
+)
+
+// manifest is one object of a render and where it came from.
+type manifest struct {
+	// source names the render or file (and, for helm, the template).
+	source string
+	// raw is the YAML document as rendered: the API server parses these
+	// bytes itself, so it sees duplicate keys a decoder here would merge.
+	raw []byte
+	obj *unstructured.Unstructured
+}
+
+func (m manifest) String() string {
+	name := m.obj.GetName()
+	if ns := m.obj.GetNamespace(); ns != "" {
+		name = ns + "/" + name
+	}
+	return fmt.Sprintf("%s: %s %s", m.source, m.obj.GetKind(), name)
+}
+
+// splitManifests cuts a multi-document YAML stream into its objects,
+// skipping empty documents (a leading "---", helm's blank templates).
+func splitManifests(source string, data []byte) ([]manifest, error) {
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	var out []manifest
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", source, err)
+		}
+		j, err := yaml.YAMLToJSON(doc)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", source, err)
+		}
+		if t := bytes.TrimSpace(j); len(t) == 0 || string(t) == "null" || string(t) == "{}" {
+			continue
+		}
+		u := &unstructured.Unstructured{}
+		if err := u.UnmarshalJSON(j); err != nil {
+			return nil, fmt.Errorf("%s: %w\n%s", source, err, doc)
+		}
+		out = append(out, manifest{source: source + helmTemplate(doc), raw: doc, obj: u})
+	}
+}
+
+// helmTemplate is " (templates/x.yaml)" for a document helm template
+// rendered (it starts each with "# Source: chart/templates/x.yaml"), else "".
+func helmTemplate(doc []byte) string {
+	for line := range strings.SplitSeq(string(doc), "\n") {
+		if src, ok := strings.CutPrefix(line, "# Source: "); ok {
+			return " (" + strings.TrimSpace(src) + ")"
+		}
+	}
+	return ""
+}
+
+// dryRunServer validates manifests on a test API server.
+type dryRunServer struct {
+	c client.Client
+}
+
+// apply server-side applies m (its raw bytes, which the server decodes)
+// with fieldValidation=Strict: server-side apply refuses a field its schema
+// does not declare in any case, and Strict makes it refuse a duplicate key
+// too instead of keeping the last value. opts add client.DryRunAll.
+// A namespaced object without a namespace goes to dryRunNamespace; the
+// namespace it names is created first if missing (a dry-run create in a
+// namespace that does not exist is refused before validation).
+func (s *dryRunServer) apply(ctx context.Context, m manifest, opts ...client.PatchOption) error {
+	obj := m.obj.DeepCopy()
+	namespaced, err := s.c.IsObjectNamespaced(obj)
+	if err != nil {
+		return fmt.Errorf("the API server does not serve this kind: %w", err)
+	}
+	if namespaced {
+		if obj.GetNamespace() == "" {
+			obj.SetNamespace(dryRunNamespace)
+		}
+		if err := s.ensureNamespace(ctx, obj.GetNamespace()); err != nil {
+			return err
+		}
+	}
+	opts = append(opts, client.FieldOwner(dryRunFieldManager), client.ForceOwnership,
+		client.FieldValidation(metav1.FieldValidationStrict))
+	return s.c.Patch(ctx, obj, client.RawPatch(types.ApplyYAMLPatchType, m.raw), opts...)
+}
+
+func (s *dryRunServer) ensureNamespace(ctx context.Context, name string) error {
+	err := s.c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating namespace %s: %w", name, err)
+	}
+	return nil
+}
+
+// validate returns one error per object of ms the API server refuses.
+// CustomResourceDefinitions and Namespaces are applied for real: a custom
+// resource can be validated only against a CRD the server serves, and a
+// dry-run create needs its namespace to exist. Everything else is applied
+// with dryRun=All, which runs the whole validation and admission chain (the
+// OpenAPI schema, CEL rules, ValidatingAdmissionPolicies) and stores nothing.
+func (s *dryRunServer) validate(ctx context.Context, ms []manifest) []error {
+	var errs []error
+	var rest []manifest
+	for _, m := range ms {
+		var err error
+		switch m.obj.GroupVersionKind().GroupKind() {
+		case crdKind:
+			err = s.installCRD(ctx, m)
+		case namespaceKind:
+			err = s.apply(ctx, m)
+		default:
+			rest = append(rest, m)
+			continue
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: refused: %w", m, err))
+		}
+	}
+	for _, m := range rest {
+		if err := s.apply(ctx, m, client.DryRunAll); err != nil {
+			errs = append(errs, fmt.Errorf("%s: refused: %w", m, err))
+		}
+	}
+	return errs
+}
+
+// installCRD applies a CRD for real and waits until it is served. The
+// apply replaces the schema testenv installed from config/crd/bases (the
+// schema is one atomic value for server-side apply), so the custom
+// resources that follow are validated against the CRD as the render has it
+// (testCRDReplaced shows it).
+func (s *dryRunServer) installCRD(ctx context.Context, m manifest) error {
+	if err := s.apply(ctx, m); err != nil {
+		return err
+	}
+	got := &unstructured.Unstructured{}
+	got.SetGroupVersionKind(m.obj.GroupVersionKind())
+	established := func(ctx context.Context) (bool, error) {
+		if err := s.c.Get(ctx, client.ObjectKey{Name: m.obj.GetName()}, got); err != nil {
+			return false, err
+		}
+		conds, _, _ := unstructured.NestedSlice(got.Object, "status", "conditions")
+		for _, c := range conds {
+			if c, ok := c.(map[string]any); ok && c["type"] == "Established" && c["status"] == "True" {
+				return true, nil
+			}
+		}
+		return false, nil
+	}
+	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, established); err != nil {
+		return fmt.Errorf("not established: %w", err)
+	}
+	return nil
+}
+
+// installPrometheusOperatorCRDs generates the ServiceMonitor and
+// PrometheusRule CRDs with controller-gen from the Go types of the
+// Prometheus Operator module in go.mod, and installs them through
+// installCRD, so those objects of the renders are validated against their
+// real schema. The module's other CRDs (Prometheus, Alertmanager, ...) are
+// megabytes of schema no render uses.
+func installPrometheusOperatorCRDs(ctx context.Context, t *testing.T, s *dryRunServer) {
+	t.Helper()
+	gen := os.Getenv("CONTROLLER_GEN")
+	if gen == "" {
+		t.Fatal("CONTROLLER_GEN is not set: run this test with \"make test\" (it generates the Prometheus Operator's CRDs with controller-gen)")
+	}
+	pkg := reflect.TypeFor[monitoringv1.ServiceMonitor]().PkgPath()
+	dir := t.TempDir()
+	cmd := exec.Command(gen, "crd", "paths="+pkg, "output:crd:dir="+dir)
+	cmd.Dir = testenv.RepoRoot()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("controller-gen crd paths=%s: %v\n%s", pkg, err, out)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wanted := []string{monitoringv1.ServiceMonitorsKind, monitoringv1.PrometheusRuleKind}
+	var installed []string
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms, err := splitManifests("controller-gen crd paths="+pkg+": "+filepath.Base(f), data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range ms {
+			kind, _, _ := unstructured.NestedString(m.obj.Object, "spec", "names", "kind")
+			if !slices.Contains(wanted, kind) {
+				continue
+			}
+			if err := s.installCRD(ctx, m); err != nil {
+				t.Fatalf("%s: %v", m, err)
+			}
+			installed = append(installed, kind)
+		}
+	}
+	slices.Sort(installed)
+	slices.Sort(wanted)
+	if !slices.Equal(installed, wanted) {
+		t.Fatalf("controller-gen made CRDs of %v, want %v", installed, wanted)
+	}
+}
+
+// render is one set of manifests the test validates.
+type render struct {
+	name   string
+	render func(t *testing.T) []manifest
+	// check, if set, asserts more about the render's objects.
+	check func(t *testing.T, ms []manifest)
+}
+
+// run runs a command and returns its standard output, failing the test with
+// its standard error.
+func run(t *testing.T, cmd *exec.Cmd) []byte {
+	t.Helper()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, stderr.String())
+	}
+	return out
+}
+
+func mustSplit(t *testing.T, source string, data []byte) []manifest {
+	t.Helper()
+	ms, err := splitManifests(source, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) == 0 {
+		t.Fatalf("%s renders no object: the dry-run would prove nothing", source)
+	}
+	return ms
+}
+
+// kustomizeRenders are kubectl kustomize of each directory, with
+// K8S_ASSETS's kubectl.
+func kustomizeRenders(kubectl string, dirs ...string) []render {
+	rs := make([]render, 0, len(dirs))
+	for _, dir := range dirs {
+		rs = append(rs, render{name: "kustomize build " + dir, render: func(t *testing.T) []manifest {
+			cmd := exec.Command(kubectl, "kustomize", filepath.Join(testenv.RepoRoot(), dir))
+			return mustSplit(t, "kustomize build "+dir, run(t, cmd))
+		}})
+	}
+	return rs
+}
+
+// installerRender is what `make build-installer` writes to dist/install.yaml.
+func installerRender(kubectl string) render {
+	const source = "hack/render-install.sh " + installOperatorImage + " " + installAgentImage + " (dist/install.yaml)"
+	return render{
+		name: "install.yaml",
+		render: func(t *testing.T) []manifest {
+			root := testenv.RepoRoot()
+			cmd := exec.Command(filepath.Join(root, "hack", "render-install.sh"), installOperatorImage, installAgentImage)
+			// K8S_ASSETS's kubectl kustomize, whatever KUSTOMIZE the caller has.
+			cmd.Env = append(slices.DeleteFunc(os.Environ(), func(e string) bool {
+				return strings.HasPrefix(e, "KUSTOMIZE=")
+			}), "KUBECTL="+kubectl)
+			return mustSplit(t, source, run(t, cmd))
+		},
+		check: checkInstallerImages,
+	}
+}
+
+// checkInstallerImages asserts the installer's manager runs the operator
+// image it was given and passes the agent image to the manager.
+func checkInstallerImages(t *testing.T, ms []manifest) {
+	var deployments []string
+	for _, m := range ms {
+		if m.obj.GetKind() != "Deployment" {
+			continue
+		}
+		deployments = append(deployments, m.obj.GetName())
+		var d appsv1.Deployment
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(m.obj.Object, &d); err != nil {
+			t.Fatalf("%s: %v", m, err)
+		}
+		i := slices.IndexFunc(d.Spec.Template.Spec.Containers, func(c corev1.Container) bool { return c.Name == "manager" })
+		if i < 0 {
+			t.Fatalf("%s has no container named manager", m)
+		}
+		c := d.Spec.Template.Spec.Containers[i]
+		if c.Image != installOperatorImage {
+			t.Errorf("%s: manager image is %q, want %q", m, c.Image, installOperatorImage)
+		}
+		if !slices.Contains(c.Args, "--agent-image="+installAgentImage) {
+			t.Errorf("%s: manager args %q lack --agent-image=%s", m, c.Args, installAgentImage)
+		}
+	}
+	if len(deployments) != 1 {
+		t.Errorf("install.yaml holds Deployments %v, want the manager's only", deployments)
+	}
+}
+
+// demoRenders are the files of config/demo, each applied as it is.
+func demoRenders(t *testing.T) []render {
+	files, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "config", "demo", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("config/demo holds no *.yaml: the glob is broken")
+	}
+	rs := make([]render, 0, len(files))
+	for _, f := range files {
+		rel := filepath.Join("config", "demo", filepath.Base(f))
+		rs = append(rs, render{name: rel, render: func(t *testing.T) []manifest {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return mustSplit(t, rel, data)
+		}})
+	}
+	return rs
+}
+
+// TestManifestsPassServerSideDryRun applies every object a user would
+// install — the installer (make build-installer), the kustomize
+// directories, the demo's files — to a real API server with server-side
+// apply, dryRun=All and fieldValidation=Strict: the server checks each
+// against its OpenAPI schema (built-in kinds, the SupportStack CRDs as the
+// render installs them, the Prometheus Operator's CRDs generated from its Go
+// types), CEL rules and admission policies, as `kubectl apply
+// --server-side` on a cluster would.
+func TestManifestsPassServerSideDryRun(t *testing.T) {
+	assets := os.Getenv("K8S_ASSETS")
+	if assets == "" {
+		t.Fatal("K8S_ASSETS is not set: run this test with \"make test\" (it renders the manifests with K8S_ASSETS's kubectl)")
+	}
+	kubectl := filepath.Join(assets, "kubectl")
+	env, err := testenv.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := env.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	ctx := t.Context()
+	s := &dryRunServer{c: env.Client}
+	if err := s.ensureNamespace(ctx, dryRunNamespace); err != nil {
+		t.Fatal(err)
+	}
+	installPrometheusOperatorCRDs(ctx, t, s)
+
+	t.Run("broken objects are refused", func(t *testing.T) { testDryRunRefusals(ctx, t, s) })
+	t.Run("custom resources meet the CRD the render applies", func(t *testing.T) { testCRDReplaced(ctx, t, s) })
+
+	renders := slices.Concat([]render{installerRender(kubectl)},
+		kustomizeRenders(kubectl, "config/default", "config/prometheus", "config/grafana", "config/samples"),
+		demoRenders(t))
+	for _, r := range renders {
+		t.Run(r.name, func(t *testing.T) {
+			ms := r.render(t)
+			if r.check != nil {
+				r.check(t, ms)
+			}
+			for _, err := range s.validate(ctx, ms) {
+				t.Error(err)
+			}
+			t.Logf("%d objects validated", len(ms))
+		})
+	}
+}
+
+// refusal is an object the dry-run must accept, and a one-line change to it
+// the API server must refuse with a message containing want: the refusal
+// then comes from that change, not from anything else in the object.
+type refusal struct {
+	name      string
+	valid     string
+	from, to  string
+	wantError string
+}
+
+var refusals = []refusal{{
+	name: "unknown field in a built-in kind",
+	valid: `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: dryrun-probe}
+spec:
+  selector: {matchLabels: {app: dryrun-probe}}
+  template:
+    metadata: {labels: {app: dryrun-probe}}
+    spec:
+      containers:
+      - {name: c, image: busybox}
+`,
+	from: "spec:\n  selector", to: "spec:\n  replica: 1\n  selector",
+	wantError: ".spec.replica: field not declared in schema",
+}, {
+	name: "duplicate field (refused only with fieldValidation=Strict)",
+	valid: `apiVersion: v1
+kind: ConfigMap
+metadata: {name: dryrun-probe}
+data:
+  a: "1"
+`,
+	from: `  a: "1"`, to: "  a: \"1\"\n  a: \"2\"",
+	wantError: `key "a" already set in map`,
+}, {
+	name: "CRD enum violated",
+	valid: `apiVersion: ops.supportstack.io/v1alpha1
+kind: DRDrill
+metadata: {name: dryrun-probe}
+spec:
+  backupPolicyName: helpdesk
+  schedule: "0 6 * * 1"
+  snapshot: latest
+  sandbox: {keep: OnFailure, ttl: 2h, postgresImage: "postgres:15"}
+  checks:
+  - {name: tickets-present, database: helpdesk, sql: "SELECT count(*) FROM tickets", expect: {min: 1}}
+  objectives: {rto: 30m, rpo: 26h}
+`,
+	from: "keep: OnFailure", to: "keep: Sometimes",
+	wantError: `spec.sandbox.keep: Unsupported value: "Sometimes"`,
+}, {
+	name: "CRD CEL rule violated",
+	valid: `apiVersion: ops.supportstack.io/v1alpha1
+kind: BackupPolicy
+metadata: {name: dryrun-probe}
+spec:
+  schedule: "0 2 * * *"
+  sources:
+    volumes:
+    - {name: attachments, claimName: helpdesk-attachments}
+  repository:
+    url: s3:https://s3.example.com/helpdesk-backups
+    passwordSecretRef: {name: restic, key: password}
+  retention: {keepLast: 7}
+`,
+	from: "url: s3:https://", to: "url: ftp://",
+	wantError: `spec.repository.url: Invalid value: "ftp://s3.example.com/helpdesk-backups": must be a restic repository URL`,
+}, {
+	name: "admission policy violated",
+	valid: `apiVersion: ops.supportstack.io/v1alpha1
+kind: DRDrill
+metadata: {name: dryrun-probe}
+spec:
+  backupPolicyName: helpdesk
+  schedule: "0 6 * * 1"
+  snapshot: latest
+  sandbox: {keep: OnFailure, postgresImage: "postgres:15"}
+  checks:
+  - {name: tickets-present, database: helpdesk, sql: "SELECT count(*) FROM tickets", expect: {min: 1}}
+  objectives: {rto: 30m}
+`,
+	from: "sandbox: {", to: "sandbox: {namespace: " + dryRunNamespace + ", ",
+	wantError: "spec.sandbox.namespace must not be " + dryRunNamespace,
+}, {
+	name: "ServiceMonitor enum violated (the generated Prometheus Operator CRD)",
+	valid: `apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata: {name: dryrun-probe}
+spec:
+  endpoints:
+  - {port: https, scheme: https}
+  selector: {matchLabels: {app: dryrun-probe}}
+`,
+	from: "scheme: https", to: "scheme: ftp",
+	wantError: `spec.endpoints[0].scheme: Unsupported value: "ftp"`,
+}, {
+	name: "PrometheusRule pattern violated (the generated Prometheus Operator CRD)",
+	valid: `apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata: {name: dryrun-probe}
+spec:
+  groups:
+  - name: g
+    rules:
+    - {alert: A, expr: up == 0, for: 5m}
+`,
+	from: "for: 5m", to: "for: five minutes",
+	wantError: "spec.groups[0].rules[0].for: Invalid value",
+}, {
+	name: "kind the API server does not serve",
+	valid: `apiVersion: v1
+kind: ConfigMap
+metadata: {name: dryrun-probe}
+`,
+	from: "apiVersion: v1\nkind: ConfigMap", to: "apiVersion: monitoring.coreos.com/v1\nkind: Probe",
+	wantError: "the API server does not serve this kind",
+}}
+
+// testDryRunRefusals feeds each refusal through splitManifests and validate,
+// the functions the renders go through: the valid object must pass and
+// leave nothing stored (the dry-run persists nothing), the broken one must
+// be refused with the API server's message.
+func testDryRunRefusals(ctx context.Context, t *testing.T, s *dryRunServer) {
+	for _, r := range refusals {
+		t.Run(r.name, func(t *testing.T) {
+			broken := strings.Replace(r.valid, r.from, r.to, 1)
+			if broken == r.valid {
+				t.Fatalf("%q is not in the valid object", r.from)
+			}
+			valid := mustSplit(t, "valid "+r.name, []byte(r.valid))
+			for _, err := range s.validate(ctx, valid) {
+				t.Errorf("the valid object is refused: %v", err)
+			}
+			obj := valid[0].obj.DeepCopy()
+			obj.SetNamespace(dryRunNamespace)
+			if err := s.c.Get(ctx, client.ObjectKeyFromObject(obj), obj); !apierrors.IsNotFound(err) {
+				t.Errorf("after the dry-run, getting %s: %v, want NotFound", valid[0], err)
+			}
+			errs := s.validate(ctx, mustSplit(t, "broken "+r.name, []byte(broken)))
+			if len(errs) != 1 || !strings.Contains(errs[0].Error(), r.wantError) {
+				t.Errorf("the broken object: errors %v, want one containing %q", errs, r.wantError)
+			}
+		})
+	}
+}
+
+// probeCRD is a CRD of the test's own, with its spec's properties.
+func probeCRD(properties string) string {
+	return `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: probes.dryrun.supportstack.io}
+spec:
+  group: dryrun.supportstack.io
+  names: {kind: Probe, listKind: ProbeList, plural: probes, singular: probe}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties: ` + properties + "\n"
+}
+
+// testCRDReplaced shows that a custom resource is validated against the
+// CRD a render applies, not the one installed before by another field
+// manager (as testenv installs config/crd/bases): a field the render's
+// schema no longer declares is refused.
+func testCRDReplaced(ctx context.Context, t *testing.T, s *dryRunServer) {
+	both := mustSplit(t, "probe CRD", []byte(probeCRD("{a: {type: string}, b: {type: string}}")))[0]
+	if err := s.c.Create(ctx, both.obj.DeepCopy()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.installCRD(ctx, both); err != nil {
+		t.Fatalf("the CRD applied over itself: %v", err)
+	}
+	probe := func(field string) []error {
+		return s.validate(ctx, mustSplit(t, "probe", []byte(
+			"apiVersion: dryrun.supportstack.io/v1\nkind: Probe\nmetadata: {name: p}\nspec: {"+field+": x}\n")))
+	}
+	// The API server serves a CRD's new schema a moment after the update
+	// that set it; poll rather than sleep.
+	eventually := func(what string, ok func() bool) {
+		t.Helper()
+		err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 15*time.Second, true,
+			func(context.Context) (bool, error) { return ok(), nil })
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	eventually("spec.b accepted with the CRD declaring a and b", func() bool { return len(probe("b")) == 0 })
+	onlyA := mustSplit(t, "probe CRD without b", []byte(probeCRD("{a: {type: string}}")))[0]
+	if err := s.installCRD(ctx, onlyA); err != nil {
+		t.Fatal(err)
+	}
+	eventually("spec.b refused once the render's CRD declares a only", func() bool {
+		errs := probe("b")
+		return len(errs) == 1 && strings.Contains(errs[0].Error(), ".spec.b: field not declared in schema")
+	})
+	if errs := probe("a"); len(errs) != 0 {
+		t.Errorf("spec.a refused: %v", errs)
+	}
+}
