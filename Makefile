@@ -44,8 +44,16 @@ help: ## Display this help.
 ##@ Development
 
 .PHONY: manifests
-manifests: controller-gen ## Generate CRDs and the manager ClusterRole from the markers.
+manifests: controller-gen ## Generate CRDs and the manager ClusterRole from the markers, and the chart's copies of them (make chart).
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases
+	hack/gen-chart.sh
+
+# The chart's copies of config/ (CRDs, RBAC, admission policies, alerts,
+# dashboard) and its README's values table; with VERSION other than dev, the
+# chart's version and appVersion too (make chart VERSION=v0.2.0).
+.PHONY: chart
+chart: ## Refresh charts/supportstack-operator from config/ and its values table from values.yaml.
+	hack/gen-chart.sh "$(VERSION)"
 
 .PHONY: generate
 generate: controller-gen ## Generate DeepCopy methods.
