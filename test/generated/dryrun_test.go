@@ -428,7 +428,7 @@ func TestManifestsPassServerSideDryRun(t *testing.T) {
 
 	renders := slices.Concat([]render{installerRender(kubectl)},
 		kustomizeRenders(kubectl, "config/default", "config/prometheus", "config/grafana", "config/samples"),
-		demoRenders(t))
+		demoRenders(t), helmRenders(t))
 	for _, r := range renders {
 		t.Run(r.name, func(t *testing.T) {
 			ms := r.render(t)
@@ -649,5 +649,156 @@ func testCRDReplaced(ctx context.Context, t *testing.T, s *dryRunServer) {
 	})
 	if errs := probe("a"); len(errs) != 0 {
 		t.Errorf("spec.a refused: %v", errs)
+	}
+}
+
+const chartDir = "charts/supportstack-operator"
+
+// chartValuesSet sets, besides every toggle of the chart's values.yaml
+// (each boolean named enabled or create, all turned on), each optional value the templates render
+// only when set, so that the dry-run sees the blocks they produce. Every
+// key must exist in values.yaml: a renamed value fails the test rather than
+// going unrendered.
+const chartValuesSet = `
+image: {pullPolicy: Always}
+agentImage: registry.example.com/supportstack/agent:v-test
+imagePullSecrets: [{name: regcred}]
+replicas: 2
+logLevel: debug
+nodeSelector: {kubernetes.io/os: linux}
+tolerations: [{key: dedicated, operator: Equal, value: operators, effect: NoSchedule}]
+affinity:
+  nodeAffinity:
+    requiredDuringSchedulingIgnoredDuringExecution:
+      nodeSelectorTerms:
+      - matchExpressions: [{key: kubernetes.io/arch, operator: In, values: [amd64, arm64]}]
+podAnnotations: {example.com/team: platform}
+serviceAccount: {annotations: {example.com/role: operator}}
+serviceMonitor: {labels: {release: kube-prometheus-stack}}
+prometheusRule: {labels: {release: kube-prometheus-stack}}
+grafanaDashboard: {labels: {team: platform}, annotations: {grafana_folder: SupportStack}}
+`
+
+// allTogglesOn returns chartValuesSet with every toggle of defaults (a
+// boolean named enabled or create) set to true, and the toggles' paths.
+func allTogglesOn(t *testing.T, defaults map[string]any) (map[string]any, []string) {
+	t.Helper()
+	set := map[string]any{}
+	if err := yaml.Unmarshal([]byte(chartValuesSet), &set); err != nil {
+		t.Fatal(err)
+	}
+	if missing := missingKeys(set, defaults, ""); len(missing) > 0 {
+		t.Fatalf("chartValuesSet sets %v, which %s/values.yaml does not have", missing, chartDir)
+	}
+	var toggles []string
+	var walk func(defaults, set map[string]any, path string)
+	walk = func(defaults, set map[string]any, path string) {
+		for k, v := range defaults {
+			switch v := v.(type) {
+			case bool:
+				// Toggles only: booleans such as
+				// securityContext.allowPrivilegeEscalation are settings.
+				if k == "enabled" || k == "create" {
+					set[k] = true
+					toggles = append(toggles, path+k)
+				}
+			case map[string]any:
+				sub, ok := set[k].(map[string]any)
+				if !ok {
+					sub = map[string]any{}
+					set[k] = sub
+				}
+				walk(v, sub, path+k+".")
+			}
+		}
+	}
+	walk(defaults, set, "")
+	slices.Sort(toggles)
+	return set, toggles
+}
+
+// missingKeys lists the keys of set, as dotted paths, that defaults lacks;
+// below a key whose default is an empty map (nodeSelector, labels) any key
+// is the user's.
+func missingKeys(set, defaults map[string]any, path string) []string {
+	var missing []string
+	for k, v := range set {
+		d, ok := defaults[k]
+		if !ok {
+			missing = append(missing, path+k)
+			continue
+		}
+		if sub, ok := v.(map[string]any); ok {
+			if dsub, ok := d.(map[string]any); ok && len(dsub) > 0 {
+				missing = append(missing, missingKeys(sub, dsub, path+k+".")...)
+			}
+		}
+	}
+	return missing
+}
+
+// helmRenders are helm template of the chart with its default values, and
+// with every toggle on and every optional value set, CRDs included
+// (--include-crds: what helm install creates from crds/).
+func helmRenders(t *testing.T) []render {
+	helm := os.Getenv("HELM")
+	if helm == "" {
+		t.Fatal("HELM is not set: run this test with \"make test\" (it renders " + chartDir + " with helm template)")
+	}
+	chart := filepath.Join(testenv.RepoRoot(), chartDir)
+	data, err := os.ReadFile(filepath.Join(chart, "values.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defaults := map[string]any{}
+	if err := yaml.Unmarshal(data, &defaults); err != nil {
+		t.Fatalf("%s/values.yaml: %v", chartDir, err)
+	}
+	template := func(t *testing.T, source, namespace string, args ...string) []manifest {
+		args = append([]string{"template", "supportstack", chart, "--namespace", namespace, "--include-crds"}, args...)
+		return mustSplit(t, source, run(t, exec.Command(helm, args...)))
+	}
+	return []render{{
+		name: "helm template (default values)",
+		render: func(t *testing.T) []manifest {
+			return template(t, "helm template "+chartDir+" (default values)", "supportstack-system")
+		},
+	}, {
+		name: "helm template (every toggle on)",
+		render: func(t *testing.T) []manifest {
+			values, toggles := allTogglesOn(t, defaults)
+			if len(toggles) == 0 {
+				t.Fatalf("%s/values.yaml has no boolean toggle: the walk is broken", chartDir)
+			}
+			out, err := yaml.Marshal(values)
+			if err != nil {
+				t.Fatal(err)
+			}
+			file := filepath.Join(t.TempDir(), "values.yaml")
+			if err := os.WriteFile(file, out, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("toggles on: %s", strings.Join(toggles, ", "))
+			// A namespace no earlier render made: namespace.create renders it.
+			return template(t, "helm template "+chartDir+" (every toggle on, every optional value set)",
+				"supportstack-helm", "--values", file)
+		},
+		check: checkTogglesRendered,
+	}}
+}
+
+// checkTogglesRendered asserts the every-toggle render holds the objects
+// only toggles add, so that the dry-run validates them: the
+// Namespace, the ServiceMonitor and the PrometheusRule (against the
+// generated Prometheus Operator CRDs) and the dashboard ConfigMap.
+func checkTogglesRendered(t *testing.T, ms []manifest) {
+	kinds := map[string]bool{}
+	for _, m := range ms {
+		kinds[m.obj.GetKind()] = true
+	}
+	for _, k := range []string{"Namespace", monitoringv1.ServiceMonitorsKind, monitoringv1.PrometheusRuleKind, "ConfigMap", "NetworkPolicy"} {
+		if !kinds[k] {
+			t.Errorf("the every-toggle render holds no %s", k)
+		}
 	}
 }
