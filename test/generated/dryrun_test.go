@@ -63,12 +63,12 @@ const (
 )
 
 var (
-	crdKind       = schema.GroupKind{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}
-	namespaceKind = schema.GroupKind{Kind: "Namespace"}
+	dryRunCRDKind       = schema.GroupKind{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}
+	dryRunNamespaceKind = schema.GroupKind{Kind: "Namespace"}
 )
 
-// manifest is one object of a render and where it came from.
-type manifest struct {
+// dryRunManifest is one object of a render and where it came from.
+type dryRunManifest struct {
 	// source names the render or file (and, for helm, the template).
 	source string
 	// raw is the YAML document as rendered: the API server parses these
@@ -77,7 +77,7 @@ type manifest struct {
 	obj *unstructured.Unstructured
 }
 
-func (m manifest) String() string {
+func (m dryRunManifest) String() string {
 	name := m.obj.GetName()
 	if ns := m.obj.GetNamespace(); ns != "" {
 		name = ns + "/" + name
@@ -85,11 +85,11 @@ func (m manifest) String() string {
 	return fmt.Sprintf("%s: %s %s", m.source, m.obj.GetKind(), name)
 }
 
-// splitManifests cuts a multi-document YAML stream into its objects,
+// splitDryRunManifests cuts a multi-document YAML stream into its objects,
 // skipping empty documents (a leading "---", helm's blank templates).
-func splitManifests(source string, data []byte) ([]manifest, error) {
+func splitDryRunManifests(source string, data []byte) ([]dryRunManifest, error) {
 	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
-	var out []manifest
+	var out []dryRunManifest
 	for {
 		doc, err := r.Read()
 		if errors.Is(err, io.EOF) {
@@ -109,13 +109,13 @@ func splitManifests(source string, data []byte) ([]manifest, error) {
 		if err := u.UnmarshalJSON(j); err != nil {
 			return nil, fmt.Errorf("%s: %w\n%s", source, err, doc)
 		}
-		out = append(out, manifest{source: source + helmTemplate(doc), raw: doc, obj: u})
+		out = append(out, dryRunManifest{source: source + helmSourceComment(doc), raw: doc, obj: u})
 	}
 }
 
-// helmTemplate is " (templates/x.yaml)" for a document helm template
+// helmSourceComment is " (templates/x.yaml)" for a document helm template
 // rendered (it starts each with "# Source: chart/templates/x.yaml"), else "".
-func helmTemplate(doc []byte) string {
+func helmSourceComment(doc []byte) string {
 	for line := range strings.SplitSeq(string(doc), "\n") {
 		if src, ok := strings.CutPrefix(line, "# Source: "); ok {
 			return " (" + strings.TrimSpace(src) + ")"
@@ -136,7 +136,7 @@ type dryRunServer struct {
 // A namespaced object without a namespace goes to dryRunNamespace; the
 // namespace it names is created first if missing (a dry-run create in a
 // namespace that does not exist is refused before validation).
-func (s *dryRunServer) apply(ctx context.Context, m manifest, opts ...client.PatchOption) error {
+func (s *dryRunServer) apply(ctx context.Context, m dryRunManifest, opts ...client.PatchOption) error {
 	obj := m.obj.DeepCopy()
 	namespaced, err := s.c.IsObjectNamespaced(obj)
 	if err != nil {
@@ -169,15 +169,15 @@ func (s *dryRunServer) ensureNamespace(ctx context.Context, name string) error {
 // dry-run create needs its namespace to exist. Everything else is applied
 // with dryRun=All, which runs the whole validation and admission chain (the
 // OpenAPI schema, CEL rules, ValidatingAdmissionPolicies) and stores nothing.
-func (s *dryRunServer) validate(ctx context.Context, ms []manifest) []error {
+func (s *dryRunServer) validate(ctx context.Context, ms []dryRunManifest) []error {
 	var errs []error
-	var rest []manifest
+	var rest []dryRunManifest
 	for _, m := range ms {
 		var err error
 		switch m.obj.GroupVersionKind().GroupKind() {
-		case crdKind:
+		case dryRunCRDKind:
 			err = s.installCRD(ctx, m)
-		case namespaceKind:
+		case dryRunNamespaceKind:
 			err = s.apply(ctx, m)
 		default:
 			rest = append(rest, m)
@@ -200,7 +200,7 @@ func (s *dryRunServer) validate(ctx context.Context, ms []manifest) []error {
 // schema is one atomic value for server-side apply), so the custom
 // resources that follow are validated against the CRD as the render has it
 // (testCRDReplaced shows it).
-func (s *dryRunServer) installCRD(ctx context.Context, m manifest) error {
+func (s *dryRunServer) installCRD(ctx context.Context, m dryRunManifest) error {
 	if err := s.apply(ctx, m); err != nil {
 		return err
 	}
@@ -254,7 +254,7 @@ func installPrometheusOperatorCRDs(ctx context.Context, t *testing.T, s *dryRunS
 		if err != nil {
 			t.Fatal(err)
 		}
-		ms, err := splitManifests("controller-gen crd paths="+pkg+": "+filepath.Base(f), data)
+		ms, err := splitDryRunManifests("controller-gen crd paths="+pkg+": "+filepath.Base(f), data)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -276,17 +276,17 @@ func installPrometheusOperatorCRDs(ctx context.Context, t *testing.T, s *dryRunS
 	}
 }
 
-// render is one set of manifests the test validates.
-type render struct {
+// dryRunRender is one set of manifests the test validates.
+type dryRunRender struct {
 	name   string
-	render func(t *testing.T) []manifest
+	render func(t *testing.T) []dryRunManifest
 	// check, if set, asserts more about the render's objects.
-	check func(t *testing.T, ms []manifest)
+	check func(t *testing.T, ms []dryRunManifest)
 }
 
-// run runs a command and returns its standard output, failing the test with
+// runCommand runs a command and returns its standard output, failing the test with
 // its standard error.
-func run(t *testing.T, cmd *exec.Cmd) []byte {
+func runCommand(t *testing.T, cmd *exec.Cmd) []byte {
 	t.Helper()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -297,9 +297,9 @@ func run(t *testing.T, cmd *exec.Cmd) []byte {
 	return out
 }
 
-func mustSplit(t *testing.T, source string, data []byte) []manifest {
+func mustSplitDryRun(t *testing.T, source string, data []byte) []dryRunManifest {
 	t.Helper()
-	ms, err := splitManifests(source, data)
+	ms, err := splitDryRunManifests(source, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,30 +311,30 @@ func mustSplit(t *testing.T, source string, data []byte) []manifest {
 
 // kustomizeRenders are kubectl kustomize of each directory, with
 // K8S_ASSETS's kubectl.
-func kustomizeRenders(kubectl string, dirs ...string) []render {
-	rs := make([]render, 0, len(dirs))
+func kustomizeRenders(kubectl string, dirs ...string) []dryRunRender {
+	rs := make([]dryRunRender, 0, len(dirs))
 	for _, dir := range dirs {
-		rs = append(rs, render{name: "kustomize build " + dir, render: func(t *testing.T) []manifest {
+		rs = append(rs, dryRunRender{name: "kustomize build " + dir, render: func(t *testing.T) []dryRunManifest {
 			cmd := exec.Command(kubectl, "kustomize", filepath.Join(testenv.RepoRoot(), dir))
-			return mustSplit(t, "kustomize build "+dir, run(t, cmd))
+			return mustSplitDryRun(t, "kustomize build "+dir, runCommand(t, cmd))
 		}})
 	}
 	return rs
 }
 
 // installerRender is what `make build-installer` writes to dist/install.yaml.
-func installerRender(kubectl string) render {
+func installerRender(kubectl string) dryRunRender {
 	const source = "hack/render-install.sh " + installOperatorImage + " " + installAgentImage + " (dist/install.yaml)"
-	return render{
+	return dryRunRender{
 		name: "install.yaml",
-		render: func(t *testing.T) []manifest {
+		render: func(t *testing.T) []dryRunManifest {
 			root := testenv.RepoRoot()
 			cmd := exec.Command(filepath.Join(root, "hack", "render-install.sh"), installOperatorImage, installAgentImage)
 			// K8S_ASSETS's kubectl kustomize, whatever KUSTOMIZE the caller has.
 			cmd.Env = append(slices.DeleteFunc(os.Environ(), func(e string) bool {
 				return strings.HasPrefix(e, "KUSTOMIZE=")
 			}), "KUBECTL="+kubectl)
-			return mustSplit(t, source, run(t, cmd))
+			return mustSplitDryRun(t, source, runCommand(t, cmd))
 		},
 		check: checkInstallerImages,
 	}
@@ -342,7 +342,7 @@ func installerRender(kubectl string) render {
 
 // checkInstallerImages asserts the installer's manager runs the operator
 // image it was given and passes the agent image to the manager.
-func checkInstallerImages(t *testing.T, ms []manifest) {
+func checkInstallerImages(t *testing.T, ms []dryRunManifest) {
 	var deployments []string
 	for _, m := range ms {
 		if m.obj.GetKind() != "Deployment" {
@@ -371,7 +371,7 @@ func checkInstallerImages(t *testing.T, ms []manifest) {
 }
 
 // demoRenders are the files of config/demo, each applied as it is.
-func demoRenders(t *testing.T) []render {
+func demoRenders(t *testing.T) []dryRunRender {
 	files, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "config", "demo", "*.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -379,15 +379,15 @@ func demoRenders(t *testing.T) []render {
 	if len(files) == 0 {
 		t.Fatal("config/demo holds no *.yaml: the glob is broken")
 	}
-	rs := make([]render, 0, len(files))
+	rs := make([]dryRunRender, 0, len(files))
 	for _, f := range files {
 		rel := filepath.Join("config", "demo", filepath.Base(f))
-		rs = append(rs, render{name: rel, render: func(t *testing.T) []manifest {
+		rs = append(rs, dryRunRender{name: rel, render: func(t *testing.T) []dryRunManifest {
 			data, err := os.ReadFile(f)
 			if err != nil {
 				t.Fatal(err)
 			}
-			return mustSplit(t, rel, data)
+			return mustSplitDryRun(t, rel, data)
 		}})
 	}
 	return rs
@@ -395,12 +395,12 @@ func demoRenders(t *testing.T) []render {
 
 // TestManifestsPassServerSideDryRun applies every object a user would
 // install — the installer (make build-installer), the kustomize
-// directories, the demo's files — to a real API server with server-side
-// apply, dryRun=All and fieldValidation=Strict: the server checks each
-// against its OpenAPI schema (built-in kinds, the SupportStack CRDs as the
-// render installs them, the Prometheus Operator's CRDs generated from its Go
-// types), CEL rules and admission policies, as `kubectl apply
-// --server-side` on a cluster would.
+// directories, the demo's files, the Helm chart with default values and with
+// every toggle on — to a real API server with server-side apply, dryRun=All
+// and fieldValidation=Strict: the server checks each against its OpenAPI
+// schema (built-in kinds, the SupportStack CRDs as the render installs them,
+// the Prometheus Operator's CRDs generated from its Go types), CEL rules and
+// admission policies, as `kubectl apply --server-side` on a cluster would.
 func TestManifestsPassServerSideDryRun(t *testing.T) {
 	assets := os.Getenv("K8S_ASSETS")
 	if assets == "" {
@@ -426,7 +426,7 @@ func TestManifestsPassServerSideDryRun(t *testing.T) {
 	t.Run("broken objects are refused", func(t *testing.T) { testDryRunRefusals(ctx, t, s) })
 	t.Run("custom resources meet the CRD the render applies", func(t *testing.T) { testCRDReplaced(ctx, t, s) })
 
-	renders := slices.Concat([]render{installerRender(kubectl)},
+	renders := slices.Concat([]dryRunRender{installerRender(kubectl)},
 		kustomizeRenders(kubectl, "config/default", "config/prometheus", "config/grafana", "config/samples"),
 		demoRenders(t), helmRenders(t))
 	for _, r := range renders {
@@ -443,17 +443,17 @@ func TestManifestsPassServerSideDryRun(t *testing.T) {
 	}
 }
 
-// refusal is an object the dry-run must accept, and a one-line change to it
-// the API server must refuse with a message containing want: the refusal
+// dryRunRefusal is an object the dry-run must accept, and a one-line change to it
+// the API server must refuse with a message containing want: the dryRunRefusal
 // then comes from that change, not from anything else in the object.
-type refusal struct {
+type dryRunRefusal struct {
 	name      string
 	valid     string
 	from, to  string
 	wantError string
 }
 
-var refusals = []refusal{{
+var dryRunRefusals = []dryRunRefusal{{
 	name: "unknown field in a built-in kind",
 	valid: `apiVersion: apps/v1
 kind: Deployment
@@ -562,18 +562,18 @@ metadata: {name: dryrun-probe}
 	wantError: "the API server does not serve this kind",
 }}
 
-// testDryRunRefusals feeds each refusal through splitManifests and validate,
+// testDryRunRefusals feeds each dryRunRefusal through splitDryRunManifests and validate,
 // the functions the renders go through: the valid object must pass and
 // leave nothing stored (the dry-run persists nothing), the broken one must
 // be refused with the API server's message.
 func testDryRunRefusals(ctx context.Context, t *testing.T, s *dryRunServer) {
-	for _, r := range refusals {
+	for _, r := range dryRunRefusals {
 		t.Run(r.name, func(t *testing.T) {
 			broken := strings.Replace(r.valid, r.from, r.to, 1)
 			if broken == r.valid {
 				t.Fatalf("%q is not in the valid object", r.from)
 			}
-			valid := mustSplit(t, "valid "+r.name, []byte(r.valid))
+			valid := mustSplitDryRun(t, "valid "+r.name, []byte(r.valid))
 			for _, err := range s.validate(ctx, valid) {
 				t.Errorf("the valid object is refused: %v", err)
 			}
@@ -582,7 +582,7 @@ func testDryRunRefusals(ctx context.Context, t *testing.T, s *dryRunServer) {
 			if err := s.c.Get(ctx, client.ObjectKeyFromObject(obj), obj); !apierrors.IsNotFound(err) {
 				t.Errorf("after the dry-run, getting %s: %v, want NotFound", valid[0], err)
 			}
-			errs := s.validate(ctx, mustSplit(t, "broken "+r.name, []byte(broken)))
+			errs := s.validate(ctx, mustSplitDryRun(t, "broken "+r.name, []byte(broken)))
 			if len(errs) != 1 || !strings.Contains(errs[0].Error(), r.wantError) {
 				t.Errorf("the broken object: errors %v, want one containing %q", errs, r.wantError)
 			}
@@ -590,8 +590,8 @@ func testDryRunRefusals(ctx context.Context, t *testing.T, s *dryRunServer) {
 	}
 }
 
-// probeCRD is a CRD of the test's own, with its spec's properties.
-func probeCRD(properties string) string {
+// dryRunProbeCRD is a CRD of the test's own, with its spec's properties.
+func dryRunProbeCRD(properties string) string {
 	return `apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata: {name: probes.dryrun.supportstack.io}
@@ -617,7 +617,7 @@ spec:
 // manager (as testenv installs config/crd/bases): a field the render's
 // schema no longer declares is refused.
 func testCRDReplaced(ctx context.Context, t *testing.T, s *dryRunServer) {
-	both := mustSplit(t, "probe CRD", []byte(probeCRD("{a: {type: string}, b: {type: string}}")))[0]
+	both := mustSplitDryRun(t, "probe CRD", []byte(dryRunProbeCRD("{a: {type: string}, b: {type: string}}")))[0]
 	if err := s.c.Create(ctx, both.obj.DeepCopy()); err != nil {
 		t.Fatal(err)
 	}
@@ -625,7 +625,7 @@ func testCRDReplaced(ctx context.Context, t *testing.T, s *dryRunServer) {
 		t.Fatalf("the CRD applied over itself: %v", err)
 	}
 	probe := func(field string) []error {
-		return s.validate(ctx, mustSplit(t, "probe", []byte(
+		return s.validate(ctx, mustSplitDryRun(t, "probe", []byte(
 			"apiVersion: dryrun.supportstack.io/v1\nkind: Probe\nmetadata: {name: p}\nspec: {"+field+": x}\n")))
 	}
 	// The API server serves a CRD's new schema a moment after the update
@@ -639,7 +639,7 @@ func testCRDReplaced(ctx context.Context, t *testing.T, s *dryRunServer) {
 		}
 	}
 	eventually("spec.b accepted with the CRD declaring a and b", func() bool { return len(probe("b")) == 0 })
-	onlyA := mustSplit(t, "probe CRD without b", []byte(probeCRD("{a: {type: string}}")))[0]
+	onlyA := mustSplitDryRun(t, "probe CRD without b", []byte(dryRunProbeCRD("{a: {type: string}}")))[0]
 	if err := s.installCRD(ctx, onlyA); err != nil {
 		t.Fatal(err)
 	}
@@ -652,14 +652,14 @@ func testCRDReplaced(ctx context.Context, t *testing.T, s *dryRunServer) {
 	}
 }
 
-const chartDir = "charts/supportstack-operator"
+const dryRunChartDir = "charts/supportstack-operator"
 
-// chartValuesSet sets, besides every toggle of the chart's values.yaml
+// dryRunChartValues sets, besides every toggle of the chart's values.yaml
 // (each boolean named enabled or create, all turned on), each optional value the templates render
 // only when set, so that the dry-run sees the blocks they produce. Every
 // key must exist in values.yaml: a renamed value fails the test rather than
 // going unrendered.
-const chartValuesSet = `
+const dryRunChartValues = `
 image: {pullPolicy: Always}
 agentImage: registry.example.com/supportstack/agent:v-test
 imagePullSecrets: [{name: regcred}]
@@ -679,16 +679,16 @@ prometheusRule: {labels: {release: kube-prometheus-stack}}
 grafanaDashboard: {labels: {team: platform}, annotations: {grafana_folder: SupportStack}}
 `
 
-// allTogglesOn returns chartValuesSet with every toggle of defaults (a
+// chartValuesAllOn returns dryRunChartValues with every toggle of defaults (a
 // boolean named enabled or create) set to true, and the toggles' paths.
-func allTogglesOn(t *testing.T, defaults map[string]any) (map[string]any, []string) {
+func chartValuesAllOn(t *testing.T, defaults map[string]any) (map[string]any, []string) {
 	t.Helper()
 	set := map[string]any{}
-	if err := yaml.Unmarshal([]byte(chartValuesSet), &set); err != nil {
+	if err := yaml.Unmarshal([]byte(dryRunChartValues), &set); err != nil {
 		t.Fatal(err)
 	}
-	if missing := missingKeys(set, defaults, ""); len(missing) > 0 {
-		t.Fatalf("chartValuesSet sets %v, which %s/values.yaml does not have", missing, chartDir)
+	if missing := missingValueKeys(set, defaults, ""); len(missing) > 0 {
+		t.Fatalf("dryRunChartValues sets %v, which %s/values.yaml does not have", missing, dryRunChartDir)
 	}
 	var toggles []string
 	var walk func(defaults, set map[string]any, path string)
@@ -717,10 +717,10 @@ func allTogglesOn(t *testing.T, defaults map[string]any) (map[string]any, []stri
 	return set, toggles
 }
 
-// missingKeys lists the keys of set, as dotted paths, that defaults lacks;
+// missingValueKeys lists the keys of set, as dotted paths, that defaults lacks;
 // below a key whose default is an empty map (nodeSelector, labels) any key
 // is the user's.
-func missingKeys(set, defaults map[string]any, path string) []string {
+func missingValueKeys(set, defaults map[string]any, path string) []string {
 	var missing []string
 	for k, v := range set {
 		d, ok := defaults[k]
@@ -730,7 +730,7 @@ func missingKeys(set, defaults map[string]any, path string) []string {
 		}
 		if sub, ok := v.(map[string]any); ok {
 			if dsub, ok := d.(map[string]any); ok && len(dsub) > 0 {
-				missing = append(missing, missingKeys(sub, dsub, path+k+".")...)
+				missing = append(missing, missingValueKeys(sub, dsub, path+k+".")...)
 			}
 		}
 	}
@@ -740,35 +740,35 @@ func missingKeys(set, defaults map[string]any, path string) []string {
 // helmRenders are helm template of the chart with its default values, and
 // with every toggle on and every optional value set, CRDs included
 // (--include-crds: what helm install creates from crds/).
-func helmRenders(t *testing.T) []render {
+func helmRenders(t *testing.T) []dryRunRender {
 	helm := os.Getenv("HELM")
 	if helm == "" {
-		t.Fatal("HELM is not set: run this test with \"make test\" (it renders " + chartDir + " with helm template)")
+		t.Fatal("HELM is not set: run this test with \"make test\" (it renders " + dryRunChartDir + " with helm template)")
 	}
-	chart := filepath.Join(testenv.RepoRoot(), chartDir)
+	chart := filepath.Join(testenv.RepoRoot(), dryRunChartDir)
 	data, err := os.ReadFile(filepath.Join(chart, "values.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defaults := map[string]any{}
 	if err := yaml.Unmarshal(data, &defaults); err != nil {
-		t.Fatalf("%s/values.yaml: %v", chartDir, err)
+		t.Fatalf("%s/values.yaml: %v", dryRunChartDir, err)
 	}
-	template := func(t *testing.T, source, namespace string, args ...string) []manifest {
+	template := func(t *testing.T, source, namespace string, args ...string) []dryRunManifest {
 		args = append([]string{"template", "supportstack", chart, "--namespace", namespace, "--include-crds"}, args...)
-		return mustSplit(t, source, run(t, exec.Command(helm, args...)))
+		return mustSplitDryRun(t, source, runCommand(t, exec.Command(helm, args...)))
 	}
-	return []render{{
+	return []dryRunRender{{
 		name: "helm template (default values)",
-		render: func(t *testing.T) []manifest {
-			return template(t, "helm template "+chartDir+" (default values)", "supportstack-system")
+		render: func(t *testing.T) []dryRunManifest {
+			return template(t, "helm template "+dryRunChartDir+" (default values)", "supportstack-system")
 		},
 	}, {
 		name: "helm template (every toggle on)",
-		render: func(t *testing.T) []manifest {
-			values, toggles := allTogglesOn(t, defaults)
+		render: func(t *testing.T) []dryRunManifest {
+			values, toggles := chartValuesAllOn(t, defaults)
 			if len(toggles) == 0 {
-				t.Fatalf("%s/values.yaml has no boolean toggle: the walk is broken", chartDir)
+				t.Fatalf("%s/values.yaml has no boolean toggle: the walk is broken", dryRunChartDir)
 			}
 			out, err := yaml.Marshal(values)
 			if err != nil {
@@ -780,7 +780,7 @@ func helmRenders(t *testing.T) []render {
 			}
 			t.Logf("toggles on: %s", strings.Join(toggles, ", "))
 			// A namespace no earlier render made: namespace.create renders it.
-			return template(t, "helm template "+chartDir+" (every toggle on, every optional value set)",
+			return template(t, "helm template "+dryRunChartDir+" (every toggle on, every optional value set)",
 				"supportstack-helm", "--values", file)
 		},
 		check: checkTogglesRendered,
@@ -791,7 +791,7 @@ func helmRenders(t *testing.T) []render {
 // only toggles add, so that the dry-run validates them: the
 // Namespace, the ServiceMonitor and the PrometheusRule (against the
 // generated Prometheus Operator CRDs) and the dashboard ConfigMap.
-func checkTogglesRendered(t *testing.T, ms []manifest) {
+func checkTogglesRendered(t *testing.T, ms []dryRunManifest) {
 	kinds := map[string]bool{}
 	for _, m := range ms {
 		kinds[m.obj.GetKind()] = true
