@@ -29,7 +29,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CHART="${ROOT}/charts/supportstack-operator"
+# CHART_DIR: another chart directory to write (the tests run it on a copy).
+CHART="${CHART_DIR:-${ROOT}/charts/supportstack-operator}"
 version="${1:-dev}"
 
 # Replace the copies wholesale, so a file removed from config/ leaves the

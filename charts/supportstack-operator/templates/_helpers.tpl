@@ -109,16 +109,27 @@ namespace.
 {{- end }}
 
 {{/*
-configDocs (dict root file [labels]): the YAML documents of a file copied
-from config/, each through fromConfig (extra labels merged), with
-config/default's name of the manager's ServiceAccount user replaced by this
-release's (the admission policies name it). A document that does not parse
-fails the render rather than vanish from it.
+configText FILE: a file copied from config/, with what names
+config/default's manager (namespace supportstack-system, prefix
+supportstack-) replaced by this release's: the ServiceAccount user the
+admission policies let through or refuse, the metrics Service's job the
+alerts and the dashboard select, the kubectl commands the alerts suggest.
 */}}
-{{- define "supportstack.configDocs" -}}
+{{- define "supportstack.configText" -}}
 {{- $text := .root.Files.Get .file -}}
 {{- $text = replace "system:serviceaccount:supportstack-system:supportstack-controller-manager" (include "supportstack.serviceAccountUser" .root) $text -}}
-{{- range $doc := regexSplit "(?m)^---[ \t]*$" $text -1 -}}
+{{- $text = replace "supportstack-controller-manager" (include "supportstack.serviceAccountName" .root) $text -}}
+{{- $text = replace "-n supportstack-system " (printf "-n %s " .root.Release.Namespace) $text -}}
+{{- $text -}}
+{{- end }}
+
+{{/*
+configDocs (dict root file [labels]): the YAML documents of a file copied
+from config/ (configText), each through fromConfig (extra labels merged). A
+document that does not parse fails the render rather than vanish from it.
+*/}}
+{{- define "supportstack.configDocs" -}}
+{{- range $doc := regexSplit "(?m)^---[ \t]*$" (include "supportstack.configText" .) -1 -}}
 {{- $obj := fromYaml $doc -}}
 {{- if hasKey $obj "Error" -}}
 {{- fail (printf "%s: %s" $.file $obj.Error) -}}
