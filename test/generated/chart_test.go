@@ -336,7 +336,8 @@ func compareRenders(t *testing.T, config, chart []*unstructured.Unstructured, ex
 			continue
 		}
 		if diffs := valueDiffs(key, comparable(want), comparable(got)); len(diffs) > 0 {
-			t.Errorf("%s differs between config/ and the chart (stale copies: make chart):\n%s", key, strings.Join(diffs, "\n"))
+			t.Errorf("%s differs between config/ and the chart (a stale copy: make chart; or a template of %s that no longer renders what config/ does):\n%s",
+				key, helmChart, strings.Join(diffs, "\n"))
 		}
 	}
 	for key := range byKey {
