@@ -36,10 +36,13 @@ import (
 // make build-installer writes) to the Helm chart, as a user switching
 // installers would: everything install.yaml made except the CRDs and the
 // namespace is deleted (so every user object stays), and the chart
-// installs the operator again with the same images. The operator it brings
-// up must work on real pods: a BackupPolicy it has never seen reaches
-// Ready, its backup now runs with the chart's agent image and succeeds,
-// and its log holds no RBAC refusal (the chart's RBAC is enough).
+// installs the operator again under another release name in another
+// namespace (release ops in platform), naming only the operator image: the
+// agent image is derived from it. The operator it brings up must work on
+// real pods: a BackupPolicy it has never seen reaches Ready and its backup
+// now succeeds with the derived agent image; a drill run it starts is
+// admitted (the admission policies name this release's ServiceAccount) and
+// passes; its log holds no RBAC refusal (the chart's RBAC is enough).
 func chartReplacesInstall(t *testing.T, c cluster) {
 	helm := os.Getenv("HELM")
 	if helm == "" {
@@ -60,15 +63,15 @@ func chartReplacesInstall(t *testing.T, c cluster) {
 	// helm keeps its cache and configuration under the test's directory:
 	// nothing is left in the user's home.
 	home := t.TempDir()
-	cmd := exec.Command(helm, "upgrade", "--install", "supportstack", filepath.Join(testenv.RepoRoot(), "charts", "supportstack-operator"),
-		"--kubeconfig", c.kubeconfig, "--namespace", "supportstack-system",
-		"--set", "image.repository=supportstack/operator", "--set", "image.tag=dev", "--set", "agentImage=supportstack/agent:dev",
+	cmd := exec.Command(helm, "upgrade", "--install", "ops", filepath.Join(testenv.RepoRoot(), "charts", "supportstack-operator"),
+		"--kubeconfig", c.kubeconfig, "--namespace", "platform", "--create-namespace",
+		"--set", "image.repository=supportstack/operator", "--set", "image.tag=dev",
 		"--wait", "--timeout", "180s")
 	cmd.Env = append(os.Environ(), "HELM_CACHE_HOME="+filepath.Join(home, "cache"), "HELM_CONFIG_HOME="+filepath.Join(home, "config"), "HELM_DATA_HOME="+filepath.Join(home, "data"))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("helm upgrade --install: %v\n%s", err, out)
 	}
-	spec := c.run(t, "get", "deploy", "-n", "supportstack-system", "supportstack-controller-manager", "-o", `jsonpath={.metadata.labels.app\.kubernetes\.io/managed-by} {.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].args}`)
+	spec := c.run(t, "get", "deploy", "-n", "platform", "ops-controller-manager", "-o", `jsonpath={.metadata.labels.app\.kubernetes\.io/managed-by} {.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].args}`)
 	for _, want := range []string{"Helm ", "supportstack/operator:dev ", "--agent-image=supportstack/agent:dev"} {
 		if !strings.Contains(spec, want) {
 			t.Errorf("the chart's manager Deployment %q lacks %q", spec, want)
@@ -85,7 +88,29 @@ func chartReplacesInstall(t *testing.T, c cluster) {
 	c.run(t, "wait", "-n", "helpdesk", "bkp/helpdesk-chart", "--for", "condition=LastBackupSucceeded", "--timeout", "240s")
 	c.run(t, "delete", "-n", "helpdesk", "bkp/helpdesk-chart", "--wait")
 
-	noRBACRefusal(t, c)
+	before := c.run(t, "get", "drdrillruns", "-n", "helpdesk", "-l", "ops.supportstack.io/drill=helpdesk-weekly", "-o", "name")
+	c.run(t, "annotate", "-n", "helpdesk", "drdrill/helpdesk-weekly", "ops.supportstack.io/run-now=chart", "--overwrite")
+	var run string
+	waitFor(t, 60*time.Second, func() error {
+		for _, name := range strings.Fields(c.run(t, "get", "drdrillruns", "-n", "helpdesk", "-l", "ops.supportstack.io/drill=helpdesk-weekly", "-o", "name")) {
+			if !strings.Contains(before, name) {
+				run = name
+				return nil
+			}
+		}
+		return fmt.Errorf("no new run of helpdesk-weekly (drill: %s)", c.run(t, "get", "drdrill", "-n", "helpdesk", "helpdesk-weekly", "-o", "jsonpath={.status.conditions}"))
+	})
+	waitFor(t, 300*time.Second, func() error {
+		if phase := c.run(t, "get", "-n", "helpdesk", run, "-o", "jsonpath={.status.phase}"); phase != "Passed" {
+			if phase == "Failed" || phase == "Error" {
+				t.Fatalf("%s under the chart's operator: %s", run, c.run(t, "get", "-n", "helpdesk", run, "-o", "jsonpath={.status.message}"))
+			}
+			return fmt.Errorf("%s is %q", run, phase)
+		}
+		return nil
+	})
+
+	noRBACRefusal(t, c, "platform", "ops-controller-manager")
 }
 
 // withoutKinds returns the documents of a multi-document manifest whose

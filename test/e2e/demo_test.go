@@ -167,8 +167,8 @@ func TestRealCluster(t *testing.T) {
 	t.Run("pods that cannot run are diagnosed", func(t *testing.T) { stuckPods(t, c) })
 	t.Run("the operator's probes and HTTPS metrics answer", func(t *testing.T) { metrics(t, c) })
 	t.Run("a passed drill verifies the policy's restores, until maxAge", func(t *testing.T) { verifiedRestores(t, c) })
-	t.Run("the operator met no RBAC refusal", func(t *testing.T) { noRBACRefusal(t, c) })
-	t.Run("the Helm chart replaces install.yaml with an operator that backs up", func(t *testing.T) { chartReplacesInstall(t, c) })
+	t.Run("the operator met no RBAC refusal", func(t *testing.T) { noRBACRefusal(t, c, "supportstack-system", "supportstack-controller-manager") })
+	t.Run("the Helm chart replaces install.yaml with an operator that backs up and drills", func(t *testing.T) { chartReplacesInstall(t, c) })
 
 	demo(t, env, "down")
 	if left := leftovers(t, dir); len(left) > 0 {
@@ -179,11 +179,11 @@ func TestRealCluster(t *testing.T) {
 	}
 }
 
-// noRBACRefusal fails on each line of the operator's log that says the API
-// server refused it.
-func noRBACRefusal(t *testing.T, c cluster) {
+// noRBACRefusal fails on each line of the log of the operator (Deployment
+// name in namespace) that says the API server refused it.
+func noRBACRefusal(t *testing.T, c cluster, namespace, name string) {
 	t.Helper()
-	logs := c.run(t, "logs", "-n", "supportstack-system", "deploy/supportstack-controller-manager")
+	logs := c.run(t, "logs", "-n", namespace, "deploy/"+name)
 	for _, line := range strings.Split(logs, "\n") {
 		if strings.Contains(line, "forbidden") || strings.Contains(line, "is not allowed") {
 			t.Errorf("operator log: %s", line)
