@@ -20,6 +20,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -259,11 +260,17 @@ func TestDrillMissedSchedulesRecorded(t *testing.T) {
 // seriesOf lists the namespace/drill label pairs of a drill metric's series.
 func seriesOf(t *testing.T, metric string) []string {
 	t.Helper()
+	return slices.Sorted(maps.Keys(gaugesOf(t, metric)))
+}
+
+// gaugesOf returns a drill gauge's values by namespace/drill.
+func gaugesOf(t *testing.T, metric string) map[string]float64 {
+	t.Helper()
 	families, err := metrics.Registry.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []string
+	out := map[string]float64{}
 	for _, f := range families {
 		if f.GetName() != metric {
 			continue
@@ -273,7 +280,7 @@ func seriesOf(t *testing.T, metric string) []string {
 			for _, l := range m.GetLabel() {
 				labels[l.GetName()] = l.GetValue()
 			}
-			out = append(out, labels["namespace"]+"/"+labels["drill"])
+			out[labels["namespace"]+"/"+labels["drill"]] = m.GetGauge().GetValue()
 		}
 	}
 	return out
@@ -653,27 +660,6 @@ func TestDrillObjectiveMetrics(t *testing.T) {
 		d.Spec.Objectives = &opsv1alpha1.DrillObjectives{RTO: &metav1.Duration{Duration: 30 * time.Minute}, RPO: &metav1.Duration{Duration: 26 * time.Hour}}
 	})
 	id := drill.Namespace + "/" + drill.Name
-	objective := func(metric string) (float64, bool) {
-		families, err := metrics.Registry.Gather()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range families {
-			if f.GetName() != metric {
-				continue
-			}
-			for _, m := range f.GetMetric() {
-				labels := map[string]string{}
-				for _, l := range m.GetLabel() {
-					labels[l.GetName()] = l.GetValue()
-				}
-				if labels["namespace"]+"/"+labels["drill"] == id {
-					return m.GetGauge().GetValue(), true
-				}
-			}
-		}
-		return 0, false
-	}
 	expect := func(rto, rpo float64) {
 		t.Helper()
 		eventually(t, 20*time.Second, func() error {
@@ -681,7 +667,7 @@ func TestDrillObjectiveMetrics(t *testing.T) {
 				metric string
 				want   float64
 			}{{"supportstack_drill_rto_objective_seconds", rto}, {"supportstack_drill_rpo_objective_seconds", rpo}} {
-				got, ok := objective(e.metric)
+				got, ok := gaugesOf(t, e.metric)[id]
 				if e.want < 0 && ok {
 					return fmt.Errorf("%s{%s} = %v, want no series", e.metric, id, got)
 				}
