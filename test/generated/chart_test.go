@@ -34,6 +34,7 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/validation"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
@@ -53,6 +54,11 @@ const (
 	// and agentImage values.
 	driftOperatorImage = "supportstack/operator:v-drift"
 	driftAgentImage    = "supportstack/agent:v-drift"
+	// chartKubeVersion is the Kubernetes version helm renders and lints
+	// for: make test's API server's (bin/k8s). Without it a helm built from
+	// the Go module proxy (make helm) assumes v1.20.0, which the chart's
+	// kubeVersion (>=1.30.0-0: ValidatingAdmissionPolicy v1) refuses.
+	chartKubeVersion = "1.37.2"
 )
 
 // chartToggles are the chart's values that add objects, all off by
@@ -137,9 +143,17 @@ func chartObjects(t *testing.T, source string, data []byte) []*unstructured.Unst
 func chartRender(t *testing.T, release, namespace string, args ...string) []*unstructured.Unstructured {
 	t.Helper()
 	repo, tag, _ := strings.Cut(driftOperatorImage, ":")
-	args = append([]string{"template", release, helmChart, "--namespace", namespace, "--include-crds",
+	args = append([]string{"template", release, helmChart, "--namespace", namespace, "--include-crds", "--kube-version", chartKubeVersion,
 		"--set", "image.repository=" + repo, "--set", "image.tag=" + tag, "--set", "agentImage=" + driftAgentImage}, args...)
 	return chartObjects(t, "helm "+strings.Join(args, " "), chartCmd(t, nil, helmPath(t), args...))
+}
+
+// chartTemplate is `helm template` of the chart as release supportstack
+// for chartKubeVersion with the given extra arguments, and its output.
+func chartTemplate(t *testing.T, args ...string) []byte {
+	t.Helper()
+	args = append([]string{"template", driftRelease, helmChart, "--kube-version", chartKubeVersion}, args...)
+	return chartCmd(t, nil, helmPath(t), args...)
 }
 
 // togglesOn are --set arguments turning every toggle on.
@@ -200,10 +214,13 @@ var clusterScoped = map[string]bool{
 	"ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true,
 }
 
-// comparable is the object as the drift test compares it: without labels
-// and annotations (Helm adds its own; the pod template's too), without a
-// cluster-scoped object's namespace, and without empty lists and maps
-// (config/manager's `ports: []`, which the API server drops).
+// comparable is the object as the drift test compares its spec: without
+// labels and annotations (Helm adds its own, the pod template's too;
+// metadataDiffs holds config/'s to be among the chart's), without a
+// cluster-scoped object's namespace, and without empty lists (config/manager's
+// `ports: []`, which the API server drops). An empty map stays: `{}` often
+// means something (namespaceSelector: {} is every namespace, emptyDir: {}
+// a volume).
 func comparable(u *unstructured.Unstructured) any {
 	c := u.DeepCopy()
 	c.SetLabels(nil)
@@ -214,12 +231,56 @@ func comparable(u *unstructured.Unstructured) any {
 	if c.GetKind() == "Deployment" {
 		unstructured.RemoveNestedField(c.Object, "spec", "template", "metadata", "labels")
 		unstructured.RemoveNestedField(c.Object, "spec", "template", "metadata", "annotations")
+		if meta, ok, _ := unstructured.NestedMap(c.Object, "spec", "template", "metadata"); ok && len(meta) == 0 {
+			unstructured.RemoveNestedField(c.Object, "spec", "template", "metadata")
+		}
 	}
-	obj := dropEmpty(c.Object)
+	obj := dropEmptyLists(c.Object)
 	if c.GetKind() == "ValidatingAdmissionPolicy" {
 		obj = dropBlankLines(obj)
 	}
 	return obj
+}
+
+// metadataDiffs lists the labels and annotations of config's object (but
+// kustomize's app.kubernetes.io/managed-by, which is Helm's in the chart)
+// that the chart's lacks or sets otherwise: the aggregate-to-* labels that
+// put the admin, editor and viewer roles into Kubernetes' own, the labels
+// the ServiceMonitor selects on the Service, the pod labels the
+// Deployment, Service and NetworkPolicy select, the dashboard's sidecar
+// label. The Deployment's pod template too, where the chart's labels
+// but app.kubernetes.io/instance must be config's exactly with default
+// values (a label added to the pod is a label on every install).
+func metadataDiffs(want, got *unstructured.Unstructured) []string {
+	var diffs []string
+	subset := func(what string, want, got map[string]string, skip string) {
+		for k, v := range want {
+			if k == skip {
+				continue
+			}
+			if g, ok := got[k]; !ok || g != v {
+				diffs = append(diffs, fmt.Sprintf("%s %s: config/ has %q, the chart has %q (set: %v)", what, k, v, g, ok))
+			}
+		}
+	}
+	const managedBy = "app.kubernetes.io/managed-by"
+	subset("label", want.GetLabels(), got.GetLabels(), managedBy)
+	subset("annotation", want.GetAnnotations(), got.GetAnnotations(), "")
+	if want.GetKind() == "Deployment" {
+		podMeta := func(u *unstructured.Unstructured, field string) map[string]string {
+			m, _, _ := unstructured.NestedStringMap(u.Object, "spec", "template", "metadata", field)
+			return m
+		}
+		subset("pod template label", podMeta(want, "labels"), podMeta(got, "labels"), "")
+		subset("pod template annotation", podMeta(want, "annotations"), podMeta(got, "annotations"), "")
+		for k := range podMeta(got, "labels") {
+			if _, ok := podMeta(want, "labels")[k]; !ok && k != "app.kubernetes.io/instance" {
+				diffs = append(diffs, fmt.Sprintf("pod template label %s: the chart adds it, config/ does not", k))
+			}
+		}
+	}
+	sort.Strings(diffs)
+	return diffs
 }
 
 // dropBlankLines collapses blank lines in every string. kustomize (kyaml)
@@ -245,27 +306,23 @@ func dropBlankLines(v any) any {
 	return v
 }
 
-// dropEmpty removes empty lists and maps, recursively.
-func dropEmpty(v any) any {
+// dropEmptyLists removes the keys whose value is an empty list,
+// recursively; maps, empty or not, stay.
+func dropEmptyLists(v any) any {
 	switch v := v.(type) {
 	case map[string]any:
-		out := map[string]any{}
+		out := make(map[string]any, len(v))
 		for k, e := range v {
-			if e = dropEmpty(e); e != nil {
-				out[k] = e
+			if l, ok := e.([]any); ok && len(l) == 0 {
+				continue
 			}
-		}
-		if len(out) == 0 {
-			return nil
+			out[k] = dropEmptyLists(e)
 		}
 		return out
 	case []any:
 		out := make([]any, 0, len(v))
 		for _, e := range v {
-			out = append(out, dropEmpty(e))
-		}
-		if len(out) == 0 {
-			return nil
+			out = append(out, dropEmptyLists(e))
 		}
 		return out
 	}
@@ -314,8 +371,9 @@ func valueDiffs(path string, want, got any) []string {
 }
 
 // compareRenders requires the chart's objects to be config's, paired by
-// kind and name, except those of exempt (key to reason), and equal but for
-// labels and annotations.
+// kind and name, except those of exempt (key to reason), equal but for
+// labels and annotations, and with config's labels and annotations among
+// theirs (metadataDiffs).
 func compareRenders(t *testing.T, config, chart []*unstructured.Unstructured, exempt map[string]string) {
 	t.Helper()
 	byKey := map[string]*unstructured.Unstructured{}
@@ -339,6 +397,10 @@ func compareRenders(t *testing.T, config, chart []*unstructured.Unstructured, ex
 			t.Errorf("%s differs between config/ and the chart (a stale copy: make chart; or a template of %s that no longer renders what config/ does):\n%s",
 				key, helmChart, strings.Join(diffs, "\n"))
 		}
+		if diffs := metadataDiffs(want, got); len(diffs) > 0 {
+			t.Errorf("%s: the chart's labels or annotations lack config/'s (%s's fromConfig or a template drops or overrides them):\n%s",
+				key, helmChart, strings.Join(diffs, "\n"))
+		}
 	}
 	for key := range byKey {
 		t.Errorf("the chart renders %s, which config/ does not: put it behind a toggle that is off by default", key)
@@ -350,8 +412,8 @@ func compareRenders(t *testing.T, config, chart []*unstructured.Unstructured, ex
 // lint warning fails.
 func TestChartLint(t *testing.T) {
 	helm := helmPath(t)
-	chartCmd(t, nil, helm, "lint", "--strict", helmChart)
-	chartCmd(t, nil, helm, append([]string{"lint", "--strict", helmChart}, togglesOn()...)...)
+	chartCmd(t, nil, helm, "lint", "--strict", helmChart, "--kube-version", chartKubeVersion)
+	chartCmd(t, nil, helm, append([]string{"lint", "--strict", helmChart, "--kube-version", chartKubeVersion}, togglesOn()...)...)
 }
 
 // TestChartMatchesInstall is the drift test: with release supportstack in
@@ -382,8 +444,8 @@ func TestChartMatchesInstall(t *testing.T) {
 }
 
 // TestChartNamespaceIsRestricted: namespace.create renders the release
-// namespace with config/manager's PodSecurity label (the drift test
-// ignores labels, and this one is what makes the manager's namespace
+// namespace with config/manager's PodSecurity label in another namespace
+// than the drift test's (this label is what makes the manager's namespace
 // refuse privileged pods).
 func TestChartNamespaceIsRestricted(t *testing.T) {
 	for _, u := range chartRender(t, "ops", "platform", "--set", "namespace.create=true") {
@@ -398,70 +460,169 @@ func TestChartNamespaceIsRestricted(t *testing.T) {
 	t.Error("namespace.create=true renders no Namespace")
 }
 
-// TestChartOtherRelease renders the chart as release ops in namespace
-// platform, every toggle on: nothing keeps config/default's names, the
+// longRelease is a release name of 53 characters, the longest Helm
+// accepts; longRelease2 differs from it only past the 21st character.
+const (
+	longRelease  = "platform-helpdesk-support-operator-eu-west-production"
+	longRelease2 = "platform-helpdesk-support-operator-eu-west-productiox"
+)
+
+// chartPrefix is a valid prefix the chart leaves as it is: at most 28
+// characters, a DNS-1035 label.
+var chartPrefix = regexp.MustCompile(`^[a-z]([-a-z0-9]{0,26}[a-z0-9])?$`)
+
+// TestChartOtherRelease renders the chart as other releases in namespace
+// platform, every toggle on: a short release name (its prefix unchanged),
+// the longest release name Helm accepts, a long fullnameOverride, and a
+// release name with dots and a leading digit. In each, every name is
+// valid for its kind (a Service's a DNS-1035 label, every other a DNS-1123
+// label: at most 63 characters), nothing keeps config/default's names, the
 // admission policies name the ServiceAccount the Deployment runs as (a
 // policy naming another would let the operator's requests through
 // unchecked, or refuse its drill runs), bindings bind what the chart
 // renders, and the alerts select the rendered metrics Service's job.
 func TestChartOtherRelease(t *testing.T) {
-	objs := chartRender(t, "ops", "platform", togglesOn()...)
+	for _, c := range []struct {
+		name, release string
+		set           []string
+		// prefix is the prefix the chart must keep; empty: cut, any valid
+		// one.
+		prefix string
+	}{
+		{name: "short release", release: "ops", prefix: "ops"},
+		{name: "53-character release", release: longRelease},
+		{name: "long fullnameOverride", release: "ops", set: []string{"--set", "fullnameOverride=" + longRelease + "-override"}},
+		{name: "dotted release", release: "1.ops"},
+		{name: "fullnameOverride", release: "ops", set: []string{"--set", "fullnameOverride=helpdesk-ops"}, prefix: "helpdesk-ops"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			objs := chartRender(t, c.release, "platform", append(togglesOn(), c.set...)...)
+			prefix := checkOtherRelease(t, objs)
+			if c.prefix != "" && prefix != c.prefix {
+				t.Errorf("the chart's prefix is %q, want %q (a valid short name must stay as the user gave it)", prefix, c.prefix)
+			}
+		})
+	}
+}
+
+// TestChartLongNamesStayApart: two 53-character release names that differ
+// only past the cut name their cluster-scoped objects (ClusterRoles,
+// bindings, admission policies) differently, so that neither release
+// overwrites the other's.
+func TestChartLongNamesStayApart(t *testing.T) {
+	first := map[string]bool{}
+	for _, u := range chartRender(t, longRelease, "platform") {
+		if clusterScoped[u.GetKind()] && u.GetKind() != "CustomResourceDefinition" {
+			first[objectKey(u)] = true
+		}
+	}
+	if len(first) == 0 {
+		t.Fatal("no cluster-scoped object rendered")
+	}
+	for _, u := range chartRender(t, longRelease2, "platform") {
+		if first[objectKey(u)] {
+			t.Errorf("releases %s and %s both render %s", longRelease, longRelease2, objectKey(u))
+		}
+	}
+}
+
+// checkOtherRelease asserts the release-specific names of one render (see
+// TestChartOtherRelease) and returns the prefix the chart used.
+func checkOtherRelease(t *testing.T, objs []*unstructured.Unstructured) string {
+	t.Helper()
 	names := map[string]bool{}
+	var sa string
 	for _, u := range objs {
 		names[objectKey(u)] = true
+		if u.GetKind() == "ServiceAccount" {
+			sa = u.GetName()
+		}
 	}
-	const user = "system:serviceaccount:platform:ops-controller-manager"
-	if !names["ServiceAccount/ops-controller-manager"] {
-		t.Fatalf("no ServiceAccount ops-controller-manager among %v", names)
+	prefix, ok := strings.CutSuffix(sa, "-controller-manager")
+	if !ok {
+		t.Fatalf("ServiceAccount %q: want <prefix>-controller-manager", sa)
 	}
+	if !chartPrefix.MatchString(prefix) {
+		t.Errorf("ServiceAccount %q: want a prefix of at most 28 characters of [-a-z0-9] starting with a letter", sa)
+	}
+	user := "system:serviceaccount:platform:" + sa
 	namingUser := 0
 	for _, u := range objs {
-		key := objectKey(u)
 		if u.GetKind() == "CustomResourceDefinition" {
 			continue
 		}
+		checkObjectName(t, u, prefix)
 		data, err := yaml.Marshal(u.Object)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s := string(data); strings.Contains(s, "supportstack-system") || strings.Contains(s, "supportstack-controller-manager") {
-			t.Errorf("%s still names config/default's namespace or manager:\n%s", key, s)
-		}
-		if !clusterScoped[u.GetKind()] && u.GetNamespace() != "platform" {
-			t.Errorf("%s is in namespace %q, not the release's", key, u.GetNamespace())
-		}
 		if strings.Contains(string(data), user) {
 			namingUser++
 		}
-		switch u.GetKind() {
-		case "Deployment":
-			sa, _, _ := unstructured.NestedString(u.Object, "spec", "template", "spec", "serviceAccountName")
-			if sa != "ops-controller-manager" {
-				t.Errorf("the Deployment runs as %q", sa)
-			}
-		case "ValidatingAdmissionPolicyBinding":
-			policy, _, _ := unstructured.NestedString(u.Object, "spec", "policyName")
-			if !names["ValidatingAdmissionPolicy/"+policy] {
-				t.Errorf("%s binds policy %q, which the chart does not render", key, policy)
-			}
-		case "RoleBinding", "ClusterRoleBinding":
-			checkBinding(t, u, names)
-		case "PrometheusRule":
-			if data := string(data); !strings.Contains(data, `job="ops-controller-manager-metrics-service"`) {
-				t.Errorf("the alerts do not select the job of Service ops-controller-manager-metrics-service:\n%s", data)
-			}
-		}
+		checkReleaseObject(t, u, string(data), names, sa)
 	}
 	// config/admission names the operator in drill-run-creation and
 	// operator-reach.
 	if namingUser < 2 {
 		t.Errorf("%d objects name %s, want the two admission policies that name the operator", namingUser, user)
 	}
+	return prefix
+}
+
+// checkObjectName asserts a name is valid for its kind and carries the
+// release's prefix.
+func checkObjectName(t *testing.T, u *unstructured.Unstructured, prefix string) {
+	t.Helper()
+	name := u.GetName()
+	var errs []string
+	if u.GetKind() == "Service" {
+		errs = validation.IsDNS1035Label(name)
+	} else {
+		errs = validation.IsDNS1123Label(name)
+	}
+	if len(errs) > 0 {
+		t.Errorf("%s (%d characters): %v", objectKey(u), len(name), errs)
+	}
+	if u.GetKind() != "Namespace" && !strings.HasPrefix(name, prefix+"-") {
+		t.Errorf("%s does not carry the release's prefix %s-", objectKey(u), prefix)
+	}
+}
+
+// checkReleaseObject asserts one object of another release (data its
+// YAML) names that release's namespace, ServiceAccount sa and objects.
+func checkReleaseObject(t *testing.T, u *unstructured.Unstructured, data string, names map[string]bool, sa string) {
+	t.Helper()
+	key := objectKey(u)
+	if strings.Contains(data, "supportstack-system") || strings.Contains(data, "supportstack-controller-manager") {
+		t.Errorf("%s still names config/default's namespace or manager:\n%s", key, data)
+	}
+	if !clusterScoped[u.GetKind()] && u.GetNamespace() != "platform" {
+		t.Errorf("%s is in namespace %q, not the release's", key, u.GetNamespace())
+	}
+	switch u.GetKind() {
+	case "Deployment":
+		got, _, _ := unstructured.NestedString(u.Object, "spec", "template", "spec", "serviceAccountName")
+		if got != sa {
+			t.Errorf("the Deployment runs as %q, not ServiceAccount %s", got, sa)
+		}
+	case "ValidatingAdmissionPolicyBinding":
+		policy, _, _ := unstructured.NestedString(u.Object, "spec", "policyName")
+		if !names["ValidatingAdmissionPolicy/"+policy] {
+			t.Errorf("%s binds policy %q, which the chart does not render", key, policy)
+		}
+	case "RoleBinding", "ClusterRoleBinding":
+		checkBinding(t, u, names, sa)
+	case "PrometheusRule":
+		job := sa + "-metrics-service"
+		if !names["Service/"+job] || !strings.Contains(data, `job="`+job+`"`) {
+			t.Errorf("the alerts do not select the job of the rendered Service %s:\n%s", job, data)
+		}
+	}
 }
 
 // checkBinding asserts a binding's role and ServiceAccount subjects are the
-// chart's own.
-func checkBinding(t *testing.T, u *unstructured.Unstructured, names map[string]bool) {
+// chart's own: ServiceAccount sa in namespace platform.
+func checkBinding(t *testing.T, u *unstructured.Unstructured, names map[string]bool, sa string) {
 	t.Helper()
 	kind, _, _ := unstructured.NestedString(u.Object, "roleRef", "kind")
 	role, _, _ := unstructured.NestedString(u.Object, "roleRef", "name")
@@ -471,7 +632,7 @@ func checkBinding(t *testing.T, u *unstructured.Unstructured, names map[string]b
 	subjects, _, _ := unstructured.NestedSlice(u.Object, "subjects")
 	for _, s := range subjects {
 		s, _ := s.(map[string]any)
-		if s["kind"] == "ServiceAccount" && (s["name"] != "ops-controller-manager" || s["namespace"] != "platform") {
+		if s["kind"] == "ServiceAccount" && (s["name"] != sa || s["namespace"] != "platform") {
 			t.Errorf("%s binds ServiceAccount %v/%v, not the manager's", objectKey(u), s["namespace"], s["name"])
 		}
 	}
@@ -506,8 +667,7 @@ func TestChartVersion(t *testing.T) {
 		{[]string{"--set", "agentImage=mirror.example.com/agent@sha256:0123"},
 			"supportstack/operator:" + chart.AppVersion, "mirror.example.com/agent@sha256:0123"},
 	} {
-		args := append([]string{"template", driftRelease, helmChart, "--show-only", "templates/deployment.yaml"}, c.set...)
-		objs := chartObjects(t, "helm template", chartCmd(t, nil, helmPath(t), args...))
+		objs := chartObjects(t, "helm template", chartTemplate(t, append([]string{"--show-only", "templates/deployment.yaml"}, c.set...)...))
 		containers, _, _ := unstructured.NestedSlice(objs[0].Object, "spec", "template", "spec", "containers")
 		manager, _ := containers[0].(map[string]any)
 		args2, _, _ := unstructured.NestedStringSlice(manager, "args")
@@ -520,7 +680,7 @@ func TestChartVersion(t *testing.T) {
 // TestChartLogLevel: logLevel becomes the manager's zap flag, and none is
 // passed by default (the drift test holds the default args to config's).
 func TestChartLogLevel(t *testing.T) {
-	objs := chartObjects(t, "helm template", chartCmd(t, nil, helmPath(t), "template", driftRelease, helmChart,
+	objs := chartObjects(t, "helm template", chartTemplate(t,
 		"--show-only", "templates/deployment.yaml", "--set", "logLevel=debug", "--set", "replicas=2"))
 	containers, _, _ := unstructured.NestedSlice(objs[0].Object, "spec", "template", "spec", "containers")
 	manager, _ := containers[0].(map[string]any)
@@ -623,4 +783,149 @@ func treeFiles(t *testing.T, dir string) map[string][]byte {
 // description (the generator refuses one without).
 func TestChartValuesTable(t *testing.T) {
 	chartCmd(t, nil, "go", "run", "./hack/gen-chart-values", "-chart", helmChart, "-check")
+}
+
+// TestChartAgentImageRequired: with an operator repository not named
+// .../operator and no agentImage, the render fails saying to set
+// agentImage (rather than run Docker Hub's supportstack/agent, which a
+// private registry's user did not choose); with agentImage it renders
+// that image.
+func TestChartAgentImageRequired(t *testing.T) {
+	cmd := exec.Command(helmPath(t), "template", driftRelease, helmChart, "--kube-version", chartKubeVersion,
+		"--set", "image.repository=registry.example.com/team/op")
+	cmd.Dir = testenv.RepoRoot()
+	cmd.Env = append(os.Environ(), "HELM_CACHE_HOME="+t.TempDir(), "HELM_CONFIG_HOME="+t.TempDir(), "HELM_DATA_HOME="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "set agentImage") {
+		t.Errorf("image.repository=registry.example.com/team/op without agentImage: err %v, want a failure saying to set agentImage:\n%s", err, out)
+	}
+	objs := chartObjects(t, "helm template", chartTemplate(t, "--show-only", "templates/deployment.yaml",
+		"--set", "image.repository=registry.example.com/team/op", "--set", "agentImage=registry.example.com/team/ag:v1"))
+	if args := managerArgs(t, objs[0]); !slices.Contains(args, "--agent-image=registry.example.com/team/ag:v1") {
+		t.Errorf("agentImage set: args %v", args)
+	}
+}
+
+// managerArgs is the manager container's args in a rendered Deployment.
+func managerArgs(t *testing.T, deploy *unstructured.Unstructured) []string {
+	t.Helper()
+	containers, _, _ := unstructured.NestedSlice(deploy.Object, "spec", "template", "spec", "containers")
+	if len(containers) == 0 {
+		t.Fatalf("%s has no container", objectKey(deploy))
+	}
+	manager, _ := containers[0].(map[string]any)
+	args, _, _ := unstructured.NestedStringSlice(manager, "args")
+	return args
+}
+
+// TestChartUserKeysOnce: a user's label or annotation on a key the chart
+// sets renders once (a YAML map with a key twice is refused by
+// fieldValidation=Strict and read as the last by others), with the user's
+// value (grafanaDashboard.labels, podAnnotations), except the labels that
+// select the manager pod, which podLabels cannot change.
+func TestChartUserKeysOnce(t *testing.T) {
+	out := chartTemplate(t, "--set", "grafanaDashboard.enabled=true", "--set-string", "grafanaDashboard.labels.grafana_dashboard=true",
+		"--set", "podAnnotations.kubectl\\.kubernetes\\.io/default-container=sidecar",
+		"--set", "podLabels.control-plane=other", "--set", "podLabels.team=helpdesk",
+		"--set", "serviceMonitor.enabled=true", "--set", "serviceMonitor.labels.control-plane=scraped")
+	for _, doc := range strings.Split(string(out), "\n---") {
+		if err := yaml.UnmarshalStrict([]byte(doc), &map[string]any{}); err != nil {
+			t.Errorf("a document does not parse strictly (a key twice?): %v\n%s", err, doc)
+		}
+	}
+	for _, u := range chartObjects(t, "helm template", out) {
+		labels := u.GetLabels()
+		switch u.GetKind() {
+		case "ConfigMap":
+			if labels["grafana_dashboard"] != "true" {
+				t.Errorf("grafanaDashboard.labels.grafana_dashboard=true gives %v", labels)
+			}
+		case "ServiceMonitor":
+			if labels["control-plane"] != "scraped" {
+				t.Errorf("serviceMonitor.labels.control-plane=scraped gives %v", labels)
+			}
+		case "Deployment":
+			pod, _, _ := unstructured.NestedStringMap(u.Object, "spec", "template", "metadata", "labels")
+			notes, _, _ := unstructured.NestedStringMap(u.Object, "spec", "template", "metadata", "annotations")
+			if pod["control-plane"] != "controller-manager" || pod["team"] != "helpdesk" {
+				t.Errorf("podLabels control-plane=other, team=helpdesk give pod labels %v, want control-plane kept and team added", pod)
+			}
+			if notes["kubectl.kubernetes.io/default-container"] != "sidecar" {
+				t.Errorf("podAnnotations default-container=sidecar gives %v", notes)
+			}
+		}
+	}
+}
+
+// TestChartManagerTuning: extraArgs come after the chart's arguments (a
+// repeated flag's last value wins), extraVolumes and extraVolumeMounts
+// reach the pod and the manager container, priorityClassName and
+// topologySpreadConstraints the pod; none renders by default (the drift
+// test holds the default Deployment to config/'s).
+func TestChartManagerTuning(t *testing.T) {
+	objs := chartObjects(t, "helm template", chartTemplate(t, "--show-only", "templates/deployment.yaml",
+		"--set", "extraArgs={--agent-cache-size=2Gi,--stuck-pod-timeout=30m,--metrics-cert-path=/certs}",
+		"--set", "extraVolumes[0].name=metrics-cert", "--set", "extraVolumes[0].secret.secretName=supportstack-metrics-cert",
+		"--set", "extraVolumeMounts[0].name=metrics-cert", "--set", "extraVolumeMounts[0].mountPath=/certs",
+		"--set", "priorityClassName=platform-critical",
+		"--set", "topologySpreadConstraints[0].maxSkew=1", "--set", "topologySpreadConstraints[0].topologyKey=topology.kubernetes.io/zone",
+		"--set", "topologySpreadConstraints[0].whenUnsatisfiable=ScheduleAnyway"))
+	deploy := objs[0]
+	args := managerArgs(t, deploy)
+	if n := len(args); n < 4 || !strings.HasPrefix(args[n-4], "--agent-image=") ||
+		!slices.Equal(args[n-3:], []string{"--agent-cache-size=2Gi", "--stuck-pod-timeout=30m", "--metrics-cert-path=/certs"}) {
+		t.Errorf("args %v: want extraArgs after --agent-image, in order", args)
+	}
+	pod, _, _ := unstructured.NestedMap(deploy.Object, "spec", "template", "spec")
+	containers, _ := pod["containers"].([]any)
+	manager, _ := containers[0].(map[string]any)
+	for _, c := range []struct {
+		what string
+		got  any
+		want string
+	}{
+		{"volumes", pod["volumes"], "[map[name:metrics-cert secret:map[secretName:supportstack-metrics-cert]]]"},
+		{"volumeMounts", manager["volumeMounts"], "[map[mountPath:/certs name:metrics-cert]]"},
+		{"priorityClassName", pod["priorityClassName"], "platform-critical"},
+		{"topologySpreadConstraints", pod["topologySpreadConstraints"],
+			"[map[maxSkew:1 topologyKey:topology.kubernetes.io/zone whenUnsatisfiable:ScheduleAnyway]]"},
+	} {
+		if got := fmt.Sprint(c.got); got != c.want {
+			t.Errorf("%s: %s, want %s", c.what, got, c.want)
+		}
+	}
+}
+
+// TestChartDriftComparison holds the drift test's comparison to what it
+// may forgive: an empty list is no list (config/manager's `ports: []`,
+// which the API server drops), but an empty map is not an absent one
+// (namespaceSelector: {} selects every namespace, emptyDir: {} is a
+// volume), and a label config/ sets is the chart's to keep.
+func TestChartDriftComparison(t *testing.T) {
+	obj := func(doc string) *unstructured.Unstructured {
+		u := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal([]byte(doc), &u.Object); err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	const base = "kind: ServiceMonitor\nmetadata: {name: m, labels: {a: b}}\nspec: {selector: {matchLabels: {x: y}}"
+	for _, c := range []struct {
+		name, want, got string
+		equal           bool
+	}{
+		{"empty list and none", base + ", endpoints: []}", base + "}", true},
+		{"empty map and none", base + ", namespaceSelector: {}}", base + "}", false},
+		{"none and empty map", base + "}", base + ", namespaceSelector: {}}", false},
+		{"a label more in the chart", base + "}", strings.Replace(base, "{a: b}", "{a: b, c: d}", 1) + "}", true},
+		{"a label of config/ missing", base + "}", strings.Replace(base, "{a: b}", "{c: d}", 1) + "}", false},
+		{"managed-by differs", strings.Replace(base, "{a: b}", "{a: b, app.kubernetes.io/managed-by: kustomize}", 1) + "}",
+			strings.Replace(base, "{a: b}", "{a: b, app.kubernetes.io/managed-by: Helm}", 1) + "}", true},
+	} {
+		want, got := obj(c.want), obj(c.got)
+		diffs := append(valueDiffs("x", comparable(want), comparable(got)), metadataDiffs(want, got)...)
+		if (len(diffs) == 0) != c.equal {
+			t.Errorf("%s: diffs %v, want equal %v", c.name, diffs, c.equal)
+		}
+	}
 }

@@ -673,6 +673,16 @@ affinity:
       nodeSelectorTerms:
       - matchExpressions: [{key: kubernetes.io/arch, operator: In, values: [amd64, arm64]}]
 podAnnotations: {example.com/team: platform}
+podLabels: {example.com/cost-center: helpdesk}
+priorityClassName: platform-critical
+topologySpreadConstraints:
+- maxSkew: 1
+  topologyKey: topology.kubernetes.io/zone
+  whenUnsatisfiable: ScheduleAnyway
+  labelSelector: {matchLabels: {control-plane: controller-manager}}
+extraArgs: [--agent-cache-size=2Gi, --stuck-pod-timeout=30m, --metrics-cert-path=/certs]
+extraVolumes: [{name: metrics-cert, secret: {secretName: supportstack-metrics-cert}}]
+extraVolumeMounts: [{name: metrics-cert, mountPath: /certs, readOnly: true}]
 serviceAccount: {annotations: {example.com/role: operator}}
 serviceMonitor: {labels: {release: kube-prometheus-stack}}
 prometheusRule: {labels: {release: kube-prometheus-stack}}
@@ -737,9 +747,18 @@ func missingValueKeys(set, defaults map[string]any, path string) []string {
 	return missing
 }
 
+// dryRunLongRelease is a release name of 53 characters, the longest Helm
+// accepts: the chart cuts its name prefix so that every name still fits
+// its kind (a Service's at most 63 characters), which only the API server
+// says for sure.
+const dryRunLongRelease = "platform-helpdesk-support-operator-eu-west-production"
+
 // helmRenders are helm template of the chart with its default values, and
 // with every toggle on and every optional value set, CRDs included
-// (--include-crds: what helm install creates from crds/).
+// (--include-crds: what helm install creates from crds/); the latter also
+// as a 53-character release in namespace platform and with a long
+// fullnameOverride, so that names other than config/default's reach the
+// API server.
 func helmRenders(t *testing.T) []dryRunRender {
 	helm := os.Getenv("HELM")
 	if helm == "" {
@@ -754,37 +773,72 @@ func helmRenders(t *testing.T) []dryRunRender {
 	if err := yaml.Unmarshal(data, &defaults); err != nil {
 		t.Fatalf("%s/values.yaml: %v", dryRunChartDir, err)
 	}
-	template := func(t *testing.T, source, namespace string, args ...string) []dryRunManifest {
-		args = append([]string{"template", "supportstack", chart, "--namespace", namespace, "--include-crds"}, args...)
+	template := func(t *testing.T, source, release, namespace string, args ...string) []dryRunManifest {
+		// --kube-version: the API server's; a helm built from the Go module
+		// proxy assumes v1.20.0, which the chart's kubeVersion refuses.
+		args = append([]string{"template", release, chart, "--namespace", namespace, "--include-crds", "--kube-version", "1.37.2"}, args...)
 		return mustSplitDryRun(t, source, runCommand(t, exec.Command(helm, args...)))
+	}
+	// allOn renders every toggle on, every optional value set, and args.
+	allOn := func(t *testing.T, what, release, namespace string, args ...string) []dryRunManifest {
+		values, toggles := chartValuesAllOn(t, defaults)
+		if len(toggles) == 0 {
+			t.Fatalf("%s/values.yaml has no boolean toggle: the walk is broken", dryRunChartDir)
+		}
+		out, err := yaml.Marshal(values)
+		if err != nil {
+			t.Fatal(err)
+		}
+		file := filepath.Join(t.TempDir(), "values.yaml")
+		if err := os.WriteFile(file, out, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("toggles on: %s", strings.Join(toggles, ", "))
+		return template(t, "helm template "+dryRunChartDir+" ("+what+")", release, namespace, append([]string{"--values", file}, args...)...)
 	}
 	return []dryRunRender{{
 		name: "helm template (default values)",
 		render: func(t *testing.T) []dryRunManifest {
-			return template(t, "helm template "+dryRunChartDir+" (default values)", "supportstack-system")
+			return template(t, "helm template "+dryRunChartDir+" (default values)", "supportstack", "supportstack-system")
 		},
 	}, {
 		name: "helm template (every toggle on)",
 		render: func(t *testing.T) []dryRunManifest {
-			values, toggles := chartValuesAllOn(t, defaults)
-			if len(toggles) == 0 {
-				t.Fatalf("%s/values.yaml has no boolean toggle: the walk is broken", dryRunChartDir)
-			}
-			out, err := yaml.Marshal(values)
-			if err != nil {
-				t.Fatal(err)
-			}
-			file := filepath.Join(t.TempDir(), "values.yaml")
-			if err := os.WriteFile(file, out, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("toggles on: %s", strings.Join(toggles, ", "))
 			// A namespace no earlier render made: namespace.create renders it.
-			return template(t, "helm template "+dryRunChartDir+" (every toggle on, every optional value set)",
-				"supportstack-helm", "--values", file)
+			return allOn(t, "every toggle on, every optional value set", "supportstack", "supportstack-helm")
 		},
 		check: checkTogglesRendered,
+	}, {
+		name: "helm template (53-character release in platform, every toggle on)",
+		render: func(t *testing.T) []dryRunManifest {
+			return allOn(t, "release "+dryRunLongRelease+", every toggle on", dryRunLongRelease, "platform")
+		},
+		check: checkNotDefaultNames,
+	}, {
+		name: "helm template (long fullnameOverride, every toggle on)",
+		render: func(t *testing.T) []dryRunManifest {
+			return allOn(t, "fullnameOverride, every toggle on", "supportstack", "platform-override",
+				"--set", "fullnameOverride=Helpdesk.Operators-"+dryRunLongRelease)
+		},
+		check: checkNotDefaultNames,
 	}}
+}
+
+// checkNotDefaultNames asserts a render for another release or
+// fullnameOverride names its objects otherwise than config/default (whose
+// names the default render already validated): the dry-run then sees the
+// chart's cut names. CRDs and the Namespace have names of their own.
+func checkNotDefaultNames(t *testing.T, ms []dryRunManifest) {
+	checkTogglesRendered(t, ms)
+	for _, m := range ms {
+		switch m.obj.GetKind() {
+		case "CustomResourceDefinition", "Namespace":
+			continue
+		}
+		if strings.HasPrefix(m.obj.GetName(), "supportstack-") {
+			t.Errorf("%s: named as config/default names it; this render must use another prefix", m)
+		}
+	}
 }
 
 // checkTogglesRendered asserts the every-toggle render holds the objects
