@@ -152,17 +152,25 @@ docker-push: ## Push the operator image.
 # operator's VERSION (the agent refuses a configuration of another contract
 # version). Derived from IMG when IMG names an operator image, so that
 # `make deploy IMG=registry.example.com/supportstack/operator:v0.2.0` also
-# pins registry.example.com/supportstack/agent:v0.2.0.
-AGENT_IMG ?= $(if $(findstring /operator:,/$(IMG)),$(subst operator:,agent:,$(IMG)),supportstack/agent:$(VERSION))
+# pins registry.example.com/supportstack/agent:v0.2.0. Any other IMG
+# derives none: the targets that need AGENT_IMG stop (check-agent-img)
+# rather than pick Docker Hub's supportstack/agent behind the user's back.
+AGENT_IMG ?= $(if $(findstring /operator:,/$(IMG)),$(subst operator:,agent:,$(IMG)))
+
+# check-agent-img stops make, before anything runs (make -n too: $(error)
+# is expanded when the recipe is), when AGENT_IMG is empty.
+.PHONY: check-agent-img
+check-agent-img:
+	$(if $(AGENT_IMG),,$(error AGENT_IMG is not set and cannot be derived from IMG=$(IMG), which is not .../operator:TAG: set it to the agent image of the same version, e.g. make $(MAKECMDGOALS) IMG=$(IMG) AGENT_IMG=<registry>/<path>/agent:<tag>))
 
 .PHONY: docker-build-agent
-docker-build-agent: ## Build the agent image (agent + pg_dump + restic; needs a container engine).
+docker-build-agent: check-agent-img ## Build the agent image (agent + pg_dump + restic; needs a container engine).
 	$(CONTAINER_TOOL) build -f Dockerfile.agent -t $(AGENT_IMG) .
 
 CONTAINER_TOOL ?= docker
 
 .PHONY: build-installer
-build-installer: manifests generate kustomize ## Write dist/install.yaml: CRDs and deployment (images IMG and AGENT_IMG, both of VERSION) in one file.
+build-installer: check-agent-img manifests generate kustomize ## Write dist/install.yaml: CRDs and deployment (images IMG and AGENT_IMG, both of VERSION) in one file.
 	mkdir -p dist
 	KUSTOMIZE="$(KUSTOMIZE)" hack/render-install.sh "$(IMG)" "$(AGENT_IMG)" > dist/install.yaml
 
@@ -181,7 +189,7 @@ uninstall: manifests kustomize ## Uninstall CRDs. ignore-not-found=true ignores 
 	$(KUSTOMIZE) build config/crd | $(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f -
 
 .PHONY: deploy
-deploy: manifests kustomize ## Deploy the operator (image IMG, agent image AGENT_IMG, both of VERSION) to the cluster in ~/.kube/config.
+deploy: check-agent-img manifests kustomize ## Deploy the operator (image IMG, agent image AGENT_IMG, both of VERSION) to the cluster in ~/.kube/config.
 	KUSTOMIZE="$(KUSTOMIZE)" hack/render-install.sh "$(IMG)" "$(AGENT_IMG)" | $(KUBECTL) apply --server-side -f -
 
 .PHONY: undeploy

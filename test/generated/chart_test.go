@@ -929,3 +929,38 @@ func TestChartDriftComparison(t *testing.T) {
 		}
 	}
 }
+
+// TestMakefileAgentImage: make build-installer and make deploy stop, before
+// running anything, when IMG is not .../operator:TAG and AGENT_IMG is not
+// given (make -n: nothing is built or applied), and derive or take the
+// agent image otherwise.
+func TestMakefileAgentImage(t *testing.T) {
+	makeN := func(args ...string) (string, error) {
+		cmd := exec.Command("make", append([]string{"-n", "--no-print-directory"}, args...)...)
+		cmd.Dir = testenv.RepoRoot()
+		// Nothing from a make that runs this test (make test IMG=...
+		// passes IMG down in MAKEFLAGS) or from the environment.
+		for _, kv := range os.Environ() {
+			if k, _, _ := strings.Cut(kv, "="); !slices.Contains([]string{"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "IMG", "AGENT_IMG"}, k) {
+				cmd.Env = append(cmd.Env, kv)
+			}
+		}
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	for _, target := range []string{"build-installer", "deploy"} {
+		out, err := makeN(target, "IMG=reg.example.com/team/op:v1")
+		if err == nil || !strings.Contains(out, "AGENT_IMG is not set") || strings.Contains(out, "render-install.sh") {
+			t.Errorf("make -n %s IMG=reg.example.com/team/op:v1: err %v, want a stop naming AGENT_IMG before any command:\n%s", target, err, out)
+		}
+		for _, c := range [][]string{
+			{"IMG=reg.example.com/team/operator:v1", `"reg.example.com/team/operator:v1" "reg.example.com/team/agent:v1"`},
+			{"IMG=reg.example.com/team/op:v1 AGENT_IMG=reg.example.com/team/ag:v1", `"reg.example.com/team/op:v1" "reg.example.com/team/ag:v1"`},
+		} {
+			out, err := makeN(append([]string{target}, strings.Fields(c[0])...)...)
+			if err != nil || !strings.Contains(out, "hack/render-install.sh "+c[1]) {
+				t.Errorf("make -n %s %s: err %v, want render-install.sh %s:\n%s", target, c[0], err, c[1], out)
+			}
+		}
+	}
+}
