@@ -99,7 +99,8 @@ type SupportTeamSpec struct {
 	// +optional
 	TimeOff []TimeOff `json:"timeOff,omitempty"`
 
-	// holidays are days on which nobody of the team is scheduled.
+	// holidays are days on which nobody of the team is scheduled and, unless
+	// a holiday is open, nobody needs to be: see Holiday.
 	// +listType=map
 	// +listMapKey=date
 	// +kubebuilder:validation:MaxItems=100
@@ -314,7 +315,24 @@ type TimeOff struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-// Holiday is a day on which the team does not work.
+// Holiday is a day on which the team's shifts are not worked: every shift
+// instance that starts on the date (in the team's time zone) is removed, so
+// a night shift starting the evening before still runs into the holiday's
+// first hours.
+//
+// What the operator expects on the day depends on open:
+//
+//   - The help desk is closed (Christmas Day, say): write only the date,
+//     e.g. {date: "2026-12-25", name: Christmas Day}. Every half-hour that
+//     starts on that date needs no staff, so it is never understaffed; people
+//     rostered anyway count as overstaffing.
+//   - The help desk stays open although the team has the day off (the day
+//     after Thanksgiving, say): write open: true, e.g. {date: "2026-11-27",
+//     name: Black Friday, open: true}. The day keeps its demand while its
+//     shifts are still removed, so its half-hours with demand are gaps
+//     (unless a night shift from the evening before covers them), reported
+//     in Staffed, the metrics, the roster proposal and the training needs:
+//     customers still write in and nobody of the roster answers.
 type Holiday struct {
 	// date of the holiday in the team's time zone.
 	// +required
@@ -324,6 +342,13 @@ type Holiday struct {
 	// +kubebuilder:validation:MaxLength=128
 	// +optional
 	Name string `json:"name,omitempty"`
+
+	// open keeps the day's demand: true when the help desk stays open on the
+	// holiday although the team has the day off, so its unanswered demand is
+	// reported as gaps. Default false: the help desk is closed and the day
+	// needs no staff. Shifts starting on the date are removed either way.
+	// +optional
+	Open bool `json:"open,omitempty"`
 }
 
 // Queue is a stream of contacts the team answers.

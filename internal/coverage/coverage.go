@@ -30,6 +30,12 @@ limitations under the License.
 //     past midnight into the next day. Time off and holidays remove whole shift
 //     instances by the date the instance starts, so a night shift starting
 //     the evening before a holiday is worked.
+//   - A holiday also removes demand unless it is open: every interval whose
+//     start falls on a closed holiday's date requires no agents and no
+//     staff, so it is never understaffed, and members on shift in it (the
+//     end of a night shift from the evening before) are overstaffing. An
+//     open holiday keeps its demand, so the gaps its removed shifts leave
+//     stay gaps.
 //   - A member serves a queue when they have all of its skills. At any moment
 //     a member is counted for one queue only. Allocation per interval is
 //     exact: of all the ways to count the members on shift for queues they
@@ -132,8 +138,14 @@ type Team struct {
 	Shifts           []Shift
 	Members          []Member
 	Absences         []Absence
-	Holidays         []Date
-	Queues           []Queue
+	// Holidays are the dates on which no shift instance starts. Those not in
+	// OpenHolidays are closed: they need no staff either.
+	Holidays []Date
+	// OpenHolidays are the dates of Holidays that keep their demand (the
+	// help desk is open, its people are not). A date here that is not in
+	// Holidays changes nothing.
+	OpenHolidays []Date
+	Queues       []Queue
 }
 
 // Gap is one interval's shortfall.
@@ -192,8 +204,9 @@ type plan struct {
 	shifts    [][]*Shift // per member
 	absent    []map[Date]bool
 	holiday   map[Date]bool
-	eligible  [][]int // per member: queues they serve
-	nameOrder []int   // members by name (then by position in the spec)
+	closed    map[Date]bool // holidays without demand
+	eligible  [][]int       // per member: queues they serve
+	nameOrder []int         // members by name (then by position in the spec)
 	allocator *Allocator
 	required  []map[float64][2]int
 }
@@ -249,7 +262,7 @@ func Compute(team Team, now time.Time) (Result, error) {
 }
 
 func newPlan(team Team) (*plan, error) {
-	p := &plan{team: team, holiday: map[Date]bool{}}
+	p := &plan{team: team, holiday: map[Date]bool{}, closed: map[Date]bool{}}
 	byName := map[string]*Shift{}
 	for i := range team.Shifts {
 		byName[team.Shifts[i].Name] = &team.Shifts[i]
@@ -281,6 +294,10 @@ func newPlan(team Team) (*plan, error) {
 	}
 	for _, h := range team.Holidays {
 		p.holiday[h] = true
+		p.closed[h] = true
+	}
+	for _, h := range team.OpenHolidays {
+		delete(p.closed, h)
 	}
 	p.nameOrder = make([]int, len(team.Members))
 	for i := range p.nameOrder {
@@ -360,6 +377,12 @@ func (p *plan) interval(t time.Time, onShift []int) (Interval, error) {
 	}
 	wd := t.Weekday()
 	minute := t.Hour()*60 + t.Minute()
+	// Checked before the demand windows: a closed holiday needs nobody
+	// whatever its windows say (the zero requirements are already there).
+	if len(p.closed) > 0 && p.closed[DateOf(t)] {
+		p.allocator.Allocate(onShift, iv.RequiredStaff, iv.Scheduled)
+		return iv, nil
+	}
 	for qi, q := range p.team.Queues {
 		rate := 0.0
 		for _, w := range q.Windows {

@@ -100,6 +100,9 @@ func FromSpec(spec opsv1alpha1.SupportTeamSpec) (Team, error) {
 			return Team{}, fmt.Errorf("holiday %s: %w", h.Name, err)
 		}
 		team.Holidays = append(team.Holidays, d)
+		if h.Open {
+			team.OpenHolidays = append(team.OpenHolidays, d)
+		}
 	}
 	for _, q := range spec.Queues {
 		queue := Queue{Name: q.Name, Skills: q.Skills}

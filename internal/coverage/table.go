@@ -19,6 +19,7 @@ package coverage
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -87,6 +88,11 @@ func WriteHourly(w io.Writer, team Team, r Result) error {
 			legend.printf("%s: staffed in every half-hour\n", q.Name)
 		}
 	}
+	if n := len(r.Intervals); n > 0 {
+		for _, note := range HolidayNotes(team, r.Intervals[0].Start, r.Intervals[n-1].Start.Add(IntervalLength)) {
+			legend.printf("%s\n", note)
+		}
+	}
 	return legend.err
 }
 
@@ -106,4 +112,44 @@ func (e *errWriter) printf(format string, args ...any) {
 // repeated hour of a fall-back night stays two rows.
 func sameHour(a, b time.Time) bool {
 	return a.Format("2006-01-02 15 MST") == b.Format("2006-01-02 15 MST")
+}
+
+// HolidayNotes says, for each holiday whose date falls in [from, to) in the
+// team's time zone (by date order), whether it is closed (no staff needed)
+// or open (its demand kept while its shifts are removed), e.g.
+// "holiday Fri 2026-11-27 is open: demand kept, no shift starts that day, so its gaps count".
+func HolidayNotes(team Team, from, to time.Time) []string {
+	if team.Location == nil || !from.Before(to) {
+		return nil
+	}
+	first, last := DateOf(from.In(team.Location)), DateOf(to.Add(-time.Nanosecond).In(team.Location))
+	open := map[Date]bool{}
+	for _, d := range team.OpenHolidays {
+		open[d] = true
+	}
+	dates := slices.Clone(team.Holidays)
+	slices.SortFunc(dates, func(a, b Date) int {
+		switch {
+		case a.Before(b):
+			return -1
+		case b.Before(a):
+			return 1
+		}
+		return 0
+	})
+	dates = slices.Compact(dates)
+	var notes []string
+	for _, d := range dates {
+		if d.Before(first) || last.Before(d) {
+			continue
+		}
+		// The weekday helps a manager place the date; noon UTC has it.
+		day := time.Date(d.Year, d.Month, d.Day, 12, 0, 0, 0, time.UTC).Format("Mon")
+		if open[d] {
+			notes = append(notes, fmt.Sprintf("holiday %s %s is open: demand kept, no shift starts that day, so its gaps count", day, d))
+		} else {
+			notes = append(notes, fmt.Sprintf("holiday %s %s is closed: no staff needed", day, d))
+		}
+	}
+	return notes
 }
