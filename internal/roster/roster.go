@@ -32,8 +32,9 @@ limitations under the License.
 // express). A shift covers the half-hours whose wall clock falls in
 // [Start, Start+Length) of the day it starts on, running past midnight into
 // the next day, exactly as package coverage reads a shift. Time off and
-// holidays remove whole instances by the date an instance starts (the caller
-// also removes the demand of a holiday if it has none). The instance that
+// holidays remove whole instances by the date an instance starts, open or
+// closed; the demand of a closed holiday is the caller's to remove
+// (rosterplan reads Required from coverage.Span, which has none on it). The instance that
 // starts the day before the horizon counts for its morning part.
 //
 // Candidate shifts are every start from Rules.EarliestStart to

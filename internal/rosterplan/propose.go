@@ -275,8 +275,11 @@ func (p *Proposal) WriteTable(out io.Writer) error {
 		return err
 	}
 	w.printf("\n%d member-days change. Review, then apply: supportstack schedule propose ... -o yaml > team.yaml && kubectl apply -f team.yaml\n", changes)
-	if len(in.Model.Holidays) > 0 {
-		w.printf("Holidays remove shifts, not demand: a gap on a holiday stays in both rosters.\n")
+	end := time.Date(in.Problem.Start.Year(), in.Problem.Start.Month(), in.Problem.Start.Day()+7*in.Problem.Weeks, 0, 0, 0, 0, in.Model.Location)
+	for _, note := range coverage.HolidayNotes(in.Model, in.Problem.Start, end) {
+		// An open holiday's gaps cannot be rostered away (no shift starts
+		// on it): say so, so they do not read as the solver's failure.
+		w.printf("%s\n", note)
 	}
 	return w.err
 }

@@ -23,8 +23,9 @@ limitations under the License.
 // half-hour come from coverage.Span (Erlang C or the workload rule, after
 // shrinkage), and the same function measures both rosters, so the figures
 // are the ones the Staffed condition reads. Holidays remove every shift
-// instance starting on them but not the demand (as coverage does): a gap on
-// a holiday stays a gap in both rosters.
+// instance starting on them (as coverage does); a closed holiday needs no
+// staff, so the solver is never asked to cover it, while an open one keeps
+// its demand: a gap on an open holiday stays a gap in both rosters.
 //
 // A member's current pattern is read from their shifts (a weekday with two
 // shifts takes the longest; the pattern only counts changes). Members who
