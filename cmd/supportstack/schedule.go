@@ -94,7 +94,17 @@ func trainCmd(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return writeTraining(out, name, result, training.Analyze(model, result, *top), *top)
+	if err := writeTraining(out, name, result, training.Analyze(model, result, *top), *top); err != nil {
+		return err
+	}
+	// Which holidays count: a closed one has no gap to train for, an open
+	// one's gaps are in the figures above.
+	text := &lineWriter{w: out}
+	notes := coverage.HolidayNotes(model, result.Intervals[0].Start, result.Intervals[len(result.Intervals)-1].Start.Add(coverage.IntervalLength))
+	if len(notes) > 0 {
+		text.printf("\n%s\n", strings.Join(notes, "\n"))
+	}
+	return text.err
 }
 
 func writeTraining(out io.Writer, name string, r coverage.Result, rep training.Report, top int) error {
