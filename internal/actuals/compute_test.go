@@ -52,6 +52,9 @@ func seededWeek(t *testing.T) []Ticket {
 		{ID: 7, Queue: "Billing", Created: ny(t, 3, 10, 16, 0), Replies: reply(ny(t, 3, 12, 10, 0), "carol"), Resolved: resolved(ny(t, 3, 12, 11, 0), "carol")},
 		// Fri 09:15, answered 09:45: 30m, Met; bob resolves.
 		{ID: 8, Queue: "Billing", Created: ny(t, 3, 13, 9, 15), Replies: reply(ny(t, 3, 13, 9, 45), "alice"), Resolved: resolved(ny(t, 3, 13, 11, 0), "bob")},
+		// Thu 16:30, unanswered: 30m Thursday + 3h Friday = 3h30m of 4h,
+		// Pending (19h30m of wall clock would be Missed).
+		{ID: 13, Queue: "Billing", Created: ny(t, 3, 12, 16, 30)},
 		// Before the 28-day window: nowhere, not even in alice's figures.
 		{ID: 9, Queue: "Support", Created: ny(t, 2, 1, 10, 0), Replies: reply(ny(t, 2, 1, 10, 5), "alice"), Resolved: resolved(ny(t, 2, 1, 11, 0), "alice")},
 		// After Now: nowhere.
@@ -78,12 +81,12 @@ func TestCompute(t *testing.T) {
 		outcomes[a.ID] = a.Outcome
 		firsts[a.ID] = a.FirstResponseBusiness
 	}
-	wantOutcomes := map[int]Outcome{1: Met, 2: Met, 3: Missed, 4: Missed, 5: Pending, 6: Missed, 7: Met, 8: Met, 11: Pending, 12: Met}
+	wantOutcomes := map[int]Outcome{1: Met, 2: Met, 3: Missed, 4: Missed, 5: Pending, 6: Missed, 7: Met, 8: Met, 11: Pending, 12: Met, 13: Pending}
 	if !reflect.DeepEqual(outcomes, wantOutcomes) {
 		t.Errorf("outcomes = %v, want %v", outcomes, wantOutcomes)
 	}
 	wantFirsts := map[int]time.Duration{1: 50 * time.Minute, 2: 30 * time.Minute, 3: 90 * time.Minute, 4: 0, 5: 0, 6: 0,
-		7: 2 * time.Hour, 8: 30 * time.Minute, 11: 0, 12: 10 * time.Minute}
+		7: 2 * time.Hour, 8: 30 * time.Minute, 11: 0, 12: 10 * time.Minute, 13: 0}
 	if !reflect.DeepEqual(firsts, wantFirsts) {
 		t.Errorf("business first responses = %v, want %v", firsts, wantFirsts)
 	}
@@ -93,11 +96,13 @@ func TestCompute(t *testing.T) {
 			Queue: "Billing",
 			Intervals: []IntervalActual{
 				{Start: ny(t, 3, 10, 16, 0), Created: 1, Answered: 1, Resolved: 1, Met: 1},
+				{Start: ny(t, 3, 12, 16, 30), Created: 1},
 				{Start: ny(t, 3, 13, 9, 0), Created: 1, Answered: 1, Resolved: 1, Met: 1},
 			},
-			Last24h: Summary{Volume: 1, Met: 1, ServiceLevel: ratio(1), Answered: 1, MedianFirstResponse: 30 * time.Minute, P90FirstResponse: 30 * time.Minute},
+			// Tickets 13 (pending) and 8.
+			Last24h: Summary{Volume: 2, Met: 1, Pending: 1, ServiceLevel: ratio(1), Answered: 1, MedianFirstResponse: 30 * time.Minute, P90FirstResponse: 30 * time.Minute},
 			// Nearest rank of [30m, 2h]: median rank 1, p90 rank 2.
-			Last7d: Summary{Volume: 2, Met: 2, ServiceLevel: ratio(1), Answered: 2, MedianFirstResponse: 30 * time.Minute, P90FirstResponse: 2 * time.Hour},
+			Last7d: Summary{Volume: 3, Met: 2, Pending: 1, ServiceLevel: ratio(1), Answered: 2, MedianFirstResponse: 30 * time.Minute, P90FirstResponse: 2 * time.Hour},
 		},
 		{
 			Queue: "Support",

@@ -111,7 +111,8 @@ type Reader struct {
 	// MaxCalls bounds the REST2 requests of one Sync (at least 2: a search
 	// and a history page). Zero means 50.
 	MaxCalls int
-	// PerPage is the page size of searches and histories. Zero means 100.
+	// PerPage is the page size of the ticket search. Zero means 100.
+	// Histories are read 100 transactions a page.
 	PerPage int
 	// Window is the look-back: tickets created before Now-Window are
 	// neither read nor kept. Zero means DefaultWindow.
@@ -251,12 +252,17 @@ type rtPage[T any] struct {
 }
 
 type rtTransaction struct {
-	ID       json.Number `json:"id"`
-	Type     string      `json:"Type"`
-	Creator  rtRef       `json:"Creator"`
-	Created  string      `json:"Created"`
-	Field    string      `json:"Field"`
-	NewValue string      `json:"NewValue"`
+	ID json.Number `json:"id"`
+	// Kind takes REST2's "type" ("transaction"): encoding/json matches keys
+	// without regard to case when no field has the exact name, so without
+	// it "type" would land in Type, and which of the two wins depends on
+	// the order of Perl's hash keys.
+	Kind     string `json:"type"`
+	Type     string `json:"Type"`
+	Creator  rtRef  `json:"Creator"`
+	Created  string `json:"Created"`
+	Field    string `json:"Field"`
+	NewValue string `json:"NewValue"`
 }
 
 // pass pages through the search from p.AfterID until a short page, reading
@@ -326,7 +332,7 @@ func (s *sync) history(ctx context.Context, id int) ([]Transaction, error) {
 	for page := 1; ; page++ {
 		v := url.Values{}
 		v.Set("page", strconv.Itoa(page))
-		v.Set("per_page", strconv.Itoa(s.perPage))
+		v.Set("per_page", "100")
 		v.Set("fields", "Type,Creator,Created,Field,NewValue")
 		v.Set("fields[Creator]", "Name")
 		var p rtPage[rtTransaction]

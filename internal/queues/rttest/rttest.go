@@ -224,3 +224,9 @@ func (s *Server) Restart() {
 	s.stop()
 	s.start()
 }
+
+// Stop stops RT, as an outage would; Restart starts it again.
+func (s *Server) Stop() {
+	s.t.Helper()
+	s.stop()
+}
