@@ -17,6 +17,7 @@ limitations under the License.
 package actuals
 
 import (
+	"encoding/json"
 	"reflect"
 	"testing"
 	"time"
@@ -203,5 +204,23 @@ func TestFoldTicket(t *testing.T) {
 				t.Errorf("second FoldTicket = %+v, want %+v", again, want)
 			}
 		})
+	}
+}
+
+func TestTransactionDecoding(t *testing.T) {
+	// REST2 gives each item a lowercase "type" ("transaction") beside the
+	// transaction's Type, in Perl's random key order; the lowercase one
+	// must never be taken for the Type.
+	for _, body := range []string{
+		`{"id":"46","Type":"Correspond","type":"transaction","Creator":{"Name":"alice","id":"alice","type":"user"}}`,
+		`{"type":"transaction","id":"46","Creator":{"type":"user","id":"alice","Name":"alice"},"Type":"Correspond"}`,
+	} {
+		var tx rtTransaction
+		if err := json.Unmarshal([]byte(body), &tx); err != nil {
+			t.Fatal(err)
+		}
+		if tx.Type != "Correspond" || tx.Creator.name() != "alice" || tx.ID.String() != "46" {
+			t.Errorf("%s decoded as %+v", body, tx)
+		}
 	}
 }

@@ -384,6 +384,8 @@ func (s *sync) get(ctx context.Context, path string, out any) error {
 	if s.calls >= s.maxCalls {
 		return errBound
 	}
+	// Errors name the resource, not the query string, to stay readable.
+	name, _, _ := strings.Cut(path, "?")
 	s.calls++
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(s.r.BaseURL, "/")+"/REST/2.0"+path, nil)
 	if err != nil {
@@ -394,22 +396,22 @@ func (s *sync) get(ctx context.Context, path string, out any) error {
 	resp, err := s.client.Do(req)
 	if err != nil {
 		// The URL holds no secret; the token is only in the header.
-		return fmt.Errorf("request tracker: GET %s: %w", path, err)
+		return fmt.Errorf("request tracker: GET %s: %w", name, err)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	if err != nil {
-		return fmt.Errorf("request tracker: GET %s: %w", path, err)
+		return fmt.Errorf("request tracker: GET %s: %w", name, err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		var m struct {
 			Message string `json:"message"`
 		}
 		_ = json.Unmarshal(data, &m)
-		return &queues.APIError{Method: http.MethodGet, Path: path, Status: resp.StatusCode, Message: m.Message}
+		return &queues.APIError{Method: http.MethodGet, Path: name, Status: resp.StatusCode, Message: m.Message}
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("request tracker: GET %s: decoding answer: %w", path, err)
+		return fmt.Errorf("request tracker: GET %s: decoding answer: %w", name, err)
 	}
 	return nil
 }
