@@ -83,7 +83,8 @@ func rtTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") }
 
 // seedTicket creates a ticket by the customer in queue at created, runs the
 // steps, sets LastUpdated to the last instant, and returns its id.
-func seedTicket(s *rttest.Server, queue string, created time.Time, steps ...seedStep) int {
+func seedTicket(t *testing.T, s *rttest.Server, queue string, created time.Time, steps ...seedStep) int {
+	t.Helper()
 	var b strings.Builder
 	b.WriteString(seedPrelude)
 	fmt.Fprintf(&b, `
@@ -116,7 +117,7 @@ stamp($t, 'Created', '%s');
 	out := strings.TrimSpace(s.Perl(b.String()))
 	id, err := strconv.Atoi(out)
 	if err != nil {
-		panic(fmt.Sprintf("seeding printed %q", out))
+		t.Fatalf("seeding printed %q, not a ticket id", out)
 	}
 	return id
 }
@@ -146,12 +147,12 @@ func (c *counter) RoundTrip(r *http.Request) (*http.Response, error) {
 //	r6 General (a queue not read) Fri 13 11:00 EDT, alice 11:10
 func rtWeek(t *testing.T, s *rttest.Server) map[string]int {
 	return map[string]int{
-		"r1": seedTicket(s, "Support", ny(t, 3, 6, 16, 30), seedStep{ny(t, 3, 9, 9, 20), "alice", "correspond"}, seedStep{ny(t, 3, 9, 10, 0), "alice", "resolve"}),
-		"r2": seedTicket(s, "Support", ny(t, 3, 8, 0, 10), seedStep{ny(t, 3, 8, 1, 0), "customer@example.com", "correspond"}, seedStep{ny(t, 3, 9, 10, 30), "alice", "correspond"}),
-		"r3": seedTicket(s, "Support", ny(t, 3, 13, 10, 50), seedStep{ny(t, 3, 13, 11, 0), "customer@example.com", "correspond"}),
-		"r4": seedTicket(s, "Billing", ny(t, 3, 10, 16, 0), seedStep{ny(t, 3, 12, 10, 0), "alice", "correspond"}),
-		"r5": seedTicket(s, "Support", ny(t, 3, 13, 11, 30)),
-		"r6": seedTicket(s, "General", ny(t, 3, 13, 11, 0), seedStep{ny(t, 3, 13, 11, 10), "alice", "correspond"}),
+		"r1": seedTicket(t, s, "Support", ny(t, 3, 6, 16, 30), seedStep{ny(t, 3, 9, 9, 20), "alice", "correspond"}, seedStep{ny(t, 3, 9, 10, 0), "alice", "resolve"}),
+		"r2": seedTicket(t, s, "Support", ny(t, 3, 8, 0, 10), seedStep{ny(t, 3, 8, 1, 0), "customer@example.com", "correspond"}, seedStep{ny(t, 3, 9, 10, 30), "alice", "correspond"}),
+		"r3": seedTicket(t, s, "Support", ny(t, 3, 13, 10, 50), seedStep{ny(t, 3, 13, 11, 0), "customer@example.com", "correspond"}),
+		"r4": seedTicket(t, s, "Billing", ny(t, 3, 10, 16, 0), seedStep{ny(t, 3, 12, 10, 0), "alice", "correspond"}),
+		"r5": seedTicket(t, s, "Support", ny(t, 3, 13, 11, 30)),
+		"r6": seedTicket(t, s, "General", ny(t, 3, 13, 11, 0), seedStep{ny(t, 3, 13, 11, 10), "alice", "correspond"}),
 	}
 }
 
