@@ -99,8 +99,9 @@ type SupportTeamSpec struct {
 	// +optional
 	TimeOff []TimeOff `json:"timeOff,omitempty"`
 
-	// holidays are days on which nobody of the team is scheduled and, unless
-	// a holiday is open, nobody needs to be: see Holiday.
+	// holidays are the team's public holidays: on a closed one (the
+	// default) nobody is scheduled and nobody needs to be; an open one is
+	// worked as any other day. See Holiday.
 	// +listType=map
 	// +listMapKey=date
 	// +kubebuilder:validation:MaxItems=100
@@ -315,24 +316,22 @@ type TimeOff struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-// Holiday is a day on which the team's shifts are not worked: every shift
-// instance that starts on the date (in the team's time zone) is removed, so
-// a night shift starting the evening before still runs into the holiday's
-// first hours.
-//
-// What the operator expects on the day depends on open:
+// Holiday is a public holiday in the team's calendar. What to write
+// depends on whether the help desk works that day:
 //
 //   - The help desk is closed (Christmas Day, say): write only the date,
-//     e.g. {date: "2026-12-25", name: Christmas Day}. Every half-hour that
-//     starts on that date needs no staff, so it is never understaffed; people
-//     rostered anyway count as overstaffing.
-//   - The help desk stays open although the team has the day off (the day
-//     after Thanksgiving, say): write open: true, e.g. {date: "2026-11-27",
-//     name: Black Friday, open: true}. The day keeps its demand while its
-//     shifts are still removed, so its half-hours with demand are gaps
-//     (unless a night shift from the evening before covers them), reported
-//     in Staffed, the metrics, the roster proposal and the training needs:
-//     customers still write in and nobody of the roster answers.
+//     e.g. {date: "2026-12-25", name: Christmas Day}. No shift that starts
+//     on the date is worked and no half-hour that starts on it needs staff,
+//     so the day is never understaffed; a night shift starting the evening
+//     before still runs into its first hours, counted as overstaffing.
+//   - The help desk stays open (the day after Thanksgiving, say): write
+//     open: true, e.g. {date: "2026-11-27", name: Black Friday, open: true}.
+//     The day is worked like the same weekday without a holiday: its shifts
+//     run and its demand counts, in Staffed, the metrics, the roster
+//     proposal and the training needs. Whoever of the team has the day off
+//     is written in timeOff, as on any other day. The holiday is still
+//     listed (the tables name it as open) so reports and forecasts can set
+//     it apart.
 type Holiday struct {
 	// date of the holiday in the team's time zone.
 	// +required
@@ -343,10 +342,10 @@ type Holiday struct {
 	// +optional
 	Name string `json:"name,omitempty"`
 
-	// open keeps the day's demand: true when the help desk stays open on the
-	// holiday although the team has the day off, so its unanswered demand is
-	// reported as gaps. Default false: the help desk is closed and the day
-	// needs no staff. Shifts starting on the date are removed either way.
+	// open is true when the help desk works on the holiday: its shifts and
+	// its demand count as on any other day (who is off writes time off).
+	// Default false: the help desk is closed, no shift starting on the date
+	// is worked and the day needs no staff.
 	// +optional
 	Open bool `json:"open,omitempty"`
 }

@@ -27,15 +27,17 @@ limitations under the License.
 //     daylight-saving change has 46 or 50 of them, and shifts, demand windows
 //     and dates are read on the wall clock.
 //   - A shift covers [start, end) of the day it starts on; end <= start runs
-//     past midnight into the next day. Time off and holidays remove whole shift
-//     instances by the date the instance starts, so a night shift starting
-//     the evening before a holiday is worked.
-//   - A holiday also removes demand unless it is open: every interval whose
-//     start falls on a closed holiday's date requires no agents and no
+//     past midnight into the next day. Time off and closed holidays remove
+//     whole shift instances by the date the instance starts, so a night
+//     shift starting the evening before a closed holiday is worked.
+//   - A closed holiday (the help desk shuts) also removes demand: every
+//     interval whose start falls on its date requires no agents and no
 //     staff, so it is never understaffed, and members on shift in it (the
 //     end of a night shift from the evening before) are overstaffing. An
-//     open holiday keeps its demand, so the gaps its removed shifts leave
-//     stay gaps.
+//     open holiday (the help desk works) changes nothing: its shifts run
+//     and its demand counts as on the same weekday without a holiday, and
+//     whoever is off that day is written as time off. It is only listed
+//     (HolidayNotes), so reports and forecasts can set it apart.
 //   - A member serves a queue when they have all of its skills. At any moment
 //     a member is counted for one queue only. Allocation per interval is
 //     exact: of all the ways to count the members on shift for queues they
@@ -138,12 +140,13 @@ type Team struct {
 	Shifts           []Shift
 	Members          []Member
 	Absences         []Absence
-	// Holidays are the dates on which no shift instance starts. Those not in
-	// OpenHolidays are closed: they need no staff either.
+	// Holidays are the closed holidays: no shift instance starts on them
+	// and no half-hour starting on them needs staff.
 	Holidays []Date
-	// OpenHolidays are the dates of Holidays that keep their demand (the
-	// help desk is open, its people are not). A date here that is not in
-	// Holidays changes nothing.
+	// OpenHolidays are the holidays on which the help desk works as on any
+	// other day: they change no figure (shifts and demand as on the same
+	// weekday without a holiday) and are listed so a table can name them.
+	// A date also in Holidays is closed.
 	OpenHolidays []Date
 	Queues       []Queue
 }
@@ -203,8 +206,7 @@ type plan struct {
 	team      Team
 	shifts    [][]*Shift // per member
 	absent    []map[Date]bool
-	holiday   map[Date]bool
-	closed    map[Date]bool // holidays without demand
+	closed    map[Date]bool // closed holidays: no shift, no demand
 	eligible  [][]int       // per member: queues they serve
 	nameOrder []int         // members by name (then by position in the spec)
 	allocator *Allocator
@@ -262,7 +264,7 @@ func Compute(team Team, now time.Time) (Result, error) {
 }
 
 func newPlan(team Team) (*plan, error) {
-	p := &plan{team: team, holiday: map[Date]bool{}, closed: map[Date]bool{}}
+	p := &plan{team: team, closed: map[Date]bool{}}
 	byName := map[string]*Shift{}
 	for i := range team.Shifts {
 		byName[team.Shifts[i].Name] = &team.Shifts[i]
@@ -292,12 +294,9 @@ func newPlan(team Team) (*plan, error) {
 			p.absent[mi][DateOf(d)] = true
 		}
 	}
+	// OpenHolidays are not read: an open holiday is an ordinary day.
 	for _, h := range team.Holidays {
-		p.holiday[h] = true
 		p.closed[h] = true
-	}
-	for _, h := range team.OpenHolidays {
-		delete(p.closed, h)
 	}
 	p.nameOrder = make([]int, len(team.Members))
 	for i := range p.nameOrder {
@@ -334,7 +333,7 @@ func (p *plan) onShift(t time.Time, dst []int) []int {
 			default:
 				continue
 			}
-			if p.holiday[instance] || p.absent[mi][instance] {
+			if p.closed[instance] || p.absent[mi][instance] {
 				continue
 			}
 			dst = append(dst, mi)

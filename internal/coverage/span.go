@@ -26,8 +26,8 @@ import (
 // absolute time (a day with a clock change has 46 or 50), each with the
 // required staff and the exact allocation of the members on shift, by the
 // same rules as Compute. A roster proposal reads its demand from it and
-// measures a roster with it. Holidays remove shifts, and closed holidays
-// their demand too, as in Compute.
+// measures a roster with it. A closed holiday removes its shifts and its
+// demand and an open one changes nothing, as in Compute.
 func Span(team Team, start time.Time, days int) ([]Interval, error) {
 	if team.Location == nil {
 		return nil, fmt.Errorf("team has no time zone")

@@ -99,9 +99,10 @@ func FromSpec(spec opsv1alpha1.SupportTeamSpec) (Team, error) {
 		if err != nil {
 			return Team{}, fmt.Errorf("holiday %s: %w", h.Name, err)
 		}
-		team.Holidays = append(team.Holidays, d)
 		if h.Open {
 			team.OpenHolidays = append(team.OpenHolidays, d)
+		} else {
+			team.Holidays = append(team.Holidays, d)
 		}
 	}
 	for _, q := range spec.Queues {

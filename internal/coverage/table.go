@@ -115,19 +115,20 @@ func sameHour(a, b time.Time) bool {
 }
 
 // HolidayNotes says, for each holiday whose date falls in [from, to) in the
-// team's time zone (by date order), whether it is closed (no staff needed)
-// or open (its demand kept while its shifts are removed), e.g.
-// "holiday Fri 2026-11-27 is open: demand kept, no shift starts that day, so its gaps count".
+// team's time zone (by date order), whether it is closed (no shift, no
+// staff needed) or open (worked as any other day: its figures are those of
+// the same weekday without a holiday), e.g.
+// "holiday Fri 2026-11-27 is open: shifts and demand as on any Friday".
 func HolidayNotes(team Team, from, to time.Time) []string {
 	if team.Location == nil || !from.Before(to) {
 		return nil
 	}
 	first, last := DateOf(from.In(team.Location)), DateOf(to.Add(-time.Nanosecond).In(team.Location))
-	open := map[Date]bool{}
-	for _, d := range team.OpenHolidays {
-		open[d] = true
+	closed := map[Date]bool{}
+	for _, d := range team.Holidays {
+		closed[d] = true
 	}
-	dates := slices.Clone(team.Holidays)
+	dates := slices.Concat(team.Holidays, team.OpenHolidays)
 	slices.SortFunc(dates, func(a, b Date) int {
 		switch {
 		case a.Before(b):
@@ -144,11 +145,11 @@ func HolidayNotes(team Team, from, to time.Time) []string {
 			continue
 		}
 		// The weekday helps a manager place the date; noon UTC has it.
-		day := time.Date(d.Year, d.Month, d.Day, 12, 0, 0, 0, time.UTC).Format("Mon")
-		if open[d] {
-			notes = append(notes, fmt.Sprintf("holiday %s %s is open: demand kept, no shift starts that day, so its gaps count", day, d))
+		day := time.Date(d.Year, d.Month, d.Day, 12, 0, 0, 0, time.UTC)
+		if closed[d] {
+			notes = append(notes, fmt.Sprintf("holiday %s %s is closed: no shift starts that day, no staff needed", day.Format("Mon"), d))
 		} else {
-			notes = append(notes, fmt.Sprintf("holiday %s %s is closed: no staff needed", day, d))
+			notes = append(notes, fmt.Sprintf("holiday %s %s is open: shifts and demand as on any %s", day.Format("Mon"), d, day.Format("Monday")))
 		}
 	}
 	return notes

@@ -18,16 +18,19 @@ package rosterplan
 
 import (
 	"bytes"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 )
 
 // holidayTeam needs 2 people 09:00-17:00 on weekdays (2 contacts an hour
-// of an hour each) and has exactly 2 who work those hours, so the only
-// possible gap of the week of Monday 23 November is Thanksgiving, Thursday
-// the 26th, when no shift is worked. Shifts are 8 hours, so no shift
-// starting on Wednesday reaches Thursday's demand.
+// of an hour each) and has exactly 2, who work those hours on every
+// weekday but Thursday: the week of Monday 23 November is short 2 staff in
+// Thursday's 16 half-hours (32 staff-half-hours), unless Thursday the 26th,
+// Thanksgiving, is closed. Shifts are 8 hours, so no shift starting on
+// Wednesday reaches Thursday's demand, and 5 of them are a 40-hour week.
 const holidayTeam = `apiVersion: ops.supportstack.io/v1alpha1
 kind: SupportTeam
 metadata: {name: holiday, namespace: helpdesk}
@@ -36,11 +39,11 @@ spec:
   shrinkage: 0
   rostering: {minShift: 8h, maxShift: 8h}
   shifts:
-  - {name: day, days: [Mon, Tue, Wed, Thu, Fri], start: "09:00", end: "17:00"}
+  - {name: day, days: [Mon, Tue, Wed, Fri], start: "09:00", end: "17:00"}
   members:
   - {name: ann, skills: [windows], shifts: [day]}
   - {name: bo, skills: [windows], shifts: [day]}
-  holidays: [{date: "2026-11-26", name: Thanksgiving%s}]
+  holidays: %s
   queues:
   - name: phones
     channel: Email
@@ -49,29 +52,41 @@ spec:
     responseTargets: {firstResponse: 4h}
 `
 
-// A closed holiday is no demand for the solver and no shortfall in either
-// roster's figures; an open one keeps its 16 half-hours of 2 staff short in
-// both (no roster can cover a day no shift starts on), and the table says
-// which it is. Before holidays removed demand, the closed team had the open
-// team's figures.
+// A closed holiday is no demand for the solver, no shortfall in either
+// roster's figures, and a day the solver is told no shift is worked. An
+// open holiday is an ordinary Thursday: the solver is given its 32
+// staff-half-hours of demand and no holiday, the current roster (nobody
+// on Thursdays) is 32 short as without a holiday, and the proposal puts
+// both people on Thursday (it is short of nothing). The table says which
+// the holiday is. Before open holidays kept their shifts, the solver was
+// told the open holiday was worked by nobody and the proposal stayed 32
+// short.
 func TestProposeHoliday(t *testing.T) {
 	cases := []struct {
-		name       string
-		open       string
-		wantShort  int // staff-half-hours short, now and proposed
-		wantGaps   int // understaffed queue-intervals, now and proposed
-		wantDemand int // required staff summed over Thursday, as the solver reads it
-		wantNote   string
+		name         string
+		holidays     string
+		wantHolidays string // what the solver is told
+		wantNow      int    // staff-half-hours short now
+		wantDemand   int    // required staff summed over Thursday, as the solver reads it
+		wantNote     string
 	}{
-		{"closed", "", 0, 0, 0, "holiday Thu 2026-11-26 is closed: no staff needed\n"},
-		{"open", ", open: true", 32, 16, 32, "holiday Thu 2026-11-26 is open: demand kept, no shift starts that day, so its gaps count\n"},
+		{"closed", `[{date: "2026-11-26", name: Thanksgiving}]`, "[2026-11-26]", 0, 0,
+			"holiday Thu 2026-11-26 is closed: no shift starts that day, no staff needed\n"},
+		{"open", `[{date: "2026-11-26", name: Thanksgiving, open: true}]`, "[]", 32, 32,
+			"holiday Thu 2026-11-26 is open: shifts and demand as on any Thursday\n"},
+		{"none", `[]`, "[]", 32, 32, "&& kubectl apply -f team.yaml\n"},
 	}
+	proposals := map[string]*Proposal{}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			team := teamFrom(t, strings.Replace(holidayTeam, "%s", tc.open, 1))
+			team := teamFrom(t, fmt.Sprintf(holidayTeam, tc.holidays))
 			p, err := Propose(team, monday, Options{Weeks: 1, Solver: solver})
 			if err != nil {
 				t.Fatal(err)
+			}
+			proposals[tc.name] = p
+			if got := fmt.Sprint(p.Input.Problem.Holidays); got != tc.wantHolidays {
+				t.Errorf("the solver is told the holidays are %s, want %s", got, tc.wantHolidays)
 			}
 			demand := 0
 			for i, iv := range p.Input.Now {
@@ -82,14 +97,14 @@ func TestProposeHoliday(t *testing.T) {
 			if demand != tc.wantDemand {
 				t.Errorf("solver's demand on Thanksgiving: %d staff-half-hours, want %d", demand, tc.wantDemand)
 			}
-			for name, f := range map[string]Figures{"now": p.Now, "proposed": p.Proposed} {
-				if f.StaffHalfHoursShort != tc.wantShort || f.UnderstaffedIntervals != tc.wantGaps {
-					t.Errorf("%s: %d staff-half-hours short in %d intervals, want %d in %d",
-						name, f.StaffHalfHoursShort, f.UnderstaffedIntervals, tc.wantShort, tc.wantGaps)
-				}
+			if p.Now.StaffHalfHoursShort != tc.wantNow || p.Now.UnderstaffedIntervals != tc.wantNow/2 {
+				t.Errorf("now: %d staff-half-hours short in %d intervals, want %d in %d",
+					p.Now.StaffHalfHoursShort, p.Now.UnderstaffedIntervals, tc.wantNow, tc.wantNow/2)
 			}
-			if p.Result.Score.Understaffed != tc.wantShort {
-				t.Errorf("the solver scores %d short, want %d", p.Result.Score.Understaffed, tc.wantShort)
+			// Two people, five 8-hour days each: every weekday covered.
+			if p.Proposed.StaffHalfHoursShort != 0 || p.Result.Score.Understaffed != 0 {
+				t.Errorf("proposed: %d staff-half-hours short (the solver scores %d), want 0",
+					p.Proposed.StaffHalfHoursShort, p.Result.Score.Understaffed)
 			}
 			var out bytes.Buffer
 			if err := p.WriteTable(&out); err != nil {
@@ -99,5 +114,25 @@ func TestProposeHoliday(t *testing.T) {
 				t.Errorf("table does not end with %q:\n%s", tc.wantNote, out.String())
 			}
 		})
+	}
+	// The open holiday is the Thursday without a holiday: the same
+	// demand, the same people and allocation now, the same problem for
+	// the solver.
+	open, none := proposals["open"], proposals["none"]
+	if open == nil || none == nil {
+		t.Fatal("a proposal failed")
+	}
+	if len(open.Input.Now) != len(none.Input.Now) {
+		t.Fatalf("%d half-hours with the open holiday, %d without", len(open.Input.Now), len(none.Input.Now))
+	}
+	for i := range open.Input.Now {
+		o, n := open.Input.Now[i], none.Input.Now[i]
+		if !o.Start.Equal(n.Start) || !slices.Equal(o.Members, n.Members) ||
+			!slices.Equal(o.RequiredStaff, n.RequiredStaff) || !slices.Equal(o.Scheduled, n.Scheduled) {
+			t.Fatalf("half-hour %d: with the open holiday %+v, without %+v", i, o, n)
+		}
+	}
+	if fmt.Sprint(open.Input.Problem) != fmt.Sprint(none.Input.Problem) {
+		t.Errorf("the solver's problem differs with the open holiday:\n%+v\nwithout:\n%+v", open.Input.Problem, none.Input.Problem)
 	}
 }
