@@ -32,10 +32,13 @@ limitations under the License.
 // express). A shift covers the half-hours whose wall clock falls in
 // [Start, Start+Length) of the day it starts on, running past midnight into
 // the next day, exactly as package coverage reads a shift. Time off and
-// holidays remove whole instances by the date an instance starts, open or
-// closed; the demand of a closed holiday is the caller's to remove
-// (rosterplan reads Required from coverage.Span, which has none on it). The instance that
-// starts the day before the horizon counts for its morning part.
+// Problem.Holidays remove whole instances by the date an instance starts;
+// Holidays are the days the help desk is closed, whose demand is the
+// caller's to remove too (rosterplan reads Required from coverage.Span,
+// which has none on them). A holiday on which the help desk works is not a
+// Holiday here: its instances are worked like any other day's. The
+// instance that starts the day before the horizon counts for its morning
+// part.
 //
 // Candidate shifts are every start from Rules.EarliestStart to
 // Rules.LatestStart in steps of Rules.StartStep and every length in
@@ -192,6 +195,8 @@ type Problem struct {
 	Queues   []Queue
 	Required [][]int // [queue][half-hour of the horizon]
 	Absences []coverage.Absence
+	// Holidays are the closed holidays: no shift instance starting on one
+	// is worked. Open holidays are ordinary days and are not listed.
 	Holidays []coverage.Date
 	Rules    Rules
 }

@@ -277,8 +277,8 @@ func (p *Proposal) WriteTable(out io.Writer) error {
 	w.printf("\n%d member-days change. Review, then apply: supportstack schedule propose ... -o yaml > team.yaml && kubectl apply -f team.yaml\n", changes)
 	end := time.Date(in.Problem.Start.Year(), in.Problem.Start.Month(), in.Problem.Start.Day()+7*in.Problem.Weeks, 0, 0, 0, 0, in.Model.Location)
 	for _, note := range coverage.HolidayNotes(in.Model, in.Problem.Start, end) {
-		// An open holiday's gaps cannot be rostered away (no shift starts
-		// on it): say so, so they do not read as the solver's failure.
+		// Say which days of the horizon are holidays and how they were
+		// read: a closed one's empty hours are no oversight of the solver.
 		w.printf("%s\n", note)
 	}
 	return w.err

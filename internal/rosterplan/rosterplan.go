@@ -22,10 +22,11 @@ limitations under the License.
 // day of "at" in the team's time zone. The required staff per queue and
 // half-hour come from coverage.Span (Erlang C or the workload rule, after
 // shrinkage), and the same function measures both rosters, so the figures
-// are the ones the Staffed condition reads. Holidays remove every shift
-// instance starting on them (as coverage does); a closed holiday needs no
-// staff, so the solver is never asked to cover it, while an open one keeps
-// its demand: a gap on an open holiday stays a gap in both rosters.
+// are the ones the Staffed condition reads. A closed holiday removes every
+// shift instance starting on it and needs no staff (as in coverage), so the
+// solver is never asked to cover it and cannot place a shift on it; an open
+// holiday is worked as any other day, so the solver covers its demand with
+// its shifts like any other day's.
 //
 // A member's current pattern is read from their shifts (a weekday with two
 // shifts takes the longest; the pattern only counts changes). Members who
@@ -103,6 +104,8 @@ func Build(team *opsv1alpha1.SupportTeam, at time.Time, weeks int) (*Input, erro
 	in := &Input{Team: team, Model: model, Now: now}
 	p := roster.Problem{
 		Location: model.Location, Start: start, Weeks: weeks,
+		// model.Holidays are the closed holidays only: the solver places
+		// shifts on open ones as on any other day.
 		Absences: model.Absences, Holidays: model.Holidays, Rules: rules,
 	}
 	for _, q := range model.Queues {
