@@ -97,8 +97,8 @@ func trainCmd(args []string, out io.Writer) error {
 	if err := writeTraining(out, name, result, training.Analyze(model, result, *top), *top); err != nil {
 		return err
 	}
-	// Which holidays count: a closed one has no gap to train for, an open
-	// one's gaps are in the figures above.
+	// Name the holidays of the week: a closed one has no gap to train for,
+	// an open one is in the figures above as an ordinary day.
 	text := &lineWriter{w: out}
 	notes := coverage.HolidayNotes(model, result.Intervals[0].Start, result.Intervals[len(result.Intervals)-1].Start.Add(coverage.IntervalLength))
 	if len(notes) > 0 {
