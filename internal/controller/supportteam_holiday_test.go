@@ -18,23 +18,28 @@ package controller
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 )
 
-// TestClosedHolidayIsNotUnderstaffed creates the sample team twice with a
-// holiday on a weekday of the coming week: closed in one, open in the
-// other. The sample is short in both queues in every half-hour of a
-// weekday's 08:00-18:00 demand (5 people for 8 staff), and nobody works
-// the holiday, so open it stays short in those 20 half-hours per queue;
-// closed it needs nobody, and status counts 20 fewer understaffed
-// intervals per queue. Before holidays removed demand, both counted the
-// same.
+// TestClosedHolidayIsNotUnderstaffed creates the sample team three times:
+// without a holiday in the coming week, with a closed holiday on one of its
+// weekdays, and with the same holiday open. The sample is short in both
+// queues in every half-hour of a weekday's 08:00-18:00 demand (5 people for
+// 8 staff) and has no night shift. Closed, the holiday needs nobody, so
+// status counts 20 fewer understaffed intervals per queue than without it.
+// Open, the day is worked as any weekday: status reads exactly as without
+// a holiday (peaks, understaffed intervals, worst gaps, people on shift).
+// Before open holidays kept their shifts, nobody worked the open holiday
+// and its phone shortfall of all 6 staff became that queue's worst gap.
 func TestClosedHolidayIsNotUnderstaffed(t *testing.T) {
 	ctx := context.Background()
 	nyc := mustZone(t, "America/New_York")
@@ -45,28 +50,45 @@ func TestClosedHolidayIsNotUnderstaffed(t *testing.T) {
 		day = day.AddDate(0, 0, 1)
 	}
 	date := opsv1alpha1.Date(day.Format(time.DateOnly))
-	understaffed := map[bool][]int32{}
-	for _, open := range []bool{false, true} {
+	status := map[string]opsv1alpha1.SupportTeamStatus{}
+	for _, variant := range []string{"none", "closed", "open"} {
 		team := sampleTeam(t, newNamespace(t))
-		team.Spec.Holidays = append(team.Spec.Holidays, opsv1alpha1.Holiday{Date: date, Name: "Founders' Day", Open: open})
+		if variant != "none" {
+			team.Spec.Holidays = append(team.Spec.Holidays, opsv1alpha1.Holiday{Date: date, Name: "Founders' Day", Open: variant == "open"})
+		}
 		if err := k8sClient.Create(ctx, team); err != nil {
 			t.Fatal(err)
 		}
 		got := readyTeam(t, client.ObjectKeyFromObject(team), metav1.ConditionTrue)
 		if c := condition(got, opsv1alpha1.ConditionStaffed); c == nil || c.Status != metav1.ConditionFalse {
-			t.Errorf("open=%v: Staffed = %+v, want False (the other weekdays stay short)", open, c)
+			t.Errorf("%s: Staffed = %+v, want False (the other weekdays stay short)", variant, c)
 		}
-		for _, q := range got.Status.Queues {
-			understaffed[open] = append(understaffed[open], q.UnderstaffedIntervals)
+		status[variant] = got.Status
+	}
+	none, closed, open := status["none"].Queues, status["closed"].Queues, status["open"].Queues
+	if len(none) != 2 || len(closed) != 2 || len(open) != 2 {
+		t.Fatalf("queues in status: none %+v, closed %+v, open %+v; want the sample's 2", none, closed, open)
+	}
+	for q := range none {
+		if none[q].UnderstaffedIntervals-closed[q].UnderstaffedIntervals != 20 {
+			t.Errorf("queue %s: %d understaffed intervals closed, %d without the holiday; want 20 fewer closed (the holiday's 08:00-18:00)",
+				none[q].Name, closed[q].UnderstaffedIntervals, none[q].UnderstaffedIntervals)
 		}
 	}
-	closed, open := understaffed[false], understaffed[true]
-	if len(closed) != 2 || len(open) != 2 {
-		t.Fatalf("queues in status: closed %v, open %v; want the sample's 2", closed, open)
+	if !equality.Semantic.DeepEqual(open, none) || status["open"].OnShiftNow != status["none"].OnShiftNow {
+		t.Errorf("status with the open holiday:\n%s\nwithout a holiday:\n%s", queuesString(open), queuesString(none))
 	}
-	for q := range closed {
-		if open[q]-closed[q] != 20 {
-			t.Errorf("queue %d: %d understaffed intervals closed, %d open; want 20 fewer closed (the holiday's 08:00-18:00)", q, closed[q], open[q])
+}
+
+// queuesString prints queue statuses with their worst gaps (not pointers).
+func queuesString(qs []opsv1alpha1.QueueStatus) string {
+	var b strings.Builder
+	for _, q := range qs {
+		fmt.Fprintf(&b, "%s: peak %d agents %d staff, %d understaffed", q.Name, q.PeakRequiredAgents, q.PeakRequiredStaff, q.UnderstaffedIntervals)
+		if q.WorstGap != nil {
+			fmt.Fprintf(&b, ", worst %+v", *q.WorstGap)
 		}
+		b.WriteString("\n")
 	}
+	return b.String()
 }
