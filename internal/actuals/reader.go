@@ -22,7 +22,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"sort"
@@ -416,35 +415,13 @@ func (s *sync) get(ctx context.Context, path string, out any) error {
 	return nil
 }
 
-// client is r.HTTP with the redirect policy of queues.RequestTracker: a
-// redirect that leaves BaseURL's origin (or downgrades to http) is refused,
-// so the token goes nowhere else.
+// client is r.HTTP (with a 30-second timeout when r.HTTP is nil) with the
+// redirect policy of queues.TokenClient: the token goes to BaseURL's origin
+// only.
 func (r *Reader) client() (*http.Client, error) {
-	if err := queues.CheckURL(r.BaseURL); err != nil {
-		return nil, err
+	base := r.HTTP
+	if base == nil {
+		base = &http.Client{Timeout: 30 * time.Second}
 	}
-	base, _ := url.Parse(r.BaseURL)
-	want := origin(base)
-	client := http.Client{Timeout: 30 * time.Second}
-	if r.HTTP != nil {
-		client = *r.HTTP
-	}
-	client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if got := origin(req.URL); got != want {
-			return fmt.Errorf("redirect to %s refused: the token is sent only to %s", got, want)
-		}
-		if len(via) >= 10 {
-			return errors.New("stopped after 10 redirects")
-		}
-		return nil
-	}
-	return &client, nil
-}
-
-func origin(u *url.URL) string {
-	port := u.Port()
-	if port == "" {
-		port = map[string]string{"https": "443", "http": "80"}[u.Scheme]
-	}
-	return strings.ToLower(u.Scheme) + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+	return queues.TokenClient(r.BaseURL, base)
 }

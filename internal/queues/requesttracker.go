@@ -252,19 +252,26 @@ func origin(u *url.URL) string {
 // net/http does by default.
 const maxRedirects = 10
 
-// client is c.HTTP (or the default client) with a redirect policy that keeps
-// the token at the configured origin: net/http forwards the Authorization
-// header to the same host over http and to subdomains, so a redirect that
-// leaves the origin or downgrades to http is refused, not followed.
+// client is c.HTTP (or the default client) with TokenClient's redirect
+// policy.
 func (c *RequestTracker) client() (*http.Client, error) {
-	if err := CheckURL(c.BaseURL); err != nil {
+	return TokenClient(c.BaseURL, c.HTTP)
+}
+
+// TokenClient is base (or the default client) for calls that carry RT's
+// token to baseURL, with a redirect policy that keeps the token at
+// baseURL's origin: net/http forwards the Authorization header to the same
+// host over http and to subdomains, so a redirect that leaves the origin or
+// downgrades to http is refused, not followed. baseURL must pass CheckURL.
+func TokenClient(baseURL string, base *http.Client) (*http.Client, error) {
+	if err := CheckURL(baseURL); err != nil {
 		return nil, err
 	}
-	base, _ := url.Parse(c.BaseURL)
-	want := origin(base)
+	u, _ := url.Parse(baseURL)
+	want := origin(u)
 	client := http.Client{}
-	if c.HTTP != nil {
-		client = *c.HTTP
+	if base != nil {
+		client = *base
 	}
 	client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if got := origin(req.URL); got != want {
