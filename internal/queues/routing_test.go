@@ -127,6 +127,29 @@ func TestBusinessHours(t *testing.T) {
 	}
 }
 
+// TestRenderRTOpenHoliday: RT's business hours pause the response clocks
+// on closed holidays only; an open holiday is a working day, so RT does not
+// list it.
+func TestRenderRTOpenHoliday(t *testing.T) {
+	team := loadTeam(t, `metadata: {name: x}
+spec:
+  timeZone: UTC
+  holidays:
+  - {date: "2026-11-26", name: Thanksgiving}
+  - {date: "2026-11-27", name: Black Friday, open: true}`)
+	cfg := RenderRT(team).SiteConfig
+	if !strings.Contains(cfg, "holidays => ['2026-11-26'],") {
+		t.Errorf("the closed holiday is not RT's holiday:\n%s", cfg)
+	}
+	if strings.Contains(cfg, "2026-11-27") {
+		t.Errorf("the open holiday stops RT's clocks:\n%s", cfg)
+	}
+	team.Spec.Holidays = team.Spec.Holidays[1:]
+	if cfg := RenderRT(team).SiteConfig; strings.Contains(cfg, "holidays =>") {
+		t.Errorf("only an open holiday, yet RT gets a holidays list:\n%s", cfg)
+	}
+}
+
 // TestRenderRTGolden compares the rendered RT configuration with the
 // reviewed files in testdata/ (go test ./internal/queues -run Golden -update).
 func TestRenderRTGolden(t *testing.T) {

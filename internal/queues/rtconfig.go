@@ -124,11 +124,15 @@ func RenderRT(team *opsv1alpha1.SupportTeam) RTConfig {
 			fmt.Fprintf(&b, "        %d => { Name => '%s', Start => '%s', End => '%s' },\n", d, names[d], clock(s[0]), clock(s[1]))
 		}
 	}
-	if len(team.Spec.Holidays) > 0 {
-		days := make([]string, 0, len(team.Spec.Holidays))
-		for _, h := range team.Spec.Holidays {
+	// A closed holiday stops RT's response clocks; an open one is a
+	// working day for the help desk, so it is not a holiday to RT.
+	var days []string
+	for _, h := range team.Spec.Holidays {
+		if !h.Open {
 			days = append(days, perlString(string(h.Date)))
 		}
+	}
+	if len(days) > 0 {
 		sort.Strings(days)
 		fmt.Fprintf(&b, "        holidays => [%s],\n", strings.Join(days, ", "))
 	}
