@@ -452,11 +452,25 @@ type ServiceLevel struct {
 	AnswerWithin metav1.Duration `json:"answerWithin"`
 
 	// maxOccupancy caps agent occupancy (traffic / agents) in percent, 1-100;
-	// no cap when absent.
+	// no cap when absent. With patience, the traffic agents carry (callers
+	// who hang up carry none).
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=100
 	// +optional
 	MaxOccupancy *int32 `json:"maxOccupancy,omitempty"`
+
+	// patience is how long callers wait, on average, before they hang up,
+	// e.g. 2m (1s to 2h). Set, the queue is staffed with Erlang A (callers
+	// who give up leave the queue, and count as not answered within
+	// answerWithin); absent, with Erlang C (everyone waits as long as it
+	// takes). Estimate it from your own data as the total time callers spent
+	// waiting (answered and abandoned) divided by the number who abandoned.
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ns|us|ms|s|m|h))+$')",message="must be a duration such as 20s, 30m, 4h or 1h30m (units h, m, s, ms; no days: write 48h for 2 days)"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9]+([.][0-9]+)?(ns|us|ms|s|m|h))+$') || (duration(self) >= duration('1s') && duration(self) <= duration('2h'))",message="patience must be between 1s and 2h"
+	// +optional
+	Patience *metav1.Duration `json:"patience,omitempty"`
 }
 
 // ResponseTargets are backlog-channel targets.

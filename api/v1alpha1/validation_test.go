@@ -248,6 +248,9 @@ func badCases() []badCase {
 		{"phone queue without service level", team, fns(del("spec.queues.0.serviceLevel")), "Phone and Chat queues need serviceLevel"},
 		{"email queue without response targets", team, fns(del("spec.queues.1.responseTargets")), "Email and Portal queues need responseTargets"},
 		{"service level over 100 percent", team, fns(set("spec.queues.0.serviceLevel.percent", int64(150))), "should be less than or equal to 100"},
+		{"no patience at all", team, fns(set("spec.queues.0.serviceLevel.patience", "0s")), "patience must be between 1s and 2h"},
+		{"patience of a day", team, fns(set("spec.queues.0.serviceLevel.patience", "24h")), "patience must be between 1s and 2h"},
+		{"patience in words", team, fns(set("spec.queues.0.serviceLevel.patience", "2 minutes")), "must be a duration such as 20s, 30m, 4h or 1h30m"},
 		{"handle time in words", team, fns(set("spec.queues.0.demand.averageHandleTime", "3 minutes")), "must be a duration such as 20s, 30m, 4h or 1h30m"},
 		{"resolution in days", team, fns(set("spec.queues.1.responseTargets.resolution", "2d")), "no days: write 48h for 2 days"},
 		{"demand window across midnight", team, fns(set("spec.queues.0.demand.intervals.0.from", "18:00"), set("spec.queues.0.demand.intervals.0.to", "08:00")), "a demand interval's to must be after from"},
@@ -458,5 +461,22 @@ func TestRequestTrackerURLMustBeHTTPS(t *testing.T) {
 				t.Fatalf("got %v, want a refusal containing %q", err, tc.refused)
 			}
 		})
+	}
+}
+
+// TestPatienceAccepted: the bounds of serviceLevel.patience are inclusive
+// and a usual value passes (the refusals are in badCases).
+func TestPatienceAccepted(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	for i, patience := range []string{"1s", "2m", "1h30m", "2h"} {
+		u := readSamples(t)["SupportTeam"].DeepCopy()
+		u.SetNamespace(ns)
+		u.SetName(fmt.Sprintf("patient-%d", i))
+		set("spec.queues.0.serviceLevel.patience", patience)(u.Object)
+		substitute(u.Object, map[string]string{"$NAMESPACE": ns, "$NAME": u.GetName()})
+		if err := env.Client.Create(ctx, u, client.DryRunAll); err != nil {
+			t.Errorf("patience %s refused: %v", patience, err)
+		}
 	}
 }

@@ -126,11 +126,15 @@ type Window struct {
 type Queue struct {
 	Name   string
 	Skills []string
-	// Live selects Erlang C (Phone, Chat); otherwise the workload model.
-	Live    bool
-	Handle  time.Duration
-	Target  staffing.LiveTarget
-	Windows []Window
+	// Live selects Erlang C, or Erlang A with Patience (Phone, Chat);
+	// otherwise the workload model.
+	Live   bool
+	Handle time.Duration
+	Target staffing.LiveTarget
+	// Patience is the callers' mean patience; 0 (everyone waits) is
+	// Erlang C.
+	Patience time.Duration
+	Windows  []Window
 }
 
 // Team is everything coverage needs.
@@ -351,7 +355,7 @@ func (p *plan) requirement(qi int, contactsPerHour float64) (int, int, error) {
 	q := p.team.Queues[qi]
 	var agents int
 	if q.Live {
-		r, err := staffing.Live(contactsPerHour, q.Handle, q.Target)
+		r, err := staffing.LiveWithPatience(contactsPerHour, q.Handle, q.Patience, q.Target)
 		if err != nil {
 			return 0, 0, fmt.Errorf("queue %s: %w", q.Name, err)
 		}

@@ -106,36 +106,48 @@ func FromSpec(spec opsv1alpha1.SupportTeamSpec) (Team, error) {
 		}
 	}
 	for _, q := range spec.Queues {
-		queue := Queue{Name: q.Name, Skills: q.Skills}
-		switch q.Channel {
-		case opsv1alpha1.ChannelPhone, opsv1alpha1.ChannelChat:
-			queue.Live = true
-			if q.ServiceLevel == nil {
-				return Team{}, fmt.Errorf("queue %s: %s needs serviceLevel", q.Name, q.Channel)
-			}
-			queue.Target = staffing.LiveTarget{
-				Percent:      float64(q.ServiceLevel.Percent),
-				AnswerWithin: q.ServiceLevel.AnswerWithin.Duration,
-			}
-			if q.ServiceLevel.MaxOccupancy != nil {
-				queue.Target.MaxOccupancy = float64(*q.ServiceLevel.MaxOccupancy)
-			}
-		}
-		if q.Demand != nil {
-			queue.Handle = q.Demand.AverageHandleTime.Duration
-			for _, w := range q.Demand.Intervals {
-				from, err := ParseClock(string(w.From))
-				if err != nil {
-					return Team{}, fmt.Errorf("queue %s demand: %w", q.Name, err)
-				}
-				to, err := ParseClock(string(w.To))
-				if err != nil {
-					return Team{}, fmt.Errorf("queue %s demand: %w", q.Name, err)
-				}
-				queue.Windows = append(queue.Windows, Window{Days: days(w.Days), From: from, To: to, ContactsPerHour: float64(w.ContactsPerHour)})
-			}
+		queue, err := queueFromSpec(q)
+		if err != nil {
+			return Team{}, err
 		}
 		team.Queues = append(team.Queues, queue)
 	}
 	return team, nil
+}
+
+// queueFromSpec converts one queue: its target (Phone and Chat) and demand.
+func queueFromSpec(q opsv1alpha1.Queue) (Queue, error) {
+	queue := Queue{Name: q.Name, Skills: q.Skills}
+	switch q.Channel {
+	case opsv1alpha1.ChannelPhone, opsv1alpha1.ChannelChat:
+		queue.Live = true
+		if q.ServiceLevel == nil {
+			return Queue{}, fmt.Errorf("queue %s: %s needs serviceLevel", q.Name, q.Channel)
+		}
+		queue.Target = staffing.LiveTarget{
+			Percent:      float64(q.ServiceLevel.Percent),
+			AnswerWithin: q.ServiceLevel.AnswerWithin.Duration,
+		}
+		if q.ServiceLevel.MaxOccupancy != nil {
+			queue.Target.MaxOccupancy = float64(*q.ServiceLevel.MaxOccupancy)
+		}
+		if q.ServiceLevel.Patience != nil {
+			queue.Patience = q.ServiceLevel.Patience.Duration
+		}
+	}
+	if q.Demand != nil {
+		queue.Handle = q.Demand.AverageHandleTime.Duration
+		for _, w := range q.Demand.Intervals {
+			from, err := ParseClock(string(w.From))
+			if err != nil {
+				return Queue{}, fmt.Errorf("queue %s demand: %w", q.Name, err)
+			}
+			to, err := ParseClock(string(w.To))
+			if err != nil {
+				return Queue{}, fmt.Errorf("queue %s demand: %w", q.Name, err)
+			}
+			queue.Windows = append(queue.Windows, Window{Days: days(w.Days), From: from, To: to, ContactsPerHour: float64(w.ContactsPerHour)})
+		}
+	}
+	return queue, nil
 }
