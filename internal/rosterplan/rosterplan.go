@@ -20,7 +20,8 @@ limitations under the License.
 //
 // The horizon is Weeks whole weeks from the local midnight that begins the
 // day of "at" in the team's time zone. The required staff per queue and
-// half-hour come from coverage.Span (Erlang C or the workload rule, after
+// half-hour come from coverage.Span (Erlang C, Erlang A for a queue with
+// patience, or the workload rule, after
 // shrinkage), and the same function measures both rosters, so the figures
 // are the ones the Staffed condition reads. A closed holiday removes every
 // shift instance starting on it and needs no staff (as in coverage), so the
