@@ -21,9 +21,9 @@ limitations under the License.
 // The horizon is Weeks whole weeks from the local midnight that begins the
 // day of "at" in the team's time zone. The required staff per queue and
 // half-hour come from coverage.Span (Erlang C, Erlang A for a queue with
-// patience, or the workload rule, after
-// shrinkage), and the same function measures both rosters, so the figures
-// are the ones the Staffed condition reads. A closed holiday removes every
+// patience, or the workload rule, after shrinkage), and the same function
+// measures both rosters, so the figures are the ones the Staffed condition
+// reads. A closed holiday removes every
 // shift instance starting on it and needs no staff (as in coverage), so the
 // solver is never asked to cover it and cannot place a shift on it; an open
 // holiday is worked as any other day, so the solver covers its demand with
