@@ -66,6 +66,45 @@ const (
 	ReasonBackendUnavailable = "BackendUnavailable"
 )
 
+// SupportTeam actuals (issue #15): what the team's tickets in Request
+// Tracker show. Set only for teams whose queueBackend is requestTracker.
+const (
+	// ConditionActualsSynced is True when the last read of the team's
+	// tickets from Request Tracker succeeded; False with
+	// ReasonActualsUnavailable and the error when it failed (the last
+	// figures stay in status.queues[].actual).
+	ConditionActualsSynced = "ActualsSynced"
+	// ConditionServiceLevelMet is True when every queue with a response
+	// target and a 7-day service level is at or above ServiceLevelTargetPercent;
+	// False naming the queues below it; Unknown when no queue has a 7-day
+	// service level (no ticket met or missed its target).
+	ConditionServiceLevelMet = "ServiceLevelMet"
+
+	// ServiceLevelTargetPercent is the share of tickets (percent) that must
+	// get their first response within the queue's
+	// responseTargets.firstResponse for ServiceLevelMet: a target names a
+	// time, not a share, and 90 % is the common help-desk commitment.
+	ServiceLevelTargetPercent = 90
+
+	// ReasonActualsRead (ActualsSynced=True): every ticket of the look-back
+	// window has been read.
+	ReasonActualsRead = "ActualsRead"
+	// ReasonActualsReading (ActualsSynced=True): the read is bounded per
+	// sync and has not reached the end yet (the first syncs of a busy team,
+	// or after an operator restart); the figures cover what is read so far.
+	ReasonActualsReading = "ActualsReading"
+	// ReasonActualsUnavailable (ActualsSynced=False): Request Tracker could
+	// not be read; the message says why.
+	ReasonActualsUnavailable = "ActualsUnavailable"
+	// ReasonServiceLevelAchieved (ServiceLevelMet=True).
+	ReasonServiceLevelAchieved = "ServiceLevelAchieved"
+	// ReasonServiceLevelMissed (ServiceLevelMet=False): the message names
+	// each queue below the target with its figures.
+	ReasonServiceLevelMissed = "ServiceLevelMissed"
+	// ReasonNoTicketData (ServiceLevelMet=Unknown).
+	ReasonNoTicketData = "NoTicketData"
+)
+
 // SupportTeam queue backend trust (issue #11, item 1): what the operator
 // refuses to do for a team's queue backend. Each is Ready and QueuesSynced
 // False, with a Warning event of the same reason, and nothing is written or

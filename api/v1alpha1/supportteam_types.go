@@ -597,6 +597,56 @@ type QueueStatus struct {
 	// externalID is the queue's id in the queue backend, when it has one.
 	// +optional
 	ExternalID string `json:"externalID,omitempty"`
+	// actual is what the queue's own tickets in Request Tracker show (teams
+	// whose queueBackend is requestTracker only), as of status.actualsSyncedAt.
+	// +optional
+	Actual *QueueActual `json:"actual,omitempty"`
+}
+
+// QueueActual is what a queue's tickets show over the last 24 hours and the
+// last 7 days (tickets created in the window).
+type QueueActual struct {
+	// last24h covers tickets created in the 24 hours before the sync.
+	// +optional
+	Last24h ActualWindow `json:"last24h"`
+	// last7d covers tickets created in the 7 days before the sync.
+	// +optional
+	Last7d ActualWindow `json:"last7d"`
+}
+
+// ActualWindow is one queue's figures over one window. A first response is
+// the first reply by a team member (a member's e-mail is their RT user
+// name), measured in the team's business hours (its shifts' span per
+// weekday, closed holidays excluded), as RT's service levels measure it.
+type ActualWindow struct {
+	// volume is the tickets created in the window.
+	// +optional
+	Volume int32 `json:"volume"`
+	// met counts tickets first answered within the queue's
+	// responseTargets.firstResponse.
+	// +optional
+	Met int32 `json:"met"`
+	// missed counts tickets first answered after the target, or still
+	// unanswered with the target passed.
+	// +optional
+	Missed int32 `json:"missed"`
+	// pending counts tickets still unanswered within their target: left out
+	// of the service level, since they may yet be answered in time.
+	// +optional
+	Pending int32 `json:"pending"`
+	// serviceLevelPercent is met / (met + missed) in percent, rounded down;
+	// absent when the queue has no response target or no ticket was met or
+	// missed.
+	// +optional
+	ServiceLevelPercent *int32 `json:"serviceLevelPercent,omitempty"`
+	// medianFirstResponse is the median first response in business time
+	// (nearest rank); absent when no ticket was answered.
+	// +optional
+	MedianFirstResponse *metav1.Duration `json:"medianFirstResponse,omitempty"`
+	// p90FirstResponse is the 90th percentile first response in business
+	// time (nearest rank); absent when no ticket was answered.
+	// +optional
+	P90FirstResponse *metav1.Duration `json:"p90FirstResponse,omitempty"`
 }
 
 // SupportTeamStatus is what the operator observed about a team.
@@ -605,7 +655,8 @@ type SupportTeamStatus struct {
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// conditions: Ready, Staffed, QueuesSynced.
+	// conditions: Ready, Staffed, QueuesSynced, and for teams on Request
+	// Tracker ActualsSynced and ServiceLevelMet.
 	// +listType=map
 	// +listMapKey=type
 	// +optional
@@ -629,6 +680,12 @@ type SupportTeamStatus struct {
 	// spec.rostering.propose is true.
 	// +optional
 	Proposal *ProposalStatus `json:"proposal,omitempty"`
+
+	// actualsSyncedAt is when the operator last read the team's tickets from
+	// Request Tracker and found figures (queues[].actual) different from the
+	// ones before: a sync that finds the same figures writes nothing.
+	// +optional
+	ActualsSyncedAt *metav1.Time `json:"actualsSyncedAt,omitempty"`
 }
 
 // ProposalStatus summarises a proposed roster against the current one, over

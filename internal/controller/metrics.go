@@ -46,6 +46,19 @@ var (
 	}, []string{"namespace", "team", "queue"})
 )
 
+// Actuals metrics, labelled by namespace, team and queue, from the team's
+// tickets in Request Tracker (never per person).
+var (
+	queueActualVolume7d = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "supportstack_team_queue_actual_volume_7d",
+		Help: "Tickets created in the queue in the 7 days before the last read of Request Tracker.",
+	}, []string{"namespace", "team", "queue"})
+	queueServiceLevel7d = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "supportstack_team_queue_service_level_7d",
+		Help: "Share (0-1) of the queue's tickets of the last 7 days first answered within responseTargets.firstResponse, of those met or missed; absent when none was.",
+	}, []string{"namespace", "team", "queue"})
+)
+
 // intervalsPerDay is the number of 30-minute coverage intervals in 24 hours.
 const intervalsPerDay = 48
 
@@ -144,6 +157,7 @@ func init() {
 		backupConsecutiveFailures, backupRestoreVerified, backupLastVerifiedRestore, backupVerificationMaxAge,
 		drillRunPhaseStart, drillRunPhaseTimeout,
 		drillLastRun, drillLastPassed, drillMeasuredRTO, drillMeasuredRPO, drillObjectivesMet, drillEvidenceSequence)
+	metrics.Registry.MustRegister(queueActualVolume7d, queueServiceLevel7d)
 	metrics.Registry.MustRegister(drillLastRunPassed, drillNextSchedule, drillMissedSchedules, drillRTOObjective, drillRPOObjective)
 }
 
@@ -175,6 +189,13 @@ func forgetPolicy(namespace, policy string) {
 func forgetTeam(namespace, team string) {
 	deleteSeries(prometheus.Labels{"namespace": namespace, "team": team},
 		teamHeadcount, queueRequiredStaff, queueScheduledStaff, queueUnderstaffedIntervals, queueUnderstaffedNextDay)
+	forgetTeamActuals(namespace, team)
+}
+
+// forgetTeamActuals removes a team's actuals series (deleted, or no longer
+// on Request Tracker).
+func forgetTeamActuals(namespace, team string) {
+	deleteSeries(prometheus.Labels{"namespace": namespace, "team": team}, queueActualVolume7d, queueServiceLevel7d)
 }
 
 // forgetDrill removes every series of a deleted drill.

@@ -72,6 +72,9 @@ type SupportTeamReconciler struct {
 	// ProposalTimeLimit bounds a roster proposal's search
 	// (spec.rostering.propose); DefaultProposalTimeLimit when zero.
 	ProposalTimeLimit time.Duration
+
+	// actuals is each team's ticket state between syncs (reconcileActuals).
+	actuals actualsMemory
 }
 
 // The operator needs update/patch on SupportTeams only because RBAC lets it
@@ -91,6 +94,7 @@ func (r *SupportTeamReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		if apierrors.IsNotFound(err) {
 			// Children go with their owner references; only metrics remain.
 			forgetTeam(req.Namespace, req.Name)
+			r.actuals.forget(req.NamespacedName)
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, err
@@ -106,6 +110,8 @@ func (r *SupportTeamReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	}
 	externalIDs, queuesOK, err := r.reconcileQueues(ctx, team, notOwned)
 	if err != nil {
+		// RT down fails the queue sync first: ActualsSynced says so too.
+		r.reconcileActuals(ctx, team, before)
 		return ctrl.Result{}, err
 	}
 	if err := r.reconcileAccess(ctx, team, notOwned == ""); err != nil {
@@ -117,6 +123,9 @@ func (r *SupportTeamReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	}
 	if !queuesOK && next > secretRecheck {
 		next = secretRecheck
+	}
+	if due := r.reconcileActuals(ctx, team, before); due > 0 && (next == 0 || due < next) {
+		next = due
 	}
 
 	if queuesOK && coverageOK {

@@ -102,6 +102,11 @@ func businessHours(team *opsv1alpha1.SupportTeam) map[int][2]int {
 	return spans
 }
 
+// BusinessHours is the team's business hours as RenderRT writes them into
+// RT's ServiceBusinessHours: per weekday (0 = Sunday) a [start, end) span in
+// minutes after local midnight (actuals.NewCalendar takes this shape).
+func BusinessHours(team *opsv1alpha1.SupportTeam) map[int][2]int { return businessHours(team) }
+
 func parseClock(s string) int {
 	var h, m int
 	_, _ = fmt.Sscanf(s, "%d:%d", &h, &m)
