@@ -55,6 +55,21 @@ type Pass struct {
 	// goes on with id > AfterID, ordered by id, so tickets changing while
 	// the pass runs cannot shift pages and make it skip one.
 	AfterID int `json:"afterID"`
+	// History is the place in the history of the ticket after AfterID
+	// when the last Sync stopped inside it: the next Sync reads on from
+	// there, so a history longer than one Sync's calls still gets read.
+	History *HistoryPlace `json:"history,omitempty"`
+}
+
+// HistoryPlace is how far a ticket's history has been read.
+type HistoryPlace struct {
+	// ID is the ticket.
+	ID int `json:"id"`
+	// Page is the next page of 100 transactions to read.
+	Page int `json:"page"`
+	// Kept is what the fold needs of the pages read (keep): the Create
+	// transaction, each user's first Correspond and the first resolution.
+	Kept []Transaction `json:"kept,omitempty"`
 }
 
 // TicketList returns the tickets of s ordered by id, for Compute.
@@ -71,6 +86,11 @@ func (s State) clone() State {
 	c := s
 	if s.Pass != nil {
 		p := *s.Pass
+		if p.History != nil {
+			h := *p.History
+			h.Kept = append([]Transaction(nil), h.Kept...)
+			p.History = &h
+		}
 		c.Pass = &p
 	}
 	c.Tickets = make(map[int]Ticket, len(s.Tickets))
@@ -89,9 +109,20 @@ type SyncResult struct {
 	// Searched is the tickets the searches returned; Read is those whose
 	// history was read (new, or changed since they were last read).
 	Searched, Read int
+	// Skipped is the tickets the searches returned that were created at
+	// or before the window's start: their histories are not read (the
+	// query's time-zone slack returns them).
+	Skipped int
+	// Dropped is the tickets dropped because the state held more than
+	// MaxTickets, the oldest by creation first.
+	Dropped int
 	// Complete is true when the pass finished and SyncedUntil moved;
-	// false when the call bound stopped it (State.Pass holds the place).
+	// false when the call bound or the deadline stopped it (State.Pass
+	// holds the place).
 	Complete bool
+	// TimedOut is true when the deadline (Reader.Timeout) stopped the
+	// pass after some progress; without progress Sync returns an error.
+	TimedOut bool
 }
 
 // Reader reads the tickets of some queues from Request Tracker's REST2 API,
@@ -103,16 +134,30 @@ type Reader struct {
 	BaseURL string
 	// Token is an RT auth token.
 	Token string
-	// HTTP is the client; nil means a default one.
+	// HTTP is the client; nil means one with queues.DefaultTimeout (30
+	// seconds) a request.
 	HTTP *http.Client
 	// Queues are the RT queue names to read.
 	Queues []string
 	// MaxCalls bounds the REST2 requests of one Sync (at least 2: a search
 	// and a history page). Zero means 50.
 	MaxCalls int
-	// PerPage is the page size of the ticket search. Zero means 100.
+	// PerPage is the page size of the ticket search, 1 to 100 (REST2 caps
+	// per_page at 100; a larger value is taken as 100). Zero means 100.
 	// Histories are read 100 transactions a page.
 	PerPage int
+	// Timeout bounds one Sync overall (a sooner deadline of the caller's
+	// context wins). Zero means DefaultSyncTimeout.
+	Timeout time.Duration
+	// MaxTickets bounds the tickets a State keeps; beyond it the oldest by
+	// creation are dropped (SyncResult.Dropped). Zero means
+	// DefaultMaxTickets.
+	MaxTickets int
+	// Responders are the users whose replies count as a first response:
+	// the same set as Options.Responders (nil counts every reply). A
+	// history is read only until its first resolution and a reply by one
+	// of them are known.
+	Responders map[string]bool
 	// Window is the look-back: tickets created before Now-Window are
 	// neither read nor kept. Zero means DefaultWindow.
 	Window time.Duration
@@ -123,6 +168,19 @@ type Reader struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
+
+// DefaultSyncTimeout is how long one Sync may take when Reader.Timeout is
+// zero.
+const DefaultSyncTimeout = 60 * time.Second
+
+// DefaultMaxTickets is how many tickets a State keeps when
+// Reader.MaxTickets is zero: 28 days of a help desk taking 700 tickets a
+// day, each kept as a few events (creation, each user's first reply, the
+// first resolution), a few megabytes.
+const DefaultMaxTickets = 20000
+
+// maxPerPage is REST2's cap on per_page (RT::REST2::Resource::Collection).
+const maxPerPage = 100
 
 // tzSlack widens the dates of the TicketSQL query. RT reads a date in a
 // query in the token owner's time zone (RT::Date, Format unknown), which
@@ -141,9 +199,10 @@ func (r *Reader) defaults() (maxCalls, perPage int, window, overlap time.Duratio
 		maxCalls = 50
 	}
 	maxCalls = max(maxCalls, 2)
-	if perPage == 0 {
-		perPage = 100
+	if perPage <= 0 {
+		perPage = maxPerPage
 	}
+	perPage = min(perPage, maxPerPage)
 	if window == 0 {
 		window = DefaultWindow
 	}
@@ -167,17 +226,23 @@ type sync struct {
 	calls    int
 	maxCalls int
 	perPage  int
+	// progress is true once a ticket or a history page has been taken
+	// into the state: a deadline after it keeps the state, like the bound.
+	progress bool
 	res      SyncResult
 }
 
 // Sync reads the tickets of r.Queues updated since st's sync point (less
-// Overlap), at most MaxCalls requests, and returns the new state. A ticket
-// is read again only when its LastUpdated changed, and then its whole
-// history is folded again (FoldTicket), so reading a ticket twice changes
-// nothing. When the bound is hit the new state holds the pass's place in
-// Pass and the next Sync continues from there. On any error (RT down, an
-// answer it cannot decode) Sync returns st itself and the error: the state
-// is never half-updated by a failed sync.
+// Overlap), at most MaxCalls requests within Timeout, and returns the new
+// state. A ticket is read again only when its LastUpdated changed and its
+// first resolution or first counted reply is still unknown (those never
+// change once made); its history is read from the start, and only until
+// both are known (FoldTicket), so reading a ticket twice changes nothing.
+// When the bound or the deadline stops it the new state holds the pass's
+// place in Pass (down to the history page) and the next Sync continues
+// from there. On any other error (RT down, an answer it cannot decode, ids
+// that do not increase) Sync returns st itself and the error: the state is
+// never half-updated by a failed sync.
 func (r *Reader) Sync(ctx context.Context, st State) (State, SyncResult, error) {
 	maxCalls, perPage, window, overlap, now := r.defaults()
 	if len(r.Queues) == 0 {
@@ -187,6 +252,13 @@ func (r *Reader) Sync(ctx context.Context, st State) (State, SyncResult, error) 
 	if err != nil {
 		return st, SyncResult{}, err
 	}
+	timeout := r.Timeout
+	if timeout <= 0 {
+		timeout = DefaultSyncTimeout
+	}
+	// WithTimeout keeps the parent's deadline when it is sooner.
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	next := st.clone()
 	if next.Pass == nil {
 		since := now.Add(-window)
@@ -200,6 +272,10 @@ func (r *Reader) Sync(ctx context.Context, st State) (State, SyncResult, error) 
 	err = s.pass(ctx, &next, windowStart)
 	switch {
 	case errors.Is(err, errBound):
+	case err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && s.progress:
+		// Out of time after some progress: keep it, as for the bound, so
+		// a slow RT still gets read a part per Sync.
+		s.res.TimedOut = true
 	case err != nil:
 		return st, s.res, err
 	default:
@@ -212,8 +288,39 @@ func (r *Reader) Sync(ctx context.Context, st State) (State, SyncResult, error) 
 			delete(next.Tickets, id)
 		}
 	}
+	s.res.Dropped = dropOldest(next.Tickets, r.maxTickets())
 	s.res.Calls = s.calls
 	return next, s.res, nil
+}
+
+func (r *Reader) maxTickets() int {
+	if r.MaxTickets > 0 {
+		return r.MaxTickets
+	}
+	return DefaultMaxTickets
+}
+
+// dropOldest removes the tickets beyond limit, the oldest by creation (then
+// lowest id) first, and returns how many it removed.
+func dropOldest(tickets map[int]Ticket, limit int) int {
+	extra := len(tickets) - limit
+	if extra <= 0 {
+		return 0
+	}
+	list := make([]Ticket, 0, len(tickets))
+	for _, t := range tickets {
+		list = append(list, t)
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if !list[i].Created.Equal(list[j].Created) {
+			return list[i].Created.Before(list[j].Created)
+		}
+		return list[i].ID < list[j].ID
+	})
+	for _, t := range list[:extra] {
+		delete(tickets, t.ID)
+	}
+	return extra
 }
 
 // query is the TicketSQL of a pass's next page.
@@ -248,6 +355,18 @@ type rtTicket struct {
 type rtPage[T any] struct {
 	Items    []T    `json:"items"`
 	NextPage string `json:"next_page"`
+	// Total is null when the token's user cannot see every record (RT
+	// then filters each page by permission, so pages come back short).
+	Total *int `json:"total"`
+}
+
+// more tells whether a collection goes on after p: RT gives next_page
+// while pages remain; when it cannot count (Total null) a page with items
+// may be followed by more, and only an empty page ends it. The length of
+// a page is no sign: RT caps per_page and drops records the user may not
+// see.
+func (p rtPage[T]) more() bool {
+	return p.NextPage != "" || (p.Total == nil && len(p.Items) > 0)
 }
 
 type rtTransaction struct {
@@ -264,16 +383,17 @@ type rtTransaction struct {
 	NewValue string `json:"NewValue"`
 }
 
-// pass pages through the search from p.AfterID until a short page, reading
-// each new or changed ticket's history; p.AfterID moves only past tickets
-// fully read.
+// pass pages through the search from p.AfterID while RT says more
+// follow, reading each new or changed ticket's history; p.AfterID moves
+// only past tickets fully read.
 func (s *sync) pass(ctx context.Context, st *State, windowStart time.Time) error {
+	pageNo := 1
 	for {
 		v := url.Values{}
 		v.Set("query", s.r.query(st.Pass, windowStart))
 		v.Set("orderby", "id")
 		v.Set("order", "ASC")
-		v.Set("page", "1")
+		v.Set("page", strconv.Itoa(pageNo))
 		v.Set("per_page", strconv.Itoa(s.perPage))
 		v.Set("fields", "Queue,Created,LastUpdated,Requestor")
 		v.Set("fields[Queue]", "Name")
@@ -283,21 +403,34 @@ func (s *sync) pass(ctx context.Context, st *State, windowStart time.Time) error
 			return err
 		}
 		s.res.Searched += len(page.Items)
+		before := st.Pass.AfterID
 		for _, item := range page.Items {
-			if err := s.ticket(ctx, st, item); err != nil {
+			if err := s.ticket(ctx, st, item, windowStart); err != nil {
 				return err
 			}
 		}
-		if len(page.Items) < s.perPage {
+		if !page.more() {
 			return nil
+		}
+		// The next search starts after the last id read; a page of
+		// nothing the user may see moves no id, so the next page is asked.
+		pageNo++
+		if st.Pass.AfterID != before {
+			pageNo = 1
 		}
 	}
 }
 
-func (s *sync) ticket(ctx context.Context, st *State, item rtTicket) error {
+func (s *sync) ticket(ctx context.Context, st *State, item rtTicket, windowStart time.Time) error {
 	id, err := strconv.Atoi(item.ID.String())
 	if err != nil {
 		return fmt.Errorf("actuals: ticket id %q: %w", item.ID, err)
+	}
+	// The search asks for id > AfterID ordered by id: anything else (the
+	// same page again, ids going back) would make every Sync spend its
+	// calls without ever finishing.
+	if id <= st.Pass.AfterID {
+		return fmt.Errorf("actuals: RT's search for tickets with id > %d ordered by id returned ticket %d: ids must increase, the sync cannot go on", st.Pass.AfterID, id)
 	}
 	created, err := parseRTTime(item.Created)
 	if err != nil {
@@ -307,54 +440,142 @@ func (s *sync) ticket(ctx context.Context, st *State, item rtTicket) error {
 	if err != nil {
 		return fmt.Errorf("actuals: ticket %d: %w", id, err)
 	}
-	if old, ok := st.Tickets[id]; ok && old.LastUpdated.Equal(updated) {
-		st.Pass.AfterID = id
-		return nil
+	old, known := st.Tickets[id]
+	switch {
+	case !created.After(windowStart):
+		// Returned by the query's time-zone slack, outside the window.
+		delete(st.Tickets, id)
+		s.res.Skipped++
+	case known && old.LastUpdated.Equal(updated):
+	case known && old.Resolved != nil && s.answered(old):
+		// What the figures take of its history is known and cannot
+		// change: only the queue (it may have moved) and the time.
+		old.Queue, old.LastUpdated = item.Queue.name(), updated
+		st.Tickets[id] = old
+	default:
+		requestors := make([]string, 0, len(item.Requestor))
+		for _, r := range item.Requestor {
+			requestors = append(requestors, r.name())
+		}
+		kept, err := s.history(ctx, st.Pass, id, requestors)
+		if err != nil {
+			return err
+		}
+		st.Tickets[id] = FoldTicket(Ticket{ID: id, Queue: item.Queue.name(), Created: created, LastUpdated: updated}, requestors, kept)
+		s.res.Read++
 	}
-	history, err := s.history(ctx, id)
-	if err != nil {
-		return err
-	}
-	requestors := make([]string, 0, len(item.Requestor))
-	for _, r := range item.Requestor {
-		requestors = append(requestors, r.name())
-	}
-	st.Tickets[id] = FoldTicket(Ticket{ID: id, Queue: item.Queue.name(), Created: created, LastUpdated: updated}, requestors, history)
 	st.Pass.AfterID = id
-	s.res.Read++
+	st.Pass.History = nil
+	s.progress = true
 	return nil
 }
 
-// history reads all of a ticket's transactions, a page at a time.
-func (s *sync) history(ctx context.Context, id int) ([]Transaction, error) {
-	var list []Transaction
-	for page := 1; ; page++ {
-		v := url.Values{}
-		v.Set("page", strconv.Itoa(page))
-		v.Set("per_page", "100")
-		v.Set("fields", "Type,Creator,Created,Field,NewValue")
-		v.Set("fields[Creator]", "Name")
-		var p rtPage[rtTransaction]
-		if err := s.get(ctx, fmt.Sprintf("/ticket/%d/history?%s", id, v.Encode()), &p); err != nil {
-			return nil, err
-		}
-		for _, tx := range p.Items {
-			switch tx.Type {
-			case "Create", "Correspond", "Status":
-			default:
-				continue
-			}
-			at, err := parseRTTime(tx.Created)
-			if err != nil {
-				return nil, fmt.Errorf("actuals: ticket %d transaction %s: %w", id, tx.ID, err)
-			}
-			txID, _ := strconv.Atoi(tx.ID.String())
-			list = append(list, Transaction{ID: txID, Type: tx.Type, Creator: tx.Creator.name(), Created: at, Field: tx.Field, NewValue: tx.NewValue})
-		}
-		if p.NextPage == "" || len(p.Items) == 0 {
-			return list, nil
+// counts tells whether a reply by user counts as a first response.
+func (s *sync) counts(user string) bool {
+	return s.r.Responders == nil || s.r.Responders[user]
+}
+
+// answered tells whether t has a reply that counts.
+func (s *sync) answered(t Ticket) bool {
+	for _, e := range t.Replies {
+		if s.counts(e.User) {
+			return true
 		}
 	}
+	return false
+}
+
+// history reads ticket id's transactions a page at a time, oldest first
+// (RT numbers them as it records them), keeping only what FoldTicket
+// needs, and stops once that is all known: the first resolution and a
+// reply that counts. It starts where p.History left off when that is this
+// ticket, and records its place there after each page, so a Sync stopped
+// by the bound leaves the next one the page to go on from.
+func (s *sync) history(ctx context.Context, p *Pass, id int, requestors []string) ([]Transaction, error) {
+	if p.History == nil || p.History.ID != id {
+		p.History = &HistoryPlace{ID: id, Page: 1}
+	}
+	place := p.History
+	for {
+		v := url.Values{}
+		v.Set("page", strconv.Itoa(place.Page))
+		v.Set("per_page", strconv.Itoa(maxPerPage))
+		v.Set("fields", "Type,Creator,Created,Field,NewValue")
+		v.Set("fields[Creator]", "Name")
+		var page rtPage[rtTransaction]
+		if err := s.get(ctx, fmt.Sprintf("/ticket/%d/history?%s", id, v.Encode()), &page); err != nil {
+			return nil, err
+		}
+		for _, tx := range page.Items {
+			if err := keep(place, id, tx); err != nil {
+				return nil, err
+			}
+		}
+		place.Page++
+		s.progress = true
+		if !page.more() || s.known(place.Kept, requestors) {
+			return place.Kept, nil
+		}
+	}
+}
+
+// keep adds tx to place.Kept when the fold may need it: the Create
+// transaction, a user's first Correspond, the first change of Status to
+// resolved (first by time, then id, as FoldTicket orders them). The rest
+// is dropped, so a long history costs no memory.
+func keep(place *HistoryPlace, id int, tx rtTransaction) error {
+	var match func(Transaction) bool
+	switch {
+	case tx.Type == "Create":
+		match = func(k Transaction) bool { return k.Type == "Create" }
+	case tx.Type == "Correspond":
+		match = func(k Transaction) bool { return k.Type == "Correspond" && k.Creator == tx.Creator.name() }
+	case tx.Type == "Status" && tx.NewValue == "resolved":
+		match = func(k Transaction) bool { return k.Type == "Status" }
+	default:
+		return nil
+	}
+	at, err := parseRTTime(tx.Created)
+	if err != nil {
+		return fmt.Errorf("actuals: ticket %d transaction %s: %w", id, tx.ID, err)
+	}
+	txID, _ := strconv.Atoi(tx.ID.String())
+	t := Transaction{ID: txID, Type: tx.Type, Creator: tx.Creator.name(), Created: at, Field: tx.Field, NewValue: tx.NewValue}
+	for i, k := range place.Kept {
+		if match(k) {
+			if t.Created.Before(k.Created) || (t.Created.Equal(k.Created) && t.ID < k.ID) {
+				place.Kept[i] = t
+			}
+			return nil
+		}
+	}
+	place.Kept = append(place.Kept, t)
+	return nil
+}
+
+// known tells whether kept holds all FoldTicket can take from the rest of
+// the history: a resolution and a reply that counts. Requestors are as
+// FoldTicket takes them (none: the creator of the Create transaction).
+func (s *sync) known(kept []Transaction, requestors []string) bool {
+	req := map[string]bool{}
+	for _, r := range requestors {
+		req[r] = true
+	}
+	resolved, replied := false, false
+	for _, k := range kept {
+		if k.Type == "Create" && len(requestors) == 0 {
+			req[k.Creator] = true
+		}
+	}
+	for _, k := range kept {
+		switch k.Type {
+		case "Status":
+			resolved = true
+		case "Correspond":
+			replied = replied || (!req[k.Creator] && k.Creator != SystemUser && s.counts(k.Creator))
+		}
+	}
+	return resolved && replied
 }
 
 // name is a user's or queue's name: the Name field asked for with
@@ -415,13 +636,9 @@ func (s *sync) get(ctx context.Context, path string, out any) error {
 	return nil
 }
 
-// client is r.HTTP (with a 30-second timeout when r.HTTP is nil) with the
-// redirect policy of queues.TokenClient: the token goes to BaseURL's origin
-// only.
+// client is r.HTTP (nil: queues.TokenClient's default, 30 seconds a
+// request) with TokenClient's redirect policy: the token goes to BaseURL's
+// origin only.
 func (r *Reader) client() (*http.Client, error) {
-	base := r.HTTP
-	if base == nil {
-		base = &http.Client{Timeout: 30 * time.Second}
-	}
-	return queues.TokenClient(r.BaseURL, base)
+	return queues.TokenClient(r.BaseURL, r.HTTP)
 }

@@ -29,6 +29,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // RequestTracker materializes queues in Request Tracker 5 through its REST2
@@ -258,9 +259,13 @@ func (c *RequestTracker) client() (*http.Client, error) {
 	return TokenClient(c.BaseURL, c.HTTP)
 }
 
-// TokenClient is base (or the default client) for calls that carry RT's
-// token to baseURL, with a redirect policy that keeps the token at
-// baseURL's origin: net/http forwards the Authorization header to the same
+// DefaultTimeout bounds each request of TokenClient's client when no base
+// client is given.
+const DefaultTimeout = 30 * time.Second
+
+// TokenClient is base (or a client with DefaultTimeout) for calls that
+// carry RT's token to baseURL, with a redirect policy that keeps the token
+// at baseURL's origin: net/http forwards the Authorization header to the same
 // host over http and to subdomains, so a redirect that leaves the origin or
 // downgrades to http is refused, not followed. baseURL must pass CheckURL.
 func TokenClient(baseURL string, base *http.Client) (*http.Client, error) {
@@ -269,7 +274,9 @@ func TokenClient(baseURL string, base *http.Client) (*http.Client, error) {
 	}
 	u, _ := url.Parse(baseURL)
 	want := origin(u)
-	client := http.Client{}
+	// Without a base, a request that never ends must not hold the
+	// reconcile: 30 seconds each.
+	client := http.Client{Timeout: DefaultTimeout}
 	if base != nil {
 		client = *base
 	}
