@@ -90,8 +90,9 @@ const (
 	// window has been read.
 	ReasonActualsRead = "ActualsRead"
 	// ReasonActualsReading (ActualsSynced=True): the read is bounded per
-	// sync and has not reached the end yet (the first syncs of a busy team,
-	// or after an operator restart); the figures cover what is read so far.
+	// sync and the first read has not reached the end of the look-back yet
+	// (a busy team's first syncs, or after an operator restart); status
+	// keeps the figures of the last complete read until it has.
 	ReasonActualsReading = "ActualsReading"
 	// ReasonActualsUnavailable (ActualsSynced=False): Request Tracker could
 	// not be read; the message says why.

@@ -263,9 +263,37 @@ func TestActualsFromRequestTracker(t *testing.T) {
 		t.Error("the sync with new figures wrote nothing")
 	}
 
+	// An operator restart with 4 requests a sync (a search and 3
+	// histories): the first syncs read part of the 7 tickets and status
+	// keeps the last figures, not a partial count, until the read is through.
+	r = newReconciler(k8sClient)
+	r.actuals.maxCalls = 4
+	for i := 0; ; i++ {
+		if i == 5 {
+			t.Fatal("the bounded read did not complete in 5 syncs")
+		}
+		clk.SetTime(est(t, 23, 10, 30+10*i))
+		if _, got, err = reconcile(r); err != nil {
+			t.Fatal(err)
+		}
+		if a := actualOf(t, got, "windows-escalations"); !equality.Semantic.DeepEqual(a, wantEsc) {
+			t.Errorf("sync %d after a restart: windows-escalations actual = %+v\nwant %+v", i, a, wantEsc)
+		}
+		c := condition(got, opsv1alpha1.ConditionActualsSynced)
+		if c.Reason == opsv1alpha1.ReasonActualsRead {
+			if i == 0 {
+				t.Error("4 requests read 7 tickets in one sync")
+			}
+			break
+		}
+		if c.Status != metav1.ConditionTrue || c.Reason != opsv1alpha1.ReasonActualsReading {
+			t.Errorf("sync %d after a restart: ActualsSynced = %+v, want True ActualsReading", i, c)
+		}
+	}
+
 	// RT stops: the next sync fails, ActualsSynced says why, the figures stay.
 	rt.Stop()
-	clk.SetTime(est(t, 23, 10, 30))
+	clk.Step(10 * time.Minute)
 	if _, got, err = reconcile(r); err == nil {
 		t.Error("a reconcile with RT stopped returned no error")
 	}
