@@ -176,6 +176,9 @@ func (r *SupportTeamReconciler) syncActuals(ctx context.Context, team *opsv1alph
 	figures := actuals.Compute(st.TicketList(), opt)
 
 	changed := false
+	// The series are set again from this sync's queues: a queue gone from
+	// the spec, or no longer the team's in RT, loses its series.
+	forgetTeamActuals(team.Namespace, team.Name)
 	byName := map[string]actuals.QueueActual{}
 	for _, q := range figures.Queues {
 		byName[q.Queue] = q

@@ -291,6 +291,28 @@ func TestActualsFromRequestTracker(t *testing.T) {
 		}
 	}
 
+	// The phone queue leaves the spec: at the next sync its series go.
+	if err := update(t, k8sClient, got, func(tm *opsv1alpha1.SupportTeam) {
+		tm.Spec.Queues = tm.Spec.Queues[1:]
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// DeleteLabelValues reports whether the series was there; put it back.
+	if !queueActualVolume7d.DeleteLabelValues(ns, team.Name, "windows-phone") {
+		t.Fatal("the phone queue had no volume series before it left the spec")
+	}
+	queueActualVolume7d.WithLabelValues(ns, team.Name, "windows-phone").Set(1)
+	clk.Step(10 * time.Minute)
+	if _, got, err = reconcile(r); err != nil {
+		t.Fatal(err)
+	}
+	if queueActualVolume7d.DeleteLabelValues(ns, team.Name, "windows-phone") {
+		t.Error("the phone queue, gone from the spec, still has a volume series")
+	}
+	if a := actualOf(t, got, "windows-escalations"); !equality.Semantic.DeepEqual(a, wantEsc) {
+		t.Errorf("after the phone queue left: windows-escalations actual = %+v\nwant %+v", a, wantEsc)
+	}
+
 	// RT stops: the next sync fails, ActualsSynced says why, the figures stay.
 	rt.Stop()
 	clk.Step(10 * time.Minute)
