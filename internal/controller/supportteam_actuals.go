@@ -156,7 +156,7 @@ func (r *SupportTeamReconciler) syncActuals(ctx context.Context, team *opsv1alph
 	if err != nil {
 		return err
 	}
-	reader := &actuals.Reader{BaseURL: spec.URL, Token: token, HTTP: r.HTTP, Queues: names, Window: ActualsWindow,
+	reader := &actuals.Reader{BaseURL: spec.URL, Token: token, HTTP: r.HTTP, Queues: names, Window: ActualsWindow, Responders: opt.Responders,
 		Now: r.Clock.Now, MaxCalls: r.actuals.maxCalls}
 	st, res, err := reader.Sync(ctx, entry.state)
 	if err != nil {
