@@ -35,7 +35,8 @@ const (
 // +kubebuilder:validation:Enum=Phone;Chat;Email;Portal
 type Channel string
 
-// Channels. Phone and Chat are answered live (Erlang C, serviceLevel);
+// Channels. Phone and Chat are answered live (Erlang C, or Erlang A with
+// serviceLevel.patience; serviceLevel);
 // Email and Portal are worked from a backlog (workload model, responseTargets).
 const (
 	ChannelPhone  Channel = "Phone"
@@ -581,7 +582,8 @@ type QueueStatus struct {
 	// name of the queue.
 	Name string `json:"name"`
 	// peakRequiredAgents is the highest number of agents needed in any
-	// interval of the coming 7 days (Erlang C or workload, before shrinkage).
+	// interval of the coming 7 days (Erlang C, Erlang A with patience, or
+	// workload; before shrinkage).
 	// +optional
 	PeakRequiredAgents int32 `json:"peakRequiredAgents"`
 	// peakRequiredStaff is peakRequiredAgents after shrinkage.
