@@ -77,11 +77,14 @@ func (m *actualsMemory) get(key types.NamespacedName) *teamActuals {
 	return e
 }
 
-// forget drops a team's state (deleted, or no longer on RT).
-func (m *actualsMemory) forget(key types.NamespacedName) {
+// forget drops a team's state (deleted, or no longer on RT) and reports
+// whether there was any: only a team read from RT has actuals series.
+func (m *actualsMemory) forget(key types.NamespacedName) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	_, had := m.teams[key]
 	delete(m.teams, key)
+	return had
 }
 
 // reconcileActuals keeps status.queues[].actual, ActualsSynced and
@@ -94,8 +97,11 @@ func (r *SupportTeamReconciler) reconcileActuals(ctx context.Context, team, befo
 	key := types.NamespacedName{Namespace: team.Namespace, Name: team.Name}
 	b := team.Spec.QueueBackend
 	if b == nil || b.RequestTracker == nil {
-		r.actuals.forget(key)
-		forgetTeamActuals(team.Namespace, team.Name)
+		// Series exist only for a team this operator has read from RT:
+		// teams that never were on RT cost no search of the metrics.
+		if r.actuals.forget(key) {
+			forgetTeamActuals(team.Namespace, team.Name)
+		}
 		for i := range team.Status.Queues {
 			team.Status.Queues[i].Actual = nil
 		}
