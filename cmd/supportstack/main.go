@@ -86,6 +86,8 @@ const usageText = `usage:
   supportstack schedule propose [-f FILE | [-n NAMESPACE] NAME] [--weeks N] [-o table|yaml] [--time-limit 5s] [--seed N] [--at RFC3339]
   supportstack verify-evidence [-n NAMESPACE] DRILL [--public-key FILE] [--expect-head SEQ:SHA256 | --no-head]
   supportstack report [-n NAMESPACE | -A] [--from DATE] [--to DATE] [--format json|csv|html] [--public-key FILE] [--max-age DURATION]
+  supportstack report team [-f FILE | [-n NAMESPACE] NAME] --period day|week|month [--from DATE] [--to DATE] [--format html|csv|json]
+  supportstack forecast [-f FILE | [-n NAMESPACE] NAME] [--weeks N]
   supportstack keygen --private FILE --public FILE
   supportstack completion bash|zsh
 
@@ -119,6 +121,8 @@ func run(args []string, out io.Writer) error {
 		return reportCmd(args[1:], out)
 	case "keygen":
 		return keygenCmd(args[1:], out)
+	case "forecast":
+		return forecastCmd(args[1:], out)
 	}
 	return errors.New(usage())
 }
@@ -243,6 +247,9 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // reportCmd exports the drills' runs of a period.
 func reportCmd(args []string, out io.Writer) error {
+	if len(args) > 0 && args[0] == "team" {
+		return teamReportCmd(args[1:], out)
+	}
 	fs := newFlagSet("report")
 	kube := kubeFlags(fs)
 	all := fs.Bool("A", false, "report on every namespace")
