@@ -118,6 +118,9 @@ type Ticket struct {
 	Queue       string    `json:"queue"`
 	Created     time.Time `json:"created"`
 	LastUpdated time.Time `json:"lastUpdated"`
+	// TimeWorked is RT's TimeWorked: the time members recorded working on
+	// the ticket (zero when none was recorded).
+	TimeWorked time.Duration `json:"timeWorked,omitempty"`
 	// Replies are the ticket's Correspond transactions by a user other than
 	// its requestors and RT_System, oldest first.
 	Replies []Event `json:"replies,omitempty"`

@@ -350,6 +350,23 @@ type rtTicket struct {
 	Created     string      `json:"Created"`
 	LastUpdated string      `json:"LastUpdated"`
 	Requestor   []rtRef     `json:"Requestor"`
+	// TimeWorked is minutes; REST2 writes it as a string or a number,
+	// empty when never set.
+	TimeWorked json.RawMessage `json:"TimeWorked"`
+}
+
+// timeWorked is the ticket's TimeWorked (minutes) as a duration; zero when
+// RT gives none.
+func (t rtTicket) timeWorked() (time.Duration, error) {
+	s := strings.Trim(strings.TrimSpace(string(t.TimeWorked)), `"`)
+	if s == "" || s == "null" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("TimeWorked %s is not a number of minutes", t.TimeWorked)
+	}
+	return time.Duration(n) * time.Minute, nil
 }
 
 type rtPage[T any] struct {
@@ -395,7 +412,7 @@ func (s *sync) pass(ctx context.Context, st *State, windowStart time.Time) error
 		v.Set("order", "ASC")
 		v.Set("page", strconv.Itoa(pageNo))
 		v.Set("per_page", strconv.Itoa(s.perPage))
-		v.Set("fields", "Queue,Created,LastUpdated,Requestor")
+		v.Set("fields", "Queue,Created,LastUpdated,Requestor,TimeWorked")
 		v.Set("fields[Queue]", "Name")
 		v.Set("fields[Requestor]", "Name")
 		var page rtPage[rtTicket]
@@ -440,6 +457,10 @@ func (s *sync) ticket(ctx context.Context, st *State, item rtTicket, windowStart
 	if err != nil {
 		return fmt.Errorf("actuals: ticket %d: %w", id, err)
 	}
+	worked, err := item.timeWorked()
+	if err != nil {
+		return fmt.Errorf("actuals: ticket %d: %w", id, err)
+	}
 	old, known := st.Tickets[id]
 	switch {
 	case !created.After(windowStart):
@@ -449,8 +470,9 @@ func (s *sync) ticket(ctx context.Context, st *State, item rtTicket, windowStart
 	case known && old.LastUpdated.Equal(updated):
 	case known && old.Resolved != nil && s.answered(old):
 		// What the figures take of its history is known and cannot
-		// change: only the queue (it may have moved) and the time.
-		old.Queue, old.LastUpdated = item.Queue.name(), updated
+		// change: only the queue (it may have moved), the time and the
+		// time worked.
+		old.Queue, old.LastUpdated, old.TimeWorked = item.Queue.name(), updated, worked
 		st.Tickets[id] = old
 	default:
 		requestors := make([]string, 0, len(item.Requestor))
@@ -461,7 +483,7 @@ func (s *sync) ticket(ctx context.Context, st *State, item rtTicket, windowStart
 		if err != nil {
 			return err
 		}
-		st.Tickets[id] = FoldTicket(Ticket{ID: id, Queue: item.Queue.name(), Created: created, LastUpdated: updated}, requestors, kept)
+		st.Tickets[id] = FoldTicket(Ticket{ID: id, Queue: item.Queue.name(), Created: created, LastUpdated: updated, TimeWorked: worked}, requestors, kept)
 		s.res.Read++
 	}
 	st.Pass.AfterID = id

@@ -333,3 +333,46 @@ stamp($obj, 'Created', '%s'); stamp($t, 'LastUpdated', '%s');`, ids["r5"], rtTim
 		t.Errorf("sync with RT down changed the state:\n%s\nwant\n%s", after, before)
 	}
 }
+
+// setTimeWorked records minutes of work on ticket id as alice (RT adds a
+// transaction and moves LastUpdated, which is then stamped at the seeded
+// instant).
+func setTimeWorked(t *testing.T, s *rttest.Server, id, minutes int, at time.Time) {
+	t.Helper()
+	s.Perl(seedPrelude + fmt.Sprintf(`
+my $t = RT::Ticket->new(as('alice')); $t->Load(%d);
+my ($ok, $m) = $t->SetTimeWorked(%d); die "time worked: $m" unless $ok;
+stamp($t, 'LastUpdated', '%s');`, id, minutes, rtTime(at)))
+}
+
+// TestReaderTimeWorkedAgainstRT: RT's TimeWorked (minutes) comes through
+// REST2 into Ticket.TimeWorked, zero for a ticket nobody recorded time on,
+// and a change made after the ticket is resolved and answered (whose
+// history is not read again) still reaches the state.
+func TestReaderTimeWorkedAgainstRT(t *testing.T) {
+	s := rttest.Start(t)
+	worked := seedTicket(t, s, "Support", ny(t, 3, 12, 9, 0), seedStep{ny(t, 3, 12, 9, 10), "alice", "correspond"}, seedStep{ny(t, 3, 12, 9, 30), "alice", "resolve"})
+	setTimeWorked(t, s, worked, 25, ny(t, 3, 12, 9, 30))
+	none := seedTicket(t, s, "Support", ny(t, 3, 12, 10, 0))
+	now := ny(t, 3, 13, 12, 0)
+	r := &Reader{BaseURL: s.URL, Token: s.Token, Queues: []string{"Support"}, Now: func() time.Time { return now }}
+	st, _, err := r.Sync(context.Background(), State{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.Tickets[worked].TimeWorked; got != 25*time.Minute {
+		t.Errorf("ticket with 25 minutes worked: TimeWorked %s", got)
+	}
+	if got := st.Tickets[none].TimeWorked; got != 0 {
+		t.Errorf("ticket without time worked: TimeWorked %s, want 0", got)
+	}
+	setTimeWorked(t, s, worked, 40, ny(t, 3, 13, 12, 5))
+	now = ny(t, 3, 13, 12, 10)
+	st, res, err := r.Sync(context.Background(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.Tickets[worked].TimeWorked; got != 40*time.Minute || res.Read != 0 {
+		t.Errorf("after 40 minutes recorded: TimeWorked %s, %d histories read; want 40m without reading the history again", got, res.Read)
+	}
+}
