@@ -577,6 +577,20 @@ type WorstGap struct {
 	Scheduled int32 `json:"scheduled"`
 }
 
+// OnCallContact is the member to escalate a queue's problems to.
+type OnCallContact struct {
+	// name of the member.
+	Name string `json:"name"`
+	// email of the member, when the spec gives one.
+	// +optional
+	Email string `json:"email,omitempty"`
+	// role of the member: Lead or Manager.
+	Role Role `json:"role"`
+	// onShift is whether the member is on shift now (a Manager named when no
+	// Lead is on shift may not be).
+	OnShift bool `json:"onShift"`
+}
+
 // QueueStatus is the observed staffing of one queue.
 type QueueStatus struct {
 	// name of the queue.
@@ -596,6 +610,12 @@ type QueueStatus struct {
 	// worstGap is the interval with the largest shortfall, if any.
 	// +optional
 	WorstGap *WorstGap `json:"worstGap,omitempty"`
+	// onCall is whom to escalate this queue's problems to now: a Lead on
+	// shift who has the queue's skills, else any Lead on shift, else a
+	// Manager (one on shift first), the first by name at each step. Absent
+	// when the team has no Lead on shift and no Manager.
+	// +optional
+	OnCall *OnCallContact `json:"onCall,omitempty"`
 	// externalID is the queue's id in the queue backend, when it has one.
 	// +optional
 	ExternalID string `json:"externalID,omitempty"`
@@ -671,6 +691,14 @@ type SupportTeamStatus struct {
 	// onShiftNow is the number of members on shift at the last evaluation.
 	// +optional
 	OnShiftNow int32 `json:"onShiftNow"`
+
+	// onShift names the members on shift at the last evaluation, in name
+	// order (onShiftNow counts them).
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=200
+	// +kubebuilder:validation:items:MaxLength=63
+	// +optional
+	OnShift []string `json:"onShift,omitempty"`
 
 	// queues holds per-queue staffing.
 	// +listType=map

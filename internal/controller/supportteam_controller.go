@@ -232,6 +232,7 @@ func (r *SupportTeamReconciler) reconcileCoverage(team, before *opsv1alpha1.Supp
 
 	team.Status.Headcount = int32(result.Headcount)
 	team.Status.OnShiftNow = int32(result.OnShiftNow)
+	team.Status.OnShift = onShiftNames(team.Spec, result.OnShiftNowMembers)
 	team.Status.Queues = make([]opsv1alpha1.QueueStatus, 0, len(result.Queues))
 	var worst *opsv1alpha1.WorstGap
 	worstQueue := ""
@@ -242,6 +243,7 @@ func (r *SupportTeamReconciler) reconcileCoverage(team, before *opsv1alpha1.Supp
 			PeakRequiredStaff:     int32(q.PeakRequiredStaff),
 			UnderstaffedIntervals: int32(q.UnderstaffedIntervals),
 			ExternalID:            externalIDs[q.Name],
+			OnCall:                onCallFor(team.Spec, model.Queues[qi], result.OnShiftNowMembers),
 		}
 		if g := q.WorstGap; g != nil {
 			qs.WorstGap = &opsv1alpha1.WorstGap{Start: g.Start.Format(time.RFC3339), Required: int32(g.Required), Scheduled: int32(g.Scheduled)}

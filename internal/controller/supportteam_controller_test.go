@@ -53,6 +53,15 @@ func TestSupportTeamStatusAndChildren(t *testing.T) {
 	if got.Status.Headcount != 5 || got.Status.OnShiftNow != 3 {
 		t.Errorf("headcount %d onShiftNow %d, want 5 and 3", got.Status.Headcount, got.Status.OnShiftNow)
 	}
+	if want := []string{"alice", "bob", "erin"}; fmt.Sprint(got.Status.OnShift) != fmt.Sprint(want) {
+		t.Errorf("onShift %v, want %v", got.Status.OnShift, want)
+	}
+	// alice, the Lead, is on shift: she is every queue's contact.
+	for _, q := range got.Status.Queues {
+		if want := (opsv1alpha1.OnCallContact{Name: "alice", Email: "alice@example.com", Role: opsv1alpha1.RoleLead, OnShift: true}); q.OnCall == nil || *q.OnCall != want {
+			t.Errorf("queue %s onCall %+v, want %+v", q.Name, q.OnCall, want)
+		}
+	}
 	if len(got.Status.Queues) != 2 {
 		t.Fatalf("status.queues = %+v", got.Status.Queues)
 	}
@@ -251,6 +260,15 @@ func TestClockMovesStatus(t *testing.T) {
 	}
 	if got.Status.OnShiftNow != 0 {
 		t.Errorf("Saturday onShiftNow = %d, want 0", got.Status.OnShiftNow)
+	}
+	// Nobody works on Saturday: the Manager, off shift, is the contact.
+	if len(got.Status.OnShift) != 0 {
+		t.Errorf("Saturday onShift %v, want none", got.Status.OnShift)
+	}
+	for _, q := range got.Status.Queues {
+		if want := (opsv1alpha1.OnCallContact{Name: "erin", Email: "erin@example.com", Role: opsv1alpha1.RoleManager}); q.OnCall == nil || *q.OnCall != want {
+			t.Errorf("Saturday queue %s onCall %+v, want %+v", q.Name, q.OnCall, want)
+		}
 	}
 }
 

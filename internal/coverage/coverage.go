@@ -193,6 +193,9 @@ type Result struct {
 	Queues     []QueueSummary
 	Headcount  int
 	OnShiftNow int
+	// OnShiftNowMembers are the members on shift now, as indices into
+	// Team.Members in name order (len == OnShiftNow).
+	OnShiftNowMembers []int
 	// NextBoundary is when the window next moves by one interval.
 	NextBoundary time.Time
 }
@@ -263,7 +266,8 @@ func Compute(team Team, now time.Time) (Result, error) {
 		}
 		res.Intervals = append(res.Intervals, iv)
 	}
-	res.OnShiftNow = len(p.onShift(local, nil))
+	res.OnShiftNowMembers = p.onShift(local, nil)
+	res.OnShiftNow = len(res.OnShiftNowMembers)
 	return res, nil
 }
 
