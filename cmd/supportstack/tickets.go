@@ -1,0 +1,248 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+
+	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+	"github.com/supportstack/operator/internal/actuals"
+	"github.com/supportstack/operator/internal/queues"
+)
+
+// ticketFlags are the flags of a command that reads a team's tickets of a
+// period: the team from -f FILE or the cluster (kubectl's flags and a
+// name), the tickets from the team's Request Tracker, or from a file.
+type ticketFlags struct {
+	// file is -f: the SupportTeam from a YAML file instead of the cluster.
+	file *string
+	// tickets is --tickets: a JSON array of actuals.Ticket read instead of
+	// RT (offline use, tests, a saved read).
+	tickets *string
+	// rtURL is --rt-url: RT's base URL instead of the spec's.
+	rtURL *string
+	// rtTokenFile is --rt-token-file: the RT token from this file instead
+	// of the Secret the spec names.
+	rtTokenFile *string
+	kube        *genericclioptions.ConfigFlags
+	// http is the client for RT; nil means queues.TokenClient's default.
+	// Tests set it.
+	http *http.Client
+}
+
+// addTicketFlags adds -f, --tickets, --rt-url, --rt-token-file and
+// kubectl's flags to fs.
+func addTicketFlags(fs *flag.FlagSet) *ticketFlags {
+	return &ticketFlags{
+		file:        fs.String("f", "", "read the SupportTeam from this YAML file instead of the cluster"),
+		tickets:     fs.String("tickets", "", "read the tickets from this JSON file (an array of tickets as internal/actuals writes them) instead of Request Tracker"),
+		rtURL:       fs.String("rt-url", "", "Request Tracker's base URL, instead of the team's spec.queueBackend.requestTracker.url"),
+		rtTokenFile: fs.String("rt-token-file", "", "read the RT token from this file instead of the Secret the team's spec names"),
+		kube:        kubeFlags(fs),
+	}
+}
+
+// teamTickets is a team and its tickets created in [From, To).
+type teamTickets struct {
+	Team *opsv1alpha1.SupportTeam
+	// Queues are the RT queue names of the team: from the cluster, the
+	// queues the operator found or made in RT (status.queues[] with an
+	// externalID), as it reads them for actuals; from a file, the spec's.
+	Queues []string
+	// Tickets are those of Queues created in [From, To), ordered by id.
+	Tickets  []actuals.Ticket
+	From, To time.Time
+	// Source says where the tickets came from: the file, or RT's URL.
+	Source string
+}
+
+// ticketReadTimeout bounds the whole read from RT: a command run by hand
+// may take longer than the operator's 60 seconds a sync, not for ever.
+const ticketReadTimeout = 10 * time.Minute
+
+// load reads the team (names: the one name given when not -f) and its
+// tickets created in [from, to). now is the reader's clock: tickets are
+// read as RT holds them at now (replies and resolutions up to now).
+func (f *ticketFlags) load(ctx context.Context, names []string, from, to, now time.Time) (*teamTickets, error) {
+	if !from.Before(to) {
+		return nil, fmt.Errorf("the period %s to %s is empty", from.Format(time.RFC3339), to.Format(time.RFC3339))
+	}
+	team, err := loadTeam(*f.file, f.kube, names)
+	if err != nil {
+		return nil, err
+	}
+	out := &teamTickets{Team: team, From: from, To: to}
+	fromCluster := *f.file == ""
+	out.Queues = teamRTQueues(team, fromCluster)
+	if len(out.Queues) == 0 {
+		return nil, fmt.Errorf("SupportTeam %s has no queue in Request Tracker yet (status.queues[].externalID; see its QueuesSynced condition)", team.Name)
+	}
+	var all []actuals.Ticket
+	if *f.tickets != "" {
+		data, err := os.ReadFile(*f.tickets)
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(data, &all); err != nil {
+			return nil, fmt.Errorf("%s: not a JSON array of tickets: %w", *f.tickets, err)
+		}
+		out.Source = *f.tickets
+	} else {
+		if all, out.Source, err = f.readRT(ctx, team, out.Queues, from, now); err != nil {
+			return nil, err
+		}
+	}
+	for _, t := range all {
+		if !t.Created.Before(from) && t.Created.Before(to) && slices.Contains(out.Queues, t.Queue) {
+			out.Tickets = append(out.Tickets, t)
+		}
+	}
+	sort.Slice(out.Tickets, func(i, j int) bool { return out.Tickets[i].ID < out.Tickets[j].ID })
+	return out, nil
+}
+
+// teamRTQueues are the RT queue names of team, sorted: as the operator
+// reads them (with an externalID in status) for a team from the cluster,
+// the spec's for one from a file (which has no status to trust).
+func teamRTQueues(team *opsv1alpha1.SupportTeam, fromCluster bool) []string {
+	var names []string
+	if fromCluster {
+		for _, q := range team.Status.Queues {
+			if q.ExternalID != "" {
+				names = append(names, q.Name)
+			}
+		}
+	} else {
+		for _, q := range team.Spec.Queues {
+			names = append(names, q.Name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// readRT reads the tickets of names created since from with
+// actuals.Reader, with the responders the operator uses (the members'
+// e-mail addresses), until a pass completes.
+func (f *ticketFlags) readRT(ctx context.Context, team *opsv1alpha1.SupportTeam, names []string, from, now time.Time) ([]actuals.Ticket, string, error) {
+	base := *f.rtURL
+	if base == "" {
+		if team.Spec.QueueBackend == nil || team.Spec.QueueBackend.RequestTracker == nil {
+			return nil, "", fmt.Errorf("SupportTeam %s has no queueBackend.requestTracker: give --rt-url and --rt-token-file, or --tickets FILE", team.Name)
+		}
+		base = team.Spec.QueueBackend.RequestTracker.URL
+	}
+	if err := queues.CheckURL(base); err != nil {
+		return nil, "", err
+	}
+	token, err := f.token(ctx, team)
+	if err != nil {
+		return nil, "", err
+	}
+	responders := map[string]bool{}
+	for _, m := range team.Spec.Members {
+		if m.Email != "" {
+			responders[m.Email] = true
+		}
+	}
+	r := &actuals.Reader{
+		BaseURL: base, Token: token, HTTP: f.http, Queues: names, Responders: responders,
+		// One second more than the period's start: the reader keeps
+		// tickets created after its window's start, the period takes
+		// from itself.
+		Window:     now.Sub(from) + time.Second,
+		MaxCalls:   1_000_000,
+		MaxTickets: 1_000_000,
+		Timeout:    ticketReadTimeout,
+		Now:        func() time.Time { return now },
+	}
+	var st actuals.State
+	for {
+		next, res, err := r.Sync(ctx, st)
+		if err != nil {
+			return nil, "", fmt.Errorf("reading tickets from Request Tracker %s: %w", base, err)
+		}
+		st = next
+		if res.Complete {
+			return st.TicketList(), base, nil
+		}
+		if res.TimedOut {
+			return nil, "", fmt.Errorf("reading tickets from Request Tracker %s: not through after %s (%d tickets read)", base, ticketReadTimeout, len(st.Tickets))
+		}
+	}
+}
+
+// token is the RT token: --rt-token-file, else the Secret the team's spec
+// names, read with the user's own credentials (so the user's RBAC
+// decides) and, as the operator does, only when the Secret is marked as
+// holding a queue token: the spec says where the token is sent.
+func (f *ticketFlags) token(ctx context.Context, team *opsv1alpha1.SupportTeam) (string, error) {
+	if *f.rtTokenFile != "" {
+		data, err := os.ReadFile(*f.rtTokenFile)
+		if err != nil {
+			return "", err
+		}
+		token := strings.TrimSpace(string(data))
+		if token == "" {
+			return "", fmt.Errorf("%s is empty: it should hold the RT token", *f.rtTokenFile)
+		}
+		return token, nil
+	}
+	if team.Spec.QueueBackend == nil || team.Spec.QueueBackend.RequestTracker == nil {
+		return "", errors.New("the team's spec names no token Secret (queueBackend.requestTracker): give --rt-token-file")
+	}
+	ref := team.Spec.QueueBackend.RequestTracker.TokenSecretRef
+	namespace := team.Namespace
+	if namespace == "" {
+		ns, err := namespaceOf(f.kube)
+		if err != nil {
+			return "", err
+		}
+		namespace = ns
+	}
+	c, err := newClient(f.kube)
+	if err != nil {
+		return "", err
+	}
+	var secret corev1.Secret
+	if err := c.Get(ctx, types.NamespacedName{Namespace: namespace, Name: ref.Name}, &secret); err != nil {
+		return "", fmt.Errorf("reading the RT token (Secret %s in namespace %s; or give --rt-token-file): %w", ref.Name, namespace, err)
+	}
+	if secret.Labels[opsv1alpha1.LabelSecretUse] != opsv1alpha1.SecretUseQueueToken {
+		return "", fmt.Errorf("the RT token: Secret %s in namespace %s is not marked %s=%s, so its value is not sent to the team's Request Tracker (as the operator does not send it); mark it or give --rt-token-file",
+			ref.Name, namespace, opsv1alpha1.LabelSecretUse, opsv1alpha1.SecretUseQueueToken)
+	}
+	token := strings.TrimSpace(string(secret.Data[ref.Key]))
+	if token == "" {
+		return "", fmt.Errorf("the RT token: Secret %s in namespace %s has no key %s", ref.Name, namespace, ref.Key)
+	}
+	return token, nil
+}

@@ -1,0 +1,240 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+	"github.com/supportstack/operator/internal/actuals"
+	"github.com/supportstack/operator/internal/queues/rttest"
+	"github.com/supportstack/operator/internal/testenv"
+)
+
+// ticketsTeam is a SupportTeam on Request Tracker url with queues Support
+// and Billing.
+func ticketsTeam(url string) string {
+	return fmt.Sprintf(`apiVersion: ops.supportstack.io/v1alpha1
+kind: SupportTeam
+metadata: {name: desk, namespace: helpdesk}
+spec:
+  timeZone: America/New_York
+  shifts:
+  - {name: day, days: [Mon, Tue, Wed, Thu, Fri], start: "09:00", end: "17:00"}
+  members:
+  - {name: alice, email: alice@example.com, role: Lead, skills: [desk], shifts: [day]}
+  queues:
+  - name: Support
+    channel: Email
+    skills: [desk]
+    demand:
+      averageHandleTime: 10m
+      intervals:
+      - {days: [Mon, Tue, Wed, Thu, Fri], from: "09:00", to: "17:00", contactsPerHour: 2}
+  - name: Billing
+    channel: Email
+    skills: [desk]
+  queueBackend:
+    requestTracker: {url: %q, tokenSecretRef: {name: rt-token, key: token}}
+`, url)
+}
+
+func writeFile(t *testing.T, name, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// loadTickets parses args as a command with addTicketFlags would and loads
+// the tickets of [from, to).
+func loadTickets(t *testing.T, args []string, from, to, now time.Time) (*teamTickets, error) {
+	t.Helper()
+	fs := newFlagSet("test")
+	f := addTicketFlags(fs)
+	names, err := parseInterspersed(fs, args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f.load(context.Background(), names, from, to, now)
+}
+
+func ticketIDs(list []actuals.Ticket) []int {
+	ids := make([]int, 0, len(list))
+	for _, tk := range list {
+		ids = append(ids, tk.ID)
+	}
+	return ids
+}
+
+// TestLoadTicketsFromFile: --tickets keeps the tickets of the team's
+// queues created in [from, to): one at from is in, one at to is out, and
+// one of a queue not the team's is out; the result is ordered by id.
+func TestLoadTicketsFromFile(t *testing.T) {
+	from := time.Date(2026, 3, 2, 5, 0, 0, 0, time.UTC)
+	to := from.Add(7 * 24 * time.Hour)
+	list := []actuals.Ticket{
+		{ID: 9, Queue: "Support", Created: from.Add(time.Hour), TimeWorked: 12 * time.Minute},
+		{ID: 3, Queue: "Billing", Created: from},
+		{ID: 4, Queue: "Support", Created: to},
+		{ID: 5, Queue: "Support", Created: from.Add(-time.Second)},
+		{ID: 6, Queue: "General", Created: from.Add(time.Hour)},
+		{ID: 7, Queue: "Support", Created: to.Add(-time.Second)},
+	}
+	data, err := json.Marshal(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	team := writeFile(t, "team.yaml", ticketsTeam("https://rt.example.com"))
+	tickets := writeFile(t, "tickets.json", string(data))
+	got, err := loadTickets(t, []string{"-f", team, "--tickets", tickets}, from, to, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := fmt.Sprint(ticketIDs(got.Tickets)); ids != "[3 7 9]" {
+		t.Errorf("tickets %s, want [3 7 9]", ids)
+	}
+	if q := strings.Join(got.Queues, ","); q != "Billing,Support" || got.Source != tickets || got.Team.Name != "desk" {
+		t.Errorf("queues %s, source %s, team %s", q, got.Source, got.Team.Name)
+	}
+	if got.Tickets[2].TimeWorked != 12*time.Minute {
+		t.Errorf("time worked lost: %+v", got.Tickets[2])
+	}
+	if _, err := loadTickets(t, []string{"-f", team, "--tickets", team}, from, to, to); err == nil || !strings.Contains(err.Error(), "not a JSON array of tickets") {
+		t.Errorf("a YAML file as --tickets: %v", err)
+	}
+}
+
+// seedRTTickets creates a ticket in each queue at each instant (RT's
+// clock stamps them now; Created and LastUpdated are then set to the
+// instant in RT's database, as internal/actuals' tests do) and returns the
+// ids in order.
+func seedRTTickets(t *testing.T, s *rttest.Server, tickets ...struct {
+	queue string
+	at    time.Time
+}) []int {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString(`
+for my $name (qw(Support Billing General)) {
+    my $q = RT::Queue->new(RT->SystemUser);
+    $q->Load($name) or do { my ($ok, $msg) = $q->Create(Name => $name); die "queue $name: $msg" unless $ok };
+}
+sub mk {
+    my ($queue, $when) = @_;
+    my $t = RT::Ticket->new(RT->SystemUser);
+    my ($id, $txn, $msg) = $t->Create(Queue => $queue, Requestor => ['customer@example.com'], Subject => 'seeded');
+    die "ticket: $msg" unless $id;
+    for my $f (qw(Created LastUpdated)) { my ($ok, $m) = $t->__Set(Field => $f, Value => $when); die $m unless $ok }
+    return $id;
+}
+my @ids;
+`)
+	for _, tk := range tickets {
+		fmt.Fprintf(&b, "push @ids, mk('%s', '%s');\n", tk.queue, tk.at.UTC().Format("2006-01-02 15:04:05"))
+	}
+	b.WriteString(`print join(",", @ids);`)
+	fields := strings.Split(strings.TrimSpace(s.Perl(b.String())), ",")
+	ids := make([]int, 0, len(fields))
+	for _, f := range fields {
+		id, err := strconv.Atoi(f)
+		if err != nil {
+			t.Fatalf("seeding printed %q", f)
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// TestLoadTicketsFromRT reads the tickets from the suite's Request
+// Tracker: from a file with --rt-token-file (the spec's queues), and from
+// the cluster with the token in the team's Secret (the queues with an
+// externalID only, as the operator reads them). A Secret not marked as a
+// queue token is not sent.
+func TestLoadTicketsFromRT(t *testing.T) {
+	s := rttest.Start(t)
+	from := time.Date(2026, 3, 2, 5, 0, 0, 0, time.UTC)
+	to := from.Add(7 * 24 * time.Hour)
+	type seed = struct {
+		queue string
+		at    time.Time
+	}
+	ids := seedRTTickets(t, s,
+		seed{"Support", from.Add(-time.Hour)}, // before the period
+		seed{"Support", from},                 // its first instant: in
+		seed{"Billing", from.Add(24 * time.Hour)},
+		seed{"General", from.Add(24 * time.Hour)}, // not the team's
+		seed{"Support", to},                       // the end: out
+	)
+	now := to.Add(24 * time.Hour)
+	team := writeFile(t, "team.yaml", ticketsTeam(s.URL))
+	tokenFile := writeFile(t, "token", s.Token+"\n")
+
+	got, err := loadTickets(t, []string{"-f", team, "--rt-token-file", tokenFile}, from, to, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, want := fmt.Sprint(ticketIDs(got.Tickets)), fmt.Sprint([]int{ids[1], ids[2]}); g != want || got.Source != s.URL {
+		t.Errorf("from a file: tickets %s from %s, want %s from %s", g, got.Source, want, s.URL)
+	}
+
+	// The cluster: Billing is not in RT as the team's (no externalID).
+	fs := newFlagSet("test")
+	f := addTicketFlags(fs)
+	if err := fs.Parse([]string{"-f", team}); err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := loadTeam(*f.file, f.kube, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	desk := *parsed
+	desk.Status.Queues = []opsv1alpha1.QueueStatus{{Name: "Support", ExternalID: "1"}, {Name: "Billing"}}
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "helpdesk", Name: "rt-token", Labels: map[string]string{opsv1alpha1.LabelSecretUse: opsv1alpha1.SecretUseQueueToken}},
+		Data:       map[string][]byte{"token": []byte(s.Token)},
+	}
+	useClient(t, fake.NewClientBuilder().WithScheme(testenv.Scheme()).WithObjects(&desk, secret).Build())
+	got, err = loadTickets(t, []string{"-n", "helpdesk", "desk"}, from, to, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, want := fmt.Sprint(ticketIDs(got.Tickets)), fmt.Sprint([]int{ids[1]}); g != want || strings.Join(got.Queues, ",") != "Support" {
+		t.Errorf("from the cluster: tickets %s of queues %v, want %s of Support", g, got.Queues, want)
+	}
+
+	unmarked := secret.DeepCopy()
+	unmarked.Labels = nil
+	useClient(t, fake.NewClientBuilder().WithScheme(testenv.Scheme()).WithObjects(&desk, unmarked).Build())
+	if _, err := loadTickets(t, []string{"-n", "helpdesk", "desk"}, from, to, now); err == nil || !strings.Contains(err.Error(), "is not marked ops.supportstack.io/secret-use=queue-token") {
+		t.Errorf("unmarked Secret: %v", err)
+	}
+}
