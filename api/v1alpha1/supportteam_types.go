@@ -50,6 +50,7 @@ const (
 // +kubebuilder:validation:XValidation:rule="!has(self.members) || self.members.all(m, !has(m.shifts) || m.shifts.all(s, has(self.shifts) && self.shifts.exists(x, x.name == s)))",message="every name in members[].shifts must be one of spec.shifts[].name: add the shift or fix the member's shift list"
 // +kubebuilder:validation:XValidation:rule="!has(self.timeOff) || self.timeOff.all(t, has(self.members) && self.members.exists(m, m.name == t.member))",message="every timeOff[].member must be one of spec.members[].name: add the member or fix the time-off entry"
 // +kubebuilder:validation:XValidation:rule="!has(self.queues) || self.queues.all(q, !has(q.escalation) || has(q.escalation.toTeam) || self.queues.exists(x, x.name == q.escalation.toQueue))",message="a queue's escalation without toTeam must name another queue of this team in toQueue: add the queue or set escalation.toTeam"
+// +kubebuilder:validation:XValidation:rule="!has(self.queues) || self.queues.all(q, !has(q.demand) || !has(q.demand.source) || q.demand.source != 'History') || (has(self.queueBackend) && has(self.queueBackend.requestTracker))",message="demand.source History forecasts from the queue's tickets in Request Tracker: set queueBackend.requestTracker, or use source Declared with demand.intervals"
 type SupportTeamSpec struct {
 	// displayName is the team's human-readable name, shown in the help desk.
 	// +kubebuilder:validation:MinLength=1
@@ -392,6 +393,18 @@ type Queue struct {
 	Escalation *Escalation `json:"escalation,omitempty"`
 }
 
+// DemandSource says where a queue's arrival rates come from.
+// +kubebuilder:validation:Enum=Declared;History
+type DemandSource string
+
+// Demand sources.
+const (
+	// DemandDeclared takes demand.intervals as written.
+	DemandDeclared DemandSource = "Declared"
+	// DemandHistory forecasts the rates from the queue's tickets.
+	DemandHistory DemandSource = "History"
+)
+
 // Demand is a queue's contact forecast.
 type Demand struct {
 	// averageHandleTime is the mean time one contact occupies an agent
@@ -401,6 +414,17 @@ type Demand struct {
 	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ns|us|ms|s|m|h))+$')",message="must be a duration such as 20s, 30m, 4h or 1h30m (units h, m, s, ms; no days: write 48h for 2 days)"
 	// +required
 	AverageHandleTime metav1.Duration `json:"averageHandleTime"`
+
+	// source is where the operator takes the arrival rates from: Declared
+	// (default) uses intervals; History forecasts them from the queue's own
+	// tickets in Request Tracker (the team's queueBackend must be
+	// requestTracker): per weekday and half-hour, an exponentially weighted
+	// average of the last 4 weeks, holidays left out (status.queues[].demand
+	// shows the rates chosen). intervals are then the fallback until a week
+	// of tickets has been read.
+	// +kubebuilder:default=Declared
+	// +optional
+	Source DemandSource `json:"source,omitempty"`
 
 	// intervals give the forecast contacts per hour at 30-minute resolution;
 	// a time outside every interval has no demand.
@@ -619,10 +643,38 @@ type QueueStatus struct {
 	// externalID is the queue's id in the queue backend, when it has one.
 	// +optional
 	ExternalID string `json:"externalID,omitempty"`
+	// demand is the demand coverage used, for a queue whose demand.source is
+	// History: the forecast from its tickets, or the declared intervals
+	// while there is too little history.
+	// +optional
+	Demand *DemandStatus `json:"demand,omitempty"`
 	// actual is what the queue's own tickets in Request Tracker show (teams
 	// whose queueBackend is requestTracker only), as of status.actualsSyncedAt.
 	// +optional
 	Actual *QueueActual `json:"actual,omitempty"`
+}
+
+// DemandStatus is the demand chosen for a queue whose demand.source is
+// History.
+type DemandStatus struct {
+	// source is History when the rates are forecast from tickets, Declared
+	// while the history is too short (message says why).
+	Source DemandSource `json:"source"`
+	// weeks of ticket history the forecast used (0 to 4).
+	// +optional
+	Weeks int32 `json:"weeks"`
+	// intervals are the forecast rates, in the shape of demand.intervals
+	// (paste them into the spec to keep them).
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=64
+	// +optional
+	Intervals []DemandInterval `json:"intervals,omitempty"`
+	// computedAt is when the forecast was made from the tickets read then.
+	// +optional
+	ComputedAt *metav1.Time `json:"computedAt,omitempty"`
+	// message says how the rates were chosen.
+	// +optional
+	Message string `json:"message,omitempty"`
 }
 
 // QueueActual is what a queue's tickets show over the last 24 hours and the
@@ -703,6 +755,7 @@ type SupportTeamStatus struct {
 	// queues holds per-queue staffing.
 	// +listType=map
 	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=32
 	// +optional
 	Queues []QueueStatus `json:"queues,omitempty"`
 

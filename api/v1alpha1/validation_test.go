@@ -247,6 +247,8 @@ func badCases() []badCase {
 		{"escalation to a missing queue", team, fns(set("spec.queues.0.escalation.toQueue", "nowhere")), "must name another queue of this team in toQueue"},
 		{"phone queue without service level", team, fns(del("spec.queues.0.serviceLevel")), "Phone and Chat queues need serviceLevel"},
 		{"email queue without response targets", team, fns(del("spec.queues.1.responseTargets")), "Email and Portal queues need responseTargets"},
+		{"demand from history without Request Tracker", team, fns(set("spec.queues.0.demand.source", "History")), "demand.source History forecasts from the queue's tickets in Request Tracker: set queueBackend.requestTracker"},
+		{"unknown demand source", team, fns(set("spec.queues.0.demand.source", "Guess")), `Unsupported value: "Guess"`},
 		{"service level over 100 percent", team, fns(set("spec.queues.0.serviceLevel.percent", int64(150))), "should be less than or equal to 100"},
 		{"no patience at all", team, fns(set("spec.queues.0.serviceLevel.patience", "0s")), "patience must be between 1s and 2h"},
 		{"patience of a day", team, fns(set("spec.queues.0.serviceLevel.patience", "24h")), "patience must be between 1s and 2h"},
