@@ -1,0 +1,33 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"time"
+
+	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+	"github.com/supportstack/operator/internal/actuals"
+)
+
+// ActualsOptions are the calendar (business hours as RT renders them,
+// closed holidays), first-response targets and responders (members'
+// e-mail addresses) the operator measures team's tickets with, at now:
+// exported so `supportstack report team` computes a report's service
+// levels exactly as status does.
+func ActualsOptions(team *opsv1alpha1.SupportTeam, now time.Time) (actuals.Options, error) {
+	return actualsOptions(team, now)
+}
