@@ -31,8 +31,8 @@ import (
 
 // Chart geometry, in viewBox units.
 const (
-	chartW   = 720
-	chartH   = 220
+	chartW   = 480
+	chartH   = 180
 	chartPad = 28 // left and bottom margin for the axis labels
 	cellW    = 14 // a heat-map half-hour
 	cellH    = 14 // a heat-map day
@@ -196,12 +196,14 @@ func newView(r Report) view {
 	})
 	hl := make([]string, 24)
 	hv := make([]float64, 24)
+	hf := make([]float64, 24)
 	for i, h := range r.Hours {
 		hl[i] = fmt.Sprintf("%02d", h.Hour)
 		hv[i] = float64(h.Created)
+		hf[i] = h.Forecast
 	}
-	v.Hourly = barChart(hl, hv, nil, 3, func(i int) string {
-		return fmt.Sprintf("%02d:00-%02d:59: %d created", i, i, r.Hours[i].Created)
+	v.Hourly = barChart(hl, hv, hf, 3, func(i int) string {
+		return fmt.Sprintf("%02d:00-%02d:59: %d created, %g forecast", i, i, r.Hours[i].Created, r.Hours[i].Forecast)
 	})
 	return v
 }
@@ -265,8 +267,10 @@ h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid 
 table{border-collapse:collapse;font-size:.9em}
 th,td{padding:3px 8px;border-bottom:1px solid #e2e2e2;text-align:right;white-space:nowrap}
 th:first-child,td:first-child{text-align:left}
-svg{display:block;width:100%;height:auto;max-width:100%}
-svg text{font-size:11px;fill:#444}
+svg{display:block;width:100%;height:auto}
+svg text{font-size:12px;fill:#444}
+.chart{max-width:720px}
+.heat{min-width:560px;max-width:1000px}
 .bar{fill:#4a7fb5}.fc{fill:none;stroke:#e07b00;stroke-width:2}
 .h-none{fill:#eeeeee}.h-ok{fill:#8fd19e}.h-g1{fill:#f6c177}.h-g2{fill:#f08a5d}.h-g3{fill:#d7263d}
 .legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 10px;vertical-align:middle}
@@ -292,18 +296,18 @@ svg text{font-size:11px;fill:#444}
 {{range .Days}}<tr><td>{{.Date}}</td><td>{{.Holiday}}</td><td>{{.Created}}</td><td>{{.Forecast}}</td>{{range .Queues}}<td>{{.Created}}</td><td>{{.Forecast}}</td><td>{{percent .ServiceLevelPercent}}</td>{{end}}</tr>
 {{end}}</table></div>
 
-<h2>Tickets by hour of day</h2>
-<p>Tickets created in each local hour, all days of the period together.</p>
+<h2>Tickets by hour of day: actual and forecast</h2>
+<p>Bars: tickets created in each local hour, all days of the period together. Line: the forecast of those hours.</p>
 {{template "chart" .Hourly}}
 
 <h2>Scheduled vs required staff</h2>
 <p>Each half-hour of each day, all queues together: required staff from the declared demand, scheduled staff from shifts, time off and holidays; the colour is the gap. Hover or long-press a cell for its figures.</p>
 <p class="legend"><span style="background:#eeeeee"></span>none required<span style="background:#8fd19e"></span>covered<span style="background:#f6c177"></span>short 1<span style="background:#f08a5d"></span>short 2<span style="background:#d7263d"></span>short 3 or more</p>
-<svg viewBox="0 0 {{.Heat.W}} {{.Heat.H}}" role="img" aria-label="staff gap per half-hour">
+<div class="scroll"><svg class="heat" viewBox="0 0 {{.Heat.W}} {{.Heat.H}}" role="img" aria-label="staff gap per half-hour">
 {{range .Heat.Hours}}<text x="{{.Y}}" y="11">{{.Label}}</text>
 {{end}}{{range .Heat.Rows}}<text x="0" y="{{.Y}}">{{.Label}}</text>
 {{end}}{{range .Heat.Cells}}<rect x="{{.X}}" y="{{.Y}}" width="13" height="13" class="{{.Class}}"><title>{{.Title}}</title></rect>
-{{end}}</svg>
+{{end}}</svg></div>
 
 <h2>Productivity per person</h2>
 <p>Tickets of the period whose first resolution each person made, whose first response each member gave, and the median of those first responses in business hours. Per-person figures appear in reports only, never in metrics.</p>
@@ -321,7 +325,7 @@ svg text{font-size:11px;fill:#444}
 {{end}}</table></div>
 </body>
 </html>
-{{define "chart"}}<svg viewBox="0 0 {{.W}} {{.H}}" role="img">
+{{define "chart"}}<svg class="chart" viewBox="0 0 {{.W}} {{.H}}" role="img">
 <line x1="{{.Left}}" y1="{{.Base}}" x2="{{.W}}" y2="{{.Base}}" stroke="#999"/>
 <text x="0" y="12">{{.Max}}</text>
 {{range .Bars}}<rect class="bar" x="{{printf "%.1f" .X}}" y="{{printf "%.1f" .Y}}" width="{{printf "%.1f" .W}}" height="{{printf "%.1f" .H}}"><title>{{.Title}}</title></rect>

@@ -32,7 +32,8 @@ limitations under the License.
 //     reproducible).
 //   - Volumes: tickets created per local day and per local hour of the day
 //     (0-23, summed over the period's days; the repeated hour of a
-//     fall-back night counts in its hour once for each of its two passes).
+//     fall-back night counts in its hour once for each of its two passes,
+//     tickets and forecast alike).
 //   - Service level: Met/(Met+Missed) per queue with a target over the
 //     period and per day, as a percent rounded down (as status shows it, so
 //     it reaches the target exactly when the exact share does); pending
@@ -236,11 +237,13 @@ type DayFigures struct {
 }
 
 // HourFigures are the tickets created in one local hour of the day over
-// the period, in total and per queue (spec order).
+// the period, in total and per queue (spec order), and the forecast of
+// the half-hours that start in that hour.
 type HourFigures struct {
-	Hour    int   `json:"hour"`
-	Created int   `json:"created"`
-	Queues  []int `json:"queues"`
+	Hour     int     `json:"hour"`
+	Created  int     `json:"created"`
+	Forecast float64 `json:"forecast"`
+	Queues   []int   `json:"queues"`
 }
 
 // HalfHour is one half-hour of the period.
@@ -330,7 +333,7 @@ func Build(in Input) (Report, error) {
 	}
 	r.Intervals = halfHours(in.Team, span, figures.Tickets)
 	r.Days = dayFigures(in, r.Intervals, figures.Tickets)
-	r.Hours = hourFigures(r.Queues, figures.Tickets, loc)
+	r.Hours = hourFigures(r.Queues, r.Intervals, figures.Tickets, loc)
 	r.ServiceLevels = serviceLevels(in, r.Queues, r.Intervals, figures.Tickets)
 	r.Members = memberFigures(in, figures.Members)
 	r.Worst = worst(r.Intervals)
@@ -485,11 +488,20 @@ func dayFigures(in Input, halves []HalfHour, tickets []actuals.TicketActual) []D
 	return days
 }
 
-// hourFigures counts the tickets of each local hour of the day.
-func hourFigures(queues []string, tickets []actuals.TicketActual, loc *time.Location) []HourFigures {
+// hourFigures counts the tickets and adds up the forecast of each local
+// hour of the day.
+func hourFigures(queues []string, halves []HalfHour, tickets []actuals.TicketActual, loc *time.Location) []HourFigures {
 	hours := make([]HourFigures, 24)
 	for h := range hours {
 		hours[h] = HourFigures{Hour: h, Queues: make([]int, len(queues))}
+	}
+	for _, h := range halves {
+		for _, q := range h.Queues {
+			hours[h.Start.Hour()].Forecast += q.Forecast
+		}
+	}
+	for h := range hours {
+		hours[h].Forecast = round2(hours[h].Forecast)
 	}
 	for _, t := range tickets {
 		h := t.Created.In(loc).Hour()
