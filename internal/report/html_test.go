@@ -222,3 +222,31 @@ func checkScreenshot(t *testing.T, path string, w, h int) {
 		t.Errorf("the screenshot has %d colours: a blank page?", len(colours))
 	}
 }
+
+// TestHeatMapClockChange: the night the clocks go back, the two 01:00
+// half-hours share one cell, which shows the larger gap whichever comes
+// first; every other half-hour has its own cell.
+func TestHeatMapClockChange(t *testing.T) {
+	loc := newYork(t)
+	first := time.Date(2026, 11, 1, 1, 0, 0, 0, loc) // 01:00 EDT
+	second := first.Add(time.Hour)                   // 01:00 EST
+	half := func(at time.Time, required, scheduled int) HalfHour {
+		return HalfHour{Start: at, Queues: []HalfHourQueue{{Queue: "email", Required: required, Scheduled: scheduled, Gap: max(0, required-scheduled)}}}
+	}
+	for _, order := range [][]HalfHour{
+		{half(first, 1, 1), half(second, 2, 0)},
+		{half(first, 2, 0), half(second, 1, 1)},
+	} {
+		r := Report{Days: []DayFigures{{Date: "2026-11-01"}}, Intervals: append(order, half(first.Add(30*time.Minute), 0, 0))}
+		h := buildHeatMap(r)
+		if len(h.Cells) != 2 {
+			t.Fatalf("%d cells, want 2 (01:00 once, 01:30)", len(h.Cells))
+		}
+		if h.Cells[0].Class != "h-g2" || !strings.Contains(h.Cells[0].Title, "gap 2") {
+			t.Errorf("the repeated 01:00 shows %s %q, want the gap of 2", h.Cells[0].Class, h.Cells[0].Title)
+		}
+		if h.Cells[1].Class != "h-none" {
+			t.Errorf("01:30 with nothing required is %s, want h-none", h.Cells[1].Class)
+		}
+	}
+}

@@ -332,6 +332,29 @@ func golden(t *testing.T, path string, got []byte) {
 	}
 }
 
+// TestBuildPeriodEnds: a ticket created at the period's first instant is
+// in it, one at its end is not (Compute's window is open at its start, so
+// Build widens it by a nanosecond).
+func TestBuildPeriodEnds(t *testing.T) {
+	in := weekInput(t)
+	in.Tickets = []actuals.Ticket{
+		{ID: 1, Queue: "email", Created: in.From},
+		{ID: 2, Queue: "email", Created: in.To.Add(-time.Nanosecond)},
+		{ID: 3, Queue: "email", Created: in.To},
+		{ID: 4, Queue: "email", Created: in.From.Add(-time.Nanosecond)},
+	}
+	r, err := Build(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.ServiceLevels[0].Created; got != 2 {
+		t.Errorf("%d tickets in the period, want 2 (at its start and just before its end)", got)
+	}
+	if first, last := r.Days[0], r.Days[len(r.Days)-1]; first.Created != 1 || last.Created != 1 {
+		t.Errorf("first day %d, last day %d created, want 1 and 1", first.Created, last.Created)
+	}
+}
+
 func TestBuildRefuses(t *testing.T) {
 	base := weekInput(t)
 	cases := []struct {
