@@ -17,11 +17,8 @@ limitations under the License.
 package generated
 
 import (
-	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -35,38 +32,18 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/validation"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
 	"github.com/supportstack/operator/internal/testenv"
 )
 
 const (
-	// helmChart is the chart, relative to the repository root.
-	helmChart = "charts/supportstack-operator"
 	// driftRelease and driftNamespace make the chart name its objects as
 	// config/default does (namePrefix supportstack-, namespace
 	// supportstack-system), so that the two renders pair up by name.
 	driftRelease   = "supportstack"
 	driftNamespace = "supportstack-system"
-	// driftOperatorImage and driftAgentImage are the images both renders
-	// are given: hack/render-install.sh's two arguments, the chart's image
-	// and agentImage values.
-	driftOperatorImage = "supportstack/operator:v-drift"
-	driftAgentImage    = "supportstack/agent:v-drift"
-	// chartKubeVersion is the Kubernetes version helm renders and lints
-	// for: make test's API server's (bin/k8s). Without it a helm built from
-	// the Go module proxy (make helm) assumes v1.20.0, which the chart's
-	// kubeVersion (>=1.30.0-0: ValidatingAdmissionPolicy v1) refuses.
-	chartKubeVersion = "1.37.2"
 )
-
-// chartToggles are the chart's values that add objects, all off by
-// default but networkPolicy.enabled (config/default has the NetworkPolicy).
-var chartToggles = []string{
-	"namespace.create", "networkPolicy.enabled", "serviceMonitor.enabled",
-	"prometheusRule.enabled", "grafanaDashboard.enabled",
-}
 
 // installOnly are the objects config/default renders and the chart with
 // default values does not, each with the reason.
@@ -75,129 +52,44 @@ var installOnly = map[string]string{
 		"(--create-namespace); namespace.create renders it for helm template users",
 }
 
-// helmPath is the helm that make test builds; the test fails without it.
-func helmPath(t *testing.T) string {
+// renderObjects are the objects of a render, failing on one without a
+// name: the chart tests pair and look objects up by kind and name.
+func renderObjects(t *testing.T, ms []manifest) []*unstructured.Unstructured {
 	t.Helper()
-	helm := os.Getenv("HELM")
-	if helm == "" {
-		t.Fatal("HELM is not set: run this test with \"make test\", which builds helm (make helm) and sets it")
-	}
-	return helm
-}
-
-// chartCmd runs a command in the repository root with helm's cache and
-// configuration under the test's directory (nothing in the user's home),
-// and returns its standard output.
-func chartCmd(t *testing.T, env []string, name string, args ...string) []byte {
-	t.Helper()
-	home := t.TempDir()
-	cmd := exec.Command(name, args...)
-	cmd.Dir = testenv.RepoRoot()
-	cmd.Env = append(os.Environ(), "HELM_CACHE_HOME="+filepath.Join(home, "cache"),
-		"HELM_CONFIG_HOME="+filepath.Join(home, "config"), "HELM_DATA_HOME="+filepath.Join(home, "data"))
-	cmd.Env = append(cmd.Env, env...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s%s", strings.Join(cmd.Args, " "), err, out, stderr.String())
-	}
-	return out
-}
-
-// chartObjects parses a multi-document render into objects, failing on a
-// document that is not one.
-func chartObjects(t *testing.T, source string, data []byte) []*unstructured.Unstructured {
-	t.Helper()
-	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
-	var objs []*unstructured.Unstructured
-	for {
-		doc, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
+	objs := make([]*unstructured.Unstructured, 0, len(ms))
+	for _, m := range ms {
+		if m.obj.GetName() == "" {
+			t.Fatalf("%s: a document without a name:\n%s", m.source, m.raw)
 		}
-		if err != nil {
-			t.Fatalf("%s: %v", source, err)
-		}
-		obj := map[string]any{}
-		if err := yaml.Unmarshal(doc, &obj); err != nil {
-			t.Fatalf("%s: %v\n%s", source, err, doc)
-		}
-		if len(obj) == 0 {
-			continue // a comment-only document
-		}
-		u := &unstructured.Unstructured{Object: obj}
-		if u.GetKind() == "" || u.GetName() == "" {
-			t.Fatalf("%s: a document without kind or name:\n%s", source, doc)
-		}
-		objs = append(objs, u)
-	}
-	if len(objs) == 0 {
-		t.Fatalf("%s renders nothing", source)
+		objs = append(objs, m.obj)
 	}
 	return objs
 }
 
-// chartRender is `helm template` of the chart with the drift images, CRDs
+// chartObjects parses chartTemplate's output into objects, failing on a
+// document that is not one.
+func chartObjects(t *testing.T, data []byte) []*unstructured.Unstructured {
+	t.Helper()
+	return renderObjects(t, mustSplitManifests(t, "helm template", data))
+}
+
+// chartRender is `helm template` of the chart with the install images, CRDs
 // included, and the given extra arguments.
 func chartRender(t *testing.T, release, namespace string, args ...string) []*unstructured.Unstructured {
 	t.Helper()
-	repo, tag, _ := strings.Cut(driftOperatorImage, ":")
-	args = append([]string{"template", release, helmChart, "--namespace", namespace, "--include-crds", "--kube-version", chartKubeVersion,
-		"--set", "image.repository=" + repo, "--set", "image.tag=" + tag, "--set", "agentImage=" + driftAgentImage}, args...)
-	return chartObjects(t, "helm "+strings.Join(args, " "), chartCmd(t, nil, helmPath(t), args...))
+	repo, tag, _ := strings.Cut(installOperatorImage, ":")
+	args = append([]string{"--set", "image.repository=" + repo, "--set", "image.tag=" + tag,
+		"--set", "agentImage=" + installAgentImage}, args...)
+	return renderObjects(t, helmTemplate(t, release, namespace, args...))
 }
 
 // chartTemplate is `helm template` of the chart as release supportstack
-// for chartKubeVersion with the given extra arguments, and its output.
+// for chartKubeVersion with the given extra arguments, and its output:
+// for the tests of one template (--show-only) or of the YAML as written.
 func chartTemplate(t *testing.T, args ...string) []byte {
 	t.Helper()
 	args = append([]string{"template", driftRelease, helmChart, "--kube-version", chartKubeVersion}, args...)
-	return chartCmd(t, nil, helmPath(t), args...)
-}
-
-// togglesOn are --set arguments turning every toggle on.
-func togglesOn() []string {
-	args := make([]string, 0, 2*len(chartToggles))
-	for _, tg := range chartToggles {
-		args = append(args, "--set", tg+"=true")
-	}
-	return args
-}
-
-// kustomizeTool is how the test runs kustomize: KUSTOMIZE when set
-// (make's bin/kustomize), else K8S_ASSETS's kubectl kustomize, which make
-// test sets (hack/render-install.sh does the same); it fails with neither.
-// It returns the environment for hack/render-install.sh and the command
-// line of a kustomize build.
-func kustomizeTool(t *testing.T) (env, build []string) {
-	t.Helper()
-	if k := os.Getenv("KUSTOMIZE"); k != "" {
-		return []string{"KUSTOMIZE=" + k}, []string{k, "build"}
-	}
-	assets := os.Getenv("K8S_ASSETS")
-	if assets == "" {
-		t.Fatal("neither KUSTOMIZE nor K8S_ASSETS is set: run this test with \"make test\" (its kubectl renders config/default)")
-	}
-	kubectl := filepath.Join(assets, "kubectl")
-	return []string{"KUSTOMIZE=", "KUBECTL=" + kubectl}, []string{kubectl, "kustomize"}
-}
-
-// installRender is hack/render-install.sh's output (make build-installer's
-// dist/install.yaml, make deploy's objects) for the drift images.
-func installRender(t *testing.T) []*unstructured.Unstructured {
-	t.Helper()
-	env, _ := kustomizeTool(t)
-	out := chartCmd(t, env, filepath.Join("hack", "render-install.sh"), driftOperatorImage, driftAgentImage)
-	return chartObjects(t, "hack/render-install.sh", out)
-}
-
-// grafanaRender is config/grafana's kustomization: the ServiceMonitor,
-// PrometheusRule and dashboard ConfigMap as config/default would name them.
-func grafanaRender(t *testing.T) []*unstructured.Unstructured {
-	t.Helper()
-	_, build := kustomizeTool(t)
-	return chartObjects(t, "kustomize build config/grafana", chartCmd(t, nil, build[0], build[1], "config/grafana"))
+	return runTool(t, nil, helmPath(t), args...)
 }
 
 // objectKey pairs objects of two renders: kind and name.
@@ -412,8 +304,8 @@ func compareRenders(t *testing.T, config, chart []*unstructured.Unstructured, ex
 // lint warning fails.
 func TestChartLint(t *testing.T) {
 	helm := helmPath(t)
-	chartCmd(t, nil, helm, "lint", "--strict", helmChart, "--kube-version", chartKubeVersion)
-	chartCmd(t, nil, helm, append([]string{"lint", "--strict", helmChart, "--kube-version", chartKubeVersion}, togglesOn()...)...)
+	runTool(t, nil, helm, "lint", "--strict", helmChart, "--kube-version", chartKubeVersion)
+	runTool(t, nil, helm, append([]string{"lint", "--strict", helmChart, "--kube-version", chartKubeVersion}, togglesOn(t)...)...)
 }
 
 // TestChartMatchesInstall is the drift test: with release supportstack in
@@ -427,13 +319,13 @@ func TestChartLint(t *testing.T) {
 // toggle on, the extra objects are config/grafana's (ServiceMonitor,
 // PrometheusRule, dashboard ConfigMap) and the Namespace, equal to them.
 func TestChartMatchesInstall(t *testing.T) {
-	install := installRender(t)
+	install := renderObjects(t, renderInstall(t))
 	t.Run("default values", func(t *testing.T) {
 		compareRenders(t, install, chartRender(t, driftRelease, driftNamespace), installOnly)
 	})
 	t.Run("every toggle on", func(t *testing.T) {
-		config := slices.Concat(install, grafanaRender(t))
-		compareRenders(t, config, chartRender(t, driftRelease, driftNamespace, togglesOn()...), nil)
+		config := slices.Concat(install, renderObjects(t, kustomizeBuild(t, "config/grafana")))
+		compareRenders(t, config, chartRender(t, driftRelease, driftNamespace, togglesOn(t)...), nil)
 	})
 	t.Run("networkPolicy off", func(t *testing.T) {
 		objs := chartRender(t, driftRelease, driftNamespace, "--set", "networkPolicy.enabled=false")
@@ -460,12 +352,8 @@ func TestChartNamespaceIsRestricted(t *testing.T) {
 	t.Error("namespace.create=true renders no Namespace")
 }
 
-// longRelease is a release name of 53 characters, the longest Helm
-// accepts; longRelease2 differs from it only past the 21st character.
-const (
-	longRelease  = "platform-helpdesk-support-operator-eu-west-production"
-	longRelease2 = "platform-helpdesk-support-operator-eu-west-productiox"
-)
+// longRelease2 differs from longRelease only past the 21st character.
+const longRelease2 = "platform-helpdesk-support-operator-eu-west-productiox"
 
 // chartPrefix is a valid prefix the chart leaves as it is: at most 28
 // characters, a DNS-1035 label.
@@ -496,7 +384,7 @@ func TestChartOtherRelease(t *testing.T) {
 		{name: "fullnameOverride", release: "ops", set: []string{"--set", "fullnameOverride=helpdesk-ops"}, prefix: "helpdesk-ops"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			objs := chartRender(t, c.release, "platform", append(togglesOn(), c.set...)...)
+			objs := chartRender(t, c.release, "platform", append(togglesOn(t), c.set...)...)
 			prefix := checkOtherRelease(t, objs)
 			if c.prefix != "" && prefix != c.prefix {
 				t.Errorf("the chart's prefix is %q, want %q (a valid short name must stay as the user gave it)", prefix, c.prefix)
@@ -667,7 +555,7 @@ func TestChartVersion(t *testing.T) {
 		{[]string{"--set", "agentImage=mirror.example.com/agent@sha256:0123"},
 			"supportstack/operator:" + chart.AppVersion, "mirror.example.com/agent@sha256:0123"},
 	} {
-		objs := chartObjects(t, "helm template", chartTemplate(t, append([]string{"--show-only", "templates/deployment.yaml"}, c.set...)...))
+		objs := chartObjects(t, chartTemplate(t, append([]string{"--show-only", "templates/deployment.yaml"}, c.set...)...))
 		containers, _, _ := unstructured.NestedSlice(objs[0].Object, "spec", "template", "spec", "containers")
 		manager, _ := containers[0].(map[string]any)
 		args2, _, _ := unstructured.NestedStringSlice(manager, "args")
@@ -680,7 +568,7 @@ func TestChartVersion(t *testing.T) {
 // TestChartLogLevel: logLevel becomes the manager's zap flag, and none is
 // passed by default (the drift test holds the default args to config's).
 func TestChartLogLevel(t *testing.T) {
-	objs := chartObjects(t, "helm template", chartTemplate(t,
+	objs := chartObjects(t, chartTemplate(t,
 		"--show-only", "templates/deployment.yaml", "--set", "logLevel=debug", "--set", "replicas=2"))
 	containers, _, _ := unstructured.NestedSlice(objs[0].Object, "spec", "template", "spec", "containers")
 	manager, _ := containers[0].(map[string]any)
@@ -688,8 +576,8 @@ func TestChartLogLevel(t *testing.T) {
 	if !slices.Contains(args, "--zap-log-level=debug") || !slices.Contains(args, "--leader-elect") {
 		t.Errorf("logLevel=debug gives args %v, want --zap-log-level=debug and --leader-elect", args)
 	}
-	// JSON numbers: float64.
-	if r, _, _ := unstructured.NestedFieldNoCopy(objs[0].Object, "spec", "replicas"); r != float64(2) {
+	// Unstructured's JSON integers: int64.
+	if r, _, _ := unstructured.NestedFieldNoCopy(objs[0].Object, "spec", "replicas"); r != int64(2) {
 		t.Errorf("replicas=2 gives %v replicas", r)
 	}
 }
@@ -723,7 +611,7 @@ func TestChartCopiesUpToDate(t *testing.T) {
 	if err := os.CopyFS(filepath.Join(work, "chart"), os.DirFS(filepath.Join(root, helmChart))); err != nil {
 		t.Fatal(err)
 	}
-	chartCmd(t, []string{"CHART_DIR=" + filepath.Join(work, "chart")}, filepath.Join("hack", "gen-chart.sh"))
+	runTool(t, []string{"CHART_DIR=" + filepath.Join(work, "chart")}, filepath.Join("hack", "gen-chart.sh"))
 	want := treeFiles(t, filepath.Join(root, helmChart))
 	got := treeFiles(t, filepath.Join(work, "chart"))
 	for name, data := range got {
@@ -782,7 +670,7 @@ func treeFiles(t *testing.T, dir string) map[string][]byte {
 // redescribed without make chart fails), and every value has a
 // description (the generator refuses one without).
 func TestChartValuesTable(t *testing.T) {
-	chartCmd(t, nil, "go", "run", "./hack/gen-chart-values", "-chart", helmChart, "-check")
+	runTool(t, nil, "go", "run", "./hack/gen-chart-values", "-chart", helmChart, "-check")
 }
 
 // TestChartAgentImageRequired: with an operator repository not named
@@ -799,7 +687,7 @@ func TestChartAgentImageRequired(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "set agentImage") {
 		t.Errorf("image.repository=registry.example.com/team/op without agentImage: err %v, want a failure saying to set agentImage:\n%s", err, out)
 	}
-	objs := chartObjects(t, "helm template", chartTemplate(t, "--show-only", "templates/deployment.yaml",
+	objs := chartObjects(t, chartTemplate(t, "--show-only", "templates/deployment.yaml",
 		"--set", "image.repository=registry.example.com/team/op", "--set", "agentImage=registry.example.com/team/ag:v1"))
 	if args := managerArgs(t, objs[0]); !slices.Contains(args, "--agent-image=registry.example.com/team/ag:v1") {
 		t.Errorf("agentImage set: args %v", args)
@@ -833,7 +721,7 @@ func TestChartUserKeysOnce(t *testing.T) {
 			t.Errorf("a document does not parse strictly (a key twice?): %v\n%s", err, doc)
 		}
 	}
-	for _, u := range chartObjects(t, "helm template", out) {
+	for _, u := range chartObjects(t, out) {
 		labels := u.GetLabels()
 		switch u.GetKind() {
 		case "ConfigMap":
@@ -863,7 +751,7 @@ func TestChartUserKeysOnce(t *testing.T) {
 // topologySpreadConstraints the pod; none renders by default (the drift
 // test holds the default Deployment to config/'s).
 func TestChartManagerTuning(t *testing.T) {
-	objs := chartObjects(t, "helm template", chartTemplate(t, "--show-only", "templates/deployment.yaml",
+	objs := chartObjects(t, chartTemplate(t, "--show-only", "templates/deployment.yaml",
 		"--set", "extraArgs={--agent-cache-size=2Gi,--stuck-pod-timeout=30m,--metrics-cert-path=/certs}",
 		"--set", "extraVolumes[0].name=metrics-cert", "--set", "extraVolumes[0].secret.secretName=supportstack-metrics-cert",
 		"--set", "extraVolumeMounts[0].name=metrics-cert", "--set", "extraVolumeMounts[0].mountPath=/certs",

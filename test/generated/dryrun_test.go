@@ -17,12 +17,8 @@ limitations under the License.
 package generated
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,7 +38,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -56,73 +51,12 @@ const (
 	// dryRunNamespace receives the namespaced objects a render leaves
 	// without a namespace (config/samples), as `kubectl apply -n` would.
 	dryRunNamespace = "dryrun-test"
-	// installOperatorImage and installAgentImage are the images the
-	// installer render is given; the test finds them where they belong.
-	installOperatorImage = "supportstack/operator:v-test"
-	installAgentImage    = "supportstack/agent:v-test"
 )
 
 var (
 	dryRunCRDKind       = schema.GroupKind{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}
 	dryRunNamespaceKind = schema.GroupKind{Kind: "Namespace"}
 )
-
-// dryRunManifest is one object of a render and where it came from.
-type dryRunManifest struct {
-	// source names the render or file (and, for helm, the template).
-	source string
-	// raw is the YAML document as rendered: the API server parses these
-	// bytes itself, so it sees duplicate keys a decoder here would merge.
-	raw []byte
-	obj *unstructured.Unstructured
-}
-
-func (m dryRunManifest) String() string {
-	name := m.obj.GetName()
-	if ns := m.obj.GetNamespace(); ns != "" {
-		name = ns + "/" + name
-	}
-	return fmt.Sprintf("%s: %s %s", m.source, m.obj.GetKind(), name)
-}
-
-// splitDryRunManifests cuts a multi-document YAML stream into its objects,
-// skipping empty documents (a leading "---", helm's blank templates).
-func splitDryRunManifests(source string, data []byte) ([]dryRunManifest, error) {
-	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
-	var out []dryRunManifest
-	for {
-		doc, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", source, err)
-		}
-		j, err := yaml.YAMLToJSON(doc)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", source, err)
-		}
-		if t := bytes.TrimSpace(j); len(t) == 0 || string(t) == "null" || string(t) == "{}" {
-			continue
-		}
-		u := &unstructured.Unstructured{}
-		if err := u.UnmarshalJSON(j); err != nil {
-			return nil, fmt.Errorf("%s: %w\n%s", source, err, doc)
-		}
-		out = append(out, dryRunManifest{source: source + helmSourceComment(doc), raw: doc, obj: u})
-	}
-}
-
-// helmSourceComment is " (templates/x.yaml)" for a document helm template
-// rendered (it starts each with "# Source: chart/templates/x.yaml"), else "".
-func helmSourceComment(doc []byte) string {
-	for line := range strings.SplitSeq(string(doc), "\n") {
-		if src, ok := strings.CutPrefix(line, "# Source: "); ok {
-			return " (" + strings.TrimSpace(src) + ")"
-		}
-	}
-	return ""
-}
 
 // dryRunServer validates manifests on a test API server.
 type dryRunServer struct {
@@ -136,7 +70,7 @@ type dryRunServer struct {
 // A namespaced object without a namespace goes to dryRunNamespace; the
 // namespace it names is created first if missing (a dry-run create in a
 // namespace that does not exist is refused before validation).
-func (s *dryRunServer) apply(ctx context.Context, m dryRunManifest, opts ...client.PatchOption) error {
+func (s *dryRunServer) apply(ctx context.Context, m manifest, opts ...client.PatchOption) error {
 	obj := m.obj.DeepCopy()
 	namespaced, err := s.c.IsObjectNamespaced(obj)
 	if err != nil {
@@ -169,9 +103,9 @@ func (s *dryRunServer) ensureNamespace(ctx context.Context, name string) error {
 // dry-run create needs its namespace to exist. Everything else is applied
 // with dryRun=All, which runs the whole validation and admission chain (the
 // OpenAPI schema, CEL rules, ValidatingAdmissionPolicies) and stores nothing.
-func (s *dryRunServer) validate(ctx context.Context, ms []dryRunManifest) []error {
+func (s *dryRunServer) validate(ctx context.Context, ms []manifest) []error {
 	var errs []error
-	var rest []dryRunManifest
+	var rest []manifest
 	for _, m := range ms {
 		var err error
 		switch m.obj.GroupVersionKind().GroupKind() {
@@ -200,7 +134,7 @@ func (s *dryRunServer) validate(ctx context.Context, ms []dryRunManifest) []erro
 // schema is one atomic value for server-side apply), so the custom
 // resources that follow are validated against the CRD as the render has it
 // (testCRDReplaced shows it).
-func (s *dryRunServer) installCRD(ctx context.Context, m dryRunManifest) error {
+func (s *dryRunServer) installCRD(ctx context.Context, m manifest) error {
 	if err := s.apply(ctx, m); err != nil {
 		return err
 	}
@@ -254,7 +188,7 @@ func installPrometheusOperatorCRDs(ctx context.Context, t *testing.T, s *dryRunS
 		if err != nil {
 			t.Fatal(err)
 		}
-		ms, err := splitDryRunManifests("controller-gen crd paths="+pkg+": "+filepath.Base(f), data)
+		ms, err := splitManifests("controller-gen crd paths="+pkg+": "+filepath.Base(f), data)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -279,70 +213,28 @@ func installPrometheusOperatorCRDs(ctx context.Context, t *testing.T, s *dryRunS
 // dryRunRender is one set of manifests the test validates.
 type dryRunRender struct {
 	name   string
-	render func(t *testing.T) []dryRunManifest
+	render func(t *testing.T) []manifest
 	// check, if set, asserts more about the render's objects.
-	check func(t *testing.T, ms []dryRunManifest)
+	check func(t *testing.T, ms []manifest)
 }
 
-// runCommand runs a command and returns its standard output, failing the test with
-// its standard error.
-func runCommand(t *testing.T, cmd *exec.Cmd) []byte {
-	t.Helper()
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, stderr.String())
-	}
-	return out
-}
-
-func mustSplitDryRun(t *testing.T, source string, data []byte) []dryRunManifest {
-	t.Helper()
-	ms, err := splitDryRunManifests(source, data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ms) == 0 {
-		t.Fatalf("%s renders no object: the dry-run would prove nothing", source)
-	}
-	return ms
-}
-
-// kustomizeRenders are kubectl kustomize of each directory, with
-// K8S_ASSETS's kubectl.
-func kustomizeRenders(kubectl string, dirs ...string) []dryRunRender {
+// kustomizeRenders are the kustomize builds of each directory.
+func kustomizeRenders(dirs ...string) []dryRunRender {
 	rs := make([]dryRunRender, 0, len(dirs))
 	for _, dir := range dirs {
-		rs = append(rs, dryRunRender{name: "kustomize build " + dir, render: func(t *testing.T) []dryRunManifest {
-			cmd := exec.Command(kubectl, "kustomize", filepath.Join(testenv.RepoRoot(), dir))
-			return mustSplitDryRun(t, "kustomize build "+dir, runCommand(t, cmd))
+		rs = append(rs, dryRunRender{name: "kustomize build " + dir, render: func(t *testing.T) []manifest {
+			return kustomizeBuild(t, dir)
 		}})
 	}
 	return rs
 }
 
 // installerRender is what `make build-installer` writes to dist/install.yaml.
-func installerRender(kubectl string) dryRunRender {
-	const source = "hack/render-install.sh " + installOperatorImage + " " + installAgentImage + " (dist/install.yaml)"
-	return dryRunRender{
-		name: "install.yaml",
-		render: func(t *testing.T) []dryRunManifest {
-			root := testenv.RepoRoot()
-			cmd := exec.Command(filepath.Join(root, "hack", "render-install.sh"), installOperatorImage, installAgentImage)
-			// K8S_ASSETS's kubectl kustomize, whatever KUSTOMIZE the caller has.
-			cmd.Env = append(slices.DeleteFunc(os.Environ(), func(e string) bool {
-				return strings.HasPrefix(e, "KUSTOMIZE=")
-			}), "KUBECTL="+kubectl)
-			return mustSplitDryRun(t, source, runCommand(t, cmd))
-		},
-		check: checkInstallerImages,
-	}
-}
+var installerRender = dryRunRender{name: "install.yaml", render: renderInstall, check: checkInstallerImages}
 
 // checkInstallerImages asserts the installer's manager runs the operator
 // image it was given and passes the agent image to the manager.
-func checkInstallerImages(t *testing.T, ms []dryRunManifest) {
+func checkInstallerImages(t *testing.T, ms []manifest) {
 	var deployments []string
 	for _, m := range ms {
 		if m.obj.GetKind() != "Deployment" {
@@ -382,12 +274,12 @@ func demoRenders(t *testing.T) []dryRunRender {
 	rs := make([]dryRunRender, 0, len(files))
 	for _, f := range files {
 		rel := filepath.Join("config", "demo", filepath.Base(f))
-		rs = append(rs, dryRunRender{name: rel, render: func(t *testing.T) []dryRunManifest {
+		rs = append(rs, dryRunRender{name: rel, render: func(t *testing.T) []manifest {
 			data, err := os.ReadFile(f)
 			if err != nil {
 				t.Fatal(err)
 			}
-			return mustSplitDryRun(t, rel, data)
+			return mustSplitManifests(t, rel, data)
 		}})
 	}
 	return rs
@@ -402,11 +294,6 @@ func demoRenders(t *testing.T) []dryRunRender {
 // the Prometheus Operator's CRDs generated from its Go types), CEL rules and
 // admission policies, as `kubectl apply --server-side` on a cluster would.
 func TestManifestsPassServerSideDryRun(t *testing.T) {
-	assets := os.Getenv("K8S_ASSETS")
-	if assets == "" {
-		t.Fatal("K8S_ASSETS is not set: run this test with \"make test\" (it renders the manifests with K8S_ASSETS's kubectl)")
-	}
-	kubectl := filepath.Join(assets, "kubectl")
 	env, err := testenv.Start()
 	if err != nil {
 		t.Fatal(err)
@@ -426,8 +313,8 @@ func TestManifestsPassServerSideDryRun(t *testing.T) {
 	t.Run("broken objects are refused", func(t *testing.T) { testDryRunRefusals(ctx, t, s) })
 	t.Run("custom resources meet the CRD the render applies", func(t *testing.T) { testCRDReplaced(ctx, t, s) })
 
-	renders := slices.Concat([]dryRunRender{installerRender(kubectl)},
-		kustomizeRenders(kubectl, "config/default", "config/prometheus", "config/grafana", "config/samples"),
+	renders := slices.Concat([]dryRunRender{installerRender},
+		kustomizeRenders("config/default", "config/prometheus", "config/grafana", "config/samples"),
 		demoRenders(t), helmRenders(t))
 	for _, r := range renders {
 		t.Run(r.name, func(t *testing.T) {
@@ -562,7 +449,7 @@ metadata: {name: dryrun-probe}
 	wantError: "the API server does not serve this kind",
 }}
 
-// testDryRunRefusals feeds each dryRunRefusal through splitDryRunManifests and validate,
+// testDryRunRefusals feeds each dryRunRefusal through splitManifests and validate,
 // the functions the renders go through: the valid object must pass and
 // leave nothing stored (the dry-run persists nothing), the broken one must
 // be refused with the API server's message.
@@ -573,7 +460,7 @@ func testDryRunRefusals(ctx context.Context, t *testing.T, s *dryRunServer) {
 			if broken == r.valid {
 				t.Fatalf("%q is not in the valid object", r.from)
 			}
-			valid := mustSplitDryRun(t, "valid "+r.name, []byte(r.valid))
+			valid := mustSplitManifests(t, "valid "+r.name, []byte(r.valid))
 			for _, err := range s.validate(ctx, valid) {
 				t.Errorf("the valid object is refused: %v", err)
 			}
@@ -582,7 +469,7 @@ func testDryRunRefusals(ctx context.Context, t *testing.T, s *dryRunServer) {
 			if err := s.c.Get(ctx, client.ObjectKeyFromObject(obj), obj); !apierrors.IsNotFound(err) {
 				t.Errorf("after the dry-run, getting %s: %v, want NotFound", valid[0], err)
 			}
-			errs := s.validate(ctx, mustSplitDryRun(t, "broken "+r.name, []byte(broken)))
+			errs := s.validate(ctx, mustSplitManifests(t, "broken "+r.name, []byte(broken)))
 			if len(errs) != 1 || !strings.Contains(errs[0].Error(), r.wantError) {
 				t.Errorf("the broken object: errors %v, want one containing %q", errs, r.wantError)
 			}
@@ -617,7 +504,7 @@ spec:
 // manager (as testenv installs config/crd/bases): a field the render's
 // schema no longer declares is refused.
 func testCRDReplaced(ctx context.Context, t *testing.T, s *dryRunServer) {
-	both := mustSplitDryRun(t, "probe CRD", []byte(dryRunProbeCRD("{a: {type: string}, b: {type: string}}")))[0]
+	both := mustSplitManifests(t, "probe CRD", []byte(dryRunProbeCRD("{a: {type: string}, b: {type: string}}")))[0]
 	if err := s.c.Create(ctx, both.obj.DeepCopy()); err != nil {
 		t.Fatal(err)
 	}
@@ -625,7 +512,7 @@ func testCRDReplaced(ctx context.Context, t *testing.T, s *dryRunServer) {
 		t.Fatalf("the CRD applied over itself: %v", err)
 	}
 	probe := func(field string) []error {
-		return s.validate(ctx, mustSplitDryRun(t, "probe", []byte(
+		return s.validate(ctx, mustSplitManifests(t, "probe", []byte(
 			"apiVersion: dryrun.supportstack.io/v1\nkind: Probe\nmetadata: {name: p}\nspec: {"+field+": x}\n")))
 	}
 	// The API server serves a CRD's new schema a moment after the update
@@ -639,7 +526,7 @@ func testCRDReplaced(ctx context.Context, t *testing.T, s *dryRunServer) {
 		}
 	}
 	eventually("spec.b accepted with the CRD declaring a and b", func() bool { return len(probe("b")) == 0 })
-	onlyA := mustSplitDryRun(t, "probe CRD without b", []byte(dryRunProbeCRD("{a: {type: string}}")))[0]
+	onlyA := mustSplitManifests(t, "probe CRD without b", []byte(dryRunProbeCRD("{a: {type: string}}")))[0]
 	if err := s.installCRD(ctx, onlyA); err != nil {
 		t.Fatal(err)
 	}
@@ -651,8 +538,6 @@ func testCRDReplaced(ctx context.Context, t *testing.T, s *dryRunServer) {
 		t.Errorf("spec.a refused: %v", errs)
 	}
 }
-
-const dryRunChartDir = "charts/supportstack-operator"
 
 // dryRunChartValues sets, besides every toggle of the chart's values.yaml
 // (each boolean named enabled or create, all turned on), each optional value the templates render
@@ -698,32 +583,22 @@ func chartValuesAllOn(t *testing.T, defaults map[string]any) (map[string]any, []
 		t.Fatal(err)
 	}
 	if missing := missingValueKeys(set, defaults, ""); len(missing) > 0 {
-		t.Fatalf("dryRunChartValues sets %v, which %s/values.yaml does not have", missing, dryRunChartDir)
+		t.Fatalf("dryRunChartValues sets %v, which %s/values.yaml does not have", missing, helmChart)
 	}
-	var toggles []string
-	var walk func(defaults, set map[string]any, path string)
-	walk = func(defaults, set map[string]any, path string) {
-		for k, v := range defaults {
-			switch v := v.(type) {
-			case bool:
-				// Toggles only: booleans such as
-				// securityContext.allowPrivilegeEscalation are settings.
-				if k == "enabled" || k == "create" {
-					set[k] = true
-					toggles = append(toggles, path+k)
-				}
-			case map[string]any:
-				sub, ok := set[k].(map[string]any)
-				if !ok {
-					sub = map[string]any{}
-					set[k] = sub
-				}
-				walk(v, sub, path+k+".")
+	toggles := valueToggles(defaults)
+	for _, tg := range toggles {
+		m := set
+		keys := strings.Split(tg, ".")
+		for _, k := range keys[:len(keys)-1] {
+			sub, ok := m[k].(map[string]any)
+			if !ok {
+				sub = map[string]any{}
+				m[k] = sub
 			}
+			m = sub
 		}
+		m[keys[len(keys)-1]] = true
 	}
-	walk(defaults, set, "")
-	slices.Sort(toggles)
 	return set, toggles
 }
 
@@ -747,12 +622,6 @@ func missingValueKeys(set, defaults map[string]any, path string) []string {
 	return missing
 }
 
-// dryRunLongRelease is a release name of 53 characters, the longest Helm
-// accepts: the chart cuts its name prefix so that every name still fits
-// its kind (a Service's at most 63 characters), which only the API server
-// says for sure.
-const dryRunLongRelease = "platform-helpdesk-support-operator-eu-west-production"
-
 // helmRenders are helm template of the chart with its default values, and
 // with every toggle on and every optional value set, CRDs included
 // (--include-crds: what helm install creates from crds/); the latter also
@@ -760,30 +629,12 @@ const dryRunLongRelease = "platform-helpdesk-support-operator-eu-west-production
 // fullnameOverride, so that names other than config/default's reach the
 // API server.
 func helmRenders(t *testing.T) []dryRunRender {
-	helm := os.Getenv("HELM")
-	if helm == "" {
-		t.Fatal("HELM is not set: run this test with \"make test\" (it renders " + dryRunChartDir + " with helm template)")
-	}
-	chart := filepath.Join(testenv.RepoRoot(), dryRunChartDir)
-	data, err := os.ReadFile(filepath.Join(chart, "values.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defaults := map[string]any{}
-	if err := yaml.Unmarshal(data, &defaults); err != nil {
-		t.Fatalf("%s/values.yaml: %v", dryRunChartDir, err)
-	}
-	template := func(t *testing.T, source, release, namespace string, args ...string) []dryRunManifest {
-		// --kube-version: the API server's; a helm built from the Go module
-		// proxy assumes v1.20.0, which the chart's kubeVersion refuses.
-		args = append([]string{"template", release, chart, "--namespace", namespace, "--include-crds", "--kube-version", "1.37.2"}, args...)
-		return mustSplitDryRun(t, source, runCommand(t, exec.Command(helm, args...)))
-	}
+	defaults := chartDefaults(t)
 	// allOn renders every toggle on, every optional value set, and args.
-	allOn := func(t *testing.T, what, release, namespace string, args ...string) []dryRunManifest {
+	allOn := func(t *testing.T, release, namespace string, args ...string) []manifest {
 		values, toggles := chartValuesAllOn(t, defaults)
 		if len(toggles) == 0 {
-			t.Fatalf("%s/values.yaml has no boolean toggle: the walk is broken", dryRunChartDir)
+			t.Fatalf("%s/values.yaml has no boolean toggle: the walk is broken", helmChart)
 		}
 		out, err := yaml.Marshal(values)
 		if err != nil {
@@ -794,31 +645,31 @@ func helmRenders(t *testing.T) []dryRunRender {
 			t.Fatal(err)
 		}
 		t.Logf("toggles on: %s", strings.Join(toggles, ", "))
-		return template(t, "helm template "+dryRunChartDir+" ("+what+")", release, namespace, append([]string{"--values", file}, args...)...)
+		return helmTemplate(t, release, namespace, append([]string{"--values", file}, args...)...)
 	}
 	return []dryRunRender{{
 		name: "helm template (default values)",
-		render: func(t *testing.T) []dryRunManifest {
-			return template(t, "helm template "+dryRunChartDir+" (default values)", "supportstack", "supportstack-system")
+		render: func(t *testing.T) []manifest {
+			return helmTemplate(t, driftRelease, driftNamespace)
 		},
 	}, {
 		name: "helm template (every toggle on)",
-		render: func(t *testing.T) []dryRunManifest {
+		render: func(t *testing.T) []manifest {
 			// A namespace no earlier render made: namespace.create renders it.
-			return allOn(t, "every toggle on, every optional value set", "supportstack", "supportstack-helm")
+			return allOn(t, driftRelease, "supportstack-helm")
 		},
 		check: checkTogglesRendered,
 	}, {
 		name: "helm template (53-character release in platform, every toggle on)",
-		render: func(t *testing.T) []dryRunManifest {
-			return allOn(t, "release "+dryRunLongRelease+", every toggle on", dryRunLongRelease, "platform")
+		render: func(t *testing.T) []manifest {
+			return allOn(t, longRelease, "platform")
 		},
 		check: checkNotDefaultNames,
 	}, {
 		name: "helm template (long fullnameOverride, every toggle on)",
-		render: func(t *testing.T) []dryRunManifest {
-			return allOn(t, "fullnameOverride, every toggle on", "supportstack", "platform-override",
-				"--set", "fullnameOverride=Helpdesk.Operators-"+dryRunLongRelease)
+		render: func(t *testing.T) []manifest {
+			return allOn(t, driftRelease, "platform-override",
+				"--set", "fullnameOverride=Helpdesk.Operators-"+longRelease)
 		},
 		check: checkNotDefaultNames,
 	}}
@@ -828,7 +679,7 @@ func helmRenders(t *testing.T) []dryRunRender {
 // fullnameOverride names its objects otherwise than config/default (whose
 // names the default render already validated): the dry-run then sees the
 // chart's cut names. CRDs and the Namespace have names of their own.
-func checkNotDefaultNames(t *testing.T, ms []dryRunManifest) {
+func checkNotDefaultNames(t *testing.T, ms []manifest) {
 	checkTogglesRendered(t, ms)
 	for _, m := range ms {
 		switch m.obj.GetKind() {
@@ -845,7 +696,7 @@ func checkNotDefaultNames(t *testing.T, ms []dryRunManifest) {
 // only toggles add, so that the dry-run validates them: the
 // Namespace, the ServiceMonitor and the PrometheusRule (against the
 // generated Prometheus Operator CRDs) and the dashboard ConfigMap.
-func checkTogglesRendered(t *testing.T, ms []dryRunManifest) {
+func checkTogglesRendered(t *testing.T, ms []manifest) {
 	kinds := map[string]bool{}
 	for _, m := range ms {
 		kinds[m.obj.GetKind()] = true
