@@ -65,7 +65,7 @@ spec:
 `, url)
 }
 
-func writeFile(t *testing.T, name, text string) string {
+func writeTicketsFile(t *testing.T, name, text string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
@@ -113,8 +113,8 @@ func TestLoadTicketsFromFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	team := writeFile(t, "team.yaml", ticketsTeam("https://rt.example.com"))
-	tickets := writeFile(t, "tickets.json", string(data))
+	team := writeTicketsFile(t, "team.yaml", ticketsTeam("https://rt.example.com"))
+	tickets := writeTicketsFile(t, "tickets.json", string(data))
 	got, err := loadTickets(t, []string{"-f", team, "--tickets", tickets}, from, to, to)
 	if err != nil {
 		t.Fatal(err)
@@ -195,8 +195,8 @@ func TestLoadTicketsFromRT(t *testing.T) {
 		seed{"Support", to},                       // the end: out
 	)
 	now := to.Add(24 * time.Hour)
-	team := writeFile(t, "team.yaml", ticketsTeam(s.URL))
-	tokenFile := writeFile(t, "token", s.Token+"\n")
+	team := writeTicketsFile(t, "team.yaml", ticketsTeam(s.URL))
+	tokenFile := writeTicketsFile(t, "token", s.Token+"\n")
 
 	got, err := loadTickets(t, []string{"-f", team, "--rt-token-file", tokenFile}, from, to, now)
 	if err != nil {
