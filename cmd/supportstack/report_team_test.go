@@ -18,9 +18,16 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
+
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+	"github.com/supportstack/operator/internal/report"
+	"github.com/supportstack/operator/internal/testenv"
 )
 
 // The report package's seeded week: its team file, tickets and goldens.
@@ -116,5 +123,40 @@ func TestReportTeamRefuses(t *testing.T) {
 				t.Errorf("wrote %d bytes for a refused report", out.Len())
 			}
 		})
+	}
+}
+
+// TestReportTeamFromCluster reads the team by name from the cluster (a
+// fake client: the CLI only reads it): only the queues the operator has
+// in RT (status.queues[].externalID) are the team's tickets, so with
+// portal not in RT yet its tickets are not counted, while its demand and
+// staff still are; the report names the team namespace/name.
+func TestReportTeamFromCluster(t *testing.T) {
+	team, err := loadTeam(reportTeamFile, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	team.Status.Queues = []opsv1alpha1.QueueStatus{{Name: "email", ExternalID: "3"}, {Name: "portal"}}
+	useClient(t, fake.NewClientBuilder().WithScheme(testenv.Scheme()).WithObjects(team).Build())
+	var out bytes.Buffer
+	err = run([]string{"report", "team", "-n", "helpdesk", "reports", "--tickets", reportTicketsFile,
+		"--from", "2026-10-26", "--to", "2026-11-02", "--at", "2026-11-02T08:00:00-05:00", "--format", "json"}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r report.Report
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Team != "helpdesk/reports" || r.Period != report.Custom {
+		t.Errorf("team %q period %q, want helpdesk/reports custom", r.Team, r.Period)
+	}
+	created := map[string]int{}
+	forecast := map[string]float64{}
+	for _, s := range r.ServiceLevels {
+		created[s.Queue], forecast[s.Queue] = s.Created, s.Forecast
+	}
+	if created["email"] != 11 || created["portal"] != 0 || forecast["portal"] != 64 {
+		t.Errorf("created %v forecast %v, want email 11, portal 0 of 64 forecast", created, forecast)
 	}
 }
