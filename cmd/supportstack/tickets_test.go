@@ -18,6 +18,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -28,7 +29,10 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
@@ -37,8 +41,8 @@ import (
 	"github.com/supportstack/operator/internal/testenv"
 )
 
-// ticketsTeam is a SupportTeam on Request Tracker url with queues Support
-// and Billing.
+// ticketsTeam is a SupportTeam on Request Tracker url with queues support
+// and billing.
 func ticketsTeam(url string) string {
 	return fmt.Sprintf(`apiVersion: ops.supportstack.io/v1alpha1
 kind: SupportTeam
@@ -50,16 +54,18 @@ spec:
   members:
   - {name: alice, email: alice@example.com, role: Lead, skills: [desk], shifts: [day]}
   queues:
-  - name: Support
+  - name: support
     channel: Email
     skills: [desk]
+    responseTargets: {firstResponse: 4h}
     demand:
       averageHandleTime: 10m
       intervals:
       - {days: [Mon, Tue, Wed, Thu, Fri], from: "09:00", to: "17:00", contactsPerHour: 2}
-  - name: Billing
+  - name: billing
     channel: Email
     skills: [desk]
+    responseTargets: {firstResponse: 4h}
   queueBackend:
     requestTracker: {url: %q, tokenSecretRef: {name: rt-token, key: token}}
 `, url)
@@ -102,12 +108,12 @@ func TestLoadTicketsFromFile(t *testing.T) {
 	from := time.Date(2026, 3, 2, 5, 0, 0, 0, time.UTC)
 	to := from.Add(7 * 24 * time.Hour)
 	list := []actuals.Ticket{
-		{ID: 9, Queue: "Support", Created: from.Add(time.Hour), TimeWorked: 12 * time.Minute},
-		{ID: 3, Queue: "Billing", Created: from},
-		{ID: 4, Queue: "Support", Created: to},
-		{ID: 5, Queue: "Support", Created: from.Add(-time.Second)},
-		{ID: 6, Queue: "General", Created: from.Add(time.Hour)},
-		{ID: 7, Queue: "Support", Created: to.Add(-time.Second)},
+		{ID: 9, Queue: "support", Created: from.Add(time.Hour), TimeWorked: 12 * time.Minute},
+		{ID: 3, Queue: "billing", Created: from},
+		{ID: 4, Queue: "support", Created: to},
+		{ID: 5, Queue: "support", Created: from.Add(-time.Second)},
+		{ID: 6, Queue: "general", Created: from.Add(time.Hour)},
+		{ID: 7, Queue: "support", Created: to.Add(-time.Second)},
 	}
 	data, err := json.Marshal(list)
 	if err != nil {
@@ -122,7 +128,7 @@ func TestLoadTicketsFromFile(t *testing.T) {
 	if ids := fmt.Sprint(ticketIDs(got.Tickets)); ids != "[3 7 9]" {
 		t.Errorf("tickets %s, want [3 7 9]", ids)
 	}
-	if q := strings.Join(got.Queues, ","); q != "Billing,Support" || got.Source != tickets || got.Team.Name != "desk" {
+	if q := strings.Join(got.Queues, ","); q != "billing,support" || got.Source != tickets || got.Team.Name != "desk" {
 		t.Errorf("queues %s, source %s, team %s", q, got.Source, got.Team.Name)
 	}
 	if got.Tickets[2].TimeWorked != 12*time.Minute {
@@ -144,7 +150,7 @@ func seedRTTickets(t *testing.T, s *rttest.Server, tickets ...struct {
 	t.Helper()
 	var b strings.Builder
 	b.WriteString(`
-for my $name (qw(Support Billing General)) {
+for my $name (qw(support billing general)) {
     my $q = RT::Queue->new(RT->SystemUser);
     $q->Load($name) or do { my ($ok, $msg) = $q->Create(Name => $name); die "queue $name: $msg" unless $ok };
 }
@@ -188,11 +194,11 @@ func TestLoadTicketsFromRT(t *testing.T) {
 		at    time.Time
 	}
 	ids := seedRTTickets(t, s,
-		seed{"Support", from.Add(-time.Hour)}, // before the period
-		seed{"Support", from},                 // its first instant: in
-		seed{"Billing", from.Add(24 * time.Hour)},
-		seed{"General", from.Add(24 * time.Hour)}, // not the team's
-		seed{"Support", to},                       // the end: out
+		seed{"support", from.Add(-time.Hour)}, // before the period
+		seed{"support", from},                 // its first instant: in
+		seed{"billing", from.Add(24 * time.Hour)},
+		seed{"general", from.Add(24 * time.Hour)}, // not the team's
+		seed{"support", to},                       // the end: out
 	)
 	now := to.Add(24 * time.Hour)
 	team := writeTicketsFile(t, "team.yaml", ticketsTeam(s.URL))
@@ -206,7 +212,7 @@ func TestLoadTicketsFromRT(t *testing.T) {
 		t.Errorf("from a file: tickets %s from %s, want %s from %s", g, got.Source, want, s.URL)
 	}
 
-	// The cluster: Billing is not in RT as the team's (no externalID).
+	// The cluster: billing is not in RT as the team's (no externalID).
 	fs := newFlagSet("test")
 	f := addTicketFlags(fs)
 	if err := fs.Parse([]string{"-f", team}); err != nil {
@@ -217,7 +223,7 @@ func TestLoadTicketsFromRT(t *testing.T) {
 		t.Fatal(err)
 	}
 	desk := *parsed
-	desk.Status.Queues = []opsv1alpha1.QueueStatus{{Name: "Support", ExternalID: "1"}, {Name: "Billing"}}
+	desk.Status.Queues = []opsv1alpha1.QueueStatus{{Name: "support", ExternalID: "1"}, {Name: "billing"}}
 	secret := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "helpdesk", Name: "rt-token", Labels: map[string]string{opsv1alpha1.LabelSecretUse: opsv1alpha1.SecretUseQueueToken}},
 		Data:       map[string][]byte{"token": []byte(s.Token)},
@@ -227,8 +233,8 @@ func TestLoadTicketsFromRT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g, want := fmt.Sprint(ticketIDs(got.Tickets)), fmt.Sprint([]int{ids[1]}); g != want || strings.Join(got.Queues, ",") != "Support" {
-		t.Errorf("from the cluster: tickets %s of queues %v, want %s of Support", g, got.Queues, want)
+	if g, want := fmt.Sprint(ticketIDs(got.Tickets)), fmt.Sprint([]int{ids[1]}); g != want || strings.Join(got.Queues, ",") != "support" {
+		t.Errorf("from the cluster: tickets %s of queues %v, want %s of support", g, got.Queues, want)
 	}
 
 	unmarked := secret.DeepCopy()
@@ -236,5 +242,99 @@ func TestLoadTicketsFromRT(t *testing.T) {
 	useClient(t, fake.NewClientBuilder().WithScheme(testenv.Scheme()).WithObjects(&desk, unmarked).Build())
 	if _, err := loadTickets(t, []string{"-n", "helpdesk", "desk"}, from, to, now); err == nil || !strings.Contains(err.Error(), "is not marked ops.supportstack.io/secret-use=queue-token") {
 		t.Errorf("unmarked Secret: %v", err)
+	}
+}
+
+// kubeconfigFor writes a kubeconfig reaching the envtest API server as its
+// administrator (whom --as then narrows to a user).
+func kubeconfigFor(t *testing.T, cfg *rest.Config) string {
+	t.Helper()
+	enc := base64.StdEncoding.EncodeToString
+	return writeTicketsFile(t, "kubeconfig", fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- name: envtest
+  cluster: {server: %q, certificate-authority-data: %s}
+users:
+- name: admin
+  user: {client-certificate-data: %s, client-key-data: %s}
+contexts:
+- name: envtest
+  context: {cluster: envtest, user: admin}
+current-context: envtest
+`, cfg.Host, enc(cfg.CAData), enc(cfg.CertData), enc(cfg.KeyData)))
+}
+
+// TestLoadTicketsClusterRBAC: from a real API server, the team and its
+// token Secret are read with the user's own credentials (--as a manager):
+// a manager who may read the team but not the Secret gets the API
+// server's refusal and the way round it (--rt-token-file); once a Role
+// lets them read it, the tickets come from RT. Needs envtest (make test).
+func TestLoadTicketsClusterRBAC(t *testing.T) {
+	env, err := testenv.Start()
+	if err != nil {
+		t.Fatalf("%v (run the tests with make test)", err)
+	}
+	t.Cleanup(func() { _ = env.Stop() })
+	s := rttest.Start(t)
+	from := time.Date(2026, 3, 2, 5, 0, 0, 0, time.UTC)
+	to := from.Add(7 * 24 * time.Hour)
+	ids := seedRTTickets(t, s, struct {
+		queue string
+		at    time.Time
+	}{"support", from.Add(time.Hour)})
+	ctx := context.Background()
+	c := env.Client
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "helpdesk"}}
+	fs := newFlagSet("test")
+	f := addTicketFlags(fs)
+	if err := fs.Parse([]string{"-f", writeTicketsFile(t, "team.yaml", ticketsTeam(s.URL))}); err != nil {
+		t.Fatal(err)
+	}
+	desk, err := loadTeam(*f.file, f.kube, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "helpdesk", Name: "rt-token", Labels: map[string]string{opsv1alpha1.LabelSecretUse: opsv1alpha1.SecretUseQueueToken}},
+		Data:       map[string][]byte{"token": []byte(s.Token)},
+	}
+	readTeams := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: "helpdesk", Name: "read-teams"},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{opsv1alpha1.GroupVersion.Group}, Resources: []string{"supportteams"}, Verbs: []string{"get"}}}}
+	binding := func(role string) *rbacv1.RoleBinding {
+		return &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: "helpdesk", Name: role},
+			Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, Name: "manager"}},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role}}
+	}
+	for _, obj := range []client.Object{ns, desk, secret, readTeams, binding("read-teams")} {
+		if err := c.Create(ctx, obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	desk.Status.Queues = []opsv1alpha1.QueueStatus{{Name: "support", ExternalID: "1"}}
+	if err := c.Status().Update(ctx, desk); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("KUBECONFIG", kubeconfigFor(t, env.Config))
+	args := []string{"-n", "helpdesk", "--as", "manager", "desk"}
+
+	_, err = loadTickets(t, args, from, to, to)
+	if err == nil || !strings.Contains(err.Error(), "forbidden") || !strings.Contains(err.Error(), "--rt-token-file") {
+		t.Errorf("a manager who may not read the Secret: %v", err)
+	}
+
+	readSecret := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: "helpdesk", Name: "read-rt-token"},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{"rt-token"}, Verbs: []string{"get"}}}}
+	for _, obj := range []client.Object{readSecret, binding("read-rt-token")} {
+		if err := c.Create(ctx, obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := loadTickets(t, args, from, to, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := fmt.Sprint(ticketIDs(got.Tickets)); g != fmt.Sprint(ids) {
+		t.Errorf("tickets %s, want %v", g, ids)
 	}
 }
