@@ -128,6 +128,10 @@ func forecastQueue(out io.Writer, q opsv1alpha1.Queue, tickets []actuals.Ticket,
 		fmt.Fprintf(&b, "# backtest: WAPE %.1f%% over the %d weeks before %s, each forecast from the %d weeks before it, per half-hour\n",
 			wape*100, backtestWeeks, end.Format(time.DateOnly), opt.Weeks)
 	}
+	if len(recent) == 0 {
+		// Pasting it would remove the queue's demand: say so.
+		b.WriteString("# no tickets in the history: the demand below has no intervals; keep the team's unless the queue really has no contacts\n")
+	}
 	b.WriteString("demand:\n")
 	handled := 0
 	for _, t := range recent {

@@ -92,6 +92,7 @@ demand:
 
 # queue billing: 0 tickets created in the 1 weeks before 2026-03-23; 1 of those weeks had data
 # backtest: none (no arrivals in the 4 weeks before 2026-03-23)
+# no tickets in the history: the demand below has no intervals; keep the team's unless the queue really has no contacts
 demand:
   # averageHandleTime cannot be estimated (0 resolved tickets have time worked, 3 needed) and the team has none: set it
   intervals: []
