@@ -38,15 +38,15 @@ var dayNames = [7]opsv1alpha1.Weekday{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", 
 // run is a window of a day: half-hours [from, to) at one integer rate.
 type run struct{ from, to, rate int }
 
-// Intervals compresses r into at most max demand intervals (max below 7
-// is taken as 7, enough for one window a day), deterministically:
+// Intervals compresses r into at most limit demand intervals (a limit
+// below 7 is taken as 7, enough for one window a day), deterministically:
 //  1. each half-hour's rate is rounded to whole contacts per hour;
 //  2. consecutive half-hours of a day with equal rates make one window;
 //  3. days whose windows are identical are grouped: one item per
 //     (from, to, rate) with all its days;
 //  4. windows at rate 0 are dropped (a time outside every interval has
 //     no demand);
-//  5. while that is more than max items, the adjacent pair of windows
+//  5. while that is more than limit items, the adjacent pair of windows
 //     (a zero-rate gap counts as a window) whose rates differ least is
 //     merged, on every day that has the same windows as the first day
 //     that has the pair (so grouped days stay grouped), into one window at
@@ -54,8 +54,8 @@ type run struct{ from, to, rate int }
 //     pair, then the earlier day (Monday first), then the earlier time.
 //
 // Items are ordered by their first day (Monday first), then start.
-func (r Rates) Intervals(max int) []opsv1alpha1.DemandInterval {
-	max = int(math.Max(float64(max), 7))
+func (r Rates) Intervals(limit int) []opsv1alpha1.DemandInterval {
+	limit = max(limit, 7)
 	var days [7][]run
 	for wd := range 7 {
 		for s := range Slots {
@@ -67,7 +67,7 @@ func (r Rates) Intervals(max int) []opsv1alpha1.DemandInterval {
 			days[wd] = append(days[wd], run{s, s + 1, rate})
 		}
 	}
-	for len(items(days)) > max {
+	for len(items(days)) > limit {
 		if !mergeClosest(&days) {
 			break
 		}
