@@ -77,6 +77,13 @@ func (m *actualsMemory) get(key types.NamespacedName) *teamActuals {
 	return e
 }
 
+// peek returns the team's entry, nil when there is none.
+func (m *actualsMemory) peek(key types.NamespacedName) *teamActuals {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.teams[key]
+}
+
 // forget drops a team's state (deleted, or no longer on RT) and reports
 // whether there was any: only a team read from RT has actuals series.
 func (m *actualsMemory) forget(key types.NamespacedName) bool {

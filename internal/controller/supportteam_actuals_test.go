@@ -116,6 +116,61 @@ func actualOf(t *testing.T, team *opsv1alpha1.SupportTeam, queue string) *opsv1a
 	return nil
 }
 
+// actualsFixture is the sample team on the suite's RT, driven by the
+// test's own clock (the manager, which would sync the team on the suite's
+// clock, is stopped for the test).
+type actualsFixture struct {
+	rt            *rttest.Server
+	ns            string
+	team          *opsv1alpha1.SupportTeam
+	key           client.ObjectKey
+	clk           *clocktesting.FakeClock
+	newReconciler func(c client.Client) *SupportTeamReconciler
+	reconcile     func(r *SupportTeamReconciler) (ctrl.Result, *opsv1alpha1.SupportTeam, error)
+}
+
+// newActualsFixture creates the team (changed by edit first, when given)
+// and its token Secret; the clock starts at Monday 23 November 10:00 EST.
+func newActualsFixture(t *testing.T, edit func(*opsv1alpha1.SupportTeam)) *actualsFixture {
+	t.Helper()
+	ctx := context.Background()
+	stopManagerFor(t)
+	f := &actualsFixture{rt: rttest.Start(t), ns: newNamespace(t)}
+	f.team = sampleTeam(t, f.ns)
+	f.team.Spec.QueueBackend = &opsv1alpha1.QueueBackend{RequestTracker: &opsv1alpha1.RequestTrackerBackend{
+		URL: f.rt.URL, TokenSecretRef: opsv1alpha1.SecretKeyRef{Name: "rt-token", Key: "token"},
+	}}
+	if edit != nil {
+		edit(f.team)
+	}
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "rt-token", Namespace: f.ns,
+			Labels: map[string]string{opsv1alpha1.LabelSecretUse: opsv1alpha1.SecretUseQueueToken}},
+		StringData: map[string]string{"token": f.rt.Token},
+	}
+	for _, obj := range []client.Object{secret, f.team} {
+		if err := k8sClient.Create(ctx, obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.key = client.ObjectKeyFromObject(f.team)
+	f.clk = clocktesting.NewFakeClock(est(t, 23, 10, 0))
+	f.newReconciler = func(c client.Client) *SupportTeamReconciler {
+		return &SupportTeamReconciler{Client: c, APIReader: k8sClient, Recorder: &events.FakeRecorder{},
+			HTTP: &http.Client{Timeout: 30 * time.Second}, Clock: f.clk}
+	}
+	f.reconcile = func(r *SupportTeamReconciler) (ctrl.Result, *opsv1alpha1.SupportTeam, error) {
+		t.Helper()
+		res, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: f.key})
+		got := &opsv1alpha1.SupportTeam{}
+		if gerr := k8sClient.Get(ctx, f.key, got); gerr != nil {
+			t.Fatal(gerr)
+		}
+		return res, got, err
+	}
+	return f
+}
+
 // TestActualsFromRequestTracker points the sample team at the suite's RT,
 // seeds tickets at controlled times around Monday 23 November 2026 10:00 EST
 // and checks status, conditions and metrics against hand-computed figures.
@@ -133,40 +188,8 @@ func actualOf(t *testing.T, team *opsv1alpha1.SupportTeam, queue string) *opsv1a
 // (30m, 3h, 6h) the 2nd = 3h, p90 the 3rd = 6h.
 func TestActualsFromRequestTracker(t *testing.T) {
 	ctx := context.Background()
-	// The test drives every reconcile with its own clock: the manager
-	// would sync the team (and its actuals) on the suite's clock.
-	stopManagerFor(t)
-	rt := rttest.Start(t)
-	ns := newNamespace(t)
-	team := sampleTeam(t, ns)
-	team.Spec.QueueBackend = &opsv1alpha1.QueueBackend{RequestTracker: &opsv1alpha1.RequestTrackerBackend{
-		URL: rt.URL, TokenSecretRef: opsv1alpha1.SecretKeyRef{Name: "rt-token", Key: "token"},
-	}}
-	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "rt-token", Namespace: ns,
-			Labels: map[string]string{opsv1alpha1.LabelSecretUse: opsv1alpha1.SecretUseQueueToken}},
-		StringData: map[string]string{"token": rt.Token},
-	}
-	for _, obj := range []client.Object{secret, team} {
-		if err := k8sClient.Create(ctx, obj); err != nil {
-			t.Fatal(err)
-		}
-	}
-	key := client.ObjectKeyFromObject(team)
-	clk := clocktesting.NewFakeClock(est(t, 23, 10, 0))
-	newReconciler := func(c client.Client) *SupportTeamReconciler {
-		return &SupportTeamReconciler{Client: c, APIReader: k8sClient, Recorder: &events.FakeRecorder{},
-			HTTP: &http.Client{Timeout: 30 * time.Second}, Clock: clk}
-	}
-	reconcile := func(r *SupportTeamReconciler) (ctrl.Result, *opsv1alpha1.SupportTeam, error) {
-		t.Helper()
-		res, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: key})
-		got := &opsv1alpha1.SupportTeam{}
-		if gerr := k8sClient.Get(ctx, key, got); gerr != nil {
-			t.Fatal(gerr)
-		}
-		return res, got, err
-	}
+	f := newActualsFixture(t, nil)
+	rt, ns, team, key, clk, newReconciler, reconcile := f.rt, f.ns, f.team, f.key, f.clk, f.newReconciler, f.reconcile
 
 	// The first reconcile makes the queues and alice in RT; no ticket yet.
 	_, got, err := reconcile(newReconciler(k8sClient))

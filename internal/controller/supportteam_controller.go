@@ -117,8 +117,9 @@ func (r *SupportTeamReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	if err := r.reconcileAccess(ctx, team, notOwned == ""); err != nil {
 		return ctrl.Result{}, err
 	}
-	next, coverageOK := r.reconcileCoverage(team, before, externalIDs)
-	if err := r.reconcileProposal(ctx, team); err != nil {
+	spec, demand := r.historyDemand(team, before)
+	next, coverageOK := r.reconcileCoverage(team, before, spec, externalIDs, demand)
+	if err := r.reconcileProposal(ctx, team, spec); err != nil {
 		return ctrl.Result{}, err
 	}
 	if !queuesOK && next > secretRecheck {
@@ -214,11 +215,13 @@ func (r *SupportTeamReconciler) reconcileAccess(ctx context.Context, team *opsv1
 	})
 }
 
-// reconcileCoverage computes staffing against demand and returns when the
-// answer can next change (the next interval boundary).
-func (r *SupportTeamReconciler) reconcileCoverage(team, before *opsv1alpha1.SupportTeam, externalIDs map[string]string) (time.Duration, bool) {
+// reconcileCoverage computes staffing against demand (spec: the team's spec
+// with demand from history in place) and returns when the answer can next
+// change (the next interval boundary).
+func (r *SupportTeamReconciler) reconcileCoverage(team, before *opsv1alpha1.SupportTeam, spec opsv1alpha1.SupportTeamSpec, externalIDs map[string]string,
+	demand map[string]*opsv1alpha1.DemandStatus) (time.Duration, bool) {
 	now := r.Clock.Now()
-	model, err := coverage.FromSpec(team.Spec)
+	model, err := coverage.FromSpec(spec)
 	var result coverage.Result
 	if err == nil {
 		result, err = coverage.Compute(model, now)
@@ -244,6 +247,7 @@ func (r *SupportTeamReconciler) reconcileCoverage(team, before *opsv1alpha1.Supp
 			UnderstaffedIntervals: int32(q.UnderstaffedIntervals),
 			ExternalID:            externalIDs[q.Name],
 			OnCall:                onCallFor(team.Spec, model.Queues[qi], result.OnShiftNowMembers),
+			Demand:                demand[q.Name],
 		}
 		if g := q.WorstGap; g != nil {
 			qs.WorstGap = &opsv1alpha1.WorstGap{Start: g.Start.Format(time.RFC3339), Required: int32(g.Required), Scheduled: int32(g.Scheduled)}

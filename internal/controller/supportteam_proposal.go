@@ -61,7 +61,7 @@ func ProposalConfigMapName(team *opsv1alpha1.SupportTeam) string {
 // computes only when the spec's generation changed or the proposal is a day
 // old, so a steady state neither solves nor writes; it never changes the
 // team's spec.
-func (r *SupportTeamReconciler) reconcileProposal(ctx context.Context, team *opsv1alpha1.SupportTeam) error {
+func (r *SupportTeamReconciler) reconcileProposal(ctx context.Context, team *opsv1alpha1.SupportTeam, spec opsv1alpha1.SupportTeamSpec) error {
 	if team.Spec.Rostering == nil || !team.Spec.Rostering.Propose {
 		// The ConfigMap, if any, stays for the manager and goes with the team.
 		team.Status.Proposal = nil
@@ -73,7 +73,7 @@ func (r *SupportTeamReconciler) reconcileProposal(ctx context.Context, team *ops
 	}
 	previous := team.Status.Proposal
 	status := &opsv1alpha1.ProposalStatus{ObservedGeneration: team.Generation, ComputedAt: metav1.NewTime(now)}
-	if err := r.propose(ctx, team, status); err != nil {
+	if err := r.propose(ctx, team, spec, status); err != nil {
 		// Keep the last proposal's status, so the next reconcile tries again.
 		team.Status.Proposal = previous
 		return err
@@ -83,13 +83,17 @@ func (r *SupportTeamReconciler) reconcileProposal(ctx context.Context, team *ops
 }
 
 // propose computes the proposal, writes its ConfigMap and fills status.
-func (r *SupportTeamReconciler) propose(ctx context.Context, team *opsv1alpha1.SupportTeam, status *opsv1alpha1.ProposalStatus) error {
+func (r *SupportTeamReconciler) propose(ctx context.Context, team *opsv1alpha1.SupportTeam, spec opsv1alpha1.SupportTeamSpec, status *opsv1alpha1.ProposalStatus) error {
+	// The roster is fitted to the demand coverage uses (a forecast for
+	// demand.source History); the manifest keeps the team's own spec.
+	demanded := team.DeepCopy()
+	demanded.Spec = spec
 	now := status.ComputedAt.Time
 	limit := r.ProposalTimeLimit
 	if limit <= 0 {
 		limit = DefaultProposalTimeLimit
 	}
-	proposal, err := rosterplan.Propose(team, now, rosterplan.Options{Weeks: 1, Solver: roster.Options{
+	proposal, err := rosterplan.Propose(demanded, now, rosterplan.Options{Weeks: 1, Solver: roster.Options{
 		Seed: uint64(team.Generation), TimeLimit: limit, Iterations: ProposalIterations,
 	}})
 	if err != nil {

@@ -1,0 +1,137 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+	"github.com/supportstack/operator/internal/actuals"
+	"github.com/supportstack/operator/internal/forecast"
+)
+
+// HistoryWeeks is how many weeks of tickets a demand.source History
+// forecast weighs: the 28 days the operator keeps.
+const HistoryWeeks = int(ActualsWindow / (7 * 24 * time.Hour))
+
+// historyDemand chooses the demand of each queue whose demand.source is
+// History and returns the spec coverage and proposals use (a copy with
+// those queues' intervals replaced) and each such queue's status.
+//
+// The forecast is made from the team's tickets in the operator's memory once
+// a read of the 28 days is complete. Until then (a new team, or after an
+// operator restart) the rates in status stay in use: status is where the
+// forecast outlives the operator. With neither, or with less than a week of
+// tickets, the declared intervals are the fallback and the message says so.
+// The forecast follows the tickets of the last sync, so coverage catches up
+// with a sync at the next reconcile.
+func (r *SupportTeamReconciler) historyDemand(team, before *opsv1alpha1.SupportTeam) (opsv1alpha1.SupportTeamSpec, map[string]*opsv1alpha1.DemandStatus) {
+	spec := team.Spec
+	var history []int
+	for i, q := range spec.Queues {
+		if q.Demand != nil && q.Demand.Source == opsv1alpha1.DemandHistory {
+			history = append(history, i)
+		}
+	}
+	if len(history) == 0 {
+		return spec, nil
+	}
+	last := map[string]*opsv1alpha1.DemandStatus{}
+	for _, q := range before.Status.Queues {
+		last[q.Name] = q.Demand
+	}
+	var tickets []actuals.Ticket
+	read := false
+	if e := r.actuals.peek(types.NamespacedName{Namespace: team.Namespace, Name: team.Name}); e != nil && !e.state.SyncedUntil.IsZero() {
+		tickets, read = e.state.TicketList(), true
+	}
+	now := r.Clock.Now()
+	spec.Queues = append([]opsv1alpha1.Queue(nil), spec.Queues...)
+	chosen := map[string]*opsv1alpha1.DemandStatus{}
+	for _, qi := range history {
+		q := spec.Queues[qi]
+		var st *opsv1alpha1.DemandStatus
+		if read {
+			st = forecastDemand(team, q.Name, tickets, now)
+		} else if prev := last[q.Name]; prev != nil && prev.Source == opsv1alpha1.DemandHistory {
+			st = prev
+		} else {
+			st = &opsv1alpha1.DemandStatus{Source: opsv1alpha1.DemandDeclared,
+				Message: "no ticket history read from Request Tracker yet (see ActualsSynced): using demand.intervals"}
+		}
+		// An unchanged forecast keeps its time, so a steady state writes nothing.
+		if prev := last[q.Name]; prev != nil && prev.ComputedAt != nil && st.ComputedAt != nil &&
+			prev.Source == st.Source && prev.Weeks == st.Weeks && equality.Semantic.DeepEqual(prev.Intervals, st.Intervals) {
+			st.ComputedAt = prev.ComputedAt
+		}
+		chosen[q.Name] = st
+		if st.Source == opsv1alpha1.DemandHistory {
+			d := q.Demand.DeepCopy()
+			d.Intervals = st.Intervals
+			q.Demand = d
+			spec.Queues[qi] = q
+		}
+	}
+	return spec, chosen
+}
+
+// forecastDemand forecasts one queue's rates from the tickets created in
+// it, over the whole weeks before the current local day, every holiday of
+// the spec (closed or open: both are unusual days) left out.
+func forecastDemand(team *opsv1alpha1.SupportTeam, queue string, tickets []actuals.Ticket, now time.Time) *opsv1alpha1.DemandStatus {
+	loc, err := time.LoadLocation(string(team.Spec.TimeZone))
+	if err != nil {
+		return &opsv1alpha1.DemandStatus{Source: opsv1alpha1.DemandDeclared, Message: fmt.Sprintf("timeZone %q: %v; using demand.intervals", team.Spec.TimeZone, err)}
+	}
+	var arrivals []time.Time
+	for _, t := range tickets {
+		if t.Queue == queue {
+			arrivals = append(arrivals, t.Created)
+		}
+	}
+	holidays := map[string]bool{}
+	for _, h := range team.Spec.Holidays {
+		holidays[string(h.Date)] = true
+	}
+	local := now.In(loc)
+	end := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc)
+	// The first day of the 28 days is read only from the time of day the
+	// window starts: the history starts at the next local midnight.
+	first := now.Add(-ActualsWindow).In(loc)
+	start := time.Date(first.Year(), first.Month(), first.Day()+1, 0, 0, 0, 0, loc)
+	rates, err := forecast.Weekly(arrivals, forecast.Options{Location: loc, Holidays: holidays, End: end, Start: start, Weeks: HistoryWeeks})
+	switch {
+	case err != nil:
+		return &opsv1alpha1.DemandStatus{Source: opsv1alpha1.DemandDeclared, Message: fmt.Sprintf("cannot forecast from the tickets: %v; using demand.intervals", err)}
+	case rates.Weeks < 1:
+		return &opsv1alpha1.DemandStatus{Source: opsv1alpha1.DemandDeclared,
+			Message: fmt.Sprintf("less than a week of tickets of queue %s read from Request Tracker: using demand.intervals until there is one", queue)}
+	}
+	return &opsv1alpha1.DemandStatus{
+		Source:     opsv1alpha1.DemandHistory,
+		Weeks:      int32(rates.Weeks),
+		Intervals:  rates.Intervals(64),
+		ComputedAt: &metav1.Time{Time: now.Truncate(time.Second)},
+		Message: fmt.Sprintf("forecast from the tickets of %d weeks before %s (per weekday and half-hour, weighted to the recent weeks, holidays left out)",
+			rates.Weeks, end.Format(time.DateOnly)),
+	}
+}

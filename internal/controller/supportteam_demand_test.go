@@ -1,0 +1,135 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"k8s.io/apimachinery/pkg/api/equality"
+
+	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+)
+
+// demandOf returns a queue's status.queues[].demand.
+func demandOf(t *testing.T, team *opsv1alpha1.SupportTeam, queue string) *opsv1alpha1.DemandStatus {
+	t.Helper()
+	for _, q := range team.Status.Queues {
+		if q.Name == queue {
+			return q.Demand
+		}
+	}
+	t.Fatalf("no queue %s in status", queue)
+	return nil
+}
+
+// TestDemandFromHistory: the escalations queue takes its arrival rates from
+// its own tickets in the suite's RT (demand.source History). Three weeks
+// before Monday 23 November 2026 (EST), every Monday brings 2 tickets
+// between 09:00 and 09:30 and every Wednesday one between 14:00 and 14:30,
+// except Wednesday 11 November, an open holiday, which brings 4: a holiday
+// is left out of the history, so the forecast is 4 an hour on Mondays
+// 09:00-09:30 and 2 on Wednesdays 14:00-14:30, nothing else. The declared
+// intervals (4 an hour, weekdays 08:00-18:00) are the fallback until then.
+func TestDemandFromHistory(t *testing.T) {
+	f := newActualsFixture(t, func(team *opsv1alpha1.SupportTeam) {
+		team.Spec.Queues[1].Demand.Source = opsv1alpha1.DemandHistory
+		team.Spec.Holidays = append(team.Spec.Holidays, opsv1alpha1.Holiday{Date: "2026-11-11", Name: "Veterans Day", Open: true})
+	})
+	const queue = "windows-escalations"
+	labels := []string{f.ns, f.team.Name, queue}
+
+	// No ticket read yet: the declared intervals, and status says so.
+	_, got, err := f.reconcile(f.newReconciler(k8sClient))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := demandOf(t, got, queue); d == nil || d.Source != opsv1alpha1.DemandDeclared || len(d.Intervals) != 0 {
+		t.Errorf("before any ticket is read: demand %+v, want Declared", d)
+	}
+	// Monday 10:00 is inside the declared 08:00-18:00: staff is required.
+	if v := testutil.ToFloat64(queueRequiredStaff.WithLabelValues(labels...)); v == 0 {
+		t.Error("declared demand: no staff required on Monday 10:00")
+	}
+	if d := demandOf(t, got, "windows-phone"); d != nil {
+		t.Errorf("the phone queue (source Declared) has a demand status %+v", d)
+	}
+
+	var tickets []actualsTicket
+	for _, day := range []int{2, 9, 16} {
+		tickets = append(tickets,
+			actualsTicket{queue, est(t, day, 9, 5), nil},
+			actualsTicket{queue, est(t, day, 9, 25), nil},
+			actualsTicket{queue, est(t, day+2, 14, 10), nil})
+	}
+	for i := range 3 {
+		tickets = append(tickets, actualsTicket{queue, est(t, 11, 14, 1+i), nil})
+	}
+	seedActuals(t, f.rt, tickets...)
+
+	// An operator restart reads the tickets; the reconcile after it
+	// forecasts from them.
+	r := f.newReconciler(k8sClient)
+	f.clk.SetTime(est(t, 23, 10, 10))
+	if _, _, err = f.reconcile(r); err != nil {
+		t.Fatal(err)
+	}
+	f.clk.SetTime(est(t, 23, 10, 15))
+	if _, got, err = f.reconcile(r); err != nil {
+		t.Fatal(err)
+	}
+	want := []opsv1alpha1.DemandInterval{
+		{Days: []opsv1alpha1.Weekday{"Mon"}, From: "09:00", To: "09:30", ContactsPerHour: 4},
+		{Days: []opsv1alpha1.Weekday{"Wed"}, From: "14:00", To: "14:30", ContactsPerHour: 2},
+	}
+	d := demandOf(t, got, queue)
+	if d == nil || d.Source != opsv1alpha1.DemandHistory || d.Weeks < 3 || d.ComputedAt == nil || !equality.Semantic.DeepEqual(d.Intervals, want) {
+		t.Fatalf("demand from history = %+v\nwant source History, at least 3 weeks, intervals %+v", d, want)
+	}
+	t.Logf("demand from history: %s", d.Message)
+	// Coverage uses the forecast: nothing comes in on Monday at 10:00.
+	if v := testutil.ToFloat64(queueRequiredStaff.WithLabelValues(labels...)); v != 0 {
+		t.Errorf("forecast demand: %v staff required on Monday 10:00, want 0", v)
+	}
+
+	// A reconcile that reads nothing new writes nothing: the forecast
+	// keeps its time.
+	c, writes := countingClient(t)
+	r.Client = c
+	f.clk.SetTime(est(t, 23, 10, 18))
+	if _, got, err = f.reconcile(r); err != nil {
+		t.Fatal(err)
+	}
+	if n := writes.Load(); n != 0 {
+		t.Errorf("a steady reconcile sent %d writes, want 0", n)
+	}
+
+	// After another restart, before any read completes, status keeps the
+	// forecast: it outlives the operator's memory.
+	r = f.newReconciler(k8sClient)
+	r.actuals.maxCalls = 2
+	f.clk.SetTime(est(t, 23, 10, 40))
+	if _, got, err = f.reconcile(r); err != nil {
+		t.Fatal(err)
+	}
+	if d2 := demandOf(t, got, queue); d2 == nil || d2.Source != opsv1alpha1.DemandHistory || !equality.Semantic.DeepEqual(d2.Intervals, want) {
+		t.Errorf("after a restart: demand %+v, want the forecast kept", d2)
+	}
+	if v := testutil.ToFloat64(queueRequiredStaff.WithLabelValues(labels...)); v != 0 {
+		t.Errorf("after a restart: %v staff required on Monday 10:00, want 0 (the forecast)", v)
+	}
+}
