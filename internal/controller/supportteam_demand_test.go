@@ -69,7 +69,7 @@ func TestDemandFromHistory(t *testing.T) {
 		t.Errorf("the phone queue (source Declared) has a demand status %+v", d)
 	}
 
-	var tickets []actualsTicket
+	tickets := make([]actualsTicket, 0, 12)
 	for _, day := range []int{2, 9, 16} {
 		tickets = append(tickets,
 			actualsTicket{queue, est(t, day, 9, 5), nil},
@@ -113,6 +113,9 @@ func TestDemandFromHistory(t *testing.T) {
 	f.clk.SetTime(est(t, 23, 10, 18))
 	if _, got, err = f.reconcile(r); err != nil {
 		t.Fatal(err)
+	}
+	if d3 := demandOf(t, got, queue); d3 == nil || !d3.ComputedAt.Equal(d.ComputedAt) {
+		t.Errorf("a steady reconcile moved the forecast: %+v, was %+v", d3, d)
 	}
 	if n := writes.Load(); n != 0 {
 		t.Errorf("a steady reconcile sent %d writes, want 0", n)
