@@ -45,12 +45,12 @@ func newFlagSet(name string) *flag.FlagSet {
 // (run with -h) make a flag set named by their path.
 var commandTree = []string{
 	"coverage", "schedule", "schedule train", "schedule propose",
-	"verify-evidence", "report", "keygen", "completion", "completion bash", "completion zsh", "help",
+	"verify-evidence", "report", "report team", "forecast", "keygen", "completion", "completion bash", "completion zsh", "help",
 }
 
 // fileFlags take a path; completion offers files for them.
 var fileFlags = map[string]bool{
-	"f": true, "public-key": true, "private": true, "public": true, "kubeconfig": true,
+	"f": true, "tickets": true, "rt-token-file": true, "public-key": true, "private": true, "public": true, "kubeconfig": true,
 	"certificate-authority": true, "client-certificate": true, "client-key": true, "cache-dir": true,
 }
 
@@ -59,6 +59,7 @@ var fileFlags = map[string]bool{
 var valueWords = map[string]string{
 	"format":    "json csv html",
 	"o":         "table yaml",
+	"period":    "day week month",
 	"context":   "$(kubectl config get-contexts -o name 2>/dev/null)",
 	"cluster":   "$(kubectl config get-clusters 2>/dev/null | tail -n +2)",
 	"user":      "$(kubectl config get-users 2>/dev/null | tail -n +2)",
@@ -161,11 +162,15 @@ _supportstack() {
 	fmt.Fprintf(&b, "        %s) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n", strings.Join(files, "|"))
 	fmt.Fprintf(&b, "        %s) COMPREPLY=(); return ;;\n", strings.Join(values, "|"))
 	b.WriteString("    esac\n    case \"$cmd\" in\n")
-	for parent, k := range kids {
-		children = append(children, fmt.Sprintf("        %q) words=%q ;;\n", parent, strings.Join(k, " ")))
-	}
+	// A command with both subcommands and flags (report, report team)
+	// offers both: one case per command path.
+	words := kids
 	for name, f := range flags {
-		children = append(children, fmt.Sprintf("        %q) words=%q ;;\n", strings.ReplaceAll(name, " ", "/"), strings.Join(f, " ")))
+		path := strings.ReplaceAll(name, " ", "/")
+		words[path] = append(words[path], f...)
+	}
+	for path, w := range words {
+		children = append(children, fmt.Sprintf("        %q) words=%q ;;\n", path, strings.Join(w, " ")))
 	}
 	sort.Strings(children)
 	b.WriteString(strings.Join(children, ""))

@@ -60,7 +60,7 @@ func TestCompletion(t *testing.T) {
 		line      string // the words typed; the last is the one completed
 		want, not []string
 	}{
-		{"supportstack ", []string{"coverage", "schedule", "verify-evidence", "report", "keygen", "completion"}, []string{"train", "--kubeconfig"}},
+		{"supportstack ", []string{"coverage", "schedule", "verify-evidence", "report", "forecast", "keygen", "completion"}, []string{"train", "--kubeconfig"}},
 		{"supportstack sch", []string{"schedule"}, []string{"coverage"}},
 		{"supportstack schedule ", []string{"train", "propose"}, []string{"coverage"}},
 		{"supportstack schedule propose --", []string{"--weeks", "--time-limit", "--seed", "--kubeconfig", "--context", "--namespace"}, []string{"--top", "--format"}},
@@ -72,6 +72,10 @@ func TestCompletion(t *testing.T) {
 		{"supportstack report -", []string{"-A", "--all-namespaces", "--max-age", "--public-key"}, nil},
 		{"supportstack keygen --p", []string{"--private", "--public"}, []string{"--kubeconfig"}},
 		{"supportstack completion ", []string{"bash", "zsh"}, nil},
+		{"supportstack report ", []string{"team"}, []string{"forecast"}},
+		{"supportstack report team --period ", []string{"day", "week", "month"}, nil},
+		{"supportstack report team --", []string{"--period", "--tickets", "--rt-token-file", "--format"}, []string{"--max-age"}},
+		{"supportstack forecast --", []string{"--weeks", "--alpha", "--tickets", "--min-tickets"}, []string{"--period"}},
 		{"supportstack schedule train --top ", nil, []string{"--top", "train"}},
 	}
 	for _, tc := range cases {

@@ -86,8 +86,10 @@ const usageText = `usage:
   supportstack schedule propose [-f FILE | [-n NAMESPACE] NAME] [--weeks N] [-o table|yaml] [--time-limit 5s] [--seed N] [--at RFC3339]
   supportstack verify-evidence [-n NAMESPACE] DRILL [--public-key FILE] [--expect-head SEQ:SHA256 | --no-head]
   supportstack report [-n NAMESPACE | -A] [--from DATE] [--to DATE] [--format json|csv|html] [--public-key FILE] [--max-age DURATION]
-  supportstack report team [-f FILE | [-n NAMESPACE] NAME] --period day|week|month [--from DATE] [--to DATE] [--format html|csv|json]
-  supportstack forecast [-f FILE | [-n NAMESPACE] NAME] [--weeks N]
+  supportstack report team [-f FILE | [-n NAMESPACE] NAME] (--period day|week|month | --from DATE --to DATE) [--at RFC3339] [--format html|csv|json]
+      [--tickets FILE | --rt-url URL --rt-token-file FILE]
+  supportstack forecast [-f FILE | [-n NAMESPACE] NAME] [--weeks N] [--alpha A] [--at RFC3339] [--min-tickets N]
+      [--tickets FILE | --rt-url URL --rt-token-file FILE]
   supportstack keygen --private FILE --public FILE
   supportstack completion bash|zsh
 
