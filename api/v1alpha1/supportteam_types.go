@@ -419,9 +419,11 @@ type Demand struct {
 	// (default) uses intervals; History forecasts them from the queue's own
 	// tickets in Request Tracker (the team's queueBackend must be
 	// requestTracker): per weekday and half-hour, an exponentially weighted
-	// average of the last 4 weeks, holidays left out (status.queues[].demand
-	// shows the rates chosen). intervals are then the fallback until a week
-	// of tickets has been read.
+	// average of the last 4 weeks, holidays left out, and the handle time
+	// from the tickets' time worked when 30 resolved tickets have one
+	// (status.queues[].demand shows what was chosen). intervals and
+	// averageHandleTime are then the fallback until a week of tickets has
+	// been read.
 	// +kubebuilder:default=Declared
 	// +optional
 	Source DemandSource `json:"source,omitempty"`
@@ -669,6 +671,11 @@ type DemandStatus struct {
 	// +kubebuilder:validation:MaxItems=64
 	// +optional
 	Intervals []DemandInterval `json:"intervals,omitempty"`
+	// averageHandleTime is the mean time worked (RT's TimeWorked) of the
+	// queue's resolved tickets of the 28 days, used instead of
+	// demand.averageHandleTime when at least 30 of them have one.
+	// +optional
+	AverageHandleTime *metav1.Duration `json:"averageHandleTime,omitempty"`
 	// computedAt is when the forecast was made from the tickets read then.
 	// +optional
 	ComputedAt *metav1.Time `json:"computedAt,omitempty"`

@@ -677,6 +677,11 @@ func (in *DemandStatus) DeepCopyInto(out *DemandStatus) {
 			(*in)[i].DeepCopyInto(&(*out)[i])
 		}
 	}
+	if in.AverageHandleTime != nil {
+		in, out := &in.AverageHandleTime, &out.AverageHandleTime
+		*out = new(v1.Duration)
+		**out = **in
+	}
 	if in.ComputedAt != nil {
 		in, out := &in.ComputedAt, &out.ComputedAt
 		*out = (*in).DeepCopy()

@@ -18,6 +18,7 @@ package controller
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -75,18 +76,16 @@ func (r *SupportTeamReconciler) historyDemand(team, before *opsv1alpha1.SupportT
 		} else if prev := last[q.Name]; prev != nil && prev.Source == opsv1alpha1.DemandHistory {
 			st = prev
 		} else {
-			st = &opsv1alpha1.DemandStatus{Source: opsv1alpha1.DemandDeclared,
-				Message: "no ticket history read from Request Tracker yet (see ActualsSynced): using demand.intervals"}
+			st = declaredDemand("no ticket history read from Request Tracker yet (see ActualsSynced)")
 		}
-		// An unchanged forecast keeps its time, so a steady state writes nothing.
-		if prev := last[q.Name]; prev != nil && prev.ComputedAt != nil && st.ComputedAt != nil &&
-			prev.Source == st.Source && prev.Weeks == st.Weeks && equality.Semantic.DeepEqual(prev.Intervals, st.Intervals) {
-			st.ComputedAt = prev.ComputedAt
-		}
+		keepComputedAt(last[q.Name], st)
 		chosen[q.Name] = st
 		if st.Source == opsv1alpha1.DemandHistory {
 			d := q.Demand.DeepCopy()
 			d.Intervals = st.Intervals
+			if st.AverageHandleTime != nil {
+				d.AverageHandleTime = *st.AverageHandleTime
+			}
 			q.Demand = d
 			spec.Queues[qi] = q
 		}
@@ -100,12 +99,14 @@ func (r *SupportTeamReconciler) historyDemand(team, before *opsv1alpha1.SupportT
 func forecastDemand(team *opsv1alpha1.SupportTeam, queue string, tickets []actuals.Ticket, now time.Time) *opsv1alpha1.DemandStatus {
 	loc, err := time.LoadLocation(string(team.Spec.TimeZone))
 	if err != nil {
-		return &opsv1alpha1.DemandStatus{Source: opsv1alpha1.DemandDeclared, Message: fmt.Sprintf("timeZone %q: %v; using demand.intervals", team.Spec.TimeZone, err)}
+		return declaredDemand(fmt.Sprintf("timeZone %q: %v", team.Spec.TimeZone, err))
 	}
 	var arrivals []time.Time
+	var own []actuals.Ticket
 	for _, t := range tickets {
 		if t.Queue == queue {
 			arrivals = append(arrivals, t.Created)
+			own = append(own, t)
 		}
 	}
 	holidays := map[string]bool{}
@@ -114,24 +115,55 @@ func forecastDemand(team *opsv1alpha1.SupportTeam, queue string, tickets []actua
 	}
 	local := now.In(loc)
 	end := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc)
-	// The first day of the 28 days is read only from the time of day the
-	// window starts: the history starts at the next local midnight.
+	// The history starts at the first whole day of the 28 days (the first
+	// is read only from the time of day the window starts), or on the day
+	// of the queue's first ticket when that is later: a queue new in RT has
+	// no tickets before it, and those days are no data, not zero demand.
 	first := now.Add(-ActualsWindow).In(loc)
 	start := time.Date(first.Year(), first.Month(), first.Day()+1, 0, 0, 0, 0, loc)
-	rates, err := forecast.Weekly(arrivals, forecast.Options{Location: loc, Holidays: holidays, End: end, Start: start, Weeks: HistoryWeeks})
-	switch {
-	case err != nil:
-		return &opsv1alpha1.DemandStatus{Source: opsv1alpha1.DemandDeclared, Message: fmt.Sprintf("cannot forecast from the tickets: %v; using demand.intervals", err)}
-	case rates.Weeks < 1:
-		return &opsv1alpha1.DemandStatus{Source: opsv1alpha1.DemandDeclared,
-			Message: fmt.Sprintf("less than a week of tickets of queue %s read from Request Tracker: using demand.intervals until there is one", queue)}
+	if len(arrivals) == 0 {
+		return declaredDemand(fmt.Sprintf("no ticket of queue %s in the last %s", queue, days(ActualsWindow)))
 	}
-	return &opsv1alpha1.DemandStatus{
+	if f := slices.MinFunc(arrivals, time.Time.Compare).In(loc); f.After(start) {
+		start = time.Date(f.Year(), f.Month(), f.Day(), 0, 0, 0, 0, loc)
+	}
+	if end.Sub(start) < 7*24*time.Hour-time.Hour { // a week with a clock change is 167h
+		return declaredDemand(fmt.Sprintf("queue %s's first ticket is less than a week old", queue))
+	}
+	rates, err := forecast.Weekly(arrivals, forecast.Options{Location: loc, Holidays: holidays, End: end, Start: start, Weeks: HistoryWeeks})
+	if err != nil {
+		return declaredDemand(fmt.Sprintf("cannot forecast from the tickets: %v", err))
+	}
+	st := &opsv1alpha1.DemandStatus{
 		Source:     opsv1alpha1.DemandHistory,
 		Weeks:      int32(rates.Weeks),
-		Intervals:  rates.Intervals(64),
+		Intervals:  rates.Intervals(forecast.MaxIntervals),
 		ComputedAt: &metav1.Time{Time: now.Truncate(time.Second)},
-		Message: fmt.Sprintf("forecast from the tickets of %d weeks before %s (per weekday and half-hour, weighted to the recent weeks, holidays left out)",
+		Message: fmt.Sprintf("arrival rates forecast from the tickets of %d weeks before %s (per weekday and half-hour, weighted to the recent weeks, holidays left out)",
 			rates.Weeks, end.Format(time.DateOnly)),
+	}
+	if aht, ok := forecast.HandleTime(own, forecast.DefaultHandleTimeMin); ok {
+		st.AverageHandleTime = &metav1.Duration{Duration: aht}
+		st.Message += "; handle time: the mean time worked of its resolved tickets"
+	} else {
+		st.Message += fmt.Sprintf("; handle time: demand.averageHandleTime (fewer than %d resolved tickets with time worked)", forecast.DefaultHandleTimeMin)
+	}
+	return st
+}
+
+// declaredDemand is the fallback to demand.intervals, and why.
+func declaredDemand(why string) *opsv1alpha1.DemandStatus {
+	return &opsv1alpha1.DemandStatus{Source: opsv1alpha1.DemandDeclared, Message: why + ": using demand.intervals"}
+}
+
+// keepComputedAt gives an unchanged forecast its previous time, so a
+// steady state writes nothing.
+func keepComputedAt(prev, st *opsv1alpha1.DemandStatus) {
+	if prev == nil || prev.ComputedAt == nil || st.ComputedAt == nil {
+		return
+	}
+	if prev.Source == st.Source && prev.Weeks == st.Weeks && equality.Semantic.DeepEqual(prev.Intervals, st.Intervals) &&
+		equality.Semantic.DeepEqual(prev.AverageHandleTime, st.AverageHandleTime) {
+		st.ComputedAt = prev.ComputedAt
 	}
 }

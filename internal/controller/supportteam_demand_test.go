@@ -17,12 +17,17 @@ limitations under the License.
 package controller
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/types"
+	clocktesting "k8s.io/utils/clock/testing"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+	"github.com/supportstack/operator/internal/actuals"
 )
 
 // demandOf returns a queue's status.queues[].demand.
@@ -135,4 +140,97 @@ func TestDemandFromHistory(t *testing.T) {
 	if v := testutil.ToFloat64(queueRequiredStaff.WithLabelValues(labels...)); v != 0 {
 		t.Errorf("after a restart: %v staff required on Monday 10:00, want 0 (the forecast)", v)
 	}
+}
+
+// TestHistoryDemandRules: the rules of historyDemand and forecastDemand
+// that the envtest does not reach, on tickets put straight into the
+// operator's memory. Monday 23 November 2026 10:00 EST is now; the sample
+// team's escalations queue takes its demand from history.
+func TestHistoryDemandRules(t *testing.T) {
+	const queue = "windows-escalations"
+	now := est(t, 23, 10, 0)
+	resolved := func(created time.Time, worked time.Duration) actuals.Ticket {
+		return actuals.Ticket{Queue: queue, Created: created, Resolved: &actuals.Event{At: created.Add(time.Hour)}, TimeWorked: worked}
+	}
+	// weeksOf gives 2 tickets every Monday 09:00-09:30 of the weeks before
+	// now, the last one first, each with time worked.
+	weeksOf := func(weeks int, worked time.Duration) []actuals.Ticket {
+		var ts []actuals.Ticket
+		for w := 1; w <= weeks; w++ {
+			ts = append(ts, resolved(est(t, 23-7*w, 9, 5), worked), resolved(est(t, 23-7*w, 9, 25), worked))
+		}
+		return ts
+	}
+	monday := []opsv1alpha1.DemandInterval{{Days: []opsv1alpha1.Weekday{"Mon"}, From: "09:00", To: "09:30", ContactsPerHour: 4}}
+	cases := []struct {
+		name     string
+		tickets  []actuals.Ticket
+		source   opsv1alpha1.DemandSource
+		weeks    int32
+		interval []opsv1alpha1.DemandInterval
+		handle   time.Duration // the average handle time coverage uses
+		message  string
+	}{
+		{name: "no ticket in the 28 days", source: opsv1alpha1.DemandDeclared, handle: 15 * time.Minute,
+			message: "no ticket of queue windows-escalations in the last 28 days: using demand.intervals"},
+		{name: "the first ticket is six days old", tickets: []actuals.Ticket{resolved(est(t, 17, 9, 0), 0)}, source: opsv1alpha1.DemandDeclared,
+			handle: 15 * time.Minute, message: "queue windows-escalations's first ticket is less than a week old: using demand.intervals"},
+		// Two weeks of tickets: the two weeks before them are no data, so
+		// the rate is 4 an hour, not 2 (as zeros would make it).
+		{name: "a queue new in RT two weeks ago", tickets: weeksOf(2, 0), source: opsv1alpha1.DemandHistory, weeks: 2, interval: monday,
+			handle: 15 * time.Minute, message: "fewer than 30 resolved tickets with time worked"},
+		// 15 weeks would be 30 tickets, but only 4 weeks are kept: 8.
+		{name: "too few tickets with time worked keep the declared handle time", tickets: weeksOf(4, 20*time.Minute), source: opsv1alpha1.DemandHistory,
+			weeks: 4, interval: monday, handle: 15 * time.Minute, message: "handle time: demand.averageHandleTime"},
+		{name: "30 resolved tickets with time worked set the handle time",
+			tickets: append(weeksOf(4, 20*time.Minute), sameMinute(resolved(est(t, 20, 12, 0), 8*time.Minute), 22)...),
+			source:  opsv1alpha1.DemandHistory, weeks: 4, handle: (8*20 + 22*8) * time.Minute / 30,
+			message: "handle time: the mean time worked of its resolved tickets"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			team := sampleTeam(t, "ns")
+			team.Spec.Queues[1].Demand.Source = opsv1alpha1.DemandHistory
+			r := &SupportTeamReconciler{Clock: clocktesting.NewFakeClock(now)}
+			st := actuals.State{SyncedUntil: now, Tickets: map[int]actuals.Ticket{}}
+			for i, tk := range tc.tickets {
+				tk.ID = i + 1
+				st.Tickets[tk.ID] = tk
+			}
+			r.actuals.get(types.NamespacedName{Namespace: team.Namespace, Name: team.Name}).state = st
+			spec, chosen := r.historyDemand(team, team.DeepCopy())
+			d := chosen[queue]
+			if d == nil || d.Source != tc.source || !strings.Contains(d.Message, tc.message) {
+				t.Fatalf("demand %+v, want source %s and a message with %q", d, tc.source, tc.message)
+			}
+			if tc.interval != nil && !equality.Semantic.DeepEqual(d.Intervals, tc.interval) {
+				t.Errorf("intervals %+v, want %+v", d.Intervals, tc.interval)
+			}
+			if d.Weeks != tc.weeks {
+				t.Errorf("weeks %d, want %d", d.Weeks, tc.weeks)
+			}
+			used := spec.Queues[1].Demand
+			if used.AverageHandleTime.Duration != tc.handle {
+				t.Errorf("coverage's handle time %v, want %v", used.AverageHandleTime.Duration, tc.handle)
+			}
+			if tc.source == opsv1alpha1.DemandHistory && !equality.Semantic.DeepEqual(used.Intervals, d.Intervals) {
+				t.Errorf("coverage's intervals %+v, want the forecast %+v", used.Intervals, d.Intervals)
+			}
+			if tc.source == opsv1alpha1.DemandDeclared && !equality.Semantic.DeepEqual(used, team.Spec.Queues[1].Demand) {
+				t.Errorf("a fallback changed the demand coverage uses: %+v", used)
+			}
+			if _, ok := chosen["windows-phone"]; ok || !equality.Semantic.DeepEqual(spec.Queues[0], team.Spec.Queues[0]) {
+				t.Error("the phone queue (Declared) was touched")
+			}
+		})
+	}
+}
+
+// sameMinute is n copies of a ticket.
+func sameMinute(tk actuals.Ticket, n int) []actuals.Ticket {
+	out := make([]actuals.Ticket, n)
+	for i := range out {
+		out[i] = tk
+	}
+	return out
 }
