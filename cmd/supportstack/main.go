@@ -414,7 +414,7 @@ func coverageCmd(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	model, err := coverage.FromSpec(team.Spec)
+	model, err := coverage.FromSpec(team.SpecInUse())
 	if err != nil {
 		return err
 	}

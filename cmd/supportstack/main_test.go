@@ -40,6 +40,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+	"sigs.k8s.io/yaml"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/evidence"
@@ -61,6 +62,41 @@ func TestCoverageFromFile(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// TestCoverageUsesDemandInUse: for a queue whose demand comes from
+// history, coverage reads the forecast the operator put in status, not the
+// declared fallback: here the declared demand is the sample's (weekdays
+// 08:00-18:00) and the forecast only Monday 10:00-11:00.
+func TestCoverageUsesDemandInUse(t *testing.T) {
+	data, err := os.ReadFile("../../config/samples/ops_v1alpha1_supportteam.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var team opsv1alpha1.SupportTeam
+	if err := yaml.UnmarshalStrict(data, &team); err != nil {
+		t.Fatal(err)
+	}
+	team.Spec.Queues[1].Demand.Source = opsv1alpha1.DemandHistory
+	team.Status.Queues = []opsv1alpha1.QueueStatus{{Name: "windows-escalations", Demand: &opsv1alpha1.DemandStatus{
+		Source:    opsv1alpha1.DemandHistory,
+		Intervals: []opsv1alpha1.DemandInterval{{Days: []opsv1alpha1.Weekday{"Mon"}, From: "10:00", To: "11:00", ContactsPerHour: 4}},
+	}}}
+	out, err := yaml.Marshal(&team)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "team.yaml")
+	if err := os.WriteFile(file, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var table bytes.Buffer
+	if err := run([]string{"coverage", "-f", file, "--at", "2026-11-23T15:00:00Z"}, &table); err != nil {
+		t.Fatal(err)
+	}
+	if want := "windows-escalations: 2 understaffed half-hours, worst Mon 2026-11-23 10:00 EST"; !strings.Contains(table.String(), want) {
+		t.Errorf("coverage with the forecast in status lacks %q:\n%s", want, table.String())
 	}
 }
 

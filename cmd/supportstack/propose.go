@@ -24,6 +24,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/roster"
 	"github.com/supportstack/operator/internal/rosterplan"
 )
@@ -63,7 +64,7 @@ func proposeCmd(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	p, err := rosterplan.Propose(team, now, rosterplan.Options{Weeks: *weeks, Solver: roster.Options{Seed: *seed, TimeLimit: *limit}})
+	p, err := rosterplan.Propose(demandInUse(team), now, rosterplan.Options{Weeks: *weeks, Solver: roster.Options{Seed: *seed, TimeLimit: *limit}})
 	if err != nil {
 		return err
 	}
@@ -90,4 +91,14 @@ func proposeCmd(args []string, out io.Writer) error {
 	}
 	_, err = out.Write(manifest)
 	return err
+}
+
+// demandInUse is a copy of the team whose spec has the demand the operator
+// last measured coverage with (status.queues[].demand, for queues whose
+// demand comes from history), so a proposal fits the same demand as status;
+// the manifest a proposal writes still starts from the team as it is.
+func demandInUse(team *opsv1alpha1.SupportTeam) *opsv1alpha1.SupportTeam {
+	c := team.DeepCopy()
+	c.Spec = team.SpecInUse()
+	return c
 }

@@ -80,13 +80,13 @@ func trainCmd(args []string, out io.Writer) error {
 	if *proposed {
 		// Training that closes gaps no roster can: those left once the
 		// people are rostered as well as they can be.
-		p, err := rosterplan.Propose(team, now, rosterplan.Options{Weeks: 1, Solver: roster.Options{TimeLimit: *limit, Seed: 1}})
+		p, err := rosterplan.Propose(demandInUse(team), now, rosterplan.Options{Weeks: 1, Solver: roster.Options{TimeLimit: *limit, Seed: 1}})
 		if err != nil {
 			return err
 		}
 		team, name = p.Team, name+" under the proposed roster"
 	}
-	model, err := coverage.FromSpec(team.Spec)
+	model, err := coverage.FromSpec(team.SpecInUse())
 	if err != nil {
 		return err
 	}

@@ -66,7 +66,6 @@ func (r *SupportTeamReconciler) historyDemand(team, before *opsv1alpha1.SupportT
 		tickets, read = e.state.TicketList(), true
 	}
 	now := r.Clock.Now()
-	spec.Queues = append([]opsv1alpha1.Queue(nil), spec.Queues...)
 	chosen := map[string]*opsv1alpha1.DemandStatus{}
 	for _, qi := range history {
 		q := spec.Queues[qi]
@@ -80,17 +79,8 @@ func (r *SupportTeamReconciler) historyDemand(team, before *opsv1alpha1.SupportT
 		}
 		keepComputedAt(last[q.Name], st)
 		chosen[q.Name] = st
-		if st.Source == opsv1alpha1.DemandHistory {
-			d := q.Demand.DeepCopy()
-			d.Intervals = st.Intervals
-			if st.AverageHandleTime != nil {
-				d.AverageHandleTime = *st.AverageHandleTime
-			}
-			q.Demand = d
-			spec.Queues[qi] = q
-		}
 	}
-	return spec, chosen
+	return spec.WithDemand(chosen), chosen
 }
 
 // forecastDemand forecasts one queue's rates from the tickets created in
