@@ -28,6 +28,7 @@ import (
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/actuals"
 	"github.com/supportstack/operator/internal/forecast"
+	"github.com/supportstack/operator/internal/localday"
 )
 
 // backtestWeeks is how many weeks forecast backtests.
@@ -80,7 +81,7 @@ func forecastCmd(args []string, out io.Writer) error {
 			opt.Start = t.Created
 		}
 	}
-	end := time.Date(now.In(loc).Year(), now.In(loc).Month(), now.In(loc).Day(), 0, 0, 0, 0, loc)
+	end := localday.Of(now, loc)
 	if _, err := fmt.Fprintf(out, "# SupportTeam %s: demand proposed from %d tickets of %s (%s), history ending %s (%s)\n"+
 		"# Paste each queue's demand under its entry in spec.queues.\n",
 		team.Name, len(tt.Tickets), tt.Source, strings.Join(tt.Queues, ", "), end.Format(time.DateOnly), loc); err != nil {
@@ -101,7 +102,7 @@ func forecastCmd(args []string, out io.Writer) error {
 func forecastQueue(out io.Writer, q opsv1alpha1.Queue, tickets []actuals.Ticket, opt forecast.Options, end time.Time, minTickets int) error {
 	var arrivals []time.Time
 	var recent []actuals.Ticket
-	historyStart := end.AddDate(0, 0, -7*opt.Weeks)
+	historyStart := localday.Start(end.Year(), end.Month(), end.Day()-7*opt.Weeks, end.Location())
 	for _, t := range tickets {
 		if t.Queue != q.Name {
 			continue

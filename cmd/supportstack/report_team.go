@@ -26,6 +26,7 @@ import (
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/controller"
 	"github.com/supportstack/operator/internal/coverage"
+	"github.com/supportstack/operator/internal/localday"
 	"github.com/supportstack/operator/internal/report"
 )
 
@@ -76,8 +77,8 @@ func teamReportCmd(args []string, out io.Writer) error {
 	}
 	var from, to time.Time
 	if kind == report.Custom {
-		from = time.Date(fromDate.Year(), fromDate.Month(), fromDate.Day(), 0, 0, 0, 0, loc)
-		to = time.Date(toDate.Year(), toDate.Month(), toDate.Day(), 0, 0, 0, 0, loc)
+		from = localday.Start(fromDate.Year(), fromDate.Month(), fromDate.Day(), loc)
+		to = localday.Start(toDate.Year(), toDate.Month(), toDate.Day(), loc)
 	} else if from, to, err = report.Bounds(kind, at, loc); err != nil {
 		return err
 	}

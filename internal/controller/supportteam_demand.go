@@ -28,6 +28,7 @@ import (
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/actuals"
 	"github.com/supportstack/operator/internal/forecast"
+	"github.com/supportstack/operator/internal/localday"
 )
 
 // HistoryWeeks is how many weeks of tickets a demand.source History
@@ -103,19 +104,18 @@ func forecastDemand(team *opsv1alpha1.SupportTeam, queue string, tickets []actua
 	for _, h := range team.Spec.Holidays {
 		holidays[string(h.Date)] = true
 	}
-	local := now.In(loc)
-	end := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc)
+	end := localday.Of(now, loc)
 	// The history starts at the first whole day of the 28 days (the first
 	// is read only from the time of day the window starts), or on the day
 	// of the queue's first ticket when that is later: a queue new in RT has
 	// no tickets before it, and those days are no data, not zero demand.
 	first := now.Add(-ActualsWindow).In(loc)
-	start := time.Date(first.Year(), first.Month(), first.Day()+1, 0, 0, 0, 0, loc)
+	start := localday.Start(first.Year(), first.Month(), first.Day()+1, loc)
 	if len(arrivals) == 0 {
 		return declaredDemand(fmt.Sprintf("no ticket of queue %s in the last %s", queue, days(ActualsWindow)))
 	}
-	if f := slices.MinFunc(arrivals, time.Time.Compare).In(loc); f.After(start) {
-		start = time.Date(f.Year(), f.Month(), f.Day(), 0, 0, 0, 0, loc)
+	if f := slices.MinFunc(arrivals, time.Time.Compare); f.After(start) {
+		start = localday.Of(f, loc)
 	}
 	if end.Sub(start) < 7*24*time.Hour-time.Hour { // a week with a clock change is 167h
 		return declaredDemand(fmt.Sprintf("queue %s's first ticket is less than a week old", queue))

@@ -50,6 +50,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/supportstack/operator/internal/localday"
 )
 
 // Slots is the number of half-hours in a day.
@@ -127,12 +129,6 @@ type day struct {
 	counts [Slots]float64
 }
 
-// midnight is local midnight of t's local date.
-func midnight(t time.Time, loc *time.Location) time.Time {
-	y, m, d := t.In(loc).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, loc)
-}
-
 // slotOf is t's local date and wall-clock half-hour.
 func slotOf(t time.Time, loc *time.Location) (string, int) {
 	l := t.In(loc)
@@ -143,18 +139,18 @@ func slotOf(t time.Time, loc *time.Location) (string, int) {
 // real length of its half-hours, and counts arrivals into them.
 func history(arrivals []time.Time, opt Options) map[string]*day {
 	loc := opt.Location
-	end := midnight(opt.End, loc)
+	end := localday.Of(opt.End, loc)
 	ey, em, ed := end.Date()
-	start := time.Date(ey, em, ed-7*opt.Weeks, 0, 0, 0, 0, loc)
+	start := localday.Start(ey, em, ed-7*opt.Weeks, loc)
 	days := map[string]*day{}
 	for i := 0; i < 7*opt.Weeks; i++ {
-		d0 := time.Date(ey, em, ed-7*opt.Weeks+i, 0, 0, 0, 0, loc)
+		d0 := localday.Start(ey, em, ed-7*opt.Weeks+i, loc)
 		key := d0.Format(time.DateOnly)
-		if opt.Holidays[key] || (!opt.Start.IsZero() && d0.Before(midnight(opt.Start, loc))) {
+		if opt.Holidays[key] || (!opt.Start.IsZero() && d0.Before(localday.Of(opt.Start, loc))) {
 			continue
 		}
 		d := &day{weekday: d0.Weekday(), week: opt.Weeks - i/7}
-		next := time.Date(ey, em, ed-7*opt.Weeks+i+1, 0, 0, 0, 0, loc)
+		next := localday.Start(ey, em, ed-7*opt.Weeks+i+1, loc)
 		// Real half-hours from midnight to midnight, each in the
 		// wall-clock half-hour it starts in: a skipped half-hour gets
 		// none, a repeated one two.
@@ -226,11 +222,11 @@ func Backtest(arrivals []time.Time, opt Options, weeks int) (float64, error) {
 		return 0, fmt.Errorf("forecast: backtest of %d weeks", weeks)
 	}
 	loc := opt.Location
-	end := midnight(opt.End, loc)
+	end := localday.Of(opt.End, loc)
 	ey, em, ed := end.Date()
 	var absErr, actual float64
 	for i := weeks; i >= 1; i-- {
-		weekStart := time.Date(ey, em, ed-7*i, 0, 0, 0, 0, loc)
+		weekStart := localday.Start(ey, em, ed-7*i, loc)
 		past := make([]time.Time, 0, len(arrivals))
 		for _, a := range arrivals {
 			if a.Before(weekStart) {
@@ -246,7 +242,7 @@ func Backtest(arrivals []time.Time, opt Options, weeks int) (float64, error) {
 		f := expand(rates.Intervals(MaxIntervals))
 		// The target week, laid out as Weekly lays out its history.
 		t := opt
-		t.End, t.Weeks = time.Date(ey, em, ed-7*(i-1), 0, 0, 0, 0, loc), 1
+		t.End, t.Weeks = localday.Start(ey, em, ed-7*(i-1), loc), 1
 		days := history(arrivals, t)
 		for _, d := range days {
 			for s := range Slots {

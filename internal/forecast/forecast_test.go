@@ -167,3 +167,40 @@ func TestHandleTime(t *testing.T) {
 		t.Error("no tickets gave a handle time")
 	}
 }
+
+// TestWeeklyClocksForwardAtMidnight: in Santiago the clocks go forward at
+// 00:00 on Sunday 6 September 2026, so that date starts at 01:00. One
+// week of history ending Monday 7 September: 3 arrivals on the Saturday
+// at 12:00 and 4 on the Sunday at 12:00 are each their own weekday's
+// (6 and 8 an hour); the Sunday's 00:00 and 00:30 did not exist, so they
+// are no data, not zero. (Days keyed by time.Date at 00:00 put that
+// Sunday on the Saturday's date: the Saturday was overwritten and the
+// Sunday had no data.)
+func TestWeeklyClocksForwardAtMidnight(t *testing.T) {
+	loc, err := time.LoadLocation("America/Santiago")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var arrivals []time.Time
+	for range 3 {
+		arrivals = append(arrivals, time.Date(2026, 9, 5, 12, 0, 0, 0, loc))
+	}
+	for range 4 {
+		arrivals = append(arrivals, time.Date(2026, 9, 6, 12, 0, 0, 0, loc))
+	}
+	// 01:00 on the Sunday, its first instant: that date's 01:00 slot.
+	arrivals = append(arrivals, time.Date(2026, 9, 6, 1, 0, 0, 0, loc))
+	r, err := Weekly(arrivals, Options{Location: loc, End: time.Date(2026, 9, 7, 12, 0, 0, 0, loc), Weeks: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.PerHour[time.Saturday][24]; !near(got, 6) {
+		t.Errorf("Saturday 12:00: %g an hour, want 6", got)
+	}
+	if got := r.PerHour[time.Sunday][24]; !near(got, 8) {
+		t.Errorf("Sunday 12:00: %g an hour, want 8", got)
+	}
+	if got := r.PerHour[time.Sunday][2]; !near(got, 2) {
+		t.Errorf("Sunday 01:00: %g an hour, want 2", got)
+	}
+}

@@ -64,6 +64,7 @@ import (
 
 	"github.com/supportstack/operator/internal/actuals"
 	"github.com/supportstack/operator/internal/coverage"
+	"github.com/supportstack/operator/internal/localday"
 )
 
 // Period is the kind of period a report covers.
@@ -164,15 +165,15 @@ func Bounds(kind Period, at time.Time, loc *time.Location) (from, to time.Time, 
 	y, m, d := l.Date()
 	switch kind {
 	case Day:
-		to = time.Date(y, m, d, 0, 0, 0, 0, loc)
-		from = time.Date(y, m, d-1, 0, 0, 0, 0, loc)
+		to = localday.Start(y, m, d, loc)
+		from = localday.Start(y, m, d-1, loc)
 	case Week:
 		back := (int(l.Weekday()) + 6) % 7 // days since Monday
-		to = time.Date(y, m, d-back, 0, 0, 0, 0, loc)
-		from = time.Date(y, m, d-back-7, 0, 0, 0, 0, loc)
+		to = localday.Start(y, m, d-back, loc)
+		from = localday.Start(y, m, d-back-7, loc)
 	case Month:
-		to = time.Date(y, m, 1, 0, 0, 0, 0, loc)
-		from = time.Date(y, m-1, 1, 0, 0, 0, 0, loc)
+		to = localday.Start(y, m, 1, loc)
+		from = localday.Start(y, m-1, 1, loc)
 	default:
 		return time.Time{}, time.Time{}, fmt.Errorf("period %q: use day, week or month", kind)
 	}
@@ -294,8 +295,8 @@ func Build(in Input) (Report, error) {
 	if !from.Before(to) {
 		return Report{}, fmt.Errorf("period start %s is not before its end %s", from.Format(time.RFC3339), to.Format(time.RFC3339))
 	}
-	if !isMidnight(from) || !isMidnight(to) {
-		return Report{}, fmt.Errorf("period %s to %s: both ends must be local midnights", from.Format(time.RFC3339), to.Format(time.RFC3339))
+	if !localday.IsStart(from, loc) || !localday.IsStart(to, loc) {
+		return Report{}, fmt.Errorf("period %s to %s: both ends must be the first instants of local dates (midnight, or 01:00 where the clocks go forward at midnight)", from.Format(time.RFC3339), to.Format(time.RFC3339))
 	}
 	now := in.Now
 	if now.IsZero() {
@@ -308,7 +309,7 @@ func Build(in Input) (Report, error) {
 	for d := from; d.Before(to); d = nextDay(d) {
 		days++
 	}
-	span, err := coverage.Span(in.Team, from, days)
+	span, err := periodSpan(in.Team, from, to, days)
 	if err != nil {
 		return Report{}, err
 	}
@@ -340,13 +341,34 @@ func Build(in Input) (Report, error) {
 	return r, nil
 }
 
-func isMidnight(t time.Time) bool {
-	return t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0
+// periodSpan is the coverage of the half-hours in [from, to), a period
+// of days local dates. coverage.Span starts at a 00:00 and ends at a
+// time.Date midnight, neither of which exists on a date whose clocks go
+// forward at midnight (Cairo's 24 April: 00:00 is 01:00): the span taken
+// is one day wider on each side, started at the day before's first
+// instant when from is not a 00:00, and cut to the period.
+func periodSpan(team coverage.Team, from, to time.Time, days int) ([]coverage.Interval, error) {
+	start, n := from, days+1
+	if from.Hour() != 0 || from.Minute() != 0 {
+		start, n = localday.Start(from.Year(), from.Month(), from.Day()-1, from.Location()), days+2
+	}
+	span, err := coverage.Span(team, start, n)
+	if err != nil {
+		return nil, err
+	}
+	out := span[:0]
+	for _, iv := range span {
+		if !iv.Start.Before(from) && iv.Start.Before(to) {
+			out = append(out, iv)
+		}
+	}
+	return out, nil
 }
 
-// nextDay is the local midnight after d's day (d a local midnight).
+// nextDay is the first instant of the local date after d's (d in the
+// team's zone): the calendar date steps, not 24 hours.
 func nextDay(d time.Time) time.Time {
-	return time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, d.Location())
+	return localday.Start(d.Year(), d.Month(), d.Day()+1, d.Location())
 }
 
 // round2 rounds a forecast to hundredths, so sums of halves of rates

@@ -364,9 +364,9 @@ func TestBuildRefuses(t *testing.T) {
 	}{
 		{"empty period", func(in *Input) { in.To = in.From }, "not before its end"},
 		{"end before start", func(in *Input) { in.From, in.To = in.To, in.From }, "not before its end"},
-		{"not a midnight", func(in *Input) { in.From = in.From.Add(time.Hour) }, "local midnights"},
+		{"not a midnight", func(in *Input) { in.From = in.From.Add(time.Hour) }, "first instants of local dates"},
 		// Midnight UTC is 20:00 in New York.
-		{"a UTC midnight", func(in *Input) { in.From = time.Date(2026, 10, 26, 0, 0, 0, 0, time.UTC) }, "local midnights"},
+		{"a UTC midnight", func(in *Input) { in.From = time.Date(2026, 10, 26, 0, 0, 0, 0, time.UTC) }, "first instants of local dates"},
 		{"as of before the period", func(in *Input) { in.Now = in.From.Add(-time.Minute) }, "before the period starts"},
 		{"no time zone", func(in *Input) { in.Team.Location = nil }, "no time zone"},
 	}
@@ -377,6 +377,69 @@ func TestBuildRefuses(t *testing.T) {
 			_, err := Build(in)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("Build: %v, want an error with %q", err, c.want)
+			}
+		})
+	}
+}
+
+// TestBuildClocksForwardAtMidnight: where the clocks go forward at
+// midnight, 00:00 of that date does not exist and the date starts at
+// 01:00. A Santiago month and week holding 6 September 2026, and Cairo's
+// 24 April 2026 as a day, are reported: every date once, the skipped
+// hour's two half-hours absent, a ticket at the date's first instant on
+// that date. (Stepping days with time.Date at 00:00 never left 5
+// September in Santiago, and Cairo's day was refused as not a midnight.)
+func TestBuildClocksForwardAtMidnight(t *testing.T) {
+	cases := []struct {
+		zone        string
+		kind        Period
+		at          string
+		from, to    string
+		days, halfs int
+		gap         string // the date whose first instant is 01:00
+	}{
+		{"America/Santiago", Month, "2026-10-15T12:00:00-03:00", "2026-09-01T00:00:00-04:00", "2026-10-01T00:00:00-03:00", 30, 30*48 - 2, "2026-09-06"},
+		{"America/Santiago", Week, "2026-09-09T12:00:00-03:00", "2026-08-31T00:00:00-04:00", "2026-09-07T00:00:00-03:00", 7, 7*48 - 2, "2026-09-06"},
+		{"Africa/Cairo", Day, "2026-04-25T12:00:00+03:00", "2026-04-24T01:00:00+03:00", "2026-04-25T00:00:00+03:00", 1, 46, "2026-04-24"},
+	}
+	for _, c := range cases {
+		t.Run(c.zone+" "+string(c.kind), func(t *testing.T) {
+			loc, err := time.LoadLocation(c.zone)
+			if err != nil {
+				t.Fatal(err)
+			}
+			at, _ := time.Parse(time.RFC3339, c.at)
+			from, to, err := Bounds(c.kind, at, loc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if from.Format(time.RFC3339) != c.from || to.Format(time.RFC3339) != c.to {
+				t.Fatalf("Bounds = %s to %s, want %s to %s", from.Format(time.RFC3339), to.Format(time.RFC3339), c.from, c.to)
+			}
+			in := weekInput(t)
+			in.Team.Location = loc
+			in.Period, in.From, in.To, in.Now = c.kind, from, to, to
+			gapStart, _ := time.ParseInLocation(time.DateOnly+" 15:04", c.gap+" 01:00", loc)
+			in.Tickets = []actuals.Ticket{{ID: 1, Queue: "email", Created: gapStart}}
+			r, err := Build(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(r.Days) != c.days || len(r.Intervals) != c.halfs {
+				t.Errorf("%d days and %d half-hours, want %d and %d", len(r.Days), len(r.Intervals), c.days, c.halfs)
+			}
+			seen := map[string]bool{}
+			for _, d := range r.Days {
+				if seen[d.Date] {
+					t.Errorf("date %s twice", d.Date)
+				}
+				seen[d.Date] = true
+				if want := map[bool]int{true: 1, false: 0}[d.Date == c.gap]; d.Created != want {
+					t.Errorf("%s: %d created, want %d", d.Date, d.Created, want)
+				}
+			}
+			if first := r.Intervals[0].Start; !first.Equal(from) {
+				t.Errorf("first half-hour at %s, want %s", first.Format(time.RFC3339), c.from)
 			}
 		})
 	}
