@@ -65,7 +65,7 @@ func addTicketFlags(fs *flag.FlagSet) *ticketFlags {
 		file:        fs.String("f", "", "read the SupportTeam from this YAML file instead of the cluster"),
 		tickets:     fs.String("tickets", "", "read the tickets from this JSON file (an array of tickets as internal/actuals writes them) instead of Request Tracker"),
 		rtURL:       fs.String("rt-url", "", "Request Tracker's base URL, instead of the team's spec.queueBackend.requestTracker.url"),
-		rtTokenFile: fs.String("rt-token-file", "", "read the RT token from this file instead of the Secret the team's spec names"),
+		rtTokenFile: fs.String("rt-token-file", "", "read the RT token from this file instead of the Secret the team's spec names (with -f, the token comes only from this file)"),
 		kube:        kubeFlags(fs),
 	}
 }
@@ -200,11 +200,18 @@ func (f *ticketFlags) readRT(ctx context.Context, team *opsv1alpha1.SupportTeam,
 	}
 }
 
-// token is the RT token: --rt-token-file, else the Secret the team's spec
-// names, read with the user's own credentials (so the user's RBAC
-// decides) and, as the operator does, only when the Secret is marked as
-// holding a queue token: the spec says where the token is sent.
+// token is the RT token: --rt-token-file, else, for a team read from the
+// cluster, the Secret the team's spec names, read with the user's own
+// credentials (so the user's RBAC decides) and, as the operator does, only
+// when the Secret is marked as holding a queue token: the spec says where
+// the token is sent. A team from -f never takes the cluster's token: the
+// file names the URL the token goes to, and a file someone hands over
+// could name theirs.
 func (f *ticketFlags) token(ctx context.Context, team *opsv1alpha1.SupportTeam) (string, error) {
+	if *f.rtTokenFile == "" && *f.file != "" {
+		return "", fmt.Errorf("-f %s: the RT token is not read from the cluster for a team from a file (the file says where the token is sent, and a file from someone else could send it to them): "+
+			"give --rt-token-file with the token, --tickets with the tickets, or the team's name (-n NAMESPACE NAME) to read it and its token from the cluster", *f.file)
+	}
 	if *f.rtTokenFile != "" {
 		data, err := os.ReadFile(*f.rtTokenFile)
 		if err != nil {

@@ -21,6 +21,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -136,6 +138,37 @@ func TestLoadTicketsFromFile(t *testing.T) {
 	}
 	if _, err := loadTickets(t, []string{"-f", team, "--tickets", team}, from, to, to); err == nil || !strings.Contains(err.Error(), "not a JSON array of tickets") {
 		t.Errorf("a YAML file as --tickets: %v", err)
+	}
+}
+
+// TestLoadTicketsFileNeverSendsClusterToken: a team file names the URL
+// the token goes to, so a file from someone else must not make the CLI
+// read the cluster's token Secret (which the user may read) and send it
+// there. With -f and no --rt-token-file the load is refused, says what to
+// give instead, and the file's URL gets no request at all, though the
+// Secret is there and marked as a queue token.
+func TestLoadTicketsFileNeverSendsClusterToken(t *testing.T) {
+	var requests int
+	var leaked []string
+	trap := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests++
+		leaked = append(leaked, r.Header.Get("Authorization"))
+		http.Error(w, "no", http.StatusNotFound)
+	}))
+	t.Cleanup(trap.Close)
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "helpdesk", Name: "rt-token", Labels: map[string]string{opsv1alpha1.LabelSecretUse: opsv1alpha1.SecretUseQueueToken}},
+		Data:       map[string][]byte{"token": []byte("the-real-token")},
+	}
+	useClient(t, fake.NewClientBuilder().WithScheme(testenv.Scheme()).WithObjects(secret).Build())
+	team := writeTicketsFile(t, "team.yaml", ticketsTeam(trap.URL))
+	from := time.Date(2026, 3, 2, 5, 0, 0, 0, time.UTC)
+	_, err := loadTickets(t, []string{"-f", team}, from, from.Add(24*time.Hour), from.Add(24*time.Hour))
+	if err == nil || !strings.Contains(err.Error(), "not read from the cluster for a team from a file") || !strings.Contains(err.Error(), "--rt-token-file") {
+		t.Errorf("-f without --rt-token-file: %v, want the refusal naming --rt-token-file", err)
+	}
+	if requests != 0 {
+		t.Errorf("the file's URL got %d requests (Authorization %q)", requests, leaked)
 	}
 }
 
