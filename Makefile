@@ -104,6 +104,11 @@ bench: deps ## Run the benchmarks and print their figures (includes a ~1 GB Post
 	go test ./internal/agent -run '^$$' -bench DrillLarge -benchtime 3x -timeout 60m
 	hack/install-cbc.sh && ROSTER_ORACLE=1 go test ./internal/roster -run '^$$' -bench RosterVsMILP -benchtime 1x -timeout 60m
 
+.PHONY: bench-scale
+bench-scale: setup-k8s ## Measure the operator on a kwok control plane: 1,000 each of SupportTeam, BackupPolicy, DRDrill, figures against a plain-client baseline (~25 min; SCALE_N=100 SCALE_WINDOW=1m for a quick run).
+	go build -o $(LOCALBIN)/scale-manager ./cmd
+	K8S_ASSETS="$(K8S_ASSETS)" SCALE_MANAGER="$(LOCALBIN)/scale-manager" go run ./test/scale
+
 .PHONY: lint
 lint: golangci-lint ## Run golangci-lint.
 	$(GOLANGCI_LINT) run
