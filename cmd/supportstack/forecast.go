@@ -54,8 +54,10 @@ func forecastCmd(args []string, out io.Writer) error {
 			return fmt.Errorf("--at: %w", err)
 		}
 	}
-	if *weeks < 1 {
-		return fmt.Errorf("--weeks %d: must be at least 1", *weeks)
+	if *weeks < 2 {
+		// As in the operator, the history starts at the first whole day
+		// read: the weeks read less their first day hold no whole week.
+		return fmt.Errorf("--weeks %d: must be at least 2 (the first day of the weeks read is partial, so one week is never whole)", *weeks)
 	}
 	// The forecast takes `weeks` weeks, and the backtest of each of the
 	// 4 weeks before it takes `weeks` more; two days more cover local
@@ -74,13 +76,6 @@ func forecastCmd(args []string, out io.Writer) error {
 	for _, h := range team.Spec.Holidays {
 		opt.Holidays[string(h.Date)] = true
 	}
-	// The team's history starts with its first ticket: weeks before it
-	// are no data (a new desk), not weeks without contacts.
-	for _, t := range tt.Tickets {
-		if opt.Start.IsZero() || t.Created.Before(opt.Start) {
-			opt.Start = t.Created
-		}
-	}
 	end := localday.Of(now, loc)
 	if _, err := fmt.Fprintf(out, "# SupportTeam %s: demand proposed from %d tickets of %s (%s), history ending %s (%s)\n"+
 		"# Paste each queue's demand under its entry in spec.queues.\n",
@@ -91,73 +86,79 @@ func forecastCmd(args []string, out io.Writer) error {
 		if !slices.Contains(tt.Queues, q.Name) {
 			continue
 		}
-		if err := forecastQueue(out, q, tt.Tickets, opt, end, *minTickets); err != nil {
+		if err := forecastQueue(out, q, tt.Tickets, opt, *minTickets); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// forecastQueue writes one queue's proposed demand.
-func forecastQueue(out io.Writer, q opsv1alpha1.Queue, tickets []actuals.Ticket, opt forecast.Options, end time.Time, minTickets int) error {
-	var arrivals []time.Time
-	var recent []actuals.Ticket
-	historyStart := localday.Start(end.Year(), end.Month(), end.Day()-7*opt.Weeks, end.Location())
+// forecastQueue writes one queue's proposed demand: forecast.QueueDemand
+// from the tickets of the `weeks` weeks before now, as the operator
+// chooses it from the 28 days it keeps (so --weeks 4 proposes what a
+// History queue's status shows), and the backtest of the 4 weeks before.
+func forecastQueue(out io.Writer, q opsv1alpha1.Queue, tickets []actuals.Ticket, opt forecast.Options, minTickets int) error {
+	readFrom := opt.End.Add(-time.Duration(opt.Weeks) * 7 * 24 * time.Hour)
+	// The tickets read since readFrom, as the operator holds them: the
+	// load took more weeks for the backtest.
+	var read []actuals.Ticket
 	for _, t := range tickets {
-		if t.Queue != q.Name {
-			continue
-		}
-		arrivals = append(arrivals, t.Created)
-		if !t.Created.Before(historyStart) && t.Created.Before(end) {
-			recent = append(recent, t)
+		if !t.Created.Before(readFrom) && t.Created.Before(opt.End) {
+			read = append(read, t)
 		}
 	}
-	rates, err := forecast.Weekly(arrivals, opt)
+	d, err := forecast.QueueDemand(read, q.Name, opt, readFrom, minTickets)
+	var b strings.Builder
 	if err != nil {
+		fmt.Fprintf(&b, "\n# queue %s: no forecast: %s; keep the team's demand (the operator would use demand.intervals)\n", q.Name, err)
+		_, err = io.WriteString(out, b.String())
 		return err
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "\n# queue %s: %d tickets created in the %d weeks before %s; %d of those weeks had data",
-		q.Name, len(recent), opt.Weeks, end.Format(time.DateOnly), rates.Weeks)
-	if h := forecastHolidays(opt.Holidays, historyStart, end); len(h) > 0 {
+	fmt.Fprintf(&b, "\n# queue %s: %d tickets created since %s; history %s to %s, %d weeks with data",
+		q.Name, d.Tickets, readFrom.In(opt.Location).Format("2006-01-02 15:04"), d.Start.Format(time.DateOnly), d.End.Format(time.DateOnly), d.Rates.Weeks)
+	if h := forecastHolidays(opt.Holidays, d.Start, d.End); len(h) > 0 {
 		fmt.Fprintf(&b, " (holidays left out: %s)", strings.Join(h, ", "))
 	}
 	b.WriteString("\n")
-	if wape, err := forecast.Backtest(arrivals, opt, backtestWeeks); err != nil {
-		fmt.Fprintf(&b, "# backtest: none (no arrivals in the %d weeks before %s)\n", backtestWeeks, end.Format(time.DateOnly))
-	} else {
-		fmt.Fprintf(&b, "# backtest: WAPE %.1f%% over the %d weeks before %s, each forecast from the %d weeks before it, per half-hour\n",
-			wape*100, backtestWeeks, end.Format(time.DateOnly), opt.Weeks)
-	}
-	if len(recent) == 0 {
-		// Pasting it would remove the queue's demand: say so.
-		b.WriteString("# no tickets in the history: the demand below has no intervals; keep the team's unless the queue really has no contacts\n")
-	}
-	b.WriteString("demand:\n")
-	handled := 0
-	for _, t := range recent {
-		if t.Resolved != nil && t.TimeWorked > 0 {
-			handled++
+	// The backtest weighs the weeks before the history too, from the
+	// team's first ticket on: weeks before it are no data (a new desk).
+	bt := opt
+	var arrivals []time.Time
+	for _, t := range tickets {
+		if bt.Start.IsZero() || t.Created.Before(bt.Start) {
+			bt.Start = t.Created
+		}
+		if t.Queue == q.Name {
+			arrivals = append(arrivals, t.Created)
 		}
 	}
-	aht, ok := forecast.HandleTime(recent, minTickets)
+	if wape, err := forecast.Backtest(arrivals, bt, backtestWeeks); err != nil {
+		fmt.Fprintf(&b, "# backtest: none (no arrivals in the %d weeks before %s)\n", backtestWeeks, d.End.Format(time.DateOnly))
+	} else {
+		fmt.Fprintf(&b, "# backtest: WAPE %.1f%% over the %d weeks before %s, each forecast from the %d weeks before it, per half-hour\n",
+			wape*100, backtestWeeks, d.End.Format(time.DateOnly), opt.Weeks)
+	}
+	fmt.Fprintf(&b, "# the intervals (whole contacts per hour) keep %.0f %% of the forecast's %.1f contacts a week\n", d.Kept*100, d.Rates.PerWeek())
+	if d.Kept < forecast.MinKept {
+		fmt.Fprintf(&b, "# WARNING: under %.0f %%: too sparse for whole contacts per hour; the operator would keep demand.intervals\n", forecast.MinKept*100)
+	}
+	b.WriteString("demand:\n")
 	switch {
-	case ok:
-		fmt.Fprintf(&b, "  # mean time worked of %d resolved tickets\n  averageHandleTime: %s\n", handled, aht)
+	case d.HandleTimeOK:
+		fmt.Fprintf(&b, "  # mean time worked of %d resolved tickets\n  averageHandleTime: %s\n", d.Handled, d.HandleTime)
 	case q.Demand != nil:
 		fmt.Fprintf(&b, "  # the team's value kept: %d resolved tickets have time worked, %d needed to estimate it\n  averageHandleTime: %s\n",
-			handled, minTickets, q.Demand.AverageHandleTime.Duration)
+			d.Handled, minTickets, q.Demand.AverageHandleTime.Duration)
 	default:
 		fmt.Fprintf(&b, "  # averageHandleTime cannot be estimated (%d resolved tickets have time worked, %d needed) and the team has none: set it\n",
-			handled, minTickets)
+			d.Handled, minTickets)
 	}
-	intervals := rates.Intervals(forecast.MaxIntervals)
-	if len(intervals) == 0 {
+	if len(d.Intervals) == 0 {
 		b.WriteString("  intervals: []\n")
 	} else {
 		b.WriteString("  intervals:\n")
 	}
-	for _, in := range intervals {
+	for _, in := range d.Intervals {
 		days := make([]string, 0, len(in.Days))
 		for _, d := range in.Days {
 			days = append(days, string(d))

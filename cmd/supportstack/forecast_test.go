@@ -22,10 +22,12 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	"sigs.k8s.io/yaml"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/actuals"
+	"github.com/supportstack/operator/internal/controller"
 )
 
 // forecastTickets are support's tickets: three each Monday 16 February
@@ -57,13 +59,16 @@ func forecastTickets(t *testing.T) string {
 	return writeTicketsFile(t, "tickets.json", string(data))
 }
 
-// TestForecastCmd: one week of history (--weeks 1). support's Mondays at
-// 09:00 had 3 tickets in half an hour: 6 an hour. The backtest forecasts
-// 23 February, 2 March and 16 March right or wrong: 9 March is a holiday,
-// left out of the comparison, and so of the history of 16 March, whose
-// forecast (from a week with no Monday data) is 0 for 3 tickets: WAPE
-// 3/9. Handle time: 15m from the 3 tickets with time worked when 3 are
-// enough, else the team's 10m; billing has no tickets and no value.
+// TestForecastCmd: two weeks of history (--weeks 2), read as the
+// operator reads its days: from 9 March 09:00, so the history starts on
+// the 10th and holds 16 March's Monday, whose 09:00 half-hour had 3
+// tickets: 6 an hour, all kept. The tickets read are those of 9 and 16
+// March and 23 March 08:30: 7. The backtest forecasts 23 February, 2
+// March and 16 March right (each from Mondays of 6 an hour; 9 March is a
+// holiday, left out of the comparison and of 16 March's history): WAPE 0.
+// Handle time: 15m from the 3 tickets with time worked when 3 are
+// enough, else the team's 10m; billing has no tickets: no forecast, and
+// no block to paste. One week is refused: its first day is partial.
 func TestForecastCmd(t *testing.T) {
 	teamYAML := strings.Replace(ticketsTeam("https://rt.example.com"), "  timeZone: America/New_York\n",
 		"  timeZone: America/New_York\n  holidays:\n  - {date: \"2026-03-09\", name: Spring Day, open: true}\n", 1)
@@ -72,7 +77,7 @@ func TestForecastCmd(t *testing.T) {
 	run := func(extra ...string) string {
 		t.Helper()
 		var out strings.Builder
-		args := append([]string{"-f", team, "--tickets", tickets, "--weeks", "1", "--at", "2026-03-23T09:00:00-04:00"}, extra...)
+		args := append([]string{"-f", team, "--tickets", tickets, "--weeks", "2", "--at", "2026-03-23T09:00:00-04:00"}, extra...)
 		if err := forecastCmd(args, &out); err != nil {
 			t.Fatal(err)
 		}
@@ -82,20 +87,16 @@ func TestForecastCmd(t *testing.T) {
 	want := `# SupportTeam desk: demand proposed from 16 tickets of ` + tickets + ` (billing, support), history ending 2026-03-23 (America/New_York)
 # Paste each queue's demand under its entry in spec.queues.
 
-# queue support: 3 tickets created in the 1 weeks before 2026-03-23; 1 of those weeks had data
-# backtest: WAPE 33.3% over the 4 weeks before 2026-03-23, each forecast from the 1 weeks before it, per half-hour
+# queue support: 7 tickets created since 2026-03-09 09:00; history 2026-03-10 to 2026-03-23, 2 weeks with data
+# backtest: WAPE 0.0% over the 4 weeks before 2026-03-23, each forecast from the 2 weeks before it, per half-hour
+# the intervals (whole contacts per hour) keep 100 % of the forecast's 3.0 contacts a week
 demand:
   # mean time worked of 3 resolved tickets
   averageHandleTime: 15m0s
   intervals:
   - {days: [Mon], from: "09:00", to: "09:30", contactsPerHour: 6}
 
-# queue billing: 0 tickets created in the 1 weeks before 2026-03-23; 1 of those weeks had data
-# backtest: none (no arrivals in the 4 weeks before 2026-03-23)
-# no tickets in the history: the demand below has no intervals; keep the team's unless the queue really has no contacts
-demand:
-  # averageHandleTime cannot be estimated (0 resolved tickets have time worked, 3 needed) and the team has none: set it
-  intervals: []
+# queue billing: no forecast: no ticket of queue billing in the last 14 days; keep the team's demand (the operator would use demand.intervals)
 `
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
@@ -109,7 +110,84 @@ demand:
 		t.Errorf("support's block is not the Demand printed: %+v, %v", pasted.Demand, err)
 	}
 
+	if err := forecastCmd([]string{"-f", team, "--tickets", tickets, "--weeks", "1"}, &strings.Builder{}); err == nil || !strings.Contains(err.Error(), "must be at least 2") {
+		t.Errorf("--weeks 1: %v", err)
+	}
 	if got := run(); !strings.Contains(got, "  # the team's value kept: 3 resolved tickets have time worked, 30 needed to estimate it\n  averageHandleTime: 10m0s\n") {
 		t.Errorf("with too few tickets for a handle time:\n%s", got)
+	}
+}
+
+// TestForecastCmdAsTheOperator: `supportstack forecast --weeks 4`
+// proposes what a History queue's status shows (controller.ForecastDemand
+// on the 28 days the operator holds): the same intervals and handle time,
+// from six weeks of varied tickets, some on the first, partial day of the
+// 28 (read from 09:00 on Monday 23 February) and some earlier, which the
+// CLI reads for its backtest. A queue of one ticket every other day
+// is too sparse for whole contacts per hour: the CLI says how much its
+// intervals keep and warns; with its tickets three and four weeks old
+// every half-hour's forecast is under 0.5 an hour, so none is kept, and
+// the operator keeps demand.intervals.
+func TestForecastCmdAsTheOperator(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 3, 23, 10, 0, 0, 0, ny)
+	var list, held []actuals.Ticket
+	for day := 9; day < 28+23; day++ {
+		for hour := 8; hour < 18; hour++ {
+			for i := range (day*7 + hour*3) % 5 {
+				c := time.Date(2026, time.February, day, hour, (i*17+day)%60, 0, 0, ny)
+				tk := actuals.Ticket{ID: len(list) + 1, Queue: "support", Created: c, Resolved: &actuals.Event{At: c.Add(time.Hour)}, TimeWorked: time.Duration(5+(i+day)%9) * time.Minute}
+				list = append(list, tk)
+			}
+		}
+		if day%2 == 0 && day < 28+9 { // none in the last two weeks
+			list = append(list, actuals.Ticket{ID: len(list) + 1, Queue: "billing", Created: time.Date(2026, time.February, day, 8+day%9, 0, 0, 0, ny)})
+		}
+	}
+	for _, tk := range list {
+		if !tk.Created.Before(now.Add(-controller.ActualsWindow)) && !tk.Created.After(now) {
+			held = append(held, tk)
+		}
+	}
+	data, err := json.Marshal(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	teamFile := writeTicketsFile(t, "team.yaml", ticketsTeam("https://rt.example.com"))
+	var out strings.Builder
+	if err := forecastCmd([]string{"-f", teamFile, "--tickets", writeTicketsFile(t, "tickets.json", string(data)), "--weeks", "4", "--at", now.Format(time.RFC3339)}, &out); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	start, end := strings.Index(got, "\n# queue support"), strings.Index(got, "\n# queue billing")
+	if start < 0 || end < 0 {
+		t.Fatalf("no support or billing section:\n%s", got)
+	}
+	block := got[start:end]
+	var pasted struct {
+		Demand opsv1alpha1.Demand `json:"demand"`
+	}
+	if err := yaml.Unmarshal([]byte(block[strings.Index(block, "demand:"):]), &pasted); err != nil {
+		t.Fatal(err)
+	}
+	team, err := loadTeam(teamFile, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := controller.ForecastDemand(team, "support", held, now)
+	if st.Source != opsv1alpha1.DemandHistory || len(st.Intervals) < 10 || !equality.Semantic.DeepEqual(st.Intervals, pasted.Demand.Intervals) ||
+		st.AverageHandleTime == nil || st.AverageHandleTime.Duration != pasted.Demand.AverageHandleTime.Duration {
+		t.Errorf("the CLI proposes\n%s\nthe operator's status: %s %+v %v", block, st.Source, st.Intervals, st.AverageHandleTime)
+	}
+	billing := got[end:]
+	if !strings.Contains(billing, "# the intervals (whole contacts per hour) keep 0 % of the forecast's") ||
+		!strings.Contains(billing, "# WARNING: under 80 %: too sparse for whole contacts per hour; the operator would keep demand.intervals") {
+		t.Errorf("billing is not flagged as too sparse:\n%s", billing)
+	}
+	if st := controller.ForecastDemand(team, "billing", held, now); st.Source != opsv1alpha1.DemandDeclared || !strings.Contains(st.Message, "too sparse") {
+		t.Errorf("the operator uses billing's forecast: %+v", st)
 	}
 }

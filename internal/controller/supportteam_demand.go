@@ -18,7 +18,6 @@ package controller
 
 import (
 	"fmt"
-	"slices"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -28,7 +27,6 @@ import (
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/actuals"
 	"github.com/supportstack/operator/internal/forecast"
-	"github.com/supportstack/operator/internal/localday"
 )
 
 // HistoryWeeks is how many weeks of tickets a demand.source History
@@ -86,54 +84,39 @@ func (r *SupportTeamReconciler) historyDemand(team, before *opsv1alpha1.SupportT
 
 // forecastDemand forecasts one queue's rates from the tickets created in
 // it, over the whole weeks before the current local day, every holiday of
-// the spec (closed or open: both are unusual days) left out.
+// the spec (closed or open: both are unusual days) left out, the history
+// chosen by forecast.QueueDemand (as `supportstack forecast` chooses it):
+// from the first whole day of the 28 days read, or the day of the queue's
+// first ticket when later. Intervals that keep under forecast.MinKept of
+// the forecast's contacts (a sparse queue rounded to whole contacts per
+// hour) fall back to demand.intervals.
 func forecastDemand(team *opsv1alpha1.SupportTeam, queue string, tickets []actuals.Ticket, now time.Time) *opsv1alpha1.DemandStatus {
 	loc, err := time.LoadLocation(string(team.Spec.TimeZone))
 	if err != nil {
 		return declaredDemand(fmt.Sprintf("timeZone %q: %v", team.Spec.TimeZone, err))
 	}
-	var arrivals []time.Time
-	var own []actuals.Ticket
-	for _, t := range tickets {
-		if t.Queue == queue {
-			arrivals = append(arrivals, t.Created)
-			own = append(own, t)
-		}
-	}
 	holidays := map[string]bool{}
 	for _, h := range team.Spec.Holidays {
 		holidays[string(h.Date)] = true
 	}
-	end := localday.Of(now, loc)
-	// The history starts at the first whole day of the 28 days (the first
-	// is read only from the time of day the window starts), or on the day
-	// of the queue's first ticket when that is later: a queue new in RT has
-	// no tickets before it, and those days are no data, not zero demand.
-	first := now.Add(-ActualsWindow).In(loc)
-	start := localday.Start(first.Year(), first.Month(), first.Day()+1, loc)
-	if len(arrivals) == 0 {
-		return declaredDemand(fmt.Sprintf("no ticket of queue %s in the last %s", queue, days(ActualsWindow)))
-	}
-	if f := slices.MinFunc(arrivals, time.Time.Compare); f.After(start) {
-		start = localday.Of(f, loc)
-	}
-	if end.Sub(start) < 7*24*time.Hour-time.Hour { // a week with a clock change is 167h
-		return declaredDemand(fmt.Sprintf("queue %s's first ticket is less than a week old", queue))
-	}
-	rates, err := forecast.Weekly(arrivals, forecast.Options{Location: loc, Holidays: holidays, End: end, Start: start, Weeks: HistoryWeeks})
+	opt := forecast.Options{Location: loc, Holidays: holidays, End: now, Weeks: HistoryWeeks}
+	d, err := forecast.QueueDemand(tickets, queue, opt, now.Add(-ActualsWindow), forecast.DefaultHandleTimeMin)
 	if err != nil {
-		return declaredDemand(fmt.Sprintf("cannot forecast from the tickets: %v", err))
+		return declaredDemand(err.Error())
+	}
+	if d.Kept < forecast.MinKept {
+		return declaredDemand(fmt.Sprintf("the forecast's whole contacts per hour keep %.0f %% of its %.1f tickets a week: too sparse", d.Kept*100, d.Rates.PerWeek()))
 	}
 	st := &opsv1alpha1.DemandStatus{
 		Source:     opsv1alpha1.DemandHistory,
-		Weeks:      int32(rates.Weeks),
-		Intervals:  rates.Intervals(forecast.MaxIntervals),
+		Weeks:      int32(d.Rates.Weeks),
+		Intervals:  d.Intervals,
 		ComputedAt: &metav1.Time{Time: now.Truncate(time.Second)},
-		Message: fmt.Sprintf("arrival rates forecast from the tickets of %d weeks before %s (per weekday and half-hour, weighted to the recent weeks, holidays left out)",
-			rates.Weeks, end.Format(time.DateOnly)),
+		Message: fmt.Sprintf("arrival rates forecast from the tickets of %d weeks before %s (per weekday and half-hour, weighted to the recent weeks, holidays left out; the intervals keep %.0f %% of its contacts)",
+			d.Rates.Weeks, d.End.Format(time.DateOnly), d.Kept*100),
 	}
-	if aht, ok := forecast.HandleTime(own, forecast.DefaultHandleTimeMin); ok {
-		st.AverageHandleTime = &metav1.Duration{Duration: aht}
+	if d.HandleTimeOK {
+		st.AverageHandleTime = &metav1.Duration{Duration: d.HandleTime}
 		st.Message += "; handle time: the mean time worked of its resolved tickets"
 	} else {
 		st.Message += fmt.Sprintf("; handle time: demand.averageHandleTime (fewer than %d resolved tickets with time worked)", forecast.DefaultHandleTimeMin)

@@ -157,13 +157,13 @@ func TestHandleTime(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, ok := HandleTime(tickets, c.min)
-			if got != c.want || ok != c.ok {
-				t.Errorf("HandleTime = %s, %v; want %s, %v", got, ok, c.want, c.ok)
+			got, n, ok := HandleTime(tickets, c.min)
+			if got != c.want || ok != c.ok || n != 2 {
+				t.Errorf("HandleTime = %s, %d, %v; want %s, 2, %v", got, n, ok, c.want, c.ok)
 			}
 		})
 	}
-	if _, ok := HandleTime(nil, 0); ok {
+	if _, _, ok := HandleTime(nil, 0); ok {
 		t.Error("no tickets gave a handle time")
 	}
 }
@@ -181,7 +181,7 @@ func TestWeeklyClocksForwardAtMidnight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var arrivals []time.Time
+	arrivals := make([]time.Time, 0, 8)
 	for range 3 {
 		arrivals = append(arrivals, time.Date(2026, 9, 5, 12, 0, 0, 0, loc))
 	}

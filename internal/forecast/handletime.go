@@ -33,11 +33,11 @@ const DefaultHandleTimeMin = 30
 // HandleTime proposes an average handle time: the mean TimeWorked of the
 // resolved tickets that have one (time recorded in RT), when there are at
 // least min of them; otherwise false, and the team's value should stay.
-// Unresolved tickets are left out: their work is not done, so their time
-// worked so far would pull the mean down.
-func HandleTime(tickets []actuals.Ticket, min int) (time.Duration, bool) {
+// n is how many such tickets there are, either way. Unresolved tickets are
+// left out: their work is not done, so their time worked so far would
+// pull the mean down.
+func HandleTime(tickets []actuals.Ticket, min int) (aht time.Duration, n int, ok bool) {
 	var sum time.Duration
-	n := 0
 	for _, t := range tickets {
 		if t.Resolved != nil && t.TimeWorked > 0 {
 			sum += t.TimeWorked
@@ -45,8 +45,8 @@ func HandleTime(tickets []actuals.Ticket, min int) (time.Duration, bool) {
 		}
 	}
 	if n == 0 || n < min {
-		return 0, false
+		return 0, n, false
 	}
 	// Rounded to the second: the spec writes durations like 4m30s.
-	return (sum / time.Duration(n)).Round(time.Second), true
+	return (sum / time.Duration(n)).Round(time.Second), n, true
 }
