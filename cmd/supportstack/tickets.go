@@ -116,7 +116,7 @@ func (f *ticketFlags) load(ctx context.Context, names []string, from, to, now ti
 		}
 		out.Source = *f.tickets
 	} else {
-		if all, out.Source, err = f.readRT(ctx, team, out.Queues, from, now); err != nil {
+		if all, out.Source, err = f.readRT(ctx, team, out.Queues, from, to, now); err != nil {
 			return nil, err
 		}
 	}
@@ -149,10 +149,12 @@ func teamRTQueues(team *opsv1alpha1.SupportTeam, fromCluster bool) []string {
 	return names
 }
 
-// readRT reads the tickets of names created since from with
+// readRT reads the tickets of names created in [from, to) with
 // actuals.Reader, with the responders the operator uses (the members'
-// e-mail addresses), until a pass completes.
-func (f *ticketFlags) readRT(ctx context.Context, team *opsv1alpha1.SupportTeam, names []string, from, now time.Time) ([]actuals.Ticket, string, error) {
+// e-mail addresses), until a pass completes. Tickets created at or after
+// to are not read, nor their histories: a past period's report needs
+// none of the tickets since.
+func (f *ticketFlags) readRT(ctx context.Context, team *opsv1alpha1.SupportTeam, names []string, from, to, now time.Time) ([]actuals.Ticket, string, error) {
 	base := *f.rtURL
 	if base == "" {
 		if team.Spec.QueueBackend == nil || team.Spec.QueueBackend.RequestTracker == nil {
@@ -178,11 +180,12 @@ func (f *ticketFlags) readRT(ctx context.Context, team *opsv1alpha1.SupportTeam,
 		// One second more than the period's start: the reader keeps
 		// tickets created after its window's start, the period takes
 		// from itself.
-		Window:     now.Sub(from) + time.Second,
-		MaxCalls:   1_000_000,
-		MaxTickets: 1_000_000,
-		Timeout:    ticketReadTimeout,
-		Now:        func() time.Time { return now },
+		Window:        now.Sub(from) + time.Second,
+		CreatedBefore: to,
+		MaxCalls:      1_000_000,
+		MaxTickets:    1_000_000,
+		Timeout:       ticketReadTimeout,
+		Now:           func() time.Time { return now },
 	}
 	var st actuals.State
 	for {

@@ -172,6 +172,12 @@ func TestLoadTicketsFileNeverSendsClusterToken(t *testing.T) {
 	}
 }
 
+// roundTripFunc is an http.RoundTripper from a function.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+// RoundTrip calls f.
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
 // seedRTTickets creates a ticket in each queue at each instant (RT's
 // clock stamps them now; Created and LastUpdated are then set to the
 // instant in RT's database, as internal/actuals' tests do) and returns the
@@ -232,22 +238,46 @@ func TestLoadTicketsFromRT(t *testing.T) {
 		seed{"billing", from.Add(24 * time.Hour)},
 		seed{"general", from.Add(24 * time.Hour)}, // not the team's
 		seed{"support", to},                       // the end: out
+		seed{"support", to.Add(20 * time.Hour)},   // after the end, beyond the query's slack
 	)
 	now := to.Add(24 * time.Hour)
 	team := writeTicketsFile(t, "team.yaml", ticketsTeam(s.URL))
 	tokenFile := writeTicketsFile(t, "token", s.Token+"\n")
 
-	got, err := loadTickets(t, []string{"-f", team, "--rt-token-file", tokenFile}, from, to, now)
+	// The histories read are those of the period's tickets only: the
+	// ticket at its end, which the query's time-zone slack returns, is
+	// filtered before its history is read, and the one after it is not
+	// even searched.
+	fs := newFlagSet("test")
+	f := addTicketFlags(fs)
+	var paths []string
+	f.http = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		paths = append(paths, r.URL.Path)
+		return http.DefaultTransport.RoundTrip(r)
+	})}
+	if err := fs.Parse([]string{"-f", team, "--rt-token-file", tokenFile}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.load(context.Background(), nil, from, to, now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if g, want := fmt.Sprint(ticketIDs(got.Tickets)), fmt.Sprint([]int{ids[1], ids[2]}); g != want || got.Source != s.URL {
 		t.Errorf("from a file: tickets %s from %s, want %s from %s", g, got.Source, want, s.URL)
 	}
+	var histories []string
+	for _, p := range paths {
+		if strings.HasSuffix(p, "/history") {
+			histories = append(histories, p)
+		}
+	}
+	if want := fmt.Sprintf("[/REST/2.0/ticket/%d/history /REST/2.0/ticket/%d/history]", ids[1], ids[2]); fmt.Sprint(histories) != want {
+		t.Errorf("histories read %v, want %s (none of the tickets created at or after the period's end)", histories, want)
+	}
 
 	// The cluster: billing is not in RT as the team's (no externalID).
-	fs := newFlagSet("test")
-	f := addTicketFlags(fs)
+	fs = newFlagSet("test")
+	f = addTicketFlags(fs)
 	if err := fs.Parse([]string{"-f", team}); err != nil {
 		t.Fatal(err)
 	}

@@ -110,8 +110,8 @@ type SyncResult struct {
 	// history was read (new, or changed since they were last read).
 	Searched, Read int
 	// Skipped is the tickets the searches returned that were created at
-	// or before the window's start: their histories are not read (the
-	// query's time-zone slack returns them).
+	// or before the window's start, or at or after CreatedBefore: their
+	// histories are not read (the query's time-zone slack returns them).
 	Skipped int
 	// Dropped is the tickets dropped because the state held more than
 	// MaxTickets, the oldest by creation first.
@@ -161,6 +161,13 @@ type Reader struct {
 	// Window is the look-back: tickets created before Now-Window are
 	// neither read nor kept. Zero means DefaultWindow.
 	Window time.Duration
+	// CreatedBefore, when not zero, is the end of the tickets' creation
+	// times, exclusive: tickets created at or after it are neither kept
+	// nor their histories read (a report of a past period needs none of
+	// the tickets since). The query asks for tickets created before it
+	// plus the time-zone slack (tzSlack), and the tickets it returns are
+	// then filtered exactly. Zero (the operator) means no bound.
+	CreatedBefore time.Time
 	// Overlap is subtracted from the sync point to cover clocks that
 	// disagree and tickets committed while the last pass ran. Zero means 5
 	// minutes.
@@ -329,9 +336,13 @@ func (r *Reader) query(p *Pass, windowStart time.Time) string {
 	for _, q := range r.Queues {
 		qs = append(qs, "Queue = "+sqlString(q))
 	}
-	return fmt.Sprintf("(%s) AND LastUpdated > '%s' AND Created > '%s' AND id > %d",
+	before := ""
+	if !r.CreatedBefore.IsZero() {
+		before = fmt.Sprintf(" AND Created < '%s'", r.CreatedBefore.Add(tzSlack).UTC().Format(rtDate))
+	}
+	return fmt.Sprintf("(%s) AND LastUpdated > '%s' AND Created > '%s'%s AND id > %d",
 		strings.Join(qs, " OR "), p.Since.Add(-tzSlack).UTC().Format(rtDate),
-		windowStart.Add(-tzSlack).UTC().Format(rtDate), p.AfterID)
+		windowStart.Add(-tzSlack).UTC().Format(rtDate), before, p.AfterID)
 }
 
 // sqlString quotes s for TicketSQL.
@@ -463,7 +474,7 @@ func (s *sync) ticket(ctx context.Context, st *State, item rtTicket, windowStart
 	}
 	old, known := st.Tickets[id]
 	switch {
-	case !created.After(windowStart):
+	case !created.After(windowStart), !s.r.CreatedBefore.IsZero() && !created.Before(s.r.CreatedBefore):
 		// Returned by the query's time-zone slack, outside the window.
 		delete(st.Tickets, id)
 		s.res.Skipped++
