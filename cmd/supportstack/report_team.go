@@ -131,10 +131,11 @@ func periodFlags(period, from, to string) (report.Period, time.Time, time.Time, 
 }
 
 // reportInput is the team's part of a report's input: its roster and
-// demand (coverage.FromSpec), and the calendar, targets and responders
+// the demand the operator used (coverage.FromSpec of SpecInUse: a History
+// queue's forecast from status), and the calendar, targets and responders
 // the operator measures its tickets with.
 func reportInput(team *opsv1alpha1.SupportTeam, at time.Time) (report.Input, error) {
-	model, err := coverage.FromSpec(team.Spec)
+	model, err := coverage.FromSpec(team.SpecInUse())
 	if err != nil {
 		return report.Input{}, err
 	}

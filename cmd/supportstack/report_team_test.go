@@ -160,3 +160,38 @@ func TestReportTeamFromCluster(t *testing.T) {
 		t.Errorf("created %v forecast %v, want email 11, portal 0 of 64 forecast", created, forecast)
 	}
 }
+
+// TestReportTeamHistoryDemand: a queue whose demand comes from history is
+// reported against the demand the operator used (status.queues[].demand,
+// through SupportTeam.SpecInUse), not the declared intervals: email's
+// forecast on Tuesday 27 October is 10 an hour all day (240), not the
+// declared 4 an hour 08:00-18:00 (40).
+func TestReportTeamHistoryDemand(t *testing.T) {
+	data, err := os.ReadFile(reportTeamFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	yaml := strings.Replace(string(data), "    demand:\n      averageHandleTime: 10m\n", "    demand:\n      source: History\n      averageHandleTime: 10m\n", 1)
+	yaml += `status:
+  queues:
+  - name: email
+    demand:
+      source: History
+      weeks: 4
+      intervals:
+      - {days: [Mon, Tue, Wed, Thu, Fri, Sat, Sun], from: "00:00", to: "24:00", contactsPerHour: 10}
+`
+	teamFile := writeTicketsFile(t, "team.yaml", yaml)
+	var out bytes.Buffer
+	if err := run([]string{"report", "team", "-f", teamFile, "--tickets", reportTicketsFile, "--from", "2026-10-27", "--to", "2026-10-28",
+		"--at", "2026-10-28T08:00:00-04:00", "--format", "json"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	var r report.Report
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Days) != 1 || r.Days[0].Queues[0].Queue != "email" || r.Days[0].Queues[0].Forecast != 240 || r.Days[0].Queues[1].Forecast != 16 {
+		t.Errorf("days %+v, want email's forecast 240 (the status's 10 an hour) and portal's 16", r.Days)
+	}
+}
