@@ -152,6 +152,8 @@ func reportInput(team *opsv1alpha1.SupportTeam, at time.Time) (report.Input, err
 	for _, m := range team.Spec.Members {
 		if m.Email != "" {
 			in.MemberNames[m.Email] = m.Name
+		} else {
+			in.NoEmail = append(in.NoEmail, m.Name)
 		}
 	}
 	return in, nil

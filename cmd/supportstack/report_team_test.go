@@ -195,3 +195,32 @@ func TestReportTeamHistoryDemand(t *testing.T) {
 		t.Errorf("days %+v, want email's forecast 240 (the status's 10 an hour) and portal's 16", r.Days)
 	}
 }
+
+// TestReportTeamMemberWithoutEmail: a member with no e-mail in the spec
+// cannot be matched to RT's users, so the productivity table lists them
+// with zeros instead of leaving them out; dan's replies as
+// dan@example.com then count as an RT user's who is not a member.
+func TestReportTeamMemberWithoutEmail(t *testing.T) {
+	data, err := os.ReadFile(reportTeamFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	teamFile := writeTicketsFile(t, "team.yaml", strings.Replace(string(data), "{name: dan, email: dan@example.com,", "{name: dan,", 1))
+	var out bytes.Buffer
+	if err := run([]string{"report", "team", "-f", teamFile, "--tickets", reportTicketsFile, "--period", "week", "--at", "2026-11-04T08:00:00-05:00", "--format", "json"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	var r report.Report
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, m := range r.Members {
+		if m.Name == "dan" {
+			found = m.Member && m.RTUser == "" && m.Resolved == 0 && m.Answered == 0
+		}
+	}
+	if !found {
+		t.Errorf("dan (no e-mail) is not listed as a member with zeros: %+v", r.Members)
+	}
+}

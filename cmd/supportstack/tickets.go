@@ -35,6 +35,7 @@ import (
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/actuals"
+	"github.com/supportstack/operator/internal/controller"
 	"github.com/supportstack/operator/internal/queues"
 )
 
@@ -169,14 +170,12 @@ func (f *ticketFlags) readRT(ctx context.Context, team *opsv1alpha1.SupportTeam,
 	if err != nil {
 		return nil, "", err
 	}
-	responders := map[string]bool{}
-	for _, m := range team.Spec.Members {
-		if m.Email != "" {
-			responders[m.Email] = true
-		}
+	opt, err := controller.ActualsOptions(team, now)
+	if err != nil {
+		return nil, "", err
 	}
 	r := &actuals.Reader{
-		BaseURL: base, Token: token, HTTP: f.http, Queues: names, Responders: responders,
+		BaseURL: base, Token: token, HTTP: f.http, Queues: names, Responders: opt.Responders,
 		// One second more than the period's start: the reader keeps
 		// tickets created after its window's start, the period takes
 		// from itself.

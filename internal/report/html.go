@@ -313,7 +313,7 @@ svg text{font-size:12px;fill:#444}
 <p>Tickets of the period whose first resolution each person made, whose first response each member gave, and the median of those first responses in business hours. Per-person figures appear in reports only, never in metrics.</p>
 <div class="scroll"><table>
 <tr><th>Name</th><th>RT user</th><th>Resolved</th><th>Answered first</th><th>Median first response</th></tr>
-{{range .Members}}<tr><td>{{.Name}}{{if not .Member}} (not a member){{end}}</td><td>{{.RTUser}}</td><td>{{.Resolved}}</td><td>{{.Answered}}</td><td>{{duration .MedianFirstResponseSeconds}}</td></tr>
+{{range .Members}}<tr><td>{{.Name}}{{if not .Member}} (not a member){{end}}</td><td>{{if .RTUser}}{{.RTUser}}{{else}}no e-mail in the spec: not matched{{end}}</td><td>{{.Resolved}}</td><td>{{.Answered}}</td><td>{{duration .MedianFirstResponseSeconds}}</td></tr>
 {{end}}</table></div>
 
 <h2>Worst half-hours</h2>

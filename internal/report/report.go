@@ -143,6 +143,9 @@ type Input struct {
 	Responders map[string]bool
 	// MemberNames maps a member's RT user (e-mail) to the member's name.
 	MemberNames map[string]string
+	// NoEmail are the members with no e-mail in the spec: listed with
+	// zeros, since their work in RT cannot be matched to them.
+	NoEmail []string
 	// TargetPercent is the service level (percent) each queue with a
 	// target should reach.
 	TargetPercent int
@@ -268,7 +271,9 @@ type HalfHourQueue struct {
 // MemberFigures is one person's productivity.
 type MemberFigures struct {
 	Name string `json:"name"`
-	// RTUser is the person's Request Tracker user.
+	// RTUser is the person's Request Tracker user; empty for a member
+	// with no e-mail in the spec, whose RT work cannot be matched (their
+	// figures are zero).
 	RTUser string `json:"rtUser"`
 	// Member is false for an RT user who is not a member of the team
 	// (resolved a ticket of its queues).
@@ -592,7 +597,7 @@ func serviceLevels(in Input, queues []string, halves []HalfHour, tickets []actua
 // members who had no ticket, sorted by name (then RT user).
 func memberFigures(in Input, members []actuals.MemberActual) []MemberFigures {
 	seen := map[string]bool{}
-	out := make([]MemberFigures, 0, len(members)+len(in.MemberNames))
+	out := make([]MemberFigures, 0, len(members)+len(in.MemberNames)+len(in.NoEmail))
 	for _, m := range members {
 		seen[m.Name] = true
 		name, isMember := in.MemberNames[m.Name]
@@ -606,6 +611,9 @@ func memberFigures(in Input, members []actuals.MemberActual) []MemberFigures {
 		if !seen[user] {
 			out = append(out, MemberFigures{Name: name, RTUser: user, Member: true})
 		}
+	}
+	for _, name := range in.NoEmail {
+		out = append(out, MemberFigures{Name: name, Member: true})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Name != out[j].Name {

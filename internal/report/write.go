@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -50,7 +51,11 @@ func (r Report) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	rows := [][]string{CSVHeader}
 	add := func(section, date, start, queue, member, metric, value string) {
-		rows = append(rows, []string{section, date, start, queue, member, metric, value})
+		row := []string{section, date, start, queue, member, metric, value}
+		for i := range row {
+			row[i] = cell(row[i])
+		}
+		rows = append(rows, row)
 	}
 	for _, kv := range [][2]string{
 		{"team", r.Team}, {"time_zone", r.TimeZone}, {"period", string(r.Period)},
@@ -85,6 +90,7 @@ func (r Report) WriteCSV(w io.Writer) error {
 	for _, h := range r.Hours {
 		start := fmt.Sprintf("%02d:00", h.Hour)
 		add("hour", "", start, "", "", "created", strconv.Itoa(h.Created))
+		add("hour", "", start, "", "", "forecast", num(h.Forecast))
 		for qi, n := range h.Queues {
 			add("hour", "", start, r.Queues[qi], "", "created", strconv.Itoa(n))
 		}
@@ -136,6 +142,21 @@ func halfHourRows(add addRow, section string, start time.Time, q HalfHourQueue) 
 	add(section, "", s, q.Queue, "", "required_staff", strconv.Itoa(q.Required))
 	add(section, "", s, q.Queue, "", "scheduled_staff", strconv.Itoa(q.Scheduled))
 	add(section, "", s, q.Queue, "", "gap", strconv.Itoa(q.Gap))
+}
+
+// cell defuses a text a spreadsheet would run as a formula: one that
+// starts with =, +, -, @, a tab or a carriage return (names come from RT,
+// where anyone who can open a ticket or name a user writes them) gets a
+// leading ' (OWASP's advice for CSV injection). Numbers, negative ones
+// too, stay as they are.
+func cell(s string) string {
+	if s == "" || !strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return s
+	}
+	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		return s
+	}
+	return "'" + s
 }
 
 // num writes a forecast: the shortest decimal that reads back the same.
