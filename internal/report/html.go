@@ -170,12 +170,55 @@ func weekdayOf(date string) string {
 	return t.Format("Mon")
 }
 
+// staffDay is one day's line of the table under the heat-map: what the
+// cells' colours and tooltips say, in print (phones cannot hover, paper
+// cannot either). Figures are per half-hour, all queues together, as in
+// the heat-map.
+type staffDay struct {
+	Date string
+	// PeakRequired and PeakScheduled are the day's largest required and
+	// scheduled staff in a half-hour (not necessarily the same one).
+	PeakRequired, PeakScheduled int
+	// ShortHalfHours is how many half-hours had fewer staff scheduled
+	// than required; ShortStaff is the staff missing summed over them
+	// (staff-half-hours: 2 short for an hour is 4).
+	ShortHalfHours, ShortStaff int
+}
+
+// staffDays sums the half-hours into one staffDay per day of the period.
+func staffDays(r Report) []staffDay {
+	out := make([]staffDay, 0, len(r.Days))
+	index := map[string]int{}
+	for _, d := range r.Days {
+		index[d.Date] = len(out)
+		out = append(out, staffDay{Date: d.Date})
+	}
+	for _, iv := range r.Intervals {
+		i, ok := index[iv.Start.Format(time.DateOnly)]
+		if !ok {
+			continue
+		}
+		req, sched, gap := 0, 0, 0
+		for _, q := range iv.Queues {
+			req, sched, gap = req+q.Required, sched+q.Scheduled, gap+q.Gap
+		}
+		d := &out[i]
+		d.PeakRequired, d.PeakScheduled = max(d.PeakRequired, req), max(d.PeakScheduled, sched)
+		if gap > 0 {
+			d.ShortHalfHours++
+			d.ShortStaff += gap
+		}
+	}
+	return out
+}
+
 // view is what the template reads.
 type view struct {
 	Report
 	Daily  chart
 	Hourly chart
 	Heat   heatMap
+	Staff  []staffDay
 	Margin string
 }
 
@@ -189,7 +232,7 @@ func newView(r Report) view {
 		fc[i] = d.Forecast
 	}
 	every := max(1, len(r.Days)/10)
-	v := view{Report: r, Heat: buildHeatMap(r),
+	v := view{Report: r, Heat: buildHeatMap(r), Staff: staffDays(r),
 		Margin: fmt.Sprintf("at least %g ticket and %g%% above the forecast", DemandMarginTickets, DemandMarginFraction*100)}
 	v.Daily = barChart(labels, created, fc, every, func(i int) string {
 		return fmt.Sprintf("%s: %d created, %g forecast", r.Days[i].Date, r.Days[i].Created, r.Days[i].Forecast)
@@ -301,13 +344,17 @@ svg text{font-size:12px;fill:#444}
 {{template "chart" .Hourly}}
 
 <h2>Scheduled vs required staff</h2>
-<p>Each half-hour of each day, all queues together: required staff from the declared demand, scheduled staff from shifts, time off and holidays; the colour is the gap. Hover or long-press a cell for its figures.</p>
+<p>Each half-hour of each day, all queues together: required staff from the declared demand, scheduled staff from shifts, time off and holidays; the colour is the gap. The table below gives each day's figures (a cell's own are in its tooltip where the device shows one).</p>
 <p class="legend"><span style="background:#eeeeee"></span>none required<span style="background:#8fd19e"></span>covered<span style="background:#f6c177"></span>short 1<span style="background:#f08a5d"></span>short 2<span style="background:#d7263d"></span>short 3 or more</p>
 <div class="scroll"><svg class="heat" viewBox="0 0 {{.Heat.W}} {{.Heat.H}}" role="img" aria-label="staff gap per half-hour">
 {{range .Heat.Hours}}<text x="{{.Y}}" y="11">{{.Label}}</text>
 {{end}}{{range .Heat.Rows}}<text x="0" y="{{.Y}}">{{.Label}}</text>
 {{end}}{{range .Heat.Cells}}<rect x="{{.X}}" y="{{.Y}}" width="13" height="13" class="{{.Class}}"><title>{{.Title}}</title></rect>
 {{end}}</svg></div>
+<div class="scroll"><table>
+<tr><th>Day</th><th>Peak required</th><th>Peak scheduled</th><th>Half-hours short</th><th>Staff short (staff × half-hours)</th></tr>
+{{range .Staff}}<tr><td>{{.Date}}</td><td>{{.PeakRequired}}</td><td>{{.PeakScheduled}}</td><td{{if .ShortHalfHours}} class="bad"{{end}}>{{.ShortHalfHours}}</td><td>{{.ShortStaff}}</td></tr>
+{{end}}</table></div>
 
 <h2>Productivity per person</h2>
 <p>Tickets of the period whose first resolution each person made, whose first response each member gave, and the median of those first responses in business hours. Per-person figures appear in reports only, never in metrics.</p>

@@ -250,3 +250,26 @@ func TestHeatMapClockChange(t *testing.T) {
 		}
 	}
 }
+
+// TestHTMLStaffFigures: the heat-map's figures are printed, not only in
+// its tooltips (which phones and paper do not show): a line a day with
+// the peak required and scheduled staff and the half-hours short.
+// Monday 26 October by hand: email (4 an hour, 10 minutes) and portal (2
+// an hour, 15 minutes) each need 1 from 09:00 to 17:00 (email from
+// 08:00), 2 at the peak; ann (email, portal) works 07:00-15:30 and ben
+// (email only) 11:30-20:00, dan is off: 2 scheduled at the peak; portal
+// is short 09:00-11:30 (ann serves email) and 15:30-17:00 (ben cannot
+// serve it): 8 half-hours, 1 staff each. The closed Wednesday needs and
+// schedules nobody.
+func TestHTMLStaffFigures(t *testing.T) {
+	page := string(weekHTML(t))
+	for _, want := range []string{
+		"<th>Day</th><th>Peak required</th><th>Peak scheduled</th><th>Half-hours short</th><th>Staff short (staff × half-hours)</th>",
+		`<tr><td>2026-10-26</td><td>2</td><td>2</td><td class="bad">8</td><td>8</td></tr>`,
+		`<tr><td>2026-10-28</td><td>0</td><td>0</td><td>0</td><td>0</td></tr>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the HTML lacks %s", want)
+		}
+	}
+}
