@@ -19,6 +19,8 @@ package roster
 import (
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -29,8 +31,9 @@ import (
 // bound and whether it proved it optimal, the ratio of the solver's
 // objective to CBC's bound, and both times. Every roster, the solver's and
 // CBC's, goes through Check, and CBC's is scored by Evaluate at its own
-// objective. It takes about ten minutes, so it runs only with
-// ROSTER_ORACLE=1 (make bench sets it).
+// objective. It takes about 18 minutes, so it runs only with
+// ROSTER_ORACLE=1 (make bench sets it). ROSTER_SIZES (names, comma
+// separated, e.g. 5x2x1w) and ROSTER_SEEDS (e.g. 0,2) run a part of it.
 func BenchmarkRosterVsMILP(b *testing.B) {
 	if os.Getenv("ROSTER_ORACLE") == "" {
 		b.Skip("the CBC comparison takes about 18 minutes: make bench runs it with ROSTER_ORACLE=1; set it to run it here")
@@ -41,9 +44,18 @@ func BenchmarkRosterVsMILP(b *testing.B) {
 		name                   string
 		members, queues, weeks int
 	}{{"5x2x1w", 5, 2, 1}, {"20x5x1w", 20, 5, 1}, {"60x12x2w", 60, 12, 2}}
+	sizes = slices.DeleteFunc(sizes, func(sz struct {
+		name                   string
+		members, queues, weeks int
+	}) bool {
+		return !picked("ROSTER_SIZES", sz.name)
+	})
 	for range b.N {
 		fmt.Printf("%-9s %4s %9s %12s %8s %9s %12s %12s %7s %8s %8s\n", "size", "seed", "short", "objective", "time", "cbc-short", "cbc-best", "cbc-bound", "proven", "ratio", "cbc-time")
 		for seed := range uint64(3) {
+			if !picked("ROSTER_SEEDS", fmt.Sprint(seed)) {
+				continue
+			}
 			for _, sz := range sizes {
 				p := generate(loc, seed, sz.members, sz.queues, sz.weeks, 1.1)
 				res, err := Solve(p, Options{Seed: seed, TimeLimit: 5 * time.Second})
@@ -66,6 +78,13 @@ func BenchmarkRosterVsMILP(b *testing.B) {
 			}
 		}
 	}
+}
+
+// picked reports whether the comma-separated list in env names v, or env
+// is unset.
+func picked(env, v string) bool {
+	list := os.Getenv(env)
+	return list == "" || slices.Contains(strings.Split(list, ","), v)
 }
 
 // BenchmarkMove60x12x2w measures one local-search step on the large size

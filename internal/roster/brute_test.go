@@ -80,47 +80,7 @@ func TestSolverMatchesBruteForce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cands := md.rules.Candidates()
-		// options[m] are member m's patterns within availability.
-		options := make([][]Pattern, len(p.Members))
-		for m, mem := range p.Members {
-			options[m] = []Pattern{{}}
-			for w := range 7 {
-				if !slices.Contains(mem.Availability, Window{Day: time.Weekday(w), From: 0, To: 1440}) {
-					continue
-				}
-				var next []Pattern
-				for _, o := range options[m] {
-					next = append(next, o)
-					for _, c := range cands {
-						o2 := o
-						o2[w] = c
-						next = append(next, o2)
-					}
-				}
-				options[m] = next
-			}
-		}
-		best, feasible := int64(-1), 0
-		r := make(Roster, len(p.Members))
-		var walk func(m int)
-		walk = func(m int) {
-			if m == len(r) {
-				if len(md.check(r)) > 0 {
-					return
-				}
-				feasible++
-				if v := md.evaluate(r).Total(); best < 0 || v < best {
-					best = v
-				}
-				return
-			}
-			for _, o := range options[m] {
-				r[m] = o
-				walk(m + 1)
-			}
-		}
-		walk(0)
+		best, feasible := bruteOptimum(p, md)
 		res, err := Solve(p, Options{Seed: seed, Iterations: 20000})
 		if err != nil {
 			t.Fatal(err)
@@ -139,4 +99,52 @@ func TestSolverMatchesBruteForce(t *testing.T) {
 	if chosen < 40 {
 		t.Fatalf("only %d instances had a choice", chosen)
 	}
+}
+
+// bruteOptimum enumerates every roster of a bruteInstance (each member's
+// patterns within their availability windows), keeps those Check accepts
+// and returns the least objective Evaluate gives and how many there were.
+func bruteOptimum(p Problem, md *model) (int64, int) {
+	cands := md.rules.Candidates()
+	// options[m] are member m's patterns within availability.
+	options := make([][]Pattern, len(p.Members))
+	for m, mem := range p.Members {
+		options[m] = []Pattern{{}}
+		for w := range 7 {
+			if !slices.Contains(mem.Availability, Window{Day: time.Weekday(w), From: 0, To: 1440}) {
+				continue
+			}
+			var next []Pattern
+			for _, o := range options[m] {
+				next = append(next, o)
+				for _, c := range cands {
+					o2 := o
+					o2[w] = c
+					next = append(next, o2)
+				}
+			}
+			options[m] = next
+		}
+	}
+	best, feasible := int64(-1), 0
+	r := make(Roster, len(p.Members))
+	var walk func(m int)
+	walk = func(m int) {
+		if m == len(r) {
+			if len(md.check(r)) > 0 {
+				return
+			}
+			feasible++
+			if v := md.evaluate(r).Total(); best < 0 || v < best {
+				best = v
+			}
+			return
+		}
+		for _, o := range options[m] {
+			r[m] = o
+			walk(m + 1)
+		}
+	}
+	walk(0)
+	return best, feasible
 }

@@ -53,23 +53,8 @@ func (s *search) replan(m int, improveOnly bool) bool {
 	for w := range 7 {
 		s.e.set(m, w, -1)
 	}
-	// cost[w][c+1]: weighted cost of choice c (-1 off) on weekday w.
-	var cost [7][]int64
-	base := WeightUnderstaffed*int64(s.e.understaffed) + WeightOverstaffed*int64(s.e.overstaffed)
-	for w := range 7 {
-		cost[w] = make([]int64, nc+1)
-		for i := range cost[w] {
-			cost[w][i] = math.MaxInt64
-		}
-		cost[w][0] = WeightChanges * int64(b2i(s.e.cur[m][w] != -1))
-		for _, c := range md.allowed[m][w] {
-			s.e.set(m, w, c)
-			cost[w][c+1] = WeightUnderstaffed*int64(s.e.understaffed) + WeightOverstaffed*int64(s.e.overstaffed) - base +
-				WeightChanges*int64(b2i(c != s.e.cur[m][w]))
-			s.e.set(m, w, -1)
-		}
-	}
-	week, ok := s.bestWeek(m, &cost)
+	cost := s.dayCosts(m)
+	week, ok := s.bestWeek(m, cost)
 	if !ok {
 		week = old
 	}
@@ -88,10 +73,35 @@ func (s *search) replan(m int, improveOnly bool) bool {
 	return false
 }
 
+// dayCosts returns cost[w][c+1], the weighted cost of choice c (-1 off)
+// for member m on weekday w with everyone else as they stand and m off
+// all week (as m must be when it is called): understaffing,
+// overstaffing and the change against the current pattern.
+func (s *search) dayCosts(m int) *[7][]int64 {
+	md := s.md
+	nc := len(md.cands)
+	var cost [7][]int64
+	base := WeightUnderstaffed*int64(s.e.understaffed) + WeightOverstaffed*int64(s.e.overstaffed)
+	for w := range 7 {
+		cost[w] = make([]int64, nc+1)
+		for i := range cost[w] {
+			cost[w][i] = math.MaxInt64
+		}
+		cost[w][0] = WeightChanges * int64(b2i(s.e.cur[m][w] != -1))
+		for _, c := range md.allowed[m][w] {
+			s.e.set(m, w, c)
+			cost[w][c+1] = WeightUnderstaffed*int64(s.e.understaffed) + WeightOverstaffed*int64(s.e.overstaffed) - base +
+				WeightChanges*int64(b2i(c != s.e.cur[m][w]))
+			s.e.set(m, w, -1)
+		}
+	}
+	return &cost
+}
+
 // inf marks a state bestWeek has not reached.
 const inf = math.MaxInt64 / 4
 
-// dpOption is a candidate c on one day with its end class, half-hours and
+// dpOption is a candidate c on one day with its rest class, length in units and
 // cost.
 type dpOption struct {
 	c, class, h int
@@ -142,30 +152,45 @@ func (t *weekDP) day(dp, next []int64, k int, conflict []bool, off int64, option
 
 // weekDP holds bestWeek's tables, built once per search.
 type weekDP struct {
-	class  []int // per candidate: the class of its end minute (from 1)
+	class  []int // per candidate: its rest class (from 1)
 	rep    []int // per class: one candidate (-1 for class 0, off)
+	unit   int   // half-hours per step of the hours dimension
 	runs   int
-	hmax   int
+	hmax   int // in units
 	dp     []int64
 	next   []int64
 	from   [6][]int32 // per day of the programme: previous state
 	choice [6][]int16 // and the choice that led here
 }
 
+// newWeekDP builds the tables. Candidates with the same conflicts with
+// every next-day candidate on every weekday (shifts ending early enough
+// to conflict with none, or at the same minute) form one class, since
+// the day after sees only that; and the hours count in units of the
+// greatest common divisor of the candidates' lengths.
 func newWeekDP(md *model) *weekDP {
-	t := &weekDP{class: make([]int, len(md.cands)), rep: []int{-1}}
-	// Shifts ending at the same minute rest the same before the next day.
-	ends := map[int]int{}
+	nc := len(md.cands)
+	t := &weekDP{class: make([]int, nc), rep: []int{-1}}
+	classes := map[string]int{}
+	key := make([]byte, 0, 7*nc)
+	t.unit = 0
 	for c, sh := range md.cands {
-		e := sh.Start + sh.Length
-		if _, ok := ends[e]; !ok {
-			ends[e] = len(t.rep)
+		key = key[:0]
+		for w := range 7 {
+			for b := range nc {
+				key = append(key, byte(b2i(md.conflict[w][c*nc+b])))
+			}
+		}
+		if _, ok := classes[string(key)]; !ok {
+			classes[string(key)] = len(t.rep)
 			t.rep = append(t.rep, c)
 		}
-		t.class[c] = ends[e]
+		t.class[c] = classes[string(key)]
+		t.unit = gcd(t.unit, sh.Length/30)
 	}
+	t.unit = max(t.unit, 1)
 	t.runs = md.rules.MaxConsecutiveDays + 1
-	t.hmax = 6 * md.rules.MaxShift / 30
+	t.hmax = 6 * md.rules.MaxShift / 30 / t.unit
 	n := len(t.rep) * t.runs * (t.hmax + 1)
 	t.dp, t.next = make([]int64, n), make([]int64, n)
 	for k := range t.from {
@@ -173,6 +198,13 @@ func newWeekDP(md *model) *weekDP {
 		t.choice[k] = make([]int16, n)
 	}
 	return t
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
 
 // bestWeek solves reweek's programme and returns the week's candidates.
@@ -191,7 +223,7 @@ func (s *search) bestWeek(m int, cost *[7][]int64) ([7]int, bool) {
 	var options [7][]dpOption
 	for w := range 7 {
 		for _, c := range md.allowed[m][w] {
-			options[w] = append(options[w], dpOption{c, t.class[c], md.cands[c].Length / 30, cost[w][c+1]})
+			options[w] = append(options[w], dpOption{c, t.class[c], md.cands[c].Length / 30 / t.unit, cost[w][c+1]})
 		}
 	}
 	for f := range 7 {
@@ -209,7 +241,7 @@ func (s *search) bestWeek(m int, cost *[7][]int64) ([7]int, bool) {
 			if v >= inf {
 				continue
 			}
-			total := v + WeightOverContract*int64(max(0, st%stride-contract))
+			total := v + WeightOverContract*int64(max(0, st%stride*t.unit-contract))
 			if total >= bestCost {
 				continue
 			}

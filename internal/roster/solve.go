@@ -66,9 +66,13 @@ const sample = 48
 // ruin-and-recreate one weekday (clear up to four members and insert them
 // back greedily) or one member's week, and re-plan one member's week
 // exactly (reweek). The rest of the time polishes the best roster to a
-// local optimum of single member-days, pairs of member-days and reweek.
-// Every move keeps the hard rules, so the best roster seen is feasible; it
-// is returned with its score.
+// local optimum of single member-days, pairs of member-days and reweek;
+// when that leaves time (small teams reach it early) and no iteration
+// budget is set, a large-neighbourhood search (rebuild) re-plans groups of
+// two to four members' weeks with reweek until the limit. The search
+// stops 2 % before the time limit, so the call returns within it. Every
+// move keeps the hard rules, so the best roster seen is feasible; it is
+// returned with its score.
 func Solve(p Problem, opt Options) (Result, error) {
 	start := time.Now()
 	md, err := compile(p)
@@ -79,16 +83,82 @@ func Solve(p Problem, opt Options) (Result, error) {
 		opt.TimeLimit = 5 * time.Second
 	}
 	s := newSearch(md, opt.Seed)
+	// The margin keeps the whole call, scoring and copying the result
+	// included, within the limit on a loaded machine.
+	deadline := start.Add(opt.TimeLimit - opt.TimeLimit/50)
+	iter := s.attempt(opt.Iterations, start, deadline)
+	return Result{Roster: s.e.roster(), Score: s.e.score(), Iterations: iter, Elapsed: time.Since(start)}, nil
+}
+
+// attempt constructs a roster and improves it until deadline (or limit
+// moves): annealing for 80 % of the time, then the polish.
+func (s *search) attempt(limit int, start, deadline time.Time) int {
 	s.construct()
-	deadline := start.Add(opt.TimeLimit)
 	iter := 0
 	if len(s.members) > 0 {
-		// Annealing gets 80 % of the time, the polish the rest.
-		iter = s.improve(opt.Iterations, start, start.Add(opt.TimeLimit*4/5))
+		iter = s.improve(limit, start, start.Add(deadline.Sub(start)*4/5))
 	}
 	s.restoreBest()
 	s.polish(deadline)
-	return Result{Roster: s.e.roster(), Score: s.e.score(), Iterations: iter, Elapsed: time.Since(start)}, nil
+	if limit <= 0 {
+		s.keepBest()
+		s.rebuild(deadline)
+		s.restoreBest()
+	}
+	return iter
+}
+
+// rebuild is a large-neighbourhood search for the time the polish leaves:
+// it clears the weeks of two to four random members and plans them again
+// one after the other with reweek's exact programme (each given the others
+// as they stand, three rounds), then descends on their single days. A
+// result no worse than before is kept (so the search moves across
+// plateaus); a better one is polished again.
+func (s *search) rebuild(deadline time.Time) {
+	if len(s.members) < 2 {
+		return
+	}
+	old := make([][7]int, 0, 4)
+	for time.Now().Before(deadline) {
+		before := s.total()
+		k := min(len(s.members), 2+s.rng.IntN(3))
+		picked := s.rng.Perm(len(s.members))[:k]
+		old = old[:0]
+		for _, j := range picked {
+			m := s.members[j]
+			old = append(old, s.e.pat[m])
+			for w := range 7 {
+				s.e.set(m, w, -1)
+			}
+		}
+		for range 3 {
+			for _, j := range picked {
+				s.reweekAny(s.members[j])
+			}
+		}
+		for _, j := range picked {
+			for w := range 7 {
+				s.bestPair(s.members[j], w, -1, -1)
+			}
+		}
+		v := s.total()
+		switch {
+		case v < s.bestVal:
+			s.polish(deadline)
+			s.keepBest()
+		case v > before:
+			for _, j := range picked {
+				for w := range 7 {
+					s.e.set(s.members[j], w, -1)
+				}
+			}
+			for i, j := range picked {
+				for w := range 7 {
+					s.e.set(s.members[j], w, old[i][w])
+				}
+			}
+		}
+	}
 }
 
 type search struct {
@@ -237,6 +307,9 @@ func (s *search) polish(deadline time.Time) {
 	for improved := true; improved && time.Now().Before(deadline); {
 		improved = false
 		for _, m := range s.members {
+			if time.Now().After(deadline) {
+				return
+			}
 			improved = s.reweek(m) || improved
 			for w := range 7 {
 				improved = s.bestPair(m, w, -1, -1) || improved
