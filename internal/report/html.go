@@ -332,7 +332,7 @@ svg text{font-size:12px;fill:#444}
 {{end}}</table></div>
 
 <h2>Tickets per day: actual and forecast</h2>
-<p>Bars: tickets created each day. Line: the forecast, the declared demand (contacts per hour) times half an hour, summed over the day's half-hours; none on a closed holiday.</p>
+<p>Bars: tickets created each day. Line: the forecast, the demand in use (declared, or a History queue's forecast from status; contacts per hour) times half an hour, summed over the day's half-hours; none on a closed holiday.</p>
 {{template "chart" .Daily}}
 <div class="scroll"><table>
 <tr><th>Day</th><th>Holiday</th><th>Created</th><th>Forecast</th>{{range .Queues}}<th>{{.}} created</th><th>{{.}} forecast</th><th>{{.}} service level</th>{{end}}</tr>
@@ -344,7 +344,7 @@ svg text{font-size:12px;fill:#444}
 {{template "chart" .Hourly}}
 
 <h2>Scheduled vs required staff</h2>
-<p>Each half-hour of each day, all queues together: required staff from the declared demand, scheduled staff from shifts, time off and holidays; the colour is the gap. The table below gives each day's figures (a cell's own are in its tooltip where the device shows one).</p>
+<p>Each half-hour of each day, all queues together: required staff from the demand in use, scheduled staff from shifts, time off and holidays; the colour is the gap. The table below gives each day's figures (a cell's own are in its tooltip where the device shows one).</p>
 <p class="legend"><span style="background:#eeeeee"></span>none required<span style="background:#8fd19e"></span>covered<span style="background:#f6c177"></span>short 1<span style="background:#f08a5d"></span>short 2<span style="background:#d7263d"></span>short 3 or more</p>
 <div class="scroll"><svg class="heat" viewBox="0 0 {{.Heat.W}} {{.Heat.H}}" role="img" aria-label="staff gap per half-hour">
 {{range .Heat.Hours}}<text x="{{.Y}}" y="11">{{.Label}}</text>

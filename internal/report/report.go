@@ -38,8 +38,8 @@ limitations under the License.
 //     period and per day, as a percent rounded down (as status shows it, so
 //     it reaches the target exactly when the exact share does); pending
 //     tickets are left out. It is compared with TargetPercent.
-//   - Forecast: the team's declared demand (demand.intervals, contacts per
-//     hour, overlapping windows adding up, read on the local wall clock at
+//   - Forecast: the team's demand in use (demand.intervals, or for a
+//     History queue the operator's forecast in status; contacts per hour, overlapping windows adding up, read on the local wall clock at
 //     each half-hour's start) times half an hour is the expected tickets of
 //     a half-hour; a closed holiday forecasts none (as coverage requires no
 //     staff on it), an open holiday is an ordinary day. Per day it is the
@@ -130,8 +130,8 @@ func DemandAbove(created int, forecast float64) bool {
 
 // Input is what a report is built from.
 type Input struct {
-	// Team is the roster and declared demand (coverage.FromSpec); its
-	// Location is the team's time zone.
+	// Team is the roster and demand (coverage.FromSpec of the spec in
+	// use: SupportTeam.SpecInUse); its Location is the team's time zone.
 	Team coverage.Team
 	// Name names the team in the report (namespace/name).
 	Name string
