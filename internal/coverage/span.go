@@ -19,11 +19,14 @@ package coverage
 import (
 	"fmt"
 	"time"
+
+	"github.com/supportstack/operator/internal/localday"
 )
 
-// Span returns the team's half-hours from start, a local midnight in the
-// team's time zone, to the local midnight days later: consecutive in
-// absolute time (a day with a clock change has 46 or 50), each with the
+// Span returns the team's half-hours from start, the first instant of a
+// local day in the team's time zone (midnight, or 01:00 where the clocks go
+// forward at midnight), to the first instant of the local day days later:
+// consecutive in absolute time (a day with a clock change has 46 or 50), each with the
 // required staff and the exact allocation of the members on shift, by the
 // same rules as Compute. A roster proposal reads its demand from it and
 // measures a roster with it. A closed holiday removes its shifts and its
@@ -33,8 +36,8 @@ func Span(team Team, start time.Time, days int) ([]Interval, error) {
 		return nil, fmt.Errorf("team has no time zone")
 	}
 	local := start.In(team.Location)
-	if local.Hour() != 0 || local.Minute() != 0 || local.Second() != 0 || local.Nanosecond() != 0 {
-		return nil, fmt.Errorf("span start %s is not a local midnight", local)
+	if !localday.IsStart(local, team.Location) {
+		return nil, fmt.Errorf("span start %s is not the start of a local day", local)
 	}
 	if days < 1 {
 		return nil, fmt.Errorf("span of %d days: need at least one", days)
@@ -43,7 +46,7 @@ func Span(team Team, start time.Time, days int) ([]Interval, error) {
 	if err != nil {
 		return nil, err
 	}
-	end := time.Date(local.Year(), local.Month(), local.Day()+days, 0, 0, 0, 0, team.Location)
+	end := localday.Start(local.Year(), local.Month(), local.Day()+days, team.Location)
 	n := int(end.Sub(local) / IntervalLength)
 	out := make([]Interval, 0, n)
 	for i := range n {

@@ -95,8 +95,8 @@ func TestSpanRefusals(t *testing.T) {
 		days  int
 		want  string
 	}{
-		{"not midnight", team, time.Date(2026, 11, 23, 0, 30, 0, 0, time.UTC), 7, "not a local midnight"},
-		{"midnight elsewhere", team, time.Date(2026, 11, 23, 0, 0, 0, 0, time.FixedZone("x", 3600)), 7, "not a local midnight"},
+		{"not midnight", team, time.Date(2026, 11, 23, 0, 30, 0, 0, time.UTC), 7, "not the start of a local day"},
+		{"midnight elsewhere", team, time.Date(2026, 11, 23, 0, 0, 0, 0, time.FixedZone("x", 3600)), 7, "not the start of a local day"},
 		{"no days", team, time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC), 0, "at least one"},
 		{"no zone", Team{}, time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC), 7, "no time zone"},
 	} {
@@ -113,4 +113,36 @@ func TestSpanRefusals(t *testing.T) {
 func sameInterval(a, b Interval) bool {
 	return a.Start.Equal(b.Start) && a.OnShift == b.OnShift && slices.Equal(a.Members, b.Members) &&
 		slices.Equal(a.RequiredAgents, b.RequiredAgents) && slices.Equal(a.RequiredStaff, b.RequiredStaff) && slices.Equal(a.Scheduled, b.Scheduled)
+}
+
+// Where the clocks go forward at midnight (Santiago, Sunday 6 September
+// 2026: 00:00 becomes 01:00) the day starts at 01:00: a span can start
+// there and one ending there ends at 01:00, not at 23:00 the day before.
+func TestSpanWhereMidnightIsSkipped(t *testing.T) {
+	team := teamFrom(t, "timeZone: America/Santiago\nshrinkage: 0\n"+oneQueue)
+	loc := team.Location
+	sunday := time.Date(2026, 9, 6, 1, 0, 0, 0, loc)
+	if sunday.Hour() != 1 || sunday.Add(-time.Nanosecond).In(loc).Day() != 5 {
+		t.Fatalf("the test's premise: %v is not the first instant of 6 September", sunday)
+	}
+	got, err := Span(team, sunday, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 46 || !got[0].Start.Equal(sunday) {
+		t.Errorf("Sunday 6 September: %d half-hours from %v, want 46 from 01:00", len(got), got[0].Start)
+	}
+	week, err := Span(team, time.Date(2026, 8, 31, 0, 0, 0, 0, loc), 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(week) != 334 {
+		t.Errorf("the week of 31 August: %d half-hours, want 334 (the Sunday lost an hour)", len(week))
+	}
+	if saturday, err := Span(team, time.Date(2026, 9, 5, 0, 0, 0, 0, loc), 1); err != nil || len(saturday) != 48 {
+		t.Errorf("Saturday 5 September: %d half-hours (%v), want 48: it ends at 01:00 on the 6th", len(saturday), err)
+	}
+	if _, err := Span(team, time.Date(2026, 9, 5, 23, 0, 0, 0, loc), 1); err == nil {
+		t.Error("a span from 23:00 the day before (what time.Date gives for 00:00) was accepted")
+	}
 }

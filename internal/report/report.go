@@ -314,7 +314,7 @@ func Build(in Input) (Report, error) {
 	for d := from; d.Before(to); d = nextDay(d) {
 		days++
 	}
-	span, err := periodSpan(in.Team, from, to, days)
+	span, err := coverage.Span(in.Team, from, days)
 	if err != nil {
 		return Report{}, err
 	}
@@ -344,30 +344,6 @@ func Build(in Input) (Report, error) {
 	r.Members = memberFigures(in, figures.Members)
 	r.Worst = worst(r.Intervals)
 	return r, nil
-}
-
-// periodSpan is the coverage of the half-hours in [from, to), a period
-// of days local dates. coverage.Span starts at a 00:00 and ends at a
-// time.Date midnight, neither of which exists on a date whose clocks go
-// forward at midnight (Cairo's 24 April: 00:00 is 01:00): the span taken
-// is one day wider on each side, started at the day before's first
-// instant when from is not a 00:00, and cut to the period.
-func periodSpan(team coverage.Team, from, to time.Time, days int) ([]coverage.Interval, error) {
-	start, n := from, days+1
-	if from.Hour() != 0 || from.Minute() != 0 {
-		start, n = localday.Start(from.Year(), from.Month(), from.Day()-1, from.Location()), days+2
-	}
-	span, err := coverage.Span(team, start, n)
-	if err != nil {
-		return nil, err
-	}
-	out := span[:0]
-	for _, iv := range span {
-		if !iv.Start.Before(from) && iv.Start.Before(to) {
-			out = append(out, iv)
-		}
-	}
-	return out, nil
 }
 
 // nextDay is the first instant of the local date after d's (d in the

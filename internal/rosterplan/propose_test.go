@@ -221,3 +221,32 @@ func TestProposeKeepsMembersWhoServeNoQueue(t *testing.T) {
 		}
 	}
 }
+
+// TestProposeWhereMidnightIsSkipped: in Santiago the clocks go forward at
+// midnight on Sunday 6 September 2026, so that day starts at 01:00. A
+// proposal for the week from the Saturday before, across that Sunday, is
+// made, and the solver's score of its roster agrees with coverage's measure
+// of the proposed team; one starting on that Sunday (the roster's days run
+// from 00:00) is refused saying what to do.
+func TestProposeWhereMidnightIsSkipped(t *testing.T) {
+	team := sampleTeam(t)
+	team.Spec.TimeZone = "America/Santiago"
+	loc, err := time.LoadLocation("America/Santiago")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Propose(team, time.Date(2026, 9, 5, 12, 0, 0, 0, loc), Options{Weeks: 1, Solver: solver})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if start := p.Input.Problem.Start.In(loc); start.Day() != 5 || start.Hour() != 0 {
+		t.Errorf("horizon starts %v, want Saturday 5 September 00:00", start)
+	}
+	if p.Result.Score.Understaffed != p.Proposed.StaffHalfHoursShort {
+		t.Errorf("solver scores %d short, coverage of the proposed team %d", p.Result.Score.Understaffed, p.Proposed.StaffHalfHoursShort)
+	}
+	_, err = Propose(team, time.Date(2026, 9, 6, 12, 0, 0, 0, loc), Options{Weeks: 1, Solver: solver})
+	if want := "a proposal cannot start on 2026-09-06 in America/Santiago: the clocks go forward at midnight"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("a proposal from Sunday 6 September: %v, want an error containing %q", err, want)
+	}
+}

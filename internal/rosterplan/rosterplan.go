@@ -51,6 +51,7 @@ import (
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/coverage"
+	"github.com/supportstack/operator/internal/localday"
 	"github.com/supportstack/operator/internal/roster"
 )
 
@@ -98,6 +99,11 @@ func Build(team *opsv1alpha1.SupportTeam, at time.Time, weeks int) (*Input, erro
 		return nil, err
 	}
 	start := HorizonStart(model.Location, at)
+	if !localday.IsStart(start, model.Location) {
+		// The roster's days are 00:00 to 00:00 (internal/roster).
+		return nil, fmt.Errorf("a proposal cannot start on %s in %s: the clocks go forward at midnight that day, so it has no 00:00; start it a day earlier or later (--at)",
+			at.In(model.Location).Format(time.DateOnly), model.Location)
+	}
 	now, err := coverage.Span(model, start, 7*weeks)
 	if err != nil {
 		return nil, err
