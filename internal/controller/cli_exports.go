@@ -23,9 +23,21 @@ import (
 	"github.com/supportstack/operator/internal/actuals"
 )
 
+// These exports let the CLI (cmd/supportstack) compute exactly what the
+// operator computes, rather than a copy that could drift.
+
+// ActualsOptions are the calendar (business hours as RT renders them,
+// closed holidays), first-response targets and responders (members'
+// e-mail addresses) the operator measures team's tickets with, at now:
+// `supportstack report team` computes a report's service levels exactly as
+// status does.
+func ActualsOptions(team *opsv1alpha1.SupportTeam, now time.Time) (actuals.Options, error) {
+	return actualsOptions(team, now)
+}
+
 // ForecastDemand is the demand a History queue's status shows when the
-// operator holds tickets (its last 28 days) at now: exported so the tests
-// of `supportstack forecast` check that --weeks 4 proposes the same.
+// operator holds tickets (its last 28 days) at now: the tests of
+// `supportstack forecast` check that --weeks 4 proposes the same.
 func ForecastDemand(team *opsv1alpha1.SupportTeam, queue string, tickets []actuals.Ticket, now time.Time) *opsv1alpha1.DemandStatus {
 	return forecastDemand(team, queue, tickets, now)
 }
