@@ -145,3 +145,33 @@ func TestSolveKeepsRulesAndScoresRight(t *testing.T) {
 		}
 	}
 }
+
+// TestTimeLimitedSolveKeepsRulesAndLimit: without an iteration budget the
+// solver runs its large-neighbourhood search (rebuild) in the time the
+// polish leaves, which the tests with a budget never reach. On a small
+// team, where the polish ends early, the result still keeps every hard
+// rule, is scored right, and comes back within the time limit.
+func TestTimeLimitedSolveKeepsRulesAndLimit(t *testing.T) {
+	loc := paris(t)
+	for seed := range uint64(2) {
+		p := generate(loc, seed, 5, 2, 1, 1.1)
+		limit := 1500 * time.Millisecond
+		res, err := Solve(p, Options{Seed: seed, TimeLimit: limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := Check(p, res.Roster); len(v) > 0 {
+			t.Fatalf("seed %d: %v", seed, v)
+		}
+		sc, err := Evaluate(p, res.Roster)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sc != res.Score {
+			t.Fatalf("seed %d: incremental score %+v, from scratch %+v", seed, res.Score, sc)
+		}
+		if res.Elapsed > limit {
+			t.Errorf("seed %d: took %v, limit %v", seed, res.Elapsed, limit)
+		}
+	}
+}
