@@ -27,6 +27,8 @@ import (
 	"math"
 	"sort"
 	"time"
+
+	"github.com/supportstack/operator/internal/localday"
 )
 
 // Interval is the length of the intervals tickets are counted in.
@@ -83,15 +85,17 @@ func (c Calendar) BusinessTime(from, to time.Time) time.Duration {
 	}
 	loc := c.loc()
 	f := from.In(loc)
-	day := time.Date(f.Year(), f.Month(), f.Day(), 0, 0, 0, 0, loc)
+	// Days step by calendar date from their first instant: where the clocks
+	// go forward at midnight, time.Date(..., 0, 0, ...) is 23:00 of the day
+	// before and would never move on.
+	day := localday.Of(f, loc)
 	var total time.Duration
-	for ; day.Before(to); day = time.Date(day.Year(), day.Month(), day.Day()+1, 0, 0, 0, 0, loc) {
+	for ; day.Before(to); day = localday.Start(day.Year(), day.Month(), day.Day()+1, loc) {
 		span, open := c.Days[day.Weekday()]
 		if !open || c.Holidays[day.Format(time.DateOnly)] || span.End <= span.Start {
 			continue
 		}
-		start := time.Date(day.Year(), day.Month(), day.Day(), 0, span.Start, 0, 0, loc)
-		end := time.Date(day.Year(), day.Month(), day.Day(), 0, span.End, 0, 0, loc)
+		start, end := minuteOf(day, span.Start), minuteOf(day, span.End)
 		if start.Before(from) {
 			start = from
 		}
@@ -491,4 +495,19 @@ func NewCalendar(loc *time.Location, spans map[int][2]int, holidays []string) Ca
 		c.Holidays[h] = true
 	}
 	return c
+}
+
+// minuteOf is minute m (0 to 1440) of the local day that starts at day:
+// never before the day's first instant (a day that starts at 01:00 opens
+// then) and, for 1440, the next day's first instant.
+func minuteOf(day time.Time, m int) time.Time {
+	loc := day.Location()
+	if m >= 1440 {
+		return localday.Start(day.Year(), day.Month(), day.Day()+1, loc)
+	}
+	t := time.Date(day.Year(), day.Month(), day.Day(), 0, m, 0, 0, loc)
+	if t.Before(day) {
+		return day
+	}
+	return t
 }

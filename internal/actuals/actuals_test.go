@@ -96,6 +96,12 @@ func TestBusinessTime(t *testing.T) {
 		// The autumn night repeats 01:00-02:00: Sunday's span is 5 real hours.
 		{"night shift across midnight, fall back", nights(t), ny(t, 10, 31, 23, 0), ny(t, 11, 1, 4, 0), 6 * time.Hour},
 		{"always open is wall clock", AlwaysOpen(zone(t, "America/New_York")), ny(t, 3, 7, 12, 0), ny(t, 3, 8, 12, 0), 23 * time.Hour},
+		// Santiago goes from 00:00 to 01:00 on Sunday 6 September 2026: the
+		// Sunday starts at 01:00 (time.Date's 00:00 is 23:00 on Saturday, a
+		// day that never moved on). Saturday noon to Sunday noon is 23 real
+		// hours; Saturday 22:00 to Sunday 02:00 is 2 + 1.
+		{"day starting at 01:00", AlwaysOpen(zone(t, "America/Santiago")), santiago(t, 5, 12), santiago(t, 6, 12), 23 * time.Hour},
+		{"across the skipped midnight", AlwaysOpen(zone(t, "America/Santiago")), santiago(t, 5, 22), santiago(t, 6, 2), 3 * time.Hour},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if got := c.cal.BusinessTime(c.from, c.to); got != c.want {
@@ -223,4 +229,10 @@ func TestTransactionDecoding(t *testing.T) {
 			t.Errorf("%s decoded as %+v", body, tx)
 		}
 	}
+}
+
+// santiago is hour h of a September 2026 day in America/Santiago.
+func santiago(t *testing.T, day, h int) time.Time {
+	t.Helper()
+	return time.Date(2026, time.September, day, h, 0, 0, 0, zone(t, "America/Santiago"))
 }

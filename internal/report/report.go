@@ -15,13 +15,13 @@ limitations under the License.
 */
 
 // Package report builds a help-desk manager's report of one team over a
-// period from its tickets (package actuals), its declared demand and its
+// period from its tickets (package actuals), the demand in use (SpecInUse) and its
 // roster (package coverage), and writes it as JSON, CSV or self-contained
 // HTML. It is pure: the tickets are read elsewhere.
 //
 // Rules, all in the team's time zone:
 //
-//   - The period is [From, To), both local midnights. Period kinds: a day
+//   - The period is [From, To), both first instants of local dates. Period kinds: a day
 //     is one local day, a week starts on Monday, a month is a calendar
 //     month; Bounds gives the last complete one that ended at or before an
 //     instant. A day on which the clocks change has 46 or 50 half-hours.
@@ -97,7 +97,7 @@ type Cause string
 
 // Causes. DemandAboveForecast: arrivals above the forecast by the demand
 // margin. StaffBelowPlan: fewer staff scheduled than required (the plan
-// did not cover the declared demand). Both, or Neither (tickets missed
+// did not cover the demand in use). Both, or Neither (tickets missed
 // with demand as forecast and the plan covering it: look at handling).
 const (
 	DemandAboveForecast Cause = "demand above forecast"
@@ -356,7 +356,7 @@ func nextDay(d time.Time) time.Time {
 // print the same on every machine.
 func round2(x float64) float64 { return math.Round(x*100) / 100 }
 
-// forecast is the declared contacts of queue q in the half-hour starting
+// forecast is the contacts (demand in use) of queue q in the half-hour starting
 // at t (local): the rates of the windows holding t's wall-clock minute on
 // its weekday, added up, times half an hour; none on a closed holiday.
 func forecast(team coverage.Team, q coverage.Queue, t time.Time) float64 {

@@ -418,10 +418,13 @@ func TestBuildClocksForwardAtMidnight(t *testing.T) {
 				t.Fatalf("Bounds = %s to %s, want %s to %s", from.Format(time.RFC3339), to.Format(time.RFC3339), c.from, c.to)
 			}
 			in := weekInput(t)
-			in.Team.Location = loc
+			// The calendar too is the zone's: its business time steps the
+			// same days (the reply on the day that starts at 01:00 is measured
+			// in it; before, that measure never ended).
+			in.Team.Location, in.Calendar.Location = loc, loc
 			in.Period, in.From, in.To, in.Now = c.kind, from, to, to
 			gapStart, _ := time.ParseInLocation(time.DateOnly+" 15:04", c.gap+" 01:00", loc)
-			in.Tickets = []actuals.Ticket{{ID: 1, Queue: "email", Created: gapStart}}
+			in.Tickets = []actuals.Ticket{{ID: 1, Queue: "email", Created: gapStart, Replies: []actuals.Event{{At: gapStart.Add(time.Hour), User: "ann@example.com"}}}}
 			r, err := Build(in)
 			if err != nil {
 				t.Fatal(err)

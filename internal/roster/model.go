@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/supportstack/operator/internal/coverage"
+	"github.com/supportstack/operator/internal/localday"
 )
 
 // model is a Problem compiled for the solver, the validator and the MILP.
@@ -111,10 +112,12 @@ func compile(p Problem) (*model, error) {
 	return md, nil
 }
 
-// date returns local midnight of day d of the horizon.
+// date returns the first instant of day d of the horizon: local midnight,
+// or 01:00 where the clocks go forward at midnight (time.Date would give
+// 23:00 of the day before there).
 func (md *model) date(d int) time.Time {
 	s := md.p.Start.In(md.p.Location)
-	return time.Date(s.Year(), s.Month(), s.Day()+d, 0, 0, 0, 0, md.p.Location)
+	return localday.Start(s.Year(), s.Month(), s.Day()+d, md.p.Location)
 }
 
 func (md *model) dayOf(t time.Time) int {

@@ -249,4 +249,22 @@ func TestProposeWhereMidnightIsSkipped(t *testing.T) {
 	if want := "a proposal cannot start on 2026-09-06 in America/Santiago: the clocks go forward at midnight"; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("a proposal from Sunday 6 September: %v, want an error containing %q", err, want)
 	}
+	// A week that ends on that Sunday ends at its 01:00: 336 half-hours.
+	p, err = Propose(team, time.Date(2026, 8, 30, 12, 0, 0, 0, loc), Options{Weeks: 1, Solver: solver})
+	if err != nil {
+		t.Fatalf("a proposal for the week from Sunday 30 August: %v", err)
+	}
+	if p.Result.Score.Understaffed != p.Proposed.StaffHalfHoursShort {
+		t.Errorf("week to 6 September: solver scores %d short, coverage %d", p.Result.Score.Understaffed, p.Proposed.StaffHalfHoursShort)
+	}
+	// Cairo's 24 April 2026 starts at 01:00 (time.Date's 00:00 is 01:00).
+	team.Spec.TimeZone = "Africa/Cairo"
+	cairo, err := time.LoadLocation("Africa/Cairo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Propose(team, time.Date(2026, 4, 24, 12, 0, 0, 0, cairo), Options{Weeks: 1, Solver: solver})
+	if want := "a proposal cannot start on 2026-04-24 in Africa/Cairo"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("a proposal from Cairo's 24 April: %v, want an error containing %q", err, want)
+	}
 }

@@ -99,8 +99,9 @@ func Build(team *opsv1alpha1.SupportTeam, at time.Time, weeks int) (*Input, erro
 		return nil, err
 	}
 	start := HorizonStart(model.Location, at)
-	if !localday.IsStart(start, model.Location) {
-		// The roster's days are 00:00 to 00:00 (internal/roster).
+	if l := start.In(model.Location); !localday.IsStart(start, model.Location) || l.Hour() != 0 || l.Minute() != 0 {
+		// The roster's horizon starts at a 00:00 (internal/roster): time.Date
+		// gives 23:00 the day before (Santiago) or 01:00 (Cairo) there.
 		return nil, fmt.Errorf("a proposal cannot start on %s in %s: the clocks go forward at midnight that day, so it has no 00:00; start it a day earlier or later (--at)",
 			at.In(model.Location).Format(time.DateOnly), model.Location)
 	}
