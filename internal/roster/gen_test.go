@@ -129,16 +129,7 @@ func TestSolveKeepsRulesAndScoresRight(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if v := Check(p, res.Roster); len(v) > 0 {
-			t.Fatalf("seed %d: %v", seed, v)
-		}
-		sc, err := Evaluate(p, res.Roster)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if sc != res.Score {
-			t.Fatalf("seed %d: incremental score %+v, from scratch %+v", seed, res.Score, sc)
-		}
+		keepsRulesAndScore(t, p, res, seed)
 		again, _ := Solve(p, Options{Seed: seed, Iterations: 20000})
 		if again.Score != res.Score {
 			t.Fatalf("seed %d: same seed and iterations gave %+v then %+v", seed, res.Score, again.Score)
@@ -160,18 +151,25 @@ func TestTimeLimitedSolveKeepsRulesAndLimit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if v := Check(p, res.Roster); len(v) > 0 {
-			t.Fatalf("seed %d: %v", seed, v)
-		}
-		sc, err := Evaluate(p, res.Roster)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if sc != res.Score {
-			t.Fatalf("seed %d: incremental score %+v, from scratch %+v", seed, res.Score, sc)
-		}
+		keepsRulesAndScore(t, p, res, seed)
 		if res.Elapsed > limit {
 			t.Errorf("seed %d: took %v, limit %v", seed, res.Elapsed, limit)
 		}
+	}
+}
+
+// keepsRulesAndScore fails the test when a solved roster breaks a hard
+// rule or its incremental score differs from one computed from scratch.
+func keepsRulesAndScore(t *testing.T, p Problem, res Result, seed uint64) {
+	t.Helper()
+	if v := Check(p, res.Roster); len(v) > 0 {
+		t.Fatalf("seed %d: %v", seed, v)
+	}
+	sc, err := Evaluate(p, res.Roster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc != res.Score {
+		t.Fatalf("seed %d: incremental score %+v, from scratch %+v", seed, res.Score, sc)
 	}
 }

@@ -28,6 +28,7 @@ import (
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/coverage"
+	"github.com/supportstack/operator/internal/localday"
 	"github.com/supportstack/operator/internal/roster"
 )
 
@@ -275,7 +276,8 @@ func (p *Proposal) WriteTable(out io.Writer) error {
 		return err
 	}
 	w.printf("\n%d member-days change. Review, then apply: supportstack schedule propose ... -o yaml > team.yaml && kubectl apply -f team.yaml\n", changes)
-	end := time.Date(in.Problem.Start.Year(), in.Problem.Start.Month(), in.Problem.Start.Day()+7*in.Problem.Weeks, 0, 0, 0, 0, in.Model.Location)
+	s := in.Problem.Start.In(in.Model.Location)
+	end := localday.Start(s.Year(), s.Month(), s.Day()+7*in.Problem.Weeks, in.Model.Location)
 	for _, note := range coverage.HolidayNotes(in.Model, in.Problem.Start, end) {
 		// Say which days of the horizon are holidays and how they were
 		// read: a closed one's empty hours are no oversight of the solver.
