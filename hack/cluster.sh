@@ -5,7 +5,9 @@
 #
 #   hack/cluster.sh up        start it (binaries: hack/setup-k8s.sh and
 #                             hack/build-cluster-bins.sh; pause and busybox
-#                             images are built and imported by hack/images.sh)
+#                             images are built and imported by hack/images.sh);
+#                             first removes what a cluster killed before
+#                             `down` left, and refuses while one still runs
 #   hack/cluster.sh down      stop it and remove everything it made
 #   hack/cluster.sh status    components, node, and leftovers
 #   hack/cluster.sh check     leftovers only; exit status 1 if there are any
@@ -784,6 +786,38 @@ node_has_cidr() { [[ -n "$(kc get node "${NODE_NAME}" -o jsonpath='{.spec.podCID
 apply_bootstrap() { bootstrap_objects | kc apply -f - >/dev/null; }
 no_pods() { [[ -z "$(kc get pods -A -o name 2>/dev/null)" ]]; }
 
+# reclaim removes what an earlier cluster with our prefix left on the host
+# when it was killed before `down` (a timed-out CI job, an ended session): its
+# directory may be gone, but its node link, cgroups, chains and the kubelet's
+# paths stay, and the next run's `check` would report them. It refuses when
+# that cluster still runs (its etcd or API server port is in use).
+reclaim() {
+  local left p fam table
+  left="$(check)" && return 0
+  if ss -Htln "( sport = :${ETCD_PORT} or sport = :${APISERVER_PORT} )" | grep -q .; then
+    die "another cluster with prefix ${PREFIX} is running (ports ${ETCD_PORT}/${APISERVER_PORT} in use): take it down with its own hack/cluster.sh down"
+  fi
+  log "removing what a cluster killed before \`down\` left: $(grep -c . <<<"${left}") objects"
+  cgroups_down
+  network_down
+  # the tables iptables-nft made for those chains, now empty
+  while read -r fam table; do
+    [[ -n "${fam}" ]] && table_empty "${fam}" "${table}" && { nft delete table "${fam}" "${table}" 2>/dev/null || true; }
+  done < <(nft_tables)
+  rm -f /var/lib/cni/results/"${CNI_NETWORK}"-* /var/lib/cni/results/cni-loopback-* 2>/dev/null || true
+  rm -rf /var/lib/cni/networks/"${CNI_NETWORK}" 2>/dev/null || true
+  # the kubelet's and the shims' own (the dead run's container log links
+  # included), unless a kubelet or containerd of the machine's runs: then
+  # `check` still reports them and we refuse below
+  if ! pgrep -x 'kubelet|containerd' >/dev/null; then
+    find /var/log/containers -maxdepth 1 -type l -delete 2>/dev/null || true
+    rm -rf /var/lib/kubelet/device-plugins /run/containerd/s
+  fi
+  for p in "${OUTSIDE_PATHS[@]}"; do rmdir "${p}" 2>/dev/null || true; done
+  if left="$(check)"; then return 0; fi
+  die "could not remove what an earlier run left:"$'\n'"${left}"
+}
+
 up() {
   [[ ${EUID} -eq 0 ]] || die "must run as root"
   if [[ -d "${D}" ]]; then
@@ -799,7 +833,7 @@ up() {
     command -v "${b}" >/dev/null || die "missing ${b}: run hack/build-cluster-bins.sh"
   done
   ((${#D} < 80)) || die "CLUSTER_DIR is too long for unix socket paths: ${D}"
-  if ip link show "${NODE_LINK}" >/dev/null 2>&1; then die "link ${NODE_LINK} exists: hack/cluster.sh down first"; fi
+  reclaim
 
   local t0=${SECONDS}
   mkdir -p "${D}"/{run,logs}

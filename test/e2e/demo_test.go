@@ -114,6 +114,24 @@ func leftovers(t *testing.T, dir string) []string {
 	return found
 }
 
+// plantLeftovers leaves on the machine what a cluster killed before
+// `hack/cluster.sh down` leaves (a timed-out CI job, an ended session): its
+// node link, a cgroup and a guard chain. `up` must remove them rather than
+// refuse, and the final leftovers check proves they are gone. (A killed
+// session's node link once made the next CI run's `up` refuse.)
+func plantLeftovers(t *testing.T) {
+	t.Helper()
+	for _, cmd := range [][]string{
+		{"ip", "link", "add", "ssk-node", "type", "bridge"},
+		{"mkdir", "-p", "/sys/fs/cgroup/memory/ssk/kubepods"},
+		{"iptables", "-w", "5", "-t", "raw", "-N", "SSK-GUARD-PRE"},
+	} {
+		if out, err := exec.Command(cmd[0], cmd[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("planting a leftover: %s: %v\n%s", strings.Join(cmd, " "), err, out)
+		}
+	}
+}
+
 // TestRealCluster brings the demo up on a real single-node cluster and
 // checks what it shows, then what only real pods can show, then that
 // demo-down leaves nothing behind.
@@ -133,8 +151,12 @@ func TestRealCluster(t *testing.T) {
 		}
 	})
 
+	plantLeftovers(t)
 	start := time.Now()
 	out := demo(t, env, "up")
+	if b, err := os.ReadFile(filepath.Join(dir, "cluster.log")); err != nil || !strings.Contains(string(b), "removing what a cluster killed before `down` left") {
+		t.Errorf("hack/cluster.sh up did not say it removed the planted leftovers (%v):\n%s", err, b)
+	}
 	t.Logf("make demo took %s:\n%s", time.Since(start).Round(time.Second), out)
 	for _, want := range []string{
 		" Ready ",                 // the node
