@@ -19,7 +19,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"net/http"
@@ -29,8 +28,6 @@ import (
 	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
@@ -203,10 +200,10 @@ func (f *ticketFlags) readRT(ctx context.Context, team *opsv1alpha1.SupportTeam,
 }
 
 // token is the RT token: --rt-token-file, else, for a team read from the
-// cluster, the Secret the team's spec names, read with the user's own
-// credentials (so the user's RBAC decides) and, as the operator does, only
-// when the Secret is marked as holding a queue token: the spec says where
-// the token is sent. A team from -f never takes the cluster's token: the
+// cluster, the Secret the team's spec names, read by the operator's own
+// code (controller.QueueToken: only when the Secret is marked as holding a
+// queue token, since the spec says where the token is sent) with the user's
+// own credentials, so the user's RBAC decides. A team from -f never takes the cluster's token: the
 // file names the URL the token goes to, and a file someone hands over
 // could name theirs.
 func (f *ticketFlags) token(ctx context.Context, team *opsv1alpha1.SupportTeam) (string, error) {
@@ -225,33 +222,13 @@ func (f *ticketFlags) token(ctx context.Context, team *opsv1alpha1.SupportTeam) 
 		}
 		return token, nil
 	}
-	if team.Spec.QueueBackend == nil || team.Spec.QueueBackend.RequestTracker == nil {
-		return "", errors.New("the team's spec names no token Secret (queueBackend.requestTracker): give --rt-token-file")
-	}
-	ref := team.Spec.QueueBackend.RequestTracker.TokenSecretRef
-	namespace := team.Namespace
-	if namespace == "" {
-		ns, err := namespaceOf(f.kube)
-		if err != nil {
-			return "", err
-		}
-		namespace = ns
-	}
 	c, err := newClient(f.kube)
 	if err != nil {
 		return "", err
 	}
-	var secret corev1.Secret
-	if err := c.Get(ctx, types.NamespacedName{Namespace: namespace, Name: ref.Name}, &secret); err != nil {
-		return "", fmt.Errorf("reading the RT token (Secret %s in namespace %s; or give --rt-token-file): %w", ref.Name, namespace, err)
-	}
-	if secret.Labels[opsv1alpha1.LabelSecretUse] != opsv1alpha1.SecretUseQueueToken {
-		return "", fmt.Errorf("the RT token: Secret %s in namespace %s is not marked %s=%s, so its value is not sent to the team's Request Tracker (as the operator does not send it); mark it or give --rt-token-file",
-			ref.Name, namespace, opsv1alpha1.LabelSecretUse, opsv1alpha1.SecretUseQueueToken)
-	}
-	token := strings.TrimSpace(string(secret.Data[ref.Key]))
-	if token == "" {
-		return "", fmt.Errorf("the RT token: Secret %s in namespace %s has no key %s", ref.Name, namespace, ref.Key)
+	token, err := controller.QueueToken(ctx, c, team)
+	if err != nil {
+		return "", fmt.Errorf("reading the RT token from team %s/%s's Secret (or give --rt-token-file): %w", team.Namespace, team.Name, err)
 	}
 	return token, nil
 }

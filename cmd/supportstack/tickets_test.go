@@ -303,7 +303,7 @@ func TestLoadTicketsFromRT(t *testing.T) {
 	unmarked := secret.DeepCopy()
 	unmarked.Labels = nil
 	useClient(t, fake.NewClientBuilder().WithScheme(testenv.Scheme()).WithObjects(&desk, unmarked).Build())
-	if _, err := loadTickets(t, []string{"-n", "helpdesk", "desk"}, from, to, now); err == nil || !strings.Contains(err.Error(), "is not marked ops.supportstack.io/secret-use=queue-token") {
+	if _, err := loadTickets(t, []string{"-n", "helpdesk", "desk"}, from, to, now); err == nil || !strings.Contains(err.Error(), "is not marked for use as a queue token") {
 		t.Errorf("unmarked Secret: %v", err)
 	}
 }

@@ -17,7 +17,11 @@ limitations under the License.
 package controller
 
 import (
+	"context"
+	"errors"
 	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/actuals"
@@ -40,4 +44,16 @@ func ActualsOptions(team *opsv1alpha1.SupportTeam, now time.Time) (actuals.Optio
 // `supportstack forecast` check that --weeks 4 proposes the same.
 func ForecastDemand(team *opsv1alpha1.SupportTeam, queue string, tickets []actuals.Ticket, now time.Time) *opsv1alpha1.DemandStatus {
 	return forecastDemand(team, queue, tickets, now)
+}
+
+// QueueToken is the RT token of a team whose queue backend is Request
+// Tracker, read as the operator reads it: from the Secret the spec names in
+// the team's namespace, and only when that Secret is marked as a queue
+// token (the spec says where the token is sent). `supportstack` reads it
+// with the user's own credentials, so the user's RBAC decides.
+func QueueToken(ctx context.Context, secrets client.Reader, team *opsv1alpha1.SupportTeam) (string, error) {
+	if team.Spec.QueueBackend == nil || team.Spec.QueueBackend.RequestTracker == nil {
+		return "", errors.New("the team's spec names no token Secret (queueBackend.requestTracker)")
+	}
+	return (&requestTrackerBackend{secrets: secrets, spec: team.Spec.QueueBackend.RequestTracker}).token(ctx, team)
 }
