@@ -51,3 +51,16 @@ func (o *SupportTeam) SpecInUse() SupportTeamSpec {
 	}
 	return o.Spec.WithDemand(demand)
 }
+
+// QueuesInBackend are the names of the queues the queue backend holds as
+// the team's (status gives them an externalID), in status order: the queues
+// whose tickets the operator and `supportstack` read.
+func (o *SupportTeam) QueuesInBackend() []string {
+	var names []string
+	for _, q := range o.Status.Queues {
+		if q.ExternalID != "" {
+			names = append(names, q.Name)
+		}
+	}
+	return names
+}

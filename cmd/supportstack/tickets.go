@@ -133,11 +133,7 @@ func (f *ticketFlags) load(ctx context.Context, names []string, from, to, now ti
 func teamRTQueues(team *opsv1alpha1.SupportTeam, fromCluster bool) []string {
 	var names []string
 	if fromCluster {
-		for _, q := range team.Status.Queues {
-			if q.ExternalID != "" {
-				names = append(names, q.Name)
-			}
-		}
+		names = team.QueuesInBackend()
 	} else {
 		for _, q := range team.Spec.Queues {
 			names = append(names, q.Name)

@@ -148,12 +148,7 @@ func carryActuals(team, before *opsv1alpha1.SupportTeam) {
 // status and the metrics.
 func (r *SupportTeamReconciler) syncActuals(ctx context.Context, team *opsv1alpha1.SupportTeam, entry *teamActuals, now time.Time) error {
 	spec := team.Spec.QueueBackend.RequestTracker
-	var names []string
-	for _, q := range team.Status.Queues {
-		if q.ExternalID != "" {
-			names = append(names, q.Name)
-		}
-	}
+	names := team.QueuesInBackend()
 	if len(names) == 0 {
 		return fmt.Errorf("no queue of the team is in Request Tracker %s yet (see QueuesSynced)", spec.URL)
 	}
