@@ -1,0 +1,431 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package leader tests the operator's failover (issue #16, "Faults"): two
+// replicas of the manager with leader election against one API server
+// (envtest), the leader killed in every phase of a drill run. Killing cuts
+// the replica off the API server and stops it without releasing its lease,
+// as a killed process would; the other replica takes over once the lease
+// expires and a replacement starts. Each run must still end in exactly one
+// terminal state with one evidence record on an intact chain, one sandbox
+// that is deleted, and one Job per step.
+package leader
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+	"github.com/supportstack/operator/internal/evidence"
+	"github.com/supportstack/operator/internal/resources"
+	"github.com/supportstack/operator/internal/testenv"
+)
+
+// TestLeaderElectionIDMatchesMain: the replicas here compete for the
+// Lease the operator's binary uses.
+func TestLeaderElectionIDMatchesMain(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "cmd", "main.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(src), "LeaderElectionID:") || !strings.Contains(string(src), strconv.Quote(leaderElectionID)) {
+		t.Errorf("cmd/main.go does not elect its leader with the Lease %s", leaderElectionID)
+	}
+}
+
+// phaseCase is a run whose leader dies while it is in killIn, and the
+// terminal state it must reach.
+type phaseCase struct {
+	name   string
+	killIn opsv1alpha1.DrillRunPhase
+	want   opsv1alpha1.DrillRunPhase
+	// Passed: the run's evidence waits for its signing key (deleted before
+	// the run ends, restored after the kill), so the leader dies between
+	// the result and its evidence. Failed: the sandbox is kept for ttl, so
+	// the leader dies holding the timer that deletes it.
+}
+
+const keptTTL = 8 * time.Second
+
+// TestLeaderKilledInEveryDrillPhase kills the leading replica once per
+// phase of a drill run, each case in a namespace of its own.
+func TestLeaderKilledInEveryDrillPhase(t *testing.T) {
+	ctrl.SetLogger(logr.Discard())
+	// client-go's event broadcaster logs through klog every event a
+	// killed replica can no longer send.
+	klog.SetLogger(logr.Discard())
+	env := startEnv(t)
+	c := env.Client
+	if err := c.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: leaseNamespace}}); err != nil {
+		t.Fatal(err)
+	}
+	watcher, err := client.NewWithWatch(env.Config, client.Options{Scheme: testenv.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stopWatching := context.WithCancel(context.Background())
+	obs := &observer{c: watcher, runs: map[client.ObjectKey]*history{}}
+	obs.watchAll(ctx, t)
+	f := &fleet{cfg: env.Config, c: c}
+	t.Cleanup(func() {
+		f.stop(t)
+		stopWatching()
+		obs.stopped.Wait()
+	})
+	f.start(t)
+	f.leader(t, 30*time.Second)
+	f.start(t)
+
+	cases := []phaseCase{
+		{name: "Pending", killIn: opsv1alpha1.DrillRunPending, want: opsv1alpha1.DrillRunPassed},
+		{name: "Provisioning", killIn: opsv1alpha1.DrillRunProvisioning, want: opsv1alpha1.DrillRunPassed},
+		{name: "Restoring", killIn: opsv1alpha1.DrillRunRestoring, want: opsv1alpha1.DrillRunPassed},
+		{name: "Verifying", killIn: opsv1alpha1.DrillRunVerifying, want: opsv1alpha1.DrillRunPassed},
+		{name: "Passed-before-evidence", killIn: opsv1alpha1.DrillRunPassed, want: opsv1alpha1.DrillRunPassed},
+		{name: "Failed-sandbox-kept", killIn: opsv1alpha1.DrillRunFailed, want: opsv1alpha1.DrillRunFailed},
+	}
+	var table []string
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &scenario{t: t, c: c, f: f, obs: obs, tc: tc}
+			s.play()
+			table = append(table, s.measure())
+		})
+	}
+	t.Logf("failovers (lease %s, renew deadline %s, retry %s):\n%s", leaseDuration, renewDeadline, retryPeriod, strings.Join(table, "\n"))
+}
+
+// startEnv starts the API server, or fails saying how to get one.
+func startEnv(t *testing.T) *testenv.Env {
+	t.Helper()
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		t.Fatal("KUBEBUILDER_ASSETS is not set: run make test (it builds kube-apiserver and etcd and sets it)")
+	}
+	env, err := testenv.Start()
+	if err != nil {
+		t.Fatalf("starting envtest (run make test): %v", err)
+	}
+	t.Cleanup(func() {
+		if err := env.Stop(); err != nil {
+			t.Errorf("stopping envtest: %v", err)
+		}
+	})
+	return env
+}
+
+// scenario is one case: its namespace, drill, run and failover.
+type scenario struct {
+	t   *testing.T
+	c   client.Client
+	f   *fleet
+	obs *observer
+	tc  phaseCase
+	ns  string
+	run client.ObjectKey
+	// walked are the drills and runs carried to their end.
+	walked []walked
+	over   *takeover
+}
+
+type walked struct {
+	drill *opsv1alpha1.DRDrill
+	run   client.ObjectKey
+	want  opsv1alpha1.DrillRunPhase
+}
+
+// play carries the case's run through every phase, killing the leader in
+// the case's, then checks every run it walked.
+func (s *scenario) play() {
+	t := s.t
+	s.ns = newTeamNamespace(t, s.c)
+	drill := newDrill(t, s.c, s.ns, "helpdesk-weekly", func(d *opsv1alpha1.DRDrill) {
+		d.Spec.Sandbox.TTL = &metav1.Duration{Duration: keptTTL}
+	})
+	if s.tc.killIn == opsv1alpha1.DrillRunPending {
+		// The namespace's one slot is taken by another drill's run, so
+		// this one waits its turn.
+		blocker := newDrill(t, s.c, s.ns, "blocker", nil)
+		first := runNow(t, s.c, blocker, "first")
+		s.waitRun(first, "Provisioning with its sandbox", hasSandbox)
+		s.run = runNow(t, s.c, drill, "queued")
+		s.waitRun(s.run, "queued", func(r *opsv1alpha1.DRDrillRun) bool {
+			c := meta.FindStatusCondition(r.Status.Conditions, opsv1alpha1.ConditionReady)
+			return r.Status.Phase == opsv1alpha1.DrillRunPending && c != nil && c.Reason == opsv1alpha1.ReasonQueued
+		})
+		s.kill()
+		s.walk(blocker, first, opsv1alpha1.DrillRunPassed, false)
+	} else {
+		s.run = runNow(t, s.c, drill, "now")
+	}
+	s.walk(drill, s.run, s.tc.want, true)
+	for _, w := range s.walked {
+		s.check(w)
+	}
+	s.f.leader(t, 5*time.Second)
+}
+
+func hasSandbox(r *opsv1alpha1.DRDrillRun) bool {
+	return r.Status.Phase == opsv1alpha1.DrillRunProvisioning && r.Status.SandboxNamespaceUID != ""
+}
+
+// kill kills the leader (once per case).
+func (s *scenario) kill() {
+	s.t.Helper()
+	if s.over != nil {
+		s.t.Fatal("the leader was killed twice in one case")
+	}
+	over := s.f.killLeader(s.t)
+	s.over = &over
+}
+
+// killIfIn kills the leader when the case's run is in the case's phase.
+func (s *scenario) killIfIn(subject bool, phase opsv1alpha1.DrillRunPhase) {
+	if subject && s.tc.killIn == phase {
+		s.kill()
+	}
+}
+
+// walk carries a run to its end as the cluster and the agent would.
+func (s *scenario) walk(drill *opsv1alpha1.DRDrill, key client.ObjectKey, want opsv1alpha1.DrillRunPhase, subject bool) {
+	t := s.t
+	t.Helper()
+	s.walked = append(s.walked, walked{drill: drill, run: key, want: want})
+	run := s.waitRun(key, "Provisioning with its sandbox", hasSandbox)
+	sandbox, started := run.Status.SandboxNamespace, run.Status.StartTime.Time
+	actAsQuotaController(t, s.c, sandbox)
+	s.waitRun(key, "waiting for its scratch server", func(r *opsv1alpha1.DRDrillRun) bool {
+		return r.Status.Phase == opsv1alpha1.DrillRunProvisioning && strings.HasPrefix(r.Status.Message, "waiting for the scratch PostgreSQL server")
+	})
+	s.killIfIn(subject, opsv1alpha1.DrillRunProvisioning)
+	readyScratch(t, s.c, sandbox)
+
+	s.waitRun(key, "Restoring", inPhase(opsv1alpha1.DrillRunRestoring))
+	s.jobExists(sandbox, "restore")
+	s.killIfIn(subject, opsv1alpha1.DrillRunRestoring)
+	finishDrillJob(t, s.c, sandbox, restoreResult(started))
+
+	s.waitRun(key, "Verifying", inPhase(opsv1alpha1.DrillRunVerifying))
+	s.jobExists(sandbox, "verify")
+	s.killIfIn(subject, opsv1alpha1.DrillRunVerifying)
+	keyless := subject && s.tc.killIn == opsv1alpha1.DrillRunPassed
+	if keyless {
+		if err := s.c.Delete(context.Background(), signingKeySecret(t, s.ns)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	finishDrillJob(t, s.c, sandbox, verifyResult(started, want == opsv1alpha1.DrillRunPassed))
+
+	switch {
+	case keyless:
+		s.waitRun(key, "Passed, its evidence waiting for the signing key", func(r *opsv1alpha1.DRDrillRun) bool {
+			return r.Status.Phase == want && conditionIs(r, opsv1alpha1.ConditionEvidenceRecorded, opsv1alpha1.ReasonEvidenceNotSigned)
+		})
+		s.kill()
+		if err := s.c.Create(context.Background(), signingKeySecret(t, s.ns)); err != nil {
+			t.Fatal(err)
+		}
+	case want == opsv1alpha1.DrillRunFailed:
+		s.waitRun(key, "Failed, evidence recorded, its sandbox kept", func(r *opsv1alpha1.DRDrillRun) bool {
+			return r.Status.Phase == want && r.Status.Evidence != nil && conditionIs(r, opsv1alpha1.ConditionSandboxDeleted, opsv1alpha1.ReasonSandboxKept)
+		})
+		s.killIfIn(subject, opsv1alpha1.DrillRunFailed)
+	}
+	s.waitRun(key, "ended with evidence and its sandbox let go", func(r *opsv1alpha1.DRDrillRun) bool {
+		return r.Status.Phase.IsFinal() && r.Status.Evidence != nil && len(r.Finalizers) == 0
+	})
+}
+
+func inPhase(p opsv1alpha1.DrillRunPhase) func(*opsv1alpha1.DRDrillRun) bool {
+	return func(r *opsv1alpha1.DRDrillRun) bool { return r.Status.Phase == p }
+}
+
+func conditionIs(r *opsv1alpha1.DRDrillRun, kind, reason string) bool {
+	c := meta.FindStatusCondition(r.Status.Conditions, kind)
+	return c != nil && c.Reason == reason
+}
+
+// waitRun waits until the run is what ok says (described by what).
+func (s *scenario) waitRun(key client.ObjectKey, what string, ok func(*opsv1alpha1.DRDrillRun) bool) *opsv1alpha1.DRDrillRun {
+	s.t.Helper()
+	run := &opsv1alpha1.DRDrillRun{}
+	eventually(s.t, 30*time.Second, func() error {
+		if err := s.c.Get(context.Background(), key, run); err != nil {
+			return err
+		}
+		if !ok(run) {
+			return fmt.Errorf("run %s is %s (%s), not yet %s", key.Name, run.Status.Phase, run.Status.Message, what)
+		}
+		return nil
+	})
+	return run
+}
+
+func (s *scenario) jobExists(sandbox, name string) {
+	s.t.Helper()
+	if err := s.c.Get(context.Background(), client.ObjectKey{Namespace: sandbox, Name: name}, &batchv1.Job{}); err != nil {
+		s.t.Fatalf("the %s Job: %v", name, err)
+	}
+}
+
+// check asserts what the failover must not have broken for a walked run.
+func (s *scenario) check(w walked) {
+	t := s.t
+	t.Helper()
+	ctx := context.Background()
+	h := s.obs.caughtUp(t, s.c, w.run)
+	var run opsv1alpha1.DRDrillRun
+	if err := s.c.Get(ctx, w.run, &run); err != nil {
+		t.Fatal(err)
+	}
+	// One terminal state, reached once, through the phases in order.
+	if h.final != w.want || len(h.flips) > 0 {
+		t.Errorf("run %s: first terminal state %q (want %s), then %v", w.run.Name, h.final, w.want, h.flips)
+	}
+	if !inOrder(h.phases) {
+		t.Errorf("run %s went through %v, not the phases in order", w.run.Name, h.phases)
+	}
+	// One sandbox, one Job per step.
+	if len(h.sandboxes) != 1 {
+		t.Errorf("run %s: %d sandbox namespaces %v, want 1", w.run.Name, len(h.sandboxes), h.sandboxes)
+	}
+	for op, uids := range h.jobs {
+		if len(uids) != 1 || (op != "restore" && op != "verify") {
+			t.Errorf("run %s: %d %s Jobs created", w.run.Name, len(uids), op)
+		}
+	}
+	if len(h.jobs) != 2 {
+		t.Errorf("run %s: Jobs of steps %v, want restore and verify", w.run.Name, h.jobs)
+	}
+	s.checkEvidence(w, &run)
+	s.checkSandboxGone(w, &run)
+}
+
+// inOrder says whether phases never go back: Pending, Provisioning,
+// Restoring, Verifying, then one final phase.
+func inOrder(phases []opsv1alpha1.DrillRunPhase) bool {
+	rank := map[opsv1alpha1.DrillRunPhase]int{"": 0, opsv1alpha1.DrillRunPending: 1, opsv1alpha1.DrillRunProvisioning: 2,
+		opsv1alpha1.DrillRunRestoring: 3, opsv1alpha1.DrillRunVerifying: 4,
+		opsv1alpha1.DrillRunPassed: 5, opsv1alpha1.DrillRunFailed: 5, opsv1alpha1.DrillRunError: 5}
+	last := -1
+	for _, p := range phases {
+		r, ok := rank[p]
+		if !ok || r <= last {
+			return false
+		}
+		last = r
+	}
+	return last == 5
+}
+
+// checkEvidence: exactly one evidence ConfigMap for the run, the one its
+// status names, and the drill's chain verifies up to its head.
+func (s *scenario) checkEvidence(w walked, run *opsv1alpha1.DRDrillRun) {
+	t := s.t
+	t.Helper()
+	ctx := context.Background()
+	var cms corev1.ConfigMapList
+	if err := s.c.List(ctx, &cms, client.InNamespace(w.run.Namespace),
+		client.MatchingLabels{resources.LabelDrillRun: w.run.Name, resources.LabelEvidence: "true"}); err != nil {
+		t.Fatal(err)
+	}
+	if c := meta.FindStatusCondition(run.Status.Conditions, opsv1alpha1.ConditionEvidenceRecorded); c == nil || c.Status != metav1.ConditionTrue {
+		t.Errorf("run %s: EvidenceRecorded %+v", w.run.Name, c)
+	}
+	if len(cms.Items) != 1 || run.Status.Evidence == nil || cms.Items[0].Name != run.Status.Evidence.ConfigMapName {
+		t.Errorf("run %s: %d evidence ConfigMaps, status names %+v", w.run.Name, len(cms.Items), run.Status.Evidence)
+		return
+	}
+	var drill opsv1alpha1.DRDrill
+	if err := s.c.Get(ctx, client.ObjectKeyFromObject(w.drill), &drill); err != nil {
+		t.Fatal(err)
+	}
+	n, err := evidence.VerifyDrillWith(ctx, s.c, drill.Namespace, drill.Name, signingKey.Public().(ed25519.PublicKey),
+		evidence.Expect{DrillUID: string(drill.UID), Head: evidence.HeadFromStatus(drill.Status.EvidenceHead)})
+	if err != nil || n != 1 {
+		t.Errorf("drill %s: chain of %d records: %v", drill.Name, n, err)
+	}
+	rec, report, err := evidence.FromConfigMap(&cms.Items[0])
+	if err != nil || rec.SHA256 != run.Status.Evidence.SHA256 || report.Run != w.run.Name || report.Result != string(w.want) {
+		t.Errorf("run %s: evidence %+v (sha256 %s, status %s): %v", w.run.Name, report, rec.SHA256, run.Status.Evidence.SHA256, err)
+	}
+}
+
+// checkSandboxGone: the run let its sandbox go (the namespace is deleted;
+// envtest has no namespace controller to finish removing it) and says so;
+// a kept sandbox went no earlier than its ttl.
+func (s *scenario) checkSandboxGone(w walked, run *opsv1alpha1.DRDrillRun) {
+	t := s.t
+	t.Helper()
+	var ns corev1.Namespace
+	err := s.c.Get(context.Background(), client.ObjectKey{Name: run.Status.SandboxNamespace}, &ns)
+	switch {
+	case apierrors.IsNotFound(err):
+	case err != nil:
+		t.Fatal(err)
+	case ns.DeletionTimestamp.IsZero():
+		t.Errorf("run %s ended with its sandbox %s orphaned", w.run.Name, ns.Name)
+	case w.want == opsv1alpha1.DrillRunFailed:
+		kept := ns.DeletionTimestamp.Sub(run.Status.CompletionTime.Time)
+		// Deleted at its ttl (to the second the API server keeps), by
+		// the new leader: the old one's timer died with it.
+		if kept < keptTTL-time.Second || kept > keptTTL+10*time.Second {
+			t.Errorf("run %s: its kept sandbox was deleted %s after the run ended, not at its ttl of %s", w.run.Name, kept, keptTTL)
+		}
+	}
+	if c := meta.FindStatusCondition(run.Status.Conditions, opsv1alpha1.ConditionSandboxDeleted); c == nil || c.Status != metav1.ConditionTrue || len(run.Finalizers) != 0 {
+		t.Errorf("run %s: SandboxDeleted %+v, finalizers %v", w.run.Name, c, run.Finalizers)
+	}
+}
+
+// measure checks the new leader took the case's run over and says how long
+// the failover took.
+func (s *scenario) measure() string {
+	t := s.t
+	t.Helper()
+	o := s.over
+	if o == nil {
+		t.Fatal("the leader was never killed")
+		return ""
+	}
+	first, ok := o.leader.reconciles.firstOf(s.run)
+	if !ok || first.Before(o.electedAt) {
+		t.Errorf("the new leader %s never reconciled run %s after its election (first: %v, elected %s)", o.leader.name, s.run.Name, first, o.electedAt)
+	}
+	if errs := o.leader.reconciles.logErrors(); len(errs) > 0 {
+		t.Logf("the new leader's reconcile errors: %v", errs)
+	}
+	ms := func(d time.Duration) string { return fmt.Sprintf("%5.2fs", d.Seconds()) }
+	return fmt.Sprintf("%-24s kill->expiry %s  expiry->elected %s  expiry->first reconcile %s  kill->first reconcile %s  requests refused after the kill %d (%d writes)",
+		s.tc.name, ms(o.expiry.Sub(o.killedAt)), ms(o.electedAt.Sub(o.expiry)), ms(first.Sub(o.expiry)), ms(first.Sub(o.killedAt)),
+		o.killed.link.refused.Load(), o.killed.link.refusedWrites.Load())
+}
