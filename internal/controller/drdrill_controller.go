@@ -87,6 +87,11 @@ func (r *DRDrillReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 	}
 	before := drill.DeepCopy()
 	defer func() {
+		if errors.Is(reterr, errDrillGone) {
+			forgetDrill(req.Namespace, req.Name)
+			reterr = nil
+			return
+		}
 		exportNextSchedule(drill)
 		exportObjectives(drill)
 		reterr = errors.Join(reterr, patchStatus(ctx, r.Client, before, drill, before.Status, drill.Status))
@@ -660,14 +665,24 @@ func (r *DRDrillReconciler) updateAcknowledged(ctx context.Context, drill, befor
 		written = fresh.ResourceVersion
 		return nil
 	})
+	if apierrors.IsNotFound(err) {
+		return "", errDrillGone
+	}
 	return written, err
 }
+
+// errDrillGone says a direct read or write of the drill found it deleted
+// during the reconcile (its namespace is being deleted, say): there is
+// nothing left to do, and nothing to retry.
+var errDrillGone = errors.New("the drill was deleted during the reconcile")
 
 // refreshCreatedRuns reads what is acknowledged in the drill's status
 // (mirrorAcknowledged) from the API server into drill and before.
 func (r *DRDrillReconciler) refreshCreatedRuns(ctx context.Context, drill, before *opsv1alpha1.DRDrill) error {
 	fresh := &opsv1alpha1.DRDrill{}
-	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(drill), fresh); err != nil {
+	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(drill), fresh); apierrors.IsNotFound(err) {
+		return errDrillGone
+	} else if err != nil {
 		return err
 	}
 	mirrorAcknowledged(fresh, drill, before)
