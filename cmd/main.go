@@ -47,6 +47,7 @@ import (
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/controller"
+	"github.com/supportstack/operator/internal/memlimit"
 	"github.com/supportstack/operator/internal/resources"
 )
 
@@ -117,6 +118,10 @@ func main() {
 	flag.IntVar(&maxDrillRuns, "max-concurrent-drill-runs-per-namespace", maxDrillRuns,
 		"How many drill runs of one namespace run at once (each holds a sandbox namespace, a scratch PostgreSQL server and a copy of the data); "+
 			"more stay Pending, saying which runs they wait for, and start as those end. At least 1.")
+	memoryLimitPercent := 70
+	flag.IntVar(&memoryLimitPercent, "memory-limit-percent", memoryLimitPercent,
+		"Unless GOMEMLIMIT is set: the share of the container's memory limit (its cgroup's) the Go runtime keeps the manager under, "+
+			"collecting garbage harder near it instead of growing into the OOM killer. 0 leaves the runtime's default.")
 	flag.BoolVar(&enableHTTP2, "enable-http2", false,
 		"If set, HTTP/2 will be enabled for the metrics server (off by default: CVE-2023-44487, CVE-2023-39325).")
 	opts := zap.Options{Development: false}
@@ -128,6 +133,15 @@ func main() {
 	if err != nil {
 		setupLog.Error(err, "invalid --agent-cache-size")
 		os.Exit(1)
+	}
+	if memoryLimitPercent < 0 || memoryLimitPercent > 100 {
+		setupLog.Error(nil, "--memory-limit-percent must be between 0 and 100", "value", memoryLimitPercent)
+		os.Exit(1)
+	}
+	if soft, limit, err := memlimit.Set("/", memoryLimitPercent, os.Getenv); err != nil {
+		setupLog.Error(err, "reading the container's memory limit; the Go runtime keeps its default")
+	} else if soft > 0 {
+		setupLog.Info("Go runtime memory limit set from the container's", "softLimitBytes", soft, "containerLimitBytes", limit, "percent", memoryLimitPercent)
 	}
 	if maxDrillRuns < 1 {
 		setupLog.Error(nil, "--max-concurrent-drill-runs-per-namespace must be at least 1", "value", maxDrillRuns)

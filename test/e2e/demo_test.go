@@ -190,6 +190,9 @@ func TestRealCluster(t *testing.T) {
 	t.Run("the operator's probes and HTTPS metrics answer", func(t *testing.T) { metrics(t, c) })
 	t.Run("a passed drill verifies the policy's restores, until maxAge", func(t *testing.T) { verifiedRestores(t, c) })
 	t.Run("the operator met no RBAC refusal", func(t *testing.T) { noRBACRefusal(t, c, "supportstack-system", "supportstack-controller-manager") })
+	t.Run("the operator's Go runtime keeps under its container's memory limit", func(t *testing.T) {
+		memoryLimitFromContainer(t, c, "supportstack-system", "supportstack-controller-manager")
+	})
 	t.Run("the Helm chart replaces install.yaml with an operator that backs up and drills", func(t *testing.T) { chartReplacesInstall(t, c) })
 
 	demo(t, env, "down")
@@ -211,6 +214,28 @@ func noRBACRefusal(t *testing.T, c cluster, namespace, name string) {
 			t.Errorf("operator log: %s", line)
 		}
 	}
+}
+
+// memoryLimitFromContainer checks that the manager read its container's
+// memory limit from its cgroup (internal/memlimit) and gave the Go runtime
+// 70% of it: the limit the Deployment sets, as the kubelet and runc applied
+// it.
+func memoryLimitFromContainer(t *testing.T, c cluster, namespace, name string) {
+	t.Helper()
+	want := strings.TrimSpace(c.run(t, "get", "-n", namespace, "deploy/"+name, "-o", "jsonpath={.spec.template.spec.containers[0].resources.limits.memory}"))
+	if want != "256Mi" {
+		t.Fatalf("the Deployment's memory limit is %q; this test expects config/manager's 256Mi", want)
+	}
+	logs := c.run(t, "logs", "-n", namespace, "deploy/"+name)
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, "Go runtime memory limit set") {
+			if !strings.Contains(line, `"containerLimitBytes":268435456`) || !strings.Contains(line, `"softLimitBytes":187904780`) {
+				t.Errorf("the manager's memory limit: %s; want the container's 268435456 bytes and 70%% of it", line)
+			}
+			return
+		}
+	}
+	t.Errorf("the manager's log does not say it set the Go runtime's memory limit from its container's")
 }
 
 // scratchSQL runs a query in a sandbox's scratch PostgreSQL server.
