@@ -46,6 +46,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+	"github.com/supportstack/operator/internal/controller"
 	"github.com/supportstack/operator/internal/evidence"
 	"github.com/supportstack/operator/internal/resources"
 	"github.com/supportstack/operator/internal/testenv"
@@ -73,9 +74,17 @@ type phaseCase struct {
 	// the run ends, restored after the kill), so the leader dies between
 	// the result and its evidence. Failed: the sandbox is kept for ttl, so
 	// the leader dies holding the timer that deletes it.
+	//
+	// dieWriting, when set, is the field of the run's status the leader
+	// dies writing: it has done what the field records (created the
+	// sandbox, recorded the evidence) and the write that says so is lost.
+	dieWriting string
+	// graceful stops the leader as SIGTERM does instead of killing it: it
+	// releases its lease.
+	graceful bool
 }
 
-const keptTTL = 8 * time.Second
+const keptTTL = 6 * time.Second
 
 // TestLeaderKilledInEveryDrillPhase kills the leading replica once per
 // phase of a drill run, each case in a namespace of its own.
@@ -108,9 +117,13 @@ func TestLeaderKilledInEveryDrillPhase(t *testing.T) {
 
 	cases := []phaseCase{
 		{name: "Pending", killIn: opsv1alpha1.DrillRunPending, want: opsv1alpha1.DrillRunPassed},
+		// The one window that leaves a sandbox: see play.
+		{name: "Provisioning-sandbox-unrecorded", killIn: opsv1alpha1.DrillRunProvisioning, dieWriting: "sandboxNamespaceUID", want: opsv1alpha1.DrillRunError},
 		{name: "Provisioning", killIn: opsv1alpha1.DrillRunProvisioning, want: opsv1alpha1.DrillRunPassed},
 		{name: "Restoring", killIn: opsv1alpha1.DrillRunRestoring, want: opsv1alpha1.DrillRunPassed},
 		{name: "Verifying", killIn: opsv1alpha1.DrillRunVerifying, want: opsv1alpha1.DrillRunPassed},
+		{name: "Verifying-graceful-stop", killIn: opsv1alpha1.DrillRunVerifying, graceful: true, want: opsv1alpha1.DrillRunPassed},
+		{name: "Passed-evidence-unrecorded", killIn: opsv1alpha1.DrillRunPassed, dieWriting: "evidence", want: opsv1alpha1.DrillRunPassed},
 		{name: "Passed-before-evidence", killIn: opsv1alpha1.DrillRunPassed, want: opsv1alpha1.DrillRunPassed},
 		{name: "Failed-sandbox-kept", killIn: opsv1alpha1.DrillRunFailed, want: opsv1alpha1.DrillRunFailed},
 	}
@@ -155,12 +168,16 @@ type scenario struct {
 	// walked are the drills and runs carried to their end.
 	walked []walked
 	over   *takeover
+	// dying is the leader set to die at a write.
+	dying *replica
 }
 
 type walked struct {
 	drill *opsv1alpha1.DRDrill
 	run   client.ObjectKey
 	want  opsv1alpha1.DrillRunPhase
+	// sandboxLeft: the run ends with its sandbox namespace left behind.
+	sandboxLeft bool
 }
 
 // play carries the case's run through every phase, killing the leader in
@@ -171,7 +188,10 @@ func (s *scenario) play() {
 	drill := newDrill(t, s.c, s.ns, "helpdesk-weekly", func(d *opsv1alpha1.DRDrill) {
 		d.Spec.Sandbox.TTL = &metav1.Duration{Duration: keptTTL}
 	})
-	if s.tc.killIn == opsv1alpha1.DrillRunPending {
+	switch {
+	case s.tc.dieWriting == "sandboxNamespaceUID":
+		s.sandboxUnrecorded(drill)
+	case s.tc.killIn == opsv1alpha1.DrillRunPending:
 		// The namespace's one slot is taken by another drill's run, so
 		// this one waits its turn.
 		blocker := newDrill(t, s.c, s.ns, "blocker", nil)
@@ -184,14 +204,55 @@ func (s *scenario) play() {
 		})
 		s.kill()
 		s.walk(blocker, first, opsv1alpha1.DrillRunPassed, false)
-	} else {
+		s.walk(drill, s.run, s.tc.want, true)
+	default:
 		s.run = runNow(t, s.c, drill, "now")
+		s.walk(drill, s.run, s.tc.want, true)
 	}
-	s.walk(drill, s.run, s.tc.want, true)
 	for _, w := range s.walked {
 		s.check(w)
 	}
 	s.f.leader(t, 5*time.Second)
+}
+
+// sandboxUnrecorded: the leader dies after creating the run's sandbox
+// namespace, before the status write that records its UID. The next
+// leader cannot prove the namespace is the run's (createSandboxNamespace:
+// it trusts only a UID the run recorded, so that nobody who can create
+// namespaces can plant one), ends the run in Error saying to delete it,
+// and leaves it, empty.
+func (s *scenario) sandboxUnrecorded(drill *opsv1alpha1.DRDrill) {
+	s.run = client.ObjectKey{Namespace: s.ns, Name: controller.RunNowRunName(drill, "now")}
+	s.armDeath()
+	runNow(s.t, s.c, drill, "now")
+	s.awaitDeath()
+	s.walked = append(s.walked, walked{drill: drill, run: s.run, want: s.tc.want, sandboxLeft: true})
+	s.waitRun(s.run, "ended with evidence", func(r *opsv1alpha1.DRDrillRun) bool {
+		return r.Status.Phase.IsFinal() && r.Status.Evidence != nil && len(r.Finalizers) == 0
+	})
+}
+
+// armDeath makes the leader die as it writes the case's field of the run's
+// status.
+func (s *scenario) armDeath() {
+	s.dying = s.f.leader(s.t, 5*time.Second)
+	die := statusWriteOf(s.run, s.tc.dieWriting)
+	s.dying.link.dieAt.Store(&die)
+}
+
+// awaitDeath waits for the armed leader to die, then fails over.
+func (s *scenario) awaitDeath() {
+	s.t.Helper()
+	select {
+	case <-s.dying.link.dead.Done():
+	case <-time.After(30 * time.Second):
+		s.t.Fatalf("the leader never wrote the run's status.%s", s.tc.dieWriting)
+	}
+	if s.over != nil {
+		s.t.Fatal("the leader was killed twice in one case")
+	}
+	over := s.f.failover(s.t, s.dying)
+	s.over = &over
 }
 
 func hasSandbox(r *opsv1alpha1.DRDrillRun) bool {
@@ -204,8 +265,12 @@ func (s *scenario) kill() {
 	if s.over != nil {
 		s.t.Fatal("the leader was killed twice in one case")
 	}
-	over := s.f.killLeader(s.t)
-	s.over = &over
+	over := s.f.killLeader
+	if s.tc.graceful {
+		over = s.f.handOver
+	}
+	o := over(s.t)
+	s.over = &o
 }
 
 // killIfIn kills the leader when the case's run is in the case's phase.
@@ -237,7 +302,11 @@ func (s *scenario) walk(drill *opsv1alpha1.DRDrill, key client.ObjectKey, want o
 	s.waitRun(key, "Verifying", inPhase(opsv1alpha1.DrillRunVerifying))
 	s.jobExists(sandbox, "verify")
 	s.killIfIn(subject, opsv1alpha1.DrillRunVerifying)
-	keyless := subject && s.tc.killIn == opsv1alpha1.DrillRunPassed
+	keyless := subject && s.tc.killIn == opsv1alpha1.DrillRunPassed && s.tc.dieWriting == ""
+	dying := subject && s.tc.dieWriting != ""
+	if dying {
+		s.armDeath()
+	}
 	if keyless {
 		if err := s.c.Delete(context.Background(), signingKeySecret(t, s.ns)); err != nil {
 			t.Fatal(err)
@@ -246,6 +315,8 @@ func (s *scenario) walk(drill *opsv1alpha1.DRDrill, key client.ObjectKey, want o
 	finishDrillJob(t, s.c, sandbox, verifyResult(started, want == opsv1alpha1.DrillRunPassed))
 
 	switch {
+	case dying:
+		s.awaitDeath()
 	case keyless:
 		s.waitRun(key, "Passed, its evidence waiting for the signing key", func(r *opsv1alpha1.DRDrillRun) bool {
 			return r.Status.Phase == want && conditionIs(r, opsv1alpha1.ConditionEvidenceRecorded, opsv1alpha1.ReasonEvidenceNotSigned)
@@ -283,7 +354,13 @@ func (s *scenario) waitRun(key client.ObjectKey, what string, ok func(*opsv1alph
 			return err
 		}
 		if !ok(run) {
-			return fmt.Errorf("run %s is %s (%s), not yet %s", key.Name, run.Status.Phase, run.Status.Message, what)
+			var notes []string
+			for _, c := range run.Status.Conditions {
+				if c.Type != opsv1alpha1.ConditionReady {
+					notes = append(notes, fmt.Sprintf("%s=%s %s", c.Type, c.Status, c.Message))
+				}
+			}
+			return fmt.Errorf("run %s is %s (%s; %s), not yet %s", key.Name, run.Status.Phase, run.Status.Message, strings.Join(notes, "; "), what)
 		}
 		return nil
 	})
@@ -314,10 +391,15 @@ func (s *scenario) check(w walked) {
 	if !inOrder(h.phases) {
 		t.Errorf("run %s went through %v, not the phases in order", w.run.Name, h.phases)
 	}
-	// One sandbox, one Job per step.
 	if len(h.sandboxes) != 1 {
 		t.Errorf("run %s: %d sandbox namespaces %v, want 1", w.run.Name, len(h.sandboxes), h.sandboxes)
 	}
+	s.checkEvidence(w, &run)
+	if w.sandboxLeft {
+		s.checkSandboxLeft(w, &run, h)
+		return
+	}
+	// One Job per step.
 	for op, uids := range h.jobs {
 		if len(uids) != 1 || (op != "restore" && op != "verify") {
 			t.Errorf("run %s: %d %s Jobs created", w.run.Name, len(uids), op)
@@ -326,8 +408,41 @@ func (s *scenario) check(w walked) {
 	if len(h.jobs) != 2 {
 		t.Errorf("run %s: Jobs of steps %v, want restore and verify", w.run.Name, h.jobs)
 	}
-	s.checkEvidence(w, &run)
 	s.checkSandboxGone(w, &run)
+}
+
+// checkSandboxLeft: the run ended in Error saying which namespace to
+// delete; the namespace is left as the dead leader made it, with nothing
+// in it (no Secret was copied, no pod started, no Job created).
+func (s *scenario) checkSandboxLeft(w walked, run *opsv1alpha1.DRDrillRun, h history) {
+	t := s.t
+	t.Helper()
+	ctx := context.Background()
+	if !strings.Contains(run.Status.Message, "already exists and was not created by this run") || !strings.Contains(run.Status.Message, "it carries this run's UID") {
+		t.Errorf("run %s: message %q does not say to delete the namespace", w.run.Name, run.Status.Message)
+	}
+	if len(h.jobs) != 0 {
+		t.Errorf("run %s: Jobs %v", w.run.Name, h.jobs)
+	}
+	for _, name := range h.sandboxes {
+		var ns corev1.Namespace
+		if err := s.c.Get(ctx, client.ObjectKey{Name: name}, &ns); err != nil || !ns.DeletionTimestamp.IsZero() {
+			t.Errorf("sandbox %s: %v, deleted %v: the operator cannot prove it is the run's and must leave it", name, err, ns.DeletionTimestamp)
+		}
+		var secrets corev1.SecretList
+		var pods corev1.PodList
+		if err := s.c.List(ctx, &secrets, client.InNamespace(name)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.c.List(ctx, &pods, client.InNamespace(name)); err != nil {
+			t.Fatal(err)
+		}
+		if len(secrets.Items)+len(pods.Items) != 0 {
+			t.Errorf("sandbox %s left with %d Secrets and %d pods in it", name, len(secrets.Items), len(pods.Items))
+		}
+		c := meta.FindStatusCondition(run.Status.Conditions, opsv1alpha1.ConditionSandboxDeleted)
+		t.Logf("run %s: %s; sandbox %s left; SandboxDeleted %s: %s", w.run.Name, run.Status.Phase, name, c.Status, c.Message)
+	}
 }
 
 // inOrder says whether phases never go back: Pending, Provisioning,
@@ -425,7 +540,10 @@ func (s *scenario) measure() string {
 		t.Logf("the new leader's reconcile errors: %v", errs)
 	}
 	ms := func(d time.Duration) string { return fmt.Sprintf("%5.2fs", d.Seconds()) }
-	return fmt.Sprintf("%-24s kill->expiry %s  expiry->elected %s  expiry->first reconcile %s  kill->first reconcile %s  requests refused after the kill %d (%d writes)",
+	if o.graceful {
+		return fmt.Sprintf("%-32s stopped, lease released: stop->elected %s  stop->first reconcile %s", s.tc.name, ms(o.electedAt.Sub(o.killedAt)), ms(first.Sub(o.killedAt)))
+	}
+	return fmt.Sprintf("%-32s kill->expiry %s  expiry->elected %s  expiry->first reconcile %s  kill->first reconcile %s  requests refused after the kill %d (%d writes)",
 		s.tc.name, ms(o.expiry.Sub(o.killedAt)), ms(o.electedAt.Sub(o.expiry)), ms(first.Sub(o.expiry)), ms(first.Sub(o.killedAt)),
 		o.killed.link.refused.Load(), o.killed.link.refusedWrites.Load())
 }

@@ -18,6 +18,7 @@ package leader
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -52,9 +53,9 @@ const leaseNamespace = "supportstack-system"
 // Lease timings: controller-runtime's defaults (15s, 10s, 2s) shortened so
 // that a failover takes seconds.
 var (
-	leaseDuration = 4 * time.Second
-	renewDeadline = 3 * time.Second
-	retryPeriod   = 500 * time.Millisecond
+	leaseDuration = 3 * time.Second
+	renewDeadline = 2 * time.Second
+	retryPeriod   = 250 * time.Millisecond
 )
 
 // Drill runs of one namespace at once: one, so a second run is queued
@@ -74,8 +75,14 @@ var errCut = errors.New("the replica was killed: its connection to the API serve
 // (watches, a lease renewal, a write): a killed process neither renews
 // its lease nor writes again, whatever its goroutines were doing.
 type link struct {
-	dead context.Context
-	cut  context.CancelFunc
+	dead   context.Context
+	cancel context.CancelFunc
+	once   sync.Once
+	// cutAt is when the link was cut (read it once dead is done).
+	cutAt time.Time
+	// dieAt, when set, is asked before every request: true cuts the link
+	// there, the request unsent, as if the process died just before it.
+	dieAt atomic.Pointer[func(*http.Request) bool]
 	// refused counts the requests made after the cut, writes apart: what
 	// a stale leader would have sent.
 	refused, refusedWrites atomic.Int64
@@ -83,7 +90,15 @@ type link struct {
 
 func newLink() *link {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &link{dead: ctx, cut: cancel}
+	return &link{dead: ctx, cancel: cancel}
+}
+
+// cut cuts the link (once).
+func (l *link) cut() {
+	l.once.Do(func() {
+		l.cutAt = time.Now()
+		l.cancel()
+	})
 }
 
 type roundTripper func(*http.Request) (*http.Response, error)
@@ -93,6 +108,9 @@ func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { retur
 // wrap is the link as a rest.Config transport wrapper.
 func (l *link) wrap(next http.RoundTripper) http.RoundTripper {
 	return roundTripper(func(req *http.Request) (*http.Response, error) {
+		if die := l.dieAt.Load(); die != nil && l.dead.Err() == nil && (*die)(req) {
+			l.cut()
+		}
 		if l.dead.Err() != nil {
 			l.refused.Add(1)
 			if req.Method != http.MethodGet {
@@ -122,6 +140,30 @@ type cutBody struct {
 func (b *cutBody) Close() error {
 	defer b.done()
 	return b.ReadCloser.Close()
+}
+
+// statusWriteOf matches a write of run's status that sets field: the
+// replica dies just before persisting it.
+func statusWriteOf(run types.NamespacedName, field string) func(*http.Request) bool {
+	path := fmt.Sprintf("/apis/ops.supportstack.io/v1alpha1/namespaces/%s/drdrillruns/%s/status", run.Namespace, run.Name)
+	return func(req *http.Request) bool {
+		if (req.Method != http.MethodPatch && req.Method != http.MethodPut) || req.URL.Path != path || req.GetBody == nil {
+			return false
+		}
+		body, err := req.GetBody()
+		if err != nil {
+			return false
+		}
+		defer func() { _ = body.Close() }()
+		var obj struct {
+			Status map[string]json.RawMessage `json:"status"`
+		}
+		if err := json.NewDecoder(body).Decode(&obj); err != nil {
+			return false
+		}
+		v, ok := obj.Status[field]
+		return ok && string(v) != "null"
+	}
 }
 
 // reconciles records, for one replica, when its DRDrillRun controller
@@ -224,6 +266,10 @@ type replica struct {
 	elected   chan struct{}
 	electedAt time.Time
 	killed    bool
+	// exited is set when the manager stopped on its own (it lost its
+	// lease: a renewal failed for renewDeadline), with why.
+	exited  atomic.Bool
+	exitErr error
 }
 
 // startReplica starts a manager as cmd/main.go does with --leader-elect,
@@ -241,11 +287,13 @@ func startReplica(name string, cfg *rest.Config) (*replica, error) {
 		Metrics: metricsserver.Options{BindAddress: "0"},
 		Logger:  logr.New(reconcileSink{r: r.reconciles}),
 		// Replicas in one process register the same controller names.
-		Controller:                    config.Controller{SkipNameValidation: ptr.To(true)},
-		LeaderElection:                true,
-		LeaderElectionID:              leaderElectionID,
-		LeaderElectionNamespace:       leaseNamespace,
-		LeaderElectionReleaseOnCancel: false,
+		Controller:              config.Controller{SkipNameValidation: ptr.To(true)},
+		LeaderElection:          true,
+		LeaderElectionID:        leaderElectionID,
+		LeaderElectionNamespace: leaseNamespace,
+		// As cmd/main.go: a stopped manager releases its lease. A killed
+		// one cannot (its link is cut first), so its lease must expire.
+		LeaderElectionReleaseOnCancel: true,
 		LeaseDuration:                 &leaseDuration,
 		RenewDeadline:                 &renewDeadline,
 		RetryPeriod:                   &retryPeriod,
@@ -261,7 +309,14 @@ func startReplica(name string, cfg *rest.Config) (*replica, error) {
 	r.mgr = mgr
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
-	go func() { r.done <- mgr.Start(ctx) }()
+	go func() {
+		err := mgr.Start(ctx)
+		if ctx.Err() == nil {
+			r.exitErr = err
+			r.exited.Store(true)
+		}
+		r.done <- err
+	}()
 	go func() {
 		select {
 		case <-mgr.Elected():
@@ -288,6 +343,13 @@ func (r *replica) isLeader() bool {
 func (r *replica) kill(t *testing.T) {
 	t.Helper()
 	r.link.cut()
+	r.stop(t)
+}
+
+// stop stops the replica as SIGTERM does: its manager's context is
+// cancelled, and it waits for the manager to return.
+func (r *replica) stop(t *testing.T) {
+	t.Helper()
 	r.cancel()
 	r.killed = true
 	select {
@@ -320,11 +382,27 @@ func (f *fleet) start(t *testing.T) *replica {
 func (f *fleet) live() []*replica {
 	var out []*replica
 	for _, r := range f.replicas {
-		if !r.killed {
+		if !r.killed && !r.exited.Load() {
 			out = append(out, r)
 		}
 	}
 	return out
+}
+
+// topUp starts replicas until two run, after any that stopped on their
+// own (said in the test log: a lease lost to a slow API server is a
+// failover the test did not plan, and one it survives the same way).
+func (f *fleet) topUp(t *testing.T) {
+	t.Helper()
+	for _, r := range f.replicas {
+		if r.exited.Load() && !r.killed {
+			r.killed = true
+			t.Logf("replica %s stopped on its own: %v", r.name, r.exitErr)
+		}
+	}
+	for len(f.live()) < 2 {
+		f.start(t)
+	}
 }
 
 // leader waits until exactly one live replica leads and returns it.
@@ -359,34 +437,36 @@ func (f *fleet) lease(t *testing.T) *coordinationv1.Lease {
 // takeover is one failover, measured.
 type takeover struct {
 	killed, leader *replica
-	// killedAt is when the leader was cut off; expiry when its lease ran
-	// out (its last renewal + the lease duration); electedAt when the new
-	// leader took the lease.
+	// killedAt is when the leader was cut off (or stopped, if graceful);
+	// expiry when its lease ran out (its last renewal + the lease
+	// duration; none if it released it); electedAt when the new leader
+	// took the lease.
 	killedAt, expiry, electedAt time.Time
+	graceful                    bool
 }
 
 // killLeader kills the leader, waits for the other replica to take the
 // lease over, then starts a replacement so two replicas run again.
 func (f *fleet) killLeader(t *testing.T) takeover {
 	t.Helper()
-	old := f.leader(t, 5*time.Second)
-	before := f.lease(t)
-	killedAt := time.Now()
+	f.topUp(t)
+	return f.failover(t, f.leader(t, 5*time.Second))
+}
+
+// failover kills old, the leader (its link may be cut already: it died at
+// a write), waits for the other replica to take the lease over, then
+// starts a replacement so two replicas run again.
+func (f *fleet) failover(t *testing.T, old *replica) takeover {
+	t.Helper()
+	before := holder(f.lease(t))
 	old.kill(t)
 	// Read after the kill: no renewal can follow it.
 	held := f.lease(t)
-	if held.Spec.HolderIdentity == nil || before.Spec.HolderIdentity == nil || *held.Spec.HolderIdentity != *before.Spec.HolderIdentity {
-		t.Fatalf("the Lease changed hands at the kill: %q -> %q", ptr.Deref(before.Spec.HolderIdentity, ""), ptr.Deref(held.Spec.HolderIdentity, ""))
+	if holder(held) != before {
+		t.Fatalf("the Lease changed hands at the kill: %q -> %q", before, holder(held))
 	}
 	expiry := held.Spec.RenewTime.Add(leaseDuration)
-	next := f.leader(t, 3*leaseDuration)
-	if next == old {
-		t.Fatal("the killed replica still leads")
-	}
-	after := f.lease(t)
-	if *after.Spec.HolderIdentity == *held.Spec.HolderIdentity || after.Spec.AcquireTime == nil {
-		t.Fatalf("the Lease is still held by %s after the takeover", *after.Spec.HolderIdentity)
-	}
+	next, after := f.takenOver(t, old, held)
 	// The lease was not released (a killed process cannot): the new
 	// leader took it only once it had expired. client-go's elector
 	// notices a renewal by comparing the lease record with whole-second
@@ -396,9 +476,43 @@ func (f *fleet) killLeader(t *testing.T) takeover {
 		t.Errorf("the new leader took the lease at %s, %s before the killed leader's expired: it was released or not honoured",
 			acquired.Format(time.RFC3339Nano), expiry.Sub(acquired))
 	}
-	f.start(t)
-	return takeover{killed: old, leader: next, killedAt: killedAt, expiry: expiry, electedAt: next.electedAt}
+	f.topUp(t)
+	return takeover{killed: old, leader: next, killedAt: old.link.cutAt, expiry: expiry, electedAt: next.electedAt}
 }
+
+// handOver stops the leader as SIGTERM stops cmd/main.go's manager: its
+// reconciles finish, then it releases the lease, and the other replica
+// takes over at once, without waiting for the lease to expire.
+func (f *fleet) handOver(t *testing.T) takeover {
+	t.Helper()
+	f.topUp(t)
+	old := f.leader(t, 5*time.Second)
+	held := f.lease(t)
+	stoppedAt := time.Now()
+	old.stop(t)
+	next, _ := f.takenOver(t, old, held)
+	if waited := next.electedAt.Sub(stoppedAt); waited >= leaseDuration {
+		t.Errorf("the new leader took over %s after the old one stopped: it waited for the lease to expire, it was not released", waited)
+	}
+	f.topUp(t)
+	return takeover{killed: old, leader: next, killedAt: stoppedAt, electedAt: next.electedAt, graceful: true}
+}
+
+// takenOver waits for another replica than old to lead and hold the lease.
+func (f *fleet) takenOver(t *testing.T, old *replica, held *coordinationv1.Lease) (*replica, *coordinationv1.Lease) {
+	t.Helper()
+	next := f.leader(t, 3*leaseDuration)
+	if next == old {
+		t.Fatal("the old leader still leads")
+	}
+	after := f.lease(t)
+	if h := holder(after); h == "" || h == holder(held) || after.Spec.AcquireTime == nil {
+		t.Fatalf("the Lease is held by %q after the takeover (%q before)", h, holder(held))
+	}
+	return next, after
+}
+
+func holder(l *coordinationv1.Lease) string { return ptr.Deref(l.Spec.HolderIdentity, "") }
 
 // stop kills every live replica.
 func (f *fleet) stop(t *testing.T) {
