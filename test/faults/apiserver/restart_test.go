@@ -59,13 +59,26 @@ func TestControlPlaneRestarts(t *testing.T) {
 	down := time.Now()
 	// A terminating kube-apiserver waits for its open watches: with the
 	// manager's open, it does not stop within envtest's 20 s StopTimeout.
-	// After a second the proxy drops the manager's connections, as a load
-	// balancer in front of a terminating API server does.
+	// From a second on, the proxy drops the manager's connections every
+	// half second until it has stopped, as a load balancer in front of a
+	// terminating API server does.
+	stopping := make(chan struct{})
 	go func() {
-		time.Sleep(time.Second)
-		proxy.server.CloseClientConnections()
+		for tick := time.NewTicker(500 * time.Millisecond); ; {
+			select {
+			case <-stopping:
+				tick.Stop()
+				return
+			case <-tick.C:
+				if time.Since(down) >= time.Second {
+					proxy.server.CloseClientConnections()
+				}
+			}
+		}
 	}()
-	if err := apiServer.Stop(); err != nil {
+	err := apiServer.Stop()
+	close(stopping)
+	if err != nil {
 		t.Fatalf("stopping kube-apiserver: %v", err)
 	}
 	stopped := time.Since(down)
