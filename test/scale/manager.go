@@ -46,6 +46,10 @@ type manager struct {
 	sampled     sync.WaitGroup
 }
 
+// deploymentMemoryLimit is the manager container's memory limit in
+// config/manager/manager.yaml and the chart's values (256Mi).
+const deploymentMemoryLimit = 256 << 20
+
 func startManager(bin, kubeconfig, workDir string) (*manager, error) {
 	ports, err := freePorts(2)
 	if err != nil {
@@ -62,6 +66,10 @@ func startManager(bin, kubeconfig, workDir string) (*manager, error) {
 		"--kubeconfig", kubeconfig,
 	)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	// In its Deployment the manager gives the Go runtime 70% of the
+	// container's memory limit (internal/memlimit); a process of the host has
+	// no limit to read, so it gets the same soft limit here.
+	cmd.Env = append(os.Environ(), fmt.Sprintf("GOMEMLIMIT=%d", deploymentMemoryLimit/100*70))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		_ = logFile.Close()
