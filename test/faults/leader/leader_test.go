@@ -117,7 +117,7 @@ func TestLeaderKilledInEveryDrillPhase(t *testing.T) {
 
 	cases := []phaseCase{
 		{name: "Pending", killIn: opsv1alpha1.DrillRunPending, want: opsv1alpha1.DrillRunPassed},
-		// The one window that leaves a sandbox: see play.
+		// The one window that leaves a sandbox: see sandboxUnrecorded.
 		{name: "Provisioning-sandbox-unrecorded", killIn: opsv1alpha1.DrillRunProvisioning, dieWriting: "sandboxNamespaceUID", want: opsv1alpha1.DrillRunError},
 		{name: "Provisioning", killIn: opsv1alpha1.DrillRunProvisioning, want: opsv1alpha1.DrillRunPassed},
 		{name: "Restoring", killIn: opsv1alpha1.DrillRunRestoring, want: opsv1alpha1.DrillRunPassed},
