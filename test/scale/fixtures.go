@@ -209,12 +209,16 @@ func mustYAML(doc string, into any) {
 	}
 }
 
+// benchSigningKey is every namespace's drill evidence signing key.
+func benchSigningKey() ed25519.PrivateKey {
+	return ed25519.NewKeyFromSeed([]byte("supportstack-scale-bench-seed-32"))
+}
+
 // inputs are what the policies and drills refer to: per namespace the
 // repository's Secrets, the drills' signing key and a PostgreSQL Service;
 // per policy its database's Secret and its volume's claim.
 func (s set) inputs() ([]client.Object, error) {
-	key := ed25519.NewKeyFromSeed([]byte("supportstack-scale-bench-seed-32"))
-	der, err := x509.MarshalPKCS8PrivateKey(key)
+	der, err := x509.MarshalPKCS8PrivateKey(benchSigningKey())
 	if err != nil {
 		return nil, err
 	}

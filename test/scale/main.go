@@ -22,6 +22,9 @@ limitations under the License.
 //
 // Environment: SCALE_N (objects of each kind, default 1000),
 // SCALE_NAMESPACES (50), SCALE_WINDOW (steady-state window, 10m),
+// SCALE_RUNS (drills run in the drill-run phase, default SCALE_N; 0 skips
+// it), SCALE_RUN_ROUNDS (runs of each drill, 2), SCALE_RUN_TIMEOUT (how
+// long a round may take, 30m),
 // SCALE_PROFILE=0 (no `perf record` of the manager while the objects
 // become Ready), K8S_ASSETS (the kwok and Kubernetes
 // binaries), SCALE_MANAGER (the manager binary), SCALE_KEEP=1 (keep the
@@ -65,6 +68,7 @@ type config struct {
 	profile       bool
 	assets, bin   string
 	keep          bool
+	drills        drillConfig
 }
 
 func envInt(name string, def int) int {
@@ -83,6 +87,23 @@ func main() {
 		assets:     os.Getenv("K8S_ASSETS"),
 		bin:        os.Getenv("SCALE_MANAGER"),
 		keep:       os.Getenv("SCALE_KEEP") == "1",
+	}
+	cfg.drills = drillConfig{runs: cfg.n, rounds: envInt("SCALE_RUN_ROUNDS", 2), timeout: 30 * time.Minute}
+	if v := os.Getenv("SCALE_RUNS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > cfg.n {
+			fmt.Fprintf(os.Stderr, "SCALE_RUNS: a number of drills from 0 to SCALE_N (%d)\n", cfg.n)
+			os.Exit(2)
+		}
+		cfg.drills.runs = n
+	}
+	if v := os.Getenv("SCALE_RUN_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "SCALE_RUN_TIMEOUT:", err)
+			os.Exit(2)
+		}
+		cfg.drills.timeout = d
 	}
 	if v := os.Getenv("SCALE_WINDOW"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -185,12 +206,19 @@ func run(ctx context.Context, cfg config) (reterr error) {
 	if err != nil {
 		return err
 	}
+	var d *drillPhase
+	if cfg.drills.runs > 0 {
+		fmt.Printf("drill-run phase: %d drills, %d rounds, from %s\n", cfg.drills.runs, cfg.drills.rounds, time.Now().UTC().Format(time.RFC3339))
+		if d, err = runDrills(ctx, rc, c, m, op, cfg.drills); err != nil {
+			return err
+		}
+	}
 	m.stop()
 	b, err := measureBaseline(ctx, rc, base)
 	if err != nil {
 		return err
 	}
-	printReport(cfg, o, b)
+	printReport(cfg, o, b, d)
 	return nil
 }
 
@@ -322,7 +350,7 @@ func measureBaseline(ctx context.Context, rc *rest.Config, base set) (*baselineR
 	return out, nil
 }
 
-func printReport(cfg config, o *operatorRun, b *baselineRun) {
+func printReport(cfg config, o *operatorRun, b *baselineRun, d *drillPhase) {
 	r := &report{}
 	n := float64(cfg.n)
 	objects := 3 * n
@@ -369,7 +397,11 @@ func printReport(cfg config, o *operatorRun, b *baselineRun) {
 	}
 	r.add("    largest work-queue depth: while reaching Ready %s; steady %s", perController(o.rampDepth), perController(o.steadyDepth))
 	r.add("")
-	r.add("(d) drill runs: not measured (needs kwok Stages completing the drill Jobs and the agent's results written as the kubelet would)")
+	if d != nil {
+		d.print(r)
+	} else {
+		r.add("(d) drill runs: not measured (SCALE_RUNS=0)")
+	}
 	if o.profile != "" {
 		r.add("")
 		r.add("profile of the manager while reaching Ready (perf record -F 199 -g; %s):", filepath.Join("<work directory>", "perf.data"))
