@@ -316,10 +316,23 @@ func (r *DRDrillRunReconciler) deleteSandbox(ctx context.Context, run *opsv1alph
 	}
 	// Not the namespace this run created: never delete it.
 	notOurs := fmt.Sprintf("sandbox %s is gone; a namespace of that name that this run did not create is left alone", name)
+	var ns corev1.Namespace
 	if name == "" {
+		// The operator may have stopped between creating the namespace and
+		// recording it. One that carries this run's UID is named, not
+		// deleted: without the recorded UID it cannot be proven the run's.
+		leftover := resources.SandboxNamespaceName(run)
+		err := r.APIReader.Get(ctx, types.NamespacedName{Name: leftover}, &ns)
+		if err != nil && !apierrors.IsNotFound(err) {
+			return "", "", "", err
+		}
+		if err == nil && ns.DeletionTimestamp.IsZero() && ns.Annotations[resources.AnnotationDrillRunUID] == string(run.UID) {
+			return metav1.ConditionFalse, opsv1alpha1.ReasonSandboxNotVerified, fmt.Sprintf(
+				"namespace %s carries this run's UID but the run recorded none for it (the operator stopped between creating it and recording it): "+
+					"the operator deletes only a namespace it can prove it created, so check it is this run's sandbox and delete it with kubectl delete namespace %s", leftover, leftover), nil
+		}
 		return deleted("this run created no sandbox namespace, so deleted none")
 	}
-	var ns corev1.Namespace
 	err := r.APIReader.Get(ctx, types.NamespacedName{Name: name}, &ns)
 	switch {
 	case apierrors.IsNotFound(err) && uid == "":

@@ -440,8 +440,11 @@ func (s *scenario) checkSandboxLeft(w walked, run *opsv1alpha1.DRDrillRun, h his
 		if len(secrets.Items)+len(pods.Items) != 0 {
 			t.Errorf("sandbox %s left with %d Secrets and %d pods in it", name, len(secrets.Items), len(pods.Items))
 		}
+		// Status says so, naming the namespace to check and delete.
 		c := meta.FindStatusCondition(run.Status.Conditions, opsv1alpha1.ConditionSandboxDeleted)
-		t.Logf("run %s: %s; sandbox %s left; SandboxDeleted %s: %s", w.run.Name, run.Status.Phase, name, c.Status, c.Message)
+		if c == nil || c.Status != metav1.ConditionFalse || c.Reason != opsv1alpha1.ReasonSandboxNotVerified || !strings.Contains(c.Message, "kubectl delete namespace "+name) {
+			t.Errorf("run %s: SandboxDeleted %+v; want False, %s, naming %s", w.run.Name, c, opsv1alpha1.ReasonSandboxNotVerified, name)
+		}
 	}
 }
 
