@@ -58,9 +58,13 @@ type drillConfig struct {
 	timeout      time.Duration
 }
 
-// failing says whether drill i's run in round r fails a check on
-// purpose: one run in ten, a different drill each round.
-func failing(i, r int) bool { return (i+r)%10 == 0 }
+// failing says whether drill i's runs fail a check on purpose: the last
+// tenth of the drills, which are the last to be triggered in every
+// namespace. A failed run keeps its sandbox (keep: OnFailure, ttl 2h), and
+// a kept sandbox counts toward the namespace's limit of concurrent runs
+// (2): two failures early in a namespace's queue would hold its other
+// runs Pending for two hours.
+func (c drillConfig) failing(i int) bool { return i >= c.runs-c.runs/10 }
 
 // drillPhase is what the drill-run phase measured.
 type drillPhase struct {
@@ -98,7 +102,7 @@ func runDrills(ctx context.Context, rc *rest.Config, c client.Client, m *manager
 	if err != nil {
 		return nil, err
 	}
-	k := &kubelet{c: kc, cache: w.cache, queue: workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[types.NamespacedName]())}
+	k := &kubelet{cfg: cfg, c: kc, cache: w.cache, queue: workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[types.NamespacedName]())}
 	if err := k.start(ctx, 4); err != nil {
 		return nil, err
 	}
@@ -121,6 +125,15 @@ func runDrills(ctx context.Context, rc *rest.Config, c client.Client, m *manager
 		if err := d.round(ctx, c, w, s, r); err != nil {
 			stopRSS()
 			return nil, err
+		}
+		if r < cfg.rounds {
+			// The failed runs' kept sandboxes would hold the next round's
+			// runs Pending for their ttl: delete them, as a person who has
+			// looked at the failure would.
+			if err := deleteSandboxes(ctx, c); err != nil {
+				stopRSS()
+				return nil, err
+			}
 		}
 	}
 	d.wall = time.Since(t0)
@@ -152,7 +165,7 @@ func (d *drillPhase) round(ctx context.Context, c client.Client, w *runWatcher, 
 	drills := drillsOf(s, d.cfg.runs)
 	triggered := make([]time.Time, len(drills))
 	for i := range drills {
-		if failing(i, r) {
+		if d.cfg.failing(i) {
 			d.wantFailed++
 		} else {
 			d.wantPassed++
@@ -246,19 +259,8 @@ func (d *drillPhase) settleHistory(ctx context.Context, c client.Client, s set) 
 	if d.cfg.rounds > 1 {
 		limit = 1
 	}
-	d.wantRunsLeft = 0
-	for i := range d.cfg.runs {
-		passed, failed := 0, 0
-		for r := 1; r <= d.cfg.rounds; r++ {
-			if failing(i, r) {
-				failed++
-			} else {
-				passed++
-			}
-		}
-		d.wantRunsLeft += min(passed, limit) + min(failed, limit)
-	}
-	d.wantSandboxes = d.wantFailed
+	d.wantRunsLeft = d.cfg.runs * min(d.cfg.rounds, limit)
+	d.wantSandboxes = d.wantFailed / d.cfg.rounds
 	t0 := time.Now()
 	_ = waitFor(ctx, 5*time.Minute, func() bool {
 		d.runsLeft, d.sandboxesLeft = countRuns(ctx, c, s), countSandboxes(ctx, c)
@@ -288,6 +290,19 @@ func sandboxSelector() labels.Selector {
 		panic(err)
 	}
 	return labels.NewSelector().Add(*req)
+}
+
+func deleteSandboxes(ctx context.Context, c client.Client) error {
+	var nss corev1.NamespaceList
+	if err := c.List(ctx, &nss, client.MatchingLabelsSelector{Selector: sandboxSelector()}); err != nil {
+		return err
+	}
+	for i := range nss.Items {
+		if err := c.Delete(ctx, &nss.Items[i]); client.IgnoreNotFound(err) != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func countSandboxes(ctx context.Context, c client.Client) int {
@@ -467,6 +482,7 @@ func (w *runWatcher) finished(keys []types.NamespacedName) (int, string) {
 // pods succeed with the agent's result. kube-controller-manager's Job
 // controller then completes the Jobs.
 type kubelet struct {
+	cfg       drillConfig
 	c         client.Client
 	cache     ctrlcache.Cache
 	queue     workqueue.TypedRateLimitingInterface[types.NamespacedName]
@@ -537,11 +553,11 @@ func (k *kubelet) handle(ctx context.Context, key types.NamespacedName) error {
 				State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}}})
 		}
 	case op == agentapi.OperationRestore || op == agentapi.OperationVerify:
-		i, r, ok := runOf(pod.Labels[resources.LabelDrillRun])
+		i, _, ok := runOf(pod.Labels[resources.LabelDrillRun])
 		if !ok {
 			return fmt.Errorf("pod of run %q: not a run this harness triggered", pod.Labels[resources.LabelDrillRun])
 		}
-		res := agentResult(op, i, !failing(i, r), pod.CreationTimestamp.Time, now.Time)
+		res := agentResult(op, i, !k.cfg.failing(i), pod.CreationTimestamp.Time, now.Time)
 		pod.Status.Phase = corev1.PodSucceeded
 		pod.Status.ContainerStatuses = nil
 		for _, ct := range pod.Spec.Containers {
@@ -631,7 +647,7 @@ func quantile(ds []time.Duration, q float64) time.Duration {
 
 func (d *drillPhase) print(r *report) {
 	total := d.cfg.runs * d.cfg.rounds
-	r.add("(d) drill runs: %d drills x %d rounds = %d runs (run-now annotation; the harness plays the kubelet and the agent: scratch server Ready, restore and verify pods Succeeded with the agent's result as termination message; 1 run in 10 fails its row-counts check on purpose)",
+	r.add("(d) drill runs: %d drills x %d rounds = %d runs (run-now annotation; the harness plays the kubelet and the agent: scratch server Ready, restore and verify pods Succeeded with the agent's result as termination message; the last tenth of the drills, last in every namespace's queue, fail their row-counts check on purpose; between rounds the harness deletes their kept sandboxes)",
 		d.cfg.runs, d.cfg.rounds, total)
 	r.add("    final with evidence: passed %d (expected %d), failed %d (expected %d), error %d (expected 0), not final after %s: %d",
 		d.passed, d.wantPassed, d.failed, d.wantFailed, d.errored, d.cfg.timeout, d.stuck)
@@ -647,8 +663,8 @@ func (d *drillPhase) print(r *report) {
 	for _, p := range d.chainProblems {
 		r.add("      %s", p)
 	}
-	r.add("    history: %d runs left (expected %d: history limit 1 passed + 1 failed per drill with %d rounds); sandbox namespaces left %d (expected %d: the failed runs' kept sandboxes, keep OnFailure, ttl 2h); settled %s after the last run",
-		d.runsLeft, d.wantRunsLeft, d.cfg.rounds, d.sandboxesLeft, d.wantSandboxes, d.settle.Round(time.Second))
+	r.add("    history: %d runs left (expected %d: %d per drill, the history limit being 1 passed and 1 failed run with more than one round, else 12); sandbox namespaces left %d (expected %d: the last round's failed runs' kept sandboxes, keep OnFailure, ttl 2h); settled %s after the last run",
+		d.runsLeft, d.wantRunsLeft, d.wantRunsLeft/d.cfg.runs, d.sandboxesLeft, d.wantSandboxes, d.settle.Round(time.Second))
 	dm := d.m1.minus(d.m0)
 	w := writesOf(dm)
 	r.add("    manager API writes %.0f = %.1f per run (%s; %d Events); reads (GET) %.0f = %.1f per run", w, w/float64(total), verbs(dm), d.events,

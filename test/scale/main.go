@@ -212,6 +212,7 @@ func run(ctx context.Context, cfg config) (reterr error) {
 		if d, err = runDrills(ctx, rc, c, m, op, cfg.drills); err != nil {
 			return err
 		}
+		d.print(&report{}) // now as well: the baseline takes minutes more
 	}
 	m.stop()
 	b, err := measureBaseline(ctx, rc, base)
