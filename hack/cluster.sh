@@ -650,6 +650,13 @@ table_empty() { # FAMILY TABLE
   ! grep -q '^-A' <<<"${out}" && ! grep '^:' <<<"${out}" | grep -qvE '^:(PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING) '
 }
 
+# table_accepts FAMILY TABLE: every base chain's policy is ACCEPT.
+table_accepts() {
+  local cmd=iptables
+  [[ "$1" == ip6 ]] && cmd=ip6tables
+  ! "${cmd}-save" -t "$2" 2>/dev/null | grep '^:' | grep -qv ' ACCEPT '
+}
+
 our_ipset() { [[ "$1" =~ ^(inet6:)?(KUBE-|kube-router-|${PREFIX}-) ]]; }
 
 network_down() {
@@ -789,30 +796,41 @@ no_pods() { [[ -z "$(kc get pods -A -o name 2>/dev/null)" ]]; }
 # reclaim removes what an earlier cluster with our prefix left on the host
 # when it was killed before `down` (a timed-out CI job, an ended session): its
 # directory may be gone, but its node link, cgroups, chains and the kubelet's
-# paths stay, and the next run's `check` would report them. It refuses when
-# that cluster still runs (its etcd or API server port is in use).
+# paths stay, and the next run's `check` would report them. It acts only on
+# proof of such a run (a link, cgroup or chain with our prefix), and only
+# when no kubelet, kube-proxy or kube-router runs on the machine (ours or the
+# machine's own: their KUBE-* chains look alike) and none of our fixed ports
+# is in use; else it refuses and says what to do. (Other etcd and
+# kube-apiserver processes, envtest's, leave the host's network alone.)
 reclaim() {
-  local left p fam table
+  local left p fam table running port
   left="$(check)" && return 0
-  if ss -Htln "( sport = :${ETCD_PORT} or sport = :${APISERVER_PORT} )" | grep -q .; then
-    die "another cluster with prefix ${PREFIX} is running (ports ${ETCD_PORT}/${APISERVER_PORT} in use): take it down with its own hack/cluster.sh down"
+  grep -qE "^leftover: (link ${PREFIX}-|cgroup |ip6?tables -t [a-z]+ chain ${PFX}-)" <<<"${left}" || return 0
+  running="$(pgrep -x 'kubelet|kube-proxy|kube-router' | tr '\n' ' ' || true)"
+  for port in "${ETCD_PORT}" "${APISERVER_PORT}" "${KCM_PORT}" "${SCHEDULER_PORT}" "${KUBELET_PORT}"; do
+    if ss -Htln "( sport = :${port} )" | grep -q .; then running+="port ${port} "; fi
+  done
+  if [[ -n "${running}" ]]; then
+    printf '%s\n' "${left}" >&2
+    die "the above (prefix ${PREFIX}) is what a cluster killed before \`down\` leaves, but a kubelet, kube-proxy or kube-router runs on this machine or one of our ports is in use (${running% }): if they are that cluster's, take it down with its own hack/cluster.sh down (CLUSTER_DIR=... hack/cluster.sh down); otherwise remove the ${PREFIX}-* objects listed by hand"
   fi
   log "removing what a cluster killed before \`down\` left: $(grep -c . <<<"${left}") objects"
   cgroups_down
   network_down
-  # the tables iptables-nft made for those chains, now empty
+  # the tables iptables-nft made for those chains: empty, and every base
+  # chain accepting (a table that drops by policy is someone's firewall)
   while read -r fam table; do
-    [[ -n "${fam}" ]] && table_empty "${fam}" "${table}" && { nft delete table "${fam}" "${table}" 2>/dev/null || true; }
+    [[ -n "${fam}" ]] && table_empty "${fam}" "${table}" && table_accepts "${fam}" "${table}" &&
+      { nft delete table "${fam}" "${table}" 2>/dev/null || true; }
   done < <(nft_tables)
-  rm -f /var/lib/cni/results/"${CNI_NETWORK}"-* /var/lib/cni/results/cni-loopback-* 2>/dev/null || true
+  rm -f /var/lib/cni/results/"${CNI_NETWORK}"-* 2>/dev/null || true
   rm -rf /var/lib/cni/networks/"${CNI_NETWORK}" 2>/dev/null || true
-  # the kubelet's and the shims' own (the dead run's container log links
-  # included), unless a kubelet or containerd of the machine's runs: then
-  # `check` still reports them and we refuse below
-  if ! pgrep -x 'kubelet|containerd' >/dev/null; then
-    find /var/log/containers -maxdepth 1 -type l -delete 2>/dev/null || true
-    rm -rf /var/lib/kubelet/device-plugins /run/containerd/s
-  fi
+  # the kubelet's own (no kubelet runs: above), and the shims' unless a
+  # containerd of the machine's runs
+  find /var/log/containers -maxdepth 1 -type l -delete 2>/dev/null || true
+  rm -f /var/lib/cni/results/cni-loopback-* 2>/dev/null || true
+  rm -rf /var/lib/kubelet/device-plugins
+  pgrep -x containerd >/dev/null || rm -rf /run/containerd/s
   for p in "${OUTSIDE_PATHS[@]}"; do rmdir "${p}" 2>/dev/null || true; done
   if left="$(check)"; then return 0; fi
   die "could not remove what an earlier run left:"$'\n'"${left}"

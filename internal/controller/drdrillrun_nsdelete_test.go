@@ -38,9 +38,10 @@ import (
 // and the drills in whatever order it finds them, and the API server refuses
 // anything new in the namespace. Every run must let go (its finalizer
 // released, so the namespace can finish), and every sandbox the operator
-// made for the namespace's runs must be deleted — including one it may
-// start for the queued run when the running ones go first: a sandbox is a
-// namespace of its own, which nothing else would ever remove.
+// made for the namespace's runs must be deleted — including the one it
+// starts for the queued run when the running ones go first (the test waits
+// for it): a sandbox is a namespace of its own, which nothing else would
+// ever remove.
 func TestNamespaceDeletedWithRunsInFlight(t *testing.T) {
 	ctx := context.Background()
 	template := drillFixture(t, nil)
@@ -111,7 +112,15 @@ func TestNamespaceDeletedWithRunsInFlight(t *testing.T) {
 	for _, name := range running {
 		deleteRun(t, ns, name)
 	}
-	time.Sleep(2 * time.Second)
+	// The case this test is for: the freed slot starts the queued run, whose
+	// sandbox the operator now makes in a namespace being deleted.
+	started := waitRun(t, ns, queued[0], func(r *opsv1alpha1.DRDrillRun) error {
+		if r.Status.SandboxNamespace == "" {
+			return fmt.Errorf("queued run %s: phase %s, no sandbox yet", r.Name, r.Status.Phase)
+		}
+		return nil
+	})
+	sandboxes[started.Status.SandboxNamespace] = true
 	if err := k8sClient.DeleteAllOf(ctx, &opsv1alpha1.DRDrillRun{}, client.InNamespace(ns)); err != nil {
 		t.Fatal(err)
 	}
@@ -135,16 +144,26 @@ func TestNamespaceDeletedWithRunsInFlight(t *testing.T) {
 		}
 		return sandboxesOfNamespaceDeleted(ctx, ns)
 	})
-	// And stays so: nothing starts a sandbox for the namespace afterwards.
+	// And stays so: nothing starts a sandbox for the namespace afterwards
+	// (3 s: the operator's requeues after errors start at milliseconds).
 	time.Sleep(3 * time.Second)
 	if err := sandboxesOfNamespaceDeleted(ctx, ns); err != nil {
 		t.Error(err)
+	}
+	var list corev1.NamespaceList
+	if err := k8sClient.List(ctx, &list, client.MatchingLabels{resources.LabelDrillRunNamespace: ns}); err != nil {
+		t.Fatal(err)
+	}
+	for _, sb := range list.Items {
+		if !sandboxes[sb.Name] {
+			t.Errorf("sandbox %s appeared after the namespace's deletion", sb.Name)
+		}
 	}
 	for name := range sandboxes {
 		var sb corev1.Namespace
 		err := k8sClient.Get(ctx, client.ObjectKey{Name: name}, &sb)
 		if err == nil && sb.DeletionTimestamp.IsZero() {
-			t.Errorf("sandbox %s of a running run is not deleted", name)
+			t.Errorf("sandbox %s is not deleted", name)
 		} else if err != nil && !apierrors.IsNotFound(err) {
 			t.Error(err)
 		}

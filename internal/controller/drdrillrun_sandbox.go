@@ -328,7 +328,7 @@ func (r *DRDrillRunReconciler) deleteSandbox(ctx context.Context, run *opsv1alph
 		}
 		if err == nil && ns.DeletionTimestamp.IsZero() && ns.Annotations[resources.AnnotationDrillRunUID] == string(run.UID) {
 			return metav1.ConditionFalse, opsv1alpha1.ReasonSandboxNotVerified, fmt.Sprintf(
-				"namespace %s carries this run's UID but the run recorded none for it (the operator stopped between creating it and recording it): "+
+				"namespace %s carries this run's UID but the run recorded none for it (the operator may have stopped between creating it and recording it): "+
 					"the operator deletes only a namespace it can prove it created, so check it is this run's sandbox and delete it with kubectl delete namespace %s", leftover, leftover), nil
 		}
 		return deleted("this run created no sandbox namespace, so deleted none")

@@ -97,13 +97,36 @@ func cgroupDir(root string) (location, string, error) {
 	if err != nil {
 		return location{}, "", err
 	}
-	if m, found := mounts["memory"]; found && v1 != "" {
+	if m, found := pick(mounts["memory"], v1); found {
 		return location{m.point, below(v1, m.root)}, "memory.limit_in_bytes", nil
 	}
-	if m, found := mounts["cgroup2"]; found && v2 != "" {
+	if m, found := pick(mounts["cgroup2"], v2); found {
 		return location{m.point, below(v2, m.root)}, "memory.max", nil
 	}
+	if strings.Contains(v1+v2, "/..") {
+		return location{}, "", fmt.Errorf("the process's cgroup (%s) is outside its cgroup namespace", strings.TrimSpace(v1+" "+v2))
+	}
 	return location{}, "", errors.New("no memory cgroup found in /proc/self/cgroup and /proc/self/mountinfo")
+}
+
+// pick is the mount of a hierarchy that holds cgroup path p: the one with
+// the longest root that is p or one of its parents, the first listed among
+// equals (a host's cgroup file system mounted again elsewhere comes later).
+// A path with ".." (a cgroup outside the process's cgroup namespace) has
+// none.
+func pick(mounts []mountPoint, p string) (mountPoint, bool) {
+	var best mountPoint
+	found := false
+	if p == "" || strings.Contains(p, "/..") {
+		return best, false
+	}
+	for _, m := range mounts {
+		holds := m.root == "/" || p == m.root || strings.HasPrefix(p, m.root+"/")
+		if holds && (!found || len(m.root) > len(best.root)) {
+			best, found = m, true
+		}
+	}
+	return best, found
 }
 
 // below is cgroup path p relative to a mount of its hierarchy whose root is
@@ -113,10 +136,7 @@ func below(p, mountRoot string) string {
 	if mountRoot == "/" {
 		return p
 	}
-	if rel, found := strings.CutPrefix(p, mountRoot); found && (rel == "" || rel[0] == '/') {
-		return "/" + strings.TrimPrefix(rel, "/")
-	}
-	return "/"
+	return "/" + strings.TrimPrefix(strings.TrimPrefix(p, mountRoot), "/")
 }
 
 // ownCgroups reads /proc/self/cgroup: the v1 memory controller's path, and
@@ -148,15 +168,15 @@ func ownCgroups(file string) (v1, v2 string, err error) {
 
 type mountPoint struct{ root, point string }
 
-// cgroupMounts reads /proc/self/mountinfo: the v1 memory hierarchy's mount
-// ("memory") and the v2 one ("cgroup2").
-func cgroupMounts(file string) (map[string]mountPoint, error) {
+// cgroupMounts reads /proc/self/mountinfo: the mounts of the v1 memory
+// hierarchy ("memory") and of the v2 one ("cgroup2"), in order.
+func cgroupMounts(file string) (map[string][]mountPoint, error) {
 	f, err := os.Open(file)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = f.Close() }()
-	found := map[string]mountPoint{}
+	found := map[string][]mountPoint{}
 	s := bufio.NewScanner(f)
 	for s.Scan() {
 		// ID parent major:minor root mount-point options [optional...] - fstype source super-options
@@ -174,13 +194,11 @@ func cgroupMounts(file string) (map[string]mountPoint, error) {
 		m := mountPoint{root: fields[3], point: fields[4]}
 		switch fields[sep+1] {
 		case "cgroup2":
-			if _, seen := found["cgroup2"]; !seen {
-				found["cgroup2"] = m
-			}
+			found["cgroup2"] = append(found["cgroup2"], m)
 		case "cgroup":
 			for _, o := range strings.Split(fields[len(fields)-1], ",") {
-				if _, seen := found["memory"]; o == "memory" && !seen {
-					found["memory"] = m
+				if o == "memory" {
+					found["memory"] = append(found["memory"], m)
 				}
 			}
 		}

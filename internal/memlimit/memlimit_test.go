@@ -97,6 +97,18 @@ func TestFromCgroup(t *testing.T) {
 			limit: 192 << 20, ok: true,
 		},
 		{
+			name: "v1: the own cgroup's mount, not the host's cgroup file system mounted again later",
+			files: map[string]string{
+				"proc/self/cgroup": "11:memory:/kubepods/pod1/c1\n",
+				"proc/self/mountinfo": "40 31 0:37 /kubepods/pod1/c1 /sys/fs/cgroup/memory ro,nosuid - cgroup cgroup rw,memory\n" +
+					"90 31 0:37 / /host/cgroup/memory ro,nosuid - cgroup cgroup rw,memory\n",
+				"sys/fs/cgroup/memory/memory.limit_in_bytes":                "201326592\n",
+				"host/cgroup/memory/memory.limit_in_bytes":                  "9223372036854771712\n",
+				"host/cgroup/memory/kubepods/pod1/c1/memory.limit_in_bytes": "1073741824\n",
+			},
+			limit: 192 << 20, ok: true,
+		},
+		{
 			name: "v2 in a container: memory.max",
 			files: map[string]string{
 				"proc/self/cgroup":             "0::/\n",
@@ -139,6 +151,14 @@ func TestFromCgroupWithoutCgroups(t *testing.T) {
 	root := fakeRoot(t, map[string]string{"proc/self/cgroup": "", "proc/self/mountinfo": "1 0 8:1 / / rw - ext4 /dev/sda1 rw\n"})
 	if _, ok, err := FromCgroup(root); err == nil || ok {
 		t.Errorf("no cgroup mounted: ok %v, err %v; want an error", ok, err)
+	}
+	outside := fakeRoot(t, map[string]string{
+		"proc/self/cgroup":         "0::/../../pod/c\n",
+		"proc/self/mountinfo":      v2Mountinfo,
+		"sys/fs/cgroup/memory.max": "268435456\n",
+	})
+	if _, ok, err := FromCgroup(outside); err == nil || ok || !strings.Contains(err.Error(), "outside its cgroup namespace") {
+		t.Errorf("a cgroup outside the namespace: ok %v, err %v; want an error saying so", ok, err)
 	}
 	if _, ok, err := FromCgroup(t.TempDir()); err == nil || ok {
 		t.Errorf("no /proc: ok %v, err %v; want an error", ok, err)

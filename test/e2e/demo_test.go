@@ -119,13 +119,32 @@ func leftovers(t *testing.T, dir string) []string {
 // node link, a cgroup and a guard chain. `up` must remove them rather than
 // refuse, and the final leftovers check proves they are gone. (A killed
 // session's node link once made the next CI run's `up` refuse.)
-func plantLeftovers(t *testing.T) {
+func plantLeftovers(t *testing.T, demoDir string) {
 	t.Helper()
-	for _, cmd := range [][]string{
+	cgroup := "/sys/fs/cgroup/memory/ssk/kubepods" // cgroup v1 (hybrid), as on these machines
+	if _, err := os.Stat("/sys/fs/cgroup/memory"); err != nil {
+		cgroup = "/sys/fs/cgroup/ssk/kubepods" // cgroup v2
+	}
+	planted := [][]string{
 		{"ip", "link", "add", "ssk-node", "type", "bridge"},
-		{"mkdir", "-p", "/sys/fs/cgroup/memory/ssk/kubepods"},
+		{"mkdir", "-p", cgroup},
 		{"iptables", "-w", "5", "-t", "raw", "-N", "SSK-GUARD-PRE"},
-	} {
+	}
+	// Should `up` fail before it removes them (before the demo's directory
+	// exists, so the test's cleanup runs no demo-down), they go anyway.
+	t.Cleanup(func() {
+		if _, err := os.Stat(demoDir); err == nil {
+			return
+		}
+		for _, cmd := range [][]string{
+			{"ip", "link", "del", "ssk-node"},
+			{"rmdir", cgroup, filepath.Dir(cgroup)},
+			{"iptables", "-w", "5", "-t", "raw", "-X", "SSK-GUARD-PRE"},
+		} {
+			_ = exec.Command(cmd[0], cmd[1:]...).Run()
+		}
+	})
+	for _, cmd := range planted {
 		if out, err := exec.Command(cmd[0], cmd[1:]...).CombinedOutput(); err != nil {
 			t.Fatalf("planting a leftover: %s: %v\n%s", strings.Join(cmd, " "), err, out)
 		}
@@ -151,7 +170,7 @@ func TestRealCluster(t *testing.T) {
 		}
 	})
 
-	plantLeftovers(t)
+	plantLeftovers(t, dir)
 	start := time.Now()
 	out := demo(t, env, "up")
 	if b, err := os.ReadFile(filepath.Join(dir, "cluster.log")); err != nil || !strings.Contains(string(b), "removing what a cluster killed before `down` left") {
