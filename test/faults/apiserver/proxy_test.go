@@ -243,6 +243,12 @@ func summary(writes []write) string {
 	return strings.Join(parts, ", ")
 }
 
+// isEvent says whether w writes an Event (core/v1 or events.k8s.io/v1).
+func isEvent(w write) bool {
+	r := resourceOf(w.path)
+	return r == "events" || strings.HasPrefix(r, "events/")
+}
+
 // resourceOf is a request path without its namespace and object name:
 // /api/v1/namespaces/x/configmaps/y -> configmaps,
 // /apis/ops.supportstack.io/v1alpha1/namespaces/x/supportteams/y/status ->

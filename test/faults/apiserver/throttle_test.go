@@ -17,8 +17,10 @@ limitations under the License.
 package apiserver
 
 import (
+	"maps"
 	"math"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 )
@@ -40,6 +42,15 @@ const (
 	// maxRetries is how often client-go sends a request again after a 429
 	// with Retry-After (rest.Request's default).
 	maxRetries = 10
+	// backedOffGap is the least the last gap between two refused writes
+	// to one object in the 500 phase may be. The work queue's retries of
+	// an object come 5 ms, 10 ms, ... 2.56 s, 5.12 s apart: a 10 s phase
+	// whose retries start within its first 4.8 s (its first 500 answers
+	// the resend of a write refused with 429, at most a second in) holds
+	// the 2.56 s gap. A controller that requeues every second on an error
+	// (style.md's anti-pattern, which the count bound alone lets pass)
+	// writes every ~1 s to the end. A starved CPU only widens gaps.
+	backedOffGap = 2 * time.Second
 )
 
 // refusedBound is the most writes a manager that backs off may send for
@@ -110,9 +121,49 @@ func TestAPIServerRefusesWrites(t *testing.T) {
 		t.Errorf("the manager sent %d writes in %v of refusals, more than the %d a backoff allows: a hot loop", n, end.Sub(start).Round(time.Second), bound)
 	}
 
+	// In the 500 phase (no Retry-After, so client-go sends nothing again)
+	// each refused write is a reconcile's: the gaps between the writes to
+	// one object must grow, as the backoff's do. Events aside: the
+	// recorder writes them on its own.
+	gaps := gapsByObject(failed)
+	if len(gaps) == 0 {
+		t.Errorf("no object was written 3 times in the 500 phase: %s", summary(failed))
+	}
+	for _, path := range slices.Sorted(maps.Keys(gaps)) {
+		g := gaps[path]
+		t.Logf("500 phase, %s: gaps %v", path, g)
+		if last := g[len(g)-1]; last < backedOffGap {
+			t.Errorf("the manager retried %s %v after the previous refused write at the end of the 500 phase (gaps %v), less than the %v a backoff leaves: it does not back off", path, last, g, backedOffGap)
+		}
+	}
+
 	// The last retry in the window waited less than the window: the next
 	// comes at most one window after it ended, and its reconcile's writes pass.
 	took := f.converge(t, 1, end.Sub(start)+5*time.Second)
 	t.Logf("revision 1 reached %v after the fault ended", took.Round(time.Millisecond))
 	mgr.running(t)
+}
+
+// gapsByObject returns, for each object (request path) written at least 3
+// times among writes, Events aside, the gaps between its successive
+// writes, rounded to the millisecond.
+func gapsByObject(writes []write) map[string][]time.Duration {
+	byPath := map[string][]time.Time{}
+	for _, w := range writes {
+		if !isEvent(w) {
+			byPath[w.path] = append(byPath[w.path], w.at)
+		}
+	}
+	gaps := map[string][]time.Duration{}
+	for path, at := range byPath {
+		if len(at) < 3 {
+			continue
+		}
+		g := make([]time.Duration, 0, len(at)-1)
+		for i := 1; i < len(at); i++ {
+			g = append(g, at[i].Sub(at[i-1]).Round(time.Millisecond))
+		}
+		gaps[path] = g
+	}
+	return gaps
 }
