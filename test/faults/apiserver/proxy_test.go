@@ -17,6 +17,7 @@ limitations under the License.
 package apiserver
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -97,7 +98,14 @@ func newFaultProxy(t *testing.T, cfg *rest.Config) *faultProxy {
 		ErrorLog: log.New(io.Discard, "", 0),
 	}}
 	p.server = httptest.NewServer(p)
-	t.Cleanup(p.server.Close)
+	// Close waits for the requests in flight: drop their connections
+	// first, so that a write still held (a test that failed before it
+	// released them) ends (ServeHTTP returns when its request's context
+	// is done) and the cleanups after this one (envtest's Stop) run.
+	t.Cleanup(func() {
+		p.server.CloseClientConnections()
+		p.server.Close()
+	})
 	return p
 }
 
@@ -109,15 +117,23 @@ func (p *faultProxy) config() *rest.Config { return &rest.Config{Host: p.server.
 // them again when status is 0.
 func (p *faultProxy) refuseWrites(status int) { p.refuse.Store(int32(status)) }
 
+// statusDropped is what the proxy records for a held write whose
+// connection closed before it was released (the manager gave up on it, or
+// the proxy dropped its connections): it was never forwarded.
+const statusDropped = 499
+
 // holdWrites makes the proxy hold every write the manager sends until
-// the function it returns is called; holdWrites's waitHeld waits until one
-// is held, so a test can break the control plane under a reconcile that is
-// writing.
-func (p *faultProxy) holdWrites() (waitHeld func(*testing.T), release func()) {
+// the function it returns is called, or the test ends, or the write's
+// connection closes; holdWrites's waitHeld waits until one is held, so a
+// test can break the control plane under a reconcile that is writing.
+// release may be called more than once.
+func (p *faultProxy) holdWrites(t *testing.T) (waitHeld func(*testing.T), release func()) {
+	t.Helper()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	gate := make(chan struct{})
 	p.gate, p.held = gate, 0
+	var once sync.Once
 	waitHeld = func(t *testing.T) {
 		t.Helper()
 		for start := time.Now(); ; time.Sleep(10 * time.Millisecond) {
@@ -133,11 +149,18 @@ func (p *faultProxy) holdWrites() (waitHeld func(*testing.T), release func()) {
 		}
 	}
 	release = func() {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		p.gate = nil
-		close(gate)
+		once.Do(func() {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			if p.gate == gate {
+				p.gate = nil
+			}
+			close(gate)
+		})
 	}
+	// A test that fails before it releases them must not leave writes
+	// held: this runs before the manager, the proxy and envtest stop.
+	t.Cleanup(release)
 	return waitHeld, release
 }
 
@@ -152,7 +175,21 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if gate := p.gate; gate != nil {
 		p.held++
 		p.mu.Unlock()
-		<-gate
+		// The request's context ends when its connection closes only
+		// once its body has been read (net/http reads the connection in
+		// the background from then on).
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			p.record(r, statusDropped)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		select {
+		case <-gate:
+		case <-r.Context().Done():
+			p.record(r, statusDropped)
+			return
+		}
 		p.mu.Lock()
 	}
 	status := int(p.refuse.Load())
@@ -179,6 +216,13 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Status:   metav1.StatusFailure, Code: int32(status), Reason: reason,
 		Message: "refused by the test's fault proxy",
 	})
+}
+
+// record records a write that was not forwarded, answered status.
+func (p *faultProxy) record(r *http.Request, status int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.writes = append(p.writes, write{at: time.Now(), method: r.Method, path: r.URL.Path, status: status})
 }
 
 // statusRecorder remembers the status of a forwarded answer.

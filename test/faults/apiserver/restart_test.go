@@ -53,7 +53,7 @@ func TestControlPlaneRestarts(t *testing.T) {
 	// The API server stops under revision 1's reconciles: the proxy holds
 	// their first write until it is down. Revision 2 is written as soon as
 	// it is back, while the manager's watches are still broken.
-	waitHeld, release := proxy.holdWrites()
+	waitHeld, release := proxy.holdWrites(t)
 	f.change(t, 1)
 	waitHeld(t)
 	down := time.Now()
@@ -99,7 +99,7 @@ func TestControlPlaneRestarts(t *testing.T) {
 
 	// etcd stops under revision 3's reconciles and starts again; the API
 	// server stays up and reconnects.
-	waitHeld, release = proxy.holdWrites()
+	waitHeld, release = proxy.holdWrites(t)
 	f.change(t, 3)
 	waitHeld(t)
 	down = time.Now()
