@@ -123,14 +123,25 @@ func TestControlPlaneRestarts(t *testing.T) {
 	t.Logf("revision 3 reached %v after kube-apiserver served again; writes since etcd stopped: %s", took.Round(time.Millisecond), summary(writes))
 	mgr.running(t)
 
-	// Steady state: nothing left to write.
+	// Steady state: nothing left to write. Events are not counted: an
+	// Event whose request the proxy cut while kube-apiserver stopped failed
+	// on its connection, which the event broadcaster retries after a
+	// random 0-10 s, then every 10 s, up to 12 times, past any quiet gap
+	// short enough to wait for; those retries are logged, not asserted.
 	proxy.quiet(t, time.Second, 10*time.Second)
 	from := time.Now()
 	time.Sleep(steadyWindow)
-	steady := proxy.writesBetween(from, time.Now())
-	t.Logf("writes in %v of steady state: %d", steadyWindow, len(steady))
+	var steady, events []write
+	for _, w := range proxy.writesBetween(from, time.Now()) {
+		if isEvent(w) {
+			events = append(events, w)
+		} else {
+			steady = append(steady, w)
+		}
+	}
+	t.Logf("writes in %v of steady state: %d (and %d Event writes: %v)", steadyWindow, len(steady), len(events), events)
 	if len(steady) > 0 {
-		t.Errorf("the manager sent %d writes in %v of steady state: %v", len(steady), steadyWindow, steady)
+		t.Errorf("the manager sent %d writes (Events aside) in %v of steady state: %v", len(steady), steadyWindow, steady)
 	}
 	if err := f.converged(3); err != nil {
 		t.Errorf("after the steady window: %v", err)
