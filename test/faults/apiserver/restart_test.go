@@ -38,14 +38,16 @@ import (
 // the reconciles; the test logs what it took (~4 s, < 1 s after etcd).
 const convergeAfterRestart = 70 * time.Second
 
-// steadyWindow is how long the manager must send no write once converged.
+// steadyWindow is how long the manager must send no write (Events aside)
+// once converged.
 const steadyWindow = 20 * time.Second
 
 // TestControlPlaneRestarts: kube-apiserver stops and starts again while
 // the team's and the policy's specs change, then etcd does. The manager
 // does not exit (its informers re-list and watch again), every object
 // reaches the last revision (status observed it and says Ready, the
-// children hold it), and then the manager writes nothing for steadyWindow.
+// children hold it), and then the manager writes nothing but Events for
+// steadyWindow.
 func TestControlPlaneRestarts(t *testing.T) {
 	cp := startControlPlane(t)
 	proxy := newFaultProxy(t, cp.cfg)
