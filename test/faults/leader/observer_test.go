@@ -25,6 +25,7 @@ import (
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -58,10 +59,53 @@ type history struct {
 // namespace and drill Job for the whole test, so nothing it asserts can
 // have happened between two polls.
 type observer struct {
-	c       client.WithWatch
-	mu      sync.Mutex
-	runs    map[types.NamespacedName]*history
+	c    client.WithWatch
+	mu   sync.Mutex
+	runs map[types.NamespacedName]*history
+	// leases are the versions of the operator's Lease, in order.
+	leases  []leaseVersion
 	stopped sync.WaitGroup
+}
+
+// leaseVersion is one version of the Lease: who held it.
+type leaseVersion struct {
+	resourceVersion, holder string
+}
+
+func (o *observer) sawLease(l *coordinationv1.Lease) {
+	if l.Namespace != leaseNamespace || l.Name != leaderElectionID {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if n := len(o.leases); n == 0 || o.leases[n-1].resourceVersion != l.ResourceVersion {
+		o.leases = append(o.leases, leaseVersion{resourceVersion: l.ResourceVersion, holder: holder(l)})
+	}
+}
+
+// leaseHolders waits until the observer has seen the Lease at to's version
+// and returns who held it in every version seen from from's to to's, each
+// holder once per stretch of versions it held ("" for none).
+func (o *observer) leaseHolders(t *testing.T, from, to *coordinationv1.Lease) []string {
+	t.Helper()
+	var holders []string
+	eventually(t, 10*time.Second, func() error {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		holders = nil
+		start := slices.IndexFunc(o.leases, func(v leaseVersion) bool { return v.resourceVersion == from.ResourceVersion })
+		end := slices.IndexFunc(o.leases, func(v leaseVersion) bool { return v.resourceVersion == to.ResourceVersion })
+		if start < 0 || end < start {
+			return fmt.Errorf("the observer has not seen the Lease at versions %s and %s, in that order", from.ResourceVersion, to.ResourceVersion)
+		}
+		for _, v := range o.leases[start : end+1] {
+			if len(holders) == 0 || holders[len(holders)-1] != v.holder {
+				holders = append(holders, v.holder)
+			}
+		}
+		return nil
+	})
+	return holders
 }
 
 func (o *observer) of(key types.NamespacedName) *history {
@@ -133,6 +177,11 @@ func (o *observer) watchAll(ctx context.Context, t *testing.T) {
 	o.watch(ctx, &opsv1alpha1.DRDrillRunList{}, nil, func(obj client.Object) {
 		if run, ok := obj.(*opsv1alpha1.DRDrillRun); ok {
 			o.sawRun(run)
+		}
+	})
+	o.watch(ctx, &coordinationv1.LeaseList{}, nil, func(obj client.Object) {
+		if l, ok := obj.(*coordinationv1.Lease); ok {
+			o.sawLease(l)
 		}
 	})
 	o.watch(ctx, &corev1.NamespaceList{}, sandboxed, func(obj client.Object) {

@@ -53,9 +53,9 @@ const leaseNamespace = "supportstack-system"
 // Lease timings: controller-runtime's defaults (15s, 10s, 2s) shortened so
 // that a failover takes seconds.
 var (
-	leaseDuration = 3 * time.Second
-	renewDeadline = 2 * time.Second
-	retryPeriod   = 250 * time.Millisecond
+	leaseDuration = 5 * time.Second
+	renewDeadline = 3 * time.Second
+	retryPeriod   = 500 * time.Millisecond
 )
 
 // Drill runs of one namespace at once: one, so a second run is queued
@@ -262,10 +262,11 @@ type replica struct {
 	reconciles *reconciles
 	cancel     context.CancelFunc
 	done       chan error
-	// elected is closed, and electedAt set, when the replica became leader.
-	elected   chan struct{}
-	electedAt time.Time
-	killed    bool
+	// elected is closed when the replica became leader (after its
+	// controllers started: the Lease's acquireTime says when it took
+	// the lease).
+	elected chan struct{}
+	killed  bool
 	// exited is set when the manager stopped on its own (it lost its
 	// lease: a renewal failed for renewDeadline), with why.
 	exited  atomic.Bool
@@ -320,7 +321,6 @@ func startReplica(name string, cfg *rest.Config) (*replica, error) {
 	go func() {
 		select {
 		case <-mgr.Elected():
-			r.electedAt = time.Now()
 			close(r.elected)
 		case <-ctx.Done():
 		}
@@ -366,6 +366,7 @@ func (r *replica) stop(t *testing.T) {
 type fleet struct {
 	cfg      *rest.Config
 	c        client.Client
+	obs      *observer
 	replicas []*replica
 }
 
@@ -439,10 +440,10 @@ type takeover struct {
 	killed, leader *replica
 	// killedAt is when the leader was cut off (or stopped, if graceful);
 	// expiry when its lease ran out (its last renewal + the lease
-	// duration; none if it released it); electedAt when the new leader
-	// took the lease.
-	killedAt, expiry, electedAt time.Time
-	graceful                    bool
+	// duration; none if it released it); acquiredAt when the new leader
+	// took the lease (the Lease's acquireTime).
+	killedAt, expiry, acquiredAt time.Time
+	graceful                     bool
 }
 
 // killLeader kills the leader, waits for the other replica to take the
@@ -450,7 +451,7 @@ type takeover struct {
 func (f *fleet) killLeader(t *testing.T) takeover {
 	t.Helper()
 	f.topUp(t)
-	return f.failover(t, f.leader(t, 5*time.Second))
+	return f.failover(t, f.leader(t, 2*leaseDuration))
 }
 
 // failover kills old, the leader (its link may be cut already: it died at
@@ -459,25 +460,31 @@ func (f *fleet) killLeader(t *testing.T) takeover {
 func (f *fleet) failover(t *testing.T, old *replica) takeover {
 	t.Helper()
 	before := holder(f.lease(t))
-	old.kill(t)
-	// Read after the kill: no renewal can follow it.
+	old.link.cut()
+	// Read between the cut and the stop: no renewal can follow the cut,
+	// and the lease cannot expire yet however long the stop takes.
 	held := f.lease(t)
 	if holder(held) != before {
 		t.Fatalf("the Lease changed hands at the kill: %q -> %q", before, holder(held))
 	}
+	old.stop(t)
 	expiry := held.Spec.RenewTime.Add(leaseDuration)
 	next, after := f.takenOver(t, old, held)
-	// The lease was not released (a killed process cannot): the new
+	// The lease was not released (a killed process cannot): the Lease
+	// went from the old holder straight to the new one, and the new
 	// leader took it only once it had expired. client-go's elector
 	// notices a renewal by comparing the lease record with whole-second
 	// times, so it may count the lease from a renewal up to a second
 	// before the last one.
+	if holders := f.obs.leaseHolders(t, held, after); !slices.Equal(holders, []string{holder(held), holder(after)}) {
+		t.Errorf("the Lease's holders from the kill to the takeover: %q, want the old leader then the new one (no release)", holders)
+	}
 	if acquired := after.Spec.AcquireTime.Time; acquired.Before(expiry.Add(-time.Second)) {
 		t.Errorf("the new leader took the lease at %s, %s before the killed leader's expired: it was released or not honoured",
 			acquired.Format(time.RFC3339Nano), expiry.Sub(acquired))
 	}
 	f.topUp(t)
-	return takeover{killed: old, leader: next, killedAt: old.link.cutAt, expiry: expiry, electedAt: next.electedAt}
+	return takeover{killed: old, leader: next, killedAt: old.link.cutAt, expiry: expiry, acquiredAt: after.Spec.AcquireTime.Time}
 }
 
 // handOver stops the leader as SIGTERM stops cmd/main.go's manager: its
@@ -486,16 +493,18 @@ func (f *fleet) failover(t *testing.T, old *replica) takeover {
 func (f *fleet) handOver(t *testing.T) takeover {
 	t.Helper()
 	f.topUp(t)
-	old := f.leader(t, 5*time.Second)
+	old := f.leader(t, 2*leaseDuration)
 	held := f.lease(t)
 	stoppedAt := time.Now()
 	old.stop(t)
-	next, _ := f.takenOver(t, old, held)
-	if waited := next.electedAt.Sub(stoppedAt); waited >= leaseDuration {
-		t.Errorf("the new leader took over %s after the old one stopped: it waited for the lease to expire, it was not released", waited)
+	next, after := f.takenOver(t, old, held)
+	// Released: a version of the Lease with no holder (client-go's
+	// release) came between the old holder's and the new one's.
+	if holders := f.obs.leaseHolders(t, held, after); !slices.Equal(holders, []string{holder(held), "", holder(after)}) {
+		t.Errorf("the Lease's holders from the stop to the takeover: %q, want the old leader, none (released), the new one", holders)
 	}
 	f.topUp(t)
-	return takeover{killed: old, leader: next, killedAt: stoppedAt, electedAt: next.electedAt, graceful: true}
+	return takeover{killed: old, leader: next, killedAt: stoppedAt, acquiredAt: after.Spec.AcquireTime.Time, graceful: true}
 }
 
 // takenOver waits for another replica than old to lead and hold the lease.
