@@ -55,12 +55,21 @@ type killGroup struct {
 	ok   bool
 }
 
-func newKillGroup(t *testing.T, f *fleet, cases int) *killGroup {
+func newKillGroup(f *fleet) *killGroup {
+	return &killGroup{f: f, killed: make(chan struct{})}
+}
+
+// join counts a case in; call it before t.Parallel, so that every case
+// that runs (a -run filter may leave some out) has joined before any
+// arrives.
+func (g *killGroup) join(t *testing.T) {
 	t.Helper()
-	if cases > sharedKillCases {
-		t.Fatalf("%d cases share a kill, at most %d run at once", cases, sharedKillCases)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.waiting == sharedKillCases {
+		t.Fatalf("more than %d cases share a kill: they could not all run at once", sharedKillCases)
 	}
-	return &killGroup{f: f, waiting: cases, killed: make(chan struct{})}
+	g.waiting++
 }
 
 // arrive says the case's run is where its leader must die; it returns

@@ -79,6 +79,7 @@ type phaseCase struct {
 	// dieWriting, when set, is the field of the run's status the leader
 	// dies writing: it has done what the field records (created the
 	// sandbox, recorded the evidence) and the write that says so is lost.
+	// drillHead is the drill's status.evidenceHead instead.
 	dieWriting string
 	// graceful stops the leader as SIGTERM does instead of killing it: it
 	// releases its lease.
@@ -86,6 +87,10 @@ type phaseCase struct {
 }
 
 const keptTTL = 10 * time.Second
+
+// drillHead is the field of the DRDrill's status that names its newest
+// evidence record.
+const drillHead = "evidenceHead"
 
 // TestLeaderKilledInEveryDrillPhase kills the leading replica once per
 // phase of a drill run, each case in a namespace of its own.
@@ -125,6 +130,9 @@ func TestLeaderKilledInEveryDrillPhase(t *testing.T) {
 		{name: "Verifying", killIn: opsv1alpha1.DrillRunVerifying, want: opsv1alpha1.DrillRunPassed},
 		{name: "Verifying-graceful-stop", killIn: opsv1alpha1.DrillRunVerifying, graceful: true, want: opsv1alpha1.DrillRunPassed},
 		{name: "Passed-evidence-unrecorded", killIn: opsv1alpha1.DrillRunPassed, dieWriting: "evidence", want: opsv1alpha1.DrillRunPassed},
+		// The evidence ConfigMap written, the drill's head not yet moved
+		// to it (recordEvidence, advanceHead).
+		{name: "Passed-evidence-head-unmoved", killIn: opsv1alpha1.DrillRunPassed, dieWriting: drillHead, want: opsv1alpha1.DrillRunPassed},
 		{name: "Passed-before-evidence", killIn: opsv1alpha1.DrillRunPassed, want: opsv1alpha1.DrillRunPassed},
 		{name: "Failed-sandbox-kept", killIn: opsv1alpha1.DrillRunFailed, want: opsv1alpha1.DrillRunFailed},
 	}
@@ -153,9 +161,10 @@ func TestLeaderKilledInEveryDrillPhase(t *testing.T) {
 		}
 	}
 	t.Run("one-kill", func(t *testing.T) {
-		g := newKillGroup(t, f, len(shared))
+		g := newKillGroup(f)
 		for _, tc := range shared {
 			t.Run(tc.name, func(t *testing.T) {
+				g.join(t)
 				t.Parallel()
 				play(t, tc, g)
 			})
@@ -197,6 +206,8 @@ type scenario struct {
 	// group, when set, is the kill the case shares with others.
 	group *killGroup
 	ns    string
+	// drill is the case's drill.
+	drill client.ObjectKey
 	run   client.ObjectKey
 	// walked are the drills and runs carried to their end.
 	walked []walked
@@ -219,6 +230,7 @@ func (s *scenario) play() {
 	drill := newDrill(t, s.c, s.ns, "helpdesk-weekly", func(d *opsv1alpha1.DRDrill) {
 		d.Spec.Sandbox.TTL = &metav1.Duration{Duration: keptTTL}
 	})
+	s.drill = client.ObjectKeyFromObject(drill)
 	switch {
 	case s.tc.dieWriting == "sandboxNamespaceUID":
 		s.sandboxUnrecorded(drill)
@@ -270,7 +282,10 @@ func (s *scenario) sandboxUnrecorded(drill *opsv1alpha1.DRDrill) {
 func (s *scenario) armDeath() {
 	for _, r := range s.f.live() {
 		if r.link.dieAt.Load() == nil {
-			die := statusWriteOf(s.run, s.tc.dieWriting)
+			die := statusWriteOf("drdrillruns", s.run, s.tc.dieWriting)
+			if s.tc.dieWriting == drillHead {
+				die = statusWriteOf("drdrills", s.drill, drillHead)
+			}
 			r.link.dieAt.Store(&die)
 		}
 	}
@@ -291,7 +306,7 @@ func (s *scenario) awaitDeath() {
 		}
 		s.f.topUp(s.t)
 		s.armDeath()
-		return fmt.Errorf("no leader wrote the run's status.%s", s.tc.dieWriting)
+		return fmt.Errorf("no leader wrote status.%s", s.tc.dieWriting)
 	})
 	for _, r := range s.f.replicas {
 		r.link.dieAt.Store(nil)

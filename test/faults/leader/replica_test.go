@@ -142,10 +142,11 @@ func (b *cutBody) Close() error {
 	return b.ReadCloser.Close()
 }
 
-// statusWriteOf matches a write of run's status that sets field: the
-// replica dies just before persisting it.
-func statusWriteOf(run types.NamespacedName, field string) func(*http.Request) bool {
-	path := fmt.Sprintf("/apis/ops.supportstack.io/v1alpha1/namespaces/%s/drdrillruns/%s/status", run.Namespace, run.Name)
+// statusWriteOf matches a write of the status of obj (of resource, e.g.
+// drdrillruns) that sets field: the replica dies just before persisting
+// it.
+func statusWriteOf(resource string, obj types.NamespacedName, field string) func(*http.Request) bool {
+	path := fmt.Sprintf("/apis/ops.supportstack.io/v1alpha1/namespaces/%s/%s/%s/status", obj.Namespace, resource, obj.Name)
 	return func(req *http.Request) bool {
 		if (req.Method != http.MethodPatch && req.Method != http.MethodPut) || req.URL.Path != path || req.GetBody == nil {
 			return false
