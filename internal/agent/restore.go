@@ -458,7 +458,7 @@ func (a *Runner) load(ctx context.Context, fetch *dumpFetch, database string, pg
 	args := []string{"--verbose", "--no-owner", "--no-privileges", "--exit-on-error", "--no-password", "--dbname", database}
 	var restoreIn io.Reader = fetch.out
 	var fetched int64
-	relayed := func() {}
+	relayed := func(bool) {}
 	switch {
 	case parallel:
 		file, n, err := fetch.toFile(cfg.ScratchDir)
@@ -482,9 +482,13 @@ func (a *Runner) load(ctx context.Context, fetch *dumpFetch, database string, pg
 			close(done)
 		}()
 		restoreIn = r
-		relayed = func() {
+		relayed = func(whole bool) {
 			_ = r.Close() // a relay still writing stops
-			fetch.stop()
+			if whole {
+				fetch.finish()
+			} else {
+				fetch.stop()
+			}
 			<-done
 		}
 	}
@@ -495,10 +499,15 @@ func (a *Runner) load(ctx context.Context, fetch *dumpFetch, database string, pg
 	loadStart := time.Now()
 	restoreRunErr := restore.Run()
 	loaded := time.Now()
-	relayed()
+	relayed(restoreRunErr == nil)
 	// If pg_restore stopped early, restic must not block writing to a pipe
-	// nobody reads: stop interrupts it.
-	fetch.stop()
+	// nobody reads: stop interrupts it. If pg_restore succeeded, it read the
+	// dump: restic is let finish on its own.
+	if restoreRunErr == nil {
+		fetch.finish()
+	} else {
+		fetch.stop()
+	}
 	phases.Fetch = fetch.ended.Sub(fetch.started).Seconds()
 	post := progress.loadEnd()
 	if post.IsZero() {

@@ -134,6 +134,9 @@ func (f *dumpFetch) toFile(dir string) (string, int64, error) {
 	}
 	n, copyErr := io.Copy(file, f.out)
 	closeErr := file.Close()
+	if copyErr == nil {
+		f.finish()
+	}
 	f.stop()
 	// The copy's own error first: a full scratch disk, not the broken pipe
 	// restic then died of.
@@ -142,6 +145,25 @@ func (f *dumpFetch) toFile(dir string) (string, int64, error) {
 		return "", 0, err
 	}
 	return file.Name(), n, nil
+}
+
+// finishGrace is how long a restic whose dump was read to the end has to
+// exit on its own before it is interrupted.
+var finishGrace = 30 * time.Second
+
+// finish ends a fetch whose reader is done with the dump: restic may still
+// be running after its last byte (removing its lock from the repository,
+// slower on a loaded node), and an interrupt then fails a whole dump
+// (restic exits with "signal interrupt received"). Bytes nobody read are
+// drained so restic never waits on a full pipe; a restic still running
+// after finishGrace is interrupted (stop).
+func (f *dumpFetch) finish() {
+	go func() { _, _ = io.Copy(io.Discard, f.out) }()
+	select {
+	case <-f.done:
+	case <-time.After(finishGrace):
+	}
+	f.stop()
 }
 
 // stop ends the fetch: a restic still running is interrupted, its pipe

@@ -17,6 +17,9 @@ limitations under the License.
 package agent
 
 import (
+	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -134,5 +137,42 @@ func TestParallelRestoreRule(t *testing.T) {
 				t.Errorf("parallel %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestFetchLetsResticFinish: a restic that has written the whole dump may
+// still be running (removing its lock) when the reader reaches the end; the
+// fetch waits for it rather than interrupting it, which would fail a whole
+// dump (an e2e drill under load failed with "restic: signal interrupt
+// received"). A restic that outlasts the grace is still interrupted.
+func TestFetchLetsResticFinish(t *testing.T) {
+	dir := t.TempDir()
+	fake := filepath.Join(dir, "restic")
+	// Writes the dump, closes its stdout, then takes a while to exit; an
+	// interrupt makes it fail, as restic does.
+	script := "#!/bin/sh\ntrap 'echo signal interrupt received >&2; exit 130' INT\nprintf 'PGDMP-whole-dump'\nexec 1>&-\nsleep 1 & wait\nexit 0\n"
+	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	a := &Runner{Restic: &Restic{Binary: fake}}
+
+	f, err := a.startFetch(context.Background(), "latest", nil, "helpdesk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, n, err := f.toFile(dir)
+	if err != nil || n != int64(len("PGDMP-whole-dump")) {
+		t.Fatalf("toFile = %s, %d, %v; want the whole dump and no error", file, n, err)
+	}
+
+	before := finishGrace
+	finishGrace = 100 * time.Millisecond
+	t.Cleanup(func() { finishGrace = before })
+	f, err = a.startFetch(context.Background(), "latest", nil, "helpdesk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.toFile(dir); err == nil || !strings.Contains(err.Error(), "signal interrupt received") {
+		t.Errorf("a restic still running after the grace: %v, want it interrupted", err)
 	}
 }
