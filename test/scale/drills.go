@@ -651,6 +651,9 @@ func (d *drillPhase) print(r *report) {
 		d.cfg.runs, d.cfg.rounds, total)
 	r.add("    final with evidence: passed %d (expected %d), failed %d (expected %d), error %d (expected 0), not final after %s: %d",
 		d.passed, d.wantPassed, d.failed, d.wantFailed, d.errored, d.cfg.timeout, d.stuck)
+	if d.stuck > 0 {
+		r.add("    the runs did not all end in time: the figures below cover those that did (wall time is the timeout), and the runs and sandboxes left include the unfinished runs'; first of those not final with evidence, or in Error:")
+	}
 	for _, s := range d.stuckRuns {
 		r.add("      %s", s)
 	}
