@@ -26,7 +26,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -37,7 +36,6 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/retry"
@@ -111,20 +109,9 @@ func newNamespace(t *testing.T) string {
 // sample reads config/samples' object of kind into obj, in namespace ns.
 func sample[T client.Object](t *testing.T, ns, kind string, obj T) T {
 	t.Helper()
-	objs, err := testenv.ReadObjects(filepath.Join(testenv.RepoRoot(), "config", "samples"))
-	if err != nil {
+	if err := testenv.Sample(ns, kind, obj); err != nil {
 		t.Fatal(err)
 	}
-	for _, u := range objs {
-		if u.GetKind() == kind {
-			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, obj); err != nil {
-				t.Fatal(err)
-			}
-			obj.SetNamespace(ns)
-			return obj
-		}
-	}
-	t.Fatalf("config/samples has no %s", kind)
 	return obj
 }
 

@@ -142,5 +142,24 @@ func ReadObjects(dir string) ([]*unstructured.Unstructured, error) {
 	return objs, nil
 }
 
+// Sample decodes config/samples' first object of kind into obj and puts it
+// in namespace ns: tests start from the objects users see first.
+func Sample(ns, kind string, obj client.Object) error {
+	objs, err := ReadObjects(filepath.Join(RepoRoot(), "config", "samples"))
+	if err != nil {
+		return err
+	}
+	for _, u := range objs {
+		if u.GetKind() == kind {
+			if err := k8sruntime.DefaultUnstructuredConverter.FromUnstructured(u.Object, obj); err != nil {
+				return fmt.Errorf("config/samples' %s: %w", kind, err)
+			}
+			obj.SetNamespace(ns)
+			return nil
+		}
+	}
+	return fmt.Errorf("config/samples has no %s", kind)
+}
+
 // Stop stops the API server and etcd.
 func (e *Env) Stop() error { return e.Env.Stop() }

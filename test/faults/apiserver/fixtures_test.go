@@ -20,7 +20,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -31,7 +30,6 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -90,20 +88,9 @@ func newFixture(t *testing.T, c client.Client) *fixture {
 // sample reads config/samples' object of kind into obj, in namespace ns.
 func sample(t *testing.T, ns, kind string, obj client.Object) {
 	t.Helper()
-	objs, err := testenv.ReadObjects(filepath.Join(testenv.RepoRoot(), "config", "samples"))
-	if err != nil {
+	if err := testenv.Sample(ns, kind, obj); err != nil {
 		t.Fatal(err)
 	}
-	for _, u := range objs {
-		if u.GetKind() == kind {
-			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, obj); err != nil {
-				t.Fatal(err)
-			}
-			obj.SetNamespace(ns)
-			return
-		}
-	}
-	t.Fatalf("config/samples has no %s", kind)
 }
 
 // teamSpec is the team's spec at revision rev.
