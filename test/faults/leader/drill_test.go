@@ -26,7 +26,6 @@ import (
 	"crypto/ed25519"
 	"crypto/x509"
 	"encoding/pem"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -35,7 +34,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -63,20 +61,9 @@ func signingKeySecret(t *testing.T, ns string) *corev1.Secret {
 // sample reads config/samples' object of kind into obj, in namespace ns.
 func sample[T client.Object](t *testing.T, ns, kind string, obj T) T {
 	t.Helper()
-	objs, err := testenv.ReadObjects(filepath.Join(testenv.RepoRoot(), "config", "samples"))
-	if err != nil {
+	if err := testenv.Sample(ns, kind, obj); err != nil {
 		t.Fatal(err)
 	}
-	for _, u := range objs {
-		if u.GetKind() == kind {
-			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, obj); err != nil {
-				t.Fatal(err)
-			}
-			obj.SetNamespace(ns)
-			return obj
-		}
-	}
-	t.Fatalf("config/samples has no %s", kind)
 	return obj
 }
 
