@@ -29,6 +29,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/evidence"
@@ -46,13 +47,16 @@ func notCreatedMessage(run *opsv1alpha1.DRDrillRun) string {
 	return fmt.Sprintf("this run was not started by the operator for drill %s: create runs by annotating the DRDrill with %s", run.Spec.DrillName, AnnotationRunNow)
 }
 
-// acceptingDrill reads the run's drill straight from the API server and
-// returns it when the run is the drill's own: controlled by it (same UID)
-// and listed by name and UID in its status.createdRuns, which only the
-// operator writes. Otherwise the error is errNotCreatedByOperator.
-func (r *DRDrillRunReconciler) acceptingDrill(ctx context.Context, run *opsv1alpha1.DRDrillRun) (*opsv1alpha1.DRDrill, error) {
+// acceptingDrill reads the run's drill through reader and returns it when
+// the run is the drill's own: controlled by it (same UID) and listed by
+// name and UID in its status.createdRuns, which only the operator writes.
+// Otherwise the error is errNotCreatedByOperator. A cached copy can only
+// be older than the API server's, and the operator never lists a UID it
+// did not create, so the cache's yes is as good as the API server's; its
+// no is asked again of the API server (admit).
+func acceptingDrill(ctx context.Context, reader client.Reader, run *opsv1alpha1.DRDrillRun) (*opsv1alpha1.DRDrill, error) {
 	drill := &opsv1alpha1.DRDrill{}
-	if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: run.Namespace, Name: run.Spec.DrillName}, drill); apierrors.IsNotFound(err) {
+	if err := reader.Get(ctx, types.NamespacedName{Namespace: run.Namespace, Name: run.Spec.DrillName}, drill); apierrors.IsNotFound(err) {
 		return nil, errNotCreatedByOperator
 	} else if err != nil {
 		return nil, err
@@ -93,7 +97,7 @@ func lockDrill(namespace, drill string) func() {
 // run writes (an interrupted earlier attempt); anything else is refused.
 func (r *DRDrillRunReconciler) recordEvidence(ctx context.Context, run *opsv1alpha1.DRDrillRun) error {
 	defer lockDrill(run.Namespace, run.Spec.DrillName)()
-	drill, err := r.acceptingDrill(ctx, run)
+	drill, err := acceptingDrill(ctx, r.APIReader, run)
 	if err != nil {
 		return err
 	}

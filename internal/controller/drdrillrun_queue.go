@@ -44,9 +44,14 @@ import (
 // may not start them without bound.
 const DefaultMaxConcurrentDrillRuns = 2
 
-// queueRecheck is how often a queued run looks again even if no run's end
-// woke it (wakeQueuedRuns is the normal path).
-const queueRecheck = time.Minute
+// queueRecheck is how often the run at the head of its namespace's queue
+// looks again even if no run's end woke it (wakeQueuedRuns is the normal
+// path). Runs behind it look again every queueRecheckBehind: only the runs
+// at the head can start, and each start or end wakes them.
+const (
+	queueRecheck       = time.Minute
+	queueRecheckBehind = 10 * time.Minute
+)
 
 // runActive says whether a run has started and not finished: it holds a
 // sandbox, pods and a copy of the data.
@@ -86,57 +91,103 @@ func queuedBefore(a, b *opsv1alpha1.DRDrillRun) bool {
 	return a.Name < b.Name
 }
 
+// drillRunLimit is how many runs of one namespace may hold a sandbox.
+func (r *DRDrillRunReconciler) drillRunLimit() int {
+	if r.MaxConcurrentRunsPerNamespace <= 0 {
+		return DefaultMaxConcurrentDrillRuns
+	}
+	return r.MaxConcurrentRunsPerNamespace
+}
+
+// runQueue is one namespace's runs as a waiting run sees them.
+type runQueue struct {
+	active, kept, ahead []*opsv1alpha1.DRDrillRun
+	// started says the list shows the run itself started already.
+	started *opsv1alpha1.DRDrillRun
+}
+
+func queueOf(run *opsv1alpha1.DRDrillRun, runs []opsv1alpha1.DRDrillRun) runQueue {
+	var q runQueue
+	for i := range runs {
+		other := &runs[i]
+		switch {
+		case other.UID == run.UID:
+			if !runWaiting(other) {
+				q.started = other
+			}
+		case !other.DeletionTimestamp.IsZero():
+		case runActive(other):
+			q.active = append(q.active, other)
+		case sandboxKept(other):
+			q.kept = append(q.kept, other)
+		case runWaiting(other) && queuedBefore(other, run):
+			q.ahead = append(q.ahead, other)
+		}
+	}
+	return q
+}
+
+func (q runQueue) full(limit int) bool {
+	return len(q.active)+len(q.kept)+len(q.ahead) >= limit
+}
+
 // waitForTurn keeps a run that has not started Pending while its namespace
 // already has as many runs holding a sandbox as allowed (active runs and
 // finished runs whose sandbox is kept), counting the runs queued before
 // it. It returns 0 when the run may start, otherwise when to look
-// again (the run's status then says whom it waits for). Runs are read from
-// the API server, not the cache: reconciles are serial, so each one sees
-// every start the one before it made.
+// again (the run's status then says whom it waits for).
+//
+// The cache answers first: when it shows no room, there is none, or a run
+// ended that the cache has not shown yet, and that end wakes this run again
+// (wakeQueuedRuns) once the cache has it. A deep queue thus costs no
+// request to the API server. Only a start is confirmed against the API
+// server: reconciles are serial, so the list it returns holds every start
+// the reconcile before this one made, which the cache may not yet.
 func (r *DRDrillRunReconciler) waitForTurn(ctx context.Context, run *opsv1alpha1.DRDrillRun) (time.Duration, error) {
-	var runs opsv1alpha1.DRDrillRunList
-	if err := r.APIReader.List(ctx, &runs, client.InNamespace(run.Namespace)); err != nil {
+	limit := r.drillRunLimit()
+	var cached opsv1alpha1.DRDrillRunList
+	if err := r.List(ctx, &cached, client.InNamespace(run.Namespace)); err != nil {
 		return 0, err
 	}
-	limit := r.MaxConcurrentRunsPerNamespace
-	if limit <= 0 {
-		limit = DefaultMaxConcurrentDrillRuns
-	}
-	var active, kept, ahead []*opsv1alpha1.DRDrillRun
-	for i := range runs.Items {
-		other := &runs.Items[i]
-		switch {
-		case other.UID == run.UID:
-			if !runWaiting(other) {
-				// The cache handed us a copy older than the run's start:
-				// take the API server's and look again.
-				run.Status = *other.Status.DeepCopy()
-				return time.Second, nil
-			}
-		case !other.DeletionTimestamp.IsZero():
-		case runActive(other):
-			active = append(active, other)
-		case sandboxKept(other):
-			kept = append(kept, other)
-		case runWaiting(other) && queuedBefore(other, run):
-			ahead = append(ahead, other)
+	q := queueOf(run, cached.Items)
+	if q.started != nil || !q.full(limit) {
+		var runs opsv1alpha1.DRDrillRunList
+		if err := r.APIReader.List(ctx, &runs, client.InNamespace(run.Namespace)); err != nil {
+			return 0, err
+		}
+		if q = queueOf(run, runs.Items); q.started != nil {
+			// The cache handed us a copy older than the run's start:
+			// take the API server's and look again.
+			run.Status = *q.started.Status.DeepCopy()
+			return time.Second, nil
+		}
+		if !q.full(limit) {
+			return 0, nil
 		}
 	}
-	if len(active)+len(kept)+len(ahead) < limit {
-		return 0, nil
-	}
-	msg := queueMessage(run.Namespace, limit, active, kept, ahead)
+	msg := queueMessage(run.Namespace, limit, q)
 	if run.Status.Phase != opsv1alpha1.DrillRunPending {
 		r.Recorder.Eventf(run, nil, corev1.EventTypeNormal, opsv1alpha1.ReasonQueued, "Queue", "%s", msg)
 	}
 	run.Status.Phase, run.Status.Message = opsv1alpha1.DrillRunPending, msg
 	run.Status.ObservedGeneration = run.Generation
 	setCondition(run, opsv1alpha1.ConditionReady, metav1.ConditionFalse, opsv1alpha1.ReasonQueued, msg)
+	if len(q.ahead) > 0 {
+		return queueRecheckBehind, nil
+	}
 	return queueRecheck, nil
 }
 
-// queueMessage says whom a queued run waits for and why.
-func queueMessage(namespace string, limit int, active, kept, ahead []*opsv1alpha1.DRDrillRun) string {
+// queueMessage says whom a queued run waits for and why. The run at the
+// head of the queue names the runs holding the sandboxes; a run behind it
+// says only that, so its status is not rewritten each time the queue
+// moves (in a namespace with hundreds of queued runs, every start would
+// otherwise rewrite every one of them).
+func queueMessage(namespace string, limit int, q runQueue) string {
+	rule := fmt.Sprintf("at most %d drill runs run at once in namespace %s (the operator's --max-concurrent-drill-runs-per-namespace; a finished run counts while its sandbox is kept)", limit, namespace)
+	if len(q.ahead) > 0 {
+		return fmt.Sprintf("waiting for the runs queued before it: %s; runs start in the order they were created", rule)
+	}
 	names := func(runs []*opsv1alpha1.DRDrillRun) string {
 		sort.Slice(runs, func(i, j int) bool { return queuedBefore(runs[i], runs[j]) })
 		n := make([]string, len(runs))
@@ -146,26 +197,22 @@ func queueMessage(namespace string, limit int, active, kept, ahead []*opsv1alpha
 		return strings.Join(n, ", ")
 	}
 	var waits []string
-	if len(active) > 0 {
-		waits = append(waits, fmt.Sprintf("runs %s to finish", names(active)))
+	if len(q.active) > 0 {
+		waits = append(waits, fmt.Sprintf("runs %s to finish", names(q.active)))
 	}
-	if len(kept) > 0 {
-		waits = append(waits, fmt.Sprintf("the sandboxes kept by finished runs %s to be deleted (at the end of their spec.sandbox.ttl, or now by deleting the run or its sandbox namespace)", names(kept)))
+	if len(q.kept) > 0 {
+		waits = append(waits, fmt.Sprintf("the sandboxes kept by finished runs %s to be deleted (at the end of their spec.sandbox.ttl, or now by deleting the run or its sandbox namespace)", names(q.kept)))
 	}
-	if len(waits) == 0 {
-		waits = []string{"its turn"}
-	}
-	msg := fmt.Sprintf("waiting for %s: at most %d drill runs run at once in namespace %s (the operator's --max-concurrent-drill-runs-per-namespace; a finished run counts while its sandbox is kept); this run starts when one of them ends",
-		strings.Join(waits, " and "), limit, namespace)
-	if len(ahead) > 0 {
-		msg += fmt.Sprintf(", after runs %s queued before it", names(ahead))
-	}
-	return msg
+	return fmt.Sprintf("waiting for %s: %s; this run starts when one of them ends", strings.Join(waits, " and "), rule)
 }
 
-// wakeQueuedRuns enqueues the runs waiting for their turn in a namespace
-// when one of its runs lets its sandbox go (it ends without keeping one, or
-// its kept sandbox is torn down) or goes away: one of them may start now.
+// wakeQueuedRuns enqueues the runs at the head of a namespace's queue when
+// the queue moves: a run lets its sandbox go (it ends without keeping one,
+// or its kept sandbox is torn down), leaves the queue (it starts, or ends
+// or is deleted without starting), or goes away. Only the first runs of
+// the queue, as many as may run at once, can start or see their message
+// change; the runs behind them are not woken, so a queue of hundreds costs
+// a handful of reconciles per start instead of hundreds.
 func (r *DRDrillRunReconciler) wakeQueuedRuns() handler.TypedEventHandler[client.Object, reconcile.Request] {
 	wake := func(ctx context.Context, namespace string, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 		var runs opsv1alpha1.DRDrillRunList
@@ -173,10 +220,15 @@ func (r *DRDrillRunReconciler) wakeQueuedRuns() handler.TypedEventHandler[client
 			log.FromContext(ctx).Error(err, "listing queued drill runs", "namespace", namespace)
 			return
 		}
+		var waiting []*opsv1alpha1.DRDrillRun
 		for i := range runs.Items {
 			if run := &runs.Items[i]; runWaiting(run) && run.DeletionTimestamp.IsZero() {
-				q.Add(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: run.Namespace, Name: run.Name}})
+				waiting = append(waiting, run)
 			}
+		}
+		sort.Slice(waiting, func(i, j int) bool { return queuedBefore(waiting[i], waiting[j]) })
+		for _, run := range waiting[:min(len(waiting), r.drillRunLimit())] {
+			q.Add(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: run.Namespace, Name: run.Name}})
 		}
 	}
 	return handler.TypedFuncs[client.Object, reconcile.Request]{
@@ -187,8 +239,9 @@ func (r *DRDrillRunReconciler) wakeQueuedRuns() handler.TypedEventHandler[client
 				return
 			}
 			released := holdsSandbox(old) && !holdsSandbox(run)
+			dequeued := runWaiting(old) && !runWaiting(run)
 			leaving := old.DeletionTimestamp.IsZero() && !run.DeletionTimestamp.IsZero()
-			if released || leaving {
+			if released || dequeued || leaving {
 				wake(ctx, run.Namespace, q)
 			}
 		},
