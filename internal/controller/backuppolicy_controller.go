@@ -36,6 +36,7 @@ import (
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -99,7 +100,9 @@ func (r *BackupPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		return ctrl.Result{}, err
 	}
 	before := policy.DeepCopy()
+	ctx, recordApplied := batchApplied(ctx, r.Recorder, policy)
 	defer func() {
+		recordApplied()
 		reterr = errors.Join(reterr, patchStatus(ctx, r.Client, before, policy, before.Status, policy.Status))
 	}()
 
@@ -629,8 +632,8 @@ func (r *BackupPolicyReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// backup pods of that volume with it.
 		WatchesRawSource(source.Kind(mounting, &corev1.Pod{}, handler.TypedEnqueueRequestsFromMapFunc(r.policiesOfPod), placementChanged)).
 		// A drill run that passes verifies the policy it restored.
-		Watches(&opsv1alpha1.DRDrill{}, handler.EnqueueRequestsFromMapFunc(policyOfDrill)).
-		Watches(&opsv1alpha1.DRDrillRun{}, handler.EnqueueRequestsFromMapFunc(policyOfDrill)).
+		Watches(&opsv1alpha1.DRDrill{}, handler.EnqueueRequestsFromMapFunc(policyOfDrill), builder.WithPredicates(drillNamesPolicy)).
+		Watches(&opsv1alpha1.DRDrillRun{}, handler.EnqueueRequestsFromMapFunc(policyOfDrill), builder.WithPredicates(runVerifiesPolicy)).
 		Named("backuppolicy").
 		Complete(r)
 }

@@ -21,6 +21,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -57,9 +58,37 @@ func createOrPatch[T client.Object](ctx context.Context, c client.Client, rec ev
 		if gvk, err := apiutil.GVKForObject(obj, c.Scheme()); err == nil {
 			kind = gvk.Kind
 		}
-		rec.Eventf(owner, obj, corev1.EventTypeNormal, opsv1alpha1.ReasonApplied, "Apply", "%s %s %s", res, kind, obj.GetName())
+		change := fmt.Sprintf("%s %s %s", res, kind, obj.GetName())
+		if batch, ok := ctx.Value(appliedKey{}).(*appliedBatch); ok && batch.owner == owner {
+			batch.changes = append(batch.changes, change)
+		} else {
+			rec.Eventf(owner, obj, corev1.EventTypeNormal, opsv1alpha1.ReasonApplied, "Apply", "%s", change)
+		}
 	}
 	return nil
+}
+
+// appliedBatch gathers what one reconcile created or changed for its owner
+// into one Applied event. A new BackupPolicy or SupportTeam makes three
+// children: one event per child was 6,000 of the 21,000 writes that 1,000
+// teams and 1,000 policies cost to reach Ready (make bench-scale), and the
+// event recorder keeps every event it sent in memory for a while.
+type appliedBatch struct {
+	owner   client.Object
+	changes []string
+}
+
+type appliedKey struct{}
+
+// batchApplied makes createOrPatch gather owner's changes in ctx; the
+// returned flush records them as one event, when there are any.
+func batchApplied(ctx context.Context, rec events.EventRecorder, owner client.Object) (context.Context, func()) {
+	batch := &appliedBatch{owner: owner}
+	return context.WithValue(ctx, appliedKey{}, batch), func() {
+		if len(batch.changes) > 0 {
+			rec.Eventf(owner, nil, corev1.EventTypeNormal, opsv1alpha1.ReasonApplied, "Apply", "%s", strings.Join(batch.changes, ", "))
+		}
+	}
 }
 
 // setSpec puts the desired spec in place unless the stored one already

@@ -39,10 +39,12 @@ import (
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
@@ -909,7 +911,8 @@ func (r *DRDrillReconciler) pruneHistory(ctx context.Context, drill *opsv1alpha1
 func (r *DRDrillReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&opsv1alpha1.DRDrill{}).
-		Owns(&opsv1alpha1.DRDrillRun{}).
+		Owns(&opsv1alpha1.DRDrillRun{}, builder.WithPredicates(runOutcomeChanged)).
+		// A drill reads only its policy's spec (validate).
 		Watches(&opsv1alpha1.BackupPolicy{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
 			var drills opsv1alpha1.DRDrillList
 			if err := r.List(ctx, &drills, client.InNamespace(o.GetNamespace())); err != nil {
@@ -922,7 +925,7 @@ func (r *DRDrillReconciler) SetupWithManager(mgr ctrl.Manager) error {
 				}
 			}
 			return out
-		})).
+		}), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Named("drdrill").
 		Complete(r)
 }

@@ -112,7 +112,9 @@ func (r *DRDrillRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	before := run.DeepCopy()
+	ctx, recordApplied := batchApplied(ctx, r.Recorder, run)
 	defer func() {
+		recordApplied()
 		reterr = errors.Join(reterr, patchStatus(ctx, r.Client, before, run, before.Status, run.Status))
 		r.recordPhase(run)
 	}()
@@ -157,8 +159,14 @@ func (r *DRDrillRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		return ctrl.Result{}, err
 	}
 	if run.Status.Phase.IsFinal() {
-		// The result is persisted first; evidence and teardown follow from it.
-		return ctrl.Result{RequeueAfter: time.Second}, nil
+		// The result is persisted first; evidence and teardown follow from
+		// it in this reconcile, not one more pass of the work queue later
+		// (a minute at 1,000 drills: make bench-scale).
+		if err := patchStatus(ctx, r.Client, before, run, before.Status, run.Status); err != nil {
+			return ctrl.Result{}, err
+		}
+		before = run.DeepCopy()
+		return r.reconcileFinal(ctx, run)
 	}
 	// Wake up for the phase timeout even if nothing else happens.
 	if left := r.timeLeft(run, now); next == 0 || left < next {
@@ -265,7 +273,10 @@ func (r *DRDrillRunReconciler) mayStart(ctx context.Context, run *opsv1alpha1.DR
 // acknowledged it. A run not (yet) acknowledged waits a little (wait > 0),
 // then is refused.
 func (r *DRDrillRunReconciler) admit(ctx context.Context, run *opsv1alpha1.DRDrillRun, now time.Time) (wait time.Duration, ok bool, err error) {
-	_, err = r.acceptingDrill(ctx, run)
+	_, err = acceptingDrill(ctx, r.Client, run)
+	if errors.Is(err, errNotCreatedByOperator) {
+		_, err = acceptingDrill(ctx, r.APIReader, run)
+	}
 	if !errors.Is(err, errNotCreatedByOperator) {
 		return 0, err == nil, err
 	}

@@ -100,7 +100,9 @@ func (r *SupportTeamReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		return ctrl.Result{}, err
 	}
 	before := team.DeepCopy()
+	ctx, recordApplied := batchApplied(ctx, r.Recorder, team)
 	defer func() {
+		recordApplied()
 		reterr = errors.Join(reterr, patchStatus(ctx, r.Client, before, team, before.Status, team.Status))
 	}()
 
@@ -239,6 +241,7 @@ func (r *SupportTeamReconciler) reconcileCoverage(team, before *opsv1alpha1.Supp
 	team.Status.Queues = make([]opsv1alpha1.QueueStatus, 0, len(result.Queues))
 	var worst *opsv1alpha1.WorstGap
 	worstQueue := ""
+	figures := teamFigures{Headcount: float64(result.Headcount), Queues: make([]queueFigures, 0, len(result.Queues))}
 	for qi, q := range result.Queues {
 		qs := opsv1alpha1.QueueStatus{
 			Name:                  q.Name,
@@ -257,19 +260,16 @@ func (r *SupportTeamReconciler) reconcileCoverage(team, before *opsv1alpha1.Supp
 		}
 		team.Status.Queues = append(team.Status.Queues, qs)
 		current := result.Intervals[0]
-		labels := []string{team.Namespace, team.Name, q.Name}
-		queueRequiredStaff.WithLabelValues(labels...).Set(float64(current.RequiredStaff[qi]))
-		queueScheduledStaff.WithLabelValues(labels...).Set(float64(current.Scheduled[qi]))
-		queueUnderstaffedIntervals.WithLabelValues(labels...).Set(float64(q.UnderstaffedIntervals))
 		short := 0
 		for _, iv := range result.Intervals[:min(len(result.Intervals), intervalsPerDay)] {
 			if iv.Scheduled[qi] < iv.RequiredStaff[qi] {
 				short++
 			}
 		}
-		queueUnderstaffedNextDay.WithLabelValues(labels...).Set(float64(short))
+		figures.Queues = append(figures.Queues, queueFigures{Name: q.Name, RequiredStaff: float64(current.RequiredStaff[qi]),
+			ScheduledStaff: float64(current.Scheduled[qi]), Understaffed: float64(q.UnderstaffedIntervals), NextDay: float64(short)})
 	}
-	teamHeadcount.WithLabelValues(team.Namespace, team.Name).Set(float64(result.Headcount))
+	teamMetrics.set(client.ObjectKeyFromObject(team), figures)
 
 	wasStaffed := condition(before, opsv1alpha1.ConditionStaffed)
 	if worst == nil {

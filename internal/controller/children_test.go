@@ -1,0 +1,74 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+	"github.com/supportstack/operator/internal/testenv"
+)
+
+// TestAppliedEventsBatched (issue #16): the children one reconcile
+// creates or changes are told in one Applied event, recorded when the
+// reconcile ends; a reconcile that changes nothing records none, and
+// outside a batch each change is its own event.
+func TestAppliedEventsBatched(t *testing.T) {
+	team := &opsv1alpha1.SupportTeam{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "team", UID: "uid-team"}}
+	c := fake.NewClientBuilder().WithScheme(testenv.Scheme()).WithObjects(team).Build()
+	cm := func(name, value string) *corev1.ConfigMap {
+		return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name}, Data: map[string]string{"k": value}}
+	}
+	apply := func(ctx context.Context, rec events.EventRecorder, want *corev1.ConfigMap) {
+		t.Helper()
+		if err := createOrPatch(ctx, c, rec, team, want, func(existing *corev1.ConfigMap) { existing.Data = want.Data }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := events.NewFakeRecorder(10)
+	ctx, flush := batchApplied(context.Background(), rec, team)
+	apply(ctx, rec, cm("a", "1"))
+	apply(ctx, rec, cm("b", "1"))
+	if n := len(rec.Events); n != 0 {
+		t.Fatalf("%d events before the reconcile ended, want 0", n)
+	}
+	flush()
+	if got, want := <-rec.Events, "Normal Applied created ConfigMap a, created ConfigMap b"; got != want {
+		t.Errorf("event %q, want %q", got, want)
+	}
+
+	ctx, flush = batchApplied(context.Background(), rec, team)
+	apply(ctx, rec, cm("a", "1"))
+	flush()
+	if n := len(rec.Events); n != 0 {
+		t.Errorf("a reconcile that changed nothing recorded %d events: %q", n, <-rec.Events)
+	}
+
+	apply(context.Background(), rec, cm("a", "2"))
+	apply(context.Background(), rec, cm("c", "1"))
+	for _, want := range []string{"Normal Applied updated ConfigMap a", "Normal Applied created ConfigMap c"} {
+		if got := <-rec.Events; got != want {
+			t.Errorf("unbatched event %q, want %q", got, want)
+		}
+	}
+}
