@@ -26,6 +26,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -41,6 +42,7 @@ import (
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/agentapi"
@@ -531,4 +533,35 @@ func actAs(t *testing.T, user, namespace string, rules ...rbacv1.PolicyRule) cli
 		t.Fatal(err)
 	}
 	return c
+}
+
+// teamGauge returns the exported value of a team metric (labels namespace,
+// team and, for a queue's, queue) as a scrape of /metrics shows it, and
+// fails the test when the series is not exported.
+func teamGauge(t *testing.T, metric string, namespace, team string, queue ...string) float64 {
+	t.Helper()
+	families, err := metrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"namespace": namespace, "team": team}
+	if len(queue) > 0 {
+		want["queue"] = queue[0]
+	}
+	for _, f := range families {
+		if f.GetName() != metric {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if maps.Equal(labels, want) {
+				return m.GetGauge().GetValue()
+			}
+		}
+	}
+	t.Fatalf("%s%v is not exported", metric, want)
+	return 0
 }

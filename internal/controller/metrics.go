@@ -18,32 +18,8 @@ package controller
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
-)
-
-// Team metrics, labelled by namespace and team (and queue): bounded by the
-// number of objects, never by time or people.
-var (
-	teamHeadcount = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "supportstack_team_headcount",
-		Help: "Members on the team's roster.",
-	}, []string{"namespace", "team"})
-	queueRequiredStaff = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "supportstack_team_queue_required_staff",
-		Help: "Staff the queue requires in the current 30-minute interval (after shrinkage).",
-	}, []string{"namespace", "team", "queue"})
-	queueScheduledStaff = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "supportstack_team_queue_scheduled_staff",
-		Help: "Staff scheduled on the queue in the current 30-minute interval.",
-	}, []string{"namespace", "team", "queue"})
-	queueUnderstaffedIntervals = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "supportstack_team_queue_understaffed_intervals",
-		Help: "30-minute intervals of the coming 7 days in which the queue is understaffed.",
-	}, []string{"namespace", "team", "queue"})
-	queueUnderstaffedNextDay = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "supportstack_team_queue_understaffed_intervals_next_24h",
-		Help: "30-minute intervals of the next 24 hours (from the current one) in which the queue is understaffed.",
-	}, []string{"namespace", "team", "queue"})
 )
 
 // Actuals metrics, labelled by namespace, team and queue, from the team's
@@ -152,8 +128,7 @@ var (
 )
 
 func init() {
-	metrics.Registry.MustRegister(teamHeadcount, queueRequiredStaff, queueScheduledStaff, queueUnderstaffedIntervals, queueUnderstaffedNextDay,
-		backupLastSuccess, backupLastDuration, backupLastBytesAdded, backupRPOMet,
+	metrics.Registry.MustRegister(backupLastSuccess, backupLastDuration, backupLastBytesAdded, backupRPOMet,
 		backupConsecutiveFailures, backupRestoreVerified, backupLastVerifiedRestore, backupVerificationMaxAge,
 		drillRunPhaseStart, drillRunPhaseTimeout,
 		drillLastRun, drillLastPassed, drillMeasuredRTO, drillMeasuredRPO, drillObjectivesMet, drillEvidenceSequence)
@@ -187,8 +162,7 @@ func forgetPolicy(namespace, policy string) {
 
 // forgetTeam removes every series of a deleted team.
 func forgetTeam(namespace, team string) {
-	deleteSeries(prometheus.Labels{"namespace": namespace, "team": team},
-		teamHeadcount, queueRequiredStaff, queueScheduledStaff, queueUnderstaffedIntervals, queueUnderstaffedNextDay)
+	teamMetrics.forget(types.NamespacedName{Namespace: namespace, Name: team})
 	forgetTeamActuals(namespace, team)
 }
 

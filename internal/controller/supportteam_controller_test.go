@@ -24,7 +24,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -86,20 +85,20 @@ func TestSupportTeamStatusAndChildren(t *testing.T) {
 	if c := condition(got, opsv1alpha1.ConditionQueuesSynced); c == nil || c.Status != metav1.ConditionTrue {
 		t.Errorf("QueuesSynced = %+v", c)
 	}
-	if v := testutil.ToFloat64(teamHeadcount.WithLabelValues(ns, "windows-tier1")); v != 5 {
+	if v := teamGauge(t, "supportstack_team_headcount", ns, "windows-tier1"); v != 5 {
 		t.Errorf("supportstack_team_headcount = %v, want 5", v)
 	}
-	if v := testutil.ToFloat64(queueUnderstaffedIntervals.WithLabelValues(ns, "windows-tier1", "windows-phone")); v != float64(phone.UnderstaffedIntervals) {
+	if v := teamGauge(t, "supportstack_team_queue_understaffed_intervals", ns, "windows-tier1", "windows-phone"); v != float64(phone.UnderstaffedIntervals) {
 		t.Errorf("supportstack_team_queue_understaffed_intervals = %v, want %d", v, phone.UnderstaffedIntervals)
 	}
 	// From Monday 10:00, the next 24 hours hold the rest of Monday's and
 	// the start of Tuesday's short hours, not the whole week's.
-	if v := testutil.ToFloat64(queueUnderstaffedNextDay.WithLabelValues(ns, "windows-tier1", "windows-phone")); v <= 0 || v > 48 || v >= float64(phone.UnderstaffedIntervals) {
+	if v := teamGauge(t, "supportstack_team_queue_understaffed_intervals_next_24h", ns, "windows-tier1", "windows-phone"); v <= 0 || v > 48 || v >= float64(phone.UnderstaffedIntervals) {
 		t.Errorf("supportstack_team_queue_understaffed_intervals_next_24h = %v, want 1-48 and fewer than the week's %d", v, phone.UnderstaffedIntervals)
 	}
 	// Monday 10:00: the phones need staff and have the early shift.
-	if req, sched := testutil.ToFloat64(queueRequiredStaff.WithLabelValues(ns, "windows-tier1", "windows-phone")),
-		testutil.ToFloat64(queueScheduledStaff.WithLabelValues(ns, "windows-tier1", "windows-phone")); req != float64(phone.PeakRequiredStaff) || sched < 1 {
+	if req, sched := teamGauge(t, "supportstack_team_queue_required_staff", ns, "windows-tier1", "windows-phone"),
+		teamGauge(t, "supportstack_team_queue_scheduled_staff", ns, "windows-tier1", "windows-phone"); req != float64(phone.PeakRequiredStaff) || sched < 1 {
 		t.Errorf("required/scheduled staff metrics %v/%v", req, sched)
 	}
 

@@ -21,7 +21,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/types"
 	clocktesting "k8s.io/utils/clock/testing"
@@ -67,7 +66,7 @@ func TestDemandFromHistory(t *testing.T) {
 		t.Errorf("before any ticket is read: demand %+v, want Declared", d)
 	}
 	// Monday 10:00 is inside the declared 08:00-18:00: staff is required.
-	if v := testutil.ToFloat64(queueRequiredStaff.WithLabelValues(labels...)); v == 0 {
+	if v := teamGauge(t, "supportstack_team_queue_required_staff", labels[0], labels[1], labels[2]); v == 0 {
 		t.Error("declared demand: no staff required on Monday 10:00")
 	}
 	if d := demandOf(t, got, "windows-phone"); d != nil {
@@ -107,7 +106,7 @@ func TestDemandFromHistory(t *testing.T) {
 	}
 	t.Logf("demand from history: %s", d.Message)
 	// Coverage uses the forecast: nothing comes in on Monday at 10:00.
-	if v := testutil.ToFloat64(queueRequiredStaff.WithLabelValues(labels...)); v != 0 {
+	if v := teamGauge(t, "supportstack_team_queue_required_staff", labels[0], labels[1], labels[2]); v != 0 {
 		t.Errorf("forecast demand: %v staff required on Monday 10:00, want 0", v)
 	}
 
@@ -137,7 +136,7 @@ func TestDemandFromHistory(t *testing.T) {
 	if d2 := demandOf(t, got, queue); d2 == nil || d2.Source != opsv1alpha1.DemandHistory || !equality.Semantic.DeepEqual(d2.Intervals, want) {
 		t.Errorf("after a restart: demand %+v, want the forecast kept", d2)
 	}
-	if v := testutil.ToFloat64(queueRequiredStaff.WithLabelValues(labels...)); v != 0 {
+	if v := teamGauge(t, "supportstack_team_queue_required_staff", labels[0], labels[1], labels[2]); v != 0 {
 		t.Errorf("after a restart: %v staff required on Monday 10:00, want 0 (the forecast)", v)
 	}
 }
