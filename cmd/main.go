@@ -93,6 +93,7 @@ func main() {
 		secureMetrics        bool
 		enableHTTP2          bool
 		agentImage           string
+		pprofAddr            string
 	)
 	flag.StringVar(&agentImage, "agent-image", defaultAgentImage(version),
 		"The image of the backup agent (agent + postgresql-client + restic) that the backup, prune, check and drill Jobs run. Default: the agent of this manager's version (supportstack/agent:dev for a build without -X main.version); set it only to pull that same version from elsewhere.")
@@ -122,6 +123,9 @@ func main() {
 	flag.IntVar(&memoryLimitPercent, "memory-limit-percent", memoryLimitPercent,
 		"Unless GOMEMLIMIT is set: the share of the container's memory limit (its cgroup's) the Go runtime keeps the manager under, "+
 			"collecting garbage harder near it instead of growing into the OOM killer. 0 leaves the runtime's default.")
+	flag.StringVar(&pprofAddr, "pprof-bind-address", "",
+		"The address Go's pprof profiles (heap, CPU, goroutines) are served on, e.g. 127.0.0.1:6060; empty (the default) serves none. "+
+			"For measuring the manager (make bench-scale); never expose it beyond the pod.")
 	flag.BoolVar(&enableHTTP2, "enable-http2", false,
 		"If set, HTTP/2 will be enabled for the metrics server (off by default: CVE-2023-44487, CVE-2023-39325).")
 	opts := zap.Options{Development: false}
@@ -188,6 +192,7 @@ func main() {
 		Client:                        controller.ClientOptions(),
 		Metrics:                       metricsServerOptions,
 		HealthProbeBindAddress:        probeAddr,
+		PprofBindAddress:              pprofAddr,
 		LeaderElection:                enableLeaderElection,
 		LeaderElectionID:              "supportstack-operator.ops.supportstack.io",
 		LeaderElectionReleaseOnCancel: true,

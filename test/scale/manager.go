@@ -39,6 +39,7 @@ import (
 type manager struct {
 	cmd         *exec.Cmd
 	metricsURL  string
+	pprofURL    string
 	done        chan struct{}
 	mu          sync.Mutex
 	maxDepth    map[string]float64
@@ -51,7 +52,7 @@ type manager struct {
 const deploymentMemoryLimit = 256 << 20
 
 func startManager(bin, kubeconfig, workDir string) (*manager, error) {
-	ports, err := freePorts(2)
+	ports, err := freePorts(3)
 	if err != nil {
 		return nil, err
 	}
@@ -64,6 +65,7 @@ func startManager(bin, kubeconfig, workDir string) (*manager, error) {
 		"--metrics-secure=false",
 		"--health-probe-bind-address", fmt.Sprintf("127.0.0.1:%d", ports[1]),
 		"--kubeconfig", kubeconfig,
+		"--pprof-bind-address", fmt.Sprintf("127.0.0.1:%d", ports[2]),
 	)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// In its Deployment the manager gives the Go runtime 70% of the
@@ -75,7 +77,7 @@ func startManager(bin, kubeconfig, workDir string) (*manager, error) {
 		_ = logFile.Close()
 		return nil, err
 	}
-	m := &manager{cmd: cmd, metricsURL: fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[0]),
+	m := &manager{cmd: cmd, metricsURL: fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[0]), pprofURL: fmt.Sprintf("http://127.0.0.1:%d/debug/pprof", ports[2]),
 		done: make(chan struct{}), maxDepth: map[string]float64{}, stopSampler: make(chan struct{})}
 	go func() {
 		_ = cmd.Wait()
@@ -312,4 +314,25 @@ func (m *manager) proc() (procStats, error) {
 		st.cpu = (utime + stime) / 100 // USER_HZ is 100 on Linux
 	}
 	return st, nil
+}
+
+// liveHeap is the manager's live heap: HeapAlloc right after a garbage
+// collection, from its heap profile (--pprof-bind-address), in bytes.
+func (m *manager) liveHeap() (int64, error) {
+	resp, err := http.Get(m.pprofURL + "/heap?debug=1&gc=1") //nolint:noctx // a local read with the default client is enough
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "# HeapAlloc = "); ok {
+			return strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	return 0, fmt.Errorf("no HeapAlloc in %s/heap?debug=1", m.pprofURL)
 }
