@@ -223,10 +223,15 @@ func (s set) inputs() ([]client.Object, error) {
 		return nil, err
 	}
 	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	// Every namespace comes first: createAll creates the leading
+	// namespaces before anything else (a Secret created with its namespace
+	// still on the way is refused: "namespaces not found").
 	var objs []client.Object
 	for _, ns := range s.namespaces() {
+		objs = append(objs, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{labelRun: s.name}}})
+	}
+	for _, ns := range s.namespaces() {
 		objs = append(objs,
-			&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{labelRun: s.name}}},
 			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "restic", Namespace: ns}, StringData: map[string]string{"password": "restic-pass"}},
 			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "s3-credentials", Namespace: ns},
 				StringData: map[string]string{"AWS_ACCESS_KEY_ID": "AKIA", "AWS_SECRET_ACCESS_KEY": "s3-secret"}},
