@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -33,7 +34,8 @@ import (
 // CBC's, goes through Check, and CBC's is scored by Evaluate at its own
 // objective. It takes about 18 minutes, so it runs only with
 // ROSTER_ORACLE=1 (make bench sets it). ROSTER_SIZES (names, comma
-// separated, e.g. 5x2x1w) and ROSTER_SEEDS (e.g. 0,2) run a part of it.
+// separated, e.g. 5x2x1w) and ROSTER_SEEDS (e.g. 0,2, or 0,1,2,3,4,5 for more
+// seeds than the default three) choose the seeds.
 func BenchmarkRosterVsMILP(b *testing.B) {
 	if os.Getenv("ROSTER_ORACLE") == "" {
 		b.Skip("the CBC comparison takes about 18 minutes: make bench runs it with ROSTER_ORACLE=1; set it to run it here")
@@ -52,10 +54,7 @@ func BenchmarkRosterVsMILP(b *testing.B) {
 	})
 	for range b.N {
 		fmt.Printf("%-9s %4s %9s %12s %8s %9s %12s %12s %7s %8s %8s\n", "size", "seed", "short", "objective", "time", "cbc-short", "cbc-best", "cbc-bound", "proven", "ratio", "cbc-time")
-		for seed := range uint64(3) {
-			if !picked("ROSTER_SEEDS", fmt.Sprint(seed)) {
-				continue
-			}
+		for _, seed := range seeds() {
 			for _, sz := range sizes {
 				p := generate(loc, seed, sz.members, sz.queues, sz.weeks, 1.1)
 				res, err := Solve(p, Options{Seed: seed, TimeLimit: 5 * time.Second})
@@ -78,6 +77,22 @@ func BenchmarkRosterVsMILP(b *testing.B) {
 			}
 		}
 	}
+}
+
+// seeds returns the seeds ROSTER_SEEDS lists (comma separated), or 0, 1
+// and 2 when it is unset.
+func seeds() []uint64 {
+	list := os.Getenv("ROSTER_SEEDS")
+	if list == "" {
+		return []uint64{0, 1, 2}
+	}
+	var out []uint64
+	for _, f := range strings.Split(list, ",") {
+		if v, err := strconv.ParseUint(strings.TrimSpace(f), 10, 64); err == nil {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // picked reports whether the comma-separated list in env names v, or env

@@ -95,7 +95,10 @@ limitations under the License.
 // 5 s). With Options.Iterations set and reached before the time limit, the
 // same problem and seed give the same roster. The exact re-plan of one
 // member's week runs only when there are at most 64 candidate shifts and
-// MaxConsecutiveDays is below 7.
+// MaxConsecutiveDays is below 7. On teams of up to six members who serve a
+// queue the polish also re-plans one weekday of the whole team jointly and
+// exactly, by a branch and bound whose bound rests on the allocation's
+// staff covered being submodular in the members on shift (replanDays).
 //
 // # Proof
 //

@@ -66,7 +66,9 @@ const sample = 48
 // ruin-and-recreate one weekday (clear up to four members and insert them
 // back greedily) or one member's week, and re-plan one member's week
 // exactly (reweek). The rest of the time polishes the best roster to a
-// local optimum of single member-days, pairs of member-days and reweek;
+// local optimum of single member-days, pairs of member-days, reweek and
+// (teams of up to six members who serve a queue) the exact joint re-plan
+// of one weekday of the whole team (replanWeekdays);
 // when that leaves time (small teams reach it early) and no iteration
 // budget is set, a large-neighbourhood search (rebuild) re-plans groups of
 // two to four members' weeks with reweek until the limit. The search
@@ -305,16 +307,8 @@ func (s *search) polish(deadline time.Time) {
 		}
 	}
 	for improved := true; improved && time.Now().Before(deadline); {
-		improved = false
-		for _, m := range s.members {
-			if time.Now().After(deadline) {
-				return
-			}
-			improved = s.reweek(m) || improved
-			for w := range 7 {
-				improved = s.bestPair(m, w, -1, -1) || improved
-			}
-		}
+		improved = s.polishMembers(deadline)
+		improved = s.replanWeekdays(deadline) || improved
 		s.rng.Shuffle(len(pairs), func(a, b int) { pairs[a], pairs[b] = pairs[b], pairs[a] })
 		for k, p := range pairs {
 			if k%16 == 0 && time.Now().After(deadline) {
@@ -323,6 +317,54 @@ func (s *search) polish(deadline time.Time) {
 			improved = s.bestPair(p[0], p[1], p[2], p[3]) || improved
 		}
 	}
+}
+
+// polishMembers re-plans each member's week (reweek) and each of their
+// days (bestPair) and reports whether the score improved.
+func (s *search) polishMembers(deadline time.Time) bool {
+	improved := false
+	for _, m := range s.members {
+		if time.Now().After(deadline) {
+			return improved
+		}
+		improved = s.reweek(m) || improved
+		for w := range 7 {
+			improved = s.bestPair(m, w, -1, -1) || improved
+		}
+	}
+	return improved
+}
+
+// replanGroup is the most members who serve a queue for which the polish
+// runs replanWeekdays, and replanNodes bounds one of its branch and
+// bounds. Larger teams skip it: their polish is cut by the time limit, and
+// a longer polish would make runs with an iteration budget end at a
+// different point on a loaded machine.
+const (
+	replanGroup = 6
+	replanNodes = 20000
+)
+
+// replanWeekdays re-plans each weekday of the whole team jointly and
+// exactly (replanDays, within replanNodes nodes each) when it has at most
+// replanGroup members who serve a queue, and reports whether the score
+// improved.
+func (s *search) replanWeekdays(deadline time.Time) bool {
+	improved := false
+	if len(s.members) > replanGroup {
+		return false
+	}
+	for w := range 7 {
+		if time.Now().After(deadline) {
+			return improved
+		}
+		items := make([][2]int, 0, len(s.members))
+		for _, m := range s.members {
+			items = append(items, [2]int{m, w})
+		}
+		improved = s.replanDays(items, replanNodes, deadline) || improved
+	}
+	return improved
 }
 
 // bestPair gives member-day (m1, w1), and (m2, w2) unless m2 < 0, the best
