@@ -33,7 +33,6 @@ import (
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/evidence"
@@ -266,22 +265,9 @@ func seriesOf(t *testing.T, metric string) []string {
 // gaugesOf returns a drill gauge's values by namespace/drill.
 func gaugesOf(t *testing.T, metric string) map[string]float64 {
 	t.Helper()
-	families, err := metrics.Registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]float64{}
-	for _, f := range families {
-		if f.GetName() != metric {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range m.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			out[labels["namespace"]+"/"+labels["drill"]] = m.GetGauge().GetValue()
-		}
+	for _, s := range exportedGauges(t, metric) {
+		out[s.labels["namespace"]+"/"+s.labels["drill"]] = s.value
 	}
 	return out
 }

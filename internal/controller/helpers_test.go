@@ -540,14 +540,34 @@ func actAs(t *testing.T, user, namespace string, rules ...rbacv1.PolicyRule) cli
 // fails the test when the series is not exported.
 func teamGauge(t *testing.T, metric string, namespace, team string, queue ...string) float64 {
 	t.Helper()
-	families, err := metrics.Registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
 	want := map[string]string{"namespace": namespace, "team": team}
 	if len(queue) > 0 {
 		want["queue"] = queue[0]
 	}
+	for _, s := range exportedGauges(t, metric) {
+		if maps.Equal(s.labels, want) {
+			return s.value
+		}
+	}
+	t.Fatalf("%s%v is not exported", metric, want)
+	return 0
+}
+
+// exportedGauge is one series of a gauge as /metrics serves it.
+type exportedGauge struct {
+	labels map[string]string
+	value  float64
+}
+
+// exportedGauges returns every series of a gauge the manager's registry
+// serves.
+func exportedGauges(t *testing.T, metric string) []exportedGauge {
+	t.Helper()
+	families, err := metrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []exportedGauge
 	for _, f := range families {
 		if f.GetName() != metric {
 			continue
@@ -557,11 +577,8 @@ func teamGauge(t *testing.T, metric string, namespace, team string, queue ...str
 			for _, l := range m.GetLabel() {
 				labels[l.GetName()] = l.GetValue()
 			}
-			if maps.Equal(labels, want) {
-				return m.GetGauge().GetValue()
-			}
+			out = append(out, exportedGauge{labels: labels, value: m.GetGauge().GetValue()})
 		}
 	}
-	t.Fatalf("%s%v is not exported", metric, want)
-	return 0
+	return out
 }
