@@ -125,18 +125,10 @@ func (r *DRDrillRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		return r.reconcileFinal(ctx, run)
 	}
 	now := r.Clock.Now()
-	if run.Status.Phase == "" || run.Status.Phase == opsv1alpha1.DrillRunPending {
-		if wait, ok, err := r.mayStart(ctx, run, now); !ok || err != nil {
+	if runWaiting(run) {
+		if wait, started, err := r.start(ctx, run, now); !started || err != nil {
 			return ctrl.Result{RequeueAfter: wait}, err
 		}
-		if controllerutil.AddFinalizer(run, FinalizerSandbox) {
-			if err := r.Update(ctx, run); err != nil {
-				return ctrl.Result{}, err
-			}
-		}
-		run.Status.StartTime = &metav1.Time{Time: now}
-		r.enterPhase(run, opsv1alpha1.DrillRunProvisioning, now, "creating the sandbox namespace "+resources.SandboxNamespaceName(run))
-		r.Recorder.Eventf(run, nil, corev1.EventTypeNormal, opsv1alpha1.ReasonStarted, "Provision", "drill run started: sandbox %s", resources.SandboxNamespaceName(run))
 	}
 	if expired, msg := r.timedOut(run, now); expired {
 		r.endRun(run, opsv1alpha1.DrillRunError, now, msg)
@@ -173,6 +165,23 @@ func (r *DRDrillRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		next = left
 	}
 	return ctrl.Result{RequeueAfter: next}, nil
+}
+
+// start moves a run that has not started to Provisioning when it may
+// start now (mayStart); otherwise it says when to look again.
+func (r *DRDrillRunReconciler) start(ctx context.Context, run *opsv1alpha1.DRDrillRun, now time.Time) (time.Duration, bool, error) {
+	if wait, ok, err := r.mayStart(ctx, run, now); !ok || err != nil {
+		return wait, false, err
+	}
+	if controllerutil.AddFinalizer(run, FinalizerSandbox) {
+		if err := r.Update(ctx, run); err != nil {
+			return 0, false, err
+		}
+	}
+	run.Status.StartTime = &metav1.Time{Time: now}
+	r.enterPhase(run, opsv1alpha1.DrillRunProvisioning, now, "creating the sandbox namespace "+resources.SandboxNamespaceName(run))
+	r.Recorder.Eventf(run, nil, corev1.EventTypeNormal, opsv1alpha1.ReasonStarted, "Provision", "drill run started: sandbox %s", resources.SandboxNamespaceName(run))
+	return 0, true, nil
 }
 
 // drillRunScope is what one reconcile of a running run works with, loaded

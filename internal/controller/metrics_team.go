@@ -80,14 +80,6 @@ func (c *teamCollector) forget(team types.NamespacedName) {
 	delete(c.teams, team)
 }
 
-// get returns a team's figures as last set.
-func (c *teamCollector) get(team types.NamespacedName) (teamFigures, bool) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	f, ok := c.teams[team]
-	return f, ok
-}
-
 func (c *teamCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{teamHeadcountDesc, queueRequiredStaffDesc, queueScheduledStaffDesc, queueUnderstaffedIntervalsDesc, queueUnderstaffedNextDayDesc} {
 		ch <- d
