@@ -59,8 +59,8 @@ type drillConfig struct {
 }
 
 // failing says whether drill i's runs fail a check on purpose: the last
-// tenth of the drills, which are the last to be triggered in every
-// namespace. A failed run keeps its sandbox (keep: OnFailure, ttl 2h), and
+// tenth of the drills, triggered only once every other run of the round
+// exists, so they are the last in every namespace's queue. A failed run keeps its sandbox (keep: OnFailure, ttl 2h), and
 // a kept sandbox counts toward the namespace's limit of concurrent runs
 // (2): two failures early in a namespace's queue would hold its other
 // runs Pending for two hours.
@@ -173,21 +173,48 @@ func (d *drillPhase) round(ctx context.Context, c client.Client, w *runWatcher, 
 			d.wantPassed++
 		}
 	}
-	tr := time.Now()
-	err := parallel(ctx, 4, indexes(len(drills)), func(i int) error {
-		triggered[i] = time.Now()
-		patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, controller.AnnotationRunNow, token)
-		return c.Patch(ctx, drills[i], client.RawPatch(types.MergePatchType, []byte(patch)))
-	})
-	if err != nil {
-		return fmt.Errorf("triggering round %d: %w", r, err)
-	}
-	fmt.Printf("drill runs, round %d: %d runs triggered in %s\n", r, len(drills), time.Since(tr).Round(time.Second))
 	keys := make([]types.NamespacedName, len(drills))
+	var passing, failing []int
 	for i, dr := range drills {
 		keys[i] = types.NamespacedName{Namespace: dr.Namespace, Name: controller.RunNowRunName(dr, token)}
+		if d.cfg.failing(i) {
+			failing = append(failing, i)
+		} else {
+			passing = append(passing, i)
+		}
 	}
-	deadline := time.Now().Add(d.cfg.timeout)
+	trigger := func(idx []int) error {
+		return parallel(ctx, 4, idx, func(i int) error {
+			triggered[i] = time.Now()
+			patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, controller.AnnotationRunNow, token)
+			return c.Patch(ctx, drills[i], client.RawPatch(types.MergePatchType, []byte(patch)))
+		})
+	}
+	tr := time.Now()
+	deadline := tr.Add(d.cfg.timeout)
+	// Runs queue in the order the operator creates them, which is not the
+	// order of the triggers (the drills' work queue holds earlier
+	// entries): the failing drills are triggered once every passing
+	// drill's run exists, so their runs come last in every namespace.
+	if err := trigger(passing); err != nil {
+		return fmt.Errorf("triggering round %d: %w", r, err)
+	}
+	passingKeys := make([]types.NamespacedName, len(passing))
+	for j, i := range passing {
+		passingKeys[j] = keys[i]
+	}
+	for w.created(passingKeys) < len(passingKeys) && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+	if err := trigger(failing); err != nil {
+		return fmt.Errorf("triggering round %d: %w", r, err)
+	}
+	fmt.Printf("drill runs, round %d: %d runs triggered in %s (the %d failing ones after every passing run existed)\n",
+		r, len(drills), time.Since(tr).Round(time.Second), len(failing))
 	lastLog := time.Now()
 	for {
 		done, phases := w.finished(keys)
@@ -209,14 +236,6 @@ func (d *drillPhase) round(ctx context.Context, c client.Client, w *runWatcher, 
 	}
 	d.tally(w, keys, triggered)
 	return nil
-}
-
-func indexes(n int) []int {
-	out := make([]int, n)
-	for i := range out {
-		out[i] = i
-	}
-	return out
 }
 
 // tally counts the round's runs by their final phase and their times.
@@ -445,6 +464,19 @@ func (w *runWatcher) see(o any) {
 	if _, seen := w.finalSeen[k]; !seen && run.Status.Phase.IsFinal() && run.Status.Evidence != nil {
 		w.finalSeen[k] = time.Now()
 	}
+}
+
+// created counts the runs that exist (or existed: final and seen).
+func (w *runWatcher) created(keys []types.NamespacedName) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, k := range keys {
+		if _, final := w.finalSeen[k]; final || w.runs[k] != nil {
+			n++
+		}
+	}
+	return n
 }
 
 // finished counts the runs final with evidence and sums up the others'
