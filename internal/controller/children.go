@@ -21,7 +21,6 @@ package controller
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -86,7 +85,7 @@ func batchApplied(ctx context.Context, rec events.EventRecorder, owner client.Ob
 	batch := &appliedBatch{owner: owner}
 	return context.WithValue(ctx, appliedKey{}, batch), func() {
 		if len(batch.changes) > 0 {
-			rec.Eventf(owner, nil, corev1.EventTypeNormal, opsv1alpha1.ReasonApplied, "Apply", "%s", strings.Join(batch.changes, ", "))
+			rec.Eventf(owner, nil, corev1.EventTypeNormal, opsv1alpha1.ReasonApplied, "Apply", "%s", appliedNote(batch.changes))
 		}
 	}
 }
@@ -129,4 +128,26 @@ func (r *DRDrillRunReconciler) createOnce(ctx context.Context, o client.Object) 
 		return fmt.Errorf("creating %T %s/%s: %w", o, o.GetNamespace(), o.GetName(), err)
 	}
 	return nil
+}
+
+// maxEventNote is the longest note events.k8s.io/v1 accepts: a longer one
+// is refused and the event lost.
+const maxEventNote = 1024
+
+// appliedNote lists the changes, as many as fit in an event's note, then
+// how many more there were.
+func appliedNote(changes []string) string {
+	note := ""
+	for i, c := range changes {
+		next := c
+		if i > 0 {
+			next = note + ", " + c
+		}
+		// Leave room for the count of the rest.
+		if len(next) > maxEventNote-len(" and 1000 more") && i > 0 {
+			return fmt.Sprintf("%s and %d more", note, len(changes)-i)
+		}
+		note = next
+	}
+	return note
 }

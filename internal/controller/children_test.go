@@ -18,7 +18,10 @@ package controller
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -53,7 +56,7 @@ func TestAppliedEventsBatched(t *testing.T) {
 		t.Fatalf("%d events before the reconcile ended, want 0", n)
 	}
 	flush()
-	if got, want := <-rec.Events, "Normal Applied created ConfigMap a, created ConfigMap b"; got != want {
+	if got, want := nextEvent(t, rec), "Normal Applied created ConfigMap a, created ConfigMap b"; got != want {
 		t.Errorf("event %q, want %q", got, want)
 	}
 
@@ -61,14 +64,47 @@ func TestAppliedEventsBatched(t *testing.T) {
 	apply(ctx, rec, cm("a", "1"))
 	flush()
 	if n := len(rec.Events); n != 0 {
-		t.Errorf("a reconcile that changed nothing recorded %d events: %q", n, <-rec.Events)
+		t.Errorf("a reconcile that changed nothing recorded %d events: %q", n, nextEvent(t, rec))
 	}
 
 	apply(context.Background(), rec, cm("a", "2"))
 	apply(context.Background(), rec, cm("c", "1"))
 	for _, want := range []string{"Normal Applied updated ConfigMap a", "Normal Applied created ConfigMap c"} {
-		if got := <-rec.Events; got != want {
+		if got := nextEvent(t, rec); got != want {
 			t.Errorf("unbatched event %q, want %q", got, want)
 		}
+	}
+}
+
+// nextEvent returns the fake recorder's next event, failing the test when
+// none comes.
+func nextEvent(t *testing.T, rec *events.FakeRecorder) string {
+	t.Helper()
+	select {
+	case e := <-rec.Events:
+		return e
+	case <-time.After(5 * time.Second):
+		t.Fatal("no event")
+		return ""
+	}
+}
+
+// TestAppliedNoteFits: the batched note stays within what the API server
+// accepts for an event, and says how many changes it left out.
+func TestAppliedNoteFits(t *testing.T) {
+	var changes []string
+	for i := range 40 {
+		changes = append(changes, fmt.Sprintf("created CronJob policy-with-a-rather-long-name-backup-%d", i))
+	}
+	note := appliedNote(changes)
+	if len(note) > maxEventNote {
+		t.Errorf("note of %d bytes, the API server accepts %d", len(note), maxEventNote)
+	}
+	listed := strings.Count(note, "created CronJob")
+	if want := fmt.Sprintf(" and %d more", len(changes)-listed); !strings.HasSuffix(note, want) || listed == 0 {
+		t.Errorf("note %q lists %d changes, want it to end %q", note, listed, want)
+	}
+	if got := appliedNote(changes[:2]); got != changes[0]+", "+changes[1] {
+		t.Errorf("two changes: %q", got)
 	}
 }

@@ -137,12 +137,13 @@ func (q runQueue) full(limit int) bool {
 // it. It returns 0 when the run may start, otherwise when to look
 // again (the run's status then says whom it waits for).
 //
-// The cache answers first: when it shows no room, there is none, or a run
-// ended that the cache has not shown yet, and that end wakes this run again
-// (wakeQueuedRuns) once the cache has it. A deep queue thus costs no
-// request to the API server. Only a start is confirmed against the API
-// server: reconciles are serial, so the list it returns holds every start
-// the reconcile before this one made, which the cache may not yet.
+// The cache answers first: when it shows no room and the run already
+// says so, there is none, or a run ended that the cache has not shown
+// yet, and that end wakes this run again (wakeQueuedRuns) once the cache
+// has it. A deep queue thus costs no request to the API server. A start,
+// and any change to the run's status, is decided against the API server:
+// reconciles are serial, so the list it returns holds every start the
+// reconcile before this one made, which the cache may not yet.
 func (r *DRDrillRunReconciler) waitForTurn(ctx context.Context, run *opsv1alpha1.DRDrillRun) (time.Duration, error) {
 	limit := r.drillRunLimit()
 	var cached opsv1alpha1.DRDrillRunList
@@ -150,7 +151,13 @@ func (r *DRDrillRunReconciler) waitForTurn(ctx context.Context, run *opsv1alpha1
 		return 0, err
 	}
 	q := queueOf(run, cached.Items)
-	if q.started != nil || !q.full(limit) {
+	// The cache alone may only leave a queued run as it is: a write (a new
+	// run queued, a new head, a new message) is decided on the API
+	// server's list, which holds the run's own start if the cache lags
+	// behind it; a start the cache does not show yet must never be
+	// overwritten with Pending.
+	unchanged := run.Status.Phase == opsv1alpha1.DrillRunPending && run.Status.Message == queueMessage(run.Namespace, limit, q)
+	if q.started != nil || !q.full(limit) || !unchanged {
 		var runs opsv1alpha1.DRDrillRunList
 		if err := r.APIReader.List(ctx, &runs, client.InNamespace(run.Namespace)); err != nil {
 			return 0, err

@@ -102,6 +102,38 @@ func TestWakeQueuedRunsWakesOnlyTheHead(t *testing.T) {
 	})
 }
 
+// TestQueuedStatusNeverOverwritesAStart (issue #16, review): the cache can
+// lag behind a run's own start (its finalizer seen, its status patch not
+// yet) while showing the namespace full, here because a run created in the
+// same second with a smaller name looks queued before it. The run must not
+// be written back to Pending from that: any change to a queued run's
+// status is decided on the API server's list, which shows the start.
+func TestQueuedStatusNeverOverwritesAStart(t *testing.T) {
+	const ns = "stale"
+	at := metav1.NewTime(time.Date(2026, time.December, 1, 9, 0, 0, 0, time.UTC))
+	run := func(name string, phase opsv1alpha1.DrillRunPhase) *opsv1alpha1.DRDrillRun {
+		return &opsv1alpha1.DRDrillRun{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, UID: types.UID("uid-" + name), CreationTimestamp: at},
+			Status:     opsv1alpha1.DRDrillRunStatus{Phase: phase},
+		}
+	}
+	cached := []client.Object{run("a-running", opsv1alpha1.DrillRunRestoring), run("b-queued", opsv1alpha1.DrillRunPending), run("c-started", "")}
+	live := []client.Object{run("a-running", opsv1alpha1.DrillRunRestoring), run("b-queued", opsv1alpha1.DrillRunPending), run("c-started", opsv1alpha1.DrillRunProvisioning)}
+	r := &DRDrillRunReconciler{
+		Client:    fake.NewClientBuilder().WithScheme(testenv.Scheme()).WithObjects(cached...).Build(),
+		APIReader: fake.NewClientBuilder().WithScheme(testenv.Scheme()).WithObjects(live...).Build(),
+		Recorder:  events.NewFakeRecorder(10), MaxConcurrentRunsPerNamespace: 2,
+	}
+	stale := cached[2].(*opsv1alpha1.DRDrillRun).DeepCopy()
+	wait, err := r.waitForTurn(context.Background(), stale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wait != time.Second || stale.Status.Phase != opsv1alpha1.DrillRunProvisioning {
+		t.Errorf("a started run seen stale: looks again in %v with phase %q, want 1s with the API server's Provisioning", wait, stale.Status.Phase)
+	}
+}
+
 // drain returns the names in q, sorted.
 func drain(q workqueue.TypedRateLimitingInterface[reconcile.Request]) []string {
 	var names []string

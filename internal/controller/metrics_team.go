@@ -17,6 +17,7 @@ limitations under the License.
 package controller
 
 import (
+	"maps"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -87,9 +88,12 @@ func (c *teamCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *teamCollector) Collect(ch chan<- prometheus.Metric) {
+	// Copy under the lock and send after: a slow scrape must not hold up
+	// the team reconciles that set figures.
 	c.mu.RLock()
-	defer c.mu.RUnlock()
-	for key, f := range c.teams {
+	teams := maps.Clone(c.teams)
+	c.mu.RUnlock()
+	for key, f := range teams {
 		ch <- prometheus.MustNewConstMetric(teamHeadcountDesc, prometheus.GaugeValue, f.Headcount, key.Namespace, key.Name)
 		for _, q := range f.Queues {
 			for _, s := range []struct {

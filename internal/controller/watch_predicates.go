@@ -58,11 +58,16 @@ const anyAge = time.Duration(math.MaxInt64)
 
 // runVerifiesPolicy passes a run's updates that change what it proves of
 // a BackupPolicy (verifiedBy): it passed, with a completion time and a
-// snapshot. Created and deleted runs prove nothing new: a run is created
-// before it passes, and a policy keeps its lastVerifiedRestore when the
-// run that proved it is pruned.
+// snapshot. A run is created before it passes, and a policy keeps its
+// lastVerifiedRestore when the run that proved it is pruned: creations
+// pass only for a run that has passed, deletions not at all.
 var runVerifiesPolicy = predicate.Funcs{
-	CreateFunc: func(event.CreateEvent) bool { return false },
+	// A run seen first when it has passed already (created and passed
+	// while the watch was down, then relisted) does prove something.
+	CreateFunc: func(e event.CreateEvent) bool {
+		run, ok := e.Object.(*opsv1alpha1.DRDrillRun)
+		return !ok || verifiedBy(run, run.Spec.BackupPolicyName, anyAge) != nil
+	},
 	DeleteFunc: func(event.DeleteEvent) bool { return false },
 	UpdateFunc: func(e event.UpdateEvent) bool {
 		old, oldOK := e.ObjectOld.(*opsv1alpha1.DRDrillRun)

@@ -82,7 +82,10 @@ func TestWatchPredicates(t *testing.T) {
 		})
 	}
 	if runVerifiesPolicy.Create(event.CreateEvent{Object: verifying}) || runVerifiesPolicy.Delete(event.DeleteEvent{Object: passed}) {
-		t.Error("a run created or deleted reaches its policy")
+		t.Error("a run created before it passed, or deleted, reaches its policy")
+	}
+	if !runVerifiesPolicy.Create(event.CreateEvent{Object: passed}) {
+		t.Error("a run seen first when it has passed (a relist after a watch gap) does not reach its policy")
 	}
 	if !runOutcomeChanged.Create(event.CreateEvent{Object: verifying}) || !runOutcomeChanged.Delete(event.DeleteEvent{Object: passed}) {
 		t.Error("a run created or deleted does not reach its drill")
