@@ -83,7 +83,7 @@ type drillPhase struct {
 	m0, m1                          sample
 	p0, p1                          procStats
 	peakRSS                         int64
-	liveHeap                        int64 // at the end of the phase
+	liveHeap                        string // at the end of the phase
 	events                          int
 	kubeletWrites, kubeletConflicts int64
 	scheduled                       int
@@ -144,7 +144,7 @@ func runDrills(ctx context.Context, rc *rest.Config, c client.Client, m *manager
 		return nil, err
 	}
 	d.p1, _ = m.proc()
-	d.liveHeap, _ = m.liveHeap()
+	d.liveHeap = heapFigure(m.liveHeap())
 	d.events = operatorEvents(ctx, c) - events0
 	d.kubeletWrites, d.kubeletConflicts = cnt.writes(), k.conflicts.Load()
 	d.scheduled = scheduledPods(ctx, c)
@@ -708,7 +708,7 @@ func (d *drillPhase) print(r *report) {
 		dm.byLabel("rest_client_requests_total", "method")["GET"], dm.byLabel("rest_client_requests_total", "method")["GET"]/float64(total))
 	r.add("    reconciles: %s; errors: %s", perController(dm.byLabel("controller_runtime_reconcile_total", "controller")), perController(errorsBy(dm)))
 	r.add("    manager peak RSS during the phase %.0f MiB (%.0f at its start), CPU %.1fs", mib(d.peakRSS), mib(d.p0.rss), d.p1.cpu-d.p0.cpu)
-	r.add("    manager live heap after a forced GC at the end of the phase: %.0f MiB", mib(d.liveHeap))
+	r.add("    manager live heap after a forced GC at the end of the phase: %s", d.liveHeap)
 	r.add("    harness as kubelet: %d status writes (%d conflicts retried); sandbox pods bound to a node: %d (no nodes: kwok's stages never touch them)",
 		d.kubeletWrites, d.kubeletConflicts, d.scheduled)
 }

@@ -228,7 +228,7 @@ type operatorRun struct {
 	created, ready, roster   time.Duration
 	m0, m1, m2, m3, m4       sample
 	p1, p2, p3, p4           procStats
-	liveHeap                 int64 // after the roster change, 0 when unread
+	liveHeap                 string // after the roster change
 	rampDepth, steadyDepth   map[string]float64
 	rampEvents, rosterEvents int
 	profile                  string
@@ -310,7 +310,7 @@ func measureOperator(ctx context.Context, cfg config, rc *rest.Config, c client.
 		return nil, err
 	}
 	o.p4, _ = m.proc()
-	o.liveHeap, _ = m.liveHeap()
+	o.liveHeap = heapFigure(m.liveHeap())
 	o.rosterEvents = operatorEvents(ctx, c) - o.rampEvents
 	return o, nil
 }
@@ -389,7 +389,7 @@ func printReport(cfg config, o *operatorRun, b *baselineRun, d *drillPhase) {
 	r.add("(c) manager peak RSS %.0f MiB (goal <= 200 MiB; %.0f MiB after the ramp, %.0f MiB at the end)", mib(peak), mib(o.p1.rss), mib(o.p4.rss))
 	r.add("    manager CPU: %.1fs reaching Ready, %.1fs in the %s steady window, %.1fs for the roster change",
 		o.p1.cpu, o.p3.cpu-o.p2.cpu, cfg.window, o.p4.cpu-o.p3.cpu)
-	r.add("    manager live heap after a forced GC, at the end: %.0f MiB (its heap profile, --pprof-bind-address)", mib(o.liveHeap))
+	r.add("    manager live heap after a forced GC, at the end: %s (its heap profile, --pprof-bind-address)", o.liveHeap)
 	r.add("    reconcile latency per controller while reaching Ready (p50 / p90 / p99):")
 	q := d1.quantiles("controller_runtime_reconcile_time_seconds", "controller", 0.5, 0.9, 0.99)
 	counts := d1.byLabel("controller_runtime_reconcile_total", "controller")

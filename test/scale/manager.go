@@ -336,3 +336,11 @@ func (m *manager) liveHeap() (int64, error) {
 	}
 	return 0, fmt.Errorf("no HeapAlloc in %s/heap?debug=1", m.pprofURL)
 }
+
+// heapFigure prints a liveHeap reading, or why there is none.
+func heapFigure(b int64, err error) string {
+	if err != nil {
+		return "unread (" + err.Error() + ")"
+	}
+	return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20))
+}
