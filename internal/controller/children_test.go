@@ -92,7 +92,7 @@ func nextEvent(t *testing.T, rec *events.FakeRecorder) string {
 // TestAppliedNoteFits: the batched note stays within what the API server
 // accepts for an event, and says how many changes it left out.
 func TestAppliedNoteFits(t *testing.T) {
-	var changes []string
+	changes := make([]string, 0, 40)
 	for i := range 40 {
 		changes = append(changes, fmt.Sprintf("created CronJob policy-with-a-rather-long-name-backup-%d", i))
 	}
