@@ -203,25 +203,7 @@ func (s *search) total() int64 { return s.e.score().Total() }
 // feasible reports whether member m may work c (-1 off) on weekday w
 // given their other days.
 func (s *search) feasible(m, w, c int) bool {
-	if c < 0 {
-		return true
-	}
-	if !s.allowed[m][w][c] {
-		return false
-	}
-	pat := &s.e.pat[m]
-	prev, next := (w+6)%7, (w+1)%7
-	if !s.md.restOK(time.Weekday(prev), pat[prev], c) || !s.md.restOK(time.Weekday(w), c, pat[next]) {
-		return false
-	}
-	run := 1
-	for d := 1; d < 7 && pat[(w+d)%7] >= 0; d++ {
-		run++
-	}
-	for d := 1; d < 7 && pat[(w+7-d)%7] >= 0; d++ {
-		run++
-	}
-	return min(run, 7) <= s.md.rules.MaxConsecutiveDays
+	return s.feasibleIn(&s.e.pat[m], m, w, c)
 }
 
 func (s *search) construct() {
