@@ -21,8 +21,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"time"
 
+	admissionv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -131,12 +133,15 @@ func (r *DRDrillRunReconciler) noNodeHolds(ctx context.Context, s *drillRunScope
 //
 // The UID is persisted (the status patch at the end of this reconcile)
 // before anything is put in the namespace. Should the operator stop between
-// the Create and that patch, the next reconcile finds a namespace it cannot
-// prove it created and ends the run in Error, leaving the empty namespace
-// alone: that is safe, and the message says what to do. Accepting such a
-// namespace by its run-UID annotation and creation time would let whoever
-// can read runs and create namespaces win a race against the operator,
-// above all while a run waits for its turn.
+// the Create and that patch, the next reconcile finds a namespace whose UID
+// it never recorded. Its run-UID annotation alone proves nothing (whoever
+// can read runs and create namespaces could win a race against the
+// operator, above all while a run waits for its turn); it is adopted only
+// when the API server kept the proof: the sandbox-namespace admission
+// policy, in force since before the namespace was created, lets no one but
+// the operator write that annotation and the sandbox label
+// (sandboxProvenByPolicy). Otherwise the run ends in Error, leaving the
+// empty namespace alone: that is safe, and the message says what to do.
 func (r *DRDrillRunReconciler) createSandboxNamespace(ctx context.Context, run *opsv1alpha1.DRDrillRun, now time.Time) (time.Duration, error) {
 	name := resources.SandboxNamespaceName(run)
 	var ns corev1.Namespace
@@ -171,12 +176,61 @@ func (r *DRDrillRunReconciler) createSandboxNamespace(ctx context.Context, run *
 		run.Status.Message = fmt.Sprintf("waiting for namespace %s, left by an earlier run, to be deleted", name)
 		return 5 * time.Second, nil
 	}
+	switch proven, err := r.sandboxProvenByPolicy(ctx, run, &ns); {
+	case err != nil:
+		return 0, err
+	case proven:
+		run.Status.SandboxNamespace, run.Status.SandboxNamespaceUID = name, ns.UID
+		run.Status.Message = "sandbox namespace " + name + " adopted: the operator stopped before recording it, and the sandbox-namespace admission policy proves it was created by the operator for this run"
+		r.Recorder.Eventf(run, nil, corev1.EventTypeNormal, opsv1alpha1.ReasonSandboxCreated, "Provision", "%s", run.Status.Message)
+		return time.Second, nil // provisioning goes on once the UID is recorded
+	}
 	msg := fmt.Sprintf("namespace %s already exists and was not created by this run: the operator never restores into a namespace it did not create; delete it or choose another spec.sandbox.namespace", name)
 	if ns.Annotations[resources.AnnotationDrillRunUID] == string(run.UID) {
 		msg += " (it carries this run's UID: if the operator stopped right after creating it, delete it and start the drill again)"
 	}
 	r.endRunWith(run, opsv1alpha1.DrillRunError, opsv1alpha1.ReasonSandboxNamespaceTaken, now, msg)
 	return 0, nil
+}
+
+// The policy proving an unrecorded sandbox the operator's is read, by name:
+// +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=validatingadmissionpolicies;validatingadmissionpolicybindings,verbs=get
+
+// SandboxNamespacePolicy names the ValidatingAdmissionPolicy, and its
+// binding, of config/admission/sandbox_namespace_policy.yaml as
+// config/default renders them (and the chart, for release "supportstack").
+const SandboxNamespacePolicy = "supportstack-sandbox-namespace"
+
+// sandboxProvenByPolicy says whether ns, which carries this run's sandbox
+// name but whose UID the run never recorded, is proven the sandbox the
+// operator created for this run by the API server itself: the namespace
+// carries the run's name (label) and UID (annotation), which the
+// sandbox-namespace policy lets only the operator set, and that policy was
+// in force when the namespace was created: the policy and its binding
+// exist, are not being deleted, the binding binds that policy with Deny,
+// and both were created strictly before the namespace (timestamps have
+// second granularity: the same second proves nothing). A policy edited in
+// place is not detected; who may edit admission policies may do anything
+// anyway. Without the rights to read them (an installation whose role
+// predates this), or without the policy, nothing is proven.
+func (r *DRDrillRunReconciler) sandboxProvenByPolicy(ctx context.Context, run *opsv1alpha1.DRDrillRun, ns *corev1.Namespace) (bool, error) {
+	if ns.Labels[resources.LabelDrillRun] != run.Name || ns.Annotations[resources.AnnotationDrillRunUID] != string(run.UID) || run.UID == "" {
+		return false, nil
+	}
+	var policy admissionv1.ValidatingAdmissionPolicy
+	var binding admissionv1.ValidatingAdmissionPolicyBinding
+	for _, o := range []client.Object{&policy, &binding} {
+		switch err := r.APIReader.Get(ctx, types.NamespacedName{Name: SandboxNamespacePolicy}, o); {
+		case apierrors.IsNotFound(err) || apierrors.IsForbidden(err):
+			return false, nil
+		case err != nil:
+			return false, fmt.Errorf("reading the sandbox-namespace admission policy: %w", err)
+		}
+		if !o.GetDeletionTimestamp().IsZero() || !o.GetCreationTimestamp().Time.Before(ns.CreationTimestamp.Time) {
+			return false, nil
+		}
+	}
+	return binding.Spec.PolicyName == policy.Name && slices.Contains(binding.Spec.ValidationActions, admissionv1.Deny), nil
 }
 
 // createSandboxObjects creates what the sandbox holds. Everything is created
@@ -279,8 +333,10 @@ func podReady(pod *corev1.Pod) bool {
 // what it holds) and lets the run go once the deletion is under way. It
 // deletes only the namespace this run created, by its recorded UID (a
 // delete precondition, so a namespace re-created under the same name in
-// between is left alone too). A sandbox named by a run that recorded no
-// UID (one made by an operator version before UIDs were recorded) is not
+// between is left alone too), or one the sandbox-namespace admission policy
+// proves it created (sandboxProvenByPolicy), by the UID it read. A sandbox
+// named by a run that recorded no UID (one made by an operator version
+// before UIDs were recorded), or one left unrecorded and unproven, is not
 // deleted either, but it is not let go silently: SandboxDeleted=False
 // (SandboxNotVerified) and a Warning event tell a person to check and
 // delete it.
@@ -319,14 +375,23 @@ func (r *DRDrillRunReconciler) deleteSandbox(ctx context.Context, run *opsv1alph
 	var ns corev1.Namespace
 	if name == "" {
 		// The operator may have stopped between creating the namespace and
-		// recording it. One that carries this run's UID is named, not
-		// deleted: without the recorded UID it cannot be proven the run's.
+		// recording it. One that carries this run's UID is deleted if the
+		// sandbox-namespace policy proves it the run's, else named, not
+		// deleted: without that proof or the recorded UID it is not.
 		leftover := resources.SandboxNamespaceName(run)
 		err := r.APIReader.Get(ctx, types.NamespacedName{Name: leftover}, &ns)
 		if err != nil && !apierrors.IsNotFound(err) {
 			return "", "", "", err
 		}
 		if err == nil && ns.DeletionTimestamp.IsZero() && ns.Annotations[resources.AnnotationDrillRunUID] == string(run.UID) {
+			proven, err := r.sandboxProvenByPolicy(ctx, run, &ns)
+			if err != nil {
+				return "", "", "", err
+			}
+			if proven {
+				// Deleted as a recorded sandbox is, by the UID just read.
+				return r.deleteSandboxByUID(ctx, run, &ns, leftover, ns.UID, why)
+			}
 			return metav1.ConditionFalse, opsv1alpha1.ReasonSandboxNotVerified, fmt.Sprintf(
 				"namespace %s carries this run's UID but the run recorded none for it (the operator may have stopped between creating it and recording it): "+
 					"the operator deletes only a namespace it can prove it created, so check it is this run's sandbox and delete it with kubectl delete namespace %s", leftover, leftover), nil
@@ -352,15 +417,21 @@ func (r *DRDrillRunReconciler) deleteSandbox(ctx context.Context, run *opsv1alph
 	case !ns.DeletionTimestamp.IsZero():
 		return deleted(fmt.Sprintf("sandbox %s deleted", name))
 	}
+	return r.deleteSandboxByUID(ctx, run, &ns, name, uid, why)
+}
+
+// deleteSandboxByUID deletes the sandbox ns, which this run created (uid),
+// with a UID precondition.
+func (r *DRDrillRunReconciler) deleteSandboxByUID(ctx context.Context, run *opsv1alpha1.DRDrillRun, ns *corev1.Namespace, name string, uid types.UID, why string) (metav1.ConditionStatus, string, string, error) {
 	// A failed UID precondition (Conflict) means the name now holds another
-	// namespace: left alone, like the case above.
-	switch err := r.Delete(ctx, &ns, client.Preconditions{UID: &uid}); {
+	// namespace: left alone, like a namespace of another UID.
+	switch err := r.Delete(ctx, ns, client.Preconditions{UID: &uid}); {
 	case err == nil:
 		r.Recorder.Eventf(run, nil, corev1.EventTypeNormal, opsv1alpha1.ReasonSandboxDeleted, "Teardown", "deleted sandbox namespace %s: %s", name, why)
 	case apierrors.IsConflict(err):
-		return deleted(notOurs)
+		return metav1.ConditionTrue, opsv1alpha1.ReasonSandboxDeleted, fmt.Sprintf("sandbox %s is gone; a namespace of that name that this run did not create is left alone: %s", name, why), nil
 	case !apierrors.IsNotFound(err):
 		return "", "", "", err
 	}
-	return deleted(fmt.Sprintf("sandbox %s deleted", name))
+	return metav1.ConditionTrue, opsv1alpha1.ReasonSandboxDeleted, fmt.Sprintf("sandbox %s deleted: %s", name, why), nil
 }

@@ -112,7 +112,9 @@ func namespaceUntouched(t *testing.T, name string) {
 // sandbox label, hoping the operator copies the repository Secrets into it
 // and restores production data there. The run ends in Error with
 // SandboxNamespaceTaken; nothing is copied or started in the namespace and
-// it is not deleted.
+// it is not deleted. (The sandbox-namespace admission policy refuses such a
+// namespace; plantUnguarded checks so, then plants it as on an installation
+// without that policy.)
 func TestSandboxNamespaceNeverAdopted(t *testing.T) {
 	ctx := context.Background()
 	drill := drillFixture(t, func(d *opsv1alpha1.DRDrill) { d.Spec.Sandbox.Keep = opsv1alpha1.SandboxKeepNever })
@@ -127,9 +129,7 @@ func TestSandboxNamespaceNeverAdopted(t *testing.T) {
 	sandbox := resources.SandboxNamespaceName(next)
 	trap := resources.SandboxNamespace(next)
 	trap.Annotations = nil // the run's UID is not known yet
-	if err := labeller.Create(ctx, trap); err != nil {
-		t.Fatalf("the labeller creates %s: %v", sandbox, err)
-	}
+	plantUnguarded(t, labeller, trap)
 	// The labeller may not read Secrets anywhere; that is the point of the trap.
 	if err := labeller.List(ctx, &corev1.SecretList{}, client.InNamespace(ns)); !apierrors.IsForbidden(err) {
 		t.Fatalf("the labeller reads Secrets: %v", err)
@@ -181,7 +181,8 @@ func TestSandboxNamespaceNeverAdopted(t *testing.T) {
 // for its turn can be read; the labeller copies its UID into the trap's
 // annotation too. The run still refuses the namespace (the message says
 // what to do should the operator itself have left it), and the trap stays
-// empty and undeleted.
+// empty and undeleted. (Planted without the sandbox-namespace policy, or
+// before it: plantUnguarded. With it in force, TestUnrecordedSandboxProvenByPolicy.)
 func TestSandboxNamespaceNeverAdoptedEvenWithRunUID(t *testing.T) {
 	ctx := context.Background()
 	drill := drillFixture(t, func(d *opsv1alpha1.DRDrill) { d.Spec.Sandbox.Keep = opsv1alpha1.SandboxKeepNever })
@@ -207,9 +208,7 @@ func TestSandboxNamespaceNeverAdoptedEvenWithRunUID(t *testing.T) {
 	if trap.Annotations[resources.AnnotationDrillRunUID] != string(queued.UID) {
 		t.Fatalf("trap annotations %v", trap.Annotations)
 	}
-	if err := labeller.Create(ctx, trap); err != nil {
-		t.Fatal(err)
-	}
+	plantUnguarded(t, labeller, trap)
 	// A slot frees: the first busy run ends.
 	walk(t, siblingDrill(drill, "first"), busy[0], true, false)
 	run := waitRun(t, ns, name, inPhase(opsv1alpha1.DrillRunError))
@@ -233,7 +232,8 @@ func TestSandboxNamespaceNeverAdoptedEvenWithRunUID(t *testing.T) {
 // create namespaces makes one of the same name with every sandbox label.
 // The restarted operator sees a UID it did not record: the run ends in
 // Error, no verify Job is created and no Secret copied into the new
-// namespace, and teardown leaves it alone.
+// namespace, and teardown leaves it alone. (Planted without the
+// sandbox-namespace policy: plantUnguarded.)
 func TestSandboxReplacedWhileOperatorDown(t *testing.T) {
 	ctx := context.Background()
 	drill := drillFixture(t, func(d *opsv1alpha1.DRDrill) { d.Spec.Sandbox.Keep = opsv1alpha1.SandboxKeepNever })
@@ -294,9 +294,7 @@ func TestSandboxReplacedWhileOperatorDown(t *testing.T) {
 		rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"create", "patch"}},
 	)
 	trap := resources.SandboxNamespace(run) // the same name, labels and annotation
-	if err := labeller.Create(ctx, trap); err != nil {
-		t.Fatal(err)
-	}
+	plantUnguarded(t, labeller, trap)
 	if trap.UID == created {
 		t.Fatalf("the new namespace has the old UID %s", created)
 	}

@@ -449,10 +449,10 @@ func checkOtherRelease(t *testing.T, objs []*unstructured.Unstructured) string {
 		}
 		checkReleaseObject(t, u, string(data), names, sa)
 	}
-	// config/admission names the operator in drill-run-creation and
-	// operator-reach.
-	if namingUser < 2 {
-		t.Errorf("%d objects name %s, want the two admission policies that name the operator", namingUser, user)
+	// config/admission names the operator in drill-run-creation,
+	// operator-reach and sandbox-namespace.
+	if namingUser < 3 {
+		t.Errorf("%d objects name %s, want the three admission policies that name the operator", namingUser, user)
 	}
 	return prefix
 }
@@ -591,10 +591,11 @@ func TestChartCopiesUpToDate(t *testing.T) {
 	root := testenv.RepoRoot()
 	// Copies the test checks directly, without trusting the script.
 	for copyPath, source := range map[string]string{
-		"files/rbac/role.yaml":                       "config/rbac/role.yaml",
-		"files/prometheus/alerts.yaml":               "config/prometheus/alerts.yaml",
-		"files/grafana/supportstack.json":            "config/grafana/supportstack.json",
-		"files/admission/operator_reach_policy.yaml": "config/admission/operator_reach_policy.yaml",
+		"files/rbac/role.yaml":                          "config/rbac/role.yaml",
+		"files/prometheus/alerts.yaml":                  "config/prometheus/alerts.yaml",
+		"files/grafana/supportstack.json":               "config/grafana/supportstack.json",
+		"files/admission/operator_reach_policy.yaml":    "config/admission/operator_reach_policy.yaml",
+		"files/admission/sandbox_namespace_policy.yaml": "config/admission/sandbox_namespace_policy.yaml",
 	} {
 		assertSameFile(t, filepath.Join(root, source), filepath.Join(root, helmChart, copyPath))
 	}
