@@ -21,7 +21,9 @@ limitations under the License.
 // as a killed process would; the other replica takes over once the lease
 // expires and a replacement starts. Each run must still end in exactly one
 // terminal state with one evidence record on an intact chain, one sandbox
-// that is deleted, and one Job per step.
+// that is deleted, and one Job per step. The sandbox-namespace admission
+// policy is installed as config/default names it (sandboxPolicy), so that a
+// sandbox whose UID the dead leader did not record is proven the run's.
 package leader
 
 import (
@@ -84,6 +86,9 @@ type phaseCase struct {
 	// graceful stops the leader as SIGTERM does instead of killing it: it
 	// releases its lease.
 	graceful bool
+	// noPolicy: the sandbox-namespace admission policy is removed for the
+	// case (an installation without it).
+	noPolicy bool
 }
 
 const keptTTL = 10 * time.Second
@@ -117,14 +122,16 @@ func TestLeaderKilledInEveryDrillPhase(t *testing.T) {
 		stopWatching()
 		obs.stopped.Wait()
 	})
+	installSandboxPolicy(t, c)
 	f.start(t)
 	f.leader(t, 30*time.Second)
 	f.start(t)
 
 	cases := []phaseCase{
 		{name: "Pending", killIn: opsv1alpha1.DrillRunPending, want: opsv1alpha1.DrillRunPassed},
-		// The one window that leaves a sandbox: see sandboxUnrecorded.
-		{name: "Provisioning-sandbox-unrecorded", killIn: opsv1alpha1.DrillRunProvisioning, dieWriting: "sandboxNamespaceUID", want: opsv1alpha1.DrillRunError},
+		// The sandbox created, its UID not recorded: see sandboxUnrecorded.
+		{name: "Provisioning-sandbox-unrecorded", killIn: opsv1alpha1.DrillRunProvisioning, dieWriting: "sandboxNamespaceUID", want: opsv1alpha1.DrillRunPassed},
+		{name: "Sandbox-unrecorded-no-policy", killIn: opsv1alpha1.DrillRunProvisioning, dieWriting: "sandboxNamespaceUID", noPolicy: true, want: opsv1alpha1.DrillRunError},
 		{name: "Provisioning", killIn: opsv1alpha1.DrillRunProvisioning, want: opsv1alpha1.DrillRunPassed},
 		{name: "Restoring", killIn: opsv1alpha1.DrillRunRestoring, want: opsv1alpha1.DrillRunPassed},
 		{name: "Verifying", killIn: opsv1alpha1.DrillRunVerifying, want: opsv1alpha1.DrillRunPassed},
@@ -144,6 +151,9 @@ func TestLeaderKilledInEveryDrillPhase(t *testing.T) {
 		s := &scenario{t: t, c: c, f: f, obs: obs, tc: tc, group: g}
 		if g != nil {
 			defer func() { g.leave(s.over != nil) }()
+		}
+		if tc.noPolicy {
+			defer withoutSandboxPolicy(t, c)()
 		}
 		s.play()
 		line := s.measure()
@@ -259,16 +269,24 @@ func (s *scenario) play() {
 }
 
 // sandboxUnrecorded: the leader dies after creating the run's sandbox
-// namespace, before the status write that records its UID. The next
+// namespace, before the status write that records its UID. The
+// sandbox-namespace admission policy, older than the namespace, proves the
+// namespace the run's (only the operator may give a namespace the sandbox
+// label and run-UID annotation): the next leader adopts it and the run
+// goes on to Passed, its sandbox deleted. Without the policy the next
 // leader cannot prove the namespace is the run's (createSandboxNamespace:
 // it trusts only a UID the run recorded, so that nobody who can create
 // namespaces can plant one), ends the run in Error saying to delete it,
-// and leaves it, empty.
+// and leaves it, empty (SandboxNotVerified).
 func (s *scenario) sandboxUnrecorded(drill *opsv1alpha1.DRDrill) {
 	s.run = client.ObjectKey{Namespace: s.ns, Name: controller.RunNowRunName(drill, "now")}
 	s.armDeath()
 	runNow(s.t, s.c, drill, "now")
 	s.awaitDeath()
+	if !s.tc.noPolicy {
+		s.walk(drill, s.run, s.tc.want, false)
+		return
+	}
 	s.walked = append(s.walked, walked{drill: drill, run: s.run, want: s.tc.want, sandboxLeft: true})
 	s.waitRun(s.run, "ended with evidence", func(r *opsv1alpha1.DRDrillRun) bool {
 		return r.Status.Phase.IsFinal() && r.Status.Evidence != nil && len(r.Finalizers) == 0

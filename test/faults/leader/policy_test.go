@@ -1,0 +1,99 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package leader
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/supportstack/operator/internal/controller"
+	"github.com/supportstack/operator/internal/testenv"
+)
+
+// sandboxPolicy is config/admission/sandbox_namespace_policy.yaml's policy
+// and binding under the names the operator reads
+// (controller.SandboxNamespacePolicy, config/default's). testenv installs
+// the file under its own, unprefixed names, which the operator does not
+// read; the replicas run as the envtest admin (system:masters), which the
+// policy lets through as it lets the operator's ServiceAccount.
+func sandboxPolicy(t *testing.T) []*unstructured.Unstructured {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "admission", "sandbox_namespace_policy.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var objs []*unstructured.Unstructured
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(raw), 4096)
+	for {
+		u := &unstructured.Unstructured{}
+		if err := dec.Decode(&u.Object); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if len(u.Object) == 0 {
+			continue
+		}
+		u.SetName(controller.SandboxNamespacePolicy)
+		if u.GetKind() == "ValidatingAdmissionPolicyBinding" {
+			if err := unstructured.SetNestedField(u.Object, controller.SandboxNamespacePolicy, "spec", "policyName"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		objs = append(objs, u)
+	}
+	if len(objs) != 2 {
+		t.Fatalf("sandbox_namespace_policy.yaml holds %d objects, want the policy and its binding", len(objs))
+	}
+	return objs
+}
+
+// installSandboxPolicy installs the policy the operator reads and waits
+// past the second it was created in: only namespaces created later are
+// proven the operator's.
+func installSandboxPolicy(t *testing.T, c client.Client) {
+	t.Helper()
+	for _, o := range sandboxPolicy(t) {
+		if err := c.Create(context.Background(), o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(1100 * time.Millisecond)))
+}
+
+// withoutSandboxPolicy removes the policy the operator reads and returns
+// what installs it again.
+func withoutSandboxPolicy(t *testing.T, c client.Client) (restore func()) {
+	t.Helper()
+	for _, o := range sandboxPolicy(t) {
+		if err := c.Delete(context.Background(), o); err != nil && !apierrors.IsNotFound(err) {
+			t.Fatal(err)
+		}
+	}
+	return func() { installSandboxPolicy(t, c) }
+}
