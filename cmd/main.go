@@ -40,6 +40,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
@@ -119,6 +120,9 @@ func main() {
 	flag.IntVar(&maxDrillRuns, "max-concurrent-drill-runs-per-namespace", maxDrillRuns,
 		"How many drill runs of one namespace run at once (each holds a sandbox namespace, a scratch PostgreSQL server and a copy of the data); "+
 			"more stay Pending, saying which runs they wait for, and start as those end. At least 1.")
+	workers := controller.DefaultMaxConcurrentReconciles
+	flag.IntVar(&workers, "max-concurrent-reconciles", workers,
+		"How many objects of one kind each controller reconciles at once (its workers). The runs of one namespace still reconcile one at a time. At least 1.")
 	memoryLimitPercent := 70
 	flag.IntVar(&memoryLimitPercent, "memory-limit-percent", memoryLimitPercent,
 		"Unless GOMEMLIMIT is set: the share of the container's memory limit (its cgroup's) the Go runtime keeps the manager under, "+
@@ -146,6 +150,10 @@ func main() {
 		setupLog.Error(err, "reading the container's memory limit; the Go runtime keeps its default")
 	} else if soft > 0 {
 		setupLog.Info("Go runtime memory limit set from the container's", "softLimitBytes", soft, "containerLimitBytes", limit, "percent", memoryLimitPercent)
+	}
+	if workers < 1 {
+		setupLog.Error(nil, "--max-concurrent-reconciles must be at least 1", "value", workers)
+		os.Exit(1)
 	}
 	if maxDrillRuns < 1 {
 		setupLog.Error(nil, "--max-concurrent-drill-runs-per-namespace must be at least 1", "value", maxDrillRuns)
@@ -196,6 +204,7 @@ func main() {
 		LeaderElection:                enableLeaderElection,
 		LeaderElectionID:              "supportstack-operator.ops.supportstack.io",
 		LeaderElectionReleaseOnCancel: true,
+		Controller:                    config.Controller{MaxConcurrentReconciles: workers},
 	})
 	if err != nil {
 		setupLog.Error(err, "unable to create manager")

@@ -87,6 +87,13 @@ type DRDrillRunReconciler struct {
 	// manager created just before it stopped is not refused before this
 	// one's drill reconciler has had its chance to acknowledge it.
 	started time.Time
+	// drills serialises evidence records per drill (namespace/name) while
+	// the workers (MaxConcurrentReconciles) reconcile several runs at
+	// once: two runs of a drill never chain onto the same head. A run's
+	// turn needs no lock: waitForTurn counts the runs queued before it as
+	// well as the active ones, so runs deciding at once agree
+	// (TestRunsTakeTurnsWithManyWorkers).
+	drills keyedLock
 }
 
 // +kubebuilder:rbac:groups=ops.supportstack.io,resources=drdrillruns,verbs=get;list;watch;update;patch

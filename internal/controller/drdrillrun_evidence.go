@@ -20,7 +20,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -78,17 +77,6 @@ func createdBy(drill *opsv1alpha1.DRDrill, run *opsv1alpha1.DRDrillRun) bool {
 	return false
 }
 
-// drillLocks serialise evidence writes per drill within the operator, so
-// two runs of a drill never chain onto the same head.
-var drillLocks sync.Map
-
-func lockDrill(namespace, drill string) func() {
-	m, _ := drillLocks.LoadOrStore(namespace+"/"+drill, &sync.Mutex{})
-	mu := m.(*sync.Mutex)
-	mu.Lock()
-	return mu.Unlock
-}
-
 // recordEvidence writes the run's report into an immutable ConfigMap in
 // the drill's namespace, chained to the drill's evidence head (its status,
 // which only the operator writes), signed with the key the DRDrill names
@@ -96,7 +84,7 @@ func lockDrill(namespace, drill string) func() {
 // name is taken as this run's only when it holds exactly the record this
 // run writes (an interrupted earlier attempt); anything else is refused.
 func (r *DRDrillRunReconciler) recordEvidence(ctx context.Context, run *opsv1alpha1.DRDrillRun) error {
-	defer lockDrill(run.Namespace, run.Spec.DrillName)()
+	defer r.drills.lock(run.Namespace + "/" + run.Spec.DrillName)()
 	drill, err := acceptingDrill(ctx, r.APIReader, run)
 	if err != nil {
 		return err

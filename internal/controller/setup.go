@@ -149,6 +149,10 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	}).SetupWithManager(mgr)
 }
 
+// DefaultMaxConcurrentReconciles is each controller's number of workers
+// (the manager's --max-concurrent-reconciles).
+const DefaultMaxConcurrentReconciles = 4
+
 // Options configure the reconcilers.
 type Options struct {
 	// AgentImage runs in the backup, prune and check Jobs.
