@@ -56,6 +56,7 @@ import (
 type drillConfig struct {
 	runs, rounds int
 	timeout      time.Duration
+	workers      int // the manager's, for the report
 }
 
 // failing says whether drill i's runs fail a check on purpose: the last
@@ -82,7 +83,7 @@ type drillPhase struct {
 	settle                          time.Duration
 	m0, m1                          sample
 	p0, p1                          procStats
-	peakRSS                         int64
+	peak                            procStats
 	liveHeap                        string // at the end of the phase
 	events                          int
 	kubeletWrites, kubeletConflicts int64
@@ -120,11 +121,10 @@ func runDrills(ctx context.Context, rc *rest.Config, c client.Client, m *manager
 		return nil, err
 	}
 	d.p0, _ = m.proc()
-	stopRSS := sampleRSS(m, &d.peakRSS)
+	m.takePeak()
 	t0 := time.Now()
 	for r := 1; r <= cfg.rounds; r++ {
 		if err := d.round(ctx, c, w, s, r); err != nil {
-			stopRSS()
 			return nil, err
 		}
 		if r < cfg.rounds {
@@ -132,14 +132,13 @@ func runDrills(ctx context.Context, rc *rest.Config, c client.Client, m *manager
 			// runs Pending for their ttl: delete them, as a person who has
 			// looked at the failure would.
 			if err := deleteSandboxes(ctx, c); err != nil {
-				stopRSS()
 				return nil, err
 			}
 		}
 	}
 	d.wall = time.Since(t0)
 	d.settleHistory(ctx, c, s)
-	stopRSS()
+	d.peak = m.takePeak()
 	if d.m1, err = m.scrape(); err != nil {
 		return nil, err
 	}
@@ -384,28 +383,6 @@ func (d *drillPhase) checkEvidence(ctx context.Context, c client.Client, s set) 
 			d.chainsOK++
 		}
 	}
-}
-
-// sampleRSS records the manager's largest RSS, read every second, until
-// the returned function is called.
-func sampleRSS(m *manager, peak *int64) func() {
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			if st, err := m.proc(); err == nil && st.rss > *peak {
-				*peak = st.rss
-			}
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-			}
-		}
-	})
-	return func() { close(stop); wg.Wait() }
 }
 
 // runWatcher keeps the harness's view of every DRDrillRun and of the
@@ -707,7 +684,8 @@ func (d *drillPhase) print(r *report) {
 	r.add("    manager API writes %.0f = %.1f per run (%s; %d Events); reads (GET) %.0f = %.1f per run", w, w/float64(total), verbs(dm), d.events,
 		dm.byLabel("rest_client_requests_total", "method")["GET"], dm.byLabel("rest_client_requests_total", "method")["GET"]/float64(total))
 	r.add("    reconciles: %s; errors: %s", perController(dm.byLabel("controller_runtime_reconcile_total", "controller")), perController(errorsBy(dm)))
-	r.add("    manager peak RSS during the phase %.0f MiB (%.0f at its start), CPU %.1fs", mib(d.peakRSS), mib(d.p0.rss), d.p1.cpu-d.p0.cpu)
+	r.add("    manager peak RSS during the phase %s (%.0f MiB at its start), CPU %.1fs", rssFigure(d.peak), mib(d.p0.rss), d.p1.cpu-d.p0.cpu)
+	workerFigures(r, dm, d.wall, d.cfg.workers)
 	r.add("    manager live heap after a forced GC at the end of the phase: %s", d.liveHeap)
 	r.add("    harness as kubelet: %d status writes (%d conflicts retried); sandbox pods bound to a node: %d (no nodes: kwok's stages never touch them)",
 		d.kubeletWrites, d.kubeletConflicts, d.scheduled)

@@ -28,7 +28,10 @@ limitations under the License.
 // SCALE_PROFILE=0 (no `perf record` of the manager while the objects
 // become Ready), K8S_ASSETS (the kwok and Kubernetes
 // binaries), SCALE_MANAGER (the manager binary), SCALE_KEEP=1 (keep the
-// work directory: logs, profile).
+// work directory: logs, profile), SCALE_WORKERS (the manager's
+// --max-concurrent-reconciles; its default when unset),
+// SCALE_MEMORY_PERCENT (the soft memory limit as a share of the
+// Deployment's limit; the manager's --memory-limit-percent default).
 package main
 
 import (
@@ -59,6 +62,7 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+	"github.com/supportstack/operator/internal/controller"
 	"github.com/supportstack/operator/internal/testenv"
 )
 
@@ -69,6 +73,23 @@ type config struct {
 	assets, bin   string
 	keep          bool
 	drills        drillConfig
+	workers       int // 0: the manager's default
+	memoryPercent int
+}
+
+// drillsWith is the drill phase's configuration with the manager's workers.
+func (c config) drillsWith() drillConfig {
+	d := c.drills
+	d.workers = c.managerWorkers()
+	return d
+}
+
+// managerWorkers is the manager's number of workers per controller.
+func (c config) managerWorkers() int {
+	if c.workers > 0 {
+		return c.workers
+	}
+	return controller.DefaultMaxConcurrentReconciles
 }
 
 func envInt(name string, def int) int {
@@ -87,6 +108,9 @@ func main() {
 		assets:     os.Getenv("K8S_ASSETS"),
 		bin:        os.Getenv("SCALE_MANAGER"),
 		keep:       os.Getenv("SCALE_KEEP") == "1",
+		workers:    envInt("SCALE_WORKERS", 0),
+		// What cmd/main.go gives the runtime in its Deployment.
+		memoryPercent: envInt("SCALE_MEMORY_PERCENT", 70),
 	}
 	cfg.drills = drillConfig{runs: cfg.n, rounds: envInt("SCALE_RUN_ROUNDS", 2), timeout: 30 * time.Minute}
 	if v := os.Getenv("SCALE_RUNS"); v != "" {
@@ -197,7 +221,7 @@ func run(ctx context.Context, cfg config) (reterr error) {
 	}
 	fmt.Println("inputs (namespaces, Secrets, Services, PVCs) of both sets created")
 
-	m, err := startManager(cfg.bin, cl.kubeconfig, workDir)
+	m, err := startManager(cfg, cl.kubeconfig, workDir)
 	if err != nil {
 		return err
 	}
@@ -209,7 +233,7 @@ func run(ctx context.Context, cfg config) (reterr error) {
 	var d *drillPhase
 	if cfg.drills.runs > 0 {
 		fmt.Printf("drill-run phase: %d drills, %d rounds, from %s\n", cfg.drills.runs, cfg.drills.rounds, time.Now().UTC().Format(time.RFC3339))
-		if d, err = runDrills(ctx, rc, c, m, op, cfg.drills); err != nil {
+		if d, err = runDrills(ctx, rc, c, m, op, cfg.drillsWith()); err != nil {
 			return err
 		}
 		d.print(&report{}) // now as well: the baseline takes minutes more
@@ -226,9 +250,11 @@ func run(ctx context.Context, cfg config) (reterr error) {
 // operatorRun is what the operator's phases measured.
 type operatorRun struct {
 	created, ready, roster   time.Duration
+	rampWall                 time.Duration // from the first create to the scrape after Ready
 	m0, m1, m2, m3, m4       sample
 	p1, p2, p3, p4           procStats
-	liveHeap                 string // after the roster change
+	peak                     procStats // the largest RSS sampled, with its parts
+	liveHeap                 string    // after the roster change
 	rampDepth, steadyDepth   map[string]float64
 	rampEvents, rosterEvents int
 	profile                  string
@@ -263,6 +289,7 @@ func measureOperator(ctx context.Context, cfg config, rc *rest.Config, c client.
 	if o.m1, err = m.scrape(); err != nil {
 		return nil, err
 	}
+	o.rampWall = time.Since(t0)
 	o.p1, _ = m.proc()
 	o.rampDepth = m.takeMaxDepth()
 	o.rampEvents = operatorEvents(ctx, c)
@@ -310,6 +337,7 @@ func measureOperator(ctx context.Context, cfg config, rc *rest.Config, c client.
 		return nil, err
 	}
 	o.p4, _ = m.proc()
+	o.peak = m.takePeak()
 	o.liveHeap = heapFigure(m.liveHeap())
 	o.rosterEvents = operatorEvents(ctx, c) - o.rampEvents
 	return o, nil
@@ -361,6 +389,8 @@ func printReport(cfg config, o *operatorRun, b *baselineRun, d *drillPhase) {
 	r.add("== bench-scale results: N=%d each of SupportTeam, BackupPolicy, DRDrill (%d objects) over %d namespaces ==", cfg.n, 3*cfg.n, cfg.namespaces)
 	r.add("machine: %d CPUs (%s), %s; the kwok control plane (%s) runs on the same machine; other sessions' work may run at the same time",
 		runtime.NumCPU(), cpuModel(), memTotal(), filepath.Base(cfg.assets))
+	r.add("manager: --max-concurrent-reconciles %d (workers per controller), GOMEMLIMIT %d%% of the Deployment's %d MiB (%.0f MiB)",
+		cfg.managerWorkers(), cfg.memoryPercent, deploymentMemoryLimit>>20, float64(deploymentMemoryLimit/100*cfg.memoryPercent)/(1<<20))
 	r.add("")
 	r.add("(a) time until every object is Ready (the user's objects created by 3 clients, one per kind, in %s)", o.created.Round(time.Second))
 	r.add("    operator %.0fs (+-1s)   baseline %.1fs (a plain client creates the same children, built by internal/resources, and writes Ready)   ratio %s   goal <= 1.5x",
@@ -386,7 +416,8 @@ func printReport(cfg config, o *operatorRun, b *baselineRun, d *drillPhase) {
 		b.rosterWrites, float64(b.rosterWrites)/n, b.roster.Seconds(), ratio(rw, float64(b.rosterWrites)), ratio(o.roster.Seconds(), b.roster.Seconds()))
 	r.add("")
 	peak := max(o.p1.peakRSS, o.p2.peakRSS, o.p3.peakRSS, o.p4.peakRSS)
-	r.add("(c) manager peak RSS %.0f MiB (goal <= 200 MiB; %.0f MiB after the ramp, %.0f MiB at the end)", mib(peak), mib(o.p1.rss), mib(o.p4.rss))
+	r.add("(c) manager peak RSS %.0f MiB (goal <= 200 MiB; %.0f MiB after the ramp, %.0f MiB at the end; largest reading sampled each second %s)",
+		mib(peak), mib(o.p1.rss), mib(o.p4.rss), rssFigure(o.peak))
 	r.add("    manager CPU: %.1fs reaching Ready, %.1fs in the %s steady window, %.1fs for the roster change",
 		o.p1.cpu, o.p3.cpu-o.p2.cpu, cfg.window, o.p4.cpu-o.p3.cpu)
 	r.add("    manager live heap after a forced GC, at the end: %s (its heap profile, --pprof-bind-address)", o.liveHeap)
@@ -400,6 +431,7 @@ func printReport(cfg config, o *operatorRun, b *baselineRun, d *drillPhase) {
 		}
 	}
 	r.add("    largest work-queue depth: while reaching Ready %s; steady %s", perController(o.rampDepth), perController(o.steadyDepth))
+	workerFigures(r, d1, o.rampWall, cfg.managerWorkers())
 	r.add("")
 	if d != nil {
 		d.print(r)
@@ -434,6 +466,34 @@ func operatorEvents(ctx context.Context, c client.Client) int {
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+// rssFigure prints an RSS reading with its parts. The runtime's soft limit
+// (GOMEMLIMIT) bounds the anonymous part only; the file part is the
+// binary's own pages.
+func rssFigure(st procStats) string {
+	return fmt.Sprintf("%.0f MiB = %.0f MiB anonymous + %.0f MiB file-backed", mib(st.rss), mib(st.anon), mib(st.file))
+}
+
+// workerFigures prints what decides each controller's number of workers
+// (MaxConcurrentReconciles): how busy its workers were (reconcile seconds
+// per second of wall time: 1.0 is one worker never idle) and how long items
+// waited in its work queue before a worker took them. More workers only
+// shorten the wait, and only while the workers are busy most of the time.
+func workerFigures(r *report, d sample, wall time.Duration, workers int) {
+	busy := d.byLabel("controller_runtime_reconcile_time_seconds_sum", "controller")
+	wait := d.quantiles("workqueue_queue_duration_seconds", "name", 0.5, 0.9, 0.99)
+	r.add("    workers (%d per controller): reconcile seconds per second over %s (1.00 = one worker never idle), and the wait in the work queue before a reconcile (p50 / p90 / p99):", workers, wall.Round(time.Second))
+	for _, ctrl := range sortedKeys(busy) {
+		if !ours[ctrl] {
+			continue
+		}
+		w := wait[ctrl]
+		if len(w) < 3 {
+			w = []float64{math.NaN(), math.NaN(), math.NaN()}
+		}
+		r.add("      %-12s busy %.2f   wait %8s / %8s / %8s", ctrl, busy[ctrl]/wall.Seconds(), ms(w[0]), ms(w[1]), ms(w[2]))
+	}
+}
 
 func ms(s float64) string {
 	if math.IsNaN(s) {

@@ -43,6 +43,7 @@ type manager struct {
 	done        chan struct{}
 	mu          sync.Mutex
 	maxDepth    map[string]float64
+	peak        procStats // the largest RSS read since takePeak, with its parts
 	stopSampler chan struct{}
 	sampled     sync.WaitGroup
 }
@@ -51,7 +52,7 @@ type manager struct {
 // config/manager/manager.yaml and the chart's values (256Mi).
 const deploymentMemoryLimit = 256 << 20
 
-func startManager(bin, kubeconfig, workDir string) (*manager, error) {
+func startManager(cfg config, kubeconfig, workDir string) (*manager, error) {
 	ports, err := freePorts(3)
 	if err != nil {
 		return nil, err
@@ -60,18 +61,22 @@ func startManager(bin, kubeconfig, workDir string) (*manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin,
+	args := []string{
 		"--metrics-bind-address", fmt.Sprintf("127.0.0.1:%d", ports[0]),
 		"--metrics-secure=false",
 		"--health-probe-bind-address", fmt.Sprintf("127.0.0.1:%d", ports[1]),
 		"--kubeconfig", kubeconfig,
 		"--pprof-bind-address", fmt.Sprintf("127.0.0.1:%d", ports[2]),
-	)
+	}
+	if cfg.workers > 0 {
+		args = append(args, "--max-concurrent-reconciles", strconv.Itoa(cfg.workers))
+	}
+	cmd := exec.Command(cfg.bin, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	// In its Deployment the manager gives the Go runtime 70% of the
+	// In its Deployment the manager gives the Go runtime a share of the
 	// container's memory limit (internal/memlimit); a process of the host has
 	// no limit to read, so it gets the same soft limit here.
-	cmd.Env = append(os.Environ(), fmt.Sprintf("GOMEMLIMIT=%d", deploymentMemoryLimit/100*70))
+	cmd.Env = append(os.Environ(), fmt.Sprintf("GOMEMLIMIT=%d", deploymentMemoryLimit/100*cfg.memoryPercent))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		_ = logFile.Close()
@@ -97,6 +102,7 @@ func startManager(bin, kubeconfig, workDir string) (*manager, error) {
 		return nil, fmt.Errorf("manager not ready (see %s): %w", filepath.Join(workDir, "manager.log"), err)
 	}
 	m.sampled.Go(m.sampleDepth)
+	m.sampled.Go(m.sampleRSS)
 	return m, nil
 }
 
@@ -140,6 +146,38 @@ func (m *manager) sampleDepth() {
 		}
 		m.mu.Unlock()
 	}
+}
+
+// sampleRSS reads the manager's RSS every second and keeps the largest
+// reading with its parts: the kernel's VmHWM gives the peak but not how
+// much of it is the binary's mapped pages (RssFile), which the Go
+// runtime's soft memory limit does not cover.
+func (m *manager) sampleRSS() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		if st, err := m.proc(); err == nil {
+			m.mu.Lock()
+			if st.rss > m.peak.rss {
+				m.peak = st
+			}
+			m.mu.Unlock()
+		}
+		select {
+		case <-m.stopSampler:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// takePeak returns the largest RSS reading since the last call and resets it.
+func (m *manager) takePeak() procStats {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := m.peak
+	m.peak = procStats{}
+	return out
 }
 
 // takeMaxDepth returns the largest depths since the last call and resets them.
@@ -278,6 +316,7 @@ func (s sample) quantiles(name, label string, qs ...float64) map[string][]float6
 // procStats are the manager's peak and current RSS and CPU seconds, from /proc.
 type procStats struct {
 	peakRSS, rss int64 // bytes
+	anon, file   int64 // the parts of rss: RssAnon (heap, stacks) and RssFile (the binary's pages)
 	cpu          float64
 }
 
@@ -299,6 +338,10 @@ func (m *manager) proc() (procStats, error) {
 			st.peakRSS = kb * 1024
 		case "VmRSS:":
 			st.rss = kb * 1024
+		case "RssAnon:":
+			st.anon = kb * 1024
+		case "RssFile:":
+			st.file = kb * 1024
 		}
 	}
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
