@@ -120,6 +120,10 @@ func main() {
 	flag.IntVar(&maxDrillRuns, "max-concurrent-drill-runs-per-namespace", maxDrillRuns,
 		"How many drill runs of one namespace run at once (each holds a sandbox namespace, a scratch PostgreSQL server and a copy of the data); "+
 			"more stay Pending, saying which runs they wait for, and start as those end. At least 1.")
+	sandboxPolicy := controller.SandboxNamespacePolicy
+	flag.StringVar(&sandboxPolicy, "sandbox-namespace-policy", sandboxPolicy,
+		"The name of the ValidatingAdmissionPolicy (and its binding) that lets only the operator label a namespace as a drill sandbox. "+
+			"While it is in force, a sandbox the operator created but did not get to record (it stopped in between) is proven its own and adopted or deleted; without it, such a namespace is left for a person.")
 	workers := controller.DefaultMaxConcurrentReconciles
 	flag.IntVar(&workers, "max-concurrent-reconciles", workers,
 		"How many objects of one kind each controller reconciles at once (its workers). The runs of one namespace still reconcile one at a time. At least 1.")
@@ -213,6 +217,7 @@ func main() {
 
 	if err := controller.SetupWithManager(mgr, controller.Options{
 		AgentImage: agentImage, AgentCacheBytes: agentCacheBytes, Version: operatorVersion(), DrillTimeouts: drillTimeouts, MaxConcurrentDrillRunsPerNamespace: maxDrillRuns,
+		SandboxNamespacePolicy: sandboxPolicy,
 	}); err != nil {
 		setupLog.Error(err, "unable to set up controllers")
 		os.Exit(1)

@@ -82,6 +82,10 @@ type DRDrillRunReconciler struct {
 	// MaxConcurrentRunsPerNamespace bounds the active runs of a namespace
 	// (drdrillrun_queue.go); DefaultMaxConcurrentDrillRuns when zero.
 	MaxConcurrentRunsPerNamespace int
+	// SandboxNamespacePolicy names the admission policy (and binding) that
+	// proves an unrecorded sandbox the operator's; SandboxNamespacePolicy
+	// (the constant) when empty.
+	SandboxNamespacePolicy string
 	// started is when this manager set the reconciler up: the grace a run
 	// gets to be acknowledged counts from it too, so a run the previous
 	// manager created just before it stopped is not refused before this

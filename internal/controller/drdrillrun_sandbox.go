@@ -198,7 +198,8 @@ func (r *DRDrillRunReconciler) createSandboxNamespace(ctx context.Context, run *
 
 // SandboxNamespacePolicy names the ValidatingAdmissionPolicy, and its
 // binding, of config/admission/sandbox_namespace_policy.yaml as
-// config/default renders them (and the chart, for release "supportstack").
+// config/default renders them; the chart renders <release>-sandbox-namespace
+// and passes it as --sandbox-namespace-policy.
 const SandboxNamespacePolicy = "supportstack-sandbox-namespace"
 
 // sandboxProvenByPolicy says whether ns, which carries this run's sandbox
@@ -220,7 +221,7 @@ func (r *DRDrillRunReconciler) sandboxProvenByPolicy(ctx context.Context, run *o
 	var policy admissionv1.ValidatingAdmissionPolicy
 	var binding admissionv1.ValidatingAdmissionPolicyBinding
 	for _, o := range []client.Object{&policy, &binding} {
-		switch err := r.APIReader.Get(ctx, types.NamespacedName{Name: SandboxNamespacePolicy}, o); {
+		switch err := r.APIReader.Get(ctx, types.NamespacedName{Name: r.sandboxPolicy()}, o); {
 		case apierrors.IsNotFound(err) || apierrors.IsForbidden(err):
 			return false, nil
 		case err != nil:
@@ -231,6 +232,14 @@ func (r *DRDrillRunReconciler) sandboxProvenByPolicy(ctx context.Context, run *o
 		}
 	}
 	return binding.Spec.PolicyName == policy.Name && slices.Contains(binding.Spec.ValidationActions, admissionv1.Deny), nil
+}
+
+// sandboxPolicy is the name of the sandbox-namespace policy and its binding.
+func (r *DRDrillRunReconciler) sandboxPolicy() string {
+	if r.SandboxNamespacePolicy != "" {
+		return r.SandboxNamespacePolicy
+	}
+	return SandboxNamespacePolicy
 }
 
 // createSandboxObjects creates what the sandbox holds. Everything is created

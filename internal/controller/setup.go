@@ -146,6 +146,7 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 		Version:                       opts.Version,
 		Timeouts:                      timeouts,
 		MaxConcurrentRunsPerNamespace: opts.MaxConcurrentDrillRunsPerNamespace,
+		SandboxNamespacePolicy:        opts.SandboxNamespacePolicy,
 	}).SetupWithManager(mgr)
 }
 
@@ -170,4 +171,8 @@ type Options struct {
 	// namespace run at once; more wait, Pending, for their turn.
 	// DefaultMaxConcurrentDrillRuns when zero.
 	MaxConcurrentDrillRunsPerNamespace int
+	// SandboxNamespacePolicy names the ValidatingAdmissionPolicy and its
+	// binding that let only the operator label a namespace as a sandbox;
+	// the constant SandboxNamespacePolicy when empty.
+	SandboxNamespacePolicy string
 }

@@ -454,6 +454,24 @@ func checkOtherRelease(t *testing.T, objs []*unstructured.Unstructured) string {
 	if namingUser < 3 {
 		t.Errorf("%d objects name %s, want the three admission policies that name the operator", namingUser, user)
 	}
+	// The operator looks the sandbox-namespace policy and its binding up
+	// by the name its flag gives: the names this release rendered.
+	for _, u := range objs {
+		if u.GetKind() != "Deployment" {
+			continue
+		}
+		var policy string
+		for _, a := range managerArgs(t, u) {
+			if v, ok := strings.CutPrefix(a, "--sandbox-namespace-policy="); ok {
+				policy = v
+			}
+		}
+		for _, kind := range []string{"ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"} {
+			if !names[kind+"/"+policy] {
+				t.Errorf("the manager's --sandbox-namespace-policy=%s names no %s the release renders", policy, kind)
+			}
+		}
+	}
 	return prefix
 }
 
