@@ -35,6 +35,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -142,6 +143,7 @@ func TestSandboxLabelOnlyTheOperators(t *testing.T) {
 	drill := drillFixture(t, nil)
 	author := actAs(t, "drill-author-namespaces", "",
 		rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"create", "get", "update", "patch"}},
+		rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"namespaces/finalize", "namespaces/status"}, Verbs: []string{"update", "patch"}},
 	)
 	next := &opsv1alpha1.DRDrillRun{ObjectMeta: metav1.ObjectMeta{Namespace: drill.Namespace, Name: RunNowRunName(drill, "planted"), UID: "4b1d5e0a-0000-4000-8000-00000000000a"}}
 	trap := resources.SandboxNamespace(next)
@@ -172,6 +174,24 @@ func TestSandboxLabelOnlyTheOperators(t *testing.T) {
 		if err := update(t, author, plain, mutate); err == nil || !strings.Contains(err.Error(), sandboxPolicyRefusal) {
 			t.Errorf("%s to %s: %v, want refused by the sandbox-namespace policy", what, plain.Name, err)
 		}
+		// A PUT to the finalize or status subresource saves the
+		// namespace's labels and annotations as well.
+		for sub, via := range map[string]func(*corev1.Namespace) error{
+			"finalize": func(n *corev1.Namespace) error { return author.SubResource("finalize").Update(ctx, n) },
+			"status":   func(n *corev1.Namespace) error { return author.Status().Update(ctx, n) },
+		} {
+			err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+				var n corev1.Namespace
+				if err := author.Get(ctx, client.ObjectKeyFromObject(plain), &n); err != nil {
+					return err
+				}
+				mutate(&n)
+				return via(&n)
+			})
+			if err == nil || !strings.Contains(err.Error(), sandboxPolicyRefusal) {
+				t.Errorf("%s to %s through namespaces/%s: %v, want refused by the sandbox-namespace policy", what, plain.Name, sub, err)
+			}
+		}
 	}
 	var got corev1.Namespace
 	if err := k8sClient.Get(ctx, client.ObjectKey{Name: plain.Name}, &got); err != nil {
@@ -183,6 +203,29 @@ func TestSandboxLabelOnlyTheOperators(t *testing.T) {
 	// Other labels are the author's to change.
 	if err := update(t, author, plain, func(n *corev1.Namespace) { n.Labels["team"] = "billing" }); err != nil {
 		t.Errorf("changing another label: %v", err)
+	}
+
+	// The namespace controller finalizes and updates the status of
+	// sandboxes too (not as the operator): a write through either
+	// subresource that leaves the label and annotation as they are passes.
+	sandbox := resources.SandboxNamespace(&opsv1alpha1.DRDrillRun{ObjectMeta: metav1.ObjectMeta{Namespace: drill.Namespace, Name: RunNowRunName(drill, "finalized"), UID: "4b1d5e0a-0000-4000-8000-00000000000b"}})
+	if err := k8sClient.Create(ctx, sandbox); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k8sClient.Delete(ctx, sandbox) })
+	for sub, via := range map[string]func(*corev1.Namespace) error{
+		"finalize": func(n *corev1.Namespace) error { return author.SubResource("finalize").Update(ctx, n) },
+		"status":   func(n *corev1.Namespace) error { return author.Status().Update(ctx, n) },
+	} {
+		if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			var n corev1.Namespace
+			if err := author.Get(ctx, client.ObjectKeyFromObject(sandbox), &n); err != nil {
+				return err
+			}
+			return via(&n)
+		}); err != nil {
+			t.Errorf("a namespaces/%s write to sandbox %s leaving its label and annotation as they are: %v", sub, sandbox.Name, err)
+		}
 	}
 }
 
