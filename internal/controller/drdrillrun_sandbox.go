@@ -22,6 +22,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	admissionv1 "k8s.io/api/admissionregistration/v1"
@@ -124,23 +125,23 @@ func (r *DRDrillRunReconciler) noNodeHolds(ctx context.Context, s *drillRunScope
 }
 
 // createSandboxNamespace creates the run's sandbox namespace and records its
-// UID. It never takes over a namespace that exists: labels and annotations
-// prove nothing (anyone who can label a namespace can copy them), and a
-// namespace someone else made may hold their RoleBindings, so the
-// repository Secrets copied into it and the restored data would be theirs
-// to read. Only the UID the API server returned to this run's Create is
-// trusted.
+// UID. A namespace of that name that already exists is taken over only when
+// the API server proves the operator created it for this run; labels and
+// annotations alone prove nothing (anyone who can label a namespace can copy
+// them), and a namespace someone else made may hold their RoleBindings, so
+// the repository Secrets copied into it and the restored data would be
+// theirs to read. The rule: the run trusts the UID the API server returned
+// to its own Create, and otherwise only a namespace that carries its name
+// and UID while the sandbox-namespace admission policy, which lets no one
+// but the operator write that label and annotation, was in force since
+// before the namespace was created (sandboxProvenByPolicy).
 //
 // The UID is persisted (the status patch at the end of this reconcile)
 // before anything is put in the namespace. Should the operator stop between
 // the Create and that patch, the next reconcile finds a namespace whose UID
-// it never recorded. Its run-UID annotation alone proves nothing (whoever
-// can read runs and create namespaces could win a race against the
-// operator, above all while a run waits for its turn); it is adopted only
-// when the API server kept the proof: the sandbox-namespace admission
-// policy, in force since before the namespace was created, lets no one but
-// the operator write that annotation and the sandbox label
-// (sandboxProvenByPolicy). Otherwise the run ends in Error, leaving the
+// it never recorded: proven by the policy, it is adopted and its UID
+// recorded; not proven (no policy, one of another shape, or one not in force
+// long enough before the namespace), the run ends in Error, leaving the
 // empty namespace alone: that is safe, and the message says what to do.
 func (r *DRDrillRunReconciler) createSandboxNamespace(ctx context.Context, run *opsv1alpha1.DRDrillRun, now time.Time) (time.Duration, error) {
 	name := resources.SandboxNamespaceName(run)
@@ -202,16 +203,35 @@ func (r *DRDrillRunReconciler) createSandboxNamespace(ctx context.Context, run *
 // and passes it as --sandbox-namespace-policy.
 const SandboxNamespacePolicy = "supportstack-sandbox-namespace"
 
+// SandboxPolicyMargin is how long before a namespace was created the
+// sandbox-namespace policy and its binding must have been created, and last
+// changed, for the policy to prove the namespace the operator's. An object's
+// timestamps say when it was stored, not when admission applied it: each API
+// server applies a policy, or a change to it, only once its own watch has
+// delivered it and the CEL is compiled, and with several API servers each
+// stamps times by its own clock. Seconds are the timestamps' granularity and
+// usually what that takes; 30s covers a slow watch and clocks some seconds
+// apart, and costs only this: a sandbox left unrecorded within 30s of
+// installing (or changing) the policy is left to a person, as without it.
+const SandboxPolicyMargin = 30 * time.Second
+
+// sandboxPolicyResources are what the sandbox-namespace policy must match,
+// on CREATE and UPDATE: a PUT to either subresource saves labels and
+// annotations as one to the namespace does.
+var sandboxPolicyResources = []string{"namespaces", "namespaces/status", "namespaces/finalize"}
+
 // sandboxProvenByPolicy says whether ns, which carries this run's sandbox
 // name but whose UID the run never recorded, is proven the sandbox the
 // operator created for this run by the API server itself: the namespace
 // carries the run's name (label) and UID (annotation), which the
 // sandbox-namespace policy lets only the operator set, and that policy was
-// in force when the namespace was created: the policy and its binding
-// exist, are not being deleted, the binding binds that policy with Deny,
-// and both were created strictly before the namespace (timestamps have
-// second granularity: the same second proves nothing). A policy edited in
-// place is not detected; who may edit admission policies may do anything
+// in force when the namespace was created. That is: the policy and its
+// binding exist, are not being deleted, and have the shape
+// config/admission/sandbox_namespace_policy.yaml ships (sandboxPolicyInForce:
+// an older install or one edited to match less proves nothing), and both
+// were created and last changed at least SandboxPolicyMargin before the
+// namespace. The policy's CEL is not compared: the operator's exemption
+// differs per install, and who may edit admission policies may do anything
 // anyway. Without the rights to read them (an installation whose role
 // predates this), or without the policy, nothing is proven.
 func (r *DRDrillRunReconciler) sandboxProvenByPolicy(ctx context.Context, run *opsv1alpha1.DRDrillRun, ns *corev1.Namespace) (bool, error) {
@@ -227,11 +247,80 @@ func (r *DRDrillRunReconciler) sandboxProvenByPolicy(ctx context.Context, run *o
 		case err != nil:
 			return false, fmt.Errorf("reading the sandbox-namespace admission policy: %w", err)
 		}
-		if !o.GetDeletionTimestamp().IsZero() || !o.GetCreationTimestamp().Time.Before(ns.CreationTimestamp.Time) {
+		if !o.GetDeletionTimestamp().IsZero() || lastWritten(o).Add(SandboxPolicyMargin).After(ns.CreationTimestamp.Time) {
 			return false, nil
 		}
 	}
-	return binding.Spec.PolicyName == policy.Name && slices.Contains(binding.Spec.ValidationActions, admissionv1.Deny), nil
+	return sandboxPolicyInForce(&policy, &binding), nil
+}
+
+// sandboxPolicyInForce says whether policy and binding have the shape
+// config/admission/sandbox_namespace_policy.yaml ships: the policy fails
+// closed and matches CREATE and UPDATE of namespaces and their status and
+// finalize subresources, without selectors or exclusions; the binding binds
+// it with Deny, to every namespace, without parameters.
+func sandboxPolicyInForce(policy *admissionv1.ValidatingAdmissionPolicy, binding *admissionv1.ValidatingAdmissionPolicyBinding) bool {
+	b := binding.Spec
+	if b.PolicyName != policy.Name || !slices.Contains(b.ValidationActions, admissionv1.Deny) || b.ParamRef != nil || b.MatchResources != nil {
+		return false
+	}
+	p := policy.Spec
+	if (p.FailurePolicy != nil && *p.FailurePolicy != admissionv1.Fail) || p.ParamKind != nil {
+		return false
+	}
+	m := p.MatchConstraints
+	if m == nil || len(m.ExcludeResourceRules) > 0 || !emptySelector(m.NamespaceSelector) || !emptySelector(m.ObjectSelector) {
+		return false
+	}
+	for _, res := range sandboxPolicyResources {
+		for _, op := range []admissionv1.OperationType{admissionv1.Create, admissionv1.Update} {
+			if !slices.ContainsFunc(m.ResourceRules, func(rule admissionv1.NamedRuleWithOperations) bool { return ruleCovers(rule, op, res) }) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// ruleCovers says whether rule matches op on the core v1 resource res (a
+// resource or resource/subresource) of every namespace, with the API
+// server's wildcards.
+func ruleCovers(rule admissionv1.NamedRuleWithOperations, op admissionv1.OperationType, res string) bool {
+	if len(rule.ResourceNames) > 0 || (rule.Scope != nil && *rule.Scope != admissionv1.AllScopes && *rule.Scope != admissionv1.ClusterScope) {
+		return false
+	}
+	resource, sub, _ := strings.Cut(res, "/")
+	resourceOK := slices.ContainsFunc(rule.Resources, func(r string) bool {
+		if r == "*/*" || r == res {
+			return true
+		}
+		rr, rs, hasSub := strings.Cut(r, "/")
+		if sub == "" {
+			return !hasSub && (rr == "*" || rr == resource)
+		}
+		return hasSub && (rr == "*" || rr == resource) && (rs == "*" || rs == sub)
+	})
+	return resourceOK &&
+		(slices.Contains(rule.APIGroups, "") || slices.Contains(rule.APIGroups, "*")) &&
+		(slices.Contains(rule.APIVersions, "v1") || slices.Contains(rule.APIVersions, "*")) &&
+		(slices.Contains(rule.Operations, op) || slices.Contains(rule.Operations, admissionv1.OperationAll))
+}
+
+// emptySelector says whether s selects everything.
+func emptySelector(s *metav1.LabelSelector) bool {
+	return s == nil || (len(s.MatchLabels) == 0 && len(s.MatchExpressions) == 0)
+}
+
+// lastWritten is when o was last changed, as far as its metadata says: the
+// latest time of its managed fields, or its creation when it has none.
+func lastWritten(o client.Object) time.Time {
+	last := o.GetCreationTimestamp().Time
+	for _, f := range o.GetManagedFields() {
+		if f.Time != nil && f.Time.After(last) {
+			last = f.Time.Time
+		}
+	}
+	return last
 }
 
 // sandboxPolicy is the name of the sandbox-namespace policy and its binding.

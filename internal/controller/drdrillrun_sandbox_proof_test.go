@@ -28,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	admissionv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -87,10 +88,10 @@ func sandboxPolicy(t *testing.T, name string) []*unstructured.Unstructured {
 }
 
 // installSandboxPolicy installs the policy under the name the operator
-// reads, removed when the test ends, and waits until the clock has moved
-// past the second it was created in: only a namespace created after it is
-// proven.
-func installSandboxPolicy(t *testing.T) {
+// reads, removed when the test ends; in force, it also waits until
+// SandboxPolicyMargin has passed since (and the clock is past the second it
+// ends in): only a namespace created later is proven.
+func installSandboxPolicy(t *testing.T, inForce bool) {
 	t.Helper()
 	ctx := context.Background()
 	for _, o := range sandboxPolicy(t, SandboxNamespacePolicy) {
@@ -103,7 +104,9 @@ func installSandboxPolicy(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(1100 * time.Millisecond)))
+	if inForce {
+		time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(SandboxPolicyMargin + 1100*time.Millisecond)))
+	}
 }
 
 // plantUnguarded creates trap as c, a user who may create namespaces: the
@@ -269,12 +272,12 @@ func unrecordedSandbox(t *testing.T, drill *opsv1alpha1.DRDrill, token string, e
 }
 
 // TestUnrecordedSandboxProvenByPolicy (issue #16): with the
-// sandbox-namespace policy in force since before the sandbox was created, a
-// run whose sandbox UID was never recorded adopts it and passes, its
-// sandbox deleted; a run that ended without recording it deletes it at
-// teardown (SandboxDeleted=True). No namespace is left.
+// sandbox-namespace policy in force since SandboxPolicyMargin before the
+// sandbox was created, a run whose sandbox UID was never recorded adopts it
+// and passes, its sandbox deleted; a run that ended without recording it
+// deletes it at teardown (SandboxDeleted=True). No namespace is left.
 func TestUnrecordedSandboxProvenByPolicy(t *testing.T) {
-	installSandboxPolicy(t)
+	installSandboxPolicy(t, true)
 
 	t.Run("adopted", func(t *testing.T) {
 		drill := drillFixture(t, func(d *opsv1alpha1.DRDrill) { d.Spec.Sandbox.Keep = opsv1alpha1.SandboxKeepNever })
@@ -343,7 +346,7 @@ func TestUnrecordedSandboxUnproven(t *testing.T) {
 		policy func(t *testing.T)
 	}{
 		{name: "policy absent"},
-		{name: "policy newer than the namespace", policy: installSandboxPolicy},
+		{name: "policy newer than the namespace", policy: func(t *testing.T) { installSandboxPolicy(t, false) }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			drill := drillFixture(t, func(d *opsv1alpha1.DRDrill) { d.Spec.Sandbox.Keep = opsv1alpha1.SandboxKeepNever })
@@ -373,6 +376,132 @@ func TestUnrecordedSandboxUnproven(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSandboxPolicyProof (issue #16): sandboxProvenByPolicy, against the
+// API server, takes the sandbox-namespace policy as proof only in the shape
+// config/admission/sandbox_namespace_policy.yaml ships, created and last
+// changed at least SandboxPolicyMargin before the namespace. An older
+// install (no subresource rules), a policy failing open or matching less, a
+// binding that only warns or matches less, and a policy created or changed
+// within the margin prove nothing.
+func TestSandboxPolicyProof(t *testing.T) {
+	ctx := context.Background()
+	run := &opsv1alpha1.DRDrillRun{ObjectMeta: metav1.ObjectMeta{Namespace: "team-proof", Name: "helpdesk-weekly-now-proof", UID: "4b1d5e0a-0000-4000-8000-00000000000c"}}
+	// sandboxAt is the run's sandbox as if created at, carrying its label
+	// and UID.
+	sandboxAt := func(at time.Time) *corev1.Namespace {
+		ns := resources.SandboxNamespace(run)
+		ns.CreationTimestamp = metav1.NewTime(at)
+		return ns
+	}
+	set := func(u *unstructured.Unstructured, value any, path ...string) {
+		t.Helper()
+		if err := unstructured.SetNestedField(u.Object, value, path...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rules := func(resources ...any) []any {
+		return []any{map[string]any{"apiGroups": []any{""}, "apiVersions": []any{"v1"}, "operations": []any{"CREATE", "UPDATE"}, "resources": resources}}
+	}
+	// install installs the policy and binding, changed by edit, as name,
+	// removed when the test ends, and returns a reconciler reading them.
+	install := func(t *testing.T, name string, edit func(policy, binding *unstructured.Unstructured)) *DRDrillRunReconciler {
+		t.Helper()
+		objs := sandboxPolicy(t, name)
+		if edit != nil {
+			edit(objs[0], objs[1])
+		}
+		for _, o := range objs {
+			if err := k8sClient.Create(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = k8sClient.Delete(ctx, o) })
+		}
+		return &DRDrillRunReconciler{APIReader: k8sClient, SandboxNamespacePolicy: name}
+	}
+	proven := func(t *testing.T, r *DRDrillRunReconciler, at time.Time) bool {
+		t.Helper()
+		ok, err := r.sandboxProvenByPolicy(ctx, run, sandboxAt(at))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+
+	for _, c := range []struct {
+		name string
+		edit func(policy, binding *unstructured.Unstructured)
+		// early: the namespace is created within the margin.
+		early bool
+		want  bool
+	}{
+		{name: "as shipped", want: true},
+		{name: "subresources by wildcard", want: true, edit: func(p, _ *unstructured.Unstructured) {
+			set(p, rules("namespaces", "namespaces/*"), "spec", "matchConstraints", "resourceRules")
+		}},
+		{name: "namespace created within the margin", early: true},
+		{name: "binding warns only", edit: func(_, b *unstructured.Unstructured) { set(b, []any{"Warn", "Audit"}, "spec", "validationActions") }},
+		{name: "binding with matchResources", edit: func(_, b *unstructured.Unstructured) {
+			set(b, map[string]any{"matchLabels": map[string]any{"team": "helpdesk"}}, "spec", "matchResources", "namespaceSelector")
+		}},
+		{name: "policy without the subresource rules (older install)", edit: func(p, _ *unstructured.Unstructured) {
+			set(p, rules("namespaces"), "spec", "matchConstraints", "resourceRules")
+		}},
+		{name: "policy without finalize", edit: func(p, _ *unstructured.Unstructured) {
+			set(p, rules("namespaces", "namespaces/status"), "spec", "matchConstraints", "resourceRules")
+		}},
+		{name: "policy matching UPDATE only", edit: func(p, _ *unstructured.Unstructured) {
+			r := rules(sandboxPolicyResourcesAny()...)
+			r[0].(map[string]any)["operations"] = []any{"UPDATE"}
+			set(p, r, "spec", "matchConstraints", "resourceRules")
+		}},
+		{name: "policy failing open", edit: func(p, _ *unstructured.Unstructured) { set(p, "Ignore", "spec", "failurePolicy") }},
+		{name: "policy with an objectSelector", edit: func(p, _ *unstructured.Unstructured) {
+			set(p, map[string]any{"matchExpressions": []any{map[string]any{"key": "team", "operator": "DoesNotExist"}}}, "spec", "matchConstraints", "objectSelector")
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := install(t, "proof-"+strings.ToLower(strings.NewReplacer(" ", "-", "(", "", ")", "").Replace(c.name)), c.edit)
+			at := time.Now().Add(SandboxPolicyMargin + 2*time.Second)
+			if c.early {
+				at = time.Now().Add(SandboxPolicyMargin - 2*time.Second)
+			}
+			if got := proven(t, r, at); got != c.want {
+				t.Errorf("proven %v, want %v", got, c.want)
+			}
+		})
+	}
+
+	t.Run("policy changed in place within the margin", func(t *testing.T) {
+		r := install(t, "proof-changed", nil)
+		// Into the next second, so that the change is stamped later than
+		// the creation.
+		time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(1100 * time.Millisecond)))
+		changed := time.Now().Truncate(time.Second)
+		if got := proven(t, r, changed.Add(SandboxPolicyMargin-time.Second)); !got {
+			t.Fatal("unchanged, created a margin before the namespace: not proven, want proven")
+		}
+		policy := &admissionv1.ValidatingAdmissionPolicy{ObjectMeta: metav1.ObjectMeta{Name: "proof-changed"}}
+		if err := update(t, k8sClient, policy, func(p *admissionv1.ValidatingAdmissionPolicy) { p.Labels["edited"] = "in-place" }); err != nil {
+			t.Fatal(err)
+		}
+		if got := proven(t, r, changed.Add(SandboxPolicyMargin-time.Second)); got {
+			t.Errorf("changed %s, less than %s before the namespace: proven, want not (managed fields %+v)", changed, SandboxPolicyMargin, policy.ManagedFields)
+		}
+		if got := proven(t, r, time.Now().Add(SandboxPolicyMargin+2*time.Second)); !got {
+			t.Error("changed a margin before the namespace: not proven, want proven")
+		}
+	})
+}
+
+// sandboxPolicyResourcesAny is sandboxPolicyResources for unstructured.
+func sandboxPolicyResourcesAny() []any {
+	var out []any
+	for _, r := range sandboxPolicyResources {
+		out = append(out, r)
+	}
+	return out
 }
 
 // TestSandboxNamespacePolicyName: the operator reads the policy and its

@@ -101,10 +101,14 @@ func SandboxLabels(run *opsv1alpha1.DRDrillRun) map[string]string {
 }
 
 // SandboxNamespace is a run's sandbox: Pod Security "restricted" enforced,
-// annotated with the run's UID for people reading it. Neither the labels
-// nor the annotation make a namespace the run's: anyone who can label
-// namespaces can copy them. The run trusts only the namespace whose UID it
-// recorded in status.sandboxNamespaceUID when it created it.
+// annotated with the run's UID. Without the sandbox-namespace admission
+// policy, neither the labels nor the annotation make a namespace the run's:
+// anyone who can label namespaces can copy them, and the run trusts only the
+// namespace whose UID it recorded in status.sandboxNamespaceUID when it
+// created it. With that policy in force (only the operator may set the label
+// LabelDrillRun and the annotation), a namespace carrying the run's name and
+// UID is one the operator created for it, and a run that never recorded its
+// sandbox's UID adopts it (controller's sandboxProvenByPolicy).
 func SandboxNamespace(run *opsv1alpha1.DRDrillRun) *corev1.Namespace {
 	labels := SandboxLabels(run)
 	for _, mode := range []string{"enforce", "audit", "warn"} {
@@ -119,7 +123,8 @@ func SandboxNamespace(run *opsv1alpha1.DRDrillRun) *corev1.Namespace {
 }
 
 // AnnotationDrillRunUID on a sandbox namespace names the UID of the run that
-// created it (information only: see SandboxNamespace).
+// created it: information only without the sandbox-namespace admission
+// policy, proof with it (see SandboxNamespace).
 const AnnotationDrillRunUID = "ops.supportstack.io/drill-run-uid"
 
 // ScratchBytes sizes the scratch storage (the scratch server's data
