@@ -129,9 +129,6 @@ func TestLeaderKilledInEveryDrillPhase(t *testing.T) {
 
 	cases := []phaseCase{
 		{name: "Pending", killIn: opsv1alpha1.DrillRunPending, want: opsv1alpha1.DrillRunPassed},
-		// The sandbox created, its UID not recorded: see sandboxUnrecorded.
-		{name: "Provisioning-sandbox-unrecorded", killIn: opsv1alpha1.DrillRunProvisioning, dieWriting: "sandboxNamespaceUID", want: opsv1alpha1.DrillRunPassed},
-		{name: "Sandbox-unrecorded-no-policy", killIn: opsv1alpha1.DrillRunProvisioning, dieWriting: "sandboxNamespaceUID", noPolicy: true, want: opsv1alpha1.DrillRunError},
 		{name: "Provisioning", killIn: opsv1alpha1.DrillRunProvisioning, want: opsv1alpha1.DrillRunPassed},
 		{name: "Restoring", killIn: opsv1alpha1.DrillRunRestoring, want: opsv1alpha1.DrillRunPassed},
 		{name: "Verifying", killIn: opsv1alpha1.DrillRunVerifying, want: opsv1alpha1.DrillRunPassed},
@@ -142,6 +139,12 @@ func TestLeaderKilledInEveryDrillPhase(t *testing.T) {
 		{name: "Passed-evidence-head-unmoved", killIn: opsv1alpha1.DrillRunPassed, dieWriting: drillHead, want: opsv1alpha1.DrillRunPassed},
 		{name: "Passed-before-evidence", killIn: opsv1alpha1.DrillRunPassed, want: opsv1alpha1.DrillRunPassed},
 		{name: "Failed-sandbox-kept", killIn: opsv1alpha1.DrillRunFailed, want: opsv1alpha1.DrillRunFailed},
+		// The sandbox created, its UID not recorded: see sandboxUnrecorded.
+		// Last of the cases played one by one, so that the policy installed
+		// at the start has been in force controller.SandboxPolicyMargin by
+		// then without a wait, and the case that removes it comes after.
+		{name: "Provisioning-sandbox-unrecorded", killIn: opsv1alpha1.DrillRunProvisioning, dieWriting: "sandboxNamespaceUID", want: opsv1alpha1.DrillRunPassed},
+		{name: "Sandbox-unrecorded-no-policy", killIn: opsv1alpha1.DrillRunProvisioning, dieWriting: "sandboxNamespaceUID", noPolicy: true, want: opsv1alpha1.DrillRunError},
 	}
 	var (
 		mu    sync.Mutex
@@ -270,7 +273,8 @@ func (s *scenario) play() {
 
 // sandboxUnrecorded: the leader dies after creating the run's sandbox
 // namespace, before the status write that records its UID. The
-// sandbox-namespace admission policy, older than the namespace, proves the
+// sandbox-namespace admission policy, created and last changed at least
+// controller.SandboxPolicyMargin before the namespace, proves the
 // namespace the run's (only the operator may give a namespace the sandbox
 // label and run-UID annotation): the next leader adopts it and the run
 // goes on to Passed, its sandbox deleted. Without the policy the next
@@ -280,6 +284,9 @@ func (s *scenario) play() {
 // and leaves it, empty (SandboxNotVerified).
 func (s *scenario) sandboxUnrecorded(drill *opsv1alpha1.DRDrill) {
 	s.run = client.ObjectKey{Namespace: s.ns, Name: controller.RunNowRunName(drill, "now")}
+	if !s.tc.noPolicy {
+		awaitSandboxPolicyInForce(s.t, s.c)
+	}
 	s.armDeath()
 	runNow(s.t, s.c, drill, "now")
 	s.awaitDeath()

@@ -73,9 +73,9 @@ func sandboxPolicy(t *testing.T) []*unstructured.Unstructured {
 	return objs
 }
 
-// installSandboxPolicy installs the policy the operator reads and waits
-// past the second it was created in: only namespaces created later are
-// proven the operator's.
+// installSandboxPolicy installs the policy the operator reads. It proves
+// only namespaces created controller.SandboxPolicyMargin after it was
+// created and last changed: see awaitSandboxPolicyInForce.
 func installSandboxPolicy(t *testing.T, c client.Client) {
 	t.Helper()
 	for _, o := range sandboxPolicy(t) {
@@ -83,7 +83,34 @@ func installSandboxPolicy(t *testing.T, c client.Client) {
 			t.Fatal(err)
 		}
 	}
-	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(1100 * time.Millisecond)))
+}
+
+// awaitSandboxPolicyInForce waits until controller.SandboxPolicyMargin has
+// passed since the policy the operator reads and its binding were created
+// and last changed (and the clock is past the second that ends in), so
+// that a namespace created next is proven the operator's. The cases before
+// the one that needs it usually take longer than that.
+func awaitSandboxPolicyInForce(t *testing.T, c client.Client) {
+	t.Helper()
+	var last time.Time
+	for _, o := range sandboxPolicy(t) {
+		if err := c.Get(context.Background(), client.ObjectKeyFromObject(o), o); err != nil {
+			t.Fatal(err)
+		}
+		if ts := o.GetCreationTimestamp().Time; ts.After(last) {
+			last = ts
+		}
+		for _, f := range o.GetManagedFields() {
+			if f.Time != nil && f.Time.After(last) {
+				last = f.Time.Time
+			}
+		}
+	}
+	wait := time.Until(last.Add(controller.SandboxPolicyMargin + 1100*time.Millisecond))
+	if wait > 0 {
+		t.Logf("waiting %s for the sandbox-namespace policy to be in force", wait.Round(time.Millisecond))
+		time.Sleep(wait)
+	}
 }
 
 // withoutSandboxPolicy removes the policy the operator reads and returns
