@@ -401,8 +401,8 @@ func TestSandboxPolicyProof(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rules := func(resources ...any) []any {
-		return []any{map[string]any{"apiGroups": []any{""}, "apiVersions": []any{"v1"}, "operations": []any{"CREATE", "UPDATE"}, "resources": resources}}
+	rules := func(names ...any) []any {
+		return []any{map[string]any{"apiGroups": []any{""}, "apiVersions": []any{"v1"}, "operations": []any{"CREATE", "UPDATE"}, "resources": names}}
 	}
 	// install installs the policy and binding, changed by edit, as name,
 	// removed when the test ends, and returns a reconciler reading them.
@@ -497,7 +497,7 @@ func TestSandboxPolicyProof(t *testing.T) {
 
 // sandboxPolicyResourcesAny is sandboxPolicyResources for unstructured.
 func sandboxPolicyResourcesAny() []any {
-	var out []any
+	out := make([]any, 0, len(sandboxPolicyResources))
 	for _, r := range sandboxPolicyResources {
 		out = append(out, r)
 	}
