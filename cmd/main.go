@@ -126,7 +126,7 @@ func main() {
 			"While it is in force, a sandbox the operator created but did not get to record (it stopped in between) is proven its own and adopted or deleted; without it, such a namespace is left for a person.")
 	workers := controller.DefaultMaxConcurrentReconciles
 	flag.IntVar(&workers, "max-concurrent-reconciles", workers,
-		"How many objects of one kind each controller reconciles at once (its workers). The runs of one namespace still reconcile one at a time. At least 1.")
+		"How many objects of one kind each controller reconciles at once (its workers). The waiting drill runs of one namespace still decide their turn one at a time. At least 1.")
 	memoryLimitPercent := 70
 	flag.IntVar(&memoryLimitPercent, "memory-limit-percent", memoryLimitPercent,
 		"Unless GOMEMLIMIT is set: the share of the container's memory limit (its cgroup's) the Go runtime keeps the manager under, "+

@@ -91,12 +91,17 @@ type DRDrillRunReconciler struct {
 	// manager created just before it stopped is not refused before this
 	// one's drill reconciler has had its chance to acknowledge it.
 	started time.Time
-	// drills serialises evidence records per drill (namespace/name) while
-	// the workers (MaxConcurrentReconciles) reconcile several runs at
-	// once: two runs of a drill never chain onto the same head. A run's
-	// turn needs no lock: waitForTurn counts the runs queued before it as
-	// well as the active ones, so runs deciding at once agree
-	// (TestRunsTakeTurnsWithManyWorkers).
+	// The workers (MaxConcurrentReconciles) reconcile several runs at once;
+	// two locks keep what runs decide together consistent.
+	// queues: the waiting runs of a namespace decide their turn one at a
+	// time, each holding the lock until its start is written. Counting the
+	// runs queued before it is not enough without it: queue order is
+	// creation second, then name, so a run created later in the same second
+	// can sort ahead of one that has already decided to start but not yet
+	// written it, see a free slot and start too.
+	queues keyedLock
+	// drills: evidence records per drill (namespace/name), so two runs of
+	// a drill never chain onto the same head.
 	drills keyedLock
 }
 
@@ -121,6 +126,11 @@ func (r *DRDrillRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 			forgetRunPhase(req.Namespace, req.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if runWaiting(run) {
+		// Deferred first, so released last: after the status patch that
+		// records this run's start.
+		defer r.queues.lock(run.Namespace)()
 	}
 	before := run.DeepCopy()
 	ctx, recordApplied := batchApplied(ctx, r.Recorder, run)

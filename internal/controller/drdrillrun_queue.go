@@ -142,8 +142,9 @@ func (q runQueue) full(limit int) bool {
 // yet, and that end wakes this run again (wakeQueuedRuns) once the cache
 // has it. A deep queue thus costs no request to the API server. A start,
 // and any change to the run's status, is decided against the API server:
-// reconciles are serial, so the list it returns holds every start the
-// reconcile before this one made, which the cache may not yet.
+// the waiting runs of a namespace reconcile one at a time, each until its
+// start is written (DRDrillRunReconciler.queues), so the list it returns
+// holds every start decided before, which the cache may not yet.
 func (r *DRDrillRunReconciler) waitForTurn(ctx context.Context, run *opsv1alpha1.DRDrillRun) (time.Duration, error) {
 	limit := r.drillRunLimit()
 	var cached opsv1alpha1.DRDrillRunList
