@@ -405,15 +405,24 @@ func (c *RequestTracker) syncUser(ctx context.Context, res *RTResult, p RTPerson
 		return 0, err
 	}
 	if !found {
-		if _, err := c.do(ctx, res, http.MethodPost, "/user", map[string]any{
+		_, cerr := c.do(ctx, res, http.MethodPost, "/user", map[string]any{
 			"Name": p.Email, "EmailAddress": p.Email, "RealName": p.RealName, "Privileged": 1,
-		}, nil); err != nil {
+		}, nil)
+		// A create that failed may have lost a race: the operator syncs
+		// teams in parallel, and two teams can add the same person at
+		// once. The user exists then; only if it does not is the error
+		// the answer.
+		found, err = c.do(ctx, res, http.MethodGet, "/user/"+url.PathEscape(p.Email), nil, &u)
+		switch {
+		case err != nil:
 			return 0, err
+		case !found && cerr != nil:
+			return 0, cerr
+		case !found:
+			return 0, fmt.Errorf("request tracker: user %s was created but cannot be read", p.Email)
 		}
-		if _, err := c.do(ctx, res, http.MethodGet, "/user/"+url.PathEscape(p.Email), nil, &u); err != nil {
-			return 0, err
-		}
-	} else if u.Privileged.String() != "1" {
+	}
+	if u.Privileged.String() != "1" {
 		// Only privileged users can own tickets.
 		if _, err := c.do(ctx, res, http.MethodPut, "/user/"+u.ID.String(), map[string]any{"Privileged": 1}, nil); err != nil {
 			return 0, err

@@ -18,10 +18,14 @@ package queues
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -207,3 +211,41 @@ print $id;`))
 		t.Errorf("wrong token: %v, want a 401 error", err)
 	}
 }
+
+// TestRequestTrackerUserCreatedMeanwhile: the operator syncs teams in
+// parallel, so another team's sync may create a person between this sync's
+// lookup (not found) and its create, which RT then refuses as a duplicate.
+// The sync takes the user that exists instead of failing. The race is
+// played by answering the first lookup of carol "not found" after she was
+// created.
+func TestRequestTrackerUserCreatedMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	s := rttest.Start(t)
+	const carol = "carol@example.com"
+	if code, u := s.Call(http.MethodPost, "/user", map[string]any{"Name": carol, "EmailAddress": carol, "Privileged": 1}); code != http.StatusCreated {
+		t.Fatalf("creating carol as the other team's sync would: %d %v", code, u)
+	}
+	var hidden, creates atomic.Int32
+	rt := &RequestTracker{BaseURL: s.URL, Token: s.Token, HTTP: &http.Client{Timeout: 30 * time.Second, Transport: roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		if req.Method == http.MethodGet && strings.HasSuffix(req.URL.Path, "/user/"+url.PathEscape(carol)) && hidden.Add(1) == 1 {
+			return &http.Response{StatusCode: http.StatusNotFound, Body: io.NopCloser(strings.NewReader(`{"message":"Not Found"}`)), Header: http.Header{}, Request: req}, nil
+		}
+		if req.Method == http.MethodPost && strings.HasSuffix(req.URL.Path, "/REST/2.0/user") {
+			creates.Add(1)
+		}
+		return http.DefaultTransport.RoundTrip(req)
+	})}}
+	var res RTResult
+	id, err := rt.syncUser(ctx, &res, RTPerson{Email: carol, RealName: "Carol"})
+	if err != nil {
+		t.Fatalf("syncing a user another sync created meanwhile: %v", err)
+	}
+	_, u := s.Call(http.MethodGet, "/user/"+carol, nil)
+	if fmt.Sprint(id) != fmt.Sprint(u["id"]) || creates.Load() != 1 {
+		t.Errorf("id %d, %d creates; want carol's id %v after the one refused create", id, creates.Load(), u["id"])
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
