@@ -127,7 +127,7 @@ func main() {
 	workers := controller.DefaultMaxConcurrentReconciles
 	flag.IntVar(&workers, "max-concurrent-reconciles", workers,
 		"How many objects of one kind each controller reconciles at once (its workers). The waiting drill runs of one namespace still decide their turn one at a time. At least 1.")
-	memoryLimitPercent := 70
+	memoryLimitPercent := memlimit.DefaultPercent
 	flag.IntVar(&memoryLimitPercent, "memory-limit-percent", memoryLimitPercent,
 		"Unless GOMEMLIMIT is set: the share of the container's memory limit (its cgroup's) the Go runtime keeps the manager under, "+
 			"collecting garbage harder near it instead of growing into the OOM killer. 0 leaves the runtime's default.")

@@ -237,7 +237,7 @@ func noRBACRefusal(t *testing.T, c cluster, namespace, name string) {
 
 // memoryLimitFromContainer checks that the manager read its container's
 // memory limit from its cgroup (internal/memlimit) and gave the Go runtime
-// 70% of it: the limit the Deployment sets, as the kubelet and runc applied
+// 55% of it: the limit the Deployment sets, as the kubelet and runc applied
 // it.
 func memoryLimitFromContainer(t *testing.T, c cluster, namespace, name string) {
 	t.Helper()
@@ -248,8 +248,8 @@ func memoryLimitFromContainer(t *testing.T, c cluster, namespace, name string) {
 	logs := c.run(t, "logs", "-n", namespace, "deploy/"+name)
 	for _, line := range strings.Split(logs, "\n") {
 		if strings.Contains(line, "Go runtime memory limit set") {
-			if !strings.Contains(line, `"containerLimitBytes":268435456`) || !strings.Contains(line, `"softLimitBytes":187904780`) {
-				t.Errorf("the manager's memory limit: %s; want the container's 268435456 bytes and 70%% of it", line)
+			if !strings.Contains(line, `"containerLimitBytes":268435456`) || !strings.Contains(line, `"softLimitBytes":147639470`) {
+				t.Errorf("the manager's memory limit: %s; want the container's 268435456 bytes and 55%% of it", line)
 			}
 			return
 		}

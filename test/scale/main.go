@@ -63,6 +63,7 @@ import (
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/controller"
+	"github.com/supportstack/operator/internal/memlimit"
 	"github.com/supportstack/operator/internal/testenv"
 )
 
@@ -110,7 +111,7 @@ func main() {
 		keep:       os.Getenv("SCALE_KEEP") == "1",
 		workers:    envInt("SCALE_WORKERS", 0),
 		// What cmd/main.go gives the runtime in its Deployment.
-		memoryPercent: envInt("SCALE_MEMORY_PERCENT", 70),
+		memoryPercent: envInt("SCALE_MEMORY_PERCENT", memlimit.DefaultPercent),
 	}
 	cfg.drills = drillConfig{runs: cfg.n, rounds: envInt("SCALE_RUN_ROUNDS", 2), timeout: 30 * time.Minute}
 	if v := os.Getenv("SCALE_RUNS"); v != "" {
