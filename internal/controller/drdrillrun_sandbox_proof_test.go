@@ -17,11 +17,9 @@ limitations under the License.
 package controller
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,7 +33,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -57,32 +54,9 @@ const sandboxPolicyRefusal = "only the SupportStack operator creates drill sandb
 // (system:masters), which the policy lets through as it lets the operator.
 func sandboxPolicy(t *testing.T, name string) []*unstructured.Unstructured {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "admission", "sandbox_namespace_policy.yaml"))
+	objs, err := testenv.SandboxPolicy(name)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var objs []*unstructured.Unstructured
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(raw), 4096)
-	for {
-		u := &unstructured.Unstructured{}
-		if err := dec.Decode(&u.Object); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		if len(u.Object) == 0 {
-			continue
-		}
-		u.SetName(name)
-		if u.GetKind() == "ValidatingAdmissionPolicyBinding" {
-			if err := unstructured.SetNestedField(u.Object, name, "spec", "policyName"); err != nil {
-				t.Fatal(err)
-			}
-		}
-		objs = append(objs, u)
-	}
-	if len(objs) != 2 {
-		t.Fatalf("sandbox_namespace_policy.yaml holds %d objects, want the policy and its binding", len(objs))
 	}
 	return objs
 }

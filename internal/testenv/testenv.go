@@ -121,21 +121,55 @@ func ReadObjects(dir string) ([]*unstructured.Unstructured, error) {
 		if filepath.Base(f) == "kustomization.yaml" {
 			continue
 		}
-		data, err := os.ReadFile(f)
+		in, err := readFile(f)
 		if err != nil {
 			return nil, err
 		}
-		dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-		for {
-			u := &unstructured.Unstructured{}
-			if err := dec.Decode(&u.Object); err != nil {
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				return nil, fmt.Errorf("%s: %w", f, err)
+		objs = append(objs, in...)
+	}
+	return objs, nil
+}
+
+// readFile decodes every object of one YAML file.
+func readFile(f string) ([]*unstructured.Unstructured, error) {
+	data, err := os.ReadFile(f)
+	if err != nil {
+		return nil, err
+	}
+	var objs []*unstructured.Unstructured
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	for {
+		u := &unstructured.Unstructured{}
+		if err := dec.Decode(&u.Object); err != nil {
+			if errors.Is(err, io.EOF) {
+				return objs, nil
 			}
-			if len(u.Object) > 0 {
-				objs = append(objs, u)
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		if len(u.Object) > 0 {
+			objs = append(objs, u)
+		}
+	}
+}
+
+// SandboxPolicy reads config/admission/sandbox_namespace_policy.yaml: the
+// policy and its binding, both named name (the binding naming that
+// policy). Start installs the file under its own unprefixed names, which
+// the operator does not read; a test that wants the operator to rely on
+// the policy installs this copy under the name it looks up.
+func SandboxPolicy(name string) ([]*unstructured.Unstructured, error) {
+	objs, err := readFile(filepath.Join(RepoRoot(), "config", "admission", "sandbox_namespace_policy.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	if len(objs) != 2 {
+		return nil, fmt.Errorf("sandbox_namespace_policy.yaml holds %d objects, want the policy and its binding", len(objs))
+	}
+	for _, u := range objs {
+		u.SetName(name)
+		if u.GetKind() == "ValidatingAdmissionPolicyBinding" {
+			if err := unstructured.SetNestedField(u.Object, name, "spec", "policyName"); err != nil {
+				return nil, err
 			}
 		}
 	}

@@ -17,18 +17,12 @@ limitations under the License.
 package leader
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"io"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/supportstack/operator/internal/controller"
@@ -43,32 +37,9 @@ import (
 // policy lets through as it lets the operator's ServiceAccount.
 func sandboxPolicy(t *testing.T) []*unstructured.Unstructured {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "admission", "sandbox_namespace_policy.yaml"))
+	objs, err := testenv.SandboxPolicy(controller.SandboxNamespacePolicy)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var objs []*unstructured.Unstructured
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(raw), 4096)
-	for {
-		u := &unstructured.Unstructured{}
-		if err := dec.Decode(&u.Object); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		if len(u.Object) == 0 {
-			continue
-		}
-		u.SetName(controller.SandboxNamespacePolicy)
-		if u.GetKind() == "ValidatingAdmissionPolicyBinding" {
-			if err := unstructured.SetNestedField(u.Object, controller.SandboxNamespacePolicy, "spec", "policyName"); err != nil {
-				t.Fatal(err)
-			}
-		}
-		objs = append(objs, u)
-	}
-	if len(objs) != 2 {
-		t.Fatalf("sandbox_namespace_policy.yaml holds %d objects, want the policy and its binding", len(objs))
 	}
 	return objs
 }
