@@ -337,9 +337,14 @@ func ScratchPostgres(run *opsv1alpha1.DRDrillRun, scratchBytes int64) (*corev1.P
 	setEphemeralStorage(&pod.Spec)
 	svc := &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: ScratchPostgresName, Namespace: ns, Labels: SandboxLabels(run)},
+		// Headless: the restore and verify pods reach the server by its
+		// DNS name, which resolves to the pod once it is ready. A cluster
+		// IP per drill run would hold one of the Service range's
+		// addresses for nothing (a /24 ran out at a thousand runs).
 		Spec: corev1.ServiceSpec{
-			Selector: map[string]string{LabelComponent: ComponentScratchPostgres},
-			Ports:    []corev1.ServicePort{{Name: "postgres", Port: 5432, TargetPort: intstr.FromInt32(5432)}},
+			ClusterIP: corev1.ClusterIPNone,
+			Selector:  map[string]string{LabelComponent: ComponentScratchPostgres},
+			Ports:     []corev1.ServicePort{{Name: "postgres", Port: 5432, TargetPort: intstr.FromInt32(5432)}},
 		},
 	}
 	return pod, svc
