@@ -84,6 +84,9 @@ componentsPatches:
 - name: kube-apiserver
   extraArgs:
   - {key: bind-address, value: 127.0.0.1}
+  # A /16 for Services: the default /24 (254 addresses) filled with the
+  # sandboxes of a thousand drill runs in flight and kept after failing.
+  - {key: service-cluster-ip-range, value: 10.96.0.0/16}
 - name: kube-controller-manager
   extraArgs:
   - {key: bind-address, value: 127.0.0.1}
