@@ -26,7 +26,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -862,7 +861,7 @@ func exportObjectives(drill *opsv1alpha1.DRDrill) {
 		rto, rpo = o.RTO, o.RPO
 	}
 	for _, e := range []struct {
-		gauge *prometheus.GaugeVec
+		gauge *figureVec
 		value *metav1.Duration
 	}{{drillRTOObjective, rto}, {drillRPOObjective, rpo}} {
 		if e.value == nil {

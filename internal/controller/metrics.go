@@ -40,35 +40,35 @@ const intervalsPerDay = 48
 
 // Backup metrics, labelled by namespace and policy.
 var (
-	backupLastSuccess = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	backupLastSuccess = newFigureVec(prometheus.GaugeOpts{
 		Name: "supportstack_backup_last_success_timestamp_seconds",
 		Help: "Completion time of the newest successful backup, Unix seconds.",
 	}, []string{"namespace", "policy"})
-	backupLastDuration = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	backupLastDuration = newFigureVec(prometheus.GaugeOpts{
 		Name: "supportstack_backup_last_duration_seconds",
 		Help: "Duration of the newest finished backup.",
 	}, []string{"namespace", "policy"})
-	backupLastBytesAdded = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	backupLastBytesAdded = newFigureVec(prometheus.GaugeOpts{
 		Name: "supportstack_backup_last_bytes_added",
 		Help: "Bytes the newest successful backup added to the repository.",
 	}, []string{"namespace", "policy"})
-	backupRPOMet = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	backupRPOMet = newFigureVec(prometheus.GaugeOpts{
 		Name: "supportstack_backup_rpo_met",
 		Help: "1 while the newest successful backup is within the recovery-point objective, else 0.",
 	}, []string{"namespace", "policy"})
-	backupConsecutiveFailures = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	backupConsecutiveFailures = newFigureVec(prometheus.GaugeOpts{
 		Name: "supportstack_backup_consecutive_failures",
 		Help: "Finished backups that failed since the newest successful one (counted over status.recentBackups: at most 10).",
 	}, []string{"namespace", "policy"})
-	backupRestoreVerified = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	backupRestoreVerified = newFigureVec(prometheus.GaugeOpts{
 		Name: "supportstack_backup_restore_verified",
 		Help: "1 while a drill run restoring the policy passed within spec.verification.maxAge (RestoreVerified), else 0.",
 	}, []string{"namespace", "policy"})
-	backupLastVerifiedRestore = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	backupLastVerifiedRestore = newFigureVec(prometheus.GaugeOpts{
 		Name: "supportstack_backup_last_verified_restore_timestamp_seconds",
 		Help: "Completion time of the newest passed drill run restoring the policy, Unix seconds.",
 	}, []string{"namespace", "policy"})
-	backupVerificationMaxAge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	backupVerificationMaxAge = newFigureVec(prometheus.GaugeOpts{
 		Name: "supportstack_backup_verification_max_age_seconds",
 		Help: "The policy's spec.verification.maxAge: how long a passed drill run proves its backups restorable.",
 	}, []string{"namespace", "policy"})
@@ -76,46 +76,46 @@ var (
 
 // Drill metrics, labelled by namespace and drill, from the newest finished run.
 var (
-	drillLastRun = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	drillLastRun = newFigureVec(prometheus.GaugeOpts{
 		Name: "supportstack_drill_last_run_timestamp_seconds",
 		Help: "Completion time of the drill's newest finished run, Unix seconds.",
 	}, []string{"namespace", "drill"})
-	drillLastPassed = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	drillLastPassed = newFigureVec(prometheus.GaugeOpts{
 		Name: "supportstack_drill_last_passed_timestamp_seconds",
 		Help: "Completion time of the drill's newest passed run, Unix seconds.",
 	}, []string{"namespace", "drill"})
-	drillMeasuredRTO = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	drillMeasuredRTO = newFigureVec(prometheus.GaugeOpts{
 		Name: "supportstack_drill_measured_rto_seconds",
 		Help: "Recovery time measured by the newest finished run: provisioning to the end of verification.",
 	}, []string{"namespace", "drill"})
-	drillMeasuredRPO = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	drillMeasuredRPO = newFigureVec(prometheus.GaugeOpts{
 		Name: "supportstack_drill_measured_rpo_seconds",
 		Help: "Age of the snapshot the newest finished run restored, when it started.",
 	}, []string{"namespace", "drill"})
 	// The objectives are exported beside the measurements so a dashboard
 	// or an alert can draw or compare both (measured RTO against
 	// spec.objectives.rto) without reading the drill's spec.
-	drillRTOObjective = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	drillRTOObjective = newFigureVec(prometheus.GaugeOpts{
 		Name: "supportstack_drill_rto_objective_seconds",
 		Help: "The drill's spec.objectives.rto; absent when it sets none.",
 	}, []string{"namespace", "drill"})
-	drillRPOObjective = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	drillRPOObjective = newFigureVec(prometheus.GaugeOpts{
 		Name: "supportstack_drill_rpo_objective_seconds",
 		Help: "The drill's spec.objectives.rpo; absent when it sets none.",
 	}, []string{"namespace", "drill"})
-	drillObjectivesMet = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	drillObjectivesMet = newFigureVec(prometheus.GaugeOpts{
 		Name: "supportstack_drill_objectives_met",
 		Help: "1 when the newest finished run met the drill's RTO and RPO objectives, else 0.",
 	}, []string{"namespace", "drill"})
-	drillEvidenceSequence = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	drillEvidenceSequence = newFigureVec(prometheus.GaugeOpts{
 		Name: "supportstack_drill_evidence_sequence",
 		Help: "Sequence number of the newest record of the drill's evidence chain (its head): a chain that verifies but ends below it was truncated.",
 	}, []string{"namespace", "drill"})
-	drillLastRunPassed = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	drillLastRunPassed = newFigureVec(prometheus.GaugeOpts{
 		Name: "supportstack_drill_last_run_passed",
 		Help: "1 when the drill's newest finished run passed, 0 when it failed or errored.",
 	}, []string{"namespace", "drill"})
-	drillNextSchedule = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	drillNextSchedule = newFigureVec(prometheus.GaugeOpts{
 		Name: "supportstack_drill_next_schedule_timestamp_seconds",
 		Help: "When the drill's next scheduled run is due, Unix seconds; absent while it is suspended. While it cannot start runs (invalid, or createdRuns full) it stays at the oldest time owed, in the past.",
 	}, []string{"namespace", "drill"})
@@ -180,7 +180,13 @@ func forgetDrill(namespace, drill string) {
 	drillMissedSchedules.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "drill": drill})
 }
 
-func deleteSeries(labels prometheus.Labels, gauges ...*prometheus.GaugeVec) {
+// partialDeleter is a gauge family that removes series by some of their
+// labels: a GaugeVec or a figureVec.
+type partialDeleter interface {
+	DeletePartialMatch(prometheus.Labels) int
+}
+
+func deleteSeries(labels prometheus.Labels, gauges ...partialDeleter) {
 	for _, g := range gauges {
 		g.DeletePartialMatch(labels)
 	}
