@@ -23,7 +23,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	batchv1 "k8s.io/api/batch/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -57,10 +56,10 @@ func TestRestoreVerified(t *testing.T) {
 		t.Errorf("NoDrill message %q", c.Message)
 	}
 	lonelyLabels := []string{lonely.Namespace, lonely.Name}
-	if v := testutil.ToFloat64(backupRestoreVerified.WithLabelValues(lonelyLabels...)); v != 0 {
+	if v := figureOf(backupRestoreVerified.WithLabelValues(lonelyLabels...)); v != 0 {
 		t.Errorf("restore_verified %v without a drill, want 0", v)
 	}
-	if v := testutil.ToFloat64(backupVerificationMaxAge.WithLabelValues(lonelyLabels...)); v != (192 * time.Hour).Seconds() {
+	if v := figureOf(backupVerificationMaxAge.WithLabelValues(lonelyLabels...)); v != (192 * time.Hour).Seconds() {
 		t.Errorf("verification_max_age_seconds %v, want the 192h default", v)
 	}
 
@@ -101,10 +100,10 @@ func TestRestoreVerified(t *testing.T) {
 		t.Errorf("lastVerifiedRestore %+v, run completed %v", v, run.Status.CompletionTime)
 	}
 	labels := []string{ns, key.Name}
-	if m := testutil.ToFloat64(backupRestoreVerified.WithLabelValues(labels...)); m != 1 {
+	if m := figureOf(backupRestoreVerified.WithLabelValues(labels...)); m != 1 {
 		t.Errorf("restore_verified %v, want 1", m)
 	}
-	if m := testutil.ToFloat64(backupLastVerifiedRestore.WithLabelValues(labels...)); m != float64(run.Status.CompletionTime.Unix()) {
+	if m := figureOf(backupLastVerifiedRestore.WithLabelValues(labels...)); m != float64(run.Status.CompletionTime.Unix()) {
 		t.Errorf("last_verified_restore_timestamp_seconds %v, want %d", m, run.Status.CompletionTime.Unix())
 	}
 
@@ -121,9 +120,9 @@ func TestRestoreVerified(t *testing.T) {
 		!strings.Contains(c.Message, "more than spec.verification.maxAge (192h0m0s) ago") {
 		t.Errorf("VerificationStale message %q", c.Message)
 	}
-	last := testutil.ToFloat64(backupLastVerifiedRestore.WithLabelValues(labels...))
-	maxAge := testutil.ToFloat64(backupVerificationMaxAge.WithLabelValues(labels...))
-	if m := testutil.ToFloat64(backupRestoreVerified.WithLabelValues(labels...)); m != 0 || float64(fakeClock.Now().Unix())-last <= maxAge {
+	last := figureOf(backupLastVerifiedRestore.WithLabelValues(labels...))
+	maxAge := figureOf(backupVerificationMaxAge.WithLabelValues(labels...))
+	if m := figureOf(backupRestoreVerified.WithLabelValues(labels...)); m != 0 || float64(fakeClock.Now().Unix())-last <= maxAge {
 		t.Errorf("restore_verified %v; now - last verified = %v, max age %v", m, float64(fakeClock.Now().Unix())-last, maxAge)
 	}
 }

@@ -32,7 +32,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -235,7 +234,7 @@ func TestDrillRunsOnlyTheOperatorStarts(t *testing.T) {
 		if h == nil || h.Sequence != 1 || h.SHA256 != chain[0].SHA256 || h.ConfigMapName != chain[0].Name || h.Run != name {
 			return fmt.Errorf("head %+v", h)
 		}
-		if got := testutil.ToFloat64(drillEvidenceSequence.WithLabelValues(ns, drill.Name)); got != 1 {
+		if got := figureOf(drillEvidenceSequence.WithLabelValues(ns, drill.Name)); got != 1 {
 			return fmt.Errorf("supportstack_drill_evidence_sequence %v", got)
 		}
 		return nil

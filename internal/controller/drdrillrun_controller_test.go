@@ -25,7 +25,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -246,11 +245,11 @@ func TestDrillRunWalksEveryPhase(t *testing.T) {
 	// Metrics, labelled by namespace and drill.
 	labels := []string{ns, drill.Name}
 	for name, want := range map[string]float64{
-		"measured_rto":   testutil.ToFloat64(drillMeasuredRTO.WithLabelValues(labels...)) - 1200,
-		"measured_rpo":   testutil.ToFloat64(drillMeasuredRPO.WithLabelValues(labels...)) - 3*3600,
-		"objectives_met": testutil.ToFloat64(drillObjectivesMet.WithLabelValues(labels...)) - 1,
-		"last_run":       testutil.ToFloat64(drillLastRun.WithLabelValues(labels...)) - float64(st.CompletionTime.Unix()),
-		"last_passed":    testutil.ToFloat64(drillLastPassed.WithLabelValues(labels...)) - float64(st.CompletionTime.Unix()),
+		"measured_rto":   figureOf(drillMeasuredRTO.WithLabelValues(labels...)) - 1200,
+		"measured_rpo":   figureOf(drillMeasuredRPO.WithLabelValues(labels...)) - 3*3600,
+		"objectives_met": figureOf(drillObjectivesMet.WithLabelValues(labels...)) - 1,
+		"last_run":       figureOf(drillLastRun.WithLabelValues(labels...)) - float64(st.CompletionTime.Unix()),
+		"last_passed":    figureOf(drillLastPassed.WithLabelValues(labels...)) - float64(st.CompletionTime.Unix()),
 	} {
 		if want != 0 {
 			t.Errorf("supportstack_drill_%s is off by %v", name, want)

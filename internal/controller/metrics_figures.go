@@ -19,6 +19,7 @@ package controller
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -28,10 +29,11 @@ import (
 // figureVec is a gauge family whose series are kept as plain figures, keyed
 // by their label values, and turned into series only when /metrics is
 // scraped (as the team coverage figures are, teamCollector). A GaugeVec
-// keeps a child per series with its own label pairs: about 350 bytes each,
-// 6 MB for the 18 series of each of 1,000 policies and drills (the heap
-// profile of make bench-scale); a figure is a map entry. It offers the
-// part of GaugeVec's API the reconcilers use.
+// keeps a child per series with its own label pairs: about 430 bytes each,
+// 7.8 MB for the 18 series of each of 1,000 policies and drills, against
+// about 80 bytes a figure (TestFigureVecHoldsLessThanGaugeVec). The series
+// a scrape builds are garbage once it is served. It offers the part of GaugeVec's API the
+// reconcilers use.
 type figureVec struct {
 	desc   *prometheus.Desc
 	labels []string
@@ -99,10 +101,14 @@ func (v *figureVec) DeletePartialMatch(match prometheus.Labels) int {
 	return n
 }
 
+// matches says whether the series of key has every label of match. A
+// label the family does not have matches nothing, as in GaugeVec: a
+// wrong name must not delete every series.
 func (v *figureVec) matches(key string, match prometheus.Labels) bool {
 	values := strings.Split(key, labelSep)
-	for i, name := range v.labels {
-		if want, ok := match[name]; ok && values[i] != want {
+	for name, want := range match {
+		i := slices.Index(v.labels, name)
+		if i < 0 || values[i] != want {
 			return false
 		}
 	}
@@ -118,19 +124,12 @@ func (v *figureVec) Collect(ch chan<- prometheus.Metric) {
 	values := maps.Clone(v.values)
 	v.mu.RUnlock()
 	for key, value := range values {
-		ch <- prometheus.MustNewConstMetric(v.desc, prometheus.GaugeValue, value, strings.Split(key, labelSep)...)
-	}
-}
-
-// Describe and Collect make one series a Collector of itself, for tests
-// (testutil.ToFloat64); an unset series collects nothing.
-func (f figure) Describe(ch chan<- *prometheus.Desc) { ch <- f.vec.desc }
-
-func (f figure) Collect(ch chan<- prometheus.Metric) {
-	f.vec.mu.RLock()
-	value, ok := f.vec.values[f.key]
-	f.vec.mu.RUnlock()
-	if ok {
-		ch <- prometheus.MustNewConstMetric(f.vec.desc, prometheus.GaugeValue, value, strings.Split(f.key, labelSep)...)
+		// Not Must: a panic here would be on the scrape's goroutine,
+		// where nothing recovers it.
+		m, err := prometheus.NewConstMetric(v.desc, prometheus.GaugeValue, value, strings.Split(key, labelSep)...)
+		if err != nil {
+			m = prometheus.NewInvalidMetric(v.desc, err)
+		}
+		ch <- m
 	}
 }
