@@ -265,10 +265,10 @@ func TestBackupPolicyStatusFromJobs(t *testing.T) {
 		t.Errorf("RPOMet %+v", c)
 	}
 	labels := []string{ns, "helpdesk"}
-	if v := figureOf(backupLastBytesAdded.WithLabelValues(labels...)); v != 4403351 {
+	if v := backupLastBytesAdded.WithLabelValues(labels...).Value(); v != 4403351 {
 		t.Errorf("last bytes added metric %v", v)
 	}
-	if v := figureOf(backupLastDuration.WithLabelValues(labels...)); v != 180 {
+	if v := backupLastDuration.WithLabelValues(labels...).Value(); v != 180 {
 		t.Errorf("last duration metric %v", v)
 	}
 
@@ -284,7 +284,7 @@ func TestBackupPolicyStatusFromJobs(t *testing.T) {
 		got.Status.RecentBackups[1].JobName != "helpdesk-backup-1" {
 		t.Errorf("after a failure: lastBackup %+v, recent %d", got.Status.LastBackup, len(got.Status.RecentBackups))
 	}
-	if v := figureOf(backupConsecutiveFailures.WithLabelValues(labels...)); v != 1 {
+	if v := backupConsecutiveFailures.WithLabelValues(labels...).Value(); v != 1 {
 		t.Errorf("consecutive failures metric %v, want 1", v)
 	}
 	// A pod killed before the agent could write its result.
@@ -298,7 +298,7 @@ func TestBackupPolicyStatusFromJobs(t *testing.T) {
 	if !strings.HasPrefix(got.Status.LastBackup.Message, "BackoffLimitExceeded") || got.Status.LastBackup.Result != opsv1alpha1.BackupFailed {
 		t.Errorf("killed run: %+v", got.Status.LastBackup)
 	}
-	if v := figureOf(backupConsecutiveFailures.WithLabelValues(labels...)); v != 2 {
+	if v := backupConsecutiveFailures.WithLabelValues(labels...).Value(); v != 2 {
 		t.Errorf("consecutive failures metric %v, want 2", v)
 	}
 
@@ -317,7 +317,7 @@ func TestBackupPolicyStatusFromJobs(t *testing.T) {
 	if c := policyCondition(got, opsv1alpha1.ConditionRPOMet); c == nil || c.Status != metav1.ConditionFalse || c.Reason != opsv1alpha1.ReasonRPOMissed {
 		t.Errorf("RPOMet after 26h %+v", c)
 	}
-	if v := figureOf(backupRPOMet.WithLabelValues(labels...)); v != 0 {
+	if v := backupRPOMet.WithLabelValues(labels...).Value(); v != 0 {
 		t.Errorf("rpo_met metric %v", v)
 	}
 	_ = res

@@ -56,10 +56,10 @@ func TestRestoreVerified(t *testing.T) {
 		t.Errorf("NoDrill message %q", c.Message)
 	}
 	lonelyLabels := []string{lonely.Namespace, lonely.Name}
-	if v := figureOf(backupRestoreVerified.WithLabelValues(lonelyLabels...)); v != 0 {
+	if v := backupRestoreVerified.WithLabelValues(lonelyLabels...).Value(); v != 0 {
 		t.Errorf("restore_verified %v without a drill, want 0", v)
 	}
-	if v := figureOf(backupVerificationMaxAge.WithLabelValues(lonelyLabels...)); v != (192 * time.Hour).Seconds() {
+	if v := backupVerificationMaxAge.WithLabelValues(lonelyLabels...).Value(); v != (192 * time.Hour).Seconds() {
 		t.Errorf("verification_max_age_seconds %v, want the 192h default", v)
 	}
 
@@ -100,10 +100,10 @@ func TestRestoreVerified(t *testing.T) {
 		t.Errorf("lastVerifiedRestore %+v, run completed %v", v, run.Status.CompletionTime)
 	}
 	labels := []string{ns, key.Name}
-	if m := figureOf(backupRestoreVerified.WithLabelValues(labels...)); m != 1 {
+	if m := backupRestoreVerified.WithLabelValues(labels...).Value(); m != 1 {
 		t.Errorf("restore_verified %v, want 1", m)
 	}
-	if m := figureOf(backupLastVerifiedRestore.WithLabelValues(labels...)); m != float64(run.Status.CompletionTime.Unix()) {
+	if m := backupLastVerifiedRestore.WithLabelValues(labels...).Value(); m != float64(run.Status.CompletionTime.Unix()) {
 		t.Errorf("last_verified_restore_timestamp_seconds %v, want %d", m, run.Status.CompletionTime.Unix())
 	}
 
@@ -120,9 +120,9 @@ func TestRestoreVerified(t *testing.T) {
 		!strings.Contains(c.Message, "more than spec.verification.maxAge (192h0m0s) ago") {
 		t.Errorf("VerificationStale message %q", c.Message)
 	}
-	last := figureOf(backupLastVerifiedRestore.WithLabelValues(labels...))
-	maxAge := figureOf(backupVerificationMaxAge.WithLabelValues(labels...))
-	if m := figureOf(backupRestoreVerified.WithLabelValues(labels...)); m != 0 || float64(fakeClock.Now().Unix())-last <= maxAge {
+	last := backupLastVerifiedRestore.WithLabelValues(labels...).Value()
+	maxAge := backupVerificationMaxAge.WithLabelValues(labels...).Value()
+	if m := backupRestoreVerified.WithLabelValues(labels...).Value(); m != 0 || float64(fakeClock.Now().Unix())-last <= maxAge {
 		t.Errorf("restore_verified %v; now - last verified = %v, max age %v", m, float64(fakeClock.Now().Unix())-last, maxAge)
 	}
 }

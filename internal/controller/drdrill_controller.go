@@ -48,6 +48,7 @@ import (
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/evidence"
+	"github.com/supportstack/operator/internal/figures"
 	"github.com/supportstack/operator/internal/resources"
 	"github.com/supportstack/operator/internal/schedule"
 )
@@ -618,6 +619,10 @@ func sameTimes(a, b []metav1.Time) bool {
 	return true
 }
 
+// runNowField is the run-now annotation as a managedFields entry names it
+// (the annotation key needs no JSON escaping).
+const runNowField = `"f:` + AnnotationRunNow + `"`
+
 // runNowTrigger is the trigger of a run-now run: the token (its first 256
 // bytes) and the field manager that last set the annotation, as the client
 // reported it in managedFields.
@@ -626,10 +631,9 @@ func runNowTrigger(drill *opsv1alpha1.DRDrill, token string) *opsv1alpha1.RunTri
 		token = strings.ToValidUTF8(token[:256], "")
 	}
 	t := &opsv1alpha1.RunTrigger{Kind: opsv1alpha1.RunTriggerRunNow, RunNowToken: token}
-	field := `"f:` + AnnotationRunNow + `"`
 	var at time.Time
 	for _, mf := range drill.ManagedFields {
-		if mf.FieldsV1 == nil || !strings.Contains(mf.FieldsV1.GetRawString(), field) {
+		if mf.FieldsV1 == nil || !strings.Contains(mf.FieldsV1.GetRawString(), runNowField) {
 			continue
 		}
 		if mf.Time == nil || !mf.Time.Time.Before(at) {
@@ -861,7 +865,7 @@ func exportObjectives(drill *opsv1alpha1.DRDrill) {
 		rto, rpo = o.RTO, o.RPO
 	}
 	for _, e := range []struct {
-		gauge *figureVec
+		gauge *figures.Vec
 		value *metav1.Duration
 	}{{drillRTOObjective, rto}, {drillRPOObjective, rpo}} {
 		if e.value == nil {

@@ -143,7 +143,7 @@ func TestDrillMissedSchedulesRecorded(t *testing.T) {
 		t.Errorf("nextScheduleTime %v", d.Status.NextScheduleTime)
 	}
 	eventually(t, 10*time.Second, func() error {
-		if got := figureOf(drillNextSchedule.WithLabelValues(ns, name)); got != float64(start.Add(40*time.Minute).Unix()) {
+		if got := drillNextSchedule.WithLabelValues(ns, name).Value(); got != float64(start.Add(40*time.Minute).Unix()) {
 			return fmt.Errorf("next schedule metric %v", got)
 		}
 		return nil
@@ -205,7 +205,7 @@ func TestDrillMissedSchedulesRecorded(t *testing.T) {
 		t.Errorf("report of %s, recovery set %q; run's %q", report.Run, report.RecoverySet, finished.Status.Snapshot.RecoverySet)
 	}
 	eventually(t, 10*time.Second, func() error {
-		if got := figureOf(drillLastRunPassed.WithLabelValues(ns, name)); got != 1 {
+		if got := drillLastRunPassed.WithLabelValues(ns, name).Value(); got != 1 {
 			return fmt.Errorf("last run passed metric %v", got)
 		}
 		return nil
@@ -473,7 +473,7 @@ func TestDrillBlockedKeepsSchedule(t *testing.T) {
 	var d opsv1alpha1.DRDrill
 	mustGet(t, k8sClient, key, &d)
 	created := d.CreationTimestamp.Time
-	gauge := func() float64 { return figureOf(drillNextSchedule.WithLabelValues(ns, name)) }
+	gauge := func() float64 { return drillNextSchedule.WithLabelValues(ns, name).Value() }
 	// blocked waits until the drill is invalid and has recorded exactly
 	// missed, showing owed as its next schedule time and gauge.
 	blocked := func(missed []time.Time, owed time.Time) {

@@ -234,7 +234,7 @@ func TestDrillRunsOnlyTheOperatorStarts(t *testing.T) {
 		if h == nil || h.Sequence != 1 || h.SHA256 != chain[0].SHA256 || h.ConfigMapName != chain[0].Name || h.Run != name {
 			return fmt.Errorf("head %+v", h)
 		}
-		if got := figureOf(drillEvidenceSequence.WithLabelValues(ns, drill.Name)); got != 1 {
+		if got := drillEvidenceSequence.WithLabelValues(ns, drill.Name).Value(); got != 1 {
 			return fmt.Errorf("supportstack_drill_evidence_sequence %v", got)
 		}
 		return nil

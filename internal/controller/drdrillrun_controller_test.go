@@ -245,11 +245,11 @@ func TestDrillRunWalksEveryPhase(t *testing.T) {
 	// Metrics, labelled by namespace and drill.
 	labels := []string{ns, drill.Name}
 	for name, want := range map[string]float64{
-		"measured_rto":   figureOf(drillMeasuredRTO.WithLabelValues(labels...)) - 1200,
-		"measured_rpo":   figureOf(drillMeasuredRPO.WithLabelValues(labels...)) - 3*3600,
-		"objectives_met": figureOf(drillObjectivesMet.WithLabelValues(labels...)) - 1,
-		"last_run":       figureOf(drillLastRun.WithLabelValues(labels...)) - float64(st.CompletionTime.Unix()),
-		"last_passed":    figureOf(drillLastPassed.WithLabelValues(labels...)) - float64(st.CompletionTime.Unix()),
+		"measured_rto":   drillMeasuredRTO.WithLabelValues(labels...).Value() - 1200,
+		"measured_rpo":   drillMeasuredRPO.WithLabelValues(labels...).Value() - 3*3600,
+		"objectives_met": drillObjectivesMet.WithLabelValues(labels...).Value() - 1,
+		"last_run":       drillLastRun.WithLabelValues(labels...).Value() - float64(st.CompletionTime.Unix()),
+		"last_passed":    drillLastPassed.WithLabelValues(labels...).Value() - float64(st.CompletionTime.Unix()),
 	} {
 		if want != 0 {
 			t.Errorf("supportstack_drill_%s is off by %v", name, want)

@@ -20,6 +20,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/supportstack/operator/internal/figures"
 )
 
 // Actuals metrics, labelled by namespace, team and queue, from the team's
@@ -40,35 +42,35 @@ const intervalsPerDay = 48
 
 // Backup metrics, labelled by namespace and policy.
 var (
-	backupLastSuccess = newFigureVec(prometheus.GaugeOpts{
+	backupLastSuccess = figures.NewVec(prometheus.GaugeOpts{
 		Name: "supportstack_backup_last_success_timestamp_seconds",
 		Help: "Completion time of the newest successful backup, Unix seconds.",
 	}, []string{"namespace", "policy"})
-	backupLastDuration = newFigureVec(prometheus.GaugeOpts{
+	backupLastDuration = figures.NewVec(prometheus.GaugeOpts{
 		Name: "supportstack_backup_last_duration_seconds",
 		Help: "Duration of the newest finished backup.",
 	}, []string{"namespace", "policy"})
-	backupLastBytesAdded = newFigureVec(prometheus.GaugeOpts{
+	backupLastBytesAdded = figures.NewVec(prometheus.GaugeOpts{
 		Name: "supportstack_backup_last_bytes_added",
 		Help: "Bytes the newest successful backup added to the repository.",
 	}, []string{"namespace", "policy"})
-	backupRPOMet = newFigureVec(prometheus.GaugeOpts{
+	backupRPOMet = figures.NewVec(prometheus.GaugeOpts{
 		Name: "supportstack_backup_rpo_met",
 		Help: "1 while the newest successful backup is within the recovery-point objective, else 0.",
 	}, []string{"namespace", "policy"})
-	backupConsecutiveFailures = newFigureVec(prometheus.GaugeOpts{
+	backupConsecutiveFailures = figures.NewVec(prometheus.GaugeOpts{
 		Name: "supportstack_backup_consecutive_failures",
 		Help: "Finished backups that failed since the newest successful one (counted over status.recentBackups: at most 10).",
 	}, []string{"namespace", "policy"})
-	backupRestoreVerified = newFigureVec(prometheus.GaugeOpts{
+	backupRestoreVerified = figures.NewVec(prometheus.GaugeOpts{
 		Name: "supportstack_backup_restore_verified",
 		Help: "1 while a drill run restoring the policy passed within spec.verification.maxAge (RestoreVerified), else 0.",
 	}, []string{"namespace", "policy"})
-	backupLastVerifiedRestore = newFigureVec(prometheus.GaugeOpts{
+	backupLastVerifiedRestore = figures.NewVec(prometheus.GaugeOpts{
 		Name: "supportstack_backup_last_verified_restore_timestamp_seconds",
 		Help: "Completion time of the newest passed drill run restoring the policy, Unix seconds.",
 	}, []string{"namespace", "policy"})
-	backupVerificationMaxAge = newFigureVec(prometheus.GaugeOpts{
+	backupVerificationMaxAge = figures.NewVec(prometheus.GaugeOpts{
 		Name: "supportstack_backup_verification_max_age_seconds",
 		Help: "The policy's spec.verification.maxAge: how long a passed drill run proves its backups restorable.",
 	}, []string{"namespace", "policy"})
@@ -76,46 +78,46 @@ var (
 
 // Drill metrics, labelled by namespace and drill, from the newest finished run.
 var (
-	drillLastRun = newFigureVec(prometheus.GaugeOpts{
+	drillLastRun = figures.NewVec(prometheus.GaugeOpts{
 		Name: "supportstack_drill_last_run_timestamp_seconds",
 		Help: "Completion time of the drill's newest finished run, Unix seconds.",
 	}, []string{"namespace", "drill"})
-	drillLastPassed = newFigureVec(prometheus.GaugeOpts{
+	drillLastPassed = figures.NewVec(prometheus.GaugeOpts{
 		Name: "supportstack_drill_last_passed_timestamp_seconds",
 		Help: "Completion time of the drill's newest passed run, Unix seconds.",
 	}, []string{"namespace", "drill"})
-	drillMeasuredRTO = newFigureVec(prometheus.GaugeOpts{
+	drillMeasuredRTO = figures.NewVec(prometheus.GaugeOpts{
 		Name: "supportstack_drill_measured_rto_seconds",
 		Help: "Recovery time measured by the newest finished run: provisioning to the end of verification.",
 	}, []string{"namespace", "drill"})
-	drillMeasuredRPO = newFigureVec(prometheus.GaugeOpts{
+	drillMeasuredRPO = figures.NewVec(prometheus.GaugeOpts{
 		Name: "supportstack_drill_measured_rpo_seconds",
 		Help: "Age of the snapshot the newest finished run restored, when it started.",
 	}, []string{"namespace", "drill"})
 	// The objectives are exported beside the measurements so a dashboard
 	// or an alert can draw or compare both (measured RTO against
 	// spec.objectives.rto) without reading the drill's spec.
-	drillRTOObjective = newFigureVec(prometheus.GaugeOpts{
+	drillRTOObjective = figures.NewVec(prometheus.GaugeOpts{
 		Name: "supportstack_drill_rto_objective_seconds",
 		Help: "The drill's spec.objectives.rto; absent when it sets none.",
 	}, []string{"namespace", "drill"})
-	drillRPOObjective = newFigureVec(prometheus.GaugeOpts{
+	drillRPOObjective = figures.NewVec(prometheus.GaugeOpts{
 		Name: "supportstack_drill_rpo_objective_seconds",
 		Help: "The drill's spec.objectives.rpo; absent when it sets none.",
 	}, []string{"namespace", "drill"})
-	drillObjectivesMet = newFigureVec(prometheus.GaugeOpts{
+	drillObjectivesMet = figures.NewVec(prometheus.GaugeOpts{
 		Name: "supportstack_drill_objectives_met",
 		Help: "1 when the newest finished run met the drill's RTO and RPO objectives, else 0.",
 	}, []string{"namespace", "drill"})
-	drillEvidenceSequence = newFigureVec(prometheus.GaugeOpts{
+	drillEvidenceSequence = figures.NewVec(prometheus.GaugeOpts{
 		Name: "supportstack_drill_evidence_sequence",
 		Help: "Sequence number of the newest record of the drill's evidence chain (its head): a chain that verifies but ends below it was truncated.",
 	}, []string{"namespace", "drill"})
-	drillLastRunPassed = newFigureVec(prometheus.GaugeOpts{
+	drillLastRunPassed = figures.NewVec(prometheus.GaugeOpts{
 		Name: "supportstack_drill_last_run_passed",
 		Help: "1 when the drill's newest finished run passed, 0 when it failed or errored.",
 	}, []string{"namespace", "drill"})
-	drillNextSchedule = newFigureVec(prometheus.GaugeOpts{
+	drillNextSchedule = figures.NewVec(prometheus.GaugeOpts{
 		Name: "supportstack_drill_next_schedule_timestamp_seconds",
 		Help: "When the drill's next scheduled run is due, Unix seconds; absent while it is suspended. While it cannot start runs (invalid, or createdRuns full) it stays at the oldest time owed, in the past.",
 	}, []string{"namespace", "drill"})
@@ -181,7 +183,7 @@ func forgetDrill(namespace, drill string) {
 }
 
 // partialDeleter is a gauge family that removes series by some of their
-// labels: a GaugeVec or a figureVec.
+// labels: a GaugeVec or a figures.Vec.
 type partialDeleter interface {
 	DeletePartialMatch(prometheus.Labels) int
 }

@@ -28,12 +28,14 @@ package controller
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/utils/clock"
@@ -63,10 +65,11 @@ func CacheOptions() cache.Options {
 	return cache.Options{
 		// managedFields are about half of what a cached team or CronJob
 		// weighs (make bench-scale: 8 of 15 MB for 1,000 teams) and only
-		// a drill's are read (runNowTrigger): drop them from everything else.
+		// a drill's run-now entries are read (runNowTrigger): drop them
+		// from everything else.
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
-			&opsv1alpha1.DRDrill{}:        {Transform: keepManagedFields},
+			&opsv1alpha1.DRDrill{}:        {Transform: keepRunNowFields},
 			&corev1.ConfigMap{}:           ownedNotEvidence,
 			&corev1.Namespace{}:           owned,
 			&rbacv1.Role{}:                owned,
@@ -80,8 +83,27 @@ func CacheOptions() cache.Options {
 	}
 }
 
-// keepManagedFields leaves a cached object as the API server sent it.
-func keepManagedFields(obj any) (any, error) { return obj, nil }
+// keepRunNowFields keeps, of a cached drill's managedFields, only the
+// entries that set the run-now annotation (who set it, when, how), each
+// reduced to that one field: runNowTrigger reads nothing else, and the
+// entries of the operator's own status writes, which list every status
+// field, are most of what a drill's managedFields weigh.
+func keepRunNowFields(obj any) (any, error) {
+	drill, ok := obj.(*opsv1alpha1.DRDrill)
+	if !ok {
+		return obj, nil
+	}
+	var kept []metav1.ManagedFieldsEntry
+	for _, mf := range drill.ManagedFields {
+		if mf.FieldsV1 == nil || !strings.Contains(mf.FieldsV1.GetRawString(), runNowField) {
+			continue
+		}
+		mf.FieldsV1 = &metav1.FieldsV1{Raw: []byte(`{"f:metadata":{"f:annotations":{` + runNowField + `:{}}}}`)}
+		kept = append(kept, mf)
+	}
+	drill.ManagedFields = kept
+	return drill, nil
+}
 
 // ClientOptions make the manager's client read Secrets from the API server
 // every time: a Get through a caching client would otherwise start an

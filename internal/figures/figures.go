@@ -14,11 +14,14 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controller
+// Package figures keeps gauge families as plain figures, turned into series
+// only when /metrics is scraped.
+package figures
 
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -26,15 +29,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// figureVec is a gauge family whose series are kept as plain figures, keyed
+// Vec is a gauge family whose series are kept as plain figures, keyed
 // by their label values, and turned into series only when /metrics is
-// scraped (as the team coverage figures are, teamCollector). A GaugeVec
+// scraped (as the team coverage figures are, the controller package's teamCollector). A GaugeVec
 // keeps a child per series with its own label pairs: about 430 bytes each,
 // 7.8 MB for the 18 series of each of 1,000 policies and drills, against
-// about 80 bytes a figure (TestFigureVecHoldsLessThanGaugeVec). The series
+// about 80 bytes a figure (TestVecHoldsLessThanGaugeVec). The series
 // a scrape builds are garbage once it is served. It offers the part of GaugeVec's API the
 // reconcilers use.
-type figureVec struct {
+type Vec struct {
 	desc   *prometheus.Desc
 	labels []string
 
@@ -46,38 +49,52 @@ type figureVec struct {
 // name or namespace.
 const labelSep = "\xff"
 
-func newFigureVec(opts prometheus.GaugeOpts, labels []string) *figureVec {
-	return &figureVec{
-		desc:   prometheus.NewDesc(opts.Name, opts.Help, labels, nil),
+// NewVec is a family of the series opts names, with these labels, as
+// prometheus.NewGaugeVec(opts, labels) would declare it.
+func NewVec(opts prometheus.GaugeOpts, labels []string) *Vec {
+	return &Vec{
+		desc:   prometheus.NewDesc(prometheus.BuildFQName(opts.Namespace, opts.Subsystem, opts.Name), opts.Help, labels, opts.ConstLabels),
 		labels: labels,
 		values: map[string]float64{},
 	}
 }
 
-// figure is one series of a figureVec: it exists once Set.
-type figure struct {
-	vec *figureVec
+// Figure is one series of a Vec: it exists once Set.
+type Figure struct {
+	vec *Vec
 	key string
 }
 
 // WithLabelValues names a series by its label values, in the order of the
 // family's labels. Unlike GaugeVec's, it creates nothing until Set.
-func (v *figureVec) WithLabelValues(values ...string) figure {
+func (v *Vec) WithLabelValues(values ...string) Figure {
 	if len(values) != len(v.labels) {
 		panic(fmt.Sprintf("%s: %d label values for the labels %v", v.desc, len(values), v.labels))
 	}
-	return figure{vec: v, key: strings.Join(values, labelSep)}
+	return Figure{vec: v, key: strings.Join(values, labelSep)}
 }
 
 // Set sets the series' value, creating it.
-func (f figure) Set(value float64) {
+func (f Figure) Set(value float64) {
 	f.vec.mu.Lock()
 	defer f.vec.mu.Unlock()
 	f.vec.values[f.key] = value
 }
 
+// Value is the series' value, NaN while it is unset: a test polling for
+// a value keeps polling (testutil.ToFloat64 would panic on no series, and
+// a GaugeVec's series read that way is created at 0).
+func (f Figure) Value() float64 {
+	f.vec.mu.RLock()
+	defer f.vec.mu.RUnlock()
+	if v, ok := f.vec.values[f.key]; ok {
+		return v
+	}
+	return math.NaN()
+}
+
 // DeleteLabelValues removes the series, saying whether it existed.
-func (v *figureVec) DeleteLabelValues(values ...string) bool {
+func (v *Vec) DeleteLabelValues(values ...string) bool {
 	key := v.WithLabelValues(values...).key
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -88,7 +105,7 @@ func (v *figureVec) DeleteLabelValues(values ...string) bool {
 
 // DeletePartialMatch removes every series whose labels include these,
 // returning how many.
-func (v *figureVec) DeletePartialMatch(match prometheus.Labels) int {
+func (v *Vec) DeletePartialMatch(match prometheus.Labels) int {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	n := 0
@@ -104,7 +121,7 @@ func (v *figureVec) DeletePartialMatch(match prometheus.Labels) int {
 // matches says whether the series of key has every label of match. A
 // label the family does not have matches nothing, as in GaugeVec: a
 // wrong name must not delete every series.
-func (v *figureVec) matches(key string, match prometheus.Labels) bool {
+func (v *Vec) matches(key string, match prometheus.Labels) bool {
 	values := strings.Split(key, labelSep)
 	for name, want := range match {
 		i := slices.Index(v.labels, name)
@@ -115,9 +132,11 @@ func (v *figureVec) matches(key string, match prometheus.Labels) bool {
 	return true
 }
 
-func (v *figureVec) Describe(ch chan<- *prometheus.Desc) { ch <- v.desc }
+// Describe sends the family's one description (prometheus.Collector).
+func (v *Vec) Describe(ch chan<- *prometheus.Desc) { ch <- v.desc }
 
-func (v *figureVec) Collect(ch chan<- prometheus.Metric) {
+// Collect sends a series for each figure set (prometheus.Collector).
+func (v *Vec) Collect(ch chan<- prometheus.Metric) {
 	// Copy under the lock and send after: a slow scrape must not hold up
 	// the reconciles that set figures.
 	v.mu.RLock()
