@@ -98,7 +98,7 @@ func keepRunNowFields(obj any) (any, error) {
 		if mf.FieldsV1 == nil || !strings.Contains(mf.FieldsV1.GetRawString(), runNowField) {
 			continue
 		}
-		mf.FieldsV1 = &metav1.FieldsV1{Raw: []byte(`{"f:metadata":{"f:annotations":{` + runNowField + `:{}}}}`)}
+		mf.FieldsV1 = metav1.NewFieldsV1(`{"f:metadata":{"f:annotations":{` + runNowField + `:{}}}}`)
 		kept = append(kept, mf)
 	}
 	drill.ManagedFields = kept

@@ -34,7 +34,7 @@ func TestCachedDrillKeepsWhoAskedForARun(t *testing.T) {
 		t := metav1.NewTime(time.Date(2026, 12, 2, 9, min, 0, 0, time.UTC))
 		return &t
 	}
-	fields := func(raw string) *metav1.FieldsV1 { return &metav1.FieldsV1{Raw: []byte(raw)} }
+	fields := func(raw string) *metav1.FieldsV1 { return metav1.NewFieldsV1(raw) }
 	// What the operator's status writes and a client-side apply leave.
 	status := metav1.ManagedFieldsEntry{Manager: "supportstack-operator", Operation: metav1.ManagedFieldsOperationUpdate, Subresource: "status", Time: at(30),
 		FieldsV1: fields(`{"f:status":{".":{},"f:conditions":{".":{},"k:{\"type\":\"Ready\"}":{".":{},"f:lastTransitionTime":{},"f:message":{},"f:observedGeneration":{},"f:reason":{},"f:status":{},"f:type":{}}},"f:lastRun":{},"f:nextScheduleTime":{},"f:observedGeneration":{}}}`)}
