@@ -170,6 +170,12 @@ func (r *DRDrillRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		return ctrl.Result{}, err
 	}
 	var next time.Duration
+	work := phaseWork[run.Status.Phase]
+	if strings.HasPrefix(run.Status.Message, work.refused+retrying) {
+		// Refused last time; if it is again, the same message comes back
+		// below and the status patch writes nothing.
+		run.Status.Message = work.doing
+	}
 	switch run.Status.Phase {
 	case opsv1alpha1.DrillRunProvisioning:
 		next, err = r.reconcileProvisioning(ctx, s)
@@ -177,6 +183,11 @@ func (r *DRDrillRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		next, err = r.reconcileRestoring(ctx, s)
 	case opsv1alpha1.DrillRunVerifying:
 		next, err = r.reconcileVerifying(ctx, s)
+	}
+	if refusedByAPIServer(err) && !run.Status.Phase.IsFinal() {
+		// Retried with backoff until the phase's timeout; the run says
+		// why it is not moving instead of only the manager's log.
+		run.Status.Message = phaseWork[run.Status.Phase].refused + retrying + err.Error()
 	}
 	if err != nil {
 		return ctrl.Result{}, err
@@ -189,6 +200,25 @@ func (r *DRDrillRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		next = left
 	}
 	return ctrl.Result{RequeueAfter: next}, nil
+}
+
+// phaseWork says, for each phase a run works in, what it is doing and what
+// could not be done when the API server refuses one of its requests.
+var phaseWork = map[opsv1alpha1.DrillRunPhase]struct{ doing, refused string }{
+	opsv1alpha1.DrillRunProvisioning: {"setting up the sandbox", "the sandbox could not be set up"},
+	opsv1alpha1.DrillRunRestoring:    {"restoring the backup into the sandbox", "the restore could not go on"},
+	opsv1alpha1.DrillRunVerifying:    {"verifying the restored data", "the verification could not go on"},
+}
+
+const retrying = ", retrying: "
+
+// refusedByAPIServer says whether err is the API server refusing a request
+// (an admission policy or webhook, a quota, an invalid object, an
+// allocator out of addresses): something a person must change, unlike a
+// conflict or a timeout, which the next try usually gets past.
+func refusedByAPIServer(err error) bool {
+	return err != nil && (apierrors.IsForbidden(err) || apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) ||
+		apierrors.IsInternalError(err) || apierrors.IsRequestEntityTooLargeError(err))
 }
 
 // start moves a run that has not started to Provisioning when it may

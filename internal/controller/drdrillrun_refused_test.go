@@ -24,6 +24,7 @@ import (
 	"time"
 
 	admissionv1 "k8s.io/api/admissionregistration/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -33,14 +34,122 @@ import (
 	"github.com/supportstack/operator/internal/resources"
 )
 
-// TestSandboxRefusalSaysWhy: when the API server refuses one of the
-// sandbox's objects (here an admission policy refuses its Service; at
-// scale it was a full Service range), the run says so in its status while
-// it retries, and goes on once the refusal is lifted. Before, the run only
-// said it was provisioning and the reason was in the manager's log.
+// TestSandboxRefusalSaysWhy: when the API server refuses one of a run's
+// requests (here an admission policy refuses its sandbox namespace, its
+// scratch Service or its restore Job; at scale it was a full Service
+// range), the run says so in its status while it retries, and goes on, its
+// message no longer saying it, once the refusal is lifted. Before, the run
+// only said it was provisioning and the reason was in the manager's log.
 func TestSandboxRefusalSaysWhy(t *testing.T) {
+	const refusal = "closed for maintenance"
+	for _, tc := range []struct {
+		resource string
+		probe    func(ns string) client.Object // a valid object the policy refuses
+		// before brings the run to the refused request; after checks
+		// what the lifted refusal lets through.
+		before, after func(t *testing.T, run *opsv1alpha1.DRDrillRun)
+	}{{
+		resource: "namespaces",
+		probe: func(ns string) client.Object {
+			return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "probe-" + ns, Labels: map[string]string{resources.LabelDrillRunNamespace: ns}}}
+		},
+		before: func(*testing.T, *opsv1alpha1.DRDrillRun) {},
+		after: func(t *testing.T, run *opsv1alpha1.DRDrillRun) {
+			waitRun(t, run.Namespace, run.Name, func(r *opsv1alpha1.DRDrillRun) error {
+				if r.Status.SandboxNamespaceUID == "" {
+					return fmt.Errorf("no sandbox namespace recorded yet")
+				}
+				return nil
+			})
+		},
+	}, {
+		resource: "services",
+		probe: func(ns string) client.Object {
+			return &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "probe", Namespace: ns, Labels: map[string]string{resources.LabelDrillRunNamespace: ns}},
+				Spec: corev1.ServiceSpec{ClusterIP: corev1.ClusterIPNone, Ports: []corev1.ServicePort{{Port: 5432}}}}
+		},
+		before: func(t *testing.T, run *opsv1alpha1.DRDrillRun) {
+			sandbox := resources.SandboxNamespaceName(run)
+			actAsQuotaController(t, sandbox)
+			var pod corev1.Pod
+			if err := k8sClient.Get(context.Background(), client.ObjectKey{Namespace: sandbox, Name: resources.ScratchPostgresName}, &pod); !apierrors.IsNotFound(err) {
+				t.Errorf("scratch server while its Service is refused: %v, want none", err)
+			}
+		},
+		after: func(t *testing.T, run *opsv1alpha1.DRDrillRun) {
+			// The retry creates the Service (headless: no cluster IP held
+			// per run) and the server.
+			sandbox := resources.SandboxNamespaceName(run)
+			var svc corev1.Service
+			eventually(t, 30*time.Second, func() error {
+				return k8sClient.Get(context.Background(), client.ObjectKey{Namespace: sandbox, Name: resources.ScratchPostgresName}, &svc)
+			})
+			if svc.Spec.ClusterIP != corev1.ClusterIPNone {
+				t.Errorf("scratch Service cluster IP %q, want None (headless)", svc.Spec.ClusterIP)
+			}
+			readyScratch(t, sandbox)
+			waitRun(t, run.Namespace, run.Name, inPhase(opsv1alpha1.DrillRunRestoring))
+		},
+	}, {
+		resource: "jobs",
+		probe: func(ns string) client.Object {
+			return &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "probe", Namespace: ns, Labels: map[string]string{resources.LabelDrillRunNamespace: ns}},
+				Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever,
+					Containers: []corev1.Container{{Name: "c", Image: "busybox"}}}}}}
+		},
+		before: func(t *testing.T, run *opsv1alpha1.DRDrillRun) {},
+		after: func(t *testing.T, run *opsv1alpha1.DRDrillRun) {
+			waitRun(t, run.Namespace, run.Name, inPhase(opsv1alpha1.DrillRunRestoring))
+		},
+	}} {
+		t.Run(tc.resource, func(t *testing.T) {
+			drill := drillFixture(t, nil)
+			ns := drill.Namespace
+			lift := refuseRunObjects(t, tc.resource, ns, refusal, tc.probe(ns))
+			runNow(t, drill, "refused")
+			if tc.resource == "jobs" {
+				// The sandbox is set up; its restore Job is refused.
+				run := waitRun(t, ns, runsOf(t, drill, 1)[0].Name, func(r *opsv1alpha1.DRDrillRun) error {
+					if r.Status.SandboxNamespaceUID == "" {
+						return fmt.Errorf("no sandbox yet")
+					}
+					return nil
+				})
+				actAsQuotaController(t, resources.SandboxNamespaceName(run))
+				readyScratch(t, resources.SandboxNamespaceName(run))
+			}
+			name := runsOf(t, drill, 1)[0].Name
+			run := waitRun(t, ns, name, func(r *opsv1alpha1.DRDrillRun) error {
+				if r.Status.Phase != opsv1alpha1.DrillRunProvisioning || !strings.Contains(r.Status.Message, refusal) {
+					return fmt.Errorf("phase %s, message %q: want Provisioning, saying %q", r.Status.Phase, r.Status.Message, refusal)
+				}
+				return nil
+			})
+			if want := "the sandbox could not be set up, retrying: "; !strings.HasPrefix(run.Status.Message, want) {
+				t.Errorf("message %q, want it to start %q", run.Status.Message, want)
+			}
+			tc.before(t, run)
+
+			lift()
+			waitRun(t, ns, name, func(r *opsv1alpha1.DRDrillRun) error {
+				if strings.Contains(r.Status.Message, refusal) {
+					return fmt.Errorf("still says %q", r.Status.Message)
+				}
+				return nil
+			})
+			tc.after(t, run)
+		})
+	}
+}
+
+// refuseRunObjects makes the API server refuse to create the resource for
+// the runs of namespace ns (objects labelled as theirs), with message,
+// until the returned func lifts it (also at cleanup). It returns once
+// probe, a valid object of the resource, is refused.
+func refuseRunObjects(t *testing.T, resource, ns, message string, probe client.Object) func() {
+	t.Helper()
 	ctx := context.Background()
-	const name, refusal = "refuse-sandbox-services", "services are closed for maintenance"
+	name := "refuse-" + resource + "-" + ns
 	policy := &admissionv1.ValidatingAdmissionPolicy{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec: admissionv1.ValidatingAdmissionPolicySpec{
@@ -48,12 +157,12 @@ func TestSandboxRefusalSaysWhy(t *testing.T) {
 			MatchConstraints: &admissionv1.MatchResources{ResourceRules: []admissionv1.NamedRuleWithOperations{{
 				RuleWithOperations: admissionv1.RuleWithOperations{
 					Operations: []admissionv1.OperationType{admissionv1.Create},
-					Rule:       admissionv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"services"}},
+					Rule:       admissionv1.Rule{APIGroups: []string{"", "batch"}, APIVersions: []string{"v1"}, Resources: []string{resource}},
 				},
 			}}},
 			Validations: []admissionv1.Validation{{
-				Expression: fmt.Sprintf("!has(object.metadata.labels) || !(%q in object.metadata.labels)", resources.LabelDrillRun),
-				Message:    refusal,
+				Expression: fmt.Sprintf("!has(object.metadata.labels) || object.metadata.labels[?%q].orValue('') != %q", resources.LabelDrillRunNamespace, ns),
+				Message:    message,
 			}},
 		},
 	}
@@ -76,54 +185,13 @@ func TestSandboxRefusalSaysWhy(t *testing.T) {
 		}
 	}
 	t.Cleanup(lift)
-
-	drill := drillFixture(t, nil)
-	ns := drill.Namespace
-	// The API server applies a policy once its watch has it: wait until a
-	// labelled Service is refused (a dry run, so nothing is created).
+	// The API server applies a policy once its watch has it: wait until
+	// the probe is refused (a dry run, so nothing is created).
 	eventually(t, 30*time.Second, func() error {
-		probe := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "probe", Namespace: ns, Labels: map[string]string{resources.LabelDrillRun: "probe"}},
-			Spec: corev1.ServiceSpec{ClusterIP: corev1.ClusterIPNone, Ports: []corev1.ServicePort{{Port: 5432}}}}
-		if err := k8sClient.Create(ctx, probe, client.DryRunAll); err == nil {
-			return fmt.Errorf("the policy does not refuse Services yet")
+		if err := k8sClient.Create(ctx, probe.DeepCopyObject().(client.Object), client.DryRunAll); err == nil || !strings.Contains(err.Error(), message) {
+			return fmt.Errorf("the policy does not refuse %s yet (%v)", resource, err)
 		}
 		return nil
 	})
-
-	runNow(t, drill, "refused")
-	name0 := runsOf(t, drill, 1)[0].Name
-	run := waitRun(t, ns, name0, func(r *opsv1alpha1.DRDrillRun) error {
-		if r.Status.Phase != opsv1alpha1.DrillRunProvisioning || !strings.Contains(r.Status.Message, refusal) {
-			return fmt.Errorf("phase %s, message %q: want Provisioning, saying %q", r.Status.Phase, r.Status.Message, refusal)
-		}
-		return nil
-	})
-	if want := "the sandbox could not be set up, retrying: "; !strings.HasPrefix(run.Status.Message, want) {
-		t.Errorf("message %q, want it to start %q", run.Status.Message, want)
-	}
-	sandbox := resources.SandboxNamespaceName(run)
-	actAsQuotaController(t, sandbox)
-	var pod corev1.Pod
-	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: sandbox, Name: resources.ScratchPostgresName}, &pod); !apierrors.IsNotFound(err) {
-		t.Errorf("scratch server while its Service is refused: %v, want none", err)
-	}
-
-	// Lifted: the retry creates the Service (headless: no cluster IP held
-	// per run) and the server, and the run waits for the server instead.
-	lift()
-	waitRun(t, ns, name0, func(r *opsv1alpha1.DRDrillRun) error {
-		if strings.Contains(r.Status.Message, refusal) {
-			return fmt.Errorf("still says %q", r.Status.Message)
-		}
-		return nil
-	})
-	var svc corev1.Service
-	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: sandbox, Name: resources.ScratchPostgresName}, &svc); err != nil {
-		t.Fatal(err)
-	}
-	if svc.Spec.ClusterIP != corev1.ClusterIPNone {
-		t.Errorf("scratch Service cluster IP %q, want None (headless)", svc.Spec.ClusterIP)
-	}
-	readyScratch(t, sandbox)
-	waitRun(t, ns, name0, inPhase(opsv1alpha1.DrillRunRestoring))
+	return lift
 }

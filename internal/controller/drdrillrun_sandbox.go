@@ -71,11 +71,7 @@ func (r *DRDrillRunReconciler) reconcileProvisioning(ctx context.Context, s *dri
 			r.endRun(run, opsv1alpha1.DrillRunError, now, err.Error())
 			return 0, nil
 		}
-		// A refusal (an admission policy, a quota, the API server out of
-		// some resource) is retried with backoff until the run's timeout;
-		// the run says why it is not moving instead of only the log.
-		run.Status.Message = "the sandbox could not be set up, retrying: " + err.Error()
-		return 0, err
+		return 0, err // a refusal says why in the run's message (Reconcile)
 	}
 	var pod corev1.Pod
 	if err := r.Get(ctx, types.NamespacedName{Namespace: name, Name: resources.ScratchPostgresName}, &pod); apierrors.IsNotFound(err) {
