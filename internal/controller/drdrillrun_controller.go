@@ -169,7 +169,26 @@ func (r *DRDrillRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	var next time.Duration
+	next, err := r.advance(ctx, s)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if run.Status.Phase.IsFinal() {
+		return final()
+	}
+	// Wake up for the phase timeout even if nothing else happens.
+	if left := r.timeLeft(run, now); next == 0 || left < next {
+		next = left
+	}
+	return ctrl.Result{RequeueAfter: next}, nil
+}
+
+// advance takes the steps of the run's phase it can take now. A request
+// the API server refuses is retried with backoff until the phase's
+// timeout, and the run says why it is not moving instead of only the
+// manager's log.
+func (r *DRDrillRunReconciler) advance(ctx context.Context, s *drillRunScope) (next time.Duration, err error) {
+	run := s.run
 	work := phaseWork[run.Status.Phase]
 	if strings.HasPrefix(run.Status.Message, work.refused+retrying) {
 		// Refused last time; if it is again, the same message comes back
@@ -185,21 +204,9 @@ func (r *DRDrillRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		next, err = r.reconcileVerifying(ctx, s)
 	}
 	if refusedByAPIServer(err) && !run.Status.Phase.IsFinal() {
-		// Retried with backoff until the phase's timeout; the run says
-		// why it is not moving instead of only the manager's log.
 		run.Status.Message = phaseWork[run.Status.Phase].refused + retrying + err.Error()
 	}
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	if run.Status.Phase.IsFinal() {
-		return final()
-	}
-	// Wake up for the phase timeout even if nothing else happens.
-	if left := r.timeLeft(run, now); next == 0 || left < next {
-		next = left
-	}
-	return ctrl.Result{RequeueAfter: next}, nil
+	return next, err
 }
 
 // phaseWork says, for each phase a run works in, what it is doing and what
