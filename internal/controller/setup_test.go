@@ -17,13 +17,18 @@ limitations under the License.
 package controller
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+	"github.com/supportstack/operator/internal/sharedlists"
 )
 
 // TestCachedDrillKeepsWhoAskedForARun: the cache's copy of a drill keeps
@@ -84,5 +89,55 @@ func TestCachedDrillKeepsWhoAskedForARun(t *testing.T) {
 	// Objects of other kinds pass through untouched.
 	if out, err := keepRunNowFields("not a drill"); err != nil || out != "not a drill" {
 		t.Errorf("keepRunNowFields(string) = %v, %v", out, err)
+	}
+}
+
+// TestCachedPodTemplatesShareResources: a cached Pod, Job or CronJob loses
+// its managedFields and its containers' resource lists are the ones
+// another cached template with equal lists holds.
+func TestCachedPodTemplatesShareResources(t *testing.T) {
+	transform := sharePodResources(sharedlists.New(8))
+	resourcesOf := func() corev1.ResourceRequirements {
+		return corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m")},
+			Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi")}}
+	}
+	spec := func() corev1.PodSpec {
+		return corev1.PodSpec{Containers: []corev1.Container{{Name: "agent", Resources: resourcesOf()}}}
+	}
+	meta := func() metav1.ObjectMeta {
+		return metav1.ObjectMeta{Name: "x", ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "supportstack-operator"}}}
+	}
+	objs := []any{
+		&corev1.Pod{ObjectMeta: meta(), Spec: spec()},
+		&batchv1.Job{ObjectMeta: meta(), Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: spec()}}},
+		&batchv1.CronJob{ObjectMeta: meta(), Spec: batchv1.CronJobSpec{JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: spec()}}}}},
+	}
+	requests := make([]corev1.ResourceList, 0, len(objs))
+	for _, o := range objs {
+		out, err := transform(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pod *corev1.PodSpec
+		switch c := out.(type) {
+		case *corev1.Pod:
+			pod = &c.Spec
+		case *batchv1.Job:
+			pod = &c.Spec.Template.Spec
+		case *batchv1.CronJob:
+			pod = &c.Spec.JobTemplate.Spec.Template.Spec
+		}
+		if mf := out.(metav1.Object).GetManagedFields(); mf != nil {
+			t.Errorf("%T keeps managedFields %v", out, mf)
+		}
+		if !equality.Semantic.DeepEqual(pod.Containers[0].Resources, resourcesOf()) {
+			t.Errorf("%T resources changed: %v", out, pod.Containers[0].Resources)
+		}
+		requests = append(requests, pod.Containers[0].Resources.Requests)
+	}
+	for i, r := range requests[1:] {
+		if reflect.ValueOf(r).UnsafePointer() != reflect.ValueOf(requests[0]).UnsafePointer() {
+			t.Errorf("%T does not share the Pod's requests", objs[i+1])
+		}
 	}
 }
