@@ -343,7 +343,7 @@ func (r *BackupPolicyReconciler) reconcileChildren(ctx context.Context, policy *
 	for _, op := range operations {
 		cj := resources.BackupCronJob(policy, op, r.AgentImage, resources.WithAgentCache(r.AgentCacheBytes))
 		resources.RequireNode(&cj.Spec.JobTemplate.Spec.Template.Spec, plan.RepositoryNode)
-		if err := createOrPatch(ctx, r.Client, r.Recorder, policy, cj, shapeCronJob(cj)); err != nil {
+		if err := r.applyCronJob(ctx, policy, cj); err != nil {
 			return err
 		}
 	}

@@ -223,7 +223,7 @@ func (r *BackupPolicyReconciler) reconcileBackupCronJobs(ctx context.Context, po
 	want := map[string]bool{}
 	for _, cj := range resources.BackupCronJobs(policy, r.AgentImage, plan, resources.WithAgentCache(r.AgentCacheBytes)) {
 		want[cj.Name] = true
-		if err := createOrPatch(ctx, r.Client, r.Recorder, policy, cj, shapeCronJob(cj)); err != nil {
+		if err := r.applyCronJob(ctx, policy, cj); err != nil {
 			return err
 		}
 	}

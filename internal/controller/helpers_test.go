@@ -40,6 +40,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -468,6 +469,35 @@ func countingClient(t *testing.T) (client.Client, *atomic.Int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return countWrites(base)
+}
+
+// countingCachedClient reads through a cache made as the manager makes
+// its own (CacheOptions) and counts its write requests as countingClient
+// does.
+func countingCachedClient(t *testing.T) (client.Client, *atomic.Int64) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	opts := CacheOptions()
+	opts.Scheme = k8sClient.Scheme()
+	c, err := cache.New(env.Config, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = c.Start(ctx) }()
+	if !c.WaitForCacheSync(ctx) {
+		t.Fatal("the cache did not sync")
+	}
+	base, err := client.NewWithWatch(env.Config, client.Options{Scheme: k8sClient.Scheme(), Cache: &client.CacheOptions{Reader: c}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return countWrites(base)
+}
+
+// countWrites counts the write requests sent through base.
+func countWrites(base client.WithWatch) (client.Client, *atomic.Int64) {
 	writes := &atomic.Int64{}
 	return interceptor.NewClient(base, interceptor.Funcs{
 		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {

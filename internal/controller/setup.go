@@ -64,9 +64,10 @@ func CacheOptions() cache.Options {
 		panic(err) // a constant label key
 	}
 	ownedNotEvidence := cache.ByObject{Label: owned.Label.DeepCopySelector().Add(*notEvidence)}
-	// Pod templates share their resource lists (sharedlists).
-	ownedTemplates := owned
-	ownedTemplates.Transform = sharePodResources(sharedlists.New(256))
+	// Pods share their resource lists (sharedlists); of a Job's or a
+	// CronJob's pod template only the affinity is cached (slimTemplate).
+	ownedPods := owned
+	ownedPods.Transform = sharePodResources(sharedlists.New(256))
 	return cache.Options{
 		// managedFields are about half of what a cached team or CronJob
 		// weighs (make bench-scale: 8 of 15 MB for 1,000 teams) and only
@@ -80,17 +81,40 @@ func CacheOptions() cache.Options {
 			&rbacv1.Role{}:                owned,
 			&rbacv1.RoleBinding{}:         owned,
 			&corev1.ServiceAccount{}:      owned,
-			&corev1.Pod{}:                 ownedTemplates,
-			&batchv1.CronJob{}:            ownedTemplates,
-			&batchv1.Job{}:                ownedTemplates,
+			&corev1.Pod{}:                 ownedPods,
+			&batchv1.CronJob{}:            {Label: owned.Label, Transform: cachedCronJob},
+			&batchv1.Job{}:                {Label: owned.Label, Transform: cachedJob},
 			&networkingv1.NetworkPolicy{}: owned,
 		},
 	}
 }
 
-// sharePodResources strips a cached Pod, Job or CronJob of its
-// managedFields (as DefaultTransform does everything else) and lets its pod
-// template share its resource lists with the others'.
+// cachedCronJob and cachedJob are how the cache holds CronJobs and Jobs:
+// without managedFields, and of their pod template only the affinity
+// (placement reads it). A template is most of what they weigh, and the
+// operator reads the rest of it only from the API server (applyCronJob; a
+// Job is created once and never put back in shape).
+func cachedCronJob(obj any) (any, error) {
+	if cj, ok := obj.(*batchv1.CronJob); ok {
+		cj.ManagedFields = nil
+		slimTemplate(&cj.Spec.JobTemplate.Spec.Template.Spec)
+	}
+	return obj, nil
+}
+
+func cachedJob(obj any) (any, error) {
+	if job, ok := obj.(*batchv1.Job); ok {
+		job.ManagedFields = nil
+		slimTemplate(&job.Spec.Template.Spec)
+	}
+	return obj, nil
+}
+
+func slimTemplate(pod *corev1.PodSpec) { *pod = corev1.PodSpec{Affinity: pod.Affinity} }
+
+// sharePodResources strips a cached Pod of its managedFields (as
+// DefaultTransform does everything else) and lets it share its resource
+// lists with the other cached Pods.
 func sharePodResources(table *sharedlists.Table) toolscache.TransformFunc {
 	strip := cache.TransformStripManagedFields()
 	return func(obj any) (any, error) {
@@ -98,13 +122,8 @@ func sharePodResources(table *sharedlists.Table) toolscache.TransformFunc {
 		if err != nil {
 			return obj, err
 		}
-		switch o := obj.(type) {
-		case *corev1.Pod:
-			table.PodSpec(&o.Spec)
-		case *batchv1.Job:
-			table.PodSpec(&o.Spec.Template.Spec)
-		case *batchv1.CronJob:
-			table.PodSpec(&o.Spec.JobTemplate.Spec.Template.Spec)
+		if pod, ok := obj.(*corev1.Pod); ok {
+			table.PodSpec(&pod.Spec)
 		}
 		return obj, nil
 	}

@@ -17,6 +17,7 @@ limitations under the License.
 package controller
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -92,52 +93,66 @@ func TestCachedDrillKeepsWhoAskedForARun(t *testing.T) {
 	}
 }
 
-// TestCachedPodTemplatesShareResources: a cached Pod, Job or CronJob loses
-// its managedFields and its containers' resource lists are the ones
-// another cached template with equal lists holds.
-func TestCachedPodTemplatesShareResources(t *testing.T) {
-	transform := sharePodResources(sharedlists.New(8))
+// TestCachedPodTemplates: cached Pods lose their managedFields and share
+// equal resource lists; cached Jobs and CronJobs lose their managedFields
+// and all of their pod template but its affinity.
+func TestCachedPodTemplates(t *testing.T) {
 	resourcesOf := func() corev1.ResourceRequirements {
 		return corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m")},
 			Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi")}}
 	}
+	affinity := &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
+		NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchFields: []corev1.NodeSelectorRequirement{{Key: "metadata.name", Operator: corev1.NodeSelectorOpIn, Values: []string{"node-a"}}}}}}}}
 	spec := func() corev1.PodSpec {
-		return corev1.PodSpec{Containers: []corev1.Container{{Name: "agent", Resources: resourcesOf()}}}
+		return corev1.PodSpec{Affinity: affinity.DeepCopy(), Containers: []corev1.Container{{Name: "agent", Image: "agent", Resources: resourcesOf()}}}
 	}
 	meta := func() metav1.ObjectMeta {
 		return metav1.ObjectMeta{Name: "x", ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "supportstack-operator"}}}
 	}
-	objs := []any{
-		&corev1.Pod{ObjectMeta: meta(), Spec: spec()},
-		&batchv1.Job{ObjectMeta: meta(), Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: spec()}}},
-		&batchv1.CronJob{ObjectMeta: meta(), Spec: batchv1.CronJobSpec{JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: spec()}}}}},
+
+	t.Run("pods share their resource lists", func(t *testing.T) {
+		transform := sharePodResources(sharedlists.New(8))
+		requests := make([]corev1.ResourceList, 0, 2)
+		for range 2 {
+			out, err := transform(&corev1.Pod{ObjectMeta: meta(), Spec: spec()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pod := out.(*corev1.Pod)
+			if pod.ManagedFields != nil || !equality.Semantic.DeepEqual(pod.Spec, spec()) {
+				t.Errorf("cached pod: managedFields %v, spec %+v", pod.ManagedFields, pod.Spec)
+			}
+			requests = append(requests, pod.Spec.Containers[0].Resources.Requests)
+		}
+		if reflect.ValueOf(requests[0]).UnsafePointer() != reflect.ValueOf(requests[1]).UnsafePointer() {
+			t.Error("two pods with equal requests do not share them")
+		}
+	})
+
+	for _, tc := range []struct {
+		obj      any
+		template func(any) *corev1.PodSpec
+		cached   func(any) (any, error)
+	}{
+		{&batchv1.Job{ObjectMeta: meta(), Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: spec()}}},
+			func(o any) *corev1.PodSpec { return &o.(*batchv1.Job).Spec.Template.Spec }, cachedJob},
+		{&batchv1.CronJob{ObjectMeta: meta(), Spec: batchv1.CronJobSpec{Schedule: "0 2 * * *", JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: spec()}}}}},
+			func(o any) *corev1.PodSpec { return &o.(*batchv1.CronJob).Spec.JobTemplate.Spec.Template.Spec }, cachedCronJob},
+	} {
+		t.Run(fmt.Sprintf("%T keeps only the affinity of its template", tc.obj), func(t *testing.T) {
+			out, err := tc.cached(tc.obj)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if mf := out.(metav1.Object).GetManagedFields(); mf != nil {
+				t.Errorf("keeps managedFields %v", mf)
+			}
+			if got, want := *tc.template(out), (corev1.PodSpec{Affinity: affinity}); !equality.Semantic.DeepEqual(got, want) {
+				t.Errorf("cached template %+v, want only the affinity", got)
+			}
+		})
 	}
-	requests := make([]corev1.ResourceList, 0, len(objs))
-	for _, o := range objs {
-		out, err := transform(o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var pod *corev1.PodSpec
-		switch c := out.(type) {
-		case *corev1.Pod:
-			pod = &c.Spec
-		case *batchv1.Job:
-			pod = &c.Spec.Template.Spec
-		case *batchv1.CronJob:
-			pod = &c.Spec.JobTemplate.Spec.Template.Spec
-		}
-		if mf := out.(metav1.Object).GetManagedFields(); mf != nil {
-			t.Errorf("%T keeps managedFields %v", out, mf)
-		}
-		if !equality.Semantic.DeepEqual(pod.Containers[0].Resources, resourcesOf()) {
-			t.Errorf("%T resources changed: %v", out, pod.Containers[0].Resources)
-		}
-		requests = append(requests, pod.Containers[0].Resources.Requests)
-	}
-	for i, r := range requests[1:] {
-		if reflect.ValueOf(r).UnsafePointer() != reflect.ValueOf(requests[0]).UnsafePointer() {
-			t.Errorf("%T does not share the Pod's requests", objs[i+1])
-		}
+	if cj, _ := cachedCronJob(&batchv1.CronJob{Spec: batchv1.CronJobSpec{Schedule: "0 2 * * *"}}); cj.(*batchv1.CronJob).Spec.Schedule != "0 2 * * *" {
+		t.Error("a cached CronJob lost its schedule")
 	}
 }

@@ -20,9 +20,11 @@ limitations under the License.
 // maps, about 700 bytes each (TestSharingHoldsLess: 1.4 KB a backup
 // CronJob's template): make bench-scale's heap profile at 1,000 backup
 // policies put 8.5 MB of the manager's live heap in them, though the
-// operator writes only a handful of distinct lists. Objects in
-// an informer's cache are never changed in place (reads get deep copies),
-// so sharing a map among them is safe.
+// operator writes only a handful of distinct lists. The manager shares
+// the lists of the Pods it caches (its Jobs and CronJobs are cached
+// without their templates). Objects in an informer's cache are never
+// changed in place (reads get deep copies), so sharing a map among them
+// is safe.
 package sharedlists
 
 import (
