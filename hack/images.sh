@@ -4,7 +4,8 @@
 # containerd.
 #
 #   hack/images.sh [--no-import] [NAME...]     NAME: pause busybox agent
-#                                               operator postgres s3 (default: all)
+#                                               operator postgres s3 (default: all
+#                                               these), rt (only when named)
 #
 # Each image is one layer: a root file system made by mmdebstrap from Debian
 # packages (or a few files for the static binaries), wrapped as an OCI image
@@ -27,6 +28,9 @@
 #                                          also tagged docker.io/library/postgres:15 in the
 #                                          cluster (POSTGRES_ALIAS=0 to skip)
 #   docker.io/supportstack/s3:dev          rclone (bin/rclone-<version>) `serve s3`
+#   docker.io/supportstack/rt:5            Debian's Request Tracker 5 (request-tracker5,
+#                                          rt5-db-postgresql) served by Starman, uid 65532,
+#                                          for a read-only root: see recipe_rt
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -39,6 +43,8 @@ RCLONE_BIN="${RCLONE_BIN:-${ROOT}/bin/rclone-${RCLONE_VERSION}}"
 CTR="${CTR:-${ROOT}/bin/cluster/ctr}"
 POSTGRES_ALIAS="${POSTGRES_ALIAS:-1}"
 ALL=(pause busybox agent operator postgres s3)
+# Built only when named: not part of the demo, which does not run RT.
+OPTIONAL=(rt)
 
 log() { echo "images: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -262,9 +268,55 @@ recipe_s3() {
   echo '{"User":"65532:65532","Env":["HOME=/home/nonroot","XDG_CONFIG_HOME=/tmp","XDG_CACHE_HOME=/tmp"],"Entrypoint":["/usr/local/bin/rclone"],"Cmd":["serve","s3","--addr",":9000","/data"],"ExposedPorts":{"9000/tcp":{}}}'
 }
 
+# Request Tracker 5 from Debian, for a pod with a read-only root file system
+# as uid 65532. What the packages would make host-specific is removed:
+# dbconfig-no-thanks keeps dbconfig-common from configuring a database at
+# install time, and the debconf-generated RT_SiteConfig.d files (database,
+# rtname, /rt web path, timezone) are deleted, so the image holds no
+# credentials and no site. /etc/request-tracker5/RT_SiteConfig.pm keeps only
+# image defaults (log to stderr); the pod mounts its configuration as
+# /etc/request-tracker5/RT_SiteConfig.d/ (a Secret), whose database password
+# reads an environment variable. RT writes only to /var/cache/request-tracker5
+# (Mason's compiled components; without it RT does not start; sessions live
+# in the database with PostgreSQL) and /tmp (multipart request bodies, e.g.
+# uploaded attachments, are spooled there): both are emptyDirs in the pod.
+# Served by Starman (rt-server --server Starman); rt5-standalone is installed
+# only because request-tracker5 depends on one of the web server packages (it
+# brings Starlet), msmtp-mta is its mail transport (no local MTA daemon), w3m
+# its HTML-to-text converter (RT warns at start-up without one).
+RT_SITE_CONFIG='# supportstack/rt image defaults. The site (name, database, ...) is set by
+# the files of /etc/request-tracker5/RT_SiteConfig.d/, mounted into the pod;
+# they are read after this file.
+Set($LogToSTDERR, "info");
+Set($LogToSyslog, undef);
+Set($LogToFile, undef);
+Set($WebPath, "");
+1;
+'
+# rt_rootfs is not named *_base, which every image's input hash includes:
+# its definition is an input of this image alone (inputs_rt).
+inputs_rt() {
+  printf '%s' "${RT_SITE_CONFIG}" >"${WORK}/rt-site-config"
+  declare -f rt_rootfs >"${WORK}/rt-rootfs.recipe"
+  echo "${WORK}/rt-site-config" "${WORK}/rt-rootfs.recipe"
+}
+rt_rootfs() {
+  mmdebstrap_dir "$1" minbase request-tracker5,rt5-db-postgresql,rt5-standalone,dbconfig-no-thanks,starman,msmtp-mta,ca-certificates,w3m \
+    --customize-hook='rm -f "$1"/etc/request-tracker5/RT_SiteConfig.d/*.pm "$1"/etc/cron.d/request-tracker5' \
+    --customize-hook='echo "nonroot:x:65532:65532::/home/nonroot:/usr/sbin/nologin" >>"$1/etc/passwd"; echo "nonroot:x:65532:" >>"$1/etc/group"; mkdir -p "$1/home/nonroot"; chown 65532:65532 "$1/home/nonroot"'
+}
+recipe_rt() {
+  cached_rootfs "$1" rt_rootfs
+  install -m 0644 "${WORK}/rt-site-config" "$1/etc/request-tracker5/RT_SiteConfig.pm"
+  install -d -m 0755 "$1/etc/request-tracker5/RT_SiteConfig.d"
+  rm -rf "$1"/var/cache/request-tracker5/* "$1"/var/log/request-tracker5
+  echo '{"User":"65532:65532","Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","HOME=/home/nonroot","LANG=C.UTF-8"],"Entrypoint":["/usr/share/request-tracker5/libexec/rt-server"],"Cmd":["--server","Starman","--port","8080"],"ExposedPorts":{"8080/tcp":{}}}'
+}
+
 ref_of() {
   case "$1" in
     postgres) echo "docker.io/supportstack/postgres:15" ;;
+    rt) echo "docker.io/supportstack/rt:5" ;;
     *) echo "docker.io/supportstack/$1:dev" ;;
   esac
 }
@@ -302,7 +354,7 @@ oci_archive() {
 
 build() {
   local name="$1" start=${SECONDS} files hash archive="${OUT}/$1.oci.tar" f
-  declare -F "recipe_${name}" >/dev/null || die "unknown image ${name} (one of: ${ALL[*]})"
+  declare -F "recipe_${name}" >/dev/null || die "unknown image ${name} (one of: ${ALL[*]} ${OPTIONAL[*]})"
   files="$("inputs_${name}")"
   hash="$({
     echo "suite ${SUITE}"

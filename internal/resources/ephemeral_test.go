@@ -136,6 +136,8 @@ func everyRenderedPod() []renderedPod {
 	pods = append(pods, renderedPod{"restore Job piping the dump", "DrillJob", pipe.Spec.Template.Spec})
 	verify := DrillJob(run, policy, "agent:1", agentapi.VerifyJob{}, 60, true)
 	pods = append(pods, renderedPod{"verify Job", "DrillJob", verify.Spec.Template.Spec})
+	// Request Tracker (helpdesk_rt.go); rtPodSpec is rendered through them.
+	pods = append(pods, rtRenderedPods()...)
 	return pods
 }
 
@@ -200,7 +202,7 @@ func ptrTo[T any](v T) *T { return &v }
 func TestEveryPodBuilderChecked(t *testing.T) {
 	podBearing := map[string]bool{"corev1.Pod": true, "corev1.PodSpec": true, "corev1.PodTemplateSpec": true, "batchv1.Job": true,
 		"batchv1.CronJob": true, "batchv1.JobSpec": true, "appsv1.Deployment": true, "appsv1.StatefulSet": true, "appsv1.DaemonSet": true, "appsv1.ReplicaSet": true}
-	checked := map[string]bool{"agentPodSpec": true}
+	checked := map[string]bool{"agentPodSpec": true, "rtPodSpec": true}
 	for _, p := range everyRenderedPod() {
 		checked[p.builder] = true
 	}

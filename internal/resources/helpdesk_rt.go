@@ -1,0 +1,305 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package resources
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+)
+
+// Request Tracker 5 (issue #20, HelpDesk): the objects a help desk owns,
+// built from typed values. They run the image hack/images.sh builds as
+// docker.io/supportstack/rt:5 (Debian's request-tracker5 and
+// rt5-db-postgresql, uid 65532) under PodSecurity restricted with a
+// read-only root file system: RT writes only Mason's cache
+// (/var/cache/request-tracker5: RT does not start without it) and /tmp
+// (multipart uploads fail without it), both emptyDirs here; sessions are
+// in the database. The site configuration is a Secret mounted as
+// /etc/request-tracker5/RT_SiteConfig.d/; it names the database password
+// only as an environment variable (RTDatabasePasswordEnv), which the pods
+// take from a Secret.
+const (
+	// RTWebPort is the port Starman listens on in the web container.
+	RTWebPort = 8080
+	// RTDatabasePasswordEnv is the environment variable the site
+	// configuration reads RT's database password from.
+	RTDatabasePasswordEnv = "RT_DATABASE_PASSWORD"
+	// RTSiteConfigFile is the file name of the rendered site configuration
+	// in the configuration Secret (RT reads RT_SiteConfig.d/*.pm).
+	RTSiteConfigFile = "50-supportstack.pm"
+
+	rtSiteConfigDir  = "/etc/request-tracker5/RT_SiteConfig.d"
+	rtServer         = "/usr/share/request-tracker5/libexec/rt-server"
+	rtSetupDatabase  = "/usr/sbin/rt-setup-database-5"
+	rtRootPasswordIn = "/run/rt-root"
+	// rtCacheBytes bounds Mason's compiled-component cache (192 KiB after
+	// start-up and the first REST2 requests; it grows with each web page
+	// first served) and rtTmpBytes /tmp (multipart request bodies, e.g.
+	// uploaded attachments, are spooled there).
+	rtCacheBytes = 256 << 20
+	rtTmpBytes   = 256 << 20
+)
+
+// RTSite is the typed part of RT's site configuration.
+type RTSite struct {
+	// Name is RT's $rtname: the tag in e-mail subjects ([Name #123]).
+	Name string
+	// Organization is RT's $Organization, part of ticket links and
+	// Message-IDs.
+	Organization string
+	// WebDomain is the host name users reach RT at ($WebDomain).
+	WebDomain string
+	// WebPort is the port users reach RT at ($WebPort; 0: RT's default, 80).
+	WebPort int32
+	// TimeZone is an IANA time zone name ($Timezone).
+	TimeZone string
+
+	DatabaseHost string
+	DatabasePort int32 // 0: PostgreSQL's default
+	DatabaseName string
+	DatabaseUser string
+}
+
+// PerlSingleQuoted is s as a Perl single-quoted string literal: inside
+// '...' Perl interprets only \\ and \', so escaping those two leaves every
+// other byte (", $, @, `, newlines, ");") literal data.
+func PerlSingleQuoted(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
+
+// RTSiteConfig renders site as RT_SiteConfig Perl. Every user-supplied
+// value is a single-quoted string literal (PerlSingleQuoted), so none can
+// become code; the database password is read from the environment
+// variable RTDatabasePasswordEnv at start-up and never written here. It
+// refuses empty required values and control characters (which no name,
+// domain or time zone has).
+func RTSiteConfig(site RTSite) (string, error) {
+	values := []struct{ key, value string }{
+		{"rtname", site.Name},
+		{"Organization", site.Organization},
+		{"WebDomain", site.WebDomain},
+		{"Timezone", site.TimeZone},
+		{"DatabaseHost", site.DatabaseHost},
+		{"DatabaseName", site.DatabaseName},
+		{"DatabaseUser", site.DatabaseUser},
+	}
+	var b strings.Builder
+	b.WriteString("# Rendered by SupportStack from typed values; every value is a Perl\n# single-quoted string. Do not edit: the operator rewrites it.\n")
+	b.WriteString("Set($DatabaseType, 'Pg');\n")
+	for _, v := range values {
+		if v.value == "" {
+			return "", fmt.Errorf("RT site configuration: $%s is empty", v.key)
+		}
+		if i := strings.IndexFunc(v.value, unicode.IsControl); i >= 0 {
+			return "", fmt.Errorf("RT site configuration: $%s has a control character at byte %d", v.key, i)
+		}
+		fmt.Fprintf(&b, "Set($%s, %s);\n", v.key, PerlSingleQuoted(v.value))
+	}
+	if site.WebPort < 0 || site.DatabasePort < 0 {
+		return "", fmt.Errorf("RT site configuration: negative port")
+	}
+	if site.WebPort != 0 {
+		fmt.Fprintf(&b, "Set($WebPort, %d);\n", site.WebPort)
+	}
+	if site.DatabasePort != 0 {
+		fmt.Fprintf(&b, "Set($DatabasePort, %d);\n", site.DatabasePort)
+	}
+	fmt.Fprintf(&b, "Set($DatabasePassword, $ENV{%s});\n1;\n", PerlSingleQuoted(RTDatabasePasswordEnv))
+	return b.String(), nil
+}
+
+// RTObjects names what the RT pods run and read: the image, the Secret
+// whose keys are RT_SiteConfig.d files (RTSiteConfigFile), and the Secret
+// key of RT's own (non-superuser) database password.
+type RTObjects struct {
+	Name      string
+	Namespace string
+	// Labels go on the object and its pods; the web Deployment and
+	// Service select on exactly these, so they must be unique to the
+	// object: give the schema Job other labels than the web's (a
+	// component label), or the Service would send requests to its pod.
+	Labels       map[string]string
+	Image        string
+	ConfigSecret string
+	// DatabasePassword is RT's database password ($DatabaseUser's).
+	DatabasePassword corev1.SecretKeySelector
+}
+
+func (o RTObjects) labels() map[string]string {
+	l := make(map[string]string, len(o.Labels))
+	for k, v := range o.Labels {
+		l[k] = v
+	}
+	return l
+}
+
+// rtPodSpec is what every RT pod has: restricted security as uid 65532,
+// no service account token, the site configuration mounted read-only,
+// emptyDirs for what RT writes, the database password in the environment.
+func (o RTObjects) rtPodSpec(container corev1.Container) corev1.PodSpec {
+	container.Image = o.Image
+	container.SecurityContext = RestrictedContainerSecurity()
+	container.Env = append([]corev1.EnvVar{{Name: RTDatabasePasswordEnv, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: o.DatabasePassword.DeepCopy()}}}, container.Env...)
+	container.VolumeMounts = append([]corev1.VolumeMount{
+		{Name: "site-config", MountPath: rtSiteConfigDir, ReadOnly: true},
+		{Name: "cache", MountPath: "/var/cache/request-tracker5"},
+		{Name: "tmp", MountPath: "/tmp"},
+	}, container.VolumeMounts...)
+	spec := corev1.PodSpec{
+		AutomountServiceAccountToken: ptr.To(false),
+		EnableServiceLinks:           ptr.To(false),
+		SecurityContext:              RestrictedPodSecurity(),
+		Volumes: []corev1.Volume{
+			{Name: "site-config", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
+				SecretName: o.ConfigSecret, DefaultMode: ptr.To[int32](0o440)}}},
+			boundedEmptyDir("cache", rtCacheBytes),
+			boundedEmptyDir("tmp", rtTmpBytes),
+		},
+		Containers: []corev1.Container{container},
+	}
+	return spec
+}
+
+// RTWebDeployment serves RT's PSGI application with Starman (a preforking
+// production server; not RT's development server) on RTWebPort, workers
+// processes per pod. Ready when RT answers its login page.
+func RTWebDeployment(o RTObjects, replicas, workers int32) *appsv1.Deployment {
+	spec := o.rtPodSpec(corev1.Container{
+		Name:    "rt",
+		Command: []string{rtServer},
+		Args:    []string{"--server", "Starman", "--port", fmt.Sprint(RTWebPort), "--workers", fmt.Sprint(workers)},
+		Ports:   []corev1.ContainerPort{{Name: "http", ContainerPort: RTWebPort}},
+		ReadinessProbe: &corev1.Probe{
+			ProbeHandler:     corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/", Port: intstr.FromString("http")}},
+			PeriodSeconds:    5,
+			TimeoutSeconds:   5,
+			FailureThreshold: 3,
+		},
+	})
+	setEphemeralStorage(&spec)
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: o.Name, Namespace: o.Namespace, Labels: o.labels()},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To(replicas),
+			Selector: &metav1.LabelSelector{MatchLabels: o.labels()},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: o.labels()}, Spec: spec},
+		},
+	}
+}
+
+// RTWebService is the web Deployment's Service: port 80 to Starman.
+func RTWebService(o RTObjects) *corev1.Service {
+	return &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: o.Name, Namespace: o.Namespace, Labels: o.labels()},
+		Spec: corev1.ServiceSpec{
+			Selector: o.labels(),
+			Ports:    []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromString("http")}},
+		},
+	}
+}
+
+// RTSchemaScript is the schema Job's shell script. rt-setup-database's
+// init is not re-runnable: its create step fails on an existing database
+// ("Failed to create database") and, with --skip-create, its schema step
+// on existing tables. So the script first asks the server, as the database
+// administrator, what is there:
+//
+//   - no database: init (create, schema, acl, coredata, insert with the
+//     root password);
+//   - the database without tables (made by someone else, e.g. POSTGRES_DB
+//     or a CloudNativePG bootstrap): the same steps without create;
+//   - RT's schema with its root user: nothing but acl again (RT's role and
+//     grants; acl creates the role only when missing), so a second run
+//     changes no data;
+//   - tables but no root user: a set-up that stopped half-way; the Job
+//     fails and says so rather than guess.
+const RTSchemaScript = `set -eu
+state="$(perl -e '
+use strict; use warnings;
+use lib "/usr/share/request-tracker5/lib";
+use RT; RT->LoadConfig(); require RT::Handle; use DBI;
+my %o = (RaiseError => 1, PrintError => 0, AutoCommit => 1);
+my $sys = DBI->connect(RT::Handle->SystemDSN, $ENV{RT_DBA_USER}, $ENV{RT_DBA_PASSWORD}, \%o);
+my ($db) = $sys->selectrow_array("SELECT 1 FROM pg_database WHERE datname = ?", undef, RT->Config->Get("DatabaseName"));
+$sys->disconnect;
+if (!$db) { print "none"; exit 0 }
+my $dbh = DBI->connect(RT::Handle->DSN, $ENV{RT_DBA_USER}, $ENV{RT_DBA_PASSWORD}, \%o);
+my ($tables) = $dbh->selectrow_array("SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()");
+if (!$tables) { print "empty"; exit 0 }
+my ($users) = $dbh->selectrow_array("SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?", undef, "users");
+my ($root) = $users ? $dbh->selectrow_array("SELECT count(*) FROM users WHERE name = ?", undef, "root") : (0);
+print $root ? "initialised" : "partial";
+')"
+setup=` + rtSetupDatabase + `
+root="--root-password-file=` + rtRootPasswordIn + `/password"
+case "$state" in
+none)
+  echo "rt-schema: no database yet: rt-setup-database --action init"
+  $setup --action init "$root" ;;
+empty)
+  echo "rt-schema: the database exists without tables: schema, acl, coredata, insert"
+  $setup --action schema,acl,coredata
+  $setup --action insert --datafile=/usr/share/request-tracker5/etc/initialdata "$root" ;;
+initialised)
+  echo "rt-schema: RT's schema and root user are there already: acl only (role and grants)"
+  $setup --action acl ;;
+*)
+  echo "rt-schema: the database has tables but no RT root user: a set-up stopped half-way; drop the database or finish it by hand" >&2
+  exit 1 ;;
+esac
+echo "rt-schema: done"
+`
+
+// RTSchemaJob sets up RT's database with RTSchemaScript: the database
+// administrator's name and password (adminUser, adminPassword: a
+// superuser or a role that can create databases and roles) and RT's root
+// password (rootPassword, mounted as a file) come from Secrets. It may run
+// again on a set-up database: it then changes nothing but RT's role and
+// grants.
+func RTSchemaJob(o RTObjects, adminUser, adminPassword, rootPassword corev1.SecretKeySelector) *batchv1.Job {
+	spec := o.rtPodSpec(corev1.Container{
+		Name:    "schema",
+		Command: []string{"/bin/sh", "-c", RTSchemaScript},
+		Env: []corev1.EnvVar{
+			{Name: "RT_DBA_USER", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: adminUser.DeepCopy()}},
+			{Name: "RT_DBA_PASSWORD", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: adminPassword.DeepCopy()}},
+		},
+		VolumeMounts: []corev1.VolumeMount{{Name: "root-password", MountPath: rtRootPasswordIn, ReadOnly: true}},
+	})
+	spec.RestartPolicy = corev1.RestartPolicyNever
+	spec.Volumes = append(spec.Volumes, corev1.Volume{Name: "root-password", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
+		SecretName:  rootPassword.Name,
+		Items:       []corev1.KeyToPath{{Key: rootPassword.Key, Path: "password"}},
+		DefaultMode: ptr.To[int32](0o440),
+	}}})
+	setEphemeralStorage(&spec)
+	return &batchv1.Job{
+		ObjectMeta: metav1.ObjectMeta{Name: o.Name, Namespace: o.Namespace, Labels: o.labels()},
+		Spec: batchv1.JobSpec{
+			BackoffLimit: ptr.To[int32](2),
+			Template:     corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: o.labels()}, Spec: spec},
+		},
+	}
+}

@@ -1,0 +1,412 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package resources
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// perlSiteValues runs config as Perl the way RT reads RT_SiteConfig.d
+// files (RT's Set is called with the variable and its value) and returns
+// what each Set received, and everything the file printed: a value that
+// escaped its string literal and ran would print or die here.
+func perlSiteValues(t *testing.T, config string, env map[string]string) (map[string]string, string) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "50-site.pm")
+	if err := os.WriteFile(file, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Set's prototype is RT::Config's: a reference to the variable, then
+	// the value. The values are printed as JSON after a marker, so that
+	// anything else printed shows.
+	harness := `use strict; use warnings; use JSON::PP;
+my %got;
+sub Set(\[$@%]@) {
+  my ($ref, $value) = @_;
+  no strict 'refs';
+  my ($name) = grep { \${"main::$_"} == $ref } keys %main::;
+  die "Set of an unknown variable" unless defined $name;
+  $got{$name} = "$value";
+}
+my $file = shift;
+my $ok = do $file;
+die "loading $file: " . ($@ || $! || "returned false") unless $ok;
+print "\n--values--\n", JSON::PP->new->canonical->encode(\%got);`
+	cmd := exec.Command("perl", "-e", harness, file)
+	cmd.Env = os.Environ()
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("perl: %v\n%s\nconfig:\n%s", err, out, config)
+	}
+	before, after, found := strings.Cut(string(out), "\n--values--\n")
+	if !found {
+		t.Fatalf("perl printed no values:\n%s", out)
+	}
+	got := map[string]string{}
+	if err := json.Unmarshal([]byte(after), &got); err != nil {
+		t.Fatalf("%v: %s", err, after)
+	}
+	return got, before
+}
+
+// The table of values a site configuration must carry through as data:
+// Perl's string delimiters and escapes, interpolation sigils, and a value
+// that would close its literal and call print if it were not escaped.
+var perlHostileValues = []struct{ name, value string }{
+	{"plain", "Support"},
+	{"single quote", "O'Brien & Sons"},
+	{"backslash", `C:\support\`},
+	{"backslash before quote", `a\'b`},
+	{"breakout", `x'); print('x'); Set($rtname, 'owned`},
+	{"breakout with backslash", `x\'); print('x'); #`},
+	{"interpolation", `$ENV{HOME} @INC ${\ print('x')} "q"`},
+	{"backticks", "`id`; system('id')"},
+	{"unicode", "Société Générale — 支持"},
+}
+
+func TestPerlSingleQuoted(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"Support", `'Support'`},
+		{"O'Brien", `'O\'Brien'`},
+		{`a\b`, `'a\\b'`},
+		{`end\`, `'end\\'`},
+		{`'); print('x'); #`, `'\'); print(\'x\'); #'`},
+		{"", `''`},
+	} {
+		if got := PerlSingleQuoted(tc.in); got != tc.want {
+			t.Errorf("PerlSingleQuoted(%q) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestRTSiteConfigValuesStayData(t *testing.T) {
+	for _, tc := range perlHostileValues {
+		t.Run(tc.name, func(t *testing.T) {
+			site := RTSite{
+				Name: tc.value, Organization: tc.value, WebDomain: tc.value, TimeZone: tc.value,
+				WebPort: 443, DatabaseHost: tc.value, DatabasePort: 5432, DatabaseName: tc.value, DatabaseUser: tc.value,
+			}
+			config, err := RTSiteConfig(site)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, printed := perlSiteValues(t, config, map[string]string{RTDatabasePasswordEnv: "s3cret'\\"})
+			if printed != "" {
+				t.Errorf("loading the configuration printed %q: a value ran as code\n%s", printed, config)
+			}
+			want := map[string]string{
+				"DatabaseType": "Pg", "rtname": tc.value, "Organization": tc.value, "WebDomain": tc.value, "Timezone": tc.value,
+				"DatabaseHost": tc.value, "DatabaseName": tc.value, "DatabaseUser": tc.value,
+				"WebPort": "443", "DatabasePort": "5432", "DatabasePassword": "s3cret'\\",
+			}
+			for k, v := range want {
+				if got[k] != v {
+					t.Errorf("$%s = %q, want %q\n%s", k, got[k], v, config)
+				}
+			}
+			if len(got) != len(want) {
+				t.Errorf("the configuration set %d variables, want %d: %v", len(got), len(want), got)
+			}
+		})
+	}
+}
+
+func TestRTSiteConfigHoldsNoPassword(t *testing.T) {
+	config, err := RTSiteConfig(RTSite{Name: "rt", Organization: "example.com", WebDomain: "rt.example.com", TimeZone: "UTC",
+		DatabaseHost: "db", DatabaseName: "rt5", DatabaseUser: "rt_user"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(config, "Set($DatabasePassword, $ENV{'"+RTDatabasePasswordEnv+"'});\n") {
+		t.Errorf("the database password is not read from $ENV{%s}:\n%s", RTDatabasePasswordEnv, config)
+	}
+	if strings.Contains(config, "WebPort") || strings.Contains(config, "DatabasePort") {
+		t.Errorf("zero ports are written, want RT's defaults:\n%s", config)
+	}
+	got, _ := perlSiteValues(t, config, map[string]string{RTDatabasePasswordEnv: "from-the-environment"})
+	if got["DatabasePassword"] != "from-the-environment" {
+		t.Errorf("$DatabasePassword = %q, want the environment's", got["DatabasePassword"])
+	}
+}
+
+func TestRTSiteConfigRefuses(t *testing.T) {
+	ok := RTSite{Name: "rt", Organization: "example.com", WebDomain: "rt.example.com", TimeZone: "UTC",
+		DatabaseHost: "db", DatabaseName: "rt5", DatabaseUser: "rt_user"}
+	for _, tc := range []struct {
+		name   string
+		change func(*RTSite)
+		want   string
+	}{
+		{"empty name", func(s *RTSite) { s.Name = "" }, "$rtname is empty"},
+		{"empty time zone", func(s *RTSite) { s.TimeZone = "" }, "$Timezone is empty"},
+		{"newline", func(s *RTSite) { s.Organization = "a\nSet($x, 1);" }, "$Organization has a control character at byte 1"},
+		{"NUL", func(s *RTSite) { s.WebDomain = "rt\x00" }, "$WebDomain has a control character"},
+		{"negative port", func(s *RTSite) { s.DatabasePort = -1 }, "negative port"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			site := ok
+			tc.change(&site)
+			_, err := RTSiteConfig(site)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := RTSiteConfig(ok); err != nil {
+		t.Errorf("a valid site: %v", err)
+	}
+}
+
+func testRTObjects() RTObjects {
+	return RTObjects{
+		Name: "rt-web", Namespace: "desk", Labels: map[string]string{"app": "rt", "desk": "one"},
+		Image: "docker.io/supportstack/rt:5", ConfigSecret: "rt-site",
+		DatabasePassword: corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "rt-db"}, Key: "password"},
+	}
+}
+
+func secretRef(name, key string) corev1.SecretKeySelector {
+	return corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: name}, Key: key}
+}
+
+// checkRestrictedRTPod asserts what PodSecurity restricted and a read-only
+// root need of an RT pod, and that its secrets come only from Secrets.
+func checkRestrictedRTPod(t *testing.T, spec corev1.PodSpec) {
+	t.Helper()
+	ps := spec.SecurityContext
+	if ps == nil || ps.RunAsNonRoot == nil || !*ps.RunAsNonRoot || ps.RunAsUser == nil || *ps.RunAsUser != 65532 ||
+		ps.SeccompProfile == nil || ps.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
+		t.Errorf("pod security context %+v: want runAsNonRoot, uid 65532, seccomp RuntimeDefault", ps)
+	}
+	if spec.AutomountServiceAccountToken == nil || *spec.AutomountServiceAccountToken {
+		t.Error("the service account token is mounted")
+	}
+	volumes := map[string]corev1.Volume{}
+	for _, v := range spec.Volumes {
+		volumes[v.Name] = v
+	}
+	if len(spec.Containers) != 1 {
+		t.Fatalf("%d containers", len(spec.Containers))
+	}
+	c := spec.Containers[0]
+	cs := c.SecurityContext
+	if cs == nil || cs.AllowPrivilegeEscalation == nil || *cs.AllowPrivilegeEscalation ||
+		cs.ReadOnlyRootFilesystem == nil || !*cs.ReadOnlyRootFilesystem ||
+		cs.Capabilities == nil || len(cs.Capabilities.Drop) != 1 || cs.Capabilities.Drop[0] != "ALL" || len(cs.Capabilities.Add) != 0 ||
+		cs.Privileged != nil && *cs.Privileged {
+		t.Errorf("container security context %+v: want no privilege escalation, read-only root, drop ALL", cs)
+	}
+	if c.Image != "docker.io/supportstack/rt:5" {
+		t.Errorf("image %q", c.Image)
+	}
+	mounts := map[string]corev1.VolumeMount{}
+	for _, m := range c.VolumeMounts {
+		mounts[m.MountPath] = m
+	}
+	// What RT writes, each on an emptyDir with a size limit.
+	for _, path := range []string{"/var/cache/request-tracker5", "/tmp"} {
+		m, ok := mounts[path]
+		if !ok {
+			t.Errorf("%s is not mounted: RT cannot write it on a read-only root", path)
+			continue
+		}
+		if v := volumes[m.Name]; v.EmptyDir == nil || v.EmptyDir.SizeLimit == nil || m.ReadOnly {
+			t.Errorf("%s is on %+v, want a writable emptyDir with a size limit", path, v.VolumeSource)
+		}
+	}
+	m, ok := mounts["/etc/request-tracker5/RT_SiteConfig.d"]
+	if !ok || !m.ReadOnly || volumes[m.Name].Secret == nil || volumes[m.Name].Secret.SecretName != "rt-site" {
+		t.Errorf("the site configuration mount %+v (%+v): want Secret rt-site, read-only", m, volumes[m.Name].VolumeSource)
+	}
+	var password *corev1.EnvVar
+	for i, e := range c.Env {
+		if e.Value != "" && strings.Contains(strings.ToLower(e.Name), "password") {
+			t.Errorf("environment variable %s has a literal value", e.Name)
+		}
+		if e.Name == RTDatabasePasswordEnv {
+			password = &c.Env[i]
+		}
+	}
+	if password == nil || password.ValueFrom == nil || password.ValueFrom.SecretKeyRef == nil ||
+		password.ValueFrom.SecretKeyRef.Name != "rt-db" || password.ValueFrom.SecretKeyRef.Key != "password" {
+		t.Errorf("%s: %+v, want Secret rt-db key password", RTDatabasePasswordEnv, password)
+	}
+	if c.Resources.Limits.StorageEphemeral().IsZero() {
+		t.Error("no ephemeral storage limit")
+	}
+}
+
+func TestRTWebDeployment(t *testing.T) {
+	o := testRTObjects()
+	for _, tc := range []struct{ replicas, workers int32 }{{1, 2}, {3, 5}} {
+		d := RTWebDeployment(o, tc.replicas, tc.workers)
+		if d.Name != "rt-web" || d.Namespace != "desk" || d.Labels["desk"] != "one" {
+			t.Errorf("metadata %+v", d.ObjectMeta)
+		}
+		if *d.Spec.Replicas != tc.replicas {
+			t.Errorf("replicas %d, want %d", *d.Spec.Replicas, tc.replicas)
+		}
+		if d.Spec.Selector.MatchLabels["app"] != "rt" || d.Spec.Template.Labels["desk"] != "one" || len(d.Spec.Selector.MatchLabels) != 2 {
+			t.Errorf("selector %v, template labels %v", d.Spec.Selector.MatchLabels, d.Spec.Template.Labels)
+		}
+		spec := d.Spec.Template.Spec
+		checkRestrictedRTPod(t, spec)
+		c := spec.Containers[0]
+		args := strings.Join(append(c.Command, c.Args...), " ")
+		if want := "/usr/share/request-tracker5/libexec/rt-server --server Starman --port 8080 --workers " + fmt.Sprint(tc.workers); args != want {
+			t.Errorf("command %q, want %q", args, want)
+		}
+		p := c.ReadinessProbe
+		if p == nil || p.HTTPGet == nil || p.HTTPGet.Port.StrVal != "http" || len(c.Ports) != 1 || c.Ports[0].Name != "http" || c.Ports[0].ContainerPort != RTWebPort {
+			t.Errorf("readiness probe %+v on ports %+v: want an HTTP GET on port http (%d)", p, c.Ports, RTWebPort)
+		}
+	}
+	// The builder copies the labels: changing the caller's map later
+	// changes nothing.
+	d := RTWebDeployment(o, 1, 1)
+	o.Labels["app"] = "changed"
+	if d.Spec.Selector.MatchLabels["app"] != "rt" {
+		t.Error("the Deployment shares the caller's label map")
+	}
+}
+
+func TestRTWebService(t *testing.T) {
+	s := RTWebService(testRTObjects())
+	if s.Name != "rt-web" || s.Namespace != "desk" || s.Spec.Selector["app"] != "rt" || s.Spec.Selector["desk"] != "one" || len(s.Spec.Selector) != 2 {
+		t.Errorf("service %+v", s)
+	}
+	if len(s.Spec.Ports) != 1 || s.Spec.Ports[0].Port != 80 || s.Spec.Ports[0].TargetPort.StrVal != "http" {
+		t.Errorf("ports %+v: want 80 to the container's http port", s.Spec.Ports)
+	}
+}
+
+func TestRTSchemaJob(t *testing.T) {
+	o := testRTObjects()
+	o.Name = "rt-schema"
+	j := RTSchemaJob(o, secretRef("pg-admin", "user"), secretRef("pg-admin", "password"), secretRef("rt-root", "root-password"))
+	spec := j.Spec.Template.Spec
+	checkRestrictedRTPod(t, spec)
+	if spec.RestartPolicy != corev1.RestartPolicyNever || j.Spec.BackoffLimit == nil {
+		t.Errorf("restart policy %s, backoff limit %v", spec.RestartPolicy, j.Spec.BackoffLimit)
+	}
+	c := spec.Containers[0]
+	env := map[string]*corev1.SecretKeySelector{}
+	for _, e := range c.Env {
+		if e.ValueFrom != nil {
+			env[e.Name] = e.ValueFrom.SecretKeyRef
+		}
+	}
+	for name, want := range map[string]corev1.SecretKeySelector{
+		"RT_DBA_USER": secretRef("pg-admin", "user"), "RT_DBA_PASSWORD": secretRef("pg-admin", "password"),
+		RTDatabasePasswordEnv: secretRef("rt-db", "password"),
+	} {
+		if got := env[name]; got == nil || *got != want {
+			t.Errorf("%s from %+v, want %+v", name, got, want)
+		}
+	}
+	var root *corev1.Volume
+	for i, v := range spec.Volumes {
+		if v.Secret != nil && v.Secret.SecretName == "rt-root" {
+			root = &spec.Volumes[i]
+		}
+	}
+	if root == nil || len(root.Secret.Items) != 1 || root.Secret.Items[0].Key != "root-password" || root.Secret.Items[0].Path != "password" {
+		t.Fatalf("root password volume %+v", root)
+	}
+	mounted := false
+	for _, m := range c.VolumeMounts {
+		mounted = mounted || m.Name == root.Name && m.MountPath == rtRootPasswordIn && m.ReadOnly
+	}
+	if !mounted {
+		t.Errorf("the root password is not mounted read-only at %s", rtRootPasswordIn)
+	}
+	if len(c.Command) != 3 || c.Command[2] != RTSchemaScript {
+		t.Errorf("command %q", c.Command)
+	}
+}
+
+// The schema script's decisions, run with sh and stand-ins for perl (the
+// state it reports) and rt-setup-database (which records its arguments).
+func TestRTSchemaScript(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh")
+	}
+	for _, tc := range []struct {
+		state   string
+		want    string
+		wantErr bool
+	}{
+		{"none", "--action init --root-password-file=/run/rt-root/password\n", false},
+		{"empty", "--action schema,acl,coredata\n--action insert --datafile=/usr/share/request-tracker5/etc/initialdata --root-password-file=/run/rt-root/password\n", false},
+		{"initialised", "--action acl\n", false},
+		{"partial", "", true},
+	} {
+		t.Run(tc.state, func(t *testing.T) {
+			dir := t.TempDir()
+			calls := filepath.Join(dir, "calls")
+			stub := func(name, body string) {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\n"+body), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			stub("perl", "printf %s "+tc.state+"\n")
+			stub("rt-setup-database-5", `echo "$*" >>`+calls+"\n")
+			script := strings.ReplaceAll(RTSchemaScript, rtSetupDatabase, filepath.Join(dir, "rt-setup-database-5"))
+			cmd := exec.Command("sh", "-c", script)
+			cmd.Env = append(os.Environ(), "PATH="+dir+":"+os.Getenv("PATH"))
+			out, err := cmd.CombinedOutput()
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("error %v, want error %v\n%s", err, tc.wantErr, out)
+			}
+			got, _ := os.ReadFile(calls)
+			if string(got) != tc.want {
+				t.Errorf("rt-setup-database calls:\n%s\nwant:\n%s", got, tc.want)
+			}
+		})
+	}
+}
+
+// rtRenderedPods are the RT builders' pods, for the package's ephemeral
+// storage check (TestEveryPodBoundsEphemeralStorage's everyRenderedPod
+// should list them too).
+func rtRenderedPods() []renderedPod {
+	o := testRTObjects()
+	job := RTSchemaJob(o, secretRef("pg-admin", "user"), secretRef("pg-admin", "password"), secretRef("rt-root", "password"))
+	return []renderedPod{
+		{"RT web Deployment", "RTWebDeployment", RTWebDeployment(o, 2, 4).Spec.Template.Spec},
+		{"RT schema Job", "RTSchemaJob", job.Spec.Template.Spec},
+	}
+}
+
+func TestRTPodsBoundEphemeralStorage(t *testing.T) {
+	for _, pod := range rtRenderedPods() {
+		if p := ephemeralProblems(&pod.spec); len(p) > 0 {
+			t.Errorf("%s: %s", pod.name, strings.Join(p, "; "))
+		}
+	}
+}
