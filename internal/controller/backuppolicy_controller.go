@@ -76,6 +76,10 @@ type BackupPolicyReconciler struct {
 	// (newMountingPodCache): backup pods follow the application pods that
 	// have their ReadWriteOnce volumes mounted.
 	MountingPods client.Reader
+
+	// cronJobs is what the reconciler last saw of each backup CronJob
+	// whole (applyCronJob).
+	cronJobs cronJobsSeen
 }
 
 // +kubebuilder:rbac:groups=ops.supportstack.io,resources=backuppolicies,verbs=get;list;watch
@@ -95,6 +99,7 @@ func (r *BackupPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if err := r.Get(ctx, req.NamespacedName, policy); err != nil {
 		if apierrors.IsNotFound(err) {
 			forgetPolicy(req.Namespace, req.Name)
+			r.cronJobs.forgetPolicy(req.NamespacedName)
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, err
@@ -334,6 +339,7 @@ func (r *BackupPolicyReconciler) reconcileChildren(ctx context.Context, policy *
 		operations = append(operations, agentapi.OperationCheck)
 	} else {
 		stale := &batchv1.CronJob{ObjectMeta: metav1.ObjectMeta{Namespace: policy.Namespace, Name: resources.BackupName(policy, agentapi.OperationCheck)}}
+		r.cronJobs.forget(client.ObjectKeyFromObject(stale))
 		if err := r.Delete(ctx, stale); err == nil {
 			r.Recorder.Eventf(policy, stale, corev1.EventTypeNormal, opsv1alpha1.ReasonDeleted, "Delete", "deleted CronJob %s: the policy no longer has a check", stale.Name)
 		} else if !apierrors.IsNotFound(err) {

@@ -22,28 +22,72 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"strconv"
+	"sync"
 
 	batchv1 "k8s.io/api/batch/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // The backup CronJobs are cached without their pod templates (cachedCronJob):
 // a template is most of what a CronJob weighs, and 1,000 policies have
 // 2,000 to 3,000 of them. Whether a CronJob is in shape is then told from
-// two annotations the operator writes with it: the hash of the spec it
-// applied, and the generation that write gave the CronJob. The API server
-// raises the generation on every change of the spec, by anyone, so a
-// CronJob whose generation is still the one written, and whose spec hash
-// is the desired one, is as the operator left it; anything else is read
-// from the API server whole and put back in shape as before (shapeCronJob).
-const (
-	annotationSpecHash          = "ops.supportstack.io/spec-hash"
-	annotationAppliedGeneration = "ops.supportstack.io/applied-generation"
-)
+// what the reconciler last saw of it whole: its UID, the generation it had
+// then and the hash of the desired spec it was compared with. The API
+// server raises the generation on every change of the spec, by anyone, and
+// a CronJob deleted and created again has another UID; so a cached CronJob
+// with the UID and generation last seen whole, for the same desired spec, is
+// still as it was then. Anything else (a hand edit, a new desired spec, the
+// first look after the manager starts) is read whole from the API server and
+// put back in shape as before (shapeCronJob), which writes only if it is out
+// of shape.
+type cronJobsSeen struct {
+	mu   sync.Mutex
+	seen map[types.NamespacedName]cronJobSeen
+}
+
+// cronJobSeen is a CronJob as last read or written whole.
+type cronJobSeen struct {
+	uid        types.UID
+	generation int64
+	hash       string
+	policy     string // the owner's name, to forget it with the policy
+}
+
+func (c *cronJobsSeen) inShape(cached *batchv1.CronJob, hash string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	seen, ok := c.seen[client.ObjectKeyFromObject(cached)]
+	return ok && seen.uid == cached.UID && seen.generation == cached.Generation && seen.hash == hash
+}
+
+func (c *cronJobsSeen) record(cj *batchv1.CronJob, hash, policy string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.seen == nil {
+		c.seen = map[types.NamespacedName]cronJobSeen{}
+	}
+	c.seen[client.ObjectKeyFromObject(cj)] = cronJobSeen{uid: cj.UID, generation: cj.Generation, hash: hash, policy: policy}
+}
+
+func (c *cronJobsSeen) forget(key types.NamespacedName) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.seen, key)
+}
+
+// forgetPolicy forgets the CronJobs of a deleted policy.
+func (c *cronJobsSeen) forgetPolicy(policy types.NamespacedName) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for key, seen := range c.seen {
+		if key.Namespace == policy.Namespace && seen.policy == policy.Name {
+			delete(c.seen, key)
+		}
+	}
+}
 
 // applyCronJob creates or puts in shape a CronJob of owner. In the steady
 // state it reads only the cache and writes nothing.
@@ -54,48 +98,30 @@ func (r *BackupPolicyReconciler) applyCronJob(ctx context.Context, owner client.
 	}
 	var cached batchv1.CronJob
 	switch err := r.Get(ctx, client.ObjectKeyFromObject(desired), &cached); {
-	case err == nil && cronJobInShape(&cached, desired, owner, hash):
+	case err == nil && r.cronJobs.inShape(&cached, hash) && cronJobLabelled(&cached, desired, owner):
 		return nil
 	case err != nil && !apierrors.IsNotFound(err):
 		return err
 	}
-	shape := shapeCronJob(desired)
 	// The cache's copy has no pod template: read and patch the API
 	// server's, whose defaults the patch leaves alone.
-	return createOrPatch(ctx, readThrough{Client: r.Client, reader: r.APIReader}, r.Recorder, owner, desired, func(existing *batchv1.CronJob) {
-		before := existing.Spec.DeepCopy()
-		shape(existing)
-		generation := existing.Generation
-		switch {
-		case existing.CreationTimestamp.IsZero():
-			generation = 1 // a new object
-		case !equality.Semantic.DeepEqual(before, &existing.Spec):
-			generation++ // the API server raises it for a changed spec
-		}
-		// Should the API server not raise it (a change it defaults away),
-		// the next reconcile finds the annotation off by one and writes it
-		// once more.
-		existing.Annotations = mergeLabels(existing.Annotations, map[string]string{
-			annotationSpecHash:          hash,
-			annotationAppliedGeneration: strconv.FormatInt(generation, 10),
-		})
-	})
+	whole, err := createOrPatchObject(ctx, readThrough{Client: r.Client, reader: r.APIReader}, r.Recorder, owner, desired, shapeCronJob(desired))
+	if err != nil {
+		return err
+	}
+	r.cronJobs.record(whole, hash, owner.GetName())
+	return nil
 }
 
-// cronJobInShape says whether the cached CronJob is the one the operator
-// last wrote for this desired spec, labels and owner.
-func cronJobInShape(cached, desired *batchv1.CronJob, owner client.Object, hash string) bool {
-	if cached.Annotations[annotationSpecHash] != hash ||
-		cached.Annotations[annotationAppliedGeneration] != strconv.FormatInt(cached.Generation, 10) ||
-		!metav1.IsControlledBy(cached, owner) {
-		return false
-	}
+// cronJobLabelled says whether the cached CronJob has the desired labels
+// and is controlled by owner (both are in the cache's copy).
+func cronJobLabelled(cached, desired *batchv1.CronJob, owner client.Object) bool {
 	for k, v := range desired.Labels {
 		if cached.Labels[k] != v {
 			return false
 		}
 	}
-	return true
+	return metav1.IsControlledBy(cached, owner)
 }
 
 // specHash names a desired spec: JSON is deterministic here (struct fields

@@ -19,7 +19,6 @@ package controller
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"testing"
 	"time"
 
@@ -35,10 +34,11 @@ import (
 
 // TestBackupCronJobsCachedWithoutTemplates: the cache holds a backup
 // CronJob without its pod template; a policy's reconcile reading that
-// cache writes nothing in the steady state; a hand-edited CronJob is put
-// back, and an applied-generation annotation that is off is corrected
-// with one write of it alone. The CronJob of the last two is owned by a
-// ConfigMap, so that only the test's reconciler acts on it.
+// cache writes nothing in the steady state; a CronJob edited by hand, or
+// deleted and created again with an edit, is put back with one write; a
+// restarted reconciler writes nothing for a CronJob in shape. The CronJob
+// of all but the first is owned by a ConfigMap, so that only the test's
+// reconciler acts on it.
 func TestBackupCronJobsCachedWithoutTemplates(t *testing.T) {
 	ctx := context.Background()
 	policy := readySamplePolicy(t)
@@ -85,7 +85,7 @@ func TestBackupCronJobsCachedWithoutTemplates(t *testing.T) {
 	desired := resources.BackupCronJob(policy, "backup", testAgentImage)
 	desired.Name = "owned-by-a-configmap"
 	key := client.ObjectKeyFromObject(desired)
-	apply := func(when string, want int64) *batchv1.CronJob {
+	apply := func(r *BackupPolicyReconciler, when string, want int64) *batchv1.CronJob {
 		t.Helper()
 		writes.Store(0)
 		if err := r.applyCronJob(ctx, owner, desired.DeepCopy()); err != nil {
@@ -94,14 +94,33 @@ func TestBackupCronJobsCachedWithoutTemplates(t *testing.T) {
 		if n := writes.Load(); n != want {
 			t.Errorf("%s: %d write requests, want %d", when, n, want)
 		}
-		stored := cachedAsStored(key)
-		if got, want := stored.Annotations[annotationAppliedGeneration], strconv.FormatInt(stored.Generation, 10); got != want {
-			t.Errorf("%s: applied generation %q, the CronJob's %s", when, got, want)
-		}
-		return stored
+		return cachedAsStored(key)
 	}
-	apply("created", 1)
-	stored := apply("in shape", 0)
+	apply(r, "created", 1)
+	// Right after a write the cache may still hold the CronJob as it was:
+	// it is read whole again, and not written.
+	r.cronJobs.forget(key)
+	apply(r, "in shape, not seen whole", 0)
+	stored := apply(r, "in shape", 0)
+
+	// Deleted and created again with an edit (kubectl replace --force): a
+	// new UID at the same generation, 1. It is put back (the generation
+	// alone would not tell).
+	edited := stored.DeepCopy()
+	edited.ResourceVersion, edited.UID, edited.CreationTimestamp = "", "", metav1.Time{}
+	edited.Spec.JobTemplate.Spec.Template.Spec.Containers[0].Image = "attacker/agent:evil"
+	if err := k8sClient.Delete(ctx, stored); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, func() error { return k8sClient.Create(ctx, edited) })
+	if again := cachedAsStored(key); again.Generation != stored.Generation || again.UID == stored.UID {
+		t.Fatalf("the recreated CronJob is at generation %d with UID %s, the first at %d with %s: want the same generation, another UID",
+			again.Generation, again.UID, stored.Generation, stored.UID)
+	}
+	stored = apply(r, "created again with an edit", 1)
+	if image := stored.Spec.JobTemplate.Spec.Template.Spec.Containers[0].Image; image != testAgentImage {
+		t.Errorf("image %q after the replacement, want %q back", image, testAgentImage)
+	}
 
 	// A hand edit raises the generation: it is put back.
 	if err := update(t, k8sClient, stored, func(cj *batchv1.CronJob) {
@@ -110,29 +129,22 @@ func TestBackupCronJobsCachedWithoutTemplates(t *testing.T) {
 		t.Fatal(err)
 	}
 	cachedAsStored(key)
-	stored = apply("after a hand edit", 1)
+	stored = apply(r, "after a hand edit", 1)
 	if image := stored.Spec.JobTemplate.Spec.Template.Spec.Containers[0].Image; image != testAgentImage {
 		t.Errorf("image %q after the edit, want %q back", image, testAgentImage)
 	}
-	apply("put back", 0)
+	apply(r, "put back", 0)
 
-	// An applied generation that is off (the API server did not raise
-	// the generation as foreseen) costs one write, of the annotation.
-	if err := update(t, k8sClient, stored, func(cj *batchv1.CronJob) {
-		cj.Annotations[annotationAppliedGeneration] = "999"
-	}); err != nil {
-		t.Fatal(err)
-	}
-	generation := cachedAsStored(key).Generation
-	if stored = apply("with the annotation off", 1); stored.Generation != generation {
-		t.Errorf("generation %d, was %d: want the spec left alone", stored.Generation, generation)
-	}
-	apply("corrected", 0)
+	// A manager that starts reads each CronJob whole once, and writes
+	// nothing when it is in shape.
+	restarted := &BackupPolicyReconciler{Client: c, APIReader: k8sClient, Recorder: events.NewFakeRecorder(100), Clock: fakeClock, AgentImage: testAgentImage}
+	apply(restarted, "after a restart", 0)
+	apply(restarted, "after a restart, seen whole", 0)
 
 	// Another desired spec is applied.
 	desired.Spec.Schedule = "7 7 * * *"
-	if stored = apply("a new schedule", 1); stored.Spec.Schedule != "7 7 * * *" {
+	if stored = apply(r, "a new schedule", 1); stored.Spec.Schedule != "7 7 * * *" {
 		t.Errorf("schedule %q, want the new one", stored.Spec.Schedule)
 	}
-	apply("the new schedule in place", 0)
+	apply(r, "the new schedule in place", 0)
 }

@@ -259,6 +259,7 @@ func (r *BackupPolicyReconciler) reconcileBackupCronJobs(ctx context.Context, po
 		if err := r.Delete(ctx, cj, client.PropagationPolicy(metav1.DeletePropagationBackground)); client.IgnoreNotFound(err) != nil {
 			return err
 		}
+		r.cronJobs.forget(client.ObjectKeyFromObject(cj))
 		stale = append(stale, cj.Name)
 	}
 	sort.Strings(stale)

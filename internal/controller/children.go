@@ -37,6 +37,13 @@ import (
 // mutate copies the desired fields onto what the API server holds. It
 // records an event when it changed anything; a steady state makes no write.
 func createOrPatch[T client.Object](ctx context.Context, c client.Client, rec events.EventRecorder, owner client.Object, desired T, mutate func(T)) error {
+	_, err := createOrPatchObject(ctx, c, rec, owner, desired, mutate)
+	return err
+}
+
+// createOrPatchObject is createOrPatch returning the object as the API
+// server holds it after the call (as read, or as written).
+func createOrPatchObject[T client.Object](ctx context.Context, c client.Client, rec events.EventRecorder, owner client.Object, desired T, mutate func(T)) (T, error) {
 	// CreateOrPatch reads the current state into the object it is given, so
 	// give it a copy and keep desired intact for mutate to copy from.
 	obj := desired.DeepCopyObject().(T)
@@ -50,7 +57,7 @@ func createOrPatch[T client.Object](ctx context.Context, c client.Client, rec ev
 		return controllerutil.SetControllerReference(owner, obj, c.Scheme())
 	})
 	if err != nil {
-		return fmt.Errorf("creating or patching %T %s: %w", obj, obj.GetName(), err)
+		return obj, fmt.Errorf("creating or patching %T %s: %w", obj, obj.GetName(), err)
 	}
 	if res == controllerutil.OperationResultCreated || res == controllerutil.OperationResultUpdated {
 		kind := "object"
@@ -64,7 +71,7 @@ func createOrPatch[T client.Object](ctx context.Context, c client.Client, rec ev
 			rec.Eventf(owner, obj, corev1.EventTypeNormal, opsv1alpha1.ReasonApplied, "Apply", "%s", change)
 		}
 	}
-	return nil
+	return obj, nil
 }
 
 // appliedBatch gathers what one reconcile created or changed for its owner

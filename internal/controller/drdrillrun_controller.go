@@ -162,6 +162,9 @@ func (r *DRDrillRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		return r.reconcileFinal(ctx, run)
 	}
 	if expired, msg := r.timedOut(run, now); expired {
+		if strings.Contains(run.Status.Message, retrying) {
+			msg += "; " + run.Status.Message // why it did not finish
+		}
 		r.endRun(run, opsv1alpha1.DrillRunError, now, msg)
 		return final()
 	}
@@ -189,10 +192,10 @@ func (r *DRDrillRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 // manager's log.
 func (r *DRDrillRunReconciler) advance(ctx context.Context, s *drillRunScope) (next time.Duration, err error) {
 	run := s.run
-	work := phaseWork[run.Status.Phase]
-	if strings.HasPrefix(run.Status.Message, work.refused+retrying) {
-		// Refused last time; if it is again, the same message comes back
-		// below and the status patch writes nothing.
+	phase, previous := run.Status.Phase, run.Status.Message
+	work := phaseWork[phase]
+	refusedBefore := strings.HasPrefix(previous, work.refused+retrying)
+	if refusedBefore {
 		run.Status.Message = work.doing
 	}
 	switch run.Status.Phase {
@@ -203,7 +206,14 @@ func (r *DRDrillRunReconciler) advance(ctx context.Context, s *drillRunScope) (n
 	case opsv1alpha1.DrillRunVerifying:
 		next, err = r.reconcileVerifying(ctx, s)
 	}
-	if refusedByAPIServer(err) && !run.Status.Phase.IsFinal() {
+	switch {
+	case !refusedByAPIServer(err) || run.Status.Phase.IsFinal():
+	case refusedBefore && run.Status.Phase == phase:
+		// Still refused: the first reason stays, so a reason worded
+		// differently each time (a quota's figures, a webhook's errors)
+		// does not write status, and wake the run, on every try.
+		run.Status.Message = previous
+	default:
 		run.Status.Message = phaseWork[run.Status.Phase].refused + retrying + err.Error()
 	}
 	return next, err
@@ -220,9 +230,10 @@ var phaseWork = map[opsv1alpha1.DrillRunPhase]struct{ doing, refused string }{
 const retrying = ", retrying: "
 
 // refusedByAPIServer says whether err is the API server refusing a request
-// (an admission policy or webhook, a quota, an invalid object, an
-// allocator out of addresses): something a person must change, unlike a
-// conflict or a timeout, which the next try usually gets past.
+// (an admission policy or webhook, a quota, an invalid object) or failing
+// it (an allocator out of addresses, a webhook that cannot be called):
+// what a person may have to look into, unlike a conflict or a timeout,
+// which the next try usually gets past.
 func refusedByAPIServer(err error) bool {
 	return err != nil && (apierrors.IsForbidden(err) || apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) ||
 		apierrors.IsInternalError(err) || apierrors.IsRequestEntityTooLargeError(err))

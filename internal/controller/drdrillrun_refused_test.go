@@ -162,7 +162,8 @@ func refuseRunObjects(t *testing.T, resource, ns, message string, probe client.O
 			}}},
 			Validations: []admissionv1.Validation{{
 				Expression: fmt.Sprintf("!has(object.metadata.labels) || object.metadata.labels[?%q].orValue('') != %q", resources.LabelDrillRunNamespace, ns),
-				Message:    message,
+				// Worded differently each time, as a quota's figures are.
+				MessageExpression: fmt.Sprintf("%q + ' (object ' + object.metadata.uid + ')'", message),
 			}},
 		},
 	}
@@ -194,4 +195,50 @@ func refuseRunObjects(t *testing.T, resource, ns, message string, probe client.O
 		return nil
 	})
 	return lift
+}
+
+// TestRefusalOutlastingTheTimeoutSaysWhy: a run whose sandbox is refused
+// until its Provisioning timeout ends in Error saying both that it timed
+// out and why it could not go on.
+func TestRefusalOutlastingTheTimeoutSaysWhy(t *testing.T) {
+	const refusal = "closed until further notice"
+	drill := drillFixture(t, nil)
+	ns := drill.Namespace
+	refuseRunObjects(t, "services", ns, refusal, &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "probe", Namespace: ns, Labels: map[string]string{resources.LabelDrillRunNamespace: ns}},
+		Spec:       corev1.ServiceSpec{ClusterIP: corev1.ClusterIPNone, Ports: []corev1.ServicePort{{Port: 5432}}}})
+	runNow(t, drill, "refused-long")
+	name := runsOf(t, drill, 1)[0].Name
+	first := waitRun(t, ns, name, func(r *opsv1alpha1.DRDrillRun) error {
+		if !strings.Contains(r.Status.Message, refusal) {
+			return fmt.Errorf("message %q", r.Status.Message)
+		}
+		return nil
+	})
+	// Retried with backoff, each refusal worded differently: the first
+	// reason stays, not one status write (and wake-up) per retry.
+	time.Sleep(3 * time.Second)
+	if again := waitRun(t, ns, name, func(*opsv1alpha1.DRDrillRun) error { return nil }); again.Status.Message != first.Status.Message || again.ResourceVersion != first.ResourceVersion {
+		t.Errorf("after 3 s of retries the message is %q (resourceVersion %s), first %q (%s): want it unchanged",
+			again.Status.Message, again.ResourceVersion, first.Status.Message, first.ResourceVersion)
+	}
+	start := fakeClock.Now()
+	t.Cleanup(func() { fakeClock.SetTime(start) })
+	fakeClock.Step(DefaultDrillTimeouts.Provisioning + time.Minute)
+	// The refused reconcile backs off: wake the run.
+	run := &opsv1alpha1.DRDrillRun{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+	if err := update(t, k8sClient, run, func(r *opsv1alpha1.DRDrillRun) {
+		if r.Annotations == nil {
+			r.Annotations = map[string]string{}
+		}
+		r.Annotations["test/wake"] = "1"
+	}); err != nil {
+		t.Fatal(err)
+	}
+	run = waitRun(t, ns, name, inPhase(opsv1alpha1.DrillRunError))
+	for _, want := range []string{"Provisioning did not finish within its timeout", "the sandbox could not be set up, retrying: ", refusal} {
+		if !strings.Contains(run.Status.Message, want) {
+			t.Errorf("message %q, want it to say %q", run.Status.Message, want)
+		}
+	}
 }
