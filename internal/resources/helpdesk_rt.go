@@ -18,6 +18,7 @@ package resources
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode"
 
@@ -61,6 +62,9 @@ const (
 	rtCacheBytes = 256 << 20
 	rtTmpBytes   = 256 << 20
 )
+
+// plainSQLIdentifier is what RT's set-up may write into SQL unquoted.
+var plainSQLIdentifier = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 
 // RTSite is the typed part of RT's site configuration.
 type RTSite struct {
@@ -116,6 +120,14 @@ func RTSiteConfig(site RTSite) (string, error) {
 			return "", fmt.Errorf("RT site configuration: $%s has a control character at byte %d", v.key, i)
 		}
 		fmt.Fprintf(&b, "Set($%s, %s);\n", v.key, PerlSingleQuoted(v.value))
+	}
+	// RT's set-up writes the database and user names into SQL unquoted
+	// (rt-setup-database's acl step, as the database administrator):
+	// only plain PostgreSQL identifiers may reach it.
+	for _, v := range []struct{ key, value string }{{"DatabaseName", site.DatabaseName}, {"DatabaseUser", site.DatabaseUser}} {
+		if !plainSQLIdentifier.MatchString(v.value) {
+			return "", fmt.Errorf("RT site configuration: $%s %q is not a plain PostgreSQL identifier (lower-case letters, digits and _, starting with a letter or _, at most 63)", v.key, v.value)
+		}
 	}
 	if site.WebPort < 0 || site.DatabasePort < 0 {
 		return "", fmt.Errorf("RT site configuration: negative port")
@@ -277,7 +289,9 @@ echo "rt-schema: done"
 // superuser or a role that can create databases and roles) and RT's root
 // password (rootPassword, mounted as a file) come from Secrets. It may run
 // again on a set-up database: it then changes nothing but RT's role and
-// grants.
+// grants. RT's acl step writes RT's database password into SQL unescaped,
+// as the administrator: that password must be letters and digits only
+// (the operator generates it so).
 func RTSchemaJob(o RTObjects, adminUser, adminPassword, rootPassword corev1.SecretKeySelector) *batchv1.Job {
 	spec := o.rtPodSpec(corev1.Container{
 		Name:    "schema",

@@ -107,9 +107,11 @@ func TestPerlSingleQuoted(t *testing.T) {
 func TestRTSiteConfigValuesStayData(t *testing.T) {
 	for _, tc := range perlHostileValues {
 		t.Run(tc.name, func(t *testing.T) {
+			// The database and user names are plain identifiers
+			// (TestRTSiteConfigRefuses); every other value is free text.
 			site := RTSite{
 				Name: tc.value, Organization: tc.value, WebDomain: tc.value, TimeZone: tc.value,
-				WebPort: 443, DatabaseHost: tc.value, DatabasePort: 5432, DatabaseName: tc.value, DatabaseUser: tc.value,
+				WebPort: 443, DatabaseHost: tc.value, DatabasePort: 5432, DatabaseName: "rt5", DatabaseUser: "rt_user",
 			}
 			config, err := RTSiteConfig(site)
 			if err != nil {
@@ -121,7 +123,7 @@ func TestRTSiteConfigValuesStayData(t *testing.T) {
 			}
 			want := map[string]string{
 				"DatabaseType": "Pg", "rtname": tc.value, "Organization": tc.value, "WebDomain": tc.value, "Timezone": tc.value,
-				"DatabaseHost": tc.value, "DatabaseName": tc.value, "DatabaseUser": tc.value,
+				"DatabaseHost": tc.value, "DatabaseName": "rt5", "DatabaseUser": "rt_user",
 				"WebPort": "443", "DatabasePort": "5432", "DatabasePassword": "s3cret'\\",
 			}
 			for k, v := range want {
@@ -167,6 +169,11 @@ func TestRTSiteConfigRefuses(t *testing.T) {
 		{"newline", func(s *RTSite) { s.Organization = "a\nSet($x, 1);" }, "$Organization has a control character at byte 1"},
 		{"NUL", func(s *RTSite) { s.WebDomain = "rt\x00" }, "$WebDomain has a control character"},
 		{"negative port", func(s *RTSite) { s.DatabasePort = -1 }, "negative port"},
+		// RT's set-up writes these into SQL unquoted, as the administrator.
+		{"a quote in the database user", func(s *RTSite) { s.DatabaseUser = `rt"; DROP ROLE postgres; --` }, "$DatabaseUser"},
+		{"a quote in the database name", func(s *RTSite) { s.DatabaseName = "rt'5" }, "$DatabaseName"},
+		{"an upper-case user", func(s *RTSite) { s.DatabaseUser = "RT" }, "not a plain PostgreSQL identifier"},
+		{"a 64-byte name", func(s *RTSite) { s.DatabaseName = strings.Repeat("r", 64) }, "$DatabaseName"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			site := ok

@@ -200,16 +200,18 @@ func TestRequestTracker(t *testing.T) {
 		began := time.Now()
 		job := resources.RTSchemaJob(objects(name, config), ref("pg-admin", "user"), ref("pg-admin", "password"), ref("rt-root", "password"))
 		c.apply(t, manifest(t, "batch/v1", "Job", job))
+		// A pod may fail and be retried (the database's Service a moment
+		// late): the Job has failed only once its backoff limit is spent.
 		waitFor(t, 4*time.Minute, func() error {
-			out := c.run(t, "get", "job", "-n", rtNamespace, name, "-o", `jsonpath={.status.succeeded}/{.status.failed}`)
+			out := c.run(t, "get", "job", "-n", rtNamespace, name, "-o", `jsonpath={.status.succeeded}/{.status.failed}/{.status.conditions[?(@.type=="Failed")].status}`)
 			if strings.HasPrefix(out, "1/") {
 				return nil
 			}
-			if strings.HasSuffix(out, "/1") {
+			if strings.HasSuffix(out, "/True") {
 				logs, _ := c.try("logs", "-n", rtNamespace, "job/"+name)
-				t.Fatalf("schema Job %s failed:\n%s", name, logs)
+				t.Fatalf("schema Job %s failed (succeeded/failed/Failed %s):\n%s", name, out, logs)
 			}
-			return fmt.Errorf("schema Job %s: succeeded/failed %s", name, out)
+			return fmt.Errorf("schema Job %s: succeeded/failed/Failed %s", name, out)
 		})
 		logs := c.run(t, "logs", "-n", rtNamespace, "job/"+name)
 		t.Logf("schema Job %s completed in %s", name, time.Since(began).Round(time.Second))
