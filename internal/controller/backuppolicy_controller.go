@@ -86,7 +86,7 @@ type BackupPolicyReconciler struct {
 // +kubebuilder:rbac:groups=ops.supportstack.io,resources=backuppolicies/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=ops.supportstack.io,resources=drdrills;drdrillruns,verbs=get;list;watch
 // +kubebuilder:rbac:groups=batch,resources=cronjobs,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create
+// +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;patch
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=serviceaccounts,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=persistentvolumeclaims;services,verbs=get

@@ -257,6 +257,26 @@ func TestOperatorReach(t *testing.T) {
 			}
 			return op.Create(ctx, now)
 		}},
+		// A backup in parts (ReadWriteOnce volumes on several nodes): the
+		// CronJob of the second part, a run of it on demand, and that Job
+		// ended by the operator (endMisplacedJob patches its deadline).
+		{"the CronJob of a backup's second part, its run on demand, the run ended", func() error {
+			part := resources.BackupCronJob(policyIn(plain), agentapi.OperationBackup, testAgentImage)
+			part.Name = resources.BackupPartName(policyIn(plain), 2)
+			if err := op.Create(ctx, part); err != nil {
+				return err
+			}
+			now := resources.BackupNowJob(part, "reach-part")
+			if err := controllerutil.SetControllerReference(part, now, k8sClient.Scheme()); err != nil {
+				return err
+			}
+			if err := op.Create(ctx, now); err != nil {
+				return err
+			}
+			patch := client.MergeFrom(now.DeepCopy())
+			now.Spec.ActiveDeadlineSeconds = ptr.To[int64](1)
+			return op.Patch(ctx, now, patch)
+		}},
 		{"team leads' RoleBinding", func() error { return op.Create(ctx, resources.TeamAccessRoleBinding(team)) }},
 		{"deleting a sandbox", func() error { return op.Delete(ctx, sandbox) }},
 	}
