@@ -355,3 +355,29 @@ const (
 	// was never recorded, which history pruning keeps.
 	ReasonCreatedRunsFull = "CreatedRunsFull"
 )
+
+// HelpDesk conditions (issue #20). Ready is True when the database answers,
+// RT's schema is set up for spec.version and every web pod is ready; False
+// with the first of these that is not, its reason and message.
+const (
+	// ConditionDatabaseReady is True when the managed PostgreSQL's pod is
+	// ready.
+	ConditionDatabaseReady = "DatabaseReady"
+	// ConditionSchemaReady is True when RT's schema Job for spec.version
+	// completed.
+	ConditionSchemaReady = "SchemaReady"
+	// ConditionWebReady is True when every web replica is updated and ready.
+	ConditionWebReady = "WebReady"
+	// ReasonProgressing (False): the part is starting; the message says
+	// what is awaited.
+	ReasonProgressing = "Progressing"
+	// ReasonSchemaFailed (SchemaReady and Ready False): the schema Job
+	// failed; the message has the end of its log's reason and the command
+	// that shows the log.
+	ReasonSchemaFailed = "SchemaFailed"
+	// ReasonAvailable (True): the part is up.
+	ReasonAvailable = "Available"
+	// ReasonDeleting (Ready=False): the HelpDesk is being deleted; the
+	// message says what deletionPolicy keeps.
+	ReasonDeleting = "Deleting"
+)

@@ -43,3 +43,9 @@ func (o *DRDrillRun) GetConditions() []metav1.Condition { return o.Status.Condit
 
 // SetConditions replaces the DRDrillRun's status conditions.
 func (o *DRDrillRun) SetConditions(c []metav1.Condition) { o.Status.Conditions = c }
+
+// GetConditions returns the HelpDesk's conditions.
+func (o *HelpDesk) GetConditions() []metav1.Condition { return o.Status.Conditions }
+
+// SetConditions replaces the HelpDesk's conditions.
+func (o *HelpDesk) SetConditions(c []metav1.Condition) { o.Status.Conditions = c }

@@ -25,10 +25,12 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
@@ -143,6 +145,36 @@ func TestOperatorReach(t *testing.T) {
 		return sample(t, ns, "BackupPolicy", &opsv1alpha1.BackupPolicy{})
 	}
 	team := sampleTeam(t, plain)
+
+	// A help desk's objects, as the HelpDesk reconciler makes them, for a
+	// HelpDesk "desk" (the owner reference is all admission sees of it).
+	desk := resources.HelpDeskNames{HelpDesk: "desk"}
+	ownedByDesk := func(o client.Object) client.Object {
+		o.SetOwnerReferences([]metav1.OwnerReference{{APIVersion: opsv1alpha1.GroupVersion.String(), Kind: "HelpDesk", Name: "desk",
+			UID: types.UID("0c4a4c0e-0000-4000-8000-000000000002"), Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true)}})
+		return o
+	}
+	deskObjects := func(ns string) (rt resources.RTObjects, db *appsv1.StatefulSet, web *appsv1.Deployment, schema *batchv1.Job) {
+		rt = resources.RTObjects{Name: desk.Web(), Namespace: ns, Labels: resources.HelpDeskLabels("desk", "web"), Image: resources.DefaultRTImage,
+			ConfigSecret: desk.SiteConfig(), DatabasePassword: desk.DatabasePassword()}
+		db = resources.HelpDeskDatabase(ns, desk, resources.DefaultPostgresImage)
+		web = resources.RTWebDeployment(rt, 1, 2)
+		schemaObjects := rt
+		schemaObjects.Name, schemaObjects.Labels = desk.Schema("5"), resources.HelpDeskLabels("desk", "schema")
+		schema = resources.RTSchemaJob(schemaObjects, desk.AdminUser(), desk.AdminPassword(), desk.RootPassword())
+		for _, o := range []client.Object{db, web, schema} {
+			ownedByDesk(o)
+		}
+		return rt, db, web, schema
+	}
+	deskSecret := func(ns, name string) *corev1.Secret {
+		return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: resources.HelpDeskLabels("desk", "database")}, StringData: map[string]string{"k": "v"}}
+	}
+	// Someone's Secret in the namespace that the operator must not delete.
+	users := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "restic", Namespace: plain}, StringData: map[string]string{"password": "x"}}
+	if err := k8sClient.Create(ctx, users); err != nil {
+		t.Fatal(err)
+	}
 	// The leads' Role first: RBAC checks a binding against the Role it names.
 	if err := op.Create(ctx, resources.TeamAccessRole(team, true)); err != nil {
 		t.Fatalf("team leads' Role: %v", err)
@@ -157,10 +189,10 @@ func TestOperatorReach(t *testing.T) {
 		{"Secret in a team namespace", "creates secrets only in its drill sandboxes", func() error { return op.Create(ctx, secret(plain)) }},
 		{"Secret in kube-system", "writes nothing in kube-system", func() error { return op.Create(ctx, secret("kube-system")) }},
 		{"Job in kube-system", "writes nothing in kube-system", func() error { return op.Create(ctx, job("kube-system", nil)) }},
-		{"Job posing as a backup run with another identity", "creates Jobs only in its drill sandboxes or as a backup run on demand", func() error {
+		{"Job posing as a backup run with another identity", "creates Jobs only in its drill sandboxes, as a backup run on demand", func() error {
 			return op.Create(ctx, job(plain, func(j *batchv1.Job) { backupNow(j); j.Spec.Template.Spec.ServiceAccountName = "default" }))
 		}},
-		{"Job of another CronJob", "creates Jobs only in its drill sandboxes or as a backup run on demand", func() error {
+		{"Job of another CronJob", "creates Jobs only in its drill sandboxes, as a backup run on demand", func() error {
 			return op.Create(ctx, job(plain, func(j *batchv1.Job) { backupNow(j); j.OwnerReferences[0].Name = "someone-elses" }))
 		}},
 		{"deleting a team namespace", "deletes only its drill sandboxes", func() error {
@@ -199,6 +231,33 @@ func TestOperatorReach(t *testing.T) {
 			binding.Subjects = append(binding.Subjects, rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Name: "default", Namespace: plain})
 			return op.Create(ctx, binding)
 		}},
+		{"Secret labelled as a help desk's under another name", "creates secrets only in its drill sandboxes", func() error {
+			return op.Create(ctx, deskSecret(plain, "restic-copy"))
+		}},
+		{"help desk's site configuration not controlled by it", "creates secrets only in its drill sandboxes", func() error {
+			return op.Create(ctx, deskSecret(plain, desk.SiteConfig()))
+		}},
+		{"deleting a Secret that is no help desk's", "deletes secrets only of a HelpDesk", func() error { return op.Delete(ctx, users) }},
+		{"StatefulSet that is no help desk's", "writes only a HelpDesk's own statefulsets", func() error {
+			_, db, _, _ := deskObjects(plain)
+			db.OwnerReferences = nil
+			return op.Create(ctx, db)
+		}},
+		{"help desk web Deployment with a ServiceAccount token", "writes only a HelpDesk's own deployments", func() error {
+			_, _, web, _ := deskObjects(plain)
+			web.Spec.Template.Spec.AutomountServiceAccountToken = nil
+			return op.Create(ctx, web)
+		}},
+		{"help desk web Deployment mounting a host path", "writes only a HelpDesk's own deployments", func() error {
+			_, _, web, _ := deskObjects(plain)
+			web.Spec.Template.Spec.Volumes = append(web.Spec.Template.Spec.Volumes, corev1.Volume{Name: "host", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/"}}})
+			return op.Create(ctx, web)
+		}},
+		{"help desk schema Job in another ServiceAccount", "creates Jobs only in its drill sandboxes", func() error {
+			_, _, _, schema := deskObjects(plain)
+			schema.Spec.Template.Spec.ServiceAccountName = "admin"
+			return op.Create(ctx, schema)
+		}},
 		{"deleting another namespace", "deletes only its drill sandboxes", func() error {
 			return op.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: other}})
 		}},
@@ -222,13 +281,25 @@ func TestOperatorReach(t *testing.T) {
 		if err := k8sClient.List(ctx, &jobs, client.InNamespace(ns)); err != nil {
 			t.Fatal(err)
 		}
-		if len(pods.Items)+len(jobs.Items) != 0 {
-			t.Errorf("%s holds %d pods and %d Jobs after the refusals", ns, len(pods.Items), len(jobs.Items))
+		var sets appsv1.StatefulSetList
+		if err := k8sClient.List(ctx, &sets, client.InNamespace(ns)); err != nil {
+			t.Fatal(err)
+		}
+		var deployments appsv1.DeploymentList
+		if err := k8sClient.List(ctx, &deployments, client.InNamespace(ns)); err != nil {
+			t.Fatal(err)
+		}
+		if len(pods.Items)+len(jobs.Items)+len(sets.Items)+len(deployments.Items) != 0 {
+			t.Errorf("%s holds %d pods, %d Jobs, %d StatefulSets and %d Deployments after the refusals", ns, len(pods.Items), len(jobs.Items), len(sets.Items), len(deployments.Items))
 		}
 		var n corev1.Namespace
 		if err := k8sClient.Get(ctx, client.ObjectKey{Name: ns}, &n); err != nil || n.DeletionTimestamp != nil {
 			t.Errorf("namespace %s: %v, deleting %v", ns, err, n.DeletionTimestamp)
 		}
+	}
+
+	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(users), &corev1.Secret{}); err != nil {
+		t.Errorf("the user's Secret after the operator tried to delete it: %v", err)
 	}
 
 	// What the operator does by design still passes: the objects its
@@ -278,6 +349,27 @@ func TestOperatorReach(t *testing.T) {
 			return op.Patch(ctx, now, patch)
 		}},
 		{"team leads' RoleBinding", func() error { return op.Create(ctx, resources.TeamAccessRoleBinding(team)) }},
+		{"a help desk's objects, and its data deleted", func() error {
+			rt, db, web, schema := deskObjects(plain)
+			claim := resources.HelpDeskDatabaseClaim(plain, desk, resource.MustParse("1Gi"), nil)
+			for _, o := range []client.Object{
+				deskSecret(plain, desk.Credentials()), ownedByDesk(deskSecret(plain, desk.SiteConfig())), claim,
+				ownedByDesk(resources.HelpDeskDatabaseService(plain, desk)), db, schema, web, ownedByDesk(resources.RTWebService(rt)),
+			} {
+				if err := op.Create(ctx, o); err != nil {
+					return fmt.Errorf("%T %s: %w", o, o.GetName(), err)
+				}
+			}
+			patch := client.MergeFrom(web.DeepCopy())
+			web.Spec.Replicas = ptr.To[int32](2)
+			if err := op.Patch(ctx, web, patch); err != nil {
+				return fmt.Errorf("scaling the web Deployment: %w", err)
+			}
+			if err := op.Delete(ctx, claim); err != nil {
+				return fmt.Errorf("deleting the database's claim: %w", err)
+			}
+			return op.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: desk.Credentials(), Namespace: plain}})
+		}},
 		{"deleting a sandbox", func() error { return op.Delete(ctx, sandbox) }},
 	}
 	for _, tc := range allowed {

@@ -31,6 +31,7 @@ import (
 	"strings"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -85,6 +86,9 @@ func CacheOptions() cache.Options {
 			&batchv1.CronJob{}:            {Label: owned.Label, Transform: cachedCronJob},
 			&batchv1.Job{}:                {Label: owned.Label, Transform: cachedJob},
 			&networkingv1.NetworkPolicy{}: owned,
+			&corev1.Service{}:             owned,
+			&appsv1.StatefulSet{}:         owned,
+			&appsv1.Deployment{}:          owned,
 		},
 	}
 }
@@ -197,6 +201,15 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	}).SetupWithManager(mgr); err != nil {
 		return err
 	}
+	if err := (&HelpDeskReconciler{
+		Client:        mgr.GetClient(),
+		APIReader:     mgr.GetAPIReader(),
+		Recorder:      mgr.GetEventRecorder("supportstack-helpdesk"),
+		RTImage:       opts.RTImage,
+		PostgresImage: opts.PostgresImage,
+	}).SetupWithManager(mgr); err != nil {
+		return err
+	}
 	timeouts := opts.DrillTimeouts
 	if timeouts == (DrillTimeouts{}) {
 		timeouts = DefaultDrillTimeouts
@@ -226,6 +239,9 @@ const DefaultMaxConcurrentReconciles = 4
 type Options struct {
 	// AgentImage runs in the backup, prune and check Jobs.
 	AgentImage string
+	// RTImage and PostgresImage run a HelpDesk's Request Tracker and its
+	// managed database; the resources package's defaults when empty.
+	RTImage, PostgresImage string
 	// AgentCacheBytes bounds the agent pods' cache volume (restic's cache,
 	// /tmp); resources.DefaultAgentCacheBytes when zero.
 	AgentCacheBytes int64

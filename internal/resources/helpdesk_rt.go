@@ -208,6 +208,9 @@ func RTWebDeployment(o RTObjects, replicas, workers int32) *appsv1.Deployment {
 			PeriodSeconds:    5,
 			TimeoutSeconds:   5,
 			FailureThreshold: 3,
+			// The API server's default, written out: a derived spec that
+			// leaves it 0 differs from the stored one on every reconcile.
+			SuccessThreshold: 1,
 		},
 	})
 	setEphemeralStorage(&spec)

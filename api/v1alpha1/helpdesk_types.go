@@ -1,0 +1,207 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// HelpDeskSpec is the help desk a platform engineer asks for: Request
+// Tracker 5, its web server and its PostgreSQL database, in the HelpDesk's
+// namespace.
+type HelpDeskSpec struct {
+	// version is Request Tracker's major version. Only "5" (Debian's
+	// request-tracker5, the image docker.io/supportstack/rt:5) exists.
+	// +kubebuilder:validation:Enum="5"
+	// +kubebuilder:default="5"
+	// +optional
+	Version string `json:"version,omitempty"`
+
+	// site is RT's site configuration, typed: RT_SiteConfig is Perl that RT
+	// executes, so there is no field for raw configuration, and every value
+	// is written as a Perl single-quoted string.
+	// +required
+	Site HelpDeskSite `json:"site"`
+
+	// web is RT's web server (Starman serving RT's PSGI application).
+	// +optional
+	Web HelpDeskWeb `json:"web,omitempty"`
+
+	// database is where RT keeps tickets, users and rights.
+	// +optional
+	Database HelpDeskDatabase `json:"database,omitempty"`
+
+	// deletionPolicy says what deleting the HelpDesk does to its data:
+	// Retain (the default) keeps the database's volume and the generated
+	// credentials Secret, so a HelpDesk created again with the same name
+	// finds its tickets; Delete removes them with the HelpDesk.
+	// +kubebuilder:validation:Enum=Retain;Delete
+	// +kubebuilder:default=Retain
+	// +optional
+	DeletionPolicy HelpDeskDeletionPolicy `json:"deletionPolicy,omitempty"`
+}
+
+// HelpDeskDeletionPolicy is Retain or Delete.
+type HelpDeskDeletionPolicy string
+
+const (
+	// HelpDeskRetain keeps the data when the HelpDesk is deleted.
+	HelpDeskRetain HelpDeskDeletionPolicy = "Retain"
+	// HelpDeskDelete removes the data with the HelpDesk.
+	HelpDeskDelete HelpDeskDeletionPolicy = "Delete"
+)
+
+// SiteText is a value of RT's site configuration: printable text without
+// quotes or backslashes. RT reads its configuration as Perl; the operator
+// writes each value as a single-quoted Perl string (where only ' and \ are
+// special) and refuses these characters outright, so no value can end its
+// string and become code.
+// +kubebuilder:validation:MinLength=1
+// +kubebuilder:validation:MaxLength=128
+// +kubebuilder:validation:XValidation:rule="!self.contains('\\'') && !self.contains('\\\\') && !self.matches('[\\x00-\\x1f\\x7f]')",message="must not contain a single quote ('), a backslash or a control character: RT's site configuration is Perl, and these could end the value's string"
+type SiteText string
+
+// HelpDeskSite is the typed part of RT's site configuration.
+type HelpDeskSite struct {
+	// name is RT's $rtname, the tag in e-mail subjects ([name #123]).
+	// Changing it later breaks the threading of mail about existing
+	// tickets.
+	// +required
+	Name SiteText `json:"name"`
+
+	// organization is RT's $Organization, used in ticket links and
+	// Message-IDs, usually the organization's domain.
+	// +required
+	Organization SiteText `json:"organization"`
+
+	// webDomain is the host name people reach RT at ($WebDomain). Default:
+	// the web Service's name in the cluster, <name>-web.<namespace>.svc.
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')",message="must be a lower-case DNS name such as rt.example.com"
+	// +optional
+	WebDomain string `json:"webDomain,omitempty"`
+
+	// timeZone is RT's time zone for dates it shows and business hours.
+	// +kubebuilder:default=UTC
+	// +optional
+	TimeZone TimeZone `json:"timeZone,omitempty"`
+}
+
+// HelpDeskWeb sizes RT's web server.
+type HelpDeskWeb struct {
+	// replicas is the number of web pods.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=20
+	// +kubebuilder:default=1
+	// +optional
+	Replicas *int32 `json:"replicas,omitempty"`
+
+	// workers is the number of Starman worker processes per pod, each
+	// serving one request at a time (about 100 MiB each).
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=32
+	// +kubebuilder:default=2
+	// +optional
+	Workers int32 `json:"workers,omitempty"`
+}
+
+// HelpDeskDatabase is RT's database.
+type HelpDeskDatabase struct {
+	// managed runs PostgreSQL 15 for the help desk (the project's
+	// PostgreSQL image): a StatefulSet of one pod whose data lives on a
+	// PersistentVolumeClaim. The default.
+	// +optional
+	Managed *ManagedDatabase `json:"managed,omitempty"`
+}
+
+// ManagedDatabase sizes the managed PostgreSQL.
+type ManagedDatabase struct {
+	// storage is the size of the database's volume.
+	// +kubebuilder:default="1Gi"
+	// +optional
+	Storage *resource.Quantity `json:"storage,omitempty"`
+
+	// storageClassName is the volume's StorageClass; the cluster's default
+	// when empty.
+	// +optional
+	StorageClassName *string `json:"storageClassName,omitempty"`
+}
+
+// HelpDeskStatus is what the operator observed of the help desk.
+type HelpDeskStatus struct {
+	// conditions: DatabaseReady, SchemaReady, WebReady and Ready.
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// version is the RT version whose schema the database holds.
+	// +optional
+	Version string `json:"version,omitempty"`
+
+	// url is where RT answers inside the cluster (the web Service).
+	// +optional
+	URL string `json:"url,omitempty"`
+
+	// credentialsSecret names the Secret holding the generated passwords
+	// (the database administrator's, RT's database role's and RT's root
+	// user's). The operator never prints them.
+	// +optional
+	CredentialsSecret string `json:"credentialsSecret,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=hd,categories=supportstack
+// +kubebuilder:printcolumn:name="Version",type=string,JSONPath=`.status.version`
+// +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.status.url`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+
+// HelpDesk is the support stack itself: Request Tracker 5 with its web
+// server and database, deployed and kept locked down by the operator.
+// +kubebuilder:validation:XValidation:rule="self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$') && size(self.metadata.name) <= 40",message="metadata.name: a lower-case DNS label of at most 40 characters starting with a letter: the help desk's Services and StatefulSet are named <name>-web and <name>-db"
+type HelpDesk struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// metadata is standard object metadata.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the help desk as the platform engineer declares it.
+	// +required
+	Spec HelpDeskSpec `json:"spec"`
+
+	// status is what the operator observed.
+	// +optional
+	Status HelpDeskStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// HelpDeskList contains a list of HelpDesk.
+type HelpDeskList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []HelpDesk `json:"items"`
+}
+
+func init() {
+	knownTypes = append(knownTypes, &HelpDesk{}, &HelpDeskList{})
+}

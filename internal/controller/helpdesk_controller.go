@@ -1,0 +1,410 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+	"github.com/supportstack/operator/internal/resources"
+)
+
+// helpDeskFinalizer holds a HelpDesk until deletionPolicy has been carried
+// out on the data that owner references do not reach (the database's
+// volume and the credentials Secret, which Retain keeps).
+const helpDeskFinalizer = "ops.supportstack.io/helpdesk-data"
+
+// configChecksumAnnotation on the web pods' template is the site
+// configuration's SHA-256: a configuration change rolls the pods, which
+// read it only at start-up.
+const configChecksumAnnotation = "ops.supportstack.io/config-checksum"
+
+// HelpDeskReconciler runs a HelpDesk: its generated credentials, the
+// managed PostgreSQL, RT's schema Job, then RT's web Deployment, in that
+// order, each step waiting for the one before to be ready.
+type HelpDeskReconciler struct {
+	client.Client
+	// APIReader reads Secrets and PersistentVolumeClaims, which the
+	// manager does not cache.
+	APIReader client.Reader
+	Recorder  events.EventRecorder
+	// RTImage and PostgresImage run the help desk; resources.DefaultRTImage
+	// and resources.DefaultPostgresImage when empty.
+	RTImage, PostgresImage string
+}
+
+// +kubebuilder:rbac:groups=ops.supportstack.io,resources=helpdesks,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=ops.supportstack.io,resources=helpdesks/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=ops.supportstack.io,resources=helpdesks/finalizers,verbs=update
+// +kubebuilder:rbac:groups=apps,resources=statefulsets;deployments,verbs=get;list;watch;create;patch
+// +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;create;patch
+// +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get;create;delete
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create;patch;delete
+
+// Reconcile brings one HelpDesk's objects in line with its spec.
+func (r *HelpDeskReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	hd := &opsv1alpha1.HelpDesk{}
+	if err := r.Get(ctx, req.NamespacedName, hd); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !hd.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.finalize(ctx, hd)
+	}
+	if !controllerutil.ContainsFinalizer(hd, helpDeskFinalizer) {
+		before := hd.DeepCopy()
+		controllerutil.AddFinalizer(hd, helpDeskFinalizer)
+		// The patch wakes the reconciler again.
+		return ctrl.Result{}, client.IgnoreNotFound(r.Patch(ctx, hd, client.MergeFrom(before)))
+	}
+	before := hd.DeepCopy()
+	ctx, flush := batchApplied(ctx, r.Recorder, hd)
+	err := r.apply(ctx, hd)
+	flush()
+	var specErr *helpDeskSpecError
+	if err != nil && !errors.As(err, &specErr) {
+		// Retried with backoff; said, so that a refusal is not silent.
+		setCondition(hd, opsv1alpha1.ConditionReady, metav1.ConditionFalse, opsv1alpha1.ReasonProgressing, "retrying: "+err.Error())
+	}
+	if serr := patchStatus(ctx, r.Client, before, hd, before.Status, hd.Status); serr != nil {
+		return ctrl.Result{}, serr
+	}
+	if errors.As(err, &specErr) {
+		return ctrl.Result{RequeueAfter: secretRecheck}, nil
+	}
+	return ctrl.Result{}, err
+}
+
+// apply makes each part in order and sets the conditions; a part that is
+// not ready yet stops it with the conditions saying what is awaited (the
+// watch on the part wakes the reconciler when it changes).
+func (r *HelpDeskReconciler) apply(ctx context.Context, hd *opsv1alpha1.HelpDesk) error {
+	names := resources.HelpDeskNames{HelpDesk: hd.Name}
+	ns := hd.Namespace
+	hd.Status.CredentialsSecret = names.Credentials()
+	if err := r.credentials(ctx, hd, names); err != nil {
+		return err
+	}
+	site := resources.RTSite{
+		Name: string(hd.Spec.Site.Name), Organization: string(hd.Spec.Site.Organization),
+		WebDomain: hd.Spec.Site.WebDomain, TimeZone: string(hd.Spec.Site.TimeZone),
+		DatabaseHost: names.Database() + "." + ns + ".svc", DatabasePort: 5432,
+		DatabaseName: resources.HelpDeskDatabaseName, DatabaseUser: resources.HelpDeskDatabaseUser,
+	}
+	if site.WebDomain == "" {
+		site.WebDomain = names.Web() + "." + ns + ".svc"
+	}
+	if site.TimeZone == "" {
+		site.TimeZone = "UTC"
+	}
+	siteConfig, err := resources.RTSiteConfig(site)
+	if err != nil {
+		return specError(hd, err.Error())
+	}
+	configSecret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: names.SiteConfig(), Namespace: ns, Labels: resources.HelpDeskLabels(hd.Name, "web")},
+		Data:       map[string][]byte{resources.RTSiteConfigFile: []byte(siteConfig)},
+	}
+	if err := createOrPatch(ctx, r.Client, r.Recorder, hd, configSecret, func(s *corev1.Secret) {
+		s.Labels = mergeLabels(s.Labels, configSecret.Labels)
+		s.Data = configSecret.Data
+	}); err != nil {
+		return err
+	}
+
+	if ready, err := r.database(ctx, hd, names); err != nil || !ready {
+		return err
+	}
+	if ready, err := r.schema(ctx, hd, names); err != nil || !ready {
+		return err
+	}
+	return r.web(ctx, hd, names, siteConfig)
+}
+
+// credentials makes the Secret of generated passwords unless it exists. A
+// Secret left by a HelpDesk of the same name (deletionPolicy Retain) is
+// used as it is: its passwords are those the retained database holds.
+func (r *HelpDeskReconciler) credentials(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames) error {
+	keys := []string{resources.HelpDeskAdminUserKey, resources.HelpDeskAdminPasswordKey, resources.HelpDeskDatabasePasswordKey, resources.HelpDeskRootPasswordKey}
+	existing := &corev1.Secret{}
+	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: hd.Namespace, Name: names.Credentials()}, existing)
+	switch {
+	case err == nil:
+		for _, k := range keys {
+			if len(existing.Data[k]) == 0 {
+				msg := fmt.Sprintf("the credentials Secret %s has no key %s: add it, or delete the Secret to have new credentials generated (only for a help desk whose database is new)", names.Credentials(), k)
+				return specError(hd, msg)
+			}
+		}
+		return nil
+	case !apierrors.IsNotFound(err):
+		return err
+	}
+	// Letters and digits only: RT's set-up writes its role's password into
+	// SQL unescaped (RTSchemaJob).
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: names.Credentials(), Namespace: hd.Namespace, Labels: resources.HelpDeskLabels(hd.Name, "database")},
+		Data: map[string][]byte{
+			resources.HelpDeskAdminUserKey:        []byte(resources.HelpDeskAdminUser),
+			resources.HelpDeskAdminPasswordKey:    []byte(randomPassword()),
+			resources.HelpDeskDatabasePasswordKey: []byte(randomPassword()),
+			resources.HelpDeskRootPasswordKey:     []byte(randomPassword()),
+		},
+	}
+	if err := r.Create(ctx, secret); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating the credentials Secret %s: %w", secret.Name, err)
+	}
+	r.Recorder.Eventf(hd, secret, corev1.EventTypeNormal, opsv1alpha1.ReasonApplied, "Apply", "generated the credentials Secret %s", secret.Name)
+	return nil
+}
+
+// database makes the managed PostgreSQL: its volume (once; not owned, so
+// that Retain keeps it), Service and StatefulSet. It reports whether the
+// database's pod is ready.
+func (r *HelpDeskReconciler) database(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames) (bool, error) {
+	size := resource.MustParse("1Gi")
+	var class *string
+	if m := hd.Spec.Database.Managed; m != nil {
+		if m.Storage != nil {
+			size = *m.Storage
+		}
+		class = m.StorageClassName
+	}
+	claim := resources.HelpDeskDatabaseClaim(hd.Namespace, names, size, class)
+	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(claim), &corev1.PersistentVolumeClaim{}); apierrors.IsNotFound(err) {
+		if err := r.Create(ctx, claim); err != nil && !apierrors.IsAlreadyExists(err) {
+			return false, fmt.Errorf("creating the database's volume claim %s: %w", claim.Name, err)
+		}
+		r.Recorder.Eventf(hd, claim, corev1.EventTypeNormal, opsv1alpha1.ReasonApplied, "Apply", "created PersistentVolumeClaim %s", claim.Name)
+	} else if err != nil {
+		return false, err
+	}
+	svc := resources.HelpDeskDatabaseService(hd.Namespace, names)
+	if err := createOrPatch(ctx, r.Client, r.Recorder, hd, svc, func(s *corev1.Service) {
+		s.Labels = mergeLabels(s.Labels, svc.Labels)
+		setSpec(&s.Spec, svc.Spec)
+	}); err != nil {
+		return false, err
+	}
+	image := r.PostgresImage
+	if image == "" {
+		image = resources.DefaultPostgresImage
+	}
+	desired := resources.HelpDeskDatabase(hd.Namespace, names, image)
+	sts, err := createOrPatchObject(ctx, r.Client, r.Recorder, hd, desired, func(s *appsv1.StatefulSet) {
+		s.Labels = mergeLabels(s.Labels, desired.Labels)
+		setSpec(&s.Spec, desired.Spec)
+	})
+	if err != nil {
+		return false, err
+	}
+	if sts.Status.ObservedGeneration < sts.Generation || sts.Status.ReadyReplicas < 1 {
+		msg := fmt.Sprintf("waiting for the database's pod %s-0 to be ready (kubectl get pod -n %s %s-0)", sts.Name, hd.Namespace, sts.Name)
+		setCondition(hd, opsv1alpha1.ConditionDatabaseReady, metav1.ConditionFalse, opsv1alpha1.ReasonProgressing, msg)
+		setCondition(hd, opsv1alpha1.ConditionReady, metav1.ConditionFalse, opsv1alpha1.ReasonProgressing, msg)
+		return false, nil
+	}
+	setCondition(hd, opsv1alpha1.ConditionDatabaseReady, metav1.ConditionTrue, opsv1alpha1.ReasonAvailable, "PostgreSQL answers at "+names.Database()+"."+hd.Namespace+".svc:5432")
+	return true, nil
+}
+
+// schema runs RT's schema Job for spec.version once, and reports whether
+// the database holds that version's schema. The Job may run again on a set
+// up database (a re-created HelpDesk on a retained volume): it then only
+// puts RT's role and grants back.
+func (r *HelpDeskReconciler) schema(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames) (bool, error) {
+	version := hd.Spec.Version
+	if hd.Status.Version == version {
+		setCondition(hd, opsv1alpha1.ConditionSchemaReady, metav1.ConditionTrue, opsv1alpha1.ReasonAvailable, "the database holds RT "+version+"'s schema")
+		return true, nil
+	}
+	job := resources.RTSchemaJob(r.rtObjects(hd, names, names.Schema(version), "schema"), names.AdminUser(), names.AdminPassword(), names.RootPassword())
+	existing := &batchv1.Job{}
+	err := r.Get(ctx, client.ObjectKeyFromObject(job), existing)
+	switch {
+	case apierrors.IsNotFound(err):
+		if err := controllerutil.SetControllerReference(hd, job, r.Scheme()); err != nil {
+			return false, err
+		}
+		if err := r.Create(ctx, job); err != nil && !apierrors.IsAlreadyExists(err) {
+			return false, fmt.Errorf("creating the schema Job %s: %w", job.Name, err)
+		}
+		r.Recorder.Eventf(hd, job, corev1.EventTypeNormal, opsv1alpha1.ReasonApplied, "Apply", "created Job %s", job.Name)
+		existing = job
+	case err != nil:
+		return false, err
+	}
+	for _, c := range existing.Status.Conditions {
+		if c.Status != corev1.ConditionTrue {
+			continue
+		}
+		switch c.Type {
+		case batchv1.JobComplete:
+			hd.Status.Version = version
+			setCondition(hd, opsv1alpha1.ConditionSchemaReady, metav1.ConditionTrue, opsv1alpha1.ReasonAvailable, "the database holds RT "+version+"'s schema")
+			return true, nil
+		case batchv1.JobFailed:
+			msg := fmt.Sprintf("the schema Job %s failed (%s: %s); its log says why: kubectl logs -n %s job/%s; delete the Job to run it again", job.Name, c.Reason, c.Message, hd.Namespace, job.Name)
+			setCondition(hd, opsv1alpha1.ConditionSchemaReady, metav1.ConditionFalse, opsv1alpha1.ReasonSchemaFailed, msg)
+			setCondition(hd, opsv1alpha1.ConditionReady, metav1.ConditionFalse, opsv1alpha1.ReasonSchemaFailed, msg)
+			return false, nil
+		}
+	}
+	msg := fmt.Sprintf("waiting for the schema Job %s to complete", job.Name)
+	setCondition(hd, opsv1alpha1.ConditionSchemaReady, metav1.ConditionFalse, opsv1alpha1.ReasonProgressing, msg)
+	setCondition(hd, opsv1alpha1.ConditionReady, metav1.ConditionFalse, opsv1alpha1.ReasonProgressing, msg)
+	return false, nil
+}
+
+// web makes RT's web Deployment and Service and sets WebReady and Ready.
+func (r *HelpDeskReconciler) web(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames, siteConfig string) error {
+	replicas, workers := int32(1), hd.Spec.Web.Workers
+	if hd.Spec.Web.Replicas != nil {
+		replicas = *hd.Spec.Web.Replicas
+	}
+	if workers == 0 {
+		workers = 2
+	}
+	o := r.rtObjects(hd, names, names.Web(), "web")
+	desired := resources.RTWebDeployment(o, replicas, workers)
+	sum := sha256.Sum256([]byte(siteConfig))
+	desired.Spec.Template.Annotations = map[string]string{configChecksumAnnotation: hex.EncodeToString(sum[:])}
+	dep, err := createOrPatchObject(ctx, r.Client, r.Recorder, hd, desired, func(d *appsv1.Deployment) {
+		d.Labels = mergeLabels(d.Labels, desired.Labels)
+		setSpec(&d.Spec, desired.Spec)
+	})
+	if err != nil {
+		return err
+	}
+	svc := resources.RTWebService(o)
+	if err := createOrPatch(ctx, r.Client, r.Recorder, hd, svc, func(s *corev1.Service) {
+		s.Labels = mergeLabels(s.Labels, svc.Labels)
+		setSpec(&s.Spec, svc.Spec)
+	}); err != nil {
+		return err
+	}
+	hd.Status.URL = "http://" + names.Web() + "." + hd.Namespace + ".svc"
+	st := dep.Status
+	switch {
+	case replicas == 0:
+		msg := "spec.web.replicas is 0: no web pod serves RT"
+		setCondition(hd, opsv1alpha1.ConditionWebReady, metav1.ConditionFalse, opsv1alpha1.ReasonProgressing, msg)
+		setCondition(hd, opsv1alpha1.ConditionReady, metav1.ConditionFalse, opsv1alpha1.ReasonProgressing, msg)
+	case st.ObservedGeneration < dep.Generation || st.UpdatedReplicas < replicas || st.ReadyReplicas < replicas || st.Replicas > replicas:
+		msg := fmt.Sprintf("%d of %d web pods updated and %d ready (kubectl get pods -n %s -l app.kubernetes.io/instance=%s,app.kubernetes.io/component=web)",
+			st.UpdatedReplicas, replicas, st.ReadyReplicas, hd.Namespace, hd.Name)
+		setCondition(hd, opsv1alpha1.ConditionWebReady, metav1.ConditionFalse, opsv1alpha1.ReasonProgressing, msg)
+		setCondition(hd, opsv1alpha1.ConditionReady, metav1.ConditionFalse, opsv1alpha1.ReasonProgressing, msg)
+	default:
+		setCondition(hd, opsv1alpha1.ConditionWebReady, metav1.ConditionTrue, opsv1alpha1.ReasonAvailable, fmt.Sprintf("%d web pods ready at %s", replicas, hd.Status.URL))
+		setCondition(hd, opsv1alpha1.ConditionReady, metav1.ConditionTrue, opsv1alpha1.ReasonReconciled, "RT "+hd.Status.Version+" answers at "+hd.Status.URL)
+	}
+	return nil
+}
+
+// rtObjects names what an RT pod of the help desk runs and reads.
+func (r *HelpDeskReconciler) rtObjects(hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames, name, component string) resources.RTObjects {
+	image := r.RTImage
+	if image == "" {
+		image = resources.DefaultRTImage
+	}
+	return resources.RTObjects{
+		Name: name, Namespace: hd.Namespace, Labels: resources.HelpDeskLabels(hd.Name, component),
+		Image: image, ConfigSecret: names.SiteConfig(), DatabasePassword: names.DatabasePassword(),
+	}
+}
+
+// finalize carries out deletionPolicy: Delete removes the database's volume
+// claim and the credentials Secret (only those the operator labelled for
+// this help desk); Retain leaves them. Everything else is owned by the
+// HelpDesk and goes with it.
+func (r *HelpDeskReconciler) finalize(ctx context.Context, hd *opsv1alpha1.HelpDesk) error {
+	if !controllerutil.ContainsFinalizer(hd, helpDeskFinalizer) {
+		return nil
+	}
+	names := resources.HelpDeskNames{HelpDesk: hd.Name}
+	if hd.Spec.DeletionPolicy == opsv1alpha1.HelpDeskDelete {
+		for _, o := range []client.Object{
+			&corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: names.DatabaseClaim(), Namespace: hd.Namespace}},
+			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: names.Credentials(), Namespace: hd.Namespace}},
+		} {
+			err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(o), o)
+			if apierrors.IsNotFound(err) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if o.GetLabels()[resources.LabelHelpDesk] != hd.Name {
+				continue // not the operator's: a Secret of that name the user made
+			}
+			if err := r.Delete(ctx, o, client.Preconditions{UID: ptr.To(o.GetUID())}); client.IgnoreNotFound(err) != nil {
+				return fmt.Errorf("deleting %s: %w", o.GetName(), err)
+			}
+		}
+		r.Recorder.Eventf(hd, nil, corev1.EventTypeNormal, opsv1alpha1.ReasonDeleting, "Delete",
+			"deletionPolicy Delete: deleted the database's volume claim %s and the credentials Secret %s", names.DatabaseClaim(), names.Credentials())
+	} else {
+		logf.FromContext(ctx).Info("deletionPolicy Retain: keeping the database's volume claim and the credentials Secret", "claim", names.DatabaseClaim(), "secret", names.Credentials())
+	}
+	before := hd.DeepCopy()
+	controllerutil.RemoveFinalizer(hd, helpDeskFinalizer)
+	return client.IgnoreNotFound(r.Patch(ctx, hd, client.MergeFrom(before)))
+}
+
+// SetupWithManager watches HelpDesks and the objects they own.
+func (r *HelpDeskReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&opsv1alpha1.HelpDesk{}).
+		Owns(&appsv1.StatefulSet{}).
+		Owns(&appsv1.Deployment{}).
+		Owns(&corev1.Service{}).
+		Owns(&batchv1.Job{}).
+		Named("helpdesk").
+		Complete(r)
+}
+
+// helpDeskSpecError is a HelpDesk problem that is the user's to fix; apply
+// has already said it in the Ready condition. The reconciler looks again
+// after secretRecheck (it might be a Secret, which is not watched).
+type helpDeskSpecError struct{ msg string }
+
+func (e *helpDeskSpecError) Error() string { return e.msg }
+
+// specError sets Ready False with reason InvalidSpec and returns the error
+// that says so.
+func specError(hd *opsv1alpha1.HelpDesk, msg string) error {
+	setCondition(hd, opsv1alpha1.ConditionReady, metav1.ConditionFalse, opsv1alpha1.ReasonInvalidSpec, msg)
+	return &helpDeskSpecError{msg: msg}
+}

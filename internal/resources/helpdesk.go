@@ -1,0 +1,178 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package resources
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+
+	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+)
+
+// What a HelpDesk is made of (issue #20): its managed PostgreSQL, the
+// credentials the operator generates for it, and RT's objects
+// (helpdesk_rt.go).
+const (
+	// LabelHelpDesk names the HelpDesk an object belongs to.
+	LabelHelpDesk = "ops.supportstack.io/helpdesk"
+
+	// DefaultRTImage is Request Tracker 5 (hack/images.sh rt).
+	DefaultRTImage = "docker.io/supportstack/rt:5"
+	// DefaultPostgresImage is the project's PostgreSQL 15 (hack/images.sh
+	// postgres).
+	DefaultPostgresImage = "docker.io/supportstack/postgres:15"
+
+	// Keys of a HelpDesk's generated credentials Secret.
+	HelpDeskAdminPasswordKey    = "database-admin-password"
+	HelpDeskDatabasePasswordKey = "database-password"
+	HelpDeskRootPasswordKey     = "root-password"
+	HelpDeskAdminUserKey        = "database-admin-user"
+
+	// HelpDeskDatabaseName and HelpDeskDatabaseUser are RT's database and
+	// its own (non-superuser) role in the managed PostgreSQL;
+	// HelpDeskAdminUser is the server's superuser, which only the schema
+	// Job uses.
+	HelpDeskDatabaseName = "rt5"
+	HelpDeskDatabaseUser = "rt_user"
+	HelpDeskAdminUser    = "postgres"
+
+	postgresDir = "/var/lib/postgresql/data"
+)
+
+// HelpDeskLabels are the labels of a HelpDesk's component (database,
+// schema, web): the web and database Services select on exactly these.
+func HelpDeskLabels(helpDesk, component string) map[string]string {
+	return map[string]string{
+		opsv1alpha1.LabelManagedBy:    opsv1alpha1.ManagedByValue,
+		LabelHelpDesk:                 helpDesk,
+		"app.kubernetes.io/name":      "request-tracker",
+		"app.kubernetes.io/instance":  helpDesk,
+		"app.kubernetes.io/component": component,
+	}
+}
+
+// HelpDeskNames are the names of a HelpDesk's objects.
+type HelpDeskNames struct{ HelpDesk string }
+
+func (n HelpDeskNames) Credentials() string    { return n.HelpDesk + "-credentials" }
+func (n HelpDeskNames) SiteConfig() string     { return n.HelpDesk + "-site-config" }
+func (n HelpDeskNames) Database() string       { return n.HelpDesk + "-db" }
+func (n HelpDeskNames) DatabaseClaim() string  { return n.HelpDesk + "-db-data" }
+func (n HelpDeskNames) Web() string            { return n.HelpDesk + "-web" }
+func (n HelpDeskNames) Schema(v string) string { return n.HelpDesk + "-schema-" + v }
+func (n HelpDeskNames) credential(key string) corev1.SecretKeySelector {
+	return corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: n.Credentials()}, Key: key}
+}
+
+// AdminPassword, DatabasePassword and RootPassword select the generated
+// passwords.
+func (n HelpDeskNames) AdminPassword() corev1.SecretKeySelector {
+	return n.credential(HelpDeskAdminPasswordKey)
+}
+func (n HelpDeskNames) DatabasePassword() corev1.SecretKeySelector {
+	return n.credential(HelpDeskDatabasePasswordKey)
+}
+func (n HelpDeskNames) RootPassword() corev1.SecretKeySelector {
+	return n.credential(HelpDeskRootPasswordKey)
+}
+
+// AdminUser selects the administrator's name, which the credentials
+// Secret carries beside the password so the schema Job reads both alike.
+func (n HelpDeskNames) AdminUser() corev1.SecretKeySelector {
+	return n.credential(HelpDeskAdminUserKey)
+}
+
+// HelpDeskDatabaseClaim is the managed database's volume. It is not owned
+// by the HelpDesk: deletionPolicy decides whether it outlives it.
+func HelpDeskDatabaseClaim(namespace string, n HelpDeskNames, size resource.Quantity, class *string) *corev1.PersistentVolumeClaim {
+	return &corev1.PersistentVolumeClaim{
+		ObjectMeta: metav1.ObjectMeta{Name: n.DatabaseClaim(), Namespace: namespace, Labels: HelpDeskLabels(n.HelpDesk, "database")},
+		Spec: corev1.PersistentVolumeClaimSpec{
+			AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			StorageClassName: class,
+			Resources:        corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: size}},
+		},
+	}
+}
+
+// HelpDeskDatabaseService is the managed database's Service.
+func HelpDeskDatabaseService(namespace string, n HelpDeskNames) *corev1.Service {
+	labels := HelpDeskLabels(n.HelpDesk, "database")
+	return &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: n.Database(), Namespace: namespace, Labels: labels},
+		Spec: corev1.ServiceSpec{
+			Selector: labels,
+			Ports:    []corev1.ServicePort{{Name: "postgres", Port: 5432, TargetPort: intstr.FromString("postgres")}},
+		},
+	}
+}
+
+// HelpDeskDatabase is the managed PostgreSQL: a StatefulSet of one pod (a
+// StatefulSet never runs two pods on the data at once, as a Deployment's
+// rollout would) on the claim, restricted, its superuser's password from
+// the credentials Secret.
+func HelpDeskDatabase(namespace string, n HelpDeskNames, image string) *appsv1.StatefulSet {
+	labels := HelpDeskLabels(n.HelpDesk, "database")
+	security := RestrictedPodSecurity()
+	security.RunAsUser, security.RunAsGroup, security.FSGroup = ptr.To[int64](postgresUID), ptr.To[int64](postgresUID), ptr.To[int64](postgresUID)
+	spec := corev1.PodSpec{
+		AutomountServiceAccountToken: ptr.To(false),
+		EnableServiceLinks:           ptr.To(false),
+		SecurityContext:              security,
+		Containers: []corev1.Container{{
+			Name:  "postgres",
+			Image: image,
+			Env: []corev1.EnvVar{
+				{Name: "PGDATA", Value: postgresDir + "/pgdata"},
+				{Name: "POSTGRES_PASSWORD", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: ptr.To(n.AdminPassword())}},
+			},
+			Ports: []corev1.ContainerPort{{Name: "postgres", ContainerPort: 5432}},
+			ReadinessProbe: &corev1.Probe{
+				ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"pg_isready", "-h", "127.0.0.1", "-U", HelpDeskAdminUser}}},
+				// Every field, defaults included: a desired spec with
+				// zeroes would differ from the stored one on every
+				// reconcile and be written again.
+				PeriodSeconds: 5, TimeoutSeconds: 1, SuccessThreshold: 1, FailureThreshold: 3,
+			},
+			VolumeMounts: []corev1.VolumeMount{
+				{Name: "data", MountPath: postgresDir},
+				{Name: "run", MountPath: "/var/run/postgresql"},
+				{Name: "tmp", MountPath: "/tmp"},
+			},
+			SecurityContext: RestrictedContainerSecurity(),
+		}},
+		Volumes: []corev1.Volume{
+			{Name: "data", VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: n.DatabaseClaim()}}},
+			boundedEmptyDir("run", 1<<20),
+			boundedEmptyDir("tmp", 64<<20),
+		},
+	}
+	setEphemeralStorage(&spec)
+	return &appsv1.StatefulSet{
+		ObjectMeta: metav1.ObjectMeta{Name: n.Database(), Namespace: namespace, Labels: labels},
+		Spec: appsv1.StatefulSetSpec{
+			Replicas:    ptr.To[int32](1),
+			ServiceName: n.Database(),
+			Selector:    &metav1.LabelSelector{MatchLabels: labels},
+			Template:    corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: spec},
+		},
+	}
+}
