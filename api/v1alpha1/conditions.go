@@ -368,6 +368,16 @@ const (
 	ConditionSchemaReady = "SchemaReady"
 	// ConditionWebReady is True when every web replica is updated and ready.
 	ConditionWebReady = "WebReady"
+	// ConditionSecured is True when the help desk's NetworkPolicies are
+	// applied and its namespace enforces PodSecurity restricted; False
+	// with ReasonPodSecurityNotEnforced when the namespace does not. It
+	// does not count in Ready: the help desk works either way.
+	ConditionSecured = "Secured"
+	// ReasonControlsInForce (Secured=True): the message lists the controls.
+	ReasonControlsInForce = "ControlsInForce"
+	// ReasonPodSecurityNotEnforced (Secured=False): the namespace lacks
+	// pod-security.kubernetes.io/enforce=restricted; the message says so.
+	ReasonPodSecurityNotEnforced = "PodSecurityNotEnforced"
 	// ReasonProgressing (False): the part is starting; the message says
 	// what is awaited.
 	ReasonProgressing = "Progressing"

@@ -17,6 +17,7 @@ limitations under the License.
 package v1alpha1
 
 import (
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -73,7 +74,7 @@ const (
 // string and become code.
 // +kubebuilder:validation:MinLength=1
 // +kubebuilder:validation:MaxLength=128
-// +kubebuilder:validation:XValidation:rule="!self.contains('\\'') && !self.contains('\\\\') && !self.matches('[\\x00-\\x1f\\x7f]')",message="must not contain a single quote ('), a backslash or a control character: RT's site configuration is Perl, and these could end the value's string"
+// +kubebuilder:validation:XValidation:rule="!self.contains('\\”) && !self.contains('\\\\') && !self.matches('[\\x00-\\x1f\\x7f]')",message="must not contain a single quote ('), a backslash or a control character: RT's site configuration is Perl, and these could end the value's string"
 type SiteText string
 
 // HelpDeskSite is the typed part of RT's site configuration.
@@ -118,6 +119,14 @@ type HelpDeskWeb struct {
 	// +kubebuilder:default=2
 	// +optional
 	Workers int32 `json:"workers,omitempty"`
+
+	// ingressFrom are the peers that may reach RT's web port, as in a
+	// NetworkPolicy's ingress rule (pods, namespaces, address blocks).
+	// Default: every pod of the HelpDesk's own namespace. Nothing else
+	// reaches any of the help desk's pods.
+	// +kubebuilder:validation:MaxItems=32
+	// +optional
+	IngressFrom []networkingv1.NetworkPolicyPeer `json:"ingressFrom,omitempty"`
 }
 
 // HelpDeskDatabase is RT's database.
@@ -144,7 +153,7 @@ type ManagedDatabase struct {
 
 // HelpDeskStatus is what the operator observed of the help desk.
 type HelpDeskStatus struct {
-	// conditions: DatabaseReady, SchemaReady, WebReady and Ready.
+	// conditions: DatabaseReady, SchemaReady, WebReady, Secured and Ready.
 	// +listType=map
 	// +listMapKey=type
 	// +optional

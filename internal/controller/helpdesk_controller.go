@@ -22,10 +22,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -143,6 +145,9 @@ func (r *HelpDeskReconciler) apply(ctx context.Context, hd *opsv1alpha1.HelpDesk
 		return err
 	}
 
+	if err := r.secure(ctx, hd, names); err != nil {
+		return err
+	}
 	if ready, err := r.database(ctx, hd, names); err != nil || !ready {
 		return err
 	}
@@ -186,6 +191,40 @@ func (r *HelpDeskReconciler) credentials(ctx context.Context, hd *opsv1alpha1.He
 		return fmt.Errorf("creating the credentials Secret %s: %w", secret.Name, err)
 	}
 	r.Recorder.Eventf(hd, secret, corev1.EventTypeNormal, opsv1alpha1.ReasonApplied, "Apply", "generated the credentials Secret %s", secret.Name)
+	return nil
+}
+
+// podSecurityEnforce is the namespace label that makes the API server
+// refuse pods above a PodSecurity level.
+const podSecurityEnforce = "pod-security.kubernetes.io/enforce"
+
+// secure applies the help desk's NetworkPolicies, before any of its pods
+// exists, and says in Secured which controls are in force.
+func (r *HelpDeskReconciler) secure(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames) error {
+	policies := resources.HelpDeskNetworkPolicies(hd.Namespace, names, hd.Spec.Web.IngressFrom)
+	applied := make([]string, 0, len(policies))
+	for _, np := range policies {
+		if err := createOrPatch(ctx, r.Client, r.Recorder, hd, np, func(o *networkingv1.NetworkPolicy) {
+			o.Labels = mergeLabels(o.Labels, np.Labels)
+			setSpec(&o.Spec, np.Spec)
+		}); err != nil {
+			return err
+		}
+		applied = append(applied, np.Name)
+	}
+	ns := &corev1.Namespace{}
+	if err := r.APIReader.Get(ctx, types.NamespacedName{Name: hd.Namespace}, ns); err != nil {
+		return err
+	}
+	policiesSaid := "NetworkPolicies " + strings.Join(applied, ", ") + " let the help desk's pods make only its own connections"
+	if level := ns.Labels[podSecurityEnforce]; level != "restricted" {
+		setCondition(hd, opsv1alpha1.ConditionSecured, metav1.ConditionFalse, opsv1alpha1.ReasonPodSecurityNotEnforced, fmt.Sprintf(
+			"%s; but the namespace %s enforces PodSecurity %q, not restricted: label it %s=restricted so that no pod beside the help desk's (which are restricted) runs with more rights",
+			policiesSaid, hd.Namespace, level, podSecurityEnforce))
+		return nil
+	}
+	setCondition(hd, opsv1alpha1.ConditionSecured, metav1.ConditionTrue, opsv1alpha1.ReasonControlsInForce,
+		policiesSaid+"; the namespace enforces PodSecurity restricted")
 	return nil
 }
 
@@ -391,6 +430,7 @@ func (r *HelpDeskReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&appsv1.Deployment{}).
 		Owns(&corev1.Service{}).
 		Owns(&batchv1.Job{}).
+		Owns(&networkingv1.NetworkPolicy{}).
 		Named("helpdesk").
 		Complete(r)
 }

@@ -19,6 +19,7 @@ package resources
 import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -175,4 +176,48 @@ func HelpDeskDatabase(namespace string, n HelpDeskNames, image string) *appsv1.S
 			Template:    corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: spec},
 		},
 	}
+}
+
+// HelpDeskNetworkPolicies let a help desk's pods make only the connections
+// a help desk needs: every pod of the help desk is denied all traffic
+// (<hd>-deny-all), then RT's pods (web and schema) may reach DNS and the
+// database (<hd>-rt-egress), the database accepts only RT's pods
+// (<hd>-db-ingress), and RT's web port accepts only ingressFrom (default:
+// pods of the help desk's own namespace; <hd>-web-ingress).
+func HelpDeskNetworkPolicies(namespace string, n HelpDeskNames, ingressFrom []networkingv1.NetworkPolicyPeer) []*networkingv1.NetworkPolicy {
+	tcp, udp := corev1.ProtocolTCP, corev1.ProtocolUDP
+	dns, pg, web := intstr.FromInt32(53), intstr.FromInt32(5432), intstr.FromInt32(RTWebPort)
+	both := []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress}
+	component := func(components ...string) metav1.LabelSelector {
+		return metav1.LabelSelector{
+			MatchLabels:      map[string]string{LabelHelpDesk: n.HelpDesk},
+			MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "app.kubernetes.io/component", Operator: metav1.LabelSelectorOpIn, Values: components}},
+		}
+	}
+	rtPods := component("web", "schema")
+	database := component("database")
+	if len(ingressFrom) == 0 {
+		ingressFrom = []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{}}}
+	}
+	policy := func(suffix string, selector metav1.LabelSelector, types []networkingv1.PolicyType) *networkingv1.NetworkPolicy {
+		return &networkingv1.NetworkPolicy{
+			ObjectMeta: metav1.ObjectMeta{Name: n.HelpDesk + "-" + suffix, Namespace: namespace, Labels: HelpDeskLabels(n.HelpDesk, "network")},
+			Spec:       networkingv1.NetworkPolicySpec{PodSelector: selector, PolicyTypes: types},
+		}
+	}
+	denyAll := policy("deny-all", metav1.LabelSelector{MatchLabels: map[string]string{LabelHelpDesk: n.HelpDesk}}, both)
+	egress := policy("rt-egress", rtPods, []networkingv1.PolicyType{networkingv1.PolicyTypeEgress})
+	egress.Spec.Egress = []networkingv1.NetworkPolicyEgressRule{
+		{Ports: []networkingv1.NetworkPolicyPort{{Protocol: &udp, Port: &dns}, {Protocol: &tcp, Port: &dns}}},
+		{To: []networkingv1.NetworkPolicyPeer{{PodSelector: &database}}, Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp, Port: &pg}}},
+	}
+	dbIngress := policy("db-ingress", database, []networkingv1.PolicyType{networkingv1.PolicyTypeIngress})
+	dbIngress.Spec.Ingress = []networkingv1.NetworkPolicyIngressRule{
+		{From: []networkingv1.NetworkPolicyPeer{{PodSelector: &rtPods}}, Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp, Port: &pg}}},
+	}
+	webIngress := policy("web-ingress", component("web"), []networkingv1.PolicyType{networkingv1.PolicyTypeIngress})
+	webIngress.Spec.Ingress = []networkingv1.NetworkPolicyIngressRule{
+		{From: ingressFrom, Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp, Port: &web}}},
+	}
+	return []*networkingv1.NetworkPolicy{denyAll, egress, dbIngress, webIngress}
 }
