@@ -73,32 +73,48 @@ func HelpDeskLabels(helpDesk, component string) map[string]string {
 // HelpDeskNames are the names of a HelpDesk's objects.
 type HelpDeskNames struct{ HelpDesk string }
 
-func (n HelpDeskNames) Credentials() string    { return n.HelpDesk + "-credentials" }
-func (n HelpDeskNames) SiteConfig() string     { return n.HelpDesk + "-site-config" }
-func (n HelpDeskNames) Database() string       { return n.HelpDesk + "-db" }
-func (n HelpDeskNames) DatabaseClaim() string  { return n.HelpDesk + "-db-data" }
-func (n HelpDeskNames) Web() string            { return n.HelpDesk + "-web" }
+// Credentials is the Secret of generated passwords.
+func (n HelpDeskNames) Credentials() string { return n.HelpDesk + "-credentials" }
+
+// SiteConfig is the Secret holding RT's rendered site configuration.
+func (n HelpDeskNames) SiteConfig() string { return n.HelpDesk + "-site-config" }
+
+// Database is the managed PostgreSQL's StatefulSet and Service.
+func (n HelpDeskNames) Database() string { return n.HelpDesk + "-db" }
+
+// DatabaseClaim is the managed PostgreSQL's volume claim.
+func (n HelpDeskNames) DatabaseClaim() string { return n.HelpDesk + "-db-data" }
+
+// Web is RT's web Deployment and Service.
+func (n HelpDeskNames) Web() string { return n.HelpDesk + "-web" }
+
+// Schema is the schema Job of RT version v.
 func (n HelpDeskNames) Schema(v string) string { return n.HelpDesk + "-schema-" + v }
+
 func (n HelpDeskNames) credential(key string) corev1.SecretKeySelector {
 	return corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: n.Credentials()}, Key: key}
 }
 
-// AdminPassword, DatabasePassword and RootPassword select the generated
-// passwords.
+// AdminUser selects the database administrator's name in the credentials
+// Secret, which carries it beside the password so the schema Job reads
+// both alike.
+func (n HelpDeskNames) AdminUser() corev1.SecretKeySelector {
+	return n.credential(HelpDeskAdminUserKey)
+}
+
+// AdminPassword selects the database administrator's password.
 func (n HelpDeskNames) AdminPassword() corev1.SecretKeySelector {
 	return n.credential(HelpDeskAdminPasswordKey)
 }
+
+// DatabasePassword selects the password of RT's own database role.
 func (n HelpDeskNames) DatabasePassword() corev1.SecretKeySelector {
 	return n.credential(HelpDeskDatabasePasswordKey)
 }
+
+// RootPassword selects the password of RT's root user.
 func (n HelpDeskNames) RootPassword() corev1.SecretKeySelector {
 	return n.credential(HelpDeskRootPasswordKey)
-}
-
-// AdminUser selects the administrator's name, which the credentials
-// Secret carries beside the password so the schema Job reads both alike.
-func (n HelpDeskNames) AdminUser() corev1.SecretKeySelector {
-	return n.credential(HelpDeskAdminUserKey)
 }
 
 // HelpDeskDatabaseClaim is the managed database's volume. It is not owned

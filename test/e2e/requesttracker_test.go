@@ -17,7 +17,6 @@ limitations under the License.
 package e2e
 
 import (
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -28,6 +27,7 @@ import (
 	"testing"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -53,17 +53,6 @@ const rtDatabaseFingerprint = `SELECT string_agg(t || ':' || n || ':' || h, ' ' 
   UNION ALL SELECT 'customfields', count(*), md5(coalesce(string_agg(x::text, '|' ORDER BY id), '')) FROM customfields x
   UNION ALL SELECT 'attributes', count(*), md5(coalesce(string_agg(x::text, '|' ORDER BY id), '')) FROM attributes x
   UNION ALL SELECT 'tickets', count(*), md5(coalesce(string_agg(x::text, '|' ORDER BY id), '')) FROM tickets x) f`
-
-// rtPassword is a random password of letters and digits (RT's acl step
-// writes the RT role's password into SQL unescaped: no quotes).
-func rtPassword(t *testing.T) string {
-	t.Helper()
-	b := make([]byte, 18)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return strings.NewReplacer("+", "x", "/", "y").Replace(base64.StdEncoding.EncodeToString(b))
-}
 
 // manifest is obj as JSON with its kind, for kubectl apply.
 func manifest(t *testing.T, apiVersion, kind string, obj any) string {
@@ -92,15 +81,17 @@ func rtSecret(t *testing.T, name string, data map[string]string) string {
 	})
 }
 
-// TestRequestTracker runs Debian's Request Tracker 5 (hack/images.sh rt)
-// locked down on its own real-pod cluster, from the objects
-// internal/resources builds for a help desk: in a namespace enforcing
-// PodSecurity restricted, the project's PostgreSQL, the schema Job (twice:
-// the second run changes no data; and once on a database that exists
-// without tables), the web Deployment (Starman, read-only root) and its
-// Service, which answers REST2 as RT's root with the password the Job set:
-// the General queue is listed and a ticket is created.
-func TestRequestTracker(t *testing.T) {
+// TestHelpDesk runs the operator on its own real-pod cluster, as users
+// deploy it, and applies the sample HelpDesk (config/samples) in a
+// namespace enforcing PodSecurity restricted. The operator makes the
+// credentials, the NetworkPolicies, PostgreSQL on its volume, RT's schema
+// Job and the web Deployment (Starman, read-only root), whose Service
+// answers REST2 as RT's root with the generated password. Every cell of
+// the help desk's connection matrix is tried. Deleting the HelpDesk with
+// deletionPolicy Retain keeps the database: created again, it runs the
+// schema Job on the set-up database, which changes no data, and the
+// ticket is still there. With Delete, the volume and credentials go.
+func TestHelpDesk(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Fatal("the real-pod cluster runs a kubelet, containerd and NetworkPolicy enforcement: run make test as root")
 	}
@@ -111,16 +102,21 @@ func TestRequestTracker(t *testing.T) {
 	root := testenv.RepoRoot()
 	dir := filepath.Join(t.TempDir(), "cluster")
 	env := append(os.Environ(), "K8S_ASSETS="+assets, "CLUSTER_DIR="+dir)
-	script := func(name string, args ...string) {
+	script := func(name string, args ...string) string {
 		t.Helper()
 		start := time.Now()
 		cmd := exec.Command(filepath.Join(root, "hack", name), args...)
-		cmd.Env = env
-		out, err := cmd.CombinedOutput()
+		cmd.Env = append(env, "KUBECTL="+filepath.Join(assets, "kubectl"))
+		out, err := cmd.Output()
 		if err != nil {
-			t.Fatalf("hack/%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+			var stderr []byte
+			if ee, ok := err.(*exec.ExitError); ok {
+				stderr = ee.Stderr
+			}
+			t.Fatalf("hack/%s %s: %v\n%s%s", name, strings.Join(args, " "), err, out, stderr)
 		}
 		t.Logf("hack/%s %s: %s", name, strings.Join(args, " "), time.Since(start).Round(time.Second))
+		return string(out)
 	}
 	t.Cleanup(func() {
 		if _, err := os.Stat(dir); err != nil {
@@ -132,9 +128,14 @@ func TestRequestTracker(t *testing.T) {
 		}
 	})
 	script("cluster.sh", "up")
-	script("images.sh", "pause", "busybox", "postgres", "rt")
+	script("images.sh", "pause", "busybox", "postgres", "rt", "operator")
 	c := cluster{dir: dir, kubectl: filepath.Join(assets, "kubectl"), kubeconfig: filepath.Join(dir, "kubeconfig", "admin.kubeconfig")}
 	start := time.Now()
+
+	// The operator as users deploy it (hack/demo.sh does the same).
+	c.stdin(t, script("render-install.sh", "supportstack/operator:dev", "supportstack/agent:dev"), "apply", "--server-side", "-f", "-")
+	c.run(t, "wait", "--for", "condition=Established", "--timeout", "60s", "crd", "--all")
+	c.run(t, "rollout", "status", "-n", "supportstack-system", "deployment/supportstack-controller-manager", "--timeout", "180s")
 
 	c.apply(t, `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"`+rtNamespace+`","labels":{"pod-security.kubernetes.io/enforce":"restricted","pod-security.kubernetes.io/enforce-version":"latest"}}}`)
 	waitFor(t, time.Minute, func() error {
@@ -147,111 +148,44 @@ func TestRequestTracker(t *testing.T) {
 		t.Fatalf("an unrestricted pod was not refused (%v): %s", err, out)
 	}
 
-	adminPassword, rtDBPassword, rootPassword := rtPassword(t), rtPassword(t), rtPassword(t)
-	site := resources.RTSite{
-		Name: "supportstack-e2e", Organization: "e2e.supportstack.test", WebDomain: "rt-web." + rtNamespace + ".svc", TimeZone: "Europe/Berlin",
-		DatabaseHost: "rt-db." + rtNamespace + ".svc", DatabasePort: 5432, DatabaseName: "rt5", DatabaseUser: "rt_user",
-	}
-	siteConfig, err := resources.RTSiteConfig(site)
+	sample, err := os.ReadFile(filepath.Join(root, "config", "samples", "ops_v1alpha1_helpdesk.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	precreated := site
-	precreated.DatabaseName, precreated.DatabaseUser = "rt5_precreated", "rt_user_precreated"
-	precreatedConfig, err := resources.RTSiteConfig(precreated)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range []string{
-		rtSecret(t, "pg-admin", map[string]string{"user": "postgres", "password": adminPassword}),
-		rtSecret(t, "rt-db", map[string]string{"password": rtDBPassword}),
-		rtSecret(t, "rt-root", map[string]string{"password": rootPassword}),
-		rtSecret(t, "rt-site", map[string]string{resources.RTSiteConfigFile: siteConfig}),
-		rtSecret(t, "rt-site-precreated", map[string]string{resources.RTSiteConfigFile: precreatedConfig}),
-	} {
-		c.apply(t, s)
-	}
-	if strings.Contains(siteConfig, rtDBPassword) || strings.Contains(siteConfig, adminPassword) {
-		t.Fatalf("the site configuration holds a password:\n%s", siteConfig)
-	}
-
-	c.apply(t, rtPostgres)
-	waitFor(t, 2*time.Minute, func() error {
-		_, err := c.try("exec", "-n", rtNamespace, "deploy/rt-db", "--", "pg_isready", "-h", "127.0.0.1", "-U", "postgres")
-		return err
-	})
-	psql := func(db, query string) string {
-		t.Helper()
-		return strings.TrimSpace(c.run(t, "exec", "-n", rtNamespace, "deploy/rt-db", "--", "psql", "-tA", "-U", "postgres", "-d", db, "-c", query))
-	}
-
-	objects := func(name, config string) resources.RTObjects {
-		return resources.RTObjects{
-			Name: name, Namespace: rtNamespace, Labels: map[string]string{"app.kubernetes.io/name": "rt", "app.kubernetes.io/component": name},
-			Image: "docker.io/supportstack/rt:5", ConfigSecret: config,
-			DatabasePassword: corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "rt-db"}, Key: "password"},
-		}
-	}
-	ref := func(name, key string) corev1.SecretKeySelector {
-		return corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: name}, Key: key}
-	}
-	runSchema := func(name, config string) string {
+	applyHelpDesk := func() {
 		t.Helper()
 		began := time.Now()
-		job := resources.RTSchemaJob(objects(name, config), ref("pg-admin", "user"), ref("pg-admin", "password"), ref("rt-root", "password"))
-		c.apply(t, manifest(t, "batch/v1", "Job", job))
-		// A pod may fail and be retried (the database's Service a moment
-		// late): the Job has failed only once its backoff limit is spent.
-		waitFor(t, 4*time.Minute, func() error {
-			out := c.run(t, "get", "job", "-n", rtNamespace, name, "-o", `jsonpath={.status.succeeded}/{.status.failed}/{.status.conditions[?(@.type=="Failed")].status}`)
-			if strings.HasPrefix(out, "1/") {
-				return nil
-			}
-			if strings.HasSuffix(out, "/True") {
-				logs, _ := c.try("logs", "-n", rtNamespace, "job/"+name)
-				t.Fatalf("schema Job %s failed (succeeded/failed/Failed %s):\n%s", name, out, logs)
-			}
-			return fmt.Errorf("schema Job %s: succeeded/failed/Failed %s", name, out)
-		})
-		logs := c.run(t, "logs", "-n", rtNamespace, "job/"+name)
-		t.Logf("schema Job %s completed in %s", name, time.Since(began).Round(time.Second))
-		return logs
+		c.stdin(t, string(sample), "apply", "-n", rtNamespace, "-f", "-")
+		if out, err := c.try("wait", "-n", rtNamespace, "hd/rt", "--for", "condition=Ready", "--timeout", "8m"); err != nil {
+			conditions, _ := c.try("get", "hd", "-n", rtNamespace, "rt", "-o", `jsonpath={range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{"\n"}{end}`)
+			pods, _ := c.try("get", "pods", "-n", rtNamespace, "-o", "wide")
+			logs, _ := c.try("logs", "-n", rtNamespace, "job/rt-schema-5")
+			t.Fatalf("the HelpDesk did not become Ready: %v\n%s\n%s\n%s\nschema log:\n%s", err, out, conditions, pods, logs)
+		}
+		t.Logf("HelpDesk rt Ready in %s", time.Since(began).Round(time.Second))
 	}
-
-	// The first run creates the database; the second finds it set up and
-	// changes no data.
-	if logs := runSchema("rt-schema", "rt-site"); !strings.Contains(logs, "rt-schema: no database yet") || !strings.Contains(logs, "rt-schema: done") {
-		t.Errorf("first schema run:\n%s", logs)
+	applyHelpDesk()
+	if secured := c.run(t, "get", "hd", "-n", rtNamespace, "rt", "-o", `jsonpath={.status.conditions[?(@.type=="Secured")].status}`); secured != "True" {
+		t.Errorf("Secured is %q, want True in a restricted namespace", secured)
 	}
-	first := psql("rt5", rtDatabaseFingerprint)
-	if !strings.Contains(first, "queues:") || strings.Contains(first, "users:0:") {
-		t.Fatalf("after the first schema run: %s", first)
+	c.run(t, "get", "hd", "-n", rtNamespace)
+	secret := func(key string) string {
+		t.Helper()
+		b64 := c.run(t, "get", "secret", "-n", rtNamespace, "rt-credentials", "-o", "jsonpath={.data."+key+"}")
+		v, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil {
+			t.Fatalf("rt-credentials %s: %v", key, err)
+		}
+		return string(v)
 	}
-	if logs := runSchema("rt-schema-again", "rt-site"); !strings.Contains(logs, "RT's schema and root user are there already") || !strings.Contains(logs, "rt-schema: done") {
-		t.Errorf("second schema run:\n%s", logs)
+	rootPassword := secret("root-password")
+	if siteConfig := c.run(t, "get", "secret", "-n", rtNamespace, "rt-site-config", "-o", "jsonpath={.data.50-supportstack\\.pm}"); strings.Contains(siteConfig, base64.StdEncoding.EncodeToString([]byte(secret("database-password")))) || siteConfig == "" {
+		t.Errorf("the site configuration is empty or holds the database password")
 	}
-	if again := psql("rt5", rtDatabaseFingerprint); again != first {
-		t.Errorf("the second schema run changed the data:\nbefore %s\nafter  %s", first, again)
+	psql := func(db, query string) string {
+		t.Helper()
+		return strings.TrimSpace(c.run(t, "exec", "-n", rtNamespace, "statefulset/rt-db", "--", "psql", "-tA", "-U", "postgres", "-d", db, "-c", query))
 	}
-	// A database that exists without tables (POSTGRES_DB, a CloudNativePG
-	// bootstrap) is set up without creating it.
-	psql("postgres", "CREATE DATABASE rt5_precreated")
-	if logs := runSchema("rt-schema-precreated", "rt-site-precreated"); !strings.Contains(logs, "the database exists without tables") || !strings.Contains(logs, "rt-schema: done") {
-		t.Errorf("schema run on a database without tables:\n%s", logs)
-	}
-	if n := psql("rt5_precreated", "SELECT count(*) FROM queues WHERE name = 'General'"); n != "1" {
-		t.Errorf("the pre-created database has %s General queues, want 1", n)
-	}
-
-	web := objects("rt-web", "rt-site")
-	began := time.Now()
-	c.apply(t, manifest(t, "apps/v1", "Deployment", resources.RTWebDeployment(web, 1, 2)))
-	c.apply(t, manifest(t, "v1", "Service", resources.RTWebService(web)))
-	if out, err := c.try("rollout", "status", "-n", rtNamespace, "deploy/rt-web", "--timeout=4m"); err != nil {
-		logs, _ := c.try("logs", "-n", rtNamespace, "deploy/rt-web", "--tail=50")
-		t.Fatalf("the RT web Deployment did not become ready: %v\n%s\n%s", err, out, logs)
-	}
-	t.Logf("RT web ready in %s", time.Since(began).Round(time.Second))
 
 	// Starman serves, not RT's development server; the root is read-only.
 	procs := c.run(t, "exec", "-n", rtNamespace, "deploy/rt-web", "--", "sh", "-c", `for p in /proc/[0-9]*; do tr '\0' ' ' <$p/cmdline; echo; done`)
@@ -333,10 +267,40 @@ func TestRequestTracker(t *testing.T) {
 		t.Errorf("the uploaded attachment in the database: %q", content)
 	}
 
+	helpDeskConnections(t, c)
+
+	// A database that exists without tables (POSTGRES_DB, a CloudNativePG
+	// bootstrap) is set up without creating it: the schema Job on the
+	// help desk's PostgreSQL, with its administrator's credentials.
+	precreated := resources.RTSite{
+		Name: "supportstack-e2e", Organization: "e2e.supportstack.test", WebDomain: "rt-web." + rtNamespace + ".svc", TimeZone: "Europe/Berlin",
+		DatabaseHost: "rt-db." + rtNamespace + ".svc", DatabasePort: 5432, DatabaseName: "rt5_precreated", DatabaseUser: "rt_user_precreated",
+	}
+	precreatedConfig, err := resources.RTSiteConfig(precreated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.apply(t, rtSecret(t, "rt-site-precreated", map[string]string{resources.RTSiteConfigFile: precreatedConfig}))
+	psql("postgres", "CREATE DATABASE rt5_precreated")
+	desk := resources.HelpDeskNames{HelpDesk: "rt"}
+	objects := resources.RTObjects{
+		Name: "rt-schema-precreated", Namespace: rtNamespace,
+		// The help desk's schema labels: its NetworkPolicies let these
+		// pods reach the database.
+		Labels: resources.HelpDeskLabels("rt", "schema"), Image: resources.DefaultRTImage, ConfigSecret: "rt-site-precreated",
+		DatabasePassword: desk.DatabasePassword(),
+	}
+	if logs := runSchemaJob(t, c, resources.RTSchemaJob(objects, desk.AdminUser(), desk.AdminPassword(), desk.RootPassword())); !strings.Contains(logs, "the database exists without tables") || !strings.Contains(logs, "rt-schema: done") {
+		t.Errorf("schema run on a database without tables:\n%s", logs)
+	}
+	if n := psql("rt5_precreated", "SELECT count(*) FROM queues WHERE name = 'General'"); n != "1" {
+		t.Errorf("the pre-created database has %s General queues, want 1", n)
+	}
+
 	// Every pod ran under restricted (the namespace enforces it; a pod it
 	// refused would be missing here) and none is failing.
 	pods := c.run(t, "get", "pods", "-n", rtNamespace, "-o", `jsonpath={range .items[*]}{.metadata.name} {.status.phase}{"\n"}{end}`)
-	for _, want := range []string{"rt-db-", "rt-schema-", "rt-schema-again-", "rt-schema-precreated-", "rt-web-", "rt-client"} {
+	for _, want := range []string{"rt-db-0", "rt-schema-5-", "rt-schema-precreated-", "rt-web-", "rt-client"} {
 		if !strings.Contains(pods, want) {
 			t.Errorf("no pod %s* in:\n%s", want, pods)
 		}
@@ -344,58 +308,108 @@ func TestRequestTracker(t *testing.T) {
 	if strings.Contains(pods, " Failed") || strings.Contains(pods, " Pending") {
 		t.Errorf("pods:\n%s", pods)
 	}
-	t.Logf("RT on the cluster, from the namespace to the REST2 ticket: %s", time.Since(start).Round(time.Second))
+
+	// deletionPolicy Retain: the HelpDesk and what it owns go, the volume
+	// and the credentials stay; created again, it finds its tickets.
+	fingerprint := psql("rt5", rtDatabaseFingerprint)
+	c.run(t, "delete", "hd", "-n", rtNamespace, "rt", "--timeout", "2m")
+	waitFor(t, 2*time.Minute, func() error {
+		left := c.run(t, "get", "statefulsets,deployments,services,jobs,networkpolicies", "-n", rtNamespace, "-l", "ops.supportstack.io/helpdesk=rt", "-o", "name")
+		if strings.TrimSpace(left) != "" {
+			return fmt.Errorf("still there after the HelpDesk was deleted:\n%s", left)
+		}
+		return nil
+	})
+	kept := c.run(t, "get", "pvc/rt-db-data", "secret/rt-credentials", "-n", rtNamespace, "-o", "name")
+	t.Logf("kept under Retain:\n%s", kept)
+	applyHelpDesk()
+	if got := secret("root-password"); got != rootPassword {
+		t.Errorf("the re-created help desk has new credentials")
+	}
+	if logs := c.run(t, "logs", "-n", rtNamespace, "job/rt-schema-5"); !strings.Contains(logs, "RT's schema and root user are there already") {
+		t.Errorf("the schema Job on the retained database:\n%s", logs)
+	}
+	if again := psql("rt5", rtDatabaseFingerprint); again != fingerprint {
+		t.Errorf("the data changed across delete and re-create under Retain:\nbefore %s\nafter  %s", fingerprint, again)
+	}
+	if out, err := rest(rootPassword, "/ticket/"+created.ID.String(), ""); err != nil || !strings.Contains(out, "e2e: created through REST2") {
+		t.Errorf("GET /REST/2.0/ticket/%s after re-creating the help desk: %v\n%s", created.ID, err, out)
+	}
+
+	// deletionPolicy Delete: the volume and the credentials go too.
+	c.run(t, "patch", "hd", "-n", rtNamespace, "rt", "--type=merge", "-p", `{"spec":{"deletionPolicy":"Delete"}}`)
+	c.run(t, "delete", "hd", "-n", rtNamespace, "rt", "--timeout", "2m")
+	waitFor(t, 2*time.Minute, func() error {
+		if left := c.run(t, "get", "pvc,secrets", "-n", rtNamespace, "-l", "ops.supportstack.io/helpdesk=rt", "-o", "name"); strings.TrimSpace(left) != "" {
+			return fmt.Errorf("still there after the HelpDesk was deleted with Delete:\n%s", left)
+		}
+		return nil
+	})
+	noRBACRefusal(t, c, "supportstack-system", "supportstack-controller-manager")
+	t.Logf("the help desk from the namespace to deletion: %s", time.Since(start).Round(time.Second))
+}
+
+// runSchemaJob runs a schema Job to its end and returns its log.
+func runSchemaJob(t *testing.T, c cluster, job *batchv1.Job) string {
+	t.Helper()
+	began := time.Now()
+	c.apply(t, manifest(t, "batch/v1", "Job", job))
+	// A pod may fail and be retried (the database's Service a moment
+	// late): the Job has failed only once its backoff limit is spent.
+	waitFor(t, 4*time.Minute, func() error {
+		out := c.run(t, "get", "job", "-n", job.Namespace, job.Name, "-o", `jsonpath={.status.succeeded}/{.status.failed}/{.status.conditions[?(@.type=="Failed")].status}`)
+		if strings.HasPrefix(out, "1/") {
+			return nil
+		}
+		if strings.HasSuffix(out, "/True") {
+			logs, _ := c.try("logs", "-n", job.Namespace, "job/"+job.Name)
+			t.Fatalf("schema Job %s failed (succeeded/failed/Failed %s):\n%s", job.Name, out, logs)
+		}
+		return fmt.Errorf("schema Job %s: succeeded/failed/Failed %s", job.Name, out)
+	})
+	t.Logf("schema Job %s completed in %s", job.Name, time.Since(began).Round(time.Second))
+	return c.run(t, "logs", "-n", job.Namespace, "job/"+job.Name)
+}
+
+// helpDeskConnections tries every cell of the help desk's connection
+// matrix with probe pods (isolation_test.go), by Service address so that
+// "closed" never means "not resolved": from a pod of the namespace, from
+// another namespace, as one of RT's pods and as the database's pod. The
+// open cells are the controls: the same targets answer where allowed.
+func helpDeskConnections(t *testing.T, c cluster) {
+	t.Helper()
+	ip := func(svc string) string {
+		return strings.TrimSpace(c.run(t, "get", "svc", "-n", rtNamespace, svc, "-o", "jsonpath={.spec.clusterIP}"))
+	}
+	web, db := target{"web", ip("rt-web"), "80"}, target{"db", ip("rt-db"), "5432"}
+	c.apply(t, `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"rt-outside"}}`)
+	// RT's and the database's NetworkPolicies select on these two labels
+	// (the Services on more, so these probes take no requests).
+	as := func(component string) string {
+		return "ops.supportstack.io/helpdesk: rt, app.kubernetes.io/component: " + component
+	}
+	for _, cell := range []struct {
+		from, pod, namespace, labels string
+		targets                      []target
+		want                         map[string]string
+	}{
+		{"a pod of the help desk's namespace", "probe-neighbour", rtNamespace, "app: probe", []target{web, db}, map[string]string{"web": "open", "db": "closed"}},
+		{"a pod of another namespace", "probe-outside", "rt-outside", "app: probe", []target{web, db}, map[string]string{"web": "closed", "db": "closed"}},
+		{"one of RT's pods", "probe-as-rt", rtNamespace, as("web"), []target{db, web}, map[string]string{"db": "open", "web": "closed"}},
+		{"the database's pod", "probe-as-db", rtNamespace, as("database"), []target{web}, map[string]string{"web": "closed"}},
+	} {
+		found := probe(t, c, cell.namespace, cell.pod, cell.labels, cell.targets)
+		for k, want := range cell.want {
+			if found[k] != want {
+				t.Errorf("from %s to %s: %s, want %s", cell.from, k, found[k], want)
+			}
+		}
+	}
 }
 
 func metaName(name string) metav1.ObjectMeta {
 	return metav1.ObjectMeta{Name: name, Namespace: rtNamespace}
 }
-
-// rtPostgres is the project's PostgreSQL as the demo runs it, on an
-// emptyDir: superuser postgres with the pg-admin password.
-const rtPostgres = `
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: rt-db, namespace: ` + rtNamespace + `}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: rt-db}}
-  template:
-    metadata: {labels: {app: rt-db}}
-    spec:
-      automountServiceAccountToken: false
-      securityContext: {runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, fsGroup: 999, seccompProfile: {type: RuntimeDefault}}
-      containers:
-      - name: postgres
-        image: supportstack/postgres:15
-        imagePullPolicy: Never
-        env:
-        - {name: PGDATA, value: /var/lib/postgresql/data/pgdata}
-        - name: POSTGRES_PASSWORD
-          valueFrom: {secretKeyRef: {name: pg-admin, key: password}}
-        ports:
-        - {name: postgres, containerPort: 5432}
-        readinessProbe:
-          exec: {command: [pg_isready, -h, 127.0.0.1, -U, postgres]}
-          periodSeconds: 2
-        volumeMounts:
-        - {name: data, mountPath: /var/lib/postgresql/data}
-        - {name: run, mountPath: /var/run/postgresql}
-        - {name: tmp, mountPath: /tmp}
-        securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
-      volumes:
-      - {name: data, emptyDir: {}}
-      - {name: run, emptyDir: {}}
-      - {name: tmp, emptyDir: {}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: rt-db, namespace: ` + rtNamespace + `}
-spec:
-  selector: {app: rt-db}
-  ports:
-  - {name: postgres, port: 5432, targetPort: 5432}
-`
 
 // rtClient is a restricted busybox pod the test sends REST2 requests from.
 const rtClient = `
