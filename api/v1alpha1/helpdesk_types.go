@@ -71,10 +71,11 @@ const (
 // quotes or backslashes. RT reads its configuration as Perl; the operator
 // writes each value as a single-quoted Perl string (where only ' and \ are
 // special) and refuses these characters outright, so no value can end its
-// string and become code.
+// string and become code. The rule names them by their codes (x27 and x5c
+// in a character class) rather than quoting them.
 // +kubebuilder:validation:MinLength=1
 // +kubebuilder:validation:MaxLength=128
-// +kubebuilder:validation:XValidation:rule="!self.contains('\\”) && !self.contains('\\\\') && !self.matches('[\\x00-\\x1f\\x7f]')",message="must not contain a single quote ('), a backslash or a control character: RT's site configuration is Perl, and these could end the value's string"
+// +kubebuilder:validation:XValidation:rule="!self.matches('[\\x27\\x5c\\x5c\\x00-\\x1f\\x7f]')",message="must not contain a single quote ('), a backslash or a control character: RT's site configuration is Perl, and these could end the value's string"
 type SiteText string
 
 // HelpDeskSite is the typed part of RT's site configuration.
