@@ -17,6 +17,7 @@ limitations under the License.
 package v1alpha1
 
 import (
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -46,6 +47,19 @@ type HelpDeskSpec struct {
 	// database is where RT keeps tickets, users and rights.
 	// +optional
 	Database HelpDeskDatabase `json:"database,omitempty"`
+
+	// attachments keeps RT's attachments as files on a volume (RT's
+	// ExternalStorage, type Disk), beside the database they belong to:
+	// files of any type but text and images always, text and images above
+	// RT's cutoff of 10 MiB, each moved there from the database by the
+	// externalizing CronJob (<name>-externalize).
+	// +optional
+	Attachments HelpDeskAttachments `json:"attachments,omitempty"`
+
+	// maintenance schedules RT's periodic work as CronJobs that never run
+	// twice at once, in spec.site.timeZone.
+	// +optional
+	Maintenance HelpDeskMaintenance `json:"maintenance,omitempty"`
 
 	// deletionPolicy says what deleting the HelpDesk does to its data:
 	// Retain (the default) keeps the database's volume and the generated
@@ -150,6 +164,41 @@ type ManagedDatabase struct {
 	// when empty.
 	// +optional
 	StorageClassName *string `json:"storageClassName,omitempty"`
+}
+
+// HelpDeskAttachments sizes the attachments' volume.
+type HelpDeskAttachments struct {
+	// storage is the size of the attachments' volume.
+	// +kubebuilder:default="1Gi"
+	// +optional
+	Storage *resource.Quantity `json:"storage,omitempty"`
+
+	// storageClassName is the volume's StorageClass; the cluster's default
+	// when empty. The web pods and the externalizing job mount it, so with
+	// more than one node it needs ReadWriteMany (accessModes).
+	// +optional
+	StorageClassName *string `json:"storageClassName,omitempty"`
+
+	// accessModes of the volume (default ReadWriteOnce: every pod that
+	// mounts it must then run on one node).
+	// +kubebuilder:validation:MaxItems=2
+	// +optional
+	AccessModes []corev1.PersistentVolumeAccessMode `json:"accessModes,omitempty"`
+}
+
+// HelpDeskMaintenance are the schedules of RT's periodic work.
+type HelpDeskMaintenance struct {
+	// externalizeAttachments runs rt-externalize-attachments, which moves
+	// attachments from the database to the attachments' volume.
+	// +kubebuilder:default="*/15 * * * *"
+	// +optional
+	ExternalizeAttachments CronSchedule `json:"externalizeAttachments,omitempty"`
+
+	// cleanSessions runs rt-clean-sessions, which removes web sessions
+	// older than a week.
+	// +kubebuilder:default="30 3 * * *"
+	// +optional
+	CleanSessions CronSchedule `json:"cleanSessions,omitempty"`
 }
 
 // HelpDeskStatus is what the operator observed of the help desk.

@@ -28,6 +28,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -53,7 +54,7 @@ type cronJobSeen struct {
 	uid        types.UID
 	generation int64
 	hash       string
-	policy     string // the owner's name, to forget it with the policy
+	policy     string // the owner's name, to forget it with its owner
 }
 
 func (c *cronJobsSeen) inShape(cached *batchv1.CronJob, hash string) bool {
@@ -92,24 +93,31 @@ func (c *cronJobsSeen) forgetPolicy(policy types.NamespacedName) {
 // applyCronJob creates or puts in shape a CronJob of owner. In the steady
 // state it reads only the cache and writes nothing.
 func (r *BackupPolicyReconciler) applyCronJob(ctx context.Context, owner client.Object, desired *batchv1.CronJob) error {
+	return r.cronJobs.apply(ctx, r.Client, r.APIReader, r.Recorder, owner, desired)
+}
+
+// apply creates or puts in shape a CronJob of owner (the BackupPolicy's or
+// the HelpDesk's), through c's cache and, when the cached copy cannot tell,
+// the API server (reader).
+func (c *cronJobsSeen) apply(ctx context.Context, cl client.Client, reader client.Reader, rec events.EventRecorder, owner client.Object, desired *batchv1.CronJob) error {
 	hash, err := specHash(desired.Spec)
 	if err != nil {
 		return err
 	}
 	var cached batchv1.CronJob
-	switch err := r.Get(ctx, client.ObjectKeyFromObject(desired), &cached); {
-	case err == nil && r.cronJobs.inShape(&cached, hash) && cronJobLabelled(&cached, desired, owner):
+	switch err := cl.Get(ctx, client.ObjectKeyFromObject(desired), &cached); {
+	case err == nil && c.inShape(&cached, hash) && cronJobLabelled(&cached, desired, owner):
 		return nil
 	case err != nil && !apierrors.IsNotFound(err):
 		return err
 	}
 	// The cache's copy has no pod template: read and patch the API
 	// server's, whose defaults the patch leaves alone.
-	whole, err := createOrPatchObject(ctx, readThrough{Client: r.Client, reader: r.APIReader}, r.Recorder, owner, desired, shapeCronJob(desired))
+	whole, err := createOrPatchObject(ctx, readThrough{Client: cl, reader: reader}, rec, owner, desired, shapeCronJob(desired))
 	if err != nil {
 		return err
 	}
-	r.cronJobs.record(whole, hash, owner.GetName())
+	c.record(whole, hash, owner.GetName())
 	return nil
 }
 

@@ -65,6 +65,10 @@ type HelpDeskReconciler struct {
 	// RTImage and PostgresImage run the help desk; resources.DefaultRTImage
 	// and resources.DefaultPostgresImage when empty.
 	RTImage, PostgresImage string
+
+	// cronJobs is what the reconciler last saw whole of the CronJobs,
+	// which the cache holds without their pod templates.
+	cronJobs cronJobsSeen
 }
 
 // +kubebuilder:rbac:groups=ops.supportstack.io,resources=helpdesks,verbs=get;list;watch;update;patch
@@ -79,6 +83,9 @@ type HelpDeskReconciler struct {
 func (r *HelpDeskReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	hd := &opsv1alpha1.HelpDesk{}
 	if err := r.Get(ctx, req.NamespacedName, hd); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.cronJobs.forgetPolicy(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !hd.DeletionTimestamp.IsZero() {
@@ -123,6 +130,7 @@ func (r *HelpDeskReconciler) apply(ctx context.Context, hd *opsv1alpha1.HelpDesk
 		WebDomain: hd.Spec.Site.WebDomain, TimeZone: string(hd.Spec.Site.TimeZone),
 		DatabaseHost: names.Database() + "." + ns + ".svc", DatabasePort: 5432,
 		DatabaseName: resources.HelpDeskDatabaseName, DatabaseUser: resources.HelpDeskDatabaseUser,
+		Attachments: true,
 	}
 	if site.WebDomain == "" {
 		site.WebDomain = names.Web() + "." + ns + ".svc"
@@ -228,9 +236,9 @@ func (r *HelpDeskReconciler) secure(ctx context.Context, hd *opsv1alpha1.HelpDes
 	return nil
 }
 
-// database makes the managed PostgreSQL: its volume (once; not owned, so
-// that Retain keeps it), Service and StatefulSet. It reports whether the
-// database's pod is ready.
+// database makes the volumes of the database and the attachments (once;
+// not owned, so that Retain keeps them), then the database's Service and
+// StatefulSet. It reports whether the database's pod is ready.
 func (r *HelpDeskReconciler) database(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames) (bool, error) {
 	size := resource.MustParse("1Gi")
 	var class *string
@@ -240,13 +248,15 @@ func (r *HelpDeskReconciler) database(ctx context.Context, hd *opsv1alpha1.HelpD
 		}
 		class = m.StorageClassName
 	}
-	claim := resources.HelpDeskDatabaseClaim(hd.Namespace, names, size, class)
-	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(claim), &corev1.PersistentVolumeClaim{}); apierrors.IsNotFound(err) {
-		if err := r.Create(ctx, claim); err != nil && !apierrors.IsAlreadyExists(err) {
-			return false, fmt.Errorf("creating the database's volume claim %s: %w", claim.Name, err)
-		}
-		r.Recorder.Eventf(hd, claim, corev1.EventTypeNormal, opsv1alpha1.ReasonApplied, "Apply", "created PersistentVolumeClaim %s", claim.Name)
-	} else if err != nil {
+	if err := r.createClaimOnce(ctx, hd, resources.HelpDeskClaim(hd.Namespace, names.DatabaseClaim(), hd.Name, "database", size, class, nil)); err != nil {
+		return false, err
+	}
+	att := hd.Spec.Attachments
+	attSize := resource.MustParse("1Gi")
+	if att.Storage != nil {
+		attSize = *att.Storage
+	}
+	if err := r.createClaimOnce(ctx, hd, resources.HelpDeskClaim(hd.Namespace, names.AttachmentsClaim(), hd.Name, "attachments", attSize, att.StorageClassName, att.AccessModes)); err != nil {
 		return false, err
 	}
 	svc := resources.HelpDeskDatabaseService(hd.Namespace, names)
@@ -276,6 +286,21 @@ func (r *HelpDeskReconciler) database(ctx context.Context, hd *opsv1alpha1.HelpD
 	}
 	setCondition(hd, opsv1alpha1.ConditionDatabaseReady, metav1.ConditionTrue, opsv1alpha1.ReasonAvailable, "PostgreSQL answers at "+names.Database()+"."+hd.Namespace+".svc:5432")
 	return true, nil
+}
+
+// createClaimOnce creates a volume claim of the help desk unless it exists;
+// it never changes one (a claim's size is grown by hand, where the
+// StorageClass allows it).
+func (r *HelpDeskReconciler) createClaimOnce(ctx context.Context, hd *opsv1alpha1.HelpDesk, claim *corev1.PersistentVolumeClaim) error {
+	err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(claim), &corev1.PersistentVolumeClaim{})
+	if !apierrors.IsNotFound(err) {
+		return err
+	}
+	if err := r.Create(ctx, claim); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating the volume claim %s: %w", claim.Name, err)
+	}
+	r.Recorder.Eventf(hd, claim, corev1.EventTypeNormal, opsv1alpha1.ReasonApplied, "Apply", "created PersistentVolumeClaim %s", claim.Name)
+	return nil
 }
 
 // schema runs RT's schema Job for spec.version once, and reports whether
@@ -336,6 +361,7 @@ func (r *HelpDeskReconciler) web(ctx context.Context, hd *opsv1alpha1.HelpDesk, 
 		workers = 2
 	}
 	o := r.rtObjects(hd, names, names.Web(), "web")
+	o.AttachmentsClaim = names.AttachmentsClaim()
 	desired := resources.RTWebDeployment(o, replicas, workers)
 	sum := sha256.Sum256([]byte(siteConfig))
 	desired.Spec.Template.Annotations = map[string]string{configChecksumAnnotation: hex.EncodeToString(sum[:])}
@@ -351,6 +377,9 @@ func (r *HelpDeskReconciler) web(ctx context.Context, hd *opsv1alpha1.HelpDesk, 
 		s.Labels = mergeLabels(s.Labels, svc.Labels)
 		setSpec(&s.Spec, svc.Spec)
 	}); err != nil {
+		return err
+	}
+	if err := r.maintenance(ctx, hd, names); err != nil {
 		return err
 	}
 	hd.Status.URL = "http://" + names.Web() + "." + hd.Namespace + ".svc"
@@ -372,6 +401,36 @@ func (r *HelpDeskReconciler) web(ctx context.Context, hd *opsv1alpha1.HelpDesk, 
 	return nil
 }
 
+// maintenance makes the CronJobs of RT's periodic work, which run as the
+// web pods do (component cron, for the NetworkPolicies).
+func (r *HelpDeskReconciler) maintenance(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames) error {
+	zone := string(hd.Spec.Site.TimeZone)
+	if zone == "" {
+		zone = "UTC"
+	}
+	m := hd.Spec.Maintenance
+	for _, job := range []struct {
+		name     string
+		schedule opsv1alpha1.CronSchedule
+		fallback string
+		command  []string
+	}{
+		{names.Externalize(), m.ExternalizeAttachments, "*/15 * * * *", []string{"/usr/sbin/rt-externalize-attachments-5"}},
+		{names.Sessions(), m.CleanSessions, "30 3 * * *", []string{"/usr/sbin/rt-clean-sessions-5", "--older", "7D"}},
+	} {
+		schedule := string(job.schedule)
+		if schedule == "" {
+			schedule = job.fallback
+		}
+		o := r.rtObjects(hd, names, job.name, "cron")
+		o.AttachmentsClaim = names.AttachmentsClaim()
+		if err := r.cronJobs.apply(ctx, r.Client, r.APIReader, r.Recorder, hd, resources.RTCronJob(o, schedule, zone, job.command...)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // rtObjects names what an RT pod of the help desk runs and reads.
 func (r *HelpDeskReconciler) rtObjects(hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames, name, component string) resources.RTObjects {
 	image := r.RTImage
@@ -384,8 +443,8 @@ func (r *HelpDeskReconciler) rtObjects(hd *opsv1alpha1.HelpDesk, names resources
 	}
 }
 
-// finalize carries out deletionPolicy: Delete removes the database's volume
-// claim and the credentials Secret (only those the operator labelled for
+// finalize carries out deletionPolicy: Delete removes the volume claims
+// (database, attachments) and the credentials Secret (only those the operator labelled for
 // this help desk); Retain leaves them. Everything else is owned by the
 // HelpDesk and goes with it.
 func (r *HelpDeskReconciler) finalize(ctx context.Context, hd *opsv1alpha1.HelpDesk) error {
@@ -396,6 +455,7 @@ func (r *HelpDeskReconciler) finalize(ctx context.Context, hd *opsv1alpha1.HelpD
 	if hd.Spec.DeletionPolicy == opsv1alpha1.HelpDeskDelete {
 		for _, o := range []client.Object{
 			&corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: names.DatabaseClaim(), Namespace: hd.Namespace}},
+			&corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: names.AttachmentsClaim(), Namespace: hd.Namespace}},
 			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: names.Credentials(), Namespace: hd.Namespace}},
 		} {
 			err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(o), o)
@@ -413,9 +473,10 @@ func (r *HelpDeskReconciler) finalize(ctx context.Context, hd *opsv1alpha1.HelpD
 			}
 		}
 		r.Recorder.Eventf(hd, nil, corev1.EventTypeNormal, opsv1alpha1.ReasonDeleting, "Delete",
-			"deletionPolicy Delete: deleted the database's volume claim %s and the credentials Secret %s", names.DatabaseClaim(), names.Credentials())
+			"deletionPolicy Delete: deleted the volume claims %s and %s and the credentials Secret %s", names.DatabaseClaim(), names.AttachmentsClaim(), names.Credentials())
 	} else {
-		logf.FromContext(ctx).Info("deletionPolicy Retain: keeping the database's volume claim and the credentials Secret", "claim", names.DatabaseClaim(), "secret", names.Credentials())
+		logf.FromContext(ctx).Info("deletionPolicy Retain: keeping the volume claims and the credentials Secret",
+			"claims", []string{names.DatabaseClaim(), names.AttachmentsClaim()}, "secret", names.Credentials())
 	}
 	before := hd.DeepCopy()
 	controllerutil.RemoveFinalizer(hd, helpDeskFinalizer)
@@ -430,6 +491,7 @@ func (r *HelpDeskReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&appsv1.Deployment{}).
 		Owns(&corev1.Service{}).
 		Owns(&batchv1.Job{}).
+		Owns(&batchv1.CronJob{}).
 		Owns(&networkingv1.NetworkPolicy{}).
 		Named("helpdesk").
 		Complete(r)

@@ -154,6 +154,13 @@ func TestOperatorReach(t *testing.T) {
 			UID: types.UID("0c4a4c0e-0000-4000-8000-000000000002"), Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true)}})
 		return o
 	}
+	deskCronJob := func(ns string) *batchv1.CronJob {
+		o := resources.RTObjects{Name: desk.Externalize(), Namespace: ns, Labels: resources.HelpDeskLabels("desk", "cron"), Image: resources.DefaultRTImage,
+			ConfigSecret: desk.SiteConfig(), DatabasePassword: desk.DatabasePassword(), AttachmentsClaim: desk.AttachmentsClaim()}
+		cj := resources.RTCronJob(o, "*/15 * * * *", "UTC", "/usr/sbin/rt-externalize-attachments-5")
+		ownedByDesk(cj)
+		return cj
+	}
 	deskObjects := func(ns string) (rt resources.RTObjects, db *appsv1.StatefulSet, web *appsv1.Deployment, schema *batchv1.Job) {
 		rt = resources.RTObjects{Name: desk.Web(), Namespace: ns, Labels: resources.HelpDeskLabels("desk", "web"), Image: resources.DefaultRTImage,
 			ConfigSecret: desk.SiteConfig(), DatabasePassword: desk.DatabasePassword()}
@@ -253,6 +260,16 @@ func TestOperatorReach(t *testing.T) {
 			web.Spec.Template.Spec.Volumes = append(web.Spec.Template.Spec.Volumes, corev1.Volume{Name: "host", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/"}}})
 			return op.Create(ctx, web)
 		}},
+		{"help desk CronJob with a ServiceAccount token", "writes only backup CronJobs", func() error {
+			cj := deskCronJob(plain)
+			cj.Spec.JobTemplate.Spec.Template.Spec.AutomountServiceAccountToken = ptr.To(true)
+			return op.Create(ctx, cj)
+		}},
+		{"help desk CronJob under another name", "writes only backup CronJobs", func() error {
+			cj := deskCronJob(plain)
+			cj.Name = "desk-miner"
+			return op.Create(ctx, cj)
+		}},
 		{"help desk schema Job in another ServiceAccount", "creates Jobs only in its drill sandboxes", func() error {
 			_, _, _, schema := deskObjects(plain)
 			schema.Spec.Template.Spec.ServiceAccountName = "admin"
@@ -351,10 +368,11 @@ func TestOperatorReach(t *testing.T) {
 		{"team leads' RoleBinding", func() error { return op.Create(ctx, resources.TeamAccessRoleBinding(team)) }},
 		{"a help desk's objects, and its data deleted", func() error {
 			rt, db, web, schema := deskObjects(plain)
-			claim := resources.HelpDeskDatabaseClaim(plain, desk, resource.MustParse("1Gi"), nil)
+			claim := resources.HelpDeskClaim(plain, desk.DatabaseClaim(), "desk", "database", resource.MustParse("1Gi"), nil, nil)
+			attachments := resources.HelpDeskClaim(plain, desk.AttachmentsClaim(), "desk", "attachments", resource.MustParse("1Gi"), nil, nil)
 			for _, o := range []client.Object{
-				deskSecret(plain, desk.Credentials()), ownedByDesk(deskSecret(plain, desk.SiteConfig())), claim,
-				ownedByDesk(resources.HelpDeskDatabaseService(plain, desk)), db, schema, web, ownedByDesk(resources.RTWebService(rt)),
+				deskSecret(plain, desk.Credentials()), ownedByDesk(deskSecret(plain, desk.SiteConfig())), claim, attachments,
+				ownedByDesk(resources.HelpDeskDatabaseService(plain, desk)), db, schema, web, ownedByDesk(resources.RTWebService(rt)), deskCronJob(plain),
 			} {
 				if err := op.Create(ctx, o); err != nil {
 					return fmt.Errorf("%T %s: %w", o, o.GetName(), err)
@@ -365,8 +383,10 @@ func TestOperatorReach(t *testing.T) {
 			if err := op.Patch(ctx, web, patch); err != nil {
 				return fmt.Errorf("scaling the web Deployment: %w", err)
 			}
-			if err := op.Delete(ctx, claim); err != nil {
-				return fmt.Errorf("deleting the database's claim: %w", err)
+			for _, c := range []client.Object{claim, attachments} {
+				if err := op.Delete(ctx, c); err != nil {
+					return fmt.Errorf("deleting the claim %s: %w", c.GetName(), err)
+				}
 			}
 			return op.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: desk.Credentials(), Namespace: plain}})
 		}},

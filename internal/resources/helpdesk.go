@@ -85,6 +85,16 @@ func (n HelpDeskNames) Database() string { return n.HelpDesk + "-db" }
 // DatabaseClaim is the managed PostgreSQL's volume claim.
 func (n HelpDeskNames) DatabaseClaim() string { return n.HelpDesk + "-db-data" }
 
+// AttachmentsClaim is the attachments' volume claim.
+func (n HelpDeskNames) AttachmentsClaim() string { return n.HelpDesk + "-attachments" }
+
+// Externalize is the CronJob of rt-externalize-attachments (a CronJob's
+// name has at most 52 characters, a HelpDesk's 40).
+func (n HelpDeskNames) Externalize() string { return n.HelpDesk + "-externalize" }
+
+// Sessions is the CronJob of rt-clean-sessions.
+func (n HelpDeskNames) Sessions() string { return n.HelpDesk + "-sessions" }
+
 // Web is RT's web Deployment and Service.
 func (n HelpDeskNames) Web() string { return n.HelpDesk + "-web" }
 
@@ -117,13 +127,17 @@ func (n HelpDeskNames) RootPassword() corev1.SecretKeySelector {
 	return n.credential(HelpDeskRootPasswordKey)
 }
 
-// HelpDeskDatabaseClaim is the managed database's volume. It is not owned
-// by the HelpDesk: deletionPolicy decides whether it outlives it.
-func HelpDeskDatabaseClaim(namespace string, n HelpDeskNames, size resource.Quantity, class *string) *corev1.PersistentVolumeClaim {
+// HelpDeskClaim is a volume of the help desk (the database's or the
+// attachments'). It is not owned by the HelpDesk: deletionPolicy decides
+// whether it outlives it.
+func HelpDeskClaim(namespace, name, helpDesk, component string, size resource.Quantity, class *string, modes []corev1.PersistentVolumeAccessMode) *corev1.PersistentVolumeClaim {
+	if len(modes) == 0 {
+		modes = []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce}
+	}
 	return &corev1.PersistentVolumeClaim{
-		ObjectMeta: metav1.ObjectMeta{Name: n.DatabaseClaim(), Namespace: namespace, Labels: HelpDeskLabels(n.HelpDesk, "database")},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: HelpDeskLabels(helpDesk, component)},
 		Spec: corev1.PersistentVolumeClaimSpec{
-			AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			AccessModes:      modes,
 			StorageClassName: class,
 			Resources:        corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: size}},
 		},
@@ -196,7 +210,7 @@ func HelpDeskDatabase(namespace string, n HelpDeskNames, image string) *appsv1.S
 
 // HelpDeskNetworkPolicies let a help desk's pods make only the connections
 // a help desk needs: every pod of the help desk is denied all traffic
-// (<hd>-deny-all), then RT's pods (web and schema) may reach DNS and the
+// (<hd>-deny-all), then RT's pods (web, schema, cron) may reach DNS and the
 // database (<hd>-rt-egress), the database accepts only RT's pods
 // (<hd>-db-ingress), and RT's web port accepts only ingressFrom (default:
 // pods of the help desk's own namespace; <hd>-web-ingress).
@@ -210,7 +224,7 @@ func HelpDeskNetworkPolicies(namespace string, n HelpDeskNames, ingressFrom []ne
 			MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "app.kubernetes.io/component", Operator: metav1.LabelSelectorOpIn, Values: components}},
 		}
 	}
-	rtPods := component("web", "schema")
+	rtPods := component("web", "schema", "cron")
 	database := component("database")
 	if len(ingressFrom) == 0 {
 		ingressFrom = []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{}}}

@@ -18,6 +18,7 @@ package resources
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"strings"
 	"unicode"
@@ -50,6 +51,9 @@ const (
 	// RTSiteConfigFile is the file name of the rendered site configuration
 	// in the configuration Secret (RT reads RT_SiteConfig.d/*.pm).
 	RTSiteConfigFile = "50-supportstack.pm"
+
+	// RTAttachmentsPath is where RT keeps attachments as files.
+	RTAttachmentsPath = "/var/lib/request-tracker5/attachments"
 
 	rtSiteConfigDir  = "/etc/request-tracker5/RT_SiteConfig.d"
 	rtServer         = "/usr/share/request-tracker5/libexec/rt-server"
@@ -84,6 +88,11 @@ type RTSite struct {
 	DatabasePort int32 // 0: PostgreSQL's default
 	DatabaseName string
 	DatabaseUser string
+
+	// Attachments, when set, keeps attachments as files under
+	// RTAttachmentsPath (RT's ExternalStorage, type Disk), where the pods
+	// mount RTObjects.AttachmentsClaim.
+	Attachments bool
 }
 
 // PerlSingleQuoted is s as a Perl single-quoted string literal: inside
@@ -138,6 +147,9 @@ func RTSiteConfig(site RTSite) (string, error) {
 	if site.DatabasePort != 0 {
 		fmt.Fprintf(&b, "Set($DatabasePort, %d);\n", site.DatabasePort)
 	}
+	if site.Attachments {
+		fmt.Fprintf(&b, "Set(%%ExternalStorage, Type => 'Disk', Path => %s);\n", PerlSingleQuoted(RTAttachmentsPath))
+	}
 	fmt.Fprintf(&b, "Set($DatabasePassword, $ENV{%s});\n1;\n", PerlSingleQuoted(RTDatabasePasswordEnv))
 	return b.String(), nil
 }
@@ -157,15 +169,11 @@ type RTObjects struct {
 	ConfigSecret string
 	// DatabasePassword is RT's database password ($DatabaseUser's).
 	DatabasePassword corev1.SecretKeySelector
+	// AttachmentsClaim, when set, is mounted at RTAttachmentsPath.
+	AttachmentsClaim string
 }
 
-func (o RTObjects) labels() map[string]string {
-	l := make(map[string]string, len(o.Labels))
-	for k, v := range o.Labels {
-		l[k] = v
-	}
-	return l
-}
+func (o RTObjects) labels() map[string]string { return maps.Clone(o.Labels) }
 
 // rtPodSpec is what every RT pod has: restricted security as uid 65532,
 // no service account token, the site configuration mounted read-only,
@@ -191,7 +199,38 @@ func (o RTObjects) rtPodSpec(container corev1.Container) corev1.PodSpec {
 		},
 		Containers: []corev1.Container{container},
 	}
+	if o.AttachmentsClaim != "" {
+		spec.Volumes = append(spec.Volumes, corev1.Volume{Name: "attachments", VolumeSource: corev1.VolumeSource{
+			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: o.AttachmentsClaim}}})
+		spec.Containers[0].VolumeMounts = append(spec.Containers[0].VolumeMounts, corev1.VolumeMount{Name: "attachments", MountPath: RTAttachmentsPath})
+	}
 	return spec
+}
+
+// RTCronJob runs one of RT's periodic commands on schedule (in timeZone),
+// never twice at once, as the web pods run (site configuration, database
+// password, attachments).
+func RTCronJob(o RTObjects, schedule, timeZone string, command ...string) *batchv1.CronJob {
+	spec := o.rtPodSpec(corev1.Container{Name: "rt", Command: command})
+	spec.RestartPolicy = corev1.RestartPolicyNever
+	setEphemeralStorage(&spec)
+	return &batchv1.CronJob{
+		ObjectMeta: metav1.ObjectMeta{Name: o.Name, Namespace: o.Namespace, Labels: o.labels()},
+		Spec: batchv1.CronJobSpec{
+			Schedule:                   schedule,
+			TimeZone:                   ptr.To(timeZone),
+			ConcurrencyPolicy:          batchv1.ForbidConcurrent,
+			SuccessfulJobsHistoryLimit: ptr.To[int32](1),
+			FailedJobsHistoryLimit:     ptr.To[int32](3),
+			JobTemplate: batchv1.JobTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: o.labels()},
+				Spec: batchv1.JobSpec{
+					BackoffLimit: ptr.To[int32](2),
+					Template:     corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: o.labels()}, Spec: spec},
+				},
+			},
+		},
+	}
 }
 
 // RTWebDeployment serves RT's PSGI application with Starman (a preforking

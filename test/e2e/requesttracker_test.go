@@ -17,6 +17,7 @@ limitations under the License.
 package e2e
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -87,10 +88,12 @@ func rtSecret(t *testing.T, name string, data map[string]string) string {
 // credentials, the NetworkPolicies, PostgreSQL on its volume, RT's schema
 // Job and the web Deployment (Starman, read-only root), whose Service
 // answers REST2 as RT's root with the generated password. Every cell of
-// the help desk's connection matrix is tried. Deleting the HelpDesk with
+// the help desk's connection matrix is tried. An uploaded file moves to
+// the attachments' volume when a Job from the externalizing CronJob runs. Deleting the HelpDesk with
 // deletionPolicy Retain keeps the database: created again, it runs the
 // schema Job on the set-up database, which changes no data, and the
-// ticket is still there. With Delete, the volume and credentials go.
+// ticket and its externalized attachment are still there. With Delete, the
+// volumes and credentials go.
 func TestHelpDesk(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Fatal("the real-pod cluster runs a kubelet, containerd and NetworkPolicy enforcement: run make test as root")
@@ -255,7 +258,8 @@ func TestHelpDesk(t *testing.T) {
 	const boundary = "supportstack-e2e-boundary"
 	body := "--" + boundary + "\r\nContent-Disposition: form-data; name=\"JSON\"\r\nContent-Type: application/json\r\n\r\n" +
 		`{"Queue":"General","Subject":"e2e: with an attachment"}` + "\r\n--" + boundary +
-		"\r\nContent-Disposition: form-data; name=\"Attachments\"; filename=\"e2e.txt\"\r\nContent-Type: text/plain\r\n\r\nattached through REST2\r\n--" + boundary + "--\r\n"
+		"\r\nContent-Disposition: form-data; name=\"Attachments\"; filename=\"e2e.txt\"\r\nContent-Type: text/plain\r\n\r\nattached through REST2\r\n--" + boundary +
+		"\r\nContent-Disposition: form-data; name=\"Attachments\"; filename=\"e2e.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n" + binaryAttachment + "\r\n--" + boundary + "--\r\n"
 	cmd := exec.Command(c.kubectl, "--kubeconfig", c.kubeconfig, "exec", "-i", "-n", rtNamespace, "rt-client", "--", "timeout", "30", "wget", "-q", "-O", "-",
 		"--header", "Authorization: Basic "+base64.StdEncoding.EncodeToString([]byte("root:"+rootPassword)),
 		"--header", "Content-Type: multipart/form-data; boundary="+boundary, "--post-file", "/dev/stdin", "http://rt-web."+rtNamespace+".svc/REST/2.0/ticket")
@@ -265,6 +269,32 @@ func TestHelpDesk(t *testing.T) {
 	}
 	if content := psql("rt5", "SELECT content FROM attachments WHERE filename = 'e2e.txt'"); content != "attached through REST2" {
 		t.Errorf("the uploaded attachment in the database: %q", content)
+	}
+
+	// Files that are neither text nor images go to the attachments' volume
+	// (RT's ExternalStorage) when the externalizing job runs: run it now,
+	// as a Job made from its CronJob.
+	c.run(t, "create", "job", "-n", rtNamespace, "--from=cronjob/rt-externalize", "rt-externalize-now")
+	waitFor(t, 3*time.Minute, func() error {
+		if out := c.run(t, "get", "job", "-n", rtNamespace, "rt-externalize-now", "-o", "jsonpath={.status.succeeded}"); out != "1" {
+			return fmt.Errorf("rt-externalize-now: succeeded %q", out)
+		}
+		return nil
+	})
+	stored := strings.Split(psql("rt5", "SELECT id || ' ' || contentencoding || ' ' || content FROM attachments WHERE filename = 'e2e.bin'"), " ")
+	if len(stored) != 3 || stored[1] != "external" || len(stored[2]) != 64 {
+		t.Fatalf("the binary attachment after rt-externalize-attachments: %q, want its id, external and a SHA-256 key", stored)
+	}
+	key := stored[2]
+	file := resources.RTAttachmentsPath + "/" + key[:3] + "/" + key[3:6] + "/" + key[6:]
+	if sum := c.run(t, "exec", "-n", rtNamespace, "deploy/rt-web", "--", "sha256sum", file); !strings.HasPrefix(sum, key) {
+		t.Errorf("the attachment's file %s on the volume: %q, want SHA-256 %s", file, sum, key)
+	}
+	if want := fmt.Sprintf("%x", sha256.Sum256([]byte(binaryAttachment))); key != want {
+		t.Errorf("the attachment's key %s is not the SHA-256 of what was uploaded (%s)", key, want)
+	}
+	if out, err := rest(rootPassword, "/attachment/"+stored[0], ""); err != nil || !strings.Contains(out, base64.StdEncoding.EncodeToString([]byte(binaryAttachment))) {
+		t.Errorf("RT does not serve the externalized attachment %s from its file: %v\n%s", stored[0], err, out)
 	}
 
 	helpDeskConnections(t, c)
@@ -308,19 +338,22 @@ func TestHelpDesk(t *testing.T) {
 	if strings.Contains(pods, " Failed") || strings.Contains(pods, " Pending") {
 		t.Errorf("pods:\n%s", pods)
 	}
+	// The pre-created database's Job has the help desk's labels but is the
+	// test's: it goes before the HelpDesk does.
+	c.run(t, "delete", "job", "-n", rtNamespace, "rt-schema-precreated", "rt-externalize-now", "--wait")
 
 	// deletionPolicy Retain: the HelpDesk and what it owns go, the volume
 	// and the credentials stay; created again, it finds its tickets.
 	fingerprint := psql("rt5", rtDatabaseFingerprint)
 	c.run(t, "delete", "hd", "-n", rtNamespace, "rt", "--timeout", "2m")
 	waitFor(t, 2*time.Minute, func() error {
-		left := c.run(t, "get", "statefulsets,deployments,services,jobs,networkpolicies", "-n", rtNamespace, "-l", "ops.supportstack.io/helpdesk=rt", "-o", "name")
+		left := c.run(t, "get", "statefulsets,deployments,services,jobs,cronjobs,networkpolicies", "-n", rtNamespace, "-l", "ops.supportstack.io/helpdesk=rt", "-o", "name")
 		if strings.TrimSpace(left) != "" {
 			return fmt.Errorf("still there after the HelpDesk was deleted:\n%s", left)
 		}
 		return nil
 	})
-	kept := c.run(t, "get", "pvc/rt-db-data", "secret/rt-credentials", "-n", rtNamespace, "-o", "name")
+	kept := c.run(t, "get", "pvc/rt-db-data", "pvc/rt-attachments", "secret/rt-credentials", "-n", rtNamespace, "-o", "name")
 	t.Logf("kept under Retain:\n%s", kept)
 	applyHelpDesk()
 	if got := secret("root-password"); got != rootPassword {
@@ -335,6 +368,9 @@ func TestHelpDesk(t *testing.T) {
 	if out, err := rest(rootPassword, "/ticket/"+created.ID.String(), ""); err != nil || !strings.Contains(out, "e2e: created through REST2") {
 		t.Errorf("GET /REST/2.0/ticket/%s after re-creating the help desk: %v\n%s", created.ID, err, out)
 	}
+	if out, err := rest(rootPassword, "/attachment/"+stored[0], ""); err != nil || !strings.Contains(out, base64.StdEncoding.EncodeToString([]byte(binaryAttachment))) {
+		t.Errorf("the externalized attachment after re-creating the help desk: %v\n%s", err, out)
+	}
 
 	// deletionPolicy Delete: the volume and the credentials go too.
 	c.run(t, "patch", "hd", "-n", rtNamespace, "rt", "--type=merge", "-p", `{"spec":{"deletionPolicy":"Delete"}}`)
@@ -348,6 +384,10 @@ func TestHelpDesk(t *testing.T) {
 	noRBACRefusal(t, c, "supportstack-system", "supportstack-controller-manager")
 	t.Logf("the help desk from the namespace to deletion: %s", time.Since(start).Round(time.Second))
 }
+
+// binaryAttachment is a file that RT keeps on the attachments' volume: not
+// text, not an image.
+const binaryAttachment = "supportstack e2e binary attachment \x01\x02\x03"
 
 // runSchemaJob runs a schema Job to its end and returns its log.
 func runSchemaJob(t *testing.T, c cluster, job *batchv1.Job) string {
