@@ -368,6 +368,9 @@ const (
 	ConditionSchemaReady = "SchemaReady"
 	// ConditionWebReady is True when every web replica is updated and ready.
 	ConditionWebReady = "WebReady"
+	// ReasonProtectionIncomplete (Protected=False): the BackupPolicy is
+	// not Ready or not RestoreVerified; the message has its condition.
+	ReasonProtectionIncomplete = "ProtectionIncomplete"
 	// ConditionSecured is True when the help desk's NetworkPolicies are
 	// applied and its namespace enforces PodSecurity restricted; False
 	// with ReasonPodSecurityNotEnforced when the namespace does not. It
@@ -378,6 +381,19 @@ const (
 	// ReasonPodSecurityNotEnforced (Secured=False): the namespace lacks
 	// pod-security.kubernetes.io/enforce=restricted; the message says so.
 	ReasonPodSecurityNotEnforced = "PodSecurityNotEnforced"
+	// ConditionProtected is True when spec.protection's BackupPolicy is
+	// Ready and, with a drill, RestoreVerified (a drill run passed within
+	// the policy's verification maxAge); False naming the condition that
+	// is not; False with ReasonNotProtected without spec.protection. It
+	// does not count in Ready.
+	ConditionProtected = "Protected"
+	// ReasonNotProtected (Protected=False): no spec.protection.
+	ReasonNotProtected = "NotProtected"
+	// ReasonBackupsVerified (Protected=True): backups run, and a drill
+	// proved the latest restorable.
+	ReasonBackupsVerified = "BackupsVerified"
+	// ReasonBackupsRunning (Protected=True): backups run; no drill asked.
+	ReasonBackupsRunning = "BackupsRunning"
 	// ReasonProgressing (False): the part is starting; the message says
 	// what is awaited.
 	ReasonProgressing = "Progressing"
@@ -387,7 +403,7 @@ const (
 	ReasonSchemaFailed = "SchemaFailed"
 	// ReasonAvailable (True): the part is up.
 	ReasonAvailable = "Available"
-	// ReasonDeleting (Ready=False): the HelpDesk is being deleted; the
-	// message says what deletionPolicy keeps.
+	// ReasonDeleting is the reason of the event that says what
+	// deletionPolicy Delete removed with the HelpDesk.
 	ReasonDeleting = "Deleting"
 )

@@ -61,6 +61,16 @@ type HelpDeskSpec struct {
 	// +optional
 	Maintenance HelpDeskMaintenance `json:"maintenance,omitempty"`
 
+	// protection backs the help desk up and proves its backups restorable:
+	// the operator creates and owns a BackupPolicy named like the HelpDesk
+	// (the database and the attachments' volume in one recovery set, each
+	// run) and, with drill, a DRDrill of it, also named like the HelpDesk,
+	// that restores both and checks them against each other. Edit them
+	// here: the operator puts its BackupPolicy and DRDrill back as this
+	// says.
+	// +optional
+	Protection *HelpDeskProtection `json:"protection,omitempty"`
+
 	// deletionPolicy says what deleting the HelpDesk does to its data:
 	// Retain (the default) keeps the database's volume and the generated
 	// credentials Secret, so a HelpDesk created again with the same name
@@ -201,9 +211,54 @@ type HelpDeskMaintenance struct {
 	CleanSessions CronSchedule `json:"cleanSessions,omitempty"`
 }
 
+// HelpDeskProtection is the help desk's BackupPolicy and DRDrill, in the
+// words of BackupPolicy and DRDrill (their fields, same meaning); both run
+// in spec.site.timeZone.
+type HelpDeskProtection struct {
+	// schedule of the backups.
+	// +required
+	Schedule CronSchedule `json:"schedule"`
+
+	// repository the backups go to.
+	// +required
+	Repository Repository `json:"repository"`
+
+	// retention of the backups.
+	// +required
+	Retention Retention `json:"retention"`
+
+	// objectives of the backups (rpo).
+	// +optional
+	Objectives *BackupObjectives `json:"objectives,omitempty"`
+
+	// drill, when set, restores the latest backup on its schedule in an
+	// isolated sandbox and checks it: RT's queues are there, the row counts
+	// of tickets, transactions, attachments, users and queues equal the
+	// backup's manifest, the attachments' files equal the manifest, and
+	// every attachment the database keeps as a file has its file.
+	// +optional
+	Drill *HelpDeskDrill `json:"drill,omitempty"`
+}
+
+// HelpDeskDrill is the help desk's restore drill.
+type HelpDeskDrill struct {
+	// schedule of the drill's runs.
+	// +required
+	Schedule CronSchedule `json:"schedule"`
+
+	// objectives the runs are measured against (rto, rpo).
+	// +optional
+	Objectives *DrillObjectives `json:"objectives,omitempty"`
+
+	// evidence of each run (signing key).
+	// +optional
+	Evidence *EvidenceSpec `json:"evidence,omitempty"`
+}
+
 // HelpDeskStatus is what the operator observed of the help desk.
 type HelpDeskStatus struct {
-	// conditions: DatabaseReady, SchemaReady, WebReady, Secured and Ready.
+	// conditions: DatabaseReady, SchemaReady, WebReady, Secured, Protected
+	// and Ready.
 	// +listType=map
 	// +listMapKey=type
 	// +optional
@@ -216,6 +271,15 @@ type HelpDeskStatus struct {
 	// url is where RT answers inside the cluster (the web Service).
 	// +optional
 	URL string `json:"url,omitempty"`
+
+	// backupPolicy names the BackupPolicy the operator made for
+	// spec.protection.
+	// +optional
+	BackupPolicy string `json:"backupPolicy,omitempty"`
+
+	// drill names the DRDrill the operator made for spec.protection.drill.
+	// +optional
+	Drill string `json:"drill,omitempty"`
 
 	// credentialsSecret names the Secret holding the generated passwords
 	// (the database administrator's, RT's database role's and RT's root
@@ -230,6 +294,7 @@ type HelpDeskStatus struct {
 // +kubebuilder:printcolumn:name="Version",type=string,JSONPath=`.status.version`
 // +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.status.url`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Protected",type=string,JSONPath=`.status.conditions[?(@.type=="Protected")].status`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 

@@ -17,6 +17,7 @@ limitations under the License.
 package controller
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -28,7 +29,9 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -74,6 +77,7 @@ type HelpDeskReconciler struct {
 // +kubebuilder:rbac:groups=ops.supportstack.io,resources=helpdesks,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=ops.supportstack.io,resources=helpdesks/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=ops.supportstack.io,resources=helpdesks/finalizers,verbs=update
+// +kubebuilder:rbac:groups=ops.supportstack.io,resources=backuppolicies;drdrills,verbs=create;patch;delete
 // +kubebuilder:rbac:groups=apps,resources=statefulsets;deployments,verbs=get;list;watch;create;patch
 // +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;create;patch
 // +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get;create;delete
@@ -162,7 +166,10 @@ func (r *HelpDeskReconciler) apply(ctx context.Context, hd *opsv1alpha1.HelpDesk
 	if ready, err := r.schema(ctx, hd, names); err != nil || !ready {
 		return err
 	}
-	return r.web(ctx, hd, names, siteConfig)
+	if err := r.web(ctx, hd, names, siteConfig); err != nil {
+		return err
+	}
+	return r.protect(ctx, hd, names)
 }
 
 // credentials makes the Secret of generated passwords unless it exists. A
@@ -180,22 +187,38 @@ func (r *HelpDeskReconciler) credentials(ctx context.Context, hd *opsv1alpha1.He
 				return specError(hd, msg)
 			}
 		}
+		if len(existing.Data[resources.HelpDeskBackupURIKey]) == 0 {
+			// A Secret from before the backup URI, or of a help desk
+			// whose administrator password was set by hand.
+			before := existing.DeepCopy()
+			existing.Data[resources.HelpDeskBackupURIKey] = []byte(resources.HelpDeskBackupURI(hd.Namespace, names, string(existing.Data[resources.HelpDeskAdminPasswordKey])))
+			if err := r.Patch(ctx, existing, client.MergeFrom(before)); err != nil {
+				return fmt.Errorf("adding %s to the credentials Secret %s: %w", resources.HelpDeskBackupURIKey, existing.Name, err)
+			}
+		}
 		return nil
 	case !apierrors.IsNotFound(err):
 		return err
 	}
+	adminPassword := randomPassword()
 	// Letters and digits only: RT's set-up writes its role's password into
 	// SQL unescaped (RTSchemaJob).
 	secret := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: names.Credentials(), Namespace: hd.Namespace, Labels: resources.HelpDeskLabels(hd.Name, "database")},
 		Data: map[string][]byte{
 			resources.HelpDeskAdminUserKey:        []byte(resources.HelpDeskAdminUser),
-			resources.HelpDeskAdminPasswordKey:    []byte(randomPassword()),
+			resources.HelpDeskAdminPasswordKey:    []byte(adminPassword),
+			resources.HelpDeskBackupURIKey:        []byte(resources.HelpDeskBackupURI(hd.Namespace, names, adminPassword)),
 			resources.HelpDeskDatabasePasswordKey: []byte(randomPassword()),
 			resources.HelpDeskRootPasswordKey:     []byte(randomPassword()),
 		},
 	}
-	if err := r.Create(ctx, secret); err != nil && !apierrors.IsAlreadyExists(err) {
+	switch err := r.Create(ctx, secret); {
+	case apierrors.IsAlreadyExists(err):
+		// Made meanwhile (by a reconcile of a HelpDesk of the same name
+		// that a stale cache still showed): the next reconcile reads it.
+		return fmt.Errorf("the credentials Secret %s appeared while it was being made: reading it again", secret.Name)
+	case err != nil:
 		return fmt.Errorf("creating the credentials Secret %s: %w", secret.Name, err)
 	}
 	r.Recorder.Eventf(hd, secret, corev1.EventTypeNormal, opsv1alpha1.ReasonApplied, "Apply", "generated the credentials Secret %s", secret.Name)
@@ -209,12 +232,22 @@ const podSecurityEnforce = "pod-security.kubernetes.io/enforce"
 // secure applies the help desk's NetworkPolicies, before any of its pods
 // exists, and says in Secured which controls are in force.
 func (r *HelpDeskReconciler) secure(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames) error {
-	policies := resources.HelpDeskNetworkPolicies(hd.Namespace, names, hd.Spec.Web.IngressFrom)
+	backupPolicy := ""
+	if hd.Spec.Protection != nil {
+		backupPolicy = hd.Name
+	}
+	policies := resources.HelpDeskNetworkPolicies(hd.Namespace, names, hd.Spec.Web.IngressFrom, backupPolicy)
 	applied := make([]string, 0, len(policies))
 	for _, np := range policies {
 		if err := createOrPatch(ctx, r.Client, r.Recorder, hd, np, func(o *networkingv1.NetworkPolicy) {
 			o.Labels = mergeLabels(o.Labels, np.Labels)
-			setSpec(&o.Spec, np.Spec)
+			// Whole, not setSpec: a desired rule with fewer peers (ingressFrom
+			// narrowed, protection taken away) is "derived" from the stored
+			// one, which would keep the peer. The API server defaults nothing
+			// here that the desired spec leaves out.
+			if !equality.Semantic.DeepEqual(o.Spec, np.Spec) {
+				o.Spec = np.Spec
+			}
 		}); err != nil {
 			return err
 		}
@@ -431,6 +464,92 @@ func (r *HelpDeskReconciler) maintenance(ctx context.Context, hd *opsv1alpha1.He
 	return nil
 }
 
+// protect makes spec.protection's BackupPolicy and DRDrill (owned, named
+// like the HelpDesk) and sets Protected from the policy's conditions.
+func (r *HelpDeskReconciler) protect(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames) error {
+	p := hd.Spec.Protection
+	if p == nil || p.Drill == nil {
+		// The drill goes when it is no longer asked for, and its runs with
+		// it (owner references); their evidence, which has no owner, stays.
+		if err := r.deleteOwned(ctx, hd, &opsv1alpha1.DRDrill{ObjectMeta: metav1.ObjectMeta{Name: hd.Name, Namespace: hd.Namespace}}); err != nil {
+			return err
+		}
+	}
+	if p == nil {
+		// The backups in the repository stay: only the policy goes.
+		if err := r.deleteOwned(ctx, hd, &opsv1alpha1.BackupPolicy{ObjectMeta: metav1.ObjectMeta{Name: hd.Name, Namespace: hd.Namespace}}); err != nil {
+			return err
+		}
+		hd.Status.BackupPolicy, hd.Status.Drill = "", ""
+		setCondition(hd, opsv1alpha1.ConditionProtected, metav1.ConditionFalse, opsv1alpha1.ReasonNotProtected,
+			"spec.protection is not set: nothing backs this help desk up")
+		return nil
+	}
+	zone := opsv1alpha1.TimeZone(cmp.Or(string(hd.Spec.Site.TimeZone), "UTC"))
+	desired := resources.HelpDeskBackupPolicy(hd.Namespace, names, p, zone)
+	policy, err := createOrPatchObject(ctx, r.Client, r.Recorder, hd, desired, func(b *opsv1alpha1.BackupPolicy) {
+		b.Labels = mergeLabels(b.Labels, desired.Labels)
+		setSpec(&b.Spec, desired.Spec)
+	})
+	if err != nil {
+		return err
+	}
+	hd.Status.BackupPolicy = policy.Name
+	hd.Status.Drill = ""
+	if p.Drill != nil {
+		image := cmp.Or(r.PostgresImage, resources.DefaultPostgresImage)
+		drill := resources.HelpDeskDrill(hd.Namespace, names, p.Drill, zone, image)
+		if err := createOrPatch(ctx, r.Client, r.Recorder, hd, drill, func(d *opsv1alpha1.DRDrill) {
+			d.Labels = mergeLabels(d.Labels, drill.Labels)
+			setSpec(&d.Spec, drill.Spec)
+		}); err != nil {
+			return err
+		}
+		hd.Status.Drill = drill.Name
+	}
+	ready := meta.FindStatusCondition(policy.Status.Conditions, opsv1alpha1.ConditionReady)
+	verified := meta.FindStatusCondition(policy.Status.Conditions, opsv1alpha1.ConditionRestoreVerified)
+	switch {
+	case ready == nil || ready.Status != metav1.ConditionTrue || ready.ObservedGeneration != policy.Generation:
+		msg := "the BackupPolicy " + policy.Name + " is not Ready yet"
+		if ready != nil {
+			msg = fmt.Sprintf("the BackupPolicy %s is not Ready: %s: %s", policy.Name, ready.Reason, ready.Message)
+		}
+		setCondition(hd, opsv1alpha1.ConditionProtected, metav1.ConditionFalse, opsv1alpha1.ReasonProtectionIncomplete, msg)
+	case p.Drill == nil:
+		setCondition(hd, opsv1alpha1.ConditionProtected, metav1.ConditionTrue, opsv1alpha1.ReasonBackupsRunning,
+			"the BackupPolicy "+policy.Name+" backs up the database and the attachments; no drill proves them restorable (spec.protection.drill)")
+	case verified == nil || verified.Status != metav1.ConditionTrue:
+		msg := "no drill run of " + hd.Status.Drill + " has proved the backups restorable yet"
+		if verified != nil {
+			msg = fmt.Sprintf("the BackupPolicy %s is not RestoreVerified: %s: %s", policy.Name, verified.Reason, verified.Message)
+		}
+		setCondition(hd, opsv1alpha1.ConditionProtected, metav1.ConditionFalse, opsv1alpha1.ReasonProtectionIncomplete, msg)
+	default:
+		setCondition(hd, opsv1alpha1.ConditionProtected, metav1.ConditionTrue, opsv1alpha1.ReasonBackupsVerified,
+			"the BackupPolicy "+policy.Name+" backs up the database and the attachments, and "+verified.Message)
+	}
+	return nil
+}
+
+// deleteOwned deletes o (read from the cache) if the HelpDesk controls it.
+func (r *HelpDeskReconciler) deleteOwned(ctx context.Context, hd *opsv1alpha1.HelpDesk, o client.Object) error {
+	switch err := r.Get(ctx, client.ObjectKeyFromObject(o), o); {
+	case apierrors.IsNotFound(err):
+		return nil
+	case err != nil:
+		return err
+	}
+	if !metav1.IsControlledBy(o, hd) || !o.GetDeletionTimestamp().IsZero() {
+		return nil
+	}
+	if err := r.Delete(ctx, o, client.Preconditions{UID: ptr.To(o.GetUID())}); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("deleting %T %s: %w", o, o.GetName(), err)
+	}
+	r.Recorder.Eventf(hd, o, corev1.EventTypeNormal, opsv1alpha1.ReasonApplied, "Delete", "deleted %s: spec.protection no longer asks for it", o.GetName())
+	return nil
+}
+
 // rtObjects names what an RT pod of the help desk runs and reads.
 func (r *HelpDeskReconciler) rtObjects(hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames, name, component string) resources.RTObjects {
 	image := r.RTImage
@@ -493,6 +612,8 @@ func (r *HelpDeskReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&batchv1.Job{}).
 		Owns(&batchv1.CronJob{}).
 		Owns(&networkingv1.NetworkPolicy{}).
+		Owns(&opsv1alpha1.BackupPolicy{}).
+		Owns(&opsv1alpha1.DRDrill{}).
 		Named("helpdesk").
 		Complete(r)
 }

@@ -211,10 +211,10 @@ func HelpDeskDatabase(namespace string, n HelpDeskNames, image string) *appsv1.S
 // HelpDeskNetworkPolicies let a help desk's pods make only the connections
 // a help desk needs: every pod of the help desk is denied all traffic
 // (<hd>-deny-all), then RT's pods (web, schema, cron) may reach DNS and the
-// database (<hd>-rt-egress), the database accepts only RT's pods
-// (<hd>-db-ingress), and RT's web port accepts only ingressFrom (default:
+// database (<hd>-rt-egress), the database accepts only RT's pods and the
+// backup pods of backupPolicy, when not empty (<hd>-db-ingress), and RT's web port accepts only ingressFrom (default:
 // pods of the help desk's own namespace; <hd>-web-ingress).
-func HelpDeskNetworkPolicies(namespace string, n HelpDeskNames, ingressFrom []networkingv1.NetworkPolicyPeer) []*networkingv1.NetworkPolicy {
+func HelpDeskNetworkPolicies(namespace string, n HelpDeskNames, ingressFrom []networkingv1.NetworkPolicyPeer, backupPolicy string) []*networkingv1.NetworkPolicy {
 	tcp, udp := corev1.ProtocolTCP, corev1.ProtocolUDP
 	dns, pg, web := intstr.FromInt32(53), intstr.FromInt32(5432), intstr.FromInt32(RTWebPort)
 	both := []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress}
@@ -242,12 +242,82 @@ func HelpDeskNetworkPolicies(namespace string, n HelpDeskNames, ingressFrom []ne
 		{To: []networkingv1.NetworkPolicyPeer{{PodSelector: &database}}, Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp, Port: &pg}}},
 	}
 	dbIngress := policy("db-ingress", database, []networkingv1.PolicyType{networkingv1.PolicyTypeIngress})
+	dbPeers := []networkingv1.NetworkPolicyPeer{{PodSelector: &rtPods}}
+	if backupPolicy != "" {
+		dbPeers = append(dbPeers, networkingv1.NetworkPolicyPeer{PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{LabelBackupPolicy: backupPolicy}}})
+	}
 	dbIngress.Spec.Ingress = []networkingv1.NetworkPolicyIngressRule{
-		{From: []networkingv1.NetworkPolicyPeer{{PodSelector: &rtPods}}, Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp, Port: &pg}}},
+		{From: dbPeers, Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp, Port: &pg}}},
 	}
 	webIngress := policy("web-ingress", component("web"), []networkingv1.PolicyType{networkingv1.PolicyTypeIngress})
 	webIngress.Spec.Ingress = []networkingv1.NetworkPolicyIngressRule{
 		{From: ingressFrom, Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp, Port: &web}}},
 	}
 	return []*networkingv1.NetworkPolicy{denyAll, egress, dbIngress, webIngress}
+}
+
+// HelpDeskBackupURIKey is the credentials Secret's key of the libpq URI
+// the help desk's BackupPolicy dumps the database with.
+const HelpDeskBackupURIKey = "backup-uri"
+
+// HelpDeskBackupURI is the database administrator's libpq URI of the
+// managed PostgreSQL (a superuser: pg_dump reads every table and sequence
+// RT has, and the schema Job made them as that user).
+func HelpDeskBackupURI(namespace string, n HelpDeskNames, adminPassword string) string {
+	return "postgresql://" + HelpDeskAdminUser + ":" + adminPassword + "@" + n.Database() + "." + namespace + ".svc:5432/?sslmode=disable"
+}
+
+// HelpDeskBackupPolicy backs up the help desk's database and attachments'
+// volume in one recovery set per run.
+func HelpDeskBackupPolicy(namespace string, n HelpDeskNames, p *opsv1alpha1.HelpDeskProtection, zone opsv1alpha1.TimeZone) *opsv1alpha1.BackupPolicy {
+	return &opsv1alpha1.BackupPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: n.HelpDesk, Namespace: namespace, Labels: HelpDeskLabels(n.HelpDesk, "protection")},
+		Spec: opsv1alpha1.BackupPolicySpec{
+			Schedule: p.Schedule,
+			TimeZone: zone,
+			Sources: opsv1alpha1.BackupSources{
+				Postgres: []opsv1alpha1.PostgresSource{{
+					Name:                "database",
+					ConnectionSecretRef: opsv1alpha1.SecretKeyRef{Name: n.Credentials(), Key: HelpDeskBackupURIKey},
+					Databases:           []string{HelpDeskDatabaseName},
+				}},
+				Volumes: []opsv1alpha1.VolumeSource{{Name: "attachments", ClaimName: n.AttachmentsClaim()}},
+			},
+			Repository: p.Repository,
+			Retention:  p.Retention,
+			Objectives: p.Objectives,
+		},
+	}
+}
+
+// rtExternalFiles is the path, relative to the attachments' volume, of
+// every attachment RT keeps as a file: RT's Disk storage fans the SHA-256
+// key out as abc/def/<the rest>.
+const rtExternalFiles = `SELECT substr(content, 1, 3) || '/' || substr(content, 4, 3) || '/' || substr(content, 7) FROM attachments WHERE contentencoding = 'external'`
+
+// HelpDeskDrill restores the help desk's latest backup in a sandbox and
+// checks it: RT's queues are there, the row counts of RT's main tables and
+// the attachments' files equal the backup's manifest, and every attachment
+// the database keeps as a file has its file.
+func HelpDeskDrill(namespace string, n HelpDeskNames, d *opsv1alpha1.HelpDeskDrill, zone opsv1alpha1.TimeZone, postgresImage string) *opsv1alpha1.DRDrill {
+	return &opsv1alpha1.DRDrill{
+		ObjectMeta: metav1.ObjectMeta{Name: n.HelpDesk, Namespace: namespace, Labels: HelpDeskLabels(n.HelpDesk, "protection")},
+		Spec: opsv1alpha1.DRDrillSpec{
+			DrillProcedure: opsv1alpha1.DrillProcedure{
+				BackupPolicyName: n.HelpDesk,
+				Snapshot:         "latest",
+				Sandbox:          opsv1alpha1.Sandbox{PostgresImage: postgresImage},
+				Checks: []opsv1alpha1.DrillCheck{
+					{Name: "queues", Database: HelpDeskDatabaseName, SQL: "SELECT count(*) FROM queues", Expect: &opsv1alpha1.Expectation{Min: ptr.To[int64](1)}},
+					{Name: "row-counts", CompareManifest: &opsv1alpha1.ManifestComparison{Tables: []string{"tickets", "transactions", "attachments", "users", "queues"}}},
+					{Name: "attachment-files", Files: &opsv1alpha1.FilesCheck{Volume: "attachments", CompareManifest: true}},
+					{Name: "attachments-referenced", Database: HelpDeskDatabaseName, ReferencedFiles: &opsv1alpha1.ReferencedFilesCheck{Volume: "attachments", SQL: rtExternalFiles}},
+				},
+				Objectives: d.Objectives,
+				Evidence:   d.Evidence,
+			},
+			Schedule: d.Schedule,
+			TimeZone: zone,
+		},
+	}
 }

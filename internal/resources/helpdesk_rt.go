@@ -52,8 +52,10 @@ const (
 	// in the configuration Secret (RT reads RT_SiteConfig.d/*.pm).
 	RTSiteConfigFile = "50-supportstack.pm"
 
-	// RTAttachmentsPath is where RT keeps attachments as files.
-	RTAttachmentsPath = "/var/lib/request-tracker5/attachments"
+	// RTAttachmentsPath is where RT keeps attachments as files. Not under
+	// /var/lib/request-tracker5, which Debian makes www-data's alone (0750):
+	// RT runs as uid 65532 and could not reach it.
+	RTAttachmentsPath = "/var/lib/rt-attachments"
 
 	rtSiteConfigDir  = "/etc/request-tracker5/RT_SiteConfig.d"
 	rtServer         = "/usr/share/request-tracker5/libexec/rt-server"

@@ -1,0 +1,182 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+	"github.com/supportstack/operator/internal/resources"
+)
+
+// protection is a HelpDesk's spec.protection as a platform engineer writes
+// it, with createPolicyInputs' repository Secrets.
+func protection(drill bool) *opsv1alpha1.HelpDeskProtection {
+	p := &opsv1alpha1.HelpDeskProtection{
+		Schedule: "0 2 * * *",
+		Repository: opsv1alpha1.Repository{
+			URL:                  "s3:https://s3.example.com/backups/rt",
+			PasswordSecretRef:    opsv1alpha1.SecretKeyRef{Name: "restic", Key: "password"},
+			CredentialsSecretRef: &opsv1alpha1.SecretRef{Name: "s3-credentials"},
+		},
+		Retention: opsv1alpha1.Retention{KeepDaily: ptrTo[int32](7)},
+	}
+	if drill {
+		p.Drill = &opsv1alpha1.HelpDeskDrill{Schedule: "0 6 * * 1", Objectives: &opsv1alpha1.DrillObjectives{RTO: &metav1.Duration{Duration: 30 * time.Minute}}}
+	}
+	return p
+}
+
+// TestHelpDeskProtection: spec.protection makes a BackupPolicy of the
+// database and the attachments' volume and a DRDrill of it, both owned by
+// the HelpDesk and named like it; the database admits the policy's backup
+// pods; Protected follows the policy; a steady state writes nothing; and
+// taking the drill, then protection, away deletes what they made.
+func TestHelpDeskProtection(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	createPolicyInputs(t, ns)
+	hd := hdReady(t, ns, "prot", func(h *opsv1alpha1.HelpDesk) {
+		h.Spec.Site.TimeZone = "Europe/Berlin"
+		h.Spec.Protection = protection(true)
+	})
+	key := client.ObjectKeyFromObject(hd)
+
+	var policy opsv1alpha1.BackupPolicy
+	hdGet(t, ns, "prot", &policy)
+	hdCheckOwned(t, &policy, hd)
+	src := policy.Spec.Sources
+	if len(src.Postgres) != 1 || src.Postgres[0].ConnectionSecretRef != (opsv1alpha1.SecretKeyRef{Name: "prot-credentials", Key: resources.HelpDeskBackupURIKey}) ||
+		len(src.Postgres[0].Databases) != 1 || src.Postgres[0].Databases[0] != "rt5" {
+		t.Errorf("the policy's database source: %+v", src.Postgres)
+	}
+	if len(src.Volumes) != 1 || src.Volumes[0].ClaimName != "prot-attachments" {
+		t.Errorf("the policy's volume source: %+v", src.Volumes)
+	}
+	if policy.Spec.Repository.URL != "s3:https://s3.example.com/backups/rt" || policy.Spec.TimeZone != "Europe/Berlin" || policy.Spec.Schedule != "0 2 * * *" {
+		t.Errorf("the policy: %+v", policy.Spec)
+	}
+	var drill opsv1alpha1.DRDrill
+	hdGet(t, ns, "prot", &drill)
+	hdCheckOwned(t, &drill, hd)
+	var checks []string
+	for _, c := range drill.Spec.Checks {
+		checks = append(checks, c.Name)
+	}
+	if drill.Spec.BackupPolicyName != "prot" || fmt.Sprint(checks) != "[queues row-counts attachment-files attachments-referenced]" {
+		t.Errorf("the drill: policy %s, checks %v", drill.Spec.BackupPolicyName, checks)
+	}
+
+	// The backup URI is the administrator's, with the generated password.
+	var creds corev1.Secret
+	hdGet(t, ns, "prot-credentials", &creds)
+	want := "postgresql://postgres:" + string(creds.Data[resources.HelpDeskAdminPasswordKey]) + "@prot-db." + ns + ".svc:5432/?sslmode=disable"
+	if got := string(creds.Data[resources.HelpDeskBackupURIKey]); got != want {
+		t.Errorf("backup URI %q, want %q", got, want)
+	}
+	// The database admits the backup pods, and RT's.
+	var np networkingv1.NetworkPolicy
+	hdGet(t, ns, "prot-db-ingress", &np)
+	if from := np.Spec.Ingress[0].From; len(from) != 2 || from[1].PodSelector.MatchLabels[resources.LabelBackupPolicy] != "prot" {
+		t.Errorf("the database admits %+v, want RT's pods and the policy's backup pods", from)
+	}
+	got := hdWaitFor(t, key, func(h *opsv1alpha1.HelpDesk) error {
+		if h.Status.BackupPolicy != "prot" || h.Status.Drill != "prot" {
+			return fmt.Errorf("status names policy %q, drill %q", h.Status.BackupPolicy, h.Status.Drill)
+		}
+		return hdCondition(opsv1alpha1.ConditionProtected, metav1.ConditionFalse, opsv1alpha1.ReasonProtectionIncomplete)(h)
+	})
+	t.Logf("Protected before any drill passed: %s", meta.FindStatusCondition(got.Status.Conditions, opsv1alpha1.ConditionProtected).Message)
+
+	// Steady state: nothing written, also by a reconciler started afresh.
+	hdSettle(t, key)
+	c, writes := countingCachedClient(t)
+	r := &HelpDeskReconciler{Client: c, APIReader: k8sClient, Recorder: events.NewFakeRecorder(100)}
+	eventually(t, hdWait, func() error {
+		var cached, stored opsv1alpha1.HelpDesk
+		if err := c.Get(ctx, key, &cached); err != nil {
+			return err
+		}
+		if err := k8sClient.Get(ctx, key, &stored); err != nil {
+			return err
+		}
+		if cached.ResourceVersion != stored.ResourceVersion {
+			return fmt.Errorf("cache at %s, API server at %s", cached.ResourceVersion, stored.ResourceVersion)
+		}
+		return nil
+	})
+	for i := range 2 {
+		if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: key}); err != nil {
+			t.Fatalf("reconcile %d: %v", i+1, err)
+		}
+	}
+	if n := writes.Load(); n != 0 {
+		t.Errorf("2 steady-state reconciles of a protected help desk sent %d write requests, want 0", n)
+	}
+
+	// Without the drill, the DRDrill goes; without protection, the policy.
+	if err := update(t, k8sClient, &opsv1alpha1.HelpDesk{ObjectMeta: metav1.ObjectMeta{Name: "prot", Namespace: ns}}, func(h *opsv1alpha1.HelpDesk) {
+		h.Spec.Protection.Drill = nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, hdWait, func() error { return hdGone(ns, "prot", &opsv1alpha1.DRDrill{}) })
+	if err := k8sClient.Get(ctx, key, &opsv1alpha1.HelpDesk{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "prot"}, &opsv1alpha1.BackupPolicy{}); err != nil {
+		t.Errorf("the BackupPolicy after the drill was taken away: %v", err)
+	}
+	if err := update(t, k8sClient, &opsv1alpha1.HelpDesk{ObjectMeta: metav1.ObjectMeta{Name: "prot", Namespace: ns}}, func(h *opsv1alpha1.HelpDesk) {
+		h.Spec.Protection = nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, hdWait, func() error { return hdGone(ns, "prot", &opsv1alpha1.BackupPolicy{}) })
+	hdWaitFor(t, key, hdCondition(opsv1alpha1.ConditionProtected, metav1.ConditionFalse, opsv1alpha1.ReasonNotProtected))
+	eventually(t, hdWait, func() error {
+		hdGet(t, ns, "prot-db-ingress", &np)
+		if from := np.Spec.Ingress[0].From; len(from) != 1 {
+			return fmt.Errorf("the database still admits %+v without protection", from)
+		}
+		return nil
+	})
+
+	// A BackupPolicy of that name that the HelpDesk does not control is
+	// never deleted.
+	mine := sample(t, ns, "BackupPolicy", &opsv1alpha1.BackupPolicy{})
+	mine.Name = "prot"
+	if err := k8sClient.Create(ctx, mine); err != nil {
+		t.Fatal(err)
+	}
+	hdSettle(t, key)
+	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(mine), mine); apierrors.IsNotFound(err) || !mine.DeletionTimestamp.IsZero() {
+		t.Errorf("the user's own BackupPolicy prot was deleted (%v)", err)
+	}
+}

@@ -1,0 +1,156 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+	"github.com/supportstack/operator/internal/resources"
+)
+
+// TestHelpDeskNetworkPoliciesComeFirst: the NetworkPolicies exist before
+// any workload of the help desk does, select the help desk's pods by its
+// label, and the web port admits ingressFrom (the namespace by default).
+// Secured says whether the namespace enforces PodSecurity restricted.
+func TestHelpDeskNetworkPoliciesComeFirst(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	hd := hdNew(ns, "guarded")
+	hdCreate(t, hd)
+	key := client.ObjectKeyFromObject(hd)
+	hdWaitFor(t, key, hdCondition(opsv1alpha1.ConditionSecured, metav1.ConditionFalse, opsv1alpha1.ReasonPodSecurityNotEnforced))
+
+	var policies networkingv1.NetworkPolicyList
+	if err := k8sClient.List(ctx, &policies, client.InNamespace(ns), client.MatchingLabels{resources.LabelHelpDesk: "guarded"}); err != nil {
+		t.Fatal(err)
+	}
+	current := hdWaitFor(t, key, func(*opsv1alpha1.HelpDesk) error { return nil })
+	byName := map[string]networkingv1.NetworkPolicy{}
+	for _, np := range policies.Items {
+		byName[np.Name] = np
+		hdCheckOwned(t, &np, current)
+	}
+	for _, name := range []string{"guarded-deny-all", "guarded-rt-egress", "guarded-db-ingress", "guarded-web-ingress"} {
+		if _, ok := byName[name]; !ok {
+			t.Errorf("no NetworkPolicy %s (have %v)", name, policies.Items)
+		}
+	}
+	deny := byName["guarded-deny-all"]
+	if deny.Spec.PodSelector.MatchLabels[resources.LabelHelpDesk] != "guarded" || len(deny.Spec.Ingress)+len(deny.Spec.Egress) != 0 || len(deny.Spec.PolicyTypes) != 2 {
+		t.Errorf("deny-all: %+v", deny.Spec)
+	}
+	web := byName["guarded-web-ingress"]
+	if len(web.Spec.Ingress) != 1 || len(web.Spec.Ingress[0].From) != 1 || web.Spec.Ingress[0].From[0].PodSelector == nil ||
+		len(web.Spec.Ingress[0].From[0].PodSelector.MatchLabels) != 0 || web.Spec.Ingress[0].From[0].NamespaceSelector != nil {
+		t.Errorf("web ingress by default: %+v, want every pod of the namespace", web.Spec.Ingress)
+	}
+	db := byName["guarded-db-ingress"]
+	if len(db.Spec.Ingress) != 1 || db.Spec.Ingress[0].From[0].PodSelector == nil ||
+		!slices.Equal(db.Spec.Ingress[0].From[0].PodSelector.MatchExpressions[0].Values, []string{"web", "schema", "cron"}) {
+		t.Errorf("database ingress: %+v, want only RT's web, schema and cron pods", db.Spec.Ingress)
+	}
+	// The database's pod may not run before its NetworkPolicies are there:
+	// they were listed above, and the StatefulSet is made in the same
+	// reconcile, after them.
+	secured := meta.FindStatusCondition(current.Status.Conditions, opsv1alpha1.ConditionSecured)
+	if secured == nil || !strings.Contains(secured.Message, "guarded-deny-all") || !strings.Contains(secured.Message, "pod-security.kubernetes.io/enforce=restricted") {
+		t.Errorf("Secured: %+v, want the policies named and what label the namespace lacks", secured)
+	}
+
+	// Labelled restricted (a namespace is not watched: a spec change wakes
+	// the reconciler), Secured turns True.
+	if err := update(t, k8sClient, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, func(n *corev1.Namespace) {
+		n.Labels = mergeLabels(n.Labels, map[string]string{"pod-security.kubernetes.io/enforce": "restricted"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	peers := []networkingv1.NetworkPolicyPeer{{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"kubernetes.io/metadata.name": "ingress"}}}}
+	if err := update(t, k8sClient, &opsv1alpha1.HelpDesk{ObjectMeta: metav1.ObjectMeta{Name: "guarded", Namespace: ns}}, func(h *opsv1alpha1.HelpDesk) {
+		h.Spec.Web.IngressFrom = peers
+	}); err != nil {
+		t.Fatal(err)
+	}
+	hdWaitFor(t, key, hdCondition(opsv1alpha1.ConditionSecured, metav1.ConditionTrue, opsv1alpha1.ReasonControlsInForce))
+	eventually(t, hdWait, func() error {
+		var np networkingv1.NetworkPolicy
+		if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "guarded-web-ingress"}, &np); err != nil {
+			return err
+		}
+		if from := np.Spec.Ingress[0].From; len(from) != 1 || from[0].NamespaceSelector == nil || from[0].PodSelector != nil {
+			return fmt.Errorf("web ingress from %+v, want only the ingress namespace", from)
+		}
+		return nil
+	})
+}
+
+// TestHelpDeskMaintenanceCronJobs: RT's periodic work runs as CronJobs that
+// never overlap, in the site's time zone, as RT's pods run (the attachments'
+// volume mounted), and a new schedule is applied.
+func TestHelpDeskMaintenanceCronJobs(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	hdReady(t, ns, "cron", func(h *opsv1alpha1.HelpDesk) { h.Spec.Site.TimeZone = "Europe/Berlin" })
+	for _, want := range []struct{ name, schedule, command string }{
+		{"cron-externalize", "*/15 * * * *", "/usr/sbin/rt-externalize-attachments-5"},
+		{"cron-sessions", "30 3 * * *", "/usr/sbin/rt-clean-sessions-5"},
+	} {
+		var cj batchv1.CronJob
+		hdGet(t, ns, want.name, &cj)
+		hdCheckLabels(t, &cj, "cron", "cron")
+		pod := cj.Spec.JobTemplate.Spec.Template.Spec
+		if cj.Spec.Schedule != want.schedule || cj.Spec.ConcurrencyPolicy != batchv1.ForbidConcurrent || cj.Spec.TimeZone == nil || *cj.Spec.TimeZone != "Europe/Berlin" {
+			t.Errorf("%s: schedule %q, concurrency %s, zone %v", want.name, cj.Spec.Schedule, cj.Spec.ConcurrencyPolicy, cj.Spec.TimeZone)
+		}
+		if len(pod.Containers) != 1 || pod.Containers[0].Command[0] != want.command {
+			t.Errorf("%s runs %v, want %s", want.name, pod.Containers, want.command)
+		}
+		mounted := false
+		for _, v := range pod.Volumes {
+			mounted = mounted || (v.PersistentVolumeClaim != nil && v.PersistentVolumeClaim.ClaimName == "cron-attachments")
+		}
+		if !mounted || pod.AutomountServiceAccountToken == nil || *pod.AutomountServiceAccountToken {
+			t.Errorf("%s: attachments mounted %v, token %v", want.name, mounted, pod.AutomountServiceAccountToken)
+		}
+	}
+	if err := update(t, k8sClient, &opsv1alpha1.HelpDesk{ObjectMeta: metav1.ObjectMeta{Name: "cron", Namespace: ns}}, func(h *opsv1alpha1.HelpDesk) {
+		h.Spec.Maintenance.ExternalizeAttachments = "5 * * * *"
+	}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, hdWait, func() error {
+		var cj batchv1.CronJob
+		if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "cron-externalize"}, &cj); err != nil {
+			return err
+		}
+		if cj.Spec.Schedule != "5 * * * *" {
+			return fmt.Errorf("schedule %q", cj.Spec.Schedule)
+		}
+		return nil
+	})
+}
