@@ -217,7 +217,7 @@ func hdReadyDatabase(t *testing.T, ns, name string) {
 
 // hdReadyWeb marks the web Deployment's current generation rolled out and
 // ready, as the Deployment controller and the kubelet would.
-func hdReadyWeb(t *testing.T, ns, name string) *appsv1.Deployment {
+func hdReadyWeb(t *testing.T, ns, name string) {
 	t.Helper()
 	var dep appsv1.Deployment
 	eventually(t, hdWait, func() error {
@@ -237,7 +237,6 @@ func hdReadyWeb(t *testing.T, ns, name string) *appsv1.Deployment {
 			Reason: "MinimumReplicasAvailable", LastUpdateTime: metav1.Now(), LastTransitionTime: metav1.Now()}}
 		return k8sClient.Status().Update(context.Background(), &dep)
 	})
-	return &dep
 }
 
 // hdSchemaJob waits for the schema Job and returns it as the API server

@@ -85,7 +85,7 @@ func TestHelpDeskProtection(t *testing.T) {
 	var drill opsv1alpha1.DRDrill
 	hdGet(t, ns, "prot", &drill)
 	hdCheckOwned(t, &drill, hd)
-	var checks []string
+	checks := make([]string, 0, len(drill.Spec.Checks))
 	for _, c := range drill.Spec.Checks {
 		checks = append(checks, c.Name)
 	}

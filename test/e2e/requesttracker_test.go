@@ -93,7 +93,9 @@ func rtSecret(t *testing.T, name string, data map[string]string) string {
 // deletionPolicy Retain keeps the database: created again, it runs the
 // schema Job on the set-up database, which changes no data, and the
 // ticket and its externalized attachment are still there. With Delete, the
-// volumes and credentials go.
+// volumes and credentials go. Between the two, spec.protection backs the
+// help desk up and its drill passes, then fails once a file is lost
+// (protectHelpDesk).
 func TestHelpDesk(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Fatal("the real-pod cluster runs a kubelet, containerd and NetworkPolicy enforcement: run make test as root")
@@ -131,7 +133,7 @@ func TestHelpDesk(t *testing.T) {
 		}
 	})
 	script("cluster.sh", "up")
-	script("images.sh", "pause", "busybox", "postgres", "rt", "operator")
+	script("images.sh", "pause", "busybox", "postgres", "rt", "operator", "agent", "s3")
 	c := cluster{dir: dir, kubectl: filepath.Join(assets, "kubectl"), kubeconfig: filepath.Join(dir, "kubeconfig", "admin.kubeconfig")}
 	start := time.Now()
 
@@ -372,6 +374,8 @@ func TestHelpDesk(t *testing.T) {
 		t.Errorf("the externalized attachment after re-creating the help desk: %v\n%s", err, out)
 	}
 
+	protectHelpDesk(t, c, file)
+
 	// deletionPolicy Delete: the volume and the credentials go too.
 	c.run(t, "patch", "hd", "-n", rtNamespace, "rt", "--type=merge", "-p", `{"spec":{"deletionPolicy":"Delete"}}`)
 	c.run(t, "delete", "hd", "-n", rtNamespace, "rt", "--timeout", "2m")
@@ -383,6 +387,95 @@ func TestHelpDesk(t *testing.T) {
 	})
 	noRBACRefusal(t, c, "supportstack-system", "supportstack-controller-manager")
 	t.Logf("the help desk from the namespace to deletion: %s", time.Since(start).Round(time.Second))
+}
+
+// protectHelpDesk gives the HelpDesk spec.protection with the demo's S3
+// repository (config/demo/store.yaml): one backup run on demand takes the
+// database and the attachments' volume in one recovery set, and the owned
+// drill restores both and passes; Protected turns True. Then one
+// attachment's file (path, on the volume) is removed, a second backup
+// taken, and its drill fails, saying that file is missing.
+func protectHelpDesk(t *testing.T, c cluster, path string) {
+	t.Helper()
+	began := time.Now()
+	store, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "demo", "store.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.apply(t, string(store))
+	c.run(t, "rollout", "status", "-n", "backup-store", "deployment/s3", "--timeout", "120s")
+	c.apply(t, rtSecret(t, "restic", map[string]string{"password": "restic-e2e-repository-password"}))
+	c.apply(t, rtSecret(t, "s3-credentials", map[string]string{"AWS_ACCESS_KEY_ID": "AKIDSUPPORTSTACKDEMO", "AWS_SECRET_ACCESS_KEY": "supportstack-demo-s3-secret"}))
+	c.run(t, "patch", "hd", "-n", rtNamespace, "rt", "--type=merge", "-p", `{"spec":{"protection":{
+		"schedule":"0 2 * * *",
+		"repository":{"url":"s3:http://s3.backup-store.svc.cluster.local:8080/rt-backups","passwordSecretRef":{"name":"restic","key":"password"},"credentialsSecretRef":{"name":"s3-credentials"}},
+		"retention":{"keepLast":5},
+		"drill":{"schedule":"0 6 * * 1","objectives":{"rto":"30m"}}}}}`)
+	conditions := func(kind, name string) string {
+		out, _ := c.try("get", kind, "-n", rtNamespace, name, "-o", `jsonpath={range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{"\n"}{end}`)
+		return out
+	}
+	if out, err := c.try("wait", "-n", rtNamespace, "bkp/rt", "--for", "condition=Ready", "--timeout", "2m"); err != nil {
+		t.Fatalf("the HelpDesk's BackupPolicy is not Ready: %v\n%s\n%s", err, out, conditions("bkp", "rt"))
+	}
+	backup := func(token string) {
+		t.Helper()
+		before := c.run(t, "get", "bkp", "-n", rtNamespace, "rt", "-o", "jsonpath={.status.lastBackup.jobName}")
+		c.run(t, "annotate", "-n", rtNamespace, "bkp", "rt", "ops.supportstack.io/backup-now="+token, "--overwrite")
+		waitFor(t, 5*time.Minute, func() error {
+			job := c.run(t, "get", "bkp", "-n", rtNamespace, "rt", "-o", "jsonpath={.status.lastBackup.jobName} {.status.lastBackup.result}")
+			if strings.HasPrefix(job, before+" ") || !strings.Contains(job, " ") || strings.HasSuffix(job, " ") {
+				return fmt.Errorf("backup %s: last backup %q", token, job)
+			}
+			if !strings.HasSuffix(job, " Succeeded") {
+				pods, _ := c.try("get", "pods", "-n", rtNamespace, "-o", "wide")
+				t.Fatalf("backup %s: %s\n%s\n%s", token, job, conditions("bkp", "rt"), pods)
+			}
+			return nil
+		})
+	}
+	drill := func(token string) (phase, checks string) {
+		t.Helper()
+		c.run(t, "annotate", "-n", rtNamespace, "drdrill", "rt", "ops.supportstack.io/run-now="+token, "--overwrite")
+		var run string
+		waitFor(t, 6*time.Minute, func() error {
+			runs := strings.Fields(c.run(t, "get", "drdrillruns", "-n", rtNamespace, "-l", "ops.supportstack.io/drill=rt", "--sort-by=.metadata.creationTimestamp", "-o", "jsonpath={.items[*].metadata.name}"))
+			if len(runs) == 0 {
+				return fmt.Errorf("no run of drill rt yet")
+			}
+			run = runs[len(runs)-1]
+			if ev := c.run(t, "get", "drdrillrun", "-n", rtNamespace, run, "-o", "jsonpath={.metadata.annotations.ops\\.supportstack\\.io/run-now}{.status.evidence.sha256}"); ev == "" {
+				return fmt.Errorf("run %s has no evidence yet: %s", run, conditions("drdrillrun", run))
+			}
+			return nil
+		})
+		phase = c.run(t, "get", "drdrillrun", "-n", rtNamespace, run, "-o", "jsonpath={.status.phase}")
+		checks = c.run(t, "get", "drdrillrun", "-n", rtNamespace, run, "-o", `jsonpath={range .status.checks[*]}{.name}: {.passed} {.expected} {.observed} {.message}{"\n"}{end}`)
+		t.Logf("drill run %s (%s): %s\n%s", run, token, phase, checks)
+		return phase, checks
+	}
+
+	backup("e2e-1")
+	sources := c.run(t, "get", "bkp", "-n", rtNamespace, "rt", "-o", "jsonpath={.status.lastBackup.recoverySet} {range .status.lastBackup.snapshots[*]}{.source} {end}")
+	if !strings.Contains(sources, " database ") || !strings.Contains(sources, " attachments ") {
+		t.Errorf("the backup's recovery set does not hold the database and the attachments: %s", sources)
+	}
+	if phase, checks := drill("e2e-1"); phase != "Passed" {
+		t.Errorf("the HelpDesk's drill of a whole backup: %s, want Passed\n%s", phase, checks)
+	}
+	if out, err := c.try("wait", "-n", rtNamespace, "hd/rt", "--for", "condition=Protected", "--timeout", "2m"); err != nil {
+		t.Errorf("the HelpDesk is not Protected after a passed drill: %v\n%s\n%s", err, out, conditions("hd", "rt"))
+	}
+
+	// One attachment's file lost from the volume: the next backup has the
+	// row without the file, and the drill says so.
+	c.run(t, "exec", "-n", rtNamespace, "deploy/rt-web", "--", "rm", path)
+	backup("e2e-2")
+	phase, checks := drill("e2e-2")
+	if phase != "Failed" || !strings.Contains(checks, "attachments-referenced: false") || !strings.Contains(checks, "missing 1,") {
+		t.Errorf("the drill of a backup missing one attachment's file: %s, want Failed with attachments-referenced naming 1 missing\n%s", phase, checks)
+	}
+	t.Logf("backups and drills of the help desk: %s", time.Since(began).Round(time.Second))
 }
 
 // binaryAttachment is a file that RT keeps on the attachments' volume: not
