@@ -356,7 +356,8 @@ func (r *BackupPolicyReconciler) reconcileChildren(ctx context.Context, policy *
 	np := resources.BackupNetworkPolicy(policy, peers)
 	return createOrPatch(ctx, r.Client, r.Recorder, policy, np, func(existing *networkingv1.NetworkPolicy) {
 		existing.Labels = mergeLabels(existing.Labels, np.Labels)
-		setSpec(&existing.Spec, np.Spec)
+		// Whole: a source removed takes its egress rule with it.
+		setWhole(&existing.Spec, np.Spec)
 	})
 }
 

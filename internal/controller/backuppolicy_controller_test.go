@@ -187,6 +187,21 @@ func TestBackupPolicyChildren(t *testing.T) {
 		}
 		return nil
 	})
+
+	// A source removed takes its egress rule with it: the backup pods
+	// reach only what the policy still backs up.
+	if err := update(t, k8sClient, got, func(p *opsv1alpha1.BackupPolicy) { p.Spec.Sources.Postgres = nil }); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, func() error {
+		if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "helpdesk-backup-egress"}, &np); err != nil {
+			return err
+		}
+		if len(np.Spec.Egress) != 2 || np.Spec.Egress[1].To[0].IPBlock == nil {
+			return fmt.Errorf("egress %+v after the database source was removed, want DNS and the repository only", np.Spec.Egress)
+		}
+		return nil
+	})
 }
 
 func assertPolicyOwned(t *testing.T, obj client.Object, owner *opsv1alpha1.BackupPolicy) {

@@ -107,6 +107,17 @@ func setSpec[T any](existing *T, desired T) {
 	}
 }
 
+// setWhole puts desired in place unless the stored value already equals
+// it. It is for what a reconciler decides whole and the API server does not
+// default: setSpec would keep a list entry or a field that desired no
+// longer has (a NetworkPolicy's peer, a removed source or objective),
+// because fewer entries are "derived" from more.
+func setWhole[T any](existing *T, desired T) {
+	if !equality.Semantic.DeepEqual(*existing, desired) {
+		*existing = desired
+	}
+}
+
 // mergeLabels adds the desired labels to existing ones, keeping labels
 // others set.
 func mergeLabels(existing, desired map[string]string) map[string]string {

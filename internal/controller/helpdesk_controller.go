@@ -29,7 +29,6 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -241,13 +240,9 @@ func (r *HelpDeskReconciler) secure(ctx context.Context, hd *opsv1alpha1.HelpDes
 	for _, np := range policies {
 		if err := createOrPatch(ctx, r.Client, r.Recorder, hd, np, func(o *networkingv1.NetworkPolicy) {
 			o.Labels = mergeLabels(o.Labels, np.Labels)
-			// Whole, not setSpec: a desired rule with fewer peers (ingressFrom
-			// narrowed, protection taken away) is "derived" from the stored
-			// one, which would keep the peer. The API server defaults nothing
-			// here that the desired spec leaves out.
-			if !equality.Semantic.DeepEqual(o.Spec, np.Spec) {
-				o.Spec = np.Spec
-			}
+			// Whole: narrowing ingressFrom or taking protection away
+			// removes a peer.
+			setWhole(&o.Spec, np.Spec)
 		}); err != nil {
 			return err
 		}
@@ -490,6 +485,13 @@ func (r *HelpDeskReconciler) protect(ctx context.Context, hd *opsv1alpha1.HelpDe
 	policy, err := createOrPatchObject(ctx, r.Client, r.Recorder, hd, desired, func(b *opsv1alpha1.BackupPolicy) {
 		b.Labels = mergeLabels(b.Labels, desired.Labels)
 		setSpec(&b.Spec, desired.Spec)
+		// What spec.protection decides, whole: an objective or a keep rule
+		// taken away there goes here too. (Retention's defaults come with
+		// the HelpDesk's own.)
+		setWhole(&b.Spec.Sources, desired.Spec.Sources)
+		setWhole(&b.Spec.Repository, desired.Spec.Repository)
+		setWhole(&b.Spec.Retention, desired.Spec.Retention)
+		setWhole(&b.Spec.Objectives, desired.Spec.Objectives)
 	})
 	if err != nil {
 		return err
@@ -502,6 +504,9 @@ func (r *HelpDeskReconciler) protect(ctx context.Context, hd *opsv1alpha1.HelpDe
 		if err := createOrPatch(ctx, r.Client, r.Recorder, hd, drill, func(d *opsv1alpha1.DRDrill) {
 			d.Labels = mergeLabels(d.Labels, drill.Labels)
 			setSpec(&d.Spec, drill.Spec)
+			setWhole(&d.Spec.Checks, drill.Spec.Checks)
+			setWhole(&d.Spec.Objectives, drill.Spec.Objectives)
+			setWhole(&d.Spec.Evidence, drill.Spec.Evidence)
 		}); err != nil {
 			return err
 		}

@@ -45,7 +45,8 @@ func protection(drill bool) *opsv1alpha1.HelpDeskProtection {
 			PasswordSecretRef:    opsv1alpha1.SecretKeyRef{Name: "restic", Key: "password"},
 			CredentialsSecretRef: &opsv1alpha1.SecretRef{Name: "s3-credentials"},
 		},
-		Retention: opsv1alpha1.Retention{KeepDaily: ptrTo[int32](7)},
+		Retention:  opsv1alpha1.Retention{KeepDaily: ptrTo[int32](7)},
+		Objectives: &opsv1alpha1.BackupObjectives{RPO: metav1.Duration{Duration: 26 * time.Hour}},
 	}
 	if drill {
 		p.Drill = &opsv1alpha1.HelpDeskDrill{Schedule: "0 6 * * 1", Objectives: &opsv1alpha1.DrillObjectives{RTO: &metav1.Duration{Duration: 30 * time.Minute}}}
@@ -139,6 +140,23 @@ func TestHelpDeskProtection(t *testing.T) {
 	if n := writes.Load(); n != 0 {
 		t.Errorf("2 steady-state reconciles of a protected help desk sent %d write requests, want 0", n)
 	}
+
+	// An objective taken away in the HelpDesk goes from the policy too.
+	if err := update(t, k8sClient, &opsv1alpha1.HelpDesk{ObjectMeta: metav1.ObjectMeta{Name: "prot", Namespace: ns}}, func(h *opsv1alpha1.HelpDesk) {
+		h.Spec.Protection.Objectives = nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, hdWait, func() error {
+		var p opsv1alpha1.BackupPolicy
+		if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "prot"}, &p); err != nil {
+			return err
+		}
+		if p.Spec.Objectives != nil {
+			return fmt.Errorf("the policy still has objectives %+v", p.Spec.Objectives)
+		}
+		return nil
+	})
 
 	// Without the drill, the DRDrill goes; without protection, the policy.
 	if err := update(t, k8sClient, &opsv1alpha1.HelpDesk{ObjectMeta: metav1.ObjectMeta{Name: "prot", Namespace: ns}}, func(h *opsv1alpha1.HelpDesk) {
