@@ -281,6 +281,11 @@ type HelpDeskStatus struct {
 	// +optional
 	Drill string `json:"drill,omitempty"`
 
+	// lastVerifiedRestore is the newest passed drill run of the help desk's
+	// backups (the BackupPolicy's status.lastVerifiedRestore).
+	// +optional
+	LastVerifiedRestore *VerifiedRestore `json:"lastVerifiedRestore,omitempty"`
+
 	// credentialsSecret names the Secret holding the generated passwords
 	// (the database administrator's, RT's database role's and RT's root
 	// user's). The operator never prints them.
@@ -295,6 +300,7 @@ type HelpDeskStatus struct {
 // +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.status.url`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Protected",type=string,JSONPath=`.status.conditions[?(@.type=="Protected")].status`
+// +kubebuilder:printcolumn:name="Last Drill",type=date,JSONPath=`.status.lastVerifiedRestore.time`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 

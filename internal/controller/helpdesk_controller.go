@@ -475,7 +475,7 @@ func (r *HelpDeskReconciler) protect(ctx context.Context, hd *opsv1alpha1.HelpDe
 		if err := r.deleteOwned(ctx, hd, &opsv1alpha1.BackupPolicy{ObjectMeta: metav1.ObjectMeta{Name: hd.Name, Namespace: hd.Namespace}}); err != nil {
 			return err
 		}
-		hd.Status.BackupPolicy, hd.Status.Drill = "", ""
+		hd.Status.BackupPolicy, hd.Status.Drill, hd.Status.LastVerifiedRestore = "", "", nil
 		setCondition(hd, opsv1alpha1.ConditionProtected, metav1.ConditionFalse, opsv1alpha1.ReasonNotProtected,
 			"spec.protection is not set: nothing backs this help desk up")
 		return nil
@@ -512,6 +512,7 @@ func (r *HelpDeskReconciler) protect(ctx context.Context, hd *opsv1alpha1.HelpDe
 		}
 		hd.Status.Drill = drill.Name
 	}
+	hd.Status.LastVerifiedRestore = policy.Status.LastVerifiedRestore.DeepCopy()
 	ready := meta.FindStatusCondition(policy.Status.Conditions, opsv1alpha1.ConditionReady)
 	verified := meta.FindStatusCondition(policy.Status.Conditions, opsv1alpha1.ConditionRestoreVerified)
 	switch {

@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -434,17 +435,23 @@ func protectHelpDesk(t *testing.T, c cluster, path string) {
 			return nil
 		})
 	}
-	drill := func(token string) (phase, checks string) {
+	drill := func(token string) (run, phase, checks string) {
 		t.Helper()
+		runs := func() []string {
+			return strings.Fields(c.run(t, "get", "drdrillruns", "-n", rtNamespace, "-l", "ops.supportstack.io/drill=rt", "-o", "jsonpath={.items[*].metadata.name}"))
+		}
+		earlier := runs()
 		c.run(t, "annotate", "-n", rtNamespace, "drdrill", "rt", "ops.supportstack.io/run-now="+token, "--overwrite")
-		var run string
 		waitFor(t, 6*time.Minute, func() error {
-			runs := strings.Fields(c.run(t, "get", "drdrillruns", "-n", rtNamespace, "-l", "ops.supportstack.io/drill=rt", "--sort-by=.metadata.creationTimestamp", "-o", "jsonpath={.items[*].metadata.name}"))
-			if len(runs) == 0 {
-				return fmt.Errorf("no run of drill rt yet")
+			for _, r := range runs() {
+				if !slices.Contains(earlier, r) {
+					run = r
+				}
 			}
-			run = runs[len(runs)-1]
-			if ev := c.run(t, "get", "drdrillrun", "-n", rtNamespace, run, "-o", "jsonpath={.metadata.annotations.ops\\.supportstack\\.io/run-now}{.status.evidence.sha256}"); ev == "" {
+			if run == "" {
+				return fmt.Errorf("no new run of drill rt yet (earlier: %v)", earlier)
+			}
+			if ev := c.run(t, "get", "drdrillrun", "-n", rtNamespace, run, "-o", "jsonpath={.status.evidence.sha256}"); ev == "" {
 				return fmt.Errorf("run %s has no evidence yet: %s", run, conditions("drdrillrun", run))
 			}
 			return nil
@@ -452,7 +459,7 @@ func protectHelpDesk(t *testing.T, c cluster, path string) {
 		phase = c.run(t, "get", "drdrillrun", "-n", rtNamespace, run, "-o", "jsonpath={.status.phase}")
 		checks = c.run(t, "get", "drdrillrun", "-n", rtNamespace, run, "-o", `jsonpath={range .status.checks[*]}{.name}: {.passed} {.expected} {.observed} {.message}{"\n"}{end}`)
 		t.Logf("drill run %s (%s): %s\n%s", run, token, phase, checks)
-		return phase, checks
+		return run, phase, checks
 	}
 
 	backup("e2e-1")
@@ -460,18 +467,23 @@ func protectHelpDesk(t *testing.T, c cluster, path string) {
 	if !strings.Contains(sources, " database ") || !strings.Contains(sources, " attachments ") {
 		t.Errorf("the backup's recovery set does not hold the database and the attachments: %s", sources)
 	}
-	if phase, checks := drill("e2e-1"); phase != "Passed" {
+	passed, phase, checks := drill("e2e-1")
+	if phase != "Passed" {
 		t.Errorf("the HelpDesk's drill of a whole backup: %s, want Passed\n%s", phase, checks)
 	}
 	if out, err := c.try("wait", "-n", rtNamespace, "hd/rt", "--for", "condition=Protected", "--timeout", "2m"); err != nil {
 		t.Errorf("the HelpDesk is not Protected after a passed drill: %v\n%s\n%s", err, out, conditions("hd", "rt"))
 	}
+	if last := c.run(t, "get", "hd", "-n", rtNamespace, "rt", "-o", "jsonpath={.status.lastVerifiedRestore.drillRun}"); last != passed {
+		t.Errorf("the HelpDesk's last verified restore is %q, want the passed run %s", last, passed)
+	}
+	t.Logf("kubectl get hd:\n%s", c.run(t, "get", "hd", "-n", rtNamespace, "rt"))
 
 	// One attachment's file lost from the volume: the next backup has the
 	// row without the file, and the drill says so.
 	c.run(t, "exec", "-n", rtNamespace, "deploy/rt-web", "--", "rm", path)
 	backup("e2e-2")
-	phase, checks := drill("e2e-2")
+	_, phase, checks = drill("e2e-2")
 	if phase != "Failed" || !strings.Contains(checks, "attachments-referenced: false") || !strings.Contains(checks, "missing 1,") {
 		t.Errorf("the drill of a backup missing one attachment's file: %s, want Failed with attachments-referenced naming 1 missing\n%s", phase, checks)
 	}
