@@ -18,7 +18,6 @@ package controller
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
@@ -51,18 +50,10 @@ func TestBackupCronJobsCachedWithoutTemplates(t *testing.T) {
 	cachedAsStored := func(key client.ObjectKey) *batchv1.CronJob {
 		t.Helper()
 		var stored, cached batchv1.CronJob
-		eventually(t, 20*time.Second, func() error {
-			if err := k8sClient.Get(ctx, key, &stored); err != nil {
-				return err
-			}
-			if err := c.Get(ctx, key, &cached); err != nil {
-				return err
-			}
-			if cached.ResourceVersion != stored.ResourceVersion {
-				return fmt.Errorf("cache at %s, API server at %s", cached.ResourceVersion, stored.ResourceVersion)
-			}
-			return nil
-		})
+		waitCached(t, c, key, &cached)
+		if err := k8sClient.Get(ctx, key, &stored); err != nil {
+			t.Fatal(err)
+		}
 		if n := len(cached.Spec.JobTemplate.Spec.Template.Spec.Containers); n != 0 || cached.ManagedFields != nil {
 			t.Errorf("the cached CronJob holds %d containers and managedFields %v, want none", n, cached.ManagedFields)
 		}

@@ -248,6 +248,16 @@ func hdSchemaJob(t *testing.T, ns, name string) *batchv1.Job {
 	return job
 }
 
+// hdCountingReconciler is a HelpDesk reconciler reading through its own
+// cache, built as the manager's, that counts its writes; it is returned
+// once the cache holds the HelpDesk as the API server does.
+func hdCountingReconciler(t *testing.T, key client.ObjectKey) (*HelpDeskReconciler, func() int64) {
+	t.Helper()
+	c, writes := countingCachedClient(t)
+	waitCached(t, c, key, &opsv1alpha1.HelpDesk{})
+	return &HelpDeskReconciler{Client: c, APIReader: k8sClient, Recorder: events.NewFakeRecorder(100)}, writes.Load
+}
+
 // hdReady creates the HelpDesk (after mutate) and carries it to Ready:
 // database ready, schema Job complete, web ready.
 func hdReady(t *testing.T, ns, name string, mutate func(*opsv1alpha1.HelpDesk)) *opsv1alpha1.HelpDesk {
@@ -581,27 +591,7 @@ func TestHelpDeskSteadyStateWritesNothing(t *testing.T) {
 	hdSettle(t, key)
 	req := ctrl.Request{NamespacedName: key}
 
-	newReconciler := func() (*HelpDeskReconciler, func() int64) {
-		c, writes := countingCachedClient(t)
-		r := &HelpDeskReconciler{Client: c, APIReader: k8sClient, Recorder: events.NewFakeRecorder(100)}
-		// The cache must hold what the API server holds before counting.
-		eventually(t, hdWait, func() error {
-			var cached, stored opsv1alpha1.HelpDesk
-			if err := c.Get(ctx, key, &cached); err != nil {
-				return err
-			}
-			if err := k8sClient.Get(ctx, key, &stored); err != nil {
-				return err
-			}
-			if cached.ResourceVersion != stored.ResourceVersion {
-				return fmt.Errorf("cache at %s, API server at %s", cached.ResourceVersion, stored.ResourceVersion)
-			}
-			return nil
-		})
-		return r, writes.Load
-	}
-
-	r, writes := newReconciler()
+	r, writes := hdCountingReconciler(t, key)
 	for i := range 2 {
 		if _, err := r.Reconcile(ctx, req); err != nil {
 			t.Fatalf("reconcile %d: %v", i+1, err)
@@ -612,7 +602,7 @@ func TestHelpDeskSteadyStateWritesNothing(t *testing.T) {
 	}
 
 	start := stopManagerFor(t)
-	fresh, freshWrites := newReconciler()
+	fresh, freshWrites := hdCountingReconciler(t, key)
 	for i := range 2 {
 		if _, err := fresh.Reconcile(ctx, req); err != nil {
 			t.Fatalf("reconcile %d after a restart: %v", i+1, err)

@@ -27,7 +27,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -93,6 +92,9 @@ func TestHelpDeskProtection(t *testing.T) {
 	if drill.Spec.BackupPolicyName != "prot" || fmt.Sprint(checks) != "[queues row-counts attachment-files attachments-referenced]" {
 		t.Errorf("the drill: policy %s, checks %v", drill.Spec.BackupPolicyName, checks)
 	}
+	if drill.Spec.HistoryLimit != (opsv1alpha1.HistoryLimit{Passed: 12, Failed: 12}) {
+		t.Errorf("the drill keeps %+v runs, want the defaults (12 passed, 12 failed)", drill.Spec.HistoryLimit)
+	}
 
 	// The backup URI is the administrator's, with the generated password.
 	var creds corev1.Secret
@@ -117,27 +119,13 @@ func TestHelpDeskProtection(t *testing.T) {
 
 	// Steady state: nothing written, also by a reconciler started afresh.
 	hdSettle(t, key)
-	c, writes := countingCachedClient(t)
-	r := &HelpDeskReconciler{Client: c, APIReader: k8sClient, Recorder: events.NewFakeRecorder(100)}
-	eventually(t, hdWait, func() error {
-		var cached, stored opsv1alpha1.HelpDesk
-		if err := c.Get(ctx, key, &cached); err != nil {
-			return err
-		}
-		if err := k8sClient.Get(ctx, key, &stored); err != nil {
-			return err
-		}
-		if cached.ResourceVersion != stored.ResourceVersion {
-			return fmt.Errorf("cache at %s, API server at %s", cached.ResourceVersion, stored.ResourceVersion)
-		}
-		return nil
-	})
+	r, writes := hdCountingReconciler(t, key)
 	for i := range 2 {
 		if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: key}); err != nil {
 			t.Fatalf("reconcile %d: %v", i+1, err)
 		}
 	}
-	if n := writes.Load(); n != 0 {
+	if n := writes(); n != 0 {
 		t.Errorf("2 steady-state reconciles of a protected help desk sent %d write requests, want 0", n)
 	}
 

@@ -496,6 +496,26 @@ func countingCachedClient(t *testing.T) (client.Client, *atomic.Int64) {
 	return countWrites(base)
 }
 
+// waitCached waits until c's cache holds the API server's version of the
+// object at key, and reads it from the cache into cached.
+func waitCached(t *testing.T, c client.Client, key client.ObjectKey, cached client.Object) {
+	t.Helper()
+	ctx := context.Background()
+	stored := cached.DeepCopyObject().(client.Object)
+	eventually(t, 20*time.Second, func() error {
+		if err := k8sClient.Get(ctx, key, stored); err != nil {
+			return err
+		}
+		if err := c.Get(ctx, key, cached); err != nil {
+			return err
+		}
+		if cached.GetResourceVersion() != stored.GetResourceVersion() {
+			return fmt.Errorf("cache at %s, API server at %s", cached.GetResourceVersion(), stored.GetResourceVersion())
+		}
+		return nil
+	})
+}
+
 // countWrites counts the write requests sent through base.
 func countWrites(base client.WithWatch) (client.Client, *atomic.Int64) {
 	writes := &atomic.Int64{}

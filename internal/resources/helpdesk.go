@@ -318,6 +318,9 @@ func HelpDeskDrill(namespace string, n HelpDeskNames, d *opsv1alpha1.HelpDeskDri
 			},
 			Schedule: d.Schedule,
 			TimeZone: zone,
+			// The CRD's defaults, written out: the fields are not omitted
+			// when zero, so leaving them out would keep no failed run.
+			HistoryLimit: opsv1alpha1.HistoryLimit{Passed: 12, Failed: 12},
 		},
 	}
 }

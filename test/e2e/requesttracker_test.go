@@ -451,7 +451,7 @@ func protectHelpDesk(t *testing.T, c cluster, path string) {
 			if run == "" {
 				return fmt.Errorf("no new run of drill rt yet (earlier: %v)", earlier)
 			}
-			if ev := c.run(t, "get", "drdrillrun", "-n", rtNamespace, run, "-o", "jsonpath={.status.evidence.sha256}"); ev == "" {
+			if ev, err := c.try("get", "drdrillrun", "-n", rtNamespace, run, "-o", "jsonpath={.status.evidence.sha256}"); err != nil || ev == "" {
 				return fmt.Errorf("run %s has no evidence yet: %s", run, conditions("drdrillrun", run))
 			}
 			return nil
