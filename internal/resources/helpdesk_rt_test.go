@@ -407,6 +407,8 @@ func rtRenderedPods() []renderedPod {
 	return []renderedPod{
 		{"RT web Deployment", "RTWebDeployment", RTWebDeployment(o, 2, 4).Spec.Template.Spec},
 		{"RT schema Job", "RTSchemaJob", job.Spec.Template.Spec},
+		{"RT CronJob", "RTCronJob", RTCronJob(o, "*/15 * * * *", "UTC", "/usr/sbin/rt-externalize-attachments-5").Spec.JobTemplate.Spec.Template.Spec},
+		{"help desk database", "HelpDeskDatabase", HelpDeskDatabase("support", HelpDeskNames{HelpDesk: "rt"}, DefaultPostgresImage).Spec.Template.Spec},
 	}
 }
 
