@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -38,6 +39,7 @@ import (
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -82,6 +84,11 @@ type HelpDeskReconciler struct {
 // +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get;create;delete
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create;patch;delete
 
+// helpDeskRecheck is how often a HelpDesk in shape is looked at again: its
+// namespace's PodSecurity label (Secured) and the Secrets it reads are not
+// watched. A look in shape costs reads, no write.
+const helpDeskRecheck = 10 * time.Minute
+
 // Reconcile brings one HelpDesk's objects in line with its spec.
 func (r *HelpDeskReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	hd := &opsv1alpha1.HelpDesk{}
@@ -115,7 +122,10 @@ func (r *HelpDeskReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	if errors.As(err, &specErr) {
 		return ctrl.Result{RequeueAfter: secretRecheck}, nil
 	}
-	return ctrl.Result{}, err
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{RequeueAfter: helpDeskRecheck}, nil
 }
 
 // apply makes each part in order and sets the conditions; a part that is
@@ -148,6 +158,9 @@ func (r *HelpDeskReconciler) apply(ctx context.Context, hd *opsv1alpha1.HelpDesk
 	configSecret := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: names.SiteConfig(), Namespace: ns, Labels: resources.HelpDeskLabels(hd.Name, "web")},
 		Data:       map[string][]byte{resources.RTSiteConfigFile: []byte(siteConfig)},
+	}
+	if err := r.notForeign(ctx, hd, configSecret); err != nil {
+		return err
 	}
 	if err := createOrPatch(ctx, r.Client, r.Recorder, hd, configSecret, func(s *corev1.Secret) {
 		s.Labels = mergeLabels(s.Labels, configSecret.Labels)
@@ -186,9 +199,13 @@ func (r *HelpDeskReconciler) credentials(ctx context.Context, hd *opsv1alpha1.He
 				return specError(hd, msg)
 			}
 		}
-		if len(existing.Data[resources.HelpDeskBackupURIKey]) == 0 {
-			// A Secret from before the backup URI, or of a help desk
-			// whose administrator password was set by hand.
+		if hd.Spec.Protection != nil && len(existing.Data[resources.HelpDeskBackupURIKey]) == 0 {
+			// A Secret whose administrator password was set by hand: the
+			// operator adds the URI to its own Secrets only.
+			if existing.Labels[resources.LabelHelpDesk] != hd.Name {
+				return specError(hd, fmt.Sprintf("spec.protection needs the key %s (a libpq URI of the database administrator) in the credentials Secret %s: add it, or label the Secret %s=%s to have the operator add it",
+					resources.HelpDeskBackupURIKey, names.Credentials(), resources.LabelHelpDesk, hd.Name))
+			}
 			before := existing.DeepCopy()
 			existing.Data[resources.HelpDeskBackupURIKey] = []byte(resources.HelpDeskBackupURI(hd.Namespace, names, string(existing.Data[resources.HelpDeskAdminPasswordKey])))
 			if err := r.Patch(ctx, existing, client.MergeFrom(before)); err != nil {
@@ -238,6 +255,9 @@ func (r *HelpDeskReconciler) secure(ctx context.Context, hd *opsv1alpha1.HelpDes
 	policies := resources.HelpDeskNetworkPolicies(hd.Namespace, names, hd.Spec.Web.IngressFrom, backupPolicy)
 	applied := make([]string, 0, len(policies))
 	for _, np := range policies {
+		if err := r.notForeign(ctx, hd, np); err != nil {
+			return err
+		}
 		if err := createOrPatch(ctx, r.Client, r.Recorder, hd, np, func(o *networkingv1.NetworkPolicy) {
 			o.Labels = mergeLabels(o.Labels, np.Labels)
 			// Whole: narrowing ingressFrom or taking protection away
@@ -288,6 +308,9 @@ func (r *HelpDeskReconciler) database(ctx context.Context, hd *opsv1alpha1.HelpD
 		return false, err
 	}
 	svc := resources.HelpDeskDatabaseService(hd.Namespace, names)
+	if err := r.notForeign(ctx, hd, svc); err != nil {
+		return false, err
+	}
 	if err := createOrPatch(ctx, r.Client, r.Recorder, hd, svc, func(s *corev1.Service) {
 		s.Labels = mergeLabels(s.Labels, svc.Labels)
 		setSpec(&s.Spec, svc.Spec)
@@ -299,6 +322,9 @@ func (r *HelpDeskReconciler) database(ctx context.Context, hd *opsv1alpha1.HelpD
 		image = resources.DefaultPostgresImage
 	}
 	desired := resources.HelpDeskDatabase(hd.Namespace, names, image)
+	if err := r.notForeign(ctx, hd, desired); err != nil {
+		return false, err
+	}
 	sts, err := createOrPatchObject(ctx, r.Client, r.Recorder, hd, desired, func(s *appsv1.StatefulSet) {
 		s.Labels = mergeLabels(s.Labels, desired.Labels)
 		setSpec(&s.Spec, desired.Spec)
@@ -316,12 +342,50 @@ func (r *HelpDeskReconciler) database(ctx context.Context, hd *opsv1alpha1.HelpD
 	return true, nil
 }
 
+// notForeign refuses to make desired over an object of its name that this
+// HelpDesk does not control: the operator never takes over what someone
+// else made (a BackupPolicy named like the help desk, a Secret, a
+// Service), nor what a deleted HelpDesk of the same name left for the
+// garbage collector. The cache is asked first (the help desk's own objects
+// are there), then the API server.
+func (r *HelpDeskReconciler) notForeign(ctx context.Context, hd *opsv1alpha1.HelpDesk, desired client.Object) error {
+	existing := desired.DeepCopyObject().(client.Object)
+	key := client.ObjectKeyFromObject(desired)
+	err := r.Get(ctx, key, existing)
+	if apierrors.IsNotFound(err) {
+		err = r.APIReader.Get(ctx, key, existing)
+	}
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil
+	case err != nil:
+		return err
+	case metav1.IsControlledBy(existing, hd):
+		return nil
+	}
+	kind := fmt.Sprintf("%T", desired)
+	if gvk, err := apiutil.GVKForObject(desired, r.Scheme()); err == nil {
+		kind = gvk.Kind
+	}
+	return specError(hd, fmt.Sprintf("%s %s exists and is not this HelpDesk's (someone else's, or a deleted HelpDesk's that is still being removed): "+
+		"the operator does not take it over; rename or delete it, or give the HelpDesk another name", kind, desired.GetName()))
+}
+
 // createClaimOnce creates a volume claim of the help desk unless it exists;
 // it never changes one (a claim's size is grown by hand, where the
 // StorageClass allows it).
 func (r *HelpDeskReconciler) createClaimOnce(ctx context.Context, hd *opsv1alpha1.HelpDesk, claim *corev1.PersistentVolumeClaim) error {
-	err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(claim), &corev1.PersistentVolumeClaim{})
-	if !apierrors.IsNotFound(err) {
+	existing := &corev1.PersistentVolumeClaim{}
+	err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(claim), existing)
+	switch {
+	case err == nil && existing.Labels[resources.LabelHelpDesk] != hd.Name:
+		// Another application's volume must not be mounted (and chowned,
+		// and backed up) as the help desk's.
+		return specError(hd, fmt.Sprintf("the PersistentVolumeClaim %s exists and is not labelled %s=%s: the operator uses only the help desk's own volumes; "+
+			"rename or delete it, or label it if it really holds this help desk's data", claim.Name, resources.LabelHelpDesk, hd.Name))
+	case err == nil && !existing.DeletionTimestamp.IsZero():
+		return specError(hd, fmt.Sprintf("the PersistentVolumeClaim %s is being deleted (deletionPolicy Delete of a HelpDesk of this name): waiting until it is gone", claim.Name))
+	case !apierrors.IsNotFound(err):
 		return err
 	}
 	if err := r.Create(ctx, claim); err != nil && !apierrors.IsAlreadyExists(err) {
@@ -342,6 +406,11 @@ func (r *HelpDeskReconciler) schema(ctx context.Context, hd *opsv1alpha1.HelpDes
 		return true, nil
 	}
 	job := resources.RTSchemaJob(r.rtObjects(hd, names, names.Schema(version), "schema"), names.AdminUser(), names.AdminPassword(), names.RootPassword())
+	// A completed Job of a deleted HelpDesk of the same name says nothing
+	// of this one's database.
+	if err := r.notForeign(ctx, hd, job); err != nil {
+		return false, err
+	}
 	existing := &batchv1.Job{}
 	err := r.Get(ctx, client.ObjectKeyFromObject(job), existing)
 	switch {
@@ -393,6 +462,9 @@ func (r *HelpDeskReconciler) web(ctx context.Context, hd *opsv1alpha1.HelpDesk, 
 	desired := resources.RTWebDeployment(o, replicas, workers)
 	sum := sha256.Sum256([]byte(siteConfig))
 	desired.Spec.Template.Annotations = map[string]string{configChecksumAnnotation: hex.EncodeToString(sum[:])}
+	if err := r.notForeign(ctx, hd, desired); err != nil {
+		return err
+	}
 	dep, err := createOrPatchObject(ctx, r.Client, r.Recorder, hd, desired, func(d *appsv1.Deployment) {
 		d.Labels = mergeLabels(d.Labels, desired.Labels)
 		setSpec(&d.Spec, desired.Spec)
@@ -401,6 +473,9 @@ func (r *HelpDeskReconciler) web(ctx context.Context, hd *opsv1alpha1.HelpDesk, 
 		return err
 	}
 	svc := resources.RTWebService(o)
+	if err := r.notForeign(ctx, hd, svc); err != nil {
+		return err
+	}
 	if err := createOrPatch(ctx, r.Client, r.Recorder, hd, svc, func(s *corev1.Service) {
 		s.Labels = mergeLabels(s.Labels, svc.Labels)
 		setSpec(&s.Spec, svc.Spec)
@@ -452,7 +527,11 @@ func (r *HelpDeskReconciler) maintenance(ctx context.Context, hd *opsv1alpha1.He
 		}
 		o := r.rtObjects(hd, names, job.name, "cron")
 		o.AttachmentsClaim = names.AttachmentsClaim()
-		if err := r.cronJobs.apply(ctx, r.Client, r.APIReader, r.Recorder, hd, resources.RTCronJob(o, schedule, zone, job.command...)); err != nil {
+		cj := resources.RTCronJob(o, schedule, zone, job.command...)
+		if err := r.notForeign(ctx, hd, cj); err != nil {
+			return err
+		}
+		if err := r.cronJobs.apply(ctx, r.Client, r.APIReader, r.Recorder, hd, cj); err != nil {
 			return err
 		}
 	}
@@ -482,6 +561,9 @@ func (r *HelpDeskReconciler) protect(ctx context.Context, hd *opsv1alpha1.HelpDe
 	}
 	zone := opsv1alpha1.TimeZone(cmp.Or(string(hd.Spec.Site.TimeZone), "UTC"))
 	desired := resources.HelpDeskBackupPolicy(hd.Namespace, names, p, zone)
+	if err := r.notForeign(ctx, hd, desired); err != nil {
+		return err
+	}
 	policy, err := createOrPatchObject(ctx, r.Client, r.Recorder, hd, desired, func(b *opsv1alpha1.BackupPolicy) {
 		b.Labels = mergeLabels(b.Labels, desired.Labels)
 		setSpec(&b.Spec, desired.Spec)
@@ -501,6 +583,9 @@ func (r *HelpDeskReconciler) protect(ctx context.Context, hd *opsv1alpha1.HelpDe
 	if p.Drill != nil {
 		image := cmp.Or(r.PostgresImage, resources.DefaultPostgresImage)
 		drill := resources.HelpDeskDrill(hd.Namespace, names, p.Drill, zone, image)
+		if err := r.notForeign(ctx, hd, drill); err != nil {
+			return err
+		}
 		if err := createOrPatch(ctx, r.Client, r.Recorder, hd, drill, func(d *opsv1alpha1.DRDrill) {
 			d.Labels = mergeLabels(d.Labels, drill.Labels)
 			setSpec(&d.Spec, drill.Spec)
@@ -512,7 +597,13 @@ func (r *HelpDeskReconciler) protect(ctx context.Context, hd *opsv1alpha1.HelpDe
 		}
 		hd.Status.Drill = drill.Name
 	}
-	hd.Status.LastVerifiedRestore = policy.Status.LastVerifiedRestore.DeepCopy()
+	// Only the help desk's own drill counts: any DRDrill naming the policy
+	// sets its RestoreVerified, whatever it checks.
+	hd.Status.LastVerifiedRestore = nil
+	ownDrill := p.Drill != nil && policy.Status.LastVerifiedRestore != nil && policy.Status.LastVerifiedRestore.Drill == hd.Status.Drill
+	if ownDrill {
+		hd.Status.LastVerifiedRestore = policy.Status.LastVerifiedRestore.DeepCopy()
+	}
 	ready := meta.FindStatusCondition(policy.Status.Conditions, opsv1alpha1.ConditionReady)
 	verified := meta.FindStatusCondition(policy.Status.Conditions, opsv1alpha1.ConditionRestoreVerified)
 	switch {
@@ -525,9 +616,9 @@ func (r *HelpDeskReconciler) protect(ctx context.Context, hd *opsv1alpha1.HelpDe
 	case p.Drill == nil:
 		setCondition(hd, opsv1alpha1.ConditionProtected, metav1.ConditionTrue, opsv1alpha1.ReasonBackupsRunning,
 			"the BackupPolicy "+policy.Name+" backs up the database and the attachments; no drill proves them restorable (spec.protection.drill)")
-	case verified == nil || verified.Status != metav1.ConditionTrue:
-		msg := "no drill run of " + hd.Status.Drill + " has proved the backups restorable yet"
-		if verified != nil {
+	case verified == nil || verified.Status != metav1.ConditionTrue || !ownDrill:
+		msg := "no run of the help desk's drill " + hd.Status.Drill + " has proved the backups restorable yet"
+		if verified != nil && verified.Status != metav1.ConditionTrue {
 			msg = fmt.Sprintf("the BackupPolicy %s is not RestoreVerified: %s: %s", policy.Name, verified.Reason, verified.Message)
 		}
 		setCondition(hd, opsv1alpha1.ConditionProtected, metav1.ConditionFalse, opsv1alpha1.ReasonProtectionIncomplete, msg)
@@ -578,6 +669,7 @@ func (r *HelpDeskReconciler) finalize(ctx context.Context, hd *opsv1alpha1.HelpD
 	}
 	names := resources.HelpDeskNames{HelpDesk: hd.Name}
 	if hd.Spec.DeletionPolicy == opsv1alpha1.HelpDeskDelete {
+		var deleted []string
 		for _, o := range []client.Object{
 			&corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: names.DatabaseClaim(), Namespace: hd.Namespace}},
 			&corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: names.AttachmentsClaim(), Namespace: hd.Namespace}},
@@ -596,9 +688,12 @@ func (r *HelpDeskReconciler) finalize(ctx context.Context, hd *opsv1alpha1.HelpD
 			if err := r.Delete(ctx, o, client.Preconditions{UID: ptr.To(o.GetUID())}); client.IgnoreNotFound(err) != nil {
 				return fmt.Errorf("deleting %s: %w", o.GetName(), err)
 			}
+			deleted = append(deleted, o.GetName())
 		}
-		r.Recorder.Eventf(hd, nil, corev1.EventTypeNormal, opsv1alpha1.ReasonDeleting, "Delete",
-			"deletionPolicy Delete: deleted the volume claims %s and %s and the credentials Secret %s", names.DatabaseClaim(), names.AttachmentsClaim(), names.Credentials())
+		if len(deleted) > 0 {
+			r.Recorder.Eventf(hd, nil, corev1.EventTypeNormal, opsv1alpha1.ReasonDeleting, "Delete",
+				"deletionPolicy Delete: deleted %s", strings.Join(deleted, ", "))
+		}
 	} else {
 		logf.FromContext(ctx).Info("deletionPolicy Retain: keeping the volume claims and the credentials Secret",
 			"claims", []string{names.DatabaseClaim(), names.AttachmentsClaim()}, "secret", names.Credentials())

@@ -718,11 +718,15 @@ func TestHelpDeskDeletionPolicy(t *testing.T) {
 
 			if policy == opsv1alpha1.HelpDeskDelete {
 				eventually(t, hdWait, func() error { return hdGone(ns, name+"-db-data", &corev1.PersistentVolumeClaim{}) })
+				eventually(t, hdWait, func() error { return hdGone(ns, name+"-attachments", &corev1.PersistentVolumeClaim{}) })
 				eventually(t, hdWait, func() error { return hdGone(ns, name+"-credentials", &corev1.Secret{}) })
 				return
 			}
 
-			// Retain: both are kept as they were.
+			// Retain: the volumes and the credentials are kept as they were.
+			if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: name + "-attachments"}, &corev1.PersistentVolumeClaim{}); err != nil {
+				t.Errorf("the attachments' volume under Retain: %v", err)
+			}
 			var keptPVC corev1.PersistentVolumeClaim
 			if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(&pvc), &keptPVC); err != nil {
 				t.Fatalf("the volume under Retain: %v", err)

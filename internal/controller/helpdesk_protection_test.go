@@ -19,6 +19,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -185,4 +186,74 @@ func TestHelpDeskProtection(t *testing.T) {
 	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(mine), mine); apierrors.IsNotFound(err) || !mine.DeletionTimestamp.IsZero() {
 		t.Errorf("the user's own BackupPolicy prot was deleted (%v)", err)
 	}
+	// Nor taken over when protection comes back: the HelpDesk says why.
+	if err := update(t, k8sClient, &opsv1alpha1.HelpDesk{ObjectMeta: metav1.ObjectMeta{Name: "prot", Namespace: ns}}, func(h *opsv1alpha1.HelpDesk) {
+		h.Spec.Protection = protection(false)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	refused := hdWaitFor(t, key, hdCondition(opsv1alpha1.ConditionReady, metav1.ConditionFalse, opsv1alpha1.ReasonInvalidSpec))
+	if msg := meta.FindStatusCondition(refused.Status.Conditions, opsv1alpha1.ConditionReady).Message; !strings.Contains(msg, "BackupPolicy prot exists and is not this HelpDesk's") {
+		t.Errorf("Ready says %q, want why the BackupPolicy is not taken over", msg)
+	}
+	var after opsv1alpha1.BackupPolicy
+	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(mine), &after); err != nil {
+		t.Fatal(err)
+	}
+	if len(after.OwnerReferences) != 0 || after.Spec.Repository.URL != mine.Spec.Repository.URL || after.ResourceVersion != mine.ResourceVersion {
+		t.Errorf("the user's BackupPolicy was changed: owners %v, repository %s", after.OwnerReferences, after.Spec.Repository.URL)
+	}
+}
+
+// TestHelpDeskProtectedByItsOwnDrillOnly: a passed run of some other
+// DRDrill naming the help desk's BackupPolicy (which sets the policy's
+// RestoreVerified) does not make the help desk Protected.
+func TestHelpDeskProtectedByItsOwnDrillOnly(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	createPolicyInputs(t, ns)
+	hd := hdReady(t, ns, "own", func(h *opsv1alpha1.HelpDesk) { h.Spec.Protection = protection(true) })
+	key := client.ObjectKeyFromObject(hd)
+	var policy opsv1alpha1.BackupPolicy
+	hdGet(t, ns, "own", &policy)
+	// What the BackupPolicy controller writes after another drill's run
+	// passed: stop it, so that it does not put its own view back.
+	start := stopManagerFor(t)
+	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(&policy), &policy); err != nil {
+		t.Fatal(err)
+	}
+	policy.Status.LastVerifiedRestore = &opsv1alpha1.VerifiedRestore{Time: metav1.Now(), Drill: "select-one", DrillRun: "select-one-1"}
+	meta.SetStatusCondition(&policy.Status.Conditions, metav1.Condition{Type: opsv1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: "Reconciled", ObservedGeneration: policy.Generation})
+	meta.SetStatusCondition(&policy.Status.Conditions, metav1.Condition{Type: opsv1alpha1.ConditionRestoreVerified, Status: metav1.ConditionTrue, Reason: "Verified", Message: "select-one-1 passed", ObservedGeneration: policy.Generation})
+	if err := k8sClient.Status().Update(ctx, &policy); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := hdCountingReconciler(t, key)
+	waitCached(t, r.Client, client.ObjectKeyFromObject(&policy), &opsv1alpha1.BackupPolicy{})
+	if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: key}); err != nil {
+		t.Fatal(err)
+	}
+	got := &opsv1alpha1.HelpDesk{}
+	if err := k8sClient.Get(ctx, key, got); err != nil {
+		t.Fatal(err)
+	}
+	if err := hdCondition(opsv1alpha1.ConditionProtected, metav1.ConditionFalse, opsv1alpha1.ReasonProtectionIncomplete)(got); err != nil || got.Status.LastVerifiedRestore != nil {
+		t.Errorf("after another drill's run passed: %v, last verified restore %+v", err, got.Status.LastVerifiedRestore)
+	}
+	// The help desk's own drill's run does.
+	policy.Status.LastVerifiedRestore = &opsv1alpha1.VerifiedRestore{Time: metav1.Now(), Drill: "own", DrillRun: "own-1"}
+	if err := k8sClient.Status().Update(ctx, &policy); err != nil {
+		t.Fatal(err)
+	}
+	waitCached(t, r.Client, client.ObjectKeyFromObject(&policy), &opsv1alpha1.BackupPolicy{})
+	if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: key}); err != nil {
+		t.Fatal(err)
+	}
+	if err := k8sClient.Get(ctx, key, got); err != nil {
+		t.Fatal(err)
+	}
+	if err := hdCondition(opsv1alpha1.ConditionProtected, metav1.ConditionTrue, opsv1alpha1.ReasonBackupsVerified)(got); err != nil || got.Status.LastVerifiedRestore == nil || got.Status.LastVerifiedRestore.DrillRun != "own-1" {
+		t.Errorf("after the help desk's own drill's run passed: %v, last verified restore %+v", err, got.Status.LastVerifiedRestore)
+	}
+	start()
 }

@@ -34,11 +34,11 @@ import (
 	"github.com/supportstack/operator/internal/resources"
 )
 
-// TestHelpDeskNetworkPoliciesComeFirst: the NetworkPolicies exist before
-// any workload of the help desk does, select the help desk's pods by its
-// label, and the web port admits ingressFrom (the namespace by default).
+// TestHelpDeskNetworkPolicies: the NetworkPolicies select the help desk's
+// pods by its label, the database admits only RT's pods, and the web port
+// admits ingressFrom (the namespace by default), narrowed when it changes.
 // Secured says whether the namespace enforces PodSecurity restricted.
-func TestHelpDeskNetworkPoliciesComeFirst(t *testing.T) {
+func TestHelpDeskNetworkPolicies(t *testing.T) {
 	ctx := context.Background()
 	ns := newNamespace(t)
 	hd := hdNew(ns, "guarded")
@@ -75,9 +75,6 @@ func TestHelpDeskNetworkPoliciesComeFirst(t *testing.T) {
 		!slices.Equal(db.Spec.Ingress[0].From[0].PodSelector.MatchExpressions[0].Values, []string{"web", "schema", "cron"}) {
 		t.Errorf("database ingress: %+v, want only RT's web, schema and cron pods", db.Spec.Ingress)
 	}
-	// The database's pod may not run before its NetworkPolicies are there:
-	// they were listed above, and the StatefulSet is made in the same
-	// reconcile, after them.
 	secured := meta.FindStatusCondition(current.Status.Conditions, opsv1alpha1.ConditionSecured)
 	if secured == nil || !strings.Contains(secured.Message, "guarded-deny-all") || !strings.Contains(secured.Message, "pod-security.kubernetes.io/enforce=restricted") {
 		t.Errorf("Secured: %+v, want the policies named and what label the namespace lacks", secured)

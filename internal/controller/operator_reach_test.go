@@ -179,8 +179,12 @@ func TestOperatorReach(t *testing.T) {
 	}
 	// Someone's Secret in the namespace that the operator must not delete.
 	users := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "restic", Namespace: plain}, StringData: map[string]string{"password": "x"}}
-	if err := k8sClient.Create(ctx, users); err != nil {
-		t.Fatal(err)
+	// And one whose name is a help desk's credentials', made by someone.
+	lookalike := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "other-credentials", Namespace: plain}, StringData: map[string]string{"password": "x"}}
+	for _, s := range []*corev1.Secret{users, lookalike} {
+		if err := k8sClient.Create(ctx, s); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// The leads' Role first: RBAC checks a binding against the Role it names.
 	if err := op.Create(ctx, resources.TeamAccessRole(team, true)); err != nil {
@@ -269,6 +273,26 @@ func TestOperatorReach(t *testing.T) {
 			cj := deskCronJob(plain)
 			cj.Name = "desk-miner"
 			return op.Create(ctx, cj)
+		}},
+		{"help desk web Deployment mounting a projected ServiceAccount token", "writes only a HelpDesk's own deployments", func() error {
+			_, _, web, _ := deskObjects(plain)
+			web.Spec.Template.Spec.Volumes = append(web.Spec.Template.Spec.Volumes, corev1.Volume{Name: "token", VolumeSource: corev1.VolumeSource{
+				Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{Path: "token"}}}}}})
+			return op.Create(ctx, web)
+		}},
+		{"help desk database StatefulSet with volume claim templates", "writes only a HelpDesk's own statefulsets", func() error {
+			_, db, _, _ := deskObjects(plain)
+			db.Spec.VolumeClaimTemplates = []corev1.PersistentVolumeClaim{*resources.HelpDeskClaim(plain, "anything", "desk", "database", resource.MustParse("1Gi"), nil, nil)}
+			return op.Create(ctx, db)
+		}},
+		{"taking over a user's Secret by labelling it as a help desk's", "creates secrets only in its drill sandboxes", func() error {
+			s := &corev1.Secret{}
+			if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: plain, Name: "other-credentials"}, s); err != nil {
+				return err
+			}
+			patch := client.MergeFrom(s.DeepCopy())
+			s.Labels = resources.HelpDeskLabels("other", "database")
+			return op.Patch(ctx, s, patch)
 		}},
 		{"help desk schema Job in another ServiceAccount", "creates Jobs only in its drill sandboxes", func() error {
 			_, _, _, schema := deskObjects(plain)

@@ -17,6 +17,8 @@ limitations under the License.
 package resources
 
 import (
+	"net/url"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -264,7 +266,9 @@ const HelpDeskBackupURIKey = "backup-uri"
 // managed PostgreSQL (a superuser: pg_dump reads every table and sequence
 // RT has, and the schema Job made them as that user).
 func HelpDeskBackupURI(namespace string, n HelpDeskNames, adminPassword string) string {
-	return "postgresql://" + HelpDeskAdminUser + ":" + adminPassword + "@" + n.Database() + "." + namespace + ".svc:5432/?sslmode=disable"
+	u := url.URL{Scheme: "postgresql", User: url.UserPassword(HelpDeskAdminUser, adminPassword),
+		Host: n.Database() + "." + namespace + ".svc:5432", Path: "/", RawQuery: "sslmode=disable"}
+	return u.String()
 }
 
 // HelpDeskBackupPolicy backs up the help desk's database and attachments'
