@@ -597,10 +597,17 @@ func (r *HelpDeskReconciler) protect(ctx context.Context, hd *opsv1alpha1.HelpDe
 		}
 		hd.Status.Drill = drill.Name
 	}
-	// Only the help desk's own drill counts: any DRDrill naming the policy
-	// sets its RestoreVerified, whatever it checks.
+	setProtected(hd, policy, p.Drill != nil)
+	return nil
+}
+
+// setProtected sets Protected (and lastVerifiedRestore) from the help
+// desk's BackupPolicy; drill says whether spec.protection asks for one.
+// Only the help desk's own drill counts: any DRDrill naming the policy
+// sets its RestoreVerified, whatever it checks.
+func setProtected(hd *opsv1alpha1.HelpDesk, policy *opsv1alpha1.BackupPolicy, drill bool) {
 	hd.Status.LastVerifiedRestore = nil
-	ownDrill := p.Drill != nil && policy.Status.LastVerifiedRestore != nil && policy.Status.LastVerifiedRestore.Drill == hd.Status.Drill
+	ownDrill := drill && policy.Status.LastVerifiedRestore != nil && policy.Status.LastVerifiedRestore.Drill == hd.Status.Drill
 	if ownDrill {
 		hd.Status.LastVerifiedRestore = policy.Status.LastVerifiedRestore.DeepCopy()
 	}
@@ -613,7 +620,7 @@ func (r *HelpDeskReconciler) protect(ctx context.Context, hd *opsv1alpha1.HelpDe
 			msg = fmt.Sprintf("the BackupPolicy %s is not Ready: %s: %s", policy.Name, ready.Reason, ready.Message)
 		}
 		setCondition(hd, opsv1alpha1.ConditionProtected, metav1.ConditionFalse, opsv1alpha1.ReasonProtectionIncomplete, msg)
-	case p.Drill == nil:
+	case !drill:
 		setCondition(hd, opsv1alpha1.ConditionProtected, metav1.ConditionTrue, opsv1alpha1.ReasonBackupsRunning,
 			"the BackupPolicy "+policy.Name+" backs up the database and the attachments; no drill proves them restorable (spec.protection.drill)")
 	case verified == nil || verified.Status != metav1.ConditionTrue || !ownDrill:
@@ -626,7 +633,6 @@ func (r *HelpDeskReconciler) protect(ctx context.Context, hd *opsv1alpha1.HelpDe
 		setCondition(hd, opsv1alpha1.ConditionProtected, metav1.ConditionTrue, opsv1alpha1.ReasonBackupsVerified,
 			"the BackupPolicy "+policy.Name+" backs up the database and the attachments, and "+verified.Message)
 	}
-	return nil
 }
 
 // deleteOwned deletes o (read from the cache) if the HelpDesk controls it.
