@@ -448,7 +448,8 @@ func (r *HelpDeskReconciler) schema(ctx context.Context, hd *opsv1alpha1.HelpDes
 	return false, nil
 }
 
-// web makes RT's web Deployment and Service and sets WebReady and Ready.
+// web makes RT's web and mail gateway Deployments and Services and sets
+// WebReady and Ready.
 func (r *HelpDeskReconciler) web(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames, siteConfig string) error {
 	replicas, workers := int32(1), hd.Spec.Web.Workers
 	if hd.Spec.Web.Replicas != nil {
@@ -457,48 +458,69 @@ func (r *HelpDeskReconciler) web(ctx context.Context, hd *opsv1alpha1.HelpDesk, 
 	if workers == 0 {
 		workers = 2
 	}
-	o := r.rtObjects(hd, names, names.Web(), "web")
-	o.AttachmentsClaim = names.AttachmentsClaim()
-	desired := resources.RTWebDeployment(o, replicas, workers)
 	sum := sha256.Sum256([]byte(siteConfig))
-	desired.Spec.Template.Annotations = map[string]string{configChecksumAnnotation: hex.EncodeToString(sum[:])}
-	if err := r.notForeign(ctx, hd, desired); err != nil {
-		return err
-	}
-	dep, err := createOrPatchObject(ctx, r.Client, r.Recorder, hd, desired, func(d *appsv1.Deployment) {
-		d.Labels = mergeLabels(d.Labels, desired.Labels)
-		setSpec(&d.Spec, desired.Spec)
-	})
-	if err != nil {
-		return err
-	}
-	svc := resources.RTWebService(o)
-	if err := r.notForeign(ctx, hd, svc); err != nil {
-		return err
-	}
-	if err := createOrPatch(ctx, r.Client, r.Recorder, hd, svc, func(s *corev1.Service) {
-		s.Labels = mergeLabels(s.Labels, svc.Labels)
-		setSpec(&s.Spec, svc.Spec)
-	}); err != nil {
-		return err
+	// The mail gateway runs like the web (same image, configuration and
+	// attachments) on its own port, one pod while the web serves.
+	gatewayReplicas := min(replicas, 1)
+	var deployments [2]*appsv1.Deployment
+	for i, part := range []struct {
+		name, component string
+		build           func(resources.RTObjects) *appsv1.Deployment
+	}{
+		{names.Web(), "web", func(o resources.RTObjects) *appsv1.Deployment { return resources.RTWebDeployment(o, replicas, workers) }},
+		{names.MailGateway(), "mailgate", func(o resources.RTObjects) *appsv1.Deployment {
+			return resources.RTMailGatewayDeployment(o, gatewayReplicas)
+		}},
+	} {
+		o := r.rtObjects(hd, names, part.name, part.component)
+		o.AttachmentsClaim = names.AttachmentsClaim()
+		desired := part.build(o)
+		desired.Spec.Template.Annotations = map[string]string{configChecksumAnnotation: hex.EncodeToString(sum[:])}
+		if err := r.notForeign(ctx, hd, desired); err != nil {
+			return err
+		}
+		dep, err := createOrPatchObject(ctx, r.Client, r.Recorder, hd, desired, func(d *appsv1.Deployment) {
+			d.Labels = mergeLabels(d.Labels, desired.Labels)
+			setSpec(&d.Spec, desired.Spec)
+		})
+		if err != nil {
+			return err
+		}
+		deployments[i] = dep
+		svc := resources.RTWebService(o)
+		if err := r.notForeign(ctx, hd, svc); err != nil {
+			return err
+		}
+		if err := createOrPatch(ctx, r.Client, r.Recorder, hd, svc, func(s *corev1.Service) {
+			s.Labels = mergeLabels(s.Labels, svc.Labels)
+			setSpec(&s.Spec, svc.Spec)
+		}); err != nil {
+			return err
+		}
 	}
 	if err := r.maintenance(ctx, hd, names); err != nil {
 		return err
 	}
 	hd.Status.URL = "http://" + names.Web() + "." + hd.Namespace + ".svc"
-	st := dep.Status
+	notRolled := func(dep *appsv1.Deployment, want int32) bool {
+		st := dep.Status
+		return st.ObservedGeneration < dep.Generation || st.UpdatedReplicas < want || st.ReadyReplicas < want || st.Replicas > want
+	}
+	web, gateway := deployments[0], deployments[1]
 	switch {
 	case replicas == 0:
 		msg := "spec.web.replicas is 0: no web pod serves RT"
 		setCondition(hd, opsv1alpha1.ConditionWebReady, metav1.ConditionFalse, opsv1alpha1.ReasonProgressing, msg)
 		setCondition(hd, opsv1alpha1.ConditionReady, metav1.ConditionFalse, opsv1alpha1.ReasonProgressing, msg)
-	case st.ObservedGeneration < dep.Generation || st.UpdatedReplicas < replicas || st.ReadyReplicas < replicas || st.Replicas > replicas:
-		msg := fmt.Sprintf("%d of %d web pods updated and %d ready (kubectl get pods -n %s -l app.kubernetes.io/instance=%s,app.kubernetes.io/component=web)",
-			st.UpdatedReplicas, replicas, st.ReadyReplicas, hd.Namespace, hd.Name)
+	case notRolled(web, replicas) || notRolled(gateway, gatewayReplicas):
+		msg := fmt.Sprintf("%d of %d web pods updated and %d ready, %d of %d mail gateway pods ready (kubectl get pods -n %s -l app.kubernetes.io/instance=%s)",
+			web.Status.UpdatedReplicas, replicas, web.Status.ReadyReplicas, gateway.Status.ReadyReplicas, gatewayReplicas, hd.Namespace, hd.Name)
 		setCondition(hd, opsv1alpha1.ConditionWebReady, metav1.ConditionFalse, opsv1alpha1.ReasonProgressing, msg)
 		setCondition(hd, opsv1alpha1.ConditionReady, metav1.ConditionFalse, opsv1alpha1.ReasonProgressing, msg)
 	default:
-		setCondition(hd, opsv1alpha1.ConditionWebReady, metav1.ConditionTrue, opsv1alpha1.ReasonAvailable, fmt.Sprintf("%d web pods ready at %s", replicas, hd.Status.URL))
+		setCondition(hd, opsv1alpha1.ConditionWebReady, metav1.ConditionTrue, opsv1alpha1.ReasonAvailable, fmt.Sprintf(
+			"%d web pods ready at %s; the mail gateway (for pods labelled %s=%s) at http://%s.%s.svc",
+			replicas, hd.Status.URL, resources.LabelMailFetcher, hd.Name, names.MailGateway(), hd.Namespace))
 		setCondition(hd, opsv1alpha1.ConditionReady, metav1.ConditionTrue, opsv1alpha1.ReasonReconciled, "RT "+hd.Status.Version+" answers at "+hd.Status.URL)
 	}
 	return nil

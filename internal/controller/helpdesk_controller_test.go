@@ -215,13 +215,22 @@ func hdReadyDatabase(t *testing.T, ns, name string) {
 	})
 }
 
-// hdReadyWeb marks the web Deployment's current generation rolled out and
-// ready, as the Deployment controller and the kubelet would.
+// hdReadyWeb marks the web and mail gateway Deployments' current
+// generations rolled out and ready, as the Deployment controller and the
+// kubelet would.
 func hdReadyWeb(t *testing.T, ns, name string) {
+	t.Helper()
+	hdReadyDeployment(t, ns, name+"-web")
+	hdReadyDeployment(t, ns, name+"-mailgate")
+}
+
+// hdReadyDeployment marks one Deployment's current generation rolled out
+// and ready.
+func hdReadyDeployment(t *testing.T, ns, name string) {
 	t.Helper()
 	var dep appsv1.Deployment
 	eventually(t, hdWait, func() error {
-		if err := k8sClient.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name + "-web"}, &dep); err != nil {
+		if err := k8sClient.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, &dep); err != nil {
 			return err
 		}
 		replicas := int32(1)
@@ -525,7 +534,29 @@ func TestHelpDeskComesUpInOrder(t *testing.T) {
 	hdWaitFor(t, key, hdCondition(opsv1alpha1.ConditionWebReady, metav1.ConditionFalse, ""))
 	hdWaitFor(t, key, hdCondition(opsv1alpha1.ConditionReady, metav1.ConditionFalse, ""))
 
-	// The web server is ready: the help desk is.
+	// The mail gateway: RT's own pod on its own port and Service, one
+	// while the web serves; the help desk is not ready without it.
+	var gateway appsv1.Deployment
+	hdGet(t, ns, name+"-mailgate", &gateway)
+	hdCheckOwned(t, &gateway, hd)
+	hdCheckLabels(t, &gateway, name, "mailgate")
+	if gateway.Spec.Replicas == nil || *gateway.Spec.Replicas != 1 || gateway.Spec.Template.Spec.Containers[0].Ports[0].ContainerPort != resources.RTMailGatewayPort {
+		t.Errorf("mail gateway replicas %s, ports %+v: want 1 on %d", hdInt(gateway.Spec.Replicas), gateway.Spec.Template.Spec.Containers[0].Ports, resources.RTMailGatewayPort)
+	}
+	var gatewayService corev1.Service
+	hdGet(t, ns, name+"-mailgate", &gatewayService)
+	hdCheckOwned(t, &gatewayService, hd)
+	hdCheckLabels(t, &gatewayService, name, "mailgate")
+	hdReadyDeployment(t, ns, name+"-web")
+	hdWaitFor(t, key, func(hd *opsv1alpha1.HelpDesk) error {
+		c := meta.FindStatusCondition(hd.Status.Conditions, opsv1alpha1.ConditionWebReady)
+		if c == nil || c.Status != metav1.ConditionFalse || !strings.Contains(c.Message, "0 of 1 mail gateway pods ready") {
+			return fmt.Errorf("WebReady %+v with the web ready and the mail gateway not, want False naming the mail gateway", c)
+		}
+		return nil
+	})
+
+	// The web server and the mail gateway are ready: the help desk is.
 	hdReadyWeb(t, ns, name)
 	hd = hdWaitFor(t, key, hdCondition(opsv1alpha1.ConditionReady, metav1.ConditionTrue, opsv1alpha1.ReasonReconciled))
 	for _, c := range []string{opsv1alpha1.ConditionDatabaseReady, opsv1alpha1.ConditionSchemaReady, opsv1alpha1.ConditionWebReady} {

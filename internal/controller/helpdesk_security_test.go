@@ -19,6 +19,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -56,7 +57,7 @@ func TestHelpDeskNetworkPolicies(t *testing.T) {
 		byName[np.Name] = np
 		hdCheckOwned(t, &np, current)
 	}
-	for _, name := range []string{"guarded-deny-all", "guarded-rt-egress", "guarded-db-ingress", "guarded-web-ingress"} {
+	for _, name := range []string{"guarded-deny-all", "guarded-rt-egress", "guarded-db-ingress", "guarded-web-ingress", "guarded-mailgate-ingress"} {
 		if _, ok := byName[name]; !ok {
 			t.Errorf("no NetworkPolicy %s (have %v)", name, policies.Items)
 		}
@@ -72,8 +73,18 @@ func TestHelpDeskNetworkPolicies(t *testing.T) {
 	}
 	db := byName["guarded-db-ingress"]
 	if len(db.Spec.Ingress) != 1 || db.Spec.Ingress[0].From[0].PodSelector == nil ||
-		!slices.Equal(db.Spec.Ingress[0].From[0].PodSelector.MatchExpressions[0].Values, []string{"web", "schema", "cron"}) {
-		t.Errorf("database ingress: %+v, want only RT's web, schema and cron pods", db.Spec.Ingress)
+		!slices.Equal(db.Spec.Ingress[0].From[0].PodSelector.MatchExpressions[0].Values, []string{"web", "mailgate", "schema", "cron"}) {
+		t.Errorf("database ingress: %+v, want only RT's web, mail gateway, schema and cron pods", db.Spec.Ingress)
+	}
+	// The mail gateway: only the namespace's pods labelled as this help
+	// desk's mail fetchers, only on the gateway's port.
+	mail := byName["guarded-mailgate-ingress"]
+	if len(mail.Spec.Ingress) != 1 || len(mail.Spec.Ingress[0].From) != 1 || mail.Spec.Ingress[0].From[0].NamespaceSelector != nil ||
+		mail.Spec.Ingress[0].From[0].PodSelector == nil ||
+		!maps.Equal(mail.Spec.Ingress[0].From[0].PodSelector.MatchLabels, map[string]string{resources.LabelMailFetcher: "guarded"}) ||
+		len(mail.Spec.Ingress[0].Ports) != 1 || mail.Spec.Ingress[0].Ports[0].Port.IntVal != resources.RTMailGatewayPort ||
+		mail.Spec.PodSelector.MatchExpressions[0].Values[0] != "mailgate" {
+		t.Errorf("mail gateway ingress: %+v, want only pods labelled %s=guarded on port %d", mail.Spec, resources.LabelMailFetcher, resources.RTMailGatewayPort)
 	}
 	secured := meta.FindStatusCondition(current.Status.Conditions, opsv1alpha1.ConditionSecured)
 	if secured == nil || !strings.Contains(secured.Message, "guarded-deny-all") || !strings.Contains(secured.Message, "pod-security.kubernetes.io/enforce=restricted") {

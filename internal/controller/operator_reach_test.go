@@ -392,11 +392,14 @@ func TestOperatorReach(t *testing.T) {
 		{"team leads' RoleBinding", func() error { return op.Create(ctx, resources.TeamAccessRoleBinding(team)) }},
 		{"a help desk's objects, and its data deleted", func() error {
 			rt, db, web, schema := deskObjects(plain)
+			gateway := rt
+			gateway.Name, gateway.Labels = desk.MailGateway(), resources.HelpDeskLabels("desk", "mailgate")
 			claim := resources.HelpDeskClaim(plain, desk.DatabaseClaim(), "desk", "database", resource.MustParse("1Gi"), nil, nil)
 			attachments := resources.HelpDeskClaim(plain, desk.AttachmentsClaim(), "desk", "attachments", resource.MustParse("1Gi"), nil, nil)
 			for _, o := range []client.Object{
 				deskSecret(plain, desk.Credentials()), ownedByDesk(deskSecret(plain, desk.SiteConfig())), claim, attachments,
 				ownedByDesk(resources.HelpDeskDatabaseService(plain, desk)), db, schema, web, ownedByDesk(resources.RTWebService(rt)), deskCronJob(plain),
+				ownedByDesk(resources.RTMailGatewayDeployment(gateway, 1)), ownedByDesk(resources.RTWebService(gateway)),
 			} {
 				if err := op.Create(ctx, o); err != nil {
 					return fmt.Errorf("%T %s: %w", o, o.GetName(), err)

@@ -202,7 +202,7 @@ func ptrTo[T any](v T) *T { return &v }
 func TestEveryPodBuilderChecked(t *testing.T) {
 	podBearing := map[string]bool{"corev1.Pod": true, "corev1.PodSpec": true, "corev1.PodTemplateSpec": true, "batchv1.Job": true,
 		"batchv1.CronJob": true, "batchv1.JobSpec": true, "appsv1.Deployment": true, "appsv1.StatefulSet": true, "appsv1.DaemonSet": true, "appsv1.ReplicaSet": true}
-	checked := map[string]bool{"agentPodSpec": true, "rtPodSpec": true}
+	checked := map[string]bool{"agentPodSpec": true, "rtPodSpec": true, "rtServerDeployment": true}
 	for _, p := range everyRenderedPod() {
 		checked[p.builder] = true
 	}

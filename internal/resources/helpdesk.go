@@ -36,6 +36,10 @@ import (
 const (
 	// LabelHelpDesk names the HelpDesk an object belongs to.
 	LabelHelpDesk = "ops.supportstack.io/helpdesk"
+	// LabelMailFetcher on a pod (value: a HelpDesk's name) lets it reach
+	// that help desk's mail gateway: the pods that fetch or receive mail
+	// and hand it to RT with rt-mailgate. No other pod may.
+	LabelMailFetcher = "ops.supportstack.io/mail-fetcher"
 
 	// DefaultRTImage is Request Tracker 5 (hack/images.sh rt).
 	DefaultRTImage = "docker.io/supportstack/rt:5"
@@ -99,6 +103,9 @@ func (n HelpDeskNames) Sessions() string { return n.HelpDesk + "-sessions" }
 
 // Web is RT's web Deployment and Service.
 func (n HelpDeskNames) Web() string { return n.HelpDesk + "-web" }
+
+// MailGateway is the Deployment and Service of RT's mail gateway.
+func (n HelpDeskNames) MailGateway() string { return n.HelpDesk + "-mailgate" }
 
 // Schema is the schema Job of RT version v.
 func (n HelpDeskNames) Schema(v string) string { return n.HelpDesk + "-schema-" + v }
@@ -212,13 +219,16 @@ func HelpDeskDatabase(namespace string, n HelpDeskNames, image string) *appsv1.S
 
 // HelpDeskNetworkPolicies let a help desk's pods make only the connections
 // a help desk needs: every pod of the help desk is denied all traffic
-// (<hd>-deny-all), then RT's pods (web, schema, cron) may reach DNS and the
-// database (<hd>-rt-egress), the database accepts only RT's pods and the
-// backup pods of backupPolicy, when not empty (<hd>-db-ingress), and RT's web port accepts only ingressFrom (default:
-// pods of the help desk's own namespace; <hd>-web-ingress).
+// (<hd>-deny-all), then RT's pods (web, mail gateway, schema, cron) may
+// reach DNS and the database (<hd>-rt-egress), the database accepts only
+// RT's pods and the backup pods of backupPolicy, when not empty
+// (<hd>-db-ingress), RT's web port accepts only ingressFrom (default: pods
+// of the help desk's own namespace; <hd>-web-ingress), and the mail
+// gateway's port only pods of the namespace labelled LabelMailFetcher=<hd>
+// (<hd>-mailgate-ingress).
 func HelpDeskNetworkPolicies(namespace string, n HelpDeskNames, ingressFrom []networkingv1.NetworkPolicyPeer, backupPolicy string) []*networkingv1.NetworkPolicy {
 	tcp, udp := corev1.ProtocolTCP, corev1.ProtocolUDP
-	dns, pg, web := intstr.FromInt32(53), intstr.FromInt32(5432), intstr.FromInt32(RTWebPort)
+	dns, pg, web, gateway := intstr.FromInt32(53), intstr.FromInt32(5432), intstr.FromInt32(RTWebPort), intstr.FromInt32(RTMailGatewayPort)
 	both := []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress}
 	component := func(components ...string) metav1.LabelSelector {
 		return metav1.LabelSelector{
@@ -226,7 +236,7 @@ func HelpDeskNetworkPolicies(namespace string, n HelpDeskNames, ingressFrom []ne
 			MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "app.kubernetes.io/component", Operator: metav1.LabelSelectorOpIn, Values: components}},
 		}
 	}
-	rtPods := component("web", "schema", "cron")
+	rtPods := component("web", "mailgate", "schema", "cron")
 	database := component("database")
 	if len(ingressFrom) == 0 {
 		ingressFrom = []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{}}}
@@ -255,7 +265,12 @@ func HelpDeskNetworkPolicies(namespace string, n HelpDeskNames, ingressFrom []ne
 	webIngress.Spec.Ingress = []networkingv1.NetworkPolicyIngressRule{
 		{From: ingressFrom, Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp, Port: &web}}},
 	}
-	return []*networkingv1.NetworkPolicy{denyAll, egress, dbIngress, webIngress}
+	mailIngress := policy("mailgate-ingress", component("mailgate"), []networkingv1.PolicyType{networkingv1.PolicyTypeIngress})
+	fetchers := metav1.LabelSelector{MatchLabels: map[string]string{LabelMailFetcher: n.HelpDesk}}
+	mailIngress.Spec.Ingress = []networkingv1.NetworkPolicyIngressRule{
+		{From: []networkingv1.NetworkPolicyPeer{{PodSelector: &fetchers}}, Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp, Port: &gateway}}},
+	}
+	return []*networkingv1.NetworkPolicy{denyAll, egress, dbIngress, webIngress, mailIngress}
 }
 
 // HelpDeskBackupURIKey is the credentials Secret's key of the libpq URI

@@ -45,6 +45,13 @@ import (
 const (
 	// RTWebPort is the port Starman listens on in the web container.
 	RTWebPort = 8080
+	// RTMailGatewayPort is the port Starman listens on in the mail
+	// gateway's container: it serves RT's mail gateway and nothing else.
+	RTMailGatewayPort = 8081
+	// RTMailGatewayPath is RT's mail gateway (REST 1.0, no
+	// authentication: whoever reaches it makes tickets and comments as
+	// any sender), the path rt-mailgate posts messages to.
+	RTMailGatewayPath = "/REST/1.0/NoAuth/mail-gateway"
 	// RTDatabasePasswordEnv is the environment variable the site
 	// configuration reads RT's database password from.
 	RTDatabasePasswordEnv = "RT_DATABASE_PASSWORD"
@@ -235,17 +242,54 @@ func RTCronJob(o RTObjects, schedule, timeZone string, command ...string) *batch
 	}
 }
 
-// RTWebDeployment serves RT's PSGI application with Starman (a preforking
-// production server; not RT's development server) on RTWebPort, workers
-// processes per pod. Ready when RT answers its login page.
-func RTWebDeployment(o RTObjects, replicas, workers int32) *appsv1.Deployment {
-	spec := o.rtPodSpec(corev1.Container{
+// rtServerRoleEnv tells RTServerScript which paths its port answers.
+const rtServerRoleEnv = "SUPPORTSTACK_RT_ROLE"
+
+// RTServerScript serves RT's PSGI application, as rt-server builds it
+// (rt-server returns the application instead of serving it when it is
+// loaded by another script), behind one gate that decides which paths a
+// port answers. The web role (the default) answers every path but RT's
+// mail gateway: any path or raw request URI that names mail-gateway, in
+// any case or percent-encoding of its hyphen, is refused with 403, so the
+// public web port never creates tickets for anonymous senders. The
+// mail-gateway role answers RTMailGatewayPath alone (repeated slashes
+// folded, an optional trailing slash) and 404 for everything else, so a
+// mail fetcher reaches no login page, REST API or attachment through it.
+const RTServerScript = `use strict; use warnings;
+my $role = $ENV{` + rtServerRoleEnv + `} || "web";
+my $rt = do "` + rtServer + `";
+die "rt-server did not return RT's application: ", ($@ || $! || "no code"), "\n" unless ref $rt eq "CODE";
+my $gateway = qr{^/REST/1\.0/NoAuth/mail-gateway/?$};
+my $app = sub {
+    my $env = shift;
+    my $path = $env->{PATH_INFO} // "";
+    my $raw = $env->{REQUEST_URI} // "";
+    (my $folded = $path) =~ s{/+}{/}g;
+    my $refuse = $role eq "mail-gateway"
+        ? ($folded !~ $gateway && 404)
+        : (($path =~ /mail-gateway/i || $raw =~ /mail(?:-|%2d)gateway/i) && 403);
+    return [$refuse, ["Content-Type" => "text/plain"], [$refuse == 403 ? "RT's mail gateway is not served on this port\n" : "not found\n"]] if $refuse;
+    return $rt->($env, @_);
+};
+require RT::PlackRunner;
+my $runner = RT::PlackRunner->new(server => "Starman", env => "deployment", app => $app);
+$runner->parse_options(@ARGV);
+$SIG{PIPE} = "IGNORE";
+$runner->run;
+`
+
+// rtServerContainer runs RTServerScript with Starman (a preforking
+// production server; not RT's development server) on port, workers
+// processes, in role.
+func rtServerContainer(role string, port, workers int32, probe corev1.ProbeHandler) corev1.Container {
+	return corev1.Container{
 		Name:    "rt",
-		Command: []string{rtServer},
-		Args:    []string{"--server", "Starman", "--port", fmt.Sprint(RTWebPort), "--workers", fmt.Sprint(workers)},
-		Ports:   []corev1.ContainerPort{{Name: "http", ContainerPort: RTWebPort}},
+		Command: []string{"/usr/bin/perl", "-e", RTServerScript, "--"},
+		Args:    []string{"--port", fmt.Sprint(port), "--workers", fmt.Sprint(workers)},
+		Env:     []corev1.EnvVar{{Name: rtServerRoleEnv, Value: role}},
+		Ports:   []corev1.ContainerPort{{Name: "http", ContainerPort: port}},
 		ReadinessProbe: &corev1.Probe{
-			ProbeHandler:     corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/", Port: intstr.FromString("http")}},
+			ProbeHandler:     probe,
 			PeriodSeconds:    5,
 			TimeoutSeconds:   5,
 			FailureThreshold: 3,
@@ -253,7 +297,28 @@ func RTWebDeployment(o RTObjects, replicas, workers int32) *appsv1.Deployment {
 			// leaves it 0 differs from the stored one on every reconcile.
 			SuccessThreshold: 1,
 		},
-	})
+	}
+}
+
+// RTWebDeployment serves RT's web interface and REST APIs (RTServerScript,
+// web role: never the mail gateway) on RTWebPort, workers processes per
+// pod. Ready when RT answers its login page.
+func RTWebDeployment(o RTObjects, replicas, workers int32) *appsv1.Deployment {
+	return rtServerDeployment(o, replicas, rtServerContainer("web", RTWebPort, workers,
+		corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/", Port: intstr.FromString("http")}}))
+}
+
+// RTMailGatewayDeployment serves RT's mail gateway alone (RTServerScript,
+// mail-gateway role) on RTMailGatewayPort, for the pods labelled as the
+// help desk's mail fetchers (HelpDeskNetworkPolicies). Ready when Starman
+// listens, which it does once RT has started.
+func RTMailGatewayDeployment(o RTObjects, replicas int32) *appsv1.Deployment {
+	return rtServerDeployment(o, replicas, rtServerContainer("mail-gateway", RTMailGatewayPort, 2,
+		corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString("http")}}))
+}
+
+func rtServerDeployment(o RTObjects, replicas int32, container corev1.Container) *appsv1.Deployment {
+	spec := o.rtPodSpec(container)
 	setEphemeralStorage(&spec)
 	return &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: o.Name, Namespace: o.Namespace, Labels: o.labels()},
@@ -265,7 +330,8 @@ func RTWebDeployment(o RTObjects, replicas, workers int32) *appsv1.Deployment {
 	}
 }
 
-// RTWebService is the web Deployment's Service: port 80 to Starman.
+// RTWebService is the Service of RT's web or mail gateway Deployment (o
+// names either): port 80 to Starman.
 func RTWebService(o RTObjects) *corev1.Service {
 	return &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: o.Name, Namespace: o.Namespace, Labels: o.labels()},

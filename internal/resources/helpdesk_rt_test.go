@@ -268,6 +268,23 @@ func checkRestrictedRTPod(t *testing.T, spec corev1.PodSpec) {
 	}
 }
 
+func TestRTMailGatewayDeployment(t *testing.T) {
+	o := testRTObjects()
+	d := RTMailGatewayDeployment(o, 1)
+	spec := d.Spec.Template.Spec
+	checkRestrictedRTPod(t, spec)
+	c := spec.Containers[0]
+	if args := strings.Join(append(c.Command, c.Args...), " "); args != "/usr/bin/perl -e "+RTServerScript+" -- --port 8081 --workers 2" {
+		t.Errorf("command %q", args)
+	}
+	if len(c.Env) < 2 || c.Env[1].Name != rtServerRoleEnv || c.Env[1].Value != "mail-gateway" {
+		t.Errorf("env %+v: want %s=mail-gateway", c.Env, rtServerRoleEnv)
+	}
+	if p := c.ReadinessProbe; p == nil || p.TCPSocket == nil || len(c.Ports) != 1 || c.Ports[0].ContainerPort != RTMailGatewayPort {
+		t.Errorf("readiness probe %+v on ports %+v: want a TCP probe on %d", p, c.Ports, RTMailGatewayPort)
+	}
+}
+
 func TestRTWebDeployment(t *testing.T) {
 	o := testRTObjects()
 	for _, tc := range []struct{ replicas, workers int32 }{{1, 2}, {3, 5}} {
@@ -285,8 +302,11 @@ func TestRTWebDeployment(t *testing.T) {
 		checkRestrictedRTPod(t, spec)
 		c := spec.Containers[0]
 		args := strings.Join(append(c.Command, c.Args...), " ")
-		if want := "/usr/share/request-tracker5/libexec/rt-server --server Starman --port 8080 --workers " + fmt.Sprint(tc.workers); args != want {
+		if want := "/usr/bin/perl -e " + RTServerScript + " -- --port 8080 --workers " + fmt.Sprint(tc.workers); args != want {
 			t.Errorf("command %q, want %q", args, want)
+		}
+		if len(c.Env) < 2 || c.Env[1].Name != rtServerRoleEnv || c.Env[1].Value != "web" {
+			t.Errorf("env %+v: want %s=web", c.Env, rtServerRoleEnv)
 		}
 		p := c.ReadinessProbe
 		if p == nil || p.HTTPGet == nil || p.HTTPGet.Port.StrVal != "http" || len(c.Ports) != 1 || c.Ports[0].Name != "http" || c.Ports[0].ContainerPort != RTWebPort {
@@ -406,6 +426,7 @@ func rtRenderedPods() []renderedPod {
 	job := RTSchemaJob(o, secretRef("pg-admin", "user"), secretRef("pg-admin", "password"), secretRef("rt-root", "password"))
 	return []renderedPod{
 		{"RT web Deployment", "RTWebDeployment", RTWebDeployment(o, 2, 4).Spec.Template.Spec},
+		{"RT mail gateway Deployment", "RTMailGatewayDeployment", RTMailGatewayDeployment(o, 1).Spec.Template.Spec},
 		{"RT schema Job", "RTSchemaJob", job.Spec.Template.Spec},
 		{"RT CronJob", "RTCronJob", RTCronJob(o, "*/15 * * * *", "UTC", "/usr/sbin/rt-externalize-attachments-5").Spec.JobTemplate.Spec.Template.Spec},
 		{"help desk database", "HelpDeskDatabase", HelpDeskDatabase("support", HelpDeskNames{HelpDesk: "rt"}, DefaultPostgresImage).Spec.Template.Spec},

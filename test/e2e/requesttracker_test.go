@@ -21,6 +21,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -301,6 +302,7 @@ func TestHelpDesk(t *testing.T) {
 	}
 
 	helpDeskConnections(t, c)
+	helpDeskMail(t, c, psql)
 
 	// A database that exists without tables (POSTGRES_DB, a CloudNativePG
 	// bootstrap) is set up without creating it: the schema Job on the
@@ -526,7 +528,7 @@ func helpDeskConnections(t *testing.T, c cluster) {
 	ip := func(svc string) string {
 		return strings.TrimSpace(c.run(t, "get", "svc", "-n", rtNamespace, svc, "-o", "jsonpath={.spec.clusterIP}"))
 	}
-	web, db := target{"web", ip("rt-web"), "80"}, target{"db", ip("rt-db"), "5432"}
+	web, db, gateway := target{"web", ip("rt-web"), "80"}, target{"db", ip("rt-db"), "5432"}, target{"mailgate", ip("rt-mailgate"), "80"}
 	c.apply(t, `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"rt-outside"}}`)
 	// RT's and the database's NetworkPolicies select on these two labels
 	// (the Services on more, so these probes take no requests).
@@ -538,10 +540,12 @@ func helpDeskConnections(t *testing.T, c cluster) {
 		targets                      []target
 		want                         map[string]string
 	}{
-		{"a pod of the help desk's namespace", "probe-neighbour", rtNamespace, "app: probe", []target{web, db}, map[string]string{"web": "open", "db": "closed"}},
-		{"a pod of another namespace", "probe-outside", "rt-outside", "app: probe", []target{web, db}, map[string]string{"web": "closed", "db": "closed"}},
-		{"one of RT's pods", "probe-as-rt", rtNamespace, as("web"), []target{db, web}, map[string]string{"db": "open", "web": "closed"}},
-		{"the database's pod", "probe-as-db", rtNamespace, as("database"), []target{web}, map[string]string{"web": "closed"}},
+		{"a pod of the help desk's namespace", "probe-neighbour", rtNamespace, "app: probe", []target{web, db, gateway}, map[string]string{"web": "open", "db": "closed", "mailgate": "closed"}},
+		{"a pod of another namespace", "probe-outside", "rt-outside", "app: probe", []target{web, db, gateway}, map[string]string{"web": "closed", "db": "closed", "mailgate": "closed"}},
+		{"one of RT's pods", "probe-as-rt", rtNamespace, as("web"), []target{db, web, gateway}, map[string]string{"db": "open", "web": "closed", "mailgate": "closed"}},
+		{"the database's pod", "probe-as-db", rtNamespace, as("database"), []target{web, gateway}, map[string]string{"web": "closed", "mailgate": "closed"}},
+		{"a mail fetcher of the help desk", "probe-fetcher", rtNamespace, resources.LabelMailFetcher + ": rt", []target{gateway, db}, map[string]string{"mailgate": "open", "db": "closed"}},
+		{"a mail fetcher of another help desk", "probe-other-fetcher", rtNamespace, resources.LabelMailFetcher + ": other", []target{gateway}, map[string]string{"mailgate": "closed"}},
 	} {
 		found := probe(t, c, cell.namespace, cell.pod, cell.labels, cell.targets)
 		for k, want := range cell.want {
@@ -551,6 +555,66 @@ func helpDeskConnections(t *testing.T, c cluster) {
 		}
 	}
 }
+
+// helpDeskMail sends a message the way a mail fetcher does, with
+// rt-mailgate from a pod labelled as the help desk's mail fetcher to its
+// mail gateway Service, and asserts it becomes a ticket; the same message
+// posted to the mail gateway's path on the public web Service is refused
+// (403) and makes none.
+func helpDeskMail(t *testing.T, c cluster, psql func(db, query string) string) {
+	t.Helper()
+	c.apply(t, rtFetcher)
+	waitFor(t, 2*time.Minute, func() error {
+		if phase := strings.TrimSpace(c.run(t, "get", "pod", "-n", rtNamespace, "rt-fetcher", "-o", "jsonpath={.status.phase}")); phase != "Running" {
+			return fmt.Errorf("rt-fetcher is %s", phase)
+		}
+		return nil
+	})
+	// From root's address: a fresh RT lets unknown senders create nothing.
+	message := func(subject string) string {
+		return "From: root@localhost\nTo: rt@" + rtNamespace + "\nSubject: " + subject + "\n\nsent by the e2e test\n"
+	}
+	cmd := exec.Command(c.kubectl, "--kubeconfig", c.kubeconfig, "exec", "-i", "-n", rtNamespace, "rt-fetcher", "--",
+		"timeout", "60", "rt-mailgate", "--url", "http://rt-mailgate."+rtNamespace+".svc", "--queue", "General", "--action", "correspond")
+	cmd.Stdin = strings.NewReader(message("e2e: through the mail gateway"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("rt-mailgate from a mail fetcher: %v\n%s", err, out)
+	}
+	if n := psql("rt5", "SELECT count(*) FROM tickets WHERE subject = 'e2e: through the mail gateway'"); n != "1" {
+		t.Errorf("tickets made by rt-mailgate through the mail gateway: %s, want 1", n)
+	}
+	form := "queue=General&action=correspond&message=" + url.QueryEscape(message("e2e: through the web port"))
+	out, err := c.try("exec", "-n", rtNamespace, "rt-client", "--", "timeout", "30", "wget", "-q", "-O", "-", "--post-data", form,
+		"http://rt-web."+rtNamespace+".svc"+resources.RTMailGatewayPath)
+	if err == nil || !strings.Contains(out, "403") {
+		t.Errorf("the mail gateway through the web Service answered (%v): %s, want 403", err, out)
+	}
+	if n := psql("rt5", "SELECT count(*) FROM tickets WHERE subject = 'e2e: through the web port'"); n != "0" {
+		t.Errorf("tickets made through the web port's mail gateway path: %s, want 0", n)
+	}
+}
+
+// rtFetcher is a restricted pod of RT's image labelled as the help desk's
+// mail fetcher: it runs rt-mailgate.
+const rtFetcher = `
+apiVersion: v1
+kind: Pod
+metadata:
+  name: rt-fetcher
+  namespace: ` + rtNamespace + `
+  labels: {` + resources.LabelMailFetcher + `: rt}
+spec:
+  automountServiceAccountToken: false
+  securityContext: {runAsNonRoot: true, runAsUser: 65532, seccompProfile: {type: RuntimeDefault}}
+  containers:
+  - name: fetcher
+    image: ` + resources.DefaultRTImage + `
+    imagePullPolicy: Never
+    command: [sleep, "3600"]
+    securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
+    volumeMounts: [{name: tmp, mountPath: /tmp}]
+  volumes: [{name: tmp, emptyDir: {sizeLimit: 64Mi}}]
+`
 
 func metaName(name string) metav1.ObjectMeta {
 	return metav1.ObjectMeta{Name: name, Namespace: rtNamespace}

@@ -218,6 +218,60 @@ func (s *Server) Call(method, path string, body any) (int, map[string]any) {
 	return resp.StatusCode, out
 }
 
+// Serve starts another web server on this RT's database and site
+// configuration: command with args, "{port}" in args replaced by a free
+// loopback port, extraEnv added to RT's environment. It returns the
+// server's base URL once the port accepts connections; t.Cleanup stops it.
+func (s *Server) Serve(t testing.TB, extraEnv []string, command string, args ...string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	port := addr[strings.LastIndex(addr, ":")+1:]
+	argv := make([]string, len(args))
+	for i, a := range args {
+		argv[i] = strings.ReplaceAll(a, "{port}", port)
+	}
+	cmd := exec.Command(command, argv...)
+	cmd.Env = append(s.env(), extraEnv...)
+	logFile := filepath.Join(t.TempDir(), "server.log")
+	log, err := os.Create(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = log.Close() }()
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	logged := func() string { b, _ := os.ReadFile(logFile); return string(b) }
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-exited
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			t.Fatalf("%s exited before it served:\n%s", command, logged())
+		default:
+		}
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			_ = c.Close()
+			return "http://" + addr
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("%s did not listen on %s within 60s:\n%s", command, addr, logged())
+	return ""
+}
+
 // Restart restarts RT so it reads its site configuration again.
 func (s *Server) Restart() {
 	s.t.Helper()

@@ -1,0 +1,128 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package resources
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/supportstack/operator/internal/queues/rttest"
+)
+
+// TestRTServerScriptGate runs RTServerScript in both roles on a real RT
+// (Debian's request-tracker5 on SQLite, rttest) and tries the mail gateway
+// the way someone who wants anonymous tickets would: the web role refuses
+// every spelling of its path and still serves RT; the mail-gateway role
+// serves that path alone, and rt-mailgate through it makes a ticket.
+func TestRTServerScriptGate(t *testing.T) {
+	rt := rttest.Start(t)
+	serve := func(role string) string {
+		return rt.Serve(t, []string{rtServerRoleEnv + "=" + role}, "/usr/bin/perl", "-e", RTServerScript, "--",
+			"--server", "Standalone", "--port", "{port}")
+	}
+	web, gateway := serve("web"), serve("mail-gateway")
+
+	tickets := func() int {
+		t.Helper()
+		code, out := rt.Call("GET", "/tickets?query="+url.QueryEscape("Queue = 'General'"), nil)
+		if code != 200 {
+			t.Fatalf("counting tickets: %d %v", code, out)
+		}
+		n, _ := out["total"].(float64)
+		return int(n)
+	}
+	// raw sends one request with exactly this request target (no client
+	// path cleaning) and returns the status code.
+	raw := func(base, method, target, body string) int {
+		t.Helper()
+		u, _ := url.Parse(base)
+		conn, err := net.DialTimeout("tcp", u.Host, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = conn.Close() }()
+		_ = conn.SetDeadline(time.Now().Add(60 * time.Second))
+		_, err = fmt.Fprintf(conn, "%s %s HTTP/1.0\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s",
+			method, target, u.Host, len(body), body)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, target, err)
+		}
+		reader := bufio.NewReader(conn)
+		status, err := reader.ReadString('\n')
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, target, err)
+		}
+		var code int
+		if _, err := fmt.Sscanf(status, "HTTP/%s %d", new(string), &code); err != nil {
+			t.Fatalf("%s %s: status line %q", method, target, status)
+		}
+		_, _ = io.Copy(io.Discard, reader)
+		return code
+	}
+	// From root's address (RT's default root@localhost): RT lets a user
+	// with the rights create tickets by mail; a fresh RT gives none to
+	// unknown senders.
+	message := "From: root@localhost\nSubject: gate test\n\nhello\n"
+	form := url.Values{"queue": {"General"}, "action": {"correspond"}, "message": {message}}.Encode()
+
+	before := tickets()
+	for _, target := range []string{
+		"/REST/1.0/NoAuth/mail-gateway",
+		"/REST/1.0/NoAuth/mail-gateway/",
+		"//REST/1.0/NoAuth//mail-gateway",
+		"/REST/1.0/NoAuth/./mail-gateway",
+		"/REST/1.0/NoAuth/Mail-Gateway",
+		"/REST/1.0/NoAuth/mail%2Dgateway",
+		"/REST/1.0/NoAuth/mail%2dgateway",
+		"/REST/1.0/NoAuth/%6dail-gateway",
+		"/REST/1.0/NoAuth/mail-gateway?queue=General",
+	} {
+		if code := raw(web, "POST", target, form); code != 403 {
+			t.Errorf("web role: POST %s answered %d, want 403", target, code)
+		}
+	}
+	if code := raw(web, "GET", "/NoAuth/Login.html", ""); code != 200 {
+		t.Errorf("web role: the login page answered %d, want 200", code)
+	}
+	if n := tickets(); n != before {
+		t.Fatalf("the web role let the mail gateway make %d tickets", n-before)
+	}
+
+	for _, target := range []string{"/", "/NoAuth/Login.html", "/REST/2.0/queues/all", "/REST/1.0/ticket/1", "/REST/1.0/NoAuth/mail-gateway-x", "/x/REST/1.0/NoAuth/mail-gateway"} {
+		if code := raw(gateway, "GET", target, ""); code != 404 {
+			t.Errorf("mail-gateway role: GET %s answered %d, want 404", target, code)
+		}
+	}
+	if code := raw(gateway, "POST", "//REST/1.0/NoAuth/mail-gateway", form); code != 200 {
+		t.Errorf("mail-gateway role: POST //REST/1.0/NoAuth/mail-gateway answered %d, want 200", code)
+	}
+	cmd := exec.Command("rt-mailgate", "--url", gateway, "--queue", "General", "--action", "correspond")
+	cmd.Stdin = strings.NewReader(strings.Replace(message, "gate test", "through rt-mailgate", 1))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("rt-mailgate --url %s: %v\n%s", gateway, err, out)
+	}
+	if n := tickets(); n != before+2 {
+		t.Errorf("after a POST and an rt-mailgate through the gateway role: %d new tickets, want 2", n-before)
+	}
+}
