@@ -253,13 +253,15 @@ const rtServerRoleEnv = "SUPPORTSTACK_RT_ROLE"
 // any case or percent-encoding of its hyphen, is refused with 403, so the
 // public web port never creates tickets for anonymous senders. The
 // mail-gateway role answers RTMailGatewayPath alone (repeated slashes
-// folded, an optional trailing slash) and 404 for everything else, so a
-// mail fetcher reaches no login page, REST API or attachment through it.
+// folded, an optional trailing slash; \z, not $, which would let a
+// trailing newline through to RT's REST 1.0 dhandler) and 404 for
+// everything else, and hands RT that exact path, so a mail fetcher reaches
+// no login page, REST API or attachment through it.
 const RTServerScript = `use strict; use warnings;
 my $role = $ENV{` + rtServerRoleEnv + `} || "web";
 my $rt = do "` + rtServer + `";
 die "rt-server did not return RT's application: ", ($@ || $! || "no code"), "\n" unless ref $rt eq "CODE";
-my $gateway = qr{^/REST/1\.0/NoAuth/mail-gateway/?$};
+my $gateway = qr{\A/REST/1\.0/NoAuth/mail-gateway/?\z};
 my $app = sub {
     my $env = shift;
     my $path = $env->{PATH_INFO} // "";
@@ -269,6 +271,7 @@ my $app = sub {
         ? ($folded !~ $gateway && 404)
         : (($path =~ /mail-gateway/i || $raw =~ /mail(?:-|%2d)gateway/i) && 403);
     return [$refuse, ["Content-Type" => "text/plain"], [$refuse == 403 ? "RT's mail gateway is not served on this port\n" : "not found\n"]] if $refuse;
+    $env->{PATH_INFO} = "` + RTMailGatewayPath + `" if $role eq "mail-gateway";
     return $rt->($env, @_);
 };
 require RT::PlackRunner;
@@ -311,10 +314,22 @@ func RTWebDeployment(o RTObjects, replicas, workers int32) *appsv1.Deployment {
 // RTMailGatewayDeployment serves RT's mail gateway alone (RTServerScript,
 // mail-gateway role) on RTMailGatewayPort, for the pods labelled as the
 // help desk's mail fetchers (HelpDeskNetworkPolicies). Ready when Starman
-// listens, which it does once RT has started.
+// listens, which it does once RT has started. It never mounts the
+// attachments' claim (o.AttachmentsClaim is ignored): RT writes new
+// attachments to the database and only rt-externalize-attachments moves
+// them to files, so the gateway needs none, and a ReadWriteOnce volume
+// mounted here could pin it to another node than the web's and never
+// attach. A small empty emptyDir stands at RTAttachmentsPath because RT's
+// Disk storage does not start on a missing path.
 func RTMailGatewayDeployment(o RTObjects, replicas int32) *appsv1.Deployment {
-	return rtServerDeployment(o, replicas, rtServerContainer("mail-gateway", RTMailGatewayPort, 2,
+	o.AttachmentsClaim = ""
+	d := rtServerDeployment(o, replicas, rtServerContainer("mail-gateway", RTMailGatewayPort, 2,
 		corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString("http")}}))
+	spec := &d.Spec.Template.Spec
+	spec.Volumes = append(spec.Volumes, boundedEmptyDir("attachments", 1<<20))
+	spec.Containers[0].VolumeMounts = append(spec.Containers[0].VolumeMounts, corev1.VolumeMount{Name: "attachments", MountPath: RTAttachmentsPath})
+	setEphemeralStorage(spec)
+	return d
 }
 
 func rtServerDeployment(o RTObjects, replicas int32, container corev1.Container) *appsv1.Deployment {

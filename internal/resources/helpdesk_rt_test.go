@@ -280,6 +280,24 @@ func TestRTMailGatewayDeployment(t *testing.T) {
 	if len(c.Env) < 2 || c.Env[1].Name != rtServerRoleEnv || c.Env[1].Value != "mail-gateway" {
 		t.Errorf("env %+v: want %s=mail-gateway", c.Env, rtServerRoleEnv)
 	}
+	// Never the attachments' claim (a ReadWriteOnce volume could keep it
+	// from the web's node); an empty emptyDir at the path instead.
+	o.AttachmentsClaim = "rt-attachments"
+	for _, v := range RTMailGatewayDeployment(o, 1).Spec.Template.Spec.Volumes {
+		if v.PersistentVolumeClaim != nil {
+			t.Errorf("the mail gateway mounts the claim %s", v.PersistentVolumeClaim.ClaimName)
+		}
+		if v.Name == "attachments" && v.EmptyDir == nil {
+			t.Errorf("attachments volume %+v, want an emptyDir", v)
+		}
+	}
+	mounted := false
+	for _, m := range c.VolumeMounts {
+		mounted = mounted || m.MountPath == RTAttachmentsPath
+	}
+	if !mounted {
+		t.Errorf("nothing mounted at %s: RT's Disk storage does not start without the path", RTAttachmentsPath)
+	}
 	if p := c.ReadinessProbe; p == nil || p.TCPSocket == nil || len(c.Ports) != 1 || c.Ports[0].ContainerPort != RTMailGatewayPort {
 		t.Errorf("readiness probe %+v on ports %+v: want a TCP probe on %d", p, c.Ports, RTMailGatewayPort)
 	}
