@@ -2,7 +2,11 @@
 # Builds the binaries of the local single-node cluster (hack/cluster.sh) that
 # hack/setup-k8s.sh does not build, into bin/cluster/, skipping anything that
 # is already there, and installs the Debian packages the cluster needs at run
-# time if they are missing.
+# time if they are missing. It first builds what hack/setup-k8s.sh builds
+# (the control plane, into bin/k8s/<version>) if missing, with the same
+# throwaway Go cache as the kubelet: compiled once, k8s.io/kubernetes'
+# packages serve both (make test, demo and cluster-up run this before
+# setup-k8s, which then finds everything built).
 #
 #   kubelet, kube-proxy          k8s.io/kubernetes through a throwaway module
 #                                (the recipe of hack/setup-k8s.sh)
@@ -57,6 +61,9 @@ apt_packages() {
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=1800 install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 [[ "${SKIP_APT:-}" == 1 ]] || timed "debian packages" apt_packages
+
+# --- the control plane (hack/setup-k8s.sh's) ------------------------------------
+timed "control plane" build_control_plane "${K8S_VERSION}" "${ROOT}/bin/k8s/${K8S_VERSION}"
 
 # --- kubelet, kube-proxy -----------------------------------------------------
 build_k8s() {

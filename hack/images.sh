@@ -61,6 +61,14 @@ done
 ((${#names[@]})) || names=("${ALL[@]}")
 
 mkdir -p "${OUT}"
+# One build at a time in OUT: make test starts one in the background
+# (images-prefetch) while its tools build, and the end-to-end tests' own call
+# waits here for it, then finds its archives up to date.
+exec 9>"${OUT}/.lock"
+if ! flock -n 9; then
+  log "waiting for another hack/images.sh building in ${OUT}"
+  flock 9
+fi
 WORK="$(mktemp -d "${OUT}/.work.XXXXXX")"
 trap 'rm -rf "${WORK}"' EXIT
 

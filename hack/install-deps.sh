@@ -3,11 +3,12 @@
 # curl and procps (demo), PostgreSQL and restic (the data-path tests), perl
 # and Request Tracker 5 with SQLite and its
 # standalone server (the real help desk the queue tests run against), and
-# chromium (the report tests render the HTML report headless).
+# chromium (the report tests render the HTML report headless), mmdebstrap and
+# util-linux's flock (hack/images.sh, which make test starts early).
 # Idempotent: does nothing when everything is installed.
 set -euo pipefail
 
-packages=(make curl git procps ca-certificates perl request-tracker5 rt5-db-sqlite rt5-standalone postgresql restic coinor-cbc chromium)
+packages=(make curl git procps ca-certificates perl request-tracker5 rt5-db-sqlite rt5-standalone postgresql restic coinor-cbc chromium mmdebstrap util-linux)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "${p}" 2>/dev/null | grep -q "install ok installed" || missing+=("${p}")

@@ -1,5 +1,11 @@
 # Sourced by hack/setup-k8s.sh and hack/build-cluster-bins.sh.
 #
+# build_control_plane VERSION OUT: kube-apiserver, kube-controller-manager,
+# kube-scheduler and kubectl (k8s.io/kubernetes at VERSION) and etcd into OUT,
+# skipping what is there. Both scripts call it, so that a cold make test
+# builds the control plane and the kubelet in one process with one Go cache:
+# they share most of k8s.io/kubernetes' packages, which are compiled once.
+#
 # build_k8s_commands VERSION OUT COMMAND...: builds k8s.io/kubernetes/cmd/<COMMAND>
 # at VERSION into OUT through a throwaway module that replaces every
 # k8s.io/<staging> module with its published v0.<minor>.<patch> tag
@@ -47,4 +53,28 @@ build_k8s_commands() {
     mv "${out}/${b}.tmp" "${out}/${b}"
   done
   rm -rf "${work}"
+}
+
+ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
+
+build_control_plane() {
+  local version="$1" out="$2" need=() b work
+  mkdir -p "${out}"
+  for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+    [[ -x "${out}/${b}" ]] || need+=("${b}")
+  done
+  if ((${#need[@]})); then
+    log "building ${need[*]} from k8s.io/kubernetes@${version} (first build takes several minutes)"
+    build_k8s_commands "${version}" "${out}" "${need[@]}"
+  fi
+  if [[ ! -x "${out}/etcd" ]]; then
+    log "building etcd ${ETCD_VERSION}"
+    work="${out}/.build-etcd"
+    rm -rf "${work}" && mkdir -p "${work}"
+    printf 'module supportstack.local/etcdbuild\n\ngo 1.25\n' >"${work}/go.mod"
+    (cd "${work}" && GOFLAGS=-mod=mod go get "go.etcd.io/etcd/server/v3@${ETCD_VERSION}" >/dev/null 2>&1 &&
+      GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "${out}/etcd.tmp" go.etcd.io/etcd/server/v3)
+    mv "${out}/etcd.tmp" "${out}/etcd"
+    rm -rf "${work}"
+  fi
 }
