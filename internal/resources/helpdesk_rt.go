@@ -257,20 +257,34 @@ const rtServerRoleEnv = "SUPPORTSTACK_RT_ROLE"
 // trailing newline through to RT's REST 1.0 dhandler) and 404 for
 // everything else, and hands RT that exact path, so a mail fetcher reaches
 // no login page, REST API or attachment through it.
+//
+// The sandbox role is a drill's (RTSandboxContainer): it listens on
+// 127.0.0.1 alone, whatever its arguments say, so only the agent beside it
+// in the verify pod connects; it answers REST2 (/REST/2.0/) and nothing
+// else, reads only (GET and HEAD; anything else is 405), and every request
+// is RT's system user without credentials: the drill knows no RT password,
+// and RT reaches the restored database as the read-only checker role.
 const RTServerScript = `use strict; use warnings;
 my $role = $ENV{` + rtServerRoleEnv + `} || "web";
 my $rt = do "` + rtServer + `";
 die "rt-server did not return RT's application: ", ($@ || $! || "no code"), "\n" unless ref $rt eq "CODE";
+if ($role eq "sandbox") {
+    require RT::REST2::Middleware::Auth;
+    no warnings "once";
+    *RT::REST2::Middleware::Auth::login_as_system_user = sub { RT->SystemUser };
+    @RT::REST2::Middleware::Auth::auth_priority = ("login_as_system_user");
+    push @ARGV, "--host", "127.0.0.1";
+}
 my $gateway = qr{\A/REST/1\.0/NoAuth/mail-gateway/?\z};
 my $app = sub {
     my $env = shift;
     my $path = $env->{PATH_INFO} // "";
     my $raw = $env->{REQUEST_URI} // "";
     (my $folded = $path) =~ s{/+}{/}g;
-    my $refuse = $role eq "mail-gateway"
-        ? ($folded !~ $gateway && 404)
+    my $refuse = $role eq "mail-gateway" ? ($folded !~ $gateway && 404)
+        : $role eq "sandbox" ? (($folded !~ m{\A/REST/2\.0/} && 404) || (($env->{REQUEST_METHOD} // "") !~ /\A(?:GET|HEAD)\z/ && 405))
         : (($path =~ /mail-gateway/i || $raw =~ /mail(?:-|%2d)gateway/i) && 403);
-    return [$refuse, ["Content-Type" => "text/plain"], [$refuse == 403 ? "RT's mail gateway is not served on this port\n" : "not found\n"]] if $refuse;
+    return [$refuse, ["Content-Type" => "text/plain"], [$refuse == 403 ? "RT's mail gateway is not served on this port\n" : $refuse == 405 ? "read only\n" : "not found\n"]] if $refuse;
     $env->{PATH_INFO} = "` + RTMailGatewayPath + `" if $role eq "mail-gateway";
     return $rt->($env, @_);
 };

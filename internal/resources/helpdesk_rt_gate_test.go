@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"os/exec"
 	"strings"
@@ -127,5 +128,67 @@ func TestRTServerScriptGate(t *testing.T) {
 	}
 	if n := tickets(); n != before+2 {
 		t.Errorf("after a POST and an rt-mailgate through the gateway role: %d new tickets, want 2", n-before)
+	}
+}
+
+// TestRTServerScriptSandbox runs RTServerScript's sandbox role (a drill's
+// RT) on a real RT: REST2 answers reads without credentials, as RT's system
+// user; every write, every other path (the web interface, REST 1.0, the
+// mail gateway) is refused; and it listens on loopback only, even when its
+// arguments name every address.
+func TestRTServerScriptSandbox(t *testing.T) {
+	rt := rttest.Start(t)
+	sandbox := rt.Serve(t, []string{rtServerRoleEnv + "=sandbox"}, "/usr/bin/perl", "-e", RTServerScript, "--",
+		"--server", "Standalone", "--host", "0.0.0.0", "--port", "{port}")
+	request := func(method, path, body string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest(method, sandbox+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = resp.Body.Close() }()
+		out, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(out)
+	}
+	if code, out := request("GET", "/REST/2.0/queues/all", ""); code != 200 || !strings.Contains(out, `"total"`) {
+		t.Errorf("sandbox role: GET /REST/2.0/queues/all without credentials: %d %s, want 200 and the queues", code, out)
+	}
+	_, before := rt.Call("GET", "/tickets?query="+url.QueryEscape("id > 0"), nil)
+	for _, c := range []struct {
+		method, path string
+		want         int
+	}{
+		{"POST", "/REST/2.0/ticket", 405},
+		{"PUT", "/REST/2.0/queue/1", 405},
+		{"DELETE", "/REST/2.0/queue/1", 405},
+		{"GET", "/", 404},
+		{"GET", "/NoAuth/Login.html", 404},
+		{"GET", "/REST/1.0/ticket/1", 404},
+		{"POST", "/REST/1.0/NoAuth/mail-gateway", 404},
+	} {
+		if code, out := request(c.method, c.path, `{"Queue":"General","Subject":"from the sandbox"}`); code != c.want {
+			t.Errorf("sandbox role: %s %s answered %d, want %d: %s", c.method, c.path, code, c.want, out)
+		}
+	}
+	if _, after := rt.Call("GET", "/tickets?query="+url.QueryEscape("id > 0"), nil); after["total"] != before["total"] {
+		t.Errorf("the sandbox role let a request make tickets: %v before, %v after", before["total"], after["total"])
+	}
+	u, _ := url.Parse(sandbox)
+	_, port, _ := net.SplitHostPort(u.Host)
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		ip, ok := a.(*net.IPNet)
+		if !ok || ip.IP.IsLoopback() || ip.IP.To4() == nil {
+			continue
+		}
+		if conn, err := net.DialTimeout("tcp", net.JoinHostPort(ip.IP.String(), port), 2*time.Second); err == nil {
+			_ = conn.Close()
+			t.Errorf("sandbox role: it accepts connections on %s, want loopback only", ip.IP)
+		}
 	}
 }
