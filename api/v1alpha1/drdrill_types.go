@@ -63,6 +63,7 @@ type DrillProcedure struct {
 	// +listType=map
 	// +listMapKey=name
 	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:XValidation:rule="self.filter(c, has(c.requestTracker)).size() <= 1",message="at most one requestTracker check: a verify pod runs one Request Tracker"
 	// +optional
 	Checks []DrillCheck `json:"checks,omitempty"`
 
@@ -113,8 +114,8 @@ type Sandbox struct {
 }
 
 // DrillCheck is one check on the restored copy. Set exactly one of sql,
-// compareManifest, files or referencedFiles.
-// +kubebuilder:validation:XValidation:rule="[has(self.sql), has(self.compareManifest), has(self.files), has(self.referencedFiles)].filter(x, x).size() == 1",message="a check needs exactly one of sql, compareManifest, files or referencedFiles"
+// compareManifest, files, referencedFiles or requestTracker.
+// +kubebuilder:validation:XValidation:rule="[has(self.sql), has(self.compareManifest), has(self.files), has(self.referencedFiles), has(self.requestTracker)].filter(x, x).size() == 1",message="a check needs exactly one of sql, compareManifest, files, referencedFiles or requestTracker"
 // +kubebuilder:validation:XValidation:rule="!has(self.sql) || (has(self.database) && has(self.expect))",message="an sql check needs database and expect (e.g. expect: {min: 1})"
 type DrillCheck struct {
 	// name identifies the check in results and evidence.
@@ -153,6 +154,45 @@ type DrillCheck struct {
 	// (with its size, when the query returns one).
 	// +optional
 	ReferencedFiles *ReferencedFilesCheck `json:"referencedFiles,omitempty"`
+
+	// requestTracker starts Request Tracker on the restored database (and
+	// attachments) and uses it through its REST2 API: the restored help
+	// desk must work, not only hold the rows.
+	// +optional
+	RequestTracker *RequestTrackerCheck `json:"requestTracker,omitempty"`
+}
+
+// RequestTrackerCheck starts Request Tracker 5 (the operator's RT image,
+// its --rt-image) in the verify pod, beside the agent, on the restored
+// database in database, connected as the read-only checker role: RT reads,
+// it cannot write. It sends no mail (MailCommand testfile), listens on the
+// pod's loopback only and has the sandbox's egress (DNS, the scratch
+// server, the repository), so a drill never e-mails a customer or fires an
+// escalation. The check passes when, through REST2: RT answers; its queues
+// (disabled ones included) number the manifest's queues rows; the tickets
+// it lists (every type and status, merged ones included) and the deleted
+// ones, which RT never lists, number the manifest's tickets rows; the
+// newest ticket and its history read back (its last update is reported:
+// the age of the help desk's data); and each sampled attachment that RT
+// keeps as a file reads back through RT with the SHA-256 its row names.
+// Results are counts, ids and times, never a ticket's content.
+// +kubebuilder:validation:XValidation:rule="!has(self.sampleAttachments) || self.sampleAttachments == 0 || (has(self.attachmentsVolume) && self.attachmentsVolume != '')",message="sampleAttachments needs attachmentsVolume: the attachments RT keeps as files are read from that volume's restored copy"
+type RequestTrackerCheck struct {
+	// attachmentsVolume is the sources.volumes entry of the BackupPolicy
+	// that holds RT's attachment files (ExternalStorage, type Disk): RT
+	// reads its restored copy. Leave it out when RT keeps every attachment
+	// in the database.
+	// +kubebuilder:validation:MaxLength=63
+	// +optional
+	AttachmentsVolume string `json:"attachmentsVolume,omitempty"`
+
+	// sampleAttachments is how many of the newest attachments RT keeps as
+	// files are read back through RT and hashed, 0-100; default 5. It needs
+	// attachmentsVolume.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	// +optional
+	SampleAttachments *int32 `json:"sampleAttachments,omitempty"`
 }
 
 // ReferencedFilesCheck checks that the files the restored database refers

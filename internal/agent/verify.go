@@ -113,6 +113,8 @@ func (a *Runner) Verify(ctx context.Context, checks []agentapi.VerifyCheck) ([]a
 			}
 		case c.ReferencedFiles != nil:
 			r, err = a.verifyReferencedFiles(ctx, c)
+		case c.RequestTracker != nil:
+			r, err = a.verifyRequestTracker(ctx, c)
 		default:
 			err = fmt.Errorf("check %s has nothing to check", c.Name)
 		}

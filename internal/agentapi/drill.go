@@ -121,7 +121,7 @@ func (r *Restored) UnmarshalJSON(b []byte) error {
 }
 
 // VerifyCheck is one check of a drill on the restored copy. Exactly one of
-// SQL, Tables, Files or ReferencedFiles is set.
+// SQL, Tables, Files, ReferencedFiles or RequestTracker is set.
 type VerifyCheck struct {
 	Name string `json:"name"`
 	// Database and TargetURIEnv locate the restored database (SQL, Tables,
@@ -141,6 +141,29 @@ type VerifyCheck struct {
 	// ReferencedFiles checks that the files a query lists are in a
 	// restored directory.
 	ReferencedFiles *ReferencedFiles `json:"referencedFiles,omitempty"`
+	// RequestTracker uses the Request Tracker that runs beside the agent
+	// on the restored database.
+	RequestTracker *RequestTracker `json:"requestTracker,omitempty"`
+}
+
+// RequestTracker is a smoke test of a restored Request Tracker through its
+// REST2 API at URL (the verify pod's loopback), measured against the
+// database manifest From names; Database and TargetURIEnv reach the same
+// database read-only for what RT never shows (deleted tickets) and for the
+// keys of the attachments sampled. The result is counts, ids and times.
+type RequestTracker struct {
+	URL string `json:"url"`
+	// AttachmentsPath is the restored copy of RT's attachment files in
+	// the verify pod ("" when the check names no volume): an attachment
+	// RT cannot read is told apart from one whose file is missing.
+	AttachmentsPath string `json:"attachmentsPath,omitempty"`
+	// SampleAttachments is how many of the newest attachments RT keeps
+	// as files are read back and hashed.
+	SampleAttachments int `json:"sampleAttachments,omitempty"`
+	// From is where the database's manifest is in the repository.
+	From *ManifestRef `json:"from"`
+	// Manifest is what the verify Job read from From.
+	Manifest DatabaseManifest `json:"-"`
 }
 
 // ReferencedFiles checks that the files the restored database refers to

@@ -76,6 +76,9 @@ type DRDrillRunReconciler struct {
 	// AgentCacheBytes bounds the agent pods' cache volume;
 	// resources.DefaultAgentCacheBytes when zero.
 	AgentCacheBytes int64
+	// RTImage runs beside the verify agent of a drill with a
+	// requestTracker check (resources.DefaultRTImage when empty).
+	RTImage string
 	// Version is the operator version recorded in evidence.
 	Version  string
 	Timeouts DrillTimeouts

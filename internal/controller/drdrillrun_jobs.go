@@ -154,7 +154,8 @@ func (r *DRDrillRunReconciler) reconcileRestoring(ctx context.Context, s *drillR
 			verify.MarkVerified.Snapshots = append(verify.MarkVerified.Snapshots, x.ID)
 		}
 	}
-	job := resources.DrillJob(run, policy, r.AgentImage, verify, int64(r.Timeouts.Verifying.Seconds()), plan.HasVolumes, resources.WithAgentCache(r.AgentCacheBytes))
+	job := resources.DrillJob(run, policy, r.AgentImage, verify, int64(r.Timeouts.Verifying.Seconds()), plan.HasVolumes,
+		resources.WithAgentCache(r.AgentCacheBytes), resources.WithRTImage(r.RTImage))
 	if err := r.createOnce(ctx, job); err != nil {
 		return 0, err
 	}
@@ -166,7 +167,8 @@ func (r *DRDrillRunReconciler) reconcileRestoring(ctx context.Context, s *drillR
 // recordableResult is the filter a check's result passes before it is
 // recorded, nil for kinds recorded as reported. An SQL check's result holds
 // numbers and the agent's fixed words only, a referencedFiles check's
-// counts only (never a path); anything else (a row value from a
+// counts only (never a path), a requestTracker check's counts, ids, a time
+// and RT's version; anything else (a row value from a
 // compromised or old verify pod) fails the check and is not recorded.
 func recordableResult(c opsv1alpha1.DrillCheck) func(agentapi.CheckResult) (agentapi.CheckResult, bool) {
 	switch {
@@ -174,6 +176,8 @@ func recordableResult(c opsv1alpha1.DrillCheck) func(agentapi.CheckResult) (agen
 		return agentapi.RecordableSQLCheck
 	case c.ReferencedFiles != nil:
 		return agentapi.RecordableReferencedFilesCheck
+	case c.RequestTracker != nil:
+		return agentapi.RecordableRequestTrackerCheck
 	}
 	return nil
 }

@@ -224,6 +224,7 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 		Clock:                         opts.Clock,
 		AgentImage:                    opts.AgentImage,
 		AgentCacheBytes:               opts.AgentCacheBytes,
+		RTImage:                       opts.RTImage,
 		Version:                       opts.Version,
 		Timeouts:                      timeouts,
 		MaxConcurrentRunsPerNamespace: opts.MaxConcurrentDrillRunsPerNamespace,

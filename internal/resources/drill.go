@@ -173,10 +173,19 @@ var ScratchPostgresResources = corev1.ResourceRequirements{
 // hold; one scratch volume; no exposed Services. Its limits are not a
 // drill author's to choose: they hold whatever postgresImage the drill
 // names. cacheBytes is the agent pods' cache (WithAgentCache: the default
-// when not positive).
+// when not positive). A run with a requestTracker check gets room for the
+// RT beside its verify agent (RTSandboxResources, its emptyDirs).
 func SandboxQuota(run *opsv1alpha1.DRDrillRun, scratchBytes, cacheBytes int64) *corev1.ResourceQuota {
 	cacheBytes = agentSettings([]AgentPodOption{WithAgentCache(cacheBytes)}).cacheBytes
-	ephemeral := *resource.NewQuantity(sandboxEphemeralBytes(scratchBytes, cacheBytes), resource.BinarySI)
+	ephemeralBytes := sandboxEphemeralBytes(scratchBytes, cacheBytes)
+	limitsCPU, limitsMemory := resource.MustParse("6"), resource.MustParse("8Gi")
+	if hasRequestTrackerCheck(run) {
+		// The verify pod runs RT beside the agent.
+		ephemeralBytes += rtSandboxEphemeralBytes
+		limitsCPU.Add(*RTSandboxResources.Limits.Cpu())
+		limitsMemory.Add(*RTSandboxResources.Limits.Memory())
+	}
+	ephemeral := *resource.NewQuantity(ephemeralBytes, resource.BinarySI)
 	return &corev1.ResourceQuota{
 		ObjectMeta: metav1.ObjectMeta{Name: "sandbox", Namespace: SandboxNamespaceName(run), Labels: SandboxLabels(run)},
 		Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{
@@ -184,8 +193,8 @@ func SandboxQuota(run *opsv1alpha1.DRDrillRun, scratchBytes, cacheBytes int64) *
 			ResourceCountPods:                       resource.MustParse("6"),
 			corev1.ResourceRequestsCPU:              resource.MustParse("2"),
 			corev1.ResourceRequestsMemory:           resource.MustParse("4Gi"),
-			corev1.ResourceLimitsCPU:                resource.MustParse("6"),
-			corev1.ResourceLimitsMemory:             resource.MustParse("8Gi"),
+			corev1.ResourceLimitsCPU:                limitsCPU,
+			corev1.ResourceLimitsMemory:             limitsMemory,
 			corev1.ResourceRequestsEphemeralStorage: ephemeral,
 			corev1.ResourceLimitsEphemeralStorage:   ephemeral,
 			corev1.ResourcePersistentVolumeClaims:   resource.MustParse("1"),
@@ -415,6 +424,8 @@ func PlanDrill(proc opsv1alpha1.DrillProcedure, policy *opsv1alpha1.BackupPolicy
 			}
 		case c.ReferencedFiles != nil:
 			problems = append(problems, referencedFilesProblems(c, policy.Name, volumes, plan.databaseSource, databases)...)
+		case c.RequestTracker != nil:
+			problems = append(problems, requestTrackerProblems(c, policy.Name, volumes, plan.databaseSource, databases)...)
 		case c.Database != "":
 			if plan.databaseSource[c.Database] == "" {
 				problems = append(problems, fmt.Sprintf("check %s: BackupPolicy %s backs up no database %q (it has %s)", c.Name, policy.Name, c.Database, strings.Join(databases, ", ")))
@@ -437,6 +448,33 @@ func referencedFilesProblems(c opsv1alpha1.DrillCheck, policy string, volumes ma
 	if !volumes[c.ReferencedFiles.Volume] {
 		problems = append(problems, fmt.Sprintf("check %s: BackupPolicy %s has no volume source %q", c.Name, policy, c.ReferencedFiles.Volume))
 	}
+	return append(problems, checkDatabaseProblems(c, policy, databaseSource, databases)...)
+}
+
+// requestTrackerProblems names what a requestTracker check asks of its
+// policy that the policy lacks (the attachments' volume, the database),
+// and a database name RT's configuration cannot carry.
+func requestTrackerProblems(c opsv1alpha1.DrillCheck, policy string, volumes map[string]bool, databaseSource map[string]string, databases []string) []string {
+	var problems []string
+	if v := c.RequestTracker.AttachmentsVolume; v != "" && !volumes[v] {
+		problems = append(problems, fmt.Sprintf("check %s: BackupPolicy %s has no volume source %q", c.Name, policy, v))
+	}
+	problems = append(problems, checkDatabaseProblems(c, policy, databaseSource, databases)...)
+	database := c.Database
+	if database == "" && len(databases) == 1 {
+		database = databases[0]
+	}
+	if database != "" && !plainSQLIdentifier.MatchString(database) {
+		problems = append(problems, fmt.Sprintf("check %s: Request Tracker cannot use database %q: its name must be a plain PostgreSQL identifier (lower-case letters, digits and _, starting with a letter or _)", c.Name, database))
+	}
+	return problems
+}
+
+// checkDatabaseProblems says whether the database a check names is backed
+// up by the policy, or, when it names none, whether the policy backs up
+// exactly one.
+func checkDatabaseProblems(c opsv1alpha1.DrillCheck, policy string, databaseSource map[string]string, databases []string) []string {
+	var problems []string
 	switch {
 	case c.Database != "" && databaseSource[c.Database] == "":
 		problems = append(problems, fmt.Sprintf("check %s: BackupPolicy %s backs up no database %q (it has %s)", c.Name, policy, c.Database, strings.Join(databases, ", ")))
@@ -487,6 +525,20 @@ func (p DrillPlan) VerifyChecks(restored []agentapi.Restored) (agentapi.VerifyCo
 			vc = agentapi.VerifyCheck{Name: c.Name, Files: &agentapi.FileComparison{Path: restoreRoot + volumeMountRoot + "/" + c.Files.Volume, From: ref}}
 		case c.ReferencedFiles != nil:
 			vc.ReferencedFiles = &agentapi.ReferencedFiles{Path: restoreRoot + volumeMountRoot + "/" + c.ReferencedFiles.Volume, SQL: c.ReferencedFiles.SQL}
+		case c.RequestTracker != nil:
+			ref, err := from(p.databaseSource[vc.Database], vc.Database)
+			if err != nil {
+				return nil, err
+			}
+			vc.RequestTracker = &agentapi.RequestTracker{URL: RTSandboxURL, From: ref, SampleAttachments: DefaultRTSampleAttachments}
+			if n := c.RequestTracker.SampleAttachments; n != nil {
+				vc.RequestTracker.SampleAttachments = int(*n)
+			}
+			if v := c.RequestTracker.AttachmentsVolume; v != "" {
+				vc.RequestTracker.AttachmentsPath = restoreRoot + volumeMountRoot + "/" + v
+			} else {
+				vc.RequestTracker.SampleAttachments = 0
+			}
 		}
 		checks = append(checks, vc)
 	}
@@ -526,6 +578,14 @@ func DrillJob(run *opsv1alpha1.DRDrillRun, policy *opsv1alpha1.BackupPolicy, age
 			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: RestoreClaimName, ReadOnly: operation == agentapi.OperationVerify}}})
 		mounts = append(mounts, corev1.VolumeMount{Name: "restored", MountPath: restoreRoot, ReadOnly: operation == agentapi.OperationVerify})
 	}
+	spec := agentPodSpec(agentImage, agentapi.Args(operation, config), env, envFrom, volumes, mounts)
+	if job, ok := config.(agentapi.VerifyJob); ok {
+		for _, c := range job.Checks {
+			if c.RequestTracker != nil {
+				addRTSandbox(&spec, SandboxNamespaceName(run), agentSettings(opts).rtImage, c)
+			}
+		}
+	}
 	return &batchv1.Job{
 		ObjectMeta: metav1.ObjectMeta{Name: operation, Namespace: SandboxNamespaceName(run), Labels: labels},
 		Spec: batchv1.JobSpec{
@@ -533,7 +593,7 @@ func DrillJob(run *opsv1alpha1.DRDrillRun, policy *opsv1alpha1.BackupPolicy, age
 			ActiveDeadlineSeconds: ptr.To(deadline),
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec:       agentPodSpec(agentImage, agentapi.Args(operation, config), env, envFrom, volumes, mounts),
+				Spec:       spec,
 			},
 		},
 	}

@@ -20,6 +20,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -246,6 +248,12 @@ func TestSandboxNamespaceName(t *testing.T) {
 // them, with count/pods (issue #11, item 9), and ephemeral storage, for a
 // backup of 5 GiB and an agent cache of 3 GiB (issue #19).
 func TestSandboxPodsBounded(t *testing.T) {
+	for _, withRT := range []bool{false, true} {
+		t.Run(fmt.Sprintf("requestTracker check %v", withRT), func(t *testing.T) { sandboxPodsBounded(t, withRT) })
+	}
+}
+
+func sandboxPodsBounded(t *testing.T, withRT bool) {
 	run := &opsv1alpha1.DRDrillRun{ObjectMeta: metav1.ObjectMeta{Namespace: "support", Name: "helpdesk-now-0a1b2c3d"}}
 	run.Spec.Sandbox.PostgresImage = "registry.example.com/anything:latest"
 	policy := drillPolicy("s3:https://s3.example.com/b", "helpdesk")
@@ -254,7 +262,16 @@ func TestSandboxPodsBounded(t *testing.T) {
 	scratchBytes := ScratchBytes(policy)
 	scratch, _ := ScratchPostgres(run, scratchBytes)
 	restore := DrillJob(run, policy, "supportstack/agent:dev", agentapi.RestoreConfig{ScratchBytes: scratchBytes}, 60, true, WithAgentCache(cache))
-	verify := DrillJob(run, policy, "supportstack/agent:dev", agentapi.VerifyJob{}, 60, true, WithAgentCache(cache))
+	verifyJob := agentapi.VerifyJob{}
+	if withRT {
+		run.Spec.Checks = rtDrillRun().Spec.Checks
+		verifyJob.Checks = agentapi.VerifyConfig{{Name: "rt-smoke", Database: "helpdesk",
+			RequestTracker: &agentapi.RequestTracker{URL: RTSandboxURL, AttachmentsPath: "/restore/data/attachments"}}}
+	}
+	verify := DrillJob(run, policy, "supportstack/agent:dev", verifyJob, 60, true, WithAgentCache(cache))
+	if withRT != (len(verify.Spec.Template.Spec.InitContainers) == 1) {
+		t.Fatalf("the verify pod's init containers: %+v", verify.Spec.Template.Spec.InitContainers)
+	}
 	quota := SandboxQuota(run, scratchBytes, cache).Spec.Hard
 	for _, want := range []corev1.ResourceName{corev1.ResourceLimitsCPU, corev1.ResourceLimitsMemory, corev1.ResourceRequestsCPU, corev1.ResourceRequestsMemory, ResourceCountPods,
 		corev1.ResourceRequestsEphemeralStorage, corev1.ResourceLimitsEphemeralStorage} {
@@ -267,10 +284,7 @@ func TestSandboxPodsBounded(t *testing.T) {
 		name string
 		spec corev1.PodSpec
 	}{{"scratch", scratch.Spec}, {"restore", restore.Spec.Template.Spec}, {"verify", verify.Spec.Template.Spec}} {
-		if len(pod.spec.InitContainers) != 0 {
-			t.Errorf("%s: init containers need bounds too", pod.name)
-		}
-		for _, c := range pod.spec.Containers {
+		for _, c := range slices.Concat(pod.spec.InitContainers, pod.spec.Containers) {
 			for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory, corev1.ResourceEphemeralStorage} {
 				req, lim := c.Resources.Requests[r], c.Resources.Limits[r]
 				if req.IsZero() || lim.IsZero() || req.Cmp(lim) > 0 {

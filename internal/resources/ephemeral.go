@@ -83,6 +83,17 @@ type AgentPodOption func(*agentPodSettings)
 
 type agentPodSettings struct {
 	cacheBytes int64
+	rtImage    string
+}
+
+// WithRTImage is the Request Tracker image a drill's requestTracker check
+// runs beside the verify agent (DefaultRTImage when empty).
+func WithRTImage(image string) AgentPodOption {
+	return func(s *agentPodSettings) {
+		if image != "" {
+			s.rtImage = image
+		}
+	}
 }
 
 // WithAgentCache bounds the agent pods' cache volume (/tmp) to bytes;
@@ -96,7 +107,7 @@ func WithAgentCache(bytes int64) AgentPodOption {
 }
 
 func agentSettings(opts []AgentPodOption) agentPodSettings {
-	s := agentPodSettings{cacheBytes: DefaultAgentCacheBytes}
+	s := agentPodSettings{cacheBytes: DefaultAgentCacheBytes, rtImage: DefaultRTImage}
 	for _, o := range opts {
 		o(&s)
 	}
@@ -138,15 +149,20 @@ func setEphemeralStorage(spec *corev1.PodSpec) {
 }
 
 // PodEphemeralRequest is the ephemeral storage the scheduler reserves for
-// a pod: the sum of its containers' requests, or the largest init
-// container's if that is more (init containers run one at a time, before
-// the others).
+// a pod: the sum of its containers' and sidecars' requests, or the
+// largest other init container's if that is more (those run one at a
+// time, before the others).
 func PodEphemeralRequest(spec *corev1.PodSpec) int64 {
 	sum, init := int64(0), int64(0)
 	for _, c := range spec.Containers {
 		sum += c.Resources.Requests.StorageEphemeral().Value()
 	}
 	for _, c := range spec.InitContainers {
+		if c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
+			// A sidecar runs beside the containers, for as long as they do.
+			sum += c.Resources.Requests.StorageEphemeral().Value()
+			continue
+		}
 		init = max(init, c.Resources.Requests.StorageEphemeral().Value())
 	}
 	return max(sum, init)

@@ -136,6 +136,9 @@ func everyRenderedPod() []renderedPod {
 	pods = append(pods, renderedPod{"restore Job piping the dump", "DrillJob", pipe.Spec.Template.Spec})
 	verify := DrillJob(run, policy, "agent:1", agentapi.VerifyJob{}, 60, true)
 	pods = append(pods, renderedPod{"verify Job", "DrillJob", verify.Spec.Template.Spec})
+	withRT := DrillJob(run, policy, "agent:1", agentapi.VerifyJob{Checks: agentapi.VerifyConfig{{Name: "rt", Database: "rt5",
+		RequestTracker: &agentapi.RequestTracker{URL: RTSandboxURL, AttachmentsPath: "/restore/data/attachments"}}}}, 60, true)
+	pods = append(pods, renderedPod{"verify Job with Request Tracker", "DrillJob", withRT.Spec.Template.Spec})
 	// Request Tracker (helpdesk_rt.go); rtPodSpec is rendered through them.
 	pods = append(pods, rtRenderedPods()...)
 	return pods
@@ -361,8 +364,9 @@ func TestScratchBytes(t *testing.T) {
 
 // TestSandboxQuotaHoldsItsPods: for any backup and cache size the sandbox
 // quota's ephemeral storage holds the scratch server, restore and verify
-// pods as rendered, and one more agent pod of the verify pod's size, so
-// the quota is never what blocks a drill.
+// pods as rendered (the verify pod with RT beside it, for a run with a
+// requestTracker check), and one more agent pod of a plain verify pod's
+// size, so the quota is never what blocks a drill.
 func TestSandboxQuotaHoldsItsPods(t *testing.T) {
 	run := &opsv1alpha1.DRDrillRun{ObjectMeta: metav1.ObjectMeta{Namespace: "support", Name: "r"}}
 	policy := drillPolicy("s3:https://s3.example.com/b", "helpdesk")
@@ -373,7 +377,15 @@ func TestSandboxQuotaHoldsItsPods(t *testing.T) {
 			scratch, _ := ScratchPostgres(run, scratchBytes)
 			restore := DrillJob(run, policy, "a", agentapi.RestoreConfig{ScratchBytes: scratchBytes}, 1, true, WithAgentCache(cache))
 			verify := DrillJob(run, policy, "a", agentapi.VerifyJob{}, 1, true, WithAgentCache(cache))
-			need := PodEphemeralRequest(&scratch.Spec) + PodEphemeralRequest(&restore.Spec.Template.Spec) + 2*PodEphemeralRequest(&verify.Spec.Template.Spec)
+			// The one more agent pod: a plain verify pod's size.
+			extra := PodEphemeralRequest(&verify.Spec.Template.Spec)
+			if total == 7<<30 {
+				// A run with RT beside its verify agent.
+				run = rtDrillRun()
+				verify = DrillJob(run, policy, "a", agentapi.VerifyJob{Checks: agentapi.VerifyConfig{{Name: "rt-smoke", Database: "rt5",
+					RequestTracker: &agentapi.RequestTracker{URL: RTSandboxURL, AttachmentsPath: "/restore/data/attachments"}}}}, 1, true, WithAgentCache(cache))
+			}
+			need := PodEphemeralRequest(&scratch.Spec) + PodEphemeralRequest(&restore.Spec.Template.Spec) + PodEphemeralRequest(&verify.Spec.Template.Spec) + extra
 			hard := SandboxQuota(run, scratchBytes, cache).Spec.Hard
 			for _, r := range []corev1.ResourceName{corev1.ResourceRequestsEphemeralStorage, corev1.ResourceLimitsEphemeralStorage} {
 				if q := hard[r]; q.Value() < need {
@@ -388,6 +400,10 @@ func TestPodEphemeralRequest(t *testing.T) {
 	c := func(name, req string) corev1.Container {
 		return corev1.Container{Name: name, Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceEphemeralStorage: resource.MustParse(req)}}}
 	}
+	sidecar := func(c corev1.Container) corev1.Container {
+		c.RestartPolicy = ptrTo(corev1.ContainerRestartPolicyAlways)
+		return c
+	}
 	cases := []struct {
 		name string
 		spec corev1.PodSpec
@@ -396,6 +412,7 @@ func TestPodEphemeralRequest(t *testing.T) {
 		{"containers add up", corev1.PodSpec{Containers: []corev1.Container{c("a", "1Gi"), c("b", "512Mi")}}, 3 << 29},
 		{"a larger init container sets it", corev1.PodSpec{InitContainers: []corev1.Container{c("i", "4Gi"), c("j", "1Gi")}, Containers: []corev1.Container{c("a", "1Gi")}}, 4 << 30},
 		{"a smaller init container does not", corev1.PodSpec{InitContainers: []corev1.Container{c("i", "1Mi")}, Containers: []corev1.Container{c("a", "1Gi")}}, 1 << 30},
+		{"a sidecar adds to the containers", corev1.PodSpec{InitContainers: []corev1.Container{sidecar(c("s", "256Mi"))}, Containers: []corev1.Container{c("a", "1Gi")}}, 5 << 28},
 		{"no request", corev1.PodSpec{Containers: []corev1.Container{{Name: "a"}}}, 0},
 	}
 	for _, tc := range cases {

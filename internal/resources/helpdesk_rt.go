@@ -102,6 +102,12 @@ type RTSite struct {
 	// RTAttachmentsPath (RT's ExternalStorage, type Disk), where the pods
 	// mount RTObjects.AttachmentsClaim.
 	Attachments bool
+	// AttachmentsPath, when set, is where RT keeps the files instead of
+	// RTAttachmentsPath (a test's RT on this machine).
+	AttachmentsPath string
+	// NoMail makes RT write every message it would send to a file under
+	// /tmp (MailCommand testfile) instead: a drill's RT e-mails no one.
+	NoMail bool
 }
 
 // PerlSingleQuoted is s as a Perl single-quoted string literal: inside
@@ -157,7 +163,14 @@ func RTSiteConfig(site RTSite) (string, error) {
 		fmt.Fprintf(&b, "Set($DatabasePort, %d);\n", site.DatabasePort)
 	}
 	if site.Attachments {
-		fmt.Fprintf(&b, "Set(%%ExternalStorage, Type => 'Disk', Path => %s);\n", PerlSingleQuoted(RTAttachmentsPath))
+		path := RTAttachmentsPath
+		if site.AttachmentsPath != "" {
+			path = site.AttachmentsPath
+		}
+		fmt.Fprintf(&b, "Set(%%ExternalStorage, Type => 'Disk', Path => %s);\n", PerlSingleQuoted(path))
+	}
+	if site.NoMail {
+		b.WriteString("Set($MailCommand, 'testfile');\n")
 	}
 	fmt.Fprintf(&b, "Set($DatabasePassword, $ENV{%s});\n1;\n", PerlSingleQuoted(RTDatabasePasswordEnv))
 	return b.String(), nil
