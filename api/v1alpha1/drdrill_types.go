@@ -176,7 +176,7 @@ type DrillCheck struct {
 // the age of the help desk's data); and each sampled attachment that RT
 // keeps as a file reads back through RT with the SHA-256 its row names.
 // Results are counts, ids and times, never a ticket's content.
-// +kubebuilder:validation:XValidation:rule="!has(self.sampleAttachments) || self.sampleAttachments == 0 || (has(self.attachmentsVolume) && self.attachmentsVolume != '')",message="sampleAttachments needs attachmentsVolume: the attachments RT keeps as files are read from that volume's restored copy"
+// +kubebuilder:validation:XValidation:rule="!has(self.sampleAttachments) || self.sampleAttachments == 0 || (has(self.attachmentsVolume) && size(self.attachmentsVolume) > 0)",message="sampleAttachments needs attachmentsVolume: the attachments RT keeps as files are read from that volume's restored copy"
 type RequestTrackerCheck struct {
 	// attachmentsVolume is the sources.volumes entry of the BackupPolicy
 	// that holds RT's attachment files (ExternalStorage, type Disk): RT

@@ -73,13 +73,16 @@ func TestDrillReferencedFilesCheckNamesWhatThePolicyLacks(t *testing.T) {
 
 // TestRecordableResultByKind: the run records a referencedFiles check's
 // result only in the shapes the agent writes (a path a compromised verify
-// pod reports fails the check unrecorded), an SQL check's only as a number,
-// and the other kinds as reported.
+// pod reports fails the check unrecorded), a requestTracker check's only
+// in the agent's words and numbers, an SQL check's only as a number, and
+// the other kinds as reported.
 func TestRecordableResultByKind(t *testing.T) {
 	const path = "tickets/4711/alice.customer@example.com.pdf"
 	forged := agentapi.CheckResult{Name: "c", Passed: true, Expected: agentapi.ReferencedFilesExpected, Observed: "checked 1, missing 0, size mismatched 0, invalid 0 " + path}
 	honest := agentapi.ReferencedFilesResult(agentapi.ReferencedFileCounts{Checked: 3, Missing: 1})
 	honest.Name = "c"
+	rtHonest := agentapi.RTResult(agentapi.RTFindings{Version: "5.0.3", Queues: 2, ManifestQueues: 2, Tickets: 3, ManifestTickets: 4})
+	rtHonest.Name = "c"
 	for _, tc := range []struct {
 		name     string
 		check    opsv1alpha1.DrillCheck
@@ -90,6 +93,8 @@ func TestRecordableResultByKind(t *testing.T) {
 		{"referencedFiles, the agent's counts", opsv1alpha1.DrillCheck{ReferencedFiles: &opsv1alpha1.ReferencedFilesCheck{Volume: "attachments", SQL: "SELECT path FROM attachments"}}, honest, true},
 		{"sql, a path reported", opsv1alpha1.DrillCheck{SQL: "SELECT 1"}, forged, false},
 		{"files, as reported", opsv1alpha1.DrillCheck{Files: &opsv1alpha1.FilesCheck{Volume: "attachments"}}, forged, true},
+		{"requestTracker, a path reported", opsv1alpha1.DrillCheck{RequestTracker: &opsv1alpha1.RequestTrackerCheck{}}, forged, false},
+		{"requestTracker, the agent's findings", opsv1alpha1.DrillCheck{RequestTracker: &opsv1alpha1.RequestTrackerCheck{}}, rtHonest, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := tc.result

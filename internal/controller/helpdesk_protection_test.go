@@ -90,7 +90,7 @@ func TestHelpDeskProtection(t *testing.T) {
 	for _, c := range drill.Spec.Checks {
 		checks = append(checks, c.Name)
 	}
-	if drill.Spec.BackupPolicyName != "prot" || fmt.Sprint(checks) != "[queues row-counts attachment-files attachments-referenced]" {
+	if drill.Spec.BackupPolicyName != "prot" || fmt.Sprint(checks) != "[queues row-counts attachment-files attachments-referenced request-tracker]" {
 		t.Errorf("the drill: policy %s, checks %v", drill.Spec.BackupPolicyName, checks)
 	}
 	if drill.Spec.HistoryLimit != (opsv1alpha1.HistoryLimit{Passed: 12, Failed: 12}) {

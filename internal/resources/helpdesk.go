@@ -316,8 +316,10 @@ const rtExternalFiles = `SELECT substr(content, 1, 3) || '/' || substr(content, 
 
 // HelpDeskDrill restores the help desk's latest backup in a sandbox and
 // checks it: RT's queues are there, the row counts of RT's main tables and
-// the attachments' files equal the backup's manifest, and every attachment
-// the database keeps as a file has its file.
+// the attachments' files equal the backup's manifest, every attachment
+// the database keeps as a file has its file, and RT itself, started on the
+// restored copy, shows the backup's queues and tickets and reads back
+// attachments with their SHA-256 (the requestTracker check).
 func HelpDeskDrill(namespace string, n HelpDeskNames, d *opsv1alpha1.HelpDeskDrill, zone opsv1alpha1.TimeZone, postgresImage string) *opsv1alpha1.DRDrill {
 	return &opsv1alpha1.DRDrill{
 		ObjectMeta: metav1.ObjectMeta{Name: n.HelpDesk, Namespace: namespace, Labels: HelpDeskLabels(n.HelpDesk, "protection")},
@@ -331,6 +333,7 @@ func HelpDeskDrill(namespace string, n HelpDeskNames, d *opsv1alpha1.HelpDeskDri
 					{Name: "row-counts", CompareManifest: &opsv1alpha1.ManifestComparison{Tables: []string{"tickets", "transactions", "attachments", "users", "queues"}}},
 					{Name: "attachment-files", Files: &opsv1alpha1.FilesCheck{Volume: "attachments", CompareManifest: true}},
 					{Name: "attachments-referenced", Database: HelpDeskDatabaseName, ReferencedFiles: &opsv1alpha1.ReferencedFilesCheck{Volume: "attachments", SQL: rtExternalFiles}},
+					{Name: "request-tracker", Database: HelpDeskDatabaseName, RequestTracker: &opsv1alpha1.RequestTrackerCheck{AttachmentsVolume: "attachments"}},
 				},
 				Objectives: d.Objectives,
 				Evidence:   d.Evidence,

@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -403,6 +404,7 @@ func TestHelpDesk(t *testing.T) {
 func protectHelpDesk(t *testing.T, c cluster, path string) {
 	t.Helper()
 	began := time.Now()
+	mailBefore := mailSink(t, c)
 	store, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "demo", "store.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -475,6 +477,12 @@ func protectHelpDesk(t *testing.T, c cluster, path string) {
 	if phase != "Passed" {
 		t.Errorf("the HelpDesk's drill of a whole backup: %s, want Passed\n%s", phase, checks)
 	}
+	// RT itself, started on the restored copy, shows the backup's queues
+	// and tickets and reads the attachments back with their SHA-256.
+	if !strings.Contains(checks, "request-tracker: true") || !strings.Contains(checks, "; newest ticket #") ||
+		!regexp.MustCompile(`attachments [1-9][0-9]* of [1-9][0-9]* read back with their SHA-256, 0 missing`).MatchString(checks) {
+		t.Errorf("the requestTracker check of a whole backup: want passed, with the newest ticket and attachments read back\n%s", checks)
+	}
 	if out, err := c.try("wait", "-n", rtNamespace, "hd/rt", "--for", "condition=Protected", "--timeout", "2m"); err != nil {
 		t.Errorf("the HelpDesk is not Protected after a passed drill: %v\n%s\n%s", err, out, conditions("hd", "rt"))
 	}
@@ -491,7 +499,71 @@ func protectHelpDesk(t *testing.T, c cluster, path string) {
 	if phase != "Failed" || !strings.Contains(checks, "attachments-referenced: false") || !strings.Contains(checks, "missing 1,") {
 		t.Errorf("the drill of a backup missing one attachment's file: %s, want Failed with attachments-referenced naming 1 missing\n%s", phase, checks)
 	}
+	if !strings.Contains(checks, "request-tracker: false") || !strings.Contains(checks, "1 of ") || !strings.Contains(checks, "sampled attachments have no file in the restored volume") {
+		t.Errorf("the requestTracker check of a backup missing one attachment's file: want failed, naming it\n%s", checks)
+	}
+	if after := mailSink(t, c); after != mailBefore {
+		t.Errorf("the mail sink took %d connections while the help desk's drills ran, want none", after-mailBefore)
+	}
 	t.Logf("backups and drills of the help desk: %s", time.Since(began).Round(time.Second))
+}
+
+// rtMailSinkManifest is an SMTP server that takes every connection on port
+// 25 of its Service, answers 220 and hangs up, logging "connection" for
+// each (Perl from the RT image, which the cluster has).
+var rtMailSinkManifest = `
+apiVersion: v1
+kind: Namespace
+metadata: {name: rt-mail-sink}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: smtp, namespace: rt-mail-sink, labels: {app: smtp}}
+spec:
+  automountServiceAccountToken: false
+  securityContext: {runAsNonRoot: true, runAsUser: 65532, seccompProfile: {type: RuntimeDefault}}
+  containers:
+  - name: smtp
+    image: ` + resources.DefaultRTImage + `
+    imagePullPolicy: Never
+    command: [perl, -MIO::Socket::INET, -e, '$| = 1; my $s = IO::Socket::INET->new(LocalPort => 2525, Listen => 16, ReuseAddr => 1) or die "listen: $!"; print "listening\n"; while (my $c = $s->accept) { print "connection\n"; print $c "220 sink\r\n"; close $c }']
+    ports: [{containerPort: 2525}]
+    securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
+    resources: {requests: {cpu: 10m, memory: 32Mi}, limits: {cpu: 100m, memory: 64Mi}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: smtp, namespace: rt-mail-sink}
+spec:
+  selector: {app: smtp}
+  ports: [{name: smtp, port: 25, targetPort: 2525}]
+`
+
+// mailSink makes sure the SMTP sink runs and returns how many connections
+// it has taken. The first time, a pod outside any help desk connects to it
+// once (the control: the sink counts what reaches it).
+func mailSink(t *testing.T, c cluster) int {
+	t.Helper()
+	count := func() int { return strings.Count(c.run(t, "logs", "-n", "rt-mail-sink", "smtp"), "connection\n") }
+	if _, err := c.try("get", "pod", "-n", "rt-mail-sink", "smtp"); err == nil {
+		return count()
+	}
+	c.apply(t, rtMailSinkManifest)
+	waitFor(t, 2*time.Minute, func() error {
+		if out := c.run(t, "logs", "-n", "rt-mail-sink", "smtp"); !strings.Contains(out, "listening") {
+			return fmt.Errorf("the SMTP sink is not listening yet: %q", out)
+		}
+		return nil
+	})
+	c.apply(t, `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"rt-outside"}}`)
+	if got := probe(t, c, "rt-outside", "probe-smtp", "app: probe", []target{{"smtp", "smtp.rt-mail-sink.svc.cluster.local", "25"}}); got["smtp"] != "open" {
+		t.Fatalf("the SMTP sink is not reachable from an unrestricted pod: %v", got)
+	}
+	n := count()
+	if n < 1 {
+		t.Fatalf("the SMTP sink logged no connection from the control probe")
+	}
+	return n
 }
 
 // binaryAttachment is a file that RT keeps on the attachments' volume: not
