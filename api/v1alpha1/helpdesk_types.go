@@ -61,6 +61,10 @@ type HelpDeskSpec struct {
 	// +optional
 	Maintenance HelpDeskMaintenance `json:"maintenance,omitempty"`
 
+	// mail is how RT sends e-mail: replies, autoreplies and notifications.
+	// +optional
+	Mail HelpDeskMail `json:"mail,omitempty"`
+
 	// protection backs the help desk up and proves its backups restorable:
 	// the operator creates and owns a BackupPolicy named like the HelpDesk
 	// (the database and the attachments' volume in one recovery set, each
@@ -211,6 +215,38 @@ type HelpDeskMaintenance struct {
 	CleanSessions CronSchedule `json:"cleanSessions,omitempty"`
 }
 
+// HelpDeskMail is RT's outgoing mail.
+type HelpDeskMail struct {
+	// relay is the SMTP server RT hands every outgoing message to (RT's
+	// MailCommand smtp, on port 25 by default, without authentication: a
+	// relay that accepts the help desk's pods, such as an in-cluster
+	// Postfix). The pods of RT that send mail (web, mail gateway, cron)
+	// may then reach it, on that port, and nothing else beyond the
+	// database and DNS. Without a relay RT has no way to send mail (its
+	// image has no sendmail): it logs each message it could not send.
+	// +optional
+	Relay *SMTPRelay `json:"relay,omitempty"`
+}
+
+// SMTPRelay is an SMTP server.
+type SMTPRelay struct {
+	// host is the relay's DNS name or IPv4 address. An in-cluster
+	// Service (smtp.mail.svc) is reached at its pods, on the port its
+	// Service maps port to; another name may resolve anywhere, so the
+	// help desk's pods may reach any address on port.
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')",message="must be a lower-case DNS name such as smtp.example.com or an IPv4 address"
+	// +required
+	Host string `json:"host"`
+
+	// port is the relay's SMTP port; default 25.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	// +kubebuilder:default=25
+	// +optional
+	Port int32 `json:"port,omitempty"`
+}
+
 // HelpDeskProtection is the help desk's BackupPolicy and DRDrill, in the
 // words of BackupPolicy and DRDrill (their fields, same meaning); both run
 // in spec.site.timeZone.
@@ -234,8 +270,11 @@ type HelpDeskProtection struct {
 	// drill, when set, restores the latest backup on its schedule in an
 	// isolated sandbox and checks it: RT's queues are there, the row counts
 	// of tickets, transactions, attachments, users and queues equal the
-	// backup's manifest, the attachments' files equal the manifest, and
-	// every attachment the database keeps as a file has its file.
+	// backup's manifest, the attachments' files equal the manifest, every
+	// attachment the database keeps as a file has its file, and RT itself,
+	// started on the restored copy without mail, shows the backup's queues
+	// and tickets and reads attachments back with their SHA-256 (a
+	// requestTracker check).
 	// +optional
 	Drill *HelpDeskDrill `json:"drill,omitempty"`
 }

@@ -151,6 +151,9 @@ func (r *HelpDeskReconciler) apply(ctx context.Context, hd *opsv1alpha1.HelpDesk
 	if site.TimeZone == "" {
 		site.TimeZone = "UTC"
 	}
+	if relay := hd.Spec.Mail.Relay; relay != nil {
+		site.SMTPHost, site.SMTPPort = relay.Host, smtpPort(relay)
+	}
 	siteConfig, err := resources.RTSiteConfig(site)
 	if err != nil {
 		return specError(hd, err.Error())
@@ -241,6 +244,15 @@ func (r *HelpDeskReconciler) credentials(ctx context.Context, hd *opsv1alpha1.He
 	return nil
 }
 
+// smtpPort is the relay's port, 25 when the API server's default is not
+// there (an object from before the field).
+func smtpPort(relay *opsv1alpha1.SMTPRelay) int32 {
+	if relay.Port == 0 {
+		return 25
+	}
+	return relay.Port
+}
+
 // podSecurityEnforce is the namespace label that makes the API server
 // refuse pods above a PodSecurity level.
 const podSecurityEnforce = "pod-security.kubernetes.io/enforce"
@@ -252,7 +264,15 @@ func (r *HelpDeskReconciler) secure(ctx context.Context, hd *opsv1alpha1.HelpDes
 	if hd.Spec.Protection != nil {
 		backupPolicy = hd.Name
 	}
-	policies := resources.HelpDeskNetworkPolicies(hd.Namespace, names, hd.Spec.Web.IngressFrom, backupPolicy)
+	var relay *resources.EgressPeer
+	if mail := hd.Spec.Mail.Relay; mail != nil {
+		peer, err := resolvePeer(ctx, r.APIReader, hd.Namespace, mail.Host, smtpPort(mail))
+		if err != nil {
+			return fmt.Errorf("resolving the SMTP relay %s: %w", mail.Host, err)
+		}
+		relay = &peer
+	}
+	policies := resources.HelpDeskNetworkPolicies(hd.Namespace, names, hd.Spec.Web.IngressFrom, backupPolicy, relay)
 	applied := make([]string, 0, len(policies))
 	for _, np := range policies {
 		if err := r.notForeign(ctx, hd, np); err != nil {

@@ -361,6 +361,16 @@ func TestHelpDeskValidation(t *testing.T) {
 		{"name starting with a digit", func(h *opsv1alpha1.HelpDesk) { h.Name = "5rt" }, "a lower-case DNS label of at most 40 characters"},
 		{"deletionPolicy Keep", func(h *opsv1alpha1.HelpDesk) { h.Spec.DeletionPolicy = "Keep" }, `supported values: "Retain", "Delete"`},
 		{"negative replicas", func(h *opsv1alpha1.HelpDesk) { h.Spec.Web.Replicas = ptrTo[int32](-1) }, "spec.web.replicas"},
+		{"relay host ending RT's string", func(h *opsv1alpha1.HelpDesk) {
+			h.Spec.Mail.Relay = &opsv1alpha1.SMTPRelay{Host: "smtp'); system('id"}
+		}, "must be a lower-case DNS name such as smtp.example.com or an IPv4 address"},
+		{"relay host with a port", func(h *opsv1alpha1.HelpDesk) { h.Spec.Mail.Relay = &opsv1alpha1.SMTPRelay{Host: "smtp.example.com:25"} }, "must be a lower-case DNS name such as smtp.example.com"},
+		{"relay port over 65535", func(h *opsv1alpha1.HelpDesk) {
+			h.Spec.Mail.Relay = &opsv1alpha1.SMTPRelay{Host: "smtp.example.com", Port: 70000}
+		}, "spec.mail.relay.port"},
+		{"relay by address", func(h *opsv1alpha1.HelpDesk) {
+			h.Spec.Mail.Relay = &opsv1alpha1.SMTPRelay{Host: "192.0.2.25", Port: 587}
+		}, ""},
 		{"name of 40 characters", func(h *opsv1alpha1.HelpDesk) { h.Name = "rt" + strings.Repeat("a", 38) }, ""},
 		{"site text with Perl specials but no quote", func(h *opsv1alpha1.HelpDesk) { h.Spec.Site.Name = `Support $x @y "z" ); #` }, ""},
 	} {

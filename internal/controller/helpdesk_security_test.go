@@ -29,6 +29,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
@@ -57,7 +58,7 @@ func TestHelpDeskNetworkPolicies(t *testing.T) {
 		byName[np.Name] = np
 		hdCheckOwned(t, &np, current)
 	}
-	for _, name := range []string{"guarded-deny-all", "guarded-rt-egress", "guarded-db-ingress", "guarded-web-ingress", "guarded-mailgate-ingress"} {
+	for _, name := range []string{"guarded-deny-all", "guarded-rt-egress", "guarded-db-ingress", "guarded-web-ingress", "guarded-mailgate-ingress", "guarded-smtp-egress"} {
 		if _, ok := byName[name]; !ok {
 			t.Errorf("no NetworkPolicy %s (have %v)", name, policies.Items)
 		}
@@ -115,6 +116,75 @@ func TestHelpDeskNetworkPolicies(t *testing.T) {
 		}
 		return nil
 	})
+	if smtp := byName["guarded-smtp-egress"]; len(smtp.Spec.Egress) != 0 {
+		t.Errorf("smtp egress without a relay: %+v, want none", smtp.Spec.Egress)
+	}
+
+	// An SMTP relay: an in-cluster Service is reached at its pods, on the
+	// port it maps to; RT sends through it (the site configuration says
+	// so); taken away, the way out goes with it.
+	mailNS := newNamespace(t)
+	relaySvc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "postfix", Namespace: mailNS}, Spec: corev1.ServiceSpec{
+		Selector: map[string]string{"app": "postfix"}, Ports: []corev1.ServicePort{{Name: "smtp", Port: 25, TargetPort: intstr.FromInt32(2525)}}}}
+	if err := k8sClient.Create(ctx, relaySvc); err != nil {
+		t.Fatal(err)
+	}
+	setRelay := func(relay *opsv1alpha1.SMTPRelay) {
+		t.Helper()
+		if err := update(t, k8sClient, &opsv1alpha1.HelpDesk{ObjectMeta: metav1.ObjectMeta{Name: "guarded", Namespace: ns}}, func(h *opsv1alpha1.HelpDesk) {
+			h.Spec.Mail.Relay = relay
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	smtpEgress := func(want string) {
+		t.Helper()
+		eventually(t, hdWait, func() error {
+			var np networkingv1.NetworkPolicy
+			if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "guarded-smtp-egress"}, &np); err != nil {
+				return err
+			}
+			got := ""
+			for _, e := range np.Spec.Egress {
+				for _, to := range e.To {
+					switch {
+					case to.IPBlock != nil:
+						got += to.IPBlock.CIDR
+					case to.PodSelector != nil && to.NamespaceSelector != nil:
+						got += to.NamespaceSelector.MatchLabels[corev1.LabelMetadataName] + "/" + to.PodSelector.MatchLabels["app"]
+					}
+				}
+				for _, p := range e.Ports {
+					got += fmt.Sprintf(":%d", p.Port.IntVal)
+				}
+			}
+			if got != want {
+				return fmt.Errorf("smtp egress to %q, want %q", got, want)
+			}
+			return nil
+		})
+	}
+	siteConfig := func(want string) {
+		t.Helper()
+		eventually(t, hdWait, func() error {
+			var secret corev1.Secret
+			if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "guarded-site-config"}, &secret); err != nil {
+				return err
+			}
+			if config := string(secret.Data[resources.RTSiteConfigFile]); !strings.Contains(config, want) {
+				return fmt.Errorf("the site configuration lacks %q:\n%s", want, config)
+			}
+			return nil
+		})
+	}
+	setRelay(&opsv1alpha1.SMTPRelay{Host: "postfix." + mailNS + ".svc", Port: 25})
+	smtpEgress(mailNS + "/postfix:2525")
+	siteConfig("send('smtp', Server => 'postfix." + mailNS + ".svc', Port => 25)")
+	setRelay(&opsv1alpha1.SMTPRelay{Host: "192.0.2.25", Port: 587})
+	smtpEgress("192.0.2.25/32:587")
+	siteConfig("send('smtp', Server => '192.0.2.25', Port => 587)")
+	setRelay(nil)
+	smtpEgress("")
 }
 
 // TestHelpDeskMaintenanceCronJobs: RT's periodic work runs as CronJobs that

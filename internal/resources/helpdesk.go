@@ -225,8 +225,11 @@ func HelpDeskDatabase(namespace string, n HelpDeskNames, image string) *appsv1.S
 // (<hd>-db-ingress), RT's web port accepts only ingressFrom (default: pods
 // of the help desk's own namespace; <hd>-web-ingress), and the mail
 // gateway's port only pods of the namespace labelled LabelMailFetcher=<hd>
-// (<hd>-mailgate-ingress).
-func HelpDeskNetworkPolicies(namespace string, n HelpDeskNames, ingressFrom []networkingv1.NetworkPolicyPeer, backupPolicy string) []*networkingv1.NetworkPolicy {
+// (<hd>-mailgate-ingress). RT's pods that send mail (web, mail gateway,
+// cron) may reach the SMTP relay, when there is one (<hd>-smtp-egress,
+// which allows nothing without a relay: taking the relay away takes the
+// way out with it).
+func HelpDeskNetworkPolicies(namespace string, n HelpDeskNames, ingressFrom []networkingv1.NetworkPolicyPeer, backupPolicy string, relay *EgressPeer) []*networkingv1.NetworkPolicy {
 	tcp, udp := corev1.ProtocolTCP, corev1.ProtocolUDP
 	dns, pg, web, gateway := intstr.FromInt32(53), intstr.FromInt32(5432), intstr.FromInt32(RTWebPort), intstr.FromInt32(RTMailGatewayPort)
 	both := []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress}
@@ -270,7 +273,11 @@ func HelpDeskNetworkPolicies(namespace string, n HelpDeskNames, ingressFrom []ne
 	mailIngress.Spec.Ingress = []networkingv1.NetworkPolicyIngressRule{
 		{From: []networkingv1.NetworkPolicyPeer{{PodSelector: &fetchers}}, Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp, Port: &gateway}}},
 	}
-	return []*networkingv1.NetworkPolicy{denyAll, egress, dbIngress, webIngress, mailIngress}
+	smtp := policy("smtp-egress", component("web", "mailgate", "cron"), []networkingv1.PolicyType{networkingv1.PolicyTypeEgress})
+	if relay != nil {
+		smtp.Spec.Egress = BackupNetworkPolicy(&opsv1alpha1.BackupPolicy{}, []EgressPeer{*relay}).Spec.Egress[1:]
+	}
+	return []*networkingv1.NetworkPolicy{denyAll, egress, dbIngress, webIngress, mailIngress, smtp}
 }
 
 // HelpDeskBackupURIKey is the credentials Secret's key of the libpq URI

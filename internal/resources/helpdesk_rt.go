@@ -108,6 +108,10 @@ type RTSite struct {
 	// NoMail makes RT write every message it would send to a file under
 	// /tmp (MailCommand testfile) instead: a drill's RT e-mails no one.
 	NoMail bool
+	// SMTPHost and SMTPPort, when set, are the relay RT sends mail through
+	// over SMTP. NoMail wins over them.
+	SMTPHost string
+	SMTPPort int32
 }
 
 // PerlSingleQuoted is s as a Perl single-quoted string literal: inside
@@ -169,8 +173,21 @@ func RTSiteConfig(site RTSite) (string, error) {
 		}
 		fmt.Fprintf(&b, "Set(%%ExternalStorage, Type => 'Disk', Path => %s);\n", PerlSingleQuoted(path))
 	}
-	if site.NoMail {
+	switch {
+	case site.NoMail:
 		b.WriteString("Set($MailCommand, 'testfile');\n")
+	case site.SMTPHost != "":
+		if i := strings.IndexFunc(site.SMTPHost, unicode.IsControl); i >= 0 || site.SMTPPort <= 0 {
+			return "", fmt.Errorf("RT site configuration: the SMTP relay %q port %d is not a host and port", site.SMTPHost, site.SMTPPort)
+		}
+		// RT's MailCommand knows sendmail, qmail and files, not SMTP (it
+		// falls back to sendmailpipe, which the image lacks), but takes
+		// code: hand the message to the relay with Mail::Mailer's smtp.
+		relay := PerlSingleQuoted(fmt.Sprintf("%s:%d", site.SMTPHost, site.SMTPPort))
+		fmt.Fprintf(&b, "Set($MailCommand, sub {\n"+
+			"    my $ok = eval { $_[0]->send('smtp', Server => %s, Port => %d) };\n"+
+			"    RT->Logger->crit('could not hand a message to the SMTP relay ' . %s . ': ' . ($@ || 'it refused')) unless $ok;\n"+
+			"    return $ok ? 1 : 0;\n});\n", PerlSingleQuoted(site.SMTPHost), site.SMTPPort, relay)
 	}
 	fmt.Fprintf(&b, "Set($DatabasePassword, $ENV{%s});\n1;\n", PerlSingleQuoted(RTDatabasePasswordEnv))
 	return b.String(), nil

@@ -22,10 +22,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 )
 
 // perlSiteValues runs config as Perl the way RT reads RT_SiteConfig.d
@@ -456,5 +458,91 @@ func TestRTPodsBoundEphemeralStorage(t *testing.T) {
 		if p := ephemeralProblems(&pod.spec); len(p) > 0 {
 			t.Errorf("%s: %s", pod.name, strings.Join(p, "; "))
 		}
+	}
+}
+
+// TestRTSiteConfigMail: RT itself (RT::Config, Debian's request-tracker5)
+// reads the mail settings the operator writes: with a relay, MailCommand
+// is code (RT's own MailCommand has no SMTP: TestRTSendsThroughTheRelay
+// sends through it); a drill's RT (NoMail) writes messages to a temporary
+// file even when a relay is given; without either, RT's default stays.
+func TestRTSiteConfigMail(t *testing.T) {
+	base := RTSite{Name: "rt", Organization: "example.com", WebDomain: "rt.example.com", TimeZone: "UTC",
+		DatabaseHost: "db", DatabaseName: "rt5", DatabaseUser: "rt_user"}
+	relay, drill := base, base
+	relay.SMTPHost, relay.SMTPPort = "smtp.mail.svc", 2525
+	drill.SMTPHost, drill.SMTPPort, drill.NoMail = "smtp.mail.svc", 2525, true
+	for _, tc := range []struct {
+		name string
+		site RTSite
+		want string
+	}{
+		{"relay", relay, "CODE "},
+		{"drill", drill, "testfile "},
+		{"neither", base, "sendmailpipe "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			config, err := RTSiteConfig(tc.site)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			if err := os.MkdirAll(filepath.Join(dir, "RT_SiteConfig.d"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			for name, text := range map[string]string{"RT_SiteConfig.pm": "1;\n", filepath.Join("RT_SiteConfig.d", RTSiteConfigFile): config} {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cmd := exec.Command("perl", "-I/usr/share/request-tracker5/lib", "-e",
+				`use RT; RT::LoadConfig(); my $c = RT->Config->Get("MailCommand"); print ref($c) || $c, " ", join(",", RT->Config->Get("MailParams"))`)
+			cmd.Env = append(os.Environ(), "RT_SITE_CONFIG="+filepath.Join(dir, "RT_SiteConfig.pm"), "RT_SITE_CONFIG_DIR="+filepath.Join(dir, "RT_SiteConfig.d"))
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("RT::LoadConfig: %v\n%s", err, config)
+			}
+			if string(out) != tc.want {
+				t.Errorf("RT's MailCommand and MailParams: %q, want %q\n%s", out, tc.want, config)
+			}
+		})
+	}
+	bad := relay
+	bad.SMTPPort = 0
+	if _, err := RTSiteConfig(bad); err == nil {
+		t.Errorf("a relay without a port was rendered")
+	}
+}
+
+// TestHelpDeskSMTPEgress: RT's pods that send mail may reach the relay (an
+// in-cluster Service's pods on their port, or an address), and nothing
+// when there is none: the policy stays, empty, so that taking the relay
+// away takes the way out with it.
+func TestHelpDeskSMTPEgress(t *testing.T) {
+	n := HelpDeskNames{HelpDesk: "rt"}
+	find := func(relay *EgressPeer) *networkingv1.NetworkPolicy {
+		for _, np := range HelpDeskNetworkPolicies("support", n, nil, "", relay) {
+			if np.Name == "rt-smtp-egress" {
+				return np
+			}
+		}
+		t.Fatal("no rt-smtp-egress")
+		return nil
+	}
+	none := find(nil)
+	if len(none.Spec.Egress) != 0 || len(none.Spec.PolicyTypes) != 1 || none.Spec.PolicyTypes[0] != networkingv1.PolicyTypeEgress {
+		t.Errorf("without a relay: %+v, want an egress policy allowing nothing", none.Spec)
+	}
+	if got := none.Spec.PodSelector.MatchExpressions[0].Values; !slices.Equal(got, []string{"web", "mailgate", "cron"}) {
+		t.Errorf("the policy selects %v, want RT's pods that send mail", got)
+	}
+	inCluster := find(&EgressPeer{Namespace: "mail", PodSelector: map[string]string{"app": "postfix"}, Port: 2525})
+	if e := inCluster.Spec.Egress; len(e) != 1 || len(e[0].To) != 1 || e[0].To[0].PodSelector.MatchLabels["app"] != "postfix" ||
+		e[0].To[0].NamespaceSelector.MatchLabels[corev1.LabelMetadataName] != "mail" || e[0].Ports[0].Port.IntVal != 2525 {
+		t.Errorf("an in-cluster relay: %+v", e)
+	}
+	address := find(&EgressPeer{CIDR: "192.0.2.25/32", Port: 25})
+	if e := address.Spec.Egress; len(e) != 1 || e[0].To[0].IPBlock == nil || e[0].To[0].IPBlock.CIDR != "192.0.2.25/32" || e[0].Ports[0].Port.IntVal != 25 {
+		t.Errorf("a relay by address: %+v", e)
 	}
 }

@@ -302,6 +302,7 @@ func TestHelpDesk(t *testing.T) {
 		t.Errorf("RT does not serve the externalized attachment %s from its file: %v\n%s", stored[0], err, out)
 	}
 
+	helpDeskRelay(t, c, rest, rootPassword)
 	helpDeskConnections(t, c)
 	helpDeskMail(t, c, psql)
 
@@ -508,9 +509,10 @@ func protectHelpDesk(t *testing.T, c cluster, path string) {
 	t.Logf("backups and drills of the help desk: %s", time.Since(began).Round(time.Second))
 }
 
-// rtMailSinkManifest is an SMTP server that takes every connection on port
-// 25 of its Service, answers 220 and hangs up, logging "connection" for
-// each (Perl from the RT image, which the cluster has).
+// rtMailSinkManifest is an SMTP server on port 25 of its Service that
+// takes every message and logs "connection" for each connection and
+// "message: <subject>" for each message (Perl from the RT image, which the
+// cluster has; one connection at a time, each given 30 s).
 var rtMailSinkManifest = `
 apiVersion: v1
 kind: Namespace
@@ -526,7 +528,35 @@ spec:
   - name: smtp
     image: ` + resources.DefaultRTImage + `
     imagePullPolicy: Never
-    command: [perl, -MIO::Socket::INET, -e, '$| = 1; my $s = IO::Socket::INET->new(LocalPort => 2525, Listen => 16, ReuseAddr => 1) or die "listen: $!"; print "listening\n"; while (my $c = $s->accept) { print "connection\n"; print $c "220 sink\r\n"; close $c }']
+    command: [perl, -e]
+    args:
+    - |
+      use strict; use warnings; use IO::Socket::INET;
+      $| = 1;
+      my $s = IO::Socket::INET->new(LocalPort => 2525, Listen => 16, ReuseAddr => 1) or die "listen: $!";
+      print "listening\n";
+      while (my $c = $s->accept) {
+        print "connection\n";
+        $c->autoflush(1);
+        eval {
+          local $SIG{ALRM} = sub { die "timeout\n" };
+          alarm 30;
+          print $c "220 sink ESMTP\r\n";
+          my $data = 0;
+          while (my $l = <$c>) {
+            if ($data) {
+              if ($l =~ /^\.\r?$/) { $data = 0; print $c "250 queued\r\n" }
+              elsif ($l =~ /^Subject: (.*?)\r?$/) { print "message: $1\n" }
+              next;
+            }
+            if ($l =~ /^DATA/i) { $data = 1; print $c "354 go on\r\n" }
+            elsif ($l =~ /^QUIT/i) { print $c "221 bye\r\n"; last }
+            else { print $c "250 ok\r\n" }
+          }
+          alarm 0;
+        };
+        close $c;
+      }
     ports: [{containerPort: 2525}]
     securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
     resources: {requests: {cpu: 10m, memory: 32Mi}, limits: {cpu: 100m, memory: 64Mi}}
@@ -566,6 +596,33 @@ func mailSink(t *testing.T, c cluster) int {
 	return n
 }
 
+// helpDeskRelay gives the help desk the SMTP sink as its relay
+// (spec.mail.relay): the web pods roll, and a ticket created through REST2
+// with a requestor makes RT send its autoreply through the relay.
+func helpDeskRelay(t *testing.T, c cluster, rest func(password, path, post string) (string, error), rootPassword string) {
+	t.Helper()
+	mailSink(t, c)
+	generation := c.run(t, "get", "deploy", "-n", rtNamespace, "rt-web", "-o", "jsonpath={.metadata.generation}")
+	c.run(t, "patch", "hd", "-n", rtNamespace, "rt", "--type=merge", "-p", `{"spec":{"mail":{"relay":{"host":"smtp.rt-mail-sink.svc.cluster.local"}}}}`)
+	waitFor(t, time.Minute, func() error {
+		if now := c.run(t, "get", "deploy", "-n", rtNamespace, "rt-web", "-o", "jsonpath={.metadata.generation}"); now == generation {
+			return fmt.Errorf("the web Deployment has not rolled for the relay (generation %s)", now)
+		}
+		return nil
+	})
+	c.run(t, "rollout", "status", "-n", rtNamespace, "deploy/rt-web", "--timeout", "3m")
+	const subject = "e2e: mail through the relay"
+	if out, err := rest(rootPassword, "/ticket", `{"Queue":"General","Subject":"`+subject+`","Requestor":"customer@example.com"}`); err != nil || !strings.Contains(out, `"type":"ticket"`) {
+		t.Fatalf("POST /REST/2.0/ticket with a requestor: %v\n%s", err, out)
+	}
+	waitFor(t, time.Minute, func() error {
+		if logs := c.run(t, "logs", "-n", "rt-mail-sink", "smtp"); !regexp.MustCompile(`message: .*` + subject).MatchString(logs) {
+			return fmt.Errorf("the relay has no message about %q:\n%s", subject, logs)
+		}
+		return nil
+	})
+}
+
 // binaryAttachment is a file that RT keeps on the attachments' volume: not
 // text, not an image.
 const binaryAttachment = "supportstack e2e binary attachment \x01\x02\x03"
@@ -603,6 +660,7 @@ func helpDeskConnections(t *testing.T, c cluster) {
 		return strings.TrimSpace(c.run(t, "get", "svc", "-n", rtNamespace, svc, "-o", "jsonpath={.spec.clusterIP}"))
 	}
 	web, db, gateway := target{"web", ip("rt-web"), "80"}, target{"db", ip("rt-db"), "5432"}, target{"mailgate", ip("rt-mailgate"), "80"}
+	relay := target{"relay", strings.TrimSpace(c.run(t, "get", "svc", "-n", "rt-mail-sink", "smtp", "-o", "jsonpath={.spec.clusterIP}")), "25"}
 	c.apply(t, `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"rt-outside"}}`)
 	// RT's and the database's NetworkPolicies select on these two labels
 	// (the Services on more, so these probes take no requests).
@@ -616,8 +674,9 @@ func helpDeskConnections(t *testing.T, c cluster) {
 	}{
 		{"a pod of the help desk's namespace", "probe-neighbour", rtNamespace, "app: probe", []target{web, db, gateway}, map[string]string{"web": "open", "db": "closed", "mailgate": "closed"}},
 		{"a pod of another namespace", "probe-outside", "rt-outside", "app: probe", []target{web, db, gateway}, map[string]string{"web": "closed", "db": "closed", "mailgate": "closed"}},
-		{"one of RT's pods", "probe-as-rt", rtNamespace, as("web"), []target{db, web, gateway}, map[string]string{"db": "open", "web": "closed", "mailgate": "closed"}},
-		{"the database's pod", "probe-as-db", rtNamespace, as("database"), []target{web, gateway}, map[string]string{"web": "closed", "mailgate": "closed"}},
+		{"one of RT's pods", "probe-as-rt", rtNamespace, as("web"), []target{db, web, gateway, relay}, map[string]string{"db": "open", "web": "closed", "mailgate": "closed", "relay": "open"}},
+		{"the database's pod", "probe-as-db", rtNamespace, as("database"), []target{web, gateway, relay}, map[string]string{"web": "closed", "mailgate": "closed", "relay": "closed"}},
+		{"the schema Job's pod", "probe-as-schema", rtNamespace, as("schema"), []target{db, relay}, map[string]string{"db": "open", "relay": "closed"}},
 		{"a mail fetcher of the help desk", "probe-fetcher", rtNamespace, resources.LabelMailFetcher + ": rt", []target{gateway, db}, map[string]string{"mailgate": "open", "db": "closed"}},
 		{"a mail fetcher of another help desk", "probe-other-fetcher", rtNamespace, resources.LabelMailFetcher + ": other", []target{gateway}, map[string]string{"mailgate": "closed"}},
 	} {
