@@ -92,22 +92,34 @@ func restoreHelpDesk(ctx context.Context, t *testing.T, lose bool) restoredHelpD
 	if err != nil {
 		t.Fatal(err)
 	}
-	runner := f.runner(f.env)
+	runner, sandbox, files, _ := f.backupAndRestore(ctx, t, cfg, "tickets")
+	return restoredHelpDesk{runner: runner, sandbox: sandbox, files: files}
+}
+
+// backupAndRestore backs cfg up (its database rt5, from source, and the
+// fixture's attachments) and restores the newest backup as a drill's
+// restore Job does: the database into a new sandbox server, where it
+// creates the checker role (reached through CHECKER_URI), the attachments
+// under a new directory (files).
+func (f *fixture) backupAndRestore(ctx context.Context, t *testing.T, cfg agentapi.Config, source string) (runner *agent.Runner, sandbox *pgtest.Server, files string, restored agent.Restoration) {
+	t.Helper()
+	runner = f.runner(f.env)
 	if res := runner.Backup(ctx, cfg); !res.Succeeded {
 		t.Fatal(res.Error)
 	}
-	sandbox := pgtest.Start(t)
+	sandbox = pgtest.Start(t)
 	t.Setenv("SANDBOX_URI", sandbox.URI("postgres"))
 	t.Setenv("CHECKER_PASSWORD", checkerPassword)
 	t.Setenv("CHECKER_URI", checkerURI(sandbox))
 	target := filepath.Join(t.TempDir(), "restore")
-	if _, err := runner.Restore(ctx, agentapi.RestoreConfig{Policy: cfg.Policy, Snapshot: "latest",
-		Postgres: []agentapi.RestoreDatabase{{Source: "tickets", Database: "rt5", TargetURIEnv: "SANDBOX_URI"}},
+	restored, err := runner.Restore(ctx, agentapi.RestoreConfig{Policy: cfg.Policy, Snapshot: "latest",
+		Postgres: []agentapi.RestoreDatabase{{Source: source, Database: "rt5", TargetURIEnv: "SANDBOX_URI"}},
 		Volumes:  []agentapi.RestoreVolume{{Source: "attachments", SourcePath: f.attachments, Target: target}},
-		Checker:  &agentapi.CheckerRole{Name: checkerRole, PasswordEnv: "CHECKER_PASSWORD"}}); err != nil {
+		Checker:  &agentapi.CheckerRole{Name: checkerRole, PasswordEnv: "CHECKER_PASSWORD"}})
+	if err != nil {
 		t.Fatal(err)
 	}
-	return restoredHelpDesk{runner: runner, sandbox: sandbox, files: filepath.Join(target, f.attachments)}
+	return runner, sandbox, filepath.Join(target, f.attachments), restored
 }
 
 // check is a referencedFiles check on the restored help desk.

@@ -34,12 +34,13 @@ import (
 	"github.com/supportstack/operator/internal/resources"
 )
 
-// rtPerl runs code with RT's API loaded, under the site configuration in
-// dir (RT_SiteConfig.pm and RT_SiteConfig.d), with env added.
+// rtEnv is the environment of RT's programs under the site configuration
+// in dir (RT_SiteConfig.pm and RT_SiteConfig.d), with env added.
 func rtEnv(dir string, env ...string) []string {
 	return append(append(os.Environ(), "RT_SITE_CONFIG="+filepath.Join(dir, "RT_SiteConfig.pm"), "RT_SITE_CONFIG_DIR="+filepath.Join(dir, "RT_SiteConfig.d")), env...)
 }
 
+// rtPerl runs code with RT's API loaded in the environment env.
 func rtPerl(t *testing.T, env []string, code string) string {
 	t.Helper()
 	cmd := exec.Command("perl", "-I/usr/share/request-tracker5/lib", "-e", "use strict; use warnings; use RT; RT::LoadConfig(); RT::Init();\n"+code)
@@ -148,23 +149,9 @@ my $t4 = RT::Ticket->new(RT->SystemUser); $t4->Load(4);
 	if err != nil {
 		t.Fatal(err)
 	}
-	runner := f.runner(f.env)
-	if res := runner.Backup(ctx, cfg); !res.Succeeded {
-		t.Fatal(res.Error)
-	}
-	sandbox := pgtest.Start(t)
-	t.Setenv("SANDBOX_URI", sandbox.URI("postgres"))
-	t.Setenv("CHECKER_PASSWORD", checkerPassword)
-	t.Setenv("CHECKER_URI", checkerURI(sandbox))
-	target := filepath.Join(t.TempDir(), "restore")
-	restored, err := runner.Restore(ctx, agentapi.RestoreConfig{Policy: cfg.Policy, Snapshot: "latest",
-		Postgres: []agentapi.RestoreDatabase{{Source: "database", Database: "rt5", TargetURIEnv: "SANDBOX_URI"}},
-		Volumes:  []agentapi.RestoreVolume{{Source: "attachments", SourcePath: f.attachments, Target: target}},
-		Checker:  &agentapi.CheckerRole{Name: checkerRole, PasswordEnv: "CHECKER_PASSWORD"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := restoredRT{runner: runner, sandbox: sandbox, files: filepath.Join(target, f.attachments)}
+	var h restoredRT
+	var restored agent.Restoration
+	h.runner, h.sandbox, h.files, restored = f.backupAndRestore(ctx, t, cfg, "database")
 	for _, r := range restored.Restored {
 		if r.Database == "rt5" {
 			h.from = &agentapi.ManifestRef{Policy: cfg.Policy, Source: r.Source, Database: r.Database, Snapshot: r.ID, SHA256: r.ManifestSHA256}
