@@ -479,21 +479,24 @@ func (r *HelpDeskReconciler) web(ctx context.Context, hd *opsv1alpha1.HelpDesk, 
 		workers = 2
 	}
 	sum := sha256.Sum256([]byte(siteConfig))
-	// The mail gateway runs like the web (same image, configuration and
-	// attachments) on its own port, one pod while the web serves.
+	// The mail gateway runs like the web (same image and configuration,
+	// no attachments' volume: RTMailGatewayDeployment) on its own port,
+	// one pod while the web serves.
 	gatewayReplicas := min(replicas, 1)
 	var deployments [2]*appsv1.Deployment
 	for i, part := range []struct {
 		name, component string
 		build           func(resources.RTObjects) *appsv1.Deployment
 	}{
-		{names.Web(), "web", func(o resources.RTObjects) *appsv1.Deployment { return resources.RTWebDeployment(o, replicas, workers) }},
+		{names.Web(), "web", func(o resources.RTObjects) *appsv1.Deployment {
+			o.AttachmentsClaim = names.AttachmentsClaim()
+			return resources.RTWebDeployment(o, replicas, workers)
+		}},
 		{names.MailGateway(), "mailgate", func(o resources.RTObjects) *appsv1.Deployment {
 			return resources.RTMailGatewayDeployment(o, gatewayReplicas)
 		}},
 	} {
 		o := r.rtObjects(hd, names, part.name, part.component)
-		o.AttachmentsClaim = names.AttachmentsClaim()
 		desired := part.build(o)
 		desired.Spec.Template.Annotations = map[string]string{configChecksumAnnotation: hex.EncodeToString(sum[:])}
 		if err := r.notForeign(ctx, hd, desired); err != nil {
@@ -507,7 +510,7 @@ func (r *HelpDeskReconciler) web(ctx context.Context, hd *opsv1alpha1.HelpDesk, 
 			return err
 		}
 		deployments[i] = dep
-		svc := resources.RTWebService(o)
+		svc := resources.RTService(o)
 		if err := r.notForeign(ctx, hd, svc); err != nil {
 			return err
 		}

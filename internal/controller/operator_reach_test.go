@@ -398,8 +398,8 @@ func TestOperatorReach(t *testing.T) {
 			attachments := resources.HelpDeskClaim(plain, desk.AttachmentsClaim(), "desk", "attachments", resource.MustParse("1Gi"), nil, nil)
 			for _, o := range []client.Object{
 				deskSecret(plain, desk.Credentials()), ownedByDesk(deskSecret(plain, desk.SiteConfig())), claim, attachments,
-				ownedByDesk(resources.HelpDeskDatabaseService(plain, desk)), db, schema, web, ownedByDesk(resources.RTWebService(rt)), deskCronJob(plain),
-				ownedByDesk(resources.RTMailGatewayDeployment(gateway, 1)), ownedByDesk(resources.RTWebService(gateway)),
+				ownedByDesk(resources.HelpDeskDatabaseService(plain, desk)), db, schema, web, ownedByDesk(resources.RTService(rt)), deskCronJob(plain),
+				ownedByDesk(resources.RTMailGatewayDeployment(gateway, 1)), ownedByDesk(resources.RTService(gateway)),
 			} {
 				if err := op.Create(ctx, o); err != nil {
 					return fmt.Errorf("%T %s: %w", o, o.GetName(), err)

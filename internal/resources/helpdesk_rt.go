@@ -389,9 +389,9 @@ func rtServerDeployment(o RTObjects, replicas int32, container corev1.Container)
 	}
 }
 
-// RTWebService is the Service of RT's web or mail gateway Deployment (o
+// RTService is the Service of RT's web or mail gateway Deployment (o
 // names either): port 80 to Starman.
-func RTWebService(o RTObjects) *corev1.Service {
+func RTService(o RTObjects) *corev1.Service {
 	return &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: o.Name, Namespace: o.Namespace, Labels: o.labels()},
 		Spec: corev1.ServiceSpec{

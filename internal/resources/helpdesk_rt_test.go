@@ -342,8 +342,8 @@ func TestRTWebDeployment(t *testing.T) {
 	}
 }
 
-func TestRTWebService(t *testing.T) {
-	s := RTWebService(testRTObjects())
+func TestRTService(t *testing.T) {
+	s := RTService(testRTObjects())
 	if s.Name != "rt-web" || s.Namespace != "desk" || s.Spec.Selector["app"] != "rt" || s.Spec.Selector["desk"] != "one" || len(s.Spec.Selector) != 2 {
 		t.Errorf("service %+v", s)
 	}

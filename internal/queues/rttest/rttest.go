@@ -63,12 +63,7 @@ func Start(t testing.TB) *Server {
 		}
 	}
 	dir := t.TempDir()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
+	port := freePort(t)
 	s := &Server{URL: fmt.Sprintf("http://127.0.0.1:%d", port), dir: dir, port: port, t: t}
 	if err := os.MkdirAll(s.ConfigDir(), 0o755); err != nil {
 		t.Fatal(err)
@@ -143,19 +138,38 @@ func (s *Server) InsertData(file string) string {
 	return s.run(setupDatabase, "--action", "insert", "--datafile", file)
 }
 
+// freePort is a loopback port nothing listens on now.
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = l.Close() }()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startLogged starts cmd in a process group of its own (RT's servers fork
+// workers), its output in the file logFile.
+func startLogged(t testing.TB, cmd *exec.Cmd, logFile string) {
+	t.Helper()
+	log, err := os.Create(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = log.Close() }()
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (s *Server) start() {
 	s.t.Helper()
 	cmd := exec.Command(rtServer, "--port", fmt.Sprint(s.port))
 	cmd.Env = s.env()
-	log, err := os.Create(filepath.Join(s.dir, "rt-server.log"))
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		s.t.Fatal(err)
-	}
+	startLogged(s.t, cmd, filepath.Join(s.dir, "rt-server.log"))
 	s.cmd = cmd
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -224,13 +238,8 @@ func (s *Server) Call(method, path string, body any) (int, map[string]any) {
 // server's base URL once the port accepts connections; t.Cleanup stops it.
 func (s *Server) Serve(t testing.TB, extraEnv []string, command string, args ...string) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	port := addr[strings.LastIndex(addr, ":")+1:]
+	port := fmt.Sprint(freePort(t))
+	addr := "127.0.0.1:" + port
 	argv := make([]string, len(args))
 	for i, a := range args {
 		argv[i] = strings.ReplaceAll(a, "{port}", port)
@@ -238,16 +247,7 @@ func (s *Server) Serve(t testing.TB, extraEnv []string, command string, args ...
 	cmd := exec.Command(command, argv...)
 	cmd.Env = append(s.env(), extraEnv...)
 	logFile := filepath.Join(t.TempDir(), "server.log")
-	log, err := os.Create(logFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = log.Close() }()
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	startLogged(t, cmd, logFile)
 	logged := func() string { b, _ := os.ReadFile(logFile); return string(b) }
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
