@@ -403,6 +403,11 @@ const (
 	ReasonSchemaFailed = "SchemaFailed"
 	// ReasonAvailable (True): the part is up.
 	ReasonAvailable = "Available"
+	// ReasonWaiting (Unknown): the part was not looked at because one it
+	// depends on (the database, RT's schema) is not ready; the message
+	// names that one. A condition left as it was would tell of a past
+	// state, such as WebReady True while the database is down.
+	ReasonWaiting = "Waiting"
 	// ReasonDeleting is the reason of the event that says what
 	// deletionPolicy Delete removed with the HelpDesk.
 	ReasonDeleting = "Deleting"

@@ -176,15 +176,30 @@ func (r *HelpDeskReconciler) apply(ctx context.Context, hd *opsv1alpha1.HelpDesk
 		return err
 	}
 	if ready, err := r.database(ctx, hd, names); err != nil || !ready {
+		notChecked(hd, err, "the database", opsv1alpha1.ConditionSchemaReady, opsv1alpha1.ConditionWebReady, opsv1alpha1.ConditionProtected)
 		return err
 	}
 	if ready, err := r.schema(ctx, hd, names); err != nil || !ready {
+		notChecked(hd, err, "RT's schema", opsv1alpha1.ConditionWebReady, opsv1alpha1.ConditionProtected)
 		return err
 	}
 	if err := r.web(ctx, hd, names, siteConfig); err != nil {
 		return err
 	}
 	return r.protect(ctx, hd, names)
+}
+
+// notChecked marks conditions Unknown (ReasonWaiting) when apply stopped
+// at a part (awaited) that is not ready yet: they were not looked at. An
+// error leaves them as they are: it is retried at once, and flipping them
+// on every transient error would write status each time.
+func notChecked(hd *opsv1alpha1.HelpDesk, err error, awaited string, conditions ...string) {
+	if err != nil {
+		return
+	}
+	for _, c := range conditions {
+		setCondition(hd, c, metav1.ConditionUnknown, opsv1alpha1.ReasonWaiting, "not checked while "+awaited+" is not ready")
+	}
 }
 
 // credentials makes the Secret of generated passwords unless it exists. A

@@ -624,6 +624,36 @@ func TestHelpDeskComesUpInOrder(t *testing.T) {
 // TestHelpDeskSteadyStateWritesNothing: a Ready help desk is reconciled
 // without a single write, by the running reconciler and by one that starts
 // afresh while the manager is down.
+// TestHelpDeskConditionsNotStale: when the database's pod stops being
+// ready, the parts after it are not looked at, and their conditions say so
+// (Unknown, Waiting, naming the database) instead of telling of the past:
+// WebReady does not stay True. Ready again, they are checked again.
+func TestHelpDeskConditionsNotStale(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	hd := hdReady(t, ns, "stale", nil)
+	key := client.ObjectKeyFromObject(hd)
+	eventually(t, hdWait, func() error {
+		var sts appsv1.StatefulSet
+		if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "stale-db"}, &sts); err != nil {
+			return err
+		}
+		sts.Status.ReadyReplicas, sts.Status.AvailableReplicas = 0, 0
+		return k8sClient.Status().Update(ctx, &sts)
+	})
+	got := hdWaitFor(t, key, hdCondition(opsv1alpha1.ConditionWebReady, metav1.ConditionUnknown, opsv1alpha1.ReasonWaiting))
+	for _, c := range []string{opsv1alpha1.ConditionSchemaReady, opsv1alpha1.ConditionProtected} {
+		if cond := meta.FindStatusCondition(got.Status.Conditions, c); cond == nil || cond.Status != metav1.ConditionUnknown || cond.Message != "not checked while the database is not ready" {
+			t.Errorf("%s with the database down: %+v", c, cond)
+		}
+	}
+	if ready := meta.FindStatusCondition(got.Status.Conditions, opsv1alpha1.ConditionReady); ready == nil || ready.Status != metav1.ConditionFalse {
+		t.Errorf("Ready with the database down: %+v", ready)
+	}
+	hdReadyDatabase(t, ns, "stale")
+	hdWaitFor(t, key, hdCondition(opsv1alpha1.ConditionWebReady, metav1.ConditionTrue, opsv1alpha1.ReasonAvailable))
+}
+
 func TestHelpDeskSteadyStateWritesNothing(t *testing.T) {
 	ctx := context.Background()
 	ns := newNamespace(t)
