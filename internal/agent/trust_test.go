@@ -58,14 +58,18 @@ func checksRunAsChecker(t *testing.T, runner *agent.Runner, sandbox *pgtest.Serv
 		t.Fatal(err)
 	}
 	asSuperuser, asChecker := filepath.Join(dir, "as-superuser"), filepath.Join(dir, "as-checker")
-	sandbox.Exec(t, "helpdesk", "COPY (SELECT 1) TO PROGRAM 'touch "+asSuperuser+"'")
+	// The program reads what COPY writes before it exits: a program that
+	// exits first (touch alone) can make the server's write fail with a
+	// broken pipe, as it did once on a loaded machine.
+	program := func(file string) string { return "COPY (SELECT 1) TO PROGRAM 'cat >/dev/null && touch " + file + "'" }
+	sandbox.Exec(t, "helpdesk", program(asSuperuser))
 	if _, err := os.Stat(asSuperuser); err != nil {
 		t.Fatalf("the control: the superuser's COPY TO PROGRAM did not run: %v", err)
 	}
 	countBefore := sandbox.QueryString(t, "helpdesk", "SELECT count(*)::text FROM tickets")
 
 	for _, tc := range []struct{ name, sql, want string }{
-		{"COPY TO PROGRAM", "COPY (SELECT 1) TO PROGRAM 'touch " + asChecker + "'", insufficientPrivilege},
+		{"COPY TO PROGRAM", program(asChecker), insufficientPrivilege},
 		{"pg_read_file", "SELECT length(pg_read_file('/etc/passwd'))", insufficientPrivilege},
 		{"pg_ls_dir", "SELECT count(*) FROM pg_ls_dir('.')", insufficientPrivilege},
 		{"lo_export", "SELECT lo_export(0, '" + asChecker + "')", insufficientPrivilege},
