@@ -76,11 +76,6 @@ func rtSite(t *testing.T, site resources.RTSite) string {
 	return dir
 }
 
-// rtHelpDeskBinary is the content of the n-th binary attachment.
-func rtHelpDeskBinary(n int) string {
-	return fmt.Sprintf("\x89PNG\r\n\x1a\n%s", strings.Repeat(fmt.Sprintf("screenshot %d ", n), 50))
-}
-
 // restoredRT is a Request Tracker 5 on PostgreSQL with tickets, a deleted
 // and a merged one, and binary attachments RT keeps as files; backed up by
 // the agent and restored into a sandbox server with the checker role, as a

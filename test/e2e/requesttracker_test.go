@@ -580,8 +580,9 @@ func mailSink(t *testing.T, c cluster) int {
 	}
 	c.apply(t, rtMailSinkManifest)
 	waitFor(t, 2*time.Minute, func() error {
-		if out := c.run(t, "logs", "-n", "rt-mail-sink", "smtp"); !strings.Contains(out, "listening") {
-			return fmt.Errorf("the SMTP sink is not listening yet: %q", out)
+		// kubectl logs fails while the container is being created.
+		if out, err := c.try("logs", "-n", "rt-mail-sink", "smtp"); err != nil || !strings.Contains(out, "listening") {
+			return fmt.Errorf("the SMTP sink is not listening yet: %v %q", err, out)
 		}
 		return nil
 	})
