@@ -613,9 +613,18 @@ func helpDeskRelay(t *testing.T, c cluster, rest func(password, path, post strin
 	})
 	c.run(t, "rollout", "status", "-n", rtNamespace, "deploy/rt-web", "--timeout", "3m")
 	const subject = "e2e: mail through the relay"
-	if out, err := rest(rootPassword, "/ticket", `{"Queue":"General","Subject":"`+subject+`","Requestor":"customer@example.com"}`); err != nil || !strings.Contains(out, `"type":"ticket"`) {
-		t.Fatalf("POST /REST/2.0/ticket with a requestor: %v\n%s", err, out)
-	}
+	// The Service's endpoints follow the rollout a moment later: a refused
+	// connection made no ticket and is tried again.
+	waitFor(t, time.Minute, func() error {
+		out, err := rest(rootPassword, "/ticket", `{"Queue":"General","Subject":"`+subject+`","Requestor":"customer@example.com"}`)
+		switch {
+		case err != nil && strings.Contains(out, "can't connect"):
+			return fmt.Errorf("POST /REST/2.0/ticket: %s", out)
+		case err != nil || !strings.Contains(out, `"type":"ticket"`):
+			t.Fatalf("POST /REST/2.0/ticket with a requestor: %v\n%s", err, out)
+		}
+		return nil
+	})
 	waitFor(t, time.Minute, func() error {
 		if logs := c.run(t, "logs", "-n", "rt-mail-sink", "smtp"); !regexp.MustCompile(`message: .*` + subject).MatchString(logs) {
 			return fmt.Errorf("the relay has no message about %q:\n%s", subject, logs)
