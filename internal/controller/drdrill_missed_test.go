@@ -134,6 +134,12 @@ func TestDrillMissedSchedulesRecorded(t *testing.T) {
 		if got := unixTimes(d.Status.MissedSchedules); fmt.Sprint(got) != fmt.Sprint(wantUnix(missed)) {
 			return fmt.Errorf("status.missedSchedules %v, want %v", got, wantUnix(missed))
 		}
+		// Waited for too: CI once read the missed schedules with no
+		// nextScheduleTime beside them (the shared fake clock moves
+		// under parallel tests).
+		if d.Status.NextScheduleTime == nil {
+			return fmt.Errorf("no nextScheduleTime yet")
+		}
 		return nil
 	})
 	if d.Status.MissedSchedulesDropped != 0 || d.Status.LastScheduleTime == nil || !d.Status.LastScheduleTime.Equal(&metav1.Time{Time: start.Add(30 * time.Minute)}) {
