@@ -125,10 +125,10 @@ func plantLeftovers(t *testing.T, demoDir string) {
 	if _, err := os.Stat("/sys/fs/cgroup/memory"); err != nil {
 		cgroup = "/sys/fs/cgroup/ssk/kubepods" // cgroup v2
 	}
-	planted := [][]string{
-		{"ip", "link", "add", "ssk-node", "type", "bridge"},
-		{"mkdir", "-p", cgroup},
-		{"iptables", "-w", "5", "-t", "raw", "-N", "SSK-GUARD-PRE"},
+	planted := []struct{ plant, exists []string }{
+		{[]string{"ip", "link", "add", "ssk-node", "type", "bridge"}, []string{"ip", "link", "show", "ssk-node"}},
+		{[]string{"mkdir", "-p", cgroup}, []string{"test", "-d", cgroup}},
+		{[]string{"iptables", "-w", "5", "-t", "raw", "-N", "SSK-GUARD-PRE"}, []string{"iptables", "-w", "5", "-t", "raw", "-S", "SSK-GUARD-PRE"}},
 	}
 	// Should `up` fail before it removes them (before the demo's directory
 	// exists, so the test's cleanup runs no demo-down), they go anyway.
@@ -144,9 +144,15 @@ func plantLeftovers(t *testing.T, demoDir string) {
 			_ = exec.Command(cmd[0], cmd[1:]...).Run()
 		}
 	})
-	for _, cmd := range planted {
-		if out, err := exec.Command(cmd[0], cmd[1:]...).CombinedOutput(); err != nil {
-			t.Fatalf("planting a leftover: %s: %v\n%s", strings.Join(cmd, " "), err, out)
+	for _, p := range planted {
+		// A leftover that is already there (a CI job killed on this machine
+		// before) is planted already: up must remove it all the same.
+		if exec.Command(p.exists[0], p.exists[1:]...).Run() == nil {
+			t.Logf("leftover already on the machine: %s", strings.Join(p.exists, " "))
+			continue
+		}
+		if out, err := exec.Command(p.plant[0], p.plant[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("planting a leftover: %s: %v\n%s", strings.Join(p.plant, " "), err, out)
 		}
 	}
 }
