@@ -26,6 +26,7 @@ import (
 // HelpDeskSpec is the help desk a platform engineer asks for: Request
 // Tracker 5, its web server and its PostgreSQL database, in the HelpDesk's
 // namespace.
+// +kubebuilder:validation:XValidation:rule="(has(oldSelf.database) && has(oldSelf.database.external)) == (has(self.database) && has(self.database.external))",message="spec.database cannot change between managed and external: the tickets stay in the database they are in; to move them, restore a backup into the other database and create a HelpDesk on it"
 type HelpDeskSpec struct {
 	// version is Request Tracker's major version. Only "5" (Debian's
 	// request-tracker5, the image docker.io/supportstack/rt:5) exists.
@@ -78,7 +79,8 @@ type HelpDeskSpec struct {
 	// deletionPolicy says what deleting the HelpDesk does to its data:
 	// Retain (the default) keeps the database's volume and the generated
 	// credentials Secret, so a HelpDesk created again with the same name
-	// finds its tickets; Delete removes them with the HelpDesk.
+	// finds its tickets; Delete removes them with the HelpDesk. An
+	// external database is never deleted or emptied.
 	// +kubebuilder:validation:Enum=Retain;Delete
 	// +kubebuilder:default=Retain
 	// +optional
@@ -158,13 +160,39 @@ type HelpDeskWeb struct {
 	IngressFrom []networkingv1.NetworkPolicyPeer `json:"ingressFrom,omitempty"`
 }
 
-// HelpDeskDatabase is RT's database.
+// HelpDeskDatabase is RT's database: managed (the default) or external.
+// +kubebuilder:validation:XValidation:rule="!(has(self.managed) && has(self.external))",message="set database.managed or database.external, not both: the help desk's tickets live in one database"
 type HelpDeskDatabase struct {
 	// managed runs PostgreSQL 15 for the help desk (the project's
 	// PostgreSQL image): a StatefulSet of one pod whose data lives on a
 	// PersistentVolumeClaim. The default.
 	// +optional
 	Managed *ManagedDatabase `json:"managed,omitempty"`
+
+	// external is a PostgreSQL server the operator does not run, such as
+	// a CloudNativePG cluster. RT's pods and its schema Job connect as the
+	// Secret's role, which must own the database and must not be a
+	// superuser (the schema Job refuses one); the operator never deletes
+	// or changes the database beyond RT's schema.
+	// +optional
+	External *ExternalDatabase `json:"external,omitempty"`
+}
+
+// ExternalDatabase names the connection Secret of a database the operator
+// does not run.
+type ExternalDatabase struct {
+	// secretName is a Secret in the HelpDesk's namespace with the keys of a
+	// CloudNativePG cluster's app Secret (<cluster>-app): host, port
+	// (default 5432), dbname, username, password, and uri (a
+	// postgresql:// URI, needed only with spec.protection, which dumps
+	// the database with it). host is a DNS name or an IPv4 address;
+	// dbname and username are plain SQL names (lower-case letters, digits
+	// and _), as RT's set-up writes them into SQL unquoted. The
+	// help desk's pods may reach host on port and no other database.
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')",message="must be a Secret's name, such as rt-db-app"
+	// +required
+	SecretName string `json:"secretName"`
 }
 
 // ManagedDatabase sizes the managed PostgreSQL.

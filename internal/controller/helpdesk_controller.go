@@ -138,11 +138,14 @@ func (r *HelpDeskReconciler) apply(ctx context.Context, hd *opsv1alpha1.HelpDesk
 	if err := r.credentials(ctx, hd, names); err != nil {
 		return err
 	}
+	db, err := r.databaseConn(ctx, hd, names)
+	if err != nil {
+		return err
+	}
 	site := resources.RTSite{
 		Name: string(hd.Spec.Site.Name), Organization: string(hd.Spec.Site.Organization),
 		WebDomain: hd.Spec.Site.WebDomain, TimeZone: string(hd.Spec.Site.TimeZone),
-		DatabaseHost: names.Database() + "." + ns + ".svc", DatabasePort: 5432,
-		DatabaseName: resources.HelpDeskDatabaseName, DatabaseUser: resources.HelpDeskDatabaseUser,
+		DatabaseHost: db.Host, DatabasePort: db.Port, DatabaseName: db.Name, DatabaseUser: db.User,
 		Attachments: true,
 	}
 	if site.WebDomain == "" {
@@ -172,21 +175,51 @@ func (r *HelpDeskReconciler) apply(ctx context.Context, hd *opsv1alpha1.HelpDesk
 		return err
 	}
 
-	if err := r.secure(ctx, hd, names); err != nil {
+	if err := r.secure(ctx, hd, names, db); err != nil {
 		return err
 	}
-	if ready, err := r.database(ctx, hd, names); err != nil || !ready {
+	if ready, err := r.database(ctx, hd, names, db); err != nil || !ready {
 		notChecked(hd, err, "the database", opsv1alpha1.ConditionSchemaReady, opsv1alpha1.ConditionWebReady, opsv1alpha1.ConditionProtected)
 		return err
 	}
-	if ready, err := r.schema(ctx, hd, names); err != nil || !ready {
+	if ready, err := r.schema(ctx, hd, names, db); err != nil || !ready {
 		notChecked(hd, err, "RT's schema", opsv1alpha1.ConditionWebReady, opsv1alpha1.ConditionProtected)
 		return err
 	}
-	if err := r.web(ctx, hd, names, siteConfig); err != nil {
+	if err := r.web(ctx, hd, names, db, siteConfig); err != nil {
 		return err
 	}
-	return r.protect(ctx, hd, names)
+	return r.protect(ctx, hd, names, db)
+}
+
+// databaseConn is where RT's database is: the managed PostgreSQL, or what
+// the external database's Secret says. Of that Secret the operator uses
+// the host, port and names; its password reaches RT's pods only through
+// a secretKeyRef, and no message repeats it.
+func (r *HelpDeskReconciler) databaseConn(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames) (resources.HelpDeskDatabaseConn, error) {
+	ext := hd.Spec.Database.External
+	if ext == nil {
+		return resources.ManagedDatabaseConn(hd.Namespace, names), nil
+	}
+	refused := func(msg string) (resources.HelpDeskDatabaseConn, error) {
+		setCondition(hd, opsv1alpha1.ConditionDatabaseReady, metav1.ConditionFalse, opsv1alpha1.ReasonInvalidSpec, msg)
+		notChecked(hd, nil, "the database", opsv1alpha1.ConditionSchemaReady, opsv1alpha1.ConditionWebReady, opsv1alpha1.ConditionProtected)
+		return resources.HelpDeskDatabaseConn{}, specError(hd, msg)
+	}
+	secret := &corev1.Secret{}
+	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: hd.Namespace, Name: ext.SecretName}, secret)
+	switch {
+	case apierrors.IsNotFound(err):
+		return refused(fmt.Sprintf("spec.database.external.secretName: Secret %s not found in namespace %s: create it with the keys host, port, dbname, username, password (and uri for spec.protection), as a CloudNativePG cluster's <cluster>-app Secret has them",
+			ext.SecretName, hd.Namespace))
+	case err != nil:
+		return resources.HelpDeskDatabaseConn{}, err
+	}
+	db, err := resources.ExternalDatabaseConn(secret.Name, secret.Data, hd.Spec.Protection != nil)
+	if err != nil {
+		return refused("spec.database.external: " + err.Error())
+	}
+	return db, nil
 }
 
 // notChecked marks conditions Unknown (ReasonWaiting) when apply stopped
@@ -207,6 +240,11 @@ func notChecked(hd *opsv1alpha1.HelpDesk, err error, awaited string, conditions 
 // used as it is: its passwords are those the retained database holds.
 func (r *HelpDeskReconciler) credentials(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames) error {
 	keys := []string{resources.HelpDeskAdminUserKey, resources.HelpDeskAdminPasswordKey, resources.HelpDeskDatabasePasswordKey, resources.HelpDeskRootPasswordKey}
+	external := hd.Spec.Database.External != nil
+	if external {
+		// The external database's passwords are its Secret's.
+		keys = []string{resources.HelpDeskRootPasswordKey}
+	}
 	existing := &corev1.Secret{}
 	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: hd.Namespace, Name: names.Credentials()}, existing)
 	switch {
@@ -217,7 +255,7 @@ func (r *HelpDeskReconciler) credentials(ctx context.Context, hd *opsv1alpha1.He
 				return specError(hd, msg)
 			}
 		}
-		if hd.Spec.Protection != nil && len(existing.Data[resources.HelpDeskBackupURIKey]) == 0 {
+		if hd.Spec.Protection != nil && !external && len(existing.Data[resources.HelpDeskBackupURIKey]) == 0 {
 			// A Secret whose administrator password was set by hand: the
 			// operator adds the URI to its own Secrets only.
 			if existing.Labels[resources.LabelHelpDesk] != hd.Name {
@@ -247,6 +285,9 @@ func (r *HelpDeskReconciler) credentials(ctx context.Context, hd *opsv1alpha1.He
 			resources.HelpDeskRootPasswordKey:     []byte(randomPassword()),
 		},
 	}
+	if external {
+		secret.Data = map[string][]byte{resources.HelpDeskRootPasswordKey: []byte(randomPassword())}
+	}
 	switch err := r.Create(ctx, secret); {
 	case apierrors.IsAlreadyExists(err):
 		// Made meanwhile (by a reconcile of a HelpDesk of the same name
@@ -274,10 +315,18 @@ const podSecurityEnforce = "pod-security.kubernetes.io/enforce"
 
 // secure applies the help desk's NetworkPolicies, before any of its pods
 // exists, and says in Secured which controls are in force.
-func (r *HelpDeskReconciler) secure(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames) error {
+func (r *HelpDeskReconciler) secure(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames, db resources.HelpDeskDatabaseConn) error {
 	backupPolicy := ""
 	if hd.Spec.Protection != nil {
 		backupPolicy = hd.Name
+	}
+	var external *resources.EgressPeer
+	if db.External {
+		peer, err := resolvePeer(ctx, r.APIReader, hd.Namespace, db.Host, db.Port)
+		if err != nil {
+			return fmt.Errorf("resolving the external database %s: %w", db.Host, err)
+		}
+		external = &peer
 	}
 	var relay *resources.EgressPeer
 	if mail := hd.Spec.Mail.Relay; mail != nil {
@@ -287,7 +336,7 @@ func (r *HelpDeskReconciler) secure(ctx context.Context, hd *opsv1alpha1.HelpDes
 		}
 		relay = &peer
 	}
-	policies := resources.HelpDeskNetworkPolicies(hd.Namespace, names, hd.Spec.Web.IngressFrom, backupPolicy, relay)
+	policies := resources.HelpDeskNetworkPolicies(hd.Namespace, names, hd.Spec.Web.IngressFrom, backupPolicy, external, relay)
 	applied := make([]string, 0, len(policies))
 	for _, np := range policies {
 		if err := r.notForeign(ctx, hd, np); err != nil {
@@ -321,8 +370,24 @@ func (r *HelpDeskReconciler) secure(ctx context.Context, hd *opsv1alpha1.HelpDes
 
 // database makes the volumes of the database and the attachments (once;
 // not owned, so that Retain keeps them), then the database's Service and
-// StatefulSet. It reports whether the database's pod is ready.
-func (r *HelpDeskReconciler) database(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames) (bool, error) {
+// StatefulSet. It reports whether the database's pod is ready. An
+// external database has none of these: only the attachments' volume is
+// made, and the schema Job is the first to connect.
+func (r *HelpDeskReconciler) database(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames, db resources.HelpDeskDatabaseConn) (bool, error) {
+	att := hd.Spec.Attachments
+	attSize := resource.MustParse("1Gi")
+	if att.Storage != nil {
+		attSize = *att.Storage
+	}
+	if err := r.createClaimOnce(ctx, hd, resources.HelpDeskClaim(hd.Namespace, names.AttachmentsClaim(), hd.Name, "attachments", attSize, att.StorageClassName, att.AccessModes)); err != nil {
+		return false, err
+	}
+	if db.External {
+		setCondition(hd, opsv1alpha1.ConditionDatabaseReady, metav1.ConditionTrue, opsv1alpha1.ReasonAvailable, fmt.Sprintf(
+			"RT uses the external database %s at %s:%d as %s (Secret %s); the schema Job connects first and refuses a superuser role",
+			db.Name, db.Host, db.Port, db.User, hd.Spec.Database.External.SecretName))
+		return true, nil
+	}
 	size := resource.MustParse("1Gi")
 	var class *string
 	if m := hd.Spec.Database.Managed; m != nil {
@@ -332,14 +397,6 @@ func (r *HelpDeskReconciler) database(ctx context.Context, hd *opsv1alpha1.HelpD
 		class = m.StorageClassName
 	}
 	if err := r.createClaimOnce(ctx, hd, resources.HelpDeskClaim(hd.Namespace, names.DatabaseClaim(), hd.Name, "database", size, class, nil)); err != nil {
-		return false, err
-	}
-	att := hd.Spec.Attachments
-	attSize := resource.MustParse("1Gi")
-	if att.Storage != nil {
-		attSize = *att.Storage
-	}
-	if err := r.createClaimOnce(ctx, hd, resources.HelpDeskClaim(hd.Namespace, names.AttachmentsClaim(), hd.Name, "attachments", attSize, att.StorageClassName, att.AccessModes)); err != nil {
 		return false, err
 	}
 	svc := resources.HelpDeskDatabaseService(hd.Namespace, names)
@@ -434,13 +491,13 @@ func (r *HelpDeskReconciler) createClaimOnce(ctx context.Context, hd *opsv1alpha
 // the database holds that version's schema. The Job may run again on a set
 // up database (a re-created HelpDesk on a retained volume): it then only
 // puts RT's role and grants back.
-func (r *HelpDeskReconciler) schema(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames) (bool, error) {
+func (r *HelpDeskReconciler) schema(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames, db resources.HelpDeskDatabaseConn) (bool, error) {
 	version := hd.Spec.Version
 	if hd.Status.Version == version {
 		setCondition(hd, opsv1alpha1.ConditionSchemaReady, metav1.ConditionTrue, opsv1alpha1.ReasonAvailable, "the database holds RT "+version+"'s schema")
 		return true, nil
 	}
-	job := resources.RTSchemaJob(r.rtObjects(hd, names, names.Schema(version), "schema"), names.AdminUser(), names.AdminPassword(), names.RootPassword())
+	job := resources.RTSchemaJob(r.rtObjects(hd, names, db, names.Schema(version), "schema"), db, names.RootPassword())
 	// A completed Job of a deleted HelpDesk of the same name says nothing
 	// of this one's database.
 	if err := r.notForeign(ctx, hd, job); err != nil {
@@ -485,7 +542,7 @@ func (r *HelpDeskReconciler) schema(ctx context.Context, hd *opsv1alpha1.HelpDes
 
 // web makes RT's web and mail gateway Deployments and Services and sets
 // WebReady and Ready.
-func (r *HelpDeskReconciler) web(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames, siteConfig string) error {
+func (r *HelpDeskReconciler) web(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames, db resources.HelpDeskDatabaseConn, siteConfig string) error {
 	replicas, workers := int32(1), hd.Spec.Web.Workers
 	if hd.Spec.Web.Replicas != nil {
 		replicas = *hd.Spec.Web.Replicas
@@ -511,7 +568,7 @@ func (r *HelpDeskReconciler) web(ctx context.Context, hd *opsv1alpha1.HelpDesk, 
 			return resources.RTMailGatewayDeployment(o, gatewayReplicas)
 		}},
 	} {
-		o := r.rtObjects(hd, names, part.name, part.component)
+		o := r.rtObjects(hd, names, db, part.name, part.component)
 		desired := part.build(o)
 		desired.Spec.Template.Annotations = map[string]string{configChecksumAnnotation: hex.EncodeToString(sum[:])}
 		if err := r.notForeign(ctx, hd, desired); err != nil {
@@ -536,7 +593,7 @@ func (r *HelpDeskReconciler) web(ctx context.Context, hd *opsv1alpha1.HelpDesk, 
 			return err
 		}
 	}
-	if err := r.maintenance(ctx, hd, names); err != nil {
+	if err := r.maintenance(ctx, hd, names, db); err != nil {
 		return err
 	}
 	hd.Status.URL = "http://" + names.Web() + "." + hd.Namespace + ".svc"
@@ -566,7 +623,7 @@ func (r *HelpDeskReconciler) web(ctx context.Context, hd *opsv1alpha1.HelpDesk, 
 
 // maintenance makes the CronJobs of RT's periodic work, which run as the
 // web pods do (component cron, for the NetworkPolicies).
-func (r *HelpDeskReconciler) maintenance(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames) error {
+func (r *HelpDeskReconciler) maintenance(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames, db resources.HelpDeskDatabaseConn) error {
 	zone := string(hd.Spec.Site.TimeZone)
 	if zone == "" {
 		zone = "UTC"
@@ -585,7 +642,7 @@ func (r *HelpDeskReconciler) maintenance(ctx context.Context, hd *opsv1alpha1.He
 		if schedule == "" {
 			schedule = job.fallback
 		}
-		o := r.rtObjects(hd, names, job.name, "cron")
+		o := r.rtObjects(hd, names, db, job.name, "cron")
 		o.AttachmentsClaim = names.AttachmentsClaim()
 		cj := resources.RTCronJob(o, schedule, zone, job.command...)
 		if err := r.notForeign(ctx, hd, cj); err != nil {
@@ -600,7 +657,7 @@ func (r *HelpDeskReconciler) maintenance(ctx context.Context, hd *opsv1alpha1.He
 
 // protect makes spec.protection's BackupPolicy and DRDrill (owned, named
 // like the HelpDesk) and sets Protected from the policy's conditions.
-func (r *HelpDeskReconciler) protect(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames) error {
+func (r *HelpDeskReconciler) protect(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames, db resources.HelpDeskDatabaseConn) error {
 	p := hd.Spec.Protection
 	if p == nil || p.Drill == nil {
 		// The drill goes when it is no longer asked for, and its runs with
@@ -620,7 +677,7 @@ func (r *HelpDeskReconciler) protect(ctx context.Context, hd *opsv1alpha1.HelpDe
 		return nil
 	}
 	zone := opsv1alpha1.TimeZone(cmp.Or(string(hd.Spec.Site.TimeZone), "UTC"))
-	desired := resources.HelpDeskBackupPolicy(hd.Namespace, names, p, zone)
+	desired := resources.HelpDeskBackupPolicy(hd.Namespace, names, db, p, zone)
 	if err := r.notForeign(ctx, hd, desired); err != nil {
 		return err
 	}
@@ -642,7 +699,7 @@ func (r *HelpDeskReconciler) protect(ctx context.Context, hd *opsv1alpha1.HelpDe
 	hd.Status.Drill = ""
 	if p.Drill != nil {
 		image := cmp.Or(r.PostgresImage, resources.DefaultPostgresImage)
-		drill := resources.HelpDeskDrill(hd.Namespace, names, p.Drill, zone, image)
+		drill := resources.HelpDeskDrill(hd.Namespace, names, db.Name, p.Drill, zone, image)
 		if err := r.notForeign(ctx, hd, drill); err != nil {
 			return err
 		}
@@ -714,14 +771,14 @@ func (r *HelpDeskReconciler) deleteOwned(ctx context.Context, hd *opsv1alpha1.He
 }
 
 // rtObjects names what an RT pod of the help desk runs and reads.
-func (r *HelpDeskReconciler) rtObjects(hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames, name, component string) resources.RTObjects {
+func (r *HelpDeskReconciler) rtObjects(hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames, db resources.HelpDeskDatabaseConn, name, component string) resources.RTObjects {
 	image := r.RTImage
 	if image == "" {
 		image = resources.DefaultRTImage
 	}
 	return resources.RTObjects{
 		Name: name, Namespace: hd.Namespace, Labels: resources.HelpDeskLabels(hd.Name, component),
-		Image: image, ConfigSecret: names.SiteConfig(), DatabasePassword: names.DatabasePassword(),
+		Image: image, ConfigSecret: names.SiteConfig(), DatabasePassword: db.Password,
 	}
 }
 

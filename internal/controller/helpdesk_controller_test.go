@@ -371,6 +371,15 @@ func TestHelpDeskValidation(t *testing.T) {
 		{"relay by address", func(h *opsv1alpha1.HelpDesk) {
 			h.Spec.Mail.Relay = &opsv1alpha1.SMTPRelay{Host: "192.0.2.25", Port: 587}
 		}, ""},
+		{"managed and external database", func(h *opsv1alpha1.HelpDesk) {
+			h.Spec.Database = opsv1alpha1.HelpDeskDatabase{Managed: &opsv1alpha1.ManagedDatabase{}, External: &opsv1alpha1.ExternalDatabase{SecretName: "rt-db-app"}}
+		}, "set database.managed or database.external, not both"},
+		{"external database Secret not a name", func(h *opsv1alpha1.HelpDesk) {
+			h.Spec.Database.External = &opsv1alpha1.ExternalDatabase{SecretName: "rt-db-app/uri"}
+		}, "must be a Secret's name"},
+		{"external database", func(h *opsv1alpha1.HelpDesk) {
+			h.Spec.Database.External = &opsv1alpha1.ExternalDatabase{SecretName: "rt-db-app"}
+		}, ""},
 		{"name of 40 characters", func(h *opsv1alpha1.HelpDesk) { h.Name = "rt" + strings.Repeat("a", 38) }, ""},
 		{"site text with Perl specials but no quote", func(h *opsv1alpha1.HelpDesk) { h.Spec.Site.Name = `Support $x @y "z" ); #` }, ""},
 	} {
@@ -407,6 +416,11 @@ func TestHelpDeskValidation(t *testing.T) {
 			s.Web.Replicas == nil || *s.Web.Replicas != 1 || s.Web.Workers != 2 {
 			t.Errorf("defaults: version %q, deletionPolicy %q, timeZone %q, web %+v (replicas %v); want 5, Retain, UTC, 1 replica, 2 workers",
 				s.Version, s.DeletionPolicy, s.Site.TimeZone, s.Web, s.Web.Replicas)
+		}
+		// The managed database stays managed.
+		got.Spec.Database.External = &opsv1alpha1.ExternalDatabase{SecretName: "rt-db-app"}
+		if err := k8sClient.Update(ctx, &got); !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "spec.database cannot change between managed and external") {
+			t.Errorf("switching a managed HelpDesk to an external database: %v, want refused", err)
 		}
 	})
 }

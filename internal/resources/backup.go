@@ -281,6 +281,21 @@ type EgressPeer struct {
 	Port int32
 }
 
+// EgressRule lets a NetworkPolicy's pods reach p, on its TCP port only.
+func (p EgressPeer) EgressRule() networkingv1.NetworkPolicyEgressRule {
+	tcp, port := corev1.ProtocolTCP, intstr.FromInt32(p.Port)
+	rule := networkingv1.NetworkPolicyEgressRule{Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp, Port: &port}}}
+	if p.CIDR != "" {
+		rule.To = []networkingv1.NetworkPolicyPeer{{IPBlock: &networkingv1.IPBlock{CIDR: p.CIDR}}}
+		return rule
+	}
+	rule.To = []networkingv1.NetworkPolicyPeer{{
+		NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{corev1.LabelMetadataName: p.Namespace}},
+		PodSelector:       &metav1.LabelSelector{MatchLabels: p.PodSelector},
+	}}
+	return rule
+}
+
 // BackupNetworkPolicy lets the policy's pods reach DNS and the given peers
 // (the databases and the repository endpoint), and nothing else; no ingress.
 func BackupNetworkPolicy(policy *opsv1alpha1.BackupPolicy, peers []EgressPeer) *networkingv1.NetworkPolicy {
@@ -291,17 +306,7 @@ func BackupNetworkPolicy(policy *opsv1alpha1.BackupPolicy, peers []EgressPeer) *
 		Ports: []networkingv1.NetworkPolicyPort{{Protocol: &udp, Port: &dns}, {Protocol: &tcp, Port: &dns}},
 	})
 	for _, p := range peers {
-		port := intstr.FromInt32(p.Port)
-		rule := networkingv1.NetworkPolicyEgressRule{Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp, Port: &port}}}
-		if p.CIDR != "" {
-			rule.To = []networkingv1.NetworkPolicyPeer{{IPBlock: &networkingv1.IPBlock{CIDR: p.CIDR}}}
-		} else {
-			rule.To = []networkingv1.NetworkPolicyPeer{{
-				NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{corev1.LabelMetadataName: p.Namespace}},
-				PodSelector:       &metav1.LabelSelector{MatchLabels: p.PodSelector},
-			}}
-		}
-		rules = append(rules, rule)
+		rules = append(rules, p.EgressRule())
 	}
 	return &networkingv1.NetworkPolicy{
 		ObjectMeta: metav1.ObjectMeta{Name: policy.Name + "-backup-egress", Namespace: policy.Namespace, Labels: Labels(LabelBackupPolicy, policy.Name)},

@@ -17,7 +17,10 @@ limitations under the License.
 package resources
 
 import (
+	"fmt"
 	"net/url"
+	"regexp"
+	"strconv"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -136,6 +139,97 @@ func (n HelpDeskNames) RootPassword() corev1.SecretKeySelector {
 	return n.credential(HelpDeskRootPasswordKey)
 }
 
+// HelpDeskDatabaseConn is where RT's database is and whom RT and its
+// schema Job connect as: the managed PostgreSQL (ManagedDatabaseConn) or
+// an external server (ExternalDatabaseConn).
+type HelpDeskDatabaseConn struct {
+	Host string
+	Port int32
+	Name string
+	User string
+	// Password is RT's role's password; AdminUser and AdminPassword are
+	// what the schema Job connects as (for an external database, RT's
+	// role itself).
+	Password, AdminUser, AdminPassword corev1.SecretKeySelector
+	// BackupURI is the libpq URI spec.protection's BackupPolicy dumps the
+	// database with.
+	BackupURI corev1.SecretKeySelector
+	// External is set for a server the operator does not run: the schema
+	// Job then neither creates the database nor accepts a superuser.
+	External bool
+}
+
+// ManagedDatabaseConn is the managed PostgreSQL's connection: RT's own
+// role, and its administrator for the schema Job.
+func ManagedDatabaseConn(namespace string, n HelpDeskNames) HelpDeskDatabaseConn {
+	return HelpDeskDatabaseConn{
+		Host: n.Database() + "." + namespace + ".svc", Port: 5432, Name: HelpDeskDatabaseName, User: HelpDeskDatabaseUser,
+		Password: n.DatabasePassword(), AdminUser: n.AdminUser(), AdminPassword: n.AdminPassword(),
+		BackupURI: n.credential(HelpDeskBackupURIKey),
+	}
+}
+
+// Keys of an external database's connection Secret: those of a
+// CloudNativePG cluster's app Secret.
+const (
+	ExternalDatabaseHostKey     = "host"
+	ExternalDatabasePortKey     = "port"
+	ExternalDatabaseNameKey     = "dbname"
+	ExternalDatabaseUserKey     = "username"
+	ExternalDatabasePasswordKey = "password"
+	ExternalDatabaseURIKey      = "uri"
+)
+
+var databaseHost = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+
+// ExternalDatabaseConn reads the connection of an external database from
+// its Secret's data (ExternalDatabase*Key). It refuses what RT's
+// configuration and set-up could not carry safely, naming the key and
+// never a value but the host: a host that is not a DNS name or IPv4
+// address, a port out of range, a database or role name that is not a
+// plain SQL identifier (RT's set-up writes them into SQL unquoted).
+// withURI asks for the uri key too (spec.protection dumps with it).
+func ExternalDatabaseConn(secretName string, data map[string][]byte, withURI bool) (HelpDeskDatabaseConn, error) {
+	key := func(k string) corev1.SecretKeySelector {
+		return corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: secretName}, Key: k}
+	}
+	required := []string{ExternalDatabaseHostKey, ExternalDatabaseNameKey, ExternalDatabaseUserKey, ExternalDatabasePasswordKey}
+	if withURI {
+		required = append(required, ExternalDatabaseURIKey)
+	}
+	for _, k := range required {
+		if len(data[k]) == 0 {
+			why := ""
+			if k == ExternalDatabaseURIKey {
+				why = " (spec.protection dumps the database with it)"
+			}
+			return HelpDeskDatabaseConn{}, fmt.Errorf("the external database's Secret %s has no key %s%s: give it the keys of a CloudNativePG app Secret (host, port, dbname, username, password, uri)", secretName, k, why)
+		}
+	}
+	c := HelpDeskDatabaseConn{
+		Host: string(data[ExternalDatabaseHostKey]), Port: 5432,
+		Name: string(data[ExternalDatabaseNameKey]), User: string(data[ExternalDatabaseUserKey]),
+		Password: key(ExternalDatabasePasswordKey), AdminUser: key(ExternalDatabaseUserKey), AdminPassword: key(ExternalDatabasePasswordKey),
+		BackupURI: key(ExternalDatabaseURIKey), External: true,
+	}
+	if !databaseHost.MatchString(c.Host) || len(c.Host) > 253 {
+		return HelpDeskDatabaseConn{}, fmt.Errorf("the external database's Secret %s: key %s is not a lower-case DNS name or an IPv4 address", secretName, ExternalDatabaseHostKey)
+	}
+	if p := data[ExternalDatabasePortKey]; len(p) > 0 {
+		port, err := strconv.Atoi(string(p))
+		if err != nil || port < 1 || port > 65535 {
+			return HelpDeskDatabaseConn{}, fmt.Errorf("the external database's Secret %s: key %s is not a port from 1 to 65535", secretName, ExternalDatabasePortKey)
+		}
+		c.Port = int32(port)
+	}
+	for _, v := range []struct{ key, value string }{{ExternalDatabaseNameKey, c.Name}, {ExternalDatabaseUserKey, c.User}} {
+		if !plainSQLIdentifier.MatchString(v.value) {
+			return HelpDeskDatabaseConn{}, fmt.Errorf("the external database's Secret %s: key %s is not a plain PostgreSQL name (lower-case letters, digits and _, starting with a letter or _, at most 63), which RT's set-up writes into SQL unquoted", secretName, v.key)
+		}
+	}
+	return c, nil
+}
+
 // HelpDeskClaim is a volume of the help desk (the database's or the
 // attachments'). It is not owned by the HelpDesk: deletionPolicy decides
 // whether it outlives it.
@@ -229,7 +323,7 @@ func HelpDeskDatabase(namespace string, n HelpDeskNames, image string) *appsv1.S
 // cron) may reach the SMTP relay, when there is one (<hd>-smtp-egress,
 // which allows nothing without a relay: taking the relay away takes the
 // way out with it).
-func HelpDeskNetworkPolicies(namespace string, n HelpDeskNames, ingressFrom []networkingv1.NetworkPolicyPeer, backupPolicy string, relay *EgressPeer) []*networkingv1.NetworkPolicy {
+func HelpDeskNetworkPolicies(namespace string, n HelpDeskNames, ingressFrom []networkingv1.NetworkPolicyPeer, backupPolicy string, external, relay *EgressPeer) []*networkingv1.NetworkPolicy {
 	tcp, udp := corev1.ProtocolTCP, corev1.ProtocolUDP
 	dns, pg, web, gateway := intstr.FromInt32(53), intstr.FromInt32(5432), intstr.FromInt32(RTWebPort), intstr.FromInt32(RTMailGatewayPort)
 	both := []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress}
@@ -256,6 +350,9 @@ func HelpDeskNetworkPolicies(namespace string, n HelpDeskNames, ingressFrom []ne
 		{Ports: []networkingv1.NetworkPolicyPort{{Protocol: &udp, Port: &dns}, {Protocol: &tcp, Port: &dns}}},
 		{To: []networkingv1.NetworkPolicyPeer{{PodSelector: &database}}, Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp, Port: &pg}}},
 	}
+	if external != nil {
+		egress.Spec.Egress[1] = external.EgressRule()
+	}
 	dbIngress := policy("db-ingress", database, []networkingv1.PolicyType{networkingv1.PolicyTypeIngress})
 	dbPeers := []networkingv1.NetworkPolicyPeer{{PodSelector: &rtPods}}
 	if backupPolicy != "" {
@@ -275,7 +372,7 @@ func HelpDeskNetworkPolicies(namespace string, n HelpDeskNames, ingressFrom []ne
 	}
 	smtp := policy("smtp-egress", component("web", "mailgate", "cron"), []networkingv1.PolicyType{networkingv1.PolicyTypeEgress})
 	if relay != nil {
-		smtp.Spec.Egress = BackupNetworkPolicy(&opsv1alpha1.BackupPolicy{}, []EgressPeer{*relay}).Spec.Egress[1:]
+		smtp.Spec.Egress = []networkingv1.NetworkPolicyEgressRule{relay.EgressRule()}
 	}
 	return []*networkingv1.NetworkPolicy{denyAll, egress, dbIngress, webIngress, mailIngress, smtp}
 }
@@ -295,7 +392,7 @@ func HelpDeskBackupURI(namespace string, n HelpDeskNames, adminPassword string) 
 
 // HelpDeskBackupPolicy backs up the help desk's database and attachments'
 // volume in one recovery set per run.
-func HelpDeskBackupPolicy(namespace string, n HelpDeskNames, p *opsv1alpha1.HelpDeskProtection, zone opsv1alpha1.TimeZone) *opsv1alpha1.BackupPolicy {
+func HelpDeskBackupPolicy(namespace string, n HelpDeskNames, db HelpDeskDatabaseConn, p *opsv1alpha1.HelpDeskProtection, zone opsv1alpha1.TimeZone) *opsv1alpha1.BackupPolicy {
 	return &opsv1alpha1.BackupPolicy{
 		ObjectMeta: metav1.ObjectMeta{Name: n.HelpDesk, Namespace: namespace, Labels: HelpDeskLabels(n.HelpDesk, "protection")},
 		Spec: opsv1alpha1.BackupPolicySpec{
@@ -304,8 +401,8 @@ func HelpDeskBackupPolicy(namespace string, n HelpDeskNames, p *opsv1alpha1.Help
 			Sources: opsv1alpha1.BackupSources{
 				Postgres: []opsv1alpha1.PostgresSource{{
 					Name:                "database",
-					ConnectionSecretRef: opsv1alpha1.SecretKeyRef{Name: n.Credentials(), Key: HelpDeskBackupURIKey},
-					Databases:           []string{HelpDeskDatabaseName},
+					ConnectionSecretRef: opsv1alpha1.SecretKeyRef{Name: db.BackupURI.Name, Key: db.BackupURI.Key},
+					Databases:           []string{db.Name},
 				}},
 				Volumes: []opsv1alpha1.VolumeSource{{Name: "attachments", ClaimName: n.AttachmentsClaim()}},
 			},
@@ -327,7 +424,7 @@ const rtExternalFiles = `SELECT substr(content, 1, 3) || '/' || substr(content, 
 // the database keeps as a file has its file, and RT itself, started on the
 // restored copy, shows the backup's queues and tickets and reads back
 // attachments with their SHA-256 (the requestTracker check).
-func HelpDeskDrill(namespace string, n HelpDeskNames, d *opsv1alpha1.HelpDeskDrill, zone opsv1alpha1.TimeZone, postgresImage string) *opsv1alpha1.DRDrill {
+func HelpDeskDrill(namespace string, n HelpDeskNames, database string, d *opsv1alpha1.HelpDeskDrill, zone opsv1alpha1.TimeZone, postgresImage string) *opsv1alpha1.DRDrill {
 	return &opsv1alpha1.DRDrill{
 		ObjectMeta: metav1.ObjectMeta{Name: n.HelpDesk, Namespace: namespace, Labels: HelpDeskLabels(n.HelpDesk, "protection")},
 		Spec: opsv1alpha1.DRDrillSpec{
@@ -336,11 +433,11 @@ func HelpDeskDrill(namespace string, n HelpDeskNames, d *opsv1alpha1.HelpDeskDri
 				Snapshot:         "latest",
 				Sandbox:          opsv1alpha1.Sandbox{PostgresImage: postgresImage},
 				Checks: []opsv1alpha1.DrillCheck{
-					{Name: "queues", Database: HelpDeskDatabaseName, SQL: "SELECT count(*) FROM queues", Expect: &opsv1alpha1.Expectation{Min: ptr.To[int64](1)}},
+					{Name: "queues", Database: database, SQL: "SELECT count(*) FROM queues", Expect: &opsv1alpha1.Expectation{Min: ptr.To[int64](1)}},
 					{Name: "row-counts", CompareManifest: &opsv1alpha1.ManifestComparison{Tables: []string{"tickets", "transactions", "attachments", "users", "queues"}}},
 					{Name: "attachment-files", Files: &opsv1alpha1.FilesCheck{Volume: "attachments", CompareManifest: true}},
-					{Name: "attachments-referenced", Database: HelpDeskDatabaseName, ReferencedFiles: &opsv1alpha1.ReferencedFilesCheck{Volume: "attachments", SQL: rtExternalFiles}},
-					{Name: "request-tracker", Database: HelpDeskDatabaseName, RequestTracker: &opsv1alpha1.RequestTrackerCheck{AttachmentsVolume: "attachments"}},
+					{Name: "attachments-referenced", Database: database, ReferencedFiles: &opsv1alpha1.ReferencedFilesCheck{Volume: "attachments", SQL: rtExternalFiles}},
+					{Name: "request-tracker", Database: database, RequestTracker: &opsv1alpha1.RequestTrackerCheck{AttachmentsVolume: "attachments"}},
 				},
 				Objectives: d.Objectives,
 				Evidence:   d.Evidence,

@@ -67,6 +67,9 @@ const (
 	rtSiteConfigDir  = "/etc/request-tracker5/RT_SiteConfig.d"
 	rtServer         = "/usr/share/request-tracker5/libexec/rt-server"
 	rtSetupDatabase  = "/usr/sbin/rt-setup-database-5"
+	// RTExternalDatabaseEnv, set in the schema Job, says RT's database is
+	// on a server the operator does not run (RTSchemaScript).
+	RTExternalDatabaseEnv = "SUPPORTSTACK_EXTERNAL_DATABASE"
 	rtRootPasswordIn = "/run/rt-root"
 	// rtCacheBytes bounds Mason's compiled-component cache (192 KiB after
 	// start-up and the first REST2 requests; it grows with each web page
@@ -416,16 +419,30 @@ func RTService(o RTObjects) *corev1.Service {
 //     changes no data;
 //   - tables but no root user: a set-up that stopped half-way; the Job
 //     fails and says so rather than guess.
+//
+// With an external database (RTExternalDatabaseEnv set) the administrator
+// is RT's own role: the script connects straight to RT's database (which
+// the server's owner made: it never creates one there) and fails when
+// that role is a superuser, which would give every RT pod every right on
+// someone else's server.
 const RTSchemaScript = `set -eu
 state="$(perl -e '
 use strict; use warnings;
 use lib "/usr/share/request-tracker5/lib";
 use RT; RT->LoadConfig(); require RT::Handle; use DBI;
 my %o = (RaiseError => 1, PrintError => 0, AutoCommit => 1);
-my $sys = DBI->connect(RT::Handle->SystemDSN, $ENV{RT_DBA_USER}, $ENV{RT_DBA_PASSWORD}, \%o);
-my ($db) = $sys->selectrow_array("SELECT 1 FROM pg_database WHERE datname = ?", undef, RT->Config->Get("DatabaseName"));
-$sys->disconnect;
-if (!$db) { print "none"; exit 0 }
+if ($ENV{` + RTExternalDatabaseEnv + `}) {
+    my $ext = DBI->connect(RT::Handle->DSN, $ENV{RT_DBA_USER}, $ENV{RT_DBA_PASSWORD}, {%o, RaiseError => 0, PrintError => 1});
+    if (!$ext) { print "unreachable"; exit 0 }
+    my ($super) = $ext->selectrow_array("SELECT rolsuper FROM pg_roles WHERE rolname = current_user");
+    if ($super) { print "superuser"; exit 0 }
+    $ext->disconnect;
+} else {
+    my $sys = DBI->connect(RT::Handle->SystemDSN, $ENV{RT_DBA_USER}, $ENV{RT_DBA_PASSWORD}, \%o);
+    my ($db) = $sys->selectrow_array("SELECT 1 FROM pg_database WHERE datname = ?", undef, RT->Config->Get("DatabaseName"));
+    $sys->disconnect;
+    if (!$db) { print "none"; exit 0 }
+}
 my $dbh = DBI->connect(RT::Handle->DSN, $ENV{RT_DBA_USER}, $ENV{RT_DBA_PASSWORD}, \%o);
 my ($tables) = $dbh->selectrow_array("SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()");
 if (!$tables) { print "empty"; exit 0 }
@@ -446,6 +463,12 @@ empty)
 initialised)
   echo "rt-schema: RT's schema and root user are there already: acl only (role and grants)"
   $setup --action acl ;;
+unreachable)
+  echo "rt-schema: cannot connect to the external database (above: the server's answer): check the host, port, dbname, username and password of its Secret, and that the database exists (its owner makes it: the operator creates none on an external server)" >&2
+  exit 1 ;;
+superuser)
+  echo "rt-schema: the external database's role is a superuser: RT's pods would run with every right on that server; give the HelpDesk a role that owns RT's database and no more (a CloudNativePG cluster's app Secret)" >&2
+  exit 1 ;;
 *)
   echo "rt-schema: the database has tables but no RT root user: a set-up stopped half-way; drop the database or finish it by hand" >&2
   exit 1 ;;
@@ -454,21 +477,26 @@ echo "rt-schema: done"
 `
 
 // RTSchemaJob sets up RT's database with RTSchemaScript: the database
-// administrator's name and password (adminUser, adminPassword: a
-// superuser or a role that can create databases and roles) and RT's root
-// password (rootPassword, mounted as a file) come from Secrets. It may run
-// again on a set-up database: it then changes nothing but RT's role and
-// grants. RT's acl step writes RT's database password into SQL unescaped,
-// as the administrator: that password must be letters and digits only
-// (the operator generates it so).
-func RTSchemaJob(o RTObjects, adminUser, adminPassword, rootPassword corev1.SecretKeySelector) *batchv1.Job {
+// administrator's name and password (db.AdminUser, db.AdminPassword: for
+// the managed database a superuser, for an external one RT's own role,
+// which owns the database) and RT's root password (rootPassword, mounted
+// as a file) come from Secrets. It may run again on a set-up database: it
+// then changes nothing but RT's role and grants. RT's acl step writes RT's
+// database password into SQL unescaped when it creates RT's role (never
+// on an external server, where the role exists): that password must be
+// letters and digits only (the operator generates it so).
+func RTSchemaJob(o RTObjects, db HelpDeskDatabaseConn, rootPassword corev1.SecretKeySelector) *batchv1.Job {
+	env := []corev1.EnvVar{
+		{Name: "RT_DBA_USER", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: db.AdminUser.DeepCopy()}},
+		{Name: "RT_DBA_PASSWORD", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: db.AdminPassword.DeepCopy()}},
+	}
+	if db.External {
+		env = append(env, corev1.EnvVar{Name: RTExternalDatabaseEnv, Value: "1"})
+	}
 	spec := o.rtPodSpec(corev1.Container{
-		Name:    "schema",
-		Command: []string{"/bin/sh", "-c", RTSchemaScript},
-		Env: []corev1.EnvVar{
-			{Name: "RT_DBA_USER", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: adminUser.DeepCopy()}},
-			{Name: "RT_DBA_PASSWORD", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: adminPassword.DeepCopy()}},
-		},
+		Name:         "schema",
+		Command:      []string{"/bin/sh", "-c", RTSchemaScript},
+		Env:          env,
 		VolumeMounts: []corev1.VolumeMount{{Name: "root-password", MountPath: rtRootPasswordIn, ReadOnly: true}},
 	})
 	spec.RestartPolicy = corev1.RestartPolicyNever

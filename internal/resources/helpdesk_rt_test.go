@@ -355,7 +355,7 @@ func TestRTService(t *testing.T) {
 func TestRTSchemaJob(t *testing.T) {
 	o := testRTObjects()
 	o.Name = "rt-schema"
-	j := RTSchemaJob(o, secretRef("pg-admin", "user"), secretRef("pg-admin", "password"), secretRef("rt-root", "root-password"))
+	j := RTSchemaJob(o, HelpDeskDatabaseConn{AdminUser: secretRef("pg-admin", "user"), AdminPassword: secretRef("pg-admin", "password")}, secretRef("rt-root", "root-password"))
 	spec := j.Spec.Template.Spec
 	checkRestrictedRTPod(t, spec)
 	if spec.RestartPolicy != corev1.RestartPolicyNever || j.Spec.BackoffLimit == nil {
@@ -375,6 +375,15 @@ func TestRTSchemaJob(t *testing.T) {
 		if got := env[name]; got == nil || *got != want {
 			t.Errorf("%s from %+v, want %+v", name, got, want)
 		}
+	}
+	for _, e := range c.Env {
+		if e.Name == RTExternalDatabaseEnv {
+			t.Errorf("the managed database's schema Job says the database is external")
+		}
+	}
+	external := RTSchemaJob(o, HelpDeskDatabaseConn{External: true}, secretRef("rt-root", "root-password")).Spec.Template.Spec.Containers[0].Env
+	if e := external[len(external)-1]; e.Name != RTExternalDatabaseEnv || e.Value != "1" {
+		t.Errorf("an external database's schema Job lacks %s=1: %+v", RTExternalDatabaseEnv, external)
 	}
 	var root *corev1.Volume
 	for i, v := range spec.Volumes {
@@ -443,7 +452,7 @@ func TestRTSchemaScript(t *testing.T) {
 // should list them too).
 func rtRenderedPods() []renderedPod {
 	o := testRTObjects()
-	job := RTSchemaJob(o, secretRef("pg-admin", "user"), secretRef("pg-admin", "password"), secretRef("rt-root", "password"))
+	job := RTSchemaJob(o, HelpDeskDatabaseConn{AdminUser: secretRef("pg-admin", "user"), AdminPassword: secretRef("pg-admin", "password")}, secretRef("rt-root", "password"))
 	return []renderedPod{
 		{"RT web Deployment", "RTWebDeployment", RTWebDeployment(o, 2, 4).Spec.Template.Spec},
 		{"RT mail gateway Deployment", "RTMailGatewayDeployment", RTMailGatewayDeployment(o, 1).Spec.Template.Spec},
@@ -486,18 +495,9 @@ func TestRTSiteConfigMail(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			dir := t.TempDir()
-			if err := os.MkdirAll(filepath.Join(dir, "RT_SiteConfig.d"), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			for name, text := range map[string]string{"RT_SiteConfig.pm": "1;\n", filepath.Join("RT_SiteConfig.d", RTSiteConfigFile): config} {
-				if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
 			cmd := exec.Command("perl", "-I/usr/share/request-tracker5/lib", "-e",
 				`use RT; RT::LoadConfig(); my $c = RT->Config->Get("MailCommand"); print ref($c) || $c, " ", join(",", RT->Config->Get("MailParams"))`)
-			cmd.Env = append(os.Environ(), "RT_SITE_CONFIG="+filepath.Join(dir, "RT_SiteConfig.pm"), "RT_SITE_CONFIG_DIR="+filepath.Join(dir, "RT_SiteConfig.d"))
+			cmd.Env = rtSiteEnv(t, config)
 			out, err := cmd.Output()
 			if err != nil {
 				t.Fatalf("RT::LoadConfig: %v\n%s", err, config)
@@ -521,7 +521,7 @@ func TestRTSiteConfigMail(t *testing.T) {
 func TestHelpDeskSMTPEgress(t *testing.T) {
 	n := HelpDeskNames{HelpDesk: "rt"}
 	find := func(relay *EgressPeer) *networkingv1.NetworkPolicy {
-		for _, np := range HelpDeskNetworkPolicies("support", n, nil, "", relay) {
+		for _, np := range HelpDeskNetworkPolicies("support", n, nil, "", nil, relay) {
 			if np.Name == "rt-smtp-egress" {
 				return np
 			}
@@ -545,4 +545,21 @@ func TestHelpDeskSMTPEgress(t *testing.T) {
 	if e := address.Spec.Egress; len(e) != 1 || e[0].To[0].IPBlock == nil || e[0].To[0].IPBlock.CIDR != "192.0.2.25/32" || e[0].Ports[0].Port.IntVal != 25 {
 		t.Errorf("a relay by address: %+v", e)
 	}
+}
+
+// rtSiteEnv writes config as RT's site configuration (RT_SiteConfig.d)
+// into a new directory and returns an environment in which RT's programs
+// read it.
+func rtSiteEnv(t *testing.T, config string) []string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "RT_SiteConfig.d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{"RT_SiteConfig.pm": "1;\n", filepath.Join("RT_SiteConfig.d", RTSiteConfigFile): config} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return append(os.Environ(), "RT_SITE_CONFIG="+filepath.Join(dir, "RT_SiteConfig.pm"), "RT_SITE_CONFIG_DIR="+filepath.Join(dir, "RT_SiteConfig.d"))
 }

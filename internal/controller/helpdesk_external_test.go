@@ -1,0 +1,228 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
+	"github.com/supportstack/operator/internal/resources"
+)
+
+// TestHelpDeskExternalDatabase: a HelpDesk on an external database (a
+// CloudNativePG cluster's app Secret) waits for its Secret and says what
+// it lacks; then runs no database of its own, sets RT's schema up as the
+// Secret's role, lets RT's pods reach that server and no other, backs the
+// database up with the Secret's URI, and never deletes the Secret.
+func TestHelpDeskExternalDatabase(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	dbNS := newNamespace(t)
+	createPolicyInputs(t, ns)
+	// The cluster's read-write Service, as CloudNativePG makes it.
+	rw := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "rt-db-rw", Namespace: dbNS},
+		Spec: corev1.ServiceSpec{
+			Selector: map[string]string{"cnpg.io/cluster": "rt-db", "cnpg.io/instanceRole": "primary"},
+			Ports:    []corev1.ServicePort{{Name: "postgres", Port: 5432}},
+		},
+	}
+	if err := k8sClient.Create(ctx, rw); err != nil {
+		t.Fatal(err)
+	}
+	hd := hdNew(ns, "ext")
+	hd.Spec.Database.External = &opsv1alpha1.ExternalDatabase{SecretName: "rt-db-app"}
+	hd.Spec.Protection = protection(true)
+	hd.Spec.DeletionPolicy = opsv1alpha1.HelpDeskDelete
+	hdCreate(t, hd)
+	key := client.ObjectKeyFromObject(hd)
+
+	hdWaitFor(t, key, func(h *opsv1alpha1.HelpDesk) error {
+		if err := hdCondition(opsv1alpha1.ConditionDatabaseReady, metav1.ConditionFalse, opsv1alpha1.ReasonInvalidSpec)(h); err != nil {
+			return err
+		}
+		return hdMessage(h, opsv1alpha1.ConditionReady, "Secret rt-db-app not found in namespace "+ns)
+	})
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "rt-db-app", Namespace: ns},
+		Data: map[string][]byte{
+			"host": []byte("rt-db-rw." + dbNS), "port": []byte("5432"), "dbname": []byte("app"), "username": []byte("app"),
+			"password": []byte("app-password-0123"),
+		},
+	}
+	if err := k8sClient.Create(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	// spec.protection dumps with the uri key: its lack is said. (The
+	// Secret is not watched: a spec change wakes the reconciler sooner.)
+	hdTouch(t, key)
+	hdWaitFor(t, key, func(h *opsv1alpha1.HelpDesk) error {
+		return hdMessage(h, opsv1alpha1.ConditionDatabaseReady, "the external database's Secret rt-db-app has no key uri")
+	})
+	secret.Data["uri"] = []byte("postgresql://app:app-password-0123@rt-db-rw." + dbNS + ":5432/app")
+	if err := k8sClient.Update(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	hdTouch(t, key)
+	hdWaitFor(t, key, func(h *opsv1alpha1.HelpDesk) error {
+		if err := hdCondition(opsv1alpha1.ConditionDatabaseReady, metav1.ConditionTrue, opsv1alpha1.ReasonAvailable)(h); err != nil {
+			return err
+		}
+		return hdMessage(h, opsv1alpha1.ConditionDatabaseReady, "the external database app at rt-db-rw."+dbNS+":5432 as app (Secret rt-db-app)")
+	})
+
+	// No database of its own; the attachments' volume.
+	hdAbsent(t, ns, "ext-db", &appsv1.StatefulSet{}, "with an external database")
+	hdAbsent(t, ns, "ext-db", &corev1.Service{}, "with an external database")
+	hdAbsent(t, ns, "ext-db-data", &corev1.PersistentVolumeClaim{}, "with an external database")
+	hdGet(t, ns, "ext-attachments", &corev1.PersistentVolumeClaim{})
+	var creds corev1.Secret
+	hdGet(t, ns, "ext-credentials", &creds)
+	if len(creds.Data) != 1 || len(creds.Data[resources.HelpDeskRootPasswordKey]) == 0 {
+		t.Errorf("the generated credentials hold %d keys, want RT's root password alone (the database's are the external Secret's)", len(creds.Data))
+	}
+
+	config := hdSiteConfig(t, ns, "ext")
+	for _, want := range []string{"Set($DatabaseHost, 'rt-db-rw." + dbNS + "');", "Set($DatabaseName, 'app');", "Set($DatabaseUser, 'app');", "Set($DatabasePort, 5432);"} {
+		if !strings.Contains(config, want) {
+			t.Errorf("the site configuration lacks %s:\n%s", want, config)
+		}
+	}
+	if strings.Contains(config, "app-password-0123") {
+		t.Errorf("the site configuration holds the database password")
+	}
+
+	// The schema Job connects as the Secret's role and says the server is
+	// not the operator's.
+	job := hdSchemaJob(t, ns, "ext")
+	env := map[string]string{}
+	for _, e := range job.Spec.Template.Spec.Containers[0].Env {
+		if e.ValueFrom != nil {
+			env[e.Name] = e.ValueFrom.SecretKeyRef.Name + "/" + e.ValueFrom.SecretKeyRef.Key
+		} else {
+			env[e.Name] = e.Value
+		}
+	}
+	for name, want := range map[string]string{
+		"RT_DBA_USER": "rt-db-app/username", "RT_DBA_PASSWORD": "rt-db-app/password",
+		resources.RTDatabasePasswordEnv: "rt-db-app/password", resources.RTExternalDatabaseEnv: "1",
+	} {
+		if env[name] != want {
+			t.Errorf("the schema Job's %s is %q, want %q", name, env[name], want)
+		}
+	}
+	completeJob(t, job, true, "rt-schema: done", fakeClock.Now())
+	hdWaitFor(t, key, hdCondition(opsv1alpha1.ConditionSchemaReady, metav1.ConditionTrue, ""))
+	var web appsv1.Deployment
+	hdGet(t, ns, "ext-web", &web)
+	for _, e := range web.Spec.Template.Spec.Containers[0].Env {
+		if e.Name == resources.RTDatabasePasswordEnv && (e.ValueFrom == nil || e.ValueFrom.SecretKeyRef.Name != "rt-db-app" || e.ValueFrom.SecretKeyRef.Key != "password") {
+			t.Errorf("the web pods' database password comes from %+v, want rt-db-app/password", e.ValueFrom)
+		}
+	}
+
+	// RT's pods reach the cluster's primary, in its namespace, and no
+	// database pod of their own.
+	var egress networkingv1.NetworkPolicy
+	hdGet(t, ns, "ext-rt-egress", &egress)
+	if e := egress.Spec.Egress; len(e) != 2 || len(e[1].To) != 1 || e[1].To[0].NamespaceSelector == nil ||
+		e[1].To[0].NamespaceSelector.MatchLabels[corev1.LabelMetadataName] != dbNS ||
+		e[1].To[0].PodSelector.MatchLabels["cnpg.io/cluster"] != "rt-db" || e[1].Ports[0].Port.IntVal != 5432 {
+		t.Errorf("RT's egress: %+v, want DNS and the external cluster's primary on 5432", e)
+	}
+
+	// The backups dump the external database with the Secret's URI.
+	var policy opsv1alpha1.BackupPolicy
+	hdGet(t, ns, "ext", &policy)
+	if src := policy.Spec.Sources.Postgres; len(src) != 1 || src[0].ConnectionSecretRef != (opsv1alpha1.SecretKeyRef{Name: "rt-db-app", Key: "uri"}) ||
+		fmt.Sprint(src[0].Databases) != "[app]" {
+		t.Errorf("the policy's database source: %+v", src)
+	}
+	var drill opsv1alpha1.DRDrill
+	hdGet(t, ns, "ext", &drill)
+	for _, c := range drill.Spec.Checks {
+		if c.Database != "" && c.Database != "app" {
+			t.Errorf("the drill's check %s reads database %s, want app", c.Name, c.Database)
+		}
+	}
+
+	// It stays external: switching to the managed database is refused.
+	latest := &opsv1alpha1.HelpDesk{}
+	if err := k8sClient.Get(ctx, key, latest); err != nil {
+		t.Fatal(err)
+	}
+	latest.Spec.Database = opsv1alpha1.HelpDeskDatabase{Managed: &opsv1alpha1.ManagedDatabase{}}
+	if err := k8sClient.Update(ctx, latest); err == nil || !strings.Contains(err.Error(), "spec.database cannot change between managed and external") {
+		t.Errorf("switching to the managed database: %v, want refused", err)
+	}
+
+	// deletionPolicy Delete removes the help desk's own data, never the
+	// external database's Secret.
+	if err := k8sClient.Delete(ctx, latest); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, hdWait, func() error { return hdGone(ns, "ext", &opsv1alpha1.HelpDesk{}) })
+	hdAbsent(t, ns, "ext-attachments", &corev1.PersistentVolumeClaim{}, "after Delete")
+	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(secret), &corev1.Secret{}); err != nil {
+		t.Errorf("the external database's Secret after the HelpDesk's deletion: %v, want it kept", err)
+	}
+}
+
+// hdMessage checks that condition condType's message contains want.
+func hdMessage(hd *opsv1alpha1.HelpDesk, condType, want string) error {
+	for _, c := range hd.Status.Conditions {
+		if c.Type == condType {
+			if !strings.Contains(c.Message, want) {
+				return fmt.Errorf("%s says %q, want %q in it", condType, c.Message, want)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("no %s condition", condType)
+}
+
+// hdTouch changes the HelpDesk's annotations so that it is reconciled now.
+func hdTouch(t *testing.T, key client.ObjectKey) {
+	t.Helper()
+	eventually(t, hdWait, func() error {
+		hd := &opsv1alpha1.HelpDesk{}
+		if err := k8sClient.Get(context.Background(), key, hd); err != nil {
+			return err
+		}
+		if hd.Annotations == nil {
+			hd.Annotations = map[string]string{}
+		}
+		hd.Annotations["test/touched"] = time.Now().Format(time.RFC3339Nano)
+		if err := k8sClient.Update(context.Background(), hd); apierrors.IsConflict(err) {
+			return err
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return nil
+	})
+}
