@@ -187,7 +187,7 @@ func TestHelpDeskExternalDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, hdWait, func() error { return hdGone(ns, "ext", &opsv1alpha1.HelpDesk{}) })
-	hdAbsent(t, ns, "ext-attachments", &corev1.PersistentVolumeClaim{}, "after Delete")
+	eventually(t, hdWait, func() error { return hdGone(ns, "ext-attachments", &corev1.PersistentVolumeClaim{}) })
 	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(secret), &corev1.Secret{}); err != nil {
 		t.Errorf("the external database's Secret after the HelpDesk's deletion: %v, want it kept", err)
 	}

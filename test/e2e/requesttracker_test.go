@@ -213,14 +213,17 @@ func TestHelpDesk(t *testing.T) {
 		}
 		return nil
 	})
-	rest := func(password, path, post string) (string, error) {
+	// restAt sends a REST2 request as RT's root to the web Service host
+	// of the namespace.
+	restAt := func(host, password, path, post string) (string, error) {
 		args := []string{"exec", "-n", rtNamespace, "rt-client", "--", "timeout", "30", "wget", "-q", "-O", "-",
 			"--header", "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte("root:"+password))}
 		if post != "" {
 			args = append(args, "--header", "Content-Type: application/json", "--post-data", post)
 		}
-		return c.try(append(args, "http://rt-web."+rtNamespace+".svc/REST/2.0"+path)...)
+		return c.try(append(args, "http://"+host+"."+rtNamespace+".svc/REST/2.0"+path)...)
 	}
+	rest := func(password, path, post string) (string, error) { return restAt("rt-web", password, path, post) }
 	if out, err := rest("not-"+rootPassword, "/queues/all", ""); err == nil || !strings.Contains(out, "401") {
 		t.Errorf("REST2 with a wrong root password answered (%v): %s", err, out)
 	}
@@ -305,6 +308,7 @@ func TestHelpDesk(t *testing.T) {
 	helpDeskRelay(t, c, rest, rootPassword)
 	helpDeskConnections(t, c)
 	helpDeskMail(t, c, psql)
+	helpDeskExternal(t, c, restAt)
 
 	// A database that exists without tables (POSTGRES_DB, a CloudNativePG
 	// bootstrap) is set up without creating it: the schema Job on the
