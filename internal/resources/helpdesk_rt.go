@@ -67,9 +67,6 @@ const (
 	rtSiteConfigDir  = "/etc/request-tracker5/RT_SiteConfig.d"
 	rtServer         = "/usr/share/request-tracker5/libexec/rt-server"
 	rtSetupDatabase  = "/usr/sbin/rt-setup-database-5"
-	// RTExternalDatabaseEnv, set in the schema Job, says RT's database is
-	// on a server the operator does not run (RTSchemaScript).
-	RTExternalDatabaseEnv = "SUPPORTSTACK_EXTERNAL_DATABASE"
 	rtRootPasswordIn = "/run/rt-root"
 	// rtCacheBytes bounds Mason's compiled-component cache (192 KiB after
 	// start-up and the first REST2 requests; it grows with each web page
@@ -403,6 +400,10 @@ func RTService(o RTObjects) *corev1.Service {
 		},
 	}
 }
+
+// RTExternalDatabaseEnv, set in the schema Job, says RT's database is on a
+// server the operator does not run (RTSchemaScript).
+const RTExternalDatabaseEnv = "SUPPORTSTACK_EXTERNAL_DATABASE"
 
 // RTSchemaScript is the schema Job's shell script. rt-setup-database's
 // init is not re-runnable: its create step fails on an existing database
