@@ -23,6 +23,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -561,7 +562,7 @@ func (r *HelpDeskReconciler) web(ctx context.Context, hd *opsv1alpha1.HelpDesk, 
 		build           func(resources.RTObjects) *appsv1.Deployment
 	}{
 		{names.Web(), "web", func(o resources.RTObjects) *appsv1.Deployment {
-			o.AttachmentsClaim = names.AttachmentsClaim()
+			o.AttachmentsClaim, o.AttachmentsReadWriteMany = names.AttachmentsClaim(), readWriteMany(hd)
 			return resources.RTWebDeployment(o, replicas, workers)
 		}},
 		{names.MailGateway(), "mailgate", func(o resources.RTObjects) *appsv1.Deployment {
@@ -643,7 +644,7 @@ func (r *HelpDeskReconciler) maintenance(ctx context.Context, hd *opsv1alpha1.He
 			schedule = job.fallback
 		}
 		o := r.rtObjects(hd, names, db, job.name, "cron")
-		o.AttachmentsClaim = names.AttachmentsClaim()
+		o.AttachmentsClaim, o.AttachmentsReadWriteMany = names.AttachmentsClaim(), readWriteMany(hd)
 		cj := resources.RTCronJob(o, schedule, zone, job.command...)
 		if err := r.notForeign(ctx, hd, cj); err != nil {
 			return err
@@ -653,6 +654,12 @@ func (r *HelpDeskReconciler) maintenance(ctx context.Context, hd *opsv1alpha1.He
 		}
 	}
 	return nil
+}
+
+// readWriteMany reports whether the attachments' claim is asked to be
+// mountable on several nodes at once (accessModes ReadWriteMany).
+func readWriteMany(hd *opsv1alpha1.HelpDesk) bool {
+	return slices.Contains(hd.Spec.Attachments.AccessModes, corev1.ReadWriteMany)
 }
 
 // protect makes spec.protection's BackupPolicy and DRDrill (owned, named

@@ -140,6 +140,12 @@ func TestHelpDeskExternalDatabase(t *testing.T) {
 	hdWaitFor(t, key, hdCondition(opsv1alpha1.ConditionSchemaReady, metav1.ConditionTrue, ""))
 	var web appsv1.Deployment
 	hdGet(t, ns, "ext-web", &web)
+	// The attachments' claim is ReadWriteOnce (the default): the web pods
+	// keep to the node of the pods that mount it.
+	if a := web.Spec.Template.Spec.Affinity; web.Spec.Template.Labels[resources.LabelAttachments] != "ext" || a == nil || a.PodAffinity == nil ||
+		len(a.PodAffinity.RequiredDuringSchedulingIgnoredDuringExecution) != 1 {
+		t.Errorf("the web pods are not kept with the attachments' claim: labels %v, affinity %+v", web.Spec.Template.Labels, a)
+	}
 	for _, e := range web.Spec.Template.Spec.Containers[0].Env {
 		if e.Name == resources.RTDatabasePasswordEnv && (e.ValueFrom == nil || e.ValueFrom.SecretKeyRef.Name != "rt-db-app" || e.ValueFrom.SecretKeyRef.Key != "password") {
 			t.Errorf("the web pods' database password comes from %+v, want rt-db-app/password", e.ValueFrom)

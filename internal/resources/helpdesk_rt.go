@@ -210,9 +210,32 @@ type RTObjects struct {
 	DatabasePassword corev1.SecretKeySelector
 	// AttachmentsClaim, when set, is mounted at RTAttachmentsPath.
 	AttachmentsClaim string
+	// AttachmentsReadWriteMany says the attachments' claim may be mounted
+	// on several nodes at once; otherwise the pods that mount it are kept
+	// on one node (LabelAttachments).
+	AttachmentsReadWriteMany bool
 }
 
 func (o RTObjects) labels() map[string]string { return maps.Clone(o.Labels) }
+
+// LabelAttachments on a pod (value: the HelpDesk's name) says it mounts the
+// help desk's attachments' claim. A ReadWriteOnce claim is mounted on one
+// node at a time, so each such pod requires a node that runs another one
+// (the scheduler lets the first go anywhere: it matches its own term);
+// without that, a web pod or the externalizing job scheduled elsewhere
+// would wait for the volume forever.
+const LabelAttachments = "ops.supportstack.io/attachments"
+
+// podLabels are the labels of o's pods: o.Labels, and LabelAttachments
+// when they mount the attachments' claim. (Only the pods': a Deployment's
+// selector cannot change.)
+func (o RTObjects) podLabels() map[string]string {
+	l := o.labels()
+	if o.AttachmentsClaim != "" {
+		l[LabelAttachments] = o.Labels[LabelHelpDesk]
+	}
+	return l
+}
 
 // rtPodSpec is what every RT pod has: restricted security as uid 65532,
 // no service account token, the site configuration mounted read-only,
@@ -242,6 +265,14 @@ func (o RTObjects) rtPodSpec(container corev1.Container) corev1.PodSpec {
 		spec.Volumes = append(spec.Volumes, corev1.Volume{Name: "attachments", VolumeSource: corev1.VolumeSource{
 			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: o.AttachmentsClaim}}})
 		spec.Containers[0].VolumeMounts = append(spec.Containers[0].VolumeMounts, corev1.VolumeMount{Name: "attachments", MountPath: RTAttachmentsPath})
+		if !o.AttachmentsReadWriteMany {
+			spec.Affinity = &corev1.Affinity{PodAffinity: &corev1.PodAffinity{
+				RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{{
+					LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{LabelAttachments: o.Labels[LabelHelpDesk]}},
+					TopologyKey:   corev1.LabelHostname,
+				}},
+			}}
+		}
 	}
 	return spec
 }
@@ -265,7 +296,7 @@ func RTCronJob(o RTObjects, schedule, timeZone string, command ...string) *batch
 				ObjectMeta: metav1.ObjectMeta{Labels: o.labels()},
 				Spec: batchv1.JobSpec{
 					BackoffLimit: ptr.To[int32](2),
-					Template:     corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: o.labels()}, Spec: spec},
+					Template:     corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: o.podLabels()}, Spec: spec},
 				},
 			},
 		},
@@ -384,7 +415,7 @@ func rtServerDeployment(o RTObjects, replicas int32, container corev1.Container)
 		Spec: appsv1.DeploymentSpec{
 			Replicas: ptr.To(replicas),
 			Selector: &metav1.LabelSelector{MatchLabels: o.labels()},
-			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: o.labels()}, Spec: spec},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: o.podLabels()}, Spec: spec},
 		},
 	}
 }

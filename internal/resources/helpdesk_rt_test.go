@@ -563,3 +563,44 @@ func rtSiteEnv(t *testing.T, config string) []string {
 	}
 	return append(os.Environ(), "RT_SITE_CONFIG="+filepath.Join(dir, "RT_SiteConfig.pm"), "RT_SITE_CONFIG_DIR="+filepath.Join(dir, "RT_SiteConfig.d"))
 }
+
+// TestRTPodsShareTheAttachmentsNode: the pods that mount a ReadWriteOnce
+// attachments' claim (web, the periodic jobs) carry LabelAttachments and
+// require a node running another such pod; the mail gateway and the
+// schema Job, which do not mount it, are free, and so is every pod of a
+// ReadWriteMany claim. The Deployment's selector stays without the label.
+func TestRTPodsShareTheAttachmentsNode(t *testing.T) {
+	o := testRTObjects()
+	o.Labels[LabelHelpDesk] = "desk"
+	o.AttachmentsClaim = "desk-attachments"
+	colocated := func(what string, labels map[string]string, spec corev1.PodSpec, want bool) {
+		t.Helper()
+		labelled := labels[LabelAttachments] == "desk"
+		var terms []corev1.PodAffinityTerm
+		if spec.Affinity != nil && spec.Affinity.PodAffinity != nil {
+			terms = spec.Affinity.PodAffinity.RequiredDuringSchedulingIgnoredDuringExecution
+		}
+		required := len(terms) == 1 && terms[0].TopologyKey == corev1.LabelHostname &&
+			len(terms[0].LabelSelector.MatchLabels) == 1 && terms[0].LabelSelector.MatchLabels[LabelAttachments] == "desk"
+		if labelled != want || required != want || (!want && spec.Affinity != nil) {
+			t.Errorf("%s: labelled %v, affinity %+v; want colocated %v", what, labelled, spec.Affinity, want)
+		}
+	}
+	web := RTWebDeployment(o, 2, 2)
+	colocated("web", web.Spec.Template.Labels, web.Spec.Template.Spec, true)
+	if _, ok := web.Spec.Selector.MatchLabels[LabelAttachments]; ok {
+		t.Errorf("the web Deployment's selector has %s: a selector cannot change on existing Deployments", LabelAttachments)
+	}
+	cron := RTCronJob(o, "*/15 * * * *", "UTC", "/usr/sbin/rt-externalize-attachments-5")
+	colocated("externalize", cron.Spec.JobTemplate.Spec.Template.Labels, cron.Spec.JobTemplate.Spec.Template.Spec, true)
+	gateway := RTMailGatewayDeployment(o, 1)
+	colocated("mail gateway", gateway.Spec.Template.Labels, gateway.Spec.Template.Spec, false)
+	schema := RTSchemaJob(testRTObjects(), HelpDeskDatabaseConn{}, secretRef("rt-root", "password"))
+	colocated("schema", schema.Spec.Template.Labels, schema.Spec.Template.Spec, false)
+
+	o.AttachmentsReadWriteMany = true
+	many := RTWebDeployment(o, 2, 2)
+	if many.Spec.Template.Spec.Affinity != nil {
+		t.Errorf("web pods of a ReadWriteMany claim are tied to a node: %+v", many.Spec.Template.Spec.Affinity)
+	}
+}
