@@ -432,7 +432,7 @@ func RTService(o RTObjects) *corev1.Service {
 	}
 }
 
-// RTExternalDatabaseEnv, set in the schema Job, says RT's database is on a
+// RTExternalDatabaseEnv is set in the schema Job when RT's database is on a
 // server the operator does not run (RTSchemaScript).
 const RTExternalDatabaseEnv = "SUPPORTSTACK_EXTERNAL_DATABASE"
 
