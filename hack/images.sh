@@ -291,7 +291,9 @@ recipe_s3() {
 # Served by Starman (rt-server --server Starman); rt5-standalone is installed
 # only because request-tracker5 depends on one of the web server packages (it
 # brings Starlet), msmtp-mta is its mail transport (no local MTA daemon), w3m
-# its HTML-to-text converter (RT warns at start-up without one).
+# its HTML-to-text converter (RT warns at start-up without one), and
+# libauthen-sasl-perl lets Net::SMTP log in to a relay (spec.mail.relay's
+# credentials).
 RT_SITE_CONFIG='# supportstack/rt image defaults. The site (name, database, ...) is set by
 # the files of /etc/request-tracker5/RT_SiteConfig.d/, mounted into the pod;
 # they are read after this file.
@@ -309,7 +311,7 @@ inputs_rt() {
   echo "${WORK}/rt-site-config" "${WORK}/rt-rootfs.recipe"
 }
 rt_rootfs() {
-  mmdebstrap_dir "$1" minbase request-tracker5,rt5-db-postgresql,rt5-standalone,dbconfig-no-thanks,starman,msmtp-mta,ca-certificates,w3m \
+  mmdebstrap_dir "$1" minbase request-tracker5,rt5-db-postgresql,rt5-standalone,dbconfig-no-thanks,starman,msmtp-mta,ca-certificates,w3m,libauthen-sasl-perl \
     --customize-hook='rm -f "$1"/etc/request-tracker5/RT_SiteConfig.d/*.pm "$1"/etc/cron.d/request-tracker5' \
     --customize-hook='echo "nonroot:x:65532:65532::/home/nonroot:/usr/sbin/nologin" >>"$1/etc/passwd"; echo "nonroot:x:65532:" >>"$1/etc/group"; mkdir -p "$1/home/nonroot"; chown 65532:65532 "$1/home/nonroot"'
 }

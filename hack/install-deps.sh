@@ -2,13 +2,14 @@
 # Installs the Debian packages the test suite and the demo use, if missing:
 # curl and procps (demo), PostgreSQL and restic (the data-path tests), perl
 # and Request Tracker 5 with SQLite and its
-# standalone server (the real help desk the queue tests run against), and
+# standalone server (the real help desk the queue tests run against; Perl's
+# Authen::SASL for its mail to a relay that wants a login), and
 # chromium (the report tests render the HTML report headless), mmdebstrap and
 # util-linux's flock (hack/images.sh, which make test starts early).
 # Idempotent: does nothing when everything is installed.
 set -euo pipefail
 
-packages=(make curl git procps ca-certificates perl request-tracker5 rt5-db-sqlite rt5-standalone postgresql restic coinor-cbc chromium mmdebstrap util-linux)
+packages=(make curl git procps ca-certificates perl libauthen-sasl-perl request-tracker5 rt5-db-sqlite rt5-standalone postgresql restic coinor-cbc chromium mmdebstrap util-linux)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "${p}" 2>/dev/null | grep -q "install ok installed" || missing+=("${p}")

@@ -246,9 +246,9 @@ type HelpDeskMaintenance struct {
 // HelpDeskMail is RT's outgoing mail.
 type HelpDeskMail struct {
 	// relay is the SMTP server RT hands every outgoing message to (RT's
-	// MailCommand smtp, on port 25 by default, without authentication: a
+	// MailCommand smtp, on port 25 by default; without credentials, a
 	// relay that accepts the help desk's pods, such as an in-cluster
-	// Postfix). The pods of RT that send mail (web, mail gateway, cron)
+	// Postfix; with them, any submission server). The pods of RT that send mail (web, mail gateway, cron)
 	// may then reach it, on that port, and nothing else beyond the
 	// database and DNS. Without a relay RT has no way to send mail (its
 	// image has no sendmail): it logs each message it could not send.
@@ -257,6 +257,8 @@ type HelpDeskMail struct {
 }
 
 // SMTPRelay is an SMTP server.
+// +kubebuilder:validation:XValidation:rule="!has(self.credentialsSecretRef) || (has(self.startTLS) && self.startTLS)",message="credentialsSecretRef needs startTLS: true: RT would otherwise send the relay's password over a connection that is not encrypted"
+// +kubebuilder:validation:XValidation:rule="!has(self.caSecretRef) || (has(self.startTLS) && self.startTLS)",message="caSecretRef needs startTLS: true: the CA verifies the relay's certificate, which only STARTTLS asks for"
 type SMTPRelay struct {
 	// host is the relay's DNS name or IPv4 address. An in-cluster
 	// Service (smtp.mail.svc) is reached at its pods, on the port its
@@ -267,12 +269,36 @@ type SMTPRelay struct {
 	// +required
 	Host string `json:"host"`
 
-	// port is the relay's SMTP port; default 25.
+	// port is the relay's SMTP port; default 25 (a submission server's is
+	// usually 587).
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=65535
 	// +kubebuilder:default=25
 	// +optional
 	Port int32 `json:"port,omitempty"`
+
+	// startTLS makes RT switch every connection to the relay to TLS
+	// (STARTTLS) before it sends anything, and verify the relay's
+	// certificate for host against caSecretRef's bundle, else the image's
+	// CA certificates. A relay that offers no STARTTLS, or whose
+	// certificate does not verify, gets nothing: RT logs the message it
+	// could not send.
+	// +optional
+	StartTLS bool `json:"startTLS,omitempty"`
+
+	// caSecretRef is the Secret key (in the HelpDesk's namespace) of the
+	// PEM bundle the relay's certificate must chain to, for a relay with
+	// a private CA. Needs startTLS.
+	// +optional
+	CASecretRef *SecretKeyRef `json:"caSecretRef,omitempty"`
+
+	// credentialsSecretRef names a Secret of the HelpDesk's namespace with
+	// the keys username and password: RT logs in to the relay with them
+	// (SMTP AUTH), after STARTTLS only (startTLS is required). They reach
+	// RT's pods that send mail as environment variables from the Secret,
+	// never RT's configuration.
+	// +optional
+	CredentialsSecretRef *SecretRef `json:"credentialsSecretRef,omitempty"`
 }
 
 // HelpDeskProtection is the help desk's BackupPolicy and DRDrill, in the

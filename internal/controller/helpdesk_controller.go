@@ -156,7 +156,14 @@ func (r *HelpDeskReconciler) apply(ctx context.Context, hd *opsv1alpha1.HelpDesk
 		site.TimeZone = "UTC"
 	}
 	if relay := hd.Spec.Mail.Relay; relay != nil {
+		if err := r.relaySecrets(ctx, hd, relay); err != nil {
+			return err
+		}
 		site.SMTPHost, site.SMTPPort = relay.Host, smtpPort(relay)
+		site.SMTPStartTLS, site.SMTPAuth = relay.StartTLS, relay.CredentialsSecretRef != nil
+		if relay.CASecretRef != nil {
+			site.SMTPCAFile = resources.RTSMTPCAFile
+		}
 	}
 	siteConfig, err := resources.RTSiteConfig(site)
 	if err != nil {
@@ -298,6 +305,30 @@ func (r *HelpDeskReconciler) credentials(ctx context.Context, hd *opsv1alpha1.He
 		return fmt.Errorf("creating the credentials Secret %s: %w", secret.Name, err)
 	}
 	r.Recorder.Eventf(hd, secret, corev1.EventTypeNormal, opsv1alpha1.ReasonApplied, "Apply", "generated the credentials Secret %s", secret.Name)
+	return nil
+}
+
+// relaySecrets checks that the relay's credentials Secret has its keys and
+// its CA Secret its key: a pod whose Secret lacks them would never start,
+// and say so only in its events.
+func (r *HelpDeskReconciler) relaySecrets(ctx context.Context, hd *opsv1alpha1.HelpDesk, relay *opsv1alpha1.SMTPRelay) error {
+	var refs [][3]string // field, Secret, key
+	if c := relay.CredentialsSecretRef; c != nil {
+		refs = append(refs, [3]string{"spec.mail.relay.credentialsSecretRef", c.Name, "username"}, [3]string{"spec.mail.relay.credentialsSecretRef", c.Name, "password"})
+	}
+	if c := relay.CASecretRef; c != nil {
+		refs = append(refs, [3]string{"spec.mail.relay.caSecretRef", c.Name, c.Key})
+	}
+	for _, ref := range refs {
+		_, err := readSecret(ctx, r.APIReader, hd.Namespace, ref[0], ref[1], ref[2])
+		var missing *missingSecret
+		if errors.As(err, &missing) {
+			return specError(hd, missing.Error())
+		}
+		if err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -783,10 +814,22 @@ func (r *HelpDeskReconciler) rtObjects(hd *opsv1alpha1.HelpDesk, names resources
 	if image == "" {
 		image = resources.DefaultRTImage
 	}
-	return resources.RTObjects{
+	o := resources.RTObjects{
 		Name: name, Namespace: hd.Namespace, Labels: resources.HelpDeskLabels(hd.Name, component),
 		Image: image, ConfigSecret: names.SiteConfig(), DatabasePassword: db.Password,
 	}
+	// The relay's login and CA go to the pods that send mail, not to the
+	// schema Job.
+	if relay := hd.Spec.Mail.Relay; relay != nil && component != "schema" && (relay.CredentialsSecretRef != nil || relay.CASecretRef != nil) {
+		o.SMTP = &resources.RTSMTPSecrets{}
+		if c := relay.CredentialsSecretRef; c != nil {
+			o.SMTP.Credentials = c.Name
+		}
+		if c := relay.CASecretRef; c != nil {
+			o.SMTP.CA = &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: c.Name}, Key: c.Key}
+		}
+	}
+	return o
 }
 
 // finalize carries out deletionPolicy: Delete removes the volume claims

@@ -368,6 +368,15 @@ func TestHelpDeskValidation(t *testing.T) {
 		{"relay port over 65535", func(h *opsv1alpha1.HelpDesk) {
 			h.Spec.Mail.Relay = &opsv1alpha1.SMTPRelay{Host: "smtp.example.com", Port: 70000}
 		}, "spec.mail.relay.port"},
+		{"relay login without STARTTLS", func(h *opsv1alpha1.HelpDesk) {
+			h.Spec.Mail.Relay = &opsv1alpha1.SMTPRelay{Host: "smtp.example.com", Port: 587, CredentialsSecretRef: &opsv1alpha1.SecretRef{Name: "relay-login"}}
+		}, "credentialsSecretRef needs startTLS: true"},
+		{"relay CA without STARTTLS", func(h *opsv1alpha1.HelpDesk) {
+			h.Spec.Mail.Relay = &opsv1alpha1.SMTPRelay{Host: "smtp.example.com", CASecretRef: &opsv1alpha1.SecretKeyRef{Name: "relay-ca", Key: "ca.crt"}}
+		}, "caSecretRef needs startTLS: true"},
+		{"relay login over STARTTLS", func(h *opsv1alpha1.HelpDesk) {
+			h.Spec.Mail.Relay = &opsv1alpha1.SMTPRelay{Host: "smtp.example.com", Port: 587, StartTLS: true, CredentialsSecretRef: &opsv1alpha1.SecretRef{Name: "relay-login"}}
+		}, ""},
 		{"relay by address", func(h *opsv1alpha1.HelpDesk) {
 			h.Spec.Mail.Relay = &opsv1alpha1.SMTPRelay{Host: "192.0.2.25", Port: 587}
 		}, ""},

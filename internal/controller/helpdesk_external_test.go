@@ -24,6 +24,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -231,4 +232,90 @@ func hdTouch(t *testing.T, key client.ObjectKey) {
 		}
 		return nil
 	})
+}
+
+// TestHelpDeskRelayLogin: a relay with STARTTLS, a private CA and a login
+// waits for its Secrets and says which is missing; then RT's configuration
+// switches to TLS, verifies against the mounted CA and logs in with the
+// environment's user and password (never in the configuration), which
+// the web, mail gateway and cron pods get from the Secret, and the schema
+// Job does not.
+func TestHelpDeskRelayLogin(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	hd := hdNew(ns, "mail")
+	hd.Spec.Mail.Relay = &opsv1alpha1.SMTPRelay{Host: "smtp.example.com", Port: 587, StartTLS: true,
+		CASecretRef: &opsv1alpha1.SecretKeyRef{Name: "relay-ca", Key: "ca.crt"}, CredentialsSecretRef: &opsv1alpha1.SecretRef{Name: "relay-login"}}
+	hdCreate(t, hd)
+	key := client.ObjectKeyFromObject(hd)
+	hdWaitFor(t, key, func(h *opsv1alpha1.HelpDesk) error {
+		return hdMessage(h, opsv1alpha1.ConditionReady, "spec.mail.relay.credentialsSecretRef: Secret relay-login not found")
+	})
+	login := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "relay-login", Namespace: ns}, Data: map[string][]byte{"username": []byte("rt@example.com")}}
+	if err := k8sClient.Create(ctx, login); err != nil {
+		t.Fatal(err)
+	}
+	hdTouch(t, key)
+	hdWaitFor(t, key, func(h *opsv1alpha1.HelpDesk) error {
+		return hdMessage(h, opsv1alpha1.ConditionReady, "spec.mail.relay.credentialsSecretRef: Secret relay-login has no key password")
+	})
+	login.Data["password"] = []byte("relay-password-0123")
+	if err := k8sClient.Update(ctx, login); err != nil {
+		t.Fatal(err)
+	}
+	if err := k8sClient.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "relay-ca", Namespace: ns}, Data: map[string][]byte{"ca.crt": []byte("-----BEGIN CERTIFICATE-----")}}); err != nil {
+		t.Fatal(err)
+	}
+	hdTouch(t, key)
+	hdReadyDatabase(t, ns, "mail")
+	hdWaitFor(t, key, hdCondition(opsv1alpha1.ConditionDatabaseReady, metav1.ConditionTrue, opsv1alpha1.ReasonAvailable))
+
+	config := hdSiteConfig(t, ns, "mail")
+	for _, want := range []string{"Server => 'smtp.example.com', Port => 587, StartTLS => 1, SSL_verify_mode => 1, SSL_ca_file => '" + resources.RTSMTPCAFile + "'",
+		"Auth => [$ENV{'" + resources.RTSMTPUsernameEnv + "'}, $ENV{'" + resources.RTSMTPPasswordEnv + "'}]"} {
+		if !strings.Contains(config, want) {
+			t.Errorf("the site configuration lacks %s:\n%s", want, config)
+		}
+	}
+	if strings.Contains(config, "relay-password-0123") || strings.Contains(config, "rt@example.com") {
+		t.Errorf("the site configuration holds the relay's login:\n%s", config)
+	}
+	job := hdSchemaJob(t, ns, "mail")
+	if got := hdSMTPEnv(job.Spec.Template.Spec); got != "" {
+		t.Errorf("the schema Job, which sends no mail, gets the relay's login: %s", got)
+	}
+	completeJob(t, job, true, "rt-schema: done", fakeClock.Now())
+	var web, gateway appsv1.Deployment
+	hdGet(t, ns, "mail-web", &web)
+	hdGet(t, ns, "mail-mailgate", &gateway)
+	want := resources.RTSMTPUsernameEnv + "=relay-login/username " + resources.RTSMTPPasswordEnv + "=relay-login/password ca=relay-ca/ca.crt"
+	for what, spec := range map[string]corev1.PodSpec{"web": web.Spec.Template.Spec, "mail gateway": gateway.Spec.Template.Spec} {
+		if got := hdSMTPEnv(spec); got != want {
+			t.Errorf("the %s pods get %q of the relay, want %q", what, got, want)
+		}
+	}
+	var cron batchv1.CronJob
+	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "mail-externalize"}, &cron); err != nil {
+		t.Fatal(err)
+	}
+	if got := hdSMTPEnv(cron.Spec.JobTemplate.Spec.Template.Spec); got != want {
+		t.Errorf("the externalizing job's pods get %q of the relay, want %q", got, want)
+	}
+}
+
+// hdSMTPEnv is what a pod gets of the relay's Secrets: its SMTP variables
+// (name=Secret/key) and the CA volume.
+func hdSMTPEnv(spec corev1.PodSpec) string {
+	var got []string
+	for _, e := range spec.Containers[0].Env {
+		if strings.HasPrefix(e.Name, "SUPPORTSTACK_SMTP") && e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
+			got = append(got, e.Name+"="+e.ValueFrom.SecretKeyRef.Name+"/"+e.ValueFrom.SecretKeyRef.Key)
+		}
+	}
+	for _, v := range spec.Volumes {
+		if v.Name == "smtp-ca" && v.Secret != nil && len(v.Secret.Items) == 1 {
+			got = append(got, "ca="+v.Secret.SecretName+"/"+v.Secret.Items[0].Key)
+		}
+	}
+	return strings.Join(got, " ")
 }

@@ -19,6 +19,7 @@ package resources
 import (
 	"fmt"
 	"maps"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"unicode"
@@ -112,7 +113,23 @@ type RTSite struct {
 	// over SMTP. NoMail wins over them.
 	SMTPHost string
 	SMTPPort int32
+	// SMTPStartTLS switches each connection to TLS before anything is
+	// sent, verifying the relay's certificate (against SMTPCAFile when
+	// set); SMTPAuth logs in with the user and password of the
+	// environment variables RTSMTPUsernameEnv and RTSMTPPasswordEnv, and
+	// needs SMTPStartTLS.
+	SMTPStartTLS bool
+	SMTPCAFile   string
+	SMTPAuth     bool
 }
+
+// The environment variables of RT's pods that send mail holding the
+// relay's login (RTSite.SMTPAuth), and where its CA bundle is mounted.
+const (
+	RTSMTPUsernameEnv = "SUPPORTSTACK_SMTP_USERNAME"
+	RTSMTPPasswordEnv = "SUPPORTSTACK_SMTP_PASSWORD"
+	RTSMTPCAFile      = "/etc/supportstack/smtp-ca/ca.pem"
+)
 
 // PerlSingleQuoted is s as a Perl single-quoted string literal: inside
 // '...' Perl interprets only \\ and \', so escaping those two leaves every
@@ -180,14 +197,32 @@ func RTSiteConfig(site RTSite) (string, error) {
 		if i := strings.IndexFunc(site.SMTPHost, unicode.IsControl); i >= 0 || site.SMTPPort <= 0 {
 			return "", fmt.Errorf("RT site configuration: the SMTP relay %q port %d is not a host and port", site.SMTPHost, site.SMTPPort)
 		}
+		if site.SMTPAuth && !site.SMTPStartTLS {
+			return "", fmt.Errorf("RT site configuration: a login to the SMTP relay needs STARTTLS: the password would travel in the clear")
+		}
+		if i := strings.IndexFunc(site.SMTPCAFile, unicode.IsControl); i >= 0 {
+			return "", fmt.Errorf("RT site configuration: the SMTP relay's CA file has a control character at byte %d", i)
+		}
 		// RT's MailCommand knows sendmail, qmail and files, not SMTP (it
 		// falls back to sendmailpipe, which the image lacks), but takes
-		// code: hand the message to the relay with Mail::Mailer's smtp.
+		// code: hand the message to the relay with Mail::Mailer's smtp,
+		// which does STARTTLS (IO::Socket::SSL, verifying the certificate
+		// for the host) before it logs in (Authen::SASL).
+		options := fmt.Sprintf("Server => %s, Port => %d", PerlSingleQuoted(site.SMTPHost), site.SMTPPort)
+		if site.SMTPStartTLS {
+			options += ", StartTLS => 1, SSL_verify_mode => 1"
+			if site.SMTPCAFile != "" {
+				options += ", SSL_ca_file => " + PerlSingleQuoted(site.SMTPCAFile)
+			}
+		}
+		if site.SMTPAuth {
+			options += fmt.Sprintf(", Auth => [$ENV{%s}, $ENV{%s}]", PerlSingleQuoted(RTSMTPUsernameEnv), PerlSingleQuoted(RTSMTPPasswordEnv))
+		}
 		relay := PerlSingleQuoted(fmt.Sprintf("%s:%d", site.SMTPHost, site.SMTPPort))
 		fmt.Fprintf(&b, "Set($MailCommand, sub {\n"+
-			"    my $ok = eval { $_[0]->send('smtp', Server => %s, Port => %d) };\n"+
+			"    my $ok = eval { $_[0]->send('smtp', %s) };\n"+
 			"    RT->Logger->crit('could not hand a message to the SMTP relay ' . %s . ': ' . ($@ || 'it refused')) unless $ok;\n"+
-			"    return $ok ? 1 : 0;\n});\n", PerlSingleQuoted(site.SMTPHost), site.SMTPPort, relay)
+			"    return $ok ? 1 : 0;\n});\n", options, relay)
 	}
 	fmt.Fprintf(&b, "Set($DatabasePassword, $ENV{%s});\n1;\n", PerlSingleQuoted(RTDatabasePasswordEnv))
 	return b.String(), nil
@@ -210,6 +245,9 @@ type RTObjects struct {
 	DatabasePassword corev1.SecretKeySelector
 	// AttachmentsClaim, when set, is mounted at RTAttachmentsPath.
 	AttachmentsClaim string
+	// SMTP, when set, is what a pod that sends mail needs of the relay's
+	// Secrets.
+	SMTP *RTSMTPSecrets
 	// AttachmentsReadWriteMany says the attachments' claim may be mounted
 	// on several nodes at once; otherwise the pods that mount it are kept
 	// on one node (LabelAttachments).
@@ -217,6 +255,35 @@ type RTObjects struct {
 }
 
 func (o RTObjects) labels() map[string]string { return maps.Clone(o.Labels) }
+
+// RTSMTPSecrets are the Secrets of the SMTP relay's login and CA.
+type RTSMTPSecrets struct {
+	// Credentials, when set, names the Secret with the keys username and
+	// password, given to RT as RTSMTPUsernameEnv and RTSMTPPasswordEnv.
+	Credentials string
+	// CA, when set, is the Secret key of the PEM bundle, mounted at
+	// RTSMTPCAFile.
+	CA *corev1.SecretKeySelector
+}
+
+// addTo gives the pod's first container the relay's login and CA.
+func (m *RTSMTPSecrets) addTo(spec *corev1.PodSpec) {
+	c := &spec.Containers[0]
+	if m.Credentials != "" {
+		for _, e := range [][2]string{{RTSMTPUsernameEnv, "username"}, {RTSMTPPasswordEnv, "password"}} {
+			c.Env = append(c.Env, corev1.EnvVar{Name: e[0], ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+				LocalObjectReference: corev1.LocalObjectReference{Name: m.Credentials}, Key: e[1]}}})
+		}
+	}
+	if m.CA != nil {
+		spec.Volumes = append(spec.Volumes, corev1.Volume{Name: "smtp-ca", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
+			SecretName:  m.CA.Name,
+			Items:       []corev1.KeyToPath{{Key: m.CA.Key, Path: filepath.Base(RTSMTPCAFile)}},
+			DefaultMode: ptr.To[int32](0o444),
+		}}})
+		c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: "smtp-ca", MountPath: filepath.Dir(RTSMTPCAFile), ReadOnly: true})
+	}
+}
 
 // LabelAttachments on a pod (value: the HelpDesk's name) says it mounts the
 // help desk's attachments' claim. A ReadWriteOnce claim is mounted on one
@@ -260,6 +327,9 @@ func (o RTObjects) rtPodSpec(container corev1.Container) corev1.PodSpec {
 			boundedEmptyDir("tmp", rtTmpBytes),
 		},
 		Containers: []corev1.Container{container},
+	}
+	if o.SMTP != nil {
+		o.SMTP.addTo(&spec)
 	}
 	if o.AttachmentsClaim != "" {
 		spec.Volumes = append(spec.Volumes, corev1.Volume{Name: "attachments", VolumeSource: corev1.VolumeSource{

@@ -47,10 +47,13 @@ const (
 type Server struct {
 	URL   string
 	Token string
-	dir   string
-	port  int
-	cmd   *exec.Cmd
-	t     testing.TB
+	// Env is added to the environment of RT's processes from the next
+	// (re)start.
+	Env  []string
+	dir  string
+	port int
+	cmd  *exec.Cmd
+	t    testing.TB
 }
 
 // Start sets up a fresh RT and starts it; t.Cleanup stops it. It fails the
@@ -102,9 +105,9 @@ print $auth;`))
 func (s *Server) ConfigDir() string { return filepath.Join(s.dir, "RT_SiteConfig.d") }
 
 func (s *Server) env() []string {
-	return append(os.Environ(),
+	return append(append(os.Environ(),
 		"RT_SITE_CONFIG="+filepath.Join(s.dir, "RT_SiteConfig.pm"),
-		"RT_SITE_CONFIG_DIR="+s.ConfigDir())
+		"RT_SITE_CONFIG_DIR="+s.ConfigDir()), s.Env...)
 }
 
 func (s *Server) run(name string, args ...string) string {
