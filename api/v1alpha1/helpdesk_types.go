@@ -188,9 +188,14 @@ type ExternalDatabase struct {
 	// the database with it). host is a DNS name or an IPv4 address;
 	// dbname and username are plain SQL names (lower-case letters, digits
 	// and _), as RT's set-up writes them into SQL unquoted. The
-	// help desk's pods may reach host on port and no other database.
+	// help desk's pods may reach host on port and no other database (an
+	// in-cluster Service's pods, an address as a /32; another name may
+	// resolve anywhere, so then any address on port). It cannot change,
+	// and if the Secret later names another database the operator stops
+	// and says so: RT's schema was set up in the database it named.
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')",message="must be a Secret's name, such as rt-db-app"
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="secretName cannot change: RT's schema was set up in the database it names; to move the help desk, restore a backup into the other database and create a HelpDesk on it"
 	// +required
 	SecretName string `json:"secretName"`
 }
@@ -295,8 +300,9 @@ type SMTPRelay struct {
 	// credentialsSecretRef names a Secret of the HelpDesk's namespace with
 	// the keys username and password: RT logs in to the relay with them
 	// (SMTP AUTH), after STARTTLS only (startTLS is required). They reach
-	// RT's pods that send mail as environment variables from the Secret,
-	// never RT's configuration.
+	// RT's pods that send mail (web and mail gateway) as environment
+	// variables from the Secret, never RT's configuration; a new password
+	// reaches them when they restart.
 	// +optional
 	CredentialsSecretRef *SecretRef `json:"credentialsSecretRef,omitempty"`
 }
@@ -360,6 +366,11 @@ type HelpDeskStatus struct {
 	// version is the RT version whose schema the database holds.
 	// +optional
 	Version string `json:"version,omitempty"`
+
+	// database is the database RT's schema was set up in: its name, host,
+	// port and RT's role in it.
+	// +optional
+	Database string `json:"database,omitempty"`
 
 	// url is where RT answers inside the cluster (the web Service).
 	// +optional

@@ -227,6 +227,13 @@ func (r *HelpDeskReconciler) databaseConn(ctx context.Context, hd *opsv1alpha1.H
 	if err != nil {
 		return refused("spec.database.external: " + err.Error())
 	}
+	// RT's schema is in the database it was set up in: a Secret that now
+	// names another would point RT (and the backups) at a database
+	// without its tickets.
+	if was := hd.Status.Database; was != "" && was != db.String() {
+		return refused(fmt.Sprintf("spec.database.external: the Secret %s now names the database %s, but RT's schema was set up in %s: "+
+			"put the Secret back; to move the help desk, restore a backup into the other database and create a HelpDesk on it", secret.Name, db, was))
+	}
 	return db, nil
 }
 
@@ -526,6 +533,9 @@ func (r *HelpDeskReconciler) createClaimOnce(ctx context.Context, hd *opsv1alpha
 func (r *HelpDeskReconciler) schema(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames, db resources.HelpDeskDatabaseConn) (bool, error) {
 	version := hd.Spec.Version
 	if hd.Status.Version == version {
+		// A help desk set up before status.database was kept: its
+		// schema is in the database it uses now.
+		hd.Status.Database = cmp.Or(hd.Status.Database, db.String())
 		setCondition(hd, opsv1alpha1.ConditionSchemaReady, metav1.ConditionTrue, opsv1alpha1.ReasonAvailable, "the database holds RT "+version+"'s schema")
 		return true, nil
 	}
@@ -556,7 +566,7 @@ func (r *HelpDeskReconciler) schema(ctx context.Context, hd *opsv1alpha1.HelpDes
 		}
 		switch c.Type {
 		case batchv1.JobComplete:
-			hd.Status.Version = version
+			hd.Status.Version, hd.Status.Database = version, db.String()
 			setCondition(hd, opsv1alpha1.ConditionSchemaReady, metav1.ConditionTrue, opsv1alpha1.ReasonAvailable, "the database holds RT "+version+"'s schema")
 			return true, nil
 		case batchv1.JobFailed:
@@ -818,9 +828,10 @@ func (r *HelpDeskReconciler) rtObjects(hd *opsv1alpha1.HelpDesk, names resources
 		Name: name, Namespace: hd.Namespace, Labels: resources.HelpDeskLabels(hd.Name, component),
 		Image: image, ConfigSecret: names.SiteConfig(), DatabasePassword: db.Password,
 	}
-	// The relay's login and CA go to the pods that send mail, not to the
-	// schema Job.
-	if relay := hd.Spec.Mail.Relay; relay != nil && component != "schema" && (relay.CredentialsSecretRef != nil || relay.CASecretRef != nil) {
+	// The relay's login and CA go to the pods that send mail (replies and
+	// autoreplies: web and mail gateway), not to the schema Job or RT's
+	// periodic jobs, which send none.
+	if relay := hd.Spec.Mail.Relay; relay != nil && (component == "web" || component == "mailgate") && (relay.CredentialsSecretRef != nil || relay.CASecretRef != nil) {
 		o.SMTP = &resources.RTSMTPSecrets{}
 		if c := relay.CredentialsSecretRef; c != nil {
 			o.SMTP.Credentials = c.Name

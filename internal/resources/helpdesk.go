@@ -159,6 +159,11 @@ type HelpDeskDatabaseConn struct {
 	External bool
 }
 
+// String names the database: "<name> at <host>:<port> as <user>".
+func (c HelpDeskDatabaseConn) String() string {
+	return fmt.Sprintf("%s at %s:%d as %s", c.Name, c.Host, c.Port, c.User)
+}
+
 // ManagedDatabaseConn is the managed PostgreSQL's connection: RT's own
 // role, and its administrator for the schema Job.
 func ManagedDatabaseConn(namespace string, n HelpDeskNames) HelpDeskDatabaseConn {

@@ -287,10 +287,12 @@ func (m *RTSMTPSecrets) addTo(spec *corev1.PodSpec) {
 
 // LabelAttachments on a pod (value: the HelpDesk's name) says it mounts the
 // help desk's attachments' claim. A ReadWriteOnce claim is mounted on one
-// node at a time, so each such pod requires a node that runs another one
-// (the scheduler lets the first go anywhere: it matches its own term);
-// without that, a web pod or the externalizing job scheduled elsewhere
-// would wait for the volume forever.
+// node at a time, so each such pod prefers, with the greatest weight, a
+// node that runs another one: a web pod or the externalizing job
+// scheduled elsewhere would wait for the volume. Preferred, not required:
+// when that node is lost, its pods stay Terminating until someone deletes
+// them, and a required term would keep every new pod Pending with them;
+// preferred, they start elsewhere once the volume is released.
 const LabelAttachments = "ops.supportstack.io/attachments"
 
 // podLabels are the labels of o's pods: o.Labels, and LabelAttachments
@@ -337,9 +339,12 @@ func (o RTObjects) rtPodSpec(container corev1.Container) corev1.PodSpec {
 		spec.Containers[0].VolumeMounts = append(spec.Containers[0].VolumeMounts, corev1.VolumeMount{Name: "attachments", MountPath: RTAttachmentsPath})
 		if !o.AttachmentsReadWriteMany {
 			spec.Affinity = &corev1.Affinity{PodAffinity: &corev1.PodAffinity{
-				RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{{
-					LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{LabelAttachments: o.Labels[LabelHelpDesk]}},
-					TopologyKey:   corev1.LabelHostname,
+				PreferredDuringSchedulingIgnoredDuringExecution: []corev1.WeightedPodAffinityTerm{{
+					Weight: 100,
+					PodAffinityTerm: corev1.PodAffinityTerm{
+						LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{LabelAttachments: o.Labels[LabelHelpDesk]}},
+						TopologyKey:   corev1.LabelHostname,
+					},
 				}},
 			}}
 		}

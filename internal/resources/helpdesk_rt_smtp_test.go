@@ -112,6 +112,8 @@ func (s *smtpRelay) serve(c net.Conn, cert *tls.Certificate, user, password stri
 				return
 			}
 			c, r, secure = tc, bufio.NewReader(tc), true
+		case verb == "STARTTLS":
+			reply("502 not offered")
 		case verb == "AUTH":
 			fields := strings.Fields(line)
 			if len(fields) == 2 {
@@ -295,9 +297,10 @@ func TestRTLogsInToTheRelayOverTLSOnly(t *testing.T) {
 	}
 }
 
-// TestRTPodsGetTheRelaysSecrets: the relay's login reaches the pods that
-// send mail as environment variables from its Secret, its CA as a
-// read-only file at RTSMTPCAFile; pods without RTObjects.SMTP get neither.
+// TestRTPodsGetTheRelaysSecrets: every RT pod builder given RTObjects.SMTP
+// (the controller gives it to the web and mail gateway) passes the relay's
+// login as environment variables from its Secret and its CA as a
+// read-only file at RTSMTPCAFile; pods without it get neither.
 func TestRTPodsGetTheRelaysSecrets(t *testing.T) {
 	o := testRTObjects()
 	o.SMTP = &RTSMTPSecrets{Credentials: "relay-login", CA: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "relay-ca"}, Key: "ca.crt"}}

@@ -566,7 +566,7 @@ func rtSiteEnv(t *testing.T, config string) []string {
 
 // TestRTPodsShareTheAttachmentsNode: the pods that mount a ReadWriteOnce
 // attachments' claim (web, the periodic jobs) carry LabelAttachments and
-// require a node running another such pod; the mail gateway and the
+// prefer a node running another such pod; the mail gateway and the
 // schema Job, which do not mount it, are free, and so is every pod of a
 // ReadWriteMany claim. The Deployment's selector stays without the label.
 func TestRTPodsShareTheAttachmentsNode(t *testing.T) {
@@ -576,13 +576,13 @@ func TestRTPodsShareTheAttachmentsNode(t *testing.T) {
 	colocated := func(what string, labels map[string]string, spec corev1.PodSpec, want bool) {
 		t.Helper()
 		labelled := labels[LabelAttachments] == "desk"
-		var terms []corev1.PodAffinityTerm
+		var terms []corev1.WeightedPodAffinityTerm
 		if spec.Affinity != nil && spec.Affinity.PodAffinity != nil {
-			terms = spec.Affinity.PodAffinity.RequiredDuringSchedulingIgnoredDuringExecution
+			terms = spec.Affinity.PodAffinity.PreferredDuringSchedulingIgnoredDuringExecution
 		}
-		required := len(terms) == 1 && terms[0].TopologyKey == corev1.LabelHostname &&
-			len(terms[0].LabelSelector.MatchLabels) == 1 && terms[0].LabelSelector.MatchLabels[LabelAttachments] == "desk"
-		if labelled != want || required != want || (!want && spec.Affinity != nil) {
+		preferred := len(terms) == 1 && terms[0].Weight == 100 && terms[0].PodAffinityTerm.TopologyKey == corev1.LabelHostname &&
+			len(terms[0].PodAffinityTerm.LabelSelector.MatchLabels) == 1 && terms[0].PodAffinityTerm.LabelSelector.MatchLabels[LabelAttachments] == "desk"
+		if labelled != want || preferred != want || (!want && spec.Affinity != nil) {
 			t.Errorf("%s: labelled %v, affinity %+v; want colocated %v", what, labelled, spec.Affinity, want)
 		}
 	}

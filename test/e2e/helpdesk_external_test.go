@@ -105,16 +105,28 @@ func helpDeskExternal(t *testing.T, c cluster, rest func(host, password, path, p
 		t.Errorf("%s of RT's tables on the external server are not the app role's", n)
 	}
 
-	// RT's pods of this help desk reach the external server, not the
-	// managed help desk's database (nor would that database admit them).
+	// RT's pods of this help desk reach the external server and no other
+	// port 5432: not another listener beside it (no policy guards it: a
+	// pod of another namespace reaches it, the control), nor the managed
+	// help desk's database.
+	c.apply(t, otherListener)
 	ip := func(ns, svc string) string {
 		return strings.TrimSpace(c.run(t, "get", "svc", "-n", ns, svc, "-o", "jsonpath={.spec.clusterIP}"))
 	}
-	found := probe(t, c, rtNamespace, "probe-as-ext-rt", "ops.supportstack.io/helpdesk: ext, app.kubernetes.io/component: web",
-		[]target{{"external", ip(extDBNamespace, "pg-db"), "5432"}, {"managed", ip(rtNamespace, "rt-db"), "5432"}})
-	for k, want := range map[string]string{"external": "open", "managed": "closed"} {
-		if found[k] != want {
-			t.Errorf("from an RT pod of the external help desk to the %s database: %s, want %s", k, found[k], want)
+	external, other, managed := target{"external", ip(extDBNamespace, "pg-db"), "5432"}, target{"other", ip(extDBNamespace, "other-db"), "5432"}, target{"managed", ip(rtNamespace, "rt-db"), "5432"}
+	for _, cell := range []struct {
+		from, pod, namespace, labels string
+		want                         map[string]string
+	}{
+		{"an RT pod of the external help desk", "probe-as-ext-rt", rtNamespace, "ops.supportstack.io/helpdesk: ext, app.kubernetes.io/component: web",
+			map[string]string{"external": "open", "other": "closed", "managed": "closed"}},
+		{"a pod of another namespace (the control)", "probe-ext-control", "rt-outside", "app: probe", map[string]string{"external": "open", "other": "open"}},
+	} {
+		found := probe(t, c, cell.namespace, cell.pod, cell.labels, []target{external, other, managed})
+		for k, want := range cell.want {
+			if found[k] != want {
+				t.Errorf("from %s to the %s database port: %s, want %s", cell.from, k, found[k], want)
+			}
 		}
 	}
 
@@ -127,3 +139,30 @@ func helpDeskExternal(t *testing.T, c cluster, rest func(host, password, path, p
 	}
 	t.Logf("the help desk on an external database: %s", time.Since(began).Round(time.Second))
 }
+
+// otherListener answers on port 5432 beside the external database, in
+// its namespace, with no NetworkPolicy: a database RT's pods must not
+// reach.
+const otherListener = `
+apiVersion: v1
+kind: Pod
+metadata: {name: other-db, namespace: ` + extDBNamespace + `, labels: {app: other-db}}
+spec:
+  automountServiceAccountToken: false
+  securityContext: {runAsNonRoot: true, runAsUser: 65532, seccompProfile: {type: RuntimeDefault}}
+  containers:
+  - name: listen
+    image: supportstack/busybox:dev
+    imagePullPolicy: Never
+    command: [sh, -c, "mkdir -p /tmp/www && httpd -f -p 5432 -h /tmp/www"]
+    securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
+    volumeMounts: [{name: tmp, mountPath: /tmp}]
+  volumes: [{name: tmp, emptyDir: {}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: other-db, namespace: ` + extDBNamespace + `}
+spec:
+  selector: {app: other-db}
+  ports: [{name: postgres, port: 5432}]
+`
