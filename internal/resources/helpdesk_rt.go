@@ -190,18 +190,29 @@ func RTSiteConfig(site RTSite) (string, error) {
 		}
 		fmt.Fprintf(&b, "Set(%%ExternalStorage, Type => 'Disk', Path => %s);\n", PerlSingleQuoted(path))
 	}
+	if err := rtMailCommand(&b, site); err != nil {
+		return "", err
+	}
+	fmt.Fprintf(&b, "Set($DatabasePassword, $ENV{%s});\n1;\n", PerlSingleQuoted(RTDatabasePasswordEnv))
+	return b.String(), nil
+}
+
+// rtMailCommand writes RT's $MailCommand for site: to a file (NoMail), to
+// the SMTP relay, or nothing (RT's default, which the image cannot carry
+// out).
+func rtMailCommand(b *strings.Builder, site RTSite) error {
 	switch {
 	case site.NoMail:
 		b.WriteString("Set($MailCommand, 'testfile');\n")
 	case site.SMTPHost != "":
 		if i := strings.IndexFunc(site.SMTPHost, unicode.IsControl); i >= 0 || site.SMTPPort <= 0 {
-			return "", fmt.Errorf("RT site configuration: the SMTP relay %q port %d is not a host and port", site.SMTPHost, site.SMTPPort)
+			return fmt.Errorf("RT site configuration: the SMTP relay %q port %d is not a host and port", site.SMTPHost, site.SMTPPort)
 		}
 		if site.SMTPAuth && !site.SMTPStartTLS {
-			return "", fmt.Errorf("RT site configuration: a login to the SMTP relay needs STARTTLS: the password would travel in the clear")
+			return fmt.Errorf("RT site configuration: a login to the SMTP relay needs STARTTLS: the password would travel in the clear")
 		}
 		if i := strings.IndexFunc(site.SMTPCAFile, unicode.IsControl); i >= 0 {
-			return "", fmt.Errorf("RT site configuration: the SMTP relay's CA file has a control character at byte %d", i)
+			return fmt.Errorf("RT site configuration: the SMTP relay's CA file has a control character at byte %d", i)
 		}
 		// RT's MailCommand knows sendmail, qmail and files, not SMTP (it
 		// falls back to sendmailpipe, which the image lacks), but takes
@@ -219,13 +230,12 @@ func RTSiteConfig(site RTSite) (string, error) {
 			options += fmt.Sprintf(", Auth => [$ENV{%s}, $ENV{%s}]", PerlSingleQuoted(RTSMTPUsernameEnv), PerlSingleQuoted(RTSMTPPasswordEnv))
 		}
 		relay := PerlSingleQuoted(fmt.Sprintf("%s:%d", site.SMTPHost, site.SMTPPort))
-		fmt.Fprintf(&b, "Set($MailCommand, sub {\n"+
+		fmt.Fprintf(b, "Set($MailCommand, sub {\n"+
 			"    my $ok = eval { $_[0]->send('smtp', %s) };\n"+
 			"    RT->Logger->crit('could not hand a message to the SMTP relay ' . %s . ': ' . ($@ || 'it refused')) unless $ok;\n"+
 			"    return $ok ? 1 : 0;\n});\n", options, relay)
 	}
-	fmt.Fprintf(&b, "Set($DatabasePassword, $ENV{%s});\n1;\n", PerlSingleQuoted(RTDatabasePasswordEnv))
-	return b.String(), nil
+	return nil
 }
 
 // RTObjects names what the RT pods run and read: the image, the Secret
