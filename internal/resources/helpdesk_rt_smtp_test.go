@@ -18,16 +18,9 @@ package resources
 
 import (
 	"bufio"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -38,6 +31,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/supportstack/operator/internal/queues/rttest"
+	"github.com/supportstack/operator/internal/testenv"
 )
 
 // smtpEvent is what the test relay saw on one connection.
@@ -152,32 +146,19 @@ func (s *smtpRelay) serve(c net.Conn, cert *tls.Certificate, user, password stri
 	}
 }
 
-// testCA is a CA and a certificate it signed for 127.0.0.1.
+// testCA is a CA (as PEM) and a server certificate it signed for
+// 127.0.0.1.
 func testCA(t *testing.T) (caPEM []byte, server tls.Certificate) {
 	t.Helper()
-	key := func() *ecdsa.PrivateKey {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
-	caKey, serverKey := key(), key()
-	now := time.Now()
-	caTemplate := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test relay CA"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTemplate, caTemplate, &caKey.PublicKey, caKey)
+	caPEM, certPEM, keyPEM, err := testenv.TestCA("127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ca, _ := x509.ParseCertificate(caDER)
-	leaf := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, ca, &serverKey.PublicKey, caKey)
+	server, err = tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), tls.Certificate{Certificate: [][]byte{leafDER}, PrivateKey: serverKey}
+	return caPEM, server
 }
 
 // mailLines are the lines of RT's site configuration for relay that set

@@ -18,6 +18,7 @@ package e2e
 
 import (
 	"encoding/base64"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -29,6 +30,7 @@ import (
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/resources"
+	"github.com/supportstack/operator/internal/testenv"
 )
 
 // extDBNamespace runs the PostgreSQL that helpDeskExternal's HelpDesk
@@ -68,12 +70,26 @@ func helpDeskExternal(t *testing.T, c cluster, rest func(host, password, path, p
 	c.apply(t, rtSecret(t, "rt-db-app", map[string]string{
 		"host": "pg-db." + extDBNamespace + ".svc", "port": "5432", "dbname": "app", "username": "app", "password": "ext-app-pw-0123",
 	}))
+	// Its mail goes to a submission server that wants a login over TLS,
+	// with a certificate of the test's CA.
+	relayHost := "smtp-tls.rt-mail-sink.svc.cluster.local"
+	caPEM, certPEM, keyPEM, err := testenv.TestCA(relayHost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.apply(t, manifest(t, "v1", "Secret", corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "smtp-tls", Namespace: "rt-mail-sink"},
+		Data: map[string][]byte{"tls.crt": certPEM, "tls.key": keyPEM, "username": []byte("rt-ext@example.com"), "password": []byte("relay pw 0123")}}))
+	c.apply(t, rtTLSSinkManifest)
+	c.apply(t, rtSecret(t, "relay-login", map[string]string{"username": "rt-ext@example.com", "password": "relay pw 0123"}))
+	c.apply(t, manifest(t, "v1", "Secret", corev1.Secret{ObjectMeta: metaName("relay-ca"), Data: map[string][]byte{"ca.crt": caPEM}}))
 	hd := opsv1alpha1.HelpDesk{
 		ObjectMeta: metaName("ext"),
 		Spec: opsv1alpha1.HelpDeskSpec{
-			Site:           opsv1alpha1.HelpDeskSite{Name: "external", Organization: "ext.supportstack.test"},
-			Web:            opsv1alpha1.HelpDeskWeb{Replicas: ptr.To[int32](1), Workers: 1},
-			Database:       opsv1alpha1.HelpDeskDatabase{External: &opsv1alpha1.ExternalDatabase{SecretName: "rt-db-app"}},
+			Site:     opsv1alpha1.HelpDeskSite{Name: "external", Organization: "ext.supportstack.test"},
+			Web:      opsv1alpha1.HelpDeskWeb{Replicas: ptr.To[int32](1), Workers: 1},
+			Database: opsv1alpha1.HelpDeskDatabase{External: &opsv1alpha1.ExternalDatabase{SecretName: "rt-db-app"}},
+			Mail: opsv1alpha1.HelpDeskMail{Relay: &opsv1alpha1.SMTPRelay{Host: relayHost, Port: 587, StartTLS: true,
+				CASecretRef: &opsv1alpha1.SecretKeyRef{Name: "relay-ca", Key: "ca.crt"}, CredentialsSecretRef: &opsv1alpha1.SecretRef{Name: "relay-login"}}},
 			DeletionPolicy: opsv1alpha1.HelpDeskDelete,
 		},
 	}
@@ -101,6 +117,23 @@ func helpDeskExternal(t *testing.T, c cluster, rest func(host, password, path, p
 	if n := psql("app", "SELECT count(*) FROM tickets WHERE subject = 'e2e: on the external database'"); n != "1" {
 		t.Errorf("the external database holds %s tickets made through RT, want 1", n)
 	}
+	// A ticket with a requestor: its autoreply goes to the submission
+	// server over STARTTLS, verified against the CA, after a login with
+	// the Secret's user and password.
+	const subject = "e2e: mail through a relay that wants a login"
+	if out, err := rest("ext-web", string(root), "/ticket", `{"Queue":"General","Subject":"`+subject+`","Requestor":"customer@example.com"}`); err != nil || !strings.Contains(out, `"type":"ticket"`) {
+		t.Errorf("POST /ticket with a requestor: %v\n%s", err, out)
+	}
+	waitFor(t, time.Minute, func() error {
+		logs := c.run(t, "logs", "-n", "rt-mail-sink", "smtp-tls")
+		if !strings.Contains(logs, "login over tls: rt-ext@example.com\n") || !strings.Contains(logs, subject) {
+			return fmt.Errorf("the submission server has no login over TLS and message about %q:\n%s", subject, logs)
+		}
+		if strings.Contains(logs, "login refused") {
+			t.Fatalf("the submission server refused a login:\n%s", logs)
+		}
+		return nil
+	})
 	if n := psql("app", "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner <> 'app'"); n != "0" {
 		t.Errorf("%s of RT's tables on the external server are not the app role's", n)
 	}
@@ -165,4 +198,81 @@ metadata: {name: other-db, namespace: ` + extDBNamespace + `}
 spec:
   selector: {app: other-db}
   ports: [{name: postgres, port: 5432}]
+`
+
+// rtTLSSinkManifest is a submission server on port 587 of its Service
+// (Perl from the RT image): it offers STARTTLS with the certificate of
+// the Secret smtp-tls and AUTH PLAIN, takes the Secret's user and password
+// only over TLS, and logs "login over tls: <user>" or "login refused", and
+// "message: <subject>" for each message.
+var rtTLSSinkManifest = `
+apiVersion: v1
+kind: Pod
+metadata: {name: smtp-tls, namespace: rt-mail-sink, labels: {app: smtp-tls}}
+spec:
+  automountServiceAccountToken: false
+  securityContext: {runAsNonRoot: true, runAsUser: 65532, seccompProfile: {type: RuntimeDefault}}
+  containers:
+  - name: smtp
+    image: ` + resources.DefaultRTImage + `
+    imagePullPolicy: Never
+    command: [perl, -e]
+    args:
+    - |
+      use strict; use warnings; use IO::Socket::INET; use IO::Socket::SSL; use MIME::Base64;
+      $| = 1;
+      my $s = IO::Socket::INET->new(LocalPort => 2587, Listen => 16, ReuseAddr => 1) or die "listen: $!";
+      print "listening\n";
+      while (my $c = $s->accept) {
+        print "connection\n";
+        $c->autoflush(1);
+        eval {
+          local $SIG{ALRM} = sub { die "timeout\n" };
+          alarm 30;
+          print $c "220 sink ESMTP\r\n";
+          my ($data, $tls) = (0, 0);
+          while (my $l = <$c>) {
+            if ($data) {
+              if ($l =~ /^\.\r?$/) { $data = 0; print $c "250 queued\r\n" }
+              elsif ($l =~ /^Subject: (.*?)\r?$/) { print "message: $1\n" }
+              next;
+            }
+            if ($l =~ /^EHLO/i) { print $c "250-sink\r\n", ($tls ? "" : "250-STARTTLS\r\n"), "250 AUTH PLAIN\r\n" }
+            elsif ($l =~ /^STARTTLS/i && !$tls) {
+              print $c "220 go ahead\r\n";
+              IO::Socket::SSL->start_SSL($c, SSL_server => 1, SSL_cert_file => "/tls/tls.crt", SSL_key_file => "/tls/tls.key")
+                or die "TLS: $IO::Socket::SSL::SSL_ERROR\n";
+              $tls = 1;
+            }
+            elsif ($l =~ /^AUTH PLAIN ?(\S*)/i) {
+              my $b64 = $1;
+              if ($b64 eq "") { print $c "334 \r\n"; $b64 = <$c>; $b64 =~ s/\s+$//; }
+              my (undef, $u, $p) = split /\0/, decode_base64($b64);
+              if ($tls && defined $p && $u eq $ENV{SINK_USER} && $p eq $ENV{SINK_PASSWORD}) { print "login over tls: $u\n"; print $c "235 welcome\r\n" }
+              else { print "login refused (tls $tls)\n"; print $c "535 no\r\n" }
+            }
+            elsif ($l =~ /^DATA/i) { $data = 1; print $c "354 go on\r\n" }
+            elsif ($l =~ /^QUIT/i) { print $c "221 bye\r\n"; last }
+            else { print $c "250 ok\r\n" }
+          }
+          alarm 0;
+        };
+        print "error: $@" if $@;
+        close $c;
+      }
+    env:
+    - {name: SINK_USER, valueFrom: {secretKeyRef: {name: smtp-tls, key: username}}}
+    - {name: SINK_PASSWORD, valueFrom: {secretKeyRef: {name: smtp-tls, key: password}}}
+    ports: [{containerPort: 2587}]
+    securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
+    resources: {requests: {cpu: 10m, memory: 32Mi}, limits: {cpu: 100m, memory: 64Mi}}
+    volumeMounts: [{name: tls, mountPath: /tls, readOnly: true}]
+  volumes: [{name: tls, secret: {secretName: smtp-tls}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: smtp-tls, namespace: rt-mail-sink}
+spec:
+  selector: {app: smtp-tls}
+  ports: [{name: submission, port: 587, targetPort: 2587}]
 `
