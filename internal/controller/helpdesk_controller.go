@@ -585,6 +585,10 @@ func (r *HelpDeskReconciler) schema(ctx context.Context, hd *opsv1alpha1.HelpDes
 // web makes RT's web and mail gateway Deployments and Services and sets
 // WebReady and Ready.
 func (r *HelpDeskReconciler) web(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames, db resources.HelpDeskDatabaseConn, siteConfig string) error {
+	rwx, err := r.attachmentsReadWriteMany(ctx, hd, names)
+	if err != nil {
+		return err
+	}
 	replicas, workers := int32(1), hd.Spec.Web.Workers
 	if hd.Spec.Web.Replicas != nil {
 		replicas = *hd.Spec.Web.Replicas
@@ -603,7 +607,7 @@ func (r *HelpDeskReconciler) web(ctx context.Context, hd *opsv1alpha1.HelpDesk, 
 		build           func(resources.RTObjects) *appsv1.Deployment
 	}{
 		{names.Web(), "web", func(o resources.RTObjects) *appsv1.Deployment {
-			o.AttachmentsClaim, o.AttachmentsReadWriteMany = names.AttachmentsClaim(), readWriteMany(hd)
+			o.AttachmentsClaim, o.AttachmentsReadWriteMany = names.AttachmentsClaim(), rwx
 			return resources.RTWebDeployment(o, replicas, workers)
 		}},
 		{names.MailGateway(), "mailgate", func(o resources.RTObjects) *appsv1.Deployment {
@@ -635,7 +639,7 @@ func (r *HelpDeskReconciler) web(ctx context.Context, hd *opsv1alpha1.HelpDesk, 
 			return err
 		}
 	}
-	if err := r.maintenance(ctx, hd, names, db); err != nil {
+	if err := r.maintenance(ctx, hd, names, db, rwx); err != nil {
 		return err
 	}
 	hd.Status.URL = "http://" + names.Web() + "." + hd.Namespace + ".svc"
@@ -665,7 +669,7 @@ func (r *HelpDeskReconciler) web(ctx context.Context, hd *opsv1alpha1.HelpDesk, 
 
 // maintenance makes the CronJobs of RT's periodic work, which run as the
 // web pods do (component cron, for the NetworkPolicies).
-func (r *HelpDeskReconciler) maintenance(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames, db resources.HelpDeskDatabaseConn) error {
+func (r *HelpDeskReconciler) maintenance(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames, db resources.HelpDeskDatabaseConn, rwx bool) error {
 	zone := string(hd.Spec.Site.TimeZone)
 	if zone == "" {
 		zone = "UTC"
@@ -685,7 +689,7 @@ func (r *HelpDeskReconciler) maintenance(ctx context.Context, hd *opsv1alpha1.He
 			schedule = job.fallback
 		}
 		o := r.rtObjects(hd, names, db, job.name, "cron")
-		o.AttachmentsClaim, o.AttachmentsReadWriteMany = names.AttachmentsClaim(), readWriteMany(hd)
+		o.AttachmentsClaim, o.AttachmentsReadWriteMany = names.AttachmentsClaim(), rwx
 		cj := resources.RTCronJob(o, schedule, zone, job.command...)
 		if err := r.notForeign(ctx, hd, cj); err != nil {
 			return err
@@ -697,10 +701,16 @@ func (r *HelpDeskReconciler) maintenance(ctx context.Context, hd *opsv1alpha1.He
 	return nil
 }
 
-// readWriteMany reports whether the attachments' claim is asked to be
-// mountable on several nodes at once (accessModes ReadWriteMany).
-func readWriteMany(hd *opsv1alpha1.HelpDesk) bool {
-	return slices.Contains(hd.Spec.Attachments.AccessModes, corev1.ReadWriteMany)
+// attachmentsReadWriteMany reports whether the attachments' claim may be
+// mounted on several nodes at once: the claim's own access modes, which
+// never change (a retained claim keeps those it was made with, whatever
+// spec.attachments.accessModes says now).
+func (r *HelpDeskReconciler) attachmentsReadWriteMany(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames) (bool, error) {
+	claim := &corev1.PersistentVolumeClaim{}
+	if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: hd.Namespace, Name: names.AttachmentsClaim()}, claim); err != nil {
+		return false, fmt.Errorf("reading the attachments' claim %s: %w", names.AttachmentsClaim(), err)
+	}
+	return slices.Contains(claim.Spec.AccessModes, corev1.ReadWriteMany), nil
 }
 
 // protect makes spec.protection's BackupPolicy and DRDrill (owned, named

@@ -28,6 +28,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -352,4 +353,37 @@ func hdSMTPEnv(spec corev1.PodSpec) string {
 		}
 	}
 	return strings.Join(got, " ")
+}
+
+// TestHelpDeskAttachmentsNodeFollowsTheClaim: whether RT's pods keep to
+// the attachments' node follows the claim's own access modes: a retained
+// ReadWriteOnce claim keeps them together even when the spec now asks for
+// ReadWriteMany, and a claim made ReadWriteMany leaves them free.
+func TestHelpDeskAttachmentsNodeFollowsTheClaim(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	retained := resources.HelpDeskClaim(ns, "kept-attachments", "kept", "attachments", resource.MustParse("1Gi"), nil, nil)
+	if err := k8sClient.Create(ctx, retained); err != nil {
+		t.Fatal(err)
+	}
+	rwx := func(h *opsv1alpha1.HelpDesk) {
+		h.Spec.Attachments.AccessModes = []corev1.PersistentVolumeAccessMode{corev1.ReadWriteMany}
+	}
+	for _, tc := range []struct {
+		name      string
+		colocated bool
+	}{{"kept", true}, {"many", false}} {
+		hdReady(t, ns, tc.name, rwx)
+		var web appsv1.Deployment
+		hdGet(t, ns, tc.name+"-web", &web)
+		var cron batchv1.CronJob
+		if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: tc.name + "-externalize"}, &cron); err != nil {
+			t.Fatal(err)
+		}
+		for what, spec := range map[string]corev1.PodSpec{"web": web.Spec.Template.Spec, "externalize": cron.Spec.JobTemplate.Spec.Template.Spec} {
+			if got := spec.Affinity != nil; got != tc.colocated {
+				t.Errorf("%s: the %s pods keep to the attachments' node: %v, want %v (affinity %+v)", tc.name, what, got, tc.colocated, spec.Affinity)
+			}
+		}
+	}
 }
