@@ -186,7 +186,8 @@ func (r *HelpDeskReconciler) apply(ctx context.Context, hd *opsv1alpha1.HelpDesk
 	if err := r.secure(ctx, hd, names, db); err != nil {
 		return err
 	}
-	if ready, err := r.database(ctx, hd, names, db); err != nil || !ready {
+	ready, rwx, err := r.database(ctx, hd, names, db)
+	if err != nil || !ready {
 		notChecked(hd, err, "the database", opsv1alpha1.ConditionSchemaReady, opsv1alpha1.ConditionWebReady, opsv1alpha1.ConditionProtected)
 		return err
 	}
@@ -194,7 +195,7 @@ func (r *HelpDeskReconciler) apply(ctx context.Context, hd *opsv1alpha1.HelpDesk
 		notChecked(hd, err, "RT's schema", opsv1alpha1.ConditionWebReady, opsv1alpha1.ConditionProtected)
 		return err
 	}
-	if err := r.web(ctx, hd, names, db, siteConfig); err != nil {
+	if err := r.web(ctx, hd, names, db, siteConfig, rwx); err != nil {
 		return err
 	}
 	return r.protect(ctx, hd, names, db)
@@ -409,23 +410,28 @@ func (r *HelpDeskReconciler) secure(ctx context.Context, hd *opsv1alpha1.HelpDes
 
 // database makes the volumes of the database and the attachments (once;
 // not owned, so that Retain keeps them), then the database's Service and
-// StatefulSet. It reports whether the database's pod is ready. An
-// external database has none of these: only the attachments' volume is
-// made, and the schema Job is the first to connect.
-func (r *HelpDeskReconciler) database(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames, db resources.HelpDeskDatabaseConn) (bool, error) {
+// StatefulSet. It reports whether the database's pod is ready, and whether
+// the attachments' claim may be mounted on several nodes at once (rwx: the
+// claim's own access modes, which never change, whatever
+// spec.attachments.accessModes says now). An external database has none
+// of these: only the attachments' volume is made, and the schema Job is
+// the first to connect.
+func (r *HelpDeskReconciler) database(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames, db resources.HelpDeskDatabaseConn) (ready, rwx bool, err error) {
 	att := hd.Spec.Attachments
 	attSize := resource.MustParse("1Gi")
 	if att.Storage != nil {
 		attSize = *att.Storage
 	}
-	if err := r.createClaimOnce(ctx, hd, resources.HelpDeskClaim(hd.Namespace, names.AttachmentsClaim(), hd.Name, "attachments", attSize, att.StorageClassName, att.AccessModes)); err != nil {
-		return false, err
+	modes, err := r.createClaimOnce(ctx, hd, resources.HelpDeskClaim(hd.Namespace, names.AttachmentsClaim(), hd.Name, "attachments", attSize, att.StorageClassName, att.AccessModes))
+	if err != nil {
+		return false, false, err
 	}
+	rwx = slices.Contains(modes, corev1.ReadWriteMany)
 	if db.External {
 		setCondition(hd, opsv1alpha1.ConditionDatabaseReady, metav1.ConditionTrue, opsv1alpha1.ReasonAvailable, fmt.Sprintf(
 			"RT uses the external database %s at %s:%d as %s (Secret %s); the schema Job connects first and refuses a superuser role",
 			db.Name, db.Host, db.Port, db.User, hd.Spec.Database.External.SecretName))
-		return true, nil
+		return true, rwx, nil
 	}
 	size := resource.MustParse("1Gi")
 	var class *string
@@ -435,18 +441,18 @@ func (r *HelpDeskReconciler) database(ctx context.Context, hd *opsv1alpha1.HelpD
 		}
 		class = m.StorageClassName
 	}
-	if err := r.createClaimOnce(ctx, hd, resources.HelpDeskClaim(hd.Namespace, names.DatabaseClaim(), hd.Name, "database", size, class, nil)); err != nil {
-		return false, err
+	if _, err := r.createClaimOnce(ctx, hd, resources.HelpDeskClaim(hd.Namespace, names.DatabaseClaim(), hd.Name, "database", size, class, nil)); err != nil {
+		return false, false, err
 	}
 	svc := resources.HelpDeskDatabaseService(hd.Namespace, names)
 	if err := r.notForeign(ctx, hd, svc); err != nil {
-		return false, err
+		return false, false, err
 	}
 	if err := createOrPatch(ctx, r.Client, r.Recorder, hd, svc, func(s *corev1.Service) {
 		s.Labels = mergeLabels(s.Labels, svc.Labels)
 		setSpec(&s.Spec, svc.Spec)
 	}); err != nil {
-		return false, err
+		return false, false, err
 	}
 	image := r.PostgresImage
 	if image == "" {
@@ -454,23 +460,23 @@ func (r *HelpDeskReconciler) database(ctx context.Context, hd *opsv1alpha1.HelpD
 	}
 	desired := resources.HelpDeskDatabase(hd.Namespace, names, image)
 	if err := r.notForeign(ctx, hd, desired); err != nil {
-		return false, err
+		return false, false, err
 	}
 	sts, err := createOrPatchObject(ctx, r.Client, r.Recorder, hd, desired, func(s *appsv1.StatefulSet) {
 		s.Labels = mergeLabels(s.Labels, desired.Labels)
 		setSpec(&s.Spec, desired.Spec)
 	})
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	if sts.Status.ObservedGeneration < sts.Generation || sts.Status.ReadyReplicas < 1 {
 		msg := fmt.Sprintf("waiting for the database's pod %s-0 to be ready (kubectl get pod -n %s %s-0)", sts.Name, hd.Namespace, sts.Name)
 		setCondition(hd, opsv1alpha1.ConditionDatabaseReady, metav1.ConditionFalse, opsv1alpha1.ReasonProgressing, msg)
 		setCondition(hd, opsv1alpha1.ConditionReady, metav1.ConditionFalse, opsv1alpha1.ReasonProgressing, msg)
-		return false, nil
+		return false, rwx, nil
 	}
 	setCondition(hd, opsv1alpha1.ConditionDatabaseReady, metav1.ConditionTrue, opsv1alpha1.ReasonAvailable, "PostgreSQL answers at "+names.Database()+"."+hd.Namespace+".svc:5432")
-	return true, nil
+	return true, rwx, nil
 }
 
 // notForeign refuses to make desired over an object of its name that this
@@ -504,26 +510,29 @@ func (r *HelpDeskReconciler) notForeign(ctx context.Context, hd *opsv1alpha1.Hel
 
 // createClaimOnce creates a volume claim of the help desk unless it exists;
 // it never changes one (a claim's size is grown by hand, where the
-// StorageClass allows it).
-func (r *HelpDeskReconciler) createClaimOnce(ctx context.Context, hd *opsv1alpha1.HelpDesk, claim *corev1.PersistentVolumeClaim) error {
+// StorageClass allows it). It returns the claim's access modes: the
+// existing claim's, else the new one's.
+func (r *HelpDeskReconciler) createClaimOnce(ctx context.Context, hd *opsv1alpha1.HelpDesk, claim *corev1.PersistentVolumeClaim) ([]corev1.PersistentVolumeAccessMode, error) {
 	existing := &corev1.PersistentVolumeClaim{}
 	err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(claim), existing)
 	switch {
 	case err == nil && existing.Labels[resources.LabelHelpDesk] != hd.Name:
 		// Another application's volume must not be mounted (and chowned,
 		// and backed up) as the help desk's.
-		return specError(hd, fmt.Sprintf("the PersistentVolumeClaim %s exists and is not labelled %s=%s: the operator uses only the help desk's own volumes; "+
+		return nil, specError(hd, fmt.Sprintf("the PersistentVolumeClaim %s exists and is not labelled %s=%s: the operator uses only the help desk's own volumes; "+
 			"rename or delete it, or label it if it really holds this help desk's data", claim.Name, resources.LabelHelpDesk, hd.Name))
 	case err == nil && !existing.DeletionTimestamp.IsZero():
-		return specError(hd, fmt.Sprintf("the PersistentVolumeClaim %s is being deleted (deletionPolicy Delete of a HelpDesk of this name): waiting until it is gone", claim.Name))
+		return nil, specError(hd, fmt.Sprintf("the PersistentVolumeClaim %s is being deleted (deletionPolicy Delete of a HelpDesk of this name): waiting until it is gone", claim.Name))
+	case err == nil:
+		return existing.Spec.AccessModes, nil
 	case !apierrors.IsNotFound(err):
-		return err
+		return nil, err
 	}
 	if err := r.Create(ctx, claim); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("creating the volume claim %s: %w", claim.Name, err)
+		return nil, fmt.Errorf("creating the volume claim %s: %w", claim.Name, err)
 	}
 	r.Recorder.Eventf(hd, claim, corev1.EventTypeNormal, opsv1alpha1.ReasonApplied, "Apply", "created PersistentVolumeClaim %s", claim.Name)
-	return nil
+	return claim.Spec.AccessModes, nil
 }
 
 // schema runs RT's schema Job for spec.version once, and reports whether
@@ -584,11 +593,7 @@ func (r *HelpDeskReconciler) schema(ctx context.Context, hd *opsv1alpha1.HelpDes
 
 // web makes RT's web and mail gateway Deployments and Services and sets
 // WebReady and Ready.
-func (r *HelpDeskReconciler) web(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames, db resources.HelpDeskDatabaseConn, siteConfig string) error {
-	rwx, err := r.attachmentsReadWriteMany(ctx, hd, names)
-	if err != nil {
-		return err
-	}
+func (r *HelpDeskReconciler) web(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames, db resources.HelpDeskDatabaseConn, siteConfig string, rwx bool) error {
 	replicas, workers := int32(1), hd.Spec.Web.Workers
 	if hd.Spec.Web.Replicas != nil {
 		replicas = *hd.Spec.Web.Replicas
@@ -699,18 +704,6 @@ func (r *HelpDeskReconciler) maintenance(ctx context.Context, hd *opsv1alpha1.He
 		}
 	}
 	return nil
-}
-
-// attachmentsReadWriteMany reports whether the attachments' claim may be
-// mounted on several nodes at once: the claim's own access modes, which
-// never change (a retained claim keeps those it was made with, whatever
-// spec.attachments.accessModes says now).
-func (r *HelpDeskReconciler) attachmentsReadWriteMany(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames) (bool, error) {
-	claim := &corev1.PersistentVolumeClaim{}
-	if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: hd.Namespace, Name: names.AttachmentsClaim()}, claim); err != nil {
-		return false, fmt.Errorf("reading the attachments' claim %s: %w", names.AttachmentsClaim(), err)
-	}
-	return slices.Contains(claim.Spec.AccessModes, corev1.ReadWriteMany), nil
 }
 
 // protect makes spec.protection's BackupPolicy and DRDrill (owned, named
