@@ -277,7 +277,9 @@ func hdReady(t *testing.T, ns, name string, mutate func(*opsv1alpha1.HelpDesk)) 
 	}
 	hdCreate(t, hd)
 	key := client.ObjectKeyFromObject(hd)
-	hdReadyDatabase(t, ns, name)
+	if hd.Spec.Database.External == nil {
+		hdReadyDatabase(t, ns, name)
+	}
 	hdWaitFor(t, key, hdCondition(opsv1alpha1.ConditionDatabaseReady, metav1.ConditionTrue, opsv1alpha1.ReasonAvailable))
 	completeJob(t, hdSchemaJob(t, ns, name), true, "rt-schema: done", fakeClock.Now())
 	hdWaitFor(t, key, hdCondition(opsv1alpha1.ConditionSchemaReady, metav1.ConditionTrue, ""))
@@ -678,9 +680,35 @@ func TestHelpDeskConditionsNotStale(t *testing.T) {
 }
 
 func TestHelpDeskSteadyStateWritesNothing(t *testing.T) {
+	t.Run("managed", func(t *testing.T) { hdSteadyStateWritesNothing(t, newNamespace(t), nil) })
+	// An external database and a relay with STARTTLS, a CA and a login:
+	// the env from Secrets, the CA volume and the egress to an address
+	// must equal what the API server stores, too.
+	t.Run("external database and relay login", func(t *testing.T) {
+		ns := newNamespace(t)
+		for name, data := range map[string]map[string][]byte{
+			"rt-db-app":   {"host": []byte("192.0.2.10"), "dbname": []byte("app"), "username": []byte("app"), "password": []byte("app-password-0123")},
+			"relay-login": {"username": []byte("rt@example.com"), "password": []byte("relay-password-0123")},
+			"relay-ca":    {"ca.crt": []byte("-----BEGIN CERTIFICATE-----")},
+		} {
+			if err := k8sClient.Create(context.Background(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Data: data}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		hdSteadyStateWritesNothing(t, ns, func(h *opsv1alpha1.HelpDesk) {
+			h.Spec.Database.External = &opsv1alpha1.ExternalDatabase{SecretName: "rt-db-app"}
+			h.Spec.Mail.Relay = &opsv1alpha1.SMTPRelay{Host: "smtp.example.com", Port: 587, StartTLS: true,
+				CASecretRef: &opsv1alpha1.SecretKeyRef{Name: "relay-ca", Key: "ca.crt"}, CredentialsSecretRef: &opsv1alpha1.SecretRef{Name: "relay-login"}}
+		})
+	})
+}
+
+// hdSteadyStateWritesNothing brings a HelpDesk (after mutate) to Ready and
+// counts the write requests of reconciles in that state: none, also from a
+// restarted reconciler.
+func hdSteadyStateWritesNothing(t *testing.T, ns string, mutate func(*opsv1alpha1.HelpDesk)) {
 	ctx := context.Background()
-	ns := newNamespace(t)
-	hd := hdReady(t, ns, "rt", nil)
+	hd := hdReady(t, ns, "rt", mutate)
 	key := client.ObjectKeyFromObject(hd)
 	hdSettle(t, key)
 	req := ctrl.Request{NamespacedName: key}
