@@ -79,7 +79,7 @@ func helpDeskExternal(t *testing.T, c cluster, rest func(host, password, path, p
 	}
 	c.apply(t, manifest(t, "v1", "Secret", corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "smtp-tls", Namespace: "rt-mail-sink"},
 		Data: map[string][]byte{"tls.crt": certPEM, "tls.key": keyPEM, "username": []byte("rt-ext@example.com"), "password": []byte("relay pw 0123")}}))
-	c.apply(t, rtTLSSinkManifest)
+	c.apply(t, smtpSinkManifest("smtp-tls", 587, true))
 	c.apply(t, rtSecret(t, "relay-login", map[string]string{"username": "rt-ext@example.com", "password": "relay pw 0123"}))
 	c.apply(t, manifest(t, "v1", "Secret", corev1.Secret{ObjectMeta: metaName("relay-ca"), Data: map[string][]byte{"ca.crt": caPEM}}))
 	hd := opsv1alpha1.HelpDesk{
@@ -176,103 +176,4 @@ func helpDeskExternal(t *testing.T, c cluster, rest func(host, password, path, p
 // otherListener answers on port 5432 beside the external database, in
 // its namespace, with no NetworkPolicy: a database RT's pods must not
 // reach.
-const otherListener = `
-apiVersion: v1
-kind: Pod
-metadata: {name: other-db, namespace: ` + extDBNamespace + `, labels: {app: other-db}}
-spec:
-  automountServiceAccountToken: false
-  securityContext: {runAsNonRoot: true, runAsUser: 65532, seccompProfile: {type: RuntimeDefault}}
-  containers:
-  - name: listen
-    image: supportstack/busybox:dev
-    imagePullPolicy: Never
-    command: [sh, -c, "mkdir -p /tmp/www && httpd -f -p 5432 -h /tmp/www"]
-    securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
-    volumeMounts: [{name: tmp, mountPath: /tmp}]
-  volumes: [{name: tmp, emptyDir: {}}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: other-db, namespace: ` + extDBNamespace + `}
-spec:
-  selector: {app: other-db}
-  ports: [{name: postgres, port: 5432}]
-`
-
-// rtTLSSinkManifest is a submission server on port 587 of its Service
-// (Perl from the RT image): it offers STARTTLS with the certificate of
-// the Secret smtp-tls and AUTH PLAIN, takes the Secret's user and password
-// only over TLS, and logs "login over tls: <user>" or "login refused", and
-// "message: <subject>" for each message.
-var rtTLSSinkManifest = `
-apiVersion: v1
-kind: Pod
-metadata: {name: smtp-tls, namespace: rt-mail-sink, labels: {app: smtp-tls}}
-spec:
-  automountServiceAccountToken: false
-  securityContext: {runAsNonRoot: true, runAsUser: 65532, seccompProfile: {type: RuntimeDefault}}
-  containers:
-  - name: smtp
-    image: ` + resources.DefaultRTImage + `
-    imagePullPolicy: Never
-    command: [perl, -e]
-    args:
-    - |
-      use strict; use warnings; use IO::Socket::INET; use IO::Socket::SSL; use MIME::Base64;
-      $| = 1;
-      my $s = IO::Socket::INET->new(LocalPort => 2587, Listen => 16, ReuseAddr => 1) or die "listen: $!";
-      print "listening\n";
-      while (my $c = $s->accept) {
-        print "connection\n";
-        $c->autoflush(1);
-        eval {
-          local $SIG{ALRM} = sub { die "timeout\n" };
-          alarm 30;
-          print $c "220 sink ESMTP\r\n";
-          my ($data, $tls) = (0, 0);
-          while (my $l = <$c>) {
-            if ($data) {
-              if ($l =~ /^\.\r?$/) { $data = 0; print $c "250 queued\r\n" }
-              elsif ($l =~ /^Subject: (.*?)\r?$/) { print "message: $1\n" }
-              next;
-            }
-            if ($l =~ /^EHLO/i) { print $c "250-sink\r\n", ($tls ? "" : "250-STARTTLS\r\n"), "250 AUTH PLAIN\r\n" }
-            elsif ($l =~ /^STARTTLS/i && !$tls) {
-              print $c "220 go ahead\r\n";
-              IO::Socket::SSL->start_SSL($c, SSL_server => 1, SSL_cert_file => "/tls/tls.crt", SSL_key_file => "/tls/tls.key")
-                or die "TLS: $IO::Socket::SSL::SSL_ERROR\n";
-              $tls = 1;
-            }
-            elsif ($l =~ /^AUTH PLAIN ?(\S*)/i) {
-              my $b64 = $1;
-              if ($b64 eq "") { print $c "334 \r\n"; $b64 = <$c>; $b64 =~ s/\s+$//; }
-              my (undef, $u, $p) = split /\0/, decode_base64($b64);
-              if ($tls && defined $p && $u eq $ENV{SINK_USER} && $p eq $ENV{SINK_PASSWORD}) { print "login over tls: $u\n"; print $c "235 welcome\r\n" }
-              else { print "login refused (tls $tls)\n"; print $c "535 no\r\n" }
-            }
-            elsif ($l =~ /^DATA/i) { $data = 1; print $c "354 go on\r\n" }
-            elsif ($l =~ /^QUIT/i) { print $c "221 bye\r\n"; last }
-            else { print $c "250 ok\r\n" }
-          }
-          alarm 0;
-        };
-        print "error: $@" if $@;
-        close $c;
-      }
-    env:
-    - {name: SINK_USER, valueFrom: {secretKeyRef: {name: smtp-tls, key: username}}}
-    - {name: SINK_PASSWORD, valueFrom: {secretKeyRef: {name: smtp-tls, key: password}}}
-    ports: [{containerPort: 2587}]
-    securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
-    resources: {requests: {cpu: 10m, memory: 32Mi}, limits: {cpu: 100m, memory: 64Mi}}
-    volumeMounts: [{name: tls, mountPath: /tls, readOnly: true}]
-  volumes: [{name: tls, secret: {secretName: smtp-tls}}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: smtp-tls, namespace: rt-mail-sink}
-spec:
-  selector: {app: smtp-tls}
-  ports: [{name: submission, port: 587, targetPort: 2587}]
-`
+var otherListener = listener(extDBNamespace, "other-db", 5432)

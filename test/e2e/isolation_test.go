@@ -26,14 +26,30 @@ import (
 
 // smtpSink listens on 25 and 587 in a namespace of its own: a mail relay an
 // attacker would like a restored copy to reach.
-const smtpSink = `
+var smtpSink = `
 apiVersion: v1
 kind: Namespace
 metadata: {name: e2e-mail}
----
+---` + listener("e2e-mail", "smtp", 25, 587)
+
+// listener is a restricted busybox pod named name that accepts
+// connections on each port (busybox httpd: a connection is all a probe
+// needs), and its Service of the same name with those ports. Ports below
+// 1024 need no privilege: the pod lowers ip_unprivileged_port_start.
+func listener(namespace, name string, ports ...int) string {
+	serve, servicePorts := make([]string, 0, len(ports)), make([]string, 0, len(ports))
+	for i, p := range ports {
+		foreground := ""
+		if i == len(ports)-1 {
+			foreground = "-f "
+		}
+		serve = append(serve, fmt.Sprintf("httpd %s-p %d -h /tmp/www", foreground, p))
+		servicePorts = append(servicePorts, fmt.Sprintf("{name: p%d, port: %d}", p, p))
+	}
+	return fmt.Sprintf(`
 apiVersion: v1
 kind: Pod
-metadata: {name: smtp, namespace: e2e-mail, labels: {app: smtp}}
+metadata: {name: %[2]s, namespace: %[1]s, labels: {app: %[2]s}}
 spec:
   automountServiceAccountToken: false
   securityContext:
@@ -42,21 +58,22 @@ spec:
     seccompProfile: {type: RuntimeDefault}
     sysctls: [{name: net.ipv4.ip_unprivileged_port_start, value: "0"}]
   containers:
-  - name: smtp
+  - name: listen
     image: supportstack/busybox:dev
     imagePullPolicy: Never
-    command: [sh, -c, "mkdir -p /tmp/www && httpd -p 25 -h /tmp/www && httpd -f -p 587 -h /tmp/www"]
+    command: [sh, -c, "mkdir -p /tmp/www && %[3]s"]
     securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
     volumeMounts: [{name: tmp, mountPath: /tmp}]
   volumes: [{name: tmp, emptyDir: {}}]
 ---
 apiVersion: v1
 kind: Service
-metadata: {name: smtp, namespace: e2e-mail}
+metadata: {name: %[2]s, namespace: %[1]s}
 spec:
-  selector: {app: smtp}
-  ports: [{name: smtp, port: 25}, {name: submission, port: 587}]
-`
+  selector: {app: %[2]s}
+  ports: [%[4]s]
+`, namespace, name, strings.Join(serve, " && "), strings.Join(servicePorts, ", "))
+}
 
 // target is one connection a probe pod attempts.
 type target struct{ name, host, port string }

@@ -516,30 +516,42 @@ func protectHelpDesk(t *testing.T, c cluster, path string) {
 	t.Logf("backups and drills of the help desk: %s", time.Since(began).Round(time.Second))
 }
 
-// rtMailSinkManifest is an SMTP server on port 25 of its Service that
-// takes every message and logs "connection" for each connection and
-// "message: <subject>" for each message (Perl from the RT image, which the
-// cluster has; one connection at a time, each given 30 s).
-var rtMailSinkManifest = `
-apiVersion: v1
-kind: Namespace
-metadata: {name: rt-mail-sink}
----
+// smtpSinkManifest is an SMTP server named name in the namespace
+// rt-mail-sink, on port of its Service (Perl from the RT image, which the
+// cluster has; one connection at a time, each given 30 s). It takes every
+// message and logs "connection" for each connection and "message:
+// <subject>" for each message. With tls it also offers STARTTLS with the
+// certificate of the Secret name (tls.crt, tls.key) and AUTH PLAIN, which
+// takes that Secret's username and password only over TLS and logs "login
+// over tls: <user>" or "login refused".
+func smtpSinkManifest(name string, port int, tls bool) string {
+	secrets := ""
+	if tls {
+		secrets = fmt.Sprintf(`
+    env:
+    - {name: SINK_TLS, value: "1"}
+    - {name: SINK_USER, valueFrom: {secretKeyRef: {name: %[1]s, key: username}}}
+    - {name: SINK_PASSWORD, valueFrom: {secretKeyRef: {name: %[1]s, key: password}}}
+    volumeMounts: [{name: tls, mountPath: /tls, readOnly: true}]
+  volumes: [{name: tls, secret: {secretName: %[1]s}}]`, name)
+	}
+	return fmt.Sprintf(`
 apiVersion: v1
 kind: Pod
-metadata: {name: smtp, namespace: rt-mail-sink, labels: {app: smtp}}
+metadata: {name: %[1]s, namespace: rt-mail-sink, labels: {app: %[1]s}}
 spec:
   automountServiceAccountToken: false
   securityContext: {runAsNonRoot: true, runAsUser: 65532, seccompProfile: {type: RuntimeDefault}}
   containers:
   - name: smtp
-    image: ` + resources.DefaultRTImage + `
+    image: %[2]s
     imagePullPolicy: Never
     command: [perl, -e]
     args:
     - |
-      use strict; use warnings; use IO::Socket::INET;
+      use strict; use warnings; use IO::Socket::INET; use IO::Socket::SSL; use MIME::Base64;
       $| = 1;
+      my $offer = $ENV{SINK_TLS};
       my $s = IO::Socket::INET->new(LocalPort => 2525, Listen => 16, ReuseAddr => 1) or die "listen: $!";
       print "listening\n";
       while (my $c = $s->accept) {
@@ -549,43 +561,57 @@ spec:
           local $SIG{ALRM} = sub { die "timeout\n" };
           alarm 30;
           print $c "220 sink ESMTP\r\n";
-          my $data = 0;
+          my ($data, $tls) = (0, 0);
           while (my $l = <$c>) {
             if ($data) {
               if ($l =~ /^\.\r?$/) { $data = 0; print $c "250 queued\r\n" }
               elsif ($l =~ /^Subject: (.*?)\r?$/) { print "message: $1\n" }
               next;
             }
-            if ($l =~ /^DATA/i) { $data = 1; print $c "354 go on\r\n" }
+            if ($offer && $l =~ /^EHLO/i) { print $c "250-sink\r\n", ($tls ? "" : "250-STARTTLS\r\n"), "250 AUTH PLAIN\r\n" }
+            elsif ($offer && $l =~ /^STARTTLS/i && !$tls) {
+              print $c "220 go ahead\r\n";
+              IO::Socket::SSL->start_SSL($c, SSL_server => 1, SSL_cert_file => "/tls/tls.crt", SSL_key_file => "/tls/tls.key")
+                or die "TLS: $IO::Socket::SSL::SSL_ERROR\n";
+              $tls = 1;
+            }
+            elsif ($offer && $l =~ /^AUTH PLAIN ?(\S*)/i) {
+              my $b64 = $1;
+              if ($b64 eq "") { print $c "334 \r\n"; $b64 = <$c>; $b64 =~ s/\s+$//; }
+              my (undef, $u, $p) = split /\0/, decode_base64($b64);
+              if ($tls && defined $p && $u eq $ENV{SINK_USER} && $p eq $ENV{SINK_PASSWORD}) { print "login over tls: $u\n"; print $c "235 welcome\r\n" }
+              else { print "login refused (tls $tls)\n"; print $c "535 no\r\n" }
+            }
+            elsif ($l =~ /^DATA/i) { $data = 1; print $c "354 go on\r\n" }
             elsif ($l =~ /^QUIT/i) { print $c "221 bye\r\n"; last }
             else { print $c "250 ok\r\n" }
           }
           alarm 0;
         };
+        print "error: $@" if $@;
         close $c;
       }
     ports: [{containerPort: 2525}]
     securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
-    resources: {requests: {cpu: 10m, memory: 32Mi}, limits: {cpu: 100m, memory: 64Mi}}
+    resources: {requests: {cpu: 10m, memory: 32Mi}, limits: {cpu: 100m, memory: 64Mi}}%[3]s
 ---
 apiVersion: v1
 kind: Service
-metadata: {name: smtp, namespace: rt-mail-sink}
+metadata: {name: %[1]s, namespace: rt-mail-sink}
 spec:
-  selector: {app: smtp}
-  ports: [{name: smtp, port: 25, targetPort: 2525}]
-`
+  selector: {app: %[1]s}
+  ports: [{name: smtp, port: %[4]d, targetPort: 2525}]
+`, name, resources.DefaultRTImage, secrets, port)
+}
 
-// mailSink makes sure the SMTP sink runs and returns how many connections
-// it has taken. The first time, a pod outside any help desk connects to it
-// once (the control: the sink counts what reaches it).
 func mailSink(t *testing.T, c cluster) int {
 	t.Helper()
 	count := func() int { return strings.Count(c.run(t, "logs", "-n", "rt-mail-sink", "smtp"), "connection\n") }
 	if _, err := c.try("get", "pod", "-n", "rt-mail-sink", "smtp"); err == nil {
 		return count()
 	}
-	c.apply(t, rtMailSinkManifest)
+	c.apply(t, `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"rt-mail-sink"}}`)
+	c.apply(t, smtpSinkManifest("smtp", 25, false))
 	waitFor(t, 2*time.Minute, func() error {
 		// kubectl logs fails while the container is being created.
 		if out, err := c.try("logs", "-n", "rt-mail-sink", "smtp"); err != nil || !strings.Contains(out, "listening") {
