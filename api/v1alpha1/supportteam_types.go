@@ -539,7 +539,7 @@ type Escalation struct {
 }
 
 // QueueBackend selects where queues are materialized; set at most one.
-// +kubebuilder:validation:XValidation:rule="!(has(self.configMap) && has(self.requestTracker))",message="set only one queue backend: configMap or requestTracker"
+// +kubebuilder:validation:XValidation:rule="[has(self.configMap), has(self.requestTracker), has(self.helpDesk)].filter(x, x).size() <= 1",message="set only one queue backend: configMap, requestTracker or helpDesk"
 type QueueBackend struct {
 	// configMap materializes the routing table as a ConfigMap (the default).
 	// +optional
@@ -549,6 +549,24 @@ type QueueBackend struct {
 	// through its REST2 API.
 	// +optional
 	RequestTracker *RequestTrackerBackend `json:"requestTracker,omitempty"`
+
+	// helpDesk materializes queues in the Request Tracker of a HelpDesk of
+	// the team's namespace: its queues, group, members and the group's
+	// rights on its queues. The operator signs in as RT's service user,
+	// whose password the HelpDesk generated and no team lead can read, so
+	// the team names no URL and no token.
+	// +optional
+	HelpDesk *HelpDeskBackend `json:"helpDesk,omitempty"`
+}
+
+// HelpDeskBackend names a HelpDesk of the team's namespace.
+type HelpDeskBackend struct {
+	// name of the HelpDesk, in the SupportTeam's namespace.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=40
+	// +kubebuilder:validation:Pattern=`^[a-z]([-a-z0-9]*[a-z0-9])?$`
+	// +required
+	Name string `json:"name"`
 }
 
 // ConfigMapBackend writes the routing table to a ConfigMap.

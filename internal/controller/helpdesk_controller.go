@@ -548,7 +548,7 @@ func (r *HelpDeskReconciler) schema(ctx context.Context, hd *opsv1alpha1.HelpDes
 		setCondition(hd, opsv1alpha1.ConditionSchemaReady, metav1.ConditionTrue, opsv1alpha1.ReasonAvailable, "the database holds RT "+version+"'s schema")
 		return true, nil
 	}
-	job := resources.RTSchemaJob(r.rtObjects(hd, names, db, names.Schema(version), "schema"), db, names.RootPassword())
+	job := resources.RTSchemaJob(r.rtObjects(hd, names, db, names.Schema(version), "schema"), db, names.RootPassword(), names.OperatorPassword())
 	// A completed Job of a deleted HelpDesk of the same name says nothing
 	// of this one's database.
 	if err := r.notForeign(ctx, hd, job); err != nil {

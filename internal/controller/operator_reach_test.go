@@ -168,7 +168,7 @@ func TestOperatorReach(t *testing.T) {
 		web = resources.RTWebDeployment(rt, 1, 2)
 		schemaObjects := rt
 		schemaObjects.Name, schemaObjects.Labels = desk.Schema("5"), resources.HelpDeskLabels("desk", "schema")
-		schema = resources.RTSchemaJob(schemaObjects, resources.ManagedDatabaseConn(ns, desk), desk.RootPassword())
+		schema = resources.RTSchemaJob(schemaObjects, resources.ManagedDatabaseConn(ns, desk), desk.RootPassword(), desk.OperatorPassword())
 		for _, o := range []client.Object{db, web, schema} {
 			ownedByDesk(o)
 		}

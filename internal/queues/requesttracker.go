@@ -47,7 +47,15 @@ type RequestTracker struct {
 	BaseURL string
 	// Token is an RT auth token. It is sent only in the Authorization header.
 	Token string
-	HTTP  *http.Client
+	// User, when set, makes the client sign in as that RT user with HTTP
+	// basic authentication, Token being the user's password.
+	User string
+	// InCluster says BaseURL is a HelpDesk's web Service, which the
+	// operator names itself (resources.HelpDeskWebURL): plain http inside
+	// the cluster, reached past the help desk's NetworkPolicies. Any other
+	// BaseURL must pass CheckURL.
+	InCluster bool
+	HTTP      *http.Client
 }
 
 // RTQueue is one queue as RT should have it.
@@ -176,7 +184,11 @@ func (c *RequestTracker) send(ctx context.Context, method, path string, body, ou
 	if err != nil {
 		return false, err
 	}
-	req.Header.Set("Authorization", "token "+c.Token)
+	if c.User != "" {
+		req.SetBasicAuth(c.User, c.Token)
+	} else {
+		req.Header.Set("Authorization", "token "+c.Token)
+	}
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -256,6 +268,9 @@ const maxRedirects = 10
 // client is c.HTTP (or the default client) with TokenClient's redirect
 // policy.
 func (c *RequestTracker) client() (*http.Client, error) {
+	if c.InCluster {
+		return sameOriginClient(c.BaseURL, c.HTTP), nil
+	}
 	return TokenClient(c.BaseURL, c.HTTP)
 }
 
@@ -272,6 +287,11 @@ func TokenClient(baseURL string, base *http.Client) (*http.Client, error) {
 	if err := CheckURL(baseURL); err != nil {
 		return nil, err
 	}
+	return sameOriginClient(baseURL, base), nil
+}
+
+// sameOriginClient is TokenClient without CheckURL.
+func sameOriginClient(baseURL string, base *http.Client) *http.Client {
 	u, _ := url.Parse(baseURL)
 	want := origin(u)
 	// Without a base, a request that never ends must not hold the
@@ -289,7 +309,7 @@ func TokenClient(baseURL string, base *http.Client) (*http.Client, error) {
 		}
 		return nil
 	}
-	return &client, nil
+	return &client
 }
 
 func boolNumber(b bool) int {

@@ -26,9 +26,9 @@ import (
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 )
 
-// RT rights the team's group gets on each of its queues: see, take, own,
+// RTQueueRights are the RT rights a team's group gets on each of its queues: see, take, own,
 // answer and update tickets. Nothing administrative.
-var rtQueueRights = []string{
+var RTQueueRights = []string{
 	"SeeQueue", "ShowTicket", "ShowTicketComments", "CreateTicket", "ReplyToTicket",
 	"CommentOnTicket", "OwnTicket", "TakeTicket", "ModifyTicket",
 }
@@ -174,7 +174,7 @@ func RenderRT(team *opsv1alpha1.SupportTeam) RTConfig {
 	acl.WriteString("# Apply with: rt-setup-database --action insert --datafile THIS_FILE\n")
 	acl.WriteString("@ACL = (\n")
 	for _, q := range team.Spec.Queues {
-		for _, right := range rtQueueRights {
+		for _, right := range RTQueueRights {
 			fmt.Fprintf(&acl, "    { GroupDomain => 'UserDefined', GroupId => %s, Queue => %s, Right => '%s' },\n",
 				perlString(group), perlString(q.Name), right)
 		}

@@ -542,7 +542,10 @@ const RTExternalDatabaseEnv = "SUPPORTSTACK_EXTERNAL_DATABASE"
 // the server's owner made: it never creates one there) and fails when
 // that role is a superuser, which would give every RT pod every right on
 // someone else's server.
-const RTSchemaScript = `set -eu
+//
+// Every run that succeeds then keeps RT's service user for the operator
+// (RTOperatorUserPerl).
+var RTSchemaScript = `set -eu
 state="$(perl -e '
 use strict; use warnings;
 use lib "/usr/share/request-tracker5/lib";
@@ -590,19 +593,21 @@ superuser)
   echo "rt-schema: the database has tables but no RT root user: a set-up stopped half-way; drop the database or finish it by hand" >&2
   exit 1 ;;
 esac
+` + RTOperatorPasswordFileEnv + `=` + rtOperatorPasswordIn + `/password perl -e '` + RTOperatorUserPerl + `'
 echo "rt-schema: done"
 `
 
 // RTSchemaJob sets up RT's database with RTSchemaScript: the database
 // administrator's name and password (db.AdminUser, db.AdminPassword: for
 // the managed database a superuser, for an external one RT's own role,
-// which owns the database) and RT's root password (rootPassword, mounted
-// as a file) come from Secrets. It may run again on a set-up database: it
+// which owns the database), RT's root password (rootPassword) and the
+// password of the operator's RT user (operatorPassword), both mounted as
+// files, come from Secrets. It may run again on a set-up database: it
 // then changes nothing but RT's role and grants. RT's acl step writes RT's
 // database password into SQL unescaped when it creates RT's role (never
 // on an external server, where the role exists): that password must be
 // letters and digits only (the operator generates it so).
-func RTSchemaJob(o RTObjects, db HelpDeskDatabaseConn, rootPassword corev1.SecretKeySelector) *batchv1.Job {
+func RTSchemaJob(o RTObjects, db HelpDeskDatabaseConn, rootPassword, operatorPassword corev1.SecretKeySelector) *batchv1.Job {
 	env := []corev1.EnvVar{
 		{Name: "RT_DBA_USER", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: db.AdminUser.DeepCopy()}},
 		{Name: "RT_DBA_PASSWORD", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: db.AdminPassword.DeepCopy()}},
@@ -614,14 +619,22 @@ func RTSchemaJob(o RTObjects, db HelpDeskDatabaseConn, rootPassword corev1.Secre
 		Name:         "schema",
 		Command:      []string{"/bin/sh", "-c", RTSchemaScript},
 		Env:          env,
-		VolumeMounts: []corev1.VolumeMount{{Name: "root-password", MountPath: rtRootPasswordIn, ReadOnly: true}},
+		VolumeMounts: []corev1.VolumeMount{
+			{Name: "root-password", MountPath: rtRootPasswordIn, ReadOnly: true},
+			{Name: "operator-password", MountPath: rtOperatorPasswordIn, ReadOnly: true},
+		},
 	})
 	spec.RestartPolicy = corev1.RestartPolicyNever
-	spec.Volumes = append(spec.Volumes, corev1.Volume{Name: "root-password", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
-		SecretName:  rootPassword.Name,
-		Items:       []corev1.KeyToPath{{Key: rootPassword.Key, Path: "password"}},
-		DefaultMode: ptr.To[int32](0o440),
-	}}})
+	for _, v := range []struct {
+		name string
+		key  corev1.SecretKeySelector
+	}{{"root-password", rootPassword}, {"operator-password", operatorPassword}} {
+		spec.Volumes = append(spec.Volumes, corev1.Volume{Name: v.name, VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
+			SecretName:  v.key.Name,
+			Items:       []corev1.KeyToPath{{Key: v.key.Key, Path: "password"}},
+			DefaultMode: ptr.To[int32](0o440),
+		}}})
+	}
 	setEphemeralStorage(&spec)
 	return &batchv1.Job{
 		ObjectMeta: metav1.ObjectMeta{Name: o.Name, Namespace: o.Namespace, Labels: o.labels()},

@@ -62,7 +62,7 @@ func TestRTSchemaScriptExternalDatabase(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		job := RTSchemaJob(testRTObjects(), conn, secretRef("rt-root", "password"))
+		job := RTSchemaJob(testRTObjects(), conn, secretRef("rt-root", "password"), secretRef("rt-root", "operator-password"))
 		cmd := exec.Command("sh", "-c", script)
 		cmd.Env = append(rtSiteEnv(t, config), "RT_DBA_USER="+user, "RT_DBA_PASSWORD="+password, RTDatabasePasswordEnv+"="+password)
 		for _, e := range job.Spec.Template.Spec.Containers[0].Env {

@@ -355,7 +355,7 @@ func TestRTService(t *testing.T) {
 func TestRTSchemaJob(t *testing.T) {
 	o := testRTObjects()
 	o.Name = "rt-schema"
-	j := RTSchemaJob(o, HelpDeskDatabaseConn{AdminUser: secretRef("pg-admin", "user"), AdminPassword: secretRef("pg-admin", "password")}, secretRef("rt-root", "root-password"))
+	j := RTSchemaJob(o, HelpDeskDatabaseConn{AdminUser: secretRef("pg-admin", "user"), AdminPassword: secretRef("pg-admin", "password")}, secretRef("rt-root", "root-password"), secretRef("rt-root", "operator-password"))
 	spec := j.Spec.Template.Spec
 	checkRestrictedRTPod(t, spec)
 	if spec.RestartPolicy != corev1.RestartPolicyNever || j.Spec.BackoffLimit == nil {
@@ -381,7 +381,7 @@ func TestRTSchemaJob(t *testing.T) {
 			t.Errorf("the managed database's schema Job says the database is external")
 		}
 	}
-	external := RTSchemaJob(o, HelpDeskDatabaseConn{External: true}, secretRef("rt-root", "root-password")).Spec.Template.Spec.Containers[0].Env
+	external := RTSchemaJob(o, HelpDeskDatabaseConn{External: true}, secretRef("rt-root", "root-password"), secretRef("rt-root", "operator-password")).Spec.Template.Spec.Containers[0].Env
 	if e := external[len(external)-1]; e.Name != RTExternalDatabaseEnv || e.Value != "1" {
 		t.Errorf("an external database's schema Job lacks %s=1: %+v", RTExternalDatabaseEnv, external)
 	}
@@ -452,7 +452,7 @@ func TestRTSchemaScript(t *testing.T) {
 // should list them too).
 func rtRenderedPods() []renderedPod {
 	o := testRTObjects()
-	job := RTSchemaJob(o, HelpDeskDatabaseConn{AdminUser: secretRef("pg-admin", "user"), AdminPassword: secretRef("pg-admin", "password")}, secretRef("rt-root", "password"))
+	job := RTSchemaJob(o, HelpDeskDatabaseConn{AdminUser: secretRef("pg-admin", "user"), AdminPassword: secretRef("pg-admin", "password")}, secretRef("rt-root", "password"), secretRef("rt-root", "operator-password"))
 	return []renderedPod{
 		{"RT web Deployment", "RTWebDeployment", RTWebDeployment(o, 2, 4).Spec.Template.Spec},
 		{"RT mail gateway Deployment", "RTMailGatewayDeployment", RTMailGatewayDeployment(o, 1).Spec.Template.Spec},
@@ -595,7 +595,7 @@ func TestRTPodsShareTheAttachmentsNode(t *testing.T) {
 	colocated("externalize", cron.Spec.JobTemplate.Spec.Template.Labels, cron.Spec.JobTemplate.Spec.Template.Spec, true)
 	gateway := RTMailGatewayDeployment(o, 1)
 	colocated("mail gateway", gateway.Spec.Template.Labels, gateway.Spec.Template.Spec, false)
-	schema := RTSchemaJob(testRTObjects(), HelpDeskDatabaseConn{}, secretRef("rt-root", "password"))
+	schema := RTSchemaJob(testRTObjects(), HelpDeskDatabaseConn{}, secretRef("rt-root", "password"), secretRef("rt-root", "operator-password"))
 	colocated("schema", schema.Spec.Template.Labels, schema.Spec.Template.Spec, false)
 
 	o.AttachmentsReadWriteMany = true

@@ -334,7 +334,7 @@ func TestHelpDesk(t *testing.T) {
 		Labels: resources.HelpDeskLabels("rt", "schema"), Image: resources.DefaultRTImage, ConfigSecret: "rt-site-precreated",
 		DatabasePassword: desk.DatabasePassword(),
 	}
-	if logs := runSchemaJob(t, c, resources.RTSchemaJob(objects, resources.ManagedDatabaseConn(rtNamespace, desk), desk.RootPassword())); !strings.Contains(logs, "the database exists without tables") || !strings.Contains(logs, "rt-schema: done") {
+	if logs := runSchemaJob(t, c, resources.RTSchemaJob(objects, resources.ManagedDatabaseConn(rtNamespace, desk), desk.RootPassword(), desk.OperatorPassword())); !strings.Contains(logs, "the database exists without tables") || !strings.Contains(logs, "rt-schema: done") {
 		t.Errorf("schema run on a database without tables:\n%s", logs)
 	}
 	if n := psql("rt5_precreated", "SELECT count(*) FROM queues WHERE name = 'General'"); n != "1" {

@@ -110,6 +110,15 @@ func (s *Server) env() []string {
 		"RT_SITE_CONFIG_DIR="+s.ConfigDir()), s.Env...)
 }
 
+// Command runs name with args in RT's environment (this RT's site
+// configuration) and extraEnv, and returns its combined output.
+func (s *Server) Command(extraEnv []string, name string, args ...string) (string, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(s.env(), extraEnv...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
 func (s *Server) run(name string, args ...string) string {
 	s.t.Helper()
 	cmd := exec.Command(name, args...)
