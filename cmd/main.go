@@ -217,7 +217,7 @@ func main() {
 
 	if err := controller.SetupWithManager(mgr, controller.Options{
 		AgentImage: agentImage, AgentCacheBytes: agentCacheBytes, Version: operatorVersion(), DrillTimeouts: drillTimeouts, MaxConcurrentDrillRunsPerNamespace: maxDrillRuns,
-		SandboxNamespacePolicy: sandboxPolicy,
+		SandboxNamespacePolicy: sandboxPolicy, OperatorNamespace: os.Getenv("POD_NAMESPACE"),
 	}); err != nil {
 		setupLog.Error(err, "unable to set up controllers")
 		os.Exit(1)

@@ -136,6 +136,21 @@ const (
 	ReasonQueueNotOwned = "QueueNotOwned"
 )
 
+// SupportTeam with queueBackend.helpDesk (issue #20, point 3): the team's
+// queues, group and rights live in a HelpDesk's RT. Ready and QueuesSynced
+// False, with a Warning event.
+const (
+	// ReasonHelpDeskNotFound: no HelpDesk of that name in the team's
+	// namespace (or it is being deleted).
+	ReasonHelpDeskNotFound = "HelpDeskNotFound"
+	// ReasonHelpDeskNotReady: the HelpDesk's web server or its credentials
+	// are not there yet; the team syncs when they are.
+	ReasonHelpDeskNotReady = "HelpDeskNotReady"
+	// ReasonRightsFailed: the Job that sets the team's group's rights on
+	// its queues failed; its log says why.
+	ReasonRightsFailed = "RightsFailed"
+)
+
 // BackupPolicy conditions. Ready is True when every reference resolves
 // (Secrets, keys, PVCs) and the backup, prune and check CronJobs, their
 // ServiceAccount and NetworkPolicy are in place; False with

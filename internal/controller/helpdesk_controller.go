@@ -23,6 +23,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -70,6 +71,9 @@ type HelpDeskReconciler struct {
 	// RTImage and PostgresImage run the help desk; resources.DefaultRTImage
 	// and resources.DefaultPostgresImage when empty.
 	RTImage, PostgresImage string
+	// OperatorNamespace, when set, is where the operator's pods run: the
+	// web port admits them (Options.OperatorNamespace).
+	OperatorNamespace string
 
 	// cronJobs is what the reconciler last saw whole of the CronJobs,
 	// which the cache holds without their pod templates.
@@ -251,6 +255,41 @@ func notChecked(hd *opsv1alpha1.HelpDesk, err error, awaited string, conditions 
 	}
 }
 
+// completeCredentials adds to an existing credentials Secret what the
+// operator derives or generates and the Secret lacks: the backup URI
+// (spec.protection, managed database) and the password of the operator's
+// RT user. It does so only for a Secret labelled as this help desk's: one
+// made by hand must carry its keys itself.
+func (r *HelpDeskReconciler) completeCredentials(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames, existing *corev1.Secret) error {
+	add := map[string]string{}
+	if hd.Spec.Protection != nil && hd.Spec.Database.External == nil && len(existing.Data[resources.HelpDeskBackupURIKey]) == 0 {
+		add[resources.HelpDeskBackupURIKey] = resources.HelpDeskBackupURI(hd.Namespace, names, string(existing.Data[resources.HelpDeskAdminPasswordKey]))
+	}
+	if len(existing.Data[resources.HelpDeskOperatorPasswordKey]) == 0 {
+		add[resources.HelpDeskOperatorPasswordKey] = randomPassword()
+	}
+	if len(add) == 0 {
+		return nil
+	}
+	if existing.Labels[resources.LabelHelpDesk] != hd.Name {
+		key := resources.HelpDeskOperatorPasswordKey
+		what := "the password of RT's user " + resources.RTOperatorUser + ", letters and digits"
+		if _, ok := add[resources.HelpDeskBackupURIKey]; ok {
+			key, what = resources.HelpDeskBackupURIKey, "a libpq URI of the database administrator, for spec.protection"
+		}
+		return specError(hd, fmt.Sprintf("the credentials Secret %s needs the key %s (%s): add it, or label the Secret %s=%s to have the operator add it",
+			names.Credentials(), key, what, resources.LabelHelpDesk, hd.Name))
+	}
+	before := existing.DeepCopy()
+	for k, v := range add {
+		existing.Data[k] = []byte(v)
+	}
+	if err := r.Patch(ctx, existing, client.MergeFrom(before)); err != nil {
+		return fmt.Errorf("adding %s to the credentials Secret %s: %w", strings.Join(slices.Sorted(maps.Keys(add)), " and "), existing.Name, err)
+	}
+	return nil
+}
+
 // credentials makes the Secret of generated passwords unless it exists. A
 // Secret left by a HelpDesk of the same name (deletionPolicy Retain) is
 // used as it is: its passwords are those the retained database holds.
@@ -271,20 +310,7 @@ func (r *HelpDeskReconciler) credentials(ctx context.Context, hd *opsv1alpha1.He
 				return specError(hd, msg)
 			}
 		}
-		if hd.Spec.Protection != nil && !external && len(existing.Data[resources.HelpDeskBackupURIKey]) == 0 {
-			// A Secret whose administrator password was set by hand: the
-			// operator adds the URI to its own Secrets only.
-			if existing.Labels[resources.LabelHelpDesk] != hd.Name {
-				return specError(hd, fmt.Sprintf("spec.protection needs the key %s (a libpq URI of the database administrator) in the credentials Secret %s: add it, or label the Secret %s=%s to have the operator add it",
-					resources.HelpDeskBackupURIKey, names.Credentials(), resources.LabelHelpDesk, hd.Name))
-			}
-			before := existing.DeepCopy()
-			existing.Data[resources.HelpDeskBackupURIKey] = []byte(resources.HelpDeskBackupURI(hd.Namespace, names, string(existing.Data[resources.HelpDeskAdminPasswordKey])))
-			if err := r.Patch(ctx, existing, client.MergeFrom(before)); err != nil {
-				return fmt.Errorf("adding %s to the credentials Secret %s: %w", resources.HelpDeskBackupURIKey, existing.Name, err)
-			}
-		}
-		return nil
+		return r.completeCredentials(ctx, hd, names, existing)
 	case !apierrors.IsNotFound(err):
 		return err
 	}
@@ -299,10 +325,14 @@ func (r *HelpDeskReconciler) credentials(ctx context.Context, hd *opsv1alpha1.He
 			resources.HelpDeskBackupURIKey:        []byte(resources.HelpDeskBackupURI(hd.Namespace, names, adminPassword)),
 			resources.HelpDeskDatabasePasswordKey: []byte(randomPassword()),
 			resources.HelpDeskRootPasswordKey:     []byte(randomPassword()),
+			resources.HelpDeskOperatorPasswordKey: []byte(randomPassword()),
 		},
 	}
 	if external {
-		secret.Data = map[string][]byte{resources.HelpDeskRootPasswordKey: []byte(randomPassword())}
+		secret.Data = map[string][]byte{
+			resources.HelpDeskRootPasswordKey:     []byte(randomPassword()),
+			resources.HelpDeskOperatorPasswordKey: []byte(randomPassword()),
+		}
 	}
 	switch err := r.Create(ctx, secret); {
 	case apierrors.IsAlreadyExists(err):
@@ -376,7 +406,11 @@ func (r *HelpDeskReconciler) secure(ctx context.Context, hd *opsv1alpha1.HelpDes
 		}
 		relay = &peer
 	}
-	policies := resources.HelpDeskNetworkPolicies(hd.Namespace, names, hd.Spec.Web.IngressFrom, backupPolicy, external, relay)
+	var operator *networkingv1.NetworkPolicyPeer
+	if r.OperatorNamespace != "" {
+		operator = resources.OperatorPeer(r.OperatorNamespace)
+	}
+	policies := resources.HelpDeskNetworkPolicies(hd.Namespace, names, hd.Spec.Web.IngressFrom, backupPolicy, external, relay, operator)
 	applied := make([]string, 0, len(policies))
 	for _, np := range policies {
 		if err := r.notForeign(ctx, hd, np); err != nil {
@@ -823,14 +857,7 @@ func (r *HelpDeskReconciler) deleteOwned(ctx context.Context, hd *opsv1alpha1.He
 
 // rtObjects names what an RT pod of the help desk runs and reads.
 func (r *HelpDeskReconciler) rtObjects(hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames, db resources.HelpDeskDatabaseConn, name, component string) resources.RTObjects {
-	image := r.RTImage
-	if image == "" {
-		image = resources.DefaultRTImage
-	}
-	o := resources.RTObjects{
-		Name: name, Namespace: hd.Namespace, Labels: resources.HelpDeskLabels(hd.Name, component),
-		Image: image, ConfigSecret: names.SiteConfig(), DatabasePassword: db.Password,
-	}
+	o := helpDeskRTObjects(hd, r.RTImage, db.Password, name, component)
 	// The relay's login and CA go to the pods that send mail (replies and
 	// autoreplies: web and mail gateway), not to the schema Job or RT's
 	// periodic jobs, which send none.
@@ -844,6 +871,19 @@ func (r *HelpDeskReconciler) rtObjects(hd *opsv1alpha1.HelpDesk, names resources
 		}
 	}
 	return o
+}
+
+// helpDeskRTObjects is what every RT pod of the help desk runs and reads:
+// image (resources.DefaultRTImage when empty), its site configuration,
+// RT's database password (dbPassword), with the labels of component.
+func helpDeskRTObjects(hd *opsv1alpha1.HelpDesk, image string, dbPassword corev1.SecretKeySelector, name, component string) resources.RTObjects {
+	if image == "" {
+		image = resources.DefaultRTImage
+	}
+	return resources.RTObjects{
+		Name: name, Namespace: hd.Namespace, Labels: resources.HelpDeskLabels(hd.Name, component),
+		Image: image, ConfigSecret: resources.HelpDeskNames{HelpDesk: hd.Name}.SiteConfig(), DatabasePassword: dbPassword,
+	}
 }
 
 // finalize carries out deletionPolicy: Delete removes the volume claims

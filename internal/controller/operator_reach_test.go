@@ -174,6 +174,16 @@ func TestOperatorReach(t *testing.T) {
 		}
 		return rt, db, web, schema
 	}
+	// A team's rights Job on the help desk, as the SupportTeam reconciler
+	// makes it (helpDeskBackend.rights).
+	rightsJob := func(ns string) *batchv1.Job {
+		o := helpDeskRTObjects(&opsv1alpha1.HelpDesk{ObjectMeta: metav1.ObjectMeta{Name: "desk", Namespace: ns}}, "", desk.DatabasePassword(), desk.Rights("0123456789"), "rights")
+		o.Labels[resources.LabelSupportTeam] = team.Name
+		job := resources.RTRightsJob(o, resources.RTRights{Group: "g", QueueIDs: []string{"3"}, Rights: []string{"SeeQueue"}})
+		job.SetOwnerReferences([]metav1.OwnerReference{{APIVersion: opsv1alpha1.GroupVersion.String(), Kind: "SupportTeam", Name: team.Name,
+			UID: types.UID("0c4a4c0e-0000-4000-8000-000000000003"), Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true)}})
+		return job
+	}
 	deskSecret := func(ns, name string) *corev1.Secret {
 		return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: resources.HelpDeskLabels("desk", "database")}, StringData: map[string]string{"k": "v"}}
 	}
@@ -299,6 +309,22 @@ func TestOperatorReach(t *testing.T) {
 			schema.Spec.Template.Spec.ServiceAccountName = "admin"
 			return op.Create(ctx, schema)
 		}},
+		{"a team's rights Job that mounts the help desk's attachments", "or as a team's rights Job", func() error {
+			job := rightsJob(plain)
+			job.Spec.Template.Spec.Volumes = append(job.Spec.Template.Spec.Volumes, corev1.Volume{Name: "attachments", VolumeSource: corev1.VolumeSource{
+				PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: desk.AttachmentsClaim()}}})
+			return op.Create(ctx, job)
+		}},
+		{"a team's rights Job that mounts another Secret", "or as a team's rights Job", func() error {
+			job := rightsJob(plain)
+			job.Spec.Template.Spec.Volumes[0].Secret.SecretName = "restic"
+			return op.Create(ctx, job)
+		}},
+		{"a rights Job no SupportTeam controls", "or as a team's rights Job", func() error {
+			job := rightsJob(plain)
+			job.OwnerReferences[0].Kind = "BackupPolicy"
+			return op.Create(ctx, job)
+		}},
 		{"deleting another namespace", "deletes only its drill sandboxes", func() error {
 			return op.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: other}})
 		}},
@@ -417,6 +443,7 @@ func TestOperatorReach(t *testing.T) {
 			}
 			return op.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: desk.Credentials(), Namespace: plain}})
 		}},
+		{"a team's rights Job on a help desk", func() error { return op.Create(ctx, rightsJob(plain)) }},
 		{"deleting a sandbox", func() error { return op.Delete(ctx, sandbox) }},
 	}
 	for _, tc := range allowed {

@@ -89,11 +89,21 @@ func (r *SupportTeamReconciler) routingConfigMapNotOwned(ctx context.Context, te
 		field, key.Name, team.Namespace, team.Name, key.Name), nil
 }
 
-// backendFor picks the team's backend.
+// backendFor picks the team's backend: Request Tracker at a URL, a
+// HelpDesk's Request Tracker, or the routing ConfigMap alone.
 func (r *SupportTeamReconciler) backendFor(team *opsv1alpha1.SupportTeam) queueBackend {
 	cm := &configMapBackend{client: r.Client, recorder: r.Recorder}
-	if b := team.Spec.QueueBackend; b != nil && b.RequestTracker != nil {
+	b := team.Spec.QueueBackend
+	switch {
+	case b != nil && b.RequestTracker != nil:
 		return &requestTrackerBackend{routing: cm, secrets: r.APIReader, recorder: r.Recorder, http: r.HTTP, spec: b.RequestTracker}
+	case b != nil && b.HelpDesk != nil:
+		webURL := r.HelpDeskWebURL
+		if webURL == nil {
+			webURL = resources.HelpDeskWebURL
+		}
+		return &helpDeskBackend{routing: cm, client: r.Client, secrets: r.APIReader, recorder: r.Recorder, http: r.HTTP,
+			webURL: webURL, rtImage: r.RTImage, spec: b.HelpDesk}
 	}
 	return cm
 }

@@ -180,6 +180,7 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 		Recorder:  mgr.GetEventRecorder("supportstack-supportteam"),
 		HTTP:      &http.Client{Timeout: 30 * time.Second},
 		Clock:     opts.Clock,
+		RTImage:   opts.RTImage,
 	}).SetupWithManager(mgr); err != nil {
 		return err
 	}
@@ -205,8 +206,9 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 		Client:        mgr.GetClient(),
 		APIReader:     mgr.GetAPIReader(),
 		Recorder:      mgr.GetEventRecorder("supportstack-helpdesk"),
-		RTImage:       opts.RTImage,
-		PostgresImage: opts.PostgresImage,
+		RTImage:           opts.RTImage,
+		PostgresImage:     opts.PostgresImage,
+		OperatorNamespace: opts.OperatorNamespace,
 	}).SetupWithManager(mgr); err != nil {
 		return err
 	}
@@ -260,4 +262,9 @@ type Options struct {
 	// binding that let only the operator label a namespace as a sandbox;
 	// the constant SandboxNamespacePolicy when empty.
 	SandboxNamespacePolicy string
+	// OperatorNamespace is where the operator's pods run (POD_NAMESPACE):
+	// a HelpDesk's web port admits them, for the REST2 sync of the teams
+	// that use it. Empty outside a cluster (the web port then admits only
+	// the HelpDesk's ingress peers).
+	OperatorNamespace string
 }

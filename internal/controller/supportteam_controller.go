@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -72,6 +73,13 @@ type SupportTeamReconciler struct {
 	// ProposalTimeLimit bounds a roster proposal's search
 	// (spec.rostering.propose); DefaultProposalTimeLimit when zero.
 	ProposalTimeLimit time.Duration
+	// RTImage runs a help desk's rights Jobs (queueBackend.helpDesk);
+	// resources.DefaultRTImage when empty. The HelpDesk's own pods run
+	// the same (Options.RTImage).
+	RTImage string
+	// HelpDeskWebURL is a help desk's REST2 root; its web Service
+	// (resources.HelpDeskWebURL) when nil. Tests point it at a local RT.
+	HelpDeskWebURL func(namespace string, names resources.HelpDeskNames) string
 
 	// actuals is each team's ticket state between syncs (reconcileActuals).
 	actuals actualsMemory
@@ -85,6 +93,8 @@ type SupportTeamReconciler struct {
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get
+// +kubebuilder:rbac:groups=ops.supportstack.io,resources=helpdesks,verbs=get;list;watch
+// +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;delete
 
 // Reconcile brings one SupportTeam's children and status in line with its spec.
 func (r *SupportTeamReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, reterr error) {
@@ -318,11 +328,32 @@ func (r *SupportTeamReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&corev1.ConfigMap{}).
 		Owns(&rbacv1.Role{}).
 		Owns(&rbacv1.RoleBinding{}).
+		// The rights Job of a team on a help desk: its end is the
+		// rights' state.
+		Owns(&batchv1.Job{}).
+		// A team waits for its help desk to serve.
+		Watches(&opsv1alpha1.HelpDesk{}, handler.EnqueueRequestsFromMapFunc(r.teamsUsingHelpDesk)).
 		// A team whose escalation target appears, changes or goes away must
 		// be re-checked.
 		Watches(&opsv1alpha1.SupportTeam{}, handler.EnqueueRequestsFromMapFunc(r.teamsEscalatingTo)).
 		Named("supportteam").
 		Complete(r)
+}
+
+// teamsUsingHelpDesk are the teams of the HelpDesk's namespace whose
+// queueBackend names it.
+func (r *SupportTeamReconciler) teamsUsingHelpDesk(ctx context.Context, obj client.Object) []reconcile.Request {
+	var list opsv1alpha1.SupportTeamList
+	if err := r.List(ctx, &list, client.InNamespace(obj.GetNamespace())); err != nil {
+		return nil
+	}
+	var reqs []reconcile.Request
+	for _, t := range list.Items {
+		if b := t.Spec.QueueBackend; b != nil && b.HelpDesk != nil && b.HelpDesk.Name == obj.GetName() {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&t)})
+		}
+	}
+	return reqs
 }
 
 func (r *SupportTeamReconciler) teamsEscalatingTo(ctx context.Context, obj client.Object) []reconcile.Request {

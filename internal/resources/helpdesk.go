@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -137,6 +138,15 @@ func (n HelpDeskNames) DatabasePassword() corev1.SecretKeySelector {
 // RootPassword selects the password of RT's root user.
 func (n HelpDeskNames) RootPassword() corev1.SecretKeySelector {
 	return n.credential(HelpDeskRootPasswordKey)
+}
+
+// HelpDeskDatabasePassword selects RT's database password: the external
+// database's Secret's, or the generated one.
+func HelpDeskDatabasePassword(hd *opsv1alpha1.HelpDesk) corev1.SecretKeySelector {
+	if ext := hd.Spec.Database.External; ext != nil {
+		return corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: ext.SecretName}, Key: ExternalDatabasePasswordKey}
+	}
+	return HelpDeskNames{HelpDesk: hd.Name}.DatabasePassword()
 }
 
 // HelpDeskDatabaseConn is where RT's database is and whom RT and its
@@ -327,8 +337,10 @@ func HelpDeskDatabase(namespace string, n HelpDeskNames, image string) *appsv1.S
 // (<hd>-mailgate-ingress). RT's pods that send mail (web, mail gateway,
 // cron) may reach the SMTP relay, when there is one (<hd>-smtp-egress,
 // which allows nothing without a relay: taking the relay away takes the
-// way out with it).
-func HelpDeskNetworkPolicies(namespace string, n HelpDeskNames, ingressFrom []networkingv1.NetworkPolicyPeer, backupPolicy string, external, relay *EgressPeer) []*networkingv1.NetworkPolicy {
+// way out with it). The teams' rights Jobs (RTRightsJob) are RT pods too.
+// The operator's pods (operator, when not nil) also reach the web port:
+// they keep the queues of the teams that use the help desk through REST2.
+func HelpDeskNetworkPolicies(namespace string, n HelpDeskNames, ingressFrom []networkingv1.NetworkPolicyPeer, backupPolicy string, external, relay *EgressPeer, operator *networkingv1.NetworkPolicyPeer) []*networkingv1.NetworkPolicy {
 	tcp, udp := corev1.ProtocolTCP, corev1.ProtocolUDP
 	dns, pg, web, gateway := intstr.FromInt32(53), intstr.FromInt32(5432), intstr.FromInt32(RTWebPort), intstr.FromInt32(RTMailGatewayPort)
 	both := []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress}
@@ -338,10 +350,13 @@ func HelpDeskNetworkPolicies(namespace string, n HelpDeskNames, ingressFrom []ne
 			MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "app.kubernetes.io/component", Operator: metav1.LabelSelectorOpIn, Values: components}},
 		}
 	}
-	rtPods := component("web", "mailgate", "schema", "cron")
+	rtPods := component("web", "mailgate", "schema", "cron", "rights")
 	database := component("database")
 	if len(ingressFrom) == 0 {
 		ingressFrom = []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{}}}
+	}
+	if operator != nil {
+		ingressFrom = append(slices.Clone(ingressFrom), *operator)
 	}
 	policy := func(suffix string, selector metav1.LabelSelector, types []networkingv1.PolicyType) *networkingv1.NetworkPolicy {
 		return &networkingv1.NetworkPolicy{

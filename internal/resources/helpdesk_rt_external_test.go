@@ -184,7 +184,7 @@ func TestExternalDatabaseConn(t *testing.T) {
 func TestHelpDeskExternalDatabaseEgress(t *testing.T) {
 	n := HelpDeskNames{HelpDesk: "rt"}
 	rtEgress := func(external *EgressPeer) networkingv1.NetworkPolicySpec {
-		for _, np := range HelpDeskNetworkPolicies("support", n, nil, "", external, nil) {
+		for _, np := range HelpDeskNetworkPolicies("support", n, nil, "", external, nil, nil) {
 			if np.Name == "rt-rt-egress" {
 				return np.Spec
 			}

@@ -521,7 +521,7 @@ func TestRTSiteConfigMail(t *testing.T) {
 func TestHelpDeskSMTPEgress(t *testing.T) {
 	n := HelpDeskNames{HelpDesk: "rt"}
 	find := func(relay *EgressPeer) *networkingv1.NetworkPolicy {
-		for _, np := range HelpDeskNetworkPolicies("support", n, nil, "", nil, relay) {
+		for _, np := range HelpDeskNetworkPolicies("support", n, nil, "", nil, relay, nil) {
 			if np.Name == "rt-smtp-egress" {
 				return np
 			}

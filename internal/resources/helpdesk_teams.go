@@ -27,6 +27,7 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 )
@@ -207,4 +208,13 @@ func RTRightsJob(o RTObjects, r RTRights) *batchv1.Job {
 // HelpDeskWebURL is the in-cluster URL of a help desk's web Service.
 func HelpDeskWebURL(namespace string, n HelpDeskNames) string {
 	return fmt.Sprintf("http://%s.%s.svc", n.Web(), namespace)
+}
+
+// OperatorPeer selects the operator's pods (the manager Deployment's
+// control-plane label) in its namespace.
+func OperatorPeer(namespace string) *networkingv1.NetworkPolicyPeer {
+	return &networkingv1.NetworkPolicyPeer{
+		NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{corev1.LabelMetadataName: namespace}},
+		PodSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{"control-plane": "controller-manager"}},
+	}
 }
