@@ -181,6 +181,8 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 		HTTP:      &http.Client{Timeout: 30 * time.Second},
 		Clock:     opts.Clock,
 		RTImage:   opts.RTImage,
+		// nil outside tests: the help desk's web Service.
+		HelpDeskWebURL: opts.HelpDeskWebURL,
 	}).SetupWithManager(mgr); err != nil {
 		return err
 	}
@@ -267,4 +269,8 @@ type Options struct {
 	// that use it. Empty outside a cluster (the web port then admits only
 	// the HelpDesk's ingress peers).
 	OperatorNamespace string
+	// HelpDeskWebURL is a help desk's REST2 root for the teams that use
+	// it; its web Service (resources.HelpDeskWebURL) when nil. Tests point
+	// it at a local RT.
+	HelpDeskWebURL func(namespace string, names resources.HelpDeskNames) string
 }

@@ -20,6 +20,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,6 +33,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/supportstack/operator/internal/resources"
 	"github.com/supportstack/operator/internal/testenv"
 )
 
@@ -87,7 +89,8 @@ func startManager() error {
 	if err != nil {
 		return err
 	}
-	if err := SetupWithManager(mgr, Options{AgentImage: testAgentImage, Clock: fakeClock, Version: testVersion, DrillTimeouts: testDrillTimeouts}); err != nil {
+	if err := SetupWithManager(mgr, Options{AgentImage: testAgentImage, Clock: fakeClock, Version: testVersion, DrillTimeouts: testDrillTimeouts,
+		HelpDeskWebURL: testHelpDeskWebURL}); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -134,4 +137,15 @@ func restartManager(t *testing.T) {
 	if err := startManager(); err != nil {
 		t.Fatalf("starting the manager: %v", err)
 	}
+}
+
+// helpDeskWebURLs maps a namespace to the local RT that stands in for the
+// web Service of its help desks (TestSupportTeamOnHelpDesk).
+var helpDeskWebURLs sync.Map
+
+func testHelpDeskWebURL(namespace string, names resources.HelpDeskNames) string {
+	if url, ok := helpDeskWebURLs.Load(namespace); ok {
+		return url.(string)
+	}
+	return resources.HelpDeskWebURL(namespace, names)
 }
