@@ -48,7 +48,11 @@ func TestRTSchemaScriptExternalDatabase(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(rootDir, "password"), []byte("rootpw0123\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	script := strings.ReplaceAll(RTSchemaScript, rtRootPasswordIn, rootDir)
+	operatorDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(operatorDir, "password"), []byte("operatorpw0123"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	script := strings.NewReplacer(rtRootPasswordIn, rootDir, rtOperatorPasswordIn, operatorDir).Replace(RTSchemaScript)
 	run := func(database, user, password string) (string, error) {
 		conn, err := ExternalDatabaseConn("app-secret", map[string][]byte{
 			"host": []byte("127.0.0.1"), "port": []byte(strconv.Itoa(pg.Port)), "dbname": []byte(database),
@@ -81,6 +85,9 @@ func TestRTSchemaScriptExternalDatabase(t *testing.T) {
 	for _, q := range []struct{ sql, want string }{
 		{"SELECT count(*) FROM queues WHERE name = 'General'", "1"},
 		{"SELECT count(*) FROM users WHERE name = 'root'", "1"},
+		// The operator's RT user, with its system rights and no others.
+		{"SELECT coalesce(string_agg(a.rightname, ',' ORDER BY a.rightname), '') FROM acl a JOIN groups g ON g.id = a.principalid JOIN users u ON u.id = g.instance " +
+			"WHERE g.domain = 'ACLEquivalence' AND u.name = '" + RTOperatorUser + "' AND a.objecttype = 'RT::System'", "AdminGroup,AdminGroupMembership,AdminQueue,AdminUsers,SeeGroup,SeeQueue"},
 		// RT's tables are the app role's: nothing was made as anyone else.
 		{"SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tableowner <> 'app'", "0"},
 	} {
@@ -94,12 +101,16 @@ func TestRTSchemaScriptExternalDatabase(t *testing.T) {
 		t.Errorf("roles after the set-up: %s, want app,boss,postgres", got)
 	}
 	tickets := pg.QueryString(t, "app", "SELECT count(*) FROM transactions")
+	operator := pg.QueryString(t, "app", "SELECT password || lastupdated FROM users WHERE name = '"+RTOperatorUser+"'")
 	out, err = run("app", "app", "apppw0123")
 	if err != nil || !strings.Contains(out, "acl only") || !strings.Contains(out, "rt-schema: done") {
 		t.Fatalf("the second run: %v\n%s", err, out)
 	}
 	if got := pg.QueryString(t, "app", "SELECT count(*) FROM transactions"); got != tickets {
 		t.Errorf("the second run changed RT's data: %s transactions, had %s", got, tickets)
+	}
+	if got := pg.QueryString(t, "app", "SELECT password || lastupdated FROM users WHERE name = '"+RTOperatorUser+"'"); got != operator {
+		t.Errorf("the second run rewrote the operator's RT user")
 	}
 
 	out, err = run("bossdb", "boss", "bosspw0123")

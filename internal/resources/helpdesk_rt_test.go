@@ -385,21 +385,27 @@ func TestRTSchemaJob(t *testing.T) {
 	if e := external[len(external)-1]; e.Name != RTExternalDatabaseEnv || e.Value != "1" {
 		t.Errorf("an external database's schema Job lacks %s=1: %+v", RTExternalDatabaseEnv, external)
 	}
-	var root *corev1.Volume
-	for i, v := range spec.Volumes {
-		if v.Secret != nil && v.Secret.SecretName == "rt-root" {
-			root = &spec.Volumes[i]
+	for _, want := range []struct{ volume, key, dir string }{
+		{"root-password", "root-password", rtRootPasswordIn},
+		{"operator-password", "operator-password", rtOperatorPasswordIn},
+	} {
+		var volume *corev1.Volume
+		for i, v := range spec.Volumes {
+			if v.Name == want.volume {
+				volume = &spec.Volumes[i]
+			}
 		}
-	}
-	if root == nil || len(root.Secret.Items) != 1 || root.Secret.Items[0].Key != "root-password" || root.Secret.Items[0].Path != "password" {
-		t.Fatalf("root password volume %+v", root)
-	}
-	mounted := false
-	for _, m := range c.VolumeMounts {
-		mounted = mounted || m.Name == root.Name && m.MountPath == rtRootPasswordIn && m.ReadOnly
-	}
-	if !mounted {
-		t.Errorf("the root password is not mounted read-only at %s", rtRootPasswordIn)
+		if volume == nil || volume.Secret == nil || volume.Secret.SecretName != "rt-root" || len(volume.Secret.Items) != 1 ||
+			volume.Secret.Items[0].Key != want.key || volume.Secret.Items[0].Path != "password" {
+			t.Fatalf("%s volume %+v", want.volume, volume)
+		}
+		mounted := false
+		for _, m := range c.VolumeMounts {
+			mounted = mounted || m.Name == volume.Name && m.MountPath == want.dir && m.ReadOnly
+		}
+		if !mounted {
+			t.Errorf("%s is not mounted read-only at %s", want.key, want.dir)
+		}
 	}
 	if len(c.Command) != 3 || c.Command[2] != RTSchemaScript {
 		t.Errorf("command %q", c.Command)
@@ -430,7 +436,8 @@ func TestRTSchemaScript(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			stub("perl", "printf %s "+tc.state+"\n")
+			perls := filepath.Join(dir, "perls")
+			stub("perl", "echo run >>"+perls+"\nprintf %s "+tc.state+"\n")
 			stub("rt-setup-database-5", `echo "$*" >>`+calls+"\n")
 			script := strings.ReplaceAll(RTSchemaScript, rtSetupDatabase, filepath.Join(dir, "rt-setup-database-5"))
 			cmd := exec.Command("sh", "-c", script)
@@ -442,6 +449,12 @@ func TestRTSchemaScript(t *testing.T) {
 			got, _ := os.ReadFile(calls)
 			if string(got) != tc.want {
 				t.Errorf("rt-setup-database calls:\n%s\nwant:\n%s", got, tc.want)
+			}
+			// The state, then (after a set-up that succeeded) the
+			// operator's RT user.
+			ran, _ := os.ReadFile(perls)
+			if want := map[bool]string{false: "run\nrun\n", true: "run\n"}[tc.wantErr]; string(ran) != want {
+				t.Errorf("perl ran %d times", strings.Count(string(ran), "run"))
 			}
 		})
 	}
@@ -457,6 +470,7 @@ func rtRenderedPods() []renderedPod {
 		{"RT web Deployment", "RTWebDeployment", RTWebDeployment(o, 2, 4).Spec.Template.Spec},
 		{"RT mail gateway Deployment", "RTMailGatewayDeployment", RTMailGatewayDeployment(o, 1).Spec.Template.Spec},
 		{"RT schema Job", "RTSchemaJob", job.Spec.Template.Spec},
+		{"a team's rights Job", "RTRightsJob", RTRightsJob(o, RTRights{Group: "g", QueueIDs: []string{"1"}, Rights: []string{"SeeQueue"}}).Spec.Template.Spec},
 		{"RT CronJob", "RTCronJob", RTCronJob(o, "*/15 * * * *", "UTC", "/usr/sbin/rt-externalize-attachments-5").Spec.JobTemplate.Spec.Template.Spec},
 		{"help desk database", "HelpDeskDatabase", HelpDeskDatabase("support", HelpDeskNames{HelpDesk: "rt"}, DefaultPostgresImage).Spec.Template.Spec},
 	}

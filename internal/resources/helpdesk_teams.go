@@ -105,7 +105,7 @@ if (!$user->IsPassword($password)) {
 my $principal = $user->PrincipalObj;
 my %want = map { $_ => 1 } @rights;
 my $acl = RT::ACL->new(RT->SystemUser);
-$acl->LimitToPrincipal(Id => $principal->id);  # a user's rights are its ACL equivalence group's
+$acl->LimitToPrincipal(Id => $principal->id);  # a user has its rights through its ACL equivalence group
 for my $ace (@{ $acl->ItemsArrayRef }) {
     next if $ace->ObjectType eq "RT::System" && delete $want{$ace->RightName};
     my ($ok, $msg) = $ace->Delete;

@@ -27,6 +27,11 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
 	"github.com/supportstack/operator/internal/queues"
 	"github.com/supportstack/operator/internal/queues/rttest"
 )
@@ -78,6 +83,11 @@ func rights(t *testing.T, rt *rttest.Server, group string, ids []string, r []str
 // more (no ticket, no right to grant); both programs write nothing when
 // run again; the rights Job revokes what the team no longer has.
 func TestRTOperatorKeepsATeamInRT(t *testing.T) {
+	// The schema script runs it between single quotes: one in it would end
+	// the program there and pass the rest to perl as arguments.
+	if strings.Contains(RTOperatorUserPerl, "'") {
+		t.Fatal("RTOperatorUserPerl holds a single quote")
+	}
 	rt := rttest.Start(t)
 	const password = "Zq8yW3operatorPw"
 	if out := operatorUser(t, rt, password); !strings.Contains(out, "made the RT user "+RTOperatorUser) || !strings.Contains(out, "granted AdminQueue") {
@@ -177,5 +187,48 @@ my ($ok, $msg) = $g->PrincipalObj->GrantRight(Right => "SuperUser", Object => RT
 		if err == nil || !strings.Contains(got, "rt-rights: ") {
 			t.Errorf("group %q queues %q: %v %s", bad[0], bad[1], err, got)
 		}
+	}
+}
+
+// TestHelpDeskAdmitsTheOperatorAndTheRightsJobs: the web port admits the
+// operator's pods beside the spec's peers (the same namespace by
+// default), and the teams' rights Jobs are RT pods: they reach the
+// database and it admits them. Without an operator namespace nothing is
+// added.
+func TestHelpDeskAdmitsTheOperatorAndTheRightsJobs(t *testing.T) {
+	n := HelpDeskNames{HelpDesk: "rt"}
+	policies := func(operator *networkingv1.NetworkPolicyPeer, ingressFrom []networkingv1.NetworkPolicyPeer) map[string]networkingv1.NetworkPolicySpec {
+		out := map[string]networkingv1.NetworkPolicySpec{}
+		for _, np := range HelpDeskNetworkPolicies("support", n, ingressFrom, "", nil, nil, operator) {
+			out[np.Name] = np.Spec
+		}
+		return out
+	}
+	web := func(p map[string]networkingv1.NetworkPolicySpec) []networkingv1.NetworkPolicyPeer { return p["rt-web-ingress"].Ingress[0].From }
+
+	without := policies(nil, nil)
+	if from := web(without); len(from) != 1 || from[0].NamespaceSelector != nil {
+		t.Errorf("web ingress without an operator namespace: %+v, want the help desk's namespace only", from)
+	}
+	with := policies(OperatorPeer("supportstack-system"), nil)
+	from := web(with)
+	if len(from) != 2 || from[0].NamespaceSelector != nil ||
+		from[1].NamespaceSelector.MatchLabels[corev1.LabelMetadataName] != "supportstack-system" || from[1].PodSelector.MatchLabels["control-plane"] != "controller-manager" {
+		t.Errorf("web ingress with the operator: %+v", from)
+	}
+	spec := []networkingv1.NetworkPolicyPeer{{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"team": "web"}}}}
+	if from := web(policies(OperatorPeer("ops"), spec)); len(from) != 2 || from[0].NamespaceSelector.MatchLabels["team"] != "web" || len(spec) != 1 {
+		t.Errorf("web ingress with the spec's peer and the operator: %+v (spec %d peers)", from, len(spec))
+	}
+	rightsPod := labels.Set(HelpDeskLabels("rt", "rights"))
+	for _, name := range []string{"rt-rt-egress", "rt-deny-all"} {
+		selector, err := metav1.LabelSelectorAsSelector(ptrTo(with[name].PodSelector))
+		if err != nil || !selector.Matches(rightsPod) {
+			t.Errorf("%s does not select the rights Job's pods (%v)", name, err)
+		}
+	}
+	db, err := metav1.LabelSelectorAsSelector(with["rt-db-ingress"].Ingress[0].From[0].PodSelector)
+	if err != nil || !db.Matches(rightsPod) {
+		t.Errorf("the database does not admit the rights Job's pods (%v)", err)
 	}
 }
