@@ -389,6 +389,7 @@ func TestHelpDesk(t *testing.T) {
 	}
 
 	protectHelpDesk(t, c, file)
+	helpDeskTeam(t, c, psql)
 
 	// deletionPolicy Delete: the volume and the credentials go too.
 	c.run(t, "patch", "hd", "-n", rtNamespace, "rt", "--type=merge", "-p", `{"spec":{"deletionPolicy":"Delete"}}`)
