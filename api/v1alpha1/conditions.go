@@ -416,6 +416,10 @@ const (
 	// failed; the message has the end of its log's reason and the command
 	// that shows the log.
 	ReasonSchemaFailed = "SchemaFailed"
+	// ReasonUpgradeFailed (SchemaReady and Ready False): a new RT image's
+	// upgrade stopped: the backup before it failed, or its upgrade Job
+	// did; RT's pods keep the image they run.
+	ReasonUpgradeFailed = "UpgradeFailed"
 	// ReasonAvailable (True): the part is up.
 	ReasonAvailable = "Available"
 	// ReasonWaiting (Unknown): the part was not looked at because one it

@@ -367,6 +367,14 @@ type HelpDeskStatus struct {
 	// +optional
 	Version string `json:"version,omitempty"`
 
+	// image is the Request Tracker image whose schema the database holds
+	// (the image that set it up or last upgraded it). When the operator's
+	// RT image changes, the help desk is backed up (with spec.protection),
+	// RT's schema upgrade runs with the new image, and only then do RT's
+	// pods roll to it.
+	// +optional
+	Image string `json:"image,omitempty"`
+
 	// database is the database RT's schema was set up in: its name, host,
 	// port and RT's role in it.
 	// +optional

@@ -238,6 +238,19 @@ func rtMailCommand(b *strings.Builder, site RTSite) error {
 	return nil
 }
 
+// rtAdminEnv is how the schema and upgrade Jobs connect as db's
+// administrator (rt-setup-database reads RT_DBA_USER and RT_DBA_PASSWORD).
+func rtAdminEnv(db HelpDeskDatabaseConn) []corev1.EnvVar {
+	env := []corev1.EnvVar{
+		{Name: "RT_DBA_USER", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: db.AdminUser.DeepCopy()}},
+		{Name: "RT_DBA_PASSWORD", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: db.AdminPassword.DeepCopy()}},
+	}
+	if db.External {
+		env = append(env, corev1.EnvVar{Name: RTExternalDatabaseEnv, Value: "1"})
+	}
+	return env
+}
+
 // RTObjects names what the RT pods run and read: the image, the Secret
 // whose keys are RT_SiteConfig.d files (RTSiteConfigFile), and the Secret
 // key of RT's own (non-superuser) database password.
@@ -544,7 +557,8 @@ const RTExternalDatabaseEnv = "SUPPORTSTACK_EXTERNAL_DATABASE"
 // someone else's server.
 //
 // Every run that succeeds then keeps RT's service user for the operator
-// (RTOperatorUserPerl).
+// (RTOperatorUserPerl) and records the schema's RT version when the
+// database has none yet (RTSchemaVersionPerl).
 var RTSchemaScript = `set -eu
 state="$(perl -e '
 use strict; use warnings;
@@ -594,6 +608,7 @@ superuser)
   exit 1 ;;
 esac
 ` + RTOperatorPasswordFileEnv + `=` + rtOperatorPasswordIn + `/password perl -e '` + RTOperatorUserPerl + `'
+perl -e '` + RTSchemaVersionPerl + `'
 echo "rt-schema: done"
 `
 
@@ -608,17 +623,10 @@ echo "rt-schema: done"
 // on an external server, where the role exists): that password must be
 // letters and digits only (the operator generates it so).
 func RTSchemaJob(o RTObjects, db HelpDeskDatabaseConn, rootPassword, operatorPassword corev1.SecretKeySelector) *batchv1.Job {
-	env := []corev1.EnvVar{
-		{Name: "RT_DBA_USER", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: db.AdminUser.DeepCopy()}},
-		{Name: "RT_DBA_PASSWORD", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: db.AdminPassword.DeepCopy()}},
-	}
-	if db.External {
-		env = append(env, corev1.EnvVar{Name: RTExternalDatabaseEnv, Value: "1"})
-	}
 	spec := o.rtPodSpec(corev1.Container{
 		Name:         "schema",
 		Command:      []string{"/bin/sh", "-c", RTSchemaScript},
-		Env:          env,
+		Env:          rtAdminEnv(db),
 		VolumeMounts: []corev1.VolumeMount{
 			{Name: "root-password", MountPath: rtRootPasswordIn, ReadOnly: true},
 			{Name: "operator-password", MountPath: rtOperatorPasswordIn, ReadOnly: true},
