@@ -120,6 +120,10 @@ func main() {
 	flag.IntVar(&maxDrillRuns, "max-concurrent-drill-runs-per-namespace", maxDrillRuns,
 		"How many drill runs of one namespace run at once (each holds a sandbox namespace, a scratch PostgreSQL server and a copy of the data); "+
 			"more stay Pending, saying which runs they wait for, and start as those end. At least 1.")
+	rtImage := resources.DefaultRTImage
+	flag.StringVar(&rtImage, "rt-image", rtImage,
+		"The Request Tracker image every HelpDesk runs, and a drill's requestTracker check beside its agent. When it changes, each HelpDesk "+
+			"is backed up first (with spec.protection), its schema upgraded with the new image by a Job, and only then do its pods roll.")
 	sandboxPolicy := controller.SandboxNamespacePolicy
 	flag.StringVar(&sandboxPolicy, "sandbox-namespace-policy", sandboxPolicy,
 		"The name of the ValidatingAdmissionPolicy (and its binding) that lets only the operator label a namespace as a drill sandbox. "+
@@ -217,7 +221,7 @@ func main() {
 
 	if err := controller.SetupWithManager(mgr, controller.Options{
 		AgentImage: agentImage, AgentCacheBytes: agentCacheBytes, Version: operatorVersion(), DrillTimeouts: drillTimeouts, MaxConcurrentDrillRunsPerNamespace: maxDrillRuns,
-		SandboxNamespacePolicy: sandboxPolicy, OperatorNamespace: os.Getenv("POD_NAMESPACE"),
+		SandboxNamespacePolicy: sandboxPolicy, OperatorNamespace: os.Getenv("POD_NAMESPACE"), RTImage: rtImage,
 	}); err != nil {
 		setupLog.Error(err, "unable to set up controllers")
 		os.Exit(1)

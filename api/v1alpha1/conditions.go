@@ -420,6 +420,12 @@ const (
 	// upgrade stopped: the backup before it failed, or its upgrade Job
 	// did; RT's pods keep the image they run.
 	ReasonUpgradeFailed = "UpgradeFailed"
+	// ReasonUpgraded (event): RT's schema is the new image's; RT's pods
+	// roll to it.
+	ReasonUpgraded = "Upgraded"
+	// ReasonUpgradeWithoutBackup (Warning event): a HelpDesk without
+	// spec.protection is upgraded with no backup first.
+	ReasonUpgradeWithoutBackup = "UpgradeWithoutBackup"
 	// ReasonAvailable (True): the part is up.
 	ReasonAvailable = "Available"
 	// ReasonWaiting (Unknown): the part was not looked at because one it

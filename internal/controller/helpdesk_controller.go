@@ -574,11 +574,16 @@ func (r *HelpDeskReconciler) createClaimOnce(ctx context.Context, hd *opsv1alpha
 // up database (a re-created HelpDesk on a retained volume): it then only
 // puts RT's role and grants back.
 func (r *HelpDeskReconciler) schema(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames, db resources.HelpDeskDatabaseConn) (bool, error) {
-	version := hd.Spec.Version
+	version, image := hd.Spec.Version, r.image()
 	if hd.Status.Version == version {
-		// A help desk set up before status.database was kept: its
-		// schema is in the database it uses now.
+		// A help desk set up before status.database and status.image were
+		// kept: its schema is in the database it uses now, of the image
+		// it runs now.
 		hd.Status.Database = cmp.Or(hd.Status.Database, db.String())
+		hd.Status.Image = cmp.Or(hd.Status.Image, image)
+		if hd.Status.Image != image {
+			return r.upgrade(ctx, hd, names, db, image)
+		}
 		setCondition(hd, opsv1alpha1.ConditionSchemaReady, metav1.ConditionTrue, opsv1alpha1.ReasonAvailable, "the database holds RT "+version+"'s schema")
 		return true, nil
 	}
@@ -609,7 +614,14 @@ func (r *HelpDeskReconciler) schema(ctx context.Context, hd *opsv1alpha1.HelpDes
 		}
 		switch c.Type {
 		case batchv1.JobComplete:
-			hd.Status.Version, hd.Status.Database = version, db.String()
+			// The schema is the Job's image's (the cache holds Jobs
+			// without their pods' template: read it from the API server,
+			// once).
+			done := &batchv1.Job{}
+			if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(existing), done); err != nil {
+				return false, err
+			}
+			hd.Status.Version, hd.Status.Database, hd.Status.Image = version, db.String(), done.Spec.Template.Spec.Containers[0].Image
 			setCondition(hd, opsv1alpha1.ConditionSchemaReady, metav1.ConditionTrue, opsv1alpha1.ReasonAvailable, "the database holds RT "+version+"'s schema")
 			return true, nil
 		case batchv1.JobFailed:
@@ -857,7 +869,7 @@ func (r *HelpDeskReconciler) deleteOwned(ctx context.Context, hd *opsv1alpha1.He
 
 // rtObjects names what an RT pod of the help desk runs and reads.
 func (r *HelpDeskReconciler) rtObjects(hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames, db resources.HelpDeskDatabaseConn, name, component string) resources.RTObjects {
-	o := helpDeskRTObjects(hd, r.RTImage, db.Password, name, component)
+	o := helpDeskRTObjects(hd, r.image(), db.Password, name, component)
 	// The relay's login and CA go to the pods that send mail (replies and
 	// autoreplies: web and mail gateway), not to the schema Job or RT's
 	// periodic jobs, which send none.

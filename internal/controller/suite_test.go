@@ -90,7 +90,7 @@ func startManager() error {
 		return err
 	}
 	if err := SetupWithManager(mgr, Options{AgentImage: testAgentImage, Clock: fakeClock, Version: testVersion, DrillTimeouts: testDrillTimeouts,
-		HelpDeskWebURL: testHelpDeskWebURL}); err != nil {
+		HelpDeskWebURL: testHelpDeskWebURL, RTImage: testRTImage}); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -138,6 +138,10 @@ func restartManager(t *testing.T) {
 		t.Fatalf("starting the manager: %v", err)
 	}
 }
+
+// testRTImage is the manager's --rt-image (the default when empty);
+// TestHelpDeskImageUpgrade changes it and restarts the manager.
+var testRTImage string
 
 // helpDeskWebURLs maps a namespace to the local RT that stands in for the
 // web Service of its help desks (TestSupportTeamOnHelpDesk).

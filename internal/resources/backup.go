@@ -366,20 +366,26 @@ func mustQuantity(s string) resource.Quantity { return resource.MustParse(s) }
 // like `kubectl create job --from=cronjob/<policy>-backup`.
 const AnnotationBackupNow = "ops.supportstack.io/backup-now"
 
-// BackupNowJob is the backup CronJob's Job made on demand for token: the
-// CronJob's job template, named after the token's hash (so a restarted
-// reconcile finds it instead of making another) and marked, as kubectl
-// marks it, instantiated by hand. The caller makes the CronJob its owner.
-func BackupNowJob(cronJob *batchv1.CronJob, token string) *batchv1.Job {
+// BackupNowJobName is the name of the Job a backup-now token makes of the
+// CronJob cronJobName, of part part ("" or "1" for the first; the run's
+// result is recorded under the first part's Job).
+func BackupNowJobName(cronJobName, part, token string) string {
 	sum := sha256.Sum256([]byte(token))
 	// Job names end up in a label value: 63 characters. A part's number is
 	// kept when a long name is cut, so the parts' Jobs stay distinct; the
 	// hash ends every part's name alike (one recovery set).
 	suffix := ""
-	if p := cronJob.Labels[LabelBackupPart]; p != "" && p != "1" {
-		suffix = "-" + p
+	if part != "" && part != "1" {
+		suffix = "-" + part
 	}
-	name := withSuffix(strings.TrimSuffix(cronJob.Name, suffix), suffix, 50)
+	return withSuffix(strings.TrimSuffix(cronJobName, suffix), suffix, 50) + "-now-" + hex.EncodeToString(sum[:4])
+}
+
+// BackupNowJob is the backup CronJob's Job made on demand for token: the
+// CronJob's job template, named after the token's hash (so a restarted
+// reconcile finds it instead of making another) and marked, as kubectl
+// marks it, instantiated by hand. The caller makes the CronJob its owner.
+func BackupNowJob(cronJob *batchv1.CronJob, token string) *batchv1.Job {
 	tmpl := cronJob.Spec.JobTemplate
 	annotations := map[string]string{"cronjob.kubernetes.io/instantiate": "manual", AnnotationBackupNow: token}
 	for k, v := range tmpl.Annotations {
@@ -387,7 +393,7 @@ func BackupNowJob(cronJob *batchv1.CronJob, token string) *batchv1.Job {
 	}
 	return &batchv1.Job{
 		ObjectMeta: metav1.ObjectMeta{
-			Name: name + "-now-" + hex.EncodeToString(sum[:4]), Namespace: cronJob.Namespace,
+			Name: BackupNowJobName(cronJob.Name, cronJob.Labels[LabelBackupPart], token), Namespace: cronJob.Namespace,
 			Labels: maps.Clone(tmpl.Labels), Annotations: annotations,
 		},
 		Spec: *tmpl.Spec.DeepCopy(),
