@@ -60,7 +60,7 @@ const (
 // least 24 of them (the controller makes 48 hex digits, 192 bits).
 var hdPassword = regexp.MustCompile(`^[A-Za-z0-9]{24,}$`)
 
-var hdPasswordKeys = []string{resources.HelpDeskAdminPasswordKey, resources.HelpDeskDatabasePasswordKey, resources.HelpDeskRootPasswordKey}
+var hdPasswordKeys = []string{resources.HelpDeskAdminPasswordKey, resources.HelpDeskDatabasePasswordKey, resources.HelpDeskRootPasswordKey, resources.HelpDeskOperatorPasswordKey}
 
 // hdNew is the smallest valid HelpDesk.
 func hdNew(ns, name string) *opsv1alpha1.HelpDesk {

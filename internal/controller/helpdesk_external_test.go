@@ -105,8 +105,8 @@ func TestHelpDeskExternalDatabase(t *testing.T) {
 	hdGet(t, ns, "ext-attachments", &corev1.PersistentVolumeClaim{})
 	var creds corev1.Secret
 	hdGet(t, ns, "ext-credentials", &creds)
-	if len(creds.Data) != 1 || len(creds.Data[resources.HelpDeskRootPasswordKey]) == 0 {
-		t.Errorf("the generated credentials hold %d keys, want RT's root password alone (the database's are the external Secret's)", len(creds.Data))
+	if len(creds.Data) != 2 || len(creds.Data[resources.HelpDeskRootPasswordKey]) == 0 || len(creds.Data[resources.HelpDeskOperatorPasswordKey]) == 0 {
+		t.Errorf("the generated credentials hold %d keys, want RT's root password and the operator's RT user's alone (the database's are the external Secret's)", len(creds.Data))
 	}
 
 	config := hdSiteConfig(t, ns, "ext")

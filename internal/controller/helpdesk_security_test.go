@@ -74,8 +74,8 @@ func TestHelpDeskNetworkPolicies(t *testing.T) {
 	}
 	db := byName["guarded-db-ingress"]
 	if len(db.Spec.Ingress) != 1 || db.Spec.Ingress[0].From[0].PodSelector == nil ||
-		!slices.Equal(db.Spec.Ingress[0].From[0].PodSelector.MatchExpressions[0].Values, []string{"web", "mailgate", "schema", "cron"}) {
-		t.Errorf("database ingress: %+v, want only RT's web, mail gateway, schema and cron pods", db.Spec.Ingress)
+		!slices.Equal(db.Spec.Ingress[0].From[0].PodSelector.MatchExpressions[0].Values, []string{"web", "mailgate", "schema", "cron", "rights"}) {
+		t.Errorf("database ingress: %+v, want only RT's web, mail gateway, schema and cron pods and the teams' rights Jobs", db.Spec.Ingress)
 	}
 	// The mail gateway: only the namespace's pods labelled as this help
 	// desk's mail fetchers, only on the gateway's port.

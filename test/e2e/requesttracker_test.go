@@ -390,6 +390,7 @@ func TestHelpDesk(t *testing.T) {
 
 	protectHelpDesk(t, c, file)
 	helpDeskTeam(t, c, psql)
+	helpDeskUpgrade(t, c, psql, rest, rootPassword, created.ID.String())
 
 	// deletionPolicy Delete: the volume and the credentials go too.
 	c.run(t, "patch", "hd", "-n", rtNamespace, "rt", "--type=merge", "-p", `{"spec":{"deletionPolicy":"Delete"}}`)
