@@ -5,7 +5,9 @@
 # (config/default with the local images), a help desk to protect (PostgreSQL
 # with tickets, an attachments volume, an S3 repository: config/demo/), and
 # then the whole chain: a backup that backs up, a drill that passes, a drill
-# that fails, signed evidence verified and an HTML report.
+# that fails, signed evidence verified and an HTML report; then the help
+# desk itself as a HelpDesk (Request Tracker), a SupportTeam's queues in it,
+# and its own backup and drill, which uses the restored RT.
 #
 # Needs root on Linux (the cluster changes iptables, links and mounts while it
 # runs; hack/cluster.sh says what). Everything lives under DEMO_DIR
@@ -167,6 +169,45 @@ up() {
   "${CLI}" verify-evidence -n "${NAMESPACE}" helpdesk-after-cleanup --public-key "${DEMO_DIR}/drill-signing.pub"
   "${CLI}" report -n "${NAMESPACE}" --format html --from 2000-01-01 --to 2100-01-01 >"${DEMO_DIR}/drill-report.html"
   echo "report: ${DEMO_DIR}/drill-report.html"
+
+  say "The help desk itself as a HelpDesk: Request Tracker 5, its PostgreSQL and attachments, locked down, with its own backup and drill (config/demo/requesttracker.yaml)"
+  k apply -f "${ROOT}/config/demo/requesttracker.yaml" >/dev/null
+  k wait -n rt hd/rt --for condition=Ready --timeout 300s >/dev/null || {
+    k get hd -n rt rt -o jsonpath='{range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{"\n"}{end}' >&2
+    exit 1
+  }
+  k get hd -n rt
+  k get pods,networkpolicies -n rt
+
+  say "A SupportTeam on it (queueBackend.helpDesk: rt): its queues, group, members and rights in RT, no token anywhere a lead can read"
+  k apply -n rt -f "${ROOT}/config/samples/ops_v1alpha1_supportteam.yaml" >/dev/null
+  k patch st -n rt windows-tier1 --type=merge -p '{"spec":{"queueBackend":{"helpDesk":{"name":"rt"}}}}' >/dev/null
+  wait_for 180 "the team's queues and rights in RT" sh -c \
+    "'${KUBECTL}' get st -n rt windows-tier1 -o jsonpath='{.status.conditions[?(@.type==\"QueuesSynced\")].message}' | grep -q 'rights on each queue set'"
+  echo "QueuesSynced: $(k get st -n rt windows-tier1 -o jsonpath='{.status.conditions[?(@.type=="QueuesSynced")].message}')"
+  echo "can alice@example.com (the team's lead) get secret rt-credentials? $(k auth can-i get secret/rt-credentials -n rt --as alice@example.com || true)"
+  # Three tickets, made with RT's own API in its web pod (RT sends no mail: no relay).
+  k exec -n rt deploy/rt-web -- perl -I/usr/share/request-tracker5/lib -e '
+use RT; RT::LoadConfig(); RT::Init();
+for my $i (1 .. 3) {
+    my $t = RT::Ticket->new(RT->SystemUser);
+    my ($id, undef, $msg) = $t->Create(Queue => "windows-phone", Subject => "demo ticket $i", Requestor => ["customer$i\@example.com"],
+        MIMEObj => MIME::Entity->build(Type => "text/plain", Data => "My laptop does not start ($i)"));
+    die "$msg\n" unless $id;
+    print "ticket #$id in queue windows-phone\n";
+}' 2>/dev/null
+
+  say "The HelpDesk's own backup and drill: the drill restores RT's database and attachments, starts RT in the sandbox and uses it"
+  k annotate -n rt bkp rt ops.supportstack.io/backup-now=demo --overwrite >/dev/null
+  k wait -n rt bkp/rt --for condition=LastBackupSucceeded --timeout 300s >/dev/null || {
+    k get bkp -n rt rt -o jsonpath='{range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{"\n"}{end}' >&2
+    exit 1
+  }
+  local rt_run
+  rt_run="$(NAMESPACE=rt run_drill rt demo)"
+  NAMESPACE=rt show_run "${rt_run}"
+  k wait -n rt hd/rt --for condition=Protected --timeout 60s >/dev/null || true
+  k get hd -n rt
 
   say "kubectl get supportstack -A"
   k get supportstack -A

@@ -4,8 +4,8 @@
 # containerd.
 #
 #   hack/images.sh [--no-import] [NAME...]     NAME: pause busybox agent
-#                                               operator postgres s3 (default: all
-#                                               these), rt (only when named)
+#                                               operator postgres s3 rt (default:
+#                                               all these)
 #
 # Each image is one layer: a root file system made by mmdebstrap from Debian
 # packages (or a few files for the static binaries), wrapped as an OCI image
@@ -42,9 +42,7 @@ RCLONE_VERSION="${RCLONE_VERSION:-v1.71.0}"
 RCLONE_BIN="${RCLONE_BIN:-${ROOT}/bin/rclone-${RCLONE_VERSION}}"
 CTR="${CTR:-${ROOT}/bin/cluster/ctr}"
 POSTGRES_ALIAS="${POSTGRES_ALIAS:-1}"
-ALL=(pause busybox agent operator postgres s3)
-# Built only when named: not part of the demo, which does not run RT.
-OPTIONAL=(rt)
+ALL=(pause busybox agent operator postgres s3 rt)
 
 log() { echo "images: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -364,7 +362,7 @@ oci_archive() {
 
 build() {
   local name="$1" start=${SECONDS} files hash archive="${OUT}/$1.oci.tar" f
-  declare -F "recipe_${name}" >/dev/null || die "unknown image ${name} (one of: ${ALL[*]} ${OPTIONAL[*]})"
+  declare -F "recipe_${name}" >/dev/null || die "unknown image ${name} (one of: ${ALL[*]})"
   files="$("inputs_${name}")"
   hash="$({
     echo "suite ${SUITE}"

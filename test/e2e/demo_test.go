@@ -198,6 +198,12 @@ func TestRealCluster(t *testing.T) {
 		"drill helpdesk/helpdesk-weekly: 1 evidence records, hash chain intact, every record signed by the given key",
 		"drill helpdesk/helpdesk-after-cleanup: 1 evidence records, hash chain intact, every record signed by the given key",
 		`The BackupPolicy "bad" is invalid`,
+		// The help desk itself as a HelpDesk, a team on it, its own drill.
+		"5 members in the Request Tracker of HelpDesk rt; 9 rights on each queue set by Job rt-rights-",
+		"can alice@example.com (the team's lead) get secret rt-credentials? no",
+		"ticket #3 in queue windows-phone",
+		"check request-tracker: passed",
+		"check attachments-referenced: passed",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q", want)
