@@ -17,6 +17,7 @@ limitations under the License.
 package controller
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -48,8 +49,10 @@ import (
 // its queues, once per change. The routing ConfigMap is written as for
 // every backend.
 type helpDeskBackend struct {
-	routing  *configMapBackend
-	client   client.Client
+	routing *configMapBackend
+	client  client.Client
+	// secrets reads from the API server (Secrets, and a Job the cache
+	// may not hold yet).
 	secrets  client.Reader
 	recorder events.EventRecorder
 	http     *http.Client
@@ -140,7 +143,7 @@ func (b *helpDeskBackend) password(ctx context.Context, hd *opsv1alpha1.HelpDesk
 // (ids) has run, and removes the team's rights Jobs of earlier states. It
 // says how far the rights are.
 func (b *helpDeskBackend) rights(ctx context.Context, team *opsv1alpha1.SupportTeam, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames, group string, ids map[string]string) (string, error) {
-	want := resources.RTRights{Group: group, Rights: queues.RTQueueRights}
+	want := resources.RTRights{Group: group, Rights: queues.RTQueueRights, HelpDesk: string(hd.UID)}
 	for _, id := range ids {
 		want.QueueIDs = append(want.QueueIDs, id)
 	}
@@ -149,7 +152,10 @@ func (b *helpDeskBackend) rights(ctx context.Context, team *opsv1alpha1.SupportT
 		y, _ := strconv.Atoi(b)
 		return x - y
 	})
-	o := helpDeskRTObjects(hd, b.rtImage, resources.HelpDeskDatabasePassword(hd), names.Rights(want.Key()), "rights")
+	// The image whose schema the database holds: during an upgrade the
+	// operator's new image may not be the database's yet.
+	image := cmp.Or(hd.Status.Image, b.rtImage)
+	o := helpDeskRTObjects(hd, image, resources.HelpDeskDatabasePassword(hd), names.Rights(want.Key()), "rights")
 	o.Labels[resources.LabelSupportTeam] = team.Name
 	desired := resources.RTRightsJob(o, want)
 
@@ -160,6 +166,7 @@ func (b *helpDeskBackend) rights(ctx context.Context, team *opsv1alpha1.SupportT
 		return "", err
 	}
 	var current *batchv1.Job
+	var earlier []string
 	for i := range jobs.Items {
 		job := &jobs.Items[i]
 		switch {
@@ -170,11 +177,20 @@ func (b *helpDeskBackend) rights(ctx context.Context, team *opsv1alpha1.SupportT
 		default:
 			// An earlier state's Job: what it set is replaced by the
 			// current one's (the rights program revokes what is not
-			// wanted).
-			if err := b.client.Delete(ctx, job, client.PropagationPolicy(metav1.DeletePropagationBackground)); client.IgnoreNotFound(err) != nil {
-				return "", fmt.Errorf("deleting the earlier rights Job %s: %w", job.Name, err)
+			// wanted). Deleted in the foreground, and the next Job made
+			// only once it is gone: a pod of it still running could
+			// otherwise finish after the new one and put back what the
+			// new one revoked.
+			earlier = append(earlier, job.Name)
+			if job.DeletionTimestamp.IsZero() {
+				if err := b.client.Delete(ctx, job, client.PropagationPolicy(metav1.DeletePropagationForeground)); client.IgnoreNotFound(err) != nil {
+					return "", fmt.Errorf("deleting the earlier rights Job %s: %w", job.Name, err)
+				}
 			}
 		}
+	}
+	if current == nil && len(earlier) > 0 {
+		return fmt.Sprintf("rights waiting for the earlier rights Job %s to go", strings.Join(earlier, ", ")), nil
 	}
 	if current == nil {
 		if err := controllerutil.SetControllerReference(team, desired, b.client.Scheme()); err != nil {
@@ -182,6 +198,15 @@ func (b *helpDeskBackend) rights(ctx context.Context, team *opsv1alpha1.SupportT
 		}
 		err := b.client.Create(ctx, desired)
 		if apierrors.IsAlreadyExists(err) {
+			// The cache may not hold a Job this team made a moment ago:
+			// ask the API server whose it is.
+			existing := &batchv1.Job{}
+			if err := b.secrets.Get(ctx, client.ObjectKeyFromObject(desired), existing); err != nil {
+				return "", fmt.Errorf("reading Job %s: %w", desired.Name, err)
+			}
+			if metav1.IsControlledBy(existing, team) {
+				return fmt.Sprintf("rights being set by Job %s", desired.Name), nil
+			}
 			return "", &backendSpecError{opsv1alpha1.ReasonRightsFailed, fmt.Sprintf(
 				"Job %s already exists in namespace %s and is not this team's: the operator does not run another's Job; delete it", desired.Name, team.Namespace)}
 		}

@@ -68,8 +68,12 @@ func (n HelpDeskNames) Rights(key string) string { return n.HelpDesk + "-rights-
 
 // RTOperatorRights are the global rights RTOperatorUser gets: what a
 // team's queue sync does (create and change queues, user-defined groups,
-// their members, and users) and no more: it cannot see tickets, change
-// RT's configuration or grant rights.
+// their members, and users). It sees no ticket and cannot grant a right
+// itself; but AdminUsers may set any user's password (root's too) and
+// AdminGroupMembership may add to any group, so whoever holds its password
+// can make themselves RT's admin: the password is kept beside RT's root
+// password, in the credentials Secret, and sent only to the help desk's
+// own web Service.
 var RTOperatorRights = []string{"AdminQueue", "SeeQueue", "AdminGroup", "AdminGroupMembership", "SeeGroup", "AdminUsers"}
 
 // RTOperatorUserPerl makes RTOperatorUser, privileged, with the password
@@ -161,11 +165,16 @@ for my $key (sort keys %want) {
 printf "rt-rights: group %s: %d rights on %d queues; %d granted, %d revoked\n", $name, @rights * @queues, scalar @queues, $granted, $revoked;
 `
 
-// RTRights is what a rights Job sets: the group's rights on its queues.
+// RTRights is what a rights Job sets: the group's rights on its queues,
+// in the database of one help desk.
 type RTRights struct {
 	Group    string
 	QueueIDs []string
 	Rights   []string
+	// HelpDesk is the HelpDesk's UID: one re-created under the same name
+	// has a new RT whose queues may have the same ids, and a Job that ran
+	// on the old one says nothing of it.
+	HelpDesk string
 }
 
 // Key is a short digest of r: the rights Job's name ends in it.
@@ -176,7 +185,7 @@ func (r RTRights) Key() string {
 		y, _ := strconv.Atoi(b)
 		return x - y
 	})
-	sum := sha256.Sum256([]byte(r.Group + "\x00" + strings.Join(ids, ",") + "\x00" + strings.Join(r.Rights, " ")))
+	sum := sha256.Sum256([]byte(r.HelpDesk + "\x00" + r.Group + "\x00" + strings.Join(ids, ",") + "\x00" + strings.Join(r.Rights, " ")))
 	return hex.EncodeToString(sum[:])[:10]
 }
 
