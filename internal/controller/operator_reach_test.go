@@ -320,6 +320,22 @@ func TestOperatorReach(t *testing.T) {
 			job.Spec.Template.Spec.Volumes[0].Secret.SecretName = "restic"
 			return op.Create(ctx, job)
 		}},
+		{"a team's rights Job with RT's root password in its environment", "or as a team's rights Job", func() error {
+			job := rightsJob(plain)
+			c := &job.Spec.Template.Spec.Containers[0]
+			c.Env = append(c.Env, corev1.EnvVar{Name: "ROOT", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: ptr.To(desk.RootPassword())}})
+			return op.Create(ctx, job)
+		}},
+		{"a team's rights Job with a whole Secret in its environment", "or as a team's rights Job", func() error {
+			job := rightsJob(plain)
+			job.Spec.Template.Spec.Containers[0].EnvFrom = []corev1.EnvFromSource{{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "restic"}}}}
+			return op.Create(ctx, job)
+		}},
+		{"a team's rights Job with an init container", "or as a team's rights Job", func() error {
+			job := rightsJob(plain)
+			job.Spec.Template.Spec.InitContainers = []corev1.Container{{Name: "first", Image: "busybox"}}
+			return op.Create(ctx, job)
+		}},
 		{"a rights Job no SupportTeam controls", "or as a team's rights Job", func() error {
 			job := rightsJob(plain)
 			job.OwnerReferences[0].Kind = "BackupPolicy"
