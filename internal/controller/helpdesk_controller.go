@@ -580,7 +580,13 @@ func (r *HelpDeskReconciler) schema(ctx context.Context, hd *opsv1alpha1.HelpDes
 		// kept: its schema is in the database it uses now, of the image
 		// it runs now.
 		hd.Status.Database = cmp.Or(hd.Status.Database, db.String())
-		hd.Status.Image = cmp.Or(hd.Status.Image, image)
+		if hd.Status.Image == "" {
+			running, err := r.runningImage(ctx, hd, names)
+			if err != nil {
+				return false, err
+			}
+			hd.Status.Image = cmp.Or(running, image)
+		}
 		if hd.Status.Image != image {
 			return r.upgrade(ctx, hd, names, db, image)
 		}

@@ -22,7 +22,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"maps"
+	"strconv"
+	"strings"
+	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -42,6 +46,22 @@ func (r *HelpDeskReconciler) image() string {
 		return resources.DefaultRTImage
 	}
 	return r.RTImage
+}
+
+// runningImage is the image RT's web pods run now, "" without a web
+// Deployment: for a help desk set up before status.image was kept, the
+// image its schema is taken to be of (not the operator's, which may be
+// new: that would roll the pods with no backup and no upgrade).
+func (r *HelpDeskReconciler) runningImage(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames) (string, error) {
+	web := &appsv1.Deployment{}
+	err := r.Get(ctx, types.NamespacedName{Namespace: hd.Namespace, Name: names.Web()}, web)
+	if apierrors.IsNotFound(err) || (err == nil && (!metav1.IsControlledBy(web, hd) || len(web.Spec.Template.Spec.Containers) == 0)) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return web.Spec.Template.Spec.Containers[0].Image, nil
 }
 
 // upgrade carries a help desk whose schema is another image's
@@ -79,7 +99,7 @@ func (r *HelpDeskReconciler) upgrade(ctx context.Context, hd *opsv1alpha1.HelpDe
 		}
 	}
 
-	job := resources.RTUpgradeJob(helpDeskRTObjects(hd, image, db.Password, names.Upgrade(image), "schema"), db)
+	job := resources.RTUpgradeJob(helpDeskRTObjects(hd, image, db.Password, names.Upgrade(from, image), "schema"), db)
 	if err := r.notForeign(ctx, hd, job); err != nil {
 		return false, err
 	}
@@ -132,12 +152,15 @@ type upgradeBackup struct {
 
 // backupBeforeUpgrade asks the help desk's BackupPolicy for a backup of
 // its own before the upgrade to image (the backup-now annotation, one
-// token per image) and reads how it went from the policy's recent
-// backups. A policy not made yet (protection added with the new image) is
+// token per image and attempt: upgrade-<hash>-<time>) and reads how
+// it went from the policy's recent backups. A policy not made yet (protection added with the new image) is
 // made first.
 func (r *HelpDeskReconciler) backupBeforeUpgrade(ctx context.Context, hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames, db resources.HelpDeskDatabaseConn, image string) (upgradeBackup, error) {
 	sum := sha256.Sum256([]byte(image))
-	token := "upgrade-" + hex.EncodeToString(sum[:])[:10]
+	// One token per image and attempt: the same token again would start
+	// no Job (the policy keeps its last one), so after a failed backup
+	// whoever removes the annotation gets a new attempt.
+	prefix := "upgrade-" + hex.EncodeToString(sum[:])[:10] + "-"
 	policy := &opsv1alpha1.BackupPolicy{}
 	err := r.Get(ctx, types.NamespacedName{Namespace: hd.Namespace, Name: hd.Name}, policy)
 	if apierrors.IsNotFound(err) || (err == nil && !metav1.IsControlledBy(policy, hd)) {
@@ -149,7 +172,9 @@ func (r *HelpDeskReconciler) backupBeforeUpgrade(ctx context.Context, hd *opsv1a
 	if err != nil {
 		return upgradeBackup{}, err
 	}
-	if policy.Annotations[resources.AnnotationBackupNow] != token {
+	token := policy.Annotations[resources.AnnotationBackupNow]
+	if !strings.HasPrefix(token, prefix) {
+		token = prefix + strconv.FormatInt(time.Now().UnixNano(), 36)
 		before := policy.DeepCopy()
 		policy.Annotations = maps.Clone(policy.Annotations)
 		if policy.Annotations == nil {

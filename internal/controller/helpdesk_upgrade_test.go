@@ -37,10 +37,14 @@ import (
 
 // runRTImage restarts the manager with --rt-image image ("" for the
 // default); the test's end puts the default back.
-func runRTImage(t *testing.T, image string) {
+func runRTImage(t *testing.T, image string, whileStopped ...func()) {
 	t.Helper()
+	start := stopManagerFor(t)
+	for _, f := range whileStopped {
+		f()
+	}
 	testRTImage = image
-	restartManager(t)
+	start()
 	t.Cleanup(func() {
 		if testRTImage != "" {
 			testRTImage = ""
@@ -86,13 +90,24 @@ func TestHelpDeskImageUpgrade(t *testing.T) {
 	unprotected := hdReady(t, ns, "bare", nil)
 
 	const next = "docker.io/supportstack/rt:5-next"
-	runRTImage(t, next)
+	// bare stands for a help desk set up before status.image was kept: its
+	// schema is taken to be of the image its pods run, not of the
+	// operator's new one (which would roll them with no upgrade).
+	runRTImage(t, next, func() {
+		if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(unprotected), unprotected); err != nil {
+			t.Fatal(err)
+		}
+		unprotected.Status.Image = ""
+		if err := k8sClient.Status().Update(ctx, unprotected); err != nil {
+			t.Fatal(err)
+		}
+	})
 	// Unprotected: the upgrade Job at once, with a Warning (checked before
 	// the manager restarts again: an event not yet sent goes with it).
 	bareKey := client.ObjectKeyFromObject(unprotected)
 	bareUpgrade := &batchv1.Job{}
 	eventually(t, 20*time.Second, func() error {
-		return k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: resources.HelpDeskNames{HelpDesk: "bare"}.Upgrade(next)}, bareUpgrade)
+		return k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: resources.HelpDeskNames{HelpDesk: "bare"}.Upgrade(resources.DefaultRTImage, next)}, bareUpgrade)
 	})
 	hdWantEvent(t, ns, "bare", opsv1alpha1.ReasonUpgradeWithoutBackup, "with no backup first")
 	completeJob(t, bareUpgrade, false, "rt-upgrade: refused", fakeClock.Now())
@@ -113,13 +128,13 @@ func TestHelpDeskImageUpgrade(t *testing.T) {
 	eventually(t, 20*time.Second, func() error {
 		return k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: resources.BackupNowJobName("up-backup", "", token)}, backupJob)
 	})
-	hdAbsent(t, ns, resources.HelpDeskNames{HelpDesk: "up"}.Upgrade(next), &batchv1.Job{}, "before the backup finished")
+	hdAbsent(t, ns, resources.HelpDeskNames{HelpDesk: "up"}.Upgrade(resources.DefaultRTImage, next), &batchv1.Job{}, "before the backup finished")
 	if got := hdWebImage(t, ns, "up"); got != resources.DefaultRTImage {
 		t.Errorf("the web pods run %s before the upgrade", got)
 	}
 
 	completeJob(t, backupJob, true, agentMessage(t, true, fakeClock.Now(), ""), fakeClock.Now())
-	upgradeName := resources.HelpDeskNames{HelpDesk: "up"}.Upgrade(next)
+	upgradeName := resources.HelpDeskNames{HelpDesk: "up"}.Upgrade(resources.DefaultRTImage, next)
 	hdWaitFor(t, key, hdSchemaState(metav1.ConditionFalse, opsv1alpha1.ReasonProgressing, "waiting for the upgrade Job "+upgradeName))
 	upgrade := &batchv1.Job{}
 	hdGet(t, ns, upgradeName, upgrade)
@@ -158,12 +173,32 @@ func TestHelpDeskImageUpgrade(t *testing.T) {
 	})
 	completeJob(t, failedJob, false, agentMessage(t, false, fakeClock.Now(), "repository unreachable"), fakeClock.Now())
 	hdWaitFor(t, key, hdSchemaState(metav1.ConditionFalse, opsv1alpha1.ReasonUpgradeFailed, "stopped before it began"))
-	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: resources.HelpDeskNames{HelpDesk: "up"}.Upgrade(third)}, &batchv1.Job{}); !apierrors.IsNotFound(err) {
+	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: resources.HelpDeskNames{HelpDesk: "up"}.Upgrade(next, third)}, &batchv1.Job{}); !apierrors.IsNotFound(err) {
 		t.Errorf("an upgrade Job after a failed backup: %v", err)
 	}
 	if got := hdWebImage(t, ns, "up"); got != next {
 		t.Errorf("after a failed backup the web pods run %s, want %s", got, next)
 	}
+
+	// Removing the annotation is a new attempt: a new token, a new backup
+	// Job, and once it succeeds the upgrade from next to third.
+	failedToken := policy.Annotations[resources.AnnotationBackupNow]
+	if err := update(t, k8sClient, &policy, func(p *opsv1alpha1.BackupPolicy) { delete(p.Annotations, resources.AnnotationBackupNow) }); err != nil {
+		t.Fatal(err)
+	}
+	retry := &batchv1.Job{}
+	eventually(t, 20*time.Second, func() error {
+		hdGet(t, ns, "up", &policy)
+		token := policy.Annotations[resources.AnnotationBackupNow]
+		if token == "" || token == failedToken {
+			return fmt.Errorf("the backup-now token after the retry: %q", token)
+		}
+		return k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: resources.BackupNowJobName("up-backup", "", token)}, retry)
+	})
+	completeJob(t, retry, true, agentMessage(t, true, fakeClock.Now(), ""), fakeClock.Now())
+	eventually(t, 20*time.Second, func() error {
+		return k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: resources.HelpDeskNames{HelpDesk: "up"}.Upgrade(next, third)}, &batchv1.Job{})
+	})
 }
 
 // hdWantEvent waits for an event of the HelpDesk with reason whose note has text.

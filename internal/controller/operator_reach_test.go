@@ -461,7 +461,7 @@ func TestOperatorReach(t *testing.T) {
 		}},
 		{"a team's rights Job on a help desk", func() error { return op.Create(ctx, rightsJob(plain)) }},
 		{"a help desk's upgrade Job", func() error {
-			o := helpDeskRTObjects(&opsv1alpha1.HelpDesk{ObjectMeta: metav1.ObjectMeta{Name: "desk", Namespace: plain}}, "rt:new", desk.DatabasePassword(), desk.Upgrade("rt:new"), "schema")
+			o := helpDeskRTObjects(&opsv1alpha1.HelpDesk{ObjectMeta: metav1.ObjectMeta{Name: "desk", Namespace: plain}}, "rt:new", desk.DatabasePassword(), desk.Upgrade("rt:old", "rt:new"), "schema")
 			return op.Create(ctx, ownedByDesk(resources.RTUpgradeJob(o, resources.ManagedDatabaseConn(plain, desk))))
 		}},
 		{"deleting a sandbox", func() error { return op.Delete(ctx, sandbox) }},

@@ -85,8 +85,10 @@ func rights(t *testing.T, rt *rttest.Server, group string, ids []string, r []str
 func TestRTOperatorKeepsATeamInRT(t *testing.T) {
 	// The schema script runs it between single quotes: one in it would end
 	// the program there and pass the rest to perl as arguments.
-	if strings.Contains(RTOperatorUserPerl, "'") {
-		t.Fatal("RTOperatorUserPerl holds a single quote")
+	for name, perl := range map[string]string{"RTOperatorUserPerl": RTOperatorUserPerl, "RTSchemaVersionPerl": RTSchemaVersionPerl} {
+		if strings.Contains(perl, "'") {
+			t.Fatalf("%s holds a single quote", name)
+		}
 	}
 	rt := rttest.Start(t)
 	const password = "Zq8yW3operatorPw"

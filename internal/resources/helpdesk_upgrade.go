@@ -91,10 +91,12 @@ print "rt-upgrade: the schema is now RT $version\n";
 echo "rt-upgrade: done"
 `
 
-// Upgrade is the name of the upgrade Job to image: one per image, so an
-// upgrade that ran is not run again.
-func (n HelpDeskNames) Upgrade(image string) string {
-	sum := sha256.Sum256([]byte(image))
+// Upgrade is the name of the upgrade Job from image from to image to: one
+// per pair, so an upgrade that ran is not run again, and A to B, back to
+// A, then to B again runs the last step too. (A step back to an older RT
+// fails in the Job: rt-setup-database refuses to go down.)
+func (n HelpDeskNames) Upgrade(from, to string) string {
+	sum := sha256.Sum256([]byte(from + "\x00" + to))
 	return n.HelpDesk + "-upgrade-" + hex.EncodeToString(sum[:])[:10]
 }
 

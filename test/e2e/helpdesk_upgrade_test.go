@@ -65,7 +65,7 @@ func helpDeskUpgrade(t *testing.T, c cluster, psql func(db, query string) string
 	token := c.run(t, "get", "backuppolicy", "-n", rtNamespace, "rt", "-o", "jsonpath={.metadata.annotations.ops\\.supportstack\\.io/backup-now}")
 	backupJob := resources.BackupNowJobName("rt-backup", "", token)
 	backup := c.run(t, "get", "job", "-n", rtNamespace, backupJob, "-o", `jsonpath={.status.succeeded} {.status.completionTime}`)
-	upgradeJob := resources.HelpDeskNames{HelpDesk: "rt"}.Upgrade(next)
+	upgradeJob := resources.HelpDeskNames{HelpDesk: "rt"}.Upgrade(resources.DefaultRTImage, next)
 	upgrade := c.run(t, "get", "job", "-n", rtNamespace, upgradeJob, "-o", `jsonpath={.status.succeeded} {.status.startTime} {.spec.template.spec.containers[0].image}`)
 	b, u := strings.Fields(backup), strings.Fields(upgrade)
 	if len(b) != 2 || b[0] != "1" || len(u) != 3 || u[0] != "1" || u[2] != next || u[1] < b[1] {
