@@ -593,7 +593,7 @@ func (r *HelpDeskReconciler) schema(ctx context.Context, hd *opsv1alpha1.HelpDes
 		setCondition(hd, opsv1alpha1.ConditionSchemaReady, metav1.ConditionTrue, opsv1alpha1.ReasonAvailable, "the database holds RT "+version+"'s schema")
 		return true, nil
 	}
-	job := resources.RTSchemaJob(r.rtObjects(hd, names, db, names.Schema(version), "schema"), db, names.RootPassword(), names.OperatorPassword())
+	job := resources.RTSchemaJob(r.rtObjects(hd, db, names.Schema(version), "schema"), db, names.RootPassword(), names.OperatorPassword())
 	// A completed Job of a deleted HelpDesk of the same name says nothing
 	// of this one's database.
 	if err := r.notForeign(ctx, hd, job); err != nil {
@@ -671,7 +671,7 @@ func (r *HelpDeskReconciler) web(ctx context.Context, hd *opsv1alpha1.HelpDesk, 
 			return resources.RTMailGatewayDeployment(o, gatewayReplicas)
 		}},
 	} {
-		o := r.rtObjects(hd, names, db, part.name, part.component)
+		o := r.rtObjects(hd, db, part.name, part.component)
 		desired := part.build(o)
 		desired.Spec.Template.Annotations = map[string]string{configChecksumAnnotation: hex.EncodeToString(sum[:])}
 		if err := r.notForeign(ctx, hd, desired); err != nil {
@@ -745,7 +745,7 @@ func (r *HelpDeskReconciler) maintenance(ctx context.Context, hd *opsv1alpha1.He
 		if schedule == "" {
 			schedule = job.fallback
 		}
-		o := r.rtObjects(hd, names, db, job.name, "cron")
+		o := r.rtObjects(hd, db, job.name, "cron")
 		o.AttachmentsClaim, o.AttachmentsReadWriteMany = names.AttachmentsClaim(), rwx
 		cj := resources.RTCronJob(o, schedule, zone, job.command...)
 		if err := r.notForeign(ctx, hd, cj); err != nil {
@@ -874,7 +874,7 @@ func (r *HelpDeskReconciler) deleteOwned(ctx context.Context, hd *opsv1alpha1.He
 }
 
 // rtObjects names what an RT pod of the help desk runs and reads.
-func (r *HelpDeskReconciler) rtObjects(hd *opsv1alpha1.HelpDesk, names resources.HelpDeskNames, db resources.HelpDeskDatabaseConn, name, component string) resources.RTObjects {
+func (r *HelpDeskReconciler) rtObjects(hd *opsv1alpha1.HelpDesk, db resources.HelpDeskDatabaseConn, name, component string) resources.RTObjects {
 	o := helpDeskRTObjects(hd, r.image(), db.Password, name, component)
 	// The relay's login and CA go to the pods that send mail (replies and
 	// autoreplies: web and mail gateway), not to the schema Job or RT's

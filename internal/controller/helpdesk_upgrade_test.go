@@ -61,12 +61,13 @@ func hdWebImage(t *testing.T, ns, name string) string {
 	return web.Spec.Template.Spec.Containers[0].Image
 }
 
-// hdSchemaState checks SchemaReady's status, reason and a part of its message.
-func hdSchemaState(status metav1.ConditionStatus, reason, message string) func(*opsv1alpha1.HelpDesk) error {
+// hdSchemaNotReady checks that SchemaReady is False with reason and a
+// part of its message.
+func hdSchemaNotReady(reason, message string) func(*opsv1alpha1.HelpDesk) error {
 	return func(hd *opsv1alpha1.HelpDesk) error {
 		c := meta.FindStatusCondition(hd.Status.Conditions, opsv1alpha1.ConditionSchemaReady)
-		if c == nil || c.Status != status || c.Reason != reason || !strings.Contains(c.Message, message) {
-			return fmt.Errorf("SchemaReady %+v, want %s %s with %q", c, status, reason, message)
+		if c == nil || c.Status != metav1.ConditionFalse || c.Reason != reason || !strings.Contains(c.Message, message) {
+			return fmt.Errorf("SchemaReady %+v, want False %s with %q", c, reason, message)
 		}
 		return nil
 	}
@@ -111,12 +112,12 @@ func TestHelpDeskImageUpgrade(t *testing.T) {
 	})
 	hdWantEvent(t, ns, "bare", opsv1alpha1.ReasonUpgradeWithoutBackup, "with no backup first")
 	completeJob(t, bareUpgrade, false, "rt-upgrade: refused", fakeClock.Now())
-	hdWaitFor(t, bareKey, hdSchemaState(metav1.ConditionFalse, opsv1alpha1.ReasonUpgradeFailed, "the upgrade Job "+bareUpgrade.Name))
+	hdWaitFor(t, bareKey, hdSchemaNotReady(opsv1alpha1.ReasonUpgradeFailed, "the upgrade Job "+bareUpgrade.Name))
 	if got := hdWebImage(t, ns, "bare"); got != resources.DefaultRTImage {
 		t.Errorf("after a failed upgrade the web pods run %s, want the old image", got)
 	}
 
-	hdWaitFor(t, key, hdSchemaState(metav1.ConditionFalse, opsv1alpha1.ReasonProgressing, "backing up first: waiting for Job up-backup-now-"))
+	hdWaitFor(t, key, hdSchemaNotReady(opsv1alpha1.ReasonProgressing, "backing up first: waiting for Job up-backup-now-"))
 	var policy opsv1alpha1.BackupPolicy
 	hdGet(t, ns, "up", &policy)
 	token := policy.Annotations[resources.AnnotationBackupNow]
@@ -135,7 +136,7 @@ func TestHelpDeskImageUpgrade(t *testing.T) {
 
 	completeJob(t, backupJob, true, agentMessage(t, true, fakeClock.Now(), ""), fakeClock.Now())
 	upgradeName := resources.HelpDeskNames{HelpDesk: "up"}.Upgrade(resources.DefaultRTImage, next)
-	hdWaitFor(t, key, hdSchemaState(metav1.ConditionFalse, opsv1alpha1.ReasonProgressing, "waiting for the upgrade Job "+upgradeName))
+	hdWaitFor(t, key, hdSchemaNotReady(opsv1alpha1.ReasonProgressing, "waiting for the upgrade Job "+upgradeName))
 	upgrade := &batchv1.Job{}
 	hdGet(t, ns, upgradeName, upgrade)
 	c := upgrade.Spec.Template.Spec.Containers[0]
@@ -165,14 +166,14 @@ func TestHelpDeskImageUpgrade(t *testing.T) {
 	// The next image's backup fails: no upgrade Job, the pods keep next.
 	const third = "docker.io/supportstack/rt:5-third"
 	runRTImage(t, third)
-	hdWaitFor(t, key, hdSchemaState(metav1.ConditionFalse, opsv1alpha1.ReasonProgressing, "backing up first"))
+	hdWaitFor(t, key, hdSchemaNotReady(opsv1alpha1.ReasonProgressing, "backing up first"))
 	hdGet(t, ns, "up", &policy)
 	failedJob := &batchv1.Job{}
 	eventually(t, 20*time.Second, func() error {
 		return k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: resources.BackupNowJobName("up-backup", "", policy.Annotations[resources.AnnotationBackupNow])}, failedJob)
 	})
 	completeJob(t, failedJob, false, agentMessage(t, false, fakeClock.Now(), "repository unreachable"), fakeClock.Now())
-	hdWaitFor(t, key, hdSchemaState(metav1.ConditionFalse, opsv1alpha1.ReasonUpgradeFailed, "stopped before it began"))
+	hdWaitFor(t, key, hdSchemaNotReady(opsv1alpha1.ReasonUpgradeFailed, "stopped before it began"))
 	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: resources.HelpDeskNames{HelpDesk: "up"}.Upgrade(next, third)}, &batchv1.Job{}); !apierrors.IsNotFound(err) {
 		t.Errorf("an upgrade Job after a failed backup: %v", err)
 	}

@@ -205,9 +205,9 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 		return err
 	}
 	if err := (&HelpDeskReconciler{
-		Client:        mgr.GetClient(),
-		APIReader:     mgr.GetAPIReader(),
-		Recorder:      mgr.GetEventRecorder("supportstack-helpdesk"),
+		Client:            mgr.GetClient(),
+		APIReader:         mgr.GetAPIReader(),
+		Recorder:          mgr.GetEventRecorder("supportstack-helpdesk"),
 		RTImage:           opts.RTImage,
 		PostgresImage:     opts.PostgresImage,
 		OperatorNamespace: opts.OperatorNamespace,

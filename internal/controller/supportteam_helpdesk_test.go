@@ -152,7 +152,7 @@ func TestSupportTeamOnHelpDesk(t *testing.T) {
 		t.Fatal(err)
 	}
 	group := queues.RTGroupName(team)
-	synced := func(want string) *opsv1alpha1.SupportTeam {
+	synced := func(want string) {
 		t.Helper()
 		eventually(t, 60*time.Second, func() error {
 			if err := k8sClient.Get(ctx, key, got); err != nil {
@@ -164,10 +164,9 @@ func TestSupportTeamOnHelpDesk(t *testing.T) {
 			}
 			return nil
 		})
-		return got
 	}
 	synced("2 queues, group " + group + " and 5 members in the Request Tracker of HelpDesk desk; rights being set by Job desk-rights-")
-	var ids []string
+	ids := make([]string, 0, len(got.Status.Queues))
 	for _, q := range got.Status.Queues {
 		code, rtQueue := rt.Call(http.MethodGet, "/queue/"+q.ExternalID, nil)
 		if code != http.StatusOK || rtQueue["Name"] != q.Name {
@@ -206,7 +205,7 @@ my $m = $g->UserMembersObj; while (my $u = $m->Next) { print $u->EmailAddress, "
 	if !strings.Contains(out, "18 rights on 2 queues; 18 granted, 0 revoked") {
 		t.Errorf("the rights Job's program: %s", out)
 	}
-	var want []string
+	want := make([]string, 0, len(ids)*len(queues.RTQueueRights))
 	for _, id := range ids {
 		for _, right := range queues.RTQueueRights {
 			want = append(want, "RT::Queue:"+id+"/"+right)
@@ -256,7 +255,7 @@ while (my $ace = $acl->Next) { print $ace->ObjectType, ":", $ace->ObjectId, "/",
 	if err := k8sClient.List(ctx, &evs, client.InNamespace(ns)); err != nil {
 		t.Fatal(err)
 	}
-	texts := []string{}
+	texts := make([]string, 0, len(leadTeam.Status.Conditions)+len(routing.Data)+len(evs.Items))
 	for _, c := range leadTeam.Status.Conditions {
 		texts = append(texts, c.Message)
 	}

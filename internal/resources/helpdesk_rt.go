@@ -624,9 +624,9 @@ echo "rt-schema: done"
 // letters and digits only (the operator generates it so).
 func RTSchemaJob(o RTObjects, db HelpDeskDatabaseConn, rootPassword, operatorPassword corev1.SecretKeySelector) *batchv1.Job {
 	spec := o.rtPodSpec(corev1.Container{
-		Name:         "schema",
-		Command:      []string{"/bin/sh", "-c", RTSchemaScript},
-		Env:          rtAdminEnv(db),
+		Name:    "schema",
+		Command: []string{"/bin/sh", "-c", RTSchemaScript},
+		Env:     rtAdminEnv(db),
 		VolumeMounts: []corev1.VolumeMount{
 			{Name: "root-password", MountPath: rtRootPasswordIn, ReadOnly: true},
 			{Name: "operator-password", MountPath: rtOperatorPasswordIn, ReadOnly: true},

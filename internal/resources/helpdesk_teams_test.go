@@ -162,7 +162,7 @@ my ($ok, $msg) = $g->PrincipalObj->GrantRight(Right => "SuperUser", Object => RT
 	if !strings.Contains(out, "18 rights on 2 queues; 18 granted, 0 revoked") {
 		t.Errorf("first rights run: %s", out)
 	}
-	var want []string
+	want := make([]string, 0, len(ids)*len(queues.RTQueueRights))
 	for _, id := range ids {
 		for _, r := range queues.RTQueueRights {
 			want = append(want, "RT::Queue:"+id+"/"+r)
@@ -206,7 +206,9 @@ func TestHelpDeskAdmitsTheOperatorAndTheRightsJobs(t *testing.T) {
 		}
 		return out
 	}
-	web := func(p map[string]networkingv1.NetworkPolicySpec) []networkingv1.NetworkPolicyPeer { return p["rt-web-ingress"].Ingress[0].From }
+	web := func(p map[string]networkingv1.NetworkPolicySpec) []networkingv1.NetworkPolicyPeer {
+		return p["rt-web-ingress"].Ingress[0].From
+	}
 
 	without := policies(nil, nil)
 	if from := web(without); len(from) != 1 || from[0].NamespaceSelector != nil {
