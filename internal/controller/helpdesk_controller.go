@@ -594,25 +594,12 @@ func (r *HelpDeskReconciler) schema(ctx context.Context, hd *opsv1alpha1.HelpDes
 		return true, nil
 	}
 	job := resources.RTSchemaJob(r.rtObjects(hd, db, names.Schema(version), "schema"), db, names.RootPassword(), names.OperatorPassword())
-	// A completed Job of a deleted HelpDesk of the same name says nothing
-	// of this one's database.
-	if err := r.notForeign(ctx, hd, job); err != nil {
+	existing, created, err := r.jobOnce(ctx, hd, job)
+	if err != nil {
 		return false, err
 	}
-	existing := &batchv1.Job{}
-	err := r.Get(ctx, client.ObjectKeyFromObject(job), existing)
-	switch {
-	case apierrors.IsNotFound(err):
-		if err := controllerutil.SetControllerReference(hd, job, r.Scheme()); err != nil {
-			return false, err
-		}
-		if err := r.Create(ctx, job); err != nil && !apierrors.IsAlreadyExists(err) {
-			return false, fmt.Errorf("creating the schema Job %s: %w", job.Name, err)
-		}
+	if created {
 		r.Recorder.Eventf(hd, job, corev1.EventTypeNormal, opsv1alpha1.ReasonApplied, "Apply", "created Job %s", job.Name)
-		existing = job
-	case err != nil:
-		return false, err
 	}
 	for _, c := range existing.Status.Conditions {
 		if c.Status != corev1.ConditionTrue {

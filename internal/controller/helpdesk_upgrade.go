@@ -48,6 +48,29 @@ func (r *HelpDeskReconciler) image() string {
 	return r.RTImage
 }
 
+// jobOnce creates job, controlled by the help desk, unless it exists, and
+// returns it as the cache holds it (without its pods' template) or as
+// created. A Job of that name the help desk does not control (a deleted
+// HelpDesk's, whose completion says nothing of this one's database) is
+// refused (notForeign).
+func (r *HelpDeskReconciler) jobOnce(ctx context.Context, hd *opsv1alpha1.HelpDesk, job *batchv1.Job) (*batchv1.Job, bool, error) {
+	if err := r.notForeign(ctx, hd, job); err != nil {
+		return nil, false, err
+	}
+	existing := &batchv1.Job{}
+	err := r.Get(ctx, client.ObjectKeyFromObject(job), existing)
+	if !apierrors.IsNotFound(err) {
+		return existing, false, err
+	}
+	if err := controllerutil.SetControllerReference(hd, job, r.Scheme()); err != nil {
+		return nil, false, err
+	}
+	if err := r.Create(ctx, job); err != nil && !apierrors.IsAlreadyExists(err) {
+		return nil, false, fmt.Errorf("creating Job %s: %w", job.Name, err)
+	}
+	return job, true, nil
+}
+
 // runningImage is the image RT's web pods run now, "" without a web
 // Deployment: for a help desk set up before status.image was kept, the
 // image its schema is taken to be of (not the operator's, which may be
@@ -100,19 +123,11 @@ func (r *HelpDeskReconciler) upgrade(ctx context.Context, hd *opsv1alpha1.HelpDe
 	}
 
 	job := resources.RTUpgradeJob(helpDeskRTObjects(hd, image, db.Password, names.Upgrade(from, image), "schema"), db)
-	if err := r.notForeign(ctx, hd, job); err != nil {
-		return false, err
-	}
-	existing := &batchv1.Job{}
-	err := r.Get(ctx, client.ObjectKeyFromObject(job), existing)
+	existing, created, err := r.jobOnce(ctx, hd, job)
 	switch {
-	case apierrors.IsNotFound(err):
-		if err := controllerutil.SetControllerReference(hd, job, r.Scheme()); err != nil {
-			return false, err
-		}
-		if err := r.Create(ctx, job); err != nil && !apierrors.IsAlreadyExists(err) {
-			return false, fmt.Errorf("creating the upgrade Job %s: %w", job.Name, err)
-		}
+	case err != nil:
+		return false, err
+	case created:
 		if hd.Spec.Protection == nil {
 			r.Recorder.Eventf(hd, job, corev1.EventTypeWarning, opsv1alpha1.ReasonUpgradeWithoutBackup, "Upgrade",
 				"upgrading RT's schema from image %s to %s with no backup first: the HelpDesk has no spec.protection", from, image)
@@ -120,8 +135,6 @@ func (r *HelpDeskReconciler) upgrade(ctx context.Context, hd *opsv1alpha1.HelpDe
 		r.Recorder.Eventf(hd, job, corev1.EventTypeNormal, opsv1alpha1.ReasonApplied, "Upgrade",
 			"created Job %s: RT's schema upgrade from image %s to %s", job.Name, from, image)
 		return waiting(fmt.Sprintf("upgrading from image %s to %s: waiting for the upgrade Job %s", from, image, job.Name))
-	case err != nil:
-		return false, err
 	}
 	switch done := finishedCondition(existing); {
 	case done == nil:

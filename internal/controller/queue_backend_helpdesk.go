@@ -109,13 +109,8 @@ func (b *helpDeskBackend) sync(ctx context.Context, team *opsv1alpha1.SupportTea
 	if err != nil {
 		return backendSynced{externalIDs: res.QueueIDs}, err
 	}
-	if len(res.NotOwned) > 0 {
-		msgs := make([]string, 0, len(res.NotOwned))
-		for _, q := range res.NotOwned {
-			msgs = append(msgs, "spec.queues "+q.Name+": "+q.Message(desired.Owner))
-		}
-		return backendSynced{externalIDs: res.QueueIDs}, &backendSpecError{opsv1alpha1.ReasonQueueNotOwned, strings.Join(msgs, "; ") +
-			fmt.Sprintf(" (the team's other %d queues are synced)", len(res.QueueIDs))}
+	if err := queuesNotOwned(res, desired); err != nil {
+		return backendSynced{externalIDs: res.QueueIDs}, err
 	}
 	return backendSynced{
 		externalIDs: res.QueueIDs,

@@ -173,13 +173,8 @@ func (b *requestTrackerBackend) sync(ctx context.Context, team *opsv1alpha1.Supp
 		return backendSynced{}, err
 	}
 
-	if len(res.NotOwned) > 0 {
-		msgs := make([]string, 0, len(res.NotOwned))
-		for _, q := range res.NotOwned {
-			msgs = append(msgs, "spec.queues "+q.Name+": "+q.Message(desired.Owner))
-		}
-		return backendSynced{externalIDs: res.QueueIDs}, &backendSpecError{opsv1alpha1.ReasonQueueNotOwned, strings.Join(msgs, "; ") +
-			fmt.Sprintf(" (the team's other %d queues are synced)", len(res.QueueIDs))}
+	if err := queuesNotOwned(res, desired); err != nil {
+		return backendSynced{externalIDs: res.QueueIDs}, err
 	}
 	return backendSynced{
 		externalIDs: res.QueueIDs,
@@ -230,4 +225,18 @@ func secretNotMarked(name, namespace string) string {
 	return fmt.Sprintf("queueBackend.requestTracker.tokenSecretRef: Secret %s is not marked for use as a queue token, so the operator "+
 		"neither reads it nor sends anything to the Request Tracker URL; if it holds the RT token (and nothing else), mark it: "+
 		"kubectl label secret %s -n %s %s=%s", name, name, namespace, opsv1alpha1.LabelSecretUse, opsv1alpha1.SecretUseQueueToken)
+}
+
+// queuesNotOwned is QueueNotOwned for the queues RT gives to another team
+// or to nobody (res.NotOwned), nil when there are none.
+func queuesNotOwned(res queues.RTResult, desired queues.RTDesired) error {
+	if len(res.NotOwned) == 0 {
+		return nil
+	}
+	msgs := make([]string, 0, len(res.NotOwned))
+	for _, q := range res.NotOwned {
+		msgs = append(msgs, "spec.queues "+q.Name+": "+q.Message(desired.Owner))
+	}
+	return &backendSpecError{opsv1alpha1.ReasonQueueNotOwned, strings.Join(msgs, "; ") +
+		fmt.Sprintf(" (the team's other %d queues are synced)", len(res.QueueIDs))}
 }
