@@ -432,6 +432,12 @@ func protectHelpDesk(t *testing.T, c cluster, path string) {
 		out, _ := c.try("get", kind, "-n", rtNamespace, name, "-o", `jsonpath={range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{"\n"}{end}`)
 		return out
 	}
+	// kubectl wait fails at once on an object that is not there yet: the
+	// operator makes the BackupPolicy on its next pass after the patch.
+	waitFor(t, time.Minute, func() error {
+		_, err := c.try("get", "bkp", "-n", rtNamespace, "rt")
+		return err
+	})
 	if out, err := c.try("wait", "-n", rtNamespace, "bkp/rt", "--for", "condition=Ready", "--timeout", "2m"); err != nil {
 		t.Fatalf("the HelpDesk's BackupPolicy is not Ready: %v\n%s\n%s", err, out, conditions("bkp", "rt"))
 	}
