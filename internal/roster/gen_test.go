@@ -152,8 +152,13 @@ func TestTimeLimitedSolveKeepsRulesAndLimit(t *testing.T) {
 			t.Fatal(err)
 		}
 		keepsRulesAndScore(t, p, res, seed)
-		if res.Elapsed > limit {
-			t.Errorf("seed %d: took %v, limit %v", seed, res.Elapsed, limit)
+		// The solver looks at its deadline between moves; on 2 busy cores
+		// (make test runs the end-to-end package beside this one) the
+		// scheduler can pause it for a few milliseconds after the last
+		// look (1.506 s once in CI). A solver that ignored the limit would
+		// search on for as long as it has moves: far past this slack.
+		if slack := limit / 10; res.Elapsed > limit+slack {
+			t.Errorf("seed %d: took %v, limit %v (+%v for scheduling)", seed, res.Elapsed, limit, slack)
 		}
 	}
 }
