@@ -25,7 +25,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
-	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -206,15 +205,12 @@ func TestHelpDeskImageUpgrade(t *testing.T) {
 func hdWantEvent(t *testing.T, ns, name, reason, text string) {
 	t.Helper()
 	eventually(t, 20*time.Second, func() error {
-		var list eventsv1.EventList
-		if err := k8sClient.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
-			return err
-		}
-		for _, e := range list.Items {
-			if e.Regarding.Name == name && e.Reason == reason && strings.Contains(e.Note, text) {
+		notes := eventNotes(t, ns, name, reason)
+		for _, note := range notes {
+			if strings.Contains(note, text) {
 				return nil
 			}
 		}
-		return fmt.Errorf("no %s event of %s saying %q among %d", reason, name, text, len(list.Items))
+		return fmt.Errorf("no %s event of %s saying %q among %v", reason, name, text, notes)
 	})
 }

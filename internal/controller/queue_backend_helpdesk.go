@@ -21,8 +21,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"slices"
-	"strconv"
 	"strings"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -142,11 +140,6 @@ func (b *helpDeskBackend) rights(ctx context.Context, team *opsv1alpha1.SupportT
 	for _, id := range ids {
 		want.QueueIDs = append(want.QueueIDs, id)
 	}
-	slices.SortFunc(want.QueueIDs, func(a, b string) int {
-		x, _ := strconv.Atoi(a)
-		y, _ := strconv.Atoi(b)
-		return x - y
-	})
 	// The image whose schema the database holds: during an upgrade the
 	// operator's new image may not be the database's yet.
 	image := cmp.Or(hd.Status.Image, b.rtImage)
@@ -155,9 +148,8 @@ func (b *helpDeskBackend) rights(ctx context.Context, team *opsv1alpha1.SupportT
 	desired := resources.RTRightsJob(o, want)
 
 	var jobs batchv1.JobList
-	if err := b.client.List(ctx, &jobs, client.InNamespace(team.Namespace), client.MatchingLabels{
-		resources.LabelHelpDesk: hd.Name, "app.kubernetes.io/component": "rights", resources.LabelSupportTeam: team.Name,
-	}); err != nil {
+	// The team's rights Jobs on this help desk carry the labels this one does.
+	if err := b.client.List(ctx, &jobs, client.InNamespace(team.Namespace), client.MatchingLabels(desired.Labels)); err != nil {
 		return "", err
 	}
 	var current *batchv1.Job

@@ -177,15 +177,21 @@ type RTRights struct {
 	HelpDesk string
 }
 
-// Key is a short digest of r: the rights Job's name ends in it.
-func (r RTRights) Key() string {
+// queues is QueueIDs in numeric order, comma-separated: the same rights
+// in any order make the same Job.
+func (r RTRights) queues() string {
 	ids := slices.Clone(r.QueueIDs)
 	slices.SortFunc(ids, func(a, b string) int {
 		x, _ := strconv.Atoi(a)
 		y, _ := strconv.Atoi(b)
 		return x - y
 	})
-	sum := sha256.Sum256([]byte(r.HelpDesk + "\x00" + r.Group + "\x00" + strings.Join(ids, ",") + "\x00" + strings.Join(r.Rights, " ")))
+	return strings.Join(ids, ",")
+}
+
+// Key is a short digest of r: the rights Job's name ends in it.
+func (r RTRights) Key() string {
+	sum := sha256.Sum256([]byte(r.HelpDesk + "\x00" + r.Group + "\x00" + r.queues() + "\x00" + strings.Join(r.Rights, " ")))
 	return hex.EncodeToString(sum[:])[:10]
 }
 
@@ -199,7 +205,7 @@ func RTRightsJob(o RTObjects, r RTRights) *batchv1.Job {
 		Command: []string{"perl", "-e", RTRightsPerl},
 		Env: []corev1.EnvVar{
 			{Name: RTRightsGroupEnv, Value: r.Group},
-			{Name: RTRightsQueuesEnv, Value: strings.Join(r.QueueIDs, ",")},
+			{Name: RTRightsQueuesEnv, Value: r.queues()},
 			{Name: RTRightsRightsEnv, Value: strings.Join(r.Rights, " ")},
 		},
 	})
