@@ -172,9 +172,13 @@ type DrillCheck struct {
 // (disabled ones included) number the manifest's queues rows; the tickets
 // it lists (every type and status, merged ones included) and the deleted
 // ones, which RT never lists, number the manifest's tickets rows; the
-// newest ticket and its history read back (its last update is reported:
-// the age of the help desk's data); and each sampled attachment that RT
-// keeps as a file reads back through RT with the SHA-256 its row names.
+// ticket it lists first by last update, and that ticket's history, read
+// back, with that update the one the backup recorded at its dump (then
+// the restored help desk reaches the dump's snapshot, however quiet the
+// days before it; otherwise the check fails and the run's RPO is measured
+// from the restored RT's own latest update; backups by agents before
+// 2026-12-04 record none); and each sampled attachment that RT keeps as a
+// file reads back through RT with the SHA-256 its row names.
 // Results are counts, ids and times, never a ticket's content.
 // +kubebuilder:validation:XValidation:rule="!has(self.sampleAttachments) || self.sampleAttachments == 0 || (has(self.attachmentsVolume) && size(self.attachmentsVolume) > 0)",message="sampleAttachments needs attachmentsVolume: the attachments RT keeps as files are read from that volume's restored copy"
 type RequestTrackerCheck struct {

@@ -255,7 +255,10 @@ type DRDrillRunStatus struct {
 	// measuredRTO is start of provisioning to end of verification.
 	// +optional
 	MeasuredRTO *metav1.Duration `json:"measuredRTO,omitempty"`
-	// measuredRPO is the run's start minus the snapshot's time.
+	// measuredRPO is the run's start minus the snapshot's time; with a
+	// requestTracker check whose restored RT lacks the latest ticket update
+	// the backup recorded at its dump, the run's start minus RT's own
+	// latest update, when that is older.
 	// +optional
 	MeasuredRPO *metav1.Duration `json:"measuredRPO,omitempty"`
 	// objectivesMet is true when measured RTO and RPO are within the objectives.

@@ -20,6 +20,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -27,6 +28,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -122,9 +124,14 @@ func (a *Runner) openDatabaseSnapshot(ctx context.Context, uri, db string) (*Dat
 	}
 	s := &DatabaseSnapshot{conn: conn, tx: tx, Manifest: agentapi.DatabaseManifest{Name: db}}
 	fail := func(err error) (*DatabaseSnapshot, error) { s.Close(ctx); return nil, err }
-	if err := tx.QueryRow(ctx, "SELECT pg_export_snapshot(), current_setting('server_version')").Scan(&s.SnapshotID, &s.Manifest.ServerVersion); err != nil {
+	// The statement's start is before the snapshot is taken: the dump
+	// holds every change committed before that time.
+	var at time.Time
+	if err := tx.QueryRow(ctx, "SELECT pg_export_snapshot(), current_setting('server_version'), statement_timestamp()").Scan(&s.SnapshotID, &s.Manifest.ServerVersion, &at); err != nil {
 		return fail(err)
 	}
+	at = at.UTC()
+	s.Manifest.SnapshotTime = &at
 	rows, err := tx.Query(ctx, `SELECT n.nspname, c.relname, c.relkind = 'p', c.reltuples::bigint,
 		CASE WHEN c.relhassubclass THEN ARRAY(
 			WITH RECURSIVE below(oid) AS (
@@ -155,7 +162,49 @@ func (a *Runner) openDatabaseSnapshot(ctx context.Context, uri, db string) (*Dat
 	if err := rows.Err(); err != nil {
 		return fail(err)
 	}
+	if s.Manifest.RequestTracker, err = s.rtLatest(ctx); err != nil {
+		return fail(err)
+	}
 	return s, nil
+}
+
+// rtLatest is, for a Request Tracker database (public.queues, and
+// public.tickets with RT's columns), the ticket RT lists first ordered by
+// last update in the snapshot, as REST2 lists them: deleted tickets aside,
+// PostgreSQL's order. nil for any other database.
+func (s *DatabaseSnapshot) rtLatest(ctx context.Context) (*agentapi.RTManifest, error) {
+	has := map[string]bool{}
+	for _, t := range s.tables {
+		if t.name.Schema == "public" {
+			has[t.name.Name] = true
+		}
+	}
+	if !has["queues"] || !has["tickets"] {
+		return nil, nil
+	}
+	var columns int
+	if err := s.tx.QueryRow(ctx, `SELECT count(*) FROM pg_attribute WHERE attrelid = 'public.tickets'::regclass AND NOT attisdropped
+		AND attname IN ('id', 'effectiveid', 'status', 'lastupdated')`).Scan(&columns); err != nil {
+		return nil, fmt.Errorf("reading public.tickets' columns: %w", err)
+	}
+	if columns != 4 {
+		return nil, nil
+	}
+	rt := &agentapi.RTManifest{}
+	var updated *time.Time
+	err := s.tx.QueryRow(ctx, `SELECT id, lastupdated FROM public.tickets WHERE status <> 'deleted' AND effectiveid > 0
+		ORDER BY lastupdated DESC, id DESC LIMIT 1`).Scan(&rt.LatestTicket, &updated)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return rt, nil
+	case err != nil:
+		return nil, fmt.Errorf("reading the latest ticket update: %w", err)
+	case updated == nil: // RT always sets it; a ticket without one says nothing
+		return nil, nil
+	}
+	u := updated.UTC()
+	rt.LatestUpdate = &u
+	return rt, nil
 }
 
 // countRows records every table's rows in the manifest. A table's rows

@@ -163,6 +163,7 @@ func (a *Runner) verifyRequestTracker(ctx context.Context, c agentapi.VerifyChec
 	if !hasQueues || !hasTickets {
 		return agentapi.RTFailed(agentapi.RTNotRTManifest), nil
 	}
+	f.Backup = agentapi.RTBackupPointOf(*m.Database)
 	rt := &rtClient{base: spec.URL, http: &http.Client{Timeout: time.Minute}}
 	version, ok := rt.waitForRT(ctx, RTStartWait)
 	if !ok {
@@ -235,7 +236,7 @@ func rtFileExists(root, key string) bool {
 }
 
 // read fills the findings RT's REST2 API gives: its queues, its tickets
-// and the newest one with its history.
+// and the one it lists first by last update, with its history.
 func (c *rtClient) read(ctx context.Context, f *agentapi.RTFindings) error {
 	var queues rtCollection
 	if err := c.get(ctx, "the queues", "/queues/all", url.Values{"find_disabled_rows": {"1"}, "per_page": {"1"}}, &queues); err != nil {
@@ -246,7 +247,7 @@ func (c *rtClient) read(ctx context.Context, f *agentapi.RTFindings) error {
 		return err
 	}
 	var tickets rtCollection
-	if err := c.get(ctx, "the tickets", "/tickets", url.Values{"query": {rtEveryTicket}, "orderby": {"id"}, "order": {"DESC"}, "per_page": {"1"}}, &tickets); err != nil {
+	if err := c.get(ctx, "the tickets", "/tickets", url.Values{"query": {rtEveryTicket}, "orderby": {"LastUpdated"}, "order": {"DESC"}, "per_page": {"1"}}, &tickets); err != nil {
 		return err
 	}
 	if f.Tickets, err = tickets.total("the tickets"); err != nil {
@@ -255,21 +256,21 @@ func (c *rtClient) read(ctx context.Context, f *agentapi.RTFindings) error {
 	if len(tickets.Items) == 0 {
 		return nil
 	}
-	if f.Newest, err = tickets.Items[0].ID.Int64(); err != nil {
+	if f.Latest, err = tickets.Items[0].ID.Int64(); err != nil {
 		return &rtRequestError{"the tickets", http.StatusOK}
 	}
-	ticket := fmt.Sprintf("ticket #%d", f.Newest)
+	ticket := fmt.Sprintf("ticket #%d", f.Latest)
 	var record struct {
 		LastUpdated string `json:"LastUpdated"`
 	}
-	if err := c.get(ctx, ticket, fmt.Sprintf("/ticket/%d", f.Newest), nil, &record); err != nil {
+	if err := c.get(ctx, ticket, fmt.Sprintf("/ticket/%d", f.Latest), nil, &record); err != nil {
 		return err
 	}
 	if f.Updated, err = time.Parse(time.RFC3339, record.LastUpdated); err != nil {
 		return &rtRequestError{ticket, http.StatusOK}
 	}
 	var history rtCollection
-	if err := c.get(ctx, ticket+"'s history", fmt.Sprintf("/ticket/%d/history", f.Newest), url.Values{"per_page": {"1"}}, &history); err != nil {
+	if err := c.get(ctx, ticket+"'s history", fmt.Sprintf("/ticket/%d/history", f.Latest), url.Values{"per_page": {"1"}}, &history); err != nil {
 		return err
 	}
 	f.History, err = history.total(ticket + "'s history")

@@ -136,6 +136,9 @@ my $t4 = RT::Ticket->new(RT->SystemUser); $t4->Load(4);
 	if n := f.pg.QueryString(t, "rt5", "SELECT count(*)::text FROM attachments WHERE contentencoding = 'external'"); n != "2" {
 		t.Fatalf("%s attachments stored as files, want the 2 binary ones", n)
 	}
+	// A quiet weekend: nobody has touched a ticket for three days, #1
+	// last (RT keeps whole seconds, UTC).
+	f.pg.Exec(t, "rt5", `UPDATE tickets SET lastupdated = date_trunc('second', now() AT TIME ZONE 'UTC') - interval '3 days' - id * interval '1 minute'`)
 
 	t.Setenv("TEST_PG_URI", f.pg.URI("postgres"))
 	cfg, err := agentapi.ParseConfig(`{"policy":"helpdesk/rt",
@@ -227,9 +230,13 @@ func (h restoredRT) verify(ctx context.Context, t *testing.T, c agentapi.VerifyC
 // database as the read-only checker: the requestTracker check passes with
 // the manifest's queues (General, ___Approvals) and tickets (two listed, the
 // merged one listed too, the deleted one counted from the database), the
-// newest ticket and its history, and both attachments read back through
-// RT with their SHA-256. Then one restored file is cut short and the other
-// removed: the check fails naming one of each. An RT that never answers
+// latest-updated ticket and its history, and both attachments read back
+// through RT with their SHA-256; three quiet days before the backup do not
+// move the recovery point off the dump's snapshot, which the backup's
+// record of its latest update vouches for. Then one restored file is cut
+// short and the other removed: the check fails naming one of each; a
+// restored copy whose tickets are an hour behind the backup's fails naming
+// both latest updates, and recovers to its own. An RT that never answers
 // fails the check in the agent's words; and RT wrote nothing to the
 // restored database.
 func TestRequestTrackerCheckDataPath(t *testing.T) {
@@ -241,14 +248,22 @@ func TestRequestTrackerCheckDataPath(t *testing.T) {
 	before := rows()
 	url := h.serve(t)
 
+	backedUp := time.Now()
 	r := h.verify(ctx, t, h.check(url, 5))
+	quiet := h.sandbox.QueryString(t, "rt5", `SELECT to_char(lastupdated, 'YYYY-MM-DD"T"HH24:MI:SS"Z"') FROM tickets WHERE id = 1`)
 	if !r.Passed || !strings.HasPrefix(r.Observed, "RT 5.") ||
-		!strings.Contains(r.Observed, "; queues 2; tickets 3 listed + 1 deleted; newest ticket #4 updated ") ||
+		!strings.Contains(r.Observed, "; queues 2; tickets 3 listed + 1 deleted; latest update ticket #1 at "+quiet+", ") ||
 		!strings.HasSuffix(r.Observed, "; attachments 2 of 2 read back with their SHA-256, 0 missing") {
-		t.Errorf("the whole restored RT: %+v, want passed with 2 queues, 3 tickets listed + 1 deleted, 2 of 2 attachments", r)
+		t.Errorf("the whole restored RT: %+v, want passed with 2 queues, 3 tickets listed + 1 deleted, ticket #1 updated last (%s), 2 of 2 attachments", r, quiet)
 	}
-	if want := "queues 2, tickets 4 (the backup manifest's rows)"; !strings.HasPrefix(r.Expected, want) {
+	if want := "queues 2, tickets 4 (the backup manifest's rows); the backup's latest update ticket #1 at " + quiet + ", its snapshot at "; !strings.HasPrefix(r.Expected, want) {
 		t.Errorf("expected %q, want it to start %q", r.Expected, want)
+	}
+	// Three quiet days do not count against the RPO: the backup recorded
+	// the same latest update at its dump, so the restored RT holds the help
+	// desk up to the dump's snapshot, taken minutes ago.
+	if rp, ok := agentapi.RTRecoveryPoint(r); !ok || backedUp.Sub(rp) > 10*time.Minute || rp.After(backedUp) {
+		t.Errorf("recovery point %v (%v), want the dump's snapshot, minutes before %v", rp, ok, backedUp)
 	}
 	if r := h.verify(ctx, t, h.check(url, 1)); !r.Passed || !strings.HasSuffix(r.Observed, "attachments 1 of 1 read back with their SHA-256, 0 missing") {
 		t.Errorf("a sample of 1: %+v", r)
@@ -268,6 +283,19 @@ func TestRequestTrackerCheckDataPath(t *testing.T) {
 		!strings.Contains(r.Message, "1 of 2 sampled attachments have no file in the restored volume") ||
 		!strings.Contains(r.Message, "1 of 2 sampled attachments read back through RT with another SHA-256 than their row's") {
 		t.Errorf("a file cut short and one removed: %+v, want failed naming one of each", r)
+	}
+
+	// The restored copy an hour behind its backup: every ticket's last
+	// update an hour older than the dump had it. The counts still match;
+	// the latest update does not, and the recovery point is RT's own.
+	h.sandbox.Exec(t, "rt5", "UPDATE tickets SET lastupdated = lastupdated - interval '1 hour'")
+	behind := h.sandbox.QueryString(t, "rt5", `SELECT to_char(lastupdated, 'YYYY-MM-DD"T"HH24:MI:SS"Z"') FROM tickets WHERE id = 1`)
+	r = h.verify(ctx, t, h.check(url, 5))
+	if r.Passed || !strings.Contains(r.Message, "RT's latest update is ticket #1 at "+behind+", the backup's latest update was ticket #1 at "+quiet) {
+		t.Errorf("an hour behind its backup: %+v, want failed naming both updates", r)
+	}
+	if rp, ok := agentapi.RTRecoveryPoint(r); !ok || rp.UTC().Format(time.RFC3339) != behind {
+		t.Errorf("recovery point %v (%v), want the restored RT's latest update %s", rp, ok, behind)
 	}
 
 	agent.RTStartWait = 2 * time.Second

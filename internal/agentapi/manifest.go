@@ -44,6 +44,26 @@ type DatabaseManifest struct {
 	// restic's compression); a restore sizes its scratch file from it.
 	// Absent from manifests written before it was recorded.
 	DumpBytes int64 `json:"dumpBytes,omitempty"`
+	// SnapshotTime is the server's clock when the dump's snapshot was
+	// taken: the dump holds every change committed before it. Absent from
+	// manifests written before it was recorded.
+	SnapshotTime *time.Time `json:"snapshotTime,omitempty"`
+	// RequestTracker is, for a Request Tracker database, its latest ticket
+	// update in the dump's snapshot; absent for other databases and from
+	// manifests written before it was recorded.
+	RequestTracker *RTManifest `json:"requestTracker,omitempty"`
+}
+
+// RTManifest is what a drill's requestTracker check compares with the
+// restored RT: the ticket RT lists first when ordered by last update
+// (deleted tickets aside, as RT lists them) and that update's time. A
+// restored RT whose latest update is the same holds the help desk up to
+// the dump's snapshot, however quiet the time between the two was.
+type RTManifest struct {
+	// LatestTicket is that ticket's id, 0 when RT had no ticket.
+	LatestTicket int64 `json:"latestTicket"`
+	// LatestUpdate is its last update (RT keeps whole seconds, UTC).
+	LatestUpdate *time.Time `json:"latestUpdate,omitempty"`
 }
 
 // TableCount is one table's row count: the rows of the table's data in the

@@ -28,7 +28,13 @@ import (
 // findings do not imply, a message of the pod's own).
 func TestRecordableRequestTrackerCheck(t *testing.T) {
 	good := RTFindings{Version: "5.0.3+dfsg-3~deb12u7", Queues: 2, ManifestQueues: 2, Tickets: 3, Deleted: 1, ManifestTickets: 4,
-		Newest: 4, History: 4, Updated: time.Date(2026, 12, 4, 3, 8, 8, 0, time.UTC), Sampled: 2, Matched: 2}
+		Latest: 4, History: 4, Updated: time.Date(2026, 12, 4, 3, 8, 8, 0, time.UTC), Sampled: 2, Matched: 2}
+	vouched := good
+	vouched.Backup = &RTBackupPoint{Latest: 4, Updated: good.Updated, Snapshot: time.Date(2026, 12, 7, 2, 0, 0, 0, time.UTC)}
+	behind := vouched
+	behind.Backup = &RTBackupPoint{Latest: 5, Updated: good.Updated.Add(time.Hour), Snapshot: vouched.Backup.Snapshot}
+	emptied := vouched
+	emptied.Latest, emptied.Updated, emptied.History = 0, time.Time{}, 0
 	lost := good
 	lost.Matched, lost.Missing = 0, 1
 	short := good
@@ -44,12 +50,36 @@ func TestRecordableRequestTrackerCheck(t *testing.T) {
 	if r := RTResult(short); r.Passed || r.Message != "RT lists 2 tickets and the database holds 1 deleted ones, the backup had 4" {
 		t.Errorf("a ticket short: %+v", r)
 	}
+	if r := RTResult(vouched); !r.Passed || !strings.Contains(r.Observed, "; latest update ticket #4 at 2026-12-04T03:08:08Z, 4 transactions; recovery point 2026-12-07T02:00:00Z; ") ||
+		!strings.Contains(r.Expected, "; the backup's latest update ticket #4 at 2026-12-04T03:08:08Z, its snapshot at 2026-12-07T02:00:00Z; ") {
+		t.Errorf("the backup's latest update restored: %+v, want passed with the dump's snapshot as the recovery point", r)
+	}
+	if r := RTResult(behind); r.Passed || r.Message != "RT's latest update is ticket #4 at 2026-12-04T03:08:08Z, the backup's latest update was ticket #5 at 2026-12-04T04:08:08Z" ||
+		!strings.Contains(r.Observed, "; recovery point 2026-12-04T03:08:08Z; ") {
+		t.Errorf("the restored RT behind its backup: %+v, want failed, recovering to its own latest update", r)
+	}
+	if r := RTResult(emptied); r.Passed || !strings.Contains(r.Message, "RT lists no ticket, the backup's latest update was ticket #4 at 2026-12-04T03:08:08Z") || strings.Contains(r.Observed, "recovery point") {
+		t.Errorf("no ticket restored: %+v, want failed with no recovery point", r)
+	}
+	for name, f := range map[string]RTFindings{"no record": good, "vouched": vouched, "behind": behind} {
+		rp, ok := RTRecoveryPoint(RTResult(f))
+		if want := f.RecoveryPoint(); ok != !want.IsZero() || !rp.Equal(want) {
+			t.Errorf("%s: RTRecoveryPoint %v %v, want %v", name, rp, ok, want)
+		}
+	}
+	if _, ok := RTRecoveryPoint(RTResult(good)); ok {
+		t.Error("a manifest without the record gives a recovery point")
+	}
 	withSubject := pass
 	withSubject.Observed = strings.Replace(pass.Observed, "RT 5.0.3+dfsg-3~deb12u7", "RT printer on floor 3 does not print", 1)
 	flipped := RTResult(short)
 	flipped.Passed = true
 	ownMessage := RTResult(lost)
 	ownMessage.Message = "the file screenshot-1.png is missing"
+	forgedPoint := RTResult(behind)
+	forgedPoint.Observed = strings.Replace(forgedPoint.Observed, "recovery point 2026-12-04T03:08:08Z", "recovery point 2026-12-07T02:00:00Z", 1)
+	addedPoint := pass
+	addedPoint.Observed = strings.Replace(pass.Observed, "4 transactions;", "4 transactions; recovery point 2026-12-07T02:00:00Z;", 1)
 	failedWithText := RTFailed("Request Tracker answered 500 to the request for ticket #3: printer on floor 3")
 	for _, tc := range []struct {
 		name string
@@ -60,6 +90,11 @@ func TestRecordableRequestTrackerCheck(t *testing.T) {
 		{"failed with its findings", RTResult(lost), true},
 		{"a ticket short", RTResult(short), true},
 		{"no ticket at all", RTResult(empty), true},
+		{"the backup's latest update restored", RTResult(vouched), true},
+		{"behind its backup", RTResult(behind), true},
+		{"no ticket restored of the backup's", RTResult(emptied), true},
+		{"a recovery point its findings do not give", forgedPoint, false},
+		{"a recovery point added to an older backup's", addedPoint, false},
 		{"RT never answered", RTFailed(RTNotAnswering(4 * time.Minute)), true},
 		{"a request failed", RTFailed(RTRequestFailed("ticket #4's history", 500)), true},
 		{"not RT's manifest", RTFailed(RTNotRTManifest), true},

@@ -196,8 +196,10 @@ func (r *DRDrillRunReconciler) reconcileVerifying(ctx context.Context, s *drillR
 	run.Status.Checks = nil
 	var failed []string
 	recordable := map[string]func(agentapi.CheckResult) (agentapi.CheckResult, bool){}
+	rtChecks := map[string]bool{}
 	for _, c := range run.Spec.Checks {
 		recordable[c.Name] = recordableResult(c)
+		rtChecks[c.Name] = c.RequestTracker != nil
 	}
 	unknown := 0
 	for _, c := range res.Checks {
@@ -212,6 +214,9 @@ func (r *DRDrillRunReconciler) reconcileVerifying(ctx context.Context, s *drillR
 		run.Status.Checks = append(run.Status.Checks, opsv1alpha1.CheckResult{Name: c.Name, Passed: c.Passed, Expected: c.Expected, Observed: c.Observed, Message: c.Message})
 		if !c.Passed {
 			failed = append(failed, c.Name)
+		}
+		if rtChecks[c.Name] {
+			measureRPOFromTickets(run, c)
 		}
 	}
 	timings := ensureTimings(run)
@@ -253,6 +258,23 @@ func (r *DRDrillRunReconciler) reconcileVerifying(ctx context.Context, s *drillR
 	r.endRun(run, opsv1alpha1.DrillRunPassed, now, fmt.Sprintf("%d checks passed%s; RTO %s, RPO %s; %s",
 		len(res.Checks)+res.ChecksOmitted, omitted, run.Status.MeasuredRTO.Duration, durationOrNone(run.Status.MeasuredRPO), verifiedTagNote(run, res)))
 	return 0, nil
+}
+
+// measureRPOFromTickets measures the run's RPO from what a recorded
+// requestTracker check read through the restored RT, where that shows the
+// restored help desk reaching less far than the snapshot's time: its
+// latest ticket update, when it is not the one the backup recorded at its
+// dump. The RPO never gets shorter than the snapshot's age: the restored
+// data cannot vouch for more than the backup claims.
+func measureRPOFromTickets(run *opsv1alpha1.DRDrillRun, c agentapi.CheckResult) {
+	rp, ok := agentapi.RTRecoveryPoint(c)
+	snap := run.Status.Snapshot
+	if !ok || snap == nil || snap.Time == nil || run.Status.StartTime == nil || !rp.Before(snap.Time.Time) {
+		return
+	}
+	if rpo := run.Status.StartTime.Sub(rp).Truncate(time.Second); run.Status.MeasuredRPO == nil || rpo > run.Status.MeasuredRPO.Duration {
+		run.Status.MeasuredRPO = &metav1.Duration{Duration: rpo}
+	}
 }
 
 // recordableRestore reports whether a restore result's set name and

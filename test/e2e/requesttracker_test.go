@@ -494,10 +494,13 @@ func protectHelpDesk(t *testing.T, c cluster, path string) {
 		t.Errorf("the HelpDesk's drill of a whole backup: %s, want Passed\n%s", phase, checks)
 	}
 	// RT itself, started on the restored copy, shows the backup's queues
-	// and tickets and reads the attachments back with their SHA-256.
-	if !strings.Contains(checks, "request-tracker: true") || !strings.Contains(checks, "; newest ticket #") ||
+	// and tickets, its latest ticket update the one the agent recorded at
+	// the dump (so the recovery point is the dump's snapshot), and reads
+	// the attachments back with their SHA-256.
+	if !strings.Contains(checks, "request-tracker: true") || !strings.Contains(checks, "; latest update ticket #") ||
+		!strings.Contains(checks, "; recovery point ") ||
 		!regexp.MustCompile(`attachments [1-9][0-9]* of [1-9][0-9]* read back with their SHA-256, 0 missing`).MatchString(checks) {
-		t.Errorf("the requestTracker check of a whole backup: want passed, with the newest ticket and attachments read back\n%s", checks)
+		t.Errorf("the requestTracker check of a whole backup: want passed, with the latest-updated ticket, the recovery point and attachments read back\n%s", checks)
 	}
 	if out, err := c.try("wait", "-n", rtNamespace, "hd/rt", "--for", "condition=Protected", "--timeout", "2m"); err != nil {
 		t.Errorf("the HelpDesk is not Protected after a passed drill: %v\n%s\n%s", err, out, conditions("hd", "rt"))
