@@ -2,12 +2,13 @@
 # make demo / make demo-down: a single-node Kubernetes whose pods are real
 # containers (hack/cluster.sh), the images built from Debian packages and
 # imported into it (hack/images.sh), the operator deployed as users deploy it
-# (config/default with the local images), a help desk to protect (PostgreSQL
-# with tickets, an attachments volume, an S3 repository: config/demo/), and
-# then the whole chain: a backup that backs up, a drill that passes, a drill
-# that fails, signed evidence verified and an HTML report; then the help
-# desk itself as a HelpDesk (Request Tracker), a SupportTeam's queues in it,
-# and its own backup and drill, which uses the restored RT.
+# (config/default with the local images), the help desk itself as a
+# HelpDesk (Request Tracker with its PostgreSQL and attachments, an S3
+# repository: config/demo/), a SupportTeam's queues in it, tickets with
+# attachments, and then the whole chain: a backup that backs up, the
+# HelpDesk's drill that starts the restored RT and passes, a drill of our
+# own that passes and one that fails, signed evidence verified and an HTML
+# report.
 #
 # Needs root on Linux (the cluster changes iptables, links and mounts while it
 # runs; hack/cluster.sh says what). Everything lives under DEMO_DIR
@@ -116,26 +117,54 @@ up() {
   k rollout status -n supportstack-system deployment/supportstack-controller-manager --timeout 120s
   k get pods -n supportstack-system
 
-  say "The help desk to protect: PostgreSQL (5,000 tickets, 200 articles), 40 attachments, an S3 repository"
+  say "The help desk as a HelpDesk: Request Tracker 5, its PostgreSQL and attachments, locked down, backed up to an S3 repository (config/demo/)"
   k apply -f "${ROOT}/config/demo/store.yaml" -f "${ROOT}/config/demo/helpdesk.yaml" >/dev/null
-  k rollout status -n backup-store deployment/s3 --timeout 120s >/dev/null
-  k rollout status -n "${NAMESPACE}" deployment/helpdesk-db --timeout 120s >/dev/null
-  k wait -n "${NAMESPACE}" job/helpdesk-seed --for condition=Complete --timeout 180s >/dev/null
-  k rollout status -n "${NAMESPACE}" deployment/helpdesk-files --timeout 120s >/dev/null
-  k get pods,pvc -n "${NAMESPACE}"
-  k get pods,pvc -n backup-store
-
-  say "The samples: a SupportTeam, the BackupPolicy and two DRDrills (config/demo/)"
   "${CLI}" keygen --private "${DEMO_DIR}/drill-signing.key" --public "${DEMO_DIR}/drill-signing.pub" >/dev/null
   k create secret generic drill-signing-key -n "${NAMESPACE}" --from-file=ed25519.key="${DEMO_DIR}/drill-signing.key"
-  k apply -n "${NAMESPACE}" -f "${ROOT}/config/samples/ops_v1alpha1_supportteam.yaml"
-  k apply -f "${ROOT}/config/demo/backuppolicy.yaml" -f "${ROOT}/config/demo/drills.yaml"
-  k wait -n "${NAMESPACE}" bkp/helpdesk drdrill/helpdesk-weekly st/windows-tier1 --for condition=Ready --timeout 60s >/dev/null
+  k rollout status -n backup-store deployment/s3 --timeout 120s >/dev/null
+  k wait -n "${NAMESPACE}" hd/helpdesk --for condition=Ready --timeout 300s >/dev/null || {
+    k get hd -n "${NAMESPACE}" helpdesk -o jsonpath='{range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{"\n"}{end}' >&2
+    exit 1
+  }
+  k get hd -n "${NAMESPACE}"
+  k get pods,pvc,networkpolicies -n "${NAMESPACE}"
+
+  say "The sample SupportTeam on it (queueBackend.helpDesk): its queues, group, members and rights in RT, no token anywhere a lead can read"
+  k apply -n "${NAMESPACE}" -f "${ROOT}/config/samples/ops_v1alpha1_supportteam.yaml" >/dev/null
+  k patch st -n "${NAMESPACE}" windows-tier1 --type=merge -p '{"spec":{"queueBackend":{"helpDesk":{"name":"helpdesk"}}}}' >/dev/null
+  wait_for 180 "the team's queues and rights in RT" sh -c \
+    "'${KUBECTL}' get st -n '${NAMESPACE}' windows-tier1 -o jsonpath='{.status.conditions[?(@.type==\"QueuesSynced\")].message}' | grep -q 'rights on each queue set'"
+  echo "QueuesSynced: $(k get st -n "${NAMESPACE}" windows-tier1 -o jsonpath='{.status.conditions[?(@.type=="QueuesSynced")].message}')"
+  echo "can alice@example.com (the team's lead) get secret helpdesk-credentials? $(k auth can-i get secret/helpdesk-credentials -n "${NAMESPACE}" --as alice@example.com || true)"
+
+  say "Three tickets with a screenshot each, made with RT's own API in its web pod (RT sends no mail: no relay); the screenshots moved to the attachments' volume"
+  k exec -n "${NAMESPACE}" deploy/helpdesk-web -- perl -I/usr/share/request-tracker5/lib -e '
+use RT; RT::LoadConfig(); RT::Init(); use MIME::Entity;
+for my $i (1 .. 3) {
+    my $mime = MIME::Entity->build(Type => "multipart/mixed", From => "customer$i\@example.com", Subject => "demo ticket $i");
+    $mime->attach(Type => "text/plain", Data => "My laptop does not start ($i)");
+    $mime->attach(Type => "application/octet-stream", Filename => "screenshot-$i.png", Encoding => "base64",
+        Data => join("", map { chr(($_ * 7 + $i) % 256) } 1 .. 20000));
+    my $t = RT::Ticket->new(RT->SystemUser);
+    my ($id, undef, $msg) = $t->Create(Queue => "windows-phone", Subject => "demo ticket $i", Requestor => ["customer$i\@example.com"], MIMEObj => $mime);
+    die "$msg\n" unless $id;
+    print "ticket #$id in queue windows-phone\n";
+}' 2>/dev/null
+  # RT's externalizing job, now rather than at its hour: a Job from its CronJob.
+  k create job -n "${NAMESPACE}" --from=cronjob/helpdesk-externalize helpdesk-externalize-demo >/dev/null
+  k wait -n "${NAMESPACE}" job/helpdesk-externalize-demo --for condition=Complete --timeout 180s >/dev/null
+  echo "attachments kept as files: $(k exec -n "${NAMESPACE}" statefulset/helpdesk-db -- psql -tA -U postgres -d rt5 -c "SELECT count(*) FROM attachments WHERE contentencoding = 'external'")"
+
+  say "Two drills of our own on the HelpDesk's BackupPolicy (config/demo/drills.yaml), beside the one it owns"
+  k apply -f "${ROOT}/config/demo/drills.yaml" >/dev/null
+  wait_for 60 "the HelpDesk's BackupPolicy" "${KUBECTL}" get bkp -n "${NAMESPACE}" helpdesk
+  k wait -n "${NAMESPACE}" bkp/helpdesk drdrill/helpdesk drdrill/helpdesk-weekly --for condition=Ready --timeout 60s >/dev/null
+  k get bkp,drdrill -n "${NAMESPACE}"
 
   say "A backup now: kubectl annotate bkp helpdesk ops.supportstack.io/backup-now=demo"
-  # The attachments volume is ReadWriteOnce and mounted by helpdesk-files:
+  # The attachments volume is ReadWriteOnce and mounted by RT's web pod:
   # the backup pod must run on that pod's node.
-  echo "helpdesk-files has the attachments mounted on node $(k get pods -n "${NAMESPACE}" -l app=helpdesk-files -o jsonpath='{.items[0].spec.nodeName}');" \
+  echo "RT's web pod has the attachments mounted on node $(k get pods -n "${NAMESPACE}" -l app.kubernetes.io/component=web,ops.supportstack.io/helpdesk=helpdesk -o jsonpath='{.items[0].spec.nodeName}');" \
     "the backup CronJob runs on node $(k get cronjob -n "${NAMESPACE}" helpdesk-backup -o jsonpath='{.spec.jobTemplate.spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchFields[0].values[0]}')"
   k annotate -n "${NAMESPACE}" bkp helpdesk ops.supportstack.io/backup-now=demo --overwrite >/dev/null
   k wait -n "${NAMESPACE}" bkp/helpdesk --for condition=LastBackupSucceeded --timeout 300s >/dev/null || {
@@ -147,67 +176,38 @@ up() {
 {{range .status.conditions}}  {{.type}}={{.status}} {{.reason}}: {{.message}}
 {{end}}'
 
-  say "A restore drill now: kubectl annotate drdrill helpdesk-weekly ops.supportstack.io/run-now=demo"
-  local passed failed
+  say "The HelpDesk's drill: it restores RT's database and attachments, starts RT in the sandbox and uses it (kubectl annotate drdrill helpdesk ops.supportstack.io/run-now=demo)"
+  local owned passed failed
+  owned="$(run_drill helpdesk demo)"
+  show_run "${owned}"
+
+  say "Our own drill of the same backup: kubectl annotate drdrill helpdesk-weekly ops.supportstack.io/run-now=demo"
   passed="$(run_drill helpdesk-weekly demo)"
   show_run "${passed}"
 
-  say "The passed drill proves the BackupPolicy's backups restorable (RestoreVerified; its recovery set is tagged verified, so prune keeps it)"
+  say "The passed drills prove the backups restorable (RestoreVerified; the recovery set is tagged verified, so prune keeps it)"
   k wait -n "${NAMESPACE}" bkp/helpdesk --for condition=RestoreVerified --timeout 60s >/dev/null || true
   k get bkp -n "${NAMESPACE}" helpdesk -o go-template='{{range .status.conditions}}{{if eq .type "RestoreVerified"}}RestoreVerified={{.status}} {{.reason}}: {{.message}}{{end}}{{end}}
 '
-  k get bkp -n "${NAMESPACE}" helpdesk
+  k wait -n "${NAMESPACE}" hd/helpdesk --for condition=Protected --timeout 60s >/dev/null || true
+  k get hd -n "${NAMESPACE}"
 
-  say "After the backup, the help desk deletes its 1,667 resolved tickets; a drill expects the backup to match the source now"
-  k exec -n "${NAMESPACE}" deploy/helpdesk-db -- psql -q -U postgres -d helpdesk -c "DELETE FROM tickets WHERE status = 'resolved'" >/dev/null
-  echo "source: $(k exec -n "${NAMESPACE}" deploy/helpdesk-db -- psql -tA -U postgres -d helpdesk -c 'SELECT count(*) FROM tickets') tickets"
+  say "After the backup, ticket #1 is deleted in RT; a drill expects the backup to match the help desk now"
+  k exec -n "${NAMESPACE}" deploy/helpdesk-web -- perl -I/usr/share/request-tracker5/lib -e '
+use RT; RT::LoadConfig(); RT::Init();
+my $t = RT::Ticket->new(RT->SystemUser); $t->Load(1);
+my ($ok, $msg) = $t->SetStatus("deleted"); die "$msg\n" unless $ok;' 2>/dev/null
+  echo "source: $(k exec -n "${NAMESPACE}" statefulset/helpdesk-db -- psql -tA -U postgres -d rt5 -c "SELECT count(*) FROM tickets WHERE status <> 'deleted'") tickets"
   failed="$(run_drill helpdesk-after-cleanup demo)"
   show_run "${failed}"
 
   say "Evidence: bin/supportstack verify-evidence, and an HTML report for auditors"
-  "${CLI}" verify-evidence -n "${NAMESPACE}" helpdesk-weekly --public-key "${DEMO_DIR}/drill-signing.pub"
-  "${CLI}" verify-evidence -n "${NAMESPACE}" helpdesk-after-cleanup --public-key "${DEMO_DIR}/drill-signing.pub"
+  local drill
+  for drill in helpdesk helpdesk-weekly helpdesk-after-cleanup; do
+    "${CLI}" verify-evidence -n "${NAMESPACE}" "${drill}" --public-key "${DEMO_DIR}/drill-signing.pub"
+  done
   "${CLI}" report -n "${NAMESPACE}" --format html --from 2000-01-01 --to 2100-01-01 >"${DEMO_DIR}/drill-report.html"
   echo "report: ${DEMO_DIR}/drill-report.html"
-
-  say "The help desk itself as a HelpDesk: Request Tracker 5, its PostgreSQL and attachments, locked down, with its own backup and drill (config/demo/requesttracker.yaml)"
-  k apply -f "${ROOT}/config/demo/requesttracker.yaml" >/dev/null
-  k wait -n rt hd/rt --for condition=Ready --timeout 300s >/dev/null || {
-    k get hd -n rt rt -o jsonpath='{range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{"\n"}{end}' >&2
-    exit 1
-  }
-  k get hd -n rt
-  k get pods,networkpolicies -n rt
-
-  say "A SupportTeam on it (queueBackend.helpDesk: rt): its queues, group, members and rights in RT, no token anywhere a lead can read"
-  k apply -n rt -f "${ROOT}/config/samples/ops_v1alpha1_supportteam.yaml" >/dev/null
-  k patch st -n rt windows-tier1 --type=merge -p '{"spec":{"queueBackend":{"helpDesk":{"name":"rt"}}}}' >/dev/null
-  wait_for 180 "the team's queues and rights in RT" sh -c \
-    "'${KUBECTL}' get st -n rt windows-tier1 -o jsonpath='{.status.conditions[?(@.type==\"QueuesSynced\")].message}' | grep -q 'rights on each queue set'"
-  echo "QueuesSynced: $(k get st -n rt windows-tier1 -o jsonpath='{.status.conditions[?(@.type=="QueuesSynced")].message}')"
-  echo "can alice@example.com (the team's lead) get secret rt-credentials? $(k auth can-i get secret/rt-credentials -n rt --as alice@example.com || true)"
-  # Three tickets, made with RT's own API in its web pod (RT sends no mail: no relay).
-  k exec -n rt deploy/rt-web -- perl -I/usr/share/request-tracker5/lib -e '
-use RT; RT::LoadConfig(); RT::Init();
-for my $i (1 .. 3) {
-    my $t = RT::Ticket->new(RT->SystemUser);
-    my ($id, undef, $msg) = $t->Create(Queue => "windows-phone", Subject => "demo ticket $i", Requestor => ["customer$i\@example.com"],
-        MIMEObj => MIME::Entity->build(Type => "text/plain", Data => "My laptop does not start ($i)"));
-    die "$msg\n" unless $id;
-    print "ticket #$id in queue windows-phone\n";
-}' 2>/dev/null
-
-  say "The HelpDesk's own backup and drill: the drill restores RT's database and attachments, starts RT in the sandbox and uses it"
-  k annotate -n rt bkp rt ops.supportstack.io/backup-now=demo --overwrite >/dev/null
-  k wait -n rt bkp/rt --for condition=LastBackupSucceeded --timeout 300s >/dev/null || {
-    k get bkp -n rt rt -o jsonpath='{range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{"\n"}{end}' >&2
-    exit 1
-  }
-  local rt_run
-  rt_run="$(NAMESPACE=rt run_drill rt demo)"
-  NAMESPACE=rt show_run "${rt_run}"
-  k wait -n rt hd/rt --for condition=Protected --timeout 60s >/dev/null || true
-  k get hd -n rt
 
   say "kubectl get supportstack -A"
   k get supportstack -A

@@ -72,8 +72,13 @@ func slimPod(obj any) (any, error) {
 		Name: pod.Name, Namespace: pod.Namespace, UID: pod.UID, ResourceVersion: pod.ResourceVersion,
 		CreationTimestamp: pod.CreationTimestamp, DeletionTimestamp: pod.DeletionTimestamp,
 	}}
-	if v := pod.Labels[opsv1alpha1.LabelManagedBy]; v != "" {
-		slim.Labels = map[string]string{opsv1alpha1.LabelManagedBy: v}
+	for _, l := range []string{opsv1alpha1.LabelManagedBy, resources.LabelHelpDesk} {
+		if v := pod.Labels[l]; v != "" {
+			if slim.Labels == nil {
+				slim.Labels = map[string]string{}
+			}
+			slim.Labels[l] = v
+		}
 	}
 	slim.Spec.NodeName = pod.Spec.NodeName
 	for _, v := range pod.Spec.Volumes {
@@ -88,10 +93,13 @@ func slimPod(obj any) (any, error) {
 
 // podClaims are the index keys of a pod: its namespace/claim pairs. The
 // operator's own pods (backup, drill) are left out: a backup pod mounts
-// the claim too, and must follow the application, not itself.
+// the claim too, and must follow the application, not itself. A
+// HelpDesk's pods are the operator's too, but they are the application:
+// RT's web pod has the attachments' claim mounted, and the backup must run
+// on its node.
 func podClaims(obj client.Object) []string {
 	pod := obj.(*corev1.Pod)
-	if pod.Labels[opsv1alpha1.LabelManagedBy] == opsv1alpha1.ManagedByValue {
+	if pod.Labels[opsv1alpha1.LabelManagedBy] == opsv1alpha1.ManagedByValue && pod.Labels[resources.LabelHelpDesk] == "" {
 		return nil
 	}
 	var keys []string

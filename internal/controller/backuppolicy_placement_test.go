@@ -19,6 +19,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -92,8 +93,14 @@ func newPlacementFixture(t *testing.T) *placementFixture {
 // scheduler and the kubelet would have made it: bound and Running).
 func (f *placementFixture) appPod(t *testing.T, name, node string, claims ...string) *corev1.Pod {
 	t.Helper()
+	return f.labelledPod(t, name, node, map[string]string{"app": "helpdesk"}, claims...)
+}
+
+// labelledPod is appPod with the pod's labels.
+func (f *placementFixture) labelledPod(t *testing.T, name, node string, labels map[string]string, claims ...string) *corev1.Pod {
+	t.Helper()
 	ctx := context.Background()
-	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: f.ns, Labels: map[string]string{"app": "helpdesk"}},
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: f.ns, Labels: labels},
 		Spec: corev1.PodSpec{NodeName: f.nodes[node], Containers: []corev1.Container{{Name: "rt", Image: "request-tracker:5"}}}}
 	for _, c := range claims {
 		pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{Name: c, VolumeSource: corev1.VolumeSource{
@@ -329,6 +336,31 @@ func partMessage(t *testing.T, ok bool, at time.Time, job, source, database, vol
 // no constraint on the backup pod, wherever it is mounted; a
 // ReadWriteOncePod claim is refused with a condition that says why and
 // what to do.
+// TestBackupFollowsAHelpDesksPods: a HelpDesk's RT pods are the operator's
+// (managed-by), but they are the application whose claim the backup must
+// follow: the policy's backup runs on the node of RT's web pod, and a
+// newer pod of the operator's own (a backup pod) mounting the claim
+// elsewhere does not move it.
+func TestBackupFollowsAHelpDesksPods(t *testing.T) {
+	ctx := context.Background()
+	f := newPlacementFixture(t)
+	operators := func(more map[string]string) map[string]string {
+		labels := map[string]string{opsv1alpha1.LabelManagedBy: opsv1alpha1.ManagedByValue}
+		maps.Copy(labels, more)
+		return labels
+	}
+	f.labelledPod(t, "helpdesk-web-0", "b", operators(map[string]string{resources.LabelHelpDesk: "helpdesk"}), "helpdesk-attachments")
+	policy := samplePolicy(t, f.ns)
+	if err := k8sClient.Create(ctx, policy); err != nil {
+		t.Fatal(err)
+	}
+	first := resources.BackupPartName(policy, 1)
+	wantPlacement(t, policy, map[string]string{first: f.nodes["b"] + " helpdesk-attachments"})
+	f.labelledPod(t, "helpdesk-backup-0", "c", operators(map[string]string{resources.LabelBackupPolicy: policy.Name}), "helpdesk-attachments")
+	time.Sleep(2 * time.Second) // the cache has the pod; the policy would have moved by now
+	wantPlacement(t, policy, map[string]string{first: f.nodes["b"] + " helpdesk-attachments"})
+}
+
 func TestBackupPlacementOfSharedAndSinglePodClaims(t *testing.T) {
 	ctx := context.Background()
 	f := newPlacementFixture(t)

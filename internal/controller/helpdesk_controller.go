@@ -38,6 +38,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -74,6 +75,8 @@ type HelpDeskReconciler struct {
 	// OperatorNamespace, when set, is where the operator's pods run: the
 	// web port admits them (Options.OperatorNamespace).
 	OperatorNamespace string
+	// Clock dates Protected's verdict (the real clock when nil).
+	Clock clock.PassiveClock
 
 	// cronJobs is what the reconciler last saw whole of the CronJobs,
 	// which the cache holds without their pod templates.
@@ -804,22 +807,55 @@ func (r *HelpDeskReconciler) protect(ctx context.Context, hd *opsv1alpha1.HelpDe
 		}
 		hd.Status.Drill = drill.Name
 	}
-	setProtected(hd, policy, p.Drill != nil)
+	var own *opsv1alpha1.VerifiedRestore
+	if p.Drill != nil {
+		var err error
+		if own, err = r.ownVerifiedRestore(ctx, hd, policy); err != nil {
+			return err
+		}
+	}
+	now := time.Now()
+	if r.Clock != nil {
+		now = r.Clock.Now()
+	}
+	setProtected(hd, policy, p.Drill != nil, own, now)
 	return nil
 }
 
+// ownVerifiedRestore is the newest run of the help desk's own drill that
+// proves the policy's backups restorable (verifiedBy), nil for none. It is
+// read from the runs, not from the policy's lastVerifiedRestore: that is
+// the newest pass of any drill naming the policy, and a later pass of
+// another drill (whatever it checks) would hide the help desk's own.
+func (r *HelpDeskReconciler) ownVerifiedRestore(ctx context.Context, hd *opsv1alpha1.HelpDesk, policy *opsv1alpha1.BackupPolicy) (*opsv1alpha1.VerifiedRestore, error) {
+	var runs opsv1alpha1.DRDrillRunList
+	if err := r.List(ctx, &runs, client.InNamespace(hd.Namespace), client.MatchingLabels{resources.LabelDrill: hd.Status.Drill}, client.UnsafeDisableDeepCopy); err != nil {
+		return nil, err
+	}
+	var last *opsv1alpha1.VerifiedRestore
+	for i := range runs.Items {
+		if runs.Items[i].Spec.DrillName != hd.Status.Drill {
+			continue
+		}
+		if v := verifiedBy(&runs.Items[i], policy.Name, verificationMaxAge(policy)); v != nil && (last == nil || v.Time.After(last.Time.Time)) {
+			last = v
+		}
+	}
+	return last, nil
+}
+
 // setProtected sets Protected (and lastVerifiedRestore) from the help
-// desk's BackupPolicy; drill says whether spec.protection asks for one.
+// desk's BackupPolicy and own, the newest run of its own drill that proves
+// the backups restorable; drill says whether spec.protection asks for one.
 // Only the help desk's own drill counts: any DRDrill naming the policy
 // sets its RestoreVerified, whatever it checks.
-func setProtected(hd *opsv1alpha1.HelpDesk, policy *opsv1alpha1.BackupPolicy, drill bool) {
+func setProtected(hd *opsv1alpha1.HelpDesk, policy *opsv1alpha1.BackupPolicy, drill bool, own *opsv1alpha1.VerifiedRestore, now time.Time) {
 	hd.Status.LastVerifiedRestore = nil
-	ownDrill := drill && policy.Status.LastVerifiedRestore != nil && policy.Status.LastVerifiedRestore.Drill == hd.Status.Drill
-	if ownDrill {
-		hd.Status.LastVerifiedRestore = policy.Status.LastVerifiedRestore.DeepCopy()
+	if drill && own != nil {
+		hd.Status.LastVerifiedRestore = own.DeepCopy()
 	}
 	ready := meta.FindStatusCondition(policy.Status.Conditions, opsv1alpha1.ConditionReady)
-	verified := meta.FindStatusCondition(policy.Status.Conditions, opsv1alpha1.ConditionRestoreVerified)
+	verified, _, verdict, _ := verificationVerdict(hd.Namespace, []string{hd.Status.Drill}, own, verificationMaxAge(policy), now)
 	switch {
 	case ready == nil || ready.Status != metav1.ConditionTrue || ready.ObservedGeneration != policy.Generation:
 		msg := "the BackupPolicy " + policy.Name + " is not Ready yet"
@@ -830,15 +866,14 @@ func setProtected(hd *opsv1alpha1.HelpDesk, policy *opsv1alpha1.BackupPolicy, dr
 	case !drill:
 		setCondition(hd, opsv1alpha1.ConditionProtected, metav1.ConditionTrue, opsv1alpha1.ReasonBackupsRunning,
 			"the BackupPolicy "+policy.Name+" backs up the database and the attachments; no drill proves them restorable (spec.protection.drill)")
-	case verified == nil || verified.Status != metav1.ConditionTrue || !ownDrill:
-		msg := "no run of the help desk's drill " + hd.Status.Drill + " has proved the backups restorable yet"
-		if verified != nil && verified.Status != metav1.ConditionTrue {
-			msg = fmt.Sprintf("the BackupPolicy %s is not RestoreVerified: %s: %s", policy.Name, verified.Reason, verified.Message)
-		}
-		setCondition(hd, opsv1alpha1.ConditionProtected, metav1.ConditionFalse, opsv1alpha1.ReasonProtectionIncomplete, msg)
+	case own == nil:
+		setCondition(hd, opsv1alpha1.ConditionProtected, metav1.ConditionFalse, opsv1alpha1.ReasonProtectionIncomplete,
+			"no run of the help desk's drill "+hd.Status.Drill+" has proved the backups restorable yet")
+	case verified != metav1.ConditionTrue:
+		setCondition(hd, opsv1alpha1.ConditionProtected, metav1.ConditionFalse, opsv1alpha1.ReasonProtectionIncomplete, verdict)
 	default:
 		setCondition(hd, opsv1alpha1.ConditionProtected, metav1.ConditionTrue, opsv1alpha1.ReasonBackupsVerified,
-			"the BackupPolicy "+policy.Name+" backs up the database and the attachments, and "+verified.Message)
+			"the BackupPolicy "+policy.Name+" backs up the database and the attachments, and "+verdict)
 	}
 }
 

@@ -207,7 +207,9 @@ func TestHelpDeskProtection(t *testing.T) {
 
 // TestHelpDeskProtectedByItsOwnDrillOnly: a passed run of some other
 // DRDrill naming the help desk's BackupPolicy (which sets the policy's
-// RestoreVerified) does not make the help desk Protected.
+// RestoreVerified) does not make the help desk Protected; the help desk's
+// own drill's run does, and stays what counts when another drill passes
+// after it (the policy's lastVerifiedRestore then names the other one).
 func TestHelpDeskProtectedByItsOwnDrillOnly(t *testing.T) {
 	ctx := context.Background()
 	ns := newNamespace(t)
@@ -216,44 +218,72 @@ func TestHelpDeskProtectedByItsOwnDrillOnly(t *testing.T) {
 	key := client.ObjectKeyFromObject(hd)
 	var policy opsv1alpha1.BackupPolicy
 	hdGet(t, ns, "own", &policy)
-	// What the BackupPolicy controller writes after another drill's run
-	// passed: stop it, so that it does not put its own view back.
+	var drill opsv1alpha1.DRDrill
+	hdGet(t, ns, "own", &drill)
+	// What the drill controllers and the BackupPolicy controller write
+	// when runs pass: stop them, so that they do not put their own view back.
 	start := stopManagerFor(t)
-	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(&policy), &policy); err != nil {
-		t.Fatal(err)
-	}
-	policy.Status.LastVerifiedRestore = &opsv1alpha1.VerifiedRestore{Time: metav1.Now(), Drill: "select-one", DrillRun: "select-one-1"}
-	meta.SetStatusCondition(&policy.Status.Conditions, metav1.Condition{Type: opsv1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: "Reconciled", ObservedGeneration: policy.Generation})
-	meta.SetStatusCondition(&policy.Status.Conditions, metav1.Condition{Type: opsv1alpha1.ConditionRestoreVerified, Status: metav1.ConditionTrue, Reason: "Verified", Message: "select-one-1 passed", ObservedGeneration: policy.Generation})
-	if err := k8sClient.Status().Update(ctx, &policy); err != nil {
-		t.Fatal(err)
+	now := time.Now()
+	passed := func(drillName, name string, completed time.Time) {
+		t.Helper()
+		run := &opsv1alpha1.DRDrillRun{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: resources.Labels(resources.LabelDrill, drillName)},
+			Spec: opsv1alpha1.DRDrillRunSpec{DrillName: drillName, DrillProcedure: drill.Spec.DrillProcedure}}
+		if err := k8sClient.Create(ctx, run); err != nil {
+			t.Fatal(err)
+		}
+		run.Status = opsv1alpha1.DRDrillRunStatus{Phase: opsv1alpha1.DrillRunPassed, CompletionTime: &metav1.Time{Time: completed},
+			Snapshot: &opsv1alpha1.SnapshotRef{ID: "aaaaaaaa", Time: &metav1.Time{Time: completed.Add(-time.Hour)}, RecoverySet: testRecoverySet}}
+		if err := k8sClient.Status().Update(ctx, run); err != nil {
+			t.Fatal(err)
+		}
+		if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(&policy), &policy); err != nil {
+			t.Fatal(err)
+		}
+		policy.Status.LastVerifiedRestore = &opsv1alpha1.VerifiedRestore{Time: metav1.NewTime(completed), Drill: drillName, DrillRun: name}
+		meta.SetStatusCondition(&policy.Status.Conditions, metav1.Condition{Type: opsv1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: "Reconciled", ObservedGeneration: policy.Generation})
+		meta.SetStatusCondition(&policy.Status.Conditions, metav1.Condition{Type: opsv1alpha1.ConditionRestoreVerified, Status: metav1.ConditionTrue, Reason: "Verified", Message: name + " passed", ObservedGeneration: policy.Generation})
+		if err := k8sClient.Status().Update(ctx, &policy); err != nil {
+			t.Fatal(err)
+		}
 	}
 	r, _ := hdCountingReconciler(t, key)
-	waitCached(t, r.Client, client.ObjectKeyFromObject(&policy), &opsv1alpha1.BackupPolicy{})
-	if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: key}); err != nil {
-		t.Fatal(err)
+	reconciled := func(runs int) *opsv1alpha1.HelpDesk {
+		t.Helper()
+		waitCached(t, r.Client, client.ObjectKeyFromObject(&policy), &opsv1alpha1.BackupPolicy{})
+		eventually(t, hdWait, func() error {
+			var list opsv1alpha1.DRDrillRunList
+			if err := r.List(ctx, &list, client.InNamespace(ns)); err != nil || len(list.Items) != runs {
+				return fmt.Errorf("the cache holds %d runs, want %d (%v)", len(list.Items), runs, err)
+			}
+			return nil
+		})
+		if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: key}); err != nil {
+			t.Fatal(err)
+		}
+		got := &opsv1alpha1.HelpDesk{}
+		if err := k8sClient.Get(ctx, key, got); err != nil {
+			t.Fatal(err)
+		}
+		return got
 	}
-	got := &opsv1alpha1.HelpDesk{}
-	if err := k8sClient.Get(ctx, key, got); err != nil {
-		t.Fatal(err)
-	}
+
+	passed("select-one", "select-one-1", now.Add(-3*time.Minute))
+	got := reconciled(1)
 	if err := hdCondition(opsv1alpha1.ConditionProtected, metav1.ConditionFalse, opsv1alpha1.ReasonProtectionIncomplete)(got); err != nil || got.Status.LastVerifiedRestore != nil {
 		t.Errorf("after another drill's run passed: %v, last verified restore %+v", err, got.Status.LastVerifiedRestore)
 	}
 	// The help desk's own drill's run does.
-	policy.Status.LastVerifiedRestore = &opsv1alpha1.VerifiedRestore{Time: metav1.Now(), Drill: "own", DrillRun: "own-1"}
-	if err := k8sClient.Status().Update(ctx, &policy); err != nil {
-		t.Fatal(err)
-	}
-	waitCached(t, r.Client, client.ObjectKeyFromObject(&policy), &opsv1alpha1.BackupPolicy{})
-	if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: key}); err != nil {
-		t.Fatal(err)
-	}
-	if err := k8sClient.Get(ctx, key, got); err != nil {
-		t.Fatal(err)
-	}
+	passed("own", "own-1", now.Add(-2*time.Minute))
+	got = reconciled(2)
 	if err := hdCondition(opsv1alpha1.ConditionProtected, metav1.ConditionTrue, opsv1alpha1.ReasonBackupsVerified)(got); err != nil || got.Status.LastVerifiedRestore == nil || got.Status.LastVerifiedRestore.DrillRun != "own-1" {
 		t.Errorf("after the help desk's own drill's run passed: %v, last verified restore %+v", err, got.Status.LastVerifiedRestore)
+	}
+	// Another drill passes after it (the demo's own drills do): the help
+	// desk stays Protected by its own drill's run.
+	passed("select-one", "select-one-2", now.Add(-time.Minute))
+	got = reconciled(3)
+	if err := hdCondition(opsv1alpha1.ConditionProtected, metav1.ConditionTrue, opsv1alpha1.ReasonBackupsVerified)(got); err != nil || got.Status.LastVerifiedRestore == nil || got.Status.LastVerifiedRestore.DrillRun != "own-1" {
+		t.Errorf("after another drill passed later: %v, last verified restore %+v, want own-1 still", err, got.Status.LastVerifiedRestore)
 	}
 	start()
 }

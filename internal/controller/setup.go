@@ -211,6 +211,7 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 		RTImage:           opts.RTImage,
 		PostgresImage:     opts.PostgresImage,
 		OperatorNamespace: opts.OperatorNamespace,
+		Clock:             opts.Clock,
 	}).SetupWithManager(mgr); err != nil {
 		return err
 	}

@@ -78,11 +78,9 @@ func chartReplacesInstall(t *testing.T, c cluster) {
 		}
 	}
 
-	policy, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "demo", "backuppolicy.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.apply(t, strings.Replace(string(policy), "name: helpdesk\n", "name: helpdesk-chart\n", 1))
+	// A policy of the attachments alone: the HelpDesk's database admits
+	// the backup pods of its own BackupPolicy only.
+	c.apply(t, chartPolicy)
 	c.run(t, "wait", "-n", "helpdesk", "bkp/helpdesk-chart", "--for", "condition=Ready", "--timeout", "90s")
 	c.run(t, "annotate", "-n", "helpdesk", "bkp/helpdesk-chart", "ops.supportstack.io/backup-now=chart")
 	c.run(t, "wait", "-n", "helpdesk", "bkp/helpdesk-chart", "--for", "condition=LastBackupSucceeded", "--timeout", "240s")
@@ -147,3 +145,22 @@ func (c cluster) stdin(t *testing.T, input string, args ...string) {
 		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 }
+
+// chartPolicy is what the chart's operator backs up: the help desk's
+// attachments, into the demo's repository under a policy of its own.
+const chartPolicy = `
+apiVersion: ops.supportstack.io/v1alpha1
+kind: BackupPolicy
+metadata: {name: helpdesk-chart, namespace: helpdesk}
+spec:
+  schedule: "0 2 * * *"
+  timeZone: Europe/Warsaw
+  sources:
+    volumes:
+    - {name: attachments, claimName: helpdesk-attachments}
+  repository:
+    url: s3:http://s3.backup-store.svc.cluster.local:8080/helpdesk-backups
+    passwordSecretRef: {name: restic, key: password}
+    credentialsSecretRef: {name: s3-credentials}
+  retention: {keepLast: 7}
+`

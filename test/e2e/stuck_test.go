@@ -36,7 +36,7 @@ spec:
   timeZone: UTC
   suspend: true
   sandbox: {keep: Never, postgresImage: "supportstack/no-such-image:dev"}
-  checks: [{name: tickets, database: helpdesk, sql: "SELECT count(*) FROM tickets", expect: {min: 1}}]
+  checks: [{name: tickets, database: rt5, sql: "SELECT count(*) FROM tickets", expect: {min: 1}}]
   evidence: {signingKeySecretRef: {name: drill-signing-key, key: ed25519.key}}
 ---
 apiVersion: ops.supportstack.io/v1alpha1
@@ -48,7 +48,7 @@ spec:
   timeZone: UTC
   suspend: true
   sandbox: {keep: Never, postgresImage: "supportstack/agent:dev"}
-  checks: [{name: tickets, database: helpdesk, sql: "SELECT count(*) FROM tickets", expect: {min: 1}}]
+  checks: [{name: tickets, database: rt5, sql: "SELECT count(*) FROM tickets", expect: {min: 1}}]
   evidence: {signingKeySecretRef: {name: drill-signing-key, key: ed25519.key}}
 `
 

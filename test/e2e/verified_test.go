@@ -125,9 +125,11 @@ func verifiedRestores(t *testing.T, c cluster) {
 		}
 		return nil
 	})
-	c.run(t, "patch", "bkp", "-n", "helpdesk", "helpdesk", "--type", "merge", "-p", `{"spec":{"retention":{"keepLast":1,"keepDaily":null,"keepWeekly":null,"keepMonthly":null}}}`)
+	// The BackupPolicy is the HelpDesk's: its retention is set through
+	// the HelpDesk.
+	c.run(t, "patch", "hd", "-n", "helpdesk", "helpdesk", "--type", "merge", "-p", `{"spec":{"protection":{"retention":{"keepLast":1,"keepDaily":null,"keepWeekly":null,"keepMonthly":null}}}}`)
 	t.Cleanup(func() {
-		c.run(t, "patch", "bkp", "-n", "helpdesk", "helpdesk", "--type", "merge", "-p", `{"spec":{"retention":{"keepLast":7,"keepDaily":14,"keepWeekly":8,"keepMonthly":12}}}`)
+		c.run(t, "patch", "hd", "-n", "helpdesk", "helpdesk", "--type", "merge", "-p", `{"spec":{"protection":{"retention":{"keepLast":7,"keepDaily":14,"keepWeekly":8,"keepMonthly":12}}}}`)
 	})
 	waitFor(t, 30*time.Second, func() error {
 		out := c.run(t, "get", "cronjob", "-n", "helpdesk", "helpdesk-prune", "-o", "jsonpath={.spec.jobTemplate.spec.template.spec.containers[0].args}")
