@@ -306,6 +306,11 @@ func (a *Runner) MarkVerified(ctx context.Context, m agentapi.MarkVerified, atte
 			var n int
 			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 			if _, scanErr := fmt.Sscanf(lines[len(lines)-1], "modified tags on %d snapshots", &n); scanErr != nil || n == 0 {
+				// Nothing to modify is also a set an earlier drill tagged
+				// already (two drills of one backup): it is tagged, not gone.
+				if already := a.alreadyVerified(ctx, m); already > 0 {
+					return already, nil
+				}
 				return 0, &TagError{agentapi.TagFailureGone, fmt.Errorf("restic tag modified no snapshot: %s", lines[len(lines)-1])}
 			}
 			return n, nil
@@ -323,6 +328,27 @@ func (a *Runner) MarkVerified(ctx context.Context, m agentapi.MarkVerified, atte
 		}
 	}
 	return 0, &TagError{agentapi.TagFailureLocked, err}
+}
+
+// alreadyVerified counts the snapshots of m's set (or m's snapshots, by
+// the ids the restore reported) that carry the verified tag already; 0
+// when the repository cannot be read.
+func (a *Runner) alreadyVerified(ctx context.Context, m agentapi.MarkVerified) int {
+	snaps, err := a.policySnapshots(ctx, m.Policy)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, s := range withTags(snaps, []string{agentapi.VerifiedTag}) {
+		inSet := m.RecoverySet != "" && slices.Contains(s.Tags, agentapi.RecoverySetTag+m.RecoverySet)
+		for _, id := range m.Snapshots {
+			inSet = inSet || (len(id) >= minIDPrefix && s.hasID(id))
+		}
+		if inSet {
+			n++
+		}
+	}
+	return n
 }
 
 // TagError is why MarkVerified tagged nothing: Kind is one of the

@@ -258,6 +258,10 @@ func TestVerifiedSetSurvivesPrune(t *testing.T) {
 	if err != nil || n != 6 {
 		t.Fatalf("MarkVerified tagged %d snapshots, %v; want 6", n, err)
 	}
+	// A second drill of the same set: already tagged, not gone.
+	if n, err := f.runner(f.env).MarkVerified(ctx, agentapi.MarkVerified{Policy: f.cfg.Policy, RecoverySet: "backup-1"}, 1, 0); err != nil || n != 6 {
+		t.Errorf("tagging the set again: %d snapshots, %v; want its 6, tagged already", n, err)
+	}
 	// A set that is not there (pruned meanwhile) is a failure, not a success.
 	var tagErr *agent.TagError
 	if n, err := f.runner(f.env).MarkVerified(ctx, agentapi.MarkVerified{Policy: f.cfg.Policy, RecoverySet: "backup-9"}, 1, 0); !errors.As(err, &tagErr) || tagErr.Kind != agentapi.TagFailureGone || n != 0 {
