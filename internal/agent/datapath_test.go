@@ -273,3 +273,40 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestRTRecordOnlyForRTDatabases: the manifest records the latest ticket
+// update of Request Tracker's databases only. A database that looks like
+// RT's by its table and column names, but not by their types, backs up as
+// any other (no record, no failed backup, none of its owner's operators
+// run); every database's manifest records its snapshot's time.
+func TestRTRecordOnlyForRTDatabases(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	f.pg.Exec(t, "postgres", "CREATE DATABASE lookalike")
+	f.pg.Exec(t, "lookalike",
+		"CREATE TABLE queues (id int PRIMARY KEY)",
+		"CREATE TABLE tickets (id int PRIMARY KEY, effectiveid int, status int, lastupdated text)",
+		"INSERT INTO tickets VALUES (1, 1, 7, 'yesterday')")
+	t.Setenv("TEST_PG_URI", f.pg.URI("postgres"))
+	cfg, err := agentapi.ParseConfig(`{"policy":"helpdesk/lookalike","postgres":[{"name":"database","uriEnv":"TEST_PG_URI","databases":["lookalike","helpdesk"]}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now().Add(-time.Second)
+	res := f.runner(f.env).Backup(ctx, cfg)
+	if !res.Succeeded || len(res.Snapshots) != 2 {
+		t.Fatalf("backup: %+v", res)
+	}
+	for _, snap := range res.Snapshots {
+		m := f.manifest(t, snap.Manifest)
+		if m.Database == nil {
+			t.Fatalf("snapshot %s has no database manifest", snap.ID)
+		}
+		if m.Database.RequestTracker != nil {
+			t.Errorf("database %s: an RT record %+v, want none", m.Database.Name, m.Database.RequestTracker)
+		}
+		if at := m.Database.SnapshotTime; at == nil || at.Before(before) || at.After(time.Now()) {
+			t.Errorf("database %s: snapshot time %v, want during the backup", m.Database.Name, at)
+		}
+	}
+}

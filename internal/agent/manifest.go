@@ -169,9 +169,12 @@ func (a *Runner) openDatabaseSnapshot(ctx context.Context, uri, db string) (*Dat
 }
 
 // rtLatest is, for a Request Tracker database (public.queues, and
-// public.tickets with RT's columns), the ticket RT lists first ordered by
-// last update in the snapshot, as REST2 lists them: deleted tickets aside,
-// PostgreSQL's order. nil for any other database.
+// public.tickets with RT's columns of RT's types), the ticket RT lists
+// first ordered by last update in the snapshot, as REST2 lists them:
+// deleted tickets aside, PostgreSQL's order. nil for any other database.
+// It reads in a savepoint with pg_catalog's operators only: a database
+// that merely looks like RT's never fails its backup here, and its owner's
+// own operators never run as the backup's role.
 func (s *DatabaseSnapshot) rtLatest(ctx context.Context) (*agentapi.RTManifest, error) {
 	has := map[string]bool{}
 	for _, t := range s.tables {
@@ -182,25 +185,28 @@ func (s *DatabaseSnapshot) rtLatest(ctx context.Context) (*agentapi.RTManifest, 
 	if !has["queues"] || !has["tickets"] {
 		return nil, nil
 	}
-	var columns int
-	if err := s.tx.QueryRow(ctx, `SELECT count(*) FROM pg_attribute WHERE attrelid = 'public.tickets'::regclass AND NOT attisdropped
-		AND attname IN ('id', 'effectiveid', 'status', 'lastupdated')`).Scan(&columns); err != nil {
-		return nil, fmt.Errorf("reading public.tickets' columns: %w", err)
+	sp, err := s.tx.Begin(ctx)
+	if err != nil {
+		return nil, err
 	}
-	if columns != 4 {
-		return nil, nil
+	defer func() { _ = sp.Rollback(ctx) }()
+	var columns int
+	if err := sp.QueryRow(ctx, `SELECT count(*) FROM pg_catalog.pg_attribute WHERE attrelid = 'public.tickets'::pg_catalog.regclass AND NOT attisdropped
+		AND ((attname IN ('id', 'effectiveid') AND atttypid IN ('pg_catalog.int4'::pg_catalog.regtype, 'pg_catalog.int8'::pg_catalog.regtype))
+		  OR (attname = 'status' AND atttypid IN ('pg_catalog.varchar'::pg_catalog.regtype, 'pg_catalog.text'::pg_catalog.regtype))
+		  OR (attname = 'lastupdated' AND atttypid = 'pg_catalog.timestamp'::pg_catalog.regtype))`).Scan(&columns); err != nil || columns != 4 {
+		return nil, nil //nolint:nilerr // not RT's tickets table: no record, the backup goes on
 	}
 	rt := &agentapi.RTManifest{}
 	var updated *time.Time
-	err := s.tx.QueryRow(ctx, `SELECT id, lastupdated FROM public.tickets WHERE status <> 'deleted' AND effectiveid > 0
+	err = sp.QueryRow(ctx, `SELECT id::pg_catalog.int8, lastupdated FROM public.tickets
+		WHERE status::pg_catalog.text OPERATOR(pg_catalog.<>) 'deleted'::pg_catalog.text AND effectiveid::pg_catalog.int8 OPERATOR(pg_catalog.>) 0::pg_catalog.int8
 		ORDER BY lastupdated DESC, id DESC LIMIT 1`).Scan(&rt.LatestTicket, &updated)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return rt, nil
-	case err != nil:
-		return nil, fmt.Errorf("reading the latest ticket update: %w", err)
-	case updated == nil: // RT always sets it; a ticket without one says nothing
-		return nil, nil
+	case err != nil, updated == nil: // RT always sets it; a ticket without one says nothing
+		return nil, nil //nolint:nilerr // no record rather than a failed backup
 	}
 	u := updated.UTC()
 	rt.LatestUpdate = &u

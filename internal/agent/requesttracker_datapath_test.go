@@ -137,8 +137,10 @@ my $t4 = RT::Ticket->new(RT->SystemUser); $t4->Load(4);
 		t.Fatalf("%s attachments stored as files, want the 2 binary ones", n)
 	}
 	// A quiet weekend: nobody has touched a ticket for three days, #1
-	// last (RT keeps whole seconds, UTC).
-	f.pg.Exec(t, "rt5", `UPDATE tickets SET lastupdated = date_trunc('second', now() AT TIME ZONE 'UTC') - interval '3 days' - id * interval '1 minute'`)
+	// last of those RT lists (RT keeps whole seconds, UTC); the deleted #3,
+	// which RT never lists, a day after it.
+	f.pg.Exec(t, "rt5", `UPDATE tickets SET lastupdated = date_trunc('second', now() AT TIME ZONE 'UTC') - interval '3 days' - id * interval '1 minute'`,
+		`UPDATE tickets SET lastupdated = lastupdated + interval '1 day' WHERE id = 3`)
 
 	t.Setenv("TEST_PG_URI", f.pg.URI("postgres"))
 	cfg, err := agentapi.ParseConfig(`{"policy":"helpdesk/rt",

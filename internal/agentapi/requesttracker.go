@@ -236,6 +236,9 @@ func parseRTFindings(observed, expected string) (RTFindings, bool) {
 // RTRecoveryPoint is the recovery point a recorded requestTracker check's
 // findings show (see RTFindings.RecoveryPoint); false for any other result.
 func RTRecoveryPoint(c CheckResult) (time.Time, bool) {
+	if _, recordable := RecordableRequestTrackerCheck(c); !recordable {
+		return time.Time{}, false
+	}
 	f, ok := parseRTFindings(c.Observed, c.Expected)
 	if !ok || f.RecoveryPoint().IsZero() {
 		return time.Time{}, false

@@ -332,10 +332,6 @@ func partMessage(t *testing.T, ok bool, at time.Time, job, source, database, vol
 	return string(r.Encode())
 }
 
-// TestBackupPlacementOfSharedAndSinglePodClaims: a ReadWriteMany claim puts
-// no constraint on the backup pod, wherever it is mounted; a
-// ReadWriteOncePod claim is refused with a condition that says why and
-// what to do.
 // TestBackupFollowsAHelpDesksPods: a HelpDesk's RT pods are the operator's
 // (managed-by), but they are the application whose claim the backup must
 // follow: the policy's backup runs on the node of RT's web pod, and a
@@ -361,6 +357,10 @@ func TestBackupFollowsAHelpDesksPods(t *testing.T) {
 	wantPlacement(t, policy, map[string]string{first: f.nodes["b"] + " helpdesk-attachments"})
 }
 
+// TestBackupPlacementOfSharedAndSinglePodClaims: a ReadWriteMany claim puts
+// no constraint on the backup pod, wherever it is mounted; a
+// ReadWriteOncePod claim is refused with a condition that says why and
+// what to do.
 func TestBackupPlacementOfSharedAndSinglePodClaims(t *testing.T) {
 	ctx := context.Background()
 	f := newPlacementFixture(t)

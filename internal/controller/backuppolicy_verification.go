@@ -67,11 +67,9 @@ func (r *BackupPolicyReconciler) reconcileVerification(ctx context.Context, poli
 		return 0, err
 	}
 	maxAge := verificationMaxAge(policy)
-	for i := range runs.Items {
-		if v := verifiedBy(&runs.Items[i], policy.Name, maxAge); v != nil {
-			if last := policy.Status.LastVerifiedRestore; last == nil || v.Time.After(last.Time.Time) {
-				policy.Status.LastVerifiedRestore = v
-			}
+	if v := newestVerified(runs.Items, policy.Name, "", maxAge); v != nil {
+		if last := policy.Status.LastVerifiedRestore; last == nil || v.Time.After(last.Time.Time) {
+			policy.Status.LastVerifiedRestore = v
 		}
 	}
 
@@ -106,6 +104,22 @@ func verifiedBy(run *opsv1alpha1.DRDrillRun, policy string, maxAge time.Duration
 	}
 	return &opsv1alpha1.VerifiedRestore{Time: *run.Status.CompletionTime, Drill: run.Spec.DrillName, DrillRun: run.Name,
 		RecoverySet: snap.RecoverySet, RecoveryPoint: snap.Time.DeepCopy()}
+}
+
+// newestVerified is the newest of runs that proves the policy's backups
+// restorable (verifiedBy), of the drill named drill ("" for any); nil for
+// none.
+func newestVerified(runs []opsv1alpha1.DRDrillRun, policy, drill string, maxAge time.Duration) *opsv1alpha1.VerifiedRestore {
+	var last *opsv1alpha1.VerifiedRestore
+	for i := range runs {
+		if drill != "" && runs[i].Spec.DrillName != drill {
+			continue
+		}
+		if v := verifiedBy(&runs[i], policy, maxAge); v != nil && (last == nil || v.Time.After(last.Time.Time)) {
+			last = v
+		}
+	}
+	return last
 }
 
 // verificationVerdict is RestoreVerified for a policy that the named

@@ -143,7 +143,7 @@ func (r *DRDrillRunReconciler) reconcileRestoring(ctx context.Context, s *drillR
 	run.Status.Snapshot = snapshotRef(res.Restored)
 	run.Status.Snapshot.RecoverySet = res.RecoverySet
 	if t := run.Status.Snapshot.Time; t != nil {
-		run.Status.MeasuredRPO = &metav1.Duration{Duration: run.Status.StartTime.Sub(t.Time).Truncate(time.Second)}
+		run.Status.MeasuredRPO = rpoSince(run, t.Time)
 	}
 	timings := ensureTimings(run)
 	timings.Restore = &metav1.Duration{Duration: res.End.Sub(res.Start)}
@@ -193,32 +193,7 @@ func (r *DRDrillRunReconciler) reconcileVerifying(ctx context.Context, s *drillR
 		r.endRun(run, opsv1alpha1.DrillRunError, now, "verify: "+res.Error)
 		return 0, nil
 	}
-	run.Status.Checks = nil
-	var failed []string
-	recordable := map[string]func(agentapi.CheckResult) (agentapi.CheckResult, bool){}
-	rtChecks := map[string]bool{}
-	for _, c := range run.Spec.Checks {
-		recordable[c.Name] = recordableResult(c)
-		rtChecks[c.Name] = c.RequestTracker != nil
-	}
-	unknown := 0
-	for _, c := range res.Checks {
-		keep, known := recordable[c.Name]
-		if !known {
-			unknown++ // a name the procedure does not have is not recorded either
-			continue
-		}
-		if keep != nil {
-			c, _ = keep(c)
-		}
-		run.Status.Checks = append(run.Status.Checks, opsv1alpha1.CheckResult{Name: c.Name, Passed: c.Passed, Expected: c.Expected, Observed: c.Observed, Message: c.Message})
-		if !c.Passed {
-			failed = append(failed, c.Name)
-		}
-		if rtChecks[c.Name] {
-			measureRPOFromTickets(run, c)
-		}
-	}
+	failed, unknown := recordChecks(run, res.Checks)
 	timings := ensureTimings(run)
 	timings.Verify = &metav1.Duration{Duration: res.End.Sub(res.Start)}
 	rto := res.End.Sub(run.Status.StartTime.Time)
@@ -260,6 +235,39 @@ func (r *DRDrillRunReconciler) reconcileVerifying(ctx context.Context, s *drillR
 	return 0, nil
 }
 
+// recordChecks records the verify Job's results in the run's checks, each
+// through its kind's filter (recordableResult); a requestTracker check's
+// findings may lengthen the RPO (measureRPOFromTickets). It returns the
+// failed checks' names and how many results name no check of the
+// procedure (not recorded).
+func recordChecks(run *opsv1alpha1.DRDrillRun, results []agentapi.CheckResult) (failed []string, unknown int) {
+	run.Status.Checks = nil
+	recordable := map[string]func(agentapi.CheckResult) (agentapi.CheckResult, bool){}
+	rtChecks := map[string]bool{}
+	for _, c := range run.Spec.Checks {
+		recordable[c.Name] = recordableResult(c)
+		rtChecks[c.Name] = c.RequestTracker != nil
+	}
+	for _, c := range results {
+		keep, known := recordable[c.Name]
+		if !known {
+			unknown++ // a name the procedure does not have is not recorded either
+			continue
+		}
+		if keep != nil {
+			c, _ = keep(c)
+		}
+		run.Status.Checks = append(run.Status.Checks, opsv1alpha1.CheckResult{Name: c.Name, Passed: c.Passed, Expected: c.Expected, Observed: c.Observed, Message: c.Message})
+		if !c.Passed {
+			failed = append(failed, c.Name)
+		}
+		if rtChecks[c.Name] {
+			measureRPOFromTickets(run, c)
+		}
+	}
+	return failed, unknown
+}
+
 // measureRPOFromTickets measures the run's RPO from what a recorded
 // requestTracker check read through the restored RT, where that shows the
 // restored help desk reaching less far than the snapshot's time: its
@@ -272,9 +280,15 @@ func measureRPOFromTickets(run *opsv1alpha1.DRDrillRun, c agentapi.CheckResult) 
 	if !ok || snap == nil || snap.Time == nil || run.Status.StartTime == nil || !rp.Before(snap.Time.Time) {
 		return
 	}
-	if rpo := run.Status.StartTime.Sub(rp).Truncate(time.Second); run.Status.MeasuredRPO == nil || rpo > run.Status.MeasuredRPO.Duration {
-		run.Status.MeasuredRPO = &metav1.Duration{Duration: rpo}
+	if rpo := rpoSince(run, rp); run.Status.MeasuredRPO == nil || rpo.Duration > run.Status.MeasuredRPO.Duration {
+		run.Status.MeasuredRPO = rpo
 	}
+}
+
+// rpoSince is the run's RPO for a recovery point: its start minus the
+// point, in whole seconds.
+func rpoSince(run *opsv1alpha1.DRDrillRun, point time.Time) *metav1.Duration {
+	return &metav1.Duration{Duration: run.Status.StartTime.Sub(point).Truncate(time.Second)}
 }
 
 // recordableRestore reports whether a restore result's set name and

@@ -832,16 +832,7 @@ func (r *HelpDeskReconciler) ownVerifiedRestore(ctx context.Context, hd *opsv1al
 	if err := r.List(ctx, &runs, client.InNamespace(hd.Namespace), client.MatchingLabels{resources.LabelDrill: hd.Status.Drill}, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, err
 	}
-	var last *opsv1alpha1.VerifiedRestore
-	for i := range runs.Items {
-		if runs.Items[i].Spec.DrillName != hd.Status.Drill {
-			continue
-		}
-		if v := verifiedBy(&runs.Items[i], policy.Name, verificationMaxAge(policy)); v != nil && (last == nil || v.Time.After(last.Time.Time)) {
-			last = v
-		}
-	}
-	return last, nil
+	return newestVerified(runs.Items, policy.Name, hd.Status.Drill, verificationMaxAge(policy)), nil
 }
 
 // setProtected sets Protected (and lastVerifiedRestore) from the help

@@ -218,6 +218,11 @@ func TestRealCluster(t *testing.T) {
 		t.Errorf("the HTML report: %v", err)
 	}
 	c := cluster{dir: dir, kubectl: filepath.Join(assets, "kubectl"), kubeconfig: filepath.Join(dir, "cluster", "kubeconfig", "admin.kubeconfig")}
+	// Protected by the HelpDesk's own drill, though our own drills passed
+	// and failed after it.
+	if got := c.run(t, "get", "hd", "-n", "helpdesk", "helpdesk", "-o", `jsonpath={.status.conditions[?(@.type=="Protected")].status} {.status.lastVerifiedRestore.drill}`); got != "True helpdesk" {
+		t.Errorf("the HelpDesk's Protected and last verified restore's drill: %q, want True by its own drill helpdesk", got)
+	}
 
 	t.Run("the backup of a mounted ReadWriteOnce volume runs on the node that has it", func(t *testing.T) { backupBesideMount(t, c) })
 	t.Run("the restored database equals the source at backup time", func(t *testing.T) { restoredEqualsSource(t, c) })
