@@ -329,10 +329,9 @@ func TestHelpDeskRelayLogin(t *testing.T) {
 			t.Errorf("the %s pods get %q of the relay, want %q", what, got, want)
 		}
 	}
+	// The CronJobs come after the web Deployment, in a later step.
 	var cron batchv1.CronJob
-	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "mail-externalize"}, &cron); err != nil {
-		t.Fatal(err)
-	}
+	hdGet(t, ns, "mail-externalize", &cron)
 	if got := hdSMTPEnv(cron.Spec.JobTemplate.Spec.Template.Spec); got != "" {
 		t.Errorf("the externalizing job's pods, which send no mail, get %q of the relay", got)
 	}
