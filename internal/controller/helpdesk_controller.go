@@ -133,7 +133,34 @@ func (r *HelpDeskReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	return ctrl.Result{RequeueAfter: helpDeskRecheck}, nil
+	return ctrl.Result{RequeueAfter: r.recheckAfter(ctx, hd)}, nil
+}
+
+// recheckAfter is when to look at the help desk again: helpDeskRecheck,
+// or sooner when the pass of its own drill that makes it Protected turns
+// older than the policy's maxAge (Protected then turns False on time,
+// whatever other drills' passes keep the policy RestoreVerified).
+func (r *HelpDeskReconciler) recheckAfter(ctx context.Context, hd *opsv1alpha1.HelpDesk) time.Duration {
+	v := hd.Status.LastVerifiedRestore
+	if v == nil || hd.Status.BackupPolicy == "" {
+		return helpDeskRecheck
+	}
+	var policy opsv1alpha1.BackupPolicy
+	if err := r.Get(ctx, client.ObjectKey{Namespace: hd.Namespace, Name: hd.Status.BackupPolicy}, &policy); err != nil {
+		return helpDeskRecheck
+	}
+	if left := v.Time.Add(verificationMaxAge(&policy)).Sub(r.now()) + time.Second; left > 0 && left < helpDeskRecheck {
+		return left
+	}
+	return helpDeskRecheck
+}
+
+// now is the reconciler's clock's time (the real clock's without one).
+func (r *HelpDeskReconciler) now() time.Time {
+	if r.Clock != nil {
+		return r.Clock.Now()
+	}
+	return time.Now()
 }
 
 // apply makes each part in order and sets the conditions; a part that is
@@ -814,11 +841,7 @@ func (r *HelpDeskReconciler) protect(ctx context.Context, hd *opsv1alpha1.HelpDe
 			return err
 		}
 	}
-	now := time.Now()
-	if r.Clock != nil {
-		now = r.Clock.Now()
-	}
-	setProtected(hd, policy, p.Drill != nil, own, now)
+	setProtected(hd, policy, p.Drill != nil, own, r.now())
 	return nil
 }
 

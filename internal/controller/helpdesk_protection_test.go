@@ -285,5 +285,14 @@ func TestHelpDeskProtectedByItsOwnDrillOnly(t *testing.T) {
 	if err := hdCondition(opsv1alpha1.ConditionProtected, metav1.ConditionTrue, opsv1alpha1.ReasonBackupsVerified)(got); err != nil || got.Status.LastVerifiedRestore == nil || got.Status.LastVerifiedRestore.DrillRun != "own-1" {
 		t.Errorf("after another drill passed later: %v, last verified restore %+v, want own-1 still", err, got.Status.LastVerifiedRestore)
 	}
+	// The help desk is looked at again when its own pass turns older than
+	// maxAge (192h by default), not up to helpDeskRecheck later.
+	if d := r.recheckAfter(ctx, got); d != helpDeskRecheck {
+		t.Errorf("recheck after %s with a pass of 2 minutes ago, want %s", d, helpDeskRecheck)
+	}
+	got.Status.LastVerifiedRestore.Time = metav1.NewTime(time.Now().Add(-192*time.Hour + 30*time.Second))
+	if d := r.recheckAfter(ctx, got); d < 25*time.Second || d > 32*time.Second {
+		t.Errorf("recheck after %s with a pass expiring in 30 s, want about 31 s", d)
+	}
 	start()
 }
