@@ -97,7 +97,10 @@ func (o *objective) write(b *strings.Builder) {
 	}
 }
 
-func writeLP(md *model, path string) (*milp, error) {
+// sub, when not nil, writes one member's rows only, for the weekly-pattern
+// bound (lagrange_test.go): the queues' capacity rows are priced into the
+// allocation's objective instead, and fairness is left out.
+func writeLP(md *model, path string, sub *subproblem) (*milp, error) {
 	ml := &milp{md: md, xs: map[string][3]int{}}
 	var obj, cons, bounds, bins strings.Builder
 	objL := &objective{coef: map[string]int64{}}
@@ -114,7 +117,9 @@ func writeLP(md *model, path string) (*milp, error) {
 	for i := range md.n {
 		totalReq += int64(sum(md.req[i]))
 	}
-	ml.offset = WeightUnderstaffed * totalReq
+	if sub == nil {
+		ml.offset = WeightUnderstaffed * totalReq
+	}
 	nq := len(md.p.Queues)
 	// onShift[i] lists (m, w, c) terms covering half-hour i per member.
 	cov := make([]map[int][]string, md.n)
@@ -123,10 +128,10 @@ func writeLP(md *model, path string) (*milp, error) {
 	}
 	anyServing := false
 	for m := range md.p.Members {
-		if !md.serving[m] {
+		if !md.serving[m] || sub != nil && m != sub.member {
 			continue
 		}
-		anyServing = true
+		anyServing = sub == nil
 		unsocial := row()
 		for w := range 7 {
 			day := row()
@@ -194,8 +199,10 @@ func writeLP(md *model, path string) (*milp, error) {
 			}
 		}
 		// Unsocial count between umin and umax.
-		unsocial.add(-1, "umax")
-		end(unsocial, "<= 0")
+		if sub == nil {
+			unsocial.add(-1, "umax")
+			end(unsocial, "<= 0")
+		}
 		r := row()
 		for w := range 7 {
 			for _, c := range md.allowed[m][w] {
@@ -204,8 +211,10 @@ func writeLP(md *model, path string) (*milp, error) {
 				}
 			}
 		}
-		r.add(-1, "umin")
-		end(r, ">= 0")
+		if sub == nil {
+			r.add(-1, "umin")
+			end(r, ">= 0")
+		}
 		// Consecutive days, cyclic windows.
 		if k := md.rules.MaxConsecutiveDays; k < 7 {
 			for w0 := range 7 {
@@ -255,6 +264,9 @@ func writeLP(md *model, path string) (*milp, error) {
 				link.add(1, a)
 				perQueue[q] = append(perQueue[q], a)
 				objL.add(-(WeightUnderstaffed + WeightOverstaffed), a)
+				if sub != nil {
+					objL.add(sub.mu[i][q], a)
+				}
 				fmt.Fprintf(&bounds, " 0 <= %s <= 1\n", a)
 			}
 			for _, t := range terms {
@@ -263,7 +275,7 @@ func writeLP(md *model, path string) (*milp, error) {
 			end(link, "<= 0")
 		}
 		for q, as := range perQueue {
-			if len(as) == 0 {
+			if len(as) == 0 || sub != nil {
 				continue
 			}
 			r := row()
@@ -321,7 +333,7 @@ func solveCBC(t testing.TB, p Problem, limit time.Duration) oracleResult {
 	}
 	dir := t.TempDir()
 	lp, sol := filepath.Join(dir, "roster.lp"), filepath.Join(dir, "roster.sol")
-	ml, err := writeLP(md, lp)
+	ml, err := writeLP(md, lp, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,19 +345,8 @@ func solveCBC(t testing.TB, p Problem, limit time.Duration) oracleResult {
 	}
 	res := oracleResult{Elapsed: elapsed, Roster: make(Roster, len(p.Members))}
 	var obj, bound float64
-	haveBound := false
-	for _, line := range strings.Split(string(out), "\n") {
-		f := strings.Fields(line)
-		switch {
-		case strings.HasPrefix(line, "Result - Optimal solution found"):
-			res.Optimal = true
-		case strings.HasPrefix(line, "Objective value:") && len(f) == 3:
-			obj, _ = strconv.ParseFloat(f[2], 64)
-		case strings.HasPrefix(line, "Lower bound:") && len(f) == 3:
-			bound, _ = strconv.ParseFloat(f[2], 64)
-			haveBound = true
-		}
-	}
+	var haveBound bool
+	res.Optimal, obj, bound, haveBound = parseCBC(string(out))
 	if !res.Optimal && !haveBound {
 		t.Fatalf("cbc gave neither an optimum nor a bound:\n%s", out)
 	}
@@ -378,6 +379,24 @@ func solveCBC(t testing.TB, p Problem, limit time.Duration) oracleResult {
 		}
 	}
 	return res
+}
+
+// parseCBC reads CBC's log: whether it proved optimality, the objective of
+// the best solution and the best bound.
+func parseCBC(out string) (optimal bool, obj, bound float64, haveBound bool) {
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		switch {
+		case strings.HasPrefix(line, "Result - Optimal solution found"):
+			optimal = true
+		case strings.HasPrefix(line, "Objective value:") && len(f) == 3:
+			obj, _ = strconv.ParseFloat(f[2], 64)
+		case strings.HasPrefix(line, "Lower bound:") && len(f) == 3:
+			bound, _ = strconv.ParseFloat(f[2], 64)
+			haveBound = true
+		}
+	}
+	return optimal, obj, bound, haveBound
 }
 
 // checkOracle cross-checks the oracle against the package: CBC's roster
