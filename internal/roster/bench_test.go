@@ -34,13 +34,13 @@ import (
 // member's term solved by CBC) and the ratio of the solver's objective to
 // the better of the two bounds (1 when CBC proved the optimum). Every roster, the solver's and
 // CBC's, goes through Check, and CBC's is scored by Evaluate at its own
-// objective. It takes about 18 minutes, so it runs only with
+// objective. It takes about 30 minutes, so it runs only with
 // ROSTER_ORACLE=1 (make bench sets it). ROSTER_SIZES (names, comma
 // separated, e.g. 5x2x1w) and ROSTER_SEEDS (e.g. 0,2, or 0,1,2,3,4,5 for more
 // seeds than the default three) choose the seeds.
 func BenchmarkRosterVsMILP(b *testing.B) {
 	if os.Getenv("ROSTER_ORACLE") == "" {
-		b.Skip("the CBC comparison takes about 18 minutes: make bench runs it with ROSTER_ORACLE=1; set it to run it here")
+		b.Skip("the CBC comparison takes about 30 minutes: make bench runs it with ROSTER_ORACLE=1; set it to run it here")
 	}
 	needCBC(b)
 	loc := paris(b)
