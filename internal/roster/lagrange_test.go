@@ -323,13 +323,8 @@ func TestWeekBoundIsABound(t *testing.T) {
 	needCBC(t)
 	compared, tight := 0, 0
 	for seed := range uint64(30) {
-		p := bruteInstance(t, seed)
-		md, err := compile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		best, feasible := bruteOptimum(p, md)
-		if feasible < 2 {
+		p, _, best, ok := tinyWithChoice(t, seed)
+		if !ok {
 			continue
 		}
 		compared++

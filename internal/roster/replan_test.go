@@ -30,13 +30,8 @@ import (
 func TestReplanDaysIsExact(t *testing.T) {
 	compared := 0
 	for seed := range uint64(60) {
-		p := bruteInstance(t, seed)
-		md, err := compile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		best, feasible := bruteOptimum(p, md)
-		if feasible < 2 {
+		p, md, best, ok := tinyWithChoice(t, seed)
+		if !ok {
 			continue
 		}
 		s := newSearch(md, seed)
