@@ -32,7 +32,7 @@ import (
 // bound and whether it proved it optimal, both times, the weekly-pattern
 // bound (lagrange_test.go: 60 s of subgradient search, then every
 // member's term solved by CBC) and the ratio of the solver's objective to
-// the better of the two bounds (1 when CBC proved the optimum). Every roster, the solver's and
+// the better of the two bounds (to the optimum where CBC proved one). Every roster, the solver's and
 // CBC's, goes through Check, and CBC's is scored by Evaluate at its own
 // objective. It takes about 30 minutes, so it runs only with
 // ROSTER_ORACLE=1 (make bench sets it). ROSTER_SIZES (names, comma
@@ -113,7 +113,7 @@ func picked(env, v string) bool {
 }
 
 // BenchmarkMove60x12x2w measures one local-search step on the large size
-// (60 people, 12 queues, 2 weeks, 672 half-hours): a random feasible
+// (60 people, 12 queues, 2 weeks, 670 half-hours: the spring clock change): a random feasible
 // change of one member-day, re-scoring the half-hours it touches, reading
 // the full score, and undoing it. The solver makes about one of these per
 // iteration.

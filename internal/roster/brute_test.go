@@ -101,9 +101,6 @@ func TestSolverMatchesBruteForce(t *testing.T) {
 	}
 }
 
-// bruteOptimum enumerates every roster of a bruteInstance (each member's
-// patterns within their availability windows), keeps those Check accepts
-// and returns the least objective Evaluate gives and how many there were.
 // tinyWithChoice is tiny instance seed compiled, with its least objective
 // by enumeration; ok is false when it has fewer than two feasible rosters
 // (nobody serves a queue: nothing to choose), which the comparisons skip.
@@ -118,6 +115,9 @@ func tinyWithChoice(t *testing.T, seed uint64) (p Problem, md *model, best int64
 	return p, md, best, feasible >= 2
 }
 
+// bruteOptimum enumerates every roster of a bruteInstance (each member's
+// patterns within their availability windows), keeps those Check accepts
+// and returns the least objective Evaluate gives and how many there were.
 func bruteOptimum(p Problem, md *model) (int64, int) {
 	cands := md.rules.Candidates()
 	// options[m] are member m's patterns within availability.
