@@ -55,6 +55,15 @@ func (c cluster) run(t *testing.T, args ...string) string {
 }
 
 // try runs kubectl and returns its combined output and error.
+// jobLogs returns the logs of every pod of a Job, each line prefixed with
+// its pod: "kubectl logs job/NAME" reads one pod only, which after a retry
+// can be the failed one (a first pod that started before the re-created
+// database Service resolved, say) rather than the one that succeeded.
+func (c cluster) jobLogs(t *testing.T, namespace, job string) string {
+	t.Helper()
+	return c.run(t, "logs", "-n", namespace, "-l", "batch.kubernetes.io/job-name="+job, "--tail=-1", "--prefix")
+}
+
 func (c cluster) try(args ...string) (string, error) {
 	cmd := exec.Command(c.kubectl, append([]string{"--kubeconfig", c.kubeconfig}, args...)...)
 	out, err := cmd.CombinedOutput()

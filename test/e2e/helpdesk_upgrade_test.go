@@ -71,7 +71,7 @@ func helpDeskUpgrade(t *testing.T, c cluster, psql func(db, query string) string
 	if len(b) != 2 || b[0] != "1" || len(u) != 3 || u[0] != "1" || u[2] != next || u[1] < b[1] {
 		t.Errorf("the backup Job %s (%s) and the upgrade Job %s (%s): want both succeeded, the upgrade started after the backup ended, with %s", backupJob, backup, upgradeJob, upgrade, next)
 	}
-	if logs := c.run(t, "logs", "-n", rtNamespace, "job/"+upgradeJob); !strings.Contains(logs, "No DB changes since") && !strings.Contains(logs, "up to date") || !strings.Contains(logs, "rt-upgrade: done") {
+	if logs := c.jobLogs(t, rtNamespace, upgradeJob); !strings.Contains(logs, "No DB changes since") && !strings.Contains(logs, "up to date") || !strings.Contains(logs, "rt-upgrade: done") {
 		t.Errorf("the upgrade Job's log:\n%s", logs)
 	}
 	waitFor(t, time.Minute, func() error {

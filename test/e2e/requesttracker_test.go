@@ -375,7 +375,7 @@ func TestHelpDesk(t *testing.T) {
 	if got := secret("root-password"); got != rootPassword {
 		t.Errorf("the re-created help desk has new credentials")
 	}
-	if logs := c.run(t, "logs", "-n", rtNamespace, "job/rt-schema-5"); !strings.Contains(logs, "RT's schema and root user are there already") {
+	if logs := c.jobLogs(t, rtNamespace, "rt-schema-5"); !strings.Contains(logs, "RT's schema and root user are there already") {
 		t.Errorf("the schema Job on the retained database:\n%s", logs)
 	}
 	if again := psql("rt5", rtDatabaseFingerprint); again != fingerprint {
