@@ -209,16 +209,16 @@ func (l *lagrangian) evaluate() (int64, [][]float64) {
 	return val, g
 }
 
-// ascend runs the subgradient search for up to iterations steps or until
-// deadline, with Polyak steps towards target (a roster's objective), the
-// step halved after 150 steps without a better bound, and leaves the
-// best prices found in mu; it returns the best L(mu).
-func (l *lagrangian) ascend(target int64, iterations int, deadline time.Time) int64 {
+// ascend runs the subgradient search until deadline or until its step is
+// tiny, with Polyak steps towards target (a roster's objective), the step
+// halved after 150 steps without a better bound, and leaves the best
+// prices found in mu.
+func (l *lagrangian) ascend(target int64, deadline time.Time) {
 	theta := 1.0
 	best := int64(math.MinInt64)
 	var bestMu [][]float64
 	stall := 0
-	for it := 0; it < iterations && time.Now().Before(deadline); it++ {
+	for time.Now().Before(deadline) {
 		val, g := l.evaluate()
 		if val > best {
 			best, stall = val, 0
@@ -252,7 +252,6 @@ func (l *lagrangian) ascend(target int64, iterations int, deadline time.Time) in
 	if bestMu != nil {
 		l.mu = bestMu
 	}
-	return best
 }
 
 // subproblem is one member's rows of the MILP with the capacity rows
@@ -277,7 +276,7 @@ func weekBound(t testing.TB, p Problem, target int64, limit time.Duration) (int6
 	}
 	start := time.Now()
 	l := newLagrangian(newSearch(md, 1))
-	l.ascend(target, 1<<30, start.Add(limit))
+	l.ascend(target, start.Add(limit))
 	mu := l.prices()
 	bound := l.constant(mu)
 	dir := t.TempDir()
