@@ -50,210 +50,6 @@ import (
 // it rests on CBC's optima, not on the solver's programme (and the two
 // must agree).
 
-// lagrangian holds the prices and, per member, weekday and candidate, the
-// half-hours of the horizon the shift covers.
-type lagrangian struct {
-	md     *model
-	s      *search
-	mu     [][]float64 // [i][q], >= 0
-	req    int64       // sum of requirements
-	covers [][7][][]int
-	value  [][]int64 // [m][i]: price of a half-hour on shift, this evaluation
-	queue  [][]int   // [m][i]: the queue it goes to, -1 none
-}
-
-func newLagrangian(s *search) *lagrangian {
-	md := s.md
-	nm := len(md.p.Members)
-	l := &lagrangian{md: md, s: s, mu: make([][]float64, md.n), covers: make([][7][][]int, nm),
-		value: make([][]int64, nm), queue: make([][]int, nm)}
-	for i := range l.mu {
-		l.mu[i] = make([]float64, len(md.p.Queues))
-		for q := range l.mu[i] {
-			l.mu[i][q] = WeightUnderstaffed / 2
-			l.req += int64(md.req[i][q])
-		}
-	}
-	for m := range nm {
-		l.value[m], l.queue[m] = make([]int64, md.n), make([]int, md.n)
-		for w := range 7 {
-			l.covers[m][w] = make([][]int, len(md.cands))
-			for _, c := range md.allowed[m][w] {
-				for _, d := range md.instances(m, time.Weekday(w)) {
-					l.covers[m][w][c] = md.cover(d, c, l.covers[m][w][c])
-				}
-			}
-		}
-	}
-	return l
-}
-
-// prices returns mu rounded to integers, the prices evaluate and the
-// MILP use.
-func (l *lagrangian) prices() [][]int64 {
-	out := make([][]int64, len(l.mu))
-	for i := range l.mu {
-		out[i] = make([]int64, len(l.mu[i]))
-		for q, v := range l.mu[i] {
-			out[i][q] = int64(math.Round(v))
-		}
-	}
-	return out
-}
-
-// dayCosts prices member m's half-hours on shift (the best queue's
-// mu - (W_u + W_o) when negative, else 0: not allocated) and returns the
-// cost of each choice per weekday (index 0 off, c+1 candidate c):
-// overstaffing for every half-hour on shift plus its price, and the
-// change.
-func (l *lagrangian) dayCosts(m int, mu [][]int64) *[7][]int64 {
-	md := l.md
-	for i := range md.n {
-		best, bq := int64(0), -1
-		for _, q := range md.eligible[m] {
-			if md.req[i][q] == 0 {
-				continue
-			}
-			if v := mu[i][q] - (WeightUnderstaffed + WeightOverstaffed); v < best {
-				best, bq = v, q
-			}
-		}
-		l.value[m][i], l.queue[m][i] = best, bq
-	}
-	var cost [7][]int64
-	for w := range 7 {
-		cost[w] = make([]int64, len(md.cands)+1)
-		for i := range cost[w] {
-			cost[w][i] = inf
-		}
-		cur := md.p.Members[m].Current[w]
-		curIdx, curOK := md.candIdx[cur]
-		cost[w][0] = 0
-		if !cur.Off() {
-			cost[w][0] = WeightChanges
-		}
-		for _, c := range md.allowed[m][w] {
-			var v int64
-			if cur.Off() || !curOK || curIdx != c {
-				v = WeightChanges
-			}
-			for _, i := range l.covers[m][w][c] {
-				v += WeightOverstaffed + l.value[m][i]
-			}
-			cost[w][c+1] = v
-		}
-	}
-	return &cost
-}
-
-// weekCost is what week (candidates per weekday, -1 off) costs member m
-// under cost, hours over contract included.
-func (l *lagrangian) weekCost(m int, cost *[7][]int64, week [7]int) int64 {
-	var v int64
-	half := 0
-	for w, c := range week {
-		v += cost[w][c+1]
-		if c >= 0 {
-			half += l.md.cands[c].Length / 30
-		}
-	}
-	return v + WeightOverContract*int64(max(0, half-l.md.contract[m]/30))
-}
-
-// constant is L(mu) without the members' terms: W_u*sum(req) -
-// sum mu*req.
-func (l *lagrangian) constant(mu [][]int64) int64 {
-	val := WeightUnderstaffed * l.req
-	for i := range mu {
-		for q, v := range mu[i] {
-			val -= v * int64(l.md.req[i][q])
-		}
-	}
-	return val
-}
-
-// evaluate returns L(mu) with each serving member's best week found by
-// bestWeek, and the subgradient sum_m a_mqi - req_qi.
-func (l *lagrangian) evaluate() (int64, [][]float64) {
-	md := l.md
-	mu := l.prices()
-	val := l.constant(mu)
-	g := make([][]float64, md.n)
-	for i := range g {
-		g[i] = make([]float64, len(md.p.Queues))
-		for q := range g[i] {
-			g[i][q] = -float64(md.req[i][q])
-		}
-	}
-	for m := range md.p.Members {
-		if !md.serving[m] {
-			continue
-		}
-		cost := l.dayCosts(m, mu)
-		week, ok := l.s.bestWeek(m, cost)
-		if !ok {
-			continue // no week keeps the rules: bestWeek found none (cannot happen with a day off allowed)
-		}
-		val += l.weekCost(m, cost, week)
-		for w, c := range week {
-			if c < 0 {
-				continue
-			}
-			for _, i := range l.covers[m][w][c] {
-				if q := l.queue[m][i]; q >= 0 {
-					g[i][q]++
-				}
-			}
-		}
-	}
-	return val, g
-}
-
-// ascend runs the subgradient search until deadline or until its step is
-// tiny, with Polyak steps towards target (a roster's objective), the step
-// halved after 150 steps without a better bound, and leaves the best
-// prices found in mu.
-func (l *lagrangian) ascend(target int64, deadline time.Time) {
-	theta := 1.0
-	best := int64(math.MinInt64)
-	var bestMu [][]float64
-	stall := 0
-	for time.Now().Before(deadline) {
-		val, g := l.evaluate()
-		if val > best {
-			best, stall = val, 0
-			bestMu = make([][]float64, len(l.mu))
-			for i := range l.mu {
-				bestMu[i] = append([]float64(nil), l.mu[i]...)
-			}
-		} else if stall++; stall >= 150 {
-			theta, stall = theta/2, 0
-		}
-		norm := 0.0
-		for i := range g {
-			for q, v := range g[i] {
-				if l.mu[i][q] <= 0 && v < 0 {
-					g[i][q] = 0 // projected: the price stays at 0
-					continue
-				}
-				norm += v * v
-			}
-		}
-		if norm == 0 || theta < 1e-3 {
-			break
-		}
-		step := theta * float64(max(target-val, 1)) / norm
-		for i := range g {
-			for q, v := range g[i] {
-				l.mu[i][q] = min(max(0, l.mu[i][q]+step*v), WeightUnderstaffed+WeightOverstaffed)
-			}
-		}
-	}
-	if bestMu != nil {
-		l.mu = bestMu
-	}
-}
-
 // subproblem is one member's rows of the MILP with the capacity rows
 // priced at mu (integers) instead: writeLP writes it.
 type subproblem struct {
@@ -275,7 +71,7 @@ func weekBound(t testing.TB, p Problem, target int64, limit time.Duration) (int6
 		t.Fatal(err)
 	}
 	start := time.Now()
-	l := newLagrangian(newSearch(md, 1))
+	l := newLagrangian(newSearch(md, 1), 1)
 	l.ascend(target, start.Add(limit))
 	mu := l.prices()
 	bound := l.constant(mu)
@@ -285,7 +81,7 @@ func weekBound(t testing.TB, p Problem, target int64, limit time.Duration) (int6
 			continue
 		}
 		cost := l.dayCosts(m, mu)
-		week, ok := l.s.bestWeek(m, cost)
+		week, ok := l.s.bestWeek(m, cost, l.scale*WeightOverContract)
 		if !ok {
 			t.Fatalf("member %d: the week programme found no week", m)
 		}

@@ -16,7 +16,10 @@ limitations under the License.
 
 package roster
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // reweekMaxCandidates bounds the candidate set for which reweek runs: its
 // dynamic programme grows with the square of it.
@@ -54,7 +57,7 @@ func (s *search) replan(m int, improveOnly bool) bool {
 		s.e.set(m, w, -1)
 	}
 	cost := s.dayCosts(m)
-	week, ok := s.bestWeek(m, cost)
+	week, ok := s.bestWeek(m, cost, WeightOverContract)
 	if !ok {
 		week = old
 	}
@@ -207,8 +210,9 @@ func gcd(a, b int) int {
 	return a
 }
 
-// bestWeek solves reweek's programme and returns the week's candidates.
-func (s *search) bestWeek(m int, cost *[7][]int64) ([7]int, bool) {
+// bestWeek solves reweek's programme, with overContract the cost of a
+// half-hour over contract, and returns the week's candidates.
+func (s *search) bestWeek(m int, cost *[7][]int64, overContract int64) ([7]int, bool) {
 	md := s.md
 	nc := len(md.cands)
 	if s.wdp == nil {
@@ -241,7 +245,7 @@ func (s *search) bestWeek(m int, cost *[7][]int64) ([7]int, bool) {
 			if v >= inf {
 				continue
 			}
-			total := v + WeightOverContract*int64(max(0, st%stride*t.unit-contract))
+			total := v + overContract*int64(max(0, st%stride*t.unit-contract))
 			if total >= bestCost {
 				continue
 			}
@@ -255,4 +259,114 @@ func (s *search) bestWeek(m int, cost *[7][]int64) ([7]int, bool) {
 		}
 	}
 	return best, bestCost < inf
+}
+
+// nearWeek is a week with its cost above member's best.
+type nearWeek struct {
+	week   [7]int
+	excess int64
+}
+
+// nearWeeks lists every week of member m that bestWeek's programme
+// allows and whose cost (under cost, overContract per half-hour over
+// contract) is within delta of the best, in order of cost. The programme
+// is run backwards from the end of each cut (the cost to complete the
+// week from every state), and a depth-first walk forwards keeps only the
+// prefixes that can still end within the margin, so the walk visits
+// little more than the weeks it lists. A week with several days off is
+// met once per day off and listed once.
+func (s *search) nearWeeks(m int, cost *[7][]int64, overContract int64, delta int64) []nearWeek {
+	md := s.md
+	nc := len(md.cands)
+	if s.wdp == nil {
+		s.wdp = newWeekDP(md)
+	}
+	t := s.wdp
+	stride, runs := t.hmax+1, t.runs
+	n := len(t.dp)
+	contract := md.contract[m] / 30
+	var options [7][]dpOption
+	for w := range 7 {
+		for _, c := range md.allowed[m][w] {
+			options[w] = append(options[w], dpOption{c, t.class[c], md.cands[c].Length / 30 / t.unit, cost[w][c+1]})
+		}
+	}
+	// togo[f][k][st]: the least cost of days k.. of cut f from state st,
+	// hours over contract included.
+	var togo [7][7][]int64
+	best := int64(inf)
+	for f := range 7 {
+		g := &togo[f]
+		for k := range g {
+			g[k] = make([]int64, n)
+		}
+		for st := range n {
+			g[6][st] = overContract * int64(max(0, st%stride*t.unit-contract))
+		}
+		for k := 5; k >= 0; k-- {
+			w := (f + 1 + k) % 7
+			conflict := md.conflict[(w+6)%7]
+			for st := range n {
+				h, run, rep := st%stride, st/stride%runs, t.rep[st/stride/runs]
+				v := cost[w][0] + g[k+1][h]
+				if run+1 < runs {
+					for _, o := range options[w] {
+						nh := h + o.h
+						if nh > t.hmax || (rep >= 0 && conflict[rep*nc+o.c]) {
+							continue
+						}
+						v = min(v, o.cost+g[k+1][(o.class*runs+run+1)*stride+nh])
+					}
+				}
+				g[k][st] = min(v, inf)
+			}
+		}
+		best = min(best, cost[f][0]+g[0][0])
+	}
+	if best >= inf {
+		return nil
+	}
+	limit := best + delta
+	seen := map[[7]int]bool{}
+	var out []nearWeek
+	var week [7]int
+	var walk func(f, k, st int, acc int64)
+	walk = func(f, k, st int, acc int64) {
+		g := &togo[f]
+		if k == 6 {
+			if !seen[week] {
+				seen[week] = true
+				out = append(out, nearWeek{week, acc + g[6][st] - best})
+			}
+			return
+		}
+		w := (f + 1 + k) % 7
+		conflict := md.conflict[(w+6)%7]
+		h, run, rep := st%stride, st/stride%runs, t.rep[st/stride/runs]
+		if acc+cost[w][0]+g[k+1][h] <= limit {
+			week[w] = -1
+			walk(f, k+1, h, acc+cost[w][0])
+		}
+		if run+1 >= runs {
+			return
+		}
+		for _, o := range options[w] {
+			nh := h + o.h
+			if nh > t.hmax || (rep >= 0 && conflict[rep*nc+o.c]) {
+				continue
+			}
+			if ns := (o.class*runs+run+1)*stride + nh; acc+o.cost+g[k+1][ns] <= limit {
+				week[w] = o.c
+				walk(f, k+1, ns, acc+o.cost)
+			}
+		}
+	}
+	for f := range 7 {
+		if cost[f][0]+togo[f][0][0] <= limit {
+			week[f] = -1
+			walk(f, 0, 0, cost[f][0])
+		}
+	}
+	slices.SortStableFunc(out, func(a, b nearWeek) int { return cmp64(a.excess, b.excess) })
+	return out
 }

@@ -38,6 +38,11 @@ type Options struct {
 type Result struct {
 	Roster     Roster
 	Score      Score
+	// Bound is a lower bound on every roster's objective (the
+	// weekly-pattern relaxation, relax.go), or 0 where it was not
+	// computed (larger teams, an iteration budget). Score.Total() ==
+	// Bound proves the roster optimal.
+	Bound      int64
 	Iterations int
 	Elapsed    time.Duration
 }
@@ -88,17 +93,31 @@ func Solve(p Problem, opt Options) (Result, error) {
 	// The margin keeps the whole call, scoring and copying the result
 	// included, within the limit on a loaded machine.
 	deadline := start.Add(opt.TimeLimit - opt.TimeLimit/50)
-	iter := s.attempt(opt.Iterations, start, deadline)
-	return Result{Roster: s.e.roster(), Score: s.e.score(), Iterations: iter, Elapsed: time.Since(start)}, nil
+	iter, bound := s.attempt(opt.Iterations, start, deadline)
+	return Result{Roster: s.e.roster(), Score: s.e.score(), Bound: bound, Iterations: iter, Elapsed: time.Since(start)}, nil
 }
 
 // attempt constructs a roster and improves it until deadline (or limit
-// moves): annealing for 80 % of the time, then the polish.
-func (s *search) attempt(limit int, start, deadline time.Time) int {
+// moves): on a small team without an iteration budget, relax-and-descend
+// first (relax.go: its search for prices for up to 20 % of the time, its
+// descent up to 35 %); annealing until 80 % of the time, then the polish.
+// It returns the moves made and the relaxation's bound (0 if it did not
+// run).
+func (s *search) attempt(limit int, start, deadline time.Time) (int, int64) {
 	s.construct()
 	iter := 0
-	if len(s.members) > 0 {
-		iter = s.improve(limit, start, start.Add(deadline.Sub(start)*4/5))
+	var bound int64
+	at := func(f float64) time.Time { return start.Add(time.Duration(float64(deadline.Sub(start)) * f)) }
+	if len(s.members) > 0 && limit <= 0 && s.relaxes() {
+		iter = s.improve(limit, start, at(relaxAnnealShare))
+		s.restoreBest()
+		var ascents, descents []time.Time
+		for k := range relaxShares {
+			ascents, descents = append(ascents, at(relaxAscentShares[k])), append(descents, at(relaxShares[k]))
+		}
+		bound = s.relaxAndDescend(ascents, descents)
+	} else if len(s.members) > 0 {
+		iter = s.improve(limit, start, at(0.8))
 	}
 	s.restoreBest()
 	s.polish(deadline)
@@ -107,7 +126,7 @@ func (s *search) attempt(limit int, start, deadline time.Time) int {
 		s.rebuild(deadline)
 		s.restoreBest()
 	}
-	return iter
+	return iter, bound
 }
 
 // rebuild is a large-neighbourhood search for the time the polish leaves:
