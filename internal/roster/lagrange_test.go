@@ -51,10 +51,13 @@ import (
 // must agree).
 
 // subproblem is one member's rows of the MILP with the capacity rows
-// priced at mu (integers) instead: writeLP writes it.
+// priced at mu instead, in units of 1/scale of the objective (writeLP
+// multiplies every weight by scale, so the programme stays in integers):
+// writeLP writes it.
 type subproblem struct {
 	member int
 	mu     [][]int64
+	scale  int64
 }
 
 // weekBound is the weekly-pattern bound of p: the subgradient search
@@ -71,7 +74,7 @@ func weekBound(t testing.TB, p Problem, target int64, limit time.Duration) (int6
 		t.Fatal(err)
 	}
 	start := time.Now()
-	l := newLagrangian(newSearch(md, 1), 1)
+	l := newLagrangian(newSearch(md, 1), relaxScale)
 	l.ascend(target, start.Add(limit))
 	mu := l.prices()
 	bound := l.constant(mu)
@@ -87,7 +90,7 @@ func weekBound(t testing.TB, p Problem, target int64, limit time.Duration) (int6
 		}
 		dp := l.weekCost(m, cost, week)
 		lp := filepath.Join(dir, fmt.Sprintf("member%d.lp", m))
-		ml, err := writeLP(md, lp, &subproblem{member: m, mu: mu})
+		ml, err := writeLP(md, lp, &subproblem{member: m, mu: mu, scale: l.scale})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -105,7 +108,7 @@ func weekBound(t testing.TB, p Problem, target int64, limit time.Duration) (int6
 		}
 		bound += z
 	}
-	return bound, time.Since(start)
+	return ceilDiv(bound, l.scale), time.Since(start)
 }
 
 // TestWeekBoundIsABound: on the tiny instances whose every roster is
@@ -114,8 +117,10 @@ func weekBound(t testing.TB, p Problem, target int64, limit time.Duration) (int6
 // priced above what it costs would put it above on some instance), bestWeek
 // and CBC agree on the cost of every member's best week (weekBound fails
 // otherwise), and it is tight where the relaxation loses nothing: equal to
-// the optimum on at least half of them (a week priced below its cost
-// would lower it).
+// the optimum on at least three quarters of them and never more than 5
+// below (a week priced below its cost, or a search for prices that
+// stalls, would lower it; on these instances the bound is 24 of 29 times
+// equal and otherwise 1 below, the unfairness it leaves out).
 func TestWeekBoundIsABound(t *testing.T) {
 	needCBC(t)
 	compared, tight := 0, 0
@@ -132,9 +137,12 @@ func TestWeekBoundIsABound(t *testing.T) {
 		if bound == best {
 			tight++
 		}
+		if bound < best-5 {
+			t.Errorf("seed %d: bound %d more than 5 below the optimum %d", seed, bound, best)
+		}
 		t.Logf("seed %d: optimum %d bound %d", seed, best, bound)
 	}
-	if compared < 20 || tight*2 < compared {
+	if compared < 20 || tight*4 < compared*3 {
 		t.Fatalf("bound equal to the optimum on %d of %d instances", tight, compared)
 	}
 }

@@ -81,9 +81,12 @@ func (l *lpLine) add(coef int64, name string) {
 type objective struct {
 	coef  map[string]int64
 	order []string
+	scale int64 // every weight is multiplied by it (addScaled adds as is)
 }
 
-func (o *objective) add(coef int64, name string) {
+func (o *objective) add(coef int64, name string) { o.addScaled(coef*o.scale, name) }
+
+func (o *objective) addScaled(coef int64, name string) {
 	if _, ok := o.coef[name]; !ok {
 		o.order = append(o.order, name)
 	}
@@ -103,7 +106,10 @@ func (o *objective) write(b *strings.Builder) {
 func writeLP(md *model, path string, sub *subproblem) (*milp, error) {
 	ml := &milp{md: md, xs: map[string][3]int{}}
 	var obj, cons, bounds, bins strings.Builder
-	objL := &objective{coef: map[string]int64{}}
+	objL := &objective{coef: map[string]int64{}, scale: 1}
+	if sub != nil {
+		objL.scale = sub.scale
+	}
 	nc := 0
 	// Rows are built in their own buffers (some are built alongside
 	// others) and written to cons when their right-hand side is known.
@@ -162,7 +168,7 @@ func writeLP(md *model, path string, sub *subproblem) (*milp, error) {
 				}
 			}
 			if !cur.Off() {
-				ml.offset += WeightChanges // 1 - x_current, or 1 if it cannot be kept
+				ml.offset += WeightChanges * objL.scale // 1 - x_current, or 1 if it cannot be kept
 			}
 			if day.terms == 0 {
 				day.add(1, "zero")
@@ -265,7 +271,7 @@ func writeLP(md *model, path string, sub *subproblem) (*milp, error) {
 				perQueue[q] = append(perQueue[q], a)
 				objL.add(-(WeightUnderstaffed + WeightOverstaffed), a)
 				if sub != nil {
-					objL.add(sub.mu[i][q], a)
+					objL.addScaled(sub.mu[i][q], a)
 				}
 				fmt.Fprintf(&bounds, " 0 <= %s <= 1\n", a)
 			}
@@ -291,7 +297,7 @@ func writeLP(md *model, path string, sub *subproblem) (*milp, error) {
 	}
 	defer func() { _ = f.Close() }()
 	w := bufio.NewWriter(f)
-	objL.add(1, "zero")
+	objL.addScaled(1, "zero")
 	objL.write(&obj)
 	// A bufio.Writer keeps its first error; Flush returns it.
 	_, _ = fmt.Fprintf(w, "\\ roster oracle; add %d to the objective\nMinimize\n obj:%s\nSubject To\n%s", ml.offset, obj.String(), cons.String())
