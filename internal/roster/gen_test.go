@@ -138,10 +138,11 @@ func TestSolveKeepsRulesAndScoresRight(t *testing.T) {
 }
 
 // TestTimeLimitedSolveKeepsRulesAndLimit: without an iteration budget the
-// solver runs its large-neighbourhood search (rebuild) in the time the
-// polish leaves, which the tests with a budget never reach. On a small
-// team, where the polish ends early, the result still keeps every hard
-// rule, is scored right, and comes back within the time limit.
+// solver runs relax-and-descend on small teams and its large-neighbourhood
+// search (rebuild) in the time the polish leaves, which the tests with a
+// budget never reach. On a small team the result still keeps every hard
+// rule, is scored right, comes back within the time limit, and reports a
+// bound, within 5 % of its objective, that does not exceed it.
 func TestTimeLimitedSolveKeepsRulesAndLimit(t *testing.T) {
 	loc := paris(t)
 	for seed := range uint64(2) {
@@ -152,6 +153,9 @@ func TestTimeLimitedSolveKeepsRulesAndLimit(t *testing.T) {
 			t.Fatal(err)
 		}
 		keepsRulesAndScore(t, p, res, seed)
+		if res.Bound <= 0 || float64(res.Bound) < 0.95*float64(res.Score.Total()) {
+			t.Errorf("seed %d: bound %d for an objective of %d", seed, res.Bound, res.Score.Total())
+		}
 		// The solver looks at its deadline between moves; on 2 busy cores
 		// (make test runs the end-to-end package beside this one) the
 		// scheduler can pause it for a few milliseconds after the last
@@ -176,5 +180,8 @@ func keepsRulesAndScore(t *testing.T, p Problem, res Result, seed uint64) {
 	}
 	if sc != res.Score {
 		t.Fatalf("seed %d: incremental score %+v, from scratch %+v", seed, res.Score, sc)
+	}
+	if res.Bound > sc.Total() {
+		t.Fatalf("seed %d: bound %d above the roster's objective %d", seed, res.Bound, sc.Total())
 	}
 }

@@ -1,0 +1,154 @@
+/*
+Copyright 2026 The SupportStack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package roster
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+)
+
+// TestNearWeeksListsEveryWeekWithinMargin: nearWeeks against an
+// enumeration of all 5^7 weeks of one member that Check accepts, under
+// random day costs (negative ones included, as prices make them): every
+// week within the margin of the best is listed once with its excess, in
+// order, and no other. Rest (14:00-22:00 then 06:00 is 8 h) and three
+// consecutive days at most both bind, the week wrap included, and the
+// member's contract (16 h) makes hours over it cost.
+func TestNearWeeksListsEveryWeekWithinMargin(t *testing.T) {
+	loc := paris(t)
+	for seed := range uint64(4) {
+		rng := rand.New(rand.NewPCG(seed, 12))
+		p := tiny(t, time.Date(2026, time.March, 23, 0, 0, 0, 0, loc), ann, Member{Name: "bob", Skills: []string{"phone"}, HoursPerWeek: 16})
+		p.Rules = Rules{MinShift: 240, MaxShift: 480, Lengths: []int{240, 480}, EarliestStart: at(6), LatestStart: at(14), StartStep: 480, MinRest: 660, MaxConsecutiveDays: 3}
+		md, err := compile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := newSearch(md, seed)
+		const m, overContract = 1, 700
+		var cost [7][]int64
+		for w := range 7 {
+			cost[w] = make([]int64, len(md.cands)+1)
+			for c := range cost[w] {
+				cost[w][c] = int64(rng.IntN(4001) - 2500)
+			}
+		}
+		weekCost := func(week [7]int) int64 {
+			var v int64
+			half := 0
+			for w, c := range week {
+				v += cost[w][c+1]
+				if c >= 0 {
+					half += md.cands[c].Length / 30
+				}
+			}
+			return v + overContract*int64(max(0, half-md.contract[m]/30))
+		}
+		type listed struct {
+			week [7]int
+			cost int64
+		}
+		var all []listed
+		var week [7]int
+		var walk func(w int)
+		walk = func(w int) {
+			if w == 7 {
+				r := Roster{{}, {}}
+				for d, c := range week {
+					if c >= 0 {
+						r[m][d] = md.cands[c]
+					}
+				}
+				if len(md.check(r)) == 0 {
+					all = append(all, listed{week, weekCost(week)})
+				}
+				return
+			}
+			for c := -1; c < len(md.cands); c++ {
+				week[w] = c
+				walk(w + 1)
+			}
+		}
+		walk(0)
+		best := slices.MinFunc(all, func(a, b listed) int { return cmp64(a.cost, b.cost) }).cost
+		for _, delta := range []int64{0, 500, 3000} {
+			got := s.nearWeeks(m, &cost, overContract, delta)
+			want := map[[7]int]int64{}
+			for _, l := range all {
+				if l.cost <= best+delta {
+					want[l.week] = l.cost - best
+				}
+			}
+			if len(got) != len(want) {
+				t.Fatalf("seed %d margin %d: %d weeks listed, %d within it", seed, delta, len(got), len(want))
+			}
+			for k, nw := range got {
+				if e, ok := want[nw.week]; !ok || e != nw.excess {
+					t.Fatalf("seed %d margin %d: week %v listed at %d, enumeration says %d (within: %v)", seed, delta, nw.week, nw.excess, e, ok)
+				}
+				delete(want, nw.week)
+				if k > 0 && got[k-1].excess > nw.excess {
+					t.Fatalf("seed %d margin %d: listed out of order", seed, delta)
+				}
+			}
+			if delta == 3000 && len(got) < 20 {
+				t.Fatalf("seed %d: only %d weeks within 3000: the margin tests too little", seed, len(got))
+			}
+		}
+	}
+}
+
+// TestRelaxAndDescendReachesTheOptimum: on the tiny instances whose every
+// roster is enumerated (brute_test.go), relax-and-descend alone (no
+// annealing before it: from the constructed roster) reaches the optimum
+// on nearly all, and its bound never exceeds the optimum. A descent
+// that missed a member's near week, or prices far from the best, would
+// leave it in the constructed roster's basin.
+func TestRelaxAndDescendReachesTheOptimum(t *testing.T) {
+	compared, reached := 0, 0
+	for seed := range uint64(30) {
+		p, md, best, ok := tinyWithChoice(t, seed)
+		if !ok {
+			continue
+		}
+		compared++
+		s := newSearch(md, seed)
+		s.construct()
+		now := time.Now()
+		bound := s.relaxAndDescend([]time.Time{now.Add(2 * time.Second)}, []time.Time{now.Add(4 * time.Second)})
+		r := s.e.roster()
+		if v := Check(p, r); len(v) > 0 {
+			t.Fatalf("seed %d: %v", seed, v)
+		}
+		got := s.total()
+		if got != s.bestVal {
+			t.Fatalf("seed %d: the evaluator holds %d, the best kept %d", seed, got, s.bestVal)
+		}
+		if bound > best {
+			t.Errorf("seed %d: bound %d above the optimum %d", seed, bound, best)
+		}
+		if got == best {
+			reached++
+		}
+		t.Logf("seed %d: optimum %d, reached %d, bound %d", seed, best, got, bound)
+	}
+	if compared < 20 || reached*10 < compared*9 {
+		t.Fatalf("optimum reached on %d of %d instances", reached, compared)
+	}
+}
