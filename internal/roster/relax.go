@@ -46,7 +46,7 @@ const relaxScale = 1000
 // most weeks a list keeps (the cheapest): the pair step costs the product
 // of two lists per pair of members.
 const (
-	relaxMargin  = 8
+	relaxMargin  = 16
 	relaxListMax = 128
 )
 
@@ -55,14 +55,16 @@ const (
 const relaxMaxMembers = 8
 
 // The shares of Solve's time at which the annealing before the phase,
-// and each round's search for prices and descents end. The annealing
+// each round's search for prices and descents, and the annealing after
+// the phase end. The annealing
 // comes first because the search for prices steps towards the best
 // roster's objective: from a constructed roster's, far above, it takes
 // longer.
 var (
-	relaxAnnealShare  = 0.2
-	relaxAscentShares = []float64{0.45, 0.65}
-	relaxShares       = []float64{0.55, 0.75}
+	relaxAnnealShare      = 0.2
+	relaxAscentShares     = []float64{0.45, 0.65}
+	relaxShares           = []float64{0.55, 0.75}
+	relaxAnnealAfterShare = 0.85
 )
 
 // relaxAndDescend runs the phase from the best roster so far (s.best)

@@ -203,6 +203,18 @@ func newWeekDP(md *model) *weekDP {
 	return t
 }
 
+// options lists member m's candidates per weekday for the programme,
+// with their costs from cost.
+func (t *weekDP) options(md *model, m int, cost *[7][]int64) *[7][]dpOption {
+	var options [7][]dpOption
+	for w := range 7 {
+		for _, c := range md.allowed[m][w] {
+			options[w] = append(options[w], dpOption{c, t.class[c], md.cands[c].Length / 30 / t.unit, cost[w][c+1]})
+		}
+	}
+	return &options
+}
+
 func gcd(a, b int) int {
 	for b != 0 {
 		a, b = b, a%b
@@ -224,12 +236,7 @@ func (s *search) bestWeek(m int, cost *[7][]int64, overContract int64) ([7]int, 
 	var best [7]int
 	bestCost := int64(inf)
 	contract := md.contract[m] / 30
-	var options [7][]dpOption
-	for w := range 7 {
-		for _, c := range md.allowed[m][w] {
-			options[w] = append(options[w], dpOption{c, t.class[c], md.cands[c].Length / 30 / t.unit, cost[w][c+1]})
-		}
-	}
+	options := t.options(md, m, cost)
 	for f := range 7 {
 		for i := range dp {
 			dp[i] = inf
@@ -283,46 +290,8 @@ func (s *search) nearWeeks(m int, cost *[7][]int64, overContract int64, delta in
 	}
 	t := s.wdp
 	stride, runs := t.hmax+1, t.runs
-	n := len(t.dp)
-	contract := md.contract[m] / 30
-	var options [7][]dpOption
-	for w := range 7 {
-		for _, c := range md.allowed[m][w] {
-			options[w] = append(options[w], dpOption{c, t.class[c], md.cands[c].Length / 30 / t.unit, cost[w][c+1]})
-		}
-	}
-	// togo[f][k][st]: the least cost of days k.. of cut f from state st,
-	// hours over contract included.
-	var togo [7][7][]int64
-	best := int64(inf)
-	for f := range 7 {
-		g := &togo[f]
-		for k := range g {
-			g[k] = make([]int64, n)
-		}
-		for st := range n {
-			g[6][st] = overContract * int64(max(0, st%stride*t.unit-contract))
-		}
-		for k := 5; k >= 0; k-- {
-			w := (f + 1 + k) % 7
-			conflict := md.conflict[(w+6)%7]
-			for st := range n {
-				h, run, rep := st%stride, st/stride%runs, t.rep[st/stride/runs]
-				v := cost[w][0] + g[k+1][h]
-				if run+1 < runs {
-					for _, o := range options[w] {
-						nh := h + o.h
-						if nh > t.hmax || (rep >= 0 && conflict[rep*nc+o.c]) {
-							continue
-						}
-						v = min(v, o.cost+g[k+1][(o.class*runs+run+1)*stride+nh])
-					}
-				}
-				g[k][st] = min(v, inf)
-			}
-		}
-		best = min(best, cost[f][0]+g[0][0])
-	}
+	options := t.options(md, m, cost)
+	togo, best := s.completions(m, cost, overContract, options)
 	if best >= inf {
 		return nil
 	}
@@ -369,4 +338,47 @@ func (s *search) nearWeeks(m int, cost *[7][]int64, overContract int64, delta in
 	}
 	slices.SortStableFunc(out, func(a, b nearWeek) int { return cmp64(a.excess, b.excess) })
 	return out
+}
+
+// completions runs nearWeeks' programme backwards: togo[f][k][st] is the
+// least cost of days k.. of cut f (the week after a day off on weekday
+// f) from state st, hours over contract included; best is the least
+// cost of a whole week.
+func (s *search) completions(m int, cost *[7][]int64, overContract int64, options *[7][]dpOption) (togo *[7][7][]int64, best int64) {
+	md, t := s.md, s.wdp
+	nc := len(md.cands)
+	stride, runs := t.hmax+1, t.runs
+	n := len(t.dp)
+	contract := md.contract[m] / 30
+	togo = new([7][7][]int64)
+	best = inf
+	for f := range 7 {
+		g := &togo[f]
+		for k := range g {
+			g[k] = make([]int64, n)
+		}
+		for st := range n {
+			g[6][st] = overContract * int64(max(0, st%stride*t.unit-contract))
+		}
+		for k := 5; k >= 0; k-- {
+			w := (f + 1 + k) % 7
+			conflict := md.conflict[(w+6)%7]
+			for st := range n {
+				h, run, rep := st%stride, st/stride%runs, t.rep[st/stride/runs]
+				v := cost[w][0] + g[k+1][h]
+				if run+1 < runs {
+					for _, o := range options[w] {
+						nh := h + o.h
+						if nh > t.hmax || (rep >= 0 && conflict[rep*nc+o.c]) {
+							continue
+						}
+						v = min(v, o.cost+g[k+1][(o.class*runs+run+1)*stride+nh])
+					}
+				}
+				g[k][st] = min(v, inf)
+			}
+		}
+		best = min(best, cost[f][0]+g[0][0])
+	}
+	return togo, best
 }

@@ -36,8 +36,8 @@ type Options struct {
 
 // Result is a proposal with its score.
 type Result struct {
-	Roster     Roster
-	Score      Score
+	Roster Roster
+	Score  Score
 	// Bound is a lower bound on every roster's objective (the
 	// weekly-pattern relaxation, relax.go), or 0 where it was not
 	// computed (larger teams, an iteration budget). Score.Total() ==
@@ -98,11 +98,13 @@ func Solve(p Problem, opt Options) (Result, error) {
 }
 
 // attempt constructs a roster and improves it until deadline (or limit
-// moves): on a small team without an iteration budget, relax-and-descend
-// first (relax.go: its search for prices for up to 20 % of the time, its
-// descent up to 35 %); annealing until 80 % of the time, then the polish.
-// It returns the moves made and the relaxation's bound (0 if it did not
-// run).
+// moves): annealing until 80 % of the time, then the polish. On a small
+// team without an iteration budget, relax-and-descend (relax.go) takes
+// the middle of the annealing's time: annealing until 20 %, the phase
+// until 75 %, annealing again (cooler, as the schedule follows the
+// clock) until 85 %, which settles what the phase's descent leaves to
+// single member-days (fairness, mostly). It returns the moves made and
+// the relaxation's bound (0 if it did not run).
 func (s *search) attempt(limit int, start, deadline time.Time) (int, int64) {
 	s.construct()
 	iter := 0
@@ -111,11 +113,12 @@ func (s *search) attempt(limit int, start, deadline time.Time) (int, int64) {
 	if len(s.members) > 0 && limit <= 0 && s.relaxes() {
 		iter = s.improve(limit, start, at(relaxAnnealShare))
 		s.restoreBest()
-		var ascents, descents []time.Time
+		ascents, descents := make([]time.Time, 0, len(relaxShares)), make([]time.Time, 0, len(relaxShares))
 		for k := range relaxShares {
 			ascents, descents = append(ascents, at(relaxAscentShares[k])), append(descents, at(relaxShares[k]))
 		}
 		bound = s.relaxAndDescend(ascents, descents)
+		iter += s.improve(limit, start, at(relaxAnnealAfterShare))
 	} else if len(s.members) > 0 {
 		iter = s.improve(limit, start, at(0.8))
 	}
