@@ -102,7 +102,7 @@ bench: deps ## Run the benchmarks and print their figures (includes a ~1 GB Post
 	go test ./... -run '^$$' -bench . -skip 'BenchmarkBackupLarge|BenchmarkDrillLarge' -benchmem
 	go test ./internal/agent -run '^$$' -bench BackupLarge -benchtime 1x -timeout 60m
 	go test ./internal/agent -run '^$$' -bench DrillLarge -benchtime 3x -timeout 60m
-	hack/install-cbc.sh && ROSTER_ORACLE=1 go test ./internal/roster -run '^$$' -bench RosterVsMILP -benchtime 1x -timeout 120m
+	hack/install-cbc.sh && ROSTER_ORACLE=1 go test ./internal/roster -run '^$$' -bench 'RosterVsMILP|RosterRuns' -benchtime 1x -timeout 120m
 
 .PHONY: bench-scale
 bench-scale: setup-k8s kwok ## Measure the operator on a kwok control plane: 1,000 each of SupportTeam, BackupPolicy, DRDrill, figures against a plain-client baseline (~25 min; SCALE_N=100 SCALE_WINDOW=1m for a quick run).

@@ -133,3 +133,64 @@ func BenchmarkMove60x12x2w(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRosterRuns measures how the solver's result varies from run to
+// run under its time limit: per instance of the small and middle sizes
+// (ROSTER_SIZES and ROSTER_SEEDS choose as for BenchmarkRosterVsMILP),
+// ROSTER_RUNS solves of 5 s (default 10) with solver seeds 100, 101, ...,
+// then the weekly-pattern bound towards the best of them; it prints how
+// many runs reached the best objective any run found, and the least,
+// median and greatest objective over the bound. It takes about 10
+// minutes for the defaults, so it runs only with ROSTER_ORACLE=1 (make
+// bench sets it).
+func BenchmarkRosterRuns(b *testing.B) {
+	if os.Getenv("ROSTER_ORACLE") == "" {
+		b.Skip("the run-to-run measurement takes about 10 minutes: make bench runs it with ROSTER_ORACLE=1; set it to run it here")
+	}
+	needCBC(b)
+	runs := 10
+	if v, err := strconv.Atoi(os.Getenv("ROSTER_RUNS")); err == nil && v > 0 {
+		runs = v
+	}
+	loc := paris(b)
+	for range b.N {
+		fmt.Printf("%-9s %4s %5s %9s %12s %12s %8s %8s %8s\n", "size", "seed", "runs", "at-best", "best", "week-bound", "least", "median", "most")
+		for _, seed := range seeds() {
+			for _, sz := range []struct {
+				name                   string
+				members, queues, weeks int
+			}{{"5x2x1w", 5, 2, 1}, {"20x5x1w", 20, 5, 1}} {
+				if !picked("ROSTER_SIZES", sz.name) {
+					continue
+				}
+				p := generate(loc, seed, sz.members, sz.queues, sz.weeks, 1.1)
+				totals := make([]int64, 0, runs)
+				for r := range runs {
+					res, err := Solve(p, Options{Seed: uint64(100 + r), TimeLimit: 5 * time.Second})
+					if err != nil {
+						b.Fatal(err)
+					}
+					if v := Check(p, res.Roster); len(v) > 0 {
+						b.Fatalf("%s seed %d run %d: %v", sz.name, seed, r, v)
+					}
+					totals = append(totals, res.Score.Total())
+				}
+				slices.Sort(totals)
+				best := totals[0]
+				wb, _ := weekBound(b, p, best, 60*time.Second)
+				if wb > best {
+					b.Fatalf("%s seed %d: the weekly-pattern bound %d is above a roster's objective %d", sz.name, seed, wb, best)
+				}
+				atBest := 0
+				for _, v := range totals {
+					if v == best {
+						atBest++
+					}
+				}
+				ratio := func(v int64) float64 { return float64(v) / float64(wb) }
+				fmt.Printf("%-9s %4d %5d %9d %12d %12d %8.4f %8.4f %8.4f\n", sz.name, seed, runs, atBest, best, wb,
+					ratio(totals[0]), ratio(totals[len(totals)/2]), ratio(totals[len(totals)-1]))
+			}
+		}
+	}
+}
