@@ -51,15 +51,18 @@ const (
 )
 
 // relaxMaxMembers is the largest team (members who serve a queue) the
-// phase runs for: the pair step grows with the square of the team.
+// phase runs for: each step of the search for prices plans every
+// member's week, and the pair step grows with the square of the team. On
+// 20 people the search is still far from settled in the time it has,
+// and the phase made the benchmark's middle size worse (README,
+// Benchmarks).
 const relaxMaxMembers = 8
 
 // The shares of Solve's time at which the annealing before the phase,
 // each round's search for prices and descents, and the annealing after
-// the phase end. The annealing
-// comes first because the search for prices steps towards the best
-// roster's objective: from a constructed roster's, far above, it takes
-// longer.
+// the phase end. The annealing comes first because the search for prices
+// steps towards the best roster's objective: from a constructed
+// roster's, far above, it takes longer.
 var (
 	relaxAnnealShare      = 0.2
 	relaxAscentShares     = []float64{0.45, 0.65}

@@ -276,6 +276,7 @@ func (p *Proposal) WriteTable(out io.Writer) error {
 		return err
 	}
 	w.printf("\n%d member-days change. Review, then apply: supportstack schedule propose ... -o yaml > team.yaml && kubectl apply -f team.yaml\n", changes)
+	p.writeBound(w)
 	s := in.Problem.Start.In(in.Model.Location)
 	end := localday.Start(s.Year(), s.Month(), s.Day()+7*in.Problem.Weeks, in.Model.Location)
 	for _, note := range coverage.HolidayNotes(in.Model, in.Problem.Start, end) {
@@ -284,6 +285,22 @@ func (p *Proposal) WriteTable(out io.Writer) error {
 		w.printf("%s\n", note)
 	}
 	return w.err
+}
+
+// writeBound says how far the proposal can be from the best roster, where
+// the solver computed a lower bound (small teams, roster.Result.Bound):
+// the objective weighs the terms in the order of the package roster's
+// documentation, so a proposal at its bound is the best these rules allow.
+func (p *Proposal) writeBound(w *lineWriter) {
+	b, obj := p.Result.Bound, p.Result.Score.Total()
+	switch {
+	case b <= 0:
+	case obj <= b:
+		w.printf("No roster under these rules does better: the proposal's objective (%d) equals the solver's lower bound.\n", obj)
+	default:
+		w.printf("The proposal's objective is %d; no roster under these rules scores below %d, so it is at most %.1f %% above the best.\n",
+			obj, b, 100*float64(obj-b)/float64(b))
+	}
 }
 
 func flush(t *lineWriter, tw *tabwriter.Writer) error {

@@ -18,12 +18,14 @@ package rosterplan
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
@@ -266,5 +268,55 @@ func TestProposeWhereMidnightIsSkipped(t *testing.T) {
 	_, err = Propose(team, time.Date(2026, 4, 24, 12, 0, 0, 0, cairo), Options{Weeks: 1, Solver: solver})
 	if want := "a proposal cannot start on 2026-04-24 in Africa/Cairo"; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("a proposal from Cairo's 24 April: %v, want an error containing %q", err, want)
+	}
+}
+
+// TestProposeSaysHowFarFromTheBest: without an iteration budget the
+// solver computes a lower bound on small teams whose shifts are few
+// enough for its week programme (at most 64 start-length pairs: here
+// starts 07:00-13:00 and 8-9 hours, 39), and the table says how far the
+// proposal can be from the best roster; with a budget (the other tests)
+// or every start of the day (the default: hundreds of pairs) it says
+// nothing of it.
+func TestProposeSaysHowFarFromTheBest(t *testing.T) {
+	team := sampleTeam(t)
+	team.Spec.Rostering = &opsv1alpha1.Rostering{MinShift: &metav1.Duration{Duration: 8 * time.Hour}, MaxShift: &metav1.Duration{Duration: 9 * time.Hour},
+		EarliestStart: "07:00", LatestStart: "13:00"}
+	timed := roster.Options{Seed: 1, TimeLimit: 2 * time.Second}
+	p, err := Propose(team, monday, Options{Weeks: 1, Solver: timed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, obj := p.Result.Bound, p.Result.Score.Total()
+	if b <= 0 || b > obj {
+		t.Fatalf("bound %d for an objective of %d", b, obj)
+	}
+	var out bytes.Buffer
+	if err := p.WriteTable(&out); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("no roster under these rules scores below %d", b)
+	if obj == b {
+		want = fmt.Sprintf("the proposal's objective (%d) equals the solver's lower bound", obj)
+	}
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("table lacks %q:\n%s", want, out.String())
+	}
+	t.Logf("objective %d, bound %d", obj, b)
+	for name, o := range map[string]struct {
+		team *opsv1alpha1.SupportTeam
+		opt  roster.Options
+	}{"an iteration budget": {team, solver}, "every start of the day": {sampleTeam(t), timed}} {
+		q, err := Propose(o.team, monday, Options{Weeks: 1, Solver: o.opt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out.Reset()
+		if err := q.WriteTable(&out); err != nil {
+			t.Fatal(err)
+		}
+		if q.Result.Bound != 0 || strings.Contains(out.String(), "lower bound") || strings.Contains(out.String(), "scores below") {
+			t.Errorf("%s: bound %d, and the table:\n%s", name, q.Result.Bound, out.String())
+		}
 	}
 }
