@@ -91,12 +91,10 @@ func weekBound(t testing.TB, p Problem, target int64, limit time.Duration) (int6
 		if !md.serving[m] {
 			continue
 		}
-		cost := l.dayCosts(m, mu)
-		week, ok := l.s.bestWeek(m, cost, l.scale*WeightOverContract)
+		_, dp, ok := l.bestWeekAt(m, mu)
 		if !ok {
 			t.Fatalf("member %d: the week programme found no week", m)
 		}
-		dp := l.weekCost(m, cost, week)
 		lp := filepath.Join(dir, fmt.Sprintf("member%d.lp", m))
 		ml, err := writeLP(md, lp, &subproblem{member: m, mu: mu, scale: l.scale})
 		if err != nil {

@@ -195,6 +195,17 @@ func (l *lagrangian) prices() [][]int64 {
 	return out
 }
 
+// bestWeekAt is member m's best week at prices mu and its priced cost,
+// z_m(mu); ok is false if the week programme found none.
+func (l *lagrangian) bestWeekAt(m int, mu [][]int64) (week [7]int, z int64, ok bool) {
+	cost := l.dayCosts(m, mu)
+	week, ok = l.s.bestWeek(m, cost, l.scale*WeightOverContract)
+	if !ok {
+		return week, 0, false
+	}
+	return week, l.weekCost(m, cost, week), true
+}
+
 // evaluate returns L(mu) (in the pricing's units) with each serving
 // member's best week found by bestWeek, and the subgradient
 // sum_m a_mqi - req_qi.
@@ -213,12 +224,11 @@ func (l *lagrangian) evaluate() (int64, [][]float64) {
 		if !md.serving[m] {
 			continue
 		}
-		cost := l.dayCosts(m, mu)
-		week, ok := l.s.bestWeek(m, cost, l.scale*WeightOverContract)
+		week, z, ok := l.bestWeekAt(m, mu)
 		if !ok {
 			continue // no week keeps the rules: bestWeek found none (cannot happen with a day off allowed)
 		}
-		val += l.weekCost(m, cost, week)
+		val += z
 		for w, c := range week {
 			if c < 0 {
 				continue

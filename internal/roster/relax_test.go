@@ -34,8 +34,7 @@ func TestNearWeeksListsEveryWeekWithinMargin(t *testing.T) {
 	loc := paris(t)
 	for seed := range uint64(4) {
 		rng := rand.New(rand.NewPCG(seed, 12))
-		p := tiny(t, time.Date(2026, time.March, 23, 0, 0, 0, 0, loc), ann, Member{Name: "bob", Skills: []string{"phone"}, HoursPerWeek: 16})
-		p.Rules = Rules{MinShift: 240, MaxShift: 480, Lengths: []int{240, 480}, EarliestStart: at(6), LatestStart: at(14), StartStep: 480, MinRest: 660, MaxConsecutiveDays: 3}
+		p := annAndBob(t, loc)
 		md, err := compile(p)
 		if err != nil {
 			t.Fatal(err)

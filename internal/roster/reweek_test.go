@@ -31,8 +31,7 @@ func TestReweekIsExact(t *testing.T) {
 	loc := paris(t)
 	for seed := range uint64(3) {
 		rng := rand.New(rand.NewPCG(seed, 11))
-		p := tiny(t, time.Date(2026, time.March, 23, 0, 0, 0, 0, loc), ann, Member{Name: "bob", Skills: []string{"phone"}, HoursPerWeek: 16})
-		p.Rules = Rules{MinShift: 240, MaxShift: 480, Lengths: []int{240, 480}, EarliestStart: at(6), LatestStart: at(14), StartStep: 480, MinRest: 660, MaxConsecutiveDays: 3}
+		p := annAndBob(t, loc)
 		p.Members[1].Current = Pattern{time.Monday: {Start: at(6), Length: 480}, time.Sunday: {Start: at(14), Length: 240}}
 		for d := range 7 {
 			for h := 6; h < 22; h += 2 {
@@ -81,4 +80,14 @@ func TestReweekIsExact(t *testing.T) {
 			t.Errorf("seed %d: reweek reached %d (%+v), enumeration %d", seed, noFair(got), got, best)
 		}
 	}
+}
+
+// annAndBob is a tiny problem whose rules bind in a week of bob's (member
+// 1): five choices a day (off, or 4 or 8 hours from 06:00 or 14:00), rest
+// (14:00-22:00 then 06:00 is 8 h, under 11) and three consecutive days at
+// most, the week wrap included; bob's contract is 16 hours.
+func annAndBob(t *testing.T, loc *time.Location) Problem {
+	p := tiny(t, time.Date(2026, time.March, 23, 0, 0, 0, 0, loc), ann, Member{Name: "bob", Skills: []string{"phone"}, HoursPerWeek: 16})
+	p.Rules = Rules{MinShift: 240, MaxShift: 480, Lengths: []int{240, 480}, EarliestStart: at(6), LatestStart: at(14), StartStep: 480, MinRest: 660, MaxConsecutiveDays: 3}
+	return p
 }
