@@ -107,7 +107,7 @@ func (s *search) relaxAndDescend(ascents, descents []time.Time) int64 {
 		s.keepBest()
 		s.restoreBest()
 	}
-	return ceilDiv(val, relaxScale)
+	return max(0, ceilDiv(val, relaxScale)) // every objective is >= 0
 }
 
 // relaxes reports whether relax-and-descend runs on this problem: a team
