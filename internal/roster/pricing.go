@@ -159,8 +159,10 @@ func (l *pricing) constant(mu [][]int64) int64 {
 // prices integers, as the benchmark's CBC programme needs them).
 type lagrangian struct {
 	*pricing
-	s      *search
-	mu     [][]float64 // [i][q], >= 0
+	s  *search
+	mu [][]float64 // [i][q], >= 0
+	// seen, when set, is told every member week evaluate prices best.
+	seen   func(m int, week [7]int)
 	ascent struct {
 		theta  float64     // scale of the step
 		stall  int         // steps since the best bound
@@ -229,6 +231,9 @@ func (l *lagrangian) evaluate() (int64, [][]float64) {
 			continue // no week keeps the rules: bestWeek found none (cannot happen with a day off allowed)
 		}
 		val += z
+		if l.seen != nil {
+			l.seen(m, week)
+		}
 		for w, c := range week {
 			if c < 0 {
 				continue

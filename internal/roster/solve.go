@@ -73,14 +73,15 @@ const sample = 48
 // exactly (reweek). Without an iteration budget, on teams of up to eight
 // members who serve a queue and at most 64 candidate shifts,
 // relax-and-descend (relax.go) takes the annealing's time from 20 % to
-// 75 % and yields a lower bound (Result.Bound). The rest of the time
-// polishes the best roster to a
+// 75 % and yields a lower bound (Result.Bound); on teams of 9 to 32 such
+// members, price-and-anneal (pool.go) takes it from 20 % to 85 % and
+// yields one too. The rest of the time polishes the best roster to a
 // local optimum of single member-days, pairs of member-days, reweek and
 // (teams of up to six members who serve a queue) the exact joint re-plan
-// of one weekday of the whole team (replanWeekdays);
-// when that leaves time (small teams reach it early) and no iteration
-// budget is set, a large-neighbourhood search (rebuild) re-plans groups of
-// two to four members' weeks with reweek until the limit. The search
+// of one weekday of the whole team (replanWeekdays); when that leaves
+// time (small teams reach it early) and no iteration budget is set, a
+// large-neighbourhood search (rebuild) re-plans groups of two to four
+// members' weeks with reweek until the limit. The search
 // stops 2 % before the time limit, so the call returns within it. Every
 // move keeps the hard rules, so the best roster seen is feasible; it is
 // returned with its score.
@@ -107,8 +108,9 @@ func Solve(p Problem, opt Options) (Result, error) {
 // the middle of the annealing's time: annealing until 20 %, the phase
 // until 75 %, annealing again (cooler, as the schedule follows the
 // clock) until 85 %, which settles what the phase's descent leaves to
-// single member-days (fairness, mostly). It returns the moves made and
-// the relaxation's bound (0 if it did not run).
+// single member-days (fairness, mostly). On a larger team (up to 32),
+// price-and-anneal (pool.go) runs from 20 % to 85 % instead. It returns
+// the moves made and the relaxation's bound (0 if it did not run).
 func (s *search) attempt(limit int, start, deadline time.Time) (int, int64) {
 	s.construct()
 	iter := 0
@@ -123,6 +125,10 @@ func (s *search) attempt(limit int, start, deadline time.Time) (int, int64) {
 		}
 		bound = s.relaxAndDescend(ascents, descents)
 		iter += s.improve(limit, start, at(relaxAnnealAfterShare))
+	} else if len(s.members) > 0 && limit <= 0 && s.pools() {
+		iter = s.improve(limit, start, at(poolAnnealShare))
+		s.restoreBest()
+		bound = s.priceAndAnneal(at(poolAscentShare), at(poolShare))
 	} else if len(s.members) > 0 {
 		iter = s.improve(limit, start, at(0.8))
 	}
