@@ -29,33 +29,11 @@ import (
 // Pools that missed the weeks the search met, or an annealing that lost
 // its best roster, would leave it in the constructed roster's basin.
 func TestPriceAndAnnealReachesTheOptimum(t *testing.T) {
-	compared, reached := 0, 0
-	for seed := range uint64(30) {
-		p, md, best, ok := tinyWithChoice(t, seed)
-		if !ok {
-			continue
-		}
-		compared++
-		s := newSearch(md, seed)
+	reached, compared := phaseOnTiny(t, func(s *search, now time.Time) int64 {
 		s.construct()
 		s.keepBest()
-		now := time.Now()
-		bound := s.priceAndAnneal(now.Add(200*time.Millisecond), now.Add(500*time.Millisecond))
-		if v := Check(p, s.e.roster()); len(v) > 0 {
-			t.Fatalf("seed %d: %v", seed, v)
-		}
-		got := s.total()
-		if got != s.bestVal {
-			t.Fatalf("seed %d: the evaluator holds %d, the best kept %d", seed, got, s.bestVal)
-		}
-		if bound > best {
-			t.Errorf("seed %d: bound %d above the optimum %d", seed, bound, best)
-		}
-		if got == best {
-			reached++
-		}
-		t.Logf("seed %d: optimum %d, reached %d, bound %d", seed, best, got, bound)
-	}
+		return s.priceAndAnneal(now.Add(200*time.Millisecond), now.Add(500*time.Millisecond))
+	})
 	if compared < 20 || reached*4 < compared*3 {
 		t.Fatalf("optimum reached on %d of %d instances", reached, compared)
 	}

@@ -120,7 +120,23 @@ func TestNearWeeksListsEveryWeekWithinMargin(t *testing.T) {
 // that missed a member's near week, or prices far from the best, would
 // leave it in the constructed roster's basin.
 func TestRelaxAndDescendReachesTheOptimum(t *testing.T) {
-	compared, reached := 0, 0
+	reached, compared := phaseOnTiny(t, func(s *search, now time.Time) int64 {
+		s.construct()
+		return s.relaxAndDescend([]time.Time{now.Add(2 * time.Second)}, []time.Time{now.Add(4 * time.Second)})
+	})
+	if compared < 20 || reached*10 < compared*9 {
+		t.Fatalf("optimum reached on %d of %d instances", reached, compared)
+	}
+}
+
+// phaseOnTiny runs a phase of the solver (it constructs a roster and
+// improves it, returning its bound) on each tiny instance with a choice
+// (brute_test.go), fails if a roster breaks a rule, if the evaluator does
+// not hold the best roster kept, or if a bound exceeds the enumerated
+// optimum, and returns on how many of how many instances it reached the
+// optimum.
+func phaseOnTiny(t *testing.T, phase func(s *search, now time.Time) int64) (reached, compared int) {
+	t.Helper()
 	for seed := range uint64(30) {
 		p, md, best, ok := tinyWithChoice(t, seed)
 		if !ok {
@@ -128,11 +144,8 @@ func TestRelaxAndDescendReachesTheOptimum(t *testing.T) {
 		}
 		compared++
 		s := newSearch(md, seed)
-		s.construct()
-		now := time.Now()
-		bound := s.relaxAndDescend([]time.Time{now.Add(2 * time.Second)}, []time.Time{now.Add(4 * time.Second)})
-		r := s.e.roster()
-		if v := Check(p, r); len(v) > 0 {
+		bound := phase(s, time.Now())
+		if v := Check(p, s.e.roster()); len(v) > 0 {
 			t.Fatalf("seed %d: %v", seed, v)
 		}
 		got := s.total()
@@ -147,7 +160,5 @@ func TestRelaxAndDescendReachesTheOptimum(t *testing.T) {
 		}
 		t.Logf("seed %d: optimum %d, reached %d, bound %d", seed, best, got, bound)
 	}
-	if compared < 20 || reached*10 < compared*9 {
-		t.Fatalf("optimum reached on %d of %d instances", reached, compared)
-	}
+	return reached, compared
 }
