@@ -82,8 +82,7 @@ func (p *weekPool) add(m int, week [7]int) {
 // too large for relax-and-descend, at most poolMaxMembers who serve a
 // queue, and a problem bestWeek runs on.
 func (s *search) pools() bool {
-	return len(s.members) > relaxMaxMembers && len(s.members) <= poolMaxMembers &&
-		len(s.md.cands) <= reweekMaxCandidates && s.md.rules.MaxConsecutiveDays < 7
+	return len(s.members) > relaxMaxMembers && len(s.members) <= poolMaxMembers && s.md.plansWeeks()
 }
 
 // priceAndAnneal runs the phase from the best roster so far: the search
@@ -191,14 +190,9 @@ func (s *search) descendPools(pool [][][7]int, deadline time.Time) {
 	for improved := true; improved && time.Now().Before(deadline); {
 		improved = false
 		for _, m := range s.members {
-			cur, curV := s.e.pat[m], s.total()
-			for _, week := range pool[m] {
-				s.setWeek(m, week)
-				if v := s.total(); v < curV {
-					cur, curV, improved = week, v, true
-				}
+			if s.moveToBest(m, len(pool[m]), func(i int) [7]int { return pool[m][i] }) {
+				improved = true
 			}
-			s.setWeek(m, cur)
 		}
 	}
 	s.keepBest()

@@ -114,7 +114,7 @@ func (s *search) relaxAndDescend(ascents, descents []time.Time) int64 {
 // of at most relaxMaxMembers who serve a queue, and a problem bestWeek
 // (and nearWeeks) run on.
 func (s *search) relaxes() bool {
-	return len(s.members) <= relaxMaxMembers && len(s.md.cands) <= reweekMaxCandidates && s.md.rules.MaxConsecutiveDays < 7
+	return len(s.members) <= relaxMaxMembers && s.md.plansWeeks()
 }
 
 // setWeek gives member m the week (candidates per weekday, -1 off),
@@ -137,14 +137,9 @@ func (s *search) descend(near [][]nearWeek, deadline time.Time) {
 	for improved := true; improved; {
 		improved = false
 		for j, m := range s.members {
-			cur, curV := s.e.pat[m], s.total()
-			for _, nw := range near[j] {
-				s.setWeek(m, nw.week)
-				if v := s.total(); v < curV {
-					cur, curV, improved = nw.week, v, true
-				}
+			if s.moveToBest(m, len(near[j]), func(i int) [7]int { return near[j][i].week }) {
+				improved = true
 			}
-			s.setWeek(m, cur)
 		}
 		for j1, m1 := range s.members {
 			for j2 := j1 + 1; j2 < len(s.members); j2++ {
@@ -167,6 +162,22 @@ func (s *search) descend(near [][]nearWeek, deadline time.Time) {
 			}
 		}
 	}
+}
+
+// moveToBest gives member m the best of n listed weeks (week(i) is the
+// i-th) if it scores better than theirs, and reports whether m moved.
+func (s *search) moveToBest(m, n int, week func(i int) [7]int) bool {
+	cur, curV := s.e.pat[m], s.total()
+	moved := false
+	for i := range n {
+		w := week(i)
+		s.setWeek(m, w)
+		if v := s.total(); v < curV {
+			cur, curV, moved = w, v, true
+		}
+	}
+	s.setWeek(m, cur)
+	return moved
 }
 
 func ceilDiv(a, b int64) int64 {

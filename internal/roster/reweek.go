@@ -25,6 +25,13 @@ import (
 // dynamic programme grows with the square of it.
 const reweekMaxCandidates = 64
 
+// plansWeeks reports whether the week programme (bestWeek, and so
+// reweek, nearWeeks and the phases built on them) runs on this problem:
+// few enough candidate shifts, and a day off in every week.
+func (md *model) plansWeeks() bool {
+	return len(md.cands) <= reweekMaxCandidates && md.rules.MaxConsecutiveDays < 7
+}
+
 // reweek re-plans member m's whole week at its best given everyone else's
 // shifts, by dynamic programming, and keeps it if the full score improves.
 //
@@ -47,8 +54,7 @@ func (s *search) reweekAny(m int) bool { return s.replan(m, false) }
 
 func (s *search) replan(m int, improveOnly bool) bool {
 	md := s.md
-	nc := len(md.cands)
-	if nc > reweekMaxCandidates || md.rules.MaxConsecutiveDays >= 7 {
+	if !md.plansWeeks() {
 		return false
 	}
 	before := s.total()
