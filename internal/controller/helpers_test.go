@@ -438,8 +438,15 @@ type walkTimes struct{ start, snapshot, restoreStart, restoreEnd, verifyEnd time
 // readyTeam waits until the team's status describes its current generation.
 func readyTeam(t *testing.T, key client.ObjectKey, wantReady metav1.ConditionStatus) *opsv1alpha1.SupportTeam {
 	t.Helper()
+	return readyTeamWithin(t, key, wantReady, 20*time.Second)
+}
+
+// readyTeamWithin is readyTeam with its own limit, for reconciles that wait
+// on a slower party than the API server (a real Request Tracker).
+func readyTeamWithin(t *testing.T, key client.ObjectKey, wantReady metav1.ConditionStatus, limit time.Duration) *opsv1alpha1.SupportTeam {
+	t.Helper()
 	team := &opsv1alpha1.SupportTeam{}
-	eventually(t, 20*time.Second, func() error {
+	eventually(t, limit, func() error {
 		if err := k8sClient.Get(context.Background(), key, team); err != nil {
 			return err
 		}
