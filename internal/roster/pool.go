@@ -109,22 +109,15 @@ func (s *search) priceAndAnneal(ascentEnd, deadline time.Time) int64 {
 			s.setWeek(m, week)
 		}
 	}
-	// A twin anneals the same pools from the same roster on another core
-	// (the model is read-only once compiled): the annealing ends in a
-	// basin 4-5 % above the best in about one run of five, and the better
-	// of two independent runs seldom does.
+	// A twin anneals the same pools from the same roster on another core:
+	// the annealing ends in a basin 4-5 % above the best in about one run
+	// of five, and the better of two independent runs seldom does.
 	twin := newSearch(s.md, s.rng.Uint64())
 	for _, m := range s.members {
 		twin.setWeek(m, s.e.pat[m])
 	}
 	twin.best, twin.bestVal = append([][7]int(nil), s.best...), s.bestVal
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		twin.annealPools(pool.weeks, deadline)
-	}()
-	s.annealPools(pool.weeks, deadline)
-	<-done
+	beside(twin, func() { s.annealPools(pool.weeks, deadline) }, func() { twin.annealPools(pool.weeks, deadline) })
 	if twin.bestVal < s.bestVal {
 		s.best, s.bestVal = twin.best, twin.bestVal
 	}
@@ -138,7 +131,7 @@ func (s *search) priceAndAnneal(ascentEnd, deadline time.Time) int64 {
 // falling geometrically to tempEnd over the time left). The best roster
 // met is kept in s.best.
 func (s *search) annealPools(pool [][][7]int, deadline time.Time) {
-	start := time.Now()
+	start := s.now()
 	// The last tenth of the time goes to the descent.
 	span := 0.9 * deadline.Sub(start).Seconds()
 	if span <= 0 {
@@ -150,7 +143,7 @@ func (s *search) annealPools(pool [][][7]int, deadline time.Time) {
 	var picked [2]int
 	for n := 0; ; n++ {
 		if n%64 == 0 {
-			f := time.Since(start).Seconds() / span
+			f := s.now().Sub(start).Seconds() / span
 			if f >= 1 {
 				s.restoreBest()
 				s.descendPools(pool, deadline)
@@ -187,7 +180,7 @@ func (s *search) annealPools(pool [][][7]int, deadline time.Time) {
 // pool, in turn, until a round improves nothing or the deadline passes,
 // and keeps the result if it is the best roster met.
 func (s *search) descendPools(pool [][][7]int, deadline time.Time) {
-	for improved := true; improved && time.Now().Before(deadline); {
+	for improved := true; improved && s.now().Before(deadline); {
 		improved = false
 		for _, m := range s.members {
 			if s.moveToBest(m, len(pool[m]), func(i int) [7]int { return pool[m][i] }) {

@@ -266,7 +266,7 @@ const (
 
 func (l *lagrangian) ascend(target int64, deadline time.Time) int64 {
 	a := &l.ascent
-	for time.Now().Before(deadline) {
+	for l.s.now().Before(deadline) {
 		val, g := l.evaluate()
 		if val > a.best {
 			a.best, a.stall = val, 0

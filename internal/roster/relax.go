@@ -143,7 +143,7 @@ func (s *search) descend(near [][]nearWeek, deadline time.Time) {
 		}
 		for j1, m1 := range s.members {
 			for j2 := j1 + 1; j2 < len(s.members); j2++ {
-				if time.Now().After(deadline) {
+				if s.now().After(deadline) {
 					return
 				}
 				m2 := s.members[j2]

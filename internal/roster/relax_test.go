@@ -19,6 +19,7 @@ package roster
 import (
 	"math/rand/v2"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -161,4 +162,89 @@ func phaseOnTiny(t *testing.T, phase func(s *search, now time.Time) int64) (reac
 		t.Logf("seed %d: optimum %d, reached %d, bound %d", seed, best, got, bound)
 	}
 	return reached, compared
+}
+
+// TestAttemptTwiceKeepsTheBetter: on a small team Solve runs two attempts
+// at once from different seeds (run this test with -race: they share the
+// model). The search returned is the one that ended lower and holds its
+// best roster, the moves are both attempts', and the bound is one.
+func TestAttemptTwiceKeepsTheBetter(t *testing.T) {
+	p := generate(paris(t), 1, 5, 2, 1, 1.1)
+	md, err := compile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	differed := false
+	for seed := range uint64(4) {
+		a, b := newSearch(md, seed), newSearch(md, seed^twinSeed)
+		start := time.Now()
+		got, iter, bound := attemptTwice(a, b, start, start.Add(time.Second))
+		want := a
+		if b.total() < a.total() {
+			want = b
+		}
+		differed = differed || a.total() != b.total()
+		if got != want {
+			t.Errorf("seed %d: kept the attempt at %d, the other ended at %d", seed, got.total(), want.total())
+		}
+		if got.total() != got.bestVal {
+			t.Errorf("seed %d: the evaluator holds %d, the best kept %d", seed, got.total(), got.bestVal)
+		}
+		if v := Check(p, got.e.roster()); len(v) > 0 {
+			t.Fatalf("seed %d: %v", seed, v)
+		}
+		if iter <= 0 || bound <= 0 || bound > got.total() {
+			t.Errorf("seed %d: %d moves, bound %d for an objective of %d", seed, iter, bound, got.total())
+		}
+		t.Logf("seed %d: attempts ended at %d and %d, bound %d", seed, a.total(), b.total(), bound)
+	}
+	if !differed {
+		t.Log("the two attempts ended equal on every seed: which one is kept went untested")
+	}
+}
+
+// TestTwinYieldsWhenCoresAreTaken: the twin attempt's watch, fed a
+// process CPU clock that runs at a given number of cores, yields when two
+// windows in a row see fewer than 1.5 (other work has taken a core),
+// never while the process has two, at once when the CPU time cannot be
+// read, and returns without yielding when the attempts end first.
+func TestTwinYieldsWhenCoresAreTaken(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		cores     float64 // the fake clock's rate; negative: unreadable
+		after     time.Duration
+		wantYield bool
+	}{
+		{"two cores", 2, 6 * twinWindow, false},
+		{"one core", 1, 6 * twinWindow, true},
+		{"unreadable", -1, 2 * twinWindow, true},
+		{"ended first", 1, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t0 := time.Now()
+			cpu := func() time.Duration {
+				if tc.cores < 0 {
+					return -1
+				}
+				return time.Duration(tc.cores * float64(time.Since(t0)))
+			}
+			var yield atomic.Bool
+			done := make(chan struct{})
+			returned := make(chan struct{})
+			go func() {
+				defer close(returned)
+				watchCores(&yield, done, cpu)
+			}()
+			time.Sleep(tc.after)
+			close(done)
+			select {
+			case <-returned:
+			case <-time.After(5 * time.Second):
+				t.Fatal("the watch did not return after done closed")
+			}
+			if yield.Load() != tc.wantYield {
+				t.Errorf("yield = %v after %v at %v cores, want %v", yield.Load(), tc.after, tc.cores, tc.wantYield)
+			}
+		})
+	}
 }

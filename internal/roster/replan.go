@@ -365,7 +365,7 @@ func (r *replanner) dfs(j int, v int64) {
 	if r.nodes > r.maxNodes || r.stop {
 		return
 	}
-	if r.nodes%256 == 0 && time.Now().After(r.deadline) {
+	if r.nodes%256 == 0 && r.s.now().After(r.deadline) {
 		r.stop = true
 		return
 	}
