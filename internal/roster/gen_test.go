@@ -156,9 +156,10 @@ func TestTimeLimitedSolveKeepsRulesAndLimit(t *testing.T) {
 		// Above a tenth of the objective: a pricing off by its scale
 		// (1,000) or its sign lands far below (or above, which
 		// keepsRulesAndScore refuses). How close the search for prices
-		// gets is TestWeekBoundIsABound's to prove, without a clock: here
-		// it has about half a second when the machine is quiet, and CI's
-		// load has left it 5 % and 22 % short.
+		// gets is TestWeekBoundIsABound's to prove (its search ends on a
+		// tiny step, long before its 20 s): here it has about half a
+		// second when the machine is quiet, and CI's load has left it 5 %
+		// and 22 % short.
 		if res.Bound <= 0 || 10*res.Bound < res.Score.Total() {
 			t.Errorf("seed %d: bound %d for an objective of %d", seed, res.Bound, res.Score.Total())
 		}

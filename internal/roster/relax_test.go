@@ -167,7 +167,8 @@ func phaseOnTiny(t *testing.T, phase func(s *search, now time.Time) int64) (reac
 // TestAttemptTwiceKeepsTheBetter: on a small team Solve runs two attempts
 // at once from different seeds (run this test with -race: they share the
 // model). The search returned is the one that ended lower and holds its
-// best roster, the moves are both attempts', and the bound is one.
+// best roster, moves were made, and the bound is one (above zero, not
+// above the objective).
 func TestAttemptTwiceKeepsTheBetter(t *testing.T) {
 	p := generate(paris(t), 1, 5, 2, 1, 1.1)
 	md, err := compile(p)

@@ -194,28 +194,37 @@ func beside(twin *search, own, twins func()) {
 }
 
 // A twin keeps running while the process uses twinCores of CPU time per
-// second of the clock, measured over windows of twinWindow: a second core
-// busy with other work shows as about one.
+// second of the clock, measured over windows of twinWindow: when other
+// processes take a core, the two attempts show as about one. The process's
+// own other work counts as the twin's (another Solve at once, a manager's
+// controllers), so there the twin may keep running without a core of its
+// own; the operator's proposals set an iteration budget and have no twin.
 const (
 	twinCores  = 1.5
 	twinWindow = 100 * time.Millisecond
 )
 
 // watchCores sets yield once two windows in a row find the process using
-// fewer than twinCores by cpu (its CPU time so far), or when cpu cannot
-// be read (negative), and returns when it does or when done closes.
+// fewer than twinCores by cpu (its CPU time so far), or at once when cpu
+// cannot be read (negative), and returns when it does or when done
+// closes. Each window runs between two readings of the clock taken beside
+// cpu's (a tick's own time is when it was due, not when it was read).
 func watchCores(yield *atomic.Bool, done <-chan struct{}, cpu func() time.Duration) {
+	last, lastCPU := time.Now(), cpu()
+	if lastCPU < 0 {
+		yield.Store(true)
+		return
+	}
 	tick := time.NewTicker(twinWindow)
 	defer tick.Stop()
-	last, lastCPU := time.Now(), cpu()
 	short := 0
 	for {
 		select {
 		case <-done:
 			return
-		case now := <-tick.C:
-			used := cpu()
-			if used < 0 || lastCPU < 0 {
+		case <-tick.C:
+			now, used := time.Now(), cpu()
+			if used < 0 {
 				yield.Store(true)
 				return
 			}
