@@ -68,9 +68,9 @@ func TestSupportTeamWithRequestTracker(t *testing.T) {
 	// the manager's would race it to create the queues in RT.)
 	nudged := time.Now()
 	nudge(t, team)
-	// One reconcile makes about 20 REST calls to RT (queues, group, users,
-	// memberships, rights). Alone here it takes a few seconds; beside the
-	// rest of make test on 2 cores it took over 20s twice in CI.
+	// The sync is a series of REST calls to RT (queues, group, users,
+	// memberships, rights): alone on this machine it took 10s; beside the
+	// rest of make test on 2 cores, over 20s twice in CI.
 	got = readyTeamWithin(t, client.ObjectKeyFromObject(team), metav1.ConditionTrue, 3*time.Minute)
 	t.Logf("queues in RT %v after the nudge", time.Since(nudged).Round(time.Millisecond))
 	synced := condition(got, opsv1alpha1.ConditionQueuesSynced)

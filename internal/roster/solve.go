@@ -305,8 +305,8 @@ type search struct {
 	best    [][7]int
 	bestVal int64
 	wdp     *weekDP
-	// yield, set on a twin attempt (attemptTwice), tells it to end: its
-	// cores are not free.
+	// yield, set by beside on the search it runs beside another, tells
+	// it to end: the two do not have a core each.
 	yield *atomic.Bool
 }
 
