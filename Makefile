@@ -231,6 +231,19 @@ $(LOCALBIN):
 
 KUBECTL ?= $(K8S_ASSETS)/kubectl
 K8S_ASSETS ?= $(LOCALBIN)/k8s/$(K8S_VERSION)
+# What hack/setup-k8s.sh and hack/build-cluster-bins.sh build.
+K8S_BINS = $(addprefix $(K8S_ASSETS)/,kube-apiserver kube-controller-manager kube-scheduler kubectl etcd)
+CLUSTER_BINS = $(addprefix $(LOCALBIN)/cluster/,kubelet kube-proxy containerd containerd-shim-runc-v2 ctr coredns kube-router local-path-provisioner)
+
+# Tools built once per machine and recipe are kept here and copied into a
+# clone's bin/ (hack/tool-cache.sh), and so are the images' Debian root
+# file systems (hack/images.sh); TOOL_CACHE=off builds everything afresh.
+TOOL_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/supportstack/tools
+export TOOL_CACHE
+ifneq ($(TOOL_CACHE),off)
+IMAGES_CACHE ?= $(TOOL_CACHE)/images-rootfs
+export IMAGES_CACHE
+endif
 
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 KUSTOMIZE ?= $(LOCALBIN)/kustomize-$(KUSTOMIZE_VERSION)
@@ -275,11 +288,13 @@ images-prefetch: deps ## Build the Debian-based test images in the background (l
 
 .PHONY: cluster-bins
 cluster-bins: ## Build kubelet, kube-proxy, containerd, CoreDNS, kube-router, local-path-provisioner into bin/cluster (cached).
-	hack/build-cluster-bins.sh >/dev/null
+	APT_ONLY=1 hack/build-cluster-bins.sh >/dev/null
+	hack/tool-cache.sh cluster-$(K8S_VERSION) -r hack/build-cluster-bins.sh -r hack/lib/k8s-build.sh -r hack/lib/trimmed-build.sh \
+		$(CLUSTER_BINS) $(K8S_BINS) -- env SKIP_APT=1 hack/build-cluster-bins.sh >/dev/null
 
 .PHONY: setup-k8s
 setup-k8s: ## Build kube-apiserver, controller-manager, scheduler, kubectl, etcd into bin/k8s/$(K8S_VERSION) (cached).
-	hack/setup-k8s.sh >/dev/null
+	hack/tool-cache.sh k8s-$(K8S_VERSION) -r hack/setup-k8s.sh -r hack/lib/k8s-build.sh $(K8S_BINS) -- hack/setup-k8s.sh >/dev/null
 
 .PHONY: kwok
 kwok: ## Build kwok and kwokctl (make bench-scale's control plane) into bin/k8s/$(K8S_VERSION) (cached).
@@ -311,25 +326,17 @@ $(HELM): | $(LOCALBIN)
 	$(call go-install-tool,$(HELM),helm.sh/helm/v3/cmd/helm,$(HELM_VERSION))
 
 .PHONY: rclone
-rclone: $(RCLONE) ## Build rclone (the tests' S3 endpoint) into bin/.
+rclone: $(RCLONE) ## Build rclone (the tests' S3 endpoint: serve s3 and the local backend only) into bin/.
 $(RCLONE): | $(LOCALBIN)
-	$(call go-install-tool,$(RCLONE),github.com/rclone/rclone,$(RCLONE_VERSION))
+	hack/tool-cache.sh rclone-$(RCLONE_VERSION) -r hack/build-rclone.sh -r hack/lib/trimmed-build.sh $(RCLONE) -- hack/build-rclone.sh $(RCLONE) $(RCLONE_VERSION)
 
-# go-install-tool will 'go install' any package with custom target and name of binary, if it doesn't exist,
-# with throwaway Go caches: a tool is built once, and its sources and compiled
-# packages (GBs for rclone and promtool) would only fill the disk.
+# go-install-tool builds a Go command at a version into bin/ under a
+# versioned name (hack/go-install-tool.sh), or copies it from the machine's
+# tool cache (hack/tool-cache.sh), if it is not there yet.
 # $1 - target path with name of binary (ideally with version)
 # $2 - package url which can be installed
 # $3 - specific version of package
 # $4 - go install flags (optional)
 define go-install-tool
-@[ -f "$(1)" ] || { \
-set -e; \
-package=$(2)@$(3) ;\
-echo "Downloading $${package}" ;\
-rm -f $(1) || true ;\
-tmp=$$(mktemp -d) ; trap 'rm -rf "$$tmp"' EXIT ;\
-GOBIN=$(LOCALBIN) GOCACHE=$$tmp/build GOMODCACHE=$$tmp/mod GOFLAGS=-modcacherw go install $(4) $${package} ;\
-mv $(LOCALBIN)/$$(basename "$$(echo "$(2)" | sed 's|/v[0-9]*$$||')") $(1) ;\
-}
+@[ -f "$(1)" ] || hack/tool-cache.sh "$(notdir $(1))$(subst $() ,,$(4))" "$(1)" -- hack/go-install-tool.sh "$(1)" "$(2)" "$(3)" $(4)
 endef

@@ -12,7 +12,8 @@
 #                                (the recipe of hack/setup-k8s.sh)
 #   containerd, containerd-shim-runc-v2, ctr
 #                                github.com/containerd/containerd/v2, static
-#   coredns                      github.com/coredns/coredns
+#   coredns                      github.com/coredns/coredns, with the plugins
+#                                the Corefile of hack/cluster.sh names only
 #   kube-router                  ../shared/third_party source tarball (the
 #                                module proxy refuses kube-router), used for
 #                                NetworkPolicy enforcement only
@@ -23,7 +24,9 @@
 # tables iptables-nft leaves).
 #
 # Prints the directory holding the binaries on stdout; progress and timings
-# go to stderr. Set SKIP_APT=1 to leave the Debian packages alone.
+# go to stderr. Set SKIP_APT=1 to leave the Debian packages alone, APT_ONLY=1
+# to install them and build nothing (make cluster-bins, whose binaries may
+# come from the tool cache: hack/tool-cache.sh).
 set -euo pipefail
 
 K8S_VERSION="${K8S_VERSION:-v1.37.2}"
@@ -39,6 +42,8 @@ mkdir -p "${OUT}"
 log() { echo "build-cluster-bins: $*" >&2; }
 # shellcheck source=hack/lib/k8s-build.sh
 source "${ROOT}/hack/lib/k8s-build.sh"
+# shellcheck source=hack/lib/trimmed-build.sh
+source "${ROOT}/hack/lib/trimmed-build.sh"
 throwaway_gocache "${OUT}/.gocache"
 # timed NAME CMD...: runs CMD and logs how long it took.
 timed() {
@@ -61,6 +66,7 @@ apt_packages() {
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=1800 install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 [[ "${SKIP_APT:-}" == 1 ]] || timed "debian packages" apt_packages
+[[ "${APT_ONLY:-}" != 1 ]] || exit 0
 
 # --- the control plane (hack/setup-k8s.sh's) ------------------------------------
 timed "control plane" build_control_plane "${K8S_VERSION}" "${ROOT}/bin/k8s/${K8S_VERSION}"
@@ -89,9 +95,22 @@ if [[ ! -x "${OUT}/containerd" || ! -x "${OUT}/containerd-shim-runc-v2" || ! -x 
 fi
 
 # --- CoreDNS -------------------------------------------------------------------
+# With only the plugins of hack/cluster.sh's Corefile (hack/lib/trimmed-build.sh).
 if [[ ! -x "${OUT}/coredns" ]]; then
-  log "installing coredns ${COREDNS_VERSION}"
-  GOBIN="${OUT}" CGO_ENABLED=0 timed coredns go install -trimpath -ldflags "-s -w" "github.com/coredns/coredns@${COREDNS_VERSION}"
+  log "building coredns ${COREDNS_VERSION} (bind errors ready kubernetes cache loadbalance)"
+  timed coredns build_trimmed "${OUT}/coredns" github.com/coredns/coredns "${COREDNS_VERSION}" 'package main
+
+import (
+	"github.com/coredns/coredns/coremain"
+	_ "github.com/coredns/coredns/plugin/bind"
+	_ "github.com/coredns/coredns/plugin/cache"
+	_ "github.com/coredns/coredns/plugin/errors"
+	_ "github.com/coredns/coredns/plugin/kubernetes"
+	_ "github.com/coredns/coredns/plugin/loadbalance"
+	_ "github.com/coredns/coredns/plugin/ready"
+)
+
+func main() { coremain.Run() }'
 fi
 
 # --- kube-router (NetworkPolicy only) -------------------------------------------

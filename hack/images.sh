@@ -11,9 +11,10 @@
 # packages (or a few files for the static binaries), wrapped as an OCI image
 # archive bin/images/<NAME>.oci.tar. An archive is rebuilt only when its
 # inputs change (recipe, suite, binaries): their hash is kept beside it in
-# <NAME>.inputs. The Debian root file systems are kept in bin/images/.cache,
-# so a new agent binary costs seconds, not an mmdebstrap run; Debian updates
-# come in when a recipe changes or that directory is removed. After building, the images are imported with
+# <NAME>.inputs. The Debian root file systems are kept in bin/images/.cache
+# (or IMAGES_CACHE), so a new agent binary costs seconds, not an mmdebstrap
+# run; Debian updates come in when a recipe changes or that directory is
+# removed. After building, the images are imported with
 # `ctr -n k8s.io images import` into the containerd of CLUSTER_DIR if it is
 # running (skipping images it already holds at the same digest).
 #
@@ -36,7 +37,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CLUSTER_DIR="$(realpath -m "${CLUSTER_DIR:-${ROOT}/.cluster}")"
 OUT="${IMAGES_DIR:-${ROOT}/bin/images}"
-CACHE="${OUT}/.cache"
+# make sets IMAGES_CACHE to a directory of the machine's tool cache
+# (hack/tool-cache.sh), so that a fresh clone reuses the root file systems.
+CACHE="${IMAGES_CACHE:-${OUT}/.cache}"
 SUITE="${SUITE:-bookworm}"
 RCLONE_VERSION="${RCLONE_VERSION:-v1.71.0}"
 RCLONE_BIN="${RCLONE_BIN:-${ROOT}/bin/rclone-${RCLONE_VERSION}}"
