@@ -338,5 +338,5 @@ $(RCLONE): | $(LOCALBIN)
 # $3 - specific version of package
 # $4 - go install flags (optional)
 define go-install-tool
-@[ -f "$(1)" ] || hack/tool-cache.sh "$(notdir $(1))$(subst $() ,,$(4))" "$(1)" -- hack/go-install-tool.sh "$(1)" "$(2)" "$(3)" $(4)
+@[ -f "$(1)" ] || hack/tool-cache.sh "$(notdir $(1))$(subst $() ,,$(4))" -r hack/go-install-tool.sh "$(1)" -- hack/go-install-tool.sh "$(1)" "$(2)" "$(3)" $(4)
 endef

@@ -16,4 +16,5 @@ tmp="$(mktemp -d)"
 trap 'chmod -R u+w "${tmp}"; rm -rf "${tmp}"' EXIT
 GOBIN="${tmp}/bin" GOCACHE="${tmp}/build" GOMODCACHE="${tmp}/mod" go install "$@" "${package}@${version}"
 mkdir -p "$(dirname "${target}")"
-mv "${tmp}/bin/$(basename "${package%/v[0-9]*}")" "${target}"
+# The one command go install built.
+mv "${tmp}"/bin/* "${target}"

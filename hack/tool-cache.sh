@@ -5,15 +5,15 @@
 #   hack/tool-cache.sh NAME [-r RECIPE_FILE]... OUT... -- COMMAND...
 #
 # COMMAND builds the files OUT (tools under bin/); when they all exist,
-# nothing is done. The recipe is NAME (which
-# names the versions built), the Go version, the machine and the content of
-# every RECIPE_FILE (the scripts COMMAND runs): a changed script or version
-# is a new recipe, built afresh. A clone's bin/ goes with the clone, and
-# CI runs every time on a fresh one; on a machine that has built the tools
-# once, copying them takes seconds where building them from empty Go caches
-# takes about 40 minutes on 2 cores (the Kubernetes binaries, containerd,
-# helm, promtool, golangci-lint). kubebuilder's setup-envtest keeps its
-# binaries per user the same way (~/.local/share/kubebuilder-envtest).
+# nothing is done. The recipe is NAME (which names the versions built), the
+# Go version, the machine and the lines of every RECIPE_FILE (the scripts
+# COMMAND runs), comments left out: a changed script or version is a new
+# recipe, built afresh. A clone's bin/ goes with the clone, and CI runs
+# every time on a fresh one; on a machine that has built the tools once,
+# copying them takes seconds where building them from empty Go caches takes
+# about 40 minutes on 2 cores (the Kubernetes binaries, containerd, helm,
+# promtool, golangci-lint). kubebuilder's setup-envtest keeps its binaries
+# per user the same way (~/.local/share/kubebuilder-envtest).
 #
 # The cache is TOOL_CACHE (default ~/.cache/supportstack/tools); with
 # TOOL_CACHE=off COMMAND always runs and nothing is kept (a cold build, as
@@ -52,7 +52,8 @@ log() { echo "tool-cache: $*" >&2; }
 key="$({
   echo "${name}"
   go env GOVERSION GOOS GOARCH
-  if ((${#recipe[@]})); then cat "${recipe[@]}"; fi
+  # Comments build nothing: a script's comments may change and its builds stay.
+  if ((${#recipe[@]})); then grep -hv '^[[:space:]]*#' "${recipe[@]}"; fi
 } | sha256sum | cut -c1-16)"
 dir="${root}/${name}-${key}"
 
