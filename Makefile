@@ -283,8 +283,12 @@ PREFETCH_IMAGES ?= busybox postgres agent rt
 .PHONY: images-prefetch
 images-prefetch: deps ## Build the Debian-based test images in the background (log: bin/images/prefetch.log).
 	@mkdir -p $(LOCALBIN)/images
-	@echo "images: building $(PREFETCH_IMAGES) in the background (bin/images/prefetch.log)"
-	@nohup hack/images.sh --no-import $(PREFETCH_IMAGES) >$(LOCALBIN)/images/prefetch.log 2>&1 &
+	@if ! flock -n $(LOCALBIN)/images/.lock true; then \
+		echo "images: a build is running already (bin/images/prefetch.log)"; \
+	else \
+		echo "images: building $(PREFETCH_IMAGES) in the background (bin/images/prefetch.log)"; \
+		nohup hack/images.sh --no-import $(PREFETCH_IMAGES) >$(LOCALBIN)/images/prefetch.log 2>&1 & \
+	fi
 
 .PHONY: cluster-bins
 cluster-bins: ## Build kubelet, kube-proxy, containerd, CoreDNS, kube-router, local-path-provisioner into bin/cluster (cached).
