@@ -330,7 +330,7 @@ $(HELM): | $(LOCALBIN)
 	$(call go-install-tool,$(HELM),helm.sh/helm/v3/cmd/helm,$(HELM_VERSION))
 
 .PHONY: rclone
-rclone: $(RCLONE) ## Build rclone (the tests' S3 endpoint: serve s3 and the local backend only) into bin/.
+rclone: $(RCLONE) ## Build rclone (the tests' S3 endpoint: serve s3, mkdir and the local backend only) into bin/.
 $(RCLONE): | $(LOCALBIN)
 	hack/tool-cache.sh rclone-$(RCLONE_VERSION) -r hack/build-rclone.sh -r hack/lib/trimmed-build.sh $(RCLONE) -- hack/build-rclone.sh $(RCLONE) $(RCLONE_VERSION)
 

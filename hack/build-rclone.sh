@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds rclone (the tests' and the demo's S3 endpoint: `rclone serve s3`
-# over a local directory) into OUT, with only that command and the local
-# backend (hack/lib/trimmed-build.sh), in throwaway Go caches.
+# over a local directory, whose bucket the demo makes with `rclone mkdir`)
+# into OUT, with only those commands and the local backend
+# (hack/lib/trimmed-build.sh), in throwaway Go caches. test/tools fails when
+# a manifest runs the s3 image with another command.
 #
 #   hack/build-rclone.sh OUT VERSION
 set -euo pipefail
@@ -12,12 +14,13 @@ source "${ROOT}/hack/lib/trimmed-build.sh"
 caches="$(mktemp -d)"
 trap 'chmod -R u+w "${caches}"; rm -rf "${caches}"' EXIT
 export GOCACHE="${caches}/build" GOMODCACHE="${caches}/mod"
-echo "building rclone ${version} (serve s3, local backend)" >&2
+echo "building rclone ${version} (serve s3, mkdir, local backend)" >&2
 build_trimmed "${out}" github.com/rclone/rclone "${version}" 'package main
 
 import (
 	_ "github.com/rclone/rclone/backend/local"
 	"github.com/rclone/rclone/cmd"
+	_ "github.com/rclone/rclone/cmd/mkdir"
 	_ "github.com/rclone/rclone/cmd/serve/s3"
 )
 

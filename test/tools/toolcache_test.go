@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -179,5 +180,39 @@ func TestToolCache(t *testing.T) {
 	}
 	if _, err := os.Stat(off); !os.IsNotExist(err) {
 		t.Fatal("TOOL_CACHE=off made a cache")
+	}
+}
+
+// TestRcloneHasTheCommandsUsed: hack/build-rclone.sh builds only the rclone
+// commands it imports, so every command a manifest runs the s3 image with
+// must be among them (the demo's bucket is made with `rclone mkdir`: a
+// build without it left the store's Deployment unready).
+func TestRcloneHasTheCommandsUsed(t *testing.T) {
+	root := testenv.RepoRoot()
+	build, err := os.ReadFile(filepath.Join(root, "hack", "build-rclone.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	image := regexp.MustCompile(`image: (?:docker\.io/)?supportstack/s3:dev\s*\n(?:\s*imagePullPolicy: \w+\s*\n)?\s*args: \[([^\]]*)\]`)
+	found := 0
+	for _, file := range []string{"config/demo/store.yaml", "hack/cluster-test.sh"} {
+		text, err := os.ReadFile(filepath.Join(root, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range image.FindAllStringSubmatch(string(text), -1) {
+			found++
+			args := strings.Split(m[1], ",")
+			command := "cmd/" + strings.TrimSpace(args[0])
+			if strings.TrimSpace(args[0]) == "serve" && len(args) > 1 {
+				command += "/" + strings.TrimSpace(args[1])
+			}
+			if !strings.Contains(string(build), `"github.com/rclone/rclone/`+command+`"`) {
+				t.Errorf("%s runs the s3 image with %q, which hack/build-rclone.sh does not build (%s)", file, m[1], command)
+			}
+		}
+	}
+	if found < 3 {
+		t.Fatalf("found %d uses of the s3 image, want the demo store's two containers and cluster-test.sh's pod", found)
 	}
 }
