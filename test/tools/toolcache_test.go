@@ -92,7 +92,7 @@ func (c *cache) kept(root string) []string {
 	if err != nil && !os.IsNotExist(err) {
 		c.t.Fatal(err)
 	}
-	var names []string
+	names := make([]string, 0, len(entries))
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
