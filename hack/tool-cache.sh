@@ -15,6 +15,11 @@
 # promtool, golangci-lint). kubebuilder's setup-envtest keeps its binaries
 # per user the same way (~/.local/share/kubebuilder-envtest).
 #
+# A version a script reads from the environment (CONTAINERD_VERSION, say)
+# is in the key only if NAME names it, as the Makefile's names do for the
+# Kubernetes and tool versions it sets: override another and set
+# TOOL_CACHE=off, or the cached build of the script's default is copied.
+#
 # The cache is TOOL_CACHE (default ~/.cache/supportstack/tools); with
 # TOOL_CACHE=off COMMAND always runs and nothing is kept (a cold build, as
 # the README's cold figures are measured). Only the newest recipe of a NAME
