@@ -139,7 +139,7 @@ func (r *DRDrillRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	ctx, recordApplied := batchApplied(ctx, r.Recorder, run)
 	defer func() {
 		recordApplied()
-		reterr = errors.Join(reterr, patchStatus(ctx, r.Client, before, run, before.Status, run.Status))
+		reterr = errors.Join(reterr, patchStatus(ctx, r.Client, before, run, before.Status, run.Status, runStatusLock(before)...))
 		r.recordPhase(run)
 	}()
 	if !run.DeletionTimestamp.IsZero() {
@@ -158,7 +158,7 @@ func (r *DRDrillRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	// in the same reconcile, not one more pass of the work queue later (a
 	// minute at 1,000 drills: make bench-scale).
 	final := func() (ctrl.Result, error) {
-		if err := patchStatus(ctx, r.Client, before, run, before.Status, run.Status); err != nil {
+		if err := patchStatus(ctx, r.Client, before, run, before.Status, run.Status, runStatusLock(before)...); err != nil {
 			return ctrl.Result{}, err
 		}
 		before = run.DeepCopy()
@@ -187,6 +187,24 @@ func (r *DRDrillRunReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		next = left
 	}
 	return ctrl.Result{RequeueAfter: next}, nil
+}
+
+// runStatusLock makes the status write of a running run conditional on
+// the run being stored as this reconcile read it. A running run's next
+// status follows from its last one (a refusal's first reason is kept, a
+// phase is left once), so a reconcile that read it from a cache not yet
+// holding the previous write must not write over that write: it gets a
+// conflict and is retried on a fresh read. A run that is starting, ended
+// or being deleted writes without the lock, as its reconcile updates the
+// run itself (finalizer) before its status.
+func runStatusLock(before *opsv1alpha1.DRDrillRun) []client.MergeFromOption {
+	switch before.Status.Phase {
+	case opsv1alpha1.DrillRunProvisioning, opsv1alpha1.DrillRunRestoring, opsv1alpha1.DrillRunVerifying:
+		if before.DeletionTimestamp.IsZero() {
+			return []client.MergeFromOption{client.MergeFromWithOptimisticLock{}}
+		}
+	}
+	return nil
 }
 
 // advance takes the steps of the run's phase it can take now. A request

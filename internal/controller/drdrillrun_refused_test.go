@@ -18,7 +18,9 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -28,7 +30,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	opsv1alpha1 "github.com/supportstack/operator/api/v1alpha1"
 	"github.com/supportstack/operator/internal/resources"
@@ -240,5 +245,83 @@ func TestRefusalOutlastingTheTimeoutSaysWhy(t *testing.T) {
 		if !strings.Contains(run.Status.Message, want) {
 			t.Errorf("message %q, want it to say %q", run.Status.Message, want)
 		}
+	}
+}
+
+// TestStaleReadOfARefusedRunWritesNothing: a reconcile that reads a
+// running run from a cache not yet holding the run's last status write
+// (here the refusal's first reason) must not write over it. In CI a retry
+// 5 ms after the refusal read the run as it was before, took the refusal
+// for a new one and wrote it again in other words. The write is refused
+// as a conflict instead, and the run keeps its first reason.
+func TestStaleReadOfARefusedRunWritesNothing(t *testing.T) {
+	const refusal = "closed for the stale read"
+	ctx := context.Background()
+	r := handDriven(t)
+	drill := handDrill(t)
+	ns := drill.Namespace
+	refuseRunObjects(t, "services", ns, refusal, &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "probe", Namespace: ns, Labels: map[string]string{resources.LabelDrillRunNamespace: ns}},
+		Spec:       corev1.ServiceSpec{ClusterIP: corev1.ClusterIPNone, Ports: []corev1.ServicePort{{Port: 5432}}}})
+	run := createRun(t, drill, "stale-read")
+	acknowledgeRuns(t, drill, run)
+	setRunStatus(t, run, func(run *opsv1alpha1.DRDrillRun) {
+		run.Status.StartTime = &metav1.Time{Time: r.Clock.Now()}
+		r.enterPhase(run, opsv1alpha1.DrillRunProvisioning, r.Clock.Now(), "creating the sandbox namespace")
+	})
+	key := client.ObjectKeyFromObject(run)
+	before := &opsv1alpha1.DRDrillRun{}
+	mustGet(t, k8sClient, key, before)
+
+	first := &opsv1alpha1.DRDrillRun{}
+	for i := 0; !strings.Contains(first.Status.Message, refusal); i++ {
+		if i == 10 {
+			t.Fatalf("after %d reconciles the run says %q, want the refusal", i, first.Status.Message)
+		}
+		_, _ = r.Reconcile(ctx, ctrl.Request{NamespacedName: key})
+		mustGet(t, k8sClient, key, first)
+	}
+
+	// The cache one write behind: the run as stored now, its sandbox
+	// recorded, but at the version before the refusal and saying what it
+	// said then.
+	stale := first.DeepCopy()
+	stale.ResourceVersion, stale.Status.Message = before.ResourceVersion, before.Status.Message
+	base, err := client.NewWithWatch(env.Config, client.Options{Scheme: k8sClient.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lagging := interceptor.NewClient(base, interceptor.Funcs{
+		Get: func(ctx context.Context, c client.WithWatch, k client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			if got, ok := obj.(*opsv1alpha1.DRDrillRun); ok && k == key {
+				stale.DeepCopyInto(got)
+				return nil
+			}
+			return c.Get(ctx, k, obj, opts...)
+		},
+	})
+	behind := &DRDrillRunReconciler{Client: lagging, APIReader: k8sClient, Recorder: &events.FakeRecorder{},
+		Clock: r.Clock, Version: r.Version, Timeouts: r.Timeouts}
+	if _, err := behind.Reconcile(ctx, ctrl.Request{NamespacedName: key}); !holdsConflict(err) {
+		t.Errorf("the reconcile that read the run stale returned %v, want a conflict on its status write", err)
+	}
+	again := &opsv1alpha1.DRDrillRun{}
+	mustGet(t, k8sClient, key, again)
+	if again.Status.Message != first.Status.Message {
+		t.Errorf("after a stale read the run says %q, want its first reason %q kept", again.Status.Message, first.Status.Message)
+	}
+}
+
+// holdsConflict says whether err, or any error it joins or wraps, is a
+// conflict (a reconcile returns its own error joined with its status
+// write's, and apierrors.IsConflict looks only at the first API error).
+func holdsConflict(err error) bool {
+	switch e := err.(type) {
+	case nil:
+		return false
+	case interface{ Unwrap() []error }:
+		return slices.ContainsFunc(e.Unwrap(), holdsConflict)
+	default:
+		return apierrors.IsConflict(err) || holdsConflict(errors.Unwrap(err))
 	}
 }

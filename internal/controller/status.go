@@ -48,12 +48,14 @@ func setCondition(obj conditioned, condType string, status metav1.ConditionStatu
 
 // patchStatus is every reconciler's one status write: a merge patch of the
 // status subresource, made only when the status changed during the
-// reconcile, so a steady state writes nothing.
-func patchStatus(ctx context.Context, c client.Client, before, obj client.Object, beforeStatus, status any) error {
+// reconcile, so a steady state writes nothing. With
+// client.MergeFromWithOptimisticLock the patch is refused (a conflict, and
+// the reconcile retried) unless before is the object as stored now.
+func patchStatus(ctx context.Context, c client.Client, before, obj client.Object, beforeStatus, status any, opts ...client.MergeFromOption) error {
 	if equality.Semantic.DeepEqual(beforeStatus, status) {
 		return nil
 	}
-	if err := c.Status().Patch(ctx, obj, client.MergeFrom(before)); err != nil && !apierrors.IsNotFound(err) {
+	if err := c.Status().Patch(ctx, obj, client.MergeFromWithOptions(before, opts...)); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("patching status: %w", err)
 	}
 	return nil
