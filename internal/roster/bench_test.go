@@ -59,7 +59,7 @@ func BenchmarkRosterVsMILP(b *testing.B) {
 		for _, seed := range seeds() {
 			for _, sz := range sizes {
 				p := generate(loc, seed, sz.members, sz.queues, sz.weeks, 1.1)
-				res, err := Solve(p, Options{Seed: seed, TimeLimit: 5 * time.Second})
+				res, err := Solve(p, Options{Seed: seed, TimeLimit: timeLimit(b)})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -103,6 +103,21 @@ func seeds() []uint64 {
 		}
 	}
 	return out
+}
+
+// timeLimit is each solve's time limit: ROSTER_TIME (a duration, as
+// schedule propose's --time-limit takes it), or the solver's default of
+// 5 s when it is unset.
+func timeLimit(b *testing.B) time.Duration {
+	v := os.Getenv("ROSTER_TIME")
+	if v == "" {
+		return 5 * time.Second
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		b.Fatalf("ROSTER_TIME=%q: give a positive duration such as 15s", v)
+	}
+	return d
 }
 
 // picked reports whether the comma-separated list in env names v, or env
@@ -166,7 +181,7 @@ func BenchmarkRosterRuns(b *testing.B) {
 				p := generate(loc, seed, sz.members, sz.queues, sz.weeks, 1.1)
 				totals := make([]int64, 0, runs)
 				for r := range runs {
-					res, err := Solve(p, Options{Seed: uint64(100 + r), TimeLimit: 5 * time.Second})
+					res, err := Solve(p, Options{Seed: uint64(100 + r), TimeLimit: timeLimit(b)})
 					if err != nil {
 						b.Fatal(err)
 					}
