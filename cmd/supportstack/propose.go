@@ -39,7 +39,7 @@ func proposeCmd(args []string, out io.Writer) error {
 	kube := kubeFlags(fs)
 	weeks := fs.Int("weeks", 1, "weeks to plan, 1-4, from the local midnight of --at (the pattern repeats weekly)")
 	output := fs.String("o", "table", "table (diff and figures) or yaml (the whole proposed SupportTeam)")
-	limit := fs.Duration("time-limit", 5*time.Second, "how long the solver searches")
+	limit := fs.Duration("time-limit", roster.DefaultTimeLimit, "how long the solver searches")
 	seed := fs.Uint64("seed", 1, "the solver's seed (the search stops at --time-limit, so a faster machine may search further)")
 	at := fs.String("at", "", "a time in the first day of the horizon (RFC 3339); default now")
 	names, err := parseInterspersed(fs, args)

@@ -58,7 +58,7 @@ func trainCmd(args []string, out io.Writer) error {
 	at := fs.String("at", "", "start of the week to look at (RFC 3339); default now")
 	top := fs.Int("top", 5, "how many training pairs to list (0: every pair that closes something)")
 	proposed := fs.Bool("proposed", false, "under the roster schedule propose proposes, not the current one")
-	limit := fs.Duration("time-limit", 5*time.Second, "with --proposed, how long the solver searches")
+	limit := fs.Duration("time-limit", roster.DefaultTimeLimit, "with --proposed, how long the solver searches")
 	names, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err

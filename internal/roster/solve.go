@@ -29,12 +29,15 @@ type Options struct {
 	// Seed makes the search repeatable: the same problem, seed and
 	// Iterations give the same roster.
 	Seed uint64
-	// TimeLimit stops the search (default 5 s).
+	// TimeLimit stops the search (DefaultTimeLimit when unset).
 	TimeLimit time.Duration
 	// Iterations, when positive, stops the search after that many moves
 	// (whichever of the two comes first).
 	Iterations int
 }
+
+// DefaultTimeLimit is how long a Solve searches unless told otherwise.
+const DefaultTimeLimit = 5 * time.Second
 
 // Result is a proposal with its score.
 type Result struct {
@@ -96,7 +99,7 @@ func Solve(p Problem, opt Options) (Result, error) {
 		return Result{}, err
 	}
 	if opt.TimeLimit <= 0 {
-		opt.TimeLimit = 5 * time.Second
+		opt.TimeLimit = DefaultTimeLimit
 	}
 	s := newSearch(md, opt.Seed)
 	// The margin keeps the whole call, scoring and copying the result
