@@ -57,13 +57,7 @@ func BenchmarkRosterVsMILP(b *testing.B) {
 				results := make([]Result, 0, len(limits))
 				target := int64(math.MaxInt64)
 				for _, limit := range limits {
-					res, err := Solve(p, Options{Seed: seed, TimeLimit: limit})
-					if err != nil {
-						b.Fatal(err)
-					}
-					if v := Check(p, res.Roster); len(v) > 0 {
-						b.Fatalf("%s seed %d: %v", sz.name, seed, v)
-					}
+					res := solveChecked(b, p, seed, limit, fmt.Sprintf("%s seed %d", sz.name, seed))
 					results = append(results, res)
 					target = min(target, res.Score.Total())
 				}
@@ -87,6 +81,20 @@ func BenchmarkRosterVsMILP(b *testing.B) {
 			}
 		}
 	}
+}
+
+// solveChecked solves p within limit and fails the benchmark, naming the
+// instance as what, if the roster breaks a hard rule.
+func solveChecked(b *testing.B, p Problem, seed uint64, limit time.Duration, what string) Result {
+	b.Helper()
+	res, err := Solve(p, Options{Seed: seed, TimeLimit: limit})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if v := Check(p, res.Roster); len(v) > 0 {
+		b.Fatalf("%s: %v", what, v)
+	}
+	return res
 }
 
 // rosterSize is a size of generated instance the benchmarks solve, with
@@ -206,13 +214,7 @@ func BenchmarkRosterRuns(b *testing.B) {
 				totals := make([][]int64, len(limits))
 				for r := range runs {
 					for i, limit := range limits {
-						res, err := Solve(p, Options{Seed: uint64(100 + r), TimeLimit: limit})
-						if err != nil {
-							b.Fatal(err)
-						}
-						if v := Check(p, res.Roster); len(v) > 0 {
-							b.Fatalf("%s seed %d run %d: %v", sz.name, seed, r, v)
-						}
+						res := solveChecked(b, p, uint64(100+r), limit, fmt.Sprintf("%s seed %d run %d", sz.name, seed, r))
 						totals[i] = append(totals[i], res.Score.Total())
 					}
 				}
