@@ -441,6 +441,15 @@ func readyTeam(t *testing.T, key client.ObjectKey, wantReady metav1.ConditionSta
 	return readyTeamWithin(t, key, wantReady, 20*time.Second)
 }
 
+// rtSyncLimit bounds a wait on a reconcile that syncs a real Request
+// Tracker: a series of REST calls (queues, group, users, memberships,
+// rights), each a Perl request. Alone on this machine a sync takes 7-10s,
+// beside two busy cores 13s; beside the rest of make test on 2 cores it
+// took over 20s in CI (TestSupportTeamWithRequestTracker twice,
+// TestLeadCannotTakeOverRTQueue once). A wait that succeeds returns as soon
+// as it does: only a failure waits this long.
+const rtSyncLimit = 3 * time.Minute
+
 // readyTeamWithin is readyTeam with its own limit, for reconciles that wait
 // on a slower party than the API server (a real Request Tracker).
 func readyTeamWithin(t *testing.T, key client.ObjectKey, wantReady metav1.ConditionStatus, limit time.Duration) *opsv1alpha1.SupportTeam {

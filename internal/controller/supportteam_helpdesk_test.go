@@ -154,7 +154,7 @@ func TestSupportTeamOnHelpDesk(t *testing.T) {
 	group := queues.RTGroupName(team)
 	synced := func(want string) {
 		t.Helper()
-		eventually(t, 60*time.Second, func() error {
+		eventually(t, rtSyncLimit, func() error {
 			if err := k8sClient.Get(ctx, key, got); err != nil {
 				return err
 			}
@@ -279,11 +279,11 @@ while (my $ace = $acl->Next) { print $ace->ObjectType, ":", $ace->ObjectId, "/",
 	}); err != nil {
 		t.Fatal(err)
 	}
-	// The earlier Job is deleted in the foreground and the next one made
-	// only once it is gone (envtest runs no garbage collector: its
-	// foregroundDeletion finalizer is what the collector would take away
-	// after the Job's pods).
-	eventually(t, 30*time.Second, func() error {
+	// Each step waits on a reconcile that syncs RT first. The earlier Job
+	// is deleted in the foreground and the next one made only once it is
+	// gone (envtest runs no garbage collector: its foregroundDeletion
+	// finalizer is what the collector would take away after the Job's pods).
+	eventually(t, rtSyncLimit, func() error {
 		var old batchv1.Job
 		if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(&job), &old); err != nil {
 			return err
@@ -296,7 +296,7 @@ while (my $ace = $acl->Next) { print $ace->ObjectType, ":", $ace->ObjectId, "/",
 		}
 		return nil
 	})
-	eventually(t, 30*time.Second, func() error {
+	eventually(t, rtSyncLimit, func() error {
 		if err := k8sClient.Get(ctx, key, got); err != nil {
 			return err
 		}
@@ -309,7 +309,7 @@ while (my $ace = $acl->Next) { print $ace->ObjectType, ":", $ace->ObjectId, "/",
 		t.Fatal(err)
 	}
 	var current []batchv1.Job
-	eventually(t, 30*time.Second, func() error {
+	eventually(t, rtSyncLimit, func() error {
 		current = nil
 		for _, j := range teamRightsJobs(t, ns, "desk", team.Name) {
 			if j.DeletionTimestamp == nil {

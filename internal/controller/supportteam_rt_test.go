@@ -68,10 +68,7 @@ func TestSupportTeamWithRequestTracker(t *testing.T) {
 	// the manager's would race it to create the queues in RT.)
 	nudged := time.Now()
 	nudge(t, team)
-	// The sync is a series of REST calls to RT (queues, group, users,
-	// memberships, rights): alone on this machine it took 10s; beside the
-	// rest of make test on 2 cores, over 20s twice in CI.
-	got = readyTeamWithin(t, client.ObjectKeyFromObject(team), metav1.ConditionTrue, 3*time.Minute)
+	got = readyTeamWithin(t, client.ObjectKeyFromObject(team), metav1.ConditionTrue, rtSyncLimit)
 	t.Logf("queues in RT %v after the nudge", time.Since(nudged).Round(time.Millisecond))
 	synced := condition(got, opsv1alpha1.ConditionQueuesSynced)
 	if synced.Status != metav1.ConditionTrue || !strings.Contains(synced.Message, "2 queues, group supportstack-"+ns+"-windows-tier1 and 5 members in Request Tracker") {

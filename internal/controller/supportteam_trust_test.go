@@ -166,7 +166,11 @@ func qbLeadTeam(t *testing.T, ns string, mutate func(*opsv1alpha1.SupportTeam)) 
 	if err := k8sClient.Create(context.Background(), team); err != nil {
 		t.Fatal(err)
 	}
-	team = readyTeam(t, client.ObjectKeyFromObject(team), metav1.ConditionTrue)
+	limit := 20 * time.Second
+	if b := team.Spec.QueueBackend; b != nil && b.RequestTracker != nil {
+		limit = rtSyncLimit
+	}
+	team = readyTeamWithin(t, client.ObjectKeyFromObject(team), metav1.ConditionTrue, limit)
 	alice := actAs(t, qbLead, "")
 	eventually(t, 20*time.Second, func() error {
 		return alice.Get(context.Background(), client.ObjectKeyFromObject(team), &opsv1alpha1.SupportTeam{})
@@ -653,7 +657,7 @@ func TestLeadCannotTakeOverRTQueue(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("the lead cannot add queues to her team: %v", err)
 	}
-	got := readyTeam(t, key, metav1.ConditionFalse)
+	got := readyTeamWithin(t, key, metav1.ConditionFalse, rtSyncLimit)
 	synced := condition(got, opsv1alpha1.ConditionQueuesSynced)
 	want := fmt.Sprintf(`spec.queues facilities: Request Tracker queue facilities (id %v) already exists and was not created by SupportStack: `+
 		`the operator neither changes, re-enables nor disables it. Rename the queue in spec.queues, or have an RT admin release it to this team `+
@@ -697,7 +701,7 @@ func TestLeadCannotTakeOverRTQueue(t *testing.T) {
 	if err := update(t, alice, team.DeepCopy(), func(st *opsv1alpha1.SupportTeam) { st.Spec.Queues = st.Spec.Queues[:2] }); err != nil {
 		t.Fatalf("the lead cannot remove queues: %v", err)
 	}
-	readyTeam(t, key, metav1.ConditionTrue)
+	readyTeamWithin(t, key, metav1.ConditionTrue, rtSyncLimit)
 	if after := snapshot(); !reflect.DeepEqual(after, before) {
 		t.Errorf("queues the team does not own changed after it dropped them:\nbefore %v\nafter  %v", before, after)
 	}
