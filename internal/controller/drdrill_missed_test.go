@@ -164,9 +164,9 @@ func TestDrillMissedSchedulesRecorded(t *testing.T) {
 	missedCounter(t, ns, name, n)
 	wantEvent := fmt.Sprintf("%d scheduled run(s) did not start (due from %s to %s): the newest, due at %s, was 5m0s late, past the starting deadline of 60s",
 		n, missed[0].Format(time.RFC3339), missed[n-1].Format(time.RFC3339), missed[n-1].Format(time.RFC3339))
-	if notes := eventNotes(t, ns, name, opsv1alpha1.ReasonMissedSchedule); len(notes) != 1 || !strings.HasPrefix(notes[0], wantEvent) {
-		t.Errorf("MissedSchedule events %q, want one starting %q", notes, wantEvent)
-	}
+	waitNotes(t, ns, name, opsv1alpha1.ReasonMissedSchedule, func(notes []string) bool {
+		return len(notes) == 1 && strings.HasPrefix(notes[0], wantEvent)
+	})
 	runsOf(t, drill, 0)
 
 	// The next due time runs: the run carries the four, the drill's list
@@ -392,10 +392,9 @@ func TestDrillMissedSchedulesAcrossACrash(t *testing.T) {
 				t.Errorf("the forged run was acknowledged: %v", d.Status.CreatedRuns)
 			}
 			missedCounter(t, ns, name, int(before)+1)
-			if notes := eventNotes(t, ns, name, opsv1alpha1.ReasonMissedSchedule); len(notes) != 1 ||
-				!strings.Contains(notes[0], "a run the operator did not create holds the name of the run due then") {
-				t.Errorf("MissedSchedule events %q", notes)
-			}
+			waitNotes(t, ns, name, opsv1alpha1.ReasonMissedSchedule, func(notes []string) bool {
+				return len(notes) == 1 && strings.Contains(notes[0], "a run the operator did not create holds the name of the run due then")
+			})
 			noEvidenceOf(t, drill, run.Name)
 		})
 	}
@@ -516,9 +515,7 @@ func TestDrillBlockedKeepsSchedule(t *testing.T) {
 	blocked(missed, owed)
 	missedCounter(t, ns, name, len(missed))
 	why := fmt.Sprintf("the drill is invalid: backupPolicyName: BackupPolicy helpdesk-renamed not found in %s", ns)
-	if notes := eventNotes(t, ns, name, opsv1alpha1.ReasonMissedSchedule); len(notes) != 1 || !strings.Contains(notes[0], why) {
-		t.Errorf("MissedSchedule events %q, want one saying %q", notes, why)
-	}
+	waitNotes(t, ns, name, opsv1alpha1.ReasonMissedSchedule, func(notes []string) bool { return len(notes) == 1 && strings.Contains(notes[0], why) })
 
 	// Steady between schedule times: three reconciles send no write and
 	// record no event.
@@ -549,9 +546,9 @@ func TestDrillBlockedKeepsSchedule(t *testing.T) {
 		t.Errorf("time() - next schedule gauge = %ds: SupportStackDrillNotScheduled (> 3600) would not fire", late)
 	}
 	missedCounter(t, ns, name, len(missed))
-	if notes := eventNotes(t, ns, name, opsv1alpha1.ReasonMissedSchedule); len(notes) != 2 || !strings.Contains(notes[0], why) || !strings.Contains(notes[1], why) {
-		t.Errorf("MissedSchedule events %q, want two saying %q", notes, why)
-	}
+	waitNotes(t, ns, name, opsv1alpha1.ReasonMissedSchedule, func(notes []string) bool {
+		return len(notes) == 2 && strings.Contains(notes[0], why) && strings.Contains(notes[1], why)
+	})
 
 	// Suspended it owes nothing: no series. Unsuspended, still invalid,
 	// the times it missed are still owed.

@@ -385,6 +385,21 @@ func eventNotes(t *testing.T, ns, regarding, reason string) []string {
 	return notes
 }
 
+// waitNotes waits until check accepts the notes of the events of reason
+// regarding the named object in ns. The manager's recorder sends events
+// from a goroutine of its own, after the write the test may just have
+// seen: a note a test expects to appear is waited for, while a check that
+// none appeared (or none more) reads eventNotes at once.
+func waitNotes(t *testing.T, ns, regarding, reason string, check func(notes []string) bool) {
+	t.Helper()
+	eventually(t, 20*time.Second, func() error {
+		if notes := eventNotes(t, ns, regarding, reason); !check(notes) {
+			return fmt.Errorf("%s events of %s: %q", reason, regarding, notes)
+		}
+		return nil
+	})
+}
+
 // TestDrillRunCreatedBeforeACrash (review of item 2): the operator stopped
 // between creating a run and acknowledging it. When the drill comes to
 // create that run again, it finds it and acknowledges it, if it is exactly
@@ -445,18 +460,18 @@ func TestDrillRunCreatedBeforeACrash(t *testing.T) {
 			runNow(t, drill, token)
 			if tc.why == "" {
 				waitRun(t, ns, name, inPhase(opsv1alpha1.DrillRunProvisioning))
-				var d opsv1alpha1.DRDrill
-				if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(drill), &d); err != nil || len(d.Status.CreatedRuns) != 1 ||
-					d.Status.CreatedRuns[0] != (opsv1alpha1.CreatedRun{Name: name, UID: run.UID}) || d.Status.LastRunNowToken != token {
-					t.Errorf("drill status %+v (%v)", d.Status, err)
-				}
-				want := "acknowledged run " + name + " (run-now), created before the operator stopped: it is controlled by this drill and carries its procedure and trigger"
+				// The token is written after the acknowledgement the run
+				// moves on from: waited for.
 				eventually(t, 10*time.Second, func() error {
-					if notes := eventNotes(t, ns, drill.Name, opsv1alpha1.ReasonRunCreated); len(notes) != 1 || notes[0] != want {
-						return fmt.Errorf("RunCreated events %q", notes)
+					var d opsv1alpha1.DRDrill
+					if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(drill), &d); err != nil || len(d.Status.CreatedRuns) != 1 ||
+						d.Status.CreatedRuns[0] != (opsv1alpha1.CreatedRun{Name: name, UID: run.UID}) || d.Status.LastRunNowToken != token {
+						return fmt.Errorf("drill status %+v (%v)", d.Status, err)
 					}
 					return nil
 				})
+				want := "acknowledged run " + name + " (run-now), created before the operator stopped: it is controlled by this drill and carries its procedure and trigger"
+				waitNotes(t, ns, drill.Name, opsv1alpha1.ReasonRunCreated, func(notes []string) bool { return len(notes) == 1 && notes[0] == want })
 				return
 			}
 			refused := waitRun(t, ns, name, inPhase(opsv1alpha1.DrillRunError))

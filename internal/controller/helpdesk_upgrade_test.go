@@ -19,9 +19,9 @@ package controller
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -106,7 +106,7 @@ func TestHelpDeskImageUpgrade(t *testing.T) {
 	// the manager restarts again: an event not yet sent goes with it).
 	bareKey := client.ObjectKeyFromObject(unprotected)
 	bareUpgrade := &batchv1.Job{}
-	eventually(t, 20*time.Second, func() error {
+	eventually(t, hdWait, func() error {
 		return k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: resources.HelpDeskNames{HelpDesk: "bare"}.Upgrade(resources.DefaultRTImage, next)}, bareUpgrade)
 	})
 	hdWantEvent(t, ns, "bare", opsv1alpha1.ReasonUpgradeWithoutBackup, "with no backup first")
@@ -125,7 +125,7 @@ func TestHelpDeskImageUpgrade(t *testing.T) {
 	}
 	restartManager(t)
 	backupJob := &batchv1.Job{}
-	eventually(t, 20*time.Second, func() error {
+	eventually(t, hdWait, func() error {
 		return k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: resources.BackupNowJobName("up-backup", "", token)}, backupJob)
 	})
 	hdAbsent(t, ns, resources.HelpDeskNames{HelpDesk: "up"}.Upgrade(resources.DefaultRTImage, next), &batchv1.Job{}, "before the backup finished")
@@ -149,7 +149,7 @@ func TestHelpDeskImageUpgrade(t *testing.T) {
 	}
 
 	completeJob(t, upgrade, true, "rt-upgrade: done", fakeClock.Now())
-	eventually(t, 20*time.Second, func() error {
+	eventually(t, hdWait, func() error {
 		if got := hdWebImage(t, ns, "up"); got != next {
 			return fmt.Errorf("the web pods run %s, want %s", got, next)
 		}
@@ -168,7 +168,7 @@ func TestHelpDeskImageUpgrade(t *testing.T) {
 	hdWaitFor(t, key, hdSchemaNotReady(opsv1alpha1.ReasonProgressing, "backing up first"))
 	hdGet(t, ns, "up", &policy)
 	failedJob := &batchv1.Job{}
-	eventually(t, 20*time.Second, func() error {
+	eventually(t, hdWait, func() error {
 		return k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: resources.BackupNowJobName("up-backup", "", policy.Annotations[resources.AnnotationBackupNow])}, failedJob)
 	})
 	completeJob(t, failedJob, false, agentMessage(t, false, fakeClock.Now(), "repository unreachable"), fakeClock.Now())
@@ -187,7 +187,7 @@ func TestHelpDeskImageUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	retry := &batchv1.Job{}
-	eventually(t, 20*time.Second, func() error {
+	eventually(t, hdWait, func() error {
 		hdGet(t, ns, "up", &policy)
 		token := policy.Annotations[resources.AnnotationBackupNow]
 		if token == "" || token == failedToken {
@@ -196,7 +196,7 @@ func TestHelpDeskImageUpgrade(t *testing.T) {
 		return k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: resources.BackupNowJobName("up-backup", "", token)}, retry)
 	})
 	completeJob(t, retry, true, agentMessage(t, true, fakeClock.Now(), ""), fakeClock.Now())
-	eventually(t, 20*time.Second, func() error {
+	eventually(t, hdWait, func() error {
 		return k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: resources.HelpDeskNames{HelpDesk: "up"}.Upgrade(next, third)}, &batchv1.Job{})
 	})
 }
@@ -204,13 +204,7 @@ func TestHelpDeskImageUpgrade(t *testing.T) {
 // hdWantEvent waits for an event of the HelpDesk with reason whose note has text.
 func hdWantEvent(t *testing.T, ns, name, reason, text string) {
 	t.Helper()
-	eventually(t, 20*time.Second, func() error {
-		notes := eventNotes(t, ns, name, reason)
-		for _, note := range notes {
-			if strings.Contains(note, text) {
-				return nil
-			}
-		}
-		return fmt.Errorf("no %s event of %s saying %q among %v", reason, name, text, notes)
+	waitNotes(t, ns, name, reason, func(notes []string) bool {
+		return slices.ContainsFunc(notes, func(note string) bool { return strings.Contains(note, text) })
 	})
 }
