@@ -164,7 +164,7 @@ func TestDrillMissedSchedulesRecorded(t *testing.T) {
 	missedCounter(t, ns, name, n)
 	wantEvent := fmt.Sprintf("%d scheduled run(s) did not start (due from %s to %s): the newest, due at %s, was 5m0s late, past the starting deadline of 60s",
 		n, missed[0].Format(time.RFC3339), missed[n-1].Format(time.RFC3339), missed[n-1].Format(time.RFC3339))
-	waitNotes(t, ns, name, opsv1alpha1.ReasonMissedSchedule, func(notes []string) bool {
+	waitNotes(t, ns, name, opsv1alpha1.ReasonMissedSchedule, fmt.Sprintf("one starting %q", wantEvent), func(notes []string) bool {
 		return len(notes) == 1 && strings.HasPrefix(notes[0], wantEvent)
 	})
 	runsOf(t, drill, 0)
@@ -258,7 +258,6 @@ func TestDrillMissedSchedulesRecorded(t *testing.T) {
 	})
 }
 
-// seriesOf lists the namespace/drill label pairs of a drill metric's series.
 // missedCounter waits for supportstack_drill_missed_schedules_total of
 // the drill to read want. The reconciler adds to it right after the
 // status write that records the times, so a test that has just seen that
@@ -274,6 +273,7 @@ func missedCounter(t *testing.T, ns, name string, want int) {
 	})
 }
 
+// seriesOf lists the namespace/drill label pairs of a drill metric's series.
 func seriesOf(t *testing.T, metric string) []string {
 	t.Helper()
 	return slices.Sorted(maps.Keys(gaugesOf(t, metric)))
@@ -392,8 +392,9 @@ func TestDrillMissedSchedulesAcrossACrash(t *testing.T) {
 				t.Errorf("the forged run was acknowledged: %v", d.Status.CreatedRuns)
 			}
 			missedCounter(t, ns, name, int(before)+1)
-			waitNotes(t, ns, name, opsv1alpha1.ReasonMissedSchedule, func(notes []string) bool {
-				return len(notes) == 1 && strings.Contains(notes[0], "a run the operator did not create holds the name of the run due then")
+			const forged = "a run the operator did not create holds the name of the run due then"
+			waitNotes(t, ns, name, opsv1alpha1.ReasonMissedSchedule, fmt.Sprintf("one saying %q", forged), func(notes []string) bool {
+				return len(notes) == 1 && strings.Contains(notes[0], forged)
 			})
 			noEvidenceOf(t, drill, run.Name)
 		})
@@ -437,20 +438,15 @@ func TestDrillMissedSchedulesLongOutage(t *testing.T) {
 		t.Errorf("%d listed + %d dropped = %d, want %d ending at %v", len(d.Status.MissedSchedules), d.Status.MissedSchedulesDropped, got, want, now.Truncate(time.Minute))
 	}
 	missedCounter(t, ns, name, int(want))
-	// One event per walk: two of 1000, then the rest. Events are recorded
-	// asynchronously: the last may reach the API server after the status.
-	eventually(t, 10*time.Second, func() error {
-		notes := eventNotes(t, ns, name, opsv1alpha1.ReasonMissedSchedule)
+	// One event per walk: two of 1000, then the rest.
+	waitNotes(t, ns, name, opsv1alpha1.ReasonMissedSchedule, "three, two of them for 1000 times", func(notes []string) bool {
 		full := 0
 		for _, n := range notes {
 			if strings.HasPrefix(n, "1000 scheduled run(s) did not start") {
 				full++
 			}
 		}
-		if len(notes) != 3 || full != 2 {
-			return fmt.Errorf("MissedSchedule events: %d %q", len(notes), notes)
-		}
-		return nil
+		return len(notes) == 3 && full == 2
 	})
 	runsOf(t, drill, 0)
 }
@@ -515,7 +511,8 @@ func TestDrillBlockedKeepsSchedule(t *testing.T) {
 	blocked(missed, owed)
 	missedCounter(t, ns, name, len(missed))
 	why := fmt.Sprintf("the drill is invalid: backupPolicyName: BackupPolicy helpdesk-renamed not found in %s", ns)
-	waitNotes(t, ns, name, opsv1alpha1.ReasonMissedSchedule, func(notes []string) bool { return len(notes) == 1 && strings.Contains(notes[0], why) })
+	waitNotes(t, ns, name, opsv1alpha1.ReasonMissedSchedule, fmt.Sprintf("one saying %q", why),
+		func(notes []string) bool { return len(notes) == 1 && strings.Contains(notes[0], why) })
 
 	// Steady between schedule times: three reconciles send no write and
 	// record no event.
@@ -546,7 +543,7 @@ func TestDrillBlockedKeepsSchedule(t *testing.T) {
 		t.Errorf("time() - next schedule gauge = %ds: SupportStackDrillNotScheduled (> 3600) would not fire", late)
 	}
 	missedCounter(t, ns, name, len(missed))
-	waitNotes(t, ns, name, opsv1alpha1.ReasonMissedSchedule, func(notes []string) bool {
+	waitNotes(t, ns, name, opsv1alpha1.ReasonMissedSchedule, fmt.Sprintf("two saying %q", why), func(notes []string) bool {
 		return len(notes) == 2 && strings.Contains(notes[0], why) && strings.Contains(notes[1], why)
 	})
 
@@ -634,12 +631,8 @@ func TestMissedEventsFromAStaleCache(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	eventually(t, 20*time.Second, func() error {
-		notes := eventNotes(t, drill.Namespace, drill.Name, opsv1alpha1.ReasonMissedSchedule)
-		if len(notes) != 2 || !slices.ContainsFunc(notes, func(n string) bool { return strings.Contains(n, "walk 1") }) {
-			return fmt.Errorf("MissedSchedule events %q, want two, one per walk", notes)
-		}
-		return nil
+	waitNotes(t, drill.Namespace, drill.Name, opsv1alpha1.ReasonMissedSchedule, "two, one per walk", func(notes []string) bool {
+		return len(notes) == 2 && slices.ContainsFunc(notes, func(n string) bool { return strings.Contains(n, "walk 1") })
 	})
 }
 

@@ -28,6 +28,7 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -369,37 +370,6 @@ func TestDrillRunAcknowledgedLate(t *testing.T) {
 	waitRun(t, drill.Namespace, run.Name, inPhase(opsv1alpha1.DrillRunProvisioning))
 }
 
-// eventNotes lists the notes of the events of reason regarding the named object in ns.
-func eventNotes(t *testing.T, ns, regarding, reason string) []string {
-	t.Helper()
-	var list eventsv1.EventList
-	if err := k8sClient.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
-		t.Fatal(err)
-	}
-	var notes []string
-	for _, e := range list.Items {
-		if e.Regarding.Name == regarding && e.Reason == reason {
-			notes = append(notes, e.Note)
-		}
-	}
-	return notes
-}
-
-// waitNotes waits until check accepts the notes of the events of reason
-// regarding the named object in ns. The manager's recorder sends events
-// from a goroutine of its own, after the write the test may just have
-// seen: a note a test expects to appear is waited for, while a check that
-// none appeared (or none more) reads eventNotes at once.
-func waitNotes(t *testing.T, ns, regarding, reason string, check func(notes []string) bool) {
-	t.Helper()
-	eventually(t, 20*time.Second, func() error {
-		if notes := eventNotes(t, ns, regarding, reason); !check(notes) {
-			return fmt.Errorf("%s events of %s: %q", reason, regarding, notes)
-		}
-		return nil
-	})
-}
-
 // TestDrillRunCreatedBeforeACrash (review of item 2): the operator stopped
 // between creating a run and acknowledging it. When the drill comes to
 // create that run again, it finds it and acknowledges it, if it is exactly
@@ -460,8 +430,9 @@ func TestDrillRunCreatedBeforeACrash(t *testing.T) {
 			runNow(t, drill, token)
 			if tc.why == "" {
 				waitRun(t, ns, name, inPhase(opsv1alpha1.DrillRunProvisioning))
-				// The token is written after the acknowledgement the run
-				// moves on from: waited for.
+				// The run moves on once the drill acknowledges it; the
+				// run-now token is written after that, in the reconcile's
+				// last status patch, so it is waited for.
 				eventually(t, 10*time.Second, func() error {
 					var d opsv1alpha1.DRDrill
 					if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(drill), &d); err != nil || len(d.Status.CreatedRuns) != 1 ||
@@ -471,7 +442,8 @@ func TestDrillRunCreatedBeforeACrash(t *testing.T) {
 					return nil
 				})
 				want := "acknowledged run " + name + " (run-now), created before the operator stopped: it is controlled by this drill and carries its procedure and trigger"
-				waitNotes(t, ns, drill.Name, opsv1alpha1.ReasonRunCreated, func(notes []string) bool { return len(notes) == 1 && notes[0] == want })
+				waitNotes(t, ns, drill.Name, opsv1alpha1.ReasonRunCreated, fmt.Sprintf("one, %q", want),
+					func(notes []string) bool { return len(notes) == 1 && notes[0] == want })
 				return
 			}
 			refused := waitRun(t, ns, name, inPhase(opsv1alpha1.DrillRunError))
@@ -482,13 +454,10 @@ func TestDrillRunCreatedBeforeACrash(t *testing.T) {
 				t.Errorf("the run was carried out: %+v", refused.Status)
 			}
 			want := "run " + name + " already exists and was not created by the operator (" + tc.why
-			eventually(t, 10*time.Second, func() error {
-				for _, n := range eventNotes(t, ns, drill.Name, opsv1alpha1.ReasonNotCreatedByOperator) {
-					if strings.HasPrefix(n, want) && strings.HasSuffix(n, "): it is not carried out, and this run-now run is skipped") {
-						return nil
-					}
-				}
-				return fmt.Errorf("no NotCreatedByOperator event starting %q", want)
+			waitNotes(t, ns, drill.Name, opsv1alpha1.ReasonNotCreatedByOperator, fmt.Sprintf("one starting %q", want), func(notes []string) bool {
+				return slices.ContainsFunc(notes, func(n string) bool {
+					return strings.HasPrefix(n, want) && strings.HasSuffix(n, "): it is not carried out, and this run-now run is skipped")
+				})
 			})
 			if notes := eventNotes(t, ns, drill.Name, opsv1alpha1.ReasonRunCreated); len(notes) != 0 {
 				t.Errorf("RunCreated events %q", notes)

@@ -34,6 +34,7 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -82,6 +83,38 @@ func settle(t *testing.T, read func() string) string {
 	}
 	t.Fatalf("still changing after 20s: %s", last)
 	return ""
+}
+
+// eventNotes lists the notes of the events of reason regarding the named object in ns.
+func eventNotes(t *testing.T, ns, regarding, reason string) []string {
+	t.Helper()
+	var list eventsv1.EventList
+	if err := k8sClient.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	var notes []string
+	for _, e := range list.Items {
+		if e.Regarding.Name == regarding && e.Reason == reason {
+			notes = append(notes, e.Note)
+		}
+	}
+	return notes
+}
+
+// waitNotes waits until check accepts the notes of the events of reason
+// regarding the named object in ns. The manager's recorder sends events
+// from a goroutine of its own, after the write the test may just have
+// seen: a note a test expects to appear is waited for, while a check that
+// none appeared (or none more) reads eventNotes at once.
+// want says what check accepts, for the failure's message.
+func waitNotes(t *testing.T, ns, regarding, reason, want string, check func(notes []string) bool) {
+	t.Helper()
+	eventually(t, 20*time.Second, func() error {
+		if notes := eventNotes(t, ns, regarding, reason); !check(notes) {
+			return fmt.Errorf("%s events of %s %q, want %s", reason, regarding, notes, want)
+		}
+		return nil
+	})
 }
 
 // eventually retries check until it returns nil or the timeout passes.

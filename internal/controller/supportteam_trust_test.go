@@ -166,11 +166,7 @@ func qbLeadTeam(t *testing.T, ns string, mutate func(*opsv1alpha1.SupportTeam)) 
 	if err := k8sClient.Create(context.Background(), team); err != nil {
 		t.Fatal(err)
 	}
-	limit := 20 * time.Second
-	if b := team.Spec.QueueBackend; b != nil && b.RequestTracker != nil {
-		limit = rtSyncLimit
-	}
-	team = readyTeamWithin(t, client.ObjectKeyFromObject(team), metav1.ConditionTrue, limit)
+	team = readyTeamWithin(t, client.ObjectKeyFromObject(team), metav1.ConditionTrue, rtSyncLimit)
 	alice := actAs(t, qbLead, "")
 	eventually(t, 20*time.Second, func() error {
 		return alice.Get(context.Background(), client.ObjectKeyFromObject(team), &opsv1alpha1.SupportTeam{})
