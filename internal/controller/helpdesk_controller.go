@@ -764,7 +764,7 @@ func (r *HelpDeskReconciler) maintenance(ctx context.Context, hd *opsv1alpha1.He
 		}
 		o := r.rtObjects(hd, db, job.name, "cron")
 		o.AttachmentsClaim, o.AttachmentsReadWriteMany = names.AttachmentsClaim(), rwx
-		cj := resources.RTCronJob(o, schedule, zone, job.command...)
+		cj := resources.RTCronJob(o, schedule, zone, resources.AwaitDatabase(db, job.command...)...)
 		if err := r.notForeign(ctx, hd, cj); err != nil {
 			return err
 		}

@@ -194,9 +194,13 @@ func TestHelpDeskMaintenanceCronJobs(t *testing.T) {
 	ctx := context.Background()
 	ns := newNamespace(t)
 	hdReady(t, ns, "cron", func(h *opsv1alpha1.HelpDesk) { h.Spec.Site.TimeZone = "Europe/Berlin" })
-	for _, want := range []struct{ name, schedule, command string }{
-		{"cron-externalize", "*/15 * * * *", "/usr/sbin/rt-externalize-attachments-5"},
-		{"cron-sessions", "30 3 * * *", "/usr/sbin/rt-clean-sessions-5"},
+	db := resources.ManagedDatabaseConn(ns, resources.HelpDeskNames{HelpDesk: "cron"})
+	for _, want := range []struct {
+		name, schedule string
+		command        []string
+	}{
+		{"cron-externalize", "*/15 * * * *", []string{"/usr/sbin/rt-externalize-attachments-5"}},
+		{"cron-sessions", "30 3 * * *", []string{"/usr/sbin/rt-clean-sessions-5", "--older", "7D"}},
 	} {
 		var cj batchv1.CronJob
 		hdGet(t, ns, want.name, &cj)
@@ -205,8 +209,10 @@ func TestHelpDeskMaintenanceCronJobs(t *testing.T) {
 		if cj.Spec.Schedule != want.schedule || cj.Spec.ConcurrencyPolicy != batchv1.ForbidConcurrent || cj.Spec.TimeZone == nil || *cj.Spec.TimeZone != "Europe/Berlin" {
 			t.Errorf("%s: schedule %q, concurrency %s, zone %v", want.name, cj.Spec.Schedule, cj.Spec.ConcurrencyPolicy, cj.Spec.TimeZone)
 		}
-		if len(pod.Containers) != 1 || pod.Containers[0].Command[0] != want.command {
-			t.Errorf("%s runs %v, want %s", want.name, pod.Containers, want.command)
+		// The command waits for the database first: a new pod's first
+		// connections may be refused until the NetworkPolicies know it.
+		if len(pod.Containers) != 1 || !slices.Equal(pod.Containers[0].Command, resources.AwaitDatabase(db, want.command...)) {
+			t.Errorf("%s runs %v, want %v once %s:%d accepts a connection", want.name, pod.Containers, want.command, db.Host, db.Port)
 		}
 		mounted := false
 		for _, v := range pod.Volumes {

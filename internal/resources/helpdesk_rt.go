@@ -21,7 +21,9 @@ import (
 	"maps"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -373,6 +375,39 @@ func (o RTObjects) rtPodSpec(container corev1.Container) corev1.PodSpec {
 		}
 	}
 	return spec
+}
+
+// RTAwaitDatabasePatience is how long AwaitDatabase waits for the
+// database to accept a connection.
+const RTAwaitDatabasePatience = 30 * time.Second
+
+// RTAwaitDatabaseScript (Perl, arguments: host, port, patience in seconds,
+// then the command) waits until a TCP connection to host:port succeeds, at
+// most the patience, then runs the command in its place. A pod's
+// NetworkPolicies reach the database's node a moment after the pod starts
+// (kube-router adds its address to the database's allowed sources when it
+// next syncs), so a command that connects at once may be refused and its
+// pod fail: the Job then runs it again in a new pod, and the failed pod
+// stays behind. Once the patience is spent the command runs anyway and
+// says itself why it cannot connect. The probe sends nothing: PostgreSQL
+// logs nothing for a connection closed before its startup packet.
+const RTAwaitDatabaseScript = `use strict; use warnings; use IO::Socket::IP;
+my ($host, $port, $patience) = splice @ARGV, 0, 3;
+my $until = time + $patience;
+while (1) {
+    my $s = IO::Socket::IP->new(PeerHost => $host, PeerPort => $port, Timeout => 5);
+    if ($s) { close $s; last }
+    if (time >= $until) { print STDERR "the database at $host:$port accepted no connection in $patience s ($@); running $ARGV[0] anyway\n"; last }
+    sleep 1;
+}
+exec { $ARGV[0] } @ARGV or die "exec $ARGV[0]: $!\n";
+`
+
+// AwaitDatabase is command run once db's server accepts a connection
+// (RTAwaitDatabaseScript), for RT's one-shot pods, which connect at once.
+func AwaitDatabase(db HelpDeskDatabaseConn, command ...string) []string {
+	return append([]string{"/usr/bin/perl", "-e", RTAwaitDatabaseScript, "--",
+		db.Host, strconv.Itoa(int(db.Port)), strconv.Itoa(int(RTAwaitDatabasePatience / time.Second))}, command...)
 }
 
 // RTCronJob runs one of RT's periodic commands on schedule (in timeZone),
