@@ -139,7 +139,8 @@ func TestHelpDeskImageUpgrade(t *testing.T) {
 	upgrade := &batchv1.Job{}
 	hdGet(t, ns, upgradeName, upgrade)
 	c := upgrade.Spec.Template.Spec.Containers[0]
-	if c.Image != next || c.Command[2] != resources.RTUpgradeScript || upgrade.Labels["app.kubernetes.io/component"] != "schema" || *upgrade.Spec.BackoffLimit != 0 {
+	db := resources.ManagedDatabaseConn(ns, resources.HelpDeskNames{HelpDesk: "up"})
+	if c.Image != next || !slices.Equal(c.Command, resources.AwaitDatabase(db, "/bin/sh", "-c", resources.RTUpgradeScript)) || upgrade.Labels["app.kubernetes.io/component"] != "schema" || *upgrade.Spec.BackoffLimit != 0 {
 		t.Errorf("the upgrade Job: image %s, labels %v, backoffLimit %d", c.Image, upgrade.Labels, *upgrade.Spec.BackoffLimit)
 	}
 	hdCheckOwned(t, upgrade, hd)

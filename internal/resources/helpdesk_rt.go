@@ -660,7 +660,7 @@ echo "rt-schema: done"
 func RTSchemaJob(o RTObjects, db HelpDeskDatabaseConn, rootPassword, operatorPassword corev1.SecretKeySelector) *batchv1.Job {
 	spec := o.rtPodSpec(corev1.Container{
 		Name:    "schema",
-		Command: []string{"/bin/sh", "-c", RTSchemaScript},
+		Command: AwaitDatabase(db, "/bin/sh", "-c", RTSchemaScript),
 		Env:     rtAdminEnv(db),
 		VolumeMounts: []corev1.VolumeMount{
 			{Name: "root-password", MountPath: rtRootPasswordIn, ReadOnly: true},

@@ -355,7 +355,8 @@ func TestRTService(t *testing.T) {
 func TestRTSchemaJob(t *testing.T) {
 	o := testRTObjects()
 	o.Name = "rt-schema"
-	j := RTSchemaJob(o, HelpDeskDatabaseConn{AdminUser: secretRef("pg-admin", "user"), AdminPassword: secretRef("pg-admin", "password")}, secretRef("rt-root", "root-password"), secretRef("rt-root", "operator-password"))
+	db := HelpDeskDatabaseConn{Host: "rt-db.ns.svc", Port: 5432, AdminUser: secretRef("pg-admin", "user"), AdminPassword: secretRef("pg-admin", "password")}
+	j := RTSchemaJob(o, db, secretRef("rt-root", "root-password"), secretRef("rt-root", "operator-password"))
 	spec := j.Spec.Template.Spec
 	checkRestrictedRTPod(t, spec)
 	if spec.RestartPolicy != corev1.RestartPolicyNever || j.Spec.BackoffLimit == nil {
@@ -407,8 +408,8 @@ func TestRTSchemaJob(t *testing.T) {
 			t.Errorf("%s is not mounted read-only at %s", want.key, want.dir)
 		}
 	}
-	if len(c.Command) != 3 || c.Command[2] != RTSchemaScript {
-		t.Errorf("command %q", c.Command)
+	if !slices.Equal(c.Command, AwaitDatabase(db, "/bin/sh", "-c", RTSchemaScript)) {
+		t.Errorf("command %q, want the schema script once %s:%d accepts a connection", c.Command, db.Host, db.Port)
 	}
 }
 

@@ -106,7 +106,9 @@ func (n HelpDeskNames) Upgrade(from, to string) string {
 func RTUpgradeJob(o RTObjects, db HelpDeskDatabaseConn) *batchv1.Job {
 	spec := o.rtPodSpec(corev1.Container{
 		Name:    "upgrade",
-		Command: []string{"/bin/sh", "-c", RTUpgradeScript},
+		// Its backoff limit is 0: a first connection refused before the
+		// NetworkPolicies know the pod would fail the upgrade.
+		Command: AwaitDatabase(db, "/bin/sh", "-c", RTUpgradeScript),
 		Env:     rtAdminEnv(db),
 	})
 	spec.RestartPolicy = corev1.RestartPolicyNever
