@@ -454,7 +454,7 @@ func TestDrillRunCreatedBeforeACrash(t *testing.T) {
 				t.Errorf("the run was carried out: %+v", refused.Status)
 			}
 			want := "run " + name + " already exists and was not created by the operator (" + tc.why
-			waitNotes(t, ns, drill.Name, opsv1alpha1.ReasonNotCreatedByOperator, fmt.Sprintf("one starting %q", want), func(notes []string) bool {
+			waitNotes(t, ns, drill.Name, opsv1alpha1.ReasonNotCreatedByOperator, fmt.Sprintf("one among them starting %q", want), func(notes []string) bool {
 				return slices.ContainsFunc(notes, func(n string) bool {
 					return strings.HasPrefix(n, want) && strings.HasSuffix(n, "): it is not carried out, and this run-now run is skipped")
 				})

@@ -205,7 +205,7 @@ func TestHelpDeskImageUpgrade(t *testing.T) {
 // hdWantEvent waits for an event of the HelpDesk with reason whose note has text.
 func hdWantEvent(t *testing.T, ns, name, reason, text string) {
 	t.Helper()
-	waitNotes(t, ns, name, reason, fmt.Sprintf("one saying %q", text), func(notes []string) bool {
+	waitNotes(t, ns, name, reason, fmt.Sprintf("one among them saying %q", text), func(notes []string) bool {
 		return slices.ContainsFunc(notes, func(note string) bool { return strings.Contains(note, text) })
 	})
 }
