@@ -102,12 +102,13 @@ func (n HelpDeskNames) Upgrade(from, to string) string {
 
 // RTUpgradeJob runs RTUpgradeScript with o's (the new) image, as the
 // database administrator of db (the schema Job's: the managed server's
-// superuser, or an external database's own role).
+// superuser, or an external database's own role), once the database
+// accepts a connection (AwaitDatabase): its backoff limit is 0, so a first
+// connection refused before the NetworkPolicies know the pod would fail
+// the upgrade.
 func RTUpgradeJob(o RTObjects, db HelpDeskDatabaseConn) *batchv1.Job {
 	spec := o.rtPodSpec(corev1.Container{
 		Name:    "upgrade",
-		// Its backoff limit is 0: a first connection refused before the
-		// NetworkPolicies know the pod would fail the upgrade.
 		Command: AwaitDatabase(db, "/bin/sh", "-c", RTUpgradeScript),
 		Env:     rtAdminEnv(db),
 	})
