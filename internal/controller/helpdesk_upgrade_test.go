@@ -141,7 +141,7 @@ func TestHelpDeskImageUpgrade(t *testing.T) {
 	c := upgrade.Spec.Template.Spec.Containers[0]
 	db := resources.ManagedDatabaseConn(ns, resources.HelpDeskNames{HelpDesk: "up"})
 	if c.Image != next || !slices.Equal(c.Command, resources.AwaitDatabase(db, "/bin/sh", "-c", resources.RTUpgradeScript)) || upgrade.Labels["app.kubernetes.io/component"] != "schema" || *upgrade.Spec.BackoffLimit != 0 {
-		t.Errorf("the upgrade Job: image %s, labels %v, backoffLimit %d", c.Image, upgrade.Labels, *upgrade.Spec.BackoffLimit)
+		t.Errorf("the upgrade Job: image %s, command %q, labels %v, backoffLimit %d", c.Image, c.Command, upgrade.Labels, *upgrade.Spec.BackoffLimit)
 	}
 	hdCheckOwned(t, upgrade, hd)
 	restartManager(t)

@@ -377,8 +377,9 @@ func (o RTObjects) rtPodSpec(container corev1.Container) corev1.PodSpec {
 	return spec
 }
 
-// RTAwaitDatabasePatience is how long AwaitDatabase waits for the
-// database to accept a connection.
+// RTAwaitDatabasePatience is about how long AwaitDatabase waits for the
+// database to accept a connection (the script's clock counts whole
+// seconds, and a try under way may take 5 s more).
 const RTAwaitDatabasePatience = 30 * time.Second
 
 // RTAwaitDatabaseScript (Perl, arguments: host, port, patience in seconds,
@@ -403,8 +404,12 @@ while (1) {
 exec { $ARGV[0] } @ARGV or die "exec $ARGV[0]: $!\n";
 `
 
-// AwaitDatabase is command run once db's server accepts a connection
-// (RTAwaitDatabaseScript), for RT's one-shot pods, which connect at once.
+// AwaitDatabase returns command wrapped so that it runs once db's server
+// accepts a connection (RTAwaitDatabaseScript): for the HelpDesk's
+// one-shot RT pods (its CronJobs, schema and upgrade Jobs), which connect
+// at once. A team's rights Job (RTRightsJob) does not wait yet: its
+// builder has no database address, and its Job runs a refused pod again
+// (backoff limit 2).
 func AwaitDatabase(db HelpDeskDatabaseConn, command ...string) []string {
 	return append([]string{"/usr/bin/perl", "-e", RTAwaitDatabaseScript, "--",
 		db.Host, strconv.Itoa(int(db.Port)), strconv.Itoa(int(RTAwaitDatabasePatience / time.Second))}, command...)
