@@ -66,11 +66,34 @@ func Start(t testing.TB) *Server {
 		}
 	}
 	dir := t.TempDir()
-	port := freePort(t)
-	s := &Server{URL: fmt.Sprintf("http://127.0.0.1:%d", port), dir: dir, port: port, t: t}
+	s := &Server{dir: dir, t: t}
 	if err := os.MkdirAll(s.ConfigDir(), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	s.listenOn(freePort(t))
+	if err := os.WriteFile(filepath.Join(dir, "root-password"), []byte("supportstack-test\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.run(setupDatabase, "--action", "init", "--skip-create", "--root-password-file", filepath.Join(dir, "root-password"))
+	s.Token = strings.TrimSpace(s.Perl(`
+my $user = RT::User->new(RT->SystemUser); $user->Load('root') or die "no root user";
+my $token = RT::AuthToken->new(RT->SystemUser);
+my ($ok, $msg, $auth) = $token->Create(Owner => $user->id, Description => 'supportstack tests');
+die "creating token: $msg" unless $ok;
+print $auth;`))
+	// A port chosen before the set-up above stood free for its seconds,
+	// and once another process took it in that time (RT: "couldn't start
+	// up a web server"): choose it again just before the server starts.
+	s.listenOn(freePort(t))
+	s.start()
+	t.Cleanup(s.stop)
+	return s
+}
+
+// listenOn writes the site configuration with RT's web server on port.
+func (s *Server) listenOn(port int) {
+	s.t.Helper()
+	s.port, s.URL = port, fmt.Sprintf("http://127.0.0.1:%d", port)
 	site := fmt.Sprintf(`Set($rtname, 'supportstack-test');
 Set($Organization, 'supportstack.test');
 Set($WebDomain, '127.0.0.1');
@@ -82,23 +105,10 @@ Set($LogToSTDERR, 'warning');
 Set($LogToSyslog, undef);
 Set($Timezone, 'UTC');
 1;
-`, port, s.URL, filepath.Join(dir, "rt.db"))
-	if err := os.WriteFile(filepath.Join(dir, "RT_SiteConfig.pm"), []byte(site), 0o644); err != nil {
-		t.Fatal(err)
+`, port, s.URL, filepath.Join(s.dir, "rt.db"))
+	if err := os.WriteFile(filepath.Join(s.dir, "RT_SiteConfig.pm"), []byte(site), 0o644); err != nil {
+		s.t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "root-password"), []byte("supportstack-test\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s.run(setupDatabase, "--action", "init", "--skip-create", "--root-password-file", filepath.Join(dir, "root-password"))
-	s.Token = strings.TrimSpace(s.Perl(`
-my $user = RT::User->new(RT->SystemUser); $user->Load('root') or die "no root user";
-my $token = RT::AuthToken->new(RT->SystemUser);
-my ($ok, $msg, $auth) = $token->Create(Owner => $user->id, Description => 'supportstack tests');
-die "creating token: $msg" unless $ok;
-print $auth;`))
-	s.start()
-	t.Cleanup(s.stop)
-	return s
 }
 
 // ConfigDir is the RT_SiteConfig.d directory of this RT.
