@@ -25,6 +25,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/supportstack/operator/internal/queues/rttest"
 )
 
 // awaitDatabase runs AwaitDatabase's command line with this machine's
@@ -50,24 +52,11 @@ func awaitDatabase(t *testing.T, port int, patience int, command ...string) (str
 	return string(out), status, time.Since(began)
 }
 
-// freePort is a loopback port nothing listens on (the kernel refuses
-// connections to it, as a NetworkPolicy that rejects them does).
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	return port
-}
-
 // The command runs only once the database's port accepts a connection, as
 // itself (its arguments, output and exit status), and at once when the
 // port already does.
 func TestAwaitDatabaseRunsTheCommandOnceConnected(t *testing.T) {
-	port := freePort(t)
+	port := rttest.FreePort(t)
 	type listening struct {
 		l  net.Listener
 		at time.Time
@@ -122,7 +111,7 @@ func TestAwaitDatabaseRunsTheCommandOnceConnected(t *testing.T) {
 // Nobody listening: the command still runs once the patience is spent, and
 // the reason it waited is said first.
 func TestAwaitDatabaseRunsTheCommandAfterItsPatience(t *testing.T) {
-	port := freePort(t)
+	port := rttest.FreePort(t)
 	out, status, took := awaitDatabase(t, port, 2, "/bin/sh", "-c", "echo ran anyway; exit 0")
 	want := "the database at 127.0.0.1:" + strconv.Itoa(port) + " accepted no connection in 2 s ("
 	if !strings.HasPrefix(out, want) || !strings.Contains(out, "); running /bin/sh anyway\nran anyway\n") || status != 0 {

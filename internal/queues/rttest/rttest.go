@@ -70,7 +70,7 @@ func Start(t testing.TB) *Server {
 	if err := os.MkdirAll(s.ConfigDir(), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	s.listenOn(freePort(t))
+	s.listenOn(FreePort(t))
 	if err := os.WriteFile(filepath.Join(dir, "root-password"), []byte("supportstack-test\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ print $auth;`))
 	// A port chosen before the set-up above stood free for its seconds,
 	// and once another process took it in that time (RT: "couldn't start
 	// up a web server"): choose it again just before the server starts.
-	s.listenOn(freePort(t))
+	s.listenOn(FreePort(t))
 	s.start()
 	t.Cleanup(s.stop)
 	return s
@@ -160,8 +160,9 @@ func (s *Server) InsertData(file string) string {
 	return s.run(setupDatabase, "--action", "insert", "--datafile", file)
 }
 
-// freePort is a loopback port nothing listens on now.
-func freePort(t testing.TB) int {
+// FreePort is a loopback port nothing listens on now (the kernel refuses
+// connections to it until someone listens).
+func FreePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -260,7 +261,7 @@ func (s *Server) Call(method, path string, body any) (int, map[string]any) {
 // server's base URL once the port accepts connections; t.Cleanup stops it.
 func (s *Server) Serve(t testing.TB, extraEnv []string, command string, args ...string) string {
 	t.Helper()
-	port := fmt.Sprint(freePort(t))
+	port := fmt.Sprint(FreePort(t))
 	addr := "127.0.0.1:" + port
 	argv := make([]string, len(args))
 	for i, a := range args {
