@@ -206,8 +206,15 @@ func changed(cur, pat [7]int) int {
 
 // score returns the current score.
 func (e *evaluator) score() Score {
-	sc := Score{Understaffed: e.understaffed, Overstaffed: e.overstaffed, Changes: e.changes}
-	lo, hi := -1, -1
+	sc, _, _ := e.tally()
+	return sc
+}
+
+// tally returns the current score and the fewest and most unsocial
+// shifts of a member who serves a queue.
+func (e *evaluator) tally() (sc Score, lo, hi int) {
+	sc = Score{Understaffed: e.understaffed, Overstaffed: e.overstaffed, Changes: e.changes}
+	lo, hi = -1, -1
 	for m := range e.nm {
 		if !e.md.serving[m] {
 			continue
@@ -219,7 +226,26 @@ func (e *evaluator) score() Score {
 		hi = max(hi, e.unsocialN[m])
 	}
 	sc.Unfairness = hi - lo
-	return sc
+	return sc, lo, hi
+}
+
+// rank orders rosters by the objective and, at equal objective, by how
+// many members who serve a queue work the most or the fewest unsocial
+// shifts (none when all work as many): the objective times more than
+// twice the team's size, plus that count. A rank below another's is an
+// objective no higher; within an int64 for any objective below 2^62
+// divided by that factor.
+func (e *evaluator) rank() int64 {
+	sc, lo, hi := e.tally()
+	extremes := 0
+	if hi > lo {
+		for m := range e.nm {
+			if e.md.serving[m] && (e.unsocialN[m] == lo || e.unsocialN[m] == hi) {
+				extremes++
+			}
+		}
+	}
+	return sc.Total()*int64(2*e.nm+1) + int64(extremes)
 }
 
 // set gives member m candidate c (-1 off) on weekday w and re-scores the
