@@ -370,6 +370,13 @@ svg text{font-size:12px;fill:#444}
 {{range .Worst}}<tr><td>{{when .Start}}</td><td>{{.Queue}}</td><td>{{.Missed}}</td><td>{{.Created}}</td><td>{{.Forecast}}</td><td>{{.Required}}</td><td>{{.Scheduled}}</td><td>{{.Gap}}</td><td>{{.Cause}}</td></tr>
 {{else}}<tr><td colspan="9">No missed ticket and no staff gap in the period.</td></tr>
 {{end}}</table></div>
+
+<h2>Training needs</h2>
+<p>Who, had they had one more skill, would have closed the most of the period's staff gaps under its roster: the staff-half-hours short each closes, net of every queue.</p>
+<ul>
+{{range .Training}}<li>{{.Advice}}</li>
+{{else}}<li>No staff gap in the period that one person with one more skill would have closed.</li>
+{{end}}</ul>
 </body>
 </html>
 {{define "chart"}}<svg class="chart" viewBox="0 0 {{.W}} {{.H}}" role="img">

@@ -65,6 +65,7 @@ import (
 	"github.com/supportstack/operator/internal/actuals"
 	"github.com/supportstack/operator/internal/coverage"
 	"github.com/supportstack/operator/internal/localday"
+	"github.com/supportstack/operator/internal/training"
 )
 
 // Period is the kind of period a report covers.
@@ -80,6 +81,9 @@ const (
 
 // MaxWorst is how many worst intervals a report lists.
 const MaxWorst = 10
+
+// MaxTraining is how many training needs a report lists.
+const MaxTraining = 5
 
 // The demand margin: a half-hour's arrivals are above forecast when they
 // exceed it by at least DemandMarginFraction of the forecast and by at
@@ -200,6 +204,24 @@ type Report struct {
 	Intervals     []HalfHour          `json:"intervals"`
 	Members       []MemberFigures     `json:"members"`
 	Worst         []WorstInterval     `json:"worstIntervals"`
+	// Training are the (member, skill) pairs that would have closed the
+	// most of the period's staff gaps, best first (at most MaxTraining).
+	Training []TrainingNeed `json:"trainingNeeds"`
+}
+
+// TrainingNeed is a member and a skill that, had the member had it, would
+// have closed some of the period's staff gaps under its roster: the
+// ranking of supportstack schedule train (training.Rank), over the
+// period's half-hours instead of the week ahead.
+type TrainingNeed struct {
+	Member string `json:"member"`
+	Skill  string `json:"skill"`
+	// ClosesStaffHalfHours is the staff-half-hours short it removes, net
+	// of every queue.
+	ClosesStaffHalfHours int `json:"closesStaffHalfHours"`
+	// Advice says it in words: "train ben in portal: closes 9 of 19
+	// short half-hours in portal".
+	Advice string `json:"advice"`
 }
 
 // Figures are one queue's counts over some time: tickets created,
@@ -343,7 +365,19 @@ func Build(in Input) (Report, error) {
 	r.ServiceLevels = serviceLevels(in, r.Queues, r.Intervals, figures.Tickets)
 	r.Members = memberFigures(in, figures.Members)
 	r.Worst = worst(r.Intervals)
+	r.Training = trainingNeeds(in.Team, span)
 	return r, nil
+}
+
+// trainingNeeds ranks the training pairs that close the most of the
+// staff gaps over span (the period's half-hours under its roster).
+func trainingNeeds(team coverage.Team, span []coverage.Interval) []TrainingNeed {
+	needs := training.Rank(team, coverage.Result{Intervals: span}, training.Options{Top: MaxTraining})
+	out := make([]TrainingNeed, 0, len(needs))
+	for _, n := range needs {
+		out = append(out, TrainingNeed{Member: n.Member, Skill: n.Skill, ClosesStaffHalfHours: n.Closes, Advice: n.String()})
+	}
+	return out
 }
 
 // nextDay is the first instant of the local date after d's (d in the

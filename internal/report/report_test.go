@@ -53,7 +53,10 @@ func newYork(t *testing.T) *time.Location {
 // figures below can be worked out on paper. The CLI test checks the same
 // golden from the team file, where the operator's own derivation
 // (controller.ActualsOptions) builds the calendar.
-func weekInput(t *testing.T) Input {
+func weekInput(t *testing.T) Input { return weekInputWith(t, nil) }
+
+// weekInputWith is weekInput with the team's spec changed by edit first.
+func weekInputWith(t *testing.T, edit func(*opsv1alpha1.SupportTeamSpec)) Input {
 	t.Helper()
 	loc := newYork(t)
 	data, err := os.ReadFile("testdata/team.yaml")
@@ -65,6 +68,9 @@ func weekInput(t *testing.T) Input {
 	}
 	if err := yaml.Unmarshal(data, &spec); err != nil {
 		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(&spec.Spec)
 	}
 	team, err := coverage.FromSpec(spec.Spec)
 	if err != nil {
@@ -522,4 +528,66 @@ func TestMembersWithoutEmail(t *testing.T) {
 		}
 	}
 	t.Errorf("eve is not in the members: %+v", r.Members)
+}
+
+// TestTrainingNeeds: the report ranks who to train in what over the
+// period's half-hours. In the seeded week nobody would help (after 15:30
+// ben is alone on the late shift, and email needs him), so the list is
+// empty. With eve beside him on the late shift (email only, like ben),
+// one of the two is spare for email from 15:30 while portal has nobody
+// with its skill until it closes at 17:00: training either in portal
+// closes those half-hours, ben first by name.
+func TestTrainingNeeds(t *testing.T) {
+	r, err := Build(weekInput(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Training) != 0 {
+		t.Errorf("seeded week: training %+v, want none", r.Training)
+	}
+	r, err = Build(weekInputWith(t, func(spec *opsv1alpha1.SupportTeamSpec) {
+		spec.Members = append(spec.Members, opsv1alpha1.Member{Name: "eve", Role: "Specialist", Skills: []string{"email"}, Shifts: []string{"late"}})
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The half-hours where portal is short and two email-only people are
+	// on shift with email needing fewer than two, read from the report's
+	// own staffing figures.
+	spare := 0
+	for _, h := range r.Intervals {
+		email, portal := h.Queues[0], h.Queues[1]
+		if portal.Gap > 0 && email.Scheduled > email.Required {
+			spare += min(portal.Gap, email.Scheduled-email.Required)
+		}
+	}
+	if spare == 0 {
+		t.Fatal("no half-hour with portal short and email overstaffed: the case shows nothing")
+	}
+	if len(r.Training) < 2 {
+		t.Fatalf("training %+v, want ben and eve in portal", r.Training)
+	}
+	t.Logf("%d spare half-hours; %s", spare, r.Training[0].Advice)
+	for i, who := range []string{"ben", "eve"} {
+		n := r.Training[i]
+		if n.Member != who || n.Skill != "portal" || n.ClosesStaffHalfHours != spare {
+			t.Errorf("training #%d: %+v, want %s in portal closing %d", i+1, n, who, spare)
+		}
+		if want := fmt.Sprintf("train %s in portal: closes %d of ", who, spare); !strings.HasPrefix(n.Advice, want) {
+			t.Errorf("training #%d advice %q, want it to start %q", i+1, n.Advice, want)
+		}
+	}
+	var c, h bytes.Buffer
+	if err := r.WriteCSV(&c); err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("training,,,portal,ben,closes_staff_half_hours,%d\n", spare); !strings.Contains(c.String(), want) {
+		t.Errorf("CSV has no row %q", want)
+	}
+	if err := r.WriteHTML(&h); err != nil {
+		t.Fatal(err)
+	}
+	if want := "<li>" + r.Training[0].Advice + "</li>"; !strings.Contains(h.String(), want) {
+		t.Errorf("HTML has no %q", want)
+	}
 }

@@ -39,7 +39,8 @@ func (r Report) WriteJSON(w io.Writer) error {
 // section names the part of the report (period, service_level, day, hour,
 // half_hour, member, worst); date is a local date (day), start a local
 // time (RFC 3339 for half_hour and worst, HH:00 for hour); queue and
-// member say whose figure it is (empty for a day's total); metric names
+// member say whose figure it is (empty for a day's total; for training,
+// queue holds the skill to train the member in); metric names
 // the figure and value holds it (a number, or text for period, cause,
 // holiday and rt_user). A figure that does not exist (no service level
 // without a target) has no row. A spreadsheet's pivot table or a filter
@@ -111,6 +112,10 @@ func (r Report) WriteCSV(w io.Writer) error {
 		add("worst", "", start, wi.Queue, "", "rank", strconv.Itoa(i+1))
 		halfHourRows(add, "worst", wi.Start, wi.HalfHourQueue)
 		add("worst", "", start, wi.Queue, "", "cause", string(wi.Cause))
+	}
+	for _, n := range r.Training {
+		add("training", "", "", n.Skill, n.Member, "closes_staff_half_hours", strconv.Itoa(n.ClosesStaffHalfHours))
+		add("training", "", "", n.Skill, n.Member, "advice", n.Advice)
 	}
 	if err := cw.WriteAll(rows); err != nil {
 		return err
