@@ -18,6 +18,7 @@ package roster
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -185,4 +186,64 @@ func TestRankBreaksTiesByFairness(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTradeRunKeepsExactlyTheFeasibleTrades: on constructed rosters of
+// random small teams, every trade of every run of days between every two
+// members is made exactly when the traded roster keeps every hard rule
+// (Check, written independently of the search's incremental checks),
+// and a refused trade leaves both members as they were.
+func TestTradeRunKeepsExactlyTheFeasibleTrades(t *testing.T) {
+	loc := paris(t)
+	made, refused := 0, 0
+	for seed := range uint64(12) {
+		p := generate(loc, seed, 5, 2, 1, 1.1)
+		md, err := compile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := newSearch(md, seed)
+		s.construct()
+		base := s.e.roster()
+		for i, m1 := range s.members {
+			for _, m2 := range s.members[i+1:] {
+				for n := 2; n <= 7; n++ {
+					for w0 := range 7 {
+						traded := slices.Clone(base)
+						for k := range n {
+							w := (w0 + k) % 7
+							traded[m1][w], traded[m2][w] = base[m2][w], base[m1][w]
+						}
+						changes := !slices.Equal(traded, base)
+						want := changes && len(Check(p, traded)) == 0
+						old1, old2 := s.e.pat[m1], s.e.pat[m2]
+						got := s.tradeRun(m1, m2, w0, n)
+						if got != want {
+							t.Fatalf("seed %d: trading weekdays %d+%d of members %d and %d: made %v, want %v (%v)", seed, w0, n, m1, m2, got, want, Check(p, traded))
+						}
+						if got {
+							made++
+							if r := s.e.roster(); !slices.Equal(r, traded) {
+								t.Fatalf("seed %d: the trade left %v, want %v", seed, r, traded)
+							}
+							s.setWeek(m1, old1)
+							s.setWeek(m2, old2)
+						} else {
+							refused++
+						}
+						if r := s.e.roster(); !slices.Equal(r, base) {
+							t.Fatalf("seed %d: after trading weekdays %d+%d of members %d and %d the roster is %v, want %v", seed, w0, n, m1, m2, r, base)
+						}
+					}
+				}
+			}
+		}
+		if sc, _ := Evaluate(p, base); sc != s.e.score() {
+			t.Fatalf("seed %d: incremental %+v, from scratch %+v", seed, s.e.score(), sc)
+		}
+	}
+	if made == 0 || refused == 0 {
+		t.Fatalf("%d trades made, %d refused: the test needs both", made, refused)
+	}
+	t.Logf("%d trades made, %d refused", made, refused)
 }

@@ -575,12 +575,13 @@ func (s *search) bestPair(m1, w1, m2, w2 int) bool {
 
 // swapRuns trades every run of two to seven consecutive weekdays
 // (cyclic) between every two members who serve a queue, keeping each
-// trade that keeps the hard rules and lowers the objective, and reports
-// whether one did. Members who serve the same queues cover the same
-// half-hours whoever works a shift, so such a trade changes only their
-// hours, changes and unsocial shifts; the moves of one or two member-days
-// cannot make it, since the rest between shifts ties a late shift to the
-// next day's start.
+// trade that keeps the hard rules and lowers value, and reports whether
+// one did. The moves of one or two member-days cannot make such a trade:
+// the rest between shifts ties a late shift to the next day's start, so
+// a run of late shifts moves to another member only as a whole. Between
+// members who serve the same queues a trade leaves every half-hour's
+// coverage as it was and changes only their hours, changes and unsocial
+// shifts, which is where the polish on fairness needs it.
 func (s *search) swapRuns(deadline time.Time) bool {
 	improved := false
 	for i, m1 := range s.members {
@@ -592,7 +593,7 @@ func (s *search) swapRuns(deadline time.Time) bool {
 				for w0 := range 7 {
 					improved = s.swapRun(m1, m2, w0, n) || improved
 					if n == 7 {
-						break
+						break // the whole week: one trade, whatever w0
 					}
 				}
 			}
@@ -602,16 +603,34 @@ func (s *search) swapRuns(deadline time.Time) bool {
 }
 
 // swapRun trades members m1's and m2's shifts on the n weekdays from w0
-// (cyclic) if that keeps the hard rules and lowers the objective, and
-// reports whether it did.
+// (cyclic) if that keeps the hard rules and lowers value, and reports
+// whether it did.
 func (s *search) swapRun(m1, m2, w0, n int) bool {
 	before := s.value()
-	var old1, old2 [7]int
+	old1, old2 := s.e.pat[m1], s.e.pat[m2]
+	if s.tradeRun(m1, m2, w0, n) {
+		if s.value() < before {
+			return true
+		}
+		s.setWeek(m1, old1)
+		s.setWeek(m2, old2)
+	}
+	return false
+}
+
+// tradeRun trades members m1's and m2's shifts on the n weekdays from w0
+// (cyclic) and reports true, or leaves both as they were and reports
+// false when the trade would break a hard rule or change nothing. Both
+// runs are cleared first, then filled day by day, each day checked
+// against the days already set: every adjacent pair of days, the run's
+// two ends and the week's wrap included, is checked once its later day
+// is set, and every stretch of working days once its last day is.
+func (s *search) tradeRun(m1, m2, w0, n int) bool {
+	old1, old2 := s.e.pat[m1], s.e.pat[m2]
 	same := true
 	for k := range n {
 		w := (w0 + k) % 7
-		old1[k], old2[k] = s.e.pat[m1][w], s.e.pat[m2][w]
-		same = same && old1[k] == old2[k]
+		same = same && old1[w] == old2[w]
 	}
 	if same {
 		return false
@@ -620,27 +639,17 @@ func (s *search) swapRun(m1, m2, w0, n int) bool {
 		s.e.set(m1, (w0+k)%7, -1)
 		s.e.set(m2, (w0+k)%7, -1)
 	}
-	ok := true
-	for k := 0; k < n && ok; k++ {
+	for k := range n {
 		w := (w0 + k) % 7
-		ok = s.feasible(m1, w, old2[k]) && s.feasible(m2, w, old1[k])
-		if ok {
-			s.e.set(m1, w, old2[k])
-			s.e.set(m2, w, old1[k])
+		if !s.feasible(m1, w, old2[w]) || !s.feasible(m2, w, old1[w]) {
+			s.setWeek(m1, old1)
+			s.setWeek(m2, old2)
+			return false
 		}
+		s.e.set(m1, w, old2[w])
+		s.e.set(m2, w, old1[w])
 	}
-	if ok && s.value() < before {
-		return true
-	}
-	for k := range n {
-		s.e.set(m1, (w0+k)%7, -1)
-		s.e.set(m2, (w0+k)%7, -1)
-	}
-	for k := range n {
-		s.e.set(m1, (w0+k)%7, old1[k])
-		s.e.set(m2, (w0+k)%7, old2[k])
-	}
-	return false
+	return true
 }
 
 func (s *search) keepBest() {
