@@ -93,14 +93,7 @@ func TestPolishLeavesTheFairnessPlateau(t *testing.T) {
 			t.Fatalf("trap %d scores %+v (%d), want unfairness 3 and %d", i, sc, sc.Total(), seed1Optimum+1)
 		}
 		for seed := range uint64(4) {
-			s := newSearch(md, seed)
-			for m := range trap {
-				for w := range 7 {
-					if sh := trap[m][w]; !sh.Off() {
-						s.e.set(m, w, md.candIdx[sh])
-					}
-				}
-			}
+			s := searchAt(md, seed, trap)
 			s.polish(time.Now().Add(time.Minute))
 			r := s.e.roster()
 			if v := Check(p, r); len(v) > 0 {
@@ -125,13 +118,7 @@ func TestSwapRunsKeepsRulesAndScore(t *testing.T) {
 	loc := paris(t)
 	traded := 0
 	for seed := range uint64(20) {
-		p := generate(loc, seed, 5, 2, 1, 1.1)
-		md, err := compile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := newSearch(md, seed)
-		s.construct()
+		p, s := constructedSmall(t, loc, seed)
 		before := s.value()
 		if s.swapRuns(time.Now().Add(time.Minute)) {
 			traded++
@@ -197,13 +184,7 @@ func TestTradeRunKeepsExactlyTheFeasibleTrades(t *testing.T) {
 	loc := paris(t)
 	made, refused := 0, 0
 	for seed := range uint64(12) {
-		p := generate(loc, seed, 5, 2, 1, 1.1)
-		md, err := compile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := newSearch(md, seed)
-		s.construct()
+		p, s := constructedSmall(t, loc, seed)
 		base := s.e.roster()
 		for i, m1 := range s.members {
 			for _, m2 := range s.members[i+1:] {
@@ -246,4 +227,31 @@ func TestTradeRunKeepsExactlyTheFeasibleTrades(t *testing.T) {
 		t.Fatalf("%d trades made, %d refused: the test needs both", made, refused)
 	}
 	t.Logf("%d trades made, %d refused", made, refused)
+}
+
+// constructedSmall is the benchmark's small instance of seed and a
+// search of it (seeded alike) at its constructed roster.
+func constructedSmall(t *testing.T, loc *time.Location, seed uint64) (Problem, *search) {
+	t.Helper()
+	p := generate(loc, seed, 5, 2, 1, 1.1)
+	md, err := compile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSearch(md, seed)
+	s.construct()
+	return p, s
+}
+
+// searchAt is a search of md (seeded with seed) at roster r.
+func searchAt(md *model, seed uint64, r Roster) *search {
+	s := newSearch(md, seed)
+	for m := range r {
+		for w := range 7 {
+			if sh := r[m][w]; !sh.Off() {
+				s.e.set(m, w, md.candIdx[sh])
+			}
+		}
+	}
+	return s
 }

@@ -80,14 +80,7 @@ func TestPolishReachesWeekdayOptimum(t *testing.T) {
 		}
 		keepsRulesAndScore(t, p, res, seed)
 		md, _ := compile(p)
-		s := newSearch(md, seed)
-		for m := range res.Roster {
-			for w := range 7 {
-				if sh := res.Roster[m][w]; !sh.Off() {
-					s.e.set(m, w, md.candIdx[sh])
-				}
-			}
-		}
+		s := searchAt(md, seed, res.Roster)
 		for w := range 7 {
 			items := make([][2]int, 0, len(s.members))
 			for _, m := range s.members {
