@@ -368,8 +368,8 @@ func (s *search) small() bool { return len(s.members) <= smallTeam }
 // Unfairness counts only the most minus the fewest unsocial shifts, so
 // while two members share the most, moving one's unsocial shift to
 // another changes no term, and a descent on the objective alone stops
-// there; on the benchmark's small instances about one attempt in eight
-// ended one unit (the unfairness) above the optimum that way. Ranking
+// there; on the benchmark's small instance of seed 1 about one attempt
+// in eight ended one unit (the unfairness) above the optimum that way. Ranking
 // such a move better lets the descent walk along, and with swapRuns it
 // reaches the optimum from each such roster seen (TestPolishLeavesTheFairnessPlateau).
 func (s *search) value() int64 {
